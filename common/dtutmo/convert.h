@@ -1,0 +1,28 @@
+// dtutmo -- host row converters between the video formats of frame.h and packed float
+// R'G'B' code values. The per-pixel pieces (YUV matrices, range, bit unpacking, dither)
+// are __host__ __device__ inline functions in pixel_io.h, shared with the CUDA kernels.
+#pragma once
+
+#include <cstddef>
+
+#include "dtutmo/frame.h"
+
+namespace dtutmo {
+
+// Decode rows [y0, y1) of `in` into packed float R'G'B' (3 floats a pixel, rows
+// `stride_floats` apart, row 0 of `rgb` is row y0): non-linear code values, full range,
+// nominally [0, 1] (YUV: matrix and range of `sig` removed, chroma upsampled). The
+// transfer function is NOT applied. RGBF32 input is copied as it is.
+void unpack_rows(const FrameView& in, const SignalDesc& sig, int y0, int y1, float* rgb,
+                 std::ptrdiff_t stride_floats);
+
+// Encode rows [y0, y1) of packed float R'G'B' code values (row 0 of `rgb` is row y0,
+// values clamped to [0, 1]) into `out`, applying matrix and range of `sig` for YUV
+// outputs. For 4:2:0 outputs y0 must be even and y1 even or the frame height (chroma is
+// the average of the 2x2 block). `dither`: ordered (Bayer 8x8) dither for outputs of 8
+// bits or fewer, a fixed pattern so that a static scene gives identical frames. Alpha,
+// where the format has it, is opaque. RGBF32 output stores the values as they are.
+void pack_rows(const float* rgb, std::ptrdiff_t stride_floats, const FrameView& out,
+               const SignalDesc& sig, int y0, int y1, bool dither);
+
+}  // namespace dtutmo

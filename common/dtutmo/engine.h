@@ -1,0 +1,79 @@
+// dtutmo -- the engine interface. One interface, two implementations: the CPU engine
+// (common/src, always built) and the CUDA engine (cuda/, built when CUDA is found).
+//
+// An engine turns a sequence of timestamped input frames into output frames and keeps the
+// temporal adaptation state of MODEL.md between them. It is configured once per stream
+// (size, formats, signals) and allocates everything then; process() allocates nothing.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "dtutmo/frame.h"
+#include "dtutmo/params.h"
+
+namespace dtutmo {
+
+struct StreamConfig {
+  int width = 0;
+  int height = 0;
+  PixelFormat in_format = PixelFormat::P010_10LE;
+  PixelFormat out_format = PixelFormat::RGBA;
+  SignalDesc in;             // how the input is encoded
+  SignalDesc out;            // how the output must be encoded (transfer SRGB/BT1886 for SDR,
+                             // PQ or HLG for HDR targets; primaries BT709 or BT2020)
+  HdrMetadata hdr;           // input's static metadata, zeros when absent
+};
+
+// Read-only statistics of the last processed frame (for the element's read-only
+// properties and for tests).
+struct EngineStats {
+  float adaptation_nits = 0.0f;   // smoothed global adaptation luminance La, cd/m^2
+  float pupil_mm = 0.0f;          // smoothed pupil diameter, mm
+  float rod_weight = 0.0f;        // mesopic rod weight at La [0, 1]
+  float response_low = 0.0f;      // smoothed low / high response percentiles [0, 1)
+  float response_high = 0.0f;
+  float display_adapt_nits = 0.0f;// display observer's adaptation, cd/m^2
+  long long frames = 0;           // frames since the last reset
+  long long bad_samples = 0;      // NaN/Inf/negative input samples zeroed in the last frame
+  bool cut_detected = false;      // broadcast mode: last frame was taken as a scene cut
+};
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+  virtual const char* name() const = 0;  // "cpu" or "cuda"
+
+  // Prepare for a stream: checks the formats, allocates buffers, builds plans and tables.
+  // Resets the temporal state. Returns false with a message on error.
+  virtual bool configure(const StreamConfig& cfg, std::string* err) = 0;
+
+  // New parameters; they take effect at the next process(). Thread-safe against a
+  // concurrent process() (the element's property setters call it from any thread).
+  // Parameters that change the temporal model do not reset the state.
+  virtual bool set_params(const Params& p, std::string* err) = 0;
+
+  // Process one frame. `time_s` is the frame's presentation time in seconds (from the
+  // buffer's PTS); the state advances by its difference to the previous frame's (a
+  // negative or absurd step counts as a discontinuity and re-adapts at once).
+  // `in` and `out` must match the configured formats and size; strides may be any
+  // value >= min_stride.
+  virtual bool process(const FrameView& in, const FrameView& out, double time_s,
+                       std::string* err) = 0;
+
+  // Forget the temporal state: the next frame starts fully adapted.
+  virtual void reset() = 0;
+
+  virtual EngineStats stats() const = 0;
+};
+
+// The multi-threaded CPU engine; threads = 0 uses every core.
+std::unique_ptr<Engine> create_cpu_engine(int threads = 0);
+
+// The CUDA engine on device `device`; returns nullptr with a reason ("no device", "built
+// without CUDA", ...) in *err when it cannot run here. Defined in cuda/ when built with
+// CUDA, and by a stub that always fails otherwise.
+std::unique_ptr<Engine> create_cuda_engine(int device, std::string* err);
+bool cuda_engine_available(std::string* why);
+
+}  // namespace dtutmo

@@ -1,0 +1,92 @@
+// dtutmo -- the model's parameters: one struct, units and ranges, defaults, profiles.
+//
+// Host-only header (the kernels receive a derived, plain struct by value; see frame_consts.h).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace dtutmo {
+
+enum class Profile { Fast = 0, Balanced = 1, Quality = 2 };
+enum class DisplayMode { Whiteboard = 0, FullInverse = 1, Hybrid = 2 };
+enum class AdaptationMode { Natural = 0, Broadcast = 1 };
+enum class ViewingCondition { Dark = 0, Dim = 1, Average = 2 };
+enum class Target { SDR = 0, PQ = 1, HLG = 2 };
+enum class Precision { FP16 = 0, FP32 = 1 };
+
+struct Params {
+  Profile profile = Profile::Fast;
+
+  // --- stage switches (profiles set them; each can be overridden) ---
+  bool optics = false;         // OTF + CIE disability glare (balanced)
+  bool local = true;           // local adaptation (else global log-mean only)
+  bool base_detail = false;    // edge-preserving base/detail split (balanced)
+  bool mesopic = true;         // rod contribution
+  bool csf = false;            // neural CSF ratio filter (balanced)
+  bool dtucam = false;         // colour appearance model (balanced)
+  DisplayMode display_mode = DisplayMode::Whiteboard;
+  bool gamut_map = true;       // desaturate out-of-gamut colours toward their luminance
+  bool dither = true;          // ordered dither for 8-bit outputs
+
+  // --- observer and viewing geometry ---
+  float fov_deg = 60.0f;           // horizontal field of view of the frame, degrees [1, 180]
+  float observer_age = 24.0f;      // years [1, 100]
+  float pigmentation = 0.5f;       // eye pigmentation p: 0 dark brown, 0.5 brown, 1 blue [0, 1]
+  ViewingCondition viewing = ViewingCondition::Dim;
+
+  // --- display ---
+  Target target = Target::SDR;
+  float display_peak = 100.0f;     // cd/m^2 [10, 10000]
+  float display_black = 0.1f;      // cd/m^2 [0, display_peak / 10]
+  float display_adapt = 0.5f;      // display adaptation ceiling, fraction of peak (0, 1]
+  float pct_low = 2.0f;            // response percentile mapped to display black, % [0, 20]
+  float pct_high = 99.0f;          // response percentile mapped to display peak, % [80, 100]
+  float knee = 0.9f;               // hybrid soft knee start, fraction of the peak response [0.5, 1)
+
+  // --- spatial model ---
+  float local_adaptation = 0.6f;   // 0 = global log-mean, 1 = fully local [0, 1]
+  float detail = 1.0f;             // detail gain re-applied after display mapping [0, 4]
+  float base_scale = 0.02f;        // base/detail spatial scale, fraction of larger side [0.005, 0.1]
+  float glare_max_cells = 256.0f;  // reduced glare grid: cells on the larger side [32, 4096]
+
+  // --- temporal state ---
+  float cone_tau = 0.1f;           // s, cone adaptation and global statistics [0, 60]
+  float rod_tau = 1.0f;            // s, rod adaptation [0, 600]
+  float pupil_tau = 0.5f;          // s, pupil diameter [0, 60]
+  AdaptationMode adaptation = AdaptationMode::Natural;
+  float cut_threshold = 1.0f;      // broadcast mode: |delta log10 mean| that counts as a cut [0.1, 5]
+
+  // --- input ---
+  float input_scale = 100.0f;      // cd/m^2 for linear/SDR value 1.0 [1e-3, 1e5]
+  float hlg_peak = 1000.0f;        // nominal HLG display peak for the BT.2100 OOTF, cd/m^2 [100, 10000]
+
+  Precision precision = Precision::FP16;  // CUDA engine intermediate storage
+};
+
+// The stage switches and display mode of a profile, other fields left as they are.
+void apply_profile(Params& p, Profile profile);
+// Defaults for a profile.
+Params params_for_profile(Profile profile);
+
+// Checks every field against its range. Returns false with a message naming the field.
+bool validate(const Params& p, std::string* err);
+
+// Set one parameter by its name (the names of param_names(), the same as the element's
+// property names, dashes or underscores), value as text: numbers, true/false/on/off/1/0,
+// enum nicks (fast, balanced, quality; whiteboard, full-inverse, production-hybrid;
+// natural, broadcast; dark, dim, average; sdr, pq, hlg; fp16, fp32).
+bool set_param(Params& p, const std::string& name, const std::string& value, std::string* err);
+// Current value of a parameter, as text (same names).
+bool get_param(const Params& p, const std::string& name, std::string* value);
+
+struct ParamInfo {
+  const char* name;   // e.g. "cone-tau"
+  const char* blurb;  // one line, with unit and range
+};
+const std::vector<ParamInfo>& param_names();
+
+const char* profile_name(Profile p);
+const char* target_name(Target t);
+
+}  // namespace dtutmo

@@ -1,0 +1,292 @@
+// dtutmo -- parameter registry: profiles, validation, set/get by name.
+#include "dtutmo/params.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+
+namespace dtutmo {
+
+void apply_profile(Params& p, Profile profile) {
+  p.profile = profile;
+  const bool rich = profile != Profile::Fast;
+  p.optics = rich;
+  p.base_detail = rich;
+  p.csf = rich;
+  p.dtucam = rich;
+  p.local = true;
+  p.mesopic = true;
+  p.display_mode = profile == Profile::Fast       ? DisplayMode::Whiteboard
+                   : profile == Profile::Balanced ? DisplayMode::Hybrid
+                                                  : DisplayMode::FullInverse;
+  // The quality profile computes glare at full resolution (offline use).
+  p.glare_max_cells = profile == Profile::Quality ? 4096.0f : 256.0f;
+}
+
+Params params_for_profile(Profile profile) {
+  Params p;
+  apply_profile(p, profile);
+  return p;
+}
+
+const char* profile_name(Profile p) {
+  switch (p) {
+    case Profile::Fast: return "fast";
+    case Profile::Balanced: return "balanced";
+    case Profile::Quality: return "quality";
+  }
+  return "?";
+}
+
+const char* target_name(Target t) {
+  switch (t) {
+    case Target::SDR: return "sdr";
+    case Target::PQ: return "pq";
+    case Target::HLG: return "hlg";
+  }
+  return "?";
+}
+
+namespace {
+
+struct Nick {
+  const char* name;
+  int value;
+};
+
+// One registry entry: how to read and write a field as text, and its range.
+struct Entry {
+  ParamInfo info;
+  enum Kind { Float, Bool, Enum } kind;
+  float Params::*f = nullptr;
+  bool Params::*b = nullptr;
+  std::function<int&(Params&)> e;  // enum field as int&
+  std::vector<Nick> nicks;
+  float lo = 0, hi = 0;
+};
+
+template <typename E>
+std::function<int&(Params&)> enum_ref(E Params::*m) {
+  return [m](Params& p) -> int& { return reinterpret_cast<int&>(p.*m); };
+}
+
+const std::vector<Entry>& registry() {
+  static const std::vector<Entry> r = [] {
+    std::vector<Entry> v;
+    auto fl = [&v](const char* n, const char* blurb, float Params::*m, float lo, float hi) {
+      Entry e;
+      e.info = {n, blurb};
+      e.kind = Entry::Float;
+      e.f = m;
+      e.lo = lo;
+      e.hi = hi;
+      v.push_back(e);
+    };
+    auto bo = [&v](const char* n, const char* blurb, bool Params::*m) {
+      Entry e;
+      e.info = {n, blurb};
+      e.kind = Entry::Bool;
+      e.b = m;
+      v.push_back(e);
+    };
+    auto en = [&v](const char* n, const char* blurb, std::function<int&(Params&)> ref,
+                   std::vector<Nick> nicks) {
+      Entry e;
+      e.info = {n, blurb};
+      e.kind = Entry::Enum;
+      e.e = std::move(ref);
+      e.nicks = std::move(nicks);
+      v.push_back(e);
+    };
+    en("profile", "Model profile: fast, balanced, quality (sets the stage switches)",
+       enum_ref(&Params::profile), {{"fast", 0}, {"balanced", 1}, {"quality", 2}});
+    bo("optics", "Stage: optics (OTF + CIE disability glare)", &Params::optics);
+    bo("local", "Stage: local adaptation (off: global adaptation only)", &Params::local);
+    bo("base-detail", "Stage: edge-preserving base/detail separation", &Params::base_detail);
+    bo("mesopic", "Stage: rod contribution (mesopic vision)", &Params::mesopic);
+    bo("csf", "Stage: neural contrast-sensitivity filter", &Params::csf);
+    bo("dtucam", "Stage: DTUCAM colour appearance model", &Params::dtucam);
+    en("display-mode", "Display mapping: whiteboard, full-inverse, production-hybrid",
+       enum_ref(&Params::display_mode),
+       {{"whiteboard", 0}, {"full-inverse", 1}, {"production-hybrid", 2}, {"hybrid", 2}});
+    bo("gamut-map", "Stage: gamut mapping by desaturation toward luminance", &Params::gamut_map);
+    bo("dither", "Ordered dither for 8-bit outputs", &Params::dither);
+    fl("fov", "Horizontal field of view of the frame, degrees [1, 180]", &Params::fov_deg, 1, 180);
+    fl("observer-age", "Observer age, years [1, 100]", &Params::observer_age, 1, 100);
+    fl("pigmentation", "Eye pigmentation: 0 dark brown, 0.5 brown, 1 blue [0, 1]",
+       &Params::pigmentation, 0, 1);
+    en("viewing-condition", "Display viewing condition: dark, dim, average",
+       enum_ref(&Params::viewing), {{"dark", 0}, {"dim", 1}, {"average", 2}});
+    en("target", "Output: sdr (BT.709), pq or hlg (BT.2020)", enum_ref(&Params::target),
+       {{"sdr", 0}, {"pq", 1}, {"hlg", 2}});
+    fl("display-peak", "Display peak luminance, cd/m2 [10, 10000]", &Params::display_peak, 10,
+       10000);
+    fl("display-black", "Display black level, cd/m2 [0, peak/10]", &Params::display_black, 0,
+       1000);
+    fl("display-adapt", "Display adaptation ceiling, fraction of peak (0, 1]",
+       &Params::display_adapt, 0.01f, 1);
+    fl("percentile-low", "Response percentile mapped to display black, % [0, 20]",
+       &Params::pct_low, 0, 20);
+    fl("percentile-high", "Response percentile mapped to display peak, % [80, 100]",
+       &Params::pct_high, 80, 100);
+    fl("knee", "Soft-knee start, fraction of the peak response [0.5, 0.999]", &Params::knee,
+       0.5f, 0.999f);
+    fl("local-adaptation", "Local adaptation: 0 global, 1 fully local [0, 1]",
+       &Params::local_adaptation, 0, 1);
+    fl("detail", "Detail gain re-applied after display mapping [0, 4]", &Params::detail, 0, 4);
+    fl("base-scale", "Base/detail scale, fraction of the larger side [0.005, 0.1]",
+       &Params::base_scale, 0.005f, 0.1f);
+    fl("glare-cells", "Glare grid size, cells on the larger side [32, 4096]",
+       &Params::glare_max_cells, 32, 4096);
+    fl("cone-tau", "Cone and statistics adaptation time constant, s [0, 60]",
+       &Params::cone_tau, 0, 60);
+    fl("rod-tau", "Rod adaptation time constant, s [0, 600]", &Params::rod_tau, 0, 600);
+    fl("pupil-tau", "Pupil time constant, s [0, 60]", &Params::pupil_tau, 0, 60);
+    en("adaptation", "Scene cuts: natural (eye's time constants) or broadcast (re-adapt at cuts)",
+       enum_ref(&Params::adaptation), {{"natural", 0}, {"broadcast", 1}});
+    fl("cut-threshold", "Broadcast cut detection: jump of log10 mean luminance [0.1, 5]",
+       &Params::cut_threshold, 0.1f, 5);
+    fl("input-scale", "cd/m2 of linear or SDR input value 1.0 [0.001, 100000]",
+       &Params::input_scale, 1e-3f, 1e5f);
+    fl("hlg-peak", "Nominal HLG display peak for the BT.2100 OOTF, cd/m2 [100, 10000]",
+       &Params::hlg_peak, 100, 10000);
+    en("precision", "CUDA intermediate storage: fp16 or fp32", enum_ref(&Params::precision),
+       {{"fp16", 0}, {"fp32", 1}});
+    return v;
+  }();
+  return r;
+}
+
+std::string canon(const std::string& s) {
+  std::string o = s;
+  for (char& c : o) {
+    if (c == '_') c = '-';
+    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
+  }
+  return o;
+}
+
+const Entry* find(const std::string& name) {
+  const std::string n = canon(name);
+  for (const Entry& e : registry())
+    if (n == e.info.name) return &e;
+  return nullptr;
+}
+
+bool parse_bool(const std::string& v, bool* out) {
+  const std::string s = canon(v);
+  if (s == "1" || s == "true" || s == "on" || s == "yes") return *out = true, true;
+  if (s == "0" || s == "false" || s == "off" || s == "no") return *out = false, true;
+  return false;
+}
+
+}  // namespace
+
+const std::vector<ParamInfo>& param_names() {
+  static const std::vector<ParamInfo> names = [] {
+    std::vector<ParamInfo> v;
+    for (const Entry& e : registry()) v.push_back(e.info);
+    return v;
+  }();
+  return names;
+}
+
+bool set_param(Params& p, const std::string& name, const std::string& value, std::string* err) {
+  const Entry* e = find(name);
+  if (!e) {
+    if (err) *err = "unknown parameter '" + name + "'";
+    return false;
+  }
+  switch (e->kind) {
+    case Entry::Float: {
+      errno = 0;
+      char* end = nullptr;
+      const double d = std::strtod(value.c_str(), &end);
+      if (value.empty() || errno || !end || *end || !std::isfinite(d)) {
+        if (err) *err = "parameter '" + std::string(e->info.name) + "': '" + value + "' is not a number";
+        return false;
+      }
+      p.*(e->f) = float(d);
+      return true;
+    }
+    case Entry::Bool: {
+      bool b;
+      if (!parse_bool(value, &b)) {
+        if (err) *err = "parameter '" + std::string(e->info.name) + "': '" + value + "' is not a boolean";
+        return false;
+      }
+      p.*(e->b) = b;
+      return true;
+    }
+    case Entry::Enum: {
+      const std::string v = canon(value);
+      for (const Nick& n : e->nicks) {
+        if (v == n.name) {
+          if (std::strcmp(e->info.name, "profile") == 0)
+            apply_profile(p, Profile(n.value));
+          else
+            e->e(p) = n.value;
+          return true;
+        }
+      }
+      if (err) {
+        *err = "parameter '" + std::string(e->info.name) + "': '" + value + "' is not one of";
+        for (const Nick& n : e->nicks) *err += std::string(" ") + n.name;
+      }
+      return false;
+    }
+  }
+  return false;
+}
+
+bool get_param(const Params& p, const std::string& name, std::string* value) {
+  const Entry* e = find(name);
+  if (!e) return false;
+  Params& q = const_cast<Params&>(p);
+  switch (e->kind) {
+    case Entry::Float: {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%g", double(p.*(e->f)));
+      *value = buf;
+      return true;
+    }
+    case Entry::Bool: *value = (p.*(e->b)) ? "true" : "false"; return true;
+    case Entry::Enum: {
+      const int v = e->e(q);
+      for (const Nick& n : e->nicks)
+        if (n.value == v) return *value = n.name, true;
+      *value = std::to_string(v);
+      return true;
+    }
+  }
+  return false;
+}
+
+bool validate(const Params& p, std::string* err) {
+  for (const Entry& e : registry()) {
+    if (e.kind != Entry::Float) continue;
+    const float v = p.*(e.f);
+    if (!std::isfinite(v) || v < e.lo || v > e.hi) {
+      if (err) {
+        char buf[256];
+        std::snprintf(buf, sizeof buf, "parameter '%s' = %g is outside [%g, %g]", e.info.name,
+                      double(v), double(e.lo), double(e.hi));
+        *err = buf;
+      }
+      return false;
+    }
+  }
+  if (p.display_black > p.display_peak / 10) {
+    if (err) *err = "display-black must be at most display-peak / 10";
+    return false;
+  }
+  if (p.pct_low >= p.pct_high) {
+    if (err) *err = "percentile-low must be below percentile-high";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace dtutmo
