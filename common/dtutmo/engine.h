@@ -65,6 +65,28 @@ class Engine {
   virtual void reset() = 0;
 
   virtual EngineStats stats() const = 0;
+
+  // --- CUDA interop (added for the CUDA engine and the zero-copy GStreamer path) ---
+  // The CUDA stream (a cudaStream_t, passed as void* so this header needs no CUDA) the
+  // engine enqueues its work on; nullptr for engines without one.
+  virtual void* cuda_stream() const { return nullptr; }
+  // Make the engine enqueue its work on the caller's `stream` (a cudaStream_t; nullptr
+  // returns to the engine's own stream). The stream must belong to the context that is
+  // current when process() runs. Fails on engines without CUDA.
+  virtual bool set_cuda_stream(void* stream, std::string* err) {
+    (void)stream;
+    if (err) *err = std::string(name()) + " engine has no CUDA stream";
+    return false;
+  }
+  // As process(), but may return before the output is written: the CUDA engine enqueues
+  // the frame on its stream and returns without synchronising (device FrameViews only;
+  // host views are synchronised as in process()). The caller synchronises the stream
+  // (cuda_stream()) before reading `out`; stats() waits for the frame itself.
+  // The default is process().
+  virtual bool process_async(const FrameView& in, const FrameView& out, double time_s,
+                             std::string* err) {
+    return process(in, out, time_s, err);
+  }
 };
 
 // The multi-threaded CPU engine; threads = 0 uses every core.

@@ -61,6 +61,11 @@ struct FrameView {
   int height = 0;
   uint8_t* data[4] = {nullptr, nullptr, nullptr, nullptr};
   std::ptrdiff_t stride[4] = {0, 0, 0, 0};
+  // Added for the CUDA engine's zero-copy path: data[] are CUDA device pointers (e.g. from
+  // GstCudaMemory) in the context that is current on the calling thread. Only the CUDA
+  // engine accepts such views (the CPU engine must see false); the CUDA engine accepts
+  // both (host views are staged through pinned memory).
+  bool device_memory = false;
 };
 
 struct FormatInfo {
