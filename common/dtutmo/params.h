@@ -86,6 +86,21 @@ struct ParamInfo {
 };
 const std::vector<ParamInfo>& param_names();
 
+// Kind, range and enum nicks of one parameter, for bindings that expose the parameters
+// with types (the GStreamer element's GObject properties). Added for gst/; read-only view
+// of the registry behind set_param().
+struct ParamNick {
+  const char* nick;  // e.g. "production-hybrid"; aliases repeat a value
+  int value;
+};
+struct ParamDetails {
+  enum Kind { Float = 0, Bool = 1, Enum = 2 } kind = Float;
+  float lo = 0.0f, hi = 0.0f;    // Float: the range validate() enforces
+  std::vector<ParamNick> nicks;  // Enum: every accepted nick with its value
+};
+// False when `name` is not a parameter.
+bool param_details(const std::string& name, ParamDetails* out);
+
 const char* profile_name(Profile p);
 const char* target_name(Target t);
 

@@ -193,6 +193,20 @@ const std::vector<ParamInfo>& param_names() {
   return names;
 }
 
+bool param_details(const std::string& name, ParamDetails* out) {
+  const Entry* e = find(name);
+  if (!e || !out) return false;
+  ParamDetails d;
+  d.kind = e->kind == Entry::Float ? ParamDetails::Float
+           : e->kind == Entry::Bool ? ParamDetails::Bool
+                                    : ParamDetails::Enum;
+  d.lo = e->lo;
+  d.hi = e->hi;
+  for (const Nick& n : e->nicks) d.nicks.push_back({n.name, n.value});
+  *out = std::move(d);
+  return true;
+}
+
 bool set_param(Params& p, const std::string& name, const std::string& value, std::string* err) {
   const Entry* e = find(name);
   if (!e) {
