@@ -1,1 +1,338 @@
-// placeholder: filled in by its owner
+// dtutmo -- host row converters (convert.h) built on the per-pixel pieces of pixel_io.h.
+//
+// The format is switched once per call (templates per format / container), never per
+// pixel, so the inner loops are straight-line and vectorisable.
+//
+// 4:2:0 chroma: the packer writes the mean of each 2x2 block, i.e. chroma sited at the
+// block centre ("jpeg"/MPEG-1 siting). The unpacker interpolates bilinearly about that
+// same centre (weights 3/4, 1/4 in each direction, edges replicated), so flat and smooth
+// chroma survive a round trip and edges do not get a half-pixel shift. Streams with
+// MPEG-2 (left-cosited) siting come out with a quarter-chroma-sample horizontal offset,
+// which is below what the eye sees at video resolution.
+#include "dtutmo/convert.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "dtutmo/pixel_io.h"
+
+namespace dtutmo {
+
+using namespace pio;
+
+namespace {
+
+// How a Y'CbCr component sits in memory.
+enum class Cont { U8, U16Hi, U16Lo };
+
+Cont container_of(PixelFormat f) {
+  switch (f) {
+    case PixelFormat::P010_10LE:
+    case PixelFormat::P012_LE:
+    case PixelFormat::P016_LE:
+      return Cont::U16Hi;
+    case PixelFormat::I420_10LE:
+    case PixelFormat::I420_12LE:
+    case PixelFormat::Y444_16LE:
+      return Cont::U16Lo;
+    default:
+      return Cont::U8;
+  }
+}
+
+// True for the two-plane formats whose chroma plane interleaves U, V.
+bool interleaved_uv(PixelFormat f) {
+  return f == PixelFormat::NV12 || f == PixelFormat::P010_10LE || f == PixelFormat::P012_LE ||
+         f == PixelFormat::P016_LE;
+}
+
+template <Cont C>
+inline uint32_t load_code(const uint8_t* p, int bits) {
+  if (C == Cont::U8) return p[0];
+  if (C == Cont::U16Hi) return from_high_bits(load_u16(p), bits);
+  return from_low_bits(load_u16(p), bits);
+}
+template <Cont C>
+inline void store_code(uint8_t* p, uint32_t code, int bits) {
+  if (C == Cont::U8)
+    p[0] = static_cast<uint8_t>(code);
+  else if (C == Cont::U16Hi)
+    store_u16(p, to_high_bits(code, bits));
+  else
+    store_u16(p, code);
+}
+constexpr int cont_bytes(Cont c) { return c == Cont::U8 ? 1 : 2; }
+
+// n codes, `step` components apart, into floats.
+template <Cont C>
+void read_codes(const uint8_t* p, int n, int step, int bits, float* out) {
+  const int sb = step * cont_bytes(C);
+  for (int i = 0; i < n; ++i) out[i] = static_cast<float>(load_code<C>(p + i * sb, bits));
+}
+void read_codes(Cont c, const uint8_t* p, int n, int step, int bits, float* out) {
+  switch (c) {
+    case Cont::U8: read_codes<Cont::U8>(p, n, step, bits, out); break;
+    case Cont::U16Hi: read_codes<Cont::U16Hi>(p, n, step, bits, out); break;
+    case Cont::U16Lo: read_codes<Cont::U16Lo>(p, n, step, bits, out); break;
+  }
+}
+
+// Scratch rows, grown on first use per thread (no allocation in steady state).
+struct Scratch {
+  std::vector<float> v;
+  float* get(std::size_t n) {
+    if (v.size() < n) v.resize(n);
+    return v.data();
+  }
+};
+thread_local Scratch t_scratch;
+
+// --- YUV unpack ---
+void unpack_yuv(const FrameView& in, const FormatInfo& fi, const SignalDesc& sig, int y0, int y1,
+                float* rgb, std::ptrdiff_t sf) {
+  const int w = in.width, h = in.height;
+  const int bits = fi.bits;
+  const Cont c = container_of(in.format);
+  const int cb = cont_bytes(c);
+  const YuvDecode d = make_yuv_decode(sig.matrix, sig.full_range, bits);
+  const bool il = interleaved_uv(in.format);
+
+  if (!fi.subsampled) {  // 4:4:4
+    float* buf = t_scratch.get(3 * static_cast<std::size_t>(w));
+    float *ys = buf, *us = buf + w, *vs = buf + 2 * w;
+    for (int y = y0; y < y1; ++y) {
+      read_codes(c, in.data[0] + y * in.stride[0], w, 1, bits, ys);
+      read_codes(c, in.data[1] + y * in.stride[1], w, 1, bits, us);
+      read_codes(c, in.data[2] + y * in.stride[2], w, 1, bits, vs);
+      float* o = rgb + (y - y0) * sf;
+      for (int x = 0; x < w; ++x) yuv_to_rgb(d, ys[x], us[x], vs[x], o[3 * x], o[3 * x + 1], o[3 * x + 2]);
+    }
+    return;
+  }
+
+  // 4:2:0: per luma row, interpolate two chroma rows vertically into a padded row
+  // (index 0 and cw+1 replicate the edges), then horizontally per luma pixel.
+  const int cw = (w + 1) / 2, ch = (h + 1) / 2;
+  const std::size_t pad = static_cast<std::size_t>(cw) + 2;
+  float* buf = t_scratch.get(static_cast<std::size_t>(w) + 6 * pad);
+  float* ys = buf;
+  float *ua = ys + w, *va = ua + pad, *ub = va + pad, *vb = ub + pad, *uc = vb + pad, *vc = uc + pad;
+  for (int y = y0; y < y1; ++y) {
+    read_codes(c, in.data[0] + y * in.stride[0], w, 1, bits, ys);
+    // Chroma row j sits at luma row 2j + 0.5: even y -> rows j-1 (1/4), j (3/4); odd y ->
+    // rows j (3/4), j+1 (1/4).
+    const int j = y >> 1;
+    const int jn = std::min(std::max((y & 1) ? j + 1 : j - 1, 0), ch - 1);
+    if (il) {
+      const uint8_t* r0 = in.data[1] + j * in.stride[1];
+      const uint8_t* r1 = in.data[1] + jn * in.stride[1];
+      read_codes(c, r0, cw, 2, bits, ua + 1);
+      read_codes(c, r0 + cb, cw, 2, bits, va + 1);
+      read_codes(c, r1, cw, 2, bits, ub + 1);
+      read_codes(c, r1 + cb, cw, 2, bits, vb + 1);
+    } else {
+      read_codes(c, in.data[1] + j * in.stride[1], cw, 1, bits, ua + 1);
+      read_codes(c, in.data[2] + j * in.stride[2], cw, 1, bits, va + 1);
+      read_codes(c, in.data[1] + jn * in.stride[1], cw, 1, bits, ub + 1);
+      read_codes(c, in.data[2] + jn * in.stride[2], cw, 1, bits, vb + 1);
+    }
+    for (int i = 1; i <= cw; ++i) {
+      uc[i] = 0.75f * ua[i] + 0.25f * ub[i];
+      vc[i] = 0.75f * va[i] + 0.25f * vb[i];
+    }
+    uc[0] = uc[1];
+    vc[0] = vc[1];
+    uc[cw + 1] = uc[cw];
+    vc[cw + 1] = vc[cw];
+    float* o = rgb + (y - y0) * sf;
+    // Luma x = 2i (chroma index i+1 in the padded row) leans left, x = 2i+1 leans right.
+    const int pairs = w / 2;
+    for (int i = 0; i < pairs; ++i) {
+      const int k = i + 1;
+      const float u0 = 0.75f * uc[k] + 0.25f * uc[k - 1], v0 = 0.75f * vc[k] + 0.25f * vc[k - 1];
+      const float u1 = 0.75f * uc[k] + 0.25f * uc[k + 1], v1 = 0.75f * vc[k] + 0.25f * vc[k + 1];
+      float* p = o + 6 * i;
+      yuv_to_rgb(d, ys[2 * i], u0, v0, p[0], p[1], p[2]);
+      yuv_to_rgb(d, ys[2 * i + 1], u1, v1, p[3], p[4], p[5]);
+    }
+    if (w & 1) {
+      const int k = cw;  // last chroma sample, padded index cw
+      const float u0 = 0.75f * uc[k] + 0.25f * uc[k - 1], v0 = 0.75f * vc[k] + 0.25f * vc[k - 1];
+      float* p = o + 3 * (w - 1);
+      yuv_to_rgb(d, ys[w - 1], u0, v0, p[0], p[1], p[2]);
+    }
+  }
+}
+
+// --- RGB unpack: read_pixel with a compile-time format folds to a straight loop ---
+template <PixelFormat F>
+void unpack_rgb_rows(const FrameView& in, int y0, int y1, float* rgb, std::ptrdiff_t sf) {
+  const YuvDecode d{};  // unused for RGB formats
+  for (int y = y0; y < y1; ++y) {
+    uint8_t* const planes[4] = {in.data[0] + y * in.stride[0], nullptr, nullptr, nullptr};
+    const std::ptrdiff_t strides[4] = {0, 0, 0, 0};
+    float* o = rgb + (y - y0) * sf;
+    for (int x = 0; x < in.width; ++x) read_pixel(F, planes, strides, x, 0, d, o[3 * x], o[3 * x + 1], o[3 * x + 2]);
+  }
+}
+
+// --- RGB pack ---
+template <PixelFormat F>
+void pack_rgb_rows(const float* rgb, std::ptrdiff_t sf, const FrameView& out, int y0, int y1,
+                   bool dither) {
+  for (int y = y0; y < y1; ++y) {
+    uint8_t* row = out.data[0] + y * out.stride[0];
+    const float* s = rgb + (y - y0) * sf;
+    float th[8];
+    for (int i = 0; i < 8; ++i) th[i] = dither ? bayer8_threshold(i, y) : 0.5f;
+    for (int x = 0; x < out.width; ++x)
+      write_rgb_pixel(F, row, x, clamp01(s[3 * x]), clamp01(s[3 * x + 1]), clamp01(s[3 * x + 2]),
+                      th[x & 7]);
+  }
+}
+
+// --- YUV pack ---
+template <Cont C>
+void pack_yuv444(const float* rgb, std::ptrdiff_t sf, const FrameView& out, const YuvEncode& e,
+                 int bits, int y0, int y1, bool dither) {
+  for (int y = y0; y < y1; ++y) {
+    const float* s = rgb + (y - y0) * sf;
+    uint8_t* py = out.data[0] + y * out.stride[0];
+    uint8_t* pu = out.data[1] + y * out.stride[1];
+    uint8_t* pv = out.data[2] + y * out.stride[2];
+    for (int x = 0; x < out.width; ++x) {
+      const float r = clamp01(s[3 * x]), g = clamp01(s[3 * x + 1]), b = clamp01(s[3 * x + 2]);
+      const float t = dither ? bayer8_threshold(x, y) : 0.5f;
+      float cbv, crv;
+      rgb_to_cbcr_code(e, r, g, b, cbv, crv);
+      store_code<C>(py + x * cont_bytes(C), quantize_code(rgb_to_y_code(e, r, g, b), e.maxc, t), bits);
+      store_code<C>(pu + x * cont_bytes(C), quantize_code(cbv, e.maxc, t), bits);
+      store_code<C>(pv + x * cont_bytes(C), quantize_code(crv, e.maxc, t), bits);
+    }
+  }
+}
+
+template <Cont C>
+void pack_yuv420(const float* rgb, std::ptrdiff_t sf, const FrameView& out, const YuvEncode& e,
+                 int bits, bool il, int y0, int y1, bool dither) {
+  const int w = out.width;
+  const int cw = (w + 1) / 2;
+  constexpr int B = cont_bytes(C);
+  // Luma, every row in range.
+  for (int y = y0; y < y1; ++y) {
+    const float* s = rgb + (y - y0) * sf;
+    uint8_t* py = out.data[0] + y * out.stride[0];
+    float th[8];
+    for (int i = 0; i < 8; ++i) th[i] = dither ? bayer8_threshold(i, y) : 0.5f;
+    for (int x = 0; x < w; ++x)
+      store_code<C>(py + x * B,
+                    quantize_code(rgb_to_y_code(e, clamp01(s[3 * x]), clamp01(s[3 * x + 1]),
+                                                clamp01(s[3 * x + 2])),
+                                  e.maxc, th[x & 7]),
+                    bits);
+  }
+  // Chroma, one row per luma row pair that starts inside [y0, y1) at an even row; the
+  // second row of the last pair may be missing (odd height or y1 cut).
+  for (int y = y0 + (y0 & 1); y < y1; y += 2) {
+    const int j = y >> 1;
+    const float* s0 = rgb + (y - y0) * sf;
+    const bool two = y + 1 < y1;
+    const float* s1 = two ? s0 + sf : s0;
+    uint8_t* pu = out.data[1] + j * out.stride[1];
+    uint8_t* pv = il ? pu + B : out.data[2] + j * out.stride[2];
+    const int cstep = il ? 2 * B : B;
+    float th[8];
+    for (int i = 0; i < 8; ++i) th[i] = dither ? bayer8_threshold(i, j) : 0.5f;
+    for (int i = 0; i < cw; ++i) {
+      const int x0 = 2 * i, x1 = std::min(2 * i + 1, w - 1);
+      const float r = 0.25f * (clamp01(s0[3 * x0]) + clamp01(s0[3 * x1]) + clamp01(s1[3 * x0]) + clamp01(s1[3 * x1]));
+      const float g = 0.25f * (clamp01(s0[3 * x0 + 1]) + clamp01(s0[3 * x1 + 1]) + clamp01(s1[3 * x0 + 1]) +
+                               clamp01(s1[3 * x1 + 1]));
+      const float b = 0.25f * (clamp01(s0[3 * x0 + 2]) + clamp01(s0[3 * x1 + 2]) + clamp01(s1[3 * x0 + 2]) +
+                               clamp01(s1[3 * x1 + 2]));
+      float cbv, crv;
+      rgb_to_cbcr_code(e, r, g, b, cbv, crv);
+      store_code<C>(pu + i * cstep, quantize_code(cbv, e.maxc, th[i & 7]), bits);
+      store_code<C>(pv + i * cstep, quantize_code(crv, e.maxc, th[i & 7]), bits);
+    }
+  }
+}
+
+bool clip_rows(const FrameView& f, int& y0, int& y1) {
+  y0 = std::max(y0, 0);
+  y1 = std::min(y1, f.height);
+  return f.width > 0 && y0 < y1 && f.data[0] != nullptr;
+}
+
+}  // namespace
+
+void unpack_rows(const FrameView& in, const SignalDesc& sig, int y0, int y1, float* rgb,
+                 std::ptrdiff_t stride_floats) {
+  if (!clip_rows(in, y0, y1)) return;
+  const FormatInfo& fi = format_info(in.format);
+  if (fi.yuv) {
+    unpack_yuv(in, fi, sig, y0, y1, rgb, stride_floats);
+    return;
+  }
+  switch (in.format) {
+    case PixelFormat::RGBA64_LE: unpack_rgb_rows<PixelFormat::RGBA64_LE>(in, y0, y1, rgb, stride_floats); break;
+    case PixelFormat::RGB10A2_LE: unpack_rgb_rows<PixelFormat::RGB10A2_LE>(in, y0, y1, rgb, stride_floats); break;
+    case PixelFormat::BGR10A2_LE: unpack_rgb_rows<PixelFormat::BGR10A2_LE>(in, y0, y1, rgb, stride_floats); break;
+    case PixelFormat::RGBA: unpack_rgb_rows<PixelFormat::RGBA>(in, y0, y1, rgb, stride_floats); break;
+    case PixelFormat::RGBx: unpack_rgb_rows<PixelFormat::RGBx>(in, y0, y1, rgb, stride_floats); break;
+    case PixelFormat::BGRA: unpack_rgb_rows<PixelFormat::BGRA>(in, y0, y1, rgb, stride_floats); break;
+    case PixelFormat::BGRx: unpack_rgb_rows<PixelFormat::BGRx>(in, y0, y1, rgb, stride_floats); break;
+    case PixelFormat::RGBF32:
+      for (int y = y0; y < y1; ++y)
+        std::memcpy(rgb + (y - y0) * stride_floats, in.data[0] + y * in.stride[0],
+                    static_cast<std::size_t>(in.width) * 3 * sizeof(float));
+      break;
+    default:
+      break;
+  }
+}
+
+void pack_rows(const float* rgb, std::ptrdiff_t stride_floats, const FrameView& out,
+               const SignalDesc& sig, int y0, int y1, bool dither) {
+  if (!clip_rows(out, y0, y1)) return;
+  const FormatInfo& fi = format_info(out.format);
+  dither = dither && fi.bits <= 8;
+  if (fi.yuv) {
+    const YuvEncode e = make_yuv_encode(sig.matrix, sig.full_range, fi.bits);
+    const Cont c = container_of(out.format);
+    const bool il = interleaved_uv(out.format);
+    if (!fi.subsampled) {
+      switch (c) {
+        case Cont::U8: pack_yuv444<Cont::U8>(rgb, stride_floats, out, e, fi.bits, y0, y1, dither); break;
+        case Cont::U16Hi: pack_yuv444<Cont::U16Hi>(rgb, stride_floats, out, e, fi.bits, y0, y1, dither); break;
+        case Cont::U16Lo: pack_yuv444<Cont::U16Lo>(rgb, stride_floats, out, e, fi.bits, y0, y1, dither); break;
+      }
+    } else {
+      switch (c) {
+        case Cont::U8: pack_yuv420<Cont::U8>(rgb, stride_floats, out, e, fi.bits, il, y0, y1, dither); break;
+        case Cont::U16Hi: pack_yuv420<Cont::U16Hi>(rgb, stride_floats, out, e, fi.bits, il, y0, y1, dither); break;
+        case Cont::U16Lo: pack_yuv420<Cont::U16Lo>(rgb, stride_floats, out, e, fi.bits, il, y0, y1, dither); break;
+      }
+    }
+    return;
+  }
+  switch (out.format) {
+    case PixelFormat::RGBA64_LE: pack_rgb_rows<PixelFormat::RGBA64_LE>(rgb, stride_floats, out, y0, y1, false); break;
+    case PixelFormat::RGB10A2_LE: pack_rgb_rows<PixelFormat::RGB10A2_LE>(rgb, stride_floats, out, y0, y1, false); break;
+    case PixelFormat::BGR10A2_LE: pack_rgb_rows<PixelFormat::BGR10A2_LE>(rgb, stride_floats, out, y0, y1, false); break;
+    case PixelFormat::RGBA: pack_rgb_rows<PixelFormat::RGBA>(rgb, stride_floats, out, y0, y1, dither); break;
+    case PixelFormat::RGBx: pack_rgb_rows<PixelFormat::RGBx>(rgb, stride_floats, out, y0, y1, dither); break;
+    case PixelFormat::BGRA: pack_rgb_rows<PixelFormat::BGRA>(rgb, stride_floats, out, y0, y1, dither); break;
+    case PixelFormat::BGRx: pack_rgb_rows<PixelFormat::BGRx>(rgb, stride_floats, out, y0, y1, dither); break;
+    case PixelFormat::RGBF32:
+      for (int y = y0; y < y1; ++y)
+        std::memcpy(out.data[0] + y * out.stride[0], rgb + (y - y0) * stride_floats,
+                    static_cast<std::size_t>(out.width) * 3 * sizeof(float));
+      break;
+    default:
+      break;
+  }
+}
+
+}  // namespace dtutmo
