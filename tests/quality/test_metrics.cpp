@@ -306,6 +306,17 @@ TEST(Banding, DistinguishesSmoothQuantisedDitheredAndPosterised) {
   double sum = 0.0;
   for (double v : plain.step_hist) sum += v;
   EXPECT_NEAR(sum, 1.0, 1e-12);
+  EXPECT_EQ(plain.axis, 0);
+  // The same posterised ramp turned vertical (a sky) is measured along columns.
+  const Image8 p = ramp(4, false);
+  Image8 v{h, w, std::vector<uint8_t>(p.rgb.size())};
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      for (int c = 0; c < 3; ++c) v.px(y, x)[c] = p.px(x, y)[c];
+  const BandingStats pv = banding(v, 0, 0, h, w);
+  EXPECT_EQ(pv.axis, 1);
+  EXPECT_EQ(pv.max_step, poster.max_step);
+  EXPECT_DOUBLE_EQ(pv.contours_per_row, poster.contours_per_row);
 }
 
 // ---------------------------------------------------------------------------- temporal

@@ -17,6 +17,21 @@
 //       linear scale, hard clip, sRGB. --width downscales first (area average).
 //   dtutmo-quality --linear HDR OUT.png --scale S [--width W]
 //       Linear scaling by S (value * S = display-relative linear light), clip, sRGB.
+//   dtutmo-quality --raw HDR OUT.raw [--scale S] [--clip C]
+//       Raw planar float (FFmpeg's gbrpf32le: planes G, B, R, little-endian float32), the
+//       linear values x S, clipped to [0, C] when C is given; prints "WxH". For FFmpeg's
+//       rawvideo demuxer (its PFM decoder's row order differs between versions).
+//   dtutmo-quality --tonemap HDR OUT.png [--profile P] [--set NAME=VALUE ...]
+//       Tone-map one frame with the CPU engine (linear BT.709 input, input-scale 1 so
+//       that the PFM's values are cd/m^2; sRGB 8-bit output).
+//   dtutmo-quality --video SCENE [--profile P] [--size WxH] [--fps F] [--seconds T]
+//                  [--flash K] [--set NAME=VALUE ...]
+//       Run the CPU engine over a scene's frames (the animated scene moves; the others are
+//       static) and print the flicker of the mean output luma, the largest frame-to-frame
+//       jump, and the temporal instability (largest pixel change) over the second half.
+//       --flash K multiplies the input of frame K by 10 (a one-frame flash) and reports
+//       how far the mean of the following frames strays from the frames before it.
+//   dtutmo-quality --list-scenes
 //   dtutmo-quality --resize IN.png OUT.png --width W
 //       Area-average downscale of an 8-bit sRGB image (in linear light).
 //   dtutmo-quality --sequence F0.png F1.png ... [--from N]
@@ -26,9 +41,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "dtutmo/engine.h"
+#include "dtutmo/params.h"
 #include "dtutmo/scenes.h"
 #include "metrics.h"
 
@@ -43,6 +61,11 @@ void usage() {
                "       dtutmo-quality --render SCENE OUT.pfm [--size WxH] [--time T]\n"
                "       dtutmo-quality --naive HDR OUT.png [--width W] [--key K]\n"
                "       dtutmo-quality --linear HDR OUT.png --scale S [--width W]\n"
+               "       dtutmo-quality --raw HDR OUT.raw [--scale S] [--clip C]\n"
+               "       dtutmo-quality --tonemap HDR OUT.png [--profile P] [--set NAME=VALUE]\n"
+               "       dtutmo-quality --video SCENE [--profile P] [--size WxH] [--fps F]\n"
+               "                      [--seconds T] [--flash K] [--set NAME=VALUE]\n"
+               "       dtutmo-quality --list-scenes\n"
                "       dtutmo-quality --resize IN.png OUT.png --width W\n"
                "       dtutmo-quality --sequence F0.png F1.png ... [--from N]\n");
 }
@@ -94,6 +117,61 @@ int die(const std::string& msg) {
   return 1;
 }
 
+// A CPU engine for linear BT.709 float input in cd/m^2 and 8-bit sRGB RGBA output.
+struct Tonemapper {
+  std::unique_ptr<dtutmo::Engine> engine;
+  int width = 0, height = 0;
+  std::vector<uint8_t> out;
+
+  bool init(int w, int h, const std::vector<std::string>& args, std::string* err) {
+    dtutmo::Params p = dtutmo::params_for_profile(dtutmo::Profile::Fast);
+    for (size_t i = 0; i + 1 < args.size(); ++i)
+      if (args[i] == "--profile" && !dtutmo::set_param(p, "profile", args[i + 1], err)) return false;
+    p.input_scale = 1.0f;
+    for (size_t i = 0; i + 1 < args.size(); ++i)
+      if (args[i] == "--set") {
+        const std::string kv = args[i + 1];
+        const size_t eq = kv.find('=');
+        if (eq == std::string::npos) {
+          *err = "--set needs NAME=VALUE";
+          return false;
+        }
+        if (!dtutmo::set_param(p, kv.substr(0, eq), kv.substr(eq + 1), err)) return false;
+      }
+    width = w;
+    height = h;
+    engine = dtutmo::create_cpu_engine(0);
+    dtutmo::StreamConfig cfg;
+    cfg.width = w;
+    cfg.height = h;
+    cfg.in_format = dtutmo::PixelFormat::RGBF32;
+    cfg.out_format = dtutmo::PixelFormat::RGBA;
+    cfg.in.transfer = dtutmo::Transfer::Linear;
+    cfg.in.primaries = dtutmo::Primaries::BT709;
+    cfg.out.transfer = dtutmo::Transfer::SRGB;
+    cfg.out.primaries = dtutmo::Primaries::BT709;
+    if (!engine->set_params(p, err) || !engine->configure(cfg, err)) return false;
+    out.assign(dtutmo::packed_size(dtutmo::PixelFormat::RGBA, w, h), 0);
+    return true;
+  }
+
+  bool run(ImageF& in, double t, Image8* res, std::string* err) {
+    const dtutmo::FrameView iv = dtutmo::packed_view(dtutmo::PixelFormat::RGBF32, width, height,
+                                                     reinterpret_cast<uint8_t*>(in.rgb.data()));
+    const dtutmo::FrameView ov = dtutmo::packed_view(dtutmo::PixelFormat::RGBA, width, height, out.data());
+    if (!engine->process(iv, ov, t, err)) return false;
+    res->width = width;
+    res->height = height;
+    res->rgb.resize(static_cast<size_t>(width) * height * 3);
+    for (int y = 0; y < height; ++y) {
+      const uint8_t* row = ov.data[0] + y * ov.stride[0];
+      for (int x = 0; x < width; ++x)
+        for (int c = 0; c < 3; ++c) res->px(x, y)[c] = row[4 * x + c];
+    }
+    return true;
+  }
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -136,6 +214,92 @@ int main(int argc, char** argv) {
       o = render_linear(img, s);
     }
     if (!write_png(a[2], o, &err)) return die(err);
+    return 0;
+  }
+  if (a[0] == "--raw") {
+    if (a.size() < 3) return usage(), 2;
+    ImageF img;
+    if (!load_hdr(a[1], 0, 0, &img, &err)) return die(err);
+    const float scale = static_cast<float>(std::atof(opt("--scale", "1").c_str()));
+    const float clip = static_cast<float>(std::atof(opt("--clip", "0").c_str()));
+    FILE* f = std::fopen(a[2].c_str(), "wb");
+    if (!f) return die("cannot write " + a[2]);
+    static const int kOrder[3] = {1, 2, 0};  // G, B, R
+    const size_t n = static_cast<size_t>(img.width) * img.height;
+    std::vector<float> plane(n);
+    for (int c : kOrder) {
+      for (size_t i = 0; i < n; ++i) {
+        float v = img.rgb[3 * i + c] * scale;
+        v = std::isfinite(v) && v > 0.0f ? v : 0.0f;
+        if (clip > 0.0f && v > clip) v = clip;
+        plane[i] = v;  // little-endian hosts only (x86, ARM)
+      }
+      if (std::fwrite(plane.data(), sizeof(float), n, f) != n) {
+        std::fclose(f);
+        return die("write error " + a[2]);
+      }
+    }
+    std::fclose(f);
+    std::printf("%dx%d\n", img.width, img.height);
+    return 0;
+  }
+  if (a[0] == "--list-scenes") {
+    for (int i = 0; i < static_cast<int>(dtutmo::Scene::COUNT); ++i)
+      std::printf("%s\n", dtutmo::scene_name(static_cast<dtutmo::Scene>(i)));
+    return 0;
+  }
+  if (a[0] == "--tonemap") {
+    if (a.size() < 3) return usage(), 2;
+    ImageF img;
+    if (!load_hdr(a[1], 0, 0, &img, &err)) return die(err);
+    Tonemapper tm;
+    Image8 o;
+    if (!tm.init(img.width, img.height, a, &err) || !tm.run(img, 0.0, &o, &err) ||
+        !write_png(a[2], o, &err))
+      return die(err);
+    return 0;
+  }
+  if (a[0] == "--video") {
+    if (a.size() < 2) return usage(), 2;
+    int w = 320, h = 180;
+    if (std::sscanf(opt("--size", "320x180").c_str(), "%dx%d", &w, &h) != 2 || w < 1 || h < 1)
+      return die("bad --size");
+    const double fps = std::atof(opt("--fps", "30").c_str());
+    const double secs = std::atof(opt("--seconds", "6").c_str());
+    const int flash = std::atoi(opt("--flash", "-1").c_str());
+    const int n = std::max(2, static_cast<int>(std::lround(fps * secs)));
+    Tonemapper tm;
+    if (!tm.init(w, h, a, &err)) return die(err);
+    std::vector<double> means;
+    std::vector<Image8> frames;
+    double max_jump = 0.0;
+    int max_jump_at = 0;
+    for (int k = 0; k < n; ++k) {
+      const double t = k / fps;
+      ImageF in;
+      if (!render(a[1], w, h, t, &in, &err)) return die(err);
+      if (k == flash)
+        for (float& v : in.rgb) v *= 10.0f;
+      Image8 o;
+      if (!tm.run(in, t, &o, &err)) return die(err);
+      means.push_back(mean_code_luma(o));
+      if (k > 0 && std::fabs(means[k] - means[k - 1]) > max_jump) {
+        max_jump = std::fabs(means[k] - means[k - 1]);
+        max_jump_at = k;
+      }
+      if (k >= n / 2) frames.push_back(std::move(o));
+    }
+    std::printf("scene %s  frames %d @ %.1f fps  mean-luma first %.2f last %.2f  flicker %.4f  "
+                "max-jump %.2f (frame %d, t %.3f s)  instability(2nd half) %d",
+                a[1].c_str(), n, fps, means.front(), means.back(), flicker(means), max_jump,
+                max_jump_at, max_jump_at / fps, temporal_instability(frames));
+    if (flash > 0 && flash + 1 < n) {
+      double stray = 0.0;
+      for (int k = flash + 1; k < n; ++k) stray = std::max(stray, std::fabs(means[k] - means[flash - 1]));
+      std::printf("  flash@%d: flash-frame %.2f, max stray after %.2f", flash,
+                  means[flash] - means[flash - 1], stray);
+    }
+    std::printf("\n");
     return 0;
   }
   if (a[0] == "--resize") {

@@ -325,12 +325,9 @@ double colourfulness(const Image8& img) {
 }
 
 // ------------------------------------------------------------------------------------
-BandingStats banding(const Image8& img, int x0, int y0, int w, int h) {
+namespace {
+BandingStats banding_rows(const Image8& img, int x0, int y0, int w, int h) {
   BandingStats s;
-  x0 = std::max(0, x0);
-  y0 = std::max(0, y0);
-  w = std::min(w, img.width - x0);
-  h = std::min(h, img.height - y0);
   if (w < 2 || h < 1) return s;
   long long pairs = 0, runs = 0, run_px = 0, contours = 0;
   double max_run_sum = 0.0;
@@ -366,6 +363,39 @@ BandingStats banding(const Image8& img, int x0, int y0, int w, int h) {
   s.contours_per_row = static_cast<double>(contours) / h;
   s.mean_run = static_cast<double>(run_px) / static_cast<double>(runs);
   s.max_run = max_run_sum / h;
+  return s;
+}
+}  // namespace
+
+BandingStats banding(const Image8& img, int x0, int y0, int w, int h) {
+  x0 = std::max(0, x0);
+  y0 = std::max(0, y0);
+  w = std::min(w, img.width - x0);
+  h = std::min(h, img.height - y0);
+  if (w < 2 || h < 2) return banding_rows(img, x0, y0, w, h);
+  // The gradient's direction: the axis along which the mean code luma changes more
+  // between the first and the last tenth of the region.
+  const Plane l = code_luma(img);
+  auto band_mean = [&](int ax, int ay, int bw, int bh) {
+    double m = 0.0;
+    for (int y = ay; y < ay + bh; ++y)
+      for (int x = ax; x < ax + bw; ++x) m += l.at(x, y);
+    return m / (static_cast<double>(bw) * bh);
+  };
+  const int tw = std::max(1, w / 10), th = std::max(1, h / 10);
+  const double gx = std::fabs(band_mean(x0 + w - tw, y0, tw, h) - band_mean(x0, y0, tw, h));
+  const double gy = std::fabs(band_mean(x0, y0 + h - th, w, th) - band_mean(x0, y0, w, th));
+  if (gx >= gy) {
+    BandingStats s = banding_rows(img, x0, y0, w, h);
+    s.axis = 0;
+    return s;
+  }
+  Image8 t{h, w, std::vector<uint8_t>(static_cast<size_t>(w) * h * 3)};
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      for (int c = 0; c < 3; ++c) t.px(y, x)[c] = img.px(x0 + x, y0 + y)[c];
+  BandingStats s = banding_rows(t, 0, 0, h, w);
+  s.axis = 1;
   return s;
 }
 

@@ -132,15 +132,19 @@ DeltaEStats delta_e2000_image(const Image8& a, const Image8& b);
 double colourfulness(const Image8& img);
 
 // --- banding ---
-// Statistics of horizontal steps of the code luma (rounded to integer codes; for a grey
-// or near-grey gradient this is the code value) inside the rectangle [x0, x0+w) x
-// [y0, y0+h), meant for a region that should be a smooth gradient.
+// Statistics of the steps of the code luma (rounded to integer codes; for a grey or
+// near-grey gradient this is the code value) between neighbouring pixels along the
+// gradient's direction (rows for a horizontal gradient, columns for a vertical one: the
+// axis along which the mean changes more across the region) inside the rectangle
+// [x0, x0+w) x [y0, y0+h), meant for a region that should be a smooth gradient.
+// "Row" below means a line along that axis.
 struct BandingStats {
   double step_hist[5] = {0, 0, 0, 0, 0};  // fraction of adjacent pairs with |step| 0,1,2,3,>=4
   double contours_per_row = 0.0;   // false contours: steps of >= 2 codes, per row
   double mean_run = 0.0;           // mean length (px) of runs of constant code
   double max_run = 0.0;            // longest run of constant code (px), averaged over rows
   int max_step = 0;                // largest |step| in codes
+  int axis = 0;                    // 0: along rows (horizontal gradient), 1: along columns
 };
 BandingStats banding(const Image8& img, int x0, int y0, int w, int h);
 
