@@ -1,1 +1,1110 @@
-// placeholder: filled in by its owner
+// dtutmo -- the CPU engine: MODEL.md's stages on the host, multi-threaded over row bands.
+//
+// Per frame (DESIGN.md "Performance plan"):
+//   pass 1 (rows in parallel): unpack, EOTF (table), sanitise, luminance, log2 Y into
+//     8x8 cell sums [balanced: optics first (glare by FFT on a reduced grid), then the
+//     bilateral-grid splat];
+//   low resolution: pooling of log La on a pyramid, temporal smoothing, per-cell receptor
+//     constants (AdaptCell), response histogram on a subsample, percentiles, per-frame
+//     constants (FrameConsts);
+//   pass 2 (rows in parallel): responses, mesopic, [CSF], normalisation, [DTUCAM],
+//     display inverse, [detail], gamut, encode, pack.
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <mutex>
+#include <vector>
+
+#include "cpu_glare.h"
+#include "cpu_pool.h"
+#include "cpu_spatial.h"
+#include "dtutmo/color.h"
+#include "dtutmo/convert.h"
+#include "dtutmo/csf.h"
+#include "dtutmo/display.h"
+#include "dtutmo/dtucam.h"
+#include "dtutmo/engine.h"
+#include "dtutmo/fastmath.h"
+#include "dtutmo/frame_consts.h"
+#include "dtutmo/gamut.h"
+#include "dtutmo/optics.h"
+#include "dtutmo/receptors.h"
+#include "dtutmo/transfer.h"
+
+namespace dtutmo {
+
+namespace {
+
+constexpr int kCell = 8;            // adaptation grid cell, pixels
+constexpr int kDecodeTab = 16384;   // decode table intervals over [0, 1]
+constexpr int kHistBins = 1024;     // response histogram bins over [0, 1)
+constexpr float kMinNits = 1e-4f;   // floor of luminance in the log domain, cd/m^2
+constexpr float kMaxNits = 1e6f;    // sanitising ceiling, cd/m^2
+constexpr int kSub = 4;             // histogram / edge-map subsampling step, pixels
+constexpr int kCsfLevels = 6;
+
+// Time-constant smoothing x += (1 - exp(-dt/tau)) (target - x); snaps to the target when
+// within 1e-6 (relative or absolute) so that a static scene converges bit-identically.
+float smooth(float x, float target, float k) {
+  const float d = target - x;
+  if (std::fabs(d) <= 1e-6f * std::max(1.0f, std::fabs(target))) return target;
+  return x + k * d;
+}
+float smooth_k(double dt, float tau) {
+  if (tau <= 0.0f) return 1.0f;
+  return float(1.0 - std::exp(-dt / double(tau)));
+}
+
+// Response of a receptor from log2 of p*I and log2 sigma: 1 / (1 + (sigma / pI)^n).
+inline float resp_log2(float log2_pi, float log2_sigma, float n) {
+  return 1.0f / (1.0f + fast_exp2(n * (log2_sigma - log2_pi)));
+}
+
+struct Scratch {
+  std::vector<float> ad;    // interpolated AdaptCell channels, kAd x width
+  std::vector<float> resp;  // responses for one band, 3 x width x rows
+  std::vector<float> out;   // encoded output for one band, 3 x width x rows
+  std::vector<float> row;   // misc row buffer
+  long long bad = 0;
+};
+constexpr int kAd = 10;  // log2_sigma_lm, log2_sigma_s, log2 p_cone, log2_sigma_rod, log2 p_rod,
+                         // rod_w, log2_la, dispK_L, dispK_M, dispK_S
+
+class CpuEngine final : public Engine {
+ public:
+  explicit CpuEngine(int threads) : pool_(threads) { P_ = params_for_profile(Profile::Fast); }
+  const char* name() const override { return "cpu"; }
+  bool configure(const StreamConfig& cfg, std::string* err) override;
+  bool set_params(const Params& p, std::string* err) override;
+  bool process(const FrameView& in, const FrameView& out, double time_s,
+               std::string* err) override;
+  void reset() override {
+    std::lock_guard<std::mutex> l(state_mu_);
+    fresh_ = true;
+  }
+  EngineStats stats() const override {
+    std::lock_guard<std::mutex> l(state_mu_);
+    return st_;
+  }
+
+ private:
+  bool check_view(const FrameView& v, PixelFormat f, const char* what, std::string* err) const;
+  void build_decode_table();
+  void setup_optics();
+  void pass1(const FrameView& in);
+  void low_res(double dt, bool snap);
+  void frame_consts(float k_cone);
+  void pass2(const FrameView& out);
+  void row_responses(int y, float* r, Scratch& s);
+  void row_display(int y, const float* r, float* o, Scratch& s);
+  void interp_row(int y, Scratch& s);
+  void csf_filter();
+  float scene_resp_grey(int c, float lum) const;  // class c (0..2 L,M,S; 3 = A) at global
+  float disp_resp_grey(int c, float lum) const;
+
+  CpuPool pool_;
+  mutable std::mutex mu_, state_mu_;
+  Params pending_;
+  bool have_pending_ = false;
+  Params P_;
+  StreamConfig C_;
+  bool configured_ = false;
+  FrameConsts K_{};
+  int W_ = 0, H_ = 0, gw_ = 0, gh_ = 0;
+
+  std::vector<float> dec_tab_;
+  std::vector<float> lin_;    // W x H x 3 linear input RGB, cd/m^2
+  std::vector<float> logy_;   // W x H log2 luminance
+  std::vector<float> cell_sum_, cell_cnt_;
+  std::vector<float> la_tgt_, la_loc_, la_s_, la_rod_s_;  // grids, log2 cd/m^2
+  std::vector<AdaptCell> cells_;
+  std::vector<float> dispk_;  // grid x 3: full-inverse constants per class
+  Pooler pooler_;
+  std::vector<Scratch> scr_;
+  std::vector<std::vector<uint32_t>> hist_;
+  // edge map for the hybrid display mode, at 1/kSub resolution
+  int ew_ = 0, eh_ = 0;
+  std::vector<float> edge_, edge_tmp_;
+  // optics
+  bool optics_ready_ = false;
+  CpuGlare glare_[3];
+  std::vector<float> gsrc_[3], gdst_[3];
+  float otf_sigma_px_ = 0;
+  std::vector<float> otf_tmp_;
+  // base / detail
+  BilateralGrid bgrid_;
+  bool bgrid_ready_ = false;
+  std::vector<float> base_;   // W x H base log2 luminance
+  // CSF
+  std::vector<float> resp_;   // W x H x 3 (responses, balanced when CSF runs)
+  std::vector<float> pyr_[kCsfLevels + 1][3];
+  std::vector<float> pyr_tmp_;
+  int pw_[kCsfLevels + 1], ph_[kCsfLevels + 1];
+  float csf_gain_[kCsfLevels][3];
+  bool csf_active_ = false;
+
+  // temporal state
+  bool fresh_ = true;
+  double last_t_ = 0.0;
+  float s_logmean_ = 0, s_pupil_ = 4, s_rlo_ = 0, s_rhi_ = 1;
+  float prev_target_logmean_ = 0;
+  EngineStats st_{};
+};
+
+bool CpuEngine::set_params(const Params& p, std::string* err) {
+  if (!validate(p, err)) return false;
+  std::lock_guard<std::mutex> l(mu_);
+  pending_ = p;
+  have_pending_ = true;
+  return true;
+}
+
+bool CpuEngine::configure(const StreamConfig& cfg, std::string* err) {
+  if (cfg.width < 1 || cfg.height < 1 || cfg.width > 16384 || cfg.height > 16384) {
+    if (err) *err = "cpu engine: frame size " + std::to_string(cfg.width) + "x" +
+                    std::to_string(cfg.height) + " is outside 1x1 .. 16384x16384";
+    return false;
+  }
+  if (int(cfg.in_format) < 0 || cfg.in_format >= PixelFormat::COUNT ||
+      int(cfg.out_format) < 0 || cfg.out_format >= PixelFormat::COUNT) {
+    if (err) *err = "cpu engine: unknown pixel format";
+    return false;
+  }
+  if (cfg.out.transfer == Transfer::Linear && cfg.out_format != PixelFormat::RGBF32) {
+    if (err) *err = "cpu engine: linear output transfer needs RGBF32";
+    return false;
+  }
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (have_pending_) {
+      P_ = pending_;
+      have_pending_ = false;
+    }
+  }
+  C_ = cfg;
+  W_ = cfg.width;
+  H_ = cfg.height;
+  gw_ = (W_ + kCell - 1) / kCell;
+  gh_ = (H_ + kCell - 1) / kCell;
+  const size_t np = size_t(W_) * H_;
+  lin_.assign(np * 3, 0.0f);
+  logy_.assign(np, 0.0f);
+  base_.assign(np, 0.0f);
+  const size_t nc = size_t(gw_) * gh_;
+  cell_sum_.assign(nc, 0.0f);
+  cell_cnt_.assign(nc, 0.0f);
+  la_tgt_.assign(nc, 0.0f);
+  la_loc_.assign(nc, 0.0f);
+  la_s_.assign(nc, 0.0f);
+  la_rod_s_.assign(nc, 0.0f);
+  cells_.assign(nc, AdaptCell{});
+  dispk_.assign(nc * 3, 0.0f);
+  pooler_.init(gw_, gh_);
+  const int nt = pool_.threads();
+  scr_.assign(nt, Scratch{});
+  for (Scratch& s : scr_) {
+    s.ad.assign(size_t(kAd) * W_, 0.0f);
+    s.resp.assign(size_t(3) * W_ * kCell, 0.0f);
+    s.out.assign(size_t(3) * W_ * kCell, 0.0f);
+    s.row.assign(size_t(3) * W_, 0.0f);
+  }
+  hist_.assign(nt, std::vector<uint32_t>(kHistBins, 0));
+  ew_ = (W_ + kSub - 1) / kSub;
+  eh_ = (H_ + kSub - 1) / kSub;
+  edge_.assign(size_t(ew_) * eh_, 0.0f);
+  edge_tmp_.assign(size_t(ew_) * eh_ * 2, 0.0f);
+  // balanced buffers are made lazily at the first frame that needs them (at configure
+  // time when the profile is already balanced), never in the middle of a stream again.
+  optics_ready_ = false;
+  bgrid_ready_ = false;
+  resp_.clear();
+  build_decode_table();
+  configured_ = true;
+  fresh_ = true;
+  return true;
+}
+
+void CpuEngine::build_decode_table() {
+  dec_tab_.assign(kDecodeTab + 2, 0.0f);
+  for (int i = 0; i <= kDecodeTab + 1; ++i) {
+    const float c = std::min(1.0f, float(i) / kDecodeTab);
+    float v = c;
+    switch (C_.in.transfer) {
+      case Transfer::PQ: v = pq_eotf(c); break;
+      case Transfer::HLG: v = hlg_inv_oetf(c); break;
+      case Transfer::SRGB: v = srgb_eotf(c); break;
+      case Transfer::BT1886: v = bt1886_eotf(c); break;
+      case Transfer::Linear: v = c; break;
+    }
+    dec_tab_[i] = v;
+  }
+}
+
+bool CpuEngine::check_view(const FrameView& v, PixelFormat f, const char* what,
+                           std::string* err) const {
+  if (v.device_memory) {
+    if (err) *err = std::string("cpu engine: ") + what + " frame is in device memory";
+    return false;
+  }
+  if (v.format != f || v.width != W_ || v.height != H_) {
+    if (err) *err = std::string("cpu engine: ") + what + " frame does not match the configured format/size";
+    return false;
+  }
+  const FormatInfo& fi = format_info(f);
+  for (int p = 0; p < fi.planes; ++p) {
+    if (!v.data[p] || v.stride[p] < min_stride(f, p, W_)) {
+      if (err) *err = std::string("cpu engine: ") + what + " frame has a missing plane or short stride";
+      return false;
+    }
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------- scene/display models
+float CpuEngine::scene_resp_grey(int c, float lum) const {
+  // D65 grey of `lum` cd/m^2 seen by the scene observer at the global adaptation.
+  const float la = K_.la_global, lar = K_.la_global_rod, td = K_.td_per_nit;
+  const float ia = la * td;
+  const float pc = bleach(ia, kConeL.b);
+  const float slm = receptor_sigma(ia, pc, kConeL), ss = receptor_sigma(ia, pc, kConeS);
+  const float iar = lar * kScotopicPerNitD65 * td;
+  const float pr = bleach(iar, kRod.b);
+  const float sr = receptor_sigma(iar, pr, kRod);
+  const float w = K_.mesopic ? mesopic_weight(la) : 0.0f;
+  const float i = lum * td;
+  const float rl = receptor_response(i, slm, pc, kConeL.n);
+  const float rs = receptor_response(i, ss, pc, kConeS.n);
+  const float rr = receptor_response(i * kScotopicPerNitD65, sr, pr, kRod.n);
+  const float ml = (1 - w) * rl + w * rr, ms = (1 - w) * rs + w * rr;
+  if (c < 2) return ml;
+  if (c == 2) return ms;
+  return (3.0f * ml + ms * 0.05f) / 3.05f;
+}
+
+float CpuEngine::disp_resp_grey(int c, float lum) const {
+  const float i = lum * K_.disp_td_per_nit;
+  const float sl = std::exp2(K_.disp_log2_sigma[0]), ss = std::exp2(K_.disp_log2_sigma[2]);
+  const float rl = receptor_response(i, sl, K_.disp_p, kConeL.n);
+  const float rs = receptor_response(i, ss, K_.disp_p, kConeS.n);
+  if (c < 2) return rl;
+  if (c == 2) return rs;
+  return (3.0f * rl + rs * 0.05f) / 3.05f;
+}
+
+// ---------------------------------------------------------------- optics
+void CpuEngine::setup_optics() {
+  const float ppd = float(W_) / P_.fov_deg;
+  const int cells = int(P_.glare_max_cells);
+  if (!glare_[0].matches(W_, H_, ppd, cells, P_.observer_age, P_.pigmentation)) {
+    for (int c = 0; c < 3; ++c) {
+      glare_[c].init(W_, H_, ppd, cells, P_.observer_age, P_.pigmentation);
+      gsrc_[c].assign(size_t(glare_[c].gw()) * glare_[c].gh(), 0.0f);
+      gdst_[c].assign(size_t(glare_[c].gw()) * glare_[c].gh(), 0.0f);
+    }
+  }
+  otf_sigma_px_ = otf_sigma_deg(otf_fc(P_.observer_age)) * ppd;
+  if (otf_tmp_.size() != lin_.size()) otf_tmp_.assign(lin_.size(), 0.0f);
+  optics_ready_ = true;
+}
+
+// ---------------------------------------------------------------- pass 1
+void CpuEngine::pass1(const FrameView& in) {
+  const bool optics = P_.optics && optics_ready_;
+  const bool bd = P_.base_detail && bgrid_ready_;
+  const int W = W_;
+  const Vec3 wy = K_.in_rgb_to_y;
+  const float scale = K_.input_scale;
+  const Transfer tf = C_.in.transfer;
+  const bool rgbf = C_.in_format == PixelFormat::RGBF32;
+  const float* tab = dec_tab_.data();
+  const float hlgp = P_.hlg_peak;
+  for (Scratch& s : scr_) s.bad = 0;
+
+  // 1a: unpack + decode (+ luminance statistics when no optics)
+  auto decode_band = [&](int task, int th) {
+    Scratch& s = scr_[th];
+    const int y0 = task * kCell, y1 = std::min(H_, y0 + kCell);
+    float* rgb = lin_.data() + size_t(y0) * W * 3;
+    unpack_rows(in, C_.in, y0, y1, rgb, std::ptrdiff_t(W) * 3);
+    const size_t n = size_t(y1 - y0) * W * 3;
+    long long bad = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const float v = rgb[i];
+      bad += !(v >= 0.0f && v <= 3.0e38f);
+    }
+    s.bad += bad;
+    if (rgbf && tf == Transfer::Linear) {
+      for (size_t i = 0; i < n; ++i) rgb[i] = sanitize(rgb[i] * scale, kMaxNits);
+    } else {
+      const float mul = (tf == Transfer::PQ || tf == Transfer::HLG) ? 1.0f : scale;
+      for (size_t i = 0; i < n; ++i) {
+        const float c = (rgb[i] > 0.0f ? (rgb[i] < 1.0f ? rgb[i] : 1.0f) : 0.0f) * kDecodeTab;
+        const int k = int(c);
+        const float t = c - float(k);
+        rgb[i] = (tab[k] + t * (tab[k + 1] - tab[k])) * mul;
+      }
+      if (tf == Transfer::HLG)
+        for (size_t i = 0; i < n; i += 3) {
+          hlg_ootf(rgb[i], rgb[i + 1], rgb[i + 2], hlgp);
+          rgb[i] = sanitize(rgb[i], kMaxNits);
+          rgb[i + 1] = sanitize(rgb[i + 1], kMaxNits);
+          rgb[i + 2] = sanitize(rgb[i + 2], kMaxNits);
+        }
+    }
+  };
+  // 1b: luminance, log2, cell sums, bilateral splat
+  auto stats_band = [&](int task, int th) {
+    const int y0 = task * kCell, y1 = std::min(H_, y0 + kCell);
+    float* cs = cell_sum_.data() + size_t(task) * gw_;
+    float* cc = cell_cnt_.data() + size_t(task) * gw_;
+    for (int i = 0; i < gw_; ++i) cs[i] = cc[i] = 0.0f;
+    for (int y = y0; y < y1; ++y) {
+      const float* rgb = lin_.data() + size_t(y) * W * 3;
+      float* ly = logy_.data() + size_t(y) * W;
+      for (int x = 0; x < W; ++x) {
+        const float Y = wy.x * rgb[3 * x] + wy.y * rgb[3 * x + 1] + wy.z * rgb[3 * x + 2];
+        ly[x] = fast_log2(std::max(Y, kMinNits));
+      }
+      for (int cx = 0; cx < gw_; ++cx) {
+        const int x0 = cx * kCell, x1 = std::min(W, x0 + kCell);
+        float a = 0;
+        for (int x = x0; x < x1; ++x) a += ly[x];
+        cs[cx] += a;
+        cc[cx] += float(x1 - x0);
+      }
+      if (bd) bgrid_.splat_row(th, y, ly, W);
+    }
+  };
+  pool_.run(gh_, decode_band);
+  long long bad = 0;
+  for (Scratch& s : scr_) bad += s.bad;
+  st_.bad_samples = bad;
+
+  if (optics) {
+    // OTF: separable Gaussian of its exact spatial pair, when it is wider than a pixel's
+    // fraction (at video ppd it is far below a pixel and is skipped).
+    if (otf_sigma_px_ >= 0.3f) {
+      const int r = std::max(1, int(std::ceil(3 * otf_sigma_px_)));
+      float k[64];
+      const int rr = std::min(r, 31);
+      float ks = 0;
+      for (int i = -rr; i <= rr; ++i) ks += k[i + rr] = std::exp(-0.5f * i * i / (otf_sigma_px_ * otf_sigma_px_));
+      for (int i = 0; i <= 2 * rr; ++i) k[i] /= ks;
+      pool_.run(H_, [&](int y, int) {
+        const float* s = lin_.data() + size_t(y) * W * 3;
+        float* d = otf_tmp_.data() + size_t(y) * W * 3;
+        for (int x = 0; x < W; ++x)
+          for (int c = 0; c < 3; ++c) {
+            float a = 0, ws = 0;
+            for (int i = -rr; i <= rr; ++i) {
+              const int xx = x + i;
+              if (xx < 0 || xx >= W) continue;
+              a += k[i + rr] * s[3 * xx + c];
+              ws += k[i + rr];
+            }
+            d[3 * x + c] = a / ws;
+          }
+      });
+      pool_.run(H_, [&](int y, int) {
+        float* d = lin_.data() + size_t(y) * W * 3;
+        for (int x = 0; x < W * 3; ++x) {
+          float a = 0, ws = 0;
+          for (int i = -rr; i <= rr; ++i) {
+            const int yy = y + i;
+            if (yy < 0 || yy >= H_) continue;
+            a += k[i + rr] * otf_tmp_[size_t(yy) * W * 3 + x];
+            ws += k[i + rr];
+          }
+          d[x] = a / ws;
+        }
+      });
+    }
+    // glare: cell averages, FFT convolution per channel, bilinear add
+    const int f = glare_[0].cell(), ggw = glare_[0].gw(), ggh = glare_[0].gh();
+    pool_.run(ggh, [&](int gy, int) {
+      const int y0 = gy * f, y1 = std::min(H_, y0 + f);
+      for (int gx = 0; gx < ggw; ++gx) {
+        const int x0 = gx * f, x1 = std::min(W, x0 + f);
+        double a[3] = {0, 0, 0};
+        for (int y = y0; y < y1; ++y) {
+          const float* s = lin_.data() + (size_t(y) * W + x0) * 3;
+          for (int x = 0; x < x1 - x0; ++x) {
+            a[0] += s[3 * x];
+            a[1] += s[3 * x + 1];
+            a[2] += s[3 * x + 2];
+          }
+        }
+        const double n = double(y1 - y0) * (x1 - x0);
+        for (int c = 0; c < 3; ++c) gsrc_[c][size_t(gy) * ggw + gx] = float(a[c] / n);
+      }
+    });
+    pool_.run(3, [&](int c, int) { glare_[c].run(gsrc_[c].data(), gdst_[c].data()); });
+    pool_.run(H_, [&](int y, int) {
+      float gyf = (y + 0.5f) / f - 0.5f;
+      gyf = std::min(std::max(gyf, 0.0f), float(ggh - 1));
+      const int y0 = std::min(int(gyf), ggh - 1), y1 = std::min(y0 + 1, ggh - 1);
+      const float ty = gyf - y0;
+      float* d = lin_.data() + size_t(y) * W * 3;
+      for (int x = 0; x < W; ++x) {
+        float gxf = (x + 0.5f) / f - 0.5f;
+        gxf = std::min(std::max(gxf, 0.0f), float(ggw - 1));
+        const int x0 = std::min(int(gxf), ggw - 1), x1 = std::min(x0 + 1, ggw - 1);
+        const float tx = gxf - x0;
+        for (int c = 0; c < 3; ++c) {
+          const float* g = gdst_[c].data();
+          const float a = g[size_t(y0) * ggw + x0] * (1 - tx) + g[size_t(y0) * ggw + x1] * tx;
+          const float b = g[size_t(y1) * ggw + x0] * (1 - tx) + g[size_t(y1) * ggw + x1] * tx;
+          d[3 * x + c] = std::min(d[3 * x + c] + a * (1 - ty) + b * ty, kMaxNits);
+        }
+      }
+    });
+  }
+  if (bd) bgrid_.clear();
+  pool_.run(gh_, stats_band);
+  if (bd) bgrid_.finish();
+}
+
+// ---------------------------------------------------------------- low resolution work
+void CpuEngine::low_res(double dt, bool snap) {
+  const int nc = gw_ * gh_;
+  // cell means and the global log-mean (pixel weighted)
+  double gs = 0, gn = 0;
+  for (int i = 0; i < nc; ++i) {
+    gs += cell_sum_[i];
+    gn += cell_cnt_[i];
+    la_loc_[i] = cell_sum_[i] / std::max(cell_cnt_[i], 1.0f);
+  }
+  const float target_logmean = float(gs / std::max(gn, 1.0));
+  // broadcast mode: a cut re-adapts at once
+  st_.cut_detected = false;
+  if (!snap && P_.adaptation == AdaptationMode::Broadcast &&
+      std::fabs(target_logmean - prev_target_logmean_) * 0.30103f > P_.cut_threshold) {
+    snap = true;
+    st_.cut_detected = true;
+  }
+  prev_target_logmean_ = target_logmean;
+  const float kc = snap ? 1.0f : smooth_k(dt, P_.cone_tau);
+  const float kr = snap ? 1.0f : smooth_k(dt, P_.rod_tau);
+  const float kp = snap ? 1.0f : smooth_k(dt, P_.pupil_tau);
+
+  // local pooling: Gaussians of 0.5, 1, 2, 4 degrees (diameters 1, 2, 4, 8), 1:2:4:8
+  const float ppd = float(W_) / P_.fov_deg;
+  const float a = P_.local ? P_.local_adaptation : 0.0f;
+  if (a > 0.0f) {
+    const float sig[4] = {0.5f * ppd / kCell, 1.0f * ppd / kCell, 2.0f * ppd / kCell,
+                          4.0f * ppd / kCell};
+    const float wts[4] = {1, 2, 4, 8};
+    pooler_.pool(la_loc_.data(), sig, wts, 4, la_tgt_.data());
+    for (int i = 0; i < nc; ++i) la_tgt_[i] = a * la_tgt_[i] + (1 - a) * target_logmean;
+  } else {
+    for (int i = 0; i < nc; ++i) la_tgt_[i] = target_logmean;
+  }
+  for (int i = 0; i < nc; ++i) {
+    la_s_[i] = snap ? la_tgt_[i] : smooth(la_s_[i], la_tgt_[i], kc);
+    la_rod_s_[i] = snap ? la_tgt_[i] : smooth(la_rod_s_[i], la_tgt_[i], kr);
+  }
+  s_logmean_ = snap ? target_logmean : smooth(s_logmean_, target_logmean, kc);
+  const float la_g = std::exp2(s_logmean_);
+  const float fov_v = P_.fov_deg * float(H_) / float(W_);
+  const float pupil_t = pupil_watson_yellott(la_g, P_.fov_deg * fov_v, P_.observer_age, 1);
+  s_pupil_ = snap ? pupil_t : smooth(s_pupil_, pupil_t, kp);
+  // rods' global adaptation: the smoothed mean of the rod copy
+  double rs = 0;
+  for (int i = 0; i < nc; ++i) rs += la_rod_s_[i];
+  const float la_g_rod = std::exp2(float(rs / nc));
+
+  K_.la_global = la_g;
+  K_.la_global_rod = la_g_rod;
+  K_.pupil_mm = s_pupil_;
+  K_.td_per_nit = pupil_area_eff(s_pupil_);
+  const float td = K_.td_per_nit;
+  // per-cell receptor constants
+  const bool meso = P_.mesopic;
+  for (int i = 0; i < nc; ++i) {
+    const float la = std::exp2(la_s_[i]);
+    const float ia = la * td;
+    const float pc = bleach(ia, kConeL.b);
+    const float iar = std::exp2(la_rod_s_[i]) * kScotopicPerNitD65 * td;
+    const float pr = bleach(iar, kRod.b);
+    AdaptCell& c = cells_[i];
+    c.log2_sigma_lm = std::log2(receptor_sigma(ia, pc, kConeL));
+    c.log2_sigma_s = std::log2(receptor_sigma(ia, pc, kConeS));
+    c.p_cone = pc;
+    c.log2_sigma_rod = std::log2(receptor_sigma(iar, pr, kRod));
+    c.p_rod = pr;
+    c.rod_w = meso ? mesopic_weight(la) : 0.0f;
+    c.log2_la = la_s_[i];
+  }
+  frame_consts(kc);
+}
+
+void CpuEngine::frame_consts(float kc) {
+  FrameConsts& K = K_;
+  K.width = W_;
+  K.height = H_;
+  K.grid_w = gw_;
+  K.grid_h = gh_;
+  K.cell = kCell;
+  K.ppd = float(W_) / P_.fov_deg;
+  K.local = P_.local;
+  K.mesopic = P_.mesopic;
+  K.base_detail = P_.base_detail;
+  K.dtucam = P_.dtucam;
+  K.display_mode = int(P_.display_mode);
+  K.gamut_map = P_.gamut_map;
+  K.dither = P_.dither;
+  K.detail = P_.detail;
+  K.hybrid_lo = 0.02f;
+  K.hybrid_hi = 0.08f;
+  K.peak = P_.display_peak;
+  K.black = P_.display_black;
+  // display observer
+  K.disp_la = display_adaptation(K.la_global, P_.display_peak, P_.display_adapt, int(P_.viewing));
+  const float fov_v = P_.fov_deg * float(H_) / float(W_);
+  const float dp = pupil_watson_yellott(K.disp_la, P_.fov_deg * fov_v, P_.observer_age, 1);
+  K.disp_td_per_nit = pupil_area_eff(dp);
+  K.disp_log2_td = std::log2(K.disp_td_per_nit);
+  const float iad = K.disp_la * K.disp_td_per_nit;
+  K.disp_p = bleach(iad, kConeL.b);
+  K.disp_log2_sigma[0] = K.disp_log2_sigma[1] = std::log2(receptor_sigma(iad, K.disp_p, kConeL));
+  K.disp_log2_sigma[2] = std::log2(receptor_sigma(iad, K.disp_p, kConeS));
+
+  // --- percentiles of the achromatic response on a subsample (histogram) ---
+  for (auto& h : hist_) std::fill(h.begin(), h.end(), 0u);
+  const int ny = (H_ + kSub - 1) / kSub;
+  pool_.run(ny, [&](int j, int th) {
+    Scratch& s = scr_[th];
+    const int y = std::min(H_ - 1, j * kSub + kSub / 2);
+    row_responses(y, s.row.data(), s);
+    uint32_t* h = hist_[th].data();
+    float* e = edge_.data() + size_t(j) * ew_;
+    for (int i = 0; i < ew_; ++i) {
+      const int x = std::min(W_ - 1, i * kSub + kSub / 2);
+      const float* r = s.row.data() + 3 * x;
+      const float ra = (2.0f * r[0] + r[1] + 0.05f * r[2]) / 3.05f;
+      e[i] = ra;
+      h[std::min(kHistBins - 1, std::max(0, int(ra * kHistBins)))]++;
+    }
+  });
+  std::vector<uint32_t>& h0 = hist_[0];
+  for (size_t t = 1; t < hist_.size(); ++t)
+    for (int i = 0; i < kHistBins; ++i) h0[i] += hist_[t][i];
+  uint64_t tot = 0;
+  for (int i = 0; i < kHistBins; ++i) tot += h0[i];
+  auto pct = [&](float q) {
+    const double want = q / 100.0 * double(tot);
+    double acc = 0;
+    for (int i = 0; i < kHistBins; ++i) {
+      if (acc + h0[i] >= want && h0[i] > 0) {
+        const double t = (want - acc) / h0[i];
+        return float((i + t) / kHistBins);
+      }
+      acc += h0[i];
+    }
+    return 1.0f;
+  };
+  const float rlo_t = pct(P_.pct_low), rhi_t = pct(P_.pct_high);
+  s_rlo_ = kc >= 1.0f ? rlo_t : smooth(s_rlo_, rlo_t, kc);
+  s_rhi_ = kc >= 1.0f ? rhi_t : smooth(s_rhi_, rhi_t, kc);
+
+  // --- normalisation: equivalent luminances of the percentiles (scene model at the
+  // global adaptation), display targets by response matching (DESIGN.md section 10) ---
+  auto inv_scene = [&](float r) {  // luminance whose achromatic scene response is r
+    float lo = -20.0f, hi = 30.0f;  // log2 cd/m^2
+    for (int it = 0; it < 50; ++it) {
+      const float m = 0.5f * (lo + hi);
+      (scene_resp_grey(3, std::exp2(m)) < r ? lo : hi) = m;
+    }
+    return std::exp2(0.5f * (lo + hi));
+  };
+  auto inv_disp = [&](float r) {
+    float lo = -20.0f, hi = 30.0f;
+    for (int it = 0; it < 50; ++it) {
+      const float m = 0.5f * (lo + hi);
+      (disp_resp_grey(3, std::exp2(m)) < r ? lo : hi) = m;
+    }
+    return std::exp2(0.5f * (lo + hi));
+  };
+  float l_lo = inv_scene(s_rlo_), l_hi = inv_scene(s_rhi_);
+  // never expand a narrow range: at least 2 stops between the ends
+  if (l_hi < 4.0f * l_lo) {
+    const float g = std::sqrt(l_lo * l_hi);
+    l_lo = g * 0.5f;
+    l_hi = g * 2.0f;
+  }
+  float t_hi = std::min(P_.display_peak, inv_disp(scene_resp_grey(3, l_hi)));
+  float t_lo = std::max(P_.display_black, inv_disp(scene_resp_grey(3, l_lo)));
+  t_lo = std::min(t_lo, t_hi * 0.25f);
+  t_hi = std::max(t_hi, 4.0f * std::max(P_.display_black, 1e-3f) );
+  t_hi = std::min(t_hi, P_.display_peak);
+  for (int c = 0; c < 3; ++c) {
+    const float s0 = scene_resp_grey(c, l_lo), s1 = scene_resp_grey(c, l_hi);
+    const float d0 = disp_resp_grey(c, t_lo), d1 = disp_resp_grey(c, t_hi);
+    const float g = (d1 - d0) / std::max(s1 - s0, 1e-6f);
+    K.norm_gain[c] = g;
+    K.norm_offset[c] = d0 - g * s0;
+    K.r_min[c] = disp_resp_grey(c, P_.display_black > 0 ? P_.display_black : 1e-4f);
+    K.r_max[c] = disp_resp_grey(c, P_.display_peak);
+    K.knee_r[c] = K.r_min[c] + P_.knee * (K.r_max[c] - K.r_min[c]);
+  }
+  // --- DTUCAM conditions ---
+  float cs, ncs;
+  cam_surround(2, &cs, &ncs);  // the scene is seen in an average surround
+  K.cam_scene = cam_condition(K.la_global, cs, ncs, 3.05f * scene_resp_grey(0, 5.0f * K.la_global));
+  cam_surround(int(P_.viewing), &cs, &ncs);
+  K.cam_display = cam_condition(K.disp_la, cs, ncs, 3.05f * disp_resp_grey(0, P_.display_peak));
+  K.s_ref_display = std::exp2(kConeL.n * (K.disp_log2_sigma[2] - K.disp_log2_sigma[0]));
+
+  // --- full-inverse / hybrid: display observer's local adaptation per cell ---
+  const float kwb[3] = {K.disp_log2_sigma[0] - std::log2(K.disp_p) - K.disp_log2_td,
+                        K.disp_log2_sigma[1] - std::log2(K.disp_p) - K.disp_log2_td,
+                        K.disp_log2_sigma[2] - std::log2(K.disp_p) - K.disp_log2_td};
+  const int nc = gw_ * gh_;
+  if (P_.display_mode != DisplayMode::Whiteboard) {
+    const float a = P_.local ? P_.local_adaptation : 0.0f;
+    for (int i = 0; i < nc; ++i) {
+      const AdaptCell& c = cells_[i];
+      // the cell's own adaptation luminance as displayed (whiteboard), L class
+      const float la = std::exp2(c.log2_la);
+      const float ip = c.p_cone * la * K.td_per_nit;
+      float r = 1.0f / (1.0f + std::pow(std::exp2(c.log2_sigma_lm) / ip, kConeL.n));
+      const float rr = 1.0f / (1.0f + std::pow(std::exp2(c.log2_sigma_rod) /
+                                                   (c.p_rod * la * kScotopicPerNitD65 * K.td_per_nit),
+                                               kRod.n));
+      r = (1 - c.rod_w) * r + c.rod_w * rr;
+      float u = std::min(std::max(K.norm_gain[0] * r + K.norm_offset[0], K.r_min[0]), K.r_max[0]);
+      const float dl = std::exp2(kwb[0] + std::log2(u / (1 - u)) / kConeL.n);
+      const float lad = std::exp2(a * std::log2(std::max(dl, 1e-3f)) + (1 - a) * std::log2(K.disp_la));
+      const float lad_c = std::min(std::max(lad, std::max(P_.display_black, 0.01f)), P_.display_peak);
+      const float iad2 = lad_c * K.disp_td_per_nit;
+      const float pd = bleach(iad2, kConeL.b);
+      dispk_[3 * i + 0] = std::log2(receptor_sigma(iad2, pd, kConeL)) - std::log2(pd) - K.disp_log2_td;
+      dispk_[3 * i + 1] = dispk_[3 * i + 0];
+      dispk_[3 * i + 2] = std::log2(receptor_sigma(iad2, pd, kConeS)) - std::log2(pd) - K.disp_log2_td;
+    }
+    // hybrid edge weight: Sobel of the normalised response luminance (1/kSub grid),
+    // Gaussian smoothed, smoothstep
+    if (P_.display_mode == DisplayMode::Hybrid) {
+      const float g = (K.norm_gain[0] * 2 + K.norm_gain[1] + 0.05f * K.norm_gain[2]) / 3.05f;
+      float* m = edge_tmp_.data();
+      for (int y = 0; y < eh_; ++y)
+        for (int x = 0; x < ew_; ++x) {
+          auto at = [&](int xx, int yy) {
+            xx = std::min(std::max(xx, 0), ew_ - 1);
+            yy = std::min(std::max(yy, 0), eh_ - 1);
+            return edge_[size_t(yy) * ew_ + xx];
+          };
+          const float gx = (at(x + 1, y - 1) + 2 * at(x + 1, y) + at(x + 1, y + 1)) -
+                           (at(x - 1, y - 1) + 2 * at(x - 1, y) + at(x - 1, y + 1));
+          const float gy = (at(x - 1, y + 1) + 2 * at(x, y + 1) + at(x + 1, y + 1)) -
+                           (at(x - 1, y - 1) + 2 * at(x, y - 1) + at(x + 1, y - 1));
+          m[size_t(y) * ew_ + x] = std::sqrt(gx * gx + gy * gy) * 0.125f * g;
+        }
+      blur_grid(m, ew_, eh_, 1.0f, edge_tmp_.data() + size_t(ew_) * eh_);
+      for (int i = 0; i < ew_ * eh_; ++i) edge_[i] = smoothstepf(K.hybrid_lo, K.hybrid_hi, m[i]);
+    }
+  }
+  // --- encode ---
+  const Primaries op = C_.out.primaries;
+  K.out_transfer = int(C_.out.transfer);
+  K.target = int(P_.target);
+  K.lms_to_out_rgb = mul(xyz_to_rgb(op), inverse(xyz_to_lms()));
+  const Mat3 o2x = rgb_to_xyz(op);
+  K.out_rgb_to_y = {o2x.m[1][0], o2x.m[1][1], o2x.m[1][2]};
+
+  // --- CSF band gains (balanced) ---
+  csf_active_ = false;
+  if (P_.csf) {
+    const float field = P_.fov_deg;
+    for (int k = 0; k < kCsfLevels; ++k) {
+      const float f = K.ppd / std::exp2(float(k + 2));
+      for (int ch = 0; ch < 3; ++ch) {
+        csf_gain_[k][ch] = csf_ratio_gain(f, K.la_global, K.disp_la, field, ch > 0);
+        if (csf_gain_[k][ch] < 0.995f) csf_active_ = true;
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------- pass 2
+// Bilinear interpolation of the adaptation grid (and display constants) for row y.
+void CpuEngine::interp_row(int y, Scratch& s) {
+  const int W = W_;
+  float gy = (y + 0.5f) / kCell - 0.5f;
+  gy = std::min(std::max(gy, 0.0f), float(gh_ - 1));
+  const int y0 = std::min(int(gy), gh_ - 1), y1 = std::min(y0 + 1, gh_ - 1);
+  const float ty = gy - y0;
+  // vertical lerp into a grid-width row (stored after the per-pixel channels)
+  float vr[kAd];
+  const bool dk = P_.display_mode != DisplayMode::Whiteboard;
+  float* ad = s.ad.data();
+  for (int x = 0; x < W; ++x) {
+    float gx = (x + 0.5f) / kCell - 0.5f;
+    gx = std::min(std::max(gx, 0.0f), float(gw_ - 1));
+    const int x0 = std::min(int(gx), gw_ - 1), x1 = std::min(x0 + 1, gw_ - 1);
+    const float tx = gx - x0;
+    const AdaptCell* c[4] = {&cells_[size_t(y0) * gw_ + x0], &cells_[size_t(y0) * gw_ + x1],
+                             &cells_[size_t(y1) * gw_ + x0], &cells_[size_t(y1) * gw_ + x1]};
+    const float w[4] = {(1 - tx) * (1 - ty), tx * (1 - ty), (1 - tx) * ty, tx * ty};
+    for (int k = 0; k < kAd; ++k) vr[k] = 0;
+    for (int q = 0; q < 4; ++q) {
+      vr[0] += w[q] * c[q]->log2_sigma_lm;
+      vr[1] += w[q] * c[q]->log2_sigma_s;
+      vr[2] += w[q] * c[q]->p_cone;
+      vr[3] += w[q] * c[q]->log2_sigma_rod;
+      vr[4] += w[q] * c[q]->p_rod;
+      vr[5] += w[q] * c[q]->rod_w;
+      vr[6] += w[q] * c[q]->log2_la;
+    }
+    if (dk) {
+      const size_t i[4] = {size_t(y0) * gw_ + x0, size_t(y0) * gw_ + x1, size_t(y1) * gw_ + x0,
+                           size_t(y1) * gw_ + x1};
+      for (int q = 0; q < 4; ++q)
+        for (int k = 0; k < 3; ++k) vr[7 + k] += w[q] * dispk_[3 * i[q] + k];
+    }
+    for (int k = 0; k < kAd; ++k) ad[size_t(k) * W + x] = vr[k];
+  }
+}
+
+// Scene responses (mesopic, per class L, M, S) of row y into r (3 x W).
+void CpuEngine::row_responses(int y, float* r, Scratch& s) {
+  interp_row(y, s);
+  const int W = W_;
+  const float* rgb = lin_.data() + size_t(y) * W * 3;
+  const float* ad = s.ad.data();
+  const float* sl = ad;
+  const float* ss = ad + W;
+  const float* pc = ad + 2 * W;
+  const float* sr = ad + 3 * W;
+  const float* pr = ad + 4 * W;
+  const float* rw = ad + 5 * W;
+  const Mat3 m = K_.in_rgb_to_lms;
+  const Vec3 wr = K_.in_rgb_to_rod;
+  const float td = K_.td_per_nit;
+  const float ltd = std::log2(td);
+  const float lrod = std::log2(td);
+  const bool bd = P_.base_detail && bgrid_ready_;
+  const float* ly = logy_.data() + size_t(y) * W;
+  float* bs = base_.data() + size_t(y) * W;
+  const float nc = kConeL.n, nr = kRod.n;
+  for (int x = 0; x < W; ++x) {
+    float R = rgb[3 * x], G = rgb[3 * x + 1], B = rgb[3 * x + 2];
+    float lb = 0.0f;  // log2 gain from the pixel to its base
+    if (bd) {
+      const float b = bgrid_.slice(float(x), float(y), ly[x]);
+      bs[x] = b;
+      lb = b - ly[x];
+    }
+    const float gsc = bd ? fast_exp2(lb) : 1.0f;
+    R *= gsc;
+    G *= gsc;
+    B *= gsc;
+    const float L = m.m[0][0] * R + m.m[0][1] * G + m.m[0][2] * B;
+    const float M = m.m[1][0] * R + m.m[1][1] * G + m.m[1][2] * B;
+    const float S = m.m[2][0] * R + m.m[2][1] * G + m.m[2][2] * B;
+    const float Yr = std::max(wr.x * R + wr.y * G + wr.z * B, 0.0f);
+    const float lpc = fast_log2(pc[x]) + ltd;
+    const float rl = resp_log2(fast_log2(std::max(L, 1e-30f)) + lpc, sl[x], nc);
+    const float rm = resp_log2(fast_log2(std::max(M, 1e-30f)) + lpc, sl[x], nc);
+    const float rs = resp_log2(fast_log2(std::max(S, 1e-30f)) + lpc, ss[x], nc);
+    const float rr = resp_log2(fast_log2(std::max(Yr, 1e-30f)) + fast_log2(pr[x]) + lrod, sr[x], nr);
+    const float w = rw[x];
+    r[3 * x] = rl + w * (rr - rl);
+    r[3 * x + 1] = rm + w * (rr - rm);
+    r[3 * x + 2] = rs + w * (rr - rs);
+  }
+}
+
+// Display mapping and encoding of one row of responses r (3 x W) into o (3 x W codes).
+// Expects interp_row(y) to have been run on s.
+void CpuEngine::row_display(int y, const float* r, float* o, Scratch& s) {
+  const int W = W_;
+  const FrameConsts& K = K_;
+  const float* ad = s.ad.data();
+  const float* sl = ad;
+  const float* ss = ad + W;
+  const bool cam = P_.dtucam;
+  const bool bd = P_.base_detail && bgrid_ready_;
+  const int mode = int(P_.display_mode);
+  const float* ly = logy_.data() + size_t(y) * W;
+  const float* bs = base_.data() + size_t(y) * W;
+  const float kwb[3] = {K.disp_log2_sigma[0] - std::log2(K.disp_p) - K.disp_log2_td,
+                        K.disp_log2_sigma[1] - std::log2(K.disp_p) - K.disp_log2_td,
+                        K.disp_log2_sigma[2] - std::log2(K.disp_p) - K.disp_log2_td};
+  const float inv_n = 1.0f / kConeL.n;
+  // hybrid weight row (from the 1/kSub edge map, bilinear)
+  float* hw = s.row.data();  // reuse: only for hybrid (row buffer is 3W)
+  if (mode == int(DisplayMode::Hybrid)) {
+    float gy = (y + 0.5f) / kSub - 0.5f;
+    gy = std::min(std::max(gy, 0.0f), float(eh_ - 1));
+    const int y0 = std::min(int(gy), eh_ - 1), y1 = std::min(y0 + 1, eh_ - 1);
+    const float ty = gy - y0;
+    for (int x = 0; x < W; ++x) {
+      float gx = (x + 0.5f) / kSub - 0.5f;
+      gx = std::min(std::max(gx, 0.0f), float(ew_ - 1));
+      const int x0 = std::min(int(gx), ew_ - 1), x1 = std::min(x0 + 1, ew_ - 1);
+      const float tx = gx - x0;
+      const float a = edge_[size_t(y0) * ew_ + x0] * (1 - tx) + edge_[size_t(y0) * ew_ + x1] * tx;
+      const float b = edge_[size_t(y1) * ew_ + x0] * (1 - tx) + edge_[size_t(y1) * ew_ + x1] * tx;
+      hw[x] = a * (1 - ty) + b * ty;
+    }
+  }
+  const Mat3 mo = K.lms_to_out_rgb;
+  const Vec3 wy = K.out_rgb_to_y;
+  const float peak = K.peak, black = K.black;
+  const float inv_range = 1.0f / std::max(peak - black, 1e-6f);
+  const Transfer ot = C_.out.transfer;
+  const bool gm = P_.gamut_map;
+  for (int x = 0; x < W; ++x) {
+    float u[3];
+    for (int c = 0; c < 3; ++c) {
+      float v = K.norm_gain[c] * r[3 * x + c] + K.norm_offset[c];
+      v = soft_knee(v, K.knee_r[c], K.r_max[c]);
+      u[c] = v;
+    }
+    if (cam) {
+      // colour appearance: chroma from the scene's appearance (Hunt effect), tone from u
+      const float fs = fast_exp2(kConeL.n * (ss[x] - sl[x]));  // scene S -> L/M reference
+      const Vec3 rs = {r[3 * x], r[3 * x + 1], odds_scale(r[3 * x + 2], fs)};
+      const CamJMh sj = dtucam_forward(rs, K.cam_scene);
+      const Vec3 ud = {u[0], u[1], odds_scale(u[2], K.s_ref_display)};
+      const float A = 2.0f * ud.x + ud.y + 0.05f * ud.z;
+      const float jd = 100.0f * powf(std::max(A, 0.0f) / K.cam_display.aw, K.cam_display.c * K.cam_display.z);
+      const Vec3 o3 = dtucam_inverse({jd, sj.m, sj.h}, K.cam_display);
+      u[0] = o3.x;
+      u[1] = o3.y;
+      u[2] = odds_scale(std::max(o3.z, 0.0f), 1.0f / K.s_ref_display);
+    }
+    float lum[3];
+    for (int c = 0; c < 3; ++c) {
+      const float v = std::min(std::max(u[c], K.r_min[c]), K.r_max[c]);
+      float kc = kwb[c];
+      if (mode == int(DisplayMode::FullInverse)) kc = ad[size_t(7 + c) * W + x];
+      else if (mode == int(DisplayMode::Hybrid)) kc = kwb[c] + hw[x] * (ad[size_t(7 + c) * W + x] - kwb[c]);
+      lum[c] = fast_exp2(kc + (fast_log2(v) - fast_log2(1.0f - v)) * inv_n);
+    }
+    if (bd && K.detail != 0.0f) {
+      // detail re-applied in log2 luminance; faded out toward the peak response so that
+      // texture does not push highlights into clipping
+      const float d = ly[x] - bs[x];
+      const float un = (u[0] - K.r_min[0]) / std::max(K.r_max[0] - K.r_min[0], 1e-6f);
+      const float fade = d > 0.0f ? 1.0f - smoothstepf(0.8f, 1.0f, un) : 1.0f;
+      const float g = fast_exp2(std::min(K.detail * d * fade, 8.0f));
+      lum[0] *= g;
+      lum[1] *= g;
+      lum[2] *= g;
+    }
+    Vec3 rgb = {mo.m[0][0] * lum[0] + mo.m[0][1] * lum[1] + mo.m[0][2] * lum[2],
+                mo.m[1][0] * lum[0] + mo.m[1][1] * lum[1] + mo.m[1][2] * lum[2],
+                mo.m[2][0] * lum[0] + mo.m[2][1] * lum[1] + mo.m[2][2] * lum[2]};
+    if (gm) rgb = gamut_desaturate(rgb, wy, peak);
+    float* oc = o + 3 * x;
+    const float v3[3] = {rgb.x, rgb.y, rgb.z};
+    for (int c = 0; c < 3; ++c) {
+      const float v = std::min(std::max(v3[c], 0.0f), peak);
+      float code;
+      switch (ot) {
+        case Transfer::PQ: {
+          const float yy = fast_pow(std::max(v * 1e-4f, 1e-30f), pq::m1);
+          code = fast_pow((pq::c1 + pq::c2 * yy) / (1.0f + pq::c3 * yy), pq::m2);
+          break;
+        }
+        case Transfer::SRGB: {
+          const float rel = std::min(std::max((v - black) * inv_range, 0.0f), 1.0f);
+          code = rel <= 0.0031308f ? rel * 12.92f : 1.055f * fast_pow(rel, 1.0f / 2.4f) - 0.055f;
+          break;
+        }
+        case Transfer::Linear: code = v / peak; break;
+        case Transfer::HLG: code = v; break;  // finished below (needs all three)
+        default: {
+          const float rel = std::min(std::max((v - black) * inv_range, 0.0f), 1.0f);
+          code = rel > 0.0f ? fast_pow(rel, 1.0f / 2.4f) : 0.0f;
+        }
+      }
+      oc[c] = code;
+    }
+    if (ot == Transfer::HLG) {
+      hlg_inv_ootf(oc[0], oc[1], oc[2], peak);
+      for (int c = 0; c < 3; ++c) oc[c] = hlg_oetf(oc[c]);
+    }
+  }
+}
+
+void CpuEngine::csf_filter() {
+  // Laplacian pyramid of the opponent channels A = (L+M)/2, RG = L - M, YB = (L+M)/2 - S;
+  // band k times its gain, the low-pass residual untouched (DC gain exactly 1).
+  const int W = W_, H = H_;
+  const size_t np = size_t(W) * H;
+  float* g0[3] = {pyr_[0][0].data(), pyr_[0][1].data(), pyr_[0][2].data()};
+  pool_.run(H, [&](int y, int) {
+    for (int x = 0; x < W; ++x) {
+      const size_t i = size_t(y) * W + x;
+      const float l = resp_[3 * i], m = resp_[3 * i + 1], s = resp_[3 * i + 2];
+      g0[0][i] = 0.5f * (l + m);
+      g0[1][i] = l - m;
+      g0[2][i] = 0.5f * (l + m) - s;
+    }
+  });
+  (void)np;
+  int lv = 0;
+  while (lv < kCsfLevels && pw_[lv] > 8 && ph_[lv] > 8) {
+    pool_.run(3, [&](int c, int) {
+      int ow, oh;
+      down2(pyr_[lv][c].data(), pw_[lv], ph_[lv], pyr_[lv + 1][c].data(), &ow, &oh);
+    });
+    ++lv;
+  }
+  // Simple and exact formulation: compute bands top-down first.
+  // band_k = G_k - up(G_{k+1}) stored in place of G_k, for k = 0..lv-1
+  for (int k = 0; k < lv; ++k) {
+    pool_.run(3, [&](int c, int) {
+      float* up = pyr_tmp_.data() + size_t(c) * np;
+      upsample_bilinear(pyr_[k + 1][c].data(), pw_[k + 1], ph_[k + 1], up, pw_[k], ph_[k]);
+      float* g = pyr_[k][c].data();
+      const size_t n = size_t(pw_[k]) * ph_[k];
+      for (size_t i = 0; i < n; ++i) g[i] -= up[i];
+    });
+  }
+  // R = G_lv; R_k = up(R_{k+1}) + gain_k band_k
+  for (int k = lv - 1; k >= 0; --k) {
+    pool_.run(3, [&](int c, int) {
+      float* up = pyr_tmp_.data() + size_t(c) * np;
+      upsample_bilinear(pyr_[k + 1][c].data(), pw_[k + 1], ph_[k + 1], up, pw_[k], ph_[k]);
+      float* g = pyr_[k][c].data();
+      const float gain = csf_gain_[std::min(k, kCsfLevels - 1)][c];
+      const size_t n = size_t(pw_[k]) * ph_[k];
+      for (size_t i = 0; i < n; ++i) g[i] = up[i] + gain * g[i];
+    });
+  }
+  pool_.run(H, [&](int y, int) {
+    for (int x = 0; x < W; ++x) {
+      const size_t i = size_t(y) * W + x;
+      const float a = g0[0][i], rg = g0[1][i], yb = g0[2][i];
+      resp_[3 * i] = std::min(std::max(a + 0.5f * rg, 0.0f), 0.9999f);
+      resp_[3 * i + 1] = std::min(std::max(a - 0.5f * rg, 0.0f), 0.9999f);
+      resp_[3 * i + 2] = std::min(std::max(a - yb, 0.0f), 0.9999f);
+    }
+  });
+}
+
+void CpuEngine::pass2(const FrameView& out) {
+  const int W = W_;
+  const bool dither = P_.dither;
+  const int nb = (H_ + kCell - 1) / kCell;
+  if (csf_active_) {
+    pool_.run(H_, [&](int y, int th) { row_responses(y, resp_.data() + size_t(y) * W * 3, scr_[th]); });
+    csf_filter();
+    pool_.run(nb, [&](int b, int th) {
+      Scratch& s = scr_[th];
+      const int y0 = b * kCell, y1 = std::min(H_, y0 + kCell);
+      for (int y = y0; y < y1; ++y) {
+        interp_row(y, s);
+        row_display(y, resp_.data() + size_t(y) * W * 3, s.out.data() + size_t(y - y0) * W * 3, s);
+      }
+      pack_rows(s.out.data(), std::ptrdiff_t(W) * 3, out, C_.out, y0, y1, dither);
+    });
+    return;
+  }
+  pool_.run(nb, [&](int b, int th) {
+    Scratch& s = scr_[th];
+    const int y0 = b * kCell, y1 = std::min(H_, y0 + kCell);
+    for (int y = y0; y < y1; ++y) {
+      float* r = s.resp.data() + size_t(y - y0) * W * 3;
+      row_responses(y, r, s);
+      row_display(y, r, s.out.data() + size_t(y - y0) * W * 3, s);
+    }
+    pack_rows(s.out.data(), std::ptrdiff_t(W) * 3, out, C_.out, y0, y1, dither);
+  });
+}
+
+bool CpuEngine::process(const FrameView& in, const FrameView& out, double time_s,
+                        std::string* err) {
+  if (!configured_) {
+    if (err) *err = "cpu engine: process() before configure()";
+    return false;
+  }
+  if (!check_view(in, C_.in_format, "input", err) || !check_view(out, C_.out_format, "output", err))
+    return false;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (have_pending_) {
+      P_ = pending_;
+      have_pending_ = false;
+    }
+  }
+  bool snap;
+  double dt;
+  {
+    std::lock_guard<std::mutex> l(state_mu_);
+    snap = fresh_;
+    fresh_ = false;
+  }
+  dt = time_s - last_t_;
+  if (!(dt > 0.0 && dt <= 10.0)) snap = true;
+  last_t_ = time_s;
+  if (snap) st_.frames = 0;
+
+  // balanced buffers (first frame that needs them; stays allocated)
+  if (P_.optics && (!optics_ready_ ||
+                    !glare_[0].matches(W_, H_, float(W_) / P_.fov_deg, int(P_.glare_max_cells),
+                                       P_.observer_age, P_.pigmentation)))
+    setup_optics();
+  if (P_.base_detail) {
+    const float ss = P_.base_scale * float(std::max(W_, H_));
+    if (!bgrid_ready_ || bgrid_.ss != std::max(ss, 1.0f)) {
+      bgrid_.init(W_, H_, ss, 0.5f, std::log2(kMinNits), std::log2(kMaxNits), pool_.threads());
+      bgrid_ready_ = true;
+    }
+  }
+  if (P_.csf && resp_.empty()) {
+    const size_t np = size_t(W_) * H_;
+    resp_.assign(np * 3, 0.0f);
+    pw_[0] = W_;
+    ph_[0] = H_;
+    for (int k = 0; k <= kCsfLevels; ++k) {
+      if (k > 0) {
+        pw_[k] = (pw_[k - 1] + 1) / 2;
+        ph_[k] = (ph_[k - 1] + 1) / 2;
+      }
+      for (int c = 0; c < 3; ++c) pyr_[k][c].assign(size_t(pw_[k]) * ph_[k], 0.0f);
+    }
+    pyr_tmp_.assign(np * 3, 0.0f);
+  }
+
+  // per-stream constants
+  const Mat3 r2x = rgb_to_xyz(C_.in.primaries);
+  K_.in_rgb_to_xyz = r2x;
+  K_.in_rgb_to_lms = mul(xyz_to_lms(), r2x);
+  K_.in_rgb_to_rod = {-0.702f * r2x.m[0][0] + 1.039f * r2x.m[1][0] + 0.433f * r2x.m[2][0],
+                      -0.702f * r2x.m[0][1] + 1.039f * r2x.m[1][1] + 0.433f * r2x.m[2][1],
+                      -0.702f * r2x.m[0][2] + 1.039f * r2x.m[1][2] + 0.433f * r2x.m[2][2]};
+  K_.in_rgb_to_y = {r2x.m[1][0], r2x.m[1][1], r2x.m[1][2]};
+  K_.in_transfer = int(C_.in.transfer);
+  K_.input_scale = P_.input_scale;
+  K_.hlg_peak = P_.hlg_peak;
+  K_.max_nits = kMaxNits;
+  K_.mesopic = P_.mesopic;
+
+  pass1(in);
+  low_res(dt, snap);
+  pass2(out);
+
+  std::lock_guard<std::mutex> l(state_mu_);
+  st_.adaptation_nits = K_.la_global;
+  st_.pupil_mm = K_.pupil_mm;
+  st_.rod_weight = P_.mesopic ? mesopic_weight(K_.la_global) : 0.0f;
+  st_.response_low = s_rlo_;
+  st_.response_high = s_rhi_;
+  st_.display_adapt_nits = K_.disp_la;
+  st_.frames++;
+  return true;
+}
+
+}  // namespace
+
+std::unique_ptr<Engine> create_cpu_engine(int threads) {
+  return std::unique_ptr<Engine>(new CpuEngine(threads));
+}
+
+}  // namespace dtutmo

@@ -1,0 +1,46 @@
+// dtutmo -- the display observer and the display mapping (MODEL.md stage 9, DESIGN.md
+// section 10): display adaptation, whiteboard inverse, soft knee, hybrid weight.
+#pragma once
+
+#include "dtutmo/hd.h"
+#include "dtutmo/receptors.h"
+
+namespace dtutmo {
+
+// Display adaptation floor as a fraction of the peak for viewing condition
+// dark / dim / average (0, 1, 2).
+DTUTMO_HD float display_adapt_floor(int viewing) {
+  return viewing == 0 ? 0.05f : viewing == 1 ? 0.1f : 0.2f;
+}
+
+// La_d = clamp(La_scene, floor x peak, adapt x peak): the display observer adapts to the
+// scene's level where the display can show it (SDR content on an SDR display maps to
+// itself), never below what the room and screen impose.
+DTUTMO_HD float display_adaptation(float la_scene, float peak, float adapt, int viewing) {
+  const float lo = display_adapt_floor(viewing) * peak;
+  const float hi = maxf(adapt * peak, lo);
+  return clampf(la_scene, lo, hi);
+}
+
+// Whiteboard inverse (closed form) from a response r to luminance (cd/m^2):
+// I = sigma (r / (1 - r))^(1/n) / p, divided by the display pupil area.
+DTUTMO_HD float whiteboard_inverse(float r, float sigma, float p, float n, float td_per_nit) {
+  return receptor_inverse(r, sigma, p, n) / td_per_nit;
+}
+
+// Soft knee on a response: identity below k, above it an exponential approach to rmax
+// with slope 1 at k: nothing but the extreme tail gets near rmax (no clipping of
+// everything above the high percentile).
+DTUTMO_HD float soft_knee(float r, float k, float rmax) {
+  if (r <= k) return r;
+  const float w = rmax - k;
+  if (w <= 0.0f) return rmax;
+  return k + w * (1.0f - expf(-(r - k) / w));
+}
+
+DTUTMO_HD float smoothstepf(float e0, float e1, float x) {
+  const float t = clampf((x - e0) / (e1 - e0), 0.0f, 1.0f);
+  return t * t * (3.0f - 2.0f * t);
+}
+
+}  // namespace dtutmo

@@ -1,0 +1,104 @@
+// dtutmo -- DTUCAM: a CIECAM16-structured colour appearance model driven by the
+// photoreceptor responses (MODEL.md stage 8, DESIGN.md section 9).
+//
+// Inputs are the cone responses r_L, r_M, r_S in [0, 1) (already adapted, compressed
+// signals, so CIECAM16's CAT and post-adaptation compression are not applied again), with
+// the S response referenced to the L/M class (see s_to_lm_ref) so that a D65 grey is
+// achromatic. Then, as CIECAM16 (N_bb and the 0.305 offset dropped: they cancel in J):
+//   A = 2 rL + rM + rS / 20,  a = rL - 12 rM / 11 + rS / 11,  b = (rL + rM - 2 rS) / 9
+//   J = 100 (A / A_w)^(c z),  h = atan2(b, a),  e_t = (cos(h + 2) + 3.8) / 4
+//   t = (50000/13 N_c N_cb e_t sqrt(a^2 + b^2)) / (rL + rM + 21 rS / 20)
+//   C = t^0.9 sqrt(J / 100) (1.64 - 0.29^n)^0.73,   M = C F_L^0.25   (Hunt effect)
+// The inverse solves the same equations exactly, so forward then inverse under equal
+// conditions returns the input (to float rounding).
+#pragma once
+
+#include "dtutmo/frame_consts.h"
+#include "dtutmo/hd.h"
+
+namespace dtutmo {
+
+// CIECAM16 F_L from the adapting luminance La (cd/m^2).
+DTUTMO_HD float cam_fl(float la) {
+  const float k = 1.0f / (5.0f * la + 1.0f);
+  const float k4 = k * k * k * k;
+  return 0.2f * k4 * (5.0f * la) + 0.1f * (1.0f - k4) * (1.0f - k4) * cbrtf(5.0f * la);
+}
+
+// Host helper: a condition for adapting luminance la (cd/m^2), surround c / N_c,
+// background n = 0.2, and the achromatic signal aw of the adopted white (responses of
+// the white under this condition, computed by the caller with the same receptor model).
+DTUTMO_HD CamCond cam_condition(float la, float c, float nc, float aw) {
+  CamCond k{};
+  k.fl = cam_fl(maxf(la, 1e-6f));
+  k.fl_4 = powf(k.fl, 0.25f);
+  k.c = c;
+  k.nc = nc;
+  k.n = 0.2f;
+  k.z = 1.48f + sqrtf(k.n);
+  k.ncb = 0.725f * powf(1.0f / k.n, 0.2f);
+  k.aw = maxf(aw, 1e-6f);
+  k.cn = powf(1.64f - powf(0.29f, k.n), 0.73f);
+  return k;
+}
+
+// Surround parameters (c, N_c) of CIECAM16 for dark, dim, average.
+DTUTMO_HD void cam_surround(int viewing, float* c, float* nc) {
+  *c = viewing == 0 ? 0.525f : viewing == 1 ? 0.59f : 0.69f;
+  *nc = viewing == 0 ? 0.8f : viewing == 1 ? 0.9f : 1.0f;
+}
+
+// Map the S response to the L/M class's response for the same trolands: odds scaled by
+// q = (sigma_S / sigma_LM)^n... stored as its inverse factor `f` = (sigma_LM/sigma_S)^-n.
+// odds(r') = odds(r) * f. Use f = (sigma_S / sigma_LM)^n to go to the L/M reference and
+// 1/f to come back.
+DTUTMO_HD float odds_scale(float r, float f) {
+  r = clampf(r, 0.0f, 1.0f - 1e-7f);
+  const float o = r / (1.0f - r) * f;
+  return o / (1.0f + o);
+}
+
+struct CamJMh {
+  float j, m, h;  // lightness [0, ~100], colourfulness, hue angle (radians)
+};
+
+DTUTMO_HD CamJMh dtucam_forward(Vec3 r, const CamCond& k) {
+  const float A = 2.0f * r.x + r.y + r.z * 0.05f;
+  const float a = r.x - 12.0f * r.y / 11.0f + r.z / 11.0f;
+  const float b = (r.x + r.y - 2.0f * r.z) / 9.0f;
+  const float j = 100.0f * powf(maxf(A, 0.0f) / k.aw, k.c * k.z);
+  const float h = atan2f(b, a);
+  const float et = 0.25f * (cosf(h + 2.0f) + 3.8f);
+  const float den = maxf(r.x + r.y + 1.05f * r.z, 1e-9f);
+  const float t = (50000.0f / 13.0f * k.nc * k.ncb * et * sqrtf(a * a + b * b)) / den;
+  const float c = powf(t, 0.9f) * sqrtf(j / 100.0f) * k.cn;
+  return {j, c * k.fl_4, h};
+}
+
+DTUTMO_HD Vec3 dtucam_inverse(CamJMh v, const CamCond& k) {
+  const float j = maxf(v.j, 0.0f);
+  const float A = k.aw * powf(j / 100.0f, 1.0f / (k.c * k.z));
+  const float c = maxf(v.m, 0.0f) / k.fl_4;
+  const float sj = sqrtf(j / 100.0f) * k.cn;
+  const float t = sj > 0.0f ? powf(c / sj, 1.0f / 0.9f) : 0.0f;
+  const float ch = cosf(v.h), sh = sinf(v.h);
+  const float et = 0.25f * (cosf(v.h + 2.0f) + 3.8f);
+  const float kk = 50000.0f / 13.0f * k.nc * k.ncb * et;
+  // (A, a, b) -> (rL, rM, rS): inverse of [[2,1,1/20],[1,-12/11,1/11],[1/9,1/9,-2/9]].
+  // rL = (460 A + 451 a + 288 b)/1403, rM = (460 A - 891 a - 261 b)/1403,
+  // rS = (460 A - 220 a - 6300 b)/1403.
+  // den = rL + rM + 1.05 rS = D0 A + s (d1 cos h + d2 sin h), s = |(a, b)|;
+  // solve t den = kk s  ->  s = t D0 A / (kk - t dh).
+  const float d0 = (460.0f + 460.0f + 1.05f * 460.0f) / 1403.0f;
+  const float d1 = (451.0f - 891.0f - 1.05f * 220.0f) / 1403.0f;
+  const float d2 = (288.0f - 261.0f - 1.05f * 6300.0f) / 1403.0f;
+  const float dh = d1 * ch + d2 * sh;
+  const float q = kk - t * dh;
+  const float s = q > 1e-9f ? t * d0 * A / q : 0.0f;
+  const float a = s * ch, b = s * sh;
+  return {(460.0f * A + 451.0f * a + 288.0f * b) / 1403.0f,
+          (460.0f * A - 891.0f * a - 261.0f * b) / 1403.0f,
+          (460.0f * A - 220.0f * a - 6300.0f * b) / 1403.0f};
+}
+
+}  // namespace dtutmo

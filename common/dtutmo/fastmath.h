@@ -1,0 +1,58 @@
+// dtutmo -- fast exp2/log2 for the CPU hot loops: ~1e-6 relative (tested against libm),
+// branch-free, written so that GCC auto-vectorises loops that call them. Valid for finite
+// inputs: fast_log2 for x > 0 (normal floats; x <= 0 gives a large negative value, never
+// NaN), fast_exp2 for any x (clamped to [-126, 126]).
+#pragma once
+
+#include <stdint.h>
+#include <string.h>
+
+#include "dtutmo/hd.h"
+
+namespace dtutmo {
+
+DTUTMO_HD float fast_exp2(float x) {
+  x = x < -126.0f ? -126.0f : (x > 126.0f ? 126.0f : x);
+  const float fi = floorf(x + 0.5f);
+  const float f = x - fi;  // [-0.5, 0.5]
+  // Taylor series of 2^f = e^(f ln2) to degree 7 (rel. error < 1e-8 + rounding)
+  float p = 1.525273380405984e-05f;
+  p = p * f + 1.540353039338161e-04f;
+  p = p * f + 1.333355814642844e-03f;
+  p = p * f + 9.618129107628477e-03f;
+  p = p * f + 5.550410866482158e-02f;
+  p = p * f + 2.402265069591007e-01f;
+  p = p * f + 6.931471805599453e-01f;
+  p = p * f + 1.0f;
+  const int32_t e = (int32_t)fi + 127;
+  const int32_t bits = e << 23;
+  float s;
+  memcpy(&s, &bits, 4);
+  return p * s;
+}
+
+DTUTMO_HD float fast_log2(float x) {
+  x = x > 1.17549435e-38f ? x : 1.17549435e-38f;
+  int32_t bits;
+  memcpy(&bits, &x, 4);
+  // mantissa m in [sqrt(1/2), sqrt(2)) so that log2 near 1 has no cancellation
+  const int32_t big = ((bits & 0x007fffff) > 0x3504f3) ? 1 : 0;
+  const int32_t e = ((bits >> 23) & 0xff) - 127 + big;
+  const int32_t mb = (bits & 0x007fffff) | ((127 - big) << 23);
+  float m;
+  memcpy(&m, &mb, 4);
+  // log2(m) = 2 atanh(t)/ln2 with t = (m-1)/(m+1), |t| < 0.172: odd series to t^11
+  const float t = (m - 1.0f) / (m + 1.0f);
+  const float t2 = t * t;
+  float p = 0.18181818f;       // 1/11 * 2
+  p = p * t2 + 0.22222222f;    // 2/9
+  p = p * t2 + 0.28571429f;    // 2/7
+  p = p * t2 + 0.4f;           // 2/5
+  p = p * t2 + 0.66666667f;    // 2/3
+  p = p * t2 + 2.0f;
+  return (float)e + p * t * 1.4426950408889634f;
+}
+
+DTUTMO_HD float fast_pow(float x, float y) { return fast_exp2(y * fast_log2(x)); }
+
+}  // namespace dtutmo

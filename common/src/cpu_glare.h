@@ -1,0 +1,50 @@
+// dtutmo -- CIE 180 disability glare by FFT at reduced resolution (DESIGN.md section 2):
+// the frame is box-averaged to cells of `f` x `f` pixels (larger side <= max_cells),
+// zero-padded to at least twice the size (linear, not circular, convolution), convolved
+// with the PSF integrated over each cell's solid angle (theta >= 0.1 deg), and the veiling
+// luminance is upsampled bilinearly by the caller. Plans and the kernel spectrum are made
+// in init(); run() allocates nothing.
+#pragma once
+
+#include <vector>
+
+extern "C" {
+struct AVTXContext;
+}
+
+namespace dtutmo {
+
+class CpuGlare {
+ public:
+  CpuGlare() = default;
+  ~CpuGlare();
+  CpuGlare(const CpuGlare&) = delete;
+  CpuGlare& operator=(const CpuGlare&) = delete;
+
+  // width x height pixels, ppd pixels per degree. Returns false when av_tx fails.
+  bool init(int width, int height, float ppd, int max_cells, float age, float pig);
+  bool matches(int width, int height, float ppd, int max_cells, float age, float pig) const;
+
+  int cell() const { return f_; }
+  int gw() const { return gw_; }
+  int gh() const { return gh_; }
+  // Input: gw x gh cell averages (cd/m^2) in `src`; output: veiling luminance per cell
+  // (cd/m^2) in `dst` (gw x gh). Not thread-safe (one call at a time).
+  void run(const float* src, float* dst);
+
+ private:
+  void free_plans();
+  void fwd2d(float* real, float* cbuf);  // real Ph x Pw -> spectrum (transposed) in cbuf
+  int w_ = 0, h_ = 0, f_ = 1, gw_ = 0, gh_ = 0, pw_ = 0, ph_ = 0, cw_ = 0;
+  float ppd_ = 0, age_ = 0, pig_ = 0;
+  int max_cells_ = 0;
+  AVTXContext *rf_ = nullptr, *ri_ = nullptr, *cf_ = nullptr, *ci_ = nullptr;
+  void *rf_fn_ = nullptr, *ri_fn_ = nullptr, *cf_fn_ = nullptr, *ci_fn_ = nullptr;
+  std::vector<float> real_;      // ph x pw
+  std::vector<float> rows_;      // ph x cw complex (interleaved)
+  std::vector<float> cols_;      // cw x ph complex (transposed)
+  std::vector<float> tmpc_;      // ph complex
+  std::vector<float> kspec_;     // cw x ph complex, kernel spectrum scaled by 1/(pw ph)
+};
+
+}  // namespace dtutmo

@@ -1,0 +1,45 @@
+// dtutmo -- spatial helpers of the CPU engine, all at reduced resolution or separable:
+// normalised Gaussian blur of small grids, the multi-scale log-domain pooling of the
+// adaptation luminance, a bilateral grid, a Laplacian pyramid with per-band gains.
+// Buffers are allocated by the init functions (configure time), never per frame.
+#pragma once
+
+#include <vector>
+
+namespace dtutmo {
+
+// Separable Gaussian blur (sigma in grid cells) of a w x h single-channel grid, with
+// normalised weights at the borders (no darkening or brightening toward the edges).
+// `tmp` must hold w*h floats.
+void blur_grid(float* img, int w, int h, float sigma, float* tmp);
+
+// 2x2 box downsample (odd sizes: the last row/column averages what exists).
+void down2(const float* in, int w, int h, float* out, int* ow, int* oh);
+// Bilinear upsample from (sw, sh) to (dw, dh): sample centres aligned (factor dw/sw).
+void upsample_bilinear(const float* in, int sw, int sh, float* out, int dw, int dh);
+
+// Multi-scale pooling of a log-luminance grid: Gaussians of sigma_cells[k] with
+// weights[k], computed on a pyramid so that each blur is a few taps. Output w x h.
+struct Pooler {
+  void init(int w, int h);
+  void pool(const float* in, const float* sigma_cells, const float* weights, int n, float* out);
+  int w = 0, h = 0;
+  std::vector<float> lev[6], tmp, up, work;
+  int lw[6], lh[6];
+};
+
+// Bilateral grid on log2 luminance (Chen, Paris & Durand 2007): splat, blur, slice.
+struct BilateralGrid {
+  // Spatial cell `ss` pixels, range cell `sr` log2 units, over [lo, hi] log2 units.
+  void init(int width, int height, float ss, float sr, float lo, float hi, int threads);
+  void clear();                                    // zero every thread's grid
+  void splat_row(int thread, int y, const float* logy, int w);
+  void finish();                                   // sum threads' grids, blur
+  float slice(float x, float y, float logy) const; // pixel centre coordinates
+  int gx = 0, gy = 0, gz = 0;
+  float ss = 1, sr = 1, lo = 0, hi = 0;
+  std::vector<std::vector<float>> part;  // per thread: gx*gy*gz*2 (value, weight)
+  std::vector<float> grid, tmp;
+};
+
+}  // namespace dtutmo
