@@ -223,6 +223,7 @@ static GstFlowReturn gst_dtutmo_transform(GstBaseTransform* trans, GstBuffer* in
 static gboolean gst_dtutmo_set_info(GstVideoFilter* filter, GstCaps* incaps,
                                     GstVideoInfo* in_info, GstCaps* outcaps,
                                     GstVideoInfo* out_info);
+static gboolean gst_dtutmo_set_caps(GstBaseTransform* trans, GstCaps* incaps, GstCaps* outcaps);
 
 static void gst_dtutmo_class_init(GstDtutmoClass* klass) {
   GObjectClass* gobject_class = G_OBJECT_CLASS(klass);
@@ -336,6 +337,7 @@ static void gst_dtutmo_class_init(GstDtutmoClass* klass) {
   // buffer that cannot be mapped into a warning and a silently dropped frame; here it is
   // an element error.
   trans_class->transform = GST_DEBUG_FUNCPTR(gst_dtutmo_transform);
+  trans_class->set_caps = GST_DEBUG_FUNCPTR(gst_dtutmo_set_caps);
   trans_class->passthrough_on_same_caps = FALSE;
   trans_class->transform_ip_on_passthrough = FALSE;
   filter_class->set_info = GST_DEBUG_FUNCPTR(gst_dtutmo_set_info);
@@ -881,6 +883,15 @@ static gboolean gst_dtutmo_set_info(GstVideoFilter* filter, GstCaps* incaps,
   return TRUE;
 }
 
+// GstVideoFilter's set_caps (which calls set_info) switches a filter without a
+// transform_frame vfunc to in-place mode; we convert formats, so never in place.
+static gboolean gst_dtutmo_set_caps(GstBaseTransform* trans, GstCaps* incaps, GstCaps* outcaps) {
+  const gboolean ok = GST_BASE_TRANSFORM_CLASS(parent_class)->set_caps(trans, incaps, outcaps);
+  gst_base_transform_set_in_place(trans, FALSE);
+  gst_base_transform_set_passthrough(trans, FALSE);
+  return ok;
+}
+
 // ---------------------------------------------------------------------------------------
 // Events and data
 
@@ -925,7 +936,7 @@ static gboolean gst_dtutmo_sink_event(GstBaseTransform* trans, GstEvent* event) 
 static void gst_dtutmo_before_transform(GstBaseTransform* trans, GstBuffer* buffer) {
   // Controlled properties (GstController bindings) follow the stream time.
   const GstClockTime ts = GST_BUFFER_PTS(buffer);
-  if (GST_CLOCK_TIME_IS_VALID(ts)) {
+  if (GST_CLOCK_TIME_IS_VALID(ts) && trans->segment.format == GST_FORMAT_TIME) {
     const GstClockTime stream_time =
         gst_segment_to_stream_time(&trans->segment, GST_FORMAT_TIME, ts);
     if (GST_CLOCK_TIME_IS_VALID(stream_time)) gst_object_sync_values(GST_OBJECT(trans), stream_time);

@@ -1,0 +1,1270 @@
+// dtutmo -- tests of the GStreamer elements `dtutmo` and `hdrscenesrc` through GstHarness
+// and small pipelines. The plugin is found through GST_PLUGIN_PATH (set by meson).
+//
+// Frames are made and read with the project's own row converters (convert.h), so a test
+// states its input in cd/m^2 and reads its output back as code values or display nits.
+#include <gst/check/gstharness.h>
+#include <gst/gst.h>
+#include <gst/video/video-hdr.h>
+#include <gst/video/video.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "dtutmo/convert.h"
+#include "dtutmo/engine.h"
+#include "dtutmo/frame.h"
+#include "dtutmo/params.h"
+#include "dtutmo/transfer.h"
+
+namespace {
+
+class GstEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override { gst_init(nullptr, nullptr); }
+};
+::testing::Environment* const gst_env =
+    ::testing::AddGlobalTestEnvironment(new GstEnvironment);
+
+const char* const kSinkFormats[] = {"P010_10LE",  "P012_LE",   "P016_LE",   "I420_10LE",
+                                    "I420_12LE",  "Y444_16LE", "RGBA64_LE", "RGB10A2_LE",
+                                    "BGR10A2_LE", "I420",      "NV12",      "RGBA",
+                                    "BGRx"};
+const char* const kSdrOut[] = {"RGBA", "BGRA", "RGBx", "BGRx", "NV12", "I420"};
+const char* const kHdrOut[] = {"P010_10LE", "RGB10A2_LE", "RGBA64_LE"};
+
+bool is_yuv(const char* fmt) {
+  const GstVideoFormatInfo* fi = gst_video_format_get_info(gst_video_format_from_string(fmt));
+  return GST_VIDEO_FORMAT_INFO_IS_YUV(fi);
+}
+int depth(const char* fmt) {
+  const GstVideoFormatInfo* fi = gst_video_format_get_info(gst_video_format_from_string(fmt));
+  return int(GST_VIDEO_FORMAT_INFO_DEPTH(fi, 0));
+}
+
+// Colorimetry a producer would tag an input of this format with: PQ BT.2020 for deep
+// formats, BT.709 for 8-bit ones (numeric full-range forms for RGB).
+const char* default_colorimetry(const char* fmt) {
+  const bool yuv = is_yuv(fmt);
+  if (depth(fmt) > 8) return yuv ? "bt2100-pq" : "1:1:14:7";
+  return yuv ? "bt709" : "1:1:5:1";
+}
+
+GstCaps* video_caps(const char* fmt, int w, int h, const char* colorimetry, int fps_n = 30,
+                    int fps_d = 1) {
+  GstCaps* caps = gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, fmt, "width",
+                                      G_TYPE_INT, w, "height", G_TYPE_INT, h, "framerate",
+                                      GST_TYPE_FRACTION, fps_n, fps_d, "pixel-aspect-ratio",
+                                      GST_TYPE_FRACTION, 1, 1, NULL);
+  if (colorimetry)
+    gst_caps_set_simple(caps, "colorimetry", G_TYPE_STRING, colorimetry, NULL);
+  return caps;
+}
+
+// Signal description matching caps, for making and reading frames in tests.
+dtutmo::SignalDesc signal_of(const GstVideoInfo& info) {
+  dtutmo::SignalDesc s;
+  const GstVideoColorimetry& c = info.colorimetry;
+  s.transfer = c.transfer == GST_VIDEO_TRANSFER_SMPTE2084      ? dtutmo::Transfer::PQ
+               : c.transfer == GST_VIDEO_TRANSFER_ARIB_STD_B67 ? dtutmo::Transfer::HLG
+               : c.transfer == GST_VIDEO_TRANSFER_GAMMA10      ? dtutmo::Transfer::Linear
+               : c.transfer == GST_VIDEO_TRANSFER_SRGB         ? dtutmo::Transfer::SRGB
+                                                               : dtutmo::Transfer::BT1886;
+  s.primaries = c.primaries == GST_VIDEO_COLOR_PRIMARIES_BT2020 ? dtutmo::Primaries::BT2020
+                                                               : dtutmo::Primaries::BT709;
+  s.matrix = c.matrix == GST_VIDEO_COLOR_MATRIX_BT2020  ? dtutmo::YuvMatrix::BT2020NC
+             : c.matrix == GST_VIDEO_COLOR_MATRIX_BT601 ? dtutmo::YuvMatrix::BT601
+                                                        : dtutmo::YuvMatrix::BT709;
+  s.full_range = !GST_VIDEO_INFO_IS_YUV(&info) || c.range == GST_VIDEO_COLOR_RANGE_0_255;
+  return s;
+}
+
+// Code value [0, 1] of `nits` for the signal (SDR and linear relative to `scale` nits).
+float encode_nits(const dtutmo::SignalDesc& s, float nits, float scale = 100.0f) {
+  switch (s.transfer) {
+    case dtutmo::Transfer::PQ: return dtutmo::pq_inv_eotf(nits);
+    case dtutmo::Transfer::Linear: return std::min(1.0f, nits / scale);
+    case dtutmo::Transfer::SRGB: return dtutmo::srgb_inv_eotf(nits / scale);
+    case dtutmo::Transfer::HLG: return dtutmo::hlg_oetf(nits / 1000.0f);
+    default: return dtutmo::bt1886_inv_eotf(nits / scale);
+  }
+}
+float decode_nits(const dtutmo::SignalDesc& s, float code, float peak) {
+  switch (s.transfer) {
+    case dtutmo::Transfer::PQ: return dtutmo::pq_eotf(code);
+    case dtutmo::Transfer::SRGB: return dtutmo::srgb_eotf(code) * peak;
+    case dtutmo::Transfer::HLG: return dtutmo::hlg_inv_oetf(code) * peak;  // approximate
+    default: return dtutmo::bt1886_eotf(code) * peak;
+  }
+}
+
+dtutmo::FrameView view_of(GstVideoFrame* f) {
+  dtutmo::FrameView v;
+  v.format = dtutmo::format_from_name(GST_VIDEO_FRAME_FORMAT(f) == GST_VIDEO_FORMAT_UNKNOWN
+                                          ? ""
+                                          : gst_video_format_to_string(GST_VIDEO_FRAME_FORMAT(f)));
+  v.width = GST_VIDEO_FRAME_WIDTH(f);
+  v.height = GST_VIDEO_FRAME_HEIGHT(f);
+  for (guint p = 0; p < GST_VIDEO_FRAME_N_PLANES(f) && p < 4; ++p) {
+    v.data[p] = static_cast<uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(f, p));
+    v.stride[p] = GST_VIDEO_FRAME_PLANE_STRIDE(f, p);
+  }
+  return v;
+}
+
+using NitsFn = std::function<void(int x, int y, float rgb[3])>;
+
+// A frame for `caps` whose pixel (x, y) shows fn's linear RGB in cd/m^2, encoded per the
+// caps. `pad` > 0: every plane's stride grows by `pad` bytes, planes start `pad` bytes
+// apart from a non-zero offset, described by a GstVideoMeta.
+GstBuffer* make_frame(GstCaps* caps, const NitsFn& fn, int pad = 0, float scale = 100.0f) {
+  GstVideoInfo info;
+  EXPECT_TRUE(gst_video_info_from_caps(&info, caps));
+  GstVideoInfo layout = info;
+  if (pad > 0) {
+    gsize offset = gsize(pad);
+    for (guint p = 0; p < GST_VIDEO_INFO_N_PLANES(&info); ++p) {
+      layout.stride[p] = info.stride[p] + pad;
+      layout.offset[p] = offset;
+      gint comp[GST_VIDEO_MAX_COMPONENTS];
+      gst_video_format_info_component(info.finfo, p, comp);
+      const int ph = GST_VIDEO_FORMAT_INFO_SCALE_HEIGHT(info.finfo, comp[0], info.height);
+      offset += gsize(layout.stride[p]) * ph + pad;
+    }
+    layout.size = offset;
+  }
+  GstBuffer* buf = gst_buffer_new_allocate(nullptr, layout.size, nullptr);
+  if (pad > 0)
+    gst_buffer_add_video_meta_full(buf, GST_VIDEO_FRAME_FLAG_NONE, GST_VIDEO_INFO_FORMAT(&info),
+                                   info.width, info.height, GST_VIDEO_INFO_N_PLANES(&info),
+                                   layout.offset, layout.stride);
+  // Fill the padding with a pattern that would show if read.
+  gst_buffer_memset(buf, 0, 0xA5, layout.size);
+  GstVideoFrame frame;
+  EXPECT_TRUE(gst_video_frame_map(&frame, &layout, buf, GST_MAP_WRITE));
+  const dtutmo::SignalDesc sig = signal_of(info);
+  std::vector<float> rgb(size_t(info.width) * info.height * 3);
+  for (int y = 0; y < info.height; ++y)
+    for (int x = 0; x < info.width; ++x) {
+      float* px = &rgb[(size_t(y) * info.width + x) * 3];
+      fn(x, y, px);
+      for (int c = 0; c < 3; ++c) px[c] = encode_nits(sig, px[c], scale);
+    }
+  dtutmo::pack_rows(rgb.data(), info.width * 3, view_of(&frame), sig, 0, info.height, false);
+  gst_video_frame_unmap(&frame);
+  return buf;
+}
+
+GstBuffer* make_uniform(GstCaps* caps, float nits, float scale = 100.0f) {
+  return make_frame(
+      caps, [nits](int, int, float* p) { p[0] = p[1] = p[2] = nits; }, 0, scale);
+}
+
+// A textured frame: a log ramp across x between lo and hi cd/m^2, with grey bars.
+GstBuffer* make_scene(GstCaps* caps, float lo, float hi, float scale = 100.0f) {
+  GstVideoInfo info;
+  gst_video_info_from_caps(&info, caps);
+  const int w = info.width;
+  return make_frame(
+      caps,
+      [=](int x, int y, float* p) {
+        const float t = w > 1 ? float(x) / float(w - 1) : 0.5f;
+        float v = lo * std::pow(hi / lo, t);
+        if ((y / 4) % 2) v *= 0.5f;
+        p[0] = v;
+        p[1] = v * 0.9f;
+        p[2] = v * 0.8f;
+      },
+      0, scale);
+}
+
+// Output code values (R'G'B', [0, 1]) of a buffer with caps.
+std::vector<float> read_codes(GstBuffer* buf, GstCaps* caps) {
+  GstVideoInfo info;
+  EXPECT_TRUE(gst_video_info_from_caps(&info, caps));
+  GstVideoFrame frame;
+  std::vector<float> rgb(size_t(info.width) * info.height * 3);
+  if (!gst_video_frame_map(&frame, &info, buf, GST_MAP_READ)) {
+    ADD_FAILURE() << "cannot map output";
+    return rgb;
+  }
+  dtutmo::unpack_rows(view_of(&frame), signal_of(info), 0, info.height, rgb.data(),
+                      info.width * 3);
+  gst_video_frame_unmap(&frame);
+  return rgb;
+}
+
+double mean_of(const std::vector<float>& v) {
+  double s = 0;
+  for (float x : v) s += x;
+  return v.empty() ? 0 : s / double(v.size());
+}
+
+// A harness around one dtutmo (engine=cpu unless told otherwise) with a bus to read its
+// messages.
+struct Harness {
+  GstHarness* h = nullptr;
+  GstBus* bus = nullptr;
+  guint64 frame = 0;
+
+  explicit Harness(const char* props = nullptr, bool cpu = true) {
+    h = gst_harness_new("dtutmo");
+    bus = gst_bus_new();
+    gst_element_set_bus(h->element, bus);
+    if (cpu) gst_util_set_object_arg(G_OBJECT(h->element), "engine", "cpu");
+    if (props) {
+      gchar** kv = g_strsplit(props, " ", -1);
+      for (gchar** p = kv; *p; ++p) {
+        gchar** pair = g_strsplit(*p, "=", 2);
+        if (pair[0] && pair[1]) gst_util_set_object_arg(G_OBJECT(h->element), pair[0], pair[1]);
+        g_strfreev(pair);
+      }
+      g_strfreev(kv);
+    }
+  }
+  ~Harness() {
+    gst_harness_teardown(h);
+    gst_bus_set_flushing(bus, TRUE);
+    gst_object_unref(bus);
+  }
+  // Stream start + caps + segment. Takes `in`. (A rejected caps event still "succeeds":
+  // sticky events are stored; the refusal shows on the next buffer as NOT_NEGOTIATED.)
+  bool start(GstCaps* in, GstCaps* out = nullptr) {
+    if (out) gst_harness_set_sink_caps(h, out);
+    gst_harness_push_event(h, gst_event_new_stream_start("test"));
+    const bool ok = gst_harness_push_event(h, gst_event_new_caps(in));
+    GstSegment seg;
+    gst_segment_init(&seg, GST_FORMAT_TIME);
+    gst_harness_push_event(h, gst_event_new_segment(&seg));
+    gst_caps_unref(in);
+    return ok;
+  }
+  // Whether `in` -> `out` negotiates: start, then push one frame.
+  bool negotiates(GstCaps* in, GstCaps* out = nullptr) {
+    GstVideoInfo info;
+    const bool have_info = gst_video_info_from_caps(&info, in);
+    start(in, out);
+    GstBuffer* b = gst_buffer_new_allocate(nullptr, have_info ? info.size : 4096, nullptr);
+    gst_buffer_memset(b, 0, 0x40, gst_buffer_get_size(b));
+    const GstFlowReturn r = push_next(b);
+    drain();
+    return r == GST_FLOW_OK;
+  }
+  GstFlowReturn push(GstBuffer* buf, GstClockTime pts, GstClockTime dur = GST_SECOND / 30) {
+    GST_BUFFER_PTS(buf) = pts;
+    GST_BUFFER_DURATION(buf) = dur;
+    return gst_harness_push(h, buf);
+  }
+  // Push at 30 fps, frame counter advancing.
+  GstFlowReturn push_next(GstBuffer* buf) {
+    const GstClockTime pts = gst_util_uint64_scale(frame++, GST_SECOND, 30);
+    return push(buf, pts);
+  }
+  GstCaps* out_caps() { return gst_pad_get_current_caps(h->sinkpad); }
+  double la() {
+    gdouble v = 0;
+    g_object_get(h->element, "adaptation-luminance", &v, NULL);
+    return v;
+  }
+  // First message of `type` on the bus, or nullptr.
+  GstMessage* pop(GstMessageType type) { return gst_bus_pop_filtered(bus, type); }
+  void drain() {
+    while (GstBuffer* b = gst_harness_try_pull(h)) gst_buffer_unref(b);
+  }
+};
+
+std::string message_text(GstMessage* m) {
+  GError* err = nullptr;
+  gchar* dbg = nullptr;
+  if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR)
+    gst_message_parse_error(m, &err, &dbg);
+  else
+    gst_message_parse_warning(m, &err, &dbg);
+  std::string s = err ? err->message : "";
+  s += " | ";
+  s += dbg ? dbg : "";
+  if (err) g_error_free(err);
+  g_free(dbg);
+  return s;
+}
+
+// --------------------------------------------------------------------------------------
+// Negotiation
+
+struct Pair {
+  const char* in;
+  const char* out;
+  const char* target;
+};
+
+std::vector<Pair> every_pair() {
+  std::vector<Pair> v;
+  for (const char* in : kSinkFormats) {
+    for (const char* out : kSdrOut) v.push_back({in, out, "sdr"});
+    for (const char* out : kHdrOut) {
+      v.push_back({in, out, "pq"});
+      v.push_back({in, out, "hlg"});
+    }
+  }
+  return v;
+}
+
+class EveryPair : public ::testing::TestWithParam<Pair> {};
+
+TEST_P(EveryPair, NegotiatesAndProcesses) {
+  const Pair p = GetParam();
+  std::string props = std::string("target=") + p.target + " display-peak=" +
+                      (std::strcmp(p.target, "sdr") == 0 ? "100" : "1000");
+  Harness hh(props.c_str());
+  GstCaps* in = video_caps(p.in, 32, 18, default_colorimetry(p.in));
+  GstCaps* out = gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, p.out, NULL);
+  GstCaps* in_copy = gst_caps_copy(in);
+  ASSERT_TRUE(hh.start(in, out));
+  ASSERT_EQ(hh.push_next(make_scene(in_copy, 0.5f, 80.0f)), GST_FLOW_OK);
+  GstBuffer* ob = gst_harness_pull(hh.h);
+  ASSERT_NE(ob, nullptr);
+  GstCaps* oc = hh.out_caps();
+  GstVideoInfo oi;
+  ASSERT_TRUE(gst_video_info_from_caps(&oi, oc));
+  EXPECT_STREQ(GST_VIDEO_INFO_NAME(&oi), p.out);
+  EXPECT_EQ(oi.width, 32);
+  EXPECT_EQ(oi.height, 18);
+  EXPECT_EQ(oi.fps_n, 30);
+  EXPECT_GE(gst_buffer_get_size(ob), oi.size);
+  GstVideoMasteringDisplayInfo minfo;
+  GstVideoContentLightLevel cll;
+  if (std::strcmp(p.target, "sdr") == 0) {
+    EXPECT_EQ(oi.colorimetry.transfer, GST_VIDEO_TRANSFER_BT709);
+    EXPECT_EQ(oi.colorimetry.primaries, GST_VIDEO_COLOR_PRIMARIES_BT709);
+    EXPECT_FALSE(gst_video_mastering_display_info_from_caps(&minfo, oc));
+    EXPECT_FALSE(gst_video_content_light_level_from_caps(&cll, oc));
+  } else {
+    EXPECT_EQ(oi.colorimetry.transfer, std::strcmp(p.target, "pq") == 0
+                                           ? GST_VIDEO_TRANSFER_SMPTE2084
+                                           : GST_VIDEO_TRANSFER_ARIB_STD_B67);
+    EXPECT_EQ(oi.colorimetry.primaries, GST_VIDEO_COLOR_PRIMARIES_BT2020);
+    ASSERT_TRUE(gst_video_mastering_display_info_from_caps(&minfo, oc));
+    EXPECT_EQ(minfo.max_display_mastering_luminance, 1000u * 10000u);
+    ASSERT_TRUE(gst_video_content_light_level_from_caps(&cll, oc));
+    EXPECT_EQ(cll.max_content_light_level, 1000);
+  }
+  // RGB outputs are full range, YUV ones limited (nobody asked for full).
+  EXPECT_EQ(oi.colorimetry.range,
+            is_yuv(p.out) ? GST_VIDEO_COLOR_RANGE_16_235 : GST_VIDEO_COLOR_RANGE_0_255);
+  // Finite, in range, and not a flat frame: the ramp is visible.
+  const std::vector<float> codes = read_codes(ob, oc);
+  float lo = 1e9f, hi = -1e9f;
+  for (float c : codes) {
+    ASSERT_TRUE(std::isfinite(c));
+    lo = std::min(lo, c);
+    hi = std::max(hi, c);
+  }
+  EXPECT_GE(lo, -0.01f);
+  EXPECT_LE(hi, 1.01f);
+  EXPECT_GT(hi - lo, 0.05f) << "flat output";
+  gst_buffer_unref(ob);
+  gst_caps_unref(oc);
+  gst_caps_unref(in_copy);
+  EXPECT_EQ(hh.pop(GST_MESSAGE_ERROR), nullptr);
+}
+
+std::string pair_name(const ::testing::TestParamInfo<Pair>& i) {
+  std::string s = std::string(i.param.in) + "_to_" + i.param.out + "_" + i.param.target;
+  for (char& c : s)
+    if (!g_ascii_isalnum(c)) c = '_';
+  return s;
+}
+
+INSTANTIATE_TEST_SUITE_P(Negotiation, EveryPair, ::testing::ValuesIn(every_pair()), pair_name);
+
+TEST(Negotiation, RejectsUnsupportedInputFormats) {
+  for (const char* fmt : {"YUY2", "GRAY8", "GRAY16_LE", "v210", "RGB"}) {
+    Harness hh;
+    EXPECT_FALSE(hh.negotiates(video_caps(fmt, 16, 16, nullptr))) << fmt;
+  }
+}
+
+TEST(Negotiation, RejectsTargetThatDownstreamCannotTake) {
+  // target=pq needs a 10-bit output; downstream takes 8-bit RGBA only.
+  Harness hh("target=pq");
+  GstCaps* in = video_caps("P010_10LE", 16, 16, "bt2100-pq");
+  GstCaps* in_copy = gst_caps_copy(in);
+  hh.start(in, gst_caps_from_string("video/x-raw,format=RGBA"));
+  EXPECT_EQ(hh.push_next(make_uniform(in_copy, 100)), GST_FLOW_NOT_NEGOTIATED);
+  GstMessage* m = hh.pop(GST_MESSAGE_ERROR);
+  ASSERT_NE(m, nullptr);
+  const std::string text = message_text(m);
+  EXPECT_NE(text.find("target=pq"), std::string::npos) << text;
+  gst_message_unref(m);
+  gst_caps_unref(in_copy);
+  // and the other way round: sdr into a 10-bit-only downstream.
+  Harness h2("target=sdr");
+  EXPECT_FALSE(h2.negotiates(video_caps("P010_10LE", 16, 16, "bt2100-pq"),
+                        gst_caps_from_string("video/x-raw,format=P010_10LE")));
+}
+
+TEST(Negotiation, SizeAndRateArePreserved) {
+  Harness hh;
+  EXPECT_FALSE(hh.negotiates(video_caps("P010_10LE", 32, 16, "bt2100-pq"),
+                        gst_caps_from_string("video/x-raw,width=64,height=16")));
+  Harness h2;
+  GstCaps* in = gst_caps_from_string(
+      "video/x-raw,format=P010_10LE,width=40,height=20,framerate=25/1,"
+      "pixel-aspect-ratio=4/3,colorimetry=bt2100-pq");
+  GstCaps* in_copy = gst_caps_copy(in);
+  ASSERT_TRUE(h2.start(in));
+  ASSERT_EQ(h2.push_next(make_uniform(in_copy, 50)), GST_FLOW_OK);
+  GstCaps* oc = h2.out_caps();
+  GstVideoInfo oi;
+  ASSERT_TRUE(gst_video_info_from_caps(&oi, oc));
+  EXPECT_EQ(oi.width, 40);
+  EXPECT_EQ(oi.height, 20);
+  EXPECT_EQ(oi.fps_n, 25);
+  EXPECT_EQ(oi.par_n, 4);
+  EXPECT_EQ(oi.par_d, 3);
+  gst_caps_unref(oc);
+  gst_caps_unref(in_copy);
+  h2.drain();
+}
+
+// With no restriction downstream: the output family follows the input's, the depth the
+// target's, and YUV outputs are limited range unless downstream asks for full.
+TEST(Negotiation, FormatPreferences) {
+  struct Case {
+    const char* in;
+    const char* target;
+    const char* downstream;
+    const char* expect_fmt;
+    const char* expect_colorimetry;
+  } cases[] = {
+      {"P010_10LE", "sdr", nullptr, "NV12", "bt709"},
+      {"RGBA64_LE", "sdr", nullptr, "RGBA", nullptr},
+      {"P010_10LE", "pq", nullptr, "P010_10LE", "bt2100-pq"},
+      {"P010_10LE", "hlg", nullptr, "P010_10LE", "bt2100-hlg"},
+      {"RGBA64_LE", "pq", nullptr, "RGBA64_LE", nullptr},
+      {"RGB10A2_LE", "pq", nullptr, "RGB10A2_LE", nullptr},
+      {"P010_10LE", "sdr", "video/x-raw,colorimetry=1:3:5:1", "NV12", nullptr},
+      {"NV12", "sdr", "video/x-raw,format={BGRx,I420}", "I420", "bt709"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::string(c.in) + " " + c.target);
+    Harness hh((std::string("target=") + c.target).c_str());
+    GstCaps* in = video_caps(c.in, 16, 8, default_colorimetry(c.in));
+    GstCaps* in_copy = gst_caps_copy(in);
+    ASSERT_TRUE(hh.start(in, c.downstream ? gst_caps_from_string(c.downstream) : nullptr));
+    ASSERT_EQ(hh.push_next(make_uniform(in_copy, 50)), GST_FLOW_OK);
+    GstCaps* oc = hh.out_caps();
+    const GstStructure* s = gst_caps_get_structure(oc, 0);
+    EXPECT_STREQ(gst_structure_get_string(s, "format"), c.expect_fmt);
+    if (c.expect_colorimetry)
+      EXPECT_STREQ(gst_structure_get_string(s, "colorimetry"), c.expect_colorimetry);
+    GstVideoInfo oi;
+    ASSERT_TRUE(gst_video_info_from_caps(&oi, oc));
+    if (c.downstream && std::strstr(c.downstream, "1:3:5:1"))
+      EXPECT_EQ(oi.colorimetry.range, GST_VIDEO_COLOR_RANGE_0_255);
+    gst_caps_unref(oc);
+    gst_caps_unref(in_copy);
+    hh.drain();
+  }
+}
+
+TEST(Negotiation, UntaggedHdrInputWarnsOnceAndDefaultsToPq) {
+  Harness hh;
+  GstCaps* in = video_caps("P010_10LE", 16, 16, nullptr);
+  GstCaps* in_copy = gst_caps_copy(in);
+  ASSERT_TRUE(hh.start(in));
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(hh.push_next(make_uniform(in_copy, 50)), GST_FLOW_OK);
+  GstMessage* m = hh.pop(GST_MESSAGE_WARNING);
+  ASSERT_NE(m, nullptr);
+  EXPECT_NE(message_text(m).find("PQ"), std::string::npos) << message_text(m);
+  gst_message_unref(m);
+  EXPECT_EQ(hh.pop(GST_MESSAGE_WARNING), nullptr) << "warned more than once";
+  gst_caps_unref(in_copy);
+  hh.drain();
+
+  // Untagged 8-bit input is BT.709 SDR without a warning.
+  Harness h8;
+  GstCaps* in8 = video_caps("NV12", 16, 16, nullptr);
+  GstCaps* in8_copy = gst_caps_copy(in8);
+  ASSERT_TRUE(h8.start(in8));
+  ASSERT_EQ(h8.push_next(make_uniform(in8_copy, 50)), GST_FLOW_OK);
+  EXPECT_EQ(h8.pop(GST_MESSAGE_WARNING), nullptr);
+  gst_caps_unref(in8_copy);
+  h8.drain();
+}
+
+TEST(Negotiation, HdrMetadataDroppedForSdrAndSetForPq) {
+  for (const char* target : {"sdr", "pq"}) {
+    Harness hh((std::string("target=") + target + " display-peak=600 display-black=0.05").c_str());
+    GstCaps* in = video_caps("P010_10LE", 16, 16, "bt2100-pq");
+    gst_caps_set_simple(in, "mastering-display-info", G_TYPE_STRING,
+                        "35400:14600:8500:39850:6550:2300:15635:16450:40000000:50",
+                        "content-light-level", G_TYPE_STRING, "4000:400", NULL);
+    GstCaps* in_copy = gst_caps_copy(in);
+    ASSERT_TRUE(hh.start(in));
+    ASSERT_EQ(hh.push_next(make_uniform(in_copy, 50)), GST_FLOW_OK);
+    GstCaps* oc = hh.out_caps();
+    GstVideoMasteringDisplayInfo minfo;
+    GstVideoContentLightLevel cll;
+    if (std::strcmp(target, "sdr") == 0) {
+      EXPECT_FALSE(gst_video_mastering_display_info_from_caps(&minfo, oc));
+      EXPECT_FALSE(gst_video_content_light_level_from_caps(&cll, oc));
+    } else {
+      ASSERT_TRUE(gst_video_mastering_display_info_from_caps(&minfo, oc));
+      EXPECT_EQ(minfo.max_display_mastering_luminance, 600u * 10000u);
+      EXPECT_EQ(minfo.min_display_mastering_luminance, 500u);
+      ASSERT_TRUE(gst_video_content_light_level_from_caps(&cll, oc));
+      EXPECT_EQ(cll.max_content_light_level, 600);
+    }
+    gst_caps_unref(oc);
+    gst_caps_unref(in_copy);
+    hh.drain();
+  }
+}
+
+// --------------------------------------------------------------------------------------
+// Pixels
+
+// An SDR-range picture (white 100 cd/m^2) shown on a 100 cd/m^2 SDR display comes out
+// close to itself.
+TEST(Pixels, SdrRangeInputComesOutNearItself) {
+  Harness hh("target=sdr display-peak=100 input-scale=100");
+  GstCaps* in = video_caps("RGBA", 64, 36, "1:1:5:1");
+  GstCaps* in_copy = gst_caps_copy(in);
+  ASSERT_TRUE(hh.start(in, gst_caps_from_string("video/x-raw,format=RGBA")));
+  auto fn = [](int x, int y, float* p) {
+    // A grey ramp 1..100 cd/m^2 over the top half, colour patches below.
+    const float t = float(x) / 63.0f;
+    if (y < 18) {
+      p[0] = p[1] = p[2] = 1.0f + 99.0f * t * t;
+    } else {
+      const int k = x / 16;
+      const float c[4][3] = {{60, 20, 10}, {15, 50, 20}, {10, 20, 60}, {40, 40, 40}};
+      for (int i = 0; i < 3; ++i) p[i] = c[k][i];
+    }
+  };
+  GstBuffer* ib = make_frame(in_copy, fn);
+  const std::vector<float> in_codes = read_codes(ib, in_copy);
+  ASSERT_EQ(hh.push_next(ib), GST_FLOW_OK);
+  GstBuffer* ob = gst_harness_pull(hh.h);
+  GstCaps* oc = hh.out_caps();
+  const std::vector<float> out_codes = read_codes(ob, oc);
+  double sum = 0;
+  for (size_t i = 0; i < in_codes.size(); ++i) sum += std::fabs(in_codes[i] - out_codes[i]);
+  const double mad = sum / double(in_codes.size());
+  EXPECT_LT(mad, 0.08) << "mean |code difference| of an SDR picture on an SDR display";
+  gst_buffer_unref(ob);
+  gst_caps_unref(oc);
+  gst_caps_unref(in_copy);
+}
+
+// Global mode: output luminance grows with input luminance across a ramp; and a whole
+// scene 100x brighter comes out brighter.
+TEST(Pixels, BrighterInputGivesBrighterOutput) {
+  Harness hh("target=sdr local-adaptation=0 local=false dither=false");
+  GstCaps* in = video_caps("P010_10LE", 64, 8, "bt2100-pq");
+  GstCaps* in_copy = gst_caps_copy(in);
+  ASSERT_TRUE(hh.start(in, gst_caps_from_string("video/x-raw,format=RGBA")));
+  GstBuffer* ib = make_frame(in_copy, [](int x, int, float* p) {
+    p[0] = p[1] = p[2] = 0.1f * std::pow(10000.0f, float(x) / 63.0f);
+  });
+  ASSERT_EQ(hh.push_next(ib), GST_FLOW_OK);
+  GstBuffer* ob = gst_harness_pull(hh.h);
+  GstCaps* oc = hh.out_caps();
+  const std::vector<float> codes = read_codes(ob, oc);
+  // Row 4, green channel, left to right.
+  float prev = -1;
+  for (int x = 0; x < 64; ++x) {
+    const float g = codes[(4 * 64 + x) * 3 + 1];
+    EXPECT_GE(g, prev - 1.5f / 255.0f) << "x=" << x;
+    prev = std::max(prev, g);
+  }
+  EXPECT_GT(codes[(4 * 64 + 63) * 3 + 1], codes[(4 * 64 + 0) * 3 + 1] + 0.3f);
+  gst_buffer_unref(ob);
+  gst_caps_unref(oc);
+  gst_caps_unref(in_copy);
+
+  // Night (mean ~0.01 cd/m^2) vs the same scene 1000x brighter, each fully adapted.
+  double means[2];
+  const float levels[2] = {0.02f, 20.0f};
+  for (int i = 0; i < 2; ++i) {
+    Harness h2("target=sdr");
+    GstCaps* c = video_caps("P010_10LE", 64, 36, "bt2100-pq");
+    GstCaps* cc = gst_caps_copy(c);
+    ASSERT_TRUE(h2.start(c, gst_caps_from_string("video/x-raw,format=RGBA")));
+    ASSERT_EQ(h2.push_next(make_scene(cc, levels[i] * 0.1f, levels[i] * 10.0f)), GST_FLOW_OK);
+    GstBuffer* b = gst_harness_pull(h2.h);
+    GstCaps* o = h2.out_caps();
+    means[i] = mean_of(read_codes(b, o));
+    gst_buffer_unref(b);
+    gst_caps_unref(o);
+    gst_caps_unref(cc);
+  }
+  EXPECT_GT(means[1], means[0] + 0.02) << "night " << means[0] << " day " << means[1];
+  EXPECT_GT(means[0], 0.005) << "night scene must not be black";
+}
+
+// --------------------------------------------------------------------------------------
+// Sizes and strides
+
+TEST(Sizes, OddSizesEveryInputFormat) {
+  const int sizes[][2] = {{1, 1}, {7, 3}, {33, 17}, {2, 1}};
+  for (const char* fmt : kSinkFormats) {
+    for (const auto& wh : sizes) {
+      for (const char* out : {"RGBA", "P010_10LE", "I420"}) {
+        SCOPED_TRACE(std::string(fmt) + " -> " + out + " " + std::to_string(wh[0]) + "x" +
+                     std::to_string(wh[1]));
+        const bool hdr = depth(out) > 8;
+        Harness hh(hdr ? "target=pq" : "target=sdr");
+        GstCaps* in = video_caps(fmt, wh[0], wh[1], default_colorimetry(fmt));
+        GstCaps* in_copy = gst_caps_copy(in);
+        ASSERT_TRUE(hh.start(in, video_caps(out, wh[0], wh[1], nullptr)));
+        ASSERT_EQ(hh.push_next(make_scene(in_copy, 1, 5000)), GST_FLOW_OK);
+        GstBuffer* ob = gst_harness_pull(hh.h);
+        GstCaps* oc = hh.out_caps();
+        // YUV 4:2:0 outputs read back through the matrix can leave [0, 1] a little
+        // where chroma is shared by differently coloured pixels.
+        const float tol = is_yuv(out) ? 0.08f : 0.01f;
+        for (float c : read_codes(ob, oc)) {
+          ASSERT_TRUE(std::isfinite(c));
+          ASSERT_GE(c, -tol);
+          ASSERT_LE(c, 1.0f + tol);
+        }
+        gst_buffer_unref(ob);
+        gst_caps_unref(oc);
+        gst_caps_unref(in_copy);
+      }
+    }
+  }
+}
+
+// The same picture packed tightly and with padded strides and offsets (GstVideoMeta)
+// gives the same output.
+TEST(Sizes, PaddedStridesAndOffsetsGiveTheSameOutput) {
+  for (const char* fmt : kSinkFormats) {
+    SCOPED_TRACE(fmt);
+    std::vector<float> result[2];
+    for (int padded = 0; padded < 2; ++padded) {
+      Harness hh("target=sdr");
+      GstCaps* in = video_caps(fmt, 30, 14, default_colorimetry(fmt));
+      GstCaps* in_copy = gst_caps_copy(in);
+      ASSERT_TRUE(hh.start(in, gst_caps_from_string("video/x-raw,format=RGBA")));
+      GstBuffer* ib = make_frame(
+          in_copy,
+          [](int x, int y, float* p) {
+            p[0] = 1.0f + 3.0f * x;
+            p[1] = 1.0f + 5.0f * y;
+            p[2] = 10.0f + float((x * 7 + y * 3) % 13);
+          },
+          padded ? 36 : 0);
+      ASSERT_EQ(hh.push_next(ib), GST_FLOW_OK);
+      GstBuffer* ob = gst_harness_pull(hh.h);
+      GstCaps* oc = hh.out_caps();
+      result[padded] = read_codes(ob, oc);
+      gst_buffer_unref(ob);
+      gst_caps_unref(oc);
+      gst_caps_unref(in_copy);
+    }
+    ASSERT_EQ(result[0].size(), result[1].size());
+    EXPECT_TRUE(result[0] == result[1]);
+  }
+}
+
+// --------------------------------------------------------------------------------------
+// Errors
+
+TEST(Errors, TruncatedBufferIsAnErrorNotACrash) {
+  for (const char* fmt : {"P010_10LE", "RGBA64_LE", "I420", "Y444_16LE"}) {
+    SCOPED_TRACE(fmt);
+    Harness hh;
+    GstCaps* in = video_caps(fmt, 32, 16, default_colorimetry(fmt));
+    GstVideoInfo info;
+    gst_video_info_from_caps(&info, in);
+    ASSERT_TRUE(hh.start(in));
+    for (gsize size : {gsize(0), gsize(1), info.size / 2, info.size - 1}) {
+      GstBuffer* b = gst_buffer_new_allocate(nullptr, size, nullptr);
+      if (size) gst_buffer_memset(b, 0, 0x40, size);
+      EXPECT_EQ(hh.push_next(b), GST_FLOW_ERROR) << "size " << size;
+      GstMessage* m = hh.pop(GST_MESSAGE_ERROR);
+      ASSERT_NE(m, nullptr);
+      gst_message_unref(m);
+    }
+  }
+}
+
+TEST(Errors, VideoMetaPointingOutsideTheBufferIsAnError) {
+  Harness hh;
+  GstCaps* in = video_caps("P010_10LE", 32, 16, "bt2100-pq");
+  GstVideoInfo info;
+  gst_video_info_from_caps(&info, in);
+  ASSERT_TRUE(hh.start(in));
+  // Right size, but the meta claims strides that run past the end.
+  GstBuffer* b = gst_buffer_new_allocate(nullptr, info.size, nullptr);
+  gsize offset[GST_VIDEO_MAX_PLANES] = {0, info.offset[1]};
+  gint stride[GST_VIDEO_MAX_PLANES] = {info.stride[0] * 4, info.stride[1] * 4};
+  gst_buffer_add_video_meta_full(b, GST_VIDEO_FRAME_FLAG_NONE, GST_VIDEO_FORMAT_P010_10LE, 32,
+                                 16, 2, offset, stride);
+  EXPECT_EQ(hh.push_next(b), GST_FLOW_ERROR);
+  // A stride below the row size.
+  GstBuffer* b2 = gst_buffer_new_allocate(nullptr, info.size, nullptr);
+  gint stride2[GST_VIDEO_MAX_PLANES] = {8, 8};
+  gst_buffer_add_video_meta_full(b2, GST_VIDEO_FRAME_FLAG_NONE, GST_VIDEO_FORMAT_P010_10LE, 32,
+                                 16, 2, offset, stride2);
+  EXPECT_EQ(hh.push_next(b2), GST_FLOW_ERROR);
+}
+
+// --------------------------------------------------------------------------------------
+// Temporal state
+
+struct TemporalFixture : public ::testing::Test {
+  static constexpr float kDark = 1.0f, kBright = 1000.0f;
+  GstCaps* caps = nullptr;
+  void SetUp() override { caps = video_caps("P010_10LE", 32, 18, "bt2100-pq"); }
+  void TearDown() override { gst_caps_unref(caps); }
+  GstBuffer* frame(float level) { return make_scene(caps, level * 0.2f, level * 5.0f); }
+  // La of a fresh element after one frame at `level` (fully adapted by definition).
+  double adapted(float level) {
+    Harness hh;
+    EXPECT_TRUE(hh.start(gst_caps_copy(caps)));
+    EXPECT_EQ(hh.push_next(frame(level)), GST_FLOW_OK);
+    hh.drain();
+    return hh.la();
+  }
+  // A harness adapted to the dark level for 1 s (30 frames).
+  void adapt_dark(Harness& hh) {
+    ASSERT_TRUE(hh.start(gst_caps_copy(caps)));
+    for (int i = 0; i < 30; ++i) ASSERT_EQ(hh.push_next(frame(kDark)), GST_FLOW_OK);
+    hh.drain();
+  }
+};
+
+TEST_F(TemporalFixture, AdaptationFollowsTheSceneOverTime) {
+  const double la_dark = adapted(kDark), la_bright = adapted(kBright);
+  ASSERT_GT(la_bright, la_dark * 10);
+  Harness hh;
+  adapt_dark(hh);
+  EXPECT_NEAR(hh.la() / la_dark, 1.0, 0.02);
+  ASSERT_EQ(hh.push_next(frame(kBright)), GST_FLOW_OK);
+  const double la1 = hh.la();
+  EXPECT_GT(la1, la_dark * 1.05) << "did not move toward the bright scene";
+  EXPECT_LT(la1, la_bright * 0.95) << "jumped at once: no temporal adaptation";
+  for (int i = 0; i < 90; ++i) ASSERT_EQ(hh.push_next(frame(kBright)), GST_FLOW_OK);
+  EXPECT_NEAR(hh.la() / la_bright, 1.0, 0.02) << "did not converge in 3 s";
+  hh.drain();
+}
+
+TEST_F(TemporalFixture, FlushResetsTheState) {
+  const double la_bright = adapted(kBright);
+  Harness hh;
+  adapt_dark(hh);
+  gst_harness_push_event(hh.h, gst_event_new_flush_start());
+  gst_harness_push_event(hh.h, gst_event_new_flush_stop(TRUE));
+  GstSegment seg;
+  gst_segment_init(&seg, GST_FORMAT_TIME);
+  gst_harness_push_event(hh.h, gst_event_new_segment(&seg));
+  hh.frame = 0;
+  ASSERT_EQ(hh.push_next(frame(kBright)), GST_FLOW_OK);
+  EXPECT_NEAR(hh.la() / la_bright, 1.0, 0.01) << "first frame after a flush must be adapted";
+  hh.drain();
+}
+
+TEST_F(TemporalFixture, NewSegmentResetsTheState) {
+  const double la_bright = adapted(kBright);
+  Harness hh;
+  adapt_dark(hh);
+  // A seek without flush: a new segment starting at 10 s.
+  GstSegment seg;
+  gst_segment_init(&seg, GST_FORMAT_TIME);
+  seg.start = seg.time = seg.position = 10 * GST_SECOND;
+  gst_harness_push_event(hh.h, gst_event_new_segment(&seg));
+  ASSERT_EQ(hh.push(frame(kBright), 10 * GST_SECOND), GST_FLOW_OK);
+  EXPECT_NEAR(hh.la() / la_bright, 1.0, 0.01);
+  hh.drain();
+}
+
+TEST_F(TemporalFixture, DiscontResetsTheState) {
+  const double la_bright = adapted(kBright);
+  Harness hh;
+  adapt_dark(hh);
+  GstBuffer* b = frame(kBright);
+  GST_BUFFER_FLAG_SET(b, GST_BUFFER_FLAG_DISCONT);
+  ASSERT_EQ(hh.push_next(b), GST_FLOW_OK);
+  EXPECT_NEAR(hh.la() / la_bright, 1.0, 0.01);
+  hh.drain();
+}
+
+TEST_F(TemporalFixture, CapsChangeResetsTheState) {
+  Harness hh;
+  adapt_dark(hh);
+  GstCaps* c2 = video_caps("P010_10LE", 16, 8, "bt2100-pq");
+  ASSERT_TRUE(gst_harness_push_event(hh.h, gst_event_new_caps(gst_caps_ref(c2))));
+  ASSERT_EQ(hh.push_next(make_scene(c2, kBright * 0.2f, kBright * 5.0f)), GST_FLOW_OK);
+  const double la_after = hh.la();
+  Harness fresh;
+  ASSERT_TRUE(fresh.start(gst_caps_ref(c2)));
+  ASSERT_EQ(fresh.push_next(make_scene(c2, kBright * 0.2f, kBright * 5.0f)), GST_FLOW_OK);
+  EXPECT_NEAR(la_after / fresh.la(), 1.0, 0.01);
+  gst_caps_unref(c2);
+  hh.drain();
+  fresh.drain();
+}
+
+// Frames without timestamps advance by the caps frame duration: the same as stamped
+// frames at that rate.
+TEST_F(TemporalFixture, UntimestampedFramesStepByTheFrameRate) {
+  double la[2];
+  for (int stamped = 0; stamped < 2; ++stamped) {
+    Harness hh;
+    adapt_dark(hh);
+    for (int i = 0; i < 3; ++i) {
+      if (stamped) {
+        ASSERT_EQ(hh.push_next(frame(kBright)), GST_FLOW_OK);
+      } else {
+        ASSERT_EQ(hh.push(frame(kBright), GST_CLOCK_TIME_NONE, GST_CLOCK_TIME_NONE), GST_FLOW_OK);
+      }
+    }
+    la[stamped] = hh.la();
+    hh.drain();
+  }
+  EXPECT_NEAR(la[0] / la[1], 1.0, 1e-3);
+}
+
+// The clock is the running time: at rate 2.0 the same PTS steps are half the time.
+TEST_F(TemporalFixture, TimeIsRunningTime) {
+  double la[2];
+  for (int fast = 0; fast < 2; ++fast) {
+    Harness hh;
+    ASSERT_TRUE(hh.start(gst_caps_copy(caps)));
+    if (fast) {
+      GstSegment seg;
+      gst_segment_init(&seg, GST_FORMAT_TIME);
+      seg.rate = 2.0;
+      gst_harness_push_event(hh.h, gst_event_new_segment(&seg));
+    }
+    for (int i = 0; i < 30; ++i) ASSERT_EQ(hh.push_next(frame(kDark)), GST_FLOW_OK);
+    ASSERT_EQ(hh.push_next(frame(kBright)), GST_FLOW_OK);
+    la[fast] = hh.la();
+    hh.drain();
+  }
+  EXPECT_LT(la[1], la[0] * 0.98) << "at rate 2 the eye has less time to adapt";
+}
+
+TEST_F(TemporalFixture, StaticSceneConvergesToIdenticalFrames) {
+  Harness hh("target=sdr");
+  ASSERT_TRUE(hh.start(gst_caps_copy(caps), gst_caps_from_string("video/x-raw,format=RGBA")));
+  GstBuffer* last = nullptr;
+  GstBuffer* prev = nullptr;
+  for (int i = 0; i < 60; ++i) {
+    ASSERT_EQ(hh.push_next(frame(50)), GST_FLOW_OK);
+    if (prev) gst_buffer_unref(prev);
+    prev = last;
+    last = gst_harness_pull(hh.h);
+  }
+  GstMapInfo a, b;
+  gst_buffer_map(prev, &a, GST_MAP_READ);
+  gst_buffer_map(last, &b, GST_MAP_READ);
+  ASSERT_EQ(a.size, b.size);
+  EXPECT_EQ(std::memcmp(a.data, b.data, a.size), 0);
+  gst_buffer_unmap(prev, &a);
+  gst_buffer_unmap(last, &b);
+  gst_buffer_unref(prev);
+  gst_buffer_unref(last);
+}
+
+// --------------------------------------------------------------------------------------
+// Properties
+
+TEST(Properties, EveryParameterIsAPropertyWithItsDefault) {
+  GstElement* e = gst_element_factory_make("dtutmo", nullptr);
+  ASSERT_NE(e, nullptr);
+  const dtutmo::Params defaults;
+  for (const auto& info : dtutmo::param_names()) {
+    SCOPED_TRACE(info.name);
+    GParamSpec* spec = g_object_class_find_property(G_OBJECT_GET_CLASS(e), info.name);
+    ASSERT_NE(spec, nullptr);
+    EXPECT_TRUE(spec->flags & GST_PARAM_MUTABLE_PLAYING);
+    std::string def;
+    ASSERT_TRUE(dtutmo::get_param(defaults, info.name, &def));
+    dtutmo::ParamDetails d;
+    ASSERT_TRUE(dtutmo::param_details(info.name, &d));
+    GValue v = G_VALUE_INIT;
+    g_value_init(&v, spec->value_type);
+    g_object_get_property(G_OBJECT(e), info.name, &v);
+    switch (d.kind) {
+      case dtutmo::ParamDetails::Float: {
+        ASSERT_TRUE(G_IS_PARAM_SPEC_DOUBLE(spec));
+        EXPECT_NEAR(g_value_get_double(&v), std::strtod(def.c_str(), nullptr), 1e-4);
+        EXPECT_FLOAT_EQ(float(G_PARAM_SPEC_DOUBLE(spec)->minimum), d.lo);
+        EXPECT_FLOAT_EQ(float(G_PARAM_SPEC_DOUBLE(spec)->maximum), d.hi);
+        break;
+      }
+      case dtutmo::ParamDetails::Bool:
+        ASSERT_TRUE(G_IS_PARAM_SPEC_BOOLEAN(spec));
+        EXPECT_EQ(bool(g_value_get_boolean(&v)), def == "true");
+        break;
+      case dtutmo::ParamDetails::Enum: {
+        ASSERT_TRUE(G_IS_PARAM_SPEC_ENUM(spec));
+        GEnumValue* ev = g_enum_get_value(G_PARAM_SPEC_ENUM(spec)->enum_class,
+                                          g_value_get_enum(&v));
+        ASSERT_NE(ev, nullptr);
+        EXPECT_EQ(def, ev->value_nick);
+        for (const auto& n : d.nicks)
+          EXPECT_NE(g_enum_get_value_by_nick(G_PARAM_SPEC_ENUM(spec)->enum_class, n.nick),
+                    nullptr)
+              << n.nick;
+        break;
+      }
+    }
+    g_value_unset(&v);
+  }
+  // Set and read back through the string interface gst-launch uses.
+  gst_util_set_object_arg(G_OBJECT(e), "cone-tau", "0.25");
+  gst_util_set_object_arg(G_OBJECT(e), "profile", "balanced");
+  gst_util_set_object_arg(G_OBJECT(e), "display-mode", "full-inverse");
+  gst_util_set_object_arg(G_OBJECT(e), "mesopic", "false");
+  gdouble tau;
+  gboolean mesopic, optics;
+  gint mode;
+  g_object_get(e, "cone-tau", &tau, "mesopic", &mesopic, "optics", &optics, "display-mode",
+               &mode, NULL);
+  EXPECT_DOUBLE_EQ(tau, 0.25);
+  EXPECT_FALSE(mesopic);
+  EXPECT_TRUE(optics) << "profile=balanced switches optics on";
+  EXPECT_EQ(mode, int(dtutmo::DisplayMode::FullInverse));
+  // Read-only statistics and the engine choice.
+  for (const char* ro : {"adaptation-luminance", "pupil-diameter", "rod-weight", "engine-name"}) {
+    GParamSpec* spec = g_object_class_find_property(G_OBJECT_GET_CLASS(e), ro);
+    ASSERT_NE(spec, nullptr) << ro;
+    EXPECT_FALSE(spec->flags & G_PARAM_WRITABLE) << ro;
+  }
+  ASSERT_NE(g_object_class_find_property(G_OBJECT_GET_CLASS(e), "engine"), nullptr);
+  ASSERT_NE(g_object_class_find_property(G_OBJECT_GET_CLASS(e), "device-id"), nullptr);
+  gst_object_unref(e);
+}
+
+TEST(Properties, StatisticsAndEngineNameAfterAFrame) {
+  Harness hh;
+  GstCaps* in = video_caps("P010_10LE", 32, 18, "bt2100-pq");
+  GstCaps* in_copy = gst_caps_copy(in);
+  ASSERT_TRUE(hh.start(in));
+  ASSERT_EQ(hh.push_next(make_scene(in_copy, 0.01f, 0.1f)), GST_FLOW_OK);
+  gdouble la, pupil, rod;
+  gchar* name = nullptr;
+  g_object_get(hh.h->element, "adaptation-luminance", &la, "pupil-diameter", &pupil, "rod-weight",
+               &rod, "engine-name", &name, NULL);
+  EXPECT_GT(la, 0.0);
+  EXPECT_LT(la, 1.0);
+  EXPECT_GT(pupil, 4.0) << "a dark scene opens the pupil";
+  EXPECT_LE(pupil, 9.0);
+  EXPECT_GT(rod, 0.5) << "a dark scene is seen by rods";
+  EXPECT_STREQ(name, "cpu");
+  g_free(name);
+  gst_caps_unref(in_copy);
+  hh.drain();
+}
+
+TEST(Properties, AutoEngineFallsBackToCpuWithoutCuda) {
+  std::string why;
+  if (dtutmo::cuda_engine_available(&why)) GTEST_SKIP() << "a CUDA device is usable here";
+  Harness hh(nullptr, /*cpu=*/false);
+  GstCaps* in = video_caps("P010_10LE", 16, 8, "bt2100-pq");
+  GstCaps* in_copy = gst_caps_copy(in);
+  ASSERT_TRUE(hh.start(in));
+  ASSERT_EQ(hh.push_next(make_uniform(in_copy, 100)), GST_FLOW_OK);
+  gchar* name = nullptr;
+  g_object_get(hh.h->element, "engine-name", &name, NULL);
+  EXPECT_STREQ(name, "cpu");
+  g_free(name);
+  gst_caps_unref(in_copy);
+  hh.drain();
+}
+
+TEST(Properties, ExplicitCudaWithoutDeviceFailsToStart) {
+  std::string why;
+  if (dtutmo::cuda_engine_available(&why)) GTEST_SKIP() << "a CUDA device is usable here";
+  GstElement* e = gst_element_factory_make("dtutmo", nullptr);
+  GstBus* bus = gst_bus_new();
+  gst_element_set_bus(e, bus);
+  gst_util_set_object_arg(G_OBJECT(e), "engine", "cuda");
+  EXPECT_EQ(gst_element_set_state(e, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  GstMessage* m = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+  ASSERT_NE(m, nullptr);
+  EXPECT_NE(message_text(m).find("CUDA"), std::string::npos);
+  gst_message_unref(m);
+  gst_element_set_state(e, GST_STATE_NULL);
+  gst_bus_set_flushing(bus, TRUE);
+  gst_object_unref(bus);
+  gst_object_unref(e);
+}
+
+// A property changed while playing takes effect at the next frame.
+TEST(Properties, ChangesWhilePlayingTakeEffect) {
+  Harness hh("target=sdr dither=true");
+  GstCaps* in = video_caps("P010_10LE", 64, 16, "bt2100-pq");
+  GstCaps* in_copy = gst_caps_copy(in);
+  ASSERT_TRUE(hh.start(in, gst_caps_from_string("video/x-raw,format=RGBA")));
+  auto grab = [&]() {
+    EXPECT_EQ(hh.push_next(make_scene(in_copy, 5, 200)), GST_FLOW_OK);
+    GstBuffer* b = gst_harness_pull(hh.h);
+    GstMapInfo m;
+    gst_buffer_map(b, &m, GST_MAP_READ);
+    std::vector<uint8_t> v(m.data, m.data + m.size);
+    gst_buffer_unmap(b, &m);
+    gst_buffer_unref(b);
+    return v;
+  };
+  for (int i = 0; i < 20; ++i) grab();  // converge
+  const auto a = grab();
+  const auto a2 = grab();
+  ASSERT_EQ(a, a2) << "static scene must be stable before the change";
+  g_object_set(hh.h->element, "dither", FALSE, NULL);
+  const auto b = grab();
+  EXPECT_NE(a, b) << "dither=false did not change the 8-bit output";
+  g_object_set(hh.h->element, "detail", 2.0, "display-peak", 50.0, NULL);
+  const auto c = grab();
+  EXPECT_NE(b, c);
+  gst_caps_unref(in_copy);
+}
+
+TEST(Properties, TargetChangeWhilePlayingRenegotiates) {
+  Harness hh("target=sdr");
+  GstCaps* in = video_caps("P010_10LE", 32, 16, "bt2100-pq");
+  GstCaps* in_copy = gst_caps_copy(in);
+  ASSERT_TRUE(hh.start(in));
+  ASSERT_EQ(hh.push_next(make_uniform(in_copy, 100)), GST_FLOW_OK);
+  GstCaps* oc = hh.out_caps();
+  EXPECT_STREQ(gst_structure_get_string(gst_caps_get_structure(oc, 0), "format"), "NV12");
+  gst_caps_unref(oc);
+  gst_util_set_object_arg(G_OBJECT(hh.h->element), "target", "pq");
+  ASSERT_EQ(hh.push_next(make_uniform(in_copy, 100)), GST_FLOW_OK);
+  oc = hh.out_caps();
+  GstVideoInfo oi;
+  ASSERT_TRUE(gst_video_info_from_caps(&oi, oc));
+  EXPECT_STREQ(GST_VIDEO_INFO_NAME(&oi), "P010_10LE");
+  EXPECT_EQ(oi.colorimetry.transfer, GST_VIDEO_TRANSFER_SMPTE2084);
+  gst_caps_unref(oc);
+  // The buffer after the change is a P010 frame (its size says so).
+  GstBuffer* last = nullptr;
+  while (GstBuffer* b = gst_harness_try_pull(hh.h)) {
+    if (last) gst_buffer_unref(last);
+    last = b;
+  }
+  ASSERT_NE(last, nullptr);
+  EXPECT_GE(gst_buffer_get_size(last), oi.size);
+  gst_buffer_unref(last);
+  gst_caps_unref(in_copy);
+}
+
+TEST(Properties, LatencyQueryAddsNothing) {
+  Harness hh;
+  ASSERT_TRUE(hh.start(video_caps("P010_10LE", 16, 8, "bt2100-pq")));
+  GstClockTime lat = gst_harness_query_latency(hh.h);
+  EXPECT_TRUE(lat == 0 || lat == GST_CLOCK_TIME_NONE) << lat;
+}
+
+// --------------------------------------------------------------------------------------
+// Pipelines and hdrscenesrc
+
+struct RunResult {
+  bool eos = false;
+  std::string error;
+};
+
+RunResult run_pipeline(const char* desc, GstElement** keep = nullptr) {
+  RunResult r;
+  GError* err = nullptr;
+  GstElement* p = gst_parse_launch(desc, &err);
+  if (!p) {
+    r.error = err ? err->message : "parse failed";
+    g_clear_error(&err);
+    return r;
+  }
+  GstBus* bus = gst_element_get_bus(p);
+  gst_element_set_state(p, GST_STATE_PLAYING);
+  GstMessage* m = gst_bus_timed_pop_filtered(bus, GST_CLOCK_TIME_NONE,
+                                             GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS)
+    r.eos = true;
+  else
+    r.error = message_text(m);
+  gst_message_unref(m);
+  gst_object_unref(bus);
+  if (keep) {
+    *keep = GST_ELEMENT(gst_object_ref(p));
+  }
+  gst_element_set_state(p, GST_STATE_NULL);
+  gst_object_unref(p);
+  return r;
+}
+
+TEST(Pipeline, SceneSourceThroughDtutmoForManyFrames) {
+  GstElement* p = nullptr;
+  // 8 s of the animated scene (through its cut), 30 fps.
+  RunResult r = run_pipeline(
+      "hdrscenesrc num-buffers=240 ! video/x-raw,width=48,height=27,framerate=30/1 ! "
+      "dtutmo name=tm engine=cpu ! fakesink",
+      &p);
+  EXPECT_TRUE(r.eos) << r.error;
+  GstElement* tm = gst_bin_get_by_name(GST_BIN(p), "tm");
+  gdouble la = 0;
+  g_object_get(tm, "adaptation-luminance", &la, NULL);
+  EXPECT_GT(la, 0.0);
+  gst_object_unref(tm);
+  gst_object_unref(p);
+}
+
+TEST(Pipeline, LinearSceneSourceAndEveryScene) {
+  RunResult r = run_pipeline(
+      "hdrscenesrc num-buffers=10 scene=daylight linear-scale=1000 ! "
+      "video/x-raw,format=RGBA64_LE,colorimetry=1:1:1:7,width=40,height=20 ! "
+      "dtutmo engine=cpu input-scale=1000 target=pq ! fakesink");
+  EXPECT_TRUE(r.eos) << r.error;
+  GEnumClass* ec = G_ENUM_CLASS(g_type_class_ref(g_type_from_name("GstHdrSceneSrcScene")));
+  ASSERT_NE(ec, nullptr);
+  for (guint i = 0; i < ec->n_values; ++i) {
+    const std::string desc = std::string("hdrscenesrc num-buffers=3 scene=") +
+                             ec->values[i].value_nick +
+                             " ! video/x-raw,width=24,height=16 ! dtutmo engine=cpu "
+                             "profile=balanced ! fakesink";
+    RunResult s = run_pipeline(desc.c_str());
+    EXPECT_TRUE(s.eos) << ec->values[i].value_nick << ": " << s.error;
+  }
+  g_type_class_unref(ec);
+}
+
+TEST(Pipeline, SeekWhilePlayingKeepsRunning) {
+  GError* err = nullptr;
+  GstElement* p = gst_parse_launch(
+      "hdrscenesrc ! video/x-raw,width=32,height=18,framerate=30/1 ! dtutmo name=tm "
+      "engine=cpu ! fakesink name=sink",
+      &err);
+  ASSERT_NE(p, nullptr);
+  GstBus* bus = gst_element_get_bus(p);
+  ASSERT_NE(gst_element_set_state(p, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  ASSERT_EQ(gst_element_get_state(p, nullptr, nullptr, GST_CLOCK_TIME_NONE),
+            GST_STATE_CHANGE_SUCCESS);
+  // Seek into the night part of the animated scene and play 1 s of it.
+  ASSERT_TRUE(gst_element_seek(p, 1.0, GST_FORMAT_TIME,
+                               GstSeekFlags(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE),
+                               GST_SEEK_TYPE_SET, 5 * GST_SECOND, GST_SEEK_TYPE_SET,
+                               6 * GST_SECOND));
+  ASSERT_EQ(gst_element_get_state(p, nullptr, nullptr, GST_CLOCK_TIME_NONE),
+            GST_STATE_CHANGE_SUCCESS);
+  GstElement* tm = gst_bin_get_by_name(GST_BIN(p), "tm");
+  gdouble la_night = 0;
+  g_object_get(tm, "adaptation-luminance", &la_night, NULL);
+  EXPECT_GT(la_night, 0.0);
+  EXPECT_LT(la_night, 1.0) << "after the seek the eye is adapted to night at once";
+  gst_element_set_state(p, GST_STATE_PLAYING);
+  GstMessage* m = gst_bus_timed_pop_filtered(bus, GST_CLOCK_TIME_NONE,
+                                             GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  EXPECT_EQ(GST_MESSAGE_TYPE(m), GST_MESSAGE_EOS) << message_text(m);
+  gst_message_unref(m);
+  gst_element_set_state(p, GST_STATE_NULL);
+  gst_object_unref(tm);
+  gst_object_unref(bus);
+  gst_object_unref(p);
+}
+
+// hdrscenesrc's caps: PQ P010 with HDR10 metadata by default, timestamps from the frame
+// count, linear RGBA64 on request.
+TEST(HdrSceneSrc, PqCapsMetadataAndTimestamps) {
+  GstHarness* h = gst_harness_new("hdrscenesrc");
+  gst_util_set_object_arg(G_OBJECT(h->element), "scene", "daylight");
+  gst_harness_set_sink_caps_str(h, "video/x-raw,width=32,height=18,framerate=25/1");
+  gst_harness_play(h);
+  GstBuffer* bufs[3];
+  for (auto& b : bufs) b = gst_harness_pull(h);
+  GstCaps* caps = gst_pad_get_current_caps(h->sinkpad);
+  GstVideoInfo info;
+  ASSERT_TRUE(gst_video_info_from_caps(&info, caps));
+  EXPECT_STREQ(GST_VIDEO_INFO_NAME(&info), "P010_10LE");
+  EXPECT_STREQ(gst_structure_get_string(gst_caps_get_structure(caps, 0), "colorimetry"),
+               "bt2100-pq");
+  GstVideoMasteringDisplayInfo minfo;
+  GstVideoContentLightLevel cll;
+  ASSERT_TRUE(gst_video_mastering_display_info_from_caps(&minfo, caps));
+  EXPECT_EQ(minfo.max_display_mastering_luminance, 10000u * 10000u);
+  ASSERT_TRUE(gst_video_content_light_level_from_caps(&cll, caps));
+  EXPECT_EQ(cll.max_content_light_level, 10000);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(GST_BUFFER_PTS(bufs[i]), guint64(i) * GST_SECOND / 25);
+    EXPECT_EQ(GST_BUFFER_DURATION(bufs[i]), GST_SECOND / 25);
+  }
+  // Daylight: the sun clips near PQ code 1, shadows are far below.
+  const std::vector<float> codes = read_codes(bufs[0], caps);
+  const float hi = *std::max_element(codes.begin(), codes.end());
+  const float lo = *std::min_element(codes.begin(), codes.end());
+  EXPECT_GT(hi, 0.75f) << "brightest below " << dtutmo::pq_eotf(hi) << " cd/m2";
+  EXPECT_LT(lo, 0.55f);
+  for (auto& b : bufs) gst_buffer_unref(b);
+  gst_caps_unref(caps);
+  gst_harness_teardown(h);
+}
+
+TEST(HdrSceneSrc, LinearOutputScalesByLinearScale) {
+  double means[2];
+  const char* scales[2] = {"1000", "10000"};
+  for (int i = 0; i < 2; ++i) {
+    GstHarness* h = gst_harness_new("hdrscenesrc");
+    gst_util_set_object_arg(G_OBJECT(h->element), "scene", "interior");
+    gst_util_set_object_arg(G_OBJECT(h->element), "linear-scale", scales[i]);
+    gst_harness_set_sink_caps_str(
+        h, "video/x-raw,format=RGBA64_LE,colorimetry=1:1:1:7,width=32,height=18");
+    gst_harness_play(h);
+    GstBuffer* b = gst_harness_pull(h);
+    GstCaps* caps = gst_pad_get_current_caps(h->sinkpad);
+    GstVideoInfo info;
+    ASSERT_TRUE(gst_video_info_from_caps(&info, caps));
+    EXPECT_EQ(info.colorimetry.transfer, GST_VIDEO_TRANSFER_GAMMA10);
+    GstVideoMasteringDisplayInfo minfo;
+    EXPECT_FALSE(gst_video_mastering_display_info_from_caps(&minfo, caps));
+    // Median-ish check on the dark part: mean of values below 0.05 scales by 10.
+    const std::vector<float> codes = read_codes(b, caps);
+    double s = 0;
+    int n = 0;
+    for (float c : codes)
+      if (c < 0.05f) s += c, ++n;
+    means[i] = n ? s / n : 0;
+    gst_buffer_unref(b);
+    gst_caps_unref(caps);
+    gst_harness_teardown(h);
+  }
+  EXPECT_GT(means[0], means[1] * 3.0);
+}
+
+TEST(HdrSceneSrc, ScenesDifferAndLiveReportsLatency) {
+  double means[2];
+  const char* scenes[2] = {"night", "daylight"};
+  for (int i = 0; i < 2; ++i) {
+    GstHarness* h = gst_harness_new("hdrscenesrc");
+    gst_util_set_object_arg(G_OBJECT(h->element), "scene", scenes[i]);
+    gst_harness_set_sink_caps_str(h, "video/x-raw,width=32,height=18");
+    gst_harness_play(h);
+    GstBuffer* b = gst_harness_pull(h);
+    GstCaps* caps = gst_pad_get_current_caps(h->sinkpad);
+    means[i] = mean_of(read_codes(b, caps));
+    gst_buffer_unref(b);
+    gst_caps_unref(caps);
+    gst_harness_teardown(h);
+  }
+  EXPECT_LT(means[0], means[1]);
+
+  GstElement* src = gst_element_factory_make("hdrscenesrc", nullptr);
+  g_object_set(src, "is-live", TRUE, NULL);
+  gboolean live = FALSE;
+  g_object_get(src, "is-live", &live, NULL);
+  EXPECT_TRUE(live);
+  gst_object_unref(src);
+  RunResult r = run_pipeline(
+      "hdrscenesrc is-live=true num-buffers=3 ! video/x-raw,width=16,height=8,framerate=100/1 ! "
+      "dtutmo engine=cpu ! fakesink sync=true");
+  EXPECT_TRUE(r.eos) << r.error;
+}
+
+}  // namespace
