@@ -10,6 +10,7 @@
 #include <ImfOutputFile.h>
 #include <ImfRgbaFile.h>
 #include <ImathBox.h>
+#include <half.h>
 
 #include <cerrno>
 #include <csetjmp>
@@ -184,21 +185,29 @@ bool read_hdr(const std::string& path, Image* out, std::string* err) {
   }
 }
 
-bool write_exr(const std::string& path, const Image& im, int compression, bool half, std::string* err) {
+bool write_exr(const std::string& path, const Image& im, int compression, bool use_half, std::string* err) {
   try {
     Imf::Header hdr(im.width, im.height);
     hdr.compression() = static_cast<Imf::Compression>(compression);
-    const Imf::PixelType pt = half ? Imf::HALF : Imf::FLOAT;
+    const Imf::PixelType pt = use_half ? Imf::HALF : Imf::FLOAT;
     hdr.channels().insert("R", Imf::Channel(pt));
     hdr.channels().insert("G", Imf::Channel(pt));
     hdr.channels().insert("B", Imf::Channel(pt));
     Imf::OutputFile file(path.c_str(), hdr);
     Imf::FrameBuffer fb;
+    // The frame buffer's type must match the file's: HALF files get a half copy.
+    std::vector<::half> hbuf;
     char* base = reinterpret_cast<char*>(const_cast<float*>(im.rgb.data()));
-    const std::size_t xs = 3 * sizeof(float), ys = xs * static_cast<std::size_t>(im.width);
-    fb.insert("R", Imf::Slice(Imf::FLOAT, base, xs, ys));
-    fb.insert("G", Imf::Slice(Imf::FLOAT, base + sizeof(float), xs, ys));
-    fb.insert("B", Imf::Slice(Imf::FLOAT, base + 2 * sizeof(float), xs, ys));
+    std::size_t es = sizeof(float);
+    if (use_half) {
+      hbuf.assign(im.rgb.begin(), im.rgb.end());
+      base = reinterpret_cast<char*>(hbuf.data());
+      es = sizeof(::half);
+    }
+    const std::size_t xs = 3 * es, ys = xs * static_cast<std::size_t>(im.width);
+    fb.insert("R", Imf::Slice(pt, base, xs, ys));
+    fb.insert("G", Imf::Slice(pt, base + es, xs, ys));
+    fb.insert("B", Imf::Slice(pt, base + 2 * es, xs, ys));
     file.setFrameBuffer(fb);
     file.writePixels(im.height);
     return true;
