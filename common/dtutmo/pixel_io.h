@@ -100,14 +100,14 @@ DTUTMO_HD uint32_t quantize(float v, uint32_t maxc, float offset) {
   const float m = (float)maxc;
   float c = v * m + offset;
   c = c > 0.0f ? (c < m ? c : m) : 0.0f;  // NaN -> 0
-  return (uint32_t)c;                     // truncation == floor for c >= 0
+  return (uint32_t)(int32_t)c;            // truncation == floor for c >= 0 (c < 2^31)
 }
 // Same for an already-scaled code value (Y'CbCr codes in their own units).
 DTUTMO_HD uint32_t quantize_code(float code, uint32_t maxc, float offset) {
   const float m = (float)maxc;
   float c = code + offset;
   c = c > 0.0f ? (c < m ? c : m) : 0.0f;
-  return (uint32_t)c;
+  return (uint32_t)(int32_t)c;
 }
 
 // --- Y'CbCr range and matrix ---
