@@ -802,7 +802,7 @@ TEST_F(TemporalFixture, CapsChangeResetsTheState) {
   Harness hh;
   adapt_dark(hh);
   GstCaps* c2 = video_caps("P010_10LE", 16, 8, "bt2100-pq");
-  ASSERT_TRUE(gst_harness_push_event(hh.h, gst_event_new_caps(gst_caps_ref(c2))));
+  ASSERT_TRUE(gst_harness_push_event(hh.h, gst_event_new_caps(c2)));
   ASSERT_EQ(hh.push_next(make_scene(c2, kBright * 0.2f, kBright * 5.0f)), GST_FLOW_OK);
   const double la_after = hh.la();
   Harness fresh;
