@@ -72,7 +72,7 @@ fi
 # dtutmo rendering: $1 profile, $2 in.pfm, $3 out.png
 dtutmo_render() {
   if [ -n "$IMG" ]; then
-    "$IMG" "$2" -o "$3" --profile "$1" --input-scale 1 >/dev/null
+    "$IMG" "$2" -o "$3" --profile "$1" --set input-scale=1 -q >/dev/null
   else
     "$Q" --tonemap "$2" "$3" --profile "$1" >/dev/null
   fi
@@ -118,7 +118,7 @@ for s in $SCENES; do
     rm -f "$d/hdr.raw"
   fi
   BAND=""
-  [ "$s" = sky_gradient ] && BAND="--banding 0,0,${SIZE%x*},${SIZE#*x}"
+  [ "$s" = sky-gradient ] && BAND="--banding 0,0,${SIZE%x*},${SIZE#*x}"
   # shellcheck disable=SC2086
   "$Q" --format csv $BAND "$d/hdr.pfm" "$@" | tail -n +2 | sed "s/^/$s,/" >> "$CSV"
   {
@@ -153,7 +153,7 @@ dtutmo through $DT_HOW, sRGB 8-bit output, 100 cd/m^2 SDR display defaults.
   better. Procedural scenes are not natural photographs: N is strict on them.
 - Colourfulness (Hasler and Suesstrunk 2003) of the 8-bit image; roughly 15 "slightly",
   33 "moderately", 45 "averagely", 59 "quite" colourful. Not better or worse by itself.
-- Banding (sky_gradient only): false contours per row (steps of >= 2 codes) and the mean
+- Banding (sky-gradient only): false contours per row (steps of >= 2 codes) and the mean
   length in pixels of runs of a constant code along rows (long runs in a smooth sky = bands).
 
 **Operators**: naive = exposure putting the log-average luminance at 0.18 of white, linear,

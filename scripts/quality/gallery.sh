@@ -24,7 +24,7 @@ if [ -z "$IMG" ]; then
   done
 fi
 WIDTH=${WIDTH:-480}
-SCENES=${SCENES:-daylight interior night colored_lights}
+SCENES=${SCENES:-daylight interior night colored-lights sky-gradient}
 WORK=${WORK:-$BUILD/quality-gallery}
 OUT=docs/gallery
 mkdir -p "$WORK" "$OUT"
@@ -33,7 +33,7 @@ for s in $SCENES; do
   "$Q" --naive "$WORK/$s.pfm" "$OUT/$s-naive.png" --width "$WIDTH"
   for p in fast balanced; do
     if [ -n "$IMG" ]; then
-      "$IMG" "$WORK/$s.pfm" -o "$WORK/$s-$p.png" --profile "$p" --input-scale 1 >/dev/null
+      "$IMG" "$WORK/$s.pfm" -o "$WORK/$s-$p.png" --profile "$p" --set input-scale=1 -q >/dev/null
     else
       "$Q" --tonemap "$WORK/$s.pfm" "$WORK/$s-$p.png" --profile "$p"
     fi
