@@ -381,3 +381,15 @@ TEST(Renderings, NaiveAndResize) {
   const Image8 fs = resize_srgb8(flat, 33);
   for (uint8_t v : fs.rgb) EXPECT_EQ(v, 77);
 }
+
+TEST(Exposure, MeanContrastClipAndCrush) {
+  Image8 img{22, 11, std::vector<uint8_t>(22 * 11 * 3, 0)};
+  for (int y = 0; y < 11; ++y)
+    for (int x = 11; x < 22; ++x)
+      for (int c = 0; c < 3; ++c) img.px(x, y)[c] = 255;
+  const ExposureStats e = exposure(img);
+  EXPECT_NEAR(e.mean_luma, 127.5, 1e-9);
+  EXPECT_NEAR(e.clipped, 0.5, 1e-12);
+  EXPECT_NEAR(e.crushed, 0.5, 1e-12);
+  EXPECT_NEAR(e.contrast, 0.0, 1e-12);  // each 11x11 block is flat
+}

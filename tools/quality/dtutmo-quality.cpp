@@ -366,13 +366,13 @@ int main(int argc, char** argv) {
   if (!ref_path.empty() && !read_image8(ref_path, &ref, &err)) return die(err);
 
   if (format == "md") {
-    std::printf("| image | TMQI Q | S | N | colourfulness |%s%s\n",
+    std::printf("| image | TMQI Q | S | N | colourfulness | mean luma | local contrast | clipped %% | crushed %% |%s%s\n",
                 ref_path.empty() ? "" : " mean dE00 | p95 dE00 |",
                 have_band ? " banding contours/row | mean run px |" : "");
-    std::printf("| --- | ---: | ---: | ---: | ---: |%s%s\n", ref_path.empty() ? "" : " ---: | ---: |",
+    std::printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |%s%s\n", ref_path.empty() ? "" : " ---: | ---: |",
                 have_band ? " ---: | ---: |" : "");
   } else if (format == "csv") {
-    std::printf("image,Q,S,N,colourfulness%s%s\n", ref_path.empty() ? "" : ",de_mean,de_p95",
+    std::printf("image,Q,S,N,colourfulness,mean_luma,contrast,clipped,crushed%s%s\n", ref_path.empty() ? "" : ",de_mean,de_p95",
                 have_band ? ",contours_per_row,mean_run" : "");
   }
   ImageF hdr;
@@ -392,23 +392,28 @@ int main(int argc, char** argv) {
     }
     const TmqiResult t = tmqi(hdr, ldr);
     const double cf = colourfulness(ldr);
+    const ExposureStats ex = exposure(ldr);
     DeltaEStats de;
     if (!ref_path.empty()) de = delta_e2000_image(ldr, ref);
     BandingStats bs;
     if (have_band) bs = banding(ldr, bx, by, bw, bh);
     if (format == "md") {
-      std::printf("| %s | %.4f | %.4f | %.4f | %.1f |", l.first.c_str(), t.Q, t.S, t.N, cf);
+      std::printf("| %s | %.4f | %.4f | %.4f | %.1f | %.1f | %.1f | %.2f | %.2f |", l.first.c_str(), t.Q,
+                  t.S, t.N, cf, ex.mean_luma, ex.contrast, 100.0 * ex.clipped, 100.0 * ex.crushed);
       if (!ref_path.empty()) std::printf(" %.2f | %.2f |", de.mean, de.p95);
       if (have_band) std::printf(" %.2f | %.1f |", bs.contours_per_row, bs.mean_run);
       std::printf("\n");
     } else if (format == "csv") {
-      std::printf("%s,%.5f,%.5f,%.5f,%.2f", l.first.c_str(), t.Q, t.S, t.N, cf);
+      std::printf("%s,%.5f,%.5f,%.5f,%.2f,%.2f,%.2f,%.5f,%.5f", l.first.c_str(), t.Q, t.S, t.N, cf,
+                  ex.mean_luma, ex.contrast, ex.clipped, ex.crushed);
       if (!ref_path.empty()) std::printf(",%.3f,%.3f", de.mean, de.p95);
       if (have_band) std::printf(",%.3f,%.2f", bs.contours_per_row, bs.mean_run);
       std::printf("\n");
     } else {
-      std::printf("%-28s Q %.4f  S %.4f  N %.4f  colourfulness %.1f", l.first.c_str(), t.Q, t.S,
-                  t.N, cf);
+      std::printf("%-22s Q %.4f  S %.4f  N %.4f  colourfulness %.1f  mean %.1f  contrast %.1f  "
+                  "clipped %.2f%%  crushed %.2f%%",
+                  l.first.c_str(), t.Q, t.S, t.N, cf, ex.mean_luma, ex.contrast, 100.0 * ex.clipped,
+                  100.0 * ex.crushed);
       std::printf("  (s_local");
       for (int k = 0; k < t.scales; ++k) std::printf(" %.3f", t.s_local[k]);
       std::printf(")");

@@ -181,13 +181,10 @@ double tmqi_structural_fidelity(const Plane& hdr_lum, const Plane& ldr_luma, dou
   return std::exp(logS * (wtot / wsum));
 }
 
-double tmqi_naturalness(const Plane& ldr_luma) {
+namespace {
+// Mean of the std of 11x11 blocks, weighted by pixel count (TMQI's contrast term).
+double block_std_mean(const Plane& ldr_luma) {
   const size_t n = ldr_luma.v.size();
-  if (n == 0) return kNaN;
-  double mean = 0.0;
-  for (double v : ldr_luma.v) mean += v;
-  mean /= static_cast<double>(n);
-  // Mean of the std of 11x11 blocks, weighted by pixel count.
   double sig_sum = 0.0;
   for (int by = 0; by < ldr_luma.height; by += 11)
     for (int bx = 0; bx < ldr_luma.width; bx += 11) {
@@ -203,7 +200,17 @@ double tmqi_naturalness(const Plane& ldr_luma) {
       const double sd = cnt > 1 ? std::sqrt(ss / (cnt - 1)) : 0.0;
       sig_sum += sd * cnt;
     }
-  const double sig = sig_sum / static_cast<double>(n);
+  return sig_sum / static_cast<double>(n);
+}
+}  // namespace
+
+double tmqi_naturalness(const Plane& ldr_luma) {
+  const size_t n = ldr_luma.v.size();
+  if (n == 0) return kNaN;
+  double mean = 0.0;
+  for (double v : ldr_luma.v) mean += v;
+  mean /= static_cast<double>(n);
+  const double sig = block_std_mean(ldr_luma);
   const double a = 4.4, b = 10.1;
   const double mode = (a - 1.0) / (a + b - 2.0);
   const double pc = beta_kernel(sig / 64.29, a, b) / beta_kernel(mode, a, b);
@@ -397,6 +404,23 @@ BandingStats banding(const Image8& img, int x0, int y0, int w, int h) {
   BandingStats s = banding_rows(t, 0, 0, h, w);
   s.axis = 1;
   return s;
+}
+
+ExposureStats exposure(const Image8& img) {
+  ExposureStats e;
+  const Plane p = code_luma(img);
+  if (p.v.empty()) return e;
+  for (double v : p.v) {
+    e.mean_luma += v;
+    e.clipped += v >= 254.5 ? 1.0 : 0.0;
+    e.crushed += v <= 2.0 ? 1.0 : 0.0;
+  }
+  const double n = static_cast<double>(p.v.size());
+  e.mean_luma /= n;
+  e.clipped /= n;
+  e.crushed /= n;
+  e.contrast = block_std_mean(p);
+  return e;
 }
 
 double mean_code_luma(const Image8& img) {

@@ -148,6 +148,15 @@ struct BandingStats {
 };
 BandingStats banding(const Image8& img, int x0, int y0, int w, int h);
 
+// --- exposure ---
+struct ExposureStats {
+  double mean_luma = 0.0;     // mean code luma (0..255)
+  double contrast = 0.0;      // TMQI's contrast: mean std of 11x11 blocks of code luma
+  double clipped = 0.0;       // fraction of pixels with code luma >= 254.5 (white)
+  double crushed = 0.0;       // fraction of pixels with code luma <= 2 (black)
+};
+ExposureStats exposure(const Image8& img);
+
 // --- temporal ---
 // Mean code luma of an image (0..255).
 double mean_code_luma(const Image8& img);
