@@ -3,6 +3,7 @@
 //
 // Frames are made and read with the project's own row converters (convert.h), so a test
 // states its input in cd/m^2 and reads its output back as code values or display nits.
+#include <gst/base/gstbasetransform.h>
 #include <gst/check/gstharness.h>
 #include <gst/gst.h>
 #include <gst/video/video-hdr.h>
@@ -92,14 +93,6 @@ float encode_nits(const dtutmo::SignalDesc& s, float nits, float scale = 100.0f)
     case dtutmo::Transfer::SRGB: return dtutmo::srgb_inv_eotf(nits / scale);
     case dtutmo::Transfer::HLG: return dtutmo::hlg_oetf(nits / 1000.0f);
     default: return dtutmo::bt1886_inv_eotf(nits / scale);
-  }
-}
-float decode_nits(const dtutmo::SignalDesc& s, float code, float peak) {
-  switch (s.transfer) {
-    case dtutmo::Transfer::PQ: return dtutmo::pq_eotf(code);
-    case dtutmo::Transfer::SRGB: return dtutmo::srgb_eotf(code) * peak;
-    case dtutmo::Transfer::HLG: return dtutmo::hlg_inv_oetf(code) * peak;  // approximate
-    default: return dtutmo::bt1886_eotf(code) * peak;
   }
 }
 
@@ -461,12 +454,14 @@ TEST(Negotiation, FormatPreferences) {
     GstCaps* oc = hh.out_caps();
     const GstStructure* s = gst_caps_get_structure(oc, 0);
     EXPECT_STREQ(gst_structure_get_string(s, "format"), c.expect_fmt);
-    if (c.expect_colorimetry)
+    if (c.expect_colorimetry) {
       EXPECT_STREQ(gst_structure_get_string(s, "colorimetry"), c.expect_colorimetry);
+    }
     GstVideoInfo oi;
     ASSERT_TRUE(gst_video_info_from_caps(&oi, oc));
-    if (c.downstream && std::strstr(c.downstream, "1:3:5:1"))
+    if (c.downstream && std::strstr(c.downstream, "1:3:5:1")) {
       EXPECT_EQ(oi.colorimetry.range, GST_VIDEO_COLOR_RANGE_0_255);
+    }
     gst_caps_unref(oc);
     gst_caps_unref(in_copy);
     hh.drain();
@@ -1058,6 +1053,27 @@ TEST(Properties, TargetChangeWhilePlayingRenegotiates) {
   EXPECT_GE(gst_buffer_get_size(last), oi.size);
   gst_buffer_unref(last);
   gst_caps_unref(in_copy);
+}
+
+// QoS is on: a frame that a QoS event says is already too late is dropped (not processed,
+// not pushed), later frames flow again.
+TEST(Properties, QosDropsLateFrames) {
+  Harness hh;
+  GstCaps* in = video_caps("P010_10LE", 16, 8, "bt2100-pq");
+  GstCaps* in_copy = gst_caps_copy(in);
+  ASSERT_TRUE(hh.start(in));
+  EXPECT_TRUE(gst_base_transform_is_qos_enabled(GST_BASE_TRANSFORM(hh.h->element)));
+  ASSERT_EQ(hh.push(make_uniform(in_copy, 100), 0), GST_FLOW_OK);
+  EXPECT_EQ(gst_harness_buffers_received(hh.h), 1u);
+  // Downstream: the frame at 1 s arrived 1 s late.
+  gst_harness_push_upstream_event(
+      hh.h, gst_event_new_qos(GST_QOS_TYPE_UNDERFLOW, 2.0, GST_SECOND, GST_SECOND));
+  ASSERT_EQ(hh.push(make_uniform(in_copy, 100), 2 * GST_SECOND), GST_FLOW_OK);
+  EXPECT_EQ(gst_harness_buffers_received(hh.h), 1u) << "late frame was not dropped";
+  ASSERT_EQ(hh.push(make_uniform(in_copy, 100), 20 * GST_SECOND), GST_FLOW_OK);
+  EXPECT_EQ(gst_harness_buffers_received(hh.h), 2u);
+  gst_caps_unref(in_copy);
+  hh.drain();
 }
 
 TEST(Properties, LatencyQueryAddsNothing) {
