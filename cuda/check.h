@@ -17,22 +17,30 @@
 namespace dtutmo {
 namespace cuda {
 
+// By value, so that it builds against every cuFFT version (names come and go).
 inline const char* cufft_error_name(cufftResult r) {
-  switch (r) {
-    case CUFFT_SUCCESS: return "CUFFT_SUCCESS";
-    case CUFFT_INVALID_PLAN: return "CUFFT_INVALID_PLAN";
-    case CUFFT_ALLOC_FAILED: return "CUFFT_ALLOC_FAILED";
-    case CUFFT_INVALID_TYPE: return "CUFFT_INVALID_TYPE";
-    case CUFFT_INVALID_VALUE: return "CUFFT_INVALID_VALUE";
-    case CUFFT_INTERNAL_ERROR: return "CUFFT_INTERNAL_ERROR";
-    case CUFFT_EXEC_FAILED: return "CUFFT_EXEC_FAILED";
-    case CUFFT_SETUP_FAILED: return "CUFFT_SETUP_FAILED";
-    case CUFFT_INVALID_SIZE: return "CUFFT_INVALID_SIZE";
-    case CUFFT_INCOMPLETE_PARAMETER_LIST: return "CUFFT_INCOMPLETE_PARAMETER_LIST";
-    case CUFFT_INVALID_DEVICE: return "CUFFT_INVALID_DEVICE";
-    case CUFFT_NO_WORKSPACE: return "CUFFT_NO_WORKSPACE";
-    case CUFFT_NOT_IMPLEMENTED: return "CUFFT_NOT_IMPLEMENTED";
-    case CUFFT_NOT_SUPPORTED: return "CUFFT_NOT_SUPPORTED";
+  switch (static_cast<int>(r)) {
+    case 0x0: return "CUFFT_SUCCESS";
+    case 0x1: return "CUFFT_INVALID_PLAN";
+    case 0x2: return "CUFFT_ALLOC_FAILED";
+    case 0x3: return "CUFFT_INVALID_TYPE";
+    case 0x4: return "CUFFT_INVALID_VALUE";
+    case 0x5: return "CUFFT_INTERNAL_ERROR";
+    case 0x6: return "CUFFT_EXEC_FAILED";
+    case 0x7: return "CUFFT_SETUP_FAILED";
+    case 0x8: return "CUFFT_INVALID_SIZE";
+    case 0x9: return "CUFFT_UNALIGNED_DATA";
+    case 0xA: return "CUFFT_INCOMPLETE_PARAMETER_LIST";
+    case 0xB: return "CUFFT_INVALID_DEVICE";
+    case 0xC: return "CUFFT_PARSE_ERROR";
+    case 0xD: return "CUFFT_NO_WORKSPACE";
+    case 0xE: return "CUFFT_NOT_IMPLEMENTED";
+    case 0xF: return "CUFFT_LICENSE_ERROR";
+    case 0x10: return "CUFFT_NOT_SUPPORTED";
+    case 0x11: return "CUFFT_MISSING_DEPENDENCY";
+    case 0x12: return "CUFFT_NVRTC_FAILURE";
+    case 0x13: return "CUFFT_NVJITLINK_FAILURE";
+    case 0x14: return "CUFFT_NVSHMEM_FAILURE";
     default: return "cuFFT error";
   }
 }

@@ -1,0 +1,257 @@
+// dtutmo CUDA -- local adaptation at low resolution: cell statistics, the global
+// log-mean and its temporal smoothing, the multi-scale log-domain pooling on a pyramid
+// (cpu_spatial.cpp's Pooler, blur_grid, down2, upsample_bilinear on the device), the
+// per-cell receptor constants (AdaptCell), the rods' global adaptation and the display
+// observer. All on the device: the state never leaves it during a frame.
+#include "kernels.h"
+
+#include "buffers.h"
+#include "check.h"
+
+namespace dtutmo {
+namespace cuda {
+
+namespace {
+
+constexpr int kRed = 1024;  // threads of the single-block reductions
+
+// Deterministic block sum of a double (fixed tree order): every thread calls it.
+__device__ double block_sum(double v, double* sh) {
+  sh[threadIdx.x] = v;
+  __syncthreads();
+  for (int o = blockDim.x / 2; o > 0; o >>= 1) {
+    if ((int)threadIdx.x < o) sh[threadIdx.x] += sh[threadIdx.x + o];
+    __syncthreads();
+  }
+  const double r = sh[0];
+  __syncthreads();
+  return r;
+}
+
+__global__ void k_global_stats(const float* cell_sum, const float* cell_cnt, float* la_loc,
+                               DevState* st, FrameConsts tmpl, FrameConsts* K, SetupParams sp) {
+  __shared__ double sh[kRed];
+  const int nc = sp.gw * sp.gh;
+  double gs = 0.0, gn = 0.0;
+  for (int i = threadIdx.x; i < nc; i += blockDim.x) {
+    const float s = cell_sum[i], n = cell_cnt[i];
+    gs += s;
+    gn += n;
+    la_loc[i] = s / maxf(n, 1.0f);
+  }
+  gs = block_sum(gs, sh);
+  gn = block_sum(gn, sh);
+  if (threadIdx.x != 0) return;
+  *K = tmpl;
+  const float target = (float)(gs / (gn > 1.0 ? gn : 1.0));
+  int snap = sp.host_snap, cut = 0;
+  if (!snap && sp.broadcast &&
+      fabsf(target - st->prev_target_logmean) * 0.30103f > sp.cut_threshold) {
+    snap = 1;
+    cut = 1;
+  }
+  st->prev_target_logmean = target;
+  st->target_logmean = target;
+  st->snap = snap;
+  st->cut = cut;
+  st->kc = snap ? 1.0f : sp.kc_raw;
+  st->kr = snap ? 1.0f : sp.kr_raw;
+  st->kp = snap ? 1.0f : sp.kp_raw;
+  st->s_logmean = snap ? target : smooth_to(st->s_logmean, target, st->kc);
+  const float la_g = exp2f(st->s_logmean);
+  const float fov_v = sp.fov_deg * (float)sp.height / (float)sp.width;
+  const float pupil_t = pupil_watson_yellott(la_g, sp.fov_deg * fov_v, sp.age, 1);
+  st->s_pupil = snap ? pupil_t : smooth_to(st->s_pupil, pupil_t, st->kp);
+  K->la_global = la_g;
+  K->pupil_mm = st->s_pupil;
+  K->td_per_nit = pupil_area_eff(st->s_pupil);
+}
+
+__global__ void k_down2(const float* in, int w, int h, float* out) {
+  const int W = (w + 1) / 2, H = (h + 1) / 2;
+  const int x = blockIdx.x * blockDim.x + threadIdx.x;
+  const int y = blockIdx.y * blockDim.y + threadIdx.y;
+  if (x >= W || y >= H) return;
+  float acc = 0.0f;
+  int n = 0;
+  for (int j = 0; j < 2; ++j)
+    for (int i = 0; i < 2; ++i) {
+      const int sx = 2 * x + i, sy = 2 * y + j;
+      if (sx < w && sy < h) {
+        acc += in[(size_t)sy * w + sx];
+        ++n;
+      }
+    }
+  out[(size_t)y * W + x] = acc / (float)n;
+}
+
+// Gaussian taps exp(-i^2 / (2 sigma^2)), i in [-rr, rr], into shared memory.
+__device__ void make_taps(float* k, int rr, float sigma) {
+  for (int i = threadIdx.y * blockDim.x + threadIdx.x; i <= 2 * rr; i += blockDim.x * blockDim.y) {
+    const float d = (float)(i - rr);
+    k[i] = expf(-0.5f * d * d / (sigma * sigma));
+  }
+  __syncthreads();
+}
+
+__global__ void k_blur_h(const float* img, int w, int h, float sigma, int rr, float* tmp) {
+  __shared__ float k[511];
+  make_taps(k, rr, sigma);
+  const int x = blockIdx.x * blockDim.x + threadIdx.x;
+  const int y = blockIdx.y * blockDim.y + threadIdx.y;
+  if (x >= w || y >= h) return;
+  const float* s = img + (size_t)y * w;
+  const int a = max(0, x - rr), b = min(w - 1, x + rr);
+  float acc = 0.0f, ws = 0.0f;
+  for (int i = a; i <= b; ++i) {
+    const float kw = k[i - x + rr];
+    acc += kw * s[i];
+    ws += kw;
+  }
+  tmp[(size_t)y * w + x] = acc / ws;
+}
+
+__global__ void k_blur_v(const float* tmp, int w, int h, float sigma, int rr, float* img) {
+  __shared__ float k[511];
+  make_taps(k, rr, sigma);
+  const int x = blockIdx.x * blockDim.x + threadIdx.x;
+  const int y = blockIdx.y * blockDim.y + threadIdx.y;
+  if (x >= w || y >= h) return;
+  const int a = max(0, y - rr), b = min(h - 1, y + rr);
+  float ws = 0.0f;
+  for (int i = a; i <= b; ++i) ws += k[i - y + rr];
+  const float inv = 1.0f / ws;
+  float d = 0.0f;
+  for (int i = a; i <= b; ++i) d += k[i - y + rr] * inv * tmp[(size_t)i * w + x];
+  img[(size_t)y * w + x] = d;
+}
+
+__global__ void k_upsample_accum(const float* in, int sw, int sh, float* out, int dw, int dh,
+                                 float weight, int first) {
+  const int x = blockIdx.x * blockDim.x + threadIdx.x;
+  const int y = blockIdx.y * blockDim.y + threadIdx.y;
+  if (x >= dw || y >= dh) return;
+  const float fx = (float)sw / dw, fy = (float)sh / dh;
+  float gy = (y + 0.5f) * fy - 0.5f;
+  gy = minf(maxf(gy, 0.0f), (float)(sh - 1));
+  const int y0 = min((int)gy, sh - 1), y1 = min(y0 + 1, sh - 1);
+  const float ty = gy - y0;
+  float gx = (x + 0.5f) * fx - 0.5f;
+  gx = minf(maxf(gx, 0.0f), (float)(sw - 1));
+  const int x0 = min((int)gx, sw - 1), x1 = min(x0 + 1, sw - 1);
+  const float tx = gx - x0;
+  const float a = in[(size_t)y0 * sw + x0] * (1 - tx) + in[(size_t)y0 * sw + x1] * tx;
+  const float b = in[(size_t)y1 * sw + x0] * (1 - tx) + in[(size_t)y1 * sw + x1] * tx;
+  const float v = weight * (a * (1 - ty) + b * ty);
+  const size_t o = (size_t)y * dw + x;
+  out[o] = first ? v : out[o] + v;
+}
+
+__global__ void k_cells_update(const float* pooled, float wsum, float* la_s, float* la_rod_s,
+                               AdaptCell* cells, const DevState* st, const FrameConsts* K,
+                               SetupParams sp) {
+  const int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= sp.gw * sp.gh) return;
+  const float target = st->target_logmean;
+  const float a = sp.local_a;
+  const float tgt = (a > 0.0f && pooled) ? a * (pooled[i] / wsum) + (1 - a) * target : target;
+  const int snap = st->snap;
+  const float ls = snap ? tgt : smooth_to(la_s[i], tgt, st->kc);
+  const float lr = snap ? tgt : smooth_to(la_rod_s[i], tgt, st->kr);
+  la_s[i] = ls;
+  la_rod_s[i] = lr;
+  const float td = K->td_per_nit;
+  const float la = exp2f(ls);
+  const float ia = la * td;
+  const float pc = bleach(ia, kConeL.b);
+  const float iar = exp2f(lr) * kScotopicPerNitD65 * td;
+  const float pr = bleach(iar, kRod.b);
+  AdaptCell c;
+  c.log2_sigma_lm = log2f(receptor_sigma(ia, pc, kConeL));
+  c.log2_sigma_s = log2f(receptor_sigma(ia, pc, kConeS));
+  c.p_cone = pc;
+  c.log2_sigma_rod = log2f(receptor_sigma(iar, pr, kRod));
+  c.p_rod = pr;
+  c.rod_w = sp.mesopic ? mesopic_weight(la) : 0.0f;
+  c.log2_la = ls;
+  c.pad = 0.0f;
+  cells[i] = c;
+}
+
+__global__ void k_rod_display(const float* la_rod_s, FrameConsts* K, SetupParams sp) {
+  __shared__ double sh[kRed];
+  const int nc = sp.gw * sp.gh;
+  double rs = 0.0;
+  for (int i = threadIdx.x; i < nc; i += blockDim.x) rs += la_rod_s[i];
+  rs = block_sum(rs, sh);
+  if (threadIdx.x != 0) return;
+  K->la_global_rod = exp2f((float)(rs / nc));
+  // the display observer (frame_consts)
+  K->disp_la = display_adaptation(K->la_global, sp.peak, sp.display_adapt, sp.viewing);
+  const float fov_v = sp.fov_deg * (float)sp.height / (float)sp.width;
+  const float dp = pupil_watson_yellott(K->disp_la, sp.fov_deg * fov_v, sp.age, 1);
+  K->disp_td_per_nit = pupil_area_eff(dp);
+  K->disp_log2_td = log2f(K->disp_td_per_nit);
+  const float iad = K->disp_la * K->disp_td_per_nit;
+  K->disp_p = bleach(iad, kConeL.b);
+  K->disp_log2_sigma[0] = K->disp_log2_sigma[1] = log2f(receptor_sigma(iad, K->disp_p, kConeL));
+  K->disp_log2_sigma[2] = log2f(receptor_sigma(iad, K->disp_p, kConeS));
+}
+
+dim3 grid2(int w, int h, dim3 b) { return dim3(div_up(w, b.x), div_up(h, b.y)); }
+
+}  // namespace
+
+std::string launch_global_stats(const float* cell_sum, const float* cell_cnt, float* la_loc,
+                                DevState* state, const FrameConsts& tmpl, FrameConsts* K,
+                                SetupParams sp, cudaStream_t s) {
+  k_global_stats<<<1, kRed, 0, s>>>(cell_sum, cell_cnt, la_loc, state, tmpl, K, sp);
+  DTUTMO_LAUNCH_CHECK("k_global_stats");
+  return {};
+}
+
+std::string launch_down2(const float* in, int w, int h, float* out, cudaStream_t s) {
+  const dim3 b(32, 8);
+  k_down2<<<grid2((w + 1) / 2, (h + 1) / 2, b), b, 0, s>>>(in, w, h, out);
+  DTUTMO_LAUNCH_CHECK("k_down2");
+  return {};
+}
+
+std::string launch_blur_grid(float* img, int w, int h, float sigma, float* tmp, cudaStream_t s) {
+  if (sigma <= 0.05f || w <= 0 || h <= 0) return {};
+  const int r = max(1, (int)ceilf(3.0f * sigma));
+  const int rr = min(r, 255);
+  const dim3 b(32, 8);
+  k_blur_h<<<grid2(w, h, b), b, 0, s>>>(img, w, h, sigma, rr, tmp);
+  DTUTMO_LAUNCH_CHECK("k_blur_h");
+  k_blur_v<<<grid2(w, h, b), b, 0, s>>>(tmp, w, h, sigma, rr, img);
+  DTUTMO_LAUNCH_CHECK("k_blur_v");
+  return {};
+}
+
+std::string launch_upsample_accum(const float* in, int sw, int sh, float* out, int dw, int dh,
+                                  float weight, bool first, cudaStream_t s) {
+  const dim3 b(32, 8);
+  k_upsample_accum<<<grid2(dw, dh, b), b, 0, s>>>(in, sw, sh, out, dw, dh, weight, first ? 1 : 0);
+  DTUTMO_LAUNCH_CHECK("k_upsample_accum");
+  return {};
+}
+
+std::string launch_cells_update(const float* pooled, float wsum, float* la_s, float* la_rod_s,
+                                AdaptCell* cells, const DevState* state, const FrameConsts* K,
+                                SetupParams sp, cudaStream_t s) {
+  const int n = sp.gw * sp.gh;
+  k_cells_update<<<div_up(n, 256), 256, 0, s>>>(pooled, wsum, la_s, la_rod_s, cells, state, K, sp);
+  DTUTMO_LAUNCH_CHECK("k_cells_update");
+  return {};
+}
+
+std::string launch_rod_display(const float* la_rod_s, FrameConsts* K, SetupParams sp,
+                               cudaStream_t s) {
+  k_rod_display<<<1, kRed, 0, s>>>(la_rod_s, K, sp);
+  DTUTMO_LAUNCH_CHECK("k_rod_display");
+  return {};
+}
+
+}  // namespace cuda
+}  // namespace dtutmo

@@ -1,0 +1,154 @@
+// dtutmo CUDA -- the neural CSF (balanced): a Laplacian pyramid of the opponent channels
+// A = (L+M)/2, RG = L-M, YB = (L+M)/2 - S of the responses; band k times the gain the
+// device computed this frame (csf_ratio_gain of csf.h, in k_frame_setup); the low-pass
+// residual untouched (DC gain exactly 1). Mirrors CpuEngine::csf_filter step by step.
+// The pyramid is FP32 whatever the precision (band differences are small numbers).
+// Every kernel returns at once when state->csf_active == 0 (the CPU then skips the filter
+// too), so the host never needs to know.
+#include "kernels.h"
+#include "pixel.cuh"
+
+#include "check.h"
+
+namespace dtutmo {
+namespace cuda {
+
+namespace {
+
+template <typename T>
+__global__ void k_opponent(const T* resp, size_t n, float* a, float* rg, float* yb,
+                           const DevState* ds) {
+  if (!ds->csf_active) return;
+  const size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  const float l = ld(resp, 3 * i), m = ld(resp, 3 * i + 1), s = ld(resp, 3 * i + 2);
+  a[i] = 0.5f * (l + m);
+  rg[i] = l - m;
+  yb[i] = 0.5f * (l + m) - s;
+}
+
+template <typename T>
+__global__ void k_opponent_inv(const float* a, const float* rg, const float* yb, size_t n, T* resp,
+                               const DevState* ds) {
+  if (!ds->csf_active) return;
+  const size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  const float A = a[i], RG = rg[i], YB = yb[i];
+  st(resp, 3 * i, minf(maxf(A + 0.5f * RG, 0.0f), 0.9999f));
+  st(resp, 3 * i + 1, minf(maxf(A - 0.5f * RG, 0.0f), 0.9999f));
+  st(resp, 3 * i + 2, minf(maxf(A - YB, 0.0f), 0.9999f));
+}
+
+__global__ void k_down2_g(const float* in, int w, int h, float* out, const DevState* ds) {
+  if (!ds->csf_active) return;
+  const int W = (w + 1) / 2, H = (h + 1) / 2;
+  const int x = blockIdx.x * blockDim.x + threadIdx.x;
+  const int y = blockIdx.y * blockDim.y + threadIdx.y;
+  if (x >= W || y >= H) return;
+  float acc = 0.0f;
+  int n = 0;
+  for (int j = 0; j < 2; ++j)
+    for (int i = 0; i < 2; ++i) {
+      const int sx = 2 * x + i, sy = 2 * y + j;
+      if (sx < w && sy < h) {
+        acc += in[(size_t)sy * w + sx];
+        ++n;
+      }
+    }
+  out[(size_t)y * W + x] = acc / (float)n;
+}
+
+// mode 0: g -= up(coarse) (band); mode 1: g = up(coarse) + gain * g (reconstruction).
+__global__ void k_band(const float* coarse, int sw, int sh, float* g, int dw, int dh, int mode,
+                       const DevState* ds, int level, int ch) {
+  if (!ds->csf_active) return;
+  const int x = blockIdx.x * blockDim.x + threadIdx.x;
+  const int y = blockIdx.y * blockDim.y + threadIdx.y;
+  if (x >= dw || y >= dh) return;
+  const float fx = (float)sw / dw, fy = (float)sh / dh;
+  float gy = (y + 0.5f) * fy - 0.5f;
+  gy = minf(maxf(gy, 0.0f), (float)(sh - 1));
+  const int y0 = min((int)gy, sh - 1), y1 = min(y0 + 1, sh - 1);
+  const float ty = gy - y0;
+  float gx = (x + 0.5f) * fx - 0.5f;
+  gx = minf(maxf(gx, 0.0f), (float)(sw - 1));
+  const int x0 = min((int)gx, sw - 1), x1 = min(x0 + 1, sw - 1);
+  const float tx = gx - x0;
+  const float a = coarse[(size_t)y0 * sw + x0] * (1 - tx) + coarse[(size_t)y0 * sw + x1] * tx;
+  const float b = coarse[(size_t)y1 * sw + x0] * (1 - tx) + coarse[(size_t)y1 * sw + x1] * tx;
+  const float up = a * (1 - ty) + b * ty;
+  const size_t i = (size_t)y * dw + x;
+  if (mode == 0)
+    g[i] -= up;
+  else
+    g[i] = up + ds->csf_gain[min(level, kCsfLevels - 1)][ch] * g[i];
+}
+
+dim3 grid2(int w, int h, dim3 b) { return dim3(div_up(w, b.x), div_up(h, b.y)); }
+
+}  // namespace
+
+std::string CsfDev::init(int width, int height) {
+  w_ = width;
+  h_ = height;
+  pw_[0] = w_;
+  ph_[0] = h_;
+  for (int k = 1; k <= kCsfLevels; ++k) {
+    pw_[k] = (pw_[k - 1] + 1) / 2;
+    ph_[k] = (ph_[k - 1] + 1) / 2;
+  }
+  lv_ = 0;
+  while (lv_ < kCsfLevels && pw_[lv_] > 8 && ph_[lv_] > 8) ++lv_;
+  for (int k = 0; k <= lv_; ++k)
+    for (int c = 0; c < 3; ++c) DTUTMO_TRY(lev_[k][c].allocate(size_t(pw_[k]) * ph_[k]));
+  return {};
+}
+
+std::size_t CsfDev::bytes() const {
+  std::size_t b = 0;
+  for (int k = 0; k <= kCsfLevels; ++k)
+    for (int c = 0; c < 3; ++c) b += lev_[k][c].bytes();
+  return b;
+}
+
+std::string CsfDev::run(Plane resp, const DevState* state, cudaStream_t s) {
+  const size_t n = size_t(w_) * h_;
+  const int blocks = div_up((int)n, 256);
+  if (resp.half)
+    k_opponent<__half><<<blocks, 256, 0, s>>>(static_cast<const __half*>(resp.ptr), n, lev_[0][0].get(),
+                                              lev_[0][1].get(), lev_[0][2].get(), state);
+  else
+    k_opponent<float><<<blocks, 256, 0, s>>>(static_cast<const float*>(resp.ptr), n, lev_[0][0].get(),
+                                             lev_[0][1].get(), lev_[0][2].get(), state);
+  DTUTMO_LAUNCH_CHECK("k_opponent");
+  const dim3 b(32, 8);
+  for (int k = 0; k < lv_; ++k)
+    for (int c = 0; c < 3; ++c) {
+      k_down2_g<<<grid2(pw_[k + 1], ph_[k + 1], b), b, 0, s>>>(lev_[k][c].get(), pw_[k], ph_[k],
+                                                               lev_[k + 1][c].get(), state);
+      DTUTMO_LAUNCH_CHECK("k_down2_g");
+    }
+  for (int k = 0; k < lv_; ++k)
+    for (int c = 0; c < 3; ++c) {
+      k_band<<<grid2(pw_[k], ph_[k], b), b, 0, s>>>(lev_[k + 1][c].get(), pw_[k + 1], ph_[k + 1],
+                                                    lev_[k][c].get(), pw_[k], ph_[k], 0, state, k, c);
+      DTUTMO_LAUNCH_CHECK("k_band (analysis)");
+    }
+  for (int k = lv_ - 1; k >= 0; --k)
+    for (int c = 0; c < 3; ++c) {
+      k_band<<<grid2(pw_[k], ph_[k], b), b, 0, s>>>(lev_[k + 1][c].get(), pw_[k + 1], ph_[k + 1],
+                                                    lev_[k][c].get(), pw_[k], ph_[k], 1, state, k, c);
+      DTUTMO_LAUNCH_CHECK("k_band (synthesis)");
+    }
+  if (resp.half)
+    k_opponent_inv<__half><<<blocks, 256, 0, s>>>(lev_[0][0].get(), lev_[0][1].get(), lev_[0][2].get(), n,
+                                                  static_cast<__half*>(resp.ptr), state);
+  else
+    k_opponent_inv<float><<<blocks, 256, 0, s>>>(lev_[0][0].get(), lev_[0][1].get(), lev_[0][2].get(), n,
+                                                 static_cast<float*>(resp.ptr), state);
+  DTUTMO_LAUNCH_CHECK("k_opponent_inv");
+  return {};
+}
+
+}  // namespace cuda
+}  // namespace dtutmo

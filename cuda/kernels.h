@@ -1,0 +1,236 @@
+// dtutmo CUDA -- the device-side state, the per-frame setup inputs, and the launchers of
+// every stage family (decode.cu, adapt.cu, receptors_display.cu, optics.cu, detail.cu,
+// csf.cu). Launchers enqueue on the given stream, never allocate, never synchronise, and
+// return an empty string or the error message (check.h).
+#pragma once
+
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+#include <cufft.h>
+
+#include <cstddef>
+#include <string>
+
+#include "dtutmo/frame_consts.h"
+#include "buffers.h"
+#include "io.cuh"
+#include "model.cuh"
+
+namespace dtutmo {
+namespace cuda {
+
+// Temporal state and per-frame scalars, in device memory (one instance per engine).
+// The persistent part mirrors CpuEngine's s_logmean_, s_pupil_, s_rlo_, s_rhi_,
+// prev_target_logmean_; the rest is rewritten every frame.
+struct DevState {
+  float s_logmean, s_pupil, s_rlo, s_rhi, prev_target_logmean;
+  float target_logmean;  // this frame's pixel-weighted mean of log2 Y
+  float kc, kr, kp;      // smoothing factors this frame (1 = snap)
+  int snap;              // this frame snaps (host reset / discontinuity, or a cut)
+  int cut;               // broadcast mode: a cut was detected this frame
+  int csf_active;        // some CSF band gain < 0.995
+  unsigned long long bad;  // bad input samples of this frame
+  float csf_gain[kCsfLevels][3];
+};
+
+// What stats() reports, copied to pinned host memory at the end of every frame.
+struct DevStats {
+  float adaptation_nits, pupil_mm, rod_weight, response_low, response_high, display_adapt_nits;
+  int cut;
+  int pad;
+  unsigned long long bad;
+};
+
+// Parameters of the per-frame setup kernels (host computes, passed by value).
+struct SetupParams {
+  int width, height, gw, gh;
+  float fov_deg, age;
+  float local_a;        // P.local ? P.local_adaptation : 0
+  float peak, black, display_adapt, pct_low, pct_high, knee, cut_threshold;
+  int viewing, broadcast, mesopic, display_mode, csf;
+  float kc_raw, kr_raw, kp_raw;  // 1 - exp(-dt / tau) (1 when tau <= 0)
+  int host_snap;                 // reset / first frame / discontinuity
+  int ew, eh;                    // edge-map (subsample) grid
+};
+
+// Intermediate plane storage: FP16 (half) or FP32, selected by Params::precision.
+// Linear light is stored times kLinStore so that 1e6 cd/m^2 fits in half (max 65504).
+constexpr float kLinStore = 1.0f / 64.0f;
+constexpr float kLinLoad = 64.0f;
+__device__ __forceinline__ float ld(const float* p, size_t i) { return p[i]; }
+__device__ __forceinline__ float ld(const __half* p, size_t i) { return __half2float(p[i]); }
+__device__ __forceinline__ void st(float* p, size_t i, float v) { p[i] = v; }
+__device__ __forceinline__ void st(__half* p, size_t i, float v) { p[i] = __float2half_rn(v); }
+
+// A plane pointer that is either half or float (the engine picks per precision).
+struct Plane {
+  void* ptr = nullptr;
+  bool half = false;
+};
+
+// ----------------------------------------------------------------- decode.cu
+struct DecodeArgs {
+  DevFrame in;
+  pio::YuvDecode yuv;
+  const float* tab;   // kDecodeTab + 2 entries
+  float mul;          // input_scale for SDR / linear through the table, 1 for PQ / HLG
+  float scale;        // input_scale (RGBF32 linear bypass)
+  int mode;           // 0 table, 1 RGBF32 linear bypass
+  int hlg;            // 1: HLG OOTF after the table
+  float hlg_peak;
+  Vec3 rgb_to_y;
+  int gw, gh;
+};
+// Fast profile: decode every pixel, reduce log2 Y into 8x8 cell sums and counts, count
+// bad samples (state->bad must be zeroed before). Nothing is written at full resolution.
+std::string launch_decode_cells(const DecodeArgs& a, float* cell_sum, float* cell_cnt,
+                                DevState* state, cudaStream_t s);
+// Balanced: decode every pixel into the linear-light plane `lin` (3 channels, interleaved).
+std::string launch_decode_lin(const DecodeArgs& a, Plane lin, DevState* state, cudaStream_t s);
+// Balanced: log2 Y plane and cell sums from the (optics-processed) linear plane.
+std::string launch_stats_from_lin(Plane lin, int w, int h, Vec3 rgb_to_y, Plane logy,
+                                  float* cell_sum, float* cell_cnt, int gw, int gh,
+                                  cudaStream_t s);
+
+// ----------------------------------------------------------------- adapt.cu
+// One block: cell means (la_loc), the global log-mean, cut detection, smoothing factors,
+// smoothed log-mean and pupil; writes K->la_global, pupil_mm, td_per_nit.
+// `tmpl` carries the stream/parameter fields of FrameConsts (host-filled); it is copied
+// into *K first, then the state-dependent fields are filled in on the device.
+std::string launch_global_stats(const float* cell_sum, const float* cell_cnt, float* la_loc,
+                                DevState* state, const FrameConsts& tmpl, FrameConsts* K,
+                                SetupParams sp, cudaStream_t s);
+// Pooling primitives (cpu_spatial.cpp on the device).
+std::string launch_down2(const float* in, int w, int h, float* out, cudaStream_t s);
+std::string launch_blur_grid(float* img, int w, int h, float sigma, float* tmp, cudaStream_t s);
+// out (+)= weight * bilinear_upsample(in); `first` overwrites.
+std::string launch_upsample_accum(const float* in, int sw, int sh, float* out, int dw, int dh,
+                                  float weight, bool first, cudaStream_t s);
+// Per cell: targets (pooled / wsum mixed with the global log-mean), temporal smoothing,
+// AdaptCell. `pooled` may be null when local adaptation is off.
+std::string launch_cells_update(const float* pooled, float wsum, float* la_s,
+                                float* la_rod_s, AdaptCell* cells, const DevState* state,
+                                const FrameConsts* K, SetupParams sp, cudaStream_t s);
+// One block: the rods' global adaptation and the display observer.
+std::string launch_rod_display(const float* la_rod_s, FrameConsts* K, SetupParams sp,
+                               cudaStream_t s);
+
+// ----------------------------------------------------------------- receptors_display.cu
+// Where pass 2 and the subsample kernels get the linear input from.
+struct LinSource {
+  int from_plane;     // 1: the balanced linear plane (after optics), 0: re-decode `dec`
+  DecodeArgs dec;
+  Plane lin;
+  Plane logy, base;   // base/detail (balanced); null when off
+  // bilateral grid slice (base/detail, detail.cu)
+  const float* bgrid; int bgx, bgy, bgz; float bss, bsr, blo, bhi;
+};
+// Subsample grid (every kSub-th pixel): responses -> achromatic response -> edge map
+// and a 1024-bin histogram (hist must be zeroed before).
+std::string launch_hist_sample(const LinSource& src, const AdaptCell* cells, int gw, int gh,
+                               const FrameConsts* K, float* edge, int ew, int eh,
+                               unsigned int* hist, cudaStream_t s);
+// One block: percentiles, their smoothing, normalisation, DTUCAM conditions, CSF gains,
+// stats.
+std::string launch_frame_setup(const unsigned int* hist, DevState* state, FrameConsts* K,
+                               SetupParams sp, DevStats* stats, cudaStream_t s);
+// Per cell: the display observer's local constants (full-inverse / hybrid).
+std::string launch_dispk(const AdaptCell* cells, int n, const FrameConsts* K, SetupParams sp,
+                         float* dispk, cudaStream_t s);
+// Hybrid: Sobel of the edge map into `mag` (then blurred and passed to the smoothstep).
+std::string launch_edge_sobel(const float* edge, int ew, int eh, const FrameConsts* K,
+                              float* mag, cudaStream_t s);
+std::string launch_edge_smoothstep(const float* mag, int n, const FrameConsts* K, float* edge,
+                                   cudaStream_t s);
+// Balanced with CSF: responses plane (3 channels) for the CSF filter.
+std::string launch_responses_plane(const LinSource& src, const AdaptCell* cells, int gw,
+                                   int gh, const FrameConsts* K, Plane resp, int w, int h,
+                                   cudaStream_t s);
+// The fused final pass: [responses | resp plane], display mapping, encode, pack.
+struct Pass2Args {
+  LinSource src;
+  const AdaptCell* cells;
+  const float* dispk;
+  int gw, gh;
+  const float* edge;  // hybrid weights at the subsample grid
+  int ew, eh;
+  Plane resp;         // when use_resp: responses after the CSF
+  int use_resp;
+  DevFrame out;
+  pio::YuvEncode yuv;
+  int dither;         // 8-bit outputs only
+};
+std::string launch_pass2(const Pass2Args& a, const FrameConsts* K, const DevState* state,
+                         cudaStream_t s);
+
+
+// ----------------------------------------------------------------- optics.cu
+// OTF: separable Gaussian of its exact spatial pair on the linear plane (only when its
+// sigma is >= 0.3 px, as the CPU engine does). `tmp` is a plane like `lin`.
+std::string launch_otf_blur(Plane lin, Plane tmp, int w, int h, float sigma_px, cudaStream_t s);
+
+// CIE 180 glare by cuFFT at reduced resolution, zero-padded (linear convolution), the
+// veiling luminance bilinearly upsampled and added to the linear plane (cpu_glare.cpp).
+// Plans and the kernel spectrum are made in init() (configure time), never per frame.
+class GlareDev {
+ public:
+  GlareDev() = default;
+  GlareDev(const GlareDev&) = delete;
+  GlareDev& operator=(const GlareDev&) = delete;
+  ~GlareDev();
+  std::string init(int width, int height, float ppd, int max_cells, float age, float pig,
+                   cudaStream_t s);
+  bool matches(int width, int height, float ppd, int max_cells, float age, float pig) const;
+  std::string run(Plane lin, cudaStream_t s);
+  std::size_t bytes() const;
+  int cell() const { return f_; }
+  int gw() const { return gw_; }
+  int gh() const { return gh_; }
+
+ private:
+  void destroy();
+  int w_ = 0, h_ = 0, f_ = 1, gw_ = 0, gh_ = 0, pw_ = 0, ph_ = 0, cw_ = 0;
+  float ppd_ = 0, age_ = 0, pig_ = 0;
+  int max_cells_ = 0;
+  bool plans_ = false;
+  cufftHandle fwd_ = 0, inv_ = 0;
+  DeviceBuffer<float> real_;           // 3 x ph x pw
+  DeviceBuffer<cufftComplex> spec_;    // 3 x ph x cw
+  DeviceBuffer<cufftComplex> kspec_;   // ph x cw, kernel spectrum / (pw ph)
+};
+
+// ----------------------------------------------------------------- detail.cu
+// Bilateral grid on log2 luminance (cpu_spatial.cpp's BilateralGrid): a deterministic
+// gather-splat (one block per spatial cell, integer fixed-point sums, so the grid is
+// bit-identical frame after frame), [1 2 1] blurs, sliced per pixel by load_lin().
+class BilateralDev {
+ public:
+  std::string init(int width, int height, float ss, float sr, float lo, float hi);
+  std::string build(const float* logy, cudaStream_t s);
+  std::size_t bytes() const;
+  const float* grid() const { return grid_.get(); }
+  int w = 0, h = 0, gx = 0, gy = 0, gz = 0;
+  float ss = 1, sr = 1, lo = 0, hi = 0;
+
+ private:
+  DeviceBuffer<float> grid_, tmp_;
+};
+
+// ----------------------------------------------------------------- csf.cu
+// Laplacian pyramid of the opponent channels of the responses with per-band CSF gains
+// from the device state (cpu engine's csf_filter); a no-op on the device when no gain is
+// below 0.995 (state->csf_active == 0).
+class CsfDev {
+ public:
+  std::string init(int width, int height);
+  std::string run(Plane resp, const DevState* state, cudaStream_t s);
+  std::size_t bytes() const;
+
+ private:
+  int w_ = 0, h_ = 0, lv_ = 0;
+  int pw_[kCsfLevels + 1] = {}, ph_[kCsfLevels + 1] = {};
+  DeviceBuffer<float> lev_[kCsfLevels + 1][3];
+};
+
+}  // namespace cuda
+}  // namespace dtutmo

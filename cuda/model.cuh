@@ -1,0 +1,260 @@
+// dtutmo CUDA -- per-pixel and per-frame pieces of the CPU engine that are written inline
+// in common/src/engine_cpu.cpp (not in a common/ header), gathered here as DTUTMO_HD
+// functions so that every CUDA kernel uses ONE copy of each, and so that tests can run
+// them on the host and in a <<<1,1>>> kernel. Each names the CPU function it mirrors.
+// Everything they call (receptors.h, display.h, dtucam.h, gamut.h, transfer.h,
+// fastmath.h, optics.h, csf.h) is the shared common/ math itself.
+//
+// TODO(model): these belong in a common/ header that engine_cpu.cpp calls too; until the
+// CPU engine does, the parity tests (tests/cuda) are what keeps the two in step.
+#pragma once
+
+#include "dtutmo/color.h"
+#include "dtutmo/display.h"
+#include "dtutmo/dtucam.h"
+#include "dtutmo/fastmath.h"
+#include "dtutmo/frame_consts.h"
+#include "dtutmo/gamut.h"
+#include "dtutmo/hd.h"
+#include "dtutmo/params.h"
+#include "dtutmo/receptors.h"
+#include "dtutmo/transfer.h"
+
+namespace dtutmo {
+namespace cuda {
+
+// The CPU engine's constants (engine_cpu.cpp, anonymous namespace).
+constexpr int kCell = 8;            // adaptation grid cell, pixels
+constexpr int kDecodeTab = 16384;   // decode table intervals over [0, 1]
+constexpr int kHistBins = 1024;     // response histogram bins over [0, 1)
+constexpr float kMinNits = 1e-4f;   // floor of luminance in the log domain, cd/m^2
+constexpr float kMaxNits = 1e6f;    // sanitising ceiling, cd/m^2
+constexpr int kSub = 4;             // histogram / edge-map subsampling step, pixels
+constexpr int kCsfLevels = 6;
+
+// smooth() of engine_cpu.cpp: x += k (target - x), snapping within 1e-6.
+DTUTMO_HD float smooth_to(float x, float target, float k) {
+  const float d = target - x;
+  if (fabsf(d) <= 1e-6f * maxf(1.0f, fabsf(target))) return target;
+  return x + k * d;
+}
+
+// resp_log2() of engine_cpu.cpp: 1 / (1 + (sigma / pI)^n) from log2 pI and log2 sigma.
+DTUTMO_HD float resp_log2(float log2_pi, float log2_sigma, float n) {
+  return 1.0f / (1.0f + fast_exp2(n * (log2_sigma - log2_pi)));
+}
+
+// Decode of one normalised component (pass1's decode_band): table lookup with linear
+// interpolation, times `mul` (input_scale for SDR/linear, 1 for PQ/HLG). RGBF32 with a
+// linear transfer bypasses the table (handled by the caller).
+DTUTMO_HD float decode_component(float v, const float* tab, float mul) {
+  const float c = (v > 0.0f ? (v < 1.0f ? v : 1.0f) : 0.0f) * (float)kDecodeTab;
+  const int k = (int)c;
+  const float t = c - (float)k;
+  return (tab[k] + t * (tab[k + 1] - tab[k])) * mul;
+}
+// The sample counts as bad (NaN, Inf, negative) as decode_band counts it.
+DTUTMO_HD bool bad_sample(float v) { return !(v >= 0.0f && v <= 3.0e38f); }
+
+// Bilinearly interpolated adaptation constants at pixel (x, y) (interp_row).
+struct CellSample {
+  float sl, ss, pc, sr, pr, rw, lla;  // log2 sigma L/M, S; p cone; log2 sigma rod; p rod; w; log2 La
+  float dk[3];                        // full-inverse constants per class (when used)
+};
+DTUTMO_HD CellSample sample_cells(const AdaptCell* cells, const float* dispk, int gw, int gh,
+                                  int x, int y, bool with_dk) {
+  float gy = (y + 0.5f) / kCell - 0.5f;
+  gy = minf(maxf(gy, 0.0f), (float)(gh - 1));
+  const int y0 = (int)gy < gh - 1 ? (int)gy : gh - 1;
+  const int y1 = y0 + 1 < gh - 1 ? y0 + 1 : gh - 1;
+  const float ty = gy - y0;
+  float gx = (x + 0.5f) / kCell - 0.5f;
+  gx = minf(maxf(gx, 0.0f), (float)(gw - 1));
+  const int x0 = (int)gx < gw - 1 ? (int)gx : gw - 1;
+  const int x1 = x0 + 1 < gw - 1 ? x0 + 1 : gw - 1;
+  const float tx = gx - x0;
+  const int idx[4] = {y0 * gw + x0, y0 * gw + x1, y1 * gw + x0, y1 * gw + x1};
+  const float w[4] = {(1 - tx) * (1 - ty), tx * (1 - ty), (1 - tx) * ty, tx * ty};
+  CellSample s{};
+  for (int q = 0; q < 4; ++q) {
+    const AdaptCell& c = cells[idx[q]];
+    s.sl += w[q] * c.log2_sigma_lm;
+    s.ss += w[q] * c.log2_sigma_s;
+    s.pc += w[q] * c.p_cone;
+    s.sr += w[q] * c.log2_sigma_rod;
+    s.pr += w[q] * c.p_rod;
+    s.rw += w[q] * c.rod_w;
+    s.lla += w[q] * c.log2_la;
+  }
+  if (with_dk)
+    for (int q = 0; q < 4; ++q)
+      for (int k = 0; k < 3; ++k) s.dk[k] += w[q] * dispk[3 * idx[q] + k];
+  return s;
+}
+
+// Mesopic scene responses of one pixel (row_responses): linear input RGB (cd/m^2, already
+// scaled to its base when base/detail is on) -> r_L, r_M, r_S.
+DTUTMO_HD Vec3 pixel_responses(Vec3 rgb, const CellSample& a, const FrameConsts& K,
+                               float log2_td) {
+  const Mat3& m = K.in_rgb_to_lms;
+  const Vec3 wr = K.in_rgb_to_rod;
+  const float R = rgb.x, G = rgb.y, B = rgb.z;
+  const float L = m.m[0][0] * R + m.m[0][1] * G + m.m[0][2] * B;
+  const float M = m.m[1][0] * R + m.m[1][1] * G + m.m[1][2] * B;
+  const float S = m.m[2][0] * R + m.m[2][1] * G + m.m[2][2] * B;
+  const float Yr = maxf(wr.x * R + wr.y * G + wr.z * B, 0.0f);
+  const float lpc = fast_log2(a.pc) + log2_td;
+  const float nc = kConeL.n, nr = kRod.n;
+  const float rl = resp_log2(fast_log2(maxf(L, 1e-30f)) + lpc, a.sl, nc);
+  const float rm = resp_log2(fast_log2(maxf(M, 1e-30f)) + lpc, a.sl, nc);
+  const float rs = resp_log2(fast_log2(maxf(S, 1e-30f)) + lpc, a.ss, nc);
+  const float rr = resp_log2(fast_log2(maxf(Yr, 1e-30f)) + fast_log2(a.pr) + log2_td, a.sr, nr);
+  const float w = a.rw;
+  return {rl + w * (rr - rl), rm + w * (rr - rm), rs + w * (rr - rs)};
+}
+
+// Achromatic response used for the histogram and the edge map (frame_consts).
+DTUTMO_HD float achromatic_response(Vec3 r) { return (2.0f * r.x + r.y + 0.05f * r.z) / 3.05f; }
+
+// scene_resp_grey(): class c (0..2 L, M, S; 3 = achromatic) response of the scene observer
+// at the global adaptation to a D65 grey of `lum` cd/m^2.
+DTUTMO_HD float scene_resp_grey(const FrameConsts& K, int c, float lum) {
+  const float la = K.la_global, lar = K.la_global_rod, td = K.td_per_nit;
+  const float ia = la * td;
+  const float pc = bleach(ia, kConeL.b);
+  const float slm = receptor_sigma(ia, pc, kConeL), ss = receptor_sigma(ia, pc, kConeS);
+  const float iar = lar * kScotopicPerNitD65 * td;
+  const float pr = bleach(iar, kRod.b);
+  const float sr = receptor_sigma(iar, pr, kRod);
+  const float w = K.mesopic ? mesopic_weight(la) : 0.0f;
+  const float i = lum * td;
+  const float rl = receptor_response(i, slm, pc, kConeL.n);
+  const float rs = receptor_response(i, ss, pc, kConeS.n);
+  const float rr = receptor_response(i * kScotopicPerNitD65, sr, pr, kRod.n);
+  const float ml = (1 - w) * rl + w * rr, ms = (1 - w) * rs + w * rr;
+  if (c < 2) return ml;
+  if (c == 2) return ms;
+  return (3.0f * ml + ms * 0.05f) / 3.05f;
+}
+
+// disp_resp_grey(): the display observer's response to a D65 grey of `lum` cd/m^2.
+DTUTMO_HD float disp_resp_grey(const FrameConsts& K, int c, float lum) {
+  const float i = lum * K.disp_td_per_nit;
+  const float sl = exp2f(K.disp_log2_sigma[0]), ss = exp2f(K.disp_log2_sigma[2]);
+  const float rl = receptor_response(i, sl, K.disp_p, kConeL.n);
+  const float rs = receptor_response(i, ss, K.disp_p, kConeS.n);
+  if (c < 2) return rl;
+  if (c == 2) return rs;
+  return (3.0f * rl + rs * 0.05f) / 3.05f;
+}
+
+// The luminance whose achromatic scene (display) response is r: bisection in log2 cd/m^2
+// over [-20, 30], 50 steps (inv_scene / inv_disp of frame_consts).
+DTUTMO_HD float inverse_scene_grey(const FrameConsts& K, float r) {
+  float lo = -20.0f, hi = 30.0f;
+  for (int it = 0; it < 50; ++it) {
+    const float m = 0.5f * (lo + hi);
+    if (scene_resp_grey(K, 3, exp2f(m)) < r) lo = m; else hi = m;
+  }
+  return exp2f(0.5f * (lo + hi));
+}
+DTUTMO_HD float inverse_disp_grey(const FrameConsts& K, float r) {
+  float lo = -20.0f, hi = 30.0f;
+  for (int it = 0; it < 50; ++it) {
+    const float m = 0.5f * (lo + hi);
+    if (disp_resp_grey(K, 3, exp2f(m)) < r) lo = m; else hi = m;
+  }
+  return exp2f(0.5f * (lo + hi));
+}
+
+// Per-pixel inputs of the display stage beyond the responses.
+struct DisplayIn {
+  float hw;        // hybrid weight [0, 1] (hybrid mode)
+  float detail_d;  // log2 Y - base (base/detail on), else 0
+  bool detail_on;
+};
+
+// Display mapping and encoding of one pixel (row_display): responses r -> encoded
+// non-linear output code values (before packing). `kwb` the whiteboard constants,
+// `inv_range` 1 / max(peak - black, 1e-6).
+DTUTMO_HD Vec3 display_pixel(const FrameConsts& K, Vec3 rin, const CellSample& a,
+                             const DisplayIn& din, const float kwb[3], float inv_range) {
+  const float r3[3] = {rin.x, rin.y, rin.z};
+  float u[3];
+  for (int c = 0; c < 3; ++c) {
+    float v = K.norm_gain[c] * r3[c] + K.norm_offset[c];
+    u[c] = soft_knee(v, K.knee_r[c], K.r_max[c]);
+  }
+  if (K.dtucam) {
+    const float fs = fast_exp2(kConeL.n * (a.ss - a.sl));
+    const Vec3 rs = {r3[0], r3[1], odds_scale(r3[2], fs)};
+    const CamJMh sj = dtucam_forward(rs, K.cam_scene);
+    const Vec3 ud = {u[0], u[1], odds_scale(u[2], K.s_ref_display)};
+    const float A = 2.0f * ud.x + ud.y + 0.05f * ud.z;
+    const float jd = 100.0f * powf(maxf(A, 0.0f) / K.cam_display.aw, K.cam_display.c * K.cam_display.z);
+    const Vec3 o3 = dtucam_inverse({jd, sj.m, sj.h}, K.cam_display);
+    u[0] = o3.x;
+    u[1] = o3.y;
+    u[2] = odds_scale(maxf(o3.z, 0.0f), 1.0f / K.s_ref_display);
+  }
+  const float inv_n = 1.0f / kConeL.n;
+  float lum[3];
+  for (int c = 0; c < 3; ++c) {
+    const float v = minf(maxf(u[c], K.r_min[c]), K.r_max[c]);
+    float kc = kwb[c];
+    if (K.display_mode == (int)DisplayMode::FullInverse) kc = a.dk[c];
+    else if (K.display_mode == (int)DisplayMode::Hybrid) kc = kwb[c] + din.hw * (a.dk[c] - kwb[c]);
+    lum[c] = fast_exp2(kc + (fast_log2(v) - fast_log2(1.0f - v)) * inv_n);
+  }
+  if (din.detail_on && K.detail != 0.0f) {
+    const float d = din.detail_d;
+    const float un = (u[0] - K.r_min[0]) / maxf(K.r_max[0] - K.r_min[0], 1e-6f);
+    const float fade = d > 0.0f ? 1.0f - smoothstepf(0.8f, 1.0f, un) : 1.0f;
+    const float g = fast_exp2(minf(K.detail * d * fade, 8.0f));
+    lum[0] *= g;
+    lum[1] *= g;
+    lum[2] *= g;
+  }
+  const Mat3& mo = K.lms_to_out_rgb;
+  Vec3 rgb = {mo.m[0][0] * lum[0] + mo.m[0][1] * lum[1] + mo.m[0][2] * lum[2],
+              mo.m[1][0] * lum[0] + mo.m[1][1] * lum[1] + mo.m[1][2] * lum[2],
+              mo.m[2][0] * lum[0] + mo.m[2][1] * lum[1] + mo.m[2][2] * lum[2]};
+  const float peak = K.peak, black = K.black;
+  if (K.gamut_map) rgb = gamut_desaturate(rgb, K.out_rgb_to_y, peak);
+  const float v3[3] = {rgb.x, rgb.y, rgb.z};
+  float oc[3];
+  const int ot = K.out_transfer;
+  for (int c = 0; c < 3; ++c) {
+    const float v = minf(maxf(v3[c], 0.0f), peak);
+    float code;
+    if (ot == (int)Transfer::PQ) {
+      const float yy = fast_pow(maxf(v * 1e-4f, 1e-30f), pq::m1);
+      code = fast_pow((pq::c1 + pq::c2 * yy) / (1.0f + pq::c3 * yy), pq::m2);
+    } else if (ot == (int)Transfer::SRGB) {
+      const float rel = minf(maxf((v - black) * inv_range, 0.0f), 1.0f);
+      code = rel <= 0.0031308f ? rel * 12.92f : 1.055f * fast_pow(rel, 1.0f / 2.4f) - 0.055f;
+    } else if (ot == (int)Transfer::Linear) {
+      code = v / peak;
+    } else if (ot == (int)Transfer::HLG) {
+      code = v;  // finished below (needs all three)
+    } else {
+      const float rel = minf(maxf((v - black) * inv_range, 0.0f), 1.0f);
+      code = rel > 0.0f ? fast_pow(rel, 1.0f / 2.4f) : 0.0f;
+    }
+    oc[c] = code;
+  }
+  if (ot == (int)Transfer::HLG) {
+    hlg_inv_ootf(oc[0], oc[1], oc[2], peak);
+    for (int c = 0; c < 3; ++c) oc[c] = hlg_oetf(oc[c]);
+  }
+  return {oc[0], oc[1], oc[2]};
+}
+
+// Whiteboard constants of the display observer (row_display's kwb).
+DTUTMO_HD void whiteboard_consts(const FrameConsts& K, float kwb[3]) {
+  const float lp = log2f(K.disp_p);
+  for (int c = 0; c < 3; ++c) kwb[c] = K.disp_log2_sigma[c] - lp - K.disp_log2_td;
+}
+
+}  // namespace cuda
+}  // namespace dtutmo

@@ -1,0 +1,247 @@
+// dtutmo CUDA -- optics (balanced): the OTF as its separable spatial Gaussian, and CIE 180
+// disability glare by cuFFT on a reduced, zero-padded grid (the same construction as the
+// CPU engine's cpu_glare.cpp: kernel = glare_cell_weight() of optics.h per cell offset,
+// wrapped into the padded grid, its spectrum scaled by 1 / (pw ph)). Plans and the kernel
+// spectrum are made at configure time; a frame runs R2C (3 channels batched), a complex
+// multiply, C2R, and the bilinear add, all on the engine's stream.
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "kernels.h"
+#include "pixel.cuh"
+
+#include "check.h"
+#include "dtutmo/optics.h"
+
+namespace dtutmo {
+namespace cuda {
+
+namespace {
+
+int next_pow2(int n) {
+  int p = 1;
+  while (p < n) p <<= 1;
+  return p;
+}
+
+// Separable normalised Gaussian along x (dir 0) or y (dir 1) of a 3-channel plane,
+// weights renormalised at the borders (CpuEngine::pass1's OTF blur).
+template <typename T>
+__global__ void k_otf_pass(const T* src, T* dst, int w, int h, int rr, float sigma, int dir) {
+  __shared__ float k[64];
+  for (int i = threadIdx.y * blockDim.x + threadIdx.x; i <= 2 * rr; i += blockDim.x * blockDim.y) {
+    const float d = (float)(i - rr);
+    k[i] = expf(-0.5f * d * d / (sigma * sigma));
+  }
+  __syncthreads();
+  float ks = 0.0f;
+  for (int i = 0; i <= 2 * rr; ++i) ks += k[i];
+  const int x = blockIdx.x * blockDim.x + threadIdx.x;
+  const int y = blockIdx.y * blockDim.y + threadIdx.y;
+  if (x >= w || y >= h) return;
+  for (int c = 0; c < 3; ++c) {
+    float a = 0.0f, ws = 0.0f;
+    for (int i = -rr; i <= rr; ++i) {
+      const int xx = dir == 0 ? x + i : x, yy = dir == 1 ? y + i : y;
+      if (xx < 0 || xx >= w || yy < 0 || yy >= h) continue;
+      const float kw = k[i + rr] / ks;
+      a += kw * ld(src, ((size_t)yy * w + xx) * 3 + c);
+      ws += kw;
+    }
+    st(dst, ((size_t)y * w + x) * 3 + c, a / ws);
+  }
+}
+
+// Cell averages of the linear plane (cd/m^2) into the zero-padded FFT input, 3 channels.
+template <typename T>
+__global__ void k_glare_cells(const T* lin, int w, int h, int f, int gw, int gh, int pw, int ph,
+                              float* real) {
+  const int gx = blockIdx.x * blockDim.x + threadIdx.x;
+  const int gy = blockIdx.y * blockDim.y + threadIdx.y;
+  if (gx >= gw || gy >= gh) return;
+  const int x0 = gx * f, x1 = min(w, x0 + f), y0 = gy * f, y1 = min(h, y0 + f);
+  float a[3] = {0.0f, 0.0f, 0.0f};
+  for (int y = y0; y < y1; ++y)
+    for (int x = x0; x < x1; ++x) {
+      const size_t i = ((size_t)y * w + x) * 3;
+      a[0] += ld(lin, i);
+      a[1] += ld(lin, i + 1);
+      a[2] += ld(lin, i + 2);
+    }
+  const float n = (float)((y1 - y0) * (x1 - x0));
+  const size_t plane = (size_t)pw * ph;
+  for (int c = 0; c < 3; ++c) real[c * plane + (size_t)gy * pw + gx] = a[c] * kLinLoad / n;
+}
+
+__global__ void k_spec_mul(cufftComplex* spec, const cufftComplex* k, int n) {
+  const int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= 3 * n) return;
+  const cufftComplex a = spec[i], b = k[i % n];
+  spec[i] = make_cuFloatComplex(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);
+}
+
+// Bilinear upsample of the veiling luminance (clamped at 0) and add, capped at kMaxNits.
+template <typename T>
+__global__ void k_glare_add(T* lin, int w, int h, int f, int gw, int gh, int pw, int ph,
+                            const float* real) {
+  const int x = blockIdx.x * blockDim.x + threadIdx.x;
+  const int y = blockIdx.y * blockDim.y + threadIdx.y;
+  if (x >= w || y >= h) return;
+  float gyf = (y + 0.5f) / f - 0.5f;
+  gyf = minf(maxf(gyf, 0.0f), (float)(gh - 1));
+  const int y0 = min((int)gyf, gh - 1), y1 = min(y0 + 1, gh - 1);
+  const float ty = gyf - y0;
+  float gxf = (x + 0.5f) / f - 0.5f;
+  gxf = minf(maxf(gxf, 0.0f), (float)(gw - 1));
+  const int x0 = min((int)gxf, gw - 1), x1 = min(x0 + 1, gw - 1);
+  const float tx = gxf - x0;
+  const size_t plane = (size_t)pw * ph;
+  for (int c = 0; c < 3; ++c) {
+    const float* g = real + c * plane;
+    const float g00 = maxf(0.0f, g[(size_t)y0 * pw + x0]), g01 = maxf(0.0f, g[(size_t)y0 * pw + x1]);
+    const float g10 = maxf(0.0f, g[(size_t)y1 * pw + x0]), g11 = maxf(0.0f, g[(size_t)y1 * pw + x1]);
+    const float a = g00 * (1 - tx) + g01 * tx;
+    const float b = g10 * (1 - tx) + g11 * tx;
+    const size_t i = ((size_t)y * w + x) * 3 + c;
+    const float v = minf(ld(lin, i) * kLinLoad + a * (1 - ty) + b * ty, kMaxNits);
+    st(lin, i, v * kLinStore);
+  }
+}
+
+dim3 grid2(int w, int h, dim3 b) { return dim3(div_up(w, b.x), div_up(h, b.y)); }
+
+}  // namespace
+
+std::string launch_otf_blur(Plane lin, Plane tmp, int w, int h, float sigma_px, cudaStream_t s) {
+  if (sigma_px < 0.3f) return {};
+  const int r = std::max(1, (int)std::ceil(3 * sigma_px));
+  const int rr = std::min(r, 31);
+  const dim3 b(32, 8);
+  if (lin.half) {
+    k_otf_pass<__half><<<grid2(w, h, b), b, 0, s>>>(static_cast<const __half*>(lin.ptr),
+                                                    static_cast<__half*>(tmp.ptr), w, h, rr, sigma_px, 0);
+    DTUTMO_LAUNCH_CHECK("k_otf_pass x");
+    k_otf_pass<__half><<<grid2(w, h, b), b, 0, s>>>(static_cast<const __half*>(tmp.ptr),
+                                                    static_cast<__half*>(lin.ptr), w, h, rr, sigma_px, 1);
+  } else {
+    k_otf_pass<float><<<grid2(w, h, b), b, 0, s>>>(static_cast<const float*>(lin.ptr),
+                                                   static_cast<float*>(tmp.ptr), w, h, rr, sigma_px, 0);
+    DTUTMO_LAUNCH_CHECK("k_otf_pass x");
+    k_otf_pass<float><<<grid2(w, h, b), b, 0, s>>>(static_cast<const float*>(tmp.ptr),
+                                                   static_cast<float*>(lin.ptr), w, h, rr, sigma_px, 1);
+  }
+  DTUTMO_LAUNCH_CHECK("k_otf_pass y");
+  return {};
+}
+
+GlareDev::~GlareDev() { destroy(); }
+
+void GlareDev::destroy() {
+  if (plans_) {
+    cufftDestroy(fwd_);
+    cufftDestroy(inv_);
+    plans_ = false;
+  }
+}
+
+bool GlareDev::matches(int width, int height, float ppd, int max_cells, float age,
+                       float pig) const {
+  return plans_ && width == w_ && height == h_ && ppd == ppd_ && max_cells == max_cells_ &&
+         age == age_ && pig == pig_;
+}
+
+std::size_t GlareDev::bytes() const { return real_.bytes() + spec_.bytes() + kspec_.bytes(); }
+
+std::string GlareDev::init(int width, int height, float ppd, int max_cells, float age, float pig,
+                           cudaStream_t s) {
+  destroy();
+  w_ = width;
+  h_ = height;
+  ppd_ = ppd;
+  max_cells_ = max_cells;
+  age_ = age;
+  pig_ = pig;
+  const int big = std::max(width, height);
+  f_ = std::max(1, (big + max_cells - 1) / max_cells);
+  gw_ = (width + f_ - 1) / f_;
+  gh_ = (height + f_ - 1) / f_;
+  pw_ = std::max(4, next_pow2(2 * gw_));
+  ph_ = std::max(4, next_pow2(2 * gh_));
+  cw_ = pw_ / 2 + 1;
+  const size_t plane = (size_t)pw_ * ph_, cplane = (size_t)cw_ * ph_;
+  DTUTMO_TRY(real_.allocate(3 * plane));
+  DTUTMO_TRY(spec_.allocate(3 * cplane));
+  DTUTMO_TRY(kspec_.allocate(cplane));
+
+  int n[2] = {ph_, pw_};
+  DTUTMO_CUFFT_TRY(cufftPlanMany(&fwd_, 2, n, nullptr, 1, 0, nullptr, 1, 0, CUFFT_R2C, 3));
+  const cufftResult ri = cufftPlanMany(&inv_, 2, n, nullptr, 1, 0, nullptr, 1, 0, CUFFT_C2R, 3);
+  if (ri != CUFFT_SUCCESS) {
+    cufftDestroy(fwd_);
+    return cufft_error_string(ri, "cufftPlanMany(C2R)", __FILE__, __LINE__);
+  }
+  plans_ = true;
+
+  // Kernel: weight of a source cell at offset (dx, dy) cells, wrapped into the padded
+  // grid, pre-scaled by 1 / (pw ph) (the inverse transform is unnormalised).
+  std::vector<float> k(plane, 0.0f);
+  const float cdeg = f_ / ppd;
+  const float norm = 1.0f / (float(pw_) * float(ph_));
+  for (int dy = -(gh_ - 1); dy <= gh_ - 1; ++dy)
+    for (int dx = -(gw_ - 1); dx <= gw_ - 1; ++dx) {
+      const int r = std::max(std::abs(dx), std::abs(dy));
+      const int ss = r <= 2 ? 24 : r <= 8 ? 6 : r <= 32 ? 2 : 1;
+      const float wgt = glare_cell_weight(dx * cdeg, dy * cdeg, cdeg, cdeg, age, pig, ss);
+      const int x = (dx + pw_) % pw_, y = (dy + ph_) % ph_;
+      k[(size_t)y * pw_ + x] = wgt * norm;
+    }
+  cufftHandle kp = 0;
+  DTUTMO_CUFFT_TRY(cufftPlan2d(&kp, ph_, pw_, CUFFT_R2C));
+  std::string e;
+  {
+    const cudaError_t c1 = cudaMemcpyAsync(real_.get(), k.data(), plane * sizeof(float),
+                                           cudaMemcpyHostToDevice, s);
+    cufftResult r1 = cufftSetStream(kp, s);
+    if (c1 != cudaSuccess) e = cuda_error_string(c1, "cudaMemcpyAsync(glare kernel)", __FILE__, __LINE__);
+    else if (r1 != CUFFT_SUCCESS) e = cufft_error_string(r1, "cufftSetStream", __FILE__, __LINE__);
+    else if ((r1 = cufftExecR2C(kp, real_.get(), kspec_.get())) != CUFFT_SUCCESS)
+      e = cufft_error_string(r1, "cufftExecR2C(kernel)", __FILE__, __LINE__);
+    const cudaError_t c2 = cudaStreamSynchronize(s);  // `k` and the plan die here
+    if (e.empty() && c2 != cudaSuccess) e = cuda_error_string(c2, "cudaStreamSynchronize", __FILE__, __LINE__);
+  }
+  cufftDestroy(kp);
+  return e;
+}
+
+std::string GlareDev::run(Plane lin, cudaStream_t s) {
+  const size_t plane = (size_t)pw_ * ph_;
+  const int cplane = cw_ * ph_;
+  DTUTMO_CUDA_TRY(cudaMemsetAsync(real_.get(), 0, 3 * plane * sizeof(float), s));
+  const dim3 b(16, 16);
+  if (lin.half)
+    k_glare_cells<__half><<<grid2(gw_, gh_, b), b, 0, s>>>(static_cast<const __half*>(lin.ptr), w_, h_,
+                                                           f_, gw_, gh_, pw_, ph_, real_.get());
+  else
+    k_glare_cells<float><<<grid2(gw_, gh_, b), b, 0, s>>>(static_cast<const float*>(lin.ptr), w_, h_,
+                                                          f_, gw_, gh_, pw_, ph_, real_.get());
+  DTUTMO_LAUNCH_CHECK("k_glare_cells");
+  DTUTMO_CUFFT_TRY(cufftSetStream(fwd_, s));
+  DTUTMO_CUFFT_TRY(cufftSetStream(inv_, s));
+  DTUTMO_CUFFT_TRY(cufftExecR2C(fwd_, real_.get(), spec_.get()));
+  k_spec_mul<<<div_up(3 * cplane, 256), 256, 0, s>>>(spec_.get(), kspec_.get(), cplane);
+  DTUTMO_LAUNCH_CHECK("k_spec_mul");
+  DTUTMO_CUFFT_TRY(cufftExecC2R(inv_, spec_.get(), real_.get()));
+  const dim3 b2(32, 8);
+  if (lin.half)
+    k_glare_add<__half><<<grid2(w_, h_, b2), b2, 0, s>>>(static_cast<__half*>(lin.ptr), w_, h_, f_, gw_,
+                                                         gh_, pw_, ph_, real_.get());
+  else
+    k_glare_add<float><<<grid2(w_, h_, b2), b2, 0, s>>>(static_cast<float*>(lin.ptr), w_, h_, f_, gw_,
+                                                        gh_, pw_, ph_, real_.get());
+  DTUTMO_LAUNCH_CHECK("k_glare_add");
+  return {};
+}
+
+}  // namespace cuda
+}  // namespace dtutmo

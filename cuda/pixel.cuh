@@ -1,0 +1,92 @@
+// dtutmo CUDA -- device helpers shared by several stage files: decoding one pixel, the
+// bilateral-grid slice, and "the linear input of pixel (x, y)" whichever way the profile
+// provides it (re-decoded from the input frame in the fast profile, read from the
+// optics-processed plane in the balanced one, scaled to its base with base/detail on).
+#pragma once
+
+#include "kernels.h"
+
+namespace dtutmo {
+namespace cuda {
+
+// Decode pixel (x, y) to linear RGB (cd/m^2) as pass1's decode_band does; adds its
+// bad-sample count to *bad.
+__device__ __forceinline__ Vec3 decode_pixel(const DecodeArgs& a, int x, int y, int* bad) {
+  float r, g, b;
+  read_rgb(a.in, a.yuv, x, y, r, g, b);
+  *bad += (int)bad_sample(r) + (int)bad_sample(g) + (int)bad_sample(b);
+  if (a.mode == 1) {
+    return {sanitize(r * a.scale, kMaxNits), sanitize(g * a.scale, kMaxNits),
+            sanitize(b * a.scale, kMaxNits)};
+  }
+  r = decode_component(r, a.tab, a.mul);
+  g = decode_component(g, a.tab, a.mul);
+  b = decode_component(b, a.tab, a.mul);
+  if (a.hlg) {
+    hlg_ootf(r, g, b, a.hlg_peak);
+    r = sanitize(r, kMaxNits);
+    g = sanitize(g, kMaxNits);
+    b = sanitize(b, kMaxNits);
+  }
+  return {r, g, b};
+}
+
+// BilateralGrid::slice (cpu_spatial.cpp): grid of gx*gy*gz (value, weight) pairs.
+__device__ __forceinline__ float bgrid_slice(const LinSource& s, float x, float y, float logy) {
+  const float v = minf(maxf(logy, s.blo), s.bhi);
+  const float fx = (x + 0.5f) / s.bss + 1.0f, fy = (y + 0.5f) / s.bss + 1.0f,
+              fz = (v - s.blo) / s.bsr + 1.0f;
+  const int x0 = min((int)fx, s.bgx - 2), y0 = min((int)fy, s.bgy - 2), z0 = min((int)fz, s.bgz - 2);
+  const float tx = fx - x0, ty = fy - y0, tz = fz - z0;
+  float num = 0.0f, den = 0.0f;
+  for (int k = 0; k < 2; ++k)
+    for (int j = 0; j < 2; ++j)
+      for (int i = 0; i < 2; ++i) {
+        const float wgt = (i ? tx : 1 - tx) * (j ? ty : 1 - ty) * (k ? tz : 1 - tz);
+        const float* c = s.bgrid + (((size_t)(z0 + k) * s.bgy + y0 + j) * s.bgx + x0 + i) * 2;
+        num += wgt * c[0];
+        den += wgt * c[1];
+      }
+  return den > 1e-6f ? num / den : v;
+}
+
+template <typename T>
+__device__ __forceinline__ Vec3 load3(const T* p, size_t i) {
+  return {ld(p, 3 * i), ld(p, 3 * i + 1), ld(p, 3 * i + 2)};
+}
+
+struct LinPixel {
+  Vec3 rgb;      // linear RGB, cd/m^2, scaled to the base when base/detail is on
+  float detail;  // log2 Y - base (0 without base/detail)
+};
+
+__device__ __forceinline__ LinPixel load_lin(const LinSource& s, int x, int y, int w) {
+  LinPixel p;
+  p.detail = 0.0f;
+  if (!s.from_plane) {
+    int bad = 0;
+    p.rgb = decode_pixel(s.dec, x, y, &bad);
+    return p;
+  }
+  const size_t i = (size_t)y * w + x;
+  Vec3 c = s.lin.half ? load3(static_cast<const __half*>(s.lin.ptr), i)
+                      : load3(static_cast<const float*>(s.lin.ptr), i);
+  c.x *= kLinLoad;
+  c.y *= kLinLoad;
+  c.z *= kLinLoad;
+  if (s.bgrid) {
+    const float ly = static_cast<const float*>(s.logy.ptr)[i];
+    const float b = bgrid_slice(s, (float)x, (float)y, ly);
+    const float lb = b - ly;
+    const float gsc = fast_exp2(lb);
+    c.x *= gsc;
+    c.y *= gsc;
+    c.z *= gsc;
+    p.detail = ly - b;
+  }
+  p.rgb = c;
+  return p;
+}
+
+}  // namespace cuda
+}  // namespace dtutmo

@@ -1,0 +1,343 @@
+// dtutmo CUDA -- photoreceptors, mesopic mixing, the response histogram and percentiles,
+// the per-frame display normalisation (all on the device, from the device state), the
+// full-inverse / hybrid constants, and the fused final pass: responses + mesopic +
+// [DTUCAM] + display mapping + [detail] + gamut + encode + dither + pack.
+#include "kernels.h"
+#include "pixel.cuh"
+
+#include "buffers.h"
+#include "check.h"
+#include "dtutmo/csf.h"
+
+namespace dtutmo {
+namespace cuda {
+
+namespace {
+
+constexpr int kHistThreads = 256;
+constexpr int kHistPerThread = 4;
+
+__global__ void k_hist_sample(LinSource src, const AdaptCell* cells, int gw, int gh,
+                              const FrameConsts* Kp, float* edge, int ew, int eh,
+                              unsigned int* hist) {
+  __shared__ unsigned int sh[kHistBins];
+  for (int i = threadIdx.x; i < kHistBins; i += blockDim.x) sh[i] = 0u;
+  __syncthreads();
+  const FrameConsts& K = *Kp;
+  const int W = K.width, H = K.height;
+  const float ltd = log2f(K.td_per_nit);
+  const int n = ew * eh;
+  const int base = blockIdx.x * blockDim.x * kHistPerThread;
+  for (int q = 0; q < kHistPerThread; ++q) {
+    const int idx = base + q * blockDim.x + threadIdx.x;
+    if (idx >= n) break;
+    const int i = idx % ew, j = idx / ew;
+    const int y = min(H - 1, j * kSub + kSub / 2);
+    const int x = min(W - 1, i * kSub + kSub / 2);
+    const LinPixel p = load_lin(src, x, y, W);
+    const CellSample a = sample_cells(cells, nullptr, gw, gh, x, y, false);
+    const float ra = achromatic_response(pixel_responses(p.rgb, a, K, ltd));
+    edge[idx] = ra;
+    atomicAdd(&sh[min(kHistBins - 1, max(0, (int)(ra * kHistBins)))], 1u);
+  }
+  __syncthreads();
+  for (int i = threadIdx.x; i < kHistBins; i += blockDim.x)
+    if (sh[i]) atomicAdd(&hist[i], sh[i]);
+}
+
+// Percentile q (%) of the histogram, linear within the bin (frame_consts' pct()).
+__device__ float hist_percentile(const unsigned int* h, unsigned long long tot, float q) {
+  const double want = q / 100.0 * (double)tot;
+  double acc = 0.0;
+  for (int i = 0; i < kHistBins; ++i) {
+    if (acc + h[i] >= want && h[i] > 0) {
+      const double t = (want - acc) / h[i];
+      return (float)((i + t) / kHistBins);
+    }
+    acc += h[i];
+  }
+  return 1.0f;
+}
+
+// One block of 32 threads; threads 0 and 1 run the two bisections of each pair in
+// parallel, thread 0 the rest. Mirrors CpuEngine::frame_consts after the histogram.
+__global__ void k_frame_setup(const unsigned int* hist, DevState* st, FrameConsts* Kg,
+                              SetupParams sp, DevStats* stats) {
+  __shared__ FrameConsts K;
+  __shared__ unsigned int h[kHistBins];
+  __shared__ float lv[2], tv[2];
+  for (int i = threadIdx.x; i < kHistBins; i += blockDim.x) h[i] = hist[i];
+  if (threadIdx.x == 0) K = *Kg;
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    unsigned long long tot = 0;
+    for (int i = 0; i < kHistBins; ++i) tot += h[i];
+    const float rlo_t = hist_percentile(h, tot, sp.pct_low);
+    const float rhi_t = hist_percentile(h, tot, sp.pct_high);
+    const float kc = st->kc;
+    st->s_rlo = kc >= 1.0f ? rlo_t : smooth_to(st->s_rlo, rlo_t, kc);
+    st->s_rhi = kc >= 1.0f ? rhi_t : smooth_to(st->s_rhi, rhi_t, kc);
+  }
+  __syncthreads();
+  if (threadIdx.x < 2) lv[threadIdx.x] = inverse_scene_grey(K, threadIdx.x ? st->s_rhi : st->s_rlo);
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    float l_lo = lv[0], l_hi = lv[1];
+    if (l_hi < 4.0f * l_lo) {  // never expand a narrow range: at least 2 stops
+      const float g = sqrtf(l_lo * l_hi);
+      l_lo = g * 0.5f;
+      l_hi = g * 2.0f;
+    }
+    lv[0] = l_lo;
+    lv[1] = l_hi;
+  }
+  __syncthreads();
+  if (threadIdx.x < 2) tv[threadIdx.x] = inverse_disp_grey(K, scene_resp_grey(K, 3, lv[threadIdx.x]));
+  __syncthreads();
+  if (threadIdx.x != 0) return;
+  const float l_lo = lv[0], l_hi = lv[1];
+  float t_hi = minf(sp.peak, tv[1]);
+  float t_lo = maxf(sp.black, tv[0]);
+  t_lo = minf(t_lo, t_hi * 0.25f);
+  t_hi = maxf(t_hi, 4.0f * maxf(sp.black, 1e-3f));
+  t_hi = minf(t_hi, sp.peak);
+  for (int c = 0; c < 3; ++c) {
+    const float s0 = scene_resp_grey(K, c, l_lo), s1 = scene_resp_grey(K, c, l_hi);
+    const float d0 = disp_resp_grey(K, c, t_lo), d1 = disp_resp_grey(K, c, t_hi);
+    const float g = (d1 - d0) / maxf(s1 - s0, 1e-6f);
+    K.norm_gain[c] = g;
+    K.norm_offset[c] = d0 - g * s0;
+    K.r_min[c] = disp_resp_grey(K, c, sp.black > 0 ? sp.black : 1e-4f);
+    K.r_max[c] = disp_resp_grey(K, c, sp.peak);
+    K.knee_r[c] = K.r_min[c] + sp.knee * (K.r_max[c] - K.r_min[c]);
+  }
+  float cs, ncs;
+  cam_surround(2, &cs, &ncs);  // the scene is seen in an average surround
+  K.cam_scene = cam_condition(K.la_global, cs, ncs, 3.05f * scene_resp_grey(K, 0, 5.0f * K.la_global));
+  cam_surround(sp.viewing, &cs, &ncs);
+  K.cam_display = cam_condition(K.disp_la, cs, ncs, 3.05f * disp_resp_grey(K, 0, sp.peak));
+  K.s_ref_display = exp2f(kConeL.n * (K.disp_log2_sigma[2] - K.disp_log2_sigma[0]));
+  int active = 0;
+  if (sp.csf) {
+    for (int k = 0; k < kCsfLevels; ++k) {
+      const float f = K.ppd / exp2f((float)(k + 2));
+      for (int ch = 0; ch < 3; ++ch) {
+        const float g = csf_ratio_gain(f, K.la_global, K.disp_la, sp.fov_deg, ch > 0);
+        st->csf_gain[k][ch] = g;
+        if (g < 0.995f) active = 1;
+      }
+    }
+  }
+  st->csf_active = active;
+  *Kg = K;
+  stats->adaptation_nits = K.la_global;
+  stats->pupil_mm = K.pupil_mm;
+  stats->rod_weight = sp.mesopic ? mesopic_weight(K.la_global) : 0.0f;
+  stats->response_low = st->s_rlo;
+  stats->response_high = st->s_rhi;
+  stats->display_adapt_nits = K.disp_la;
+  stats->cut = st->cut;
+  stats->bad = st->bad;
+}
+
+__global__ void k_dispk(const AdaptCell* cells, int n, const FrameConsts* Kp, SetupParams sp,
+                        float* dispk) {
+  const int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  const FrameConsts& K = *Kp;
+  float kwb[3];
+  whiteboard_consts(K, kwb);
+  const float a = sp.local_a;
+  const AdaptCell c = cells[i];
+  const float la = exp2f(c.log2_la);
+  const float ip = c.p_cone * la * K.td_per_nit;
+  float r = 1.0f / (1.0f + powf(exp2f(c.log2_sigma_lm) / ip, kConeL.n));
+  const float rr = 1.0f / (1.0f + powf(exp2f(c.log2_sigma_rod) /
+                                           (c.p_rod * la * kScotopicPerNitD65 * K.td_per_nit),
+                                       kRod.n));
+  r = (1 - c.rod_w) * r + c.rod_w * rr;
+  const float u = minf(maxf(K.norm_gain[0] * r + K.norm_offset[0], K.r_min[0]), K.r_max[0]);
+  const float dl = exp2f(kwb[0] + log2f(u / (1 - u)) / kConeL.n);
+  const float lad = exp2f(a * log2f(maxf(dl, 1e-3f)) + (1 - a) * log2f(K.disp_la));
+  const float lad_c = minf(maxf(lad, maxf(sp.black, 0.01f)), sp.peak);
+  const float iad2 = lad_c * K.disp_td_per_nit;
+  const float pd = bleach(iad2, kConeL.b);
+  const float d0 = log2f(receptor_sigma(iad2, pd, kConeL)) - log2f(pd) - K.disp_log2_td;
+  dispk[3 * i + 0] = d0;
+  dispk[3 * i + 1] = d0;
+  dispk[3 * i + 2] = log2f(receptor_sigma(iad2, pd, kConeS)) - log2f(pd) - K.disp_log2_td;
+}
+
+__global__ void k_edge_sobel(const float* e, int ew, int eh, const FrameConsts* Kp, float* m) {
+  const int x = blockIdx.x * blockDim.x + threadIdx.x;
+  const int y = blockIdx.y * blockDim.y + threadIdx.y;
+  if (x >= ew || y >= eh) return;
+  const FrameConsts& K = *Kp;
+  const float g = (K.norm_gain[0] * 2 + K.norm_gain[1] + 0.05f * K.norm_gain[2]) / 3.05f;
+  auto at = [&](int xx, int yy) {
+    xx = min(max(xx, 0), ew - 1);
+    yy = min(max(yy, 0), eh - 1);
+    return e[(size_t)yy * ew + xx];
+  };
+  const float gx = (at(x + 1, y - 1) + 2 * at(x + 1, y) + at(x + 1, y + 1)) -
+                   (at(x - 1, y - 1) + 2 * at(x - 1, y) + at(x - 1, y + 1));
+  const float gy = (at(x - 1, y + 1) + 2 * at(x, y + 1) + at(x + 1, y + 1)) -
+                   (at(x - 1, y - 1) + 2 * at(x, y - 1) + at(x + 1, y - 1));
+  m[(size_t)y * ew + x] = sqrtf(gx * gx + gy * gy) * 0.125f * g;
+}
+
+__global__ void k_edge_smoothstep(const float* m, int n, const FrameConsts* Kp, float* e) {
+  const int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  e[i] = smoothstepf(Kp->hybrid_lo, Kp->hybrid_hi, m[i]);
+}
+
+template <typename T>
+__global__ void k_responses_plane(LinSource src, const AdaptCell* cells, int gw, int gh,
+                                  const FrameConsts* Kp, T* resp, int w, int h) {
+  const int x = blockIdx.x * blockDim.x + threadIdx.x;
+  const int y = blockIdx.y * blockDim.y + threadIdx.y;
+  if (x >= w || y >= h) return;
+  const FrameConsts& K = *Kp;
+  const LinPixel p = load_lin(src, x, y, w);
+  const CellSample a = sample_cells(cells, nullptr, gw, gh, x, y, false);
+  const Vec3 r = pixel_responses(p.rgb, a, K, log2f(K.td_per_nit));
+  const size_t i = ((size_t)y * w + x) * 3;
+  st(resp, i, r.x);
+  st(resp, i + 1, r.y);
+  st(resp, i + 2, r.z);
+}
+
+// Bilinear lookup of the hybrid weight map (row_display's hw).
+__device__ __forceinline__ float hybrid_weight(const float* e, int ew, int eh, int x, int y) {
+  float gy = (y + 0.5f) / kSub - 0.5f;
+  gy = minf(maxf(gy, 0.0f), (float)(eh - 1));
+  const int y0 = min((int)gy, eh - 1), y1 = min(y0 + 1, eh - 1);
+  const float ty = gy - y0;
+  float gx = (x + 0.5f) / kSub - 0.5f;
+  gx = minf(maxf(gx, 0.0f), (float)(ew - 1));
+  const int x0 = min((int)gx, ew - 1), x1 = min(x0 + 1, ew - 1);
+  const float tx = gx - x0;
+  const float a = e[(size_t)y0 * ew + x0] * (1 - tx) + e[(size_t)y0 * ew + x1] * tx;
+  const float b = e[(size_t)y1 * ew + x0] * (1 - tx) + e[(size_t)y1 * ew + x1] * tx;
+  return a * (1 - ty) + b * ty;
+}
+
+// One thread per 2x2 pixel block (4:2:0 outputs need the block for their chroma).
+__global__ void k_pass2(Pass2Args a, const FrameConsts* Kp, const DevState* state) {
+  const int bx = blockIdx.x * blockDim.x + threadIdx.x;
+  const int by = blockIdx.y * blockDim.y + threadIdx.y;
+  const FrameConsts& K = *Kp;
+  const int W = K.width, H = K.height;
+  const int x0 = 2 * bx, y0 = 2 * by;
+  if (x0 >= W || y0 >= H) return;
+  float kwb[3];
+  whiteboard_consts(K, kwb);
+  const float inv_range = 1.0f / maxf(K.peak - K.black, 1e-6f);
+  const float ltd = log2f(K.td_per_nit);
+  const bool use_resp = a.use_resp && state->csf_active;
+  const bool with_dk = K.display_mode != (int)DisplayMode::Whiteboard;
+  const bool hybrid = K.display_mode == (int)DisplayMode::Hybrid;
+  float out[4][3];
+  for (int k = 0; k < 4; ++k) {
+    const int x = x0 + (k & 1), y = y0 + (k >> 1);
+    if (x >= W || y >= H) {
+      out[k][0] = out[k][1] = out[k][2] = 0.0f;
+      continue;
+    }
+    const CellSample cs = sample_cells(a.cells, a.dispk, a.gw, a.gh, x, y, with_dk);
+    Vec3 r;
+    float detail = 0.0f;
+    if (use_resp) {
+      const size_t i = (size_t)y * W + x;
+      r = a.resp.half ? load3(static_cast<const __half*>(a.resp.ptr), i)
+                      : load3(static_cast<const float*>(a.resp.ptr), i);
+      if (a.src.bgrid) {
+        const float ly = static_cast<const float*>(a.src.logy.ptr)[i];
+        detail = ly - bgrid_slice(a.src, (float)x, (float)y, ly);
+      }
+    } else {
+      const LinPixel p = load_lin(a.src, x, y, W);
+      r = pixel_responses(p.rgb, cs, K, ltd);
+      detail = p.detail;
+    }
+    DisplayIn din;
+    din.hw = hybrid ? hybrid_weight(a.edge, a.ew, a.eh, x, y) : 0.0f;
+    din.detail_d = detail;
+    din.detail_on = a.src.bgrid != nullptr;
+    const Vec3 o = display_pixel(K, r, cs, din, kwb, inv_range);
+    out[k][0] = o.x;
+    out[k][1] = o.y;
+    out[k][2] = o.z;
+  }
+  write_block(a.out, a.yuv, x0, y0, out, a.dither != 0);
+}
+
+dim3 grid2(int w, int h, dim3 b) { return dim3(div_up(w, b.x), div_up(h, b.y)); }
+
+}  // namespace
+
+std::string launch_hist_sample(const LinSource& src, const AdaptCell* cells, int gw, int gh,
+                               const FrameConsts* K, float* edge, int ew, int eh,
+                               unsigned int* hist, cudaStream_t s) {
+  const int n = ew * eh;
+  const int blocks = div_up(n, kHistThreads * kHistPerThread);
+  k_hist_sample<<<blocks, kHistThreads, 0, s>>>(src, cells, gw, gh, K, edge, ew, eh, hist);
+  DTUTMO_LAUNCH_CHECK("k_hist_sample");
+  return {};
+}
+
+std::string launch_frame_setup(const unsigned int* hist, DevState* state, FrameConsts* K,
+                               SetupParams sp, DevStats* stats, cudaStream_t s) {
+  k_frame_setup<<<1, 32, 0, s>>>(hist, state, K, sp, stats);
+  DTUTMO_LAUNCH_CHECK("k_frame_setup");
+  return {};
+}
+
+std::string launch_dispk(const AdaptCell* cells, int n, const FrameConsts* K, SetupParams sp,
+                         float* dispk, cudaStream_t s) {
+  k_dispk<<<div_up(n, 256), 256, 0, s>>>(cells, n, K, sp, dispk);
+  DTUTMO_LAUNCH_CHECK("k_dispk");
+  return {};
+}
+
+std::string launch_edge_sobel(const float* edge, int ew, int eh, const FrameConsts* K, float* mag,
+                              cudaStream_t s) {
+  const dim3 b(32, 8);
+  k_edge_sobel<<<grid2(ew, eh, b), b, 0, s>>>(edge, ew, eh, K, mag);
+  DTUTMO_LAUNCH_CHECK("k_edge_sobel");
+  return {};
+}
+
+std::string launch_edge_smoothstep(const float* mag, int n, const FrameConsts* K, float* edge,
+                                   cudaStream_t s) {
+  k_edge_smoothstep<<<div_up(n, 256), 256, 0, s>>>(mag, n, K, edge);
+  DTUTMO_LAUNCH_CHECK("k_edge_smoothstep");
+  return {};
+}
+
+std::string launch_responses_plane(const LinSource& src, const AdaptCell* cells, int gw, int gh,
+                                   const FrameConsts* K, Plane resp, int w, int h,
+                                   cudaStream_t s) {
+  const dim3 b(32, 8);
+  if (resp.half)
+    k_responses_plane<__half><<<grid2(w, h, b), b, 0, s>>>(src, cells, gw, gh, K,
+                                                          static_cast<__half*>(resp.ptr), w, h);
+  else
+    k_responses_plane<float><<<grid2(w, h, b), b, 0, s>>>(src, cells, gw, gh, K,
+                                                         static_cast<float*>(resp.ptr), w, h);
+  DTUTMO_LAUNCH_CHECK("k_responses_plane");
+  return {};
+}
+
+std::string launch_pass2(const Pass2Args& a, const FrameConsts* K, const DevState* state,
+                         cudaStream_t s) {
+  const dim3 b(16, 8);
+  const int w = a.out.width, h = a.out.height;
+  k_pass2<<<grid2((w + 1) / 2, (h + 1) / 2, b), b, 0, s>>>(a, K, state);
+  DTUTMO_LAUNCH_CHECK("k_pass2");
+  return {};
+}
+
+}  // namespace cuda
+}  // namespace dtutmo
