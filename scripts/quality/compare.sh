@@ -130,6 +130,23 @@ for s in $SCENES; do
   } >> "$TABLES"
 done
 
+# Temporal behaviour through the CPU engine (dtutmo-quality --video), 320x180, 30 fps.
+TEMPORAL="$WORK/temporal.md"
+{
+  echo "| profile | sequence | flicker (mean abs change of mean luma, codes/frame) | largest jump (codes) | instability, 2nd half (max pixel change) | one-frame 10x flash: flash frame / max stray after (codes) |"
+  echo "| --- | --- | ---: | ---: | ---: | ---: |"
+  for p in fast balanced; do
+    line=$("$Q" --video daylight --profile "$p" --seconds 1)
+    echo "| $p | daylight, static 1 s | $(echo "$line" | sed 's/.*flicker \([0-9.]*\).*/\1/') | $(echo "$line" | sed 's/.*max-jump \([0-9.]*\).*/\1/') | $(echo "$line" | sed 's/.*instability(2nd half) \([0-9]*\).*/\1/') | |"
+    line=$("$Q" --video daylight --profile "$p" --seconds 2 --flash 30)
+    echo "| $p | daylight 2 s, flash at frame 30 | $(echo "$line" | sed 's/.*flicker \([0-9.]*\).*/\1/') | $(echo "$line" | sed 's/.*max-jump \([0-9.]*\).*/\1/') | | $(echo "$line" | sed 's/.*flash-frame \([-0-9.]*\), max stray after \([0-9.]*\).*/\1 \/ \2/') |"
+    for m in natural broadcast; do
+      line=$("$Q" --video animated --profile "$p" --seconds 6 --set adaptation=$m)
+      echo "| $p | animated 6 s ($m; ramp x100, cut day->night at 4 s) | $(echo "$line" | sed 's/.*flicker \([0-9.]*\).*/\1/') | $(echo "$line" | sed 's/.*max-jump \([0-9.]*\) (\(frame [0-9]*\).*/\1 (\2)/') | | |"
+    done
+  done
+} > "$TEMPORAL" 2>/dev/null || note "temporal measurements failed"
+
 # Summary: mean Q, S, N, colourfulness per operator over the scenes.
 SUMMARY=$(awk -F, '{ q[$2]+=$3; s[$2]+=$4; n[$2]+=$5; c[$2]+=$6; k[$2]++; if (!($2 in o)) { o[$2]=++m; name[m]=$2 } }
   END { print "| operator | mean TMQI Q | mean S | mean N | mean colourfulness | scenes |";
@@ -166,7 +183,14 @@ adaptation, as it behaves on real PQ video.
 
 $SUMMARY
 
+## Temporal (video)
+
+$(cat "$TEMPORAL")
+
 ## Per scene
+
+Mean luma, local contrast (TMQI's: mean std of 11x11 blocks of code luma), and the
+percentage of pixels at white (code luma >= 254.5) and at black (<= 2).
 
 $(cat "$TABLES")
 EOF
