@@ -28,6 +28,7 @@
 #include "dtutmo/engine.h"
 #include "dtutmo/frame.h"
 #include "dtutmo/params.h"
+#include "gstdtutmo_cuda.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_dtutmo_debug);
 #define GST_CAT_DEFAULT gst_dtutmo_debug
@@ -324,8 +325,9 @@ static void gst_dtutmo_class_init(GstDtutmoClass* klass) {
       "Tone-maps HDR (PQ, HLG, linear) or SDR video to SDR, PQ or HLG displays with a model "
       "of the human eye (optics, photoreceptors, mesopic vision, temporal adaptation)",
       "dtutmo developers");
-  gst_element_class_add_static_pad_template(element_class, &sink_template);
-  gst_element_class_add_static_pad_template(element_class, &src_template);
+  // The system-memory templates preceded by their memory:CUDAMemory forms; also installs
+  // set_context, query, propose_allocation and decide_allocation (gstdtutmo_cuda.cpp).
+  gst_dtutmo_cuda_class_init(element_class, &sink_template, &src_template);
 
   trans_class->start = GST_DEBUG_FUNCPTR(gst_dtutmo_start);
   trans_class->stop = GST_DEBUG_FUNCPTR(gst_dtutmo_stop);
@@ -346,6 +348,7 @@ static void gst_dtutmo_class_init(GstDtutmoClass* klass) {
 static void gst_dtutmo_init(GstDtutmo* self) {
   self->st = new GstDtutmoState();
   gst_base_transform_set_qos_enabled(GST_BASE_TRANSFORM(self), TRUE);
+  gst_dtutmo_cuda_instance_init(GST_ELEMENT(self));
 }
 
 static void gst_dtutmo_finalize(GObject* object) {
