@@ -119,7 +119,7 @@ enum {
 enum GstDtutmoEngineKind { ENGINE_AUTO = 0, ENGINE_CPU = 1, ENGINE_CUDA = 2 };
 
 #define DEFAULT_ENGINE ENGINE_AUTO
-#define DEFAULT_DEVICE_ID 0
+#define DEFAULT_DEVICE_ID -1
 
 GType gst_dtutmo_engine_kind_get_type() {
   static GType type = 0;
@@ -176,7 +176,7 @@ struct GstDtutmoState {
   std::mutex lock;  // guards params, engine pointer swaps, cached stats
   dtutmo::Params params;
   GstDtutmoEngineKind engine_kind = ENGINE_AUTO;
-  int device_id = 0;
+  int device_id = DEFAULT_DEVICE_ID;
   std::unique_ptr<dtutmo::Engine> engine;
   dtutmo::EngineStats stats;
   std::string engine_name;
@@ -250,7 +250,9 @@ static void gst_dtutmo_class_init(GstDtutmoClass* klass) {
   g_object_class_install_property(
       gobject_class, PROP_DEVICE_ID,
       g_param_spec_int("device-id", "Device ID",
-                       "CUDA device index for the CUDA engine [0, 64]", 0, 64,
+                       "CUDA device index for the CUDA engine; -1: any (the CUDA context "
+                       "of the neighbouring elements or the upstream buffers, else device 0)",
+                       -1, 64,
                        DEFAULT_DEVICE_ID,
                        GParamFlags(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
                                    GST_PARAM_MUTABLE_READY)));
@@ -485,7 +487,7 @@ static gboolean gst_dtutmo_start(GstBaseTransform* trans) {
   std::unique_ptr<dtutmo::Engine> engine;
   if (st->engine_kind != ENGINE_CPU) {
     std::string why;
-    engine = dtutmo::create_cuda_engine(st->device_id, &why);
+    engine = gst_dtutmo_cuda_create_engine(GST_ELEMENT(self), st->device_id, &why);
     if (!engine) {
       if (st->engine_kind == ENGINE_CUDA) {
         GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND,
@@ -527,6 +529,7 @@ static gboolean gst_dtutmo_stop(GstBaseTransform* trans) {
     old = std::move(self->st->engine);
     self->st->configured = false;
   }
+  gst_dtutmo_cuda_stop(GST_ELEMENT(self));
   return TRUE;  // `old` is destroyed outside the lock
 }
 
