@@ -576,8 +576,20 @@ static bool structure_is_yuv_input(const GstStructure* s) {
   return f && is_yuv_name(f);
 }
 
+// System memory in and out; gst_dtutmo_transform_caps adds the memory:CUDAMemory forms.
+static GstCaps* gst_dtutmo_transform_caps_sysmem(GstBaseTransform* trans,
+                                                 GstPadDirection direction, GstCaps* caps,
+                                                 GstCaps* filter);
+
 static GstCaps* gst_dtutmo_transform_caps(GstBaseTransform* trans, GstPadDirection direction,
                                           GstCaps* caps, GstCaps* filter) {
+  return gst_dtutmo_cuda_transform_caps(trans, direction, caps, filter,
+                                        gst_dtutmo_transform_caps_sysmem);
+}
+
+static GstCaps* gst_dtutmo_transform_caps_sysmem(GstBaseTransform* trans,
+                                                 GstPadDirection direction, GstCaps* caps,
+                                                 GstCaps* filter) {
   GstDtutmo* self = GST_DTUTMO(trans);
   const dtutmo::Target target = current_target(self);
   GstCaps* result = gst_caps_new_empty();
@@ -715,6 +727,7 @@ static GstCaps* gst_dtutmo_fixate_caps(GstBaseTransform* trans, GstPadDirection 
   gst_structure_fixate(s);
   gst_structure_remove_fields(s, "mastering-display-info", "content-light-level", NULL);
   GstCaps* result = gst_caps_new_full(s, NULL);
+  gst_dtutmo_cuda_keep_features(result, othercaps, best_idx);  // CUDA memory stays CUDA
   if (target_is_hdr(params.target)) add_hdr_metadata(result, params);
   gst_caps_unref(othercaps);
   GST_DEBUG_OBJECT(self, "fixated to %" GST_PTR_FORMAT, result);
@@ -861,6 +874,8 @@ static gboolean gst_dtutmo_set_info(GstVideoFilter* filter, GstCaps* incaps,
     GST_ELEMENT_ERROR(self, CORE, STATE_CHANGE, ("No engine (element not started)"), (NULL));
     return FALSE;
   }
+  if (!gst_dtutmo_cuda_check_caps(GST_ELEMENT(self), incaps, outcaps, st->engine.get()))
+    return FALSE;  // CUDA memory without the CUDA engine (the error says why)
   st->negotiated_target = target;
   st->configured = true;
   std::string err;
