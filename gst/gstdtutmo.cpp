@@ -955,6 +955,8 @@ static gboolean gst_dtutmo_sink_event(GstBaseTransform* trans, GstEvent* event) 
 }
 
 static void gst_dtutmo_before_transform(GstBaseTransform* trans, GstBuffer* buffer) {
+  // CUDA memory of another context upstream: move the engine there (gstdtutmo_cuda.cpp).
+  gst_dtutmo_cuda_before_transform(trans, buffer, GST_DTUTMO(trans)->st->engine.get());
   // Controlled properties (GstController bindings) follow the stream time.
   const GstClockTime ts = GST_BUFFER_PTS(buffer);
   if (GST_CLOCK_TIME_IS_VALID(ts) && trans->segment.format == GST_FORMAT_TIME) {
@@ -1027,12 +1029,16 @@ static GstFlowReturn gst_dtutmo_transform(GstBaseTransform* trans, GstBuffer* in
                       ("%s", why.c_str()));
     return GST_FLOW_ERROR;
   }
+  // CUDA memory of the engine's context is mapped with GST_MAP_CUDA (device pointers).
   GstVideoFrame in_frame, out_frame;
-  if (!gst_video_frame_map(&in_frame, &filter->in_info, inbuf, GST_MAP_READ)) {
+  bool in_device = false, out_device = false;
+  if (!gst_dtutmo_cuda_frame_map(&in_frame, &filter->in_info, inbuf, GST_MAP_READ,
+                                 st->engine.get(), &in_device)) {
     GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("Could not map the input buffer"), (NULL));
     return GST_FLOW_ERROR;
   }
-  if (!gst_video_frame_map(&out_frame, &filter->out_info, outbuf, GST_MAP_WRITE)) {
+  if (!gst_dtutmo_cuda_frame_map(&out_frame, &filter->out_info, outbuf, GST_MAP_WRITE,
+                                 st->engine.get(), &out_device)) {
     gst_video_frame_unmap(&in_frame);
     GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("Could not map the output buffer"), (NULL));
     return GST_FLOW_ERROR;
@@ -1050,6 +1056,8 @@ static GstFlowReturn gst_dtutmo_transform(GstBaseTransform* trans, GstBuffer* in
     out.data[p] = static_cast<uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&out_frame, p));
     out.stride[p] = GST_VIDEO_FRAME_PLANE_STRIDE(&out_frame, p);
   }
+  in.device_memory = in_device;
+  out.device_memory = out_device;
 
   // Time: running time of the PTS; without PTS, one frame duration after the last.
   double t = st->have_last_time ? st->last_time_s + st->frame_duration_s : 0.0;
