@@ -28,14 +28,14 @@ DTUTMO_HD float whiteboard_inverse(float r, float sigma, float p, float n, float
   return receptor_inverse(r, sigma, p, n) / td_per_nit;
 }
 
-// Soft knee on a response: identity below k, above it an exponential approach to rmax
-// with slope 1 at k: nothing but the extreme tail gets near rmax (no clipping of
-// everything above the high percentile).
+// Soft knee on a response: identity below k, above it a rational approach to rmax,
+// k + w t / (1 + t) with t = (r - k) / w, w = rmax - k: slope 1 at k, rmax reached only
+// at infinity, so nothing but the extreme tail gets near rmax (no clipping of everything
+// above the high percentile). No transcendental: the CPU loop vectorises.
 DTUTMO_HD float soft_knee(float r, float k, float rmax) {
-  if (r <= k) return r;
-  const float w = rmax - k;
-  if (w <= 0.0f) return rmax;
-  return k + w * (1.0f - expf(-(r - k) / w));
+  const float w = maxf(rmax - k, 1e-6f);
+  const float t = (r - k) / w;
+  return r > k ? k + w * t / (1.0f + t) : r;
 }
 
 DTUTMO_HD float smoothstepf(float e0, float e1, float x) {

@@ -13,7 +13,11 @@ namespace dtutmo {
 
 DTUTMO_HD float fast_exp2(float x) {
   x = x < -126.0f ? -126.0f : (x > 126.0f ? 126.0f : x);
-  const float fi = floorf(x + 0.5f);
+  // round to nearest without floorf (a library call before SSE4.1): truncate, then fix
+  const float xr = x + 0.5f;
+  int32_t ii = (int32_t)xr;
+  ii -= (xr < (float)ii) ? 1 : 0;
+  const float fi = (float)ii;
   const float f = x - fi;  // [-0.5, 0.5]
   // Taylor series of 2^f = e^(f ln2) to degree 7 (rel. error < 1e-8 + rounding)
   float p = 1.525273380405984e-05f;
@@ -24,7 +28,7 @@ DTUTMO_HD float fast_exp2(float x) {
   p = p * f + 2.402265069591007e-01f;
   p = p * f + 6.931471805599453e-01f;
   p = p * f + 1.0f;
-  const int32_t e = (int32_t)fi + 127;
+  const int32_t e = ii + 127;
   const int32_t bits = e << 23;
   float s;
   memcpy(&s, &bits, 4);

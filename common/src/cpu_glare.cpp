@@ -53,13 +53,13 @@ bool CpuGlare::init(int width, int height, float ppd, int max_cells, float age, 
   cw_ = pw_ / 2 + 1;
   float scale = 1.0f;
   av_tx_fn fn;
-  if (av_tx_init(&rf_, &fn, AV_TX_FLOAT_RDFT, 0, pw_, &scale, 0) < 0) return false;
+  if (av_tx_init(&rf_, &fn, AV_TX_FLOAT_RDFT, 0, pw_, &scale, AV_TX_UNALIGNED) < 0) return false;
   rf_fn_ = (void*)fn;
-  if (av_tx_init(&ri_, &fn, AV_TX_FLOAT_RDFT, 1, pw_, &scale, 0) < 0) return false;
+  if (av_tx_init(&ri_, &fn, AV_TX_FLOAT_RDFT, 1, pw_, &scale, AV_TX_UNALIGNED) < 0) return false;
   ri_fn_ = (void*)fn;
-  if (av_tx_init(&cf_, &fn, AV_TX_FLOAT_FFT, 0, ph_, &scale, 0) < 0) return false;
+  if (av_tx_init(&cf_, &fn, AV_TX_FLOAT_FFT, 0, ph_, &scale, AV_TX_UNALIGNED) < 0) return false;
   cf_fn_ = (void*)fn;
-  if (av_tx_init(&ci_, &fn, AV_TX_FLOAT_FFT, 1, ph_, &scale, 0) < 0) return false;
+  if (av_tx_init(&ci_, &fn, AV_TX_FLOAT_FFT, 1, ph_, &scale, AV_TX_UNALIGNED) < 0) return false;
   ci_fn_ = (void*)fn;
   real_.assign(size_t(pw_ + 2) * ph_, 0.0f);
   rows_.assign(size_t(ph_) * cw_ * 2, 0.0f);

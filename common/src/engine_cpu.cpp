@@ -66,10 +66,14 @@ struct Scratch {
   std::vector<float> resp;  // responses for one band, 3 x width x rows
   std::vector<float> out;   // encoded output for one band, 3 x width x rows
   std::vector<float> row;   // misc row buffer
+  std::vector<float> rsp;   // planar responses of one row (3 x width)
+  std::vector<float> vrow;  // vertically interpolated grid rows, kAd x (gw + 1)
   long long bad = 0;
 };
-constexpr int kAd = 10;  // log2_sigma_lm, log2_sigma_s, log2 p_cone, log2_sigma_rod, log2 p_rod,
-                         // rod_w, log2_la, dispK_L, dispK_M, dispK_S
+// Per-pixel adaptation channels (bilinear from the grid): receptor constants folded into
+// one log2 each, K = log2 sigma - log2 p - log2 td, so r = 1 / (1 + 2^(n (K - log2 L))).
+enum { kChLM = 0, kChS, kChRod, kChW, kChD0, kChD1, kChD2, kAd };
+#define DTUTMO_HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
 
 class CpuEngine final : public Engine {
  public:
@@ -99,6 +103,9 @@ class CpuEngine final : public Engine {
   void row_responses(int y, float* r, Scratch& s);
   void row_display(int y, const float* r, float* o, Scratch& s);
   void interp_row(int y, Scratch& s);
+  void interp_h(int nch, const float* vr, float* ad) const;
+  void responses_core(int n, int step, const float* rgb, const float* gsc, const float* ad,
+                      float* r, int ad_stride) const;
   void csf_filter();
   float scene_resp_grey(int c, float lum) const;  // class c (0..2 L,M,S; 3 = A) at global
   float disp_resp_grey(int c, float lum) const;
@@ -119,6 +126,9 @@ class CpuEngine final : public Engine {
   std::vector<float> cell_sum_, cell_cnt_;
   std::vector<float> la_tgt_, la_loc_, la_s_, la_rod_s_;  // grids, log2 cd/m^2
   std::vector<AdaptCell> cells_;
+  std::vector<float> gridk_;  // kAd planar channel grids, gw x gh each
+  std::vector<int> ix_;
+  std::vector<float> tx_;
   std::vector<float> dispk_;  // grid x 3: full-inverse constants per class
   Pooler pooler_;
   std::vector<Scratch> scr_;
@@ -200,12 +210,23 @@ bool CpuEngine::configure(const StreamConfig& cfg, std::string* err) {
   la_rod_s_.assign(nc, 0.0f);
   cells_.assign(nc, AdaptCell{});
   dispk_.assign(nc * 3, 0.0f);
+  gridk_.assign(nc * kAd, 0.0f);
+  ix_.assign(W_, 0);
+  tx_.assign(W_, 0.0f);
+  for (int x = 0; x < W_; ++x) {
+    float gx = (x + 0.5f) / kCell - 0.5f;
+    gx = std::min(std::max(gx, 0.0f), float(gw_ - 1));
+    ix_[x] = std::min(int(gx), gw_ - 1);
+    tx_[x] = gx - ix_[x];
+  }
   pooler_.init(gw_, gh_);
   const int nt = pool_.threads();
   scr_.assign(nt, Scratch{});
   for (Scratch& s : scr_) {
-    s.ad.assign(size_t(kAd) * W_, 0.0f);
-    s.resp.assign(size_t(3) * W_ * kCell, 0.0f);
+    s.ad.assign(size_t(kAd + 1) * W_ + 8, 0.0f);
+    s.resp.assign(size_t(6) * W_, 0.0f);
+    s.rsp.assign(size_t(3) * W_, 0.0f);
+    s.vrow.assign(size_t(kAd) * (gw_ + 1), 0.0f);
     s.out.assign(size_t(3) * W_ * kCell, 0.0f);
     s.row.assign(size_t(3) * W_, 0.0f);
   }
@@ -439,7 +460,12 @@ void CpuEngine::pass1(const FrameView& in) {
         for (int c = 0; c < 3; ++c) gsrc_[c][size_t(gy) * ggw + gx] = float(a[c] / n);
       }
     });
-    pool_.run(3, [&](int c, int) { glare_[c].run(gsrc_[c].data(), gdst_[c].data()); });
+    // the veil decays as a power of the angle: interpolate it in log2 (geometric), which
+    // halves the reduced-grid error against a full-resolution computation (test_glare)
+    pool_.run(3, [&](int c, int) {
+      glare_[c].run(gsrc_[c].data(), gdst_[c].data());
+      for (float& v : gdst_[c]) v = std::log2(std::max(v, 1e-9f));
+    });
     pool_.run(H_, [&](int y, int) {
       float gyf = (y + 0.5f) / f - 0.5f;
       gyf = std::min(std::max(gyf, 0.0f), float(ggh - 1));
@@ -455,7 +481,7 @@ void CpuEngine::pass1(const FrameView& in) {
           const float* g = gdst_[c].data();
           const float a = g[size_t(y0) * ggw + x0] * (1 - tx) + g[size_t(y0) * ggw + x1] * tx;
           const float b = g[size_t(y1) * ggw + x0] * (1 - tx) + g[size_t(y1) * ggw + x1] * tx;
-          d[3 * x + c] = std::min(d[3 * x + c] + a * (1 - ty) + b * ty, kMaxNits);
+          d[3 * x + c] = std::min(d[3 * x + c] + fast_exp2(a * (1 - ty) + b * ty), kMaxNits);
         }
       }
     });
@@ -535,6 +561,11 @@ void CpuEngine::low_res(double dt, bool snap) {
     c.p_rod = pr;
     c.rod_w = meso ? mesopic_weight(la) : 0.0f;
     c.log2_la = la_s_[i];
+    const float ltd = std::log2(td);
+    gridk_[size_t(kChLM) * nc + i] = c.log2_sigma_lm - std::log2(pc) - ltd;
+    gridk_[size_t(kChS) * nc + i] = c.log2_sigma_s - std::log2(pc) - ltd;
+    gridk_[size_t(kChRod) * nc + i] = c.log2_sigma_rod - std::log2(pr) - ltd - std::log2(kScotopicPerNitD65) * 0.0f;
+    gridk_[size_t(kChW) * nc + i] = c.rod_w;
   }
   frame_consts(kc);
 }
@@ -573,18 +604,28 @@ void CpuEngine::frame_consts(float kc) {
   // --- percentiles of the achromatic response on a subsample (histogram) ---
   for (auto& h : hist_) std::fill(h.begin(), h.end(), 0u);
   const int ny = (H_ + kSub - 1) / kSub;
+  const int step = W_ > kSub ? kSub : 1;
+  const int nsub = step == 1 ? W_ : (W_ - step / 2 + step - 1) / step;
+  const bool bdh = P_.base_detail && bgrid_ready_;
   pool_.run(ny, [&](int j, int th) {
     Scratch& s = scr_[th];
     const int y = std::min(H_ - 1, j * kSub + kSub / 2);
-    row_responses(y, s.row.data(), s);
+    interp_row(y, s);
+    float* gsc = s.ad.data() + size_t(kAd) * W_;
+    const float* ly = logy_.data() + size_t(y) * W_;
+    for (int i = 0; i < nsub; ++i) {
+      const int x = i * step + step / 2;
+      gsc[x] = bdh ? fast_exp2(bgrid_.slice(float(x), float(y), ly[x]) - ly[x]) : 1.0f;
+    }
+    responses_core(nsub, step, lin_.data() + size_t(y) * W_ * 3, gsc, s.ad.data(), s.rsp.data(), W_);
     uint32_t* h = hist_[th].data();
     float* e = edge_.data() + size_t(j) * ew_;
+    const float* r = s.rsp.data();
     for (int i = 0; i < ew_; ++i) {
-      const int x = std::min(W_ - 1, i * kSub + kSub / 2);
-      const float* r = s.row.data() + 3 * x;
-      const float ra = (2.0f * r[0] + r[1] + 0.05f * r[2]) / 3.05f;
+      const int q = std::min(i, nsub - 1);
+      const float ra = (2.0f * r[q] + r[nsub + q] + 0.05f * r[2 * nsub + q]) / 3.05f;
       e[i] = ra;
-      h[std::min(kHistBins - 1, std::max(0, int(ra * kHistBins)))]++;
+      if (i < nsub) h[std::min(kHistBins - 1, std::max(0, int(ra * kHistBins)))]++;
     }
   });
   std::vector<uint32_t>& h0 = hist_[0];
@@ -682,6 +723,7 @@ void CpuEngine::frame_consts(float kc) {
       dispk_[3 * i + 0] = std::log2(receptor_sigma(iad2, pd, kConeL)) - std::log2(pd) - K.disp_log2_td;
       dispk_[3 * i + 1] = dispk_[3 * i + 0];
       dispk_[3 * i + 2] = std::log2(receptor_sigma(iad2, pd, kConeS)) - std::log2(pd) - K.disp_log2_td;
+      for (int k = 0; k < 3; ++k) gridk_[size_t(kChD0 + k) * nc + i] = dispk_[3 * i + k];
     }
     // hybrid edge weight: Sobel of the normalised response luminance (1/kSub grid),
     // Gaussian smoothed, smoothstep
@@ -728,113 +770,114 @@ void CpuEngine::frame_consts(float kc) {
 }
 
 // ---------------------------------------------------------------- pass 2
-// Bilinear interpolation of the adaptation grid (and display constants) for row y.
+// Bilinear interpolation of the adaptation channels for row y: vertical lerp of two grid
+// rows, then horizontal lerp through the per-column tables ix_/tx_ (made at configure).
 void CpuEngine::interp_row(int y, Scratch& s) {
-  const int W = W_;
   float gy = (y + 0.5f) / kCell - 0.5f;
   gy = std::min(std::max(gy, 0.0f), float(gh_ - 1));
   const int y0 = std::min(int(gy), gh_ - 1), y1 = std::min(y0 + 1, gh_ - 1);
   const float ty = gy - y0;
-  // vertical lerp into a grid-width row (stored after the per-pixel channels)
-  float vr[kAd];
-  const bool dk = P_.display_mode != DisplayMode::Whiteboard;
-  float* ad = s.ad.data();
-  for (int x = 0; x < W; ++x) {
-    float gx = (x + 0.5f) / kCell - 0.5f;
-    gx = std::min(std::max(gx, 0.0f), float(gw_ - 1));
-    const int x0 = std::min(int(gx), gw_ - 1), x1 = std::min(x0 + 1, gw_ - 1);
-    const float tx = gx - x0;
-    const AdaptCell* c[4] = {&cells_[size_t(y0) * gw_ + x0], &cells_[size_t(y0) * gw_ + x1],
-                             &cells_[size_t(y1) * gw_ + x0], &cells_[size_t(y1) * gw_ + x1]};
-    const float w[4] = {(1 - tx) * (1 - ty), tx * (1 - ty), (1 - tx) * ty, tx * ty};
-    for (int k = 0; k < kAd; ++k) vr[k] = 0;
-    for (int q = 0; q < 4; ++q) {
-      vr[0] += w[q] * c[q]->log2_sigma_lm;
-      vr[1] += w[q] * c[q]->log2_sigma_s;
-      vr[2] += w[q] * c[q]->p_cone;
-      vr[3] += w[q] * c[q]->log2_sigma_rod;
-      vr[4] += w[q] * c[q]->p_rod;
-      vr[5] += w[q] * c[q]->rod_w;
-      vr[6] += w[q] * c[q]->log2_la;
+  const int nch = P_.display_mode != DisplayMode::Whiteboard ? kAd : kChD0;
+  float* vr = s.vrow.data();
+  for (int k = 0; k < nch; ++k) {
+    const float* a = gridk_.data() + (size_t(k) * gh_ + y0) * gw_;
+    const float* b = gridk_.data() + (size_t(k) * gh_ + y1) * gw_;
+    float* d = vr + size_t(k) * (gw_ + 1);
+    for (int i = 0; i < gw_; ++i) d[i] = a[i] + ty * (b[i] - a[i]);
+    d[gw_] = d[gw_ - 1];
+  }
+  interp_h(nch, vr, s.ad.data());
+}
+
+DTUTMO_HOT void CpuEngine::interp_h(int nch, const float* __restrict vr, float* __restrict ad) const {
+  const int W = W_;
+  const int* __restrict ix = ix_.data();
+  const float* __restrict tx = tx_.data();
+  for (int k = 0; k < nch; ++k) {
+    const float* __restrict d = vr + size_t(k) * (gw_ + 1);
+    float* __restrict o = ad + size_t(k) * W;
+    for (int x = 0; x < W; ++x) {
+      const float a = d[ix[x]], b = d[ix[x] + 1];
+      o[x] = a + tx[x] * (b - a);
     }
-    if (dk) {
-      const size_t i[4] = {size_t(y0) * gw_ + x0, size_t(y0) * gw_ + x1, size_t(y1) * gw_ + x0,
-                           size_t(y1) * gw_ + x1};
-      for (int q = 0; q < 4; ++q)
-        for (int k = 0; k < 3; ++k) vr[7 + k] += w[q] * dispk_[3 * i[q] + k];
-    }
-    for (int k = 0; k < kAd; ++k) ad[size_t(k) * W + x] = vr[k];
   }
 }
 
-// Scene responses (mesopic, per class L, M, S) of row y into r (3 x W).
-void CpuEngine::row_responses(int y, float* r, Scratch& s) {
+// Scene responses (mesopic, per class L, M, S) of row y into r: planar, r[c * W + x].
+// Loops are kept simple (no calls, no branches) so that GCC vectorises them.
+DTUTMO_HOT void CpuEngine::row_responses(int y, float* __restrict r, Scratch& s) {
   interp_row(y, s);
   const int W = W_;
-  const float* rgb = lin_.data() + size_t(y) * W * 3;
-  const float* ad = s.ad.data();
-  const float* sl = ad;
-  const float* ss = ad + W;
-  const float* pc = ad + 2 * W;
-  const float* sr = ad + 3 * W;
-  const float* pr = ad + 4 * W;
-  const float* rw = ad + 5 * W;
+  const float* __restrict rgb = lin_.data() + size_t(y) * W * 3;
+  const float* __restrict ad = s.ad.data();
+  const bool bd = P_.base_detail && bgrid_ready_;
+  const float* __restrict ly = logy_.data() + size_t(y) * W;
+  float* __restrict bs = base_.data() + size_t(y) * W;
+  float* __restrict gsc = s.ad.data() + size_t(kAd) * W;  // spare row: base gain
+  if (bd) {
+    for (int x = 0; x < W; ++x) bs[x] = bgrid_.slice(float(x), float(y), ly[x]);
+    for (int x = 0; x < W; ++x) gsc[x] = fast_exp2(bs[x] - ly[x]);
+  } else {
+    for (int x = 0; x < W; ++x) gsc[x] = 1.0f;
+  }
+  responses_core(W, 1, rgb, gsc, ad, r, W);
+}
+
+// The per-pixel receptor stage: n pixels taken every `step` from rgb (interleaved) and
+// the adaptation channels ad (planar, `ad_stride` apart); planar responses out.
+DTUTMO_HOT void CpuEngine::responses_core(int n, int step, const float* __restrict rgb,
+                                          const float* __restrict gsc, const float* __restrict ad,
+                                          float* __restrict r, int ad_stride) const {
   const Mat3 m = K_.in_rgb_to_lms;
   const Vec3 wr = K_.in_rgb_to_rod;
-  const float td = K_.td_per_nit;
-  const float ltd = std::log2(td);
-  const float lrod = std::log2(td);
-  const bool bd = P_.base_detail && bgrid_ready_;
-  const float* ly = logy_.data() + size_t(y) * W;
-  float* bs = base_.data() + size_t(y) * W;
+  const float* __restrict klm = ad + kChLM * ad_stride;
+  const float* __restrict ks = ad + kChS * ad_stride;
+  const float* __restrict kr = ad + kChRod * ad_stride;
+  const float* __restrict rw = ad + kChW * ad_stride;
+  float* __restrict rl = r;
+  float* __restrict rm = r + n;
+  float* __restrict rs = r + 2 * n;
   const float nc = kConeL.n, nr = kRod.n;
-  for (int x = 0; x < W; ++x) {
-    float R = rgb[3 * x], G = rgb[3 * x + 1], B = rgb[3 * x + 2];
-    float lb = 0.0f;  // log2 gain from the pixel to its base
-    if (bd) {
-      const float b = bgrid_.slice(float(x), float(y), ly[x]);
-      bs[x] = b;
-      lb = b - ly[x];
-    }
-    const float gsc = bd ? fast_exp2(lb) : 1.0f;
-    R *= gsc;
-    G *= gsc;
-    B *= gsc;
+  for (int i = 0; i < n; ++i) {
+    const int x = i * step + (step >> 1);
+    const float g = gsc[x];
+    const float R = rgb[3 * x] * g, G = rgb[3 * x + 1] * g, B = rgb[3 * x + 2] * g;
     const float L = m.m[0][0] * R + m.m[0][1] * G + m.m[0][2] * B;
     const float M = m.m[1][0] * R + m.m[1][1] * G + m.m[1][2] * B;
     const float S = m.m[2][0] * R + m.m[2][1] * G + m.m[2][2] * B;
-    const float Yr = std::max(wr.x * R + wr.y * G + wr.z * B, 0.0f);
-    const float lpc = fast_log2(pc[x]) + ltd;
-    const float rl = resp_log2(fast_log2(std::max(L, 1e-30f)) + lpc, sl[x], nc);
-    const float rm = resp_log2(fast_log2(std::max(M, 1e-30f)) + lpc, sl[x], nc);
-    const float rs = resp_log2(fast_log2(std::max(S, 1e-30f)) + lpc, ss[x], nc);
-    const float rr = resp_log2(fast_log2(std::max(Yr, 1e-30f)) + fast_log2(pr[x]) + lrod, sr[x], nr);
+    const float Yr = wr.x * R + wr.y * G + wr.z * B;
+    const float a = 1.0f / (1.0f + fast_exp2(nc * (klm[x] - fast_log2(L > 1e-30f ? L : 1e-30f))));
+    const float b = 1.0f / (1.0f + fast_exp2(nc * (klm[x] - fast_log2(M > 1e-30f ? M : 1e-30f))));
+    const float c = 1.0f / (1.0f + fast_exp2(nc * (ks[x] - fast_log2(S > 1e-30f ? S : 1e-30f))));
+    const float d = 1.0f / (1.0f + fast_exp2(nr * (kr[x] - fast_log2(Yr > 1e-30f ? Yr : 1e-30f))));
     const float w = rw[x];
-    r[3 * x] = rl + w * (rr - rl);
-    r[3 * x + 1] = rm + w * (rr - rm);
-    r[3 * x + 2] = rs + w * (rr - rs);
+    rl[i] = a + w * (d - a);
+    rm[i] = b + w * (d - b);
+    rs[i] = c + w * (d - c);
   }
 }
 
-// Display mapping and encoding of one row of responses r (3 x W) into o (3 x W codes).
-// Expects interp_row(y) to have been run on s.
-void CpuEngine::row_display(int y, const float* r, float* o, Scratch& s) {
+// Display mapping and encoding of one row of planar responses r into o (3 x W codes,
+// interleaved for pack_rows). Expects interp_row(y) to have been run on s.
+DTUTMO_HOT void CpuEngine::row_display(int y, const float* __restrict r, float* __restrict o, Scratch& s) {
   const int W = W_;
   const FrameConsts& K = K_;
-  const float* ad = s.ad.data();
-  const float* sl = ad;
-  const float* ss = ad + W;
+  const float* __restrict ad = s.ad.data();
+  const float* __restrict sl = ad + kChLM * W;
+  const float* __restrict ss = ad + kChS * W;
   const bool cam = P_.dtucam;
   const bool bd = P_.base_detail && bgrid_ready_;
   const int mode = int(P_.display_mode);
-  const float* ly = logy_.data() + size_t(y) * W;
-  const float* bs = base_.data() + size_t(y) * W;
-  const float kwb[3] = {K.disp_log2_sigma[0] - std::log2(K.disp_p) - K.disp_log2_td,
-                        K.disp_log2_sigma[1] - std::log2(K.disp_p) - K.disp_log2_td,
-                        K.disp_log2_sigma[2] - std::log2(K.disp_p) - K.disp_log2_td};
+  const float* __restrict ly = logy_.data() + size_t(y) * W;
+  const float* __restrict bs = base_.data() + size_t(y) * W;
+  const float lp = std::log2(K.disp_p);
+  const float kwb[3] = {K.disp_log2_sigma[0] - lp - K.disp_log2_td,
+                        K.disp_log2_sigma[1] - lp - K.disp_log2_td,
+                        K.disp_log2_sigma[2] - lp - K.disp_log2_td};
   const float inv_n = 1.0f / kConeL.n;
-  // hybrid weight row (from the 1/kSub edge map, bilinear)
-  float* hw = s.row.data();  // reuse: only for hybrid (row buffer is 3W)
+  float* __restrict u = s.resp.data();          // planar u[c * W + x] (3W)
+  float* __restrict lum = s.resp.data() + 3 * size_t(W);  // planar luminance (3W)
+  float* __restrict hw = s.row.data();          // hybrid weight (W)
   if (mode == int(DisplayMode::Hybrid)) {
     float gy = (y + 0.5f) / kSub - 0.5f;
     gy = std::min(std::max(gy, 0.0f), float(eh_ - 1));
@@ -850,6 +893,72 @@ void CpuEngine::row_display(int y, const float* r, float* o, Scratch& s) {
       hw[x] = a * (1 - ty) + b * ty;
     }
   }
+  // normalisation + soft knee (exp via fast_exp2), per class
+  for (int c = 0; c < 3; ++c) {
+    const float g = K.norm_gain[c], off = K.norm_offset[c], k = K.knee_r[c], rmax = K.r_max[c];
+    const float wk = std::max(rmax - k, 1e-6f), iwk = 1.0f / wk;
+    const float* __restrict rc = r + size_t(c) * W;
+    float* __restrict uc = u + size_t(c) * W;
+    for (int x = 0; x < W; ++x) {
+      const float v = g * rc[x] + off;
+      const float t = (v - k) * iwk;
+      const float kn = k + wk * t / (1.0f + t);  // slope 1 at k, asymptote rmax
+      uc[x] = v > k ? kn : v;
+    }
+  }
+  if (cam) {
+    // colour appearance: chroma from the scene's appearance (Hunt effect), tone from u
+    for (int x = 0; x < W; ++x) {
+      const float fs = fast_exp2(kConeL.n * (ss[x] - sl[x]));  // scene S -> L/M reference
+      const Vec3 rs = {r[x], r[W + x], odds_scale(r[2 * W + x], fs)};
+      const CamJMh sj = dtucam_forward(rs, K.cam_scene);
+      const Vec3 ud = {u[x], u[W + x], odds_scale(u[2 * W + x], K.s_ref_display)};
+      const float A = 2.0f * ud.x + ud.y + 0.05f * ud.z;
+      const float jd = 100.0f * powf(std::max(A, 0.0f) / K.cam_display.aw, K.cam_display.c * K.cam_display.z);
+      const Vec3 o3 = dtucam_inverse({jd, sj.m, sj.h}, K.cam_display);
+      u[x] = o3.x;
+      u[W + x] = o3.y;
+      u[2 * W + x] = odds_scale(std::max(o3.z, 0.0f), 1.0f / K.s_ref_display);
+    }
+  }
+  // display inverse per class: L = 2^(K + log2(v / (1 - v)) / n)
+  for (int c = 0; c < 3; ++c) {
+    const float lo = K.r_min[c], hi = K.r_max[c], kc = kwb[c];
+    const float* __restrict uc = u + size_t(c) * W;
+    float* __restrict lc = lum + size_t(c) * W;
+    const float* __restrict kl = ad + size_t(kChD0 + c) * W;
+    if (mode == int(DisplayMode::Whiteboard)) {
+      for (int x = 0; x < W; ++x) {
+        const float v = std::min(std::max(uc[x], lo), hi);
+        lc[x] = fast_exp2(kc + fast_log2(v / (1.0f - v)) * inv_n);
+      }
+    } else if (mode == int(DisplayMode::FullInverse)) {
+      for (int x = 0; x < W; ++x) {
+        const float v = std::min(std::max(uc[x], lo), hi);
+        lc[x] = fast_exp2(kl[x] + fast_log2(v / (1.0f - v)) * inv_n);
+      }
+    } else {
+      for (int x = 0; x < W; ++x) {
+        const float v = std::min(std::max(uc[x], lo), hi);
+        const float kk = kc + hw[x] * (kl[x] - kc);
+        lc[x] = fast_exp2(kk + fast_log2(v / (1.0f - v)) * inv_n);
+      }
+    }
+  }
+  if (bd && K.detail != 0.0f) {
+    // detail re-applied in log2 luminance; faded out toward the peak response so that
+    // texture does not push highlights into clipping
+    const float r0 = K.r_min[0], ir = 1.0f / std::max(K.r_max[0] - K.r_min[0], 1e-6f);
+    for (int x = 0; x < W; ++x) {
+      const float d = ly[x] - bs[x];
+      const float un = (u[x] - r0) * ir;
+      const float fade = d > 0.0f ? 1.0f - smoothstepf(0.8f, 1.0f, un) : 1.0f;
+      const float g = fast_exp2(std::min(K.detail * d * fade, 8.0f));
+      lum[x] *= g;
+      lum[W + x] *= g;
+      lum[2 * W + x] *= g;
+    }
+  }
   const Mat3 mo = K.lms_to_out_rgb;
   const Vec3 wy = K.out_rgb_to_y;
   const float peak = K.peak, black = K.black;
@@ -857,77 +966,57 @@ void CpuEngine::row_display(int y, const float* r, float* o, Scratch& s) {
   const Transfer ot = C_.out.transfer;
   const bool gm = P_.gamut_map;
   for (int x = 0; x < W; ++x) {
-    float u[3];
-    for (int c = 0; c < 3; ++c) {
-      float v = K.norm_gain[c] * r[3 * x + c] + K.norm_offset[c];
-      v = soft_knee(v, K.knee_r[c], K.r_max[c]);
-      u[c] = v;
-    }
-    if (cam) {
-      // colour appearance: chroma from the scene's appearance (Hunt effect), tone from u
-      const float fs = fast_exp2(kConeL.n * (ss[x] - sl[x]));  // scene S -> L/M reference
-      const Vec3 rs = {r[3 * x], r[3 * x + 1], odds_scale(r[3 * x + 2], fs)};
-      const CamJMh sj = dtucam_forward(rs, K.cam_scene);
-      const Vec3 ud = {u[0], u[1], odds_scale(u[2], K.s_ref_display)};
-      const float A = 2.0f * ud.x + ud.y + 0.05f * ud.z;
-      const float jd = 100.0f * powf(std::max(A, 0.0f) / K.cam_display.aw, K.cam_display.c * K.cam_display.z);
-      const Vec3 o3 = dtucam_inverse({jd, sj.m, sj.h}, K.cam_display);
-      u[0] = o3.x;
-      u[1] = o3.y;
-      u[2] = odds_scale(std::max(o3.z, 0.0f), 1.0f / K.s_ref_display);
-    }
-    float lum[3];
-    for (int c = 0; c < 3; ++c) {
-      const float v = std::min(std::max(u[c], K.r_min[c]), K.r_max[c]);
-      float kc = kwb[c];
-      if (mode == int(DisplayMode::FullInverse)) kc = ad[size_t(7 + c) * W + x];
-      else if (mode == int(DisplayMode::Hybrid)) kc = kwb[c] + hw[x] * (ad[size_t(7 + c) * W + x] - kwb[c]);
-      lum[c] = fast_exp2(kc + (fast_log2(v) - fast_log2(1.0f - v)) * inv_n);
-    }
-    if (bd && K.detail != 0.0f) {
-      // detail re-applied in log2 luminance; faded out toward the peak response so that
-      // texture does not push highlights into clipping
-      const float d = ly[x] - bs[x];
-      const float un = (u[0] - K.r_min[0]) / std::max(K.r_max[0] - K.r_min[0], 1e-6f);
-      const float fade = d > 0.0f ? 1.0f - smoothstepf(0.8f, 1.0f, un) : 1.0f;
-      const float g = fast_exp2(std::min(K.detail * d * fade, 8.0f));
-      lum[0] *= g;
-      lum[1] *= g;
-      lum[2] *= g;
-    }
-    Vec3 rgb = {mo.m[0][0] * lum[0] + mo.m[0][1] * lum[1] + mo.m[0][2] * lum[2],
-                mo.m[1][0] * lum[0] + mo.m[1][1] * lum[1] + mo.m[1][2] * lum[2],
-                mo.m[2][0] * lum[0] + mo.m[2][1] * lum[1] + mo.m[2][2] * lum[2]};
-    if (gm) rgb = gamut_desaturate(rgb, wy, peak);
-    float* oc = o + 3 * x;
-    const float v3[3] = {rgb.x, rgb.y, rgb.z};
-    for (int c = 0; c < 3; ++c) {
-      const float v = std::min(std::max(v3[c], 0.0f), peak);
-      float code;
-      switch (ot) {
-        case Transfer::PQ: {
-          const float yy = fast_pow(std::max(v * 1e-4f, 1e-30f), pq::m1);
-          code = fast_pow((pq::c1 + pq::c2 * yy) / (1.0f + pq::c3 * yy), pq::m2);
-          break;
-        }
-        case Transfer::SRGB: {
-          const float rel = std::min(std::max((v - black) * inv_range, 0.0f), 1.0f);
-          code = rel <= 0.0031308f ? rel * 12.92f : 1.055f * fast_pow(rel, 1.0f / 2.4f) - 0.055f;
-          break;
-        }
-        case Transfer::Linear: code = v / peak; break;
-        case Transfer::HLG: code = v; break;  // finished below (needs all three)
-        default: {
-          const float rel = std::min(std::max((v - black) * inv_range, 0.0f), 1.0f);
-          code = rel > 0.0f ? fast_pow(rel, 1.0f / 2.4f) : 0.0f;
-        }
+    const float a = lum[x], b = lum[W + x], c = lum[2 * W + x];
+    o[3 * x] = mo.m[0][0] * a + mo.m[0][1] * b + mo.m[0][2] * c;
+    o[3 * x + 1] = mo.m[1][0] * a + mo.m[1][1] * b + mo.m[1][2] * c;
+    o[3 * x + 2] = mo.m[2][0] * a + mo.m[2][1] * b + mo.m[2][2] * c;
+  }
+  if (gm) {
+    for (int x = 0; x < W; ++x) {
+      float* p = o + 3 * x;
+      const float mx = std::max(p[0], std::max(p[1], p[2])), mn = std::min(p[0], std::min(p[1], p[2]));
+      if (mn < 0.0f || mx > peak) {
+        const Vec3 v = gamut_desaturate({p[0], p[1], p[2]}, wy, peak);
+        p[0] = v.x;
+        p[1] = v.y;
+        p[2] = v.z;
       }
-      oc[c] = code;
     }
-    if (ot == Transfer::HLG) {
-      hlg_inv_ootf(oc[0], oc[1], oc[2], peak);
-      for (int c = 0; c < 3; ++c) oc[c] = hlg_oetf(oc[c]);
-    }
+  }
+  const int n3 = 3 * W;
+  switch (ot) {
+    case Transfer::PQ:
+      for (int i = 0; i < n3; ++i) {
+        const float v = std::min(std::max(o[i], 0.0f), peak);
+        const float yy = fast_pow(std::max(v * 1e-4f, 1e-30f), pq::m1);
+        o[i] = fast_pow((pq::c1 + pq::c2 * yy) / (1.0f + pq::c3 * yy), pq::m2);
+      }
+      break;
+    case Transfer::SRGB:
+      // two simple loops (the fused select does not vectorise in every ISA clone)
+      for (int i = 0; i < n3; ++i) {
+        const float rel = std::min(std::max((o[i] - black) * inv_range, 1e-30f), 1.0f);
+        lum[i] = rel;
+        o[i] = 1.055f * fast_exp2(fast_log2(rel) * (1.0f / 2.4f)) - 0.055f;
+      }
+      for (int i = 0; i < n3; ++i) o[i] = lum[i] <= 0.0031308f ? lum[i] * 12.92f : o[i];
+      break;
+    case Transfer::Linear:
+      for (int i = 0; i < n3; ++i) o[i] = std::min(std::max(o[i], 0.0f), peak) / peak;
+      break;
+    case Transfer::HLG:
+      for (int x = 0; x < W; ++x) {
+        float* p = o + 3 * x;
+        for (int c = 0; c < 3; ++c) p[c] = std::min(std::max(p[c], 0.0f), peak);
+        hlg_inv_ootf(p[0], p[1], p[2], peak);
+        for (int c = 0; c < 3; ++c) p[c] = hlg_oetf(p[c]);
+      }
+      break;
+    default:
+      for (int i = 0; i < n3; ++i) {
+        const float rel = std::min(std::max((o[i] - black) * inv_range, 1e-30f), 1.0f);
+        o[i] = fast_exp2(fast_log2(rel) * (1.0f / 2.4f));
+      }
   }
 }
 
@@ -940,7 +1029,8 @@ void CpuEngine::csf_filter() {
   pool_.run(H, [&](int y, int) {
     for (int x = 0; x < W; ++x) {
       const size_t i = size_t(y) * W + x;
-      const float l = resp_[3 * i], m = resp_[3 * i + 1], s = resp_[3 * i + 2];
+      const float* rr = resp_.data() + size_t(y) * W * 3;
+      const float l = rr[x], m = rr[W + x], s = rr[2 * W + x];
       g0[0][i] = 0.5f * (l + m);
       g0[1][i] = l - m;
       g0[2][i] = 0.5f * (l + m) - s;
@@ -981,9 +1071,10 @@ void CpuEngine::csf_filter() {
     for (int x = 0; x < W; ++x) {
       const size_t i = size_t(y) * W + x;
       const float a = g0[0][i], rg = g0[1][i], yb = g0[2][i];
-      resp_[3 * i] = std::min(std::max(a + 0.5f * rg, 0.0f), 0.9999f);
-      resp_[3 * i + 1] = std::min(std::max(a - 0.5f * rg, 0.0f), 0.9999f);
-      resp_[3 * i + 2] = std::min(std::max(a - yb, 0.0f), 0.9999f);
+      float* rr = resp_.data() + size_t(y) * W * 3;
+      rr[x] = std::min(std::max(a + 0.5f * rg, 0.0f), 0.9999f);
+      rr[W + x] = std::min(std::max(a - 0.5f * rg, 0.0f), 0.9999f);
+      rr[2 * W + x] = std::min(std::max(a - yb, 0.0f), 0.9999f);
     }
   });
 }
@@ -1010,9 +1101,8 @@ void CpuEngine::pass2(const FrameView& out) {
     Scratch& s = scr_[th];
     const int y0 = b * kCell, y1 = std::min(H_, y0 + kCell);
     for (int y = y0; y < y1; ++y) {
-      float* r = s.resp.data() + size_t(y - y0) * W * 3;
-      row_responses(y, r, s);
-      row_display(y, r, s.out.data() + size_t(y - y0) * W * 3, s);
+      row_responses(y, s.rsp.data(), s);
+      row_display(y, s.rsp.data(), s.out.data() + size_t(y - y0) * W * 3, s);
     }
     pack_rows(s.out.data(), std::ptrdiff_t(W) * 3, out, C_.out, y0, y1, dither);
   });

@@ -1,0 +1,438 @@
+// dtutmo -- the CPU engine's behaviour: MODEL.md's "Properties to test", the temporal
+// state, profiles, neutrality, clipping, robustness and errors. Small frames.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "dtutmo/color.h"
+#include "dtutmo/engine.h"
+#include "dtutmo/scenes.h"
+#include "dtutmo/transfer.h"
+
+using namespace dtutmo;
+
+namespace {
+
+using Img = std::vector<float>;  // packed RGB float
+
+struct Runner {
+  std::unique_ptr<Engine> e = create_cpu_engine(0);
+  int w, h;
+  PixelFormat out_fmt;
+  Runner(int w_, int h_, Params p, PixelFormat of = PixelFormat::RGBF32,
+         Transfer ot = Transfer::Linear)
+      : w(w_), h(h_), out_fmt(of) {
+    std::string err;
+    p.input_scale = 1.0f;  // RGBF32 input in cd/m^2
+    EXPECT_TRUE(e->set_params(p, &err)) << err;
+    StreamConfig c;
+    c.width = w;
+    c.height = h;
+    c.in_format = PixelFormat::RGBF32;
+    c.out_format = of;
+    c.in.transfer = Transfer::Linear;
+    c.in.primaries = Primaries::BT709;
+    c.out.transfer = ot;
+    c.out.primaries = Primaries::BT709;
+    EXPECT_TRUE(e->configure(c, &err)) << err;
+  }
+  // Returns output values (RGBF32: display-relative linear light; RGBA: bytes as floats).
+  Img run(Img& in, double t) {
+    std::string err;
+    FrameView fi = packed_view(PixelFormat::RGBF32, w, h, reinterpret_cast<uint8_t*>(in.data()));
+    std::vector<uint8_t> buf(packed_size(out_fmt, w, h));
+    FrameView fo = packed_view(out_fmt, w, h, buf.data());
+    EXPECT_TRUE(e->process(fi, fo, t, &err)) << err;
+    Img o;
+    if (out_fmt == PixelFormat::RGBF32) {
+      o.resize(size_t(w) * h * 3);
+      std::memcpy(o.data(), buf.data(), o.size() * 4);
+    } else {
+      for (size_t i = 0; i < buf.size(); i += 4)
+        for (int c = 0; c < 3; ++c) o.push_back(buf[i + c]);
+    }
+    return o;
+  }
+};
+
+Params prof(Profile p) { return params_for_profile(p); }
+
+Img scene(Scene s, int w, int h, float scale = 1.0f) {
+  Img v(size_t(w) * h * 3);
+  render_scene(s, w, h, 0.0, v.data(), std::ptrdiff_t(w) * 3);
+  for (float& x : v) x *= scale;
+  return v;
+}
+
+double luma(const float* p) { return 0.2126 * p[0] + 0.7152 * p[1] + 0.0722 * p[2]; }
+double mean_luma(const Img& v) {
+  double a = 0;
+  for (size_t i = 0; i < v.size(); i += 3) a += luma(&v[i]);
+  return a / (v.size() / 3);
+}
+
+// CIELAB of linear BT.709 relative RGB (white = 1) and CIEDE2000 (Sharma et al. 2005).
+void lab(const float* rgb, double* L, double* a, double* b) {
+  const Mat3 m = bt709_to_xyz();
+  const Vec3 x = mul(m, Vec3{rgb[0], rgb[1], rgb[2]});
+  auto f = [](double t) { return t > 216.0 / 24389 ? std::cbrt(t) : (24389.0 / 27 * t + 16) / 116; };
+  const double fx = f(x.x / 0.95047), fy = f(x.y / 1.0), fz = f(x.z / 1.08883);
+  *L = 116 * fy - 16;
+  *a = 500 * (fx - fy);
+  *b = 200 * (fy - fz);
+}
+double de2000(double L1, double a1, double b1, double L2, double a2, double b2) {
+  const double C1 = std::hypot(a1, b1), C2 = std::hypot(a2, b2), Cb = (C1 + C2) / 2;
+  const double G = 0.5 * (1 - std::sqrt(std::pow(Cb, 7) / (std::pow(Cb, 7) + std::pow(25.0, 7))));
+  const double a1p = (1 + G) * a1, a2p = (1 + G) * a2;
+  const double C1p = std::hypot(a1p, b1), C2p = std::hypot(a2p, b2);
+  auto hue = [](double b, double a) { double h = std::atan2(b, a) * 180 / M_PI; return h < 0 ? h + 360 : h; };
+  const double h1 = (C1p == 0) ? 0 : hue(b1, a1p), h2 = (C2p == 0) ? 0 : hue(b2, a2p);
+  const double dL = L2 - L1, dC = C2p - C1p;
+  double dh = 0;
+  if (C1p * C2p != 0) {
+    dh = h2 - h1;
+    if (dh > 180) dh -= 360;
+    if (dh < -180) dh += 360;
+  }
+  const double dH = 2 * std::sqrt(C1p * C2p) * std::sin(dh * M_PI / 360);
+  const double Lb = (L1 + L2) / 2, Cbp = (C1p + C2p) / 2;
+  double hb = h1 + h2;
+  if (C1p * C2p != 0) {
+    if (std::fabs(h1 - h2) > 180) hb += (hb < 360) ? 360 : -360;
+    hb /= 2;
+  }
+  const double T = 1 - 0.17 * std::cos((hb - 30) * M_PI / 180) + 0.24 * std::cos(2 * hb * M_PI / 180) +
+                   0.32 * std::cos((3 * hb + 6) * M_PI / 180) - 0.20 * std::cos((4 * hb - 63) * M_PI / 180);
+  const double dth = 30 * std::exp(-std::pow((hb - 275) / 25, 2));
+  const double Rc = 2 * std::sqrt(std::pow(Cbp, 7) / (std::pow(Cbp, 7) + std::pow(25.0, 7)));
+  const double Sl = 1 + 0.015 * std::pow(Lb - 50, 2) / std::sqrt(20 + std::pow(Lb - 50, 2));
+  const double Sc = 1 + 0.045 * Cbp, Sh = 1 + 0.015 * Cbp * T;
+  const double Rt = -std::sin(2 * dth * M_PI / 180) * Rc;
+  return std::sqrt(std::pow(dL / Sl, 2) + std::pow(dC / Sc, 2) + std::pow(dH / Sh, 2) + Rt * (dC / Sc) * (dH / Sh));
+}
+
+double mean_chroma(const Img& v) {
+  double a = 0;
+  for (size_t i = 0; i < v.size(); i += 3) {
+    double L, aa, bb;
+    lab(&v[i], &L, &aa, &bb);
+    a += std::hypot(aa, bb);
+  }
+  return a / (v.size() / 3);
+}
+
+// An SDR-range test chart: white 100 cd/m^2, mean luminance about 20, greys and colours
+// in blocks (smooth content, as a graded SDR picture would be).
+Img sdr_chart(int w, int h) {
+  Img v(size_t(w) * h * 3);
+  const float cols[12][3] = {{1, 1, 1}, {0.5f, 0.5f, 0.5f}, {0.2f, 0.2f, 0.2f}, {0.05f, 0.05f, 0.05f},
+                             {0.6f, 0.2f, 0.15f}, {0.2f, 0.5f, 0.2f}, {0.15f, 0.2f, 0.6f}, {0.7f, 0.6f, 0.2f},
+                             {0.3f, 0.15f, 0.1f}, {0.4f, 0.3f, 0.25f}, {0.1f, 0.3f, 0.35f}, {0.12f, 0.12f, 0.12f}};
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const int k = (y * 3 / h) * 4 + (x * 4 / w);
+      const float s = k == 0 ? 1.0f : 0.55f;  // one white patch, the rest darker: mean ~20
+      for (int c = 0; c < 3; ++c) v[(size_t(y) * w + x) * 3 + c] = 100.0f * s * cols[k][c];
+    }
+  return v;
+}
+
+}  // namespace
+
+TEST(Engine, SdrSceneOnSdrDisplayComesOutCloseToItself) {
+  const int w = 96, h = 72;
+  Img in = sdr_chart(w, h);
+  const double m = mean_luma(in);
+  ASSERT_GT(m, 15.0);
+  ASSERT_LT(m, 30.0);
+  for (Profile p : {Profile::Fast, Profile::Balanced}) {
+    Params pr = prof(p);
+    pr.display_peak = 100.0f;
+    pr.display_black = 0.0f;
+    Runner r(w, h, pr);
+    Img out = r.run(in, 0.0);
+    double de = 0;
+    for (size_t i = 0; i < in.size(); i += 3) {
+      const float ref[3] = {in[i] / 100.0f, in[i + 1] / 100.0f, in[i + 2] / 100.0f};
+      double L1, a1, b1, L2, a2, b2;
+      lab(ref, &L1, &a1, &b1);
+      lab(&out[i], &L2, &a2, &b2);
+      de += de2000(L1, a1, b1, L2, a2, b2);
+    }
+    de /= in.size() / 3;
+    std::printf("%s: mean dE2000 vs input = %.2f\n", profile_name(p), de);
+    EXPECT_LT(de, 6.0) << profile_name(p);
+  }
+}
+
+TEST(Engine, GlobalModeIsMonotonic) {
+  const int w = 256, h = 8;
+  Img in(size_t(w) * h * 3);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const float l = std::pow(10.0f, -3.0f + 9.0f * x / (w - 1));  // 1e-3 .. 1e6
+      for (int c = 0; c < 3; ++c) in[(size_t(y) * w + x) * 3 + c] = l;
+    }
+  for (Profile p : {Profile::Fast, Profile::Balanced}) {
+    Params pr = prof(p);
+    pr.local_adaptation = 0.0f;
+    pr.base_detail = false;
+    pr.optics = false;  // glare adds light from neighbours: not a pointwise curve
+    pr.csf = false;
+    Runner r(w, h, pr);
+    Img out = r.run(in, 0.0);
+    for (int x = 1; x < w; ++x)
+      EXPECT_GE(luma(&out[(4 * w + x) * 3]), luma(&out[(4 * w + x - 1) * 3]) - 1e-6) << x;
+    EXPECT_GT(luma(&out[(4 * w + w - 1) * 3]), luma(&out[4 * w * 3]) + 0.5);
+  }
+}
+
+TEST(Engine, NightIsDarkerAndLessColourfulButNotBlack) {
+  const int w = 96, h = 64;
+  Img day = scene(Scene::ColoredLights, w, h);
+  // scale so that the mean luminance is 1 cd/m^2 and 0.01 cd/m^2
+  const double m = mean_luma(day);
+  for (Profile p : {Profile::Fast, Profile::Balanced}) {
+    Img a = day, b = day;
+    for (float& v : a) v *= float(1.0 / m);
+    for (float& v : b) v *= float(0.01 / m);
+    Runner ra(w, h, prof(p)), rb(w, h, prof(p));
+    Img oa = ra.run(a, 0.0), ob = rb.run(b, 0.0);
+    const double la = mean_luma(oa), lb = mean_luma(ob);
+    std::printf("%s: mean Y 100x = %.4f night = %.4f; chroma %.2f / %.2f\n", profile_name(p), la, lb,
+                mean_chroma(oa), mean_chroma(ob));
+    EXPECT_LT(lb, la);
+    EXPECT_GT(lb, 0.0015);  // readable, not black (mean above 0.15 cd/m^2 on a 100 cd/m^2 display)
+    EXPECT_LT(mean_chroma(ob), mean_chroma(oa));
+  }
+}
+
+TEST(Engine, StepResponseFollowsConeTau) {
+  const int w = 32, h = 24;
+  Params pr = prof(Profile::Fast);
+  pr.local_adaptation = 0.0f;
+  pr.cone_tau = 0.1f;
+  pr.pupil_tau = 0.1f;
+  Runner r(w, h, pr);
+  Img lo(size_t(w) * h * 3, 10.0f), hi(size_t(w) * h * 3, 1000.0f);
+  const double fps = 1000.0;
+  r.run(lo, 0.0);
+  const double l0 = std::log(r.e->stats().adaptation_nits);
+  double t63 = -1;
+  for (int f = 1; f <= 400; ++f) {
+    r.run(hi, f / fps);
+    const double l = std::log(r.e->stats().adaptation_nits);
+    if (t63 < 0 && (l - l0) >= (1 - std::exp(-1.0)) * std::log(100.0)) t63 = (f - 1) / fps;
+  }
+  EXPECT_NEAR(t63, 0.1, 0.01);
+  // after 4 tau (0.399 s of steps) the log adaptation has gone 1 - e^-3.99 of the way
+  const double frac = (std::log(r.e->stats().adaptation_nits) - l0) / std::log(100.0);
+  EXPECT_NEAR(frac, 1 - std::exp(-3.99), 0.01);
+}
+
+TEST(Engine, BadInputsGiveFiniteInRangeOutput) {
+  for (Profile p : {Profile::Fast, Profile::Balanced}) {
+    for (auto [w, h] : {std::pair{1, 1}, std::pair{7, 3}, std::pair{33, 17}}) {
+      Runner r(w, h, prof(p));
+      const float nan = std::nanf(""), inf = INFINITY;
+      std::vector<Img> inputs;
+      inputs.push_back(Img(size_t(w) * h * 3, 0.0f));
+      inputs.push_back(Img(size_t(w) * h * 3, 65504.0f));
+      inputs.push_back(Img(size_t(w) * h * 3, nan));
+      Img mix(size_t(w) * h * 3);
+      for (size_t i = 0; i < mix.size(); ++i) {
+        const float v[] = {nan, inf, -inf, -5.0f, 0.0f, 1e-9f, 1e9f, 65504.0f, 3.0f};
+        mix[i] = v[i % 9];
+      }
+      inputs.push_back(mix);
+      Img huge(size_t(w) * h * 3);
+      for (size_t i = 0; i < huge.size(); ++i) huge[i] = std::pow(10.0f, float(int(i % 13) - 6));
+      inputs.push_back(huge);
+      double t = 0;
+      long long bad = 0;
+      for (Img& in : inputs) {
+        Img out = r.run(in, t += 0.04);
+        bad = std::max(bad, r.e->stats().bad_samples);
+        for (float v : out) {
+          ASSERT_TRUE(std::isfinite(v));
+          ASSERT_GE(v, 0.0f);
+          ASSERT_LE(v, 1.0f);
+        }
+      }
+      EXPECT_GT(bad, 0);  // NaN/Inf/negatives are counted
+    }
+  }
+}
+
+TEST(Engine, ClearErrors) {
+  auto e = create_cpu_engine(1);
+  std::string err;
+  Params p;
+  p.display_peak = 5.0f;
+  EXPECT_FALSE(e->set_params(p, &err));
+  EXPECT_NE(err.find("display-peak"), std::string::npos) << err;
+  p = Params();
+  p.pct_low = 50;
+  EXPECT_FALSE(e->set_params(p, &err));
+  StreamConfig c;
+  c.width = 0;
+  c.height = 10;
+  EXPECT_FALSE(e->configure(c, &err));
+  EXPECT_FALSE(err.empty());
+  c.width = 16;
+  c.in_format = PixelFormat::RGBF32;
+  c.out_format = PixelFormat::RGBA;
+  c.in.transfer = Transfer::Linear;
+  c.out.transfer = Transfer::SRGB;
+  ASSERT_TRUE(e->configure(c, &err)) << err;
+  Img in(16 * 10 * 3, 1.0f);
+  std::vector<uint8_t> o(16 * 10 * 4);
+  FrameView fi = packed_view(PixelFormat::RGBF32, 16, 10, reinterpret_cast<uint8_t*>(in.data()));
+  FrameView fo = packed_view(PixelFormat::RGBA, 8, 10, o.data());  // wrong size
+  err.clear();
+  EXPECT_FALSE(e->process(fi, fo, 0.0, &err));
+  EXPECT_FALSE(err.empty());
+}
+
+TEST(Temporal, StaticSceneConvergesToBitIdenticalFrames) {
+  for (Profile p : {Profile::Fast, Profile::Balanced}) {
+    const int w = 64, h = 48;
+    Runner r(w, h, prof(p), PixelFormat::RGBA, Transfer::SRGB);
+    Img in = scene(Scene::Interior, w, h);
+    Img prev;
+    int identical = 0;
+    for (int f = 0; f < 120; ++f) {
+      Img o = r.run(in, f / 30.0);
+      identical = (o == prev) ? identical + 1 : 0;
+      prev = o;
+    }
+    EXPECT_GE(identical, 10) << profile_name(p);
+  }
+}
+
+TEST(Temporal, OneFrameFlashDoesNotPumpLaterFrames) {
+  const int w = 64, h = 48;
+  Img in = scene(Scene::Interior, w, h), flash = in;
+  for (float& v : flash) v *= 100.0f;
+  Runner a(w, h, prof(Profile::Fast), PixelFormat::RGBA, Transfer::SRGB);
+  Runner b(w, h, prof(Profile::Fast), PixelFormat::RGBA, Transfer::SRGB);
+  Img oa, ob;
+  for (int f = 0; f < 60; ++f) {
+    oa = a.run(in, f / 30.0);
+    ob = b.run(f == 20 ? flash : in, f / 30.0);
+    if (f >= 35) {  // half a second after the flash
+      double d = 0;
+      for (size_t i = 0; i < oa.size(); ++i) d += oa[i] - ob[i];
+      EXPECT_LT(std::fabs(d / oa.size()), 1.0) << "frame " << f;
+    }
+  }
+}
+
+TEST(Temporal, ResetGivesAFullyAdaptedFirstFrame) {
+  const int w = 64, h = 48;
+  Img dark = scene(Scene::Night, w, h), bright = scene(Scene::Daylight, w, h);
+  Runner r(w, h, prof(Profile::Fast), PixelFormat::RGBA, Transfer::SRGB);
+  Img conv;
+  for (int f = 0; f < 90; ++f) conv = r.run(bright, f / 30.0);  // converged on daylight
+  for (int f = 0; f < 30; ++f) r.run(dark, 3.0 + f / 30.0);     // adapt to night
+  r.e->reset();
+  Img first = r.run(bright, 5.0);
+  double d = 0;
+  for (size_t i = 0; i < conv.size(); ++i) d += std::fabs(conv[i] - first[i]);
+  EXPECT_LT(d / conv.size(), 1.0);
+  EXPECT_EQ(r.e->stats().frames, 1);
+}
+
+TEST(Temporal, BroadcastModeReadaptsAtCuts) {
+  const int w = 48, h = 32;
+  Img day = scene(Scene::Daylight, w, h), night = scene(Scene::Night, w, h);
+  Params p = prof(Profile::Fast);
+  p.adaptation = AdaptationMode::Broadcast;
+  p.cone_tau = 2.0f;
+  Runner r(w, h, p, PixelFormat::RGBA, Transfer::SRGB);
+  for (int f = 0; f < 10; ++f) r.run(day, f / 30.0);
+  Img o = r.run(night, 10 / 30.0);
+  EXPECT_TRUE(r.e->stats().cut_detected);
+  Runner fresh(w, h, p, PixelFormat::RGBA, Transfer::SRGB);
+  Img ref = fresh.run(night, 0.0);
+  double d = 0;
+  for (size_t i = 0; i < o.size(); ++i) d += std::fabs(o[i] - ref[i]);
+  EXPECT_LT(d / o.size(), 1.0);
+}
+
+TEST(Profiles, FastAndBalancedAreValidAndVisiblyDifferent) {
+  const int w = 96, h = 64;
+  Img in = scene(Scene::Daylight, w, h);
+  Runner a(w, h, prof(Profile::Fast), PixelFormat::RGBA, Transfer::SRGB);
+  Runner b(w, h, prof(Profile::Balanced), PixelFormat::RGBA, Transfer::SRGB);
+  Img oa = a.run(in, 0), ob = b.run(in, 0);
+  double d = 0;
+  for (size_t i = 0; i < oa.size(); ++i) d += std::fabs(oa[i] - ob[i]);
+  EXPECT_GT(d / oa.size(), 2.0);
+  for (const Img* o : {&oa, &ob}) {
+    double m = 0;
+    for (float v : *o) m += v;
+    m /= o->size();
+    EXPECT_GT(m, 20.0);   // not black
+    EXPECT_LT(m, 235.0);  // not white
+  }
+}
+
+TEST(Neutral, GreyRampStaysNeutral) {
+  const int w = 128, h = 16;
+  Img in(size_t(w) * h * 3);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const float l = std::pow(10.0f, -2.0f + 6.0f * x / (w - 1));
+      for (int c = 0; c < 3; ++c) in[(size_t(y) * w + x) * 3 + c] = l;
+    }
+  for (Profile p : {Profile::Fast, Profile::Balanced}) {
+    Runner r(w, h, prof(p));
+    Img o = r.run(in, 0);
+    double worst = 0;
+    for (size_t i = 0; i < o.size(); i += 3) {
+      double L, a, b;
+      lab(&o[i], &L, &a, &b);
+      worst = std::max(worst, std::hypot(a, b));
+    }
+    std::printf("%s: grey ramp worst chroma C*ab = %.2f\n", profile_name(p), worst);
+    EXPECT_LT(worst, 4.0) << profile_name(p);
+  }
+}
+
+TEST(Scenes, NoBlackNoWhiteNoTopClipping) {
+  const int w = 160, h = 90;
+  for (int s = 0; s < int(Scene::COUNT); ++s) {
+    Img in = scene(Scene(s), w, h);
+    for (DisplayMode m : {DisplayMode::Whiteboard, DisplayMode::FullInverse, DisplayMode::Hybrid}) {
+      for (Profile p : {Profile::Fast, Profile::Balanced}) {
+        Params pr = prof(p);
+        pr.display_mode = m;
+        Runner r(w, h, pr, PixelFormat::RGBA, Transfer::SRGB);
+        Img o = r.run(in, 0);
+        size_t white = 0;
+        double mean = 0;
+        for (size_t i = 0; i < o.size(); i += 3) {
+          white += (o[i] >= 254 && o[i + 1] >= 254 && o[i + 2] >= 254);
+          mean += luma(&o[i]);
+        }
+        mean /= o.size() / 3;
+        const double frac = double(white) / (o.size() / 3);
+        EXPECT_LE(frac, 0.005) << scene_name(Scene(s)) << " mode " << int(m) << " " << profile_name(p);
+        EXPECT_GT(mean, 8.0) << scene_name(Scene(s));
+        EXPECT_LT(mean, 240.0) << scene_name(Scene(s));
+      }
+    }
+  }
+}
+
+TEST(Engine, ResolutionIndependence) {
+  // the same scene at two sizes (same fov) gives the same mean output
+  Img a = scene(Scene::Interior, 64, 36), b = scene(Scene::Interior, 128, 72);
+  Runner ra(64, 36, prof(Profile::Fast)), rb(128, 72, prof(Profile::Fast));
+  EXPECT_NEAR(mean_luma(ra.run(a, 0)), mean_luma(rb.run(b, 0)), 0.03);
+}

@@ -1,0 +1,243 @@
+// dtutmo -- the model's math: transfer anchors, matrices, receptors, pupil, optics, CSF,
+// DTUCAM, gamut, fast transcendentals. Expected values come from the standards and from
+// the model's definitions, not from the code's output.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "dtutmo/color.h"
+#include "dtutmo/csf.h"
+#include "dtutmo/display.h"
+#include "dtutmo/dtucam.h"
+#include "dtutmo/fastmath.h"
+#include "dtutmo/gamut.h"
+#include "dtutmo/optics.h"
+#include "dtutmo/receptors.h"
+#include "dtutmo/transfer.h"
+
+using namespace dtutmo;
+
+TEST(Transfer, PqAnchors) {
+  EXPECT_NEAR(pq_eotf(0.58f), 203.0f, 2.03f);     // BT.2408 reference white
+  EXPECT_NEAR(pq_eotf(1.0f), 10000.0f, 1.0f);
+  EXPECT_EQ(pq_eotf(0.0f), 0.0f);
+  EXPECT_NEAR(pq_inv_eotf(100.0f), 0.5081f, 1e-3f);  // ST 2084 table: 100 nits ~ 0.508
+  for (float n = 0.001f; n <= 10000.0f; n *= 1.7f)
+    EXPECT_NEAR(pq_eotf(pq_inv_eotf(n)) / n, 1.0f, 1e-3f) << n;
+}
+
+TEST(Transfer, HlgAnchors) {
+  EXPECT_NEAR(hlg_oetf(1.0f / 12.0f), 0.5f, 1e-6f);
+  EXPECT_NEAR(hlg_oetf(1.0f), 1.0f, 1e-5f);
+  EXPECT_NEAR(hlg_gamma(1000.0f), 1.2f, 1e-6f);
+  for (float e = 1e-4f; e <= 1.0f; e *= 1.5f) EXPECT_NEAR(hlg_inv_oetf(hlg_oetf(e)) / e, 1.0f, 1e-4f);
+  // OOTF: a scene white (1,1,1) maps to the nominal peak
+  float r = 1, g = 1, b = 1;
+  hlg_ootf(r, g, b, 1000.0f);
+  EXPECT_NEAR(r, 1000.0f, 0.5f);
+  hlg_inv_ootf(r, g, b, 1000.0f);
+  EXPECT_NEAR(r, 1.0f, 1e-4f);
+}
+
+TEST(Transfer, SrgbAndBt1886) {
+  EXPECT_NEAR(srgb_eotf(0.04045f), 0.0031308f, 1e-6f);
+  EXPECT_NEAR(srgb_eotf(1.0f), 1.0f, 1e-6f);
+  EXPECT_NEAR(srgb_eotf(0.5f), 0.214f, 1e-3f);
+  for (float v = 0.0f; v <= 1.0f; v += 0.01f) {
+    EXPECT_NEAR(srgb_inv_eotf(srgb_eotf(v)), v, 1e-5f);
+    EXPECT_NEAR(bt1886_inv_eotf(bt1886_eotf(v)), v, 1e-5f);
+  }
+}
+
+TEST(Color, MatricesInvertAndD65IsNeutral) {
+  for (Primaries p : {Primaries::BT709, Primaries::BT2020}) {
+    const Mat3 a = mul(rgb_to_xyz(p), xyz_to_rgb(p));
+    for (int i = 0; i < 3; ++i)
+      for (int j = 0; j < 3; ++j) EXPECT_NEAR(a.m[i][j], i == j ? 1.0f : 0.0f, 1e-5f);
+    const Vec3 w = mul(rgb_to_xyz(p), Vec3{1, 1, 1});  // RGB white is D65
+    EXPECT_NEAR(w.x, 0.95047f, 2e-4f);
+    EXPECT_NEAR(w.y, 1.0f, 1e-5f);
+    EXPECT_NEAR(w.z, 1.08883f, 3e-4f);
+  }
+  const Vec3 lms = mul(xyz_to_lms(), Vec3{0.95047f, 1.0f, 1.08883f});
+  EXPECT_NEAR(lms.x, 1.0f, 1e-3f);
+  EXPECT_NEAR(lms.y, 1.0f, 1e-3f);
+  EXPECT_NEAR(lms.z, 1.0f, 1e-3f);
+}
+
+TEST(FastMath, MatchesLibm) {
+  double me = 0, ml = 0;
+  for (float x = -60.0f; x < 60.0f; x += 0.00731f) me = std::max(me, std::fabs(double(fast_exp2(x)) / std::exp2(double(x)) - 1));
+  for (float lx = -100.0f; lx < 100.0f; lx += 0.00731f) {
+    const float x = std::exp2(lx);
+    const double r = std::log2(double(x));
+    if (std::fabs(r) > 1e-3) ml = std::max(ml, std::fabs(fast_log2(x) / r - 1));
+  }
+  EXPECT_LT(me, 2e-6);
+  EXPECT_LT(ml, 2e-6);
+  EXPECT_NEAR(fast_log2(1.0f), 0.0f, 1e-7f);
+  EXPECT_TRUE(std::isfinite(fast_log2(0.0f)));
+}
+
+TEST(Receptors, InverseOfForwardOverTheWholeRange) {
+  for (const ReceptorClass& c : {kConeL, kConeS, kRod}) {
+    for (double i = 1e-4; i <= 1e6; i *= 1.3) {
+      for (double f : {0.1, 1.0, 10.0}) {  // adaptation at, below and above the stimulus
+        const ReceptorState st = receptor_state(float(i * f), c);
+        const float r = receptor_response(float(i), st.sigma, st.p, c.n);
+        ASSERT_GE(r, 0.0f);
+        ASSERT_LT(r, 1.0f);
+        const float back = receptor_inverse(r, st.sigma, st.p, c.n);
+        EXPECT_NEAR(back / i, 1.0, 1e-4) << "I=" << i << " Ia=" << i * f;
+      }
+    }
+  }
+}
+
+TEST(Receptors, ResponseIsHalfAtSigmaAndMonotonic) {
+  const ReceptorState st = receptor_state(500.0f, kConeL);
+  EXPECT_NEAR(receptor_response(st.sigma / st.p, st.sigma, st.p, kConeL.n), 0.5f, 1e-5f);
+  float prev = -1;
+  for (float i = 1e-3f; i < 1e7f; i *= 1.1f) {
+    const float r = receptor_response(i, st.sigma, st.p, kConeL.n);
+    EXPECT_GE(r, prev);
+    prev = r;
+  }
+}
+
+TEST(Receptors, BleachingIsContinuousAndBounded) {
+  float prev = 1.0f;
+  for (float ia = 0.0f; ia < 1e8f; ia = ia * 1.05f + 1e-3f) {
+    const float p = bleach(ia, kConeL.b);
+    EXPECT_GE(p, 0.1f);
+    EXPECT_LE(p, 1.0f);
+    EXPECT_LE(p, prev + 1e-6f);          // never increases with illuminance
+    EXPECT_GT(p, prev - 0.05f) << ia;     // no jump
+    prev = p;
+  }
+}
+
+TEST(Receptors, PupilWatsonYellott) {
+  // Decreases with luminance, stays in the physiological range, older eyes are smaller in the dark.
+  float prev = 9;
+  for (float l = 1e-4f; l < 1e5f; l *= 2) {
+    const float d = pupil_watson_yellott(l, 2025.0f, 24.0f, 1);
+    EXPECT_LE(d, prev);
+    EXPECT_GE(d, 2.0f);
+    EXPECT_LE(d, 8.0f);
+    prev = d;
+  }
+  EXPECT_LT(pupil_watson_yellott(0.01f, 2025, 70, 1), pupil_watson_yellott(0.01f, 2025, 20, 1));
+  // Stiles-Crawford: effective area below the geometric one, equal as d -> 0
+  EXPECT_LT(pupil_area_eff(6.0f), 3.14159265f * 9.0f);
+  EXPECT_NEAR(pupil_area_eff(0.1f) / (3.14159265f * 0.0025f), 1.0f, 1e-3f);
+}
+
+TEST(Receptors, MesopicWeight) {
+  EXPECT_NEAR(mesopic_weight(0.01f), 1.0f, 1e-5f);
+  EXPECT_NEAR(mesopic_weight(10.0f), 0.0f, 1e-5f);
+  EXPECT_NEAR(mesopic_weight(0.3162278f), 0.5f, 1e-4f);
+  EXPECT_EQ(mesopic_weight(1e-6f), 1.0f);
+  EXPECT_EQ(mesopic_weight(1e4f), 0.0f);
+}
+
+TEST(Optics, OtfAndGlarePsf) {
+  EXPECT_NEAR(otf_fc(20.0f), 60.0f, 1e-4f);
+  EXPECT_NEAR(otf(otf_fc(40.0f), otf_fc(40.0f)), std::exp(-1.0f), 1e-6f);
+  // Gaussian pair: exp(-2 pi^2 s^2 f^2) == exp(-(f/fc)^2)
+  const float s = otf_sigma_deg(50.0f);
+  EXPECT_NEAR(2 * 9.8696044f * s * s * 50.0f * 50.0f, 1.0f, 1e-4f);
+  // CIE 180 at 1 deg, age 25, brown eye (p = 0.5): 10 + (5 + 0.05)(1 + (25/62.5)^4) + 0.00125
+  EXPECT_NEAR(cie180_psf(1.0f, 25.0f, 0.5f), 10.0f + 5.05f * (1.0f + 0.0256f) + 0.00125f, 1e-3f);
+  float prev = 1e30f;
+  for (float t = 0.1f; t < 90.0f; t *= 1.2f) {
+    const float v = cie180_psf(t, 40.0f, 0.5f);
+    EXPECT_LT(v, prev);
+    prev = v;
+  }
+  EXPECT_GT(cie180_psf(5.0f, 70.0f, 0.5f), cie180_psf(5.0f, 20.0f, 0.5f));  // older: more glare
+  EXPECT_GT(cie180_psf(5.0f, 40.0f, 1.0f), cie180_psf(5.0f, 40.0f, 0.0f));  // blue eyes: more
+  // Total scattered fraction beyond 0.1 deg of a point source: a physically sensible
+  // fraction (well below 1): integrate 2 pi theta PSF dtheta in sr.
+  double tot = 0;
+  for (double t = 0.1; t < 90; t += 0.001) tot += 2 * M_PI * t * cie180_psf(float(t), 25, 0.5f) * 0.001;
+  tot *= (M_PI / 180) * (M_PI / 180);
+  EXPECT_GT(tot, 0.05);
+  EXPECT_LT(tot, 0.5);
+}
+
+TEST(Csf, RatioGainIsOneInDaylightAndBelowOneAtNight) {
+  for (float f = 0.5f; f < 40.0f; f *= 1.5f) {
+    EXPECT_FLOAT_EQ(csf_ratio_gain(f, 1000.0f, 50.0f, 60.0f, 0), 1.0f);
+    EXPECT_FLOAT_EQ(csf_ratio_gain(f, 1000.0f, 50.0f, 60.0f, 1), 1.0f);
+  }
+  EXPECT_LT(csf_ratio_gain(20.0f, 0.01f, 10.0f, 60.0f, 0), 0.5f);
+  EXPECT_LT(csf_ratio_gain(10.0f, 0.01f, 10.0f, 60.0f, 1), 0.5f);
+  // at night, fine detail is attenuated more than coarse detail
+  EXPECT_LT(csf_ratio_gain(16.0f, 0.05f, 10.0f, 60.0f, 0), csf_ratio_gain(2.0f, 0.05f, 10.0f, 60.0f, 0));
+  // Barten's CSF peaks at a few cycles/degree in daylight
+  float best = 0, fbest = 0;
+  for (float f = 0.25f; f < 60.0f; f *= 1.1f)
+    if (csf_barten(f, 100.0f, 60.0f) > best) best = csf_barten(f, 100.0f, 60.0f), fbest = f;
+  EXPECT_GT(fbest, 1.0f);
+  EXPECT_LT(fbest, 8.0f);
+}
+
+TEST(Dtucam, ExactRoundTripForEqualConditions) {
+  for (float la : {0.01f, 1.0f, 100.0f, 5000.0f}) {
+    const CamCond k = cam_condition(la, 0.59f, 0.9f, 3.05f * 0.6f);
+    for (float a = 0.02f; a < 0.98f; a += 0.137f)
+      for (float b = 0.02f; b < 0.98f; b += 0.173f)
+        for (float c = 0.02f; c < 0.98f; c += 0.191f) {
+          const Vec3 r = {a, b, c};
+          const Vec3 o = dtucam_inverse(dtucam_forward(r, k), k);
+          EXPECT_NEAR(o.x, a, 1e-4f);
+          EXPECT_NEAR(o.y, b, 1e-4f);
+          EXPECT_NEAR(o.z, c, 1e-4f);
+        }
+  }
+}
+
+TEST(Dtucam, GreyIsAchromaticHueKeptHuntEffect) {
+  const CamCond bright = cam_condition(1000.0f, 0.69f, 1.0f, 1.8f);
+  const CamCond dim = cam_condition(10.0f, 0.69f, 1.0f, 1.8f);
+  const CamJMh g = dtucam_forward({0.4f, 0.4f, 0.4f}, bright);
+  EXPECT_NEAR(g.m, 0.0f, 1e-3f);
+  const CamJMh c = dtucam_forward({0.5f, 0.3f, 0.2f}, bright);
+  // the same colour under a brighter adaptation is more colourful (Hunt effect)
+  EXPECT_GT(c.m, dtucam_forward({0.5f, 0.3f, 0.2f}, dim).m);
+  // colourfulness kept across conditions -> hue kept
+  const Vec3 o = dtucam_inverse(c, dim);
+  const CamJMh c2 = dtucam_forward(o, dim);
+  EXPECT_NEAR(c2.h, c.h, 1e-3f);
+}
+
+TEST(Gamut, DesaturatesTowardLuminanceInRange) {
+  const Vec3 w = {0.2126f, 0.7152f, 0.0722f};
+  const Vec3 in = {-20.0f, 80.0f, 150.0f};
+  const Vec3 o = gamut_desaturate(in, w, 100.0f);
+  for (float v : {o.x, o.y, o.z}) {
+    EXPECT_GE(v, 0.0f);
+    EXPECT_LE(v, 100.0f);
+  }
+  const float yi = w.x * in.x + w.y * in.y + w.z * in.z, yo = w.x * o.x + w.y * o.y + w.z * o.z;
+  EXPECT_NEAR(yo, yi, 1e-3f * yi);  // luminance kept
+  const Vec3 ok = gamut_desaturate({10, 20, 30}, w, 100.0f);  // in gamut: untouched
+  EXPECT_FLOAT_EQ(ok.x, 10.0f);
+  EXPECT_FLOAT_EQ(ok.z, 30.0f);
+}
+
+TEST(Display, KneeAndAdaptation) {
+  EXPECT_FLOAT_EQ(soft_knee(0.3f, 0.5f, 0.6f), 0.3f);
+  float prev = 0;
+  for (float r = 0.4f; r < 5.0f; r += 0.01f) {
+    const float k = soft_knee(r, 0.5f, 0.6f);
+    EXPECT_GE(k, prev);
+    EXPECT_LT(k, 0.6f);
+    prev = k;
+  }
+  EXPECT_FLOAT_EQ(display_adaptation(20.0f, 100.0f, 0.5f, 1), 20.0f);   // SDR scene: itself
+  EXPECT_FLOAT_EQ(display_adaptation(5000.0f, 100.0f, 0.5f, 1), 50.0f); // ceiling
+  EXPECT_FLOAT_EQ(display_adaptation(0.01f, 100.0f, 0.5f, 1), 10.0f);   // dim-room floor
+}
