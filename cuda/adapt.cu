@@ -148,8 +148,8 @@ __global__ void k_upsample_accum(const float* in, int sw, int sh, float* out, in
 }
 
 __global__ void k_cells_update(const float* pooled, float wsum, float* la_s, float* la_rod_s,
-                               AdaptCell* cells, const DevState* st, const FrameConsts* K,
-                               SetupParams sp) {
+                               AdaptCell* cells, KCell* kcells, const DevState* st,
+                               const FrameConsts* K, SetupParams sp) {
   const int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= sp.gw * sp.gh) return;
   const float target = st->target_logmean;
@@ -176,6 +176,9 @@ __global__ void k_cells_update(const float* pooled, float wsum, float* la_s, flo
   c.log2_la = ls;
   c.pad = 0.0f;
   cells[i] = c;
+  KCell k = kcells[i];  // d0..d2 belong to k_dispk
+  fold_cell(c, log2f(td), &k);
+  kcells[i] = k;
 }
 
 __global__ void k_rod_display(const float* la_rod_s, FrameConsts* K, SetupParams sp) {
@@ -238,10 +241,11 @@ std::string launch_upsample_accum(const float* in, int sw, int sh, float* out, i
 }
 
 std::string launch_cells_update(const float* pooled, float wsum, float* la_s, float* la_rod_s,
-                                AdaptCell* cells, const DevState* state, const FrameConsts* K,
-                                SetupParams sp, cudaStream_t s) {
+                                AdaptCell* cells, KCell* kcells, const DevState* state,
+                                const FrameConsts* K, SetupParams sp, cudaStream_t s) {
   const int n = sp.gw * sp.gh;
-  k_cells_update<<<div_up(n, 256), 256, 0, s>>>(pooled, wsum, la_s, la_rod_s, cells, state, K, sp);
+  k_cells_update<<<div_up(n, 256), 256, 0, s>>>(pooled, wsum, la_s, la_rod_s, cells, kcells, state,
+                                                K, sp);
   DTUTMO_LAUNCH_CHECK("k_cells_update");
   return {};
 }

@@ -137,7 +137,7 @@ std::size_t CudaEngine::device_bytes() const {
   std::size_t b = in_dev_.bytes() + out_dev_.bytes() + dec_tab_.bytes() + cell_sum_.bytes() +
                   cell_cnt_.bytes() + la_loc_.bytes() + la_s_.bytes() + la_rod_s_.bytes() +
                   pooled_.bytes() + work_.bytes() + tmp_.bytes() + cells_.bytes() +
-                  dispk_.bytes() + edge_.bytes() + edge_tmp_.bytes() + hist_.bytes() +
+                  kcells_.bytes() + edge_.bytes() + edge_tmp_.bytes() + hist_.bytes() +
                   state_.bytes() + consts_.bytes() + dstats_.bytes() + lin_.bytes() +
                   otf_tmp_.bytes() + resp_.bytes() + logy_.bytes() + glare_.bytes() +
                   bgrid_.bytes() + csf_.bytes();
@@ -249,7 +249,7 @@ bool CudaEngine::configure(const StreamConfig& cfg, std::string* err) {
       DTUTMO_TRY(lev_[l].allocate(std::size_t(lw_[l]) * lh_[l]));
     }
     DTUTMO_TRY(cells_.allocate(nc));
-    DTUTMO_TRY(dispk_.allocate(nc * 3));
+    DTUTMO_TRY(kcells_.allocate(nc));
     DTUTMO_TRY(edge_.allocate(std::size_t(ew_) * eh_));
     DTUTMO_TRY(edge_tmp_.allocate(std::size_t(ew_) * eh_ * 2));
     DTUTMO_TRY(hist_.allocate(kHistBins));
@@ -263,7 +263,7 @@ bool CudaEngine::configure(const StreamConfig& cfg, std::string* err) {
     DTUTMO_CUDA_TRY(cudaMemsetAsync(la_s_.get(), 0, nc * sizeof(float), stream_));
     DTUTMO_CUDA_TRY(cudaMemsetAsync(la_rod_s_.get(), 0, nc * sizeof(float), stream_));
     DTUTMO_CUDA_TRY(cudaMemsetAsync(dstats_.get(), 0, sizeof(DevStats), stream_));
-    DTUTMO_CUDA_TRY(cudaMemsetAsync(dispk_.get(), 0, nc * 3 * sizeof(float), stream_));
+    DTUTMO_CUDA_TRY(cudaMemsetAsync(kcells_.get(), 0, nc * sizeof(KCell), stream_));
     DTUTMO_CUDA_TRY(cudaMemsetAsync(edge_.get(), 0, std::size_t(ew_) * eh_ * sizeof(float), stream_));
     bgrid_ready_ = false;
     csf_ready_ = false;
@@ -589,7 +589,7 @@ std::string CudaEngine::run_frame(const FrameView& in, const FrameView& out, dou
   const bool pooled = sp.local_a > 0.0f;
   if (pooled) DTUTMO_TRY(pool_levels());
   DTUTMO_TRY(launch_cells_update(pooled ? pooled_.get() : nullptr, 15.0f, la_s_.get(),
-                                 la_rod_s_.get(), cells_.get(), st, K, sp, stream_));
+                                 la_rod_s_.get(), cells_.get(), kcells_.get(), st, K, sp, stream_));
   DTUTMO_TRY(launch_rod_display(la_rod_s_.get(), K, sp, stream_));
   mark("adapt");
 
@@ -608,11 +608,11 @@ std::string CudaEngine::run_frame(const FrameView& in, const FrameView& out, dou
     src.blo = bgrid_.lo;
     src.bhi = bgrid_.hi;
   }
-  DTUTMO_TRY(launch_hist_sample(src, cells_.get(), gw_, gh_, K, edge_.get(), ew_, eh_, hist_.get(),
+  DTUTMO_TRY(launch_hist_sample(src, kcells_.get(), gw_, gh_, K, edge_.get(), ew_, eh_, hist_.get(),
                                 stream_));
   DTUTMO_TRY(launch_frame_setup(hist_.get(), st, K, sp, dstats_.get(), stream_));
   if (P.display_mode != DisplayMode::Whiteboard) {
-    DTUTMO_TRY(launch_dispk(cells_.get(), gw_ * gh_, K, sp, dispk_.get(), stream_));
+    DTUTMO_TRY(launch_dispk(cells_.get(), gw_ * gh_, K, sp, kcells_.get(), stream_));
     if (P.display_mode == DisplayMode::Hybrid) {
       float* mag = edge_tmp_.get();
       float* tmp = edge_tmp_.get() + std::size_t(ew_) * eh_;
@@ -625,15 +625,14 @@ std::string CudaEngine::run_frame(const FrameView& in, const FrameView& out, dou
 
   Plane resp{resp_.get(), half_};
   if (P.csf) {
-    DTUTMO_TRY(launch_responses_plane(src, cells_.get(), gw_, gh_, K, resp, W_, H_, stream_));
+    DTUTMO_TRY(launch_responses_plane(src, kcells_.get(), gw_, gh_, K, resp, W_, H_, stream_));
     DTUTMO_TRY(csf_.run(resp, st, stream_));
     mark("csf");
   }
 
   Pass2Args a{};
   a.src = src;
-  a.cells = cells_.get();
-  a.dispk = dispk_.get();
+  a.cells = kcells_.get();
   a.gw = gw_;
   a.gh = gh_;
   a.edge = edge_.get();

@@ -94,7 +94,7 @@ class CudaEngine final : public Engine {
   DeviceBuffer<float> lev_[6];
   int lw_[6] = {}, lh_[6] = {};
   DeviceBuffer<AdaptCell> cells_;
-  DeviceBuffer<float> dispk_;
+  DeviceBuffer<KCell> kcells_;
   DeviceBuffer<float> edge_, edge_tmp_;
   DeviceBuffer<unsigned int> hist_;
   DeviceBuffer<DevState> state_;

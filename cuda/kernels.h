@@ -109,8 +109,9 @@ std::string launch_upsample_accum(const float* in, int sw, int sh, float* out, i
 // Per cell: targets (pooled / wsum mixed with the global log-mean), temporal smoothing,
 // AdaptCell. `pooled` may be null when local adaptation is off.
 std::string launch_cells_update(const float* pooled, float wsum, float* la_s,
-                                float* la_rod_s, AdaptCell* cells, const DevState* state,
-                                const FrameConsts* K, SetupParams sp, cudaStream_t s);
+                                float* la_rod_s, AdaptCell* cells, KCell* kcells,
+                                const DevState* state, const FrameConsts* K, SetupParams sp,
+                                cudaStream_t s);
 // One block: the rods' global adaptation and the display observer.
 std::string launch_rod_display(const float* la_rod_s, FrameConsts* K, SetupParams sp,
                                cudaStream_t s);
@@ -127,30 +128,30 @@ struct LinSource {
 };
 // Subsample grid (every kSub-th pixel): responses -> achromatic response -> edge map
 // and a 1024-bin histogram (hist must be zeroed before).
-std::string launch_hist_sample(const LinSource& src, const AdaptCell* cells, int gw, int gh,
+std::string launch_hist_sample(const LinSource& src, const KCell* cells, int gw, int gh,
                                const FrameConsts* K, float* edge, int ew, int eh,
                                unsigned int* hist, cudaStream_t s);
 // One block: percentiles, their smoothing, normalisation, DTUCAM conditions, CSF gains,
 // stats.
 std::string launch_frame_setup(const unsigned int* hist, DevState* state, FrameConsts* K,
                                SetupParams sp, DevStats* stats, cudaStream_t s);
-// Per cell: the display observer's local constants (full-inverse / hybrid).
+// Per cell: the display observer's local constants (full-inverse / hybrid) into
+// kcells[i].d0..d2.
 std::string launch_dispk(const AdaptCell* cells, int n, const FrameConsts* K, SetupParams sp,
-                         float* dispk, cudaStream_t s);
+                         KCell* kcells, cudaStream_t s);
 // Hybrid: Sobel of the edge map into `mag` (then blurred and passed to the smoothstep).
 std::string launch_edge_sobel(const float* edge, int ew, int eh, const FrameConsts* K,
                               float* mag, cudaStream_t s);
 std::string launch_edge_smoothstep(const float* mag, int n, const FrameConsts* K, float* edge,
                                    cudaStream_t s);
 // Balanced with CSF: responses plane (3 channels) for the CSF filter.
-std::string launch_responses_plane(const LinSource& src, const AdaptCell* cells, int gw,
+std::string launch_responses_plane(const LinSource& src, const KCell* cells, int gw,
                                    int gh, const FrameConsts* K, Plane resp, int w, int h,
                                    cudaStream_t s);
 // The fused final pass: [responses | resp plane], display mapping, encode, pack.
 struct Pass2Args {
   LinSource src;
-  const AdaptCell* cells;
-  const float* dispk;
+  const KCell* cells;
   int gw, gh;
   const float* edge;  // hybrid weights at the subsample grid
   int ew, eh;

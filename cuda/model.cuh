@@ -56,13 +56,21 @@ DTUTMO_HD float decode_component(float v, const float* tab, float mul) {
 // The sample counts as bad (NaN, Inf, negative) as decode_band counts it.
 DTUTMO_HD bool bad_sample(float v) { return !(v >= 0.0f && v <= 3.0e38f); }
 
-// Bilinearly interpolated adaptation constants at pixel (x, y) (interp_row).
-struct CellSample {
-  float sl, ss, pc, sr, pr, rw, lla;  // log2 sigma L/M, S; p cone; log2 sigma rod; p rod; w; log2 La
-  float dk[3];                        // full-inverse constants per class (when used)
+// Per-cell receptor constants folded for the per-pixel stage (the CPU engine's gridk_
+// channels): K = log2 sigma - log2 p - log2 td, so that r = 1 / (1 + 2^(n (K - log2 L)))
+// with L in cd/m^2; w the mesopic rod weight; d0..d2 the display observer's full-inverse
+// constants (full-inverse / hybrid modes).
+struct KCell {
+  float klm, ks, krod, w, d0, d1, d2, pad;
 };
-DTUTMO_HD CellSample sample_cells(const AdaptCell* cells, const float* dispk, int gw, int gh,
-                                  int x, int y, bool with_dk) {
+
+// Bilinearly interpolated KCell at pixel (x, y) (interp_row + interp_h): vertical lerp
+// a + ty (b - a), then horizontal, the last column replicated.
+struct CellSample {
+  float klm, ks, krod, w;
+  float dk[3];
+};
+DTUTMO_HD CellSample sample_cells(const KCell* cells, int gw, int gh, int x, int y, bool with_dk) {
   float gy = (y + 0.5f) / kCell - 0.5f;
   gy = minf(maxf(gy, 0.0f), (float)(gh - 1));
   const int y0 = (int)gy < gh - 1 ? (int)gy : gh - 1;
@@ -73,44 +81,57 @@ DTUTMO_HD CellSample sample_cells(const AdaptCell* cells, const float* dispk, in
   const int x0 = (int)gx < gw - 1 ? (int)gx : gw - 1;
   const int x1 = x0 + 1 < gw - 1 ? x0 + 1 : gw - 1;
   const float tx = gx - x0;
-  const int idx[4] = {y0 * gw + x0, y0 * gw + x1, y1 * gw + x0, y1 * gw + x1};
-  const float w[4] = {(1 - tx) * (1 - ty), tx * (1 - ty), (1 - tx) * ty, tx * ty};
-  CellSample s{};
-  for (int q = 0; q < 4; ++q) {
-    const AdaptCell& c = cells[idx[q]];
-    s.sl += w[q] * c.log2_sigma_lm;
-    s.ss += w[q] * c.log2_sigma_s;
-    s.pc += w[q] * c.p_cone;
-    s.sr += w[q] * c.log2_sigma_rod;
-    s.pr += w[q] * c.p_rod;
-    s.rw += w[q] * c.rod_w;
-    s.lla += w[q] * c.log2_la;
+  const KCell& a0 = cells[y0 * gw + x0];
+  const KCell& b0 = cells[y1 * gw + x0];
+  const KCell& a1 = cells[y0 * gw + x1];
+  const KCell& b1 = cells[y1 * gw + x1];
+  const int nch = with_dk ? 7 : 4;
+  const float* pa0 = &a0.klm;
+  const float* pb0 = &b0.klm;
+  const float* pa1 = &a1.klm;
+  const float* pb1 = &b1.klm;
+  float v[7] = {0, 0, 0, 0, 0, 0, 0};
+  for (int k = 0; k < nch; ++k) {
+    const float c0 = pa0[k] + ty * (pb0[k] - pa0[k]);
+    const float c1 = pa1[k] + ty * (pb1[k] - pa1[k]);
+    v[k] = c0 + tx * (c1 - c0);
   }
-  if (with_dk)
-    for (int q = 0; q < 4; ++q)
-      for (int k = 0; k < 3; ++k) s.dk[k] += w[q] * dispk[3 * idx[q] + k];
+  CellSample s;
+  s.klm = v[0];
+  s.ks = v[1];
+  s.krod = v[2];
+  s.w = v[3];
+  s.dk[0] = v[4];
+  s.dk[1] = v[5];
+  s.dk[2] = v[6];
   return s;
 }
 
-// Mesopic scene responses of one pixel (row_responses): linear input RGB (cd/m^2, already
-// scaled to its base when base/detail is on) -> r_L, r_M, r_S.
-DTUTMO_HD Vec3 pixel_responses(Vec3 rgb, const CellSample& a, const FrameConsts& K,
-                               float log2_td) {
+// Mesopic scene responses of one pixel (responses_core): linear input RGB (cd/m^2,
+// already scaled to its base when base/detail is on) -> r_L, r_M, r_S.
+DTUTMO_HD Vec3 pixel_responses(Vec3 rgb, const CellSample& a, const FrameConsts& K) {
   const Mat3& m = K.in_rgb_to_lms;
   const Vec3 wr = K.in_rgb_to_rod;
   const float R = rgb.x, G = rgb.y, B = rgb.z;
   const float L = m.m[0][0] * R + m.m[0][1] * G + m.m[0][2] * B;
   const float M = m.m[1][0] * R + m.m[1][1] * G + m.m[1][2] * B;
   const float S = m.m[2][0] * R + m.m[2][1] * G + m.m[2][2] * B;
-  const float Yr = maxf(wr.x * R + wr.y * G + wr.z * B, 0.0f);
-  const float lpc = fast_log2(a.pc) + log2_td;
+  const float Yr = wr.x * R + wr.y * G + wr.z * B;
   const float nc = kConeL.n, nr = kRod.n;
-  const float rl = resp_log2(fast_log2(maxf(L, 1e-30f)) + lpc, a.sl, nc);
-  const float rm = resp_log2(fast_log2(maxf(M, 1e-30f)) + lpc, a.sl, nc);
-  const float rs = resp_log2(fast_log2(maxf(S, 1e-30f)) + lpc, a.ss, nc);
-  const float rr = resp_log2(fast_log2(maxf(Yr, 1e-30f)) + fast_log2(a.pr) + log2_td, a.sr, nr);
-  const float w = a.rw;
+  const float rl = 1.0f / (1.0f + fast_exp2(nc * (a.klm - fast_log2(L > 1e-30f ? L : 1e-30f))));
+  const float rm = 1.0f / (1.0f + fast_exp2(nc * (a.klm - fast_log2(M > 1e-30f ? M : 1e-30f))));
+  const float rs = 1.0f / (1.0f + fast_exp2(nc * (a.ks - fast_log2(S > 1e-30f ? S : 1e-30f))));
+  const float rr = 1.0f / (1.0f + fast_exp2(nr * (a.krod - fast_log2(Yr > 1e-30f ? Yr : 1e-30f))));
+  const float w = a.w;
   return {rl + w * (rr - rl), rm + w * (rr - rm), rs + w * (rr - rs)};
+}
+
+// The KCell of an AdaptCell at the global pupil (low_res()'s gridk_ fill; d0..d2 left).
+DTUTMO_HD void fold_cell(const AdaptCell& c, float log2_td, KCell* k) {
+  k->klm = c.log2_sigma_lm - log2f(c.p_cone) - log2_td;
+  k->ks = c.log2_sigma_s - log2f(c.p_cone) - log2_td;
+  k->krod = c.log2_sigma_rod - log2f(c.p_rod) - log2_td;
+  k->w = c.rod_w;
 }
 
 // Achromatic response used for the histogram and the edge map (frame_consts).
@@ -174,6 +195,35 @@ struct DisplayIn {
   bool detail_on;
 };
 
+// Display-linear output RGB (cd/m^2) -> non-linear code values (row_display's encode).
+DTUTMO_HD Vec3 encode_pixel(const FrameConsts& K, Vec3 rgb, float inv_range) {
+  const float peak = K.peak, black = K.black;
+  float o[3] = {rgb.x, rgb.y, rgb.z};
+  const int ot = K.out_transfer;
+  if (ot == (int)Transfer::HLG) {
+    for (int c = 0; c < 3; ++c) o[c] = minf(maxf(o[c], 0.0f), peak);
+    hlg_inv_ootf(o[0], o[1], o[2], peak);
+    for (int c = 0; c < 3; ++c) o[c] = hlg_oetf(o[c]);
+    return {o[0], o[1], o[2]};
+  }
+  for (int c = 0; c < 3; ++c) {
+    if (ot == (int)Transfer::PQ) {
+      const float v = minf(maxf(o[c], 0.0f), peak);
+      const float yy = fast_pow(maxf(v * 1e-4f, 1e-30f), pq::m1);
+      o[c] = fast_pow((pq::c1 + pq::c2 * yy) / (1.0f + pq::c3 * yy), pq::m2);
+    } else if (ot == (int)Transfer::SRGB) {
+      const float rel = minf(maxf((o[c] - black) * inv_range, 1e-30f), 1.0f);
+      o[c] = rel <= 0.0031308f ? rel * 12.92f : 1.055f * fast_exp2(fast_log2(rel) * (1.0f / 2.4f)) - 0.055f;
+    } else if (ot == (int)Transfer::Linear) {
+      o[c] = minf(maxf(o[c], 0.0f), peak) / peak;
+    } else {  // BT.1886 (pure 2.4; black added in linear light above)
+      const float rel = minf(maxf((o[c] - black) * inv_range, 1e-30f), 1.0f);
+      o[c] = fast_exp2(fast_log2(rel) * (1.0f / 2.4f));
+    }
+  }
+  return {o[0], o[1], o[2]};
+}
+
 // Display mapping and encoding of one pixel (row_display): responses r -> encoded
 // non-linear output code values (before packing). `kwb` the whiteboard constants,
 // `inv_range` 1 / max(peak - black, 1e-6).
@@ -181,12 +231,9 @@ DTUTMO_HD Vec3 display_pixel(const FrameConsts& K, Vec3 rin, const CellSample& a
                              const DisplayIn& din, const float kwb[3], float inv_range) {
   const float r3[3] = {rin.x, rin.y, rin.z};
   float u[3];
-  for (int c = 0; c < 3; ++c) {
-    float v = K.norm_gain[c] * r3[c] + K.norm_offset[c];
-    u[c] = soft_knee(v, K.knee_r[c], K.r_max[c]);
-  }
+  for (int c = 0; c < 3; ++c) u[c] = soft_knee(K.norm_gain[c] * r3[c] + K.norm_offset[c], K.knee_r[c], K.r_max[c]);
   if (K.dtucam) {
-    const float fs = fast_exp2(kConeL.n * (a.ss - a.sl));
+    const float fs = fast_exp2(kConeL.n * (a.ks - a.klm));  // scene S -> L/M reference
     const Vec3 rs = {r3[0], r3[1], odds_scale(r3[2], fs)};
     const CamJMh sj = dtucam_forward(rs, K.cam_scene);
     const Vec3 ud = {u[0], u[1], odds_scale(u[2], K.s_ref_display)};
@@ -204,11 +251,12 @@ DTUTMO_HD Vec3 display_pixel(const FrameConsts& K, Vec3 rin, const CellSample& a
     float kc = kwb[c];
     if (K.display_mode == (int)DisplayMode::FullInverse) kc = a.dk[c];
     else if (K.display_mode == (int)DisplayMode::Hybrid) kc = kwb[c] + din.hw * (a.dk[c] - kwb[c]);
-    lum[c] = fast_exp2(kc + (fast_log2(v) - fast_log2(1.0f - v)) * inv_n);
+    lum[c] = fast_exp2(kc + fast_log2(v / (1.0f - v)) * inv_n);
   }
   if (din.detail_on && K.detail != 0.0f) {
+    // detail re-applied in log2 luminance, faded out toward the peak response
     const float d = din.detail_d;
-    const float un = (u[0] - K.r_min[0]) / maxf(K.r_max[0] - K.r_min[0], 1e-6f);
+    const float un = (u[0] - K.r_min[0]) * (1.0f / maxf(K.r_max[0] - K.r_min[0], 1e-6f));
     const float fade = d > 0.0f ? 1.0f - smoothstepf(0.8f, 1.0f, un) : 1.0f;
     const float g = fast_exp2(minf(K.detail * d * fade, 8.0f));
     lum[0] *= g;
@@ -219,35 +267,11 @@ DTUTMO_HD Vec3 display_pixel(const FrameConsts& K, Vec3 rin, const CellSample& a
   Vec3 rgb = {mo.m[0][0] * lum[0] + mo.m[0][1] * lum[1] + mo.m[0][2] * lum[2],
               mo.m[1][0] * lum[0] + mo.m[1][1] * lum[1] + mo.m[1][2] * lum[2],
               mo.m[2][0] * lum[0] + mo.m[2][1] * lum[1] + mo.m[2][2] * lum[2]};
-  const float peak = K.peak, black = K.black;
-  if (K.gamut_map) rgb = gamut_desaturate(rgb, K.out_rgb_to_y, peak);
-  const float v3[3] = {rgb.x, rgb.y, rgb.z};
-  float oc[3];
-  const int ot = K.out_transfer;
-  for (int c = 0; c < 3; ++c) {
-    const float v = minf(maxf(v3[c], 0.0f), peak);
-    float code;
-    if (ot == (int)Transfer::PQ) {
-      const float yy = fast_pow(maxf(v * 1e-4f, 1e-30f), pq::m1);
-      code = fast_pow((pq::c1 + pq::c2 * yy) / (1.0f + pq::c3 * yy), pq::m2);
-    } else if (ot == (int)Transfer::SRGB) {
-      const float rel = minf(maxf((v - black) * inv_range, 0.0f), 1.0f);
-      code = rel <= 0.0031308f ? rel * 12.92f : 1.055f * fast_pow(rel, 1.0f / 2.4f) - 0.055f;
-    } else if (ot == (int)Transfer::Linear) {
-      code = v / peak;
-    } else if (ot == (int)Transfer::HLG) {
-      code = v;  // finished below (needs all three)
-    } else {
-      const float rel = minf(maxf((v - black) * inv_range, 0.0f), 1.0f);
-      code = rel > 0.0f ? fast_pow(rel, 1.0f / 2.4f) : 0.0f;
-    }
-    oc[c] = code;
+  if (K.gamut_map) {
+    const float mx = maxf(rgb.x, maxf(rgb.y, rgb.z)), mn = minf(rgb.x, minf(rgb.y, rgb.z));
+    if (mn < 0.0f || mx > K.peak) rgb = gamut_desaturate(rgb, K.out_rgb_to_y, K.peak);
   }
-  if (ot == (int)Transfer::HLG) {
-    hlg_inv_ootf(oc[0], oc[1], oc[2], peak);
-    for (int c = 0; c < 3; ++c) oc[c] = hlg_oetf(oc[c]);
-  }
-  return {oc[0], oc[1], oc[2]};
+  return encode_pixel(K, rgb, inv_range);
 }
 
 // Whiteboard constants of the display observer (row_display's kwb).

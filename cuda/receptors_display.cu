@@ -17,7 +17,7 @@ namespace {
 constexpr int kHistThreads = 256;
 constexpr int kHistPerThread = 4;
 
-__global__ void k_hist_sample(LinSource src, const AdaptCell* cells, int gw, int gh,
+__global__ void k_hist_sample(LinSource src, const KCell* cells, int gw, int gh,
                               const FrameConsts* Kp, float* edge, int ew, int eh,
                               unsigned int* hist) {
   __shared__ unsigned int sh[kHistBins];
@@ -25,20 +25,23 @@ __global__ void k_hist_sample(LinSource src, const AdaptCell* cells, int gw, int
   __syncthreads();
   const FrameConsts& K = *Kp;
   const int W = K.width, H = K.height;
-  const float ltd = log2f(K.td_per_nit);
   const int n = ew * eh;
+  // sample positions of frame_consts(): every `step`-th pixel from step / 2, the edge map
+  // repeating the last sample of a row where the row has fewer than ew of them
+  const int step = W > kSub ? kSub : 1;
+  const int nsub = step == 1 ? W : (W - step / 2 + step - 1) / step;
   const int base = blockIdx.x * blockDim.x * kHistPerThread;
   for (int q = 0; q < kHistPerThread; ++q) {
     const int idx = base + q * blockDim.x + threadIdx.x;
     if (idx >= n) break;
     const int i = idx % ew, j = idx / ew;
     const int y = min(H - 1, j * kSub + kSub / 2);
-    const int x = min(W - 1, i * kSub + kSub / 2);
+    const int x = min(i, nsub - 1) * step + (step >> 1);
     const LinPixel p = load_lin(src, x, y, W);
-    const CellSample a = sample_cells(cells, nullptr, gw, gh, x, y, false);
-    const float ra = achromatic_response(pixel_responses(p.rgb, a, K, ltd));
+    const CellSample a = sample_cells(cells, gw, gh, x, y, false);
+    const float ra = achromatic_response(pixel_responses(p.rgb, a, K));
     edge[idx] = ra;
-    atomicAdd(&sh[min(kHistBins - 1, max(0, (int)(ra * kHistBins)))], 1u);
+    if (i < nsub) atomicAdd(&sh[min(kHistBins - 1, max(0, (int)(ra * kHistBins)))], 1u);
   }
   __syncthreads();
   for (int i = threadIdx.x; i < kHistBins; i += blockDim.x)
@@ -141,7 +144,7 @@ __global__ void k_frame_setup(const unsigned int* hist, DevState* st, FrameConst
 }
 
 __global__ void k_dispk(const AdaptCell* cells, int n, const FrameConsts* Kp, SetupParams sp,
-                        float* dispk) {
+                        KCell* kcells) {
   const int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= n) return;
   const FrameConsts& K = *Kp;
@@ -163,9 +166,9 @@ __global__ void k_dispk(const AdaptCell* cells, int n, const FrameConsts* Kp, Se
   const float iad2 = lad_c * K.disp_td_per_nit;
   const float pd = bleach(iad2, kConeL.b);
   const float d0 = log2f(receptor_sigma(iad2, pd, kConeL)) - log2f(pd) - K.disp_log2_td;
-  dispk[3 * i + 0] = d0;
-  dispk[3 * i + 1] = d0;
-  dispk[3 * i + 2] = log2f(receptor_sigma(iad2, pd, kConeS)) - log2f(pd) - K.disp_log2_td;
+  kcells[i].d0 = d0;
+  kcells[i].d1 = d0;
+  kcells[i].d2 = log2f(receptor_sigma(iad2, pd, kConeS)) - log2f(pd) - K.disp_log2_td;
 }
 
 __global__ void k_edge_sobel(const float* e, int ew, int eh, const FrameConsts* Kp, float* m) {
@@ -193,15 +196,15 @@ __global__ void k_edge_smoothstep(const float* m, int n, const FrameConsts* Kp, 
 }
 
 template <typename T>
-__global__ void k_responses_plane(LinSource src, const AdaptCell* cells, int gw, int gh,
+__global__ void k_responses_plane(LinSource src, const KCell* cells, int gw, int gh,
                                   const FrameConsts* Kp, T* resp, int w, int h) {
   const int x = blockIdx.x * blockDim.x + threadIdx.x;
   const int y = blockIdx.y * blockDim.y + threadIdx.y;
   if (x >= w || y >= h) return;
   const FrameConsts& K = *Kp;
   const LinPixel p = load_lin(src, x, y, w);
-  const CellSample a = sample_cells(cells, nullptr, gw, gh, x, y, false);
-  const Vec3 r = pixel_responses(p.rgb, a, K, log2f(K.td_per_nit));
+  const CellSample a = sample_cells(cells, gw, gh, x, y, false);
+  const Vec3 r = pixel_responses(p.rgb, a, K);
   const size_t i = ((size_t)y * w + x) * 3;
   st(resp, i, r.x);
   st(resp, i + 1, r.y);
@@ -234,7 +237,6 @@ __global__ void k_pass2(Pass2Args a, const FrameConsts* Kp, const DevState* stat
   float kwb[3];
   whiteboard_consts(K, kwb);
   const float inv_range = 1.0f / maxf(K.peak - K.black, 1e-6f);
-  const float ltd = log2f(K.td_per_nit);
   const bool use_resp = a.use_resp && state->csf_active;
   const bool with_dk = K.display_mode != (int)DisplayMode::Whiteboard;
   const bool hybrid = K.display_mode == (int)DisplayMode::Hybrid;
@@ -245,7 +247,7 @@ __global__ void k_pass2(Pass2Args a, const FrameConsts* Kp, const DevState* stat
       out[k][0] = out[k][1] = out[k][2] = 0.0f;
       continue;
     }
-    const CellSample cs = sample_cells(a.cells, a.dispk, a.gw, a.gh, x, y, with_dk);
+    const CellSample cs = sample_cells(a.cells, a.gw, a.gh, x, y, with_dk);
     Vec3 r;
     float detail = 0.0f;
     if (use_resp) {
@@ -258,7 +260,7 @@ __global__ void k_pass2(Pass2Args a, const FrameConsts* Kp, const DevState* stat
       }
     } else {
       const LinPixel p = load_lin(a.src, x, y, W);
-      r = pixel_responses(p.rgb, cs, K, ltd);
+      r = pixel_responses(p.rgb, cs, K);
       detail = p.detail;
     }
     DisplayIn din;
@@ -277,7 +279,7 @@ dim3 grid2(int w, int h, dim3 b) { return dim3(div_up(w, b.x), div_up(h, b.y)); 
 
 }  // namespace
 
-std::string launch_hist_sample(const LinSource& src, const AdaptCell* cells, int gw, int gh,
+std::string launch_hist_sample(const LinSource& src, const KCell* cells, int gw, int gh,
                                const FrameConsts* K, float* edge, int ew, int eh,
                                unsigned int* hist, cudaStream_t s) {
   const int n = ew * eh;
@@ -295,8 +297,8 @@ std::string launch_frame_setup(const unsigned int* hist, DevState* state, FrameC
 }
 
 std::string launch_dispk(const AdaptCell* cells, int n, const FrameConsts* K, SetupParams sp,
-                         float* dispk, cudaStream_t s) {
-  k_dispk<<<div_up(n, 256), 256, 0, s>>>(cells, n, K, sp, dispk);
+                         KCell* kcells, cudaStream_t s) {
+  k_dispk<<<div_up(n, 256), 256, 0, s>>>(cells, n, K, sp, kcells);
   DTUTMO_LAUNCH_CHECK("k_dispk");
   return {};
 }
@@ -316,7 +318,7 @@ std::string launch_edge_smoothstep(const float* mag, int n, const FrameConsts* K
   return {};
 }
 
-std::string launch_responses_plane(const LinSource& src, const AdaptCell* cells, int gw, int gh,
+std::string launch_responses_plane(const LinSource& src, const KCell* cells, int gw, int gh,
                                    const FrameConsts* K, Plane resp, int w, int h,
                                    cudaStream_t s) {
   const dim3 b(32, 8);

@@ -247,19 +247,17 @@ TEST(CudaHelpers, PixelIoScalars) {
 // The engine's per-pixel model pieces with a plausible set of per-frame constants.
 namespace {
 struct ModelCase {
-  const AdaptCell* cells;
-  const float* dispk;
+  const KCell* cells;
   FrameConsts K;
   __host__ __device__ void operator()(float* o) const {
     float kwb[3];
     whiteboard_consts(K, kwb);
-    const float ltd = log2f(K.td_per_nit);
     const float inv_range = 1.0f / maxf(K.peak - K.black, 1e-6f);
     const Vec3 rgb[4] = {{100.0f, 90.0f, 80.0f}, {0.01f, 0.02f, 0.05f}, {5e4f, 4e4f, 1e4f}, {0, 0, 0}};
     int q = 0;
     for (int k = 0; k < 4; ++k) {
-      const CellSample a = sample_cells(cells, dispk, 2, 2, 3 + 5 * k, 7 - k, true);
-      const Vec3 r = pixel_responses(rgb[k], a, K, ltd);
+      const CellSample a = sample_cells(cells, 2, 2, 3 + 5 * k, 7 - k, true);
+      const Vec3 r = pixel_responses(rgb[k], a, K);
       o[q++] = r.x;
       o[q++] = r.y;
       o[q++] = r.z;
@@ -324,36 +322,30 @@ FrameConsts model_consts(int display_mode, int out_transfer, int dtucam) {
 }  // namespace
 
 TEST(CudaHelpers, ModelPixelParity) {
-  std::vector<AdaptCell> cells(4);
+  std::vector<KCell> cells(4);
+  const float ltd = std::log2(pupil_area_eff(4.0f));
   for (int i = 0; i < 4; ++i) {
     const float la = 10.0f * (i + 1), td = pupil_area_eff(4.0f);
     const float ia = la * td, pc = bleach(ia, kConeL.b);
-    cells[i] = {std::log2(receptor_sigma(ia, pc, kConeL)), std::log2(receptor_sigma(ia, pc, kConeS)), pc,
-                std::log2(receptor_sigma(ia * 0.3f, 1.0f, kRod)), 1.0f, 0.1f * i, std::log2(la), 0.0f};
+    const AdaptCell c = {std::log2(receptor_sigma(ia, pc, kConeL)), std::log2(receptor_sigma(ia, pc, kConeS)), pc,
+                         std::log2(receptor_sigma(ia * 0.3f, 1.0f, kRod)), 1.0f, 0.1f * i, std::log2(la), 0.0f};
+    fold_cell(c, ltd, &cells[i]);
+    cells[i].d0 = cells[i].d1 = 3.0f + 0.1f * i;
+    cells[i].d2 = 3.2f + 0.1f * i;
   }
-  std::vector<float> dispk(12);
-  for (int i = 0; i < 12; ++i) dispk[i] = 3.0f + 0.1f * i;
-  AdaptCell* dc = nullptr;
-  float* dd = nullptr;
+  KCell* dc = nullptr;
   const bool dev = device_ok();
   if (dev) {
-    ASSERT_EQ(cudaMalloc(&dc, sizeof(AdaptCell) * 4), cudaSuccess);
-    ASSERT_EQ(cudaMalloc(&dd, sizeof(float) * 12), cudaSuccess);
-    cudaMemcpy(dc, cells.data(), sizeof(AdaptCell) * 4, cudaMemcpyHostToDevice);
-    cudaMemcpy(dd, dispk.data(), sizeof(float) * 12, cudaMemcpyHostToDevice);
+    ASSERT_EQ(cudaMalloc(&dc, sizeof(KCell) * 4), cudaSuccess);
+    cudaMemcpy(dc, cells.data(), sizeof(KCell) * 4, cudaMemcpyHostToDevice);
   }
   const int modes[3][3] = {{0, int(Transfer::SRGB), 0}, {2, int(Transfer::PQ), 1}, {1, int(Transfer::HLG), 1}};
   for (const auto& md : modes) {
     const FrameConsts K = model_consts(md[0], md[1], md[2]);
-    ModelCase h{cells.data(), dispk.data(), K};
-    ModelCase d{dc, dd, K};
     SCOPED_TRACE(md[0]);
-    check2(h, d, 28, {}, 2e-4f, 2e-5f);
+    check2(ModelCase{cells.data(), K}, ModelCase{dc, K}, 28, {}, 2e-4f, 2e-5f);
   }
-  if (dev) {
-    cudaFree(dc);
-    cudaFree(dd);
-  }
+  if (dc) cudaFree(dc);
 }
 
 // Decoding through the engine's table, as pass 1 does it.
