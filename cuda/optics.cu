@@ -81,7 +81,20 @@ __global__ void k_spec_mul(cufftComplex* spec, const cufftComplex* k, int n) {
   spec[i] = make_cuFloatComplex(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);
 }
 
-// Bilinear upsample of the veiling luminance (clamped at 0) and add, capped at kMaxNits.
+// The veil decays as a power of the angle: the CPU engine interpolates it in log2
+// (geometric), so the cells are turned into log2(max(v, 1e-9)) first.
+__global__ void k_glare_log(float* real, int gw, int gh, int pw, int ph) {
+  const int gx = blockIdx.x * blockDim.x + threadIdx.x;
+  const int gy = blockIdx.y * blockDim.y + threadIdx.y;
+  if (gx >= gw || gy >= gh) return;
+  const size_t plane = (size_t)pw * ph;
+  for (int c = 0; c < 3; ++c) {
+    float* v = real + c * plane + (size_t)gy * pw + gx;
+    *v = log2f(maxf(maxf(*v, 0.0f), 1e-9f));
+  }
+}
+
+// Bilinear upsample of log2 of the veiling luminance, 2^ and add, capped at kMaxNits.
 template <typename T>
 __global__ void k_glare_add(T* lin, int w, int h, int f, int gw, int gh, int pw, int ph,
                             const float* real) {
@@ -99,12 +112,10 @@ __global__ void k_glare_add(T* lin, int w, int h, int f, int gw, int gh, int pw,
   const size_t plane = (size_t)pw * ph;
   for (int c = 0; c < 3; ++c) {
     const float* g = real + c * plane;
-    const float g00 = maxf(0.0f, g[(size_t)y0 * pw + x0]), g01 = maxf(0.0f, g[(size_t)y0 * pw + x1]);
-    const float g10 = maxf(0.0f, g[(size_t)y1 * pw + x0]), g11 = maxf(0.0f, g[(size_t)y1 * pw + x1]);
-    const float a = g00 * (1 - tx) + g01 * tx;
-    const float b = g10 * (1 - tx) + g11 * tx;
+    const float a = g[(size_t)y0 * pw + x0] * (1 - tx) + g[(size_t)y0 * pw + x1] * tx;
+    const float b = g[(size_t)y1 * pw + x0] * (1 - tx) + g[(size_t)y1 * pw + x1] * tx;
     const size_t i = ((size_t)y * w + x) * 3 + c;
-    const float v = minf(ld(lin, i) * kLinLoad + a * (1 - ty) + b * ty, kMaxNits);
+    const float v = minf(ld(lin, i) * kLinLoad + fast_exp2(a * (1 - ty) + b * ty), kMaxNits);
     st(lin, i, v * kLinStore);
   }
 }
@@ -232,6 +243,8 @@ std::string GlareDev::run(Plane lin, cudaStream_t s) {
   k_spec_mul<<<div_up(3 * cplane, 256), 256, 0, s>>>(spec_.get(), kspec_.get(), cplane);
   DTUTMO_LAUNCH_CHECK("k_spec_mul");
   DTUTMO_CUFFT_TRY(cufftExecC2R(inv_, spec_.get(), real_.get()));
+  k_glare_log<<<grid2(gw_, gh_, b), b, 0, s>>>(real_.get(), gw_, gh_, pw_, ph_);
+  DTUTMO_LAUNCH_CHECK("k_glare_log");
   const dim3 b2(32, 8);
   if (lin.half)
     k_glare_add<__half><<<grid2(w_, h_, b2), b2, 0, s>>>(static_cast<__half*>(lin.ptr), w_, h_, f_, gw_,
