@@ -103,6 +103,8 @@ class CpuEngine final : public Engine {
   void row_responses(int y, float* r, Scratch& s);
   void row_display(int y, const float* r, float* o, Scratch& s);
   void interp_row(int y, Scratch& s);
+  static void decode_table(float* v, size_t n, const float* tab, float mul);
+  static void log_luminance(const float* rgb, float* ly, int w, Vec3 wy);
   void interp_h(int nch, const float* vr, float* ad) const;
   void responses_core(int n, int step, const float* rgb, const float* gsc, const float* ad,
                       float* r, int ad_stride) const;
@@ -330,6 +332,26 @@ void CpuEngine::setup_optics() {
 }
 
 // ---------------------------------------------------------------- pass 1
+// Decode through the table: code in [0, 1] (NaN and negatives -> 0), linear interpolation.
+DTUTMO_HOT void CpuEngine::decode_table(float* __restrict v, size_t n, const float* __restrict tab,
+                                        float mul) {
+  for (size_t i = 0; i < n; ++i) {
+    const float x = v[i];
+    const float c = (x > 0.0f ? (x < 1.0f ? x : 1.0f) : 0.0f) * kDecodeTab;
+    const int k = int(c);
+    const float t = c - float(k);
+    v[i] = (tab[k] + t * (tab[k + 1] - tab[k])) * mul;
+  }
+}
+
+DTUTMO_HOT void CpuEngine::log_luminance(const float* __restrict rgb, float* __restrict ly, int w,
+                                         Vec3 wy) {
+  for (int x = 0; x < w; ++x) {
+    const float Y = wy.x * rgb[3 * x] + wy.y * rgb[3 * x + 1] + wy.z * rgb[3 * x + 2];
+    ly[x] = fast_log2(Y > kMinNits ? Y : kMinNits);
+  }
+}
+
 void CpuEngine::pass1(const FrameView& in) {
   const bool optics = P_.optics && optics_ready_;
   const bool bd = P_.base_detail && bgrid_ready_;
@@ -359,12 +381,7 @@ void CpuEngine::pass1(const FrameView& in) {
       for (size_t i = 0; i < n; ++i) rgb[i] = sanitize(rgb[i] * scale, kMaxNits);
     } else {
       const float mul = (tf == Transfer::PQ || tf == Transfer::HLG) ? 1.0f : scale;
-      for (size_t i = 0; i < n; ++i) {
-        const float c = (rgb[i] > 0.0f ? (rgb[i] < 1.0f ? rgb[i] : 1.0f) : 0.0f) * kDecodeTab;
-        const int k = int(c);
-        const float t = c - float(k);
-        rgb[i] = (tab[k] + t * (tab[k + 1] - tab[k])) * mul;
-      }
+      decode_table(rgb, n, tab, mul);
       if (tf == Transfer::HLG)
         for (size_t i = 0; i < n; i += 3) {
           hlg_ootf(rgb[i], rgb[i + 1], rgb[i + 2], hlgp);
@@ -383,10 +400,7 @@ void CpuEngine::pass1(const FrameView& in) {
     for (int y = y0; y < y1; ++y) {
       const float* rgb = lin_.data() + size_t(y) * W * 3;
       float* ly = logy_.data() + size_t(y) * W;
-      for (int x = 0; x < W; ++x) {
-        const float Y = wy.x * rgb[3 * x] + wy.y * rgb[3 * x + 1] + wy.z * rgb[3 * x + 2];
-        ly[x] = fast_log2(std::max(Y, kMinNits));
-      }
+      log_luminance(rgb, ly, W, wy);
       for (int cx = 0; cx < gw_; ++cx) {
         const int x0 = cx * kCell, x1 = std::min(W, x0 + kCell);
         float a = 0;
