@@ -62,8 +62,28 @@ __device__ float hist_percentile(const unsigned int* h, unsigned long long tot, 
   return 1.0f;
 }
 
-// One block of 32 threads; threads 0 and 1 run the two bisections of each pair in
-// parallel, thread 0 the rest. Mirrors CpuEngine::frame_consts after the histogram.
+// The luminance (cd/m^2) whose achromatic grey response is r, scene (disp = 0) or display
+// observer: the CPU engine's 50-step bisection over log2 L in [-20, 30] done by one warp,
+// 33 intervals per round (the response is monotonic, so the lanes below r are a prefix);
+// 6 rounds narrow the bracket below float resolution, the same crossing as the bisection.
+__device__ float warp_inverse_grey(const FrameConsts& K, float r, int disp) {
+  float lo = -20.0f, hi = 30.0f;
+  const int lane = threadIdx.x & 31;
+  for (int round = 0; round < 6; ++round) {
+    const float step = (hi - lo) * (1.0f / 33.0f);
+    const float m = lo + step * (float)(lane + 1);
+    const float f = disp ? disp_resp_grey(K, 3, exp2f(m)) : scene_resp_grey(K, 3, exp2f(m));
+    const int nb = __popc(__ballot_sync(0xffffffffu, f < r));
+    const float nlo = lo + step * (float)nb;
+    const float nhi = nb < 32 ? lo + step * (float)(nb + 1) : hi;
+    lo = nlo;
+    hi = nhi;
+  }
+  return exp2f(0.5f * (lo + hi));
+}
+
+// One block of 64 threads (two warps run the two searches of each pair in parallel),
+// thread 0 the rest. Mirrors CpuEngine::frame_consts after the histogram.
 __global__ void k_frame_setup(const unsigned int* hist, DevState* st, FrameConsts* Kg,
                               SetupParams sp, DevStats* stats) {
   __shared__ FrameConsts K;
@@ -82,7 +102,11 @@ __global__ void k_frame_setup(const unsigned int* hist, DevState* st, FrameConst
     st->s_rhi = kc >= 1.0f ? rhi_t : smooth_to(st->s_rhi, rhi_t, kc);
   }
   __syncthreads();
-  if (threadIdx.x < 2) lv[threadIdx.x] = inverse_scene_grey(K, threadIdx.x ? st->s_rhi : st->s_rlo);
+  {
+    const int wi = threadIdx.x >> 5;  // warp 0: low end, warp 1: high end
+    const float v = warp_inverse_grey(K, wi ? st->s_rhi : st->s_rlo, 0);
+    if ((threadIdx.x & 31) == 0) lv[wi] = v;
+  }
   __syncthreads();
   if (threadIdx.x == 0) {
     float l_lo = lv[0], l_hi = lv[1];
@@ -95,7 +119,11 @@ __global__ void k_frame_setup(const unsigned int* hist, DevState* st, FrameConst
     lv[1] = l_hi;
   }
   __syncthreads();
-  if (threadIdx.x < 2) tv[threadIdx.x] = inverse_disp_grey(K, scene_resp_grey(K, 3, lv[threadIdx.x]));
+  {
+    const int wi = threadIdx.x >> 5;
+    const float v = warp_inverse_grey(K, scene_resp_grey(K, 3, lv[wi]), 1);
+    if ((threadIdx.x & 31) == 0) tv[wi] = v;
+  }
   __syncthreads();
   if (threadIdx.x != 0) return;
   const float l_lo = lv[0], l_hi = lv[1];
@@ -291,7 +319,7 @@ std::string launch_hist_sample(const LinSource& src, const KCell* cells, int gw,
 
 std::string launch_frame_setup(const unsigned int* hist, DevState* state, FrameConsts* K,
                                SetupParams sp, DevStats* stats, cudaStream_t s) {
-  k_frame_setup<<<1, 32, 0, s>>>(hist, state, K, sp, stats);
+  k_frame_setup<<<1, 64, 0, s>>>(hist, state, K, sp, stats);
   DTUTMO_LAUNCH_CHECK("k_frame_setup");
   return {};
 }
