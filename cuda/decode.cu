@@ -77,7 +77,7 @@ __global__ void k_decode_lin(DecodeArgs a, T* lin, DevState* state) {
 }
 
 template <typename T>
-__global__ void k_stats_from_lin(const T* lin, int w, int h, Vec3 wy, T* logy, float* cell_sum,
+__global__ void k_stats_from_lin(const T* lin, int w, int h, Vec3 wy, float* logy, float* cell_sum,
                                  float* cell_cnt, int gw) {
   const int x = blockIdx.x * kBX + threadIdx.x;
   const int y = blockIdx.y * kBY + threadIdx.y;
@@ -87,8 +87,7 @@ __global__ void k_stats_from_lin(const T* lin, int w, int h, Vec3 wy, T* logy, f
     const float R = ld(lin, 3 * i) * kLinLoad, G = ld(lin, 3 * i + 1) * kLinLoad,
                 B = ld(lin, 3 * i + 2) * kLinLoad;
     ly = fast_log2(maxf(wy.x * R + wy.y * G + wy.z * B, kMinNits));
-    st(logy, i, ly);
-    ly = ld(logy, i);  // the statistics see what later stages read back
+    logy[i] = ly;  // FP32 whatever the precision (detail = log2 Y - base is a small difference)
   }
   reduce_cells(ly, w, h, gw, cell_sum, cell_cnt);
 }
@@ -123,7 +122,7 @@ std::string launch_stats_from_lin(Plane lin, int w, int h, Vec3 rgb_to_y, Plane 
   const dim3 grid(div_up(w, kBX), div_up(h, kBY));
   if (lin.half)
     k_stats_from_lin<__half><<<grid, block, 0, s>>>(static_cast<const __half*>(lin.ptr), w, h,
-                                                    rgb_to_y, static_cast<__half*>(logy.ptr),
+                                                    rgb_to_y, static_cast<float*>(logy.ptr),
                                                     cell_sum, cell_cnt, gw);
   else
     k_stats_from_lin<float><<<grid, block, 0, s>>>(static_cast<const float*>(lin.ptr), w, h,

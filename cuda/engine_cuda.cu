@@ -503,6 +503,7 @@ std::string CudaEngine::pool_levels() {
 std::string CudaEngine::run_frame(const FrameView& in, const FrameView& out, double time_s,
                                   bool sync) {
   if (!configured_) return "process() before configure()";
+  DTUTMO_TRY(make_current());
   DTUTMO_TRY(check_view(in, cfg_.in_format, "input"));
   DTUTMO_TRY(check_view(out, cfg_.out_format, "output"));
   {
@@ -529,7 +530,6 @@ std::string CudaEngine::run_frame(const FrameView& in, const FrameView& out, dou
   if (!(dt > 0.0 && dt <= 10.0)) snap = true;
   last_t_ = time_s;
 
-  DTUTMO_TRY(make_current());
   DTUTMO_TRY(ensure_balanced());
   n_events_ = 0;
   mark("start");

@@ -87,7 +87,8 @@ std::string launch_decode_cells(const DecodeArgs& a, float* cell_sum, float* cel
                                 DevState* state, cudaStream_t s);
 // Balanced: decode every pixel into the linear-light plane `lin` (3 channels, interleaved).
 std::string launch_decode_lin(const DecodeArgs& a, Plane lin, DevState* state, cudaStream_t s);
-// Balanced: log2 Y plane and cell sums from the (optics-processed) linear plane.
+// Balanced: log2 Y plane (always FP32, logy.half is ignored) and cell sums from the
+// (optics-processed) linear plane.
 std::string launch_stats_from_lin(Plane lin, int w, int h, Vec3 rgb_to_y, Plane logy,
                                   float* cell_sum, float* cell_cnt, int gw, int gh,
                                   cudaStream_t s);
