@@ -240,6 +240,51 @@ std::string launch_upsample_accum(const float* in, int sw, int sh, float* out, i
   return {};
 }
 
+std::string PoolDev::init(int w, int h) {
+  w_ = w;
+  h_ = h;
+  lw_[0] = w;
+  lh_[0] = h;
+  for (int l = 1; l < 6; ++l) {
+    lw_[l] = (lw_[l - 1] + 1) / 2;
+    lh_[l] = (lh_[l - 1] + 1) / 2;
+    DTUTMO_TRY(lev_[l].allocate(std::size_t(lw_[l]) * lh_[l]));
+  }
+  DTUTMO_TRY(work_.allocate(std::size_t(w) * h));
+  DTUTMO_TRY(tmp_.allocate(std::size_t(w) * h));
+  return {};
+}
+
+std::size_t PoolDev::bytes() const {
+  std::size_t b = work_.bytes() + tmp_.bytes();
+  for (const auto& l : lev_) b += l.bytes();
+  return b;
+}
+
+std::string PoolDev::pool(const float* in, const float* sigma_cells, const float* weights, int n,
+                          float* out, cudaStream_t s) {
+  const float* lev[6] = {in, lev_[1].get(), lev_[2].get(), lev_[3].get(), lev_[4].get(), lev_[5].get()};
+  int built = 0;
+  for (int k = 0; k < n; ++k) {
+    int l = 0;
+    float sg = sigma_cells[k];
+    while (sg > 3.0f && l < 5 && lw_[l] > 4 && lh_[l] > 4) {
+      sg *= 0.5f;
+      ++l;
+    }
+    while (built < l) {
+      DTUTMO_TRY(launch_down2(lev[built], lw_[built], lh_[built], lev_[built + 1].get(), s));
+      ++built;
+    }
+    const float sb = sqrtf(fmaxf(sg * sg - (l > 0 ? 0.25f : 0.0f), 0.01f));
+    DTUTMO_CUDA_TRY(cudaMemcpyAsync(work_.get(), lev[l], std::size_t(lw_[l]) * lh_[l] * sizeof(float),
+                                    cudaMemcpyDeviceToDevice, s));
+    DTUTMO_TRY(launch_blur_grid(work_.get(), lw_[l], lh_[l], sb, tmp_.get(), s));
+    DTUTMO_TRY(launch_upsample_accum(work_.get(), lw_[l], lh_[l], out, w_, h_, weights[k], k == 0, s));
+  }
+  return {};
+}
+
 std::string launch_cells_update(const float* pooled, float wsum, float* la_s, float* la_rod_s,
                                 AdaptCell* cells, KCell* kcells, const DevState* state,
                                 const FrameConsts* K, SetupParams sp, cudaStream_t s) {

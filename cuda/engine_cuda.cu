@@ -136,12 +136,11 @@ EngineStats CudaEngine::stats() const {
 std::size_t CudaEngine::device_bytes() const {
   std::size_t b = in_dev_.bytes() + out_dev_.bytes() + dec_tab_.bytes() + cell_sum_.bytes() +
                   cell_cnt_.bytes() + la_loc_.bytes() + la_s_.bytes() + la_rod_s_.bytes() +
-                  pooled_.bytes() + work_.bytes() + tmp_.bytes() + cells_.bytes() +
+                  pooled_.bytes() + pooler_.bytes() + cells_.bytes() +
                   kcells_.bytes() + edge_.bytes() + edge_tmp_.bytes() + hist_.bytes() +
                   state_.bytes() + consts_.bytes() + dstats_.bytes() + lin_.bytes() +
                   otf_tmp_.bytes() + resp_.bytes() + logy_.bytes() + glare_.bytes() +
                   bgrid_.bytes() + csf_.bytes();
-  for (const auto& l : lev_) b += l.bytes();
   return b;
 }
 
@@ -238,16 +237,9 @@ bool CudaEngine::configure(const StreamConfig& cfg, std::string* err) {
                                     cudaMemcpyHostToDevice, stream_));
 
     const std::size_t nc = std::size_t(gw_) * gh_;
-    for (DeviceBuffer<float>* b : {&cell_sum_, &cell_cnt_, &la_loc_, &la_s_, &la_rod_s_, &pooled_,
-                                   &work_, &tmp_})
+    for (DeviceBuffer<float>* b : {&cell_sum_, &cell_cnt_, &la_loc_, &la_s_, &la_rod_s_, &pooled_})
       DTUTMO_TRY(b->allocate(nc));
-    lw_[0] = gw_;
-    lh_[0] = gh_;
-    for (int l = 1; l < 6; ++l) {
-      lw_[l] = (lw_[l - 1] + 1) / 2;
-      lh_[l] = (lh_[l - 1] + 1) / 2;
-      DTUTMO_TRY(lev_[l].allocate(std::size_t(lw_[l]) * lh_[l]));
-    }
+    DTUTMO_TRY(pooler_.init(gw_, gh_));
     DTUTMO_TRY(cells_.allocate(nc));
     DTUTMO_TRY(kcells_.allocate(nc));
     DTUTMO_TRY(edge_.allocate(std::size_t(ew_) * eh_));
@@ -468,36 +460,12 @@ std::string CudaEngine::download_end(const FrameView& out) {
   return {};
 }
 
-// Mirrors cpu_spatial.cpp's Pooler::pool: for each pooling sigma, the pyramid level where
-// it is 1.5..3 cells, the Gaussian there (less the box-downsampling blur, in quadrature),
-// upsampled and accumulated with its weight.
+// Local pooling (low_res()): Gaussians of 0.5, 1, 2, 4 degrees, weights 1:2:4:8.
 std::string CudaEngine::pool_levels() {
-  const Params& P = params_;
-  const float ppd = float(W_) / P.fov_deg;
+  const float ppd = float(W_) / params_.fov_deg;
   const float sig[4] = {0.5f * ppd / kCell, 1.0f * ppd / kCell, 2.0f * ppd / kCell, 4.0f * ppd / kCell};
   const float wts[4] = {1, 2, 4, 8};
-  float* lev[6] = {la_loc_.get(), lev_[1].get(), lev_[2].get(), lev_[3].get(), lev_[4].get(),
-                   lev_[5].get()};
-  int built = 0;
-  for (int k = 0; k < 4; ++k) {
-    int l = 0;
-    float s = sig[k];
-    while (s > 3.0f && l < 5 && lw_[l] > 4 && lh_[l] > 4) {
-      s *= 0.5f;
-      ++l;
-    }
-    while (built < l) {
-      DTUTMO_TRY(launch_down2(lev[built], lw_[built], lh_[built], lev[built + 1], stream_));
-      ++built;
-    }
-    const float sb = std::sqrt(std::max(s * s - (l > 0 ? 0.25f : 0.0f), 0.01f));
-    DTUTMO_CUDA_TRY(cudaMemcpyAsync(work_.get(), lev[l], std::size_t(lw_[l]) * lh_[l] * sizeof(float),
-                                    cudaMemcpyDeviceToDevice, stream_));
-    DTUTMO_TRY(launch_blur_grid(work_.get(), lw_[l], lh_[l], sb, tmp_.get(), stream_));
-    DTUTMO_TRY(launch_upsample_accum(work_.get(), lw_[l], lh_[l], pooled_.get(), gw_, gh_, wts[k],
-                                     k == 0, stream_));
-  }
-  return {};
+  return pooler_.pool(la_loc_.get(), sig, wts, 4, pooled_.get(), stream_);
 }
 
 std::string CudaEngine::run_frame(const FrameView& in, const FrameView& out, double time_s,

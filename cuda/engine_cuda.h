@@ -90,9 +90,8 @@ class CudaEngine final : public Engine {
   DeviceBuffer<float> dec_tab_;
 
   // low resolution
-  DeviceBuffer<float> cell_sum_, cell_cnt_, la_loc_, la_s_, la_rod_s_, pooled_, work_, tmp_;
-  DeviceBuffer<float> lev_[6];
-  int lw_[6] = {}, lh_[6] = {};
+  DeviceBuffer<float> cell_sum_, cell_cnt_, la_loc_, la_s_, la_rod_s_, pooled_;
+  PoolDev pooler_;
   DeviceBuffer<AdaptCell> cells_;
   DeviceBuffer<KCell> kcells_;
   DeviceBuffer<float> edge_, edge_tmp_;

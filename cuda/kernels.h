@@ -107,6 +107,23 @@ std::string launch_blur_grid(float* img, int w, int h, float sigma, float* tmp, 
 // out (+)= weight * bilinear_upsample(in); `first` overwrites.
 std::string launch_upsample_accum(const float* in, int sw, int sh, float* out, int dw, int dh,
                                   float weight, bool first, cudaStream_t s);
+// Multi-scale pooling of a w x h grid on a pyramid (cpu_spatial.cpp's Pooler::pool on the
+// device): for each sigma (cells) the level where it is <= 3 cells, the Gaussian there less
+// the box-downsampling blur in quadrature, upsampled and accumulated with its weight.
+// `out` receives the weighted SUM (divide by the sum of the weights, as Pooler does).
+class PoolDev {
+ public:
+  std::string init(int w, int h);
+  std::string pool(const float* in, const float* sigma_cells, const float* weights, int n,
+                   float* out, cudaStream_t s);
+  std::size_t bytes() const;
+
+ private:
+  int w_ = 0, h_ = 0;
+  int lw_[6] = {}, lh_[6] = {};
+  DeviceBuffer<float> lev_[6], work_, tmp_;
+};
+
 // Per cell: targets (pooled / wsum mixed with the global log-mean), temporal smoothing,
 // AdaptCell. `pooled` may be null when local adaptation is off.
 std::string launch_cells_update(const float* pooled, float wsum, float* la_s,
