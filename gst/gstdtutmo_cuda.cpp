@@ -38,7 +38,7 @@ namespace {
 
 // Formats GStreamer 1.22's gst_cuda_allocator_alloc lays out (others hit
 // g_assert_not_reached there), restricted to those on our pads.
-bool pool_format(GstVideoFormat f) {
+[[maybe_unused]] bool pool_format(GstVideoFormat f) {
   switch (f) {
     case GST_VIDEO_FORMAT_P010_10LE:
     case GST_VIDEO_FORMAT_P016_LE:

@@ -69,7 +69,7 @@ GstCaps* video_caps(const char* fmt, bool cuda, int w = 64, int h = 36) {
 }
 
 // Can `caps` carry format `fmt` in CUDA (or system) memory?
-bool accepts(GstCaps* caps, const char* fmt, bool cuda) {
+[[maybe_unused]] bool accepts(GstCaps* caps, const char* fmt, bool cuda) {
   GstCaps* probe = gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, fmt, NULL);
   if (cuda) gst_caps_set_features(probe, 0, gst_caps_features_new(kCudaFeature, NULL));
   const bool ok = gst_caps_can_intersect(caps, probe);
@@ -77,7 +77,7 @@ bool accepts(GstCaps* caps, const char* fmt, bool cuda) {
   return ok;
 }
 
-GstCaps* transform(GstElement* e, GstPadDirection dir, GstCaps* caps) {
+[[maybe_unused]] GstCaps* transform(GstElement* e, GstPadDirection dir, GstCaps* caps) {
   GstBaseTransformClass* k = GST_BASE_TRANSFORM_GET_CLASS(e);
   return k->transform_caps(GST_BASE_TRANSFORM(e), dir, caps, nullptr);
 }
