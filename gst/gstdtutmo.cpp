@@ -477,29 +477,39 @@ static void gst_dtutmo_get_property(GObject* object, guint prop_id, GValue* valu
 static gboolean gst_dtutmo_start(GstBaseTransform* trans) {
   GstDtutmo* self = GST_DTUTMO(trans);
   GstDtutmoState* st = self->st;
-  std::lock_guard<std::mutex> g(st->lock);
+  // Read the settings under the lock, but create the engine without it: the CUDA context
+  // lookup posts messages on the bus, and a bus handler may read our properties.
+  dtutmo::Params params;
+  GstDtutmoEngineKind engine_kind;
+  int device_id;
+  {
+    std::lock_guard<std::mutex> g(st->lock);
+    params = st->params;
+    engine_kind = st->engine_kind;
+    device_id = st->device_id;
+  }
   std::string err;
-  if (!dtutmo::validate(st->params, &err)) {
+  if (!dtutmo::validate(params, &err)) {
     GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS, ("Invalid dtutmo settings: %s", err.c_str()),
                       (NULL));
     return FALSE;
   }
   std::unique_ptr<dtutmo::Engine> engine;
-  if (st->engine_kind != ENGINE_CPU) {
+  if (engine_kind != ENGINE_CPU) {
     std::string why;
-    engine = gst_dtutmo_cuda_create_engine(GST_ELEMENT(self), st->device_id, &why);
+    engine = gst_dtutmo_cuda_create_engine(GST_ELEMENT(self), device_id, &why);
     if (!engine) {
-      if (st->engine_kind == ENGINE_CUDA) {
+      if (engine_kind == ENGINE_CUDA) {
         GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND,
                           ("CUDA engine requested but not usable: %s", why.c_str()),
-                          ("engine=cuda device-id=%d", st->device_id));
+                          ("engine=cuda device-id=%d", device_id));
         return FALSE;
       }
       GST_INFO_OBJECT(self, "engine=auto: using the CPU engine because the CUDA engine is "
                       "not usable: %s", why.c_str());
     } else {
       GST_INFO_OBJECT(self, "engine=%s: using the CUDA engine on device %d",
-                      st->engine_kind == ENGINE_AUTO ? "auto" : "cuda", st->device_id);
+                      engine_kind == ENGINE_AUTO ? "auto" : "cuda", device_id);
     }
   }
   if (!engine) engine = dtutmo::create_cpu_engine(0);
@@ -507,11 +517,15 @@ static gboolean gst_dtutmo_start(GstBaseTransform* trans) {
     GST_ELEMENT_ERROR(self, LIBRARY, INIT, ("Could not create the dtutmo CPU engine"), (NULL));
     return FALSE;
   }
-  if (!engine->set_params(st->params, &err)) {
+  if (!engine->set_params(params, &err)) {
     GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS, ("Engine refused the settings: %s", err.c_str()),
                       (NULL));
     return FALSE;
   }
+  std::lock_guard<std::mutex> g(st->lock);
+  // A property set meanwhile is pending in st->params; hand the latest to the engine.
+  if (!engine->set_params(st->params, &err))
+    GST_WARNING_OBJECT(self, "settings changed during start were refused: %s", err.c_str());
   st->engine_name = engine->name();
   st->engine = std::move(engine);
   st->configured = false;
