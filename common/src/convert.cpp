@@ -192,6 +192,29 @@ void pack_rgb_rows(const float* rgb, std::ptrdiff_t sf, const FrameView& out, in
   }
 }
 
+// 8-bit RGBA-family pack: one 32-bit store per pixel, straight-line so that it vectorises
+// (same arithmetic as write_rgb_pixel: clamp01, quantize with the dither offset).
+template <bool BGR>
+__attribute__((target_clones("arch=x86-64-v3", "default")))
+void pack_rgba8_rows(const float* rgb, std::ptrdiff_t sf, const FrameView& out, int y0, int y1,
+                     bool dither) {
+  const int w = out.width;
+  for (int y = y0; y < y1; ++y) {
+    uint32_t* __restrict row = reinterpret_cast<uint32_t*>(out.data[0] + y * out.stride[0]);
+    const float* __restrict s = rgb + (y - y0) * sf;
+    float th[8];
+    for (int i = 0; i < 8; ++i) th[i] = dither ? bayer8_threshold(i, y) : 0.5f;
+    for (int x = 0; x < w; ++x) {
+      const float t = th[x & 7];
+      const uint32_t r = quantize(clamp01(s[3 * x]), 255u, t);
+      const uint32_t g = quantize(clamp01(s[3 * x + 1]), 255u, t);
+      const uint32_t b = quantize(clamp01(s[3 * x + 2]), 255u, t);
+      uint32_t v = (BGR ? (b | (r << 16)) : (r | (b << 16))) | (g << 8) | 0xff000000u;
+      std::memcpy(row + x, &v, 4);
+    }
+  }
+}
+
 // --- YUV pack ---
 template <Cont C>
 void pack_yuv444(const float* rgb, std::ptrdiff_t sf, const FrameView& out, const YuvEncode& e,
@@ -321,10 +344,10 @@ void pack_rows(const float* rgb, std::ptrdiff_t stride_floats, const FrameView& 
     case PixelFormat::RGBA64_LE: pack_rgb_rows<PixelFormat::RGBA64_LE>(rgb, stride_floats, out, y0, y1, false); break;
     case PixelFormat::RGB10A2_LE: pack_rgb_rows<PixelFormat::RGB10A2_LE>(rgb, stride_floats, out, y0, y1, false); break;
     case PixelFormat::BGR10A2_LE: pack_rgb_rows<PixelFormat::BGR10A2_LE>(rgb, stride_floats, out, y0, y1, false); break;
-    case PixelFormat::RGBA: pack_rgb_rows<PixelFormat::RGBA>(rgb, stride_floats, out, y0, y1, dither); break;
-    case PixelFormat::RGBx: pack_rgb_rows<PixelFormat::RGBx>(rgb, stride_floats, out, y0, y1, dither); break;
-    case PixelFormat::BGRA: pack_rgb_rows<PixelFormat::BGRA>(rgb, stride_floats, out, y0, y1, dither); break;
-    case PixelFormat::BGRx: pack_rgb_rows<PixelFormat::BGRx>(rgb, stride_floats, out, y0, y1, dither); break;
+    case PixelFormat::RGBA:
+    case PixelFormat::RGBx: pack_rgba8_rows<false>(rgb, stride_floats, out, y0, y1, dither); break;
+    case PixelFormat::BGRA:
+    case PixelFormat::BGRx: pack_rgba8_rows<true>(rgb, stride_floats, out, y0, y1, dither); break;
     case PixelFormat::RGBF32:
       for (int y = y0; y < y1; ++y)
         std::memcpy(out.data[0] + y * out.stride[0], rgb + (y - y0) * stride_floats,

@@ -852,8 +852,9 @@ DTUTMO_HOT void CpuEngine::responses_core(int n, int step, const float* __restri
   float* __restrict rm = r + n;
   float* __restrict rs = r + 2 * n;
   const float nc = kConeL.n, nr = kRod.n;
-  for (int i = 0; i < n; ++i) {
-    const int x = i * step + (step >> 1);
+  // step == 1 (every pixel, pass 2) gets its own loop: unit-stride loads instead of the
+  // element-by-element gathers a run-time stride forces
+  auto px = [&](int i, int x) __attribute__((always_inline)) {
     const float g = gsc[x];
     const float R = rgb[3 * x] * g, G = rgb[3 * x + 1] * g, B = rgb[3 * x + 2] * g;
     const float L = m.m[0][0] * R + m.m[0][1] * G + m.m[0][2] * B;
@@ -868,6 +869,11 @@ DTUTMO_HOT void CpuEngine::responses_core(int n, int step, const float* __restri
     rl[i] = a + w * (d - a);
     rm[i] = b + w * (d - b);
     rs[i] = c + w * (d - c);
+  };
+  if (step == 1) {
+    for (int i = 0; i < n; ++i) px(i, i);
+  } else {
+    for (int i = 0; i < n; ++i) px(i, i * step + (step >> 1));
   }
 }
 
