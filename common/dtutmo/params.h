@@ -39,7 +39,7 @@ struct Params {
   Target target = Target::SDR;
   float display_peak = 100.0f;     // cd/m^2 [10, 10000]
   float display_black = 0.1f;      // cd/m^2 [0, display_peak / 10]
-  float display_adapt = 0.5f;      // display adaptation ceiling, fraction of peak (0, 1]
+  float display_adapt = 0.2f;      // display adaptation ceiling, fraction of peak (0, 1]
   float pct_low = 2.0f;            // response percentile mapped to display black, % [0, 20]
   float pct_high = 99.0f;          // response percentile mapped to display peak, % [80, 100]
   float knee = 0.9f;               // hybrid soft knee start, fraction of the peak response [0.5, 1)

@@ -694,14 +694,14 @@ void CpuEngine::frame_consts(float kc) {
   t_hi = std::max(t_hi, 4.0f * std::max(P_.display_black, 1e-3f) );
   t_hi = std::min(t_hi, P_.display_peak);
   for (int c = 0; c < 3; ++c) {
+    K.r_min[c] = disp_resp_grey(c, P_.display_black > 0 ? P_.display_black : 1e-4f);
+    K.r_max[c] = disp_resp_grey(c, P_.display_peak);
+    K.knee_r[c] = K.r_min[c] + P_.knee * (K.r_max[c] - K.r_min[c]);
     const float s0 = scene_resp_grey(c, l_lo), s1 = scene_resp_grey(c, l_hi);
     const float d0 = disp_resp_grey(c, t_lo), d1 = disp_resp_grey(c, t_hi);
     const float g = (d1 - d0) / std::max(s1 - s0, 1e-6f);
     K.norm_gain[c] = g;
     K.norm_offset[c] = d0 - g * s0;
-    K.r_min[c] = disp_resp_grey(c, P_.display_black > 0 ? P_.display_black : 1e-4f);
-    K.r_max[c] = disp_resp_grey(c, P_.display_peak);
-    K.knee_r[c] = K.r_min[c] + P_.knee * (K.r_max[c] - K.r_min[c]);
   }
   // --- DTUCAM conditions ---
   float cs, ncs;
@@ -953,14 +953,27 @@ DTUTMO_HOT void CpuEngine::row_display(int y, const float* __restrict r, float* 
         lc[x] = fast_exp2(kc + fast_log2(v / (1.0f - v)) * inv_n);
       }
     } else if (mode == int(DisplayMode::FullInverse)) {
+      // toward the knee (band of twice its width below the peak response) the inverse fades
+      // to the global (whiteboard) adaptation, whose
+      // knee keeps white to the extreme tail (a brighter-adapted cell would clip)
+      const float kn = 2.0f * K.knee_r[c] - hi, ikn = 1.0f / std::max(hi - kn, 1e-6f);
       for (int x = 0; x < W; ++x) {
         const float v = std::min(std::max(uc[x], lo), hi);
-        lc[x] = fast_exp2(kl[x] + fast_log2(v / (1.0f - v)) * inv_n);
+        const float tk = std::min(std::max((v - kn) * ikn, 0.0f), 1.0f);
+        const float kk = kl[x] + tk * tk * (3.0f - 2.0f * tk) * (kc - kl[x]);
+        lc[x] = fast_exp2(kk + fast_log2(v / (1.0f - v)) * inv_n);
       }
     } else {
+      // full inverse only below the knee: fading out over the response band of twice the
+      // knee's width ending at the peak, the whiteboard's knee alone decides at the top
+      // (a bright disc's edge went through the locally brighter-adapted inverse and
+      // clipped, leaving a ring around a darker centre)
+      const float kn = 2.0f * K.knee_r[c] - hi, ikn = 1.0f / std::max(hi - kn, 1e-6f);
       for (int x = 0; x < W; ++x) {
         const float v = std::min(std::max(uc[x], lo), hi);
-        const float kk = kc + hw[x] * (kl[x] - kc);
+        const float tk = std::min(std::max((v - kn) * ikn, 0.0f), 1.0f);
+        const float wv = hw[x] * (1.0f - tk * tk * (3.0f - 2.0f * tk));
+        const float kk = kc + wv * (kl[x] - kc);
         lc[x] = fast_exp2(kk + fast_log2(v / (1.0f - v)) * inv_n);
       }
     }
