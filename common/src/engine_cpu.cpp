@@ -332,6 +332,13 @@ void CpuEngine::setup_optics() {
 }
 
 // ---------------------------------------------------------------- pass 1
+// Samples that are NaN, negative or beyond 3e38 (vectorised count, 32-bit lanes).
+DTUTMO_HOT static long long count_bad(const float* __restrict v, size_t n) {
+  int bad = 0;
+  for (size_t i = 0; i < n; ++i) bad += (v[i] >= 0.0f && v[i] <= 3.0e38f) ? 0 : 1;
+  return bad;
+}
+
 // Decode through the table: code in [0, 1] (NaN and negatives -> 0), linear interpolation.
 DTUTMO_HOT void CpuEngine::decode_table(float* __restrict v, size_t n, const float* __restrict tab,
                                         float mul) {
@@ -371,12 +378,7 @@ void CpuEngine::pass1(const FrameView& in) {
     float* rgb = lin_.data() + size_t(y0) * W * 3;
     unpack_rows(in, C_.in, y0, y1, rgb, std::ptrdiff_t(W) * 3);
     const size_t n = size_t(y1 - y0) * W * 3;
-    long long bad = 0;
-    for (size_t i = 0; i < n; ++i) {
-      const float v = rgb[i];
-      bad += !(v >= 0.0f && v <= 3.0e38f);
-    }
-    s.bad += bad;
+    s.bad += count_bad(rgb, n);
     if (rgbf && tf == Transfer::Linear) {
       for (size_t i = 0; i < n; ++i) rgb[i] = sanitize(rgb[i] * scale, kMaxNits);
     } else {
@@ -689,7 +691,12 @@ void CpuEngine::frame_consts(float kc) {
     l_hi = g * 2.0f;
   }
   float t_hi = std::min(P_.display_peak, inv_disp(scene_resp_grey(3, l_hi)));
-  float t_lo = std::max(P_.display_black, inv_disp(scene_resp_grey(3, l_lo)));
+  // low end: response matched, but never a smaller contrast ratio than the scene's
+  // percentile range where the display can show it (when the high end is held down by the
+  // peak, the low end follows instead of lifting the blacks into a grey veil)
+  const float t_lo_m = inv_disp(scene_resp_grey(3, l_lo));
+  float t_lo = std::min(t_lo_m, std::sqrt(t_lo_m * t_hi * (l_lo / l_hi)));
+  t_lo = std::max(P_.display_black, t_lo);
   t_lo = std::min(t_lo, t_hi * 0.25f);
   t_hi = std::max(t_hi, 4.0f * std::max(P_.display_black, 1e-3f) );
   t_hi = std::min(t_hi, P_.display_peak);
