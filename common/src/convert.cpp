@@ -89,6 +89,7 @@ struct Scratch {
 thread_local Scratch t_scratch;
 
 // --- YUV unpack ---
+__attribute__((target_clones("arch=x86-64-v3", "default")))
 void unpack_yuv(const FrameView& in, const FormatInfo& fi, const SignalDesc& sig, int y0, int y1,
                 float* rgb, std::ptrdiff_t sf) {
   const int w = in.width, h = in.height;
@@ -204,14 +205,24 @@ void pack_rgba8_rows(const float* rgb, std::ptrdiff_t sf, const FrameView& out, 
     const float* __restrict s = rgb + (y - y0) * sf;
     float th[8];
     for (int i = 0; i < 8; ++i) th[i] = dither ? bayer8_threshold(i, y) : 0.5f;
-    for (int x = 0; x < w; ++x) {
-      const float t = th[x & 7];
-      const uint32_t r = quantize(clamp01(s[3 * x]), 255u, t);
-      const uint32_t g = quantize(clamp01(s[3 * x + 1]), 255u, t);
-      const uint32_t b = quantize(clamp01(s[3 * x + 2]), 255u, t);
-      uint32_t v = (BGR ? (b | (r << 16)) : (r | (b << 16))) | (g << 8) | 0xff000000u;
+    // clamp01 (NaN -> 0) then v * 255 + t with t in (0, 1): only the top clamp of
+    // quantize can act, so this is quantize(clamp01(v), 255, t) exactly
+    auto q8 = [](float v, float t) __attribute__((always_inline)) {
+      v = v > 0.0f ? v : 0.0f;
+      v = v < 1.0f ? v : 1.0f;
+      float c = v * 255.0f + t;
+      c = c < 255.0f ? c : 255.0f;
+      return uint32_t(int32_t(c));
+    };
+    auto px = [&](int x, float t) __attribute__((always_inline)) {
+      const uint32_t r = q8(s[3 * x], t), g = q8(s[3 * x + 1], t), b = q8(s[3 * x + 2], t);
+      const uint32_t v = (BGR ? (b | (r << 16)) : (r | (b << 16))) | (g << 8) | 0xff000000u;
       std::memcpy(row + x, &v, 4);
-    }
+    };
+    int x = 0;
+    for (; x + 8 <= w; x += 8)
+      for (int k = 0; k < 8; ++k) px(x + k, th[k]);
+    for (; x < w; ++x) px(x, th[x & 7]);
   }
 }
 
