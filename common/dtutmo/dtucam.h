@@ -42,6 +42,16 @@ DTUTMO_HD CamCond cam_condition(float la, float c, float nc, float aw) {
   return k;
 }
 
+// Hunt effect bound: the scene condition's F_L is taken at min(La_scene, kHuntMaxRatio x
+// La_display). Unbounded, daylight (La ~ 5000) on a 20 cd/m^2-adapted display multiplied
+// colourfulness by (F_L ratio)^0.25 ~ 1.7 (colourfulness 66 vs 43 without DTUCAM); the
+// bound caps the boost at ~1.06 (a brighter scene still looks more colourful, the dim
+// display does not wash it out), while darker scenes keep their full loss of colour.
+DTUTMO_HD_CONST float kHuntMaxRatio = 2.0f;
+DTUTMO_HD float cam_hunt_la(float la_scene, float la_display) {
+  return minf(la_scene, kHuntMaxRatio * la_display);
+}
+
 // Surround parameters (c, N_c) of CIECAM16 for dark, dim, average.
 DTUTMO_HD void cam_surround(int viewing, float* c, float* nc) {
   *c = viewing == 0 ? 0.525f : viewing == 1 ? 0.59f : 0.69f;

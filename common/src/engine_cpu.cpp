@@ -32,6 +32,18 @@
 #include "dtutmo/receptors.h"
 #include "dtutmo/transfer.h"
 
+// glibc's libmvec has AVX2 variants of these (<= 4 ulp, i.e. float-rounding level): with
+// the simd declaration GCC vectorises the per-pixel DTUCAM loop in the AVX2 clone instead
+// of calling the scalar functions pixel by pixel.
+#if defined(__x86_64__) && defined(__GLIBC__) && defined(DTUTMO_HAVE_LIBMVEC)
+extern "C" {
+__attribute__((simd("notinbranch"))) float powf(float, float) noexcept;
+__attribute__((simd("notinbranch"))) float cosf(float) noexcept;
+__attribute__((simd("notinbranch"))) float sinf(float) noexcept;
+__attribute__((simd("notinbranch"))) float atan2f(float, float) noexcept;
+}
+#endif
+
 namespace dtutmo {
 
 namespace {
@@ -714,6 +726,11 @@ void CpuEngine::frame_consts(float kc) {
   float cs, ncs;
   cam_surround(2, &cs, &ncs);  // the scene is seen in an average surround
   K.cam_scene = cam_condition(K.la_global, cs, ncs, 3.05f * scene_resp_grey(0, 5.0f * K.la_global));
+  {  // Hunt effect bounded (dtucam.h, cam_hunt_la)
+    const CamCond h = cam_condition(cam_hunt_la(K.la_global, K.disp_la), cs, ncs, K.cam_scene.aw);
+    K.cam_scene.fl = h.fl;
+    K.cam_scene.fl_4 = h.fl_4;
+  }
   cam_surround(int(P_.viewing), &cs, &ncs);
   K.cam_display = cam_condition(K.disp_la, cs, ncs, 3.05f * disp_resp_grey(0, P_.display_peak));
   K.s_ref_display = std::exp2(kConeL.n * (K.disp_log2_sigma[2] - K.disp_log2_sigma[0]));
