@@ -38,6 +38,9 @@ DTUTMO_HD float soft_knee(float r, float k, float rmax) {
   return r > k ? k + w * t / (1.0f + t) : r;
 }
 
+// Largest detail (log2 luminance, stops) re-applied after display mapping, either sign.
+DTUTMO_HD_CONST float kDetailMax = 1.0f;
+
 DTUTMO_HD float smoothstepf(float e0, float e1, float x) {
   const float t = clampf((x - e0) / (e1 - e0), 0.0f, 1.0f);
   return t * t * (3.0f - 2.0f * t);

@@ -38,8 +38,8 @@
 #if defined(__x86_64__) && defined(__GLIBC__) && defined(DTUTMO_HAVE_LIBMVEC)
 extern "C" {
 __attribute__((simd("notinbranch"))) float powf(float, float) noexcept;
-__attribute__((simd("notinbranch"))) float cosf(float) noexcept;
-__attribute__((simd("notinbranch"))) float sinf(float) noexcept;
+__attribute__((const, simd("notinbranch"))) float cosf(float) noexcept;
+__attribute__((const, simd("notinbranch"))) float sinf(float) noexcept;
 __attribute__((simd("notinbranch"))) float atan2f(float, float) noexcept;
 }
 #endif
@@ -952,17 +952,27 @@ DTUTMO_HOT void CpuEngine::row_display(int y, const float* __restrict r, float* 
   }
   if (cam) {
     // colour appearance: chroma from the scene's appearance (Hunt effect), tone from u
+    // local copies and one restrict pointer per plane: the loop then has no possible
+    // aliasing and vectorises (with libmvec's powf/cosf/sinf/atan2f in the AVX2 clone)
+    const CamCond cam_s = K.cam_scene, cam_d = K.cam_display;
+    const float sref = K.s_ref_display, isref = 1.0f / K.s_ref_display;
+    const float* __restrict r0 = r;
+    const float* __restrict r1 = r + W;
+    const float* __restrict r2 = r + 2 * size_t(W);
+    float* __restrict u0 = u;
+    float* __restrict u1 = u + W;
+    float* __restrict u2 = u + 2 * size_t(W);
     for (int x = 0; x < W; ++x) {
       const float fs = fast_exp2(kConeL.n * (ss[x] - sl[x]));  // scene S -> L/M reference
-      const Vec3 rs = {r[x], r[W + x], odds_scale(r[2 * W + x], fs)};
-      const CamJMh sj = dtucam_forward(rs, K.cam_scene);
-      const Vec3 ud = {u[x], u[W + x], odds_scale(u[2 * W + x], K.s_ref_display)};
+      const Vec3 rs = {r0[x], r1[x], odds_scale(r2[x], fs)};
+      const CamJMh sj = dtucam_forward(rs, cam_s);
+      const Vec3 ud = {u0[x], u1[x], odds_scale(u2[x], sref)};
       const float A = 2.0f * ud.x + ud.y + 0.05f * ud.z;
-      const float jd = 100.0f * powf(std::max(A, 0.0f) / K.cam_display.aw, K.cam_display.c * K.cam_display.z);
-      const Vec3 o3 = dtucam_inverse({jd, sj.m, sj.h}, K.cam_display);
-      u[x] = o3.x;
-      u[W + x] = o3.y;
-      u[2 * W + x] = odds_scale(std::max(o3.z, 0.0f), 1.0f / K.s_ref_display);
+      const float jd = 100.0f * powf(std::max(A, 0.0f) / cam_d.aw, cam_d.c * cam_d.z);
+      const Vec3 o3 = dtucam_inverse({jd, sj.m, sj.h}, cam_d);
+      u0[x] = o3.x;
+      u1[x] = o3.y;
+      u2[x] = odds_scale(std::max(o3.z, 0.0f), isref);
     }
   }
   // display inverse per class: L = 2^(K + log2(v / (1 - v)) / n)
@@ -1007,9 +1017,14 @@ DTUTMO_HOT void CpuEngine::row_display(int y, const float* __restrict r, float* 
     // texture does not push highlights into clipping
     const float r0 = K.r_min[0], ir = 1.0f / std::max(K.r_max[0] - K.r_min[0], 1e-6f);
     for (int x = 0; x < W; ++x) {
-      const float d = ly[x] - bs[x];
+      // detail bounded to +-kDetailMax stops: the bilateral's range sigma is 0.5 stop, so
+      // texture lies well inside; larger values are slicing error at strong edges (the
+      // sun's rim came out as a dark ring)
+      const float d = std::min(std::max(ly[x] - bs[x], -kDetailMax), kDetailMax);
       const float un = (u[x] - r0) * ir;
-      const float fade = d > 0.0f ? 1.0f - smoothstepf(0.8f, 1.0f, un) : 1.0f;
+      // both signs fade near the peak: at a bright disc's rim the base is the disc's
+      // level while the pixel is partly sky (negative detail: a dark ring on white)
+      const float fade = 1.0f - smoothstepf(0.8f, 1.0f, un);
       const float g = fast_exp2(std::min(K.detail * d * fade, 8.0f));
       lum[x] *= g;
       lum[W + x] *= g;
