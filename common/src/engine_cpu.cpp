@@ -425,7 +425,17 @@ void CpuEngine::pass1(const FrameView& in) {
       if (bd) bgrid_.splat_row(th, y, ly, W);
     }
   };
-  pool_.run(gh_, decode_band);
+  if (!optics) {
+    // no full-frame stage in between: decode and statistics of a band back to back,
+    // while the band's linear RGB is still in cache (one pass over the frame)
+    if (bd) bgrid_.clear();
+    pool_.run(gh_, [&](int task, int th) {
+      decode_band(task, th);
+      stats_band(task, th);
+    });
+  } else {
+    pool_.run(gh_, decode_band);
+  }
   long long bad = 0;
   for (Scratch& s : scr_) bad += s.bad;
   st_.bad_samples = bad;
@@ -514,8 +524,10 @@ void CpuEngine::pass1(const FrameView& in) {
       }
     });
   }
-  if (bd) bgrid_.clear();
-  pool_.run(gh_, stats_band);
+  if (optics) {
+    if (bd) bgrid_.clear();
+    pool_.run(gh_, stats_band);
+  }
   if (bd) bgrid_.finish();
 }
 
