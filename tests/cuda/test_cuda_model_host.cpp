@@ -1,0 +1,159 @@
+// Runs without a GPU: the per-pixel and per-frame pieces the CUDA kernels use
+// (cuda/model.cuh, compiled here as plain C++) reproduce the CPU engine on uniform frames,
+// where every stage of the pipeline reduces to scalars. The scalar sequence below is the
+// one the device kernels follow (k_global_stats, k_cells_update, k_rod_display,
+// k_hist_sample, k_frame_setup, k_pass2); if the CPU engine's formulas change and
+// model.cuh does not follow, this fails on CI, before any GPU sees it.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "dtutmo/color.h"
+#include "dtutmo/engine.h"
+#include "dtutmo/frame.h"
+#include "model.cuh"
+
+using namespace dtutmo;
+using namespace dtutmo::cuda;
+
+namespace {
+
+// The CUDA pipeline on a uniform frame of linear BT.709 colour `rgb` (cd/m^2), fast
+// profile, first frame (snap), output transfer `tf` (RGBF32 out): the encoded value.
+Vec3 emulate_uniform(Vec3 rgb, const Params& P, int w, int h, Transfer tf) {
+  FrameConsts K{};
+  K.width = w;
+  K.height = h;
+  K.ppd = float(w) / P.fov_deg;
+  const Mat3 r2x = rgb_to_xyz(Primaries::BT709);
+  K.in_rgb_to_xyz = r2x;
+  K.in_rgb_to_lms = mul(xyz_to_lms(), r2x);
+  K.in_rgb_to_rod = {-0.702f * r2x.m[0][0] + 1.039f * r2x.m[1][0] + 0.433f * r2x.m[2][0],
+                     -0.702f * r2x.m[0][1] + 1.039f * r2x.m[1][1] + 0.433f * r2x.m[2][1],
+                     -0.702f * r2x.m[0][2] + 1.039f * r2x.m[1][2] + 0.433f * r2x.m[2][2]};
+  K.in_rgb_to_y = {r2x.m[1][0], r2x.m[1][1], r2x.m[1][2]};
+  K.mesopic = P.mesopic;
+  K.display_mode = int(P.display_mode);
+  K.gamut_map = P.gamut_map;
+  K.detail = P.detail;
+  K.peak = P.display_peak;
+  K.black = P.display_black;
+  K.out_transfer = int(tf);
+  K.lms_to_out_rgb = mul(xyz_to_rgb(Primaries::BT709), inverse(xyz_to_lms()));
+  K.out_rgb_to_y = {r2x.m[1][0], r2x.m[1][1], r2x.m[1][2]};
+  // decode (RGBF32 linear, input_scale), log2 luminance, global statistics
+  const float sc = P.input_scale;
+  rgb = {sanitize(rgb.x * sc, kMaxNits), sanitize(rgb.y * sc, kMaxNits), sanitize(rgb.z * sc, kMaxNits)};
+  const float Y = K.in_rgb_to_y.x * rgb.x + K.in_rgb_to_y.y * rgb.y + K.in_rgb_to_y.z * rgb.z;
+  const float target = fast_log2(maxf(Y, kMinNits));
+  // k_global_stats (snap)
+  K.la_global = exp2f(target);
+  const float fov_v = P.fov_deg * float(h) / float(w);
+  K.pupil_mm = pupil_watson_yellott(K.la_global, P.fov_deg * fov_v, P.observer_age, 1);
+  K.td_per_nit = pupil_area_eff(K.pupil_mm);
+  // k_cells_update (uniform: pooled = target)
+  const float td = K.td_per_nit;
+  const float la = exp2f(target), ia = la * td;
+  const float pc = bleach(ia, kConeL.b);
+  const float iar = exp2f(target) * kScotopicPerNitD65 * td;
+  const float pr = bleach(iar, kRod.b);
+  AdaptCell c{};
+  c.log2_sigma_lm = log2f(receptor_sigma(ia, pc, kConeL));
+  c.log2_sigma_s = log2f(receptor_sigma(ia, pc, kConeS));
+  c.p_cone = pc;
+  c.log2_sigma_rod = log2f(receptor_sigma(iar, pr, kRod));
+  c.p_rod = pr;
+  c.rod_w = P.mesopic ? mesopic_weight(la) : 0.0f;
+  c.log2_la = target;
+  KCell kc{};
+  fold_cell(c, log2f(td), &kc);
+  // k_rod_display
+  K.la_global_rod = exp2f(target);
+  K.disp_la = display_adaptation(K.la_global, P.display_peak, P.display_adapt, int(P.viewing));
+  const float dp = pupil_watson_yellott(K.disp_la, P.fov_deg * fov_v, P.observer_age, 1);
+  K.disp_td_per_nit = pupil_area_eff(dp);
+  K.disp_log2_td = log2f(K.disp_td_per_nit);
+  const float iad = K.disp_la * K.disp_td_per_nit;
+  K.disp_p = bleach(iad, kConeL.b);
+  K.disp_log2_sigma[0] = K.disp_log2_sigma[1] = log2f(receptor_sigma(iad, K.disp_p, kConeL));
+  K.disp_log2_sigma[2] = log2f(receptor_sigma(iad, K.disp_p, kConeS));
+  // k_hist_sample: every sample has the same achromatic response
+  const CellSample a = sample_cells(&kc, 1, 1, 0, 0, false);
+  const Vec3 r = pixel_responses(rgb, a, K);
+  const float ra = achromatic_response(r);
+  const int bin = std::min(kHistBins - 1, std::max(0, int(ra * kHistBins)));
+  const float s_rlo = float((bin + P.pct_low / 100.0) / kHistBins);
+  const float s_rhi = float((bin + P.pct_high / 100.0) / kHistBins);
+  // k_frame_setup
+  float l_lo = inverse_scene_grey(K, s_rlo), l_hi = inverse_scene_grey(K, s_rhi);
+  if (l_hi < 4.0f * l_lo) {
+    const float g = sqrtf(l_lo * l_hi);
+    l_lo = g * 0.5f;
+    l_hi = g * 2.0f;
+  }
+  float t_hi = minf(P.display_peak, inverse_disp_grey(K, scene_resp_grey(K, 3, l_hi)));
+  float t_lo = maxf(P.display_black, inverse_disp_grey(K, scene_resp_grey(K, 3, l_lo)));
+  t_lo = minf(t_lo, t_hi * 0.25f);
+  t_hi = maxf(t_hi, 4.0f * maxf(P.display_black, 1e-3f));
+  t_hi = minf(t_hi, P.display_peak);
+  for (int k = 0; k < 3; ++k) {
+    const float s0 = scene_resp_grey(K, k, l_lo), s1 = scene_resp_grey(K, k, l_hi);
+    const float d0 = disp_resp_grey(K, k, t_lo), d1 = disp_resp_grey(K, k, t_hi);
+    const float g = (d1 - d0) / maxf(s1 - s0, 1e-6f);
+    K.norm_gain[k] = g;
+    K.norm_offset[k] = d0 - g * s0;
+    K.r_min[k] = disp_resp_grey(K, k, P.display_black > 0 ? P.display_black : 1e-4f);
+    K.r_max[k] = disp_resp_grey(K, k, P.display_peak);
+    K.knee_r[k] = K.r_min[k] + P.knee * (K.r_max[k] - K.r_min[k]);
+  }
+  // k_pass2
+  float kwb[3];
+  whiteboard_consts(K, kwb);
+  DisplayIn din{0.0f, 0.0f, false};
+  return display_pixel(K, r, a, din, kwb, 1.0f / maxf(K.peak - K.black, 1e-6f));
+}
+
+}  // namespace
+
+TEST(CudaModelHost, UniformFramesMatchTheCpuEngine) {
+  const int w = 48, h = 27;
+  const Vec3 colours[] = {{100.0f, 100.0f, 100.0f}, {20.0f, 20.0f, 20.0f}, {0.05f, 0.05f, 0.05f},
+                          {3000.0f, 1500.0f, 400.0f}, {5.0f, 30.0f, 60.0f}, {0.0f, 0.0f, 0.0f}};
+  for (Transfer tf : {Transfer::Linear, Transfer::SRGB, Transfer::BT1886})
+    for (const Vec3& col : colours) {
+      SCOPED_TRACE(std::to_string(int(tf)) + " (" + std::to_string(col.x) + ", " + std::to_string(col.y) + ", " +
+                   std::to_string(col.z) + ")");
+      Params p = params_for_profile(Profile::Fast);
+      p.input_scale = 1.0f;
+      StreamConfig c;
+      c.width = w;
+      c.height = h;
+      c.in_format = PixelFormat::RGBF32;
+      c.in.transfer = Transfer::Linear;
+      c.in.primaries = Primaries::BT709;
+      c.out_format = PixelFormat::RGBF32;
+      c.out.transfer = tf;
+      c.out.primaries = Primaries::BT709;
+      auto cpu = create_cpu_engine(1);
+      std::string err;
+      ASSERT_TRUE(cpu->set_params(p, &err)) << err;
+      ASSERT_TRUE(cpu->configure(c, &err)) << err;
+      std::vector<float> in(std::size_t(w) * h * 3), out(in.size());
+      for (std::size_t i = 0; i < in.size(); i += 3) {
+        in[i] = col.x;
+        in[i + 1] = col.y;
+        in[i + 2] = col.z;
+      }
+      FrameView vi = packed_view(PixelFormat::RGBF32, w, h, reinterpret_cast<uint8_t*>(in.data()));
+      FrameView vo = packed_view(PixelFormat::RGBF32, w, h, reinterpret_cast<uint8_t*>(out.data()));
+      ASSERT_TRUE(cpu->process(vi, vo, 0.0, &err)) << err;
+      const Vec3 e = emulate_uniform(col, p, w, h, tf);
+      const float ex[3] = {e.x, e.y, e.z};
+      // the centre pixel (borders see the same values on a uniform frame)
+      const std::size_t ctr = (std::size_t(h / 2) * w + w / 2) * 3;
+      for (int k = 0; k < 3; ++k)
+        EXPECT_NEAR(out[ctr + k], ex[k], 2e-4f * std::fabs(out[ctr + k]) + 2e-5f) << "channel " << k;
+    }
+}
