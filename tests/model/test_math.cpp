@@ -176,6 +176,14 @@ TEST(Csf, RatioGainIsOneInDaylightAndBelowOneAtNight) {
   EXPECT_LT(csf_ratio_gain(10.0f, 0.01f, 10.0f, 60.0f, 1), 0.5f);
   // at night, fine detail is attenuated more than coarse detail
   EXPECT_LT(csf_ratio_gain(16.0f, 0.05f, 10.0f, 60.0f, 0), csf_ratio_gain(2.0f, 0.05f, 10.0f, 60.0f, 0));
+  // ...but coarse structure (outlines, <= 1 cpd) is kept at night, and no achromatic band
+  // is ever erased (a uniform sensitivity loss is a threshold change, not a blur)
+  for (float la : {0.001f, 0.01f, 0.1f}) {
+    EXPECT_GE(csf_ratio_gain(0.5f, la, 10.0f, 60.0f, 0), 0.99f) << la;
+    EXPECT_GE(csf_ratio_gain(1.0f, la, 10.0f, 60.0f, 0), 0.99f) << la;
+    for (float f = 0.5f; f < 60.0f; f *= 1.5f)
+      EXPECT_GE(csf_ratio_gain(f, la, 10.0f, 60.0f, 0), 0.3f - 1e-6f) << la << " " << f;
+  }
   // Barten's CSF peaks at a few cycles/degree in daylight
   float best = 0, fbest = 0;
   for (float f = 0.25f; f < 60.0f; f *= 1.1f)
