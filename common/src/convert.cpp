@@ -248,6 +248,7 @@ void pack_yuv444(const float* rgb, std::ptrdiff_t sf, const FrameView& out, cons
 }
 
 template <Cont C>
+__attribute__((target_clones("arch=x86-64-v3", "default")))
 void pack_yuv420(const float* rgb, std::ptrdiff_t sf, const FrameView& out, const YuvEncode& e,
                  int bits, bool il, int y0, int y1, bool dither) {
   const int w = out.width;
@@ -259,12 +260,17 @@ void pack_yuv420(const float* rgb, std::ptrdiff_t sf, const FrameView& out, cons
     uint8_t* py = out.data[0] + y * out.stride[0];
     float th[8];
     for (int i = 0; i < 8; ++i) th[i] = dither ? bayer8_threshold(i, y) : 0.5f;
-    for (int x = 0; x < w; ++x)
+    auto px = [&](int x, float t) __attribute__((always_inline)) {
       store_code<C>(py + x * B,
                     quantize_code(rgb_to_y_code(e, clamp01(s[3 * x]), clamp01(s[3 * x + 1]),
                                                 clamp01(s[3 * x + 2])),
-                                  e.maxc, th[x & 7]),
+                                  e.maxc, t),
                     bits);
+    };
+    int x = 0;
+    for (; x + 8 <= w; x += 8)  // blocks of 8: the dither offset is a constant per lane
+      for (int k = 0; k < 8; ++k) px(x + k, th[k]);
+    for (; x < w; ++x) px(x, th[x & 7]);
   }
   // Chroma, one row per luma row pair that starts inside [y0, y1) at an even row; the
   // second row of the last pair may be missing (odd height or y1 cut).
