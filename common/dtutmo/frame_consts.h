@@ -96,7 +96,9 @@ struct FrameConsts {
   // --- DTUCAM conditions ---
   CamCond cam_scene;      // at la_global
   CamCond cam_display;    // at disp_la
-  float s_ref_scene_log2; // unused by per-pixel code (S is referenced per pixel); kept 0
+  float rod_s_log2q;      // log2 of the odds factor (sigma_LM / sigma_S)^n (scene, global
+                          // adaptation) that turns the rod response into the S class's
+                          // response to the same signal (0 = rods added to S unscaled)
   float s_ref_display;    // odds factor (sigma_LM / sigma_S)^n of the display observer
 
   // --- encode (MODEL.md stage 10) ---

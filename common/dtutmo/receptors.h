@@ -78,6 +78,12 @@ DTUTMO_HD ReceptorState receptor_state(float ia_td, const ReceptorClass& c) {
   return {receptor_sigma(ia_td, p, c), p};
 }
 
+// A response r of one class expressed in another class whose odds for the same signal are
+// q times larger: odds(r') = q odds(r), i.e. r' = r q / (1 - r + r q). Used to add the rod
+// signal to the S class: equal rod responses in L, M and S are not a grey's pattern (S's
+// sigma is smaller), and came out yellow/olive at night.
+DTUTMO_HD float odds_shift(float r, float q) { return r * q / (1.0f - r + r * q); }
+
 // Mesopic rod weight from the adaptation luminance (cd/m^2): 1 at 0.01, 0 at 10, linear
 // in log10 La in between (MODEL.md stage 6).
 DTUTMO_HD float mesopic_weight(float la) {

@@ -141,6 +141,7 @@ class CpuEngine final : public Engine {
   std::vector<float> la_tgt_, la_loc_, la_s_, la_rod_s_;  // grids, log2 cd/m^2
   std::vector<AdaptCell> cells_;
   std::vector<float> gridk_;  // kAd planar channel grids, gw x gh each
+  bool rod_any_ = true;       // some cell has a rod weight != 0 (else the rod term is skipped)
   std::vector<int> ix_;
   std::vector<float> tx_;
   std::vector<float> dispk_;  // grid x 3: full-inverse constants per class
@@ -311,7 +312,7 @@ float CpuEngine::scene_resp_grey(int c, float lum) const {
   const float rl = receptor_response(i, slm, pc, kConeL.n);
   const float rs = receptor_response(i, ss, pc, kConeS.n);
   const float rr = receptor_response(i * kScotopicPerNitD65, sr, pr, kRod.n);
-  const float ml = (1 - w) * rl + w * rr, ms = (1 - w) * rs + w * rr;
+  const float ml = (1 - w) * rl + w * rr, ms = (1 - w) * rs + w * odds_shift(rr, std::exp2(K_.rod_s_log2q));
   if (c < 2) return ml;
   if (c == 2) return ms;
   return (3.0f * ml + ms * 0.05f) / 3.05f;
@@ -607,6 +608,10 @@ void CpuEngine::low_res(double dt, bool snap) {
     gridk_[size_t(kChRod) * nc + i] = c.log2_sigma_rod - std::log2(pr) - ltd - std::log2(kScotopicPerNitD65) * 0.0f;
     gridk_[size_t(kChW) * nc + i] = c.rod_w;
   }
+  // photopic everywhere (rod weight exactly 0): r = a + 0 (d - a) = a, so the rod response
+  // and its two channels need not be computed at all
+  rod_any_ = false;
+  for (int i = 0; i < nc; ++i) rod_any_ = rod_any_ || gridk_[size_t(kChW) * nc + i] != 0.0f;
   frame_consts(kc);
 }
 
@@ -640,6 +645,10 @@ void CpuEngine::frame_consts(float kc) {
   K.disp_p = bleach(iad, kConeL.b);
   K.disp_log2_sigma[0] = K.disp_log2_sigma[1] = std::log2(receptor_sigma(iad, K.disp_p, kConeL));
   K.disp_log2_sigma[2] = std::log2(receptor_sigma(iad, K.disp_p, kConeS));
+  {  // rods enter the S class through S's odds ratio to L/M (receptors.h, odds_shift)
+    const float ia = K.la_global * K.td_per_nit, pc = bleach(ia, kConeL.b);
+    K.rod_s_log2q = kConeL.n * std::log2(receptor_sigma(ia, pc, kConeL) / receptor_sigma(ia, pc, kConeS));
+  }
 
   // --- percentiles of the achromatic response on a subsample (histogram) ---
   for (auto& h : hist_) std::fill(h.begin(), h.end(), 0u);
@@ -830,6 +839,7 @@ void CpuEngine::interp_row(int y, Scratch& s) {
   const int nch = P_.display_mode != DisplayMode::Whiteboard ? kAd : kChD0;
   float* vr = s.vrow.data();
   for (int k = 0; k < nch; ++k) {
+    if (!rod_any_ && (k == kChRod || k == kChW)) continue;  // not read (responses_core)
     const float* a = gridk_.data() + (size_t(k) * gh_ + y0) * gw_;
     const float* b = gridk_.data() + (size_t(k) * gh_ + y1) * gw_;
     float* d = vr + size_t(k) * (gw_ + 1);
@@ -844,6 +854,7 @@ DTUTMO_HOT void CpuEngine::interp_h(int nch, const float* __restrict vr, float* 
   const int* __restrict ix = ix_.data();
   const float* __restrict tx = tx_.data();
   for (int k = 0; k < nch; ++k) {
+    if (!rod_any_ && (k == kChRod || k == kChW)) continue;
     const float* __restrict d = vr + size_t(k) * (gw_ + 1);
     float* __restrict o = ad + size_t(k) * W;
     for (int x = 0; x < W; ++x) {
@@ -888,6 +899,7 @@ DTUTMO_HOT void CpuEngine::responses_core(int n, int step, const float* __restri
   float* __restrict rm = r + n;
   float* __restrict rs = r + 2 * n;
   const float nc = kConeL.n, nr = kRod.n;
+  const float rq = fast_exp2(K_.rod_s_log2q);  // rod -> S class odds factor
   // step == 1 (every pixel, pass 2) gets its own loop: unit-stride loads instead of the
   // element-by-element gathers a run-time stride forces
   auto px = [&](int i, int x) __attribute__((always_inline)) {
@@ -904,9 +916,24 @@ DTUTMO_HOT void CpuEngine::responses_core(int n, int step, const float* __restri
     const float w = rw[x];
     rl[i] = a + w * (d - a);
     rm[i] = b + w * (d - b);
-    rs[i] = c + w * (d - c);
+    rs[i] = c + w * (odds_shift(d, rq) - c);
   };
-  if (step == 1) {
+  // no rods anywhere this frame: the same responses without the rod term
+  auto px_photopic = [&](int i, int x) __attribute__((always_inline)) {
+    const float g = gsc[x];
+    const float R = rgb[3 * x] * g, G = rgb[3 * x + 1] * g, B = rgb[3 * x + 2] * g;
+    const float L = m.m[0][0] * R + m.m[0][1] * G + m.m[0][2] * B;
+    const float M = m.m[1][0] * R + m.m[1][1] * G + m.m[1][2] * B;
+    const float S = m.m[2][0] * R + m.m[2][1] * G + m.m[2][2] * B;
+    rl[i] = 1.0f / (1.0f + fast_exp2(nc * (klm[x] - fast_log2(L > 1e-30f ? L : 1e-30f))));
+    rm[i] = 1.0f / (1.0f + fast_exp2(nc * (klm[x] - fast_log2(M > 1e-30f ? M : 1e-30f))));
+    rs[i] = 1.0f / (1.0f + fast_exp2(nc * (ks[x] - fast_log2(S > 1e-30f ? S : 1e-30f))));
+  };
+  if (!rod_any_ && step == 1) {
+    for (int i = 0; i < n; ++i) px_photopic(i, i);
+  } else if (!rod_any_) {
+    for (int i = 0; i < n; ++i) px_photopic(i, i * step + (step >> 1));
+  } else if (step == 1) {
     for (int i = 0; i < n; ++i) px(i, i);
   } else {
     for (int i = 0; i < n; ++i) px(i, i * step + (step >> 1));

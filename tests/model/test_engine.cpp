@@ -404,6 +404,30 @@ TEST(Neutral, GreyRampStaysNeutral) {
   }
 }
 
+TEST(Neutral, NightGreyRampStaysNeutral) {
+  // a mesopic/scotopic grey ramp (1e-3 .. 10 cd/m^2): the rod signal must enter the S
+  // class as a grey's S response, or greys turn yellow/olive (balanced: DTUCAM amplifies)
+  const int w = 128, h = 16;
+  Img in(size_t(w) * h * 3);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const float l = std::pow(10.0f, -3.0f + 4.0f * x / (w - 1));
+      for (int c = 0; c < 3; ++c) in[(size_t(y) * w + x) * 3 + c] = l;
+    }
+  for (Profile p : {Profile::Fast, Profile::Balanced}) {
+    Runner r(w, h, prof(p));
+    Img o = r.run(in, 0);
+    double worst = 0;
+    for (size_t i = 0; i < o.size(); i += 3) {
+      double L, a, b;
+      lab(&o[i], &L, &a, &b);
+      if (L > 2.0) worst = std::max(worst, std::hypot(a, b));
+    }
+    std::printf("%s: night grey ramp worst chroma C*ab = %.2f\n", profile_name(p), worst);
+    EXPECT_LT(worst, 3.0) << profile_name(p);
+  }
+}
+
 TEST(Scenes, NoBlackNoWhiteNoTopClipping) {
   const int w = 160, h = 90;
   for (int s = 0; s < int(Scene::COUNT); ++s) {
