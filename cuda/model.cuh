@@ -188,6 +188,56 @@ DTUTMO_HD float inverse_disp_grey(const FrameConsts& K, float r) {
   return exp2f(0.5f * (lo + hi));
 }
 
+// --- the per-frame normalisation (frame_consts, after the percentile inversions) ---
+// Never expand a narrow range: at least 2 stops between the equivalent luminances.
+DTUTMO_HD void widen_range(float* l_lo, float* l_hi) {
+  if (*l_hi < 4.0f * *l_lo) {
+    const float g = sqrtf(*l_lo * *l_hi);
+    *l_lo = g * 0.5f;
+    *l_hi = g * 2.0f;
+  }
+}
+// Display targets from the response-matched display luminances t_lo_m, t_hi_m: the low
+// end never gives a smaller contrast ratio than the scene's percentile range where the
+// display can show it.
+DTUTMO_HD void display_targets(float t_lo_m, float t_hi_m, float l_lo, float l_hi, float black,
+                               float peak, float* t_lo, float* t_hi) {
+  float th = minf(peak, t_hi_m);
+  float tl = minf(t_lo_m, sqrtf(t_lo_m * th * (l_lo / l_hi)));
+  tl = maxf(black, tl);
+  tl = minf(tl, th * 0.25f);
+  th = maxf(th, 4.0f * maxf(black, 1e-3f));
+  th = minf(th, peak);
+  *t_lo = tl;
+  *t_hi = th;
+}
+// Per-class normalisation, knee, DTUCAM conditions (Hunt effect bounded) and the display
+// S reference, from the ends (l_lo, l_hi) -> (t_lo, t_hi). Needs K's observers filled.
+DTUTMO_HD void finish_frame_consts(FrameConsts& K, float l_lo, float l_hi, float t_lo, float t_hi,
+                                   float knee, int viewing) {
+  for (int c = 0; c < 3; ++c) {
+    K.r_min[c] = disp_resp_grey(K, c, K.black > 0 ? K.black : 1e-4f);
+    K.r_max[c] = disp_resp_grey(K, c, K.peak);
+    K.knee_r[c] = K.r_min[c] + knee * (K.r_max[c] - K.r_min[c]);
+    const float s0 = scene_resp_grey(K, c, l_lo), s1 = scene_resp_grey(K, c, l_hi);
+    const float d0 = disp_resp_grey(K, c, t_lo), d1 = disp_resp_grey(K, c, t_hi);
+    const float g = (d1 - d0) / maxf(s1 - s0, 1e-6f);
+    K.norm_gain[c] = g;
+    K.norm_offset[c] = d0 - g * s0;
+  }
+  float cs, ncs;
+  cam_surround(2, &cs, &ncs);  // the scene is seen in an average surround
+  K.cam_scene = cam_condition(K.la_global, cs, ncs, 3.05f * scene_resp_grey(K, 0, 5.0f * K.la_global));
+  {  // Hunt effect bounded (dtucam.h, cam_hunt_la)
+    const CamCond h = cam_condition(cam_hunt_la(K.la_global, K.disp_la), cs, ncs, K.cam_scene.aw);
+    K.cam_scene.fl = h.fl;
+    K.cam_scene.fl_4 = h.fl_4;
+  }
+  cam_surround(viewing, &cs, &ncs);
+  K.cam_display = cam_condition(K.disp_la, cs, ncs, 3.05f * disp_resp_grey(K, 0, K.peak));
+  K.s_ref_display = exp2f(kConeL.n * (K.disp_log2_sigma[2] - K.disp_log2_sigma[0]));
+}
+
 // Per-pixel inputs of the display stage beyond the responses.
 struct DisplayIn {
   float hw;        // hybrid weight [0, 1] (hybrid mode)
@@ -247,17 +297,30 @@ DTUTMO_HD Vec3 display_pixel(const FrameConsts& K, Vec3 rin, const CellSample& a
   const float inv_n = 1.0f / kConeL.n;
   float lum[3];
   for (int c = 0; c < 3; ++c) {
-    const float v = minf(maxf(u[c], K.r_min[c]), K.r_max[c]);
-    float kc = kwb[c];
-    if (K.display_mode == (int)DisplayMode::FullInverse) kc = a.dk[c];
-    else if (K.display_mode == (int)DisplayMode::Hybrid) kc = kwb[c] + din.hw * (a.dk[c] - kwb[c]);
-    lum[c] = fast_exp2(kc + fast_log2(v / (1.0f - v)) * inv_n);
+    const float lo = K.r_min[c], hi = K.r_max[c];
+    const float v = minf(maxf(u[c], lo), hi);
+    float kk = kwb[c];
+    if (K.display_mode != (int)DisplayMode::Whiteboard) {
+      // the local (full) inverse fades to the whiteboard over the response band of twice
+      // the knee's width ending at the peak
+      const float kn = 2.0f * K.knee_r[c] - hi, ikn = 1.0f / maxf(hi - kn, 1e-6f);
+      const float tk = minf(maxf((v - kn) * ikn, 0.0f), 1.0f);
+      const float sm = tk * tk * (3.0f - 2.0f * tk);
+      if (K.display_mode == (int)DisplayMode::FullInverse) {
+        kk = a.dk[c] + sm * (kwb[c] - a.dk[c]);
+      } else {
+        const float wv = din.hw * (1.0f - sm);
+        kk = kwb[c] + wv * (a.dk[c] - kwb[c]);
+      }
+    }
+    lum[c] = fast_exp2(kk + fast_log2(v / (1.0f - v)) * inv_n);
   }
   if (din.detail_on && K.detail != 0.0f) {
-    // detail re-applied in log2 luminance, faded out toward the peak response
-    const float d = din.detail_d;
+    // detail re-applied in log2 luminance, bounded to +-kDetailMax stops, faded out
+    // toward the peak response (both signs)
+    const float d = minf(maxf(din.detail_d, -kDetailMax), kDetailMax);
     const float un = (u[0] - K.r_min[0]) * (1.0f / maxf(K.r_max[0] - K.r_min[0], 1e-6f));
-    const float fade = d > 0.0f ? 1.0f - smoothstepf(0.8f, 1.0f, un) : 1.0f;
+    const float fade = 1.0f - smoothstepf(0.8f, 1.0f, un);
     const float g = fast_exp2(minf(K.detail * d * fade, 8.0f));
     lum[0] *= g;
     lum[1] *= g;

@@ -108,16 +108,7 @@ __global__ void k_frame_setup(const unsigned int* hist, DevState* st, FrameConst
     if ((threadIdx.x & 31) == 0) lv[wi] = v;
   }
   __syncthreads();
-  if (threadIdx.x == 0) {
-    float l_lo = lv[0], l_hi = lv[1];
-    if (l_hi < 4.0f * l_lo) {  // never expand a narrow range: at least 2 stops
-      const float g = sqrtf(l_lo * l_hi);
-      l_lo = g * 0.5f;
-      l_hi = g * 2.0f;
-    }
-    lv[0] = l_lo;
-    lv[1] = l_hi;
-  }
+  if (threadIdx.x == 0) widen_range(&lv[0], &lv[1]);
   __syncthreads();
   {
     const int wi = threadIdx.x >> 5;
@@ -126,28 +117,9 @@ __global__ void k_frame_setup(const unsigned int* hist, DevState* st, FrameConst
   }
   __syncthreads();
   if (threadIdx.x != 0) return;
-  const float l_lo = lv[0], l_hi = lv[1];
-  float t_hi = minf(sp.peak, tv[1]);
-  float t_lo = maxf(sp.black, tv[0]);
-  t_lo = minf(t_lo, t_hi * 0.25f);
-  t_hi = maxf(t_hi, 4.0f * maxf(sp.black, 1e-3f));
-  t_hi = minf(t_hi, sp.peak);
-  for (int c = 0; c < 3; ++c) {
-    const float s0 = scene_resp_grey(K, c, l_lo), s1 = scene_resp_grey(K, c, l_hi);
-    const float d0 = disp_resp_grey(K, c, t_lo), d1 = disp_resp_grey(K, c, t_hi);
-    const float g = (d1 - d0) / maxf(s1 - s0, 1e-6f);
-    K.norm_gain[c] = g;
-    K.norm_offset[c] = d0 - g * s0;
-    K.r_min[c] = disp_resp_grey(K, c, sp.black > 0 ? sp.black : 1e-4f);
-    K.r_max[c] = disp_resp_grey(K, c, sp.peak);
-    K.knee_r[c] = K.r_min[c] + sp.knee * (K.r_max[c] - K.r_min[c]);
-  }
-  float cs, ncs;
-  cam_surround(2, &cs, &ncs);  // the scene is seen in an average surround
-  K.cam_scene = cam_condition(K.la_global, cs, ncs, 3.05f * scene_resp_grey(K, 0, 5.0f * K.la_global));
-  cam_surround(sp.viewing, &cs, &ncs);
-  K.cam_display = cam_condition(K.disp_la, cs, ncs, 3.05f * disp_resp_grey(K, 0, sp.peak));
-  K.s_ref_display = exp2f(kConeL.n * (K.disp_log2_sigma[2] - K.disp_log2_sigma[0]));
+  float t_lo, t_hi;
+  display_targets(tv[0], tv[1], lv[0], lv[1], sp.black, sp.peak, &t_lo, &t_hi);
+  finish_frame_consts(K, lv[0], lv[1], t_lo, t_hi, sp.knee, sp.viewing);
   int active = 0;
   if (sp.csf) {
     for (int k = 0; k < kCsfLevels; ++k) {

@@ -86,29 +86,17 @@ Vec3 emulate_uniform(Vec3 rgb, const Params& P, int w, int h, Transfer tf) {
   const int bin = std::min(kHistBins - 1, std::max(0, int(ra * kHistBins)));
   const float s_rlo = float((bin + P.pct_low / 100.0) / kHistBins);
   const float s_rhi = float((bin + P.pct_high / 100.0) / kHistBins);
-  // k_frame_setup
+  // k_frame_setup (the CPU's bisection here, a warp search on the device)
   float l_lo = inverse_scene_grey(K, s_rlo), l_hi = inverse_scene_grey(K, s_rhi);
-  if (l_hi < 4.0f * l_lo) {
-    const float g = sqrtf(l_lo * l_hi);
-    l_lo = g * 0.5f;
-    l_hi = g * 2.0f;
-  }
-  float t_hi = minf(P.display_peak, inverse_disp_grey(K, scene_resp_grey(K, 3, l_hi)));
-  float t_lo = maxf(P.display_black, inverse_disp_grey(K, scene_resp_grey(K, 3, l_lo)));
-  t_lo = minf(t_lo, t_hi * 0.25f);
-  t_hi = maxf(t_hi, 4.0f * maxf(P.display_black, 1e-3f));
-  t_hi = minf(t_hi, P.display_peak);
-  for (int k = 0; k < 3; ++k) {
-    const float s0 = scene_resp_grey(K, k, l_lo), s1 = scene_resp_grey(K, k, l_hi);
-    const float d0 = disp_resp_grey(K, k, t_lo), d1 = disp_resp_grey(K, k, t_hi);
-    const float g = (d1 - d0) / maxf(s1 - s0, 1e-6f);
-    K.norm_gain[k] = g;
-    K.norm_offset[k] = d0 - g * s0;
-    K.r_min[k] = disp_resp_grey(K, k, P.display_black > 0 ? P.display_black : 1e-4f);
-    K.r_max[k] = disp_resp_grey(K, k, P.display_peak);
-    K.knee_r[k] = K.r_min[k] + P.knee * (K.r_max[k] - K.r_min[k]);
-  }
-  // k_pass2
+  widen_range(&l_lo, &l_hi);
+  float t_lo, t_hi;
+  display_targets(inverse_disp_grey(K, scene_resp_grey(K, 3, l_lo)),
+                  inverse_disp_grey(K, scene_resp_grey(K, 3, l_hi)), l_lo, l_hi, P.display_black,
+                  P.display_peak, &t_lo, &t_hi);
+  finish_frame_consts(K, l_lo, l_hi, t_lo, t_hi, P.knee, int(P.viewing));
+  K.dtucam = P.dtucam;
+  // k_pass2 (a uniform frame has no edges: the hybrid weight is 0, the detail 0, and the
+  // CSF bands are empty)
   float kwb[3];
   whiteboard_consts(K, kwb);
   DisplayIn din{0.0f, 0.0f, false};
@@ -117,7 +105,7 @@ Vec3 emulate_uniform(Vec3 rgb, const Params& P, int w, int h, Transfer tf) {
 
 }  // namespace
 
-TEST(CudaModelHost, UniformFramesMatchTheCpuEngine) {
+void uniform_case(bool balanced) {
   const int w = 48, h = 27;
   const Vec3 colours[] = {{100.0f, 100.0f, 100.0f}, {20.0f, 20.0f, 20.0f}, {0.05f, 0.05f, 0.05f},
                           {3000.0f, 1500.0f, 400.0f}, {5.0f, 30.0f, 60.0f}, {0.0f, 0.0f, 0.0f}};
@@ -125,8 +113,9 @@ TEST(CudaModelHost, UniformFramesMatchTheCpuEngine) {
     for (const Vec3& col : colours) {
       SCOPED_TRACE(std::to_string(int(tf)) + " (" + std::to_string(col.x) + ", " + std::to_string(col.y) + ", " +
                    std::to_string(col.z) + ")");
-      Params p = params_for_profile(Profile::Fast);
+      Params p = params_for_profile(balanced ? Profile::Balanced : Profile::Fast);
       p.input_scale = 1.0f;
+      p.optics = false;  // the veil of a uniform frame is not uniform
       StreamConfig c;
       c.width = w;
       c.height = h;
@@ -157,3 +146,8 @@ TEST(CudaModelHost, UniformFramesMatchTheCpuEngine) {
         EXPECT_NEAR(out[ctr + k], ex[k], 2e-4f * std::fabs(out[ctr + k]) + 2e-5f) << "channel " << k;
     }
 }
+
+TEST(CudaModelHost, UniformFramesMatchTheCpuEngineFast) { uniform_case(false); }
+
+// Balanced without optics: DTUCAM, hybrid display, base/detail and CSF all on.
+TEST(CudaModelHost, UniformFramesMatchTheCpuEngineBalanced) { uniform_case(true); }
