@@ -199,6 +199,7 @@ __global__ void k_rod_display(const float* la_rod_s, FrameConsts* K, SetupParams
   K->disp_p = bleach(iad, kConeL.b);
   K->disp_log2_sigma[0] = K->disp_log2_sigma[1] = log2f(receptor_sigma(iad, K->disp_p, kConeL));
   K->disp_log2_sigma[2] = log2f(receptor_sigma(iad, K->disp_p, kConeS));
+  K->rod_s_log2q = rod_s_log2q(*K);
 }
 
 dim3 grid2(int w, int h, dim3 b) { return dim3(div_up(w, b.x), div_up(h, b.y)); }

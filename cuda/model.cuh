@@ -123,7 +123,9 @@ DTUTMO_HD Vec3 pixel_responses(Vec3 rgb, const CellSample& a, const FrameConsts&
   const float rs = 1.0f / (1.0f + fast_exp2(nc * (a.ks - fast_log2(S > 1e-30f ? S : 1e-30f))));
   const float rr = 1.0f / (1.0f + fast_exp2(nr * (a.krod - fast_log2(Yr > 1e-30f ? Yr : 1e-30f))));
   const float w = a.w;
-  return {rl + w * (rr - rl), rm + w * (rr - rm), rs + w * (rr - rs)};
+  // rods enter S through S's odds ratio to L/M (receptors.h, odds_shift)
+  const float rrs = odds_shift(rr, fast_exp2(K.rod_s_log2q));
+  return {rl + w * (rr - rl), rm + w * (rr - rm), rs + w * (rrs - rs)};
 }
 
 // The KCell of an AdaptCell at the global pupil (low_res()'s gridk_ fill; d0..d2 left).
@@ -152,7 +154,7 @@ DTUTMO_HD float scene_resp_grey(const FrameConsts& K, int c, float lum) {
   const float rl = receptor_response(i, slm, pc, kConeL.n);
   const float rs = receptor_response(i, ss, pc, kConeS.n);
   const float rr = receptor_response(i * kScotopicPerNitD65, sr, pr, kRod.n);
-  const float ml = (1 - w) * rl + w * rr, ms = (1 - w) * rs + w * rr;
+  const float ml = (1 - w) * rl + w * rr, ms = (1 - w) * rs + w * odds_shift(rr, exp2f(K.rod_s_log2q));
   if (c < 2) return ml;
   if (c == 2) return ms;
   return (3.0f * ml + ms * 0.05f) / 3.05f;
@@ -186,6 +188,13 @@ DTUTMO_HD float inverse_disp_grey(const FrameConsts& K, float r) {
     if (disp_resp_grey(K, 3, exp2f(m)) < r) lo = m; else hi = m;
   }
   return exp2f(0.5f * (lo + hi));
+}
+
+// log2 of the odds factor that turns the rod response into the S class's (frame_consts):
+// n log2(sigma_LM / sigma_S) of the scene observer at the global adaptation.
+DTUTMO_HD float rod_s_log2q(const FrameConsts& K) {
+  const float ia = K.la_global * K.td_per_nit, pc = bleach(ia, kConeL.b);
+  return kConeL.n * log2f(receptor_sigma(ia, pc, kConeL) / receptor_sigma(ia, pc, kConeS));
 }
 
 // --- the per-frame normalisation (frame_consts, after the percentile inversions) ---

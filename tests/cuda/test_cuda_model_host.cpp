@@ -79,6 +79,7 @@ Vec3 emulate_uniform(Vec3 rgb, const Params& P, int w, int h, Transfer tf) {
   K.disp_p = bleach(iad, kConeL.b);
   K.disp_log2_sigma[0] = K.disp_log2_sigma[1] = log2f(receptor_sigma(iad, K.disp_p, kConeL));
   K.disp_log2_sigma[2] = log2f(receptor_sigma(iad, K.disp_p, kConeS));
+  K.rod_s_log2q = rod_s_log2q(K);
   // k_hist_sample: every sample has the same achromatic response
   const CellSample a = sample_cells(&kc, 1, 1, 0, 0, false);
   const Vec3 r = pixel_responses(rgb, a, K);
