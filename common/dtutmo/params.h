@@ -42,7 +42,7 @@ struct Params {
   float display_adapt = 0.2f;      // display adaptation ceiling, fraction of peak (0, 1]
   float pct_low = 2.0f;            // response percentile mapped to display black, % [0, 20]
   float pct_high = 99.0f;          // response percentile mapped to display peak, % [80, 100]
-  float knee = 0.9f;               // hybrid soft knee start, fraction of the peak response [0.5, 1)
+  float knee = 0.95f;              // soft knee start (every display mode), fraction of the peak response [0.5, 1)
 
   // --- spatial model ---
   float local_adaptation = 0.6f;   // 0 = global log-mean, 1 = fully local [0, 1]
