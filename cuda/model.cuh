@@ -190,6 +190,21 @@ DTUTMO_HD float inverse_disp_grey(const FrameConsts& K, float r) {
   return exp2f(0.5f * (lo + hi));
 }
 
+// Percentile q (%) of a kHistBins histogram of total `tot`, linear within the bin
+// (frame_consts' pct()).
+DTUTMO_HD float hist_percentile(const unsigned int* h, unsigned long long tot, float q) {
+  const double want = q / 100.0 * (double)tot;
+  double acc = 0.0;
+  for (int i = 0; i < kHistBins; ++i) {
+    if (acc + h[i] >= want && h[i] > 0) {
+      const double t = (want - acc) / h[i];
+      return (float)((i + t) / kHistBins);
+    }
+    acc += h[i];
+  }
+  return 1.0f;
+}
+
 // log2 of the odds factor that turns the rod response into the S class's (frame_consts):
 // n log2(sigma_LM / sigma_S) of the scene observer at the global adaptation.
 DTUTMO_HD float rod_s_log2q(const FrameConsts& K) {
@@ -351,6 +366,32 @@ DTUTMO_HD void whiteboard_consts(const FrameConsts& K, float kwb[3]) {
   const float lp = log2f(K.disp_p);
   for (int c = 0; c < 3; ++c) kwb[c] = K.disp_log2_sigma[c] - lp - K.disp_log2_td;
 }
+
+// The display observer's local constants of one cell (frame_consts, full-inverse /
+// hybrid): its adaptation follows the cell's own adaptation luminance as displayed.
+// `a` = local-adaptation (0 when local is off).
+DTUTMO_HD void display_cell_consts(const AdaptCell& c, const FrameConsts& K, float a, float black,
+                                   float peak, float d[3]) {
+  float kwb[3];
+  whiteboard_consts(K, kwb);
+  const float la = exp2f(c.log2_la);
+  const float ip = c.p_cone * la * K.td_per_nit;
+  float r = 1.0f / (1.0f + powf(exp2f(c.log2_sigma_lm) / ip, kConeL.n));
+  const float rr = 1.0f / (1.0f + powf(exp2f(c.log2_sigma_rod) /
+                                           (c.p_rod * la * kScotopicPerNitD65 * K.td_per_nit),
+                                       kRod.n));
+  r = (1 - c.rod_w) * r + c.rod_w * rr;
+  const float u = minf(maxf(K.norm_gain[0] * r + K.norm_offset[0], K.r_min[0]), K.r_max[0]);
+  const float dl = exp2f(kwb[0] + log2f(u / (1 - u)) / kConeL.n);
+  const float lad = exp2f(a * log2f(maxf(dl, 1e-3f)) + (1 - a) * log2f(K.disp_la));
+  const float lad_c = minf(maxf(lad, maxf(black, 0.01f)), peak);
+  const float iad2 = lad_c * K.disp_td_per_nit;
+  const float pd = bleach(iad2, kConeL.b);
+  d[0] = log2f(receptor_sigma(iad2, pd, kConeL)) - log2f(pd) - K.disp_log2_td;
+  d[1] = d[0];
+  d[2] = log2f(receptor_sigma(iad2, pd, kConeS)) - log2f(pd) - K.disp_log2_td;
+}
+
 
 }  // namespace cuda
 }  // namespace dtutmo

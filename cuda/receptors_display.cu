@@ -48,20 +48,6 @@ __global__ void k_hist_sample(LinSource src, const KCell* cells, int gw, int gh,
     if (sh[i]) atomicAdd(&hist[i], sh[i]);
 }
 
-// Percentile q (%) of the histogram, linear within the bin (frame_consts' pct()).
-__device__ float hist_percentile(const unsigned int* h, unsigned long long tot, float q) {
-  const double want = q / 100.0 * (double)tot;
-  double acc = 0.0;
-  for (int i = 0; i < kHistBins; ++i) {
-    if (acc + h[i] >= want && h[i] > 0) {
-      const double t = (want - acc) / h[i];
-      return (float)((i + t) / kHistBins);
-    }
-    acc += h[i];
-  }
-  return 1.0f;
-}
-
 // The luminance (cd/m^2) whose achromatic grey response is r, scene (disp = 0) or display
 // observer: the CPU engine's 50-step bisection over log2 L in [-20, 30] done by one warp,
 // 33 intervals per round (the response is monotonic, so the lanes below r are a prefix);
@@ -147,28 +133,11 @@ __global__ void k_dispk(const AdaptCell* cells, int n, const FrameConsts* Kp, Se
                         KCell* kcells) {
   const int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= n) return;
-  const FrameConsts& K = *Kp;
-  float kwb[3];
-  whiteboard_consts(K, kwb);
-  const float a = sp.local_a;
-  const AdaptCell c = cells[i];
-  const float la = exp2f(c.log2_la);
-  const float ip = c.p_cone * la * K.td_per_nit;
-  float r = 1.0f / (1.0f + powf(exp2f(c.log2_sigma_lm) / ip, kConeL.n));
-  const float rr = 1.0f / (1.0f + powf(exp2f(c.log2_sigma_rod) /
-                                           (c.p_rod * la * kScotopicPerNitD65 * K.td_per_nit),
-                                       kRod.n));
-  r = (1 - c.rod_w) * r + c.rod_w * rr;
-  const float u = minf(maxf(K.norm_gain[0] * r + K.norm_offset[0], K.r_min[0]), K.r_max[0]);
-  const float dl = exp2f(kwb[0] + log2f(u / (1 - u)) / kConeL.n);
-  const float lad = exp2f(a * log2f(maxf(dl, 1e-3f)) + (1 - a) * log2f(K.disp_la));
-  const float lad_c = minf(maxf(lad, maxf(sp.black, 0.01f)), sp.peak);
-  const float iad2 = lad_c * K.disp_td_per_nit;
-  const float pd = bleach(iad2, kConeL.b);
-  const float d0 = log2f(receptor_sigma(iad2, pd, kConeL)) - log2f(pd) - K.disp_log2_td;
-  kcells[i].d0 = d0;
-  kcells[i].d1 = d0;
-  kcells[i].d2 = log2f(receptor_sigma(iad2, pd, kConeS)) - log2f(pd) - K.disp_log2_td;
+  float d[3];
+  display_cell_consts(cells[i], *Kp, sp.local_a, sp.black, sp.peak, d);
+  kcells[i].d0 = d[0];
+  kcells[i].d1 = d[1];
+  kcells[i].d2 = d[2];
 }
 
 __global__ void k_edge_sobel(const float* e, int ew, int eh, const FrameConsts* Kp, float* m) {

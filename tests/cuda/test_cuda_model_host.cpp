@@ -6,6 +6,7 @@
 // model.cuh does not follow, this fails on CI, before any GPU sees it.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "dtutmo/color.h"
 #include "dtutmo/engine.h"
 #include "dtutmo/frame.h"
+#include "dtutmo/scenes.h"
 #include "model.cuh"
 
 using namespace dtutmo;
@@ -152,3 +154,177 @@ TEST(CudaModelHost, UniformFramesMatchTheCpuEngineFast) { uniform_case(false); }
 
 // Balanced without optics: DTUCAM, hybrid display, base/detail and CSF all on.
 TEST(CudaModelHost, UniformFramesMatchTheCpuEngineBalanced) { uniform_case(true); }
+
+// --- whole frames with global adaptation (local off, no spatial stage): every cell has
+// the same constants, so the kernels' sequence is per-pixel work plus the histogram ---
+namespace {
+
+std::vector<float> emulate_global_frame(const std::vector<float>& in, int w, int h, const Params& P,
+                                        Transfer tf) {
+  FrameConsts K{};
+  K.width = w;
+  K.height = h;
+  K.ppd = float(w) / P.fov_deg;
+  const Mat3 r2x = rgb_to_xyz(Primaries::BT709);
+  K.in_rgb_to_xyz = r2x;
+  K.in_rgb_to_lms = mul(xyz_to_lms(), r2x);
+  K.in_rgb_to_rod = {-0.702f * r2x.m[0][0] + 1.039f * r2x.m[1][0] + 0.433f * r2x.m[2][0],
+                     -0.702f * r2x.m[0][1] + 1.039f * r2x.m[1][1] + 0.433f * r2x.m[2][1],
+                     -0.702f * r2x.m[0][2] + 1.039f * r2x.m[1][2] + 0.433f * r2x.m[2][2]};
+  K.in_rgb_to_y = {r2x.m[1][0], r2x.m[1][1], r2x.m[1][2]};
+  K.mesopic = P.mesopic;
+  K.dtucam = P.dtucam;
+  K.display_mode = int(P.display_mode);
+  K.gamut_map = P.gamut_map;
+  K.detail = P.detail;
+  K.peak = P.display_peak;
+  K.black = P.display_black;
+  K.out_transfer = int(tf);
+  K.lms_to_out_rgb = mul(xyz_to_rgb(Primaries::BT709), inverse(xyz_to_lms()));
+  K.out_rgb_to_y = {r2x.m[1][0], r2x.m[1][1], r2x.m[1][2]};
+  // decode + global log-mean (k_decode_cells, k_global_stats)
+  const std::size_t np = std::size_t(w) * h;
+  std::vector<Vec3> lin(np);
+  double sum = 0.0;
+  for (std::size_t i = 0; i < np; ++i) {
+    lin[i] = {sanitize(in[3 * i] * P.input_scale, kMaxNits), sanitize(in[3 * i + 1] * P.input_scale, kMaxNits),
+              sanitize(in[3 * i + 2] * P.input_scale, kMaxNits)};
+    const float Y = K.in_rgb_to_y.x * lin[i].x + K.in_rgb_to_y.y * lin[i].y + K.in_rgb_to_y.z * lin[i].z;
+    sum += fast_log2(maxf(Y, kMinNits));
+  }
+  const float target = float(sum / double(np));
+  K.la_global = exp2f(target);
+  const float fov_v = P.fov_deg * float(h) / float(w);
+  K.pupil_mm = pupil_watson_yellott(K.la_global, P.fov_deg * fov_v, P.observer_age, 1);
+  K.td_per_nit = pupil_area_eff(K.pupil_mm);
+  // k_cells_update: every cell at the global adaptation
+  const float td = K.td_per_nit;
+  const float la = exp2f(target), ia = la * td;
+  const float pc = bleach(ia, kConeL.b);
+  const float iar = la * kScotopicPerNitD65 * td;
+  const float pr = bleach(iar, kRod.b);
+  AdaptCell c{};
+  c.log2_sigma_lm = log2f(receptor_sigma(ia, pc, kConeL));
+  c.log2_sigma_s = log2f(receptor_sigma(ia, pc, kConeS));
+  c.p_cone = pc;
+  c.log2_sigma_rod = log2f(receptor_sigma(iar, pr, kRod));
+  c.p_rod = pr;
+  c.rod_w = P.mesopic ? mesopic_weight(la) : 0.0f;
+  c.log2_la = target;
+  KCell kc{};
+  fold_cell(c, log2f(td), &kc);
+  // k_rod_display
+  K.la_global_rod = la;
+  K.disp_la = display_adaptation(K.la_global, P.display_peak, P.display_adapt, int(P.viewing));
+  const float dp = pupil_watson_yellott(K.disp_la, P.fov_deg * fov_v, P.observer_age, 1);
+  K.disp_td_per_nit = pupil_area_eff(dp);
+  K.disp_log2_td = log2f(K.disp_td_per_nit);
+  const float iad = K.disp_la * K.disp_td_per_nit;
+  K.disp_p = bleach(iad, kConeL.b);
+  K.disp_log2_sigma[0] = K.disp_log2_sigma[1] = log2f(receptor_sigma(iad, K.disp_p, kConeL));
+  K.disp_log2_sigma[2] = log2f(receptor_sigma(iad, K.disp_p, kConeS));
+  K.rod_s_log2q = rod_s_log2q(K);
+  // k_hist_sample
+  const CellSample a0 = sample_cells(&kc, 1, 1, 0, 0, false);
+  std::vector<unsigned int> hist(kHistBins, 0u);
+  const int ew = (w + kSub - 1) / kSub, eh = (h + kSub - 1) / kSub;
+  const int step = w > kSub ? kSub : 1;
+  const int nsub = step == 1 ? w : (w - step / 2 + step - 1) / step;
+  unsigned long long tot = 0;
+  for (int j = 0; j < eh; ++j)
+    for (int i = 0; i < std::min(ew, nsub); ++i) {
+      const int y = std::min(h - 1, j * kSub + kSub / 2), x = i * step + (step >> 1);
+      const float ra = achromatic_response(pixel_responses(lin[std::size_t(y) * w + x], a0, K));
+      hist[std::min(kHistBins - 1, std::max(0, int(ra * kHistBins)))]++;
+      ++tot;
+    }
+  // k_frame_setup
+  float l_lo = inverse_scene_grey(K, hist_percentile(hist.data(), tot, P.pct_low));
+  float l_hi = inverse_scene_grey(K, hist_percentile(hist.data(), tot, P.pct_high));
+  widen_range(&l_lo, &l_hi);
+  float t_lo, t_hi;
+  display_targets(inverse_disp_grey(K, scene_resp_grey(K, 3, l_lo)),
+                  inverse_disp_grey(K, scene_resp_grey(K, 3, l_hi)), l_lo, l_hi, P.display_black,
+                  P.display_peak, &t_lo, &t_hi);
+  finish_frame_consts(K, l_lo, l_hi, t_lo, t_hi, P.knee, int(P.viewing));
+  // k_dispk
+  float d[3];
+  display_cell_consts(c, K, 0.0f, P.display_black, P.display_peak, d);
+  kc.d0 = d[0];
+  kc.d1 = d[1];
+  kc.d2 = d[2];
+  // k_pass2
+  float kwb[3];
+  whiteboard_consts(K, kwb);
+  const CellSample a = sample_cells(&kc, 1, 1, 0, 0, true);
+  const DisplayIn din{0.0f, 0.0f, false};
+  std::vector<float> out(np * 3);
+  for (std::size_t i = 0; i < np; ++i) {
+    const Vec3 o = display_pixel(K, pixel_responses(lin[i], a, K), a, din, kwb,
+                                 1.0f / maxf(K.peak - K.black, 1e-6f));
+    out[3 * i] = o.x;
+    out[3 * i + 1] = o.y;
+    out[3 * i + 2] = o.z;
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(CudaModelHost, GlobalAdaptationFramesMatchTheCpuEngine) {
+  const int sizes[][2] = {{64, 36}, {37, 23}, {3, 2}};
+  const Scene scenes[] = {Scene::Daylight, Scene::ColoredLights, Scene::Night, Scene::Interior};
+  struct Mode {
+    Profile prof;
+    DisplayMode dm;
+  } modes[] = {{Profile::Fast, DisplayMode::Whiteboard},
+               {Profile::Balanced, DisplayMode::Whiteboard},
+               {Profile::Balanced, DisplayMode::FullInverse}};
+  for (const auto& sz : sizes)
+    for (Scene sc : scenes)
+      for (const Mode& md : modes)
+        for (Transfer tf : {Transfer::SRGB, Transfer::Linear}) {
+          const int w = sz[0], h = sz[1];
+          SCOPED_TRACE(std::string(scene_name(sc)) + " " + std::to_string(w) + "x" + std::to_string(h) + " " +
+                       profile_name(md.prof) + " mode " + std::to_string(int(md.dm)) + " tf " +
+                       std::to_string(int(tf)));
+          Params p = params_for_profile(md.prof);
+          p.input_scale = 1.0f;
+          p.local = false;
+          p.optics = false;
+          p.base_detail = false;
+          p.csf = false;
+          p.display_mode = md.dm;
+          StreamConfig c;
+          c.width = w;
+          c.height = h;
+          c.in_format = PixelFormat::RGBF32;
+          c.in.transfer = Transfer::Linear;
+          c.in.primaries = Primaries::BT709;
+          c.out_format = PixelFormat::RGBF32;
+          c.out.transfer = tf;
+          c.out.primaries = Primaries::BT709;
+          auto cpu = create_cpu_engine(1);
+          std::string err;
+          ASSERT_TRUE(cpu->set_params(p, &err)) << err;
+          ASSERT_TRUE(cpu->configure(c, &err)) << err;
+          std::vector<float> in(std::size_t(w) * h * 3), out(in.size());
+          render_scene(sc, w, h, 0.0, in.data(), std::ptrdiff_t(w) * 3, Primaries::BT709);
+          FrameView vi = packed_view(PixelFormat::RGBF32, w, h, reinterpret_cast<uint8_t*>(in.data()));
+          FrameView vo = packed_view(PixelFormat::RGBF32, w, h, reinterpret_cast<uint8_t*>(out.data()));
+          ASSERT_TRUE(cpu->process(vi, vo, 0.0, &err)) << err;
+          const std::vector<float> em = emulate_global_frame(in, w, h, p, tf);
+          std::size_t bad = 0, worst_i = 0;
+          float worst = 0.0f;
+          for (std::size_t i = 0; i < out.size(); ++i) {
+            const float dd = std::fabs(out[i] - em[i]);
+            if (dd > 1e-3f * std::fabs(out[i]) + 2e-5f) ++bad;
+            if (dd > worst) {
+              worst = dd;
+              worst_i = i;
+            }
+          }
+          EXPECT_EQ(bad, 0u) << bad << " of " << out.size() << " samples differ; worst " << worst << " at "
+                             << worst_i << " (cpu " << out[worst_i] << ", model.cuh " << em[worst_i] << ")";
+        }
+}
