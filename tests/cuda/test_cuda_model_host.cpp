@@ -15,6 +15,7 @@
 #include "dtutmo/engine.h"
 #include "dtutmo/frame.h"
 #include "dtutmo/scenes.h"
+#include "cpu_spatial.h"
 #include "model.cuh"
 
 using namespace dtutmo;
@@ -155,11 +156,11 @@ TEST(CudaModelHost, UniformFramesMatchTheCpuEngineFast) { uniform_case(false); }
 // Balanced without optics: DTUCAM, hybrid display, base/detail and CSF all on.
 TEST(CudaModelHost, UniformFramesMatchTheCpuEngineBalanced) { uniform_case(true); }
 
-// --- whole frames with global adaptation (local off, no spatial stage): every cell has
-// the same constants, so the kernels' sequence is per-pixel work plus the histogram ---
+// --- whole frames (no optics, base/detail or CSF): the kernels' sequence with the local
+// adaptation grid (pooled by the CPU's Pooler) or global adaptation ---
 namespace {
 
-std::vector<float> emulate_global_frame(const std::vector<float>& in, int w, int h, const Params& P,
+std::vector<float> emulate_frame(const std::vector<float>& in, int w, int h, const Params& P,
                                         Transfer tf) {
   FrameConsts K{};
   K.width = w;
@@ -182,39 +183,71 @@ std::vector<float> emulate_global_frame(const std::vector<float>& in, int w, int
   K.out_transfer = int(tf);
   K.lms_to_out_rgb = mul(xyz_to_rgb(Primaries::BT709), inverse(xyz_to_lms()));
   K.out_rgb_to_y = {r2x.m[1][0], r2x.m[1][1], r2x.m[1][2]};
-  // decode + global log-mean (k_decode_cells, k_global_stats)
+  // decode, log2 luminance, 8x8 cell sums (k_decode_cells), global log-mean (k_global_stats)
   const std::size_t np = std::size_t(w) * h;
+  const int gw = (w + kCell - 1) / kCell, gh = (h + kCell - 1) / kCell, nc = gw * gh;
   std::vector<Vec3> lin(np);
-  double sum = 0.0;
+  std::vector<float> ly(np), cs(nc, 0.0f), cn(nc, 0.0f);
   for (std::size_t i = 0; i < np; ++i) {
     lin[i] = {sanitize(in[3 * i] * P.input_scale, kMaxNits), sanitize(in[3 * i + 1] * P.input_scale, kMaxNits),
               sanitize(in[3 * i + 2] * P.input_scale, kMaxNits)};
     const float Y = K.in_rgb_to_y.x * lin[i].x + K.in_rgb_to_y.y * lin[i].y + K.in_rgb_to_y.z * lin[i].z;
-    sum += fast_log2(maxf(Y, kMinNits));
+    ly[i] = fast_log2(maxf(Y, kMinNits));
   }
-  const float target = float(sum / double(np));
+  for (int y = 0; y < h; ++y)
+    for (int cx = 0; cx < gw; ++cx) {
+      float acc = 0.0f;
+      for (int x = cx * kCell; x < std::min(w, cx * kCell + kCell); ++x) acc += ly[std::size_t(y) * w + x];
+      cs[(y / kCell) * gw + cx] += acc;
+      cn[(y / kCell) * gw + cx] += float(std::min(w, cx * kCell + kCell) - cx * kCell);
+    }
+  double gs = 0.0, gn = 0.0;
+  std::vector<float> la_loc(nc);
+  for (int i = 0; i < nc; ++i) {
+    gs += cs[i];
+    gn += cn[i];
+    la_loc[i] = cs[i] / maxf(cn[i], 1.0f);
+  }
+  const float target = float(gs / std::max(gn, 1.0));
   K.la_global = exp2f(target);
   const float fov_v = P.fov_deg * float(h) / float(w);
   K.pupil_mm = pupil_watson_yellott(K.la_global, P.fov_deg * fov_v, P.observer_age, 1);
   K.td_per_nit = pupil_area_eff(K.pupil_mm);
-  // k_cells_update: every cell at the global adaptation
+  // pooling (the CPU's Pooler; PoolDev is compared with it in test_cuda_stages) and
+  // k_cells_update (first frame: the state snaps to the targets)
+  const float la_a = P.local ? P.local_adaptation : 0.0f;
+  std::vector<float> tgt(nc, target);
+  if (la_a > 0.0f) {
+    const float sig[4] = {0.5f * K.ppd / kCell, 1.0f * K.ppd / kCell, 2.0f * K.ppd / kCell, 4.0f * K.ppd / kCell};
+    const float wts[4] = {1, 2, 4, 8};
+    Pooler pool;
+    pool.init(gw, gh);
+    std::vector<float> pooled(nc);
+    pool.pool(la_loc.data(), sig, wts, 4, pooled.data());
+    for (int i = 0; i < nc; ++i) tgt[i] = la_a * pooled[i] + (1 - la_a) * target;
+  }
   const float td = K.td_per_nit;
-  const float la = exp2f(target), ia = la * td;
-  const float pc = bleach(ia, kConeL.b);
-  const float iar = la * kScotopicPerNitD65 * td;
-  const float pr = bleach(iar, kRod.b);
-  AdaptCell c{};
-  c.log2_sigma_lm = log2f(receptor_sigma(ia, pc, kConeL));
-  c.log2_sigma_s = log2f(receptor_sigma(ia, pc, kConeS));
-  c.p_cone = pc;
-  c.log2_sigma_rod = log2f(receptor_sigma(iar, pr, kRod));
-  c.p_rod = pr;
-  c.rod_w = P.mesopic ? mesopic_weight(la) : 0.0f;
-  c.log2_la = target;
-  KCell kc{};
-  fold_cell(c, log2f(td), &kc);
+  std::vector<AdaptCell> cells(nc);
+  std::vector<KCell> kcs(nc);
+  double rsum = 0.0;
+  for (int i = 0; i < nc; ++i) {
+    const float la = exp2f(tgt[i]), ia = la * td;
+    const float pc = bleach(ia, kConeL.b);
+    const float iar = la * kScotopicPerNitD65 * td;
+    const float pr = bleach(iar, kRod.b);
+    AdaptCell& c = cells[i];
+    c.log2_sigma_lm = log2f(receptor_sigma(ia, pc, kConeL));
+    c.log2_sigma_s = log2f(receptor_sigma(ia, pc, kConeS));
+    c.p_cone = pc;
+    c.log2_sigma_rod = log2f(receptor_sigma(iar, pr, kRod));
+    c.p_rod = pr;
+    c.rod_w = P.mesopic ? mesopic_weight(la) : 0.0f;
+    c.log2_la = tgt[i];
+    fold_cell(c, log2f(td), &kcs[i]);
+    rsum += tgt[i];
+  }
   // k_rod_display
-  K.la_global_rod = la;
+  K.la_global_rod = exp2f(float(rsum / nc));
   K.disp_la = display_adaptation(K.la_global, P.display_peak, P.display_adapt, int(P.viewing));
   const float dp = pupil_watson_yellott(K.disp_la, P.fov_deg * fov_v, P.observer_age, 1);
   K.disp_td_per_nit = pupil_area_eff(dp);
@@ -225,7 +258,6 @@ std::vector<float> emulate_global_frame(const std::vector<float>& in, int w, int
   K.disp_log2_sigma[2] = log2f(receptor_sigma(iad, K.disp_p, kConeS));
   K.rod_s_log2q = rod_s_log2q(K);
   // k_hist_sample
-  const CellSample a0 = sample_cells(&kc, 1, 1, 0, 0, false);
   std::vector<unsigned int> hist(kHistBins, 0u);
   const int ew = (w + kSub - 1) / kSub, eh = (h + kSub - 1) / kSub;
   const int step = w > kSub ? kSub : 1;
@@ -234,6 +266,7 @@ std::vector<float> emulate_global_frame(const std::vector<float>& in, int w, int
   for (int j = 0; j < eh; ++j)
     for (int i = 0; i < std::min(ew, nsub); ++i) {
       const int y = std::min(h - 1, j * kSub + kSub / 2), x = i * step + (step >> 1);
+      const CellSample a0 = sample_cells(kcs.data(), gw, gh, x, y, false);
       const float ra = achromatic_response(pixel_responses(lin[std::size_t(y) * w + x], a0, K));
       hist[std::min(kHistBins - 1, std::max(0, int(ra * kHistBins)))]++;
       ++tot;
@@ -248,18 +281,20 @@ std::vector<float> emulate_global_frame(const std::vector<float>& in, int w, int
                   P.display_peak, &t_lo, &t_hi);
   finish_frame_consts(K, l_lo, l_hi, t_lo, t_hi, P.knee, int(P.viewing));
   // k_dispk
-  float d[3];
-  display_cell_consts(c, K, 0.0f, P.display_black, P.display_peak, d);
-  kc.d0 = d[0];
-  kc.d1 = d[1];
-  kc.d2 = d[2];
+  for (int i = 0; i < nc; ++i) {
+    float d[3];
+    display_cell_consts(cells[i], K, la_a, P.display_black, P.display_peak, d);
+    kcs[i].d0 = d[0];
+    kcs[i].d1 = d[1];
+    kcs[i].d2 = d[2];
+  }
   // k_pass2
   float kwb[3];
   whiteboard_consts(K, kwb);
-  const CellSample a = sample_cells(&kc, 1, 1, 0, 0, true);
   const DisplayIn din{0.0f, 0.0f, false};
   std::vector<float> out(np * 3);
   for (std::size_t i = 0; i < np; ++i) {
+    const CellSample a = sample_cells(kcs.data(), gw, gh, int(i % w), int(i / w), true);
     const Vec3 o = display_pixel(K, pixel_responses(lin[i], a, K), a, din, kwb,
                                  1.0f / maxf(K.peak - K.black, 1e-6f));
     out[3 * i] = o.x;
@@ -271,7 +306,7 @@ std::vector<float> emulate_global_frame(const std::vector<float>& in, int w, int
 
 }  // namespace
 
-TEST(CudaModelHost, GlobalAdaptationFramesMatchTheCpuEngine) {
+void frames_case(bool local) {
   const int sizes[][2] = {{64, 36}, {37, 23}, {3, 2}};
   const Scene scenes[] = {Scene::Daylight, Scene::ColoredLights, Scene::Night, Scene::Interior};
   struct Mode {
@@ -290,7 +325,7 @@ TEST(CudaModelHost, GlobalAdaptationFramesMatchTheCpuEngine) {
                        std::to_string(int(tf)));
           Params p = params_for_profile(md.prof);
           p.input_scale = 1.0f;
-          p.local = false;
+          p.local = local;
           p.optics = false;
           p.base_detail = false;
           p.csf = false;
@@ -313,7 +348,7 @@ TEST(CudaModelHost, GlobalAdaptationFramesMatchTheCpuEngine) {
           FrameView vi = packed_view(PixelFormat::RGBF32, w, h, reinterpret_cast<uint8_t*>(in.data()));
           FrameView vo = packed_view(PixelFormat::RGBF32, w, h, reinterpret_cast<uint8_t*>(out.data()));
           ASSERT_TRUE(cpu->process(vi, vo, 0.0, &err)) << err;
-          const std::vector<float> em = emulate_global_frame(in, w, h, p, tf);
+          const std::vector<float> em = emulate_frame(in, w, h, p, tf);
           std::size_t bad = 0, worst_i = 0;
           float worst = 0.0f;
           for (std::size_t i = 0; i < out.size(); ++i) {
@@ -328,3 +363,8 @@ TEST(CudaModelHost, GlobalAdaptationFramesMatchTheCpuEngine) {
                              << worst_i << " (cpu " << out[worst_i] << ", model.cuh " << em[worst_i] << ")";
         }
 }
+
+TEST(CudaModelHost, GlobalAdaptationFramesMatchTheCpuEngine) { frames_case(false); }
+
+// Local adaptation on: non-uniform cells, bilinear constants, per-cell full inverse.
+TEST(CudaModelHost, LocalAdaptationFramesMatchTheCpuEngine) { frames_case(true); }
