@@ -45,7 +45,7 @@ struct Params {
   float knee = 0.95f;              // soft knee start (every display mode), fraction of the peak response [0.5, 1)
 
   // --- spatial model ---
-  float local_adaptation = 0.6f;   // 0 = global log-mean, 1 = fully local [0, 1]
+  float local_adaptation = 0.5f;   // 0 = global log-mean, 1 = fully local [0, 1]
   float detail = 1.0f;             // detail gain re-applied after display mapping [0, 4]
   float base_scale = 0.02f;        // base/detail spatial scale, fraction of larger side [0.005, 0.1]
   float glare_max_cells = 256.0f;  // reduced glare grid: cells on the larger side [32, 4096]
