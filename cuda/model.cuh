@@ -262,6 +262,62 @@ DTUTMO_HD void finish_frame_consts(FrameConsts& K, float l_lo, float l_hi, float
   K.s_ref_display = exp2f(kConeL.n * (K.disp_log2_sigma[2] - K.disp_log2_sigma[0]));
 }
 
+// BilateralGrid::slice (cpu_spatial.cpp): grid of gx*gy*gz (value, weight) pairs,
+// trilinear at the pixel centre and its clamped log2 luminance.
+DTUTMO_HD float bilateral_slice(const float* grid, int gx, int gy, int gz, float ss, float sr,
+                                float lo, float hi, float x, float y, float logy) {
+  const float v = minf(maxf(logy, lo), hi);
+  const float fx = (x + 0.5f) / ss + 1.0f, fy = (y + 0.5f) / ss + 1.0f, fz = (v - lo) / sr + 1.0f;
+  const int x0 = (int)fx < gx - 2 ? (int)fx : gx - 2;
+  const int y0 = (int)fy < gy - 2 ? (int)fy : gy - 2;
+  const int z0 = (int)fz < gz - 2 ? (int)fz : gz - 2;
+  const float tx = fx - x0, ty = fy - y0, tz = fz - z0;
+  float num = 0.0f, den = 0.0f;
+  for (int k = 0; k < 2; ++k)
+    for (int j = 0; j < 2; ++j)
+      for (int i = 0; i < 2; ++i) {
+        const float wgt = (i ? tx : 1 - tx) * (j ? ty : 1 - ty) * (k ? tz : 1 - tz);
+        const float* c = grid + (((size_t)(z0 + k) * gy + y0 + j) * gx + x0 + i) * 2;
+        num += wgt * c[0];
+        den += wgt * c[1];
+      }
+  return den > 1e-6f ? num / den : v;
+}
+
+// Hybrid edge map (frame_consts): Sobel magnitude of the subsampled achromatic response
+// at (x, y) of the ew x eh map, edges replicated, times 0.125 and the normalisation gain.
+DTUTMO_HD float edge_sobel(const float* e, int ew, int eh, int x, int y, const FrameConsts& K) {
+  const float g = (K.norm_gain[0] * 2 + K.norm_gain[1] + 0.05f * K.norm_gain[2]) / 3.05f;
+  float v[3][3];
+  for (int j = -1; j <= 1; ++j)
+    for (int i = -1; i <= 1; ++i) {
+      int xx = x + i, yy = y + j;
+      xx = xx < 0 ? 0 : (xx > ew - 1 ? ew - 1 : xx);
+      yy = yy < 0 ? 0 : (yy > eh - 1 ? eh - 1 : yy);
+      v[j + 1][i + 1] = e[(size_t)yy * ew + xx];
+    }
+  const float gx = (v[0][2] + 2 * v[1][2] + v[2][2]) - (v[0][0] + 2 * v[1][0] + v[2][0]);
+  const float gy = (v[2][0] + 2 * v[2][1] + v[2][2]) - (v[0][0] + 2 * v[0][1] + v[0][2]);
+  return sqrtf(gx * gx + gy * gy) * 0.125f * g;
+}
+
+// Bilinear lookup of the hybrid weight map at pixel (x, y) (row_display's hw).
+DTUTMO_HD float hybrid_weight(const float* e, int ew, int eh, int x, int y) {
+  float gy = (y + 0.5f) / kSub - 0.5f;
+  gy = minf(maxf(gy, 0.0f), (float)(eh - 1));
+  const int y0 = (int)gy < eh - 1 ? (int)gy : eh - 1;
+  const int y1 = y0 + 1 < eh - 1 ? y0 + 1 : eh - 1;
+  const float ty = gy - y0;
+  float gx = (x + 0.5f) / kSub - 0.5f;
+  gx = minf(maxf(gx, 0.0f), (float)(ew - 1));
+  const int x0 = (int)gx < ew - 1 ? (int)gx : ew - 1;
+  const int x1 = x0 + 1 < ew - 1 ? x0 + 1 : ew - 1;
+  const float tx = gx - x0;
+  const float a = e[(size_t)y0 * ew + x0] * (1 - tx) + e[(size_t)y0 * ew + x1] * tx;
+  const float b = e[(size_t)y1 * ew + x0] * (1 - tx) + e[(size_t)y1 * ew + x1] * tx;
+  return a * (1 - ty) + b * ty;
+}
+
 // Per-pixel inputs of the display stage beyond the responses.
 struct DisplayIn {
   float hw;        // hybrid weight [0, 1] (hybrid mode)

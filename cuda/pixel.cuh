@@ -31,23 +31,9 @@ __device__ __forceinline__ Vec3 decode_pixel(const DecodeArgs& a, int x, int y, 
   return {r, g, b};
 }
 
-// BilateralGrid::slice (cpu_spatial.cpp): grid of gx*gy*gz (value, weight) pairs.
+// The bilateral grid of a LinSource, sliced (model.cuh's bilateral_slice).
 __device__ __forceinline__ float bgrid_slice(const LinSource& s, float x, float y, float logy) {
-  const float v = minf(maxf(logy, s.blo), s.bhi);
-  const float fx = (x + 0.5f) / s.bss + 1.0f, fy = (y + 0.5f) / s.bss + 1.0f,
-              fz = (v - s.blo) / s.bsr + 1.0f;
-  const int x0 = min((int)fx, s.bgx - 2), y0 = min((int)fy, s.bgy - 2), z0 = min((int)fz, s.bgz - 2);
-  const float tx = fx - x0, ty = fy - y0, tz = fz - z0;
-  float num = 0.0f, den = 0.0f;
-  for (int k = 0; k < 2; ++k)
-    for (int j = 0; j < 2; ++j)
-      for (int i = 0; i < 2; ++i) {
-        const float wgt = (i ? tx : 1 - tx) * (j ? ty : 1 - ty) * (k ? tz : 1 - tz);
-        const float* c = s.bgrid + (((size_t)(z0 + k) * s.bgy + y0 + j) * s.bgx + x0 + i) * 2;
-        num += wgt * c[0];
-        den += wgt * c[1];
-      }
-  return den > 1e-6f ? num / den : v;
+  return bilateral_slice(s.bgrid, s.bgx, s.bgy, s.bgz, s.bss, s.bsr, s.blo, s.bhi, x, y, logy);
 }
 
 template <typename T>

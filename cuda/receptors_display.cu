@@ -144,18 +144,7 @@ __global__ void k_edge_sobel(const float* e, int ew, int eh, const FrameConsts* 
   const int x = blockIdx.x * blockDim.x + threadIdx.x;
   const int y = blockIdx.y * blockDim.y + threadIdx.y;
   if (x >= ew || y >= eh) return;
-  const FrameConsts& K = *Kp;
-  const float g = (K.norm_gain[0] * 2 + K.norm_gain[1] + 0.05f * K.norm_gain[2]) / 3.05f;
-  auto at = [&](int xx, int yy) {
-    xx = min(max(xx, 0), ew - 1);
-    yy = min(max(yy, 0), eh - 1);
-    return e[(size_t)yy * ew + xx];
-  };
-  const float gx = (at(x + 1, y - 1) + 2 * at(x + 1, y) + at(x + 1, y + 1)) -
-                   (at(x - 1, y - 1) + 2 * at(x - 1, y) + at(x - 1, y + 1));
-  const float gy = (at(x - 1, y + 1) + 2 * at(x, y + 1) + at(x + 1, y + 1)) -
-                   (at(x - 1, y - 1) + 2 * at(x, y - 1) + at(x + 1, y - 1));
-  m[(size_t)y * ew + x] = sqrtf(gx * gx + gy * gy) * 0.125f * g;
+  m[(size_t)y * ew + x] = edge_sobel(e, ew, eh, x, y, *Kp);
 }
 
 __global__ void k_edge_smoothstep(const float* m, int n, const FrameConsts* Kp, float* e) {
@@ -178,21 +167,6 @@ __global__ void k_responses_plane(LinSource src, const KCell* cells, int gw, int
   st(resp, i, r.x);
   st(resp, i + 1, r.y);
   st(resp, i + 2, r.z);
-}
-
-// Bilinear lookup of the hybrid weight map (row_display's hw).
-__device__ __forceinline__ float hybrid_weight(const float* e, int ew, int eh, int x, int y) {
-  float gy = (y + 0.5f) / kSub - 0.5f;
-  gy = minf(maxf(gy, 0.0f), (float)(eh - 1));
-  const int y0 = min((int)gy, eh - 1), y1 = min(y0 + 1, eh - 1);
-  const float ty = gy - y0;
-  float gx = (x + 0.5f) / kSub - 0.5f;
-  gx = minf(maxf(gx, 0.0f), (float)(ew - 1));
-  const int x0 = min((int)gx, ew - 1), x1 = min(x0 + 1, ew - 1);
-  const float tx = gx - x0;
-  const float a = e[(size_t)y0 * ew + x0] * (1 - tx) + e[(size_t)y0 * ew + x1] * tx;
-  const float b = e[(size_t)y1 * ew + x0] * (1 - tx) + e[(size_t)y1 * ew + x1] * tx;
-  return a * (1 - ty) + b * ty;
 }
 
 // One thread per 2x2 pixel block (4:2:0 outputs need the block for their chroma).

@@ -156,8 +156,9 @@ TEST(CudaModelHost, UniformFramesMatchTheCpuEngineFast) { uniform_case(false); }
 // Balanced without optics: DTUCAM, hybrid display, base/detail and CSF all on.
 TEST(CudaModelHost, UniformFramesMatchTheCpuEngineBalanced) { uniform_case(true); }
 
-// --- whole frames (no optics, base/detail or CSF): the kernels' sequence with the local
-// adaptation grid (pooled by the CPU's Pooler) or global adaptation ---
+// --- whole frames (no optics, no CSF): the kernels' sequence with the local adaptation
+// grid (pooled by the CPU's Pooler) or global adaptation, base/detail and the hybrid
+// display mode ---
 namespace {
 
 std::vector<float> emulate_frame(const std::vector<float>& in, int w, int h, const Params& P,
@@ -257,17 +258,39 @@ std::vector<float> emulate_frame(const std::vector<float>& in, int w, int h, con
   K.disp_log2_sigma[0] = K.disp_log2_sigma[1] = log2f(receptor_sigma(iad, K.disp_p, kConeL));
   K.disp_log2_sigma[2] = log2f(receptor_sigma(iad, K.disp_p, kConeS));
   K.rod_s_log2q = rod_s_log2q(K);
+  K.hybrid_lo = 0.02f;
+  K.hybrid_hi = 0.08f;
+  // base/detail: the CPU's bilateral grid (BilateralDev is compared with it in
+  // test_cuda_stages), sliced by model.cuh's bilateral_slice; responses see the base
+  std::vector<float> gsc(np, 1.0f), det(np, 0.0f);
+  if (P.base_detail) {
+    BilateralGrid bg;
+    bg.init(w, h, P.base_scale * float(std::max(w, h)), 0.5f, std::log2(kMinNits), std::log2(kMaxNits), 1);
+    bg.clear();
+    for (int y = 0; y < h; ++y) bg.splat_row(0, y, ly.data() + std::size_t(y) * w, w);
+    bg.finish();
+    for (std::size_t i = 0; i < np; ++i) {
+      const float b = bilateral_slice(bg.grid.data(), bg.gx, bg.gy, bg.gz, bg.ss, bg.sr, bg.lo, bg.hi,
+                                      float(i % w), float(i / w), ly[i]);
+      gsc[i] = fast_exp2(b - ly[i]);
+      det[i] = ly[i] - b;
+    }
+  }
+  auto based = [&](std::size_t i) { return Vec3{lin[i].x * gsc[i], lin[i].y * gsc[i], lin[i].z * gsc[i]}; };
   // k_hist_sample
+  std::vector<float> edge(std::size_t((w + kSub - 1) / kSub) * ((h + kSub - 1) / kSub));
   std::vector<unsigned int> hist(kHistBins, 0u);
   const int ew = (w + kSub - 1) / kSub, eh = (h + kSub - 1) / kSub;
   const int step = w > kSub ? kSub : 1;
   const int nsub = step == 1 ? w : (w - step / 2 + step - 1) / step;
   unsigned long long tot = 0;
   for (int j = 0; j < eh; ++j)
-    for (int i = 0; i < std::min(ew, nsub); ++i) {
-      const int y = std::min(h - 1, j * kSub + kSub / 2), x = i * step + (step >> 1);
+    for (int i = 0; i < ew; ++i) {
+      const int y = std::min(h - 1, j * kSub + kSub / 2), x = std::min(i, nsub - 1) * step + (step >> 1);
       const CellSample a0 = sample_cells(kcs.data(), gw, gh, x, y, false);
-      const float ra = achromatic_response(pixel_responses(lin[std::size_t(y) * w + x], a0, K));
+      const float ra = achromatic_response(pixel_responses(based(std::size_t(y) * w + x), a0, K));
+      edge[std::size_t(j) * ew + i] = ra;
+      if (i >= nsub) continue;
       hist[std::min(kHistBins - 1, std::max(0, int(ra * kHistBins)))]++;
       ++tot;
     }
@@ -288,14 +311,28 @@ std::vector<float> emulate_frame(const std::vector<float>& in, int w, int h, con
     kcs[i].d1 = d[1];
     kcs[i].d2 = d[2];
   }
+  // k_edge_sobel, blur (the CPU's blur_grid; the device's is compared with it in
+  // test_cuda_stages), k_edge_smoothstep
+  const bool hybrid = P.display_mode == DisplayMode::Hybrid;
+  if (hybrid) {
+    std::vector<float> m(edge.size()), tmp(edge.size());
+    for (int y = 0; y < eh; ++y)
+      for (int x = 0; x < ew; ++x) m[std::size_t(y) * ew + x] = edge_sobel(edge.data(), ew, eh, x, y, K);
+    blur_grid(m.data(), ew, eh, 1.0f, tmp.data());
+    for (std::size_t i = 0; i < edge.size(); ++i) edge[i] = smoothstepf(K.hybrid_lo, K.hybrid_hi, m[i]);
+  }
   // k_pass2
   float kwb[3];
   whiteboard_consts(K, kwb);
-  const DisplayIn din{0.0f, 0.0f, false};
   std::vector<float> out(np * 3);
   for (std::size_t i = 0; i < np; ++i) {
-    const CellSample a = sample_cells(kcs.data(), gw, gh, int(i % w), int(i / w), true);
-    const Vec3 o = display_pixel(K, pixel_responses(lin[i], a, K), a, din, kwb,
+    const int x = int(i % w), y = int(i / w);
+    const CellSample a = sample_cells(kcs.data(), gw, gh, x, y, true);
+    DisplayIn din;
+    din.hw = hybrid ? hybrid_weight(edge.data(), ew, eh, x, y) : 0.0f;
+    din.detail_d = det[i];
+    din.detail_on = P.base_detail;
+    const Vec3 o = display_pixel(K, pixel_responses(based(i), a, K), a, din, kwb,
                                  1.0f / maxf(K.peak - K.black, 1e-6f));
     out[3 * i] = o.x;
     out[3 * i + 1] = o.y;
@@ -312,22 +349,25 @@ void frames_case(bool local) {
   struct Mode {
     Profile prof;
     DisplayMode dm;
-  } modes[] = {{Profile::Fast, DisplayMode::Whiteboard},
-               {Profile::Balanced, DisplayMode::Whiteboard},
-               {Profile::Balanced, DisplayMode::FullInverse}};
+    bool base_detail;
+  } modes[] = {{Profile::Fast, DisplayMode::Whiteboard, false},
+               {Profile::Balanced, DisplayMode::Whiteboard, false},
+               {Profile::Balanced, DisplayMode::FullInverse, false},
+               {Profile::Balanced, DisplayMode::Hybrid, true}};
   for (const auto& sz : sizes)
     for (Scene sc : scenes)
       for (const Mode& md : modes)
         for (Transfer tf : {Transfer::SRGB, Transfer::Linear}) {
           const int w = sz[0], h = sz[1];
           SCOPED_TRACE(std::string(scene_name(sc)) + " " + std::to_string(w) + "x" + std::to_string(h) + " " +
-                       profile_name(md.prof) + " mode " + std::to_string(int(md.dm)) + " tf " +
+                       profile_name(md.prof) + " mode " + std::to_string(int(md.dm)) +
+                       (md.base_detail ? " base/detail" : "") + " tf " +
                        std::to_string(int(tf)));
           Params p = params_for_profile(md.prof);
           p.input_scale = 1.0f;
           p.local = local;
           p.optics = false;
-          p.base_detail = false;
+          p.base_detail = md.base_detail;
           p.csf = false;
           p.display_mode = md.dm;
           StreamConfig c;
