@@ -233,6 +233,24 @@ std::string launch_blur_grid(float* img, int w, int h, float sigma, float* tmp, 
   return {};
 }
 
+std::string launch_blur_grid_to(const float* src, int w, int h, float sigma, float* tmp, float* dst,
+                                cudaStream_t s) {
+  if (w <= 0 || h <= 0) return {};
+  if (sigma <= 0.05f) {
+    if (src != dst)
+      DTUTMO_CUDA_TRY(cudaMemcpyAsync(dst, src, std::size_t(w) * h * sizeof(float), cudaMemcpyDeviceToDevice, s));
+    return {};
+  }
+  const int r = max(1, (int)ceilf(3.0f * sigma));
+  const int rr = min(r, 255);
+  const dim3 b(32, 8);
+  k_blur_h<<<grid2(w, h, b), b, 0, s>>>(src, w, h, sigma, rr, tmp);
+  DTUTMO_LAUNCH_CHECK("k_blur_h");
+  k_blur_v<<<grid2(w, h, b), b, 0, s>>>(tmp, w, h, sigma, rr, dst);
+  DTUTMO_LAUNCH_CHECK("k_blur_v");
+  return {};
+}
+
 std::string launch_upsample_accum(const float* in, int sw, int sh, float* out, int dw, int dh,
                                   float weight, bool first, cudaStream_t s) {
   const dim3 b(32, 8);
@@ -278,9 +296,7 @@ std::string PoolDev::pool(const float* in, const float* sigma_cells, const float
       ++built;
     }
     const float sb = sqrtf(fmaxf(sg * sg - (l > 0 ? 0.25f : 0.0f), 0.01f));
-    DTUTMO_CUDA_TRY(cudaMemcpyAsync(work_.get(), lev[l], std::size_t(lw_[l]) * lh_[l] * sizeof(float),
-                                    cudaMemcpyDeviceToDevice, s));
-    DTUTMO_TRY(launch_blur_grid(work_.get(), lw_[l], lh_[l], sb, tmp_.get(), s));
+    DTUTMO_TRY(launch_blur_grid_to(lev[l], lw_[l], lh_[l], sb, tmp_.get(), work_.get(), s));
     DTUTMO_TRY(launch_upsample_accum(work_.get(), lw_[l], lh_[l], out, w_, h_, weights[k], k == 0, s));
   }
   return {};

@@ -104,6 +104,9 @@ std::string launch_global_stats(const float* cell_sum, const float* cell_cnt, fl
 // Pooling primitives (cpu_spatial.cpp on the device).
 std::string launch_down2(const float* in, int w, int h, float* out, cudaStream_t s);
 std::string launch_blur_grid(float* img, int w, int h, float sigma, float* tmp, cudaStream_t s);
+// The same blur from `src` into `dst` (src may equal dst); a copy when sigma <= 0.05.
+std::string launch_blur_grid_to(const float* src, int w, int h, float sigma, float* tmp, float* dst,
+                                cudaStream_t s);
 // out (+)= weight * bilinear_upsample(in); `first` overwrites.
 std::string launch_upsample_accum(const float* in, int sw, int sh, float* out, int dw, int dh,
                                   float weight, bool first, cudaStream_t s);
