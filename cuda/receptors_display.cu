@@ -18,7 +18,7 @@ constexpr int kHistThreads = 256;
 constexpr int kHistPerThread = 4;
 
 __global__ void k_hist_sample(LinSource src, const KCell* cells, int gw, int gh,
-                              const FrameConsts* Kp, float* edge, int ew, int eh,
+                              const FrameConsts* __restrict__ Kp, float* edge, int ew, int eh,
                               unsigned int* hist) {
   __shared__ unsigned int sh[kHistBins];
   for (int i = threadIdx.x; i < kHistBins; i += blockDim.x) sh[i] = 0u;
@@ -155,7 +155,7 @@ __global__ void k_edge_smoothstep(const float* m, int n, const FrameConsts* Kp, 
 
 template <typename T>
 __global__ void k_responses_plane(LinSource src, const KCell* cells, int gw, int gh,
-                                  const FrameConsts* Kp, T* resp, int w, int h) {
+                                  const FrameConsts* __restrict__ Kp, T* resp, int w, int h) {
   const int x = blockIdx.x * blockDim.x + threadIdx.x;
   const int y = blockIdx.y * blockDim.y + threadIdx.y;
   if (x >= w || y >= h) return;
@@ -170,7 +170,8 @@ __global__ void k_responses_plane(LinSource src, const KCell* cells, int gw, int
 }
 
 // One thread per 2x2 pixel block (4:2:0 outputs need the block for their chroma).
-__global__ void k_pass2(Pass2Args a, const FrameConsts* Kp, const DevState* state) {
+__global__ void k_pass2(Pass2Args a, const FrameConsts* __restrict__ Kp,
+                        const DevState* __restrict__ state) {
   const int bx = blockIdx.x * blockDim.x + threadIdx.x;
   const int by = blockIdx.y * blockDim.y + threadIdx.y;
   const FrameConsts& K = *Kp;
