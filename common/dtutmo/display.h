@@ -47,3 +47,44 @@ DTUTMO_HD float smoothstepf(float e0, float e1, float x) {
 }
 
 }  // namespace dtutmo
+
+namespace dtutmo {
+
+// Hue-preserving colour rendering (DESIGN.md section 10, "Colour: hue preservation").
+// The per-class path (each cone class compressed, normalised and inverted on its own)
+// gives the right tone but rotates hue and drives bright saturated lights to white: the
+// largest class is compressed most. This keeps the per-class result's luminance and the
+// AMOUNT of chroma it kept, but takes the chroma DIRECTION (hue) from the input:
+//   y_i = w . lms_in,  y_o = w . lms_pc  (w: LMS -> Y row, D65-normalised so a D65 grey
+//   has L = M = S = Y and chroma vector 0),
+//   c_i = lms_in / y_i - 1,  c_o = lms_pc / y_o - 1   (chroma as LMS ratios to luminance),
+//   k   = clamp(<c_o, c_i> / <c_i, c_i>, 0, kChromaGainMax)   (chroma the model kept, along
+//         the input's own hue direction; DTUCAM's Hunt boost gives k > 1),
+//   k'  = k + sat max(cone_w - k, 0)   (restore a fraction `sat` of what the per-class
+//         compression lost, never beyond the cones' share cone_w = 1 - rod weight: rods
+//         carry no colour, night scenes stay desaturated),
+//   out = y_o (1 + k' c_i).
+// Every output lies on the straight line (in linear LMS, hence in xy chromaticity) from
+// the display white through the input's chromaticity: constant dominant wavelength, no
+// rotation toward the largest class. What falls outside the display gamut is then
+// desaturated toward its own luminance by gamut_desaturate (gamut.h), on the same line.
+// A grey input (c_i = 0) gives y_o (1, 1, 1): exactly neutral. No transcendental.
+DTUTMO_HD_CONST float kChromaGainMax = 1.25f;
+
+DTUTMO_HD Vec3 hue_preserve(Vec3 in, Vec3 pc, Vec3 w, float sat, float cone_w) {
+  const float yi = w.x * in.x + w.y * in.y + w.z * in.z;
+  const float yo = w.x * pc.x + w.y * pc.y + w.z * pc.z;
+  const float iyi = yi > 1e-30f ? 1.0f / yi : 0.0f;
+  const float iyo = yo > 1e-30f ? 1.0f / yo : 0.0f;
+  const float cx = in.x * iyi - 1.0f, cy = in.y * iyi - 1.0f, cz = in.z * iyi - 1.0f;
+  const float ox = pc.x * iyo - 1.0f, oy = pc.y * iyo - 1.0f, oz = pc.z * iyo - 1.0f;
+  const float cc = cx * cx + cy * cy + cz * cz;
+  const float co = cx * ox + cy * oy + cz * oz;
+  // below 1e-10 (a grey to float rounding) or no input light: exactly neutral
+  const float k = cc > 1e-10f && yi > 1e-30f ? clampf(co / cc, 0.0f, kChromaGainMax) : 0.0f;
+  const float kk = cc > 1e-10f && yi > 1e-30f ? k + sat * maxf(cone_w - k, 0.0f) : 0.0f;
+  const float yy = maxf(yo, 0.0f);
+  return {yy * (1.0f + kk * cx), yy * (1.0f + kk * cy), yy * (1.0f + kk * cz)};
+}
+
+}  // namespace dtutmo

@@ -28,6 +28,7 @@ struct Params {
   DisplayMode display_mode = DisplayMode::Whiteboard;
   bool gamut_map = true;       // desaturate out-of-gamut colours toward their luminance
   bool dither = true;          // ordered dither for 8-bit outputs
+  bool hue_preserve = true;    // hue from the input, tone and chroma amount from the model (display.h)
 
   // --- observer and viewing geometry ---
   float fov_deg = 60.0f;           // horizontal field of view of the frame, degrees [1, 180]
@@ -43,6 +44,8 @@ struct Params {
   float pct_low = 2.0f;            // response percentile mapped to display black, % [0, 20]
   float pct_high = 99.0f;          // response percentile mapped to display peak, % [80, 100]
   float knee = 0.95f;              // soft knee start (every display mode), fraction of the peak response [0.5, 1)
+  float saturation = 0.8f;         // hue-preserve: share of the chroma lost by per-class compression restored [0, 1]
+  float highlight_chroma = 0.5f;   // gamut map: share of chromaticity kept above the peak by lowering luminance [0, 1]
 
   // --- spatial model ---
   float local_adaptation = 0.5f;   // 0 = global log-mean, 1 = fully local [0, 1]

@@ -113,6 +113,8 @@ const std::vector<Entry>& registry() {
        {{"whiteboard", 0}, {"full-inverse", 1}, {"production-hybrid", 2}, {"hybrid", 2}});
     bo("gamut-map", "Stage: gamut mapping by desaturation toward luminance", &Params::gamut_map);
     bo("dither", "Ordered dither for 8-bit outputs", &Params::dither);
+    bo("hue-preserve", "Colour: hue from the input, tone and chroma amount from the model",
+       &Params::hue_preserve);
     fl("fov", "Horizontal field of view of the frame, degrees [1, 180]", &Params::fov_deg, 1, 180);
     fl("observer-age", "Observer age, years [1, 100]", &Params::observer_age, 1, 100);
     fl("pigmentation", "Eye pigmentation: 0 dark brown, 0.5 brown, 1 blue [0, 1]",
@@ -133,6 +135,14 @@ const std::vector<Entry>& registry() {
        &Params::pct_high, 80, 100);
     fl("knee", "Soft-knee start, fraction of the peak response [0.5, 0.999]", &Params::knee,
        0.5f, 0.999f);
+    fl("saturation",
+       "Hue-preserve: share of the chroma lost to per-class compression that is restored "
+       "(0 model's highlight desaturation, 1 input chromaticity, gamut-mapped) [0, 1]",
+       &Params::saturation, 0, 1);
+    fl("highlight-chroma",
+       "Gamut map: share of a bright saturated colour's chromaticity kept above the peak by "
+       "lowering its luminance (0 desaturate toward white at constant luminance) [0, 1]",
+       &Params::highlight_chroma, 0, 1);
     fl("local-adaptation", "Local adaptation: 0 global, 1 fully local [0, 1]",
        &Params::local_adaptation, 0, 1);
     fl("detail", "Detail gain re-applied after display mapping [0, 4]", &Params::detail, 0, 4);
