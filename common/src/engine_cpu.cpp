@@ -67,6 +67,23 @@ float smooth_k(double dt, float tau) {
   if (tau <= 0.0f) return 1.0f;
   return float(1.0 - std::exp(-dt / double(tau)));
 }
+// Temporal outlier filter in front of every smoother: the median of the current target and
+// the last two frames' (h[0] previous, h[1] the one before), which then shift. A one-frame
+// flash or black frame never reaches the state; a real step arrives one frame late.
+// refill (reset, discontinuity, cut): the history becomes the current target.
+inline float med3(float a, float b, float c) {
+  return std::max(std::min(a, b), std::min(std::max(a, b), c));
+}
+inline float med3_push(float& h0, float& h1, float t, bool refill) {
+  if (refill) {
+    h0 = h1 = t;
+    return t;
+  }
+  const float m = med3(h1, h0, t);
+  h1 = h0;
+  h0 = t;
+  return m;
+}
 
 // Response of a receptor from log2 of p*I and log2 sigma: 1 / (1 + (sigma / pI)^n).
 inline float resp_log2(float log2_pi, float log2_sigma, float n) {
@@ -173,7 +190,12 @@ class CpuEngine final : public Engine {
   bool fresh_ = true;
   double last_t_ = 0.0;
   float s_logmean_ = 0, s_pupil_ = 4, s_rlo_ = 0, s_rhi_ = 1;
-  float prev_target_logmean_ = 0;
+  // outlier rejection: the last two frames' targets ([0] = previous, [1] = the one before);
+  // every smoother is fed the median of those and the current target
+  float h_logmean_[2] = {0, 0}, h_rlo_[2] = {0, 1}, h_rhi_[2] = {1, 1};
+  std::vector<float> la_h1_, la_h2_;  // per cell, previous / before-previous la_tgt_
+  float prev_med_logmean_ = 0;        // last frame's filtered global target (cut detection)
+  bool snapped_ = false;              // this frame snapped (reset, discontinuity, cut)
   EngineStats st_{};
 };
 
@@ -223,6 +245,8 @@ bool CpuEngine::configure(const StreamConfig& cfg, std::string* err) {
   la_loc_.assign(nc, 0.0f);
   la_s_.assign(nc, 0.0f);
   la_rod_s_.assign(nc, 0.0f);
+  la_h1_.assign(nc, 0.0f);
+  la_h2_.assign(nc, 0.0f);
   cells_.assign(nc, AdaptCell{});
   dispk_.assign(nc * 3, 0.0f);
   gridk_.assign(nc * kAd, 0.0f);
@@ -543,14 +567,21 @@ void CpuEngine::low_res(double dt, bool snap) {
     la_loc_[i] = cell_sum_[i] / std::max(cell_cnt_[i], 1.0f);
   }
   const float target_logmean = float(gs / std::max(gn, 1.0));
-  // broadcast mode: a cut re-adapts at once
+  // outlier rejection: the smoothers follow the median of the last three frames' targets
+  // (med3_push), so a one-frame flash or black frame never enters the state.
+  // Broadcast mode: a cut is a jump of that filtered log-mean, i.e. a jump that persists
+  // for two frames (a one-frame flash is not a cut); it re-adapts at once to the current
+  // frame and refills the histories.
+  const float med_logmean = snap ? target_logmean : med3(h_logmean_[1], h_logmean_[0], target_logmean);
   st_.cut_detected = false;
   if (!snap && P_.adaptation == AdaptationMode::Broadcast &&
-      std::fabs(target_logmean - prev_target_logmean_) * 0.30103f > P_.cut_threshold) {
+      std::fabs(med_logmean - prev_med_logmean_) * 0.30103f > P_.cut_threshold) {
     snap = true;
     st_.cut_detected = true;
   }
-  prev_target_logmean_ = target_logmean;
+  const float f_logmean = med3_push(h_logmean_[0], h_logmean_[1], target_logmean, snap);
+  prev_med_logmean_ = f_logmean;
+  snapped_ = snap;
   const float kc = snap ? 1.0f : smooth_k(dt, P_.cone_tau);
   const float kr = snap ? 1.0f : smooth_k(dt, P_.rod_tau);
   const float kp = snap ? 1.0f : smooth_k(dt, P_.pupil_tau);
@@ -567,11 +598,13 @@ void CpuEngine::low_res(double dt, bool snap) {
   } else {
     for (int i = 0; i < nc; ++i) la_tgt_[i] = target_logmean;
   }
-  for (int i = 0; i < nc; ++i) {
-    la_s_[i] = snap ? la_tgt_[i] : smooth(la_s_[i], la_tgt_[i], kc);
-    la_rod_s_[i] = snap ? la_tgt_[i] : smooth(la_rod_s_[i], la_tgt_[i], kr);
+  for (int i = 0; i < nc; ++i) {  // cones and rods: the per-cell median target
+    const float t = med3_push(la_h1_[i], la_h2_[i], la_tgt_[i], snap);
+    la_s_[i] = snap ? t : smooth(la_s_[i], t, kc);
+    la_rod_s_[i] = snap ? t : smooth(la_rod_s_[i], t, kr);
   }
-  s_logmean_ = snap ? target_logmean : smooth(s_logmean_, target_logmean, kc);
+  // the pupil follows the filtered, smoothed log-mean, so it is outlier-free too
+  s_logmean_ = snap ? f_logmean : smooth(s_logmean_, f_logmean, kc);
   const float la_g = std::exp2(s_logmean_);
   const float fov_v = P_.fov_deg * float(H_) / float(W_);
   const float pupil_t = pupil_watson_yellott(la_g, P_.fov_deg * fov_v, P_.observer_age, 1);
@@ -694,7 +727,9 @@ void CpuEngine::frame_consts(float kc) {
     }
     return 1.0f;
   };
-  const float rlo_t = pct(P_.pct_low), rhi_t = pct(P_.pct_high);
+  // outlier rejection as in low_res: the median of the last three frames' percentiles
+  const float rlo_t = med3_push(h_rlo_[0], h_rlo_[1], pct(P_.pct_low), snapped_);
+  const float rhi_t = med3_push(h_rhi_[0], h_rhi_[1], pct(P_.pct_high), snapped_);
   s_rlo_ = kc >= 1.0f ? rlo_t : smooth(s_rlo_, rlo_t, kc);
   s_rhi_ = kc >= 1.0f ? rhi_t : smooth(s_rhi_, rhi_t, kc);
 

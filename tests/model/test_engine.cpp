@@ -332,6 +332,81 @@ TEST(Temporal, OneFrameFlashDoesNotPumpLaterFrames) {
   }
 }
 
+// A one-frame outlier (flash x10, x100, or a black frame) never enters the adaptation
+// state: every frame after it, from the very next one, matches the undisturbed run to
+// < 1 code value in the mean (MODEL.md: a one-frame flash does not pump the picture).
+TEST(Temporal, OneFrameOutlierLeavesEveryLaterFrameAlone) {
+  const int w = 64, h = 48;
+  for (Profile p : {Profile::Fast, Profile::Balanced})
+    for (Scene sc : {Scene::Interior, Scene::Daylight, Scene::Night})
+      for (float gain : {10.0f, 100.0f, 0.0f}) {
+        Img in = scene(sc, w, h), odd = scene(sc, w, h, gain);
+        Runner a(w, h, prof(p), PixelFormat::RGBA, Transfer::SRGB);
+        Runner b(w, h, prof(p), PixelFormat::RGBA, Transfer::SRGB);
+        for (int f = 0; f < 40; ++f) {
+          Img oa = a.run(in, f / 30.0);
+          Img ob = b.run(f == 20 ? odd : in, f / 30.0);
+          if (f > 20) {
+            double d = 0;
+            for (size_t i = 0; i < oa.size(); ++i) d += oa[i] - ob[i];
+            EXPECT_LT(std::fabs(d / oa.size()), 1.0)
+                << profile_name(p) << " " << scene_name(sc) << " gain " << gain << " frame " << f;
+          }
+        }
+      }
+}
+
+// The outlier filter delays a sustained step by one frame at most: the state has moved
+// on the step's second frame, and by then the output differs from the unstepped run.
+TEST(Temporal, SustainedStepStillAdaptsWithinTwoFrames) {
+  const int w = 64, h = 48;
+  Img in = scene(Scene::Interior, w, h), hi = scene(Scene::Interior, w, h, 10.0f);
+  Runner r(w, h, prof(Profile::Fast), PixelFormat::RGBA, Transfer::SRGB);
+  for (int f = 0; f < 20; ++f) r.run(in, f / 30.0);
+  const float la0 = r.e->stats().adaptation_nits;
+  r.run(hi, 20 / 30.0);
+  EXPECT_EQ(r.e->stats().adaptation_nits, la0);  // one frame: could be a flash
+  r.run(hi, 21 / 30.0);
+  const float la2 = r.e->stats().adaptation_nits;
+  EXPECT_GT(la2, la0 * 1.5f);  // cone-tau 0.1 s at 30 fps: 28 % of a x10 step in log
+  for (int f = 22; f < 60; ++f) r.run(hi, f / 30.0);
+  EXPECT_NEAR(std::log10(r.e->stats().adaptation_nits), std::log10(la0 * 10.0f), 0.05);
+}
+
+// Broadcast mode: a one-frame flash is not a cut (and does not pump), a real cut is.
+TEST(Temporal, BroadcastOneFrameFlashIsNotACut) {
+  const int w = 48, h = 32;
+  Params p = prof(Profile::Fast);
+  p.adaptation = AdaptationMode::Broadcast;
+  Img day = scene(Scene::Daylight, w, h), flash = scene(Scene::Daylight, w, h, 100.0f);
+  Img black = scene(Scene::Daylight, w, h, 0.0f), night = scene(Scene::Night, w, h);
+  Runner r(w, h, p, PixelFormat::RGBA, Transfer::SRGB);
+  Runner ref(w, h, p, PixelFormat::RGBA, Transfer::SRGB);
+  int f = 0;
+  auto both = [&](Img& x) {
+    Img o = r.run(x, f / 30.0), oref = ref.run(day, f / 30.0);
+    ++f;
+    double d = 0;
+    for (size_t i = 0; i < o.size(); ++i) d += o[i] - oref[i];
+    return std::fabs(d / o.size());
+  };
+  for (int k = 0; k < 10; ++k) both(day);
+  for (Img* odd : {&flash, &black}) {
+    both(*odd);
+    EXPECT_FALSE(r.e->stats().cut_detected);
+    for (int k = 0; k < 5; ++k) {
+      EXPECT_LT(both(day), 1.0) << "frame " << f;
+      EXPECT_FALSE(r.e->stats().cut_detected) << "frame " << f;
+    }
+  }
+  both(night);
+  EXPECT_FALSE(r.e->stats().cut_detected);
+  both(night);
+  EXPECT_TRUE(r.e->stats().cut_detected);
+  both(night);
+  EXPECT_FALSE(r.e->stats().cut_detected);
+}
+
 TEST(Temporal, ResetGivesAFullyAdaptedFirstFrame) {
   const int w = 64, h = 48;
   Img dark = scene(Scene::Night, w, h), bright = scene(Scene::Daylight, w, h);
@@ -355,7 +430,10 @@ TEST(Temporal, BroadcastModeReadaptsAtCuts) {
   p.cone_tau = 2.0f;
   Runner r(w, h, p, PixelFormat::RGBA, Transfer::SRGB);
   for (int f = 0; f < 10; ++f) r.run(day, f / 30.0);
-  Img o = r.run(night, 10 / 30.0);
+  // a cut is a jump that persists: confirmed on its second frame, which re-adapts at once
+  r.run(night, 10 / 30.0);
+  EXPECT_FALSE(r.e->stats().cut_detected);
+  Img o = r.run(night, 11 / 30.0);
   EXPECT_TRUE(r.e->stats().cut_detected);
   Runner fresh(w, h, p, PixelFormat::RGBA, Transfer::SRGB);
   Img ref = fresh.run(night, 0.0);
