@@ -612,6 +612,9 @@ std::string CudaEngine::run_frame(const FrameView& in, const FrameView& out, dou
   const FormatInfo& fo = format_info(cfg_.out_format);
   if (fo.yuv) a.yuv = pio::make_yuv_encode(cfg_.out.matrix, cfg_.out.full_range, fo.bits);
   a.dither = P.dither && fo.bits <= 8;
+  a.colour.hue_preserve = P.hue_preserve;
+  a.colour.saturation = P.saturation;
+  a.colour.highlight_chroma = P.highlight_chroma;
   DTUTMO_TRY(launch_pass2(a, K, st, stream_));
   mark("pass2");
 

@@ -181,6 +181,7 @@ struct Pass2Args {
   DevFrame out;
   pio::YuvEncode yuv;
   int dither;         // 8-bit outputs only
+  ColourOpts colour;
 };
 std::string launch_pass2(const Pass2Args& a, const FrameConsts* K, const DevState* state,
                          cudaStream_t s);

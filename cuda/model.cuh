@@ -318,6 +318,13 @@ DTUTMO_HD float hybrid_weight(const float* e, int ew, int eh, int x, int y) {
   return a * (1 - ty) + b * ty;
 }
 
+// Per-frame colour-rendering options of the display stage (Params, not in FrameConsts).
+struct ColourOpts {
+  int hue_preserve;        // hue from the input (display.h, hue_preserve)
+  float saturation;        // share of the chroma lost by per-class compression restored
+  float highlight_chroma;  // gamut map: chromaticity kept above the peak (gamut_map_keep)
+};
+
 // Per-pixel inputs of the display stage beyond the responses.
 struct DisplayIn {
   float hw;        // hybrid weight [0, 1] (hybrid mode)
@@ -357,8 +364,10 @@ DTUTMO_HD Vec3 encode_pixel(const FrameConsts& K, Vec3 rgb, float inv_range) {
 // Display mapping and encoding of one pixel (row_display): responses r -> encoded
 // non-linear output code values (before packing). `kwb` the whiteboard constants,
 // `inv_range` 1 / max(peak - black, 1e-6).
+// `in_rgb` is the pixel's linear input (cd/m^2; the hue source of hue_preserve).
 DTUTMO_HD Vec3 display_pixel(const FrameConsts& K, Vec3 rin, const CellSample& a,
-                             const DisplayIn& din, const float kwb[3], float inv_range) {
+                             const DisplayIn& din, const float kwb[3], float inv_range,
+                             const ColourOpts& co, Vec3 in_rgb) {
   const float r3[3] = {rin.x, rin.y, rin.z};
   float u[3];
   for (int c = 0; c < 3; ++c) u[c] = soft_knee(K.norm_gain[c] * r3[c] + K.norm_offset[c], K.knee_r[c], K.r_max[c]);
@@ -407,12 +416,29 @@ DTUTMO_HD Vec3 display_pixel(const FrameConsts& K, Vec3 rin, const CellSample& a
     lum[2] *= g;
   }
   const Mat3& mo = K.lms_to_out_rgb;
+  if (co.hue_preserve) {
+    // hue from the input, tone and amount of chroma from the per-class result; the display
+    // LMS -> Y row is out_rgb_to_y . lms_to_out_rgb
+    const Mat3& mi = K.in_rgb_to_lms;
+    const Vec3 wo = K.out_rgb_to_y;
+    const Vec3 wl = {wo.x * mo.m[0][0] + wo.y * mo.m[1][0] + wo.z * mo.m[2][0],
+                     wo.x * mo.m[0][1] + wo.y * mo.m[1][1] + wo.z * mo.m[2][1],
+                     wo.x * mo.m[0][2] + wo.y * mo.m[1][2] + wo.z * mo.m[2][2]};
+    const float R = in_rgb.x, G = in_rgb.y, B = in_rgb.z;
+    const Vec3 in = {mi.m[0][0] * R + mi.m[0][1] * G + mi.m[0][2] * B,
+                     mi.m[1][0] * R + mi.m[1][1] * G + mi.m[1][2] * B,
+                     mi.m[2][0] * R + mi.m[2][1] * G + mi.m[2][2] * B};
+    const Vec3 v = hue_preserve(in, {lum[0], lum[1], lum[2]}, wl, co.saturation, 1.0f - a.w);
+    lum[0] = v.x;
+    lum[1] = v.y;
+    lum[2] = v.z;
+  }
   Vec3 rgb = {mo.m[0][0] * lum[0] + mo.m[0][1] * lum[1] + mo.m[0][2] * lum[2],
               mo.m[1][0] * lum[0] + mo.m[1][1] * lum[1] + mo.m[1][2] * lum[2],
               mo.m[2][0] * lum[0] + mo.m[2][1] * lum[1] + mo.m[2][2] * lum[2]};
   if (K.gamut_map) {
     const float mx = maxf(rgb.x, maxf(rgb.y, rgb.z)), mn = minf(rgb.x, minf(rgb.y, rgb.z));
-    if (mn < 0.0f || mx > K.peak) rgb = gamut_desaturate(rgb, K.out_rgb_to_y, K.peak);
+    if (mn < 0.0f || mx > K.peak) rgb = gamut_map_keep(rgb, K.out_rgb_to_y, K.peak, co.highlight_chroma);
   }
   return encode_pixel(K, rgb, inv_range);
 }

@@ -43,6 +43,7 @@ __device__ __forceinline__ Vec3 load3(const T* p, size_t i) {
 
 struct LinPixel {
   Vec3 rgb;      // linear RGB, cd/m^2, scaled to the base when base/detail is on
+  Vec3 in;       // linear RGB, cd/m^2, as decoded (after optics): the hue source
   float detail;  // log2 Y - base (0 without base/detail)
 };
 
@@ -52,6 +53,7 @@ __device__ __forceinline__ LinPixel load_lin(const LinSource& s, int x, int y, i
   if (!s.from_plane) {
     int bad = 0;
     p.rgb = decode_pixel(s.dec, x, y, &bad);
+    p.in = p.rgb;
     return p;
   }
   const size_t i = (size_t)y * w + x;
@@ -60,6 +62,7 @@ __device__ __forceinline__ LinPixel load_lin(const LinSource& s, int x, int y, i
   c.x *= kLinLoad;
   c.y *= kLinLoad;
   c.z *= kLinLoad;
+  p.in = c;
   if (s.bgrid) {
     const float ly = static_cast<const float*>(s.logy.ptr)[i];
     const float b = bgrid_slice(s, (float)x, (float)y, ly);

@@ -192,26 +192,22 @@ __global__ void k_pass2(Pass2Args a, const FrameConsts* __restrict__ Kp,
       continue;
     }
     const CellSample cs = sample_cells(a.cells, a.gw, a.gh, x, y, with_dk);
+    // the linear input: the responses' source, the hue source, and the detail
+    const LinPixel p = load_lin(a.src, x, y, W);
     Vec3 r;
-    float detail = 0.0f;
     if (use_resp) {
       const size_t i = (size_t)y * W + x;
       r = a.resp.half ? load3(static_cast<const __half*>(a.resp.ptr), i)
                       : load3(static_cast<const float*>(a.resp.ptr), i);
-      if (a.src.bgrid) {
-        const float ly = static_cast<const float*>(a.src.logy.ptr)[i];
-        detail = ly - bgrid_slice(a.src, (float)x, (float)y, ly);
-      }
     } else {
-      const LinPixel p = load_lin(a.src, x, y, W);
       r = pixel_responses(p.rgb, cs, K);
-      detail = p.detail;
     }
+    const float detail = p.detail;
     DisplayIn din;
     din.hw = hybrid ? hybrid_weight(a.edge, a.ew, a.eh, x, y) : 0.0f;
     din.detail_d = detail;
     din.detail_on = a.src.bgrid != nullptr;
-    const Vec3 o = display_pixel(K, r, cs, din, kwb, inv_range);
+    const Vec3 o = display_pixel(K, r, cs, din, kwb, inv_range, a.colour, p.in);
     out[k][0] = o.x;
     out[k][1] = o.y;
     out[k][2] = o.z;

@@ -262,7 +262,7 @@ struct ModelCase {
       o[q++] = r.y;
       o[q++] = r.z;
       DisplayIn din{0.5f, 0.1f, true};
-      const Vec3 c = display_pixel(K, r, a, din, kwb, inv_range);
+      const Vec3 c = display_pixel(K, r, a, din, kwb, inv_range, ColourOpts{k & 1, 0.8f, 0.5f}, rgb[k]);
       o[q++] = c.x;
       o[q++] = c.y;
       o[q++] = c.z;

@@ -104,7 +104,8 @@ Vec3 emulate_uniform(Vec3 rgb, const Params& P, int w, int h, Transfer tf) {
   float kwb[3];
   whiteboard_consts(K, kwb);
   DisplayIn din{0.0f, 0.0f, false};
-  return display_pixel(K, r, a, din, kwb, 1.0f / maxf(K.peak - K.black, 1e-6f));
+  const ColourOpts co{P.hue_preserve, P.saturation, P.highlight_chroma};
+  return display_pixel(K, r, a, din, kwb, 1.0f / maxf(K.peak - K.black, 1e-6f), co, rgb);
 }
 
 }  // namespace
@@ -332,8 +333,9 @@ std::vector<float> emulate_frame(const std::vector<float>& in, int w, int h, con
     din.hw = hybrid ? hybrid_weight(edge.data(), ew, eh, x, y) : 0.0f;
     din.detail_d = det[i];
     din.detail_on = P.base_detail;
+    const ColourOpts co{P.hue_preserve, P.saturation, P.highlight_chroma};
     const Vec3 o = display_pixel(K, pixel_responses(based(i), a, K), a, din, kwb,
-                                 1.0f / maxf(K.peak - K.black, 1e-6f));
+                                 1.0f / maxf(K.peak - K.black, 1e-6f), co, lin[i]);
     out[3 * i] = o.x;
     out[3 * i + 1] = o.y;
     out[3 * i + 2] = o.z;
