@@ -74,15 +74,18 @@ DTUTMO_HD_CONST float kChromaGainMax = 1.25f;
 DTUTMO_HD Vec3 hue_preserve(Vec3 in, Vec3 pc, Vec3 w, float sat, float cone_w) {
   const float yi = w.x * in.x + w.y * in.y + w.z * in.z;
   const float yo = w.x * pc.x + w.y * pc.y + w.z * pc.z;
-  const float iyi = yi > 1e-30f ? 1.0f / yi : 0.0f;
-  const float iyo = yo > 1e-30f ? 1.0f / yo : 0.0f;
+  // divisions outside the selects (a division inside one is not if-converted: no SIMD)
+  const float iyi = (yi > 1e-30f ? 1.0f : 0.0f) / maxf(yi, 1e-30f);
+  const float iyo = (yo > 1e-30f ? 1.0f : 0.0f) / maxf(yo, 1e-30f);
   const float cx = in.x * iyi - 1.0f, cy = in.y * iyi - 1.0f, cz = in.z * iyi - 1.0f;
   const float ox = pc.x * iyo - 1.0f, oy = pc.y * iyo - 1.0f, oz = pc.z * iyo - 1.0f;
   const float cc = cx * cx + cy * cy + cz * cz;
   const float co = cx * ox + cy * oy + cz * oz;
-  // below 1e-10 (a grey to float rounding) or no input light: exactly neutral
-  const float k = cc > 1e-10f && yi > 1e-30f ? clampf(co / cc, 0.0f, kChromaGainMax) : 0.0f;
-  const float kk = cc > 1e-10f && yi > 1e-30f ? k + sat * maxf(cone_w - k, 0.0f) : 0.0f;
+  // below 1e-10 (a grey to float rounding) or no input light (iyi = 0, c_i = -1):
+  // exactly neutral. Selects only, no short-circuit: the CPU loop vectorises.
+  const float on = (cc > 1e-10f) & (iyi > 0.0f) ? 1.0f : 0.0f;
+  const float k = clampf(co / maxf(cc, 1e-10f), 0.0f, kChromaGainMax);
+  const float kk = on * (k + sat * maxf(cone_w - k, 0.0f));
   const float yy = maxf(yo, 0.0f);
   return {yy * (1.0f + kk * cx), yy * (1.0f + kk * cy), yy * (1.0f + kk * cz)};
 }
