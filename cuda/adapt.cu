@@ -45,19 +45,22 @@ __global__ void k_global_stats(const float* cell_sum, const float* cell_cnt, flo
   *K = tmpl;
   const float target = (float)(gs / (gn > 1.0 ? gn : 1.0));
   int snap = sp.host_snap, cut = 0;
-  if (!snap && sp.broadcast &&
-      fabsf(target - st->prev_target_logmean) * 0.30103f > sp.cut_threshold) {
+  // outlier rejection: the median of the last three frames' targets; a broadcast cut is a
+  // jump of that filtered log-mean (it persists for two frames)
+  const float med = snap ? target : med3(st->h_logmean[1], st->h_logmean[0], target);
+  if (!snap && sp.broadcast && fabsf(med - st->prev_med_logmean) * 0.30103f > sp.cut_threshold) {
     snap = 1;
     cut = 1;
   }
-  st->prev_target_logmean = target;
+  const float f_logmean = med3_push(st->h_logmean[0], st->h_logmean[1], target, snap != 0);
+  st->prev_med_logmean = f_logmean;
   st->target_logmean = target;
   st->snap = snap;
   st->cut = cut;
   st->kc = snap ? 1.0f : sp.kc_raw;
   st->kr = snap ? 1.0f : sp.kr_raw;
   st->kp = snap ? 1.0f : sp.kp_raw;
-  st->s_logmean = snap ? target : smooth_to(st->s_logmean, target, st->kc);
+  st->s_logmean = snap ? f_logmean : smooth_to(st->s_logmean, f_logmean, st->kc);
   const float la_g = exp2f(st->s_logmean);
   const float fov_v = sp.fov_deg * (float)sp.height / (float)sp.width;
   const float pupil_t = pupil_watson_yellott(la_g, sp.fov_deg * fov_v, sp.age, 1);
@@ -148,7 +151,8 @@ __global__ void k_upsample_accum(const float* in, int sw, int sh, float* out, in
 }
 
 __global__ void k_cells_update(const float* pooled, float wsum, float* la_s, float* la_rod_s,
-                               AdaptCell* cells, KCell* kcells, const DevState* st,
+                               float* la_h1, float* la_h2, AdaptCell* cells, KCell* kcells,
+                               const DevState* st,
                                const FrameConsts* K, SetupParams sp) {
   const int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= sp.gw * sp.gh) return;
@@ -156,8 +160,12 @@ __global__ void k_cells_update(const float* pooled, float wsum, float* la_s, flo
   const float a = sp.local_a;
   const float tgt = (a > 0.0f && pooled) ? a * (pooled[i] / wsum) + (1 - a) * target : target;
   const int snap = st->snap;
-  const float ls = snap ? tgt : smooth_to(la_s[i], tgt, st->kc);
-  const float lr = snap ? tgt : smooth_to(la_rod_s[i], tgt, st->kr);
+  float h1 = la_h1[i], h2 = la_h2[i];  // the cell's median-of-3 history
+  const float t = med3_push(h1, h2, tgt, snap != 0);
+  la_h1[i] = h1;
+  la_h2[i] = h2;
+  const float ls = snap ? t : smooth_to(la_s[i], t, st->kc);
+  const float lr = snap ? t : smooth_to(la_rod_s[i], t, st->kr);
   la_s[i] = ls;
   la_rod_s[i] = lr;
   const float td = K->td_per_nit;
@@ -303,11 +311,12 @@ std::string PoolDev::pool(const float* in, const float* sigma_cells, const float
 }
 
 std::string launch_cells_update(const float* pooled, float wsum, float* la_s, float* la_rod_s,
-                                AdaptCell* cells, KCell* kcells, const DevState* state,
-                                const FrameConsts* K, SetupParams sp, cudaStream_t s) {
+                                float* la_h1, float* la_h2, AdaptCell* cells, KCell* kcells,
+                                const DevState* state, const FrameConsts* K, SetupParams sp,
+                                cudaStream_t s) {
   const int n = sp.gw * sp.gh;
-  k_cells_update<<<div_up(n, 256), 256, 0, s>>>(pooled, wsum, la_s, la_rod_s, cells, kcells, state,
-                                                K, sp);
+  k_cells_update<<<div_up(n, 256), 256, 0, s>>>(pooled, wsum, la_s, la_rod_s, la_h1, la_h2, cells,
+                                                kcells, state, K, sp);
   DTUTMO_LAUNCH_CHECK("k_cells_update");
   return {};
 }

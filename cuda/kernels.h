@@ -20,10 +20,12 @@ namespace dtutmo {
 namespace cuda {
 
 // Temporal state and per-frame scalars, in device memory (one instance per engine).
-// The persistent part mirrors CpuEngine's s_logmean_, s_pupil_, s_rlo_, s_rhi_,
-// prev_target_logmean_; the rest is rewritten every frame.
+// The persistent part mirrors CpuEngine's s_logmean_, s_pupil_, s_rlo_, s_rhi_, the
+// median-of-3 histories h_logmean_, h_rlo_, h_rhi_ and prev_med_logmean_ (the per-cell
+// histories live in their own buffers); the rest is rewritten every frame.
 struct DevState {
-  float s_logmean, s_pupil, s_rlo, s_rhi, prev_target_logmean;
+  float s_logmean, s_pupil, s_rlo, s_rhi, prev_med_logmean;
+  float h_logmean[2], h_rlo[2], h_rhi[2];
   float target_logmean;  // this frame's pixel-weighted mean of log2 Y
   float kc, kr, kp;      // smoothing factors this frame (1 = snap)
   int snap;              // this frame snaps (host reset / discontinuity, or a cut)
@@ -130,7 +132,8 @@ class PoolDev {
 // Per cell: targets (pooled / wsum mixed with the global log-mean), temporal smoothing,
 // AdaptCell. `pooled` may be null when local adaptation is off.
 std::string launch_cells_update(const float* pooled, float wsum, float* la_s,
-                                float* la_rod_s, AdaptCell* cells, KCell* kcells,
+                                float* la_rod_s, float* la_h1, float* la_h2, AdaptCell* cells,
+                                KCell* kcells,
                                 const DevState* state, const FrameConsts* K, SetupParams sp,
                                 cudaStream_t s);
 // One block: the rods' global adaptation and the display observer.

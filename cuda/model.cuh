@@ -39,6 +39,22 @@ DTUTMO_HD float smooth_to(float x, float target, float k) {
   return x + k * d;
 }
 
+// Temporal outlier filter in front of every smoother (engine_cpu.cpp's med3 / med3_push):
+// the median of the current target and the last two frames' (h0 previous, h1 the one
+// before), which then shift; `refill` (reset, discontinuity, cut) makes the history the
+// current target.
+DTUTMO_HD float med3(float a, float b, float c) { return maxf(minf(a, b), minf(maxf(a, b), c)); }
+DTUTMO_HD float med3_push(float& h0, float& h1, float t, bool refill) {
+  if (refill) {
+    h0 = h1 = t;
+    return t;
+  }
+  const float m = med3(h1, h0, t);
+  h1 = h0;
+  h0 = t;
+  return m;
+}
+
 // resp_log2() of engine_cpu.cpp: 1 / (1 + (sigma / pI)^n) from log2 pI and log2 sigma.
 DTUTMO_HD float resp_log2(float log2_pi, float log2_sigma, float n) {
   return 1.0f / (1.0f + fast_exp2(n * (log2_sigma - log2_pi)));
