@@ -43,31 +43,7 @@ __global__ void k_global_stats(const float* cell_sum, const float* cell_cnt, flo
   gn = block_sum(gn, sh);
   if (threadIdx.x != 0) return;
   *K = tmpl;
-  const float target = (float)(gs / (gn > 1.0 ? gn : 1.0));
-  int snap = sp.host_snap, cut = 0;
-  // outlier rejection: the median of the last three frames' targets; a broadcast cut is a
-  // jump of that filtered log-mean (it persists for two frames)
-  const float med = snap ? target : med3(st->h_logmean[1], st->h_logmean[0], target);
-  if (!snap && sp.broadcast && fabsf(med - st->prev_med_logmean) * 0.30103f > sp.cut_threshold) {
-    snap = 1;
-    cut = 1;
-  }
-  const float f_logmean = med3_push(st->h_logmean[0], st->h_logmean[1], target, snap != 0);
-  st->prev_med_logmean = f_logmean;
-  st->target_logmean = target;
-  st->snap = snap;
-  st->cut = cut;
-  st->kc = snap ? 1.0f : sp.kc_raw;
-  st->kr = snap ? 1.0f : sp.kr_raw;
-  st->kp = snap ? 1.0f : sp.kp_raw;
-  st->s_logmean = snap ? f_logmean : smooth_to(st->s_logmean, f_logmean, st->kc);
-  const float la_g = exp2f(st->s_logmean);
-  const float fov_v = sp.fov_deg * (float)sp.height / (float)sp.width;
-  const float pupil_t = pupil_watson_yellott(la_g, sp.fov_deg * fov_v, sp.age, 1);
-  st->s_pupil = snap ? pupil_t : smooth_to(st->s_pupil, pupil_t, st->kp);
-  K->la_global = la_g;
-  K->pupil_mm = st->s_pupil;
-  K->td_per_nit = pupil_area_eff(st->s_pupil);
+  update_global_state(*st, (float)(gs / (gn > 1.0 ? gn : 1.0)), sp, *K);
 }
 
 __global__ void k_down2(const float* in, int w, int h, float* out) {
@@ -159,30 +135,14 @@ __global__ void k_cells_update(const float* pooled, float wsum, float* la_s, flo
   const float target = st->target_logmean;
   const float a = sp.local_a;
   const float tgt = (a > 0.0f && pooled) ? a * (pooled[i] / wsum) + (1 - a) * target : target;
-  const int snap = st->snap;
-  float h1 = la_h1[i], h2 = la_h2[i];  // the cell's median-of-3 history
-  const float t = med3_push(h1, h2, tgt, snap != 0);
+  float h1 = la_h1[i], h2 = la_h2[i], ls = la_s[i], lr = la_rod_s[i];
+  update_cell_state(*st, tgt, h1, h2, ls, lr);  // median-of-3 history, then smoothing
   la_h1[i] = h1;
   la_h2[i] = h2;
-  const float ls = snap ? t : smooth_to(la_s[i], t, st->kc);
-  const float lr = snap ? t : smooth_to(la_rod_s[i], t, st->kr);
   la_s[i] = ls;
   la_rod_s[i] = lr;
   const float td = K->td_per_nit;
-  const float la = exp2f(ls);
-  const float ia = la * td;
-  const float pc = bleach(ia, kConeL.b);
-  const float iar = exp2f(lr) * kScotopicPerNitD65 * td;
-  const float pr = bleach(iar, kRod.b);
-  AdaptCell c;
-  c.log2_sigma_lm = log2f(receptor_sigma(ia, pc, kConeL));
-  c.log2_sigma_s = log2f(receptor_sigma(ia, pc, kConeS));
-  c.p_cone = pc;
-  c.log2_sigma_rod = log2f(receptor_sigma(iar, pr, kRod));
-  c.p_rod = pr;
-  c.rod_w = sp.mesopic ? mesopic_weight(la) : 0.0f;
-  c.log2_la = ls;
-  c.pad = 0.0f;
+  const AdaptCell c = adapt_cell(ls, lr, td, sp.mesopic);
   cells[i] = c;
   KCell k = kcells[i];  // d0..d2 belong to k_dispk
   fold_cell(c, log2f(td), &k);

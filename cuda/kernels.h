@@ -19,40 +19,12 @@
 namespace dtutmo {
 namespace cuda {
 
-// Temporal state and per-frame scalars, in device memory (one instance per engine).
-// The persistent part mirrors CpuEngine's s_logmean_, s_pupil_, s_rlo_, s_rhi_, the
-// median-of-3 histories h_logmean_, h_rlo_, h_rhi_ and prev_med_logmean_ (the per-cell
-// histories live in their own buffers); the rest is rewritten every frame.
-struct DevState {
-  float s_logmean, s_pupil, s_rlo, s_rhi, prev_med_logmean;
-  float h_logmean[2], h_rlo[2], h_rhi[2];
-  float target_logmean;  // this frame's pixel-weighted mean of log2 Y
-  float kc, kr, kp;      // smoothing factors this frame (1 = snap)
-  int snap;              // this frame snaps (host reset / discontinuity, or a cut)
-  int cut;               // broadcast mode: a cut was detected this frame
-  int csf_active;        // some CSF band gain < 0.995
-  unsigned long long bad;  // bad input samples of this frame
-  float csf_gain[kCsfLevels][3];
-};
-
 // What stats() reports, copied to pinned host memory at the end of every frame.
 struct DevStats {
   float adaptation_nits, pupil_mm, rod_weight, response_low, response_high, display_adapt_nits;
   int cut;
   int pad;
   unsigned long long bad;
-};
-
-// Parameters of the per-frame setup kernels (host computes, passed by value).
-struct SetupParams {
-  int width, height, gw, gh;
-  float fov_deg, age;
-  float local_a;        // P.local ? P.local_adaptation : 0
-  float peak, black, display_adapt, pct_low, pct_high, knee, cut_threshold;
-  int viewing, broadcast, mesopic, display_mode, csf;
-  float kc_raw, kr_raw, kp_raw;  // 1 - exp(-dt / tau) (1 when tau <= 0)
-  int host_snap;                 // reset / first frame / discontinuity
-  int ew, eh;                    // edge-map (subsample) grid
 };
 
 // Intermediate plane storage: FP16 (half) or FP32, selected by Params::precision.

@@ -32,6 +32,44 @@ constexpr float kMaxNits = 1e6f;    // sanitising ceiling, cd/m^2
 constexpr int kSub = 4;             // histogram / edge-map subsampling step, pixels
 constexpr int kCsfLevels = 6;
 
+// Temporal state and per-frame scalars, in device memory (one instance per engine).
+// The persistent part mirrors CpuEngine's s_logmean_, s_pupil_, s_rlo_, s_rhi_, the
+// median-of-3 histories h_logmean_, h_rlo_, h_rhi_ and prev_med_logmean_ (the per-cell
+// histories live in their own buffers); the rest is rewritten every frame.
+struct DevState {
+  float s_logmean, s_pupil, s_rlo, s_rhi, prev_med_logmean;
+  float h_logmean[2], h_rlo[2], h_rhi[2];
+  float target_logmean;  // this frame's pixel-weighted mean of log2 Y
+  float kc, kr, kp;      // smoothing factors this frame (1 = snap)
+  int snap;              // this frame snaps (host reset / discontinuity, or a cut)
+  int cut;               // broadcast mode: a cut was detected this frame
+  int csf_active;        // some CSF band gain < 0.995
+  unsigned long long bad;  // bad input samples of this frame
+  float csf_gain[kCsfLevels][3];
+};
+
+// Parameters of the per-frame setup kernels (host computes, passed by value).
+struct SetupParams {
+  int width, height, gw, gh;
+  float fov_deg, age;
+  float local_a;        // P.local ? P.local_adaptation : 0
+  float peak, black, display_adapt, pct_low, pct_high, knee, cut_threshold;
+  int viewing, broadcast, mesopic, display_mode, csf;
+  float kc_raw, kr_raw, kp_raw;  // 1 - exp(-dt / tau) (1 when tau <= 0)
+  int host_snap;                 // reset / first frame / discontinuity
+  int ew, eh;                    // edge-map (subsample) grid
+};
+
+// --- the temporal state updates (shared by the kernels and the host check) ---
+// k_global_stats: cut detection on the median-filtered log-mean, smoothing factors, the
+// smoothed log-mean and pupil; fills K.la_global, pupil_mm, td_per_nit.
+DTUTMO_HD void update_global_state(DevState& st, float target, const SetupParams& sp, FrameConsts& K);
+// k_cells_update: a cell's median-filtered target, its cone and rod La (log2) smoothed.
+DTUTMO_HD void update_cell_state(const DevState& st, float tgt, float& h1, float& h2, float& ls,
+                                 float& lr);
+// k_frame_setup: the median-filtered, smoothed response percentiles.
+DTUTMO_HD void update_percentiles(DevState& st, float p_lo, float p_hi);
+
 // smooth() of engine_cpu.cpp: x += k (target - x), snapping within 1e-6.
 DTUTMO_HD float smooth_to(float x, float target, float k) {
   const float d = target - x;
@@ -490,6 +528,67 @@ DTUTMO_HD void display_cell_consts(const AdaptCell& c, const FrameConsts& K, flo
   d[2] = log2f(receptor_sigma(iad2, pd, kConeS)) - log2f(pd) - K.disp_log2_td;
 }
 
+
+DTUTMO_HD void update_global_state(DevState& st, float target, const SetupParams& sp, FrameConsts& K) {
+  int snap = sp.host_snap, cut = 0;
+  // outlier rejection: the median of the last three frames' targets; a broadcast cut is a
+  // jump of that filtered log-mean (it persists for two frames)
+  const float med = snap ? target : med3(st.h_logmean[1], st.h_logmean[0], target);
+  if (!snap && sp.broadcast && fabsf(med - st.prev_med_logmean) * 0.30103f > sp.cut_threshold) {
+    snap = 1;
+    cut = 1;
+  }
+  const float f_logmean = med3_push(st.h_logmean[0], st.h_logmean[1], target, snap != 0);
+  st.prev_med_logmean = f_logmean;
+  st.target_logmean = target;
+  st.snap = snap;
+  st.cut = cut;
+  st.kc = snap ? 1.0f : sp.kc_raw;
+  st.kr = snap ? 1.0f : sp.kr_raw;
+  st.kp = snap ? 1.0f : sp.kp_raw;
+  st.s_logmean = snap ? f_logmean : smooth_to(st.s_logmean, f_logmean, st.kc);
+  const float la_g = exp2f(st.s_logmean);
+  const float fov_v = sp.fov_deg * (float)sp.height / (float)sp.width;
+  const float pupil_t = pupil_watson_yellott(la_g, sp.fov_deg * fov_v, sp.age, 1);
+  st.s_pupil = snap ? pupil_t : smooth_to(st.s_pupil, pupil_t, st.kp);
+  K.la_global = la_g;
+  K.pupil_mm = st.s_pupil;
+  K.td_per_nit = pupil_area_eff(st.s_pupil);
+}
+
+DTUTMO_HD void update_cell_state(const DevState& st, float tgt, float& h1, float& h2, float& ls,
+                                 float& lr) {
+  const bool snap = st.snap != 0;
+  const float t = med3_push(h1, h2, tgt, snap);
+  ls = snap ? t : smooth_to(ls, t, st.kc);
+  lr = snap ? t : smooth_to(lr, t, st.kr);
+}
+
+DTUTMO_HD void update_percentiles(DevState& st, float p_lo, float p_hi) {
+  const float rlo_t = med3_push(st.h_rlo[0], st.h_rlo[1], p_lo, st.snap != 0);
+  const float rhi_t = med3_push(st.h_rhi[0], st.h_rhi[1], p_hi, st.snap != 0);
+  st.s_rlo = st.kc >= 1.0f ? rlo_t : smooth_to(st.s_rlo, rlo_t, st.kc);
+  st.s_rhi = st.kc >= 1.0f ? rhi_t : smooth_to(st.s_rhi, rhi_t, st.kc);
+}
+
+// The receptor constants of a cell at cone / rod adaptation ls / lr (log2 cd/m^2).
+DTUTMO_HD AdaptCell adapt_cell(float ls, float lr, float td, int mesopic) {
+  const float la = exp2f(ls);
+  const float ia = la * td;
+  const float pc = bleach(ia, kConeL.b);
+  const float iar = exp2f(lr) * kScotopicPerNitD65 * td;
+  const float pr = bleach(iar, kRod.b);
+  AdaptCell c;
+  c.log2_sigma_lm = log2f(receptor_sigma(ia, pc, kConeL));
+  c.log2_sigma_s = log2f(receptor_sigma(ia, pc, kConeS));
+  c.p_cone = pc;
+  c.log2_sigma_rod = log2f(receptor_sigma(iar, pr, kRod));
+  c.p_rod = pr;
+  c.rod_w = mesopic ? mesopic_weight(la) : 0.0f;
+  c.log2_la = ls;
+  c.pad = 0.0f;
+  return c;
+}
 
 }  // namespace cuda
 }  // namespace dtutmo

@@ -81,12 +81,7 @@ __global__ void k_frame_setup(const unsigned int* hist, DevState* st, FrameConst
   if (threadIdx.x == 0) {
     unsigned long long tot = 0;
     for (int i = 0; i < kHistBins; ++i) tot += h[i];
-    // outlier rejection as for the log-mean: the median of the last three frames'
-    const float rlo_t = med3_push(st->h_rlo[0], st->h_rlo[1], hist_percentile(h, tot, sp.pct_low), st->snap != 0);
-    const float rhi_t = med3_push(st->h_rhi[0], st->h_rhi[1], hist_percentile(h, tot, sp.pct_high), st->snap != 0);
-    const float kc = st->kc;
-    st->s_rlo = kc >= 1.0f ? rlo_t : smooth_to(st->s_rlo, rlo_t, kc);
-    st->s_rhi = kc >= 1.0f ? rhi_t : smooth_to(st->s_rhi, rhi_t, kc);
+    update_percentiles(*st, hist_percentile(h, tot, sp.pct_low), hist_percentile(h, tot, sp.pct_high));
   }
   __syncthreads();
   {

@@ -410,3 +410,120 @@ TEST(CudaModelHost, GlobalAdaptationFramesMatchTheCpuEngine) { frames_case(false
 
 // Local adaptation on: non-uniform cells, bilinear constants, per-cell full inverse.
 TEST(CudaModelHost, LocalAdaptationFramesMatchTheCpuEngine) { frames_case(true); }
+
+// --- the temporal state: the kernels' update functions (update_global_state,
+// update_cell_state, update_percentiles) over a sequence of uniform frames with a one-frame
+// flash, a one-frame black frame, a sustained step and a reset, against the CPU engine's
+// statistics frame by frame ---
+namespace {
+
+struct TemporalEmu {
+  DevState st{};
+  float h1 = 0, h2 = 0, ls = 0, lr = 0;  // the (single, uniform) cell
+  bool fresh = true;
+  double last_t = 0.0;
+  TemporalEmu() {
+    st.s_pupil = 4.0f;
+    st.s_rhi = 1.0f;
+    st.h_rlo[1] = 1.0f;
+    st.h_rhi[0] = st.h_rhi[1] = 1.0f;
+  }
+  // One uniform frame of linear colour `rgb`; returns the statistics the engine reports.
+  EngineStats frame(Vec3 rgb, double t, const Params& P, int w, int h) {
+    bool snap = fresh;
+    fresh = false;
+    const double dt = t - last_t;
+    if (!(dt > 0.0 && dt <= 10.0)) snap = true;
+    last_t = t;
+    auto k_of = [&](float tau) { return tau <= 0.0f ? 1.0f : float(1.0 - std::exp(-dt / double(tau))); };
+    SetupParams sp{};
+    sp.width = w;
+    sp.height = h;
+    sp.fov_deg = P.fov_deg;
+    sp.age = P.observer_age;
+    sp.broadcast = P.adaptation == AdaptationMode::Broadcast;
+    sp.cut_threshold = P.cut_threshold;
+    sp.host_snap = snap;
+    sp.kc_raw = snap ? 1.0f : k_of(P.cone_tau);
+    sp.kr_raw = snap ? 1.0f : k_of(P.rod_tau);
+    sp.kp_raw = snap ? 1.0f : k_of(P.pupil_tau);
+    FrameConsts K{};
+    const Mat3 r2x = rgb_to_xyz(Primaries::BT709);
+    K.in_rgb_to_lms = mul(xyz_to_lms(), r2x);
+    K.in_rgb_to_rod = {-0.702f * r2x.m[0][0] + 1.039f * r2x.m[1][0] + 0.433f * r2x.m[2][0],
+                       -0.702f * r2x.m[0][1] + 1.039f * r2x.m[1][1] + 0.433f * r2x.m[2][1],
+                       -0.702f * r2x.m[0][2] + 1.039f * r2x.m[1][2] + 0.433f * r2x.m[2][2]};
+    K.mesopic = P.mesopic;
+    const float Y = r2x.m[1][0] * rgb.x + r2x.m[1][1] * rgb.y + r2x.m[1][2] * rgb.z;
+    const float target = fast_log2(maxf(Y, kMinNits));
+    update_global_state(st, target, sp, K);
+    // uniform frame, global adaptation off or on: every cell's target is the log-mean
+    update_cell_state(st, target, h1, h2, ls, lr);
+    const AdaptCell c = adapt_cell(ls, lr, K.td_per_nit, P.mesopic);
+    KCell kc{};
+    fold_cell(c, log2f(K.td_per_nit), &kc);
+    K.la_global_rod = exp2f(lr);
+    K.rod_s_log2q = rod_s_log2q(K);
+    const float ra = achromatic_response(pixel_responses(rgb, sample_cells(&kc, 1, 1, 0, 0, false), K));
+    const int bin = std::min(kHistBins - 1, std::max(0, int(ra * kHistBins)));
+    update_percentiles(st, float((bin + P.pct_low / 100.0) / kHistBins), float((bin + P.pct_high / 100.0) / kHistBins));
+    EngineStats s{};
+    s.adaptation_nits = K.la_global;
+    s.pupil_mm = K.pupil_mm;
+    s.response_low = st.s_rlo;
+    s.response_high = st.s_rhi;
+    s.cut_detected = st.cut != 0;
+    return s;
+  }
+};
+
+}  // namespace
+
+TEST(CudaModelHost, TemporalStateMatchesTheCpuEngine) {
+  const int w = 32, h = 18;
+  for (AdaptationMode mode : {AdaptationMode::Natural, AdaptationMode::Broadcast}) {
+    SCOPED_TRACE(int(mode));
+    Params p = params_for_profile(Profile::Fast);
+    p.input_scale = 1.0f;
+    p.adaptation = mode;
+    StreamConfig c;
+    c.width = w;
+    c.height = h;
+    c.in_format = PixelFormat::RGBF32;
+    c.in.transfer = Transfer::Linear;
+    c.out_format = PixelFormat::RGBF32;
+    c.out.transfer = Transfer::Linear;
+    auto cpu = create_cpu_engine(1);
+    std::string err;
+    ASSERT_TRUE(cpu->set_params(p, &err)) << err;
+    ASSERT_TRUE(cpu->configure(c, &err)) << err;
+    TemporalEmu emu;
+    std::vector<float> in(std::size_t(w) * h * 3), out(in.size());
+    FrameView vi = packed_view(PixelFormat::RGBF32, w, h, reinterpret_cast<uint8_t*>(in.data()));
+    FrameView vo = packed_view(PixelFormat::RGBF32, w, h, reinterpret_cast<uint8_t*>(out.data()));
+    for (int f = 0; f < 150; ++f) {
+      // 20 nits; a one-frame flash x100 at 20; a black frame at 30; x100 from 40 on (a cut
+      // in broadcast mode); a reset at 100; 2 s pause (discontinuity) at 120
+      float g = 20.0f;
+      if (f == 20) g = 2000.0f;
+      if (f == 30) g = 0.0f;
+      if (f >= 40) g = 2000.0f;
+      if (f >= 100) g = 0.5f;
+      const double t = f / 30.0 + (f >= 120 ? 12.0 : 0.0);
+      if (f == 100) {
+        cpu->reset();
+        emu.fresh = true;
+      }
+      for (std::size_t i = 0; i < in.size(); ++i) in[i] = g;
+      ASSERT_TRUE(cpu->process(vi, vo, t, &err)) << err;
+      const EngineStats a = cpu->stats();
+      const EngineStats b = emu.frame({g, g, g}, t, p, w, h);
+      SCOPED_TRACE(f);
+      EXPECT_NEAR(b.adaptation_nits, a.adaptation_nits, 1e-4f * a.adaptation_nits);
+      EXPECT_NEAR(b.pupil_mm, a.pupil_mm, 1e-4f * a.pupil_mm);
+      EXPECT_NEAR(b.response_low, a.response_low, 2e-5f);
+      EXPECT_NEAR(b.response_high, a.response_high, 2e-5f);
+      EXPECT_EQ(b.cut_detected, a.cut_detected);
+    }
+  }
+}
