@@ -1,6 +1,8 @@
 // dtutmo-bench: frames through the CPU engine, P010 PQ BT.2020 in -> RGBA sRGB BT.709 out.
 // Usage: dtutmo-bench [--frames N] [--size WxH] [--profile fast|balanced|quality]
-//                     [--threads T] [--scene NAME]
+//                     [--threads T] [--scene NAME] [--set name=value]...
+//   --set applies a parameter (dtutmo::set_param) after the profile, e.g.
+//   --set hue-preserve=false; repeatable.
 // Prints fps, ms/frame (mean, min, max), peak RSS and CPU ms per frame (getrusage).
 #include <sys/resource.h>
 
@@ -11,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dtutmo/convert.h"
@@ -23,6 +26,7 @@ using namespace dtutmo;
 int main(int argc, char** argv) {
   int frames = 60, W = 1920, H = 1080, threads = 0;
   std::string profile = "fast", scene = "daylight";
+  std::vector<std::pair<std::string, std::string>> sets;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> const char* {
@@ -34,7 +38,16 @@ int main(int argc, char** argv) {
     else if (a == "--profile") profile = next();
     else if (a == "--threads") threads = std::atoi(next());
     else if (a == "--scene") scene = next();
-    else { std::fprintf(stderr, "usage: %s [--frames N] [--size WxH] [--profile P] [--threads T] [--scene S]\n", argv[0]); return 2; }
+    else if (a == "--set") {
+      const std::string kv = next();
+      const size_t eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        std::fprintf(stderr, "--set needs name=value, got '%s'\n", kv.c_str());
+        return 2;
+      }
+      sets.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+    }
+    else { std::fprintf(stderr, "usage: %s [--frames N] [--size WxH] [--profile P] [--threads T] [--scene S] [--set name=value]...\n", argv[0]); return 2; }
   }
   Scene sc;
   if (!scene_from_name(scene.c_str(), &sc)) { std::fprintf(stderr, "unknown scene\n"); return 2; }
@@ -55,7 +68,17 @@ int main(int argc, char** argv) {
   auto e = create_cpu_engine(threads);
   Params p;
   std::string err;
-  if (!set_param(p, "profile", profile, &err) || !e->set_params(p, &err)) {
+  if (!set_param(p, "profile", profile, &err)) {
+    std::fprintf(stderr, "%s\n", err.c_str());
+    return 1;
+  }
+  for (const auto& kv : sets) {
+    if (!set_param(p, kv.first, kv.second, &err)) {
+      std::fprintf(stderr, "--set %s=%s: %s\n", kv.first.c_str(), kv.second.c_str(), err.c_str());
+      return 2;
+    }
+  }
+  if (!e->set_params(p, &err)) {
     std::fprintf(stderr, "%s\n", err.c_str());
     return 1;
   }
@@ -89,8 +112,10 @@ int main(int argc, char** argv) {
   double mean = 0;
   for (double v : ms) mean += v;
   mean /= ms.size();
-  std::printf("profile=%s size=%dx%d frames=%d threads=%d scene=%s\n", profile.c_str(), W, H, frames,
+  std::printf("profile=%s size=%dx%d frames=%d threads=%d scene=%s", profile.c_str(), W, H, frames,
               threads, scene.c_str());
+  for (const auto& kv : sets) std::printf(" %s=%s", kv.first.c_str(), kv.second.c_str());
+  std::printf("\n");
   std::printf("fps=%.2f ms/frame mean=%.2f min=%.2f max=%.2f peak_rss=%.1f MiB\n", frames / total, mean,
               *std::min_element(ms.begin(), ms.end()), *std::max_element(ms.begin(), ms.end()),
               ru.ru_maxrss / 1024.0);
