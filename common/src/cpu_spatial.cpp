@@ -132,6 +132,141 @@ void Pooler::pool(const float* in, const float* sigma_cells, const float* weight
   for (int i = 0; i < w * h; ++i) out[i] /= wsum;
 }
 
+void EdgePooler::init(int w_, int h_, float dz_, int threads) {
+  w = w_;
+  h = h_;
+  dz = dz_;
+  lw[0] = w;
+  lh[0] = h;
+  for (int l = 1; l < 6; ++l) {
+    lw[l] = (lw[l - 1] + 1) / 2;
+    lh[l] = (lh[l - 1] + 1) / 2;
+  }
+  // 16 bins (30 stops at dz = 2) made now; a wider frame grows the buffers once
+  splat_.assign(size_t(16) * 2 * w * h, 0.0f);
+  used_.assign(kMaxBins, 0);
+  for (auto& r : res_) r.assign(size_t(16) * 2 * w * h, 0.0f);
+  ts_.assign(std::max(threads, 1), Thread{});
+  for (Thread& t : ts_) {
+    for (int l = 0; l < 6; ++l) t.lev[l].assign(size_t(2) * lw[l] * lh[l], 0.0f);
+    t.tmp.assign(size_t(w) * h, 0.0f);
+  }
+}
+
+void EdgePooler::begin(const float* in, const float* sigma_cells, const float* weights, int n) {
+  guide = in;
+  nscale = std::min(n, 4);
+  const int nc = w * h;
+  float mn = in[0], mx = in[0];
+  for (int i = 1; i < nc; ++i) mn = std::min(mn, in[i]), mx = std::max(mx, in[i]);
+  // bins at multiples of dz (absolute positions: temporally stable); one empty bin below
+  // the lowest value so that the linear splat never reads outside
+  dzc = dz;
+  while ((mx - mn) / dzc + 3.0f > float(kMaxBins)) dzc *= 2.0f;
+  lo = (std::floor(mn / dzc) - 1.0f) * dzc;
+  nb = std::min(kMaxBins, int(std::floor((mx - lo) / dzc)) + 2);
+  if (splat_.size() < size_t(nb) * 2 * nc) splat_.resize(size_t(nb) * 2 * nc);
+  std::fill(splat_.begin(), splat_.begin() + size_t(nb) * 2 * nc, 0.0f);
+  const float inv = 1.0f / dzc;
+  for (int i = 0; i < nc; ++i) {
+    const float t = (in[i] - lo) * inv;
+    const int j = std::min(std::max(int(t), 0), nb - 2);
+    const float f = t - j;
+    float* a = splat_.data() + size_t(j) * 2 * nc;
+    float* b = a + size_t(2) * nc;
+    a[i] += (1 - f) * in[i];
+    a[nc + i] += 1 - f;
+    b[i] += f * in[i];
+    b[nc + i] += f;
+  }
+  for (int j = 0; j < nb; ++j) {
+    const float* wp = splat_.data() + (size_t(j) * 2 + 1) * nc;
+    char u = 0;
+    for (int i = 0; i < nc && !u; ++i) u = wp[i] > 0.0f;
+    used_[j] = u;
+  }
+  wsum = 0;
+  for (int k = 0; k < nscale; ++k) {
+    // the pyramid level where the sigma is between ~0.75 and 1.5 cells: a bilateral grid
+    // is sliced with interpolation, it needs no finer sampling than about its sigma
+    int l = 0;
+    float sc = sigma_cells[k];
+    while (sc > 1.5f && l < 5 && lw[l] > 2 && lh[l] > 2) {
+      sc *= 0.5f;
+      ++l;
+    }
+    slev[k] = l;
+    sblur[k] = std::sqrt(std::max(sc * sc - (l > 0 ? 0.25f : 0.0f), 0.01f));
+    swt[k] = weights[k];
+    const size_t need = size_t(nb) * 2 * lw[l] * lh[l];
+    if (res_[k].size() < need) res_[k].resize(need);
+    wsum += weights[k];
+  }
+}
+
+void EdgePooler::process_bin(int j, int thread) {
+  Thread& T = ts_[thread];
+  const int nc = w * h;
+  int built = 0;
+  std::memcpy(T.lev[0].data(), splat_.data() + size_t(j) * 2 * nc, sizeof(float) * 2 * nc);
+  for (int k = 0; k < nscale; ++k) {
+    const int l = slev[k];
+    const size_t ln = size_t(lw[l]) * lh[l];
+    float* dst = res_[k].data() + size_t(j) * 2 * ln;
+    if (!used_[j]) {
+      std::fill(dst, dst + 2 * ln, 0.0f);
+      continue;
+    }
+    for (int b = built + 1; b <= l; ++b) {  // each level built once per bin
+      int ow, oh;
+      const size_t pn = size_t(lw[b - 1]) * lh[b - 1], qn = size_t(lw[b]) * lh[b];
+      down2(T.lev[b - 1].data(), lw[b - 1], lh[b - 1], T.lev[b].data(), &ow, &oh);
+      down2(T.lev[b - 1].data() + pn, lw[b - 1], lh[b - 1], T.lev[b].data() + qn, &ow, &oh);
+    }
+    built = std::max(built, l);
+    std::memcpy(dst, T.lev[l].data(), sizeof(float) * 2 * ln);
+    blur_grid(dst, lw[l], lh[l], sblur[k], T.tmp.data());
+    blur_grid(dst + ln, lw[l], lh[l], sblur[k], T.tmp.data());
+  }
+}
+
+void EdgePooler::slice(int y0, int y1, float* out) const {
+  const float inv = 1.0f / dzc;
+  for (int y = y0; y < y1; ++y)
+    for (int x = 0; x < w; ++x) {
+      const int i = y * w + x;
+      const float v = guide[i];
+      const float t = (v - lo) * inv;
+      const int j = std::min(std::max(int(t), 0), nb - 2);
+      const float f = t - j;
+      float acc = 0;
+      for (int k = 0; k < nscale; ++k) {
+        const int l = slev[k], sw = lw[l], sh = lh[l];
+        const size_t ln = size_t(sw) * sh;
+        float gx = (x + 0.5f) * float(sw) / w - 0.5f, gy = (y + 0.5f) * float(sh) / h - 0.5f;
+        gx = std::min(std::max(gx, 0.0f), float(sw - 1));
+        gy = std::min(std::max(gy, 0.0f), float(sh - 1));
+        const int x0 = std::min(int(gx), sw - 1), xa = std::min(x0 + 1, sw - 1);
+        const int yb = std::min(int(gy), sh - 1), ya = std::min(yb + 1, sh - 1);
+        const float tx = gx - x0, ty = gy - yb;
+        const float w00 = (1 - tx) * (1 - ty), w10 = tx * (1 - ty), w01 = (1 - tx) * ty,
+                    w11 = tx * ty;
+        const size_t c00 = size_t(yb) * sw + x0, c10 = size_t(yb) * sw + xa,
+                     c01 = size_t(ya) * sw + x0, c11 = size_t(ya) * sw + xa;
+        float num = 0, den = 0;
+        for (int dj = 0; dj < 2; ++dj) {
+          const float wz = dj ? f : 1 - f;
+          const float* pv = res_[k].data() + size_t(j + dj) * 2 * ln;
+          const float* pw = pv + ln;
+          num += wz * (w00 * pv[c00] + w10 * pv[c10] + w01 * pv[c01] + w11 * pv[c11]);
+          den += wz * (w00 * pw[c00] + w10 * pw[c10] + w01 * pw[c01] + w11 * pw[c11]);
+        }
+        acc += swt[k] * (den > 1e-8f ? num / den : v);
+      }
+      out[i] = acc / wsum;
+    }
+}
+
 void BilateralGrid::init(int width, int height, float ss_, float sr_, float lo_, float hi_,
                          int threads) {
   ss = std::max(ss_, 1.0f);

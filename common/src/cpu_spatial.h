@@ -28,6 +28,38 @@ struct Pooler {
   int lw[6], lh[6];
 };
 
+// Edge-aware multi-scale pooling of a log-luminance grid (the adaptation map): the same
+// Gaussians as Pooler, but cross-bilateral, guided by the grid itself (a bilateral grid
+// along the log-luminance axis, bins `dz` log2 units apart, anchored at multiples of dz so
+// that a static region never moves between bins). Linear splat and slice along z give a
+// range kernel of standard deviation ~0.58 dz (zero beyond 2 dz). Each scale is sliced
+// separately and normalised, then the scales are mixed with their weights.
+// Use: begin() (splat, serial), process_bin(j, thread) for j < bins() (independent,
+// any thread), slice(y0, y1, out) for grid rows (independent). Deterministic.
+struct EdgePooler {
+  static constexpr int kMaxBins = 32;
+  void init(int w, int h, float dz, int threads);
+  void begin(const float* in, const float* sigma_cells, const float* weights, int n);
+  int bins() const { return nb; }
+  void process_bin(int j, int thread);
+  void slice(int y0, int y1, float* out) const;
+  int w = 0, h = 0, nb = 0, nscale = 0;
+  float dz = 2.0f, dzc = 2.0f, lo = 0.0f;
+  const float* guide = nullptr;
+  float wsum = 1.0f;
+  int lw[6], lh[6];
+  int slev[4];
+  float sblur[4], swt[4];
+  std::vector<float> splat_;             // kMaxBins x 2 planes (value, weight) of w x h
+  std::vector<char> used_;               // bin has weight
+  std::vector<float> res_[4];            // per scale: kMaxBins x 2 planes at its level
+  struct Thread {
+    std::vector<float> lev[6];  // one bin's pyramid, 2 planes per level
+    std::vector<float> tmp;
+  };
+  std::vector<Thread> ts_;
+};
+
 // Bilateral grid on log2 luminance (Chen, Paris & Durand 2007): splat, blur, slice.
 struct BilateralGrid {
   // Spatial cell `ss` pixels, range cell `sr` log2 units, over [lo, hi] log2 units.

@@ -49,6 +49,8 @@ namespace dtutmo {
 namespace {
 
 constexpr int kCell = 8;            // adaptation grid cell, pixels
+constexpr float kPoolRangeStep = 2.0f;  // La pooling: bilateral-grid bin, log2 (sigma ~1.15)
+constexpr float kLookupRangeSigma = 1.0f;  // La lookup: joint-bilateral range sigma, log2
 constexpr int kDecodeTab = 16384;   // decode table intervals over [0, 1]
 constexpr int kHistBins = 1024;     // response histogram bins over [0, 1)
 constexpr float kMinNits = 1e-4f;   // floor of luminance in the log domain, cd/m^2
@@ -97,6 +99,7 @@ struct Scratch {
   std::vector<float> row;   // misc row buffer
   std::vector<float> rsp;   // planar responses of one row (3 x width)
   std::vector<float> vrow;  // vertically interpolated grid rows, kAd x (gw + 1)
+  std::vector<float> jw;    // joint-bilateral upsampling: 4 corner weights x width
   long long bad = 0;
 };
 // Per-pixel adaptation channels (bilinear from the grid): receptor constants folded into
@@ -163,6 +166,9 @@ class CpuEngine final : public Engine {
   std::vector<float> tx_;
   std::vector<float> dispk_;  // grid x 3: full-inverse constants per class
   Pooler pooler_;
+  EdgePooler epool_;          // edge-aware (cross-bilateral) pooling of the La grid
+  std::vector<float> jguide_; // per cell log2 mean luminance: guide of the La lookup
+  bool jbu_ = false;          // La lookup is joint-bilateral (local adaptation on)
   std::vector<Scratch> scr_;
   std::vector<std::vector<uint32_t>> hist_;
   // edge map for the hybrid display mode, at 1/kSub resolution
@@ -259,6 +265,9 @@ bool CpuEngine::configure(const StreamConfig& cfg, std::string* err) {
     tx_[x] = gx - ix_[x];
   }
   pooler_.init(gw_, gh_);
+  epool_.init(gw_, gh_, kPoolRangeStep, pool_.threads());
+  jguide_.assign(nc, 0.0f);
+  jbu_ = false;
   const int nt = pool_.threads();
   scr_.assign(nt, Scratch{});
   for (Scratch& s : scr_) {
@@ -266,6 +275,7 @@ bool CpuEngine::configure(const StreamConfig& cfg, std::string* err) {
     s.resp.assign(size_t(6) * W_, 0.0f);
     s.rsp.assign(size_t(3) * W_, 0.0f);
     s.vrow.assign(size_t(kAd) * (gw_ + 1), 0.0f);
+    s.jw.assign(size_t(4) * W_, 0.0f);
     s.out.assign(size_t(3) * W_ * kCell, 0.0f);
     s.row.assign(size_t(3) * W_, 0.0f);
   }
@@ -593,10 +603,17 @@ void CpuEngine::low_res(double dt, bool snap) {
     const float sig[4] = {0.5f * ppd / kCell, 1.0f * ppd / kCell, 2.0f * ppd / kCell,
                           4.0f * ppd / kCell};
     const float wts[4] = {1, 2, 4, 8};
-    pooler_.pool(la_loc_.data(), sig, wts, 4, la_tgt_.data());
+    // edge-aware: each Gaussian is cross-bilateral in log luminance (DESIGN.md section 4),
+    // so a dark tree does not pool the sky around it nor a lamp the room around it
+    epool_.begin(la_loc_.data(), sig, wts, 4);
+    pool_.run(epool_.bins(), [&](int j, int th) { epool_.process_bin(j, th); });
+    pool_.run(gh_, [&](int y, int) { epool_.slice(y, y + 1, la_tgt_.data()); });
     for (int i = 0; i < nc; ++i) la_tgt_[i] = a * la_tgt_[i] + (1 - a) * target_logmean;
+    std::copy(la_loc_.begin(), la_loc_.end(), jguide_.begin());
+    jbu_ = true;
   } else {
     for (int i = 0; i < nc; ++i) la_tgt_[i] = target_logmean;
+    jbu_ = false;
   }
   for (int i = 0; i < nc; ++i) {  // cones and rods: the per-cell median target
     const float t = med3_push(la_h1_[i], la_h2_[i], la_tgt_[i], snap);
@@ -864,14 +881,65 @@ void CpuEngine::frame_consts(float kc) {
 }
 
 // ---------------------------------------------------------------- pass 2
+// Joint-bilateral lookup of the adaptation channels (Kopf et al. 2007) for one row: the
+// four bilinear corner weights, each times a range weight exp(-d^2 / 2 sigma^2) with d the
+// pixel's log2 luminance minus the corner cell's mean log2 luminance (plus 1e-3 so that a
+// pixel unlike all four corners falls back to bilinear), normalised. A pixel of the dark
+// tree takes the La of the tree's cells, not of the sky cell next to it.
+DTUTMO_HOT static void interp_row_jbu(int W, int gw, int nc, int nch, bool rod_any,
+                                      const int* __restrict ix, const float* __restrict tx,
+                                      float ty, int y0, int y1, const float* __restrict ly,
+                                      const float* __restrict guide,
+                                      const float* __restrict grid, float* __restrict wq,
+                                      float* __restrict ad) {
+  const float* __restrict ga = guide + size_t(y0) * gw;
+  const float* __restrict gb = guide + size_t(y1) * gw;
+  const float c = -0.72134752f / (kLookupRangeSigma * kLookupRangeSigma);  // log2(e) / 2
+  float* __restrict w0 = wq;
+  float* __restrict w1 = wq + W;
+  float* __restrict w2 = wq + 2 * size_t(W);
+  float* __restrict w3 = wq + 3 * size_t(W);
+  for (int x = 0; x < W; ++x) {
+    const int i0 = ix[x], i1 = i0 + 1 < gw ? i0 + 1 : i0;
+    const float t = tx[x], v = ly[x];
+    const float d0 = v - ga[i0], d1 = v - ga[i1], d2 = v - gb[i0], d3 = v - gb[i1];
+    const float a0 = (1 - t) * (1 - ty) * (fast_exp2(c * d0 * d0) + 1e-3f);
+    const float a1 = t * (1 - ty) * (fast_exp2(c * d1 * d1) + 1e-3f);
+    const float a2 = (1 - t) * ty * (fast_exp2(c * d2 * d2) + 1e-3f);
+    const float a3 = t * ty * (fast_exp2(c * d3 * d3) + 1e-3f);
+    const float inv = 1.0f / (a0 + a1 + a2 + a3);
+    w0[x] = a0 * inv;
+    w1[x] = a1 * inv;
+    w2[x] = a2 * inv;
+    w3[x] = a3 * inv;
+  }
+  for (int k = 0; k < nch; ++k) {
+    if (!rod_any && (k == kChRod || k == kChW)) continue;  // not read (responses_core)
+    const float* __restrict a = grid + size_t(k) * nc + size_t(y0) * gw;
+    const float* __restrict b = grid + size_t(k) * nc + size_t(y1) * gw;
+    float* __restrict o = ad + size_t(k) * W;
+    for (int x = 0; x < W; ++x) {
+      const int i0 = ix[x], i1 = i0 + 1 < gw ? i0 + 1 : i0;
+      o[x] = w0[x] * a[i0] + w1[x] * a[i1] + w2[x] * b[i0] + w3[x] * b[i1];
+    }
+  }
+}
+
 // Bilinear interpolation of the adaptation channels for row y: vertical lerp of two grid
 // rows, then horizontal lerp through the per-column tables ix_/tx_ (made at configure).
+// With local adaptation on, the joint-bilateral lookup above instead (edge-aware).
 void CpuEngine::interp_row(int y, Scratch& s) {
   float gy = (y + 0.5f) / kCell - 0.5f;
   gy = std::min(std::max(gy, 0.0f), float(gh_ - 1));
   const int y0 = std::min(int(gy), gh_ - 1), y1 = std::min(y0 + 1, gh_ - 1);
   const float ty = gy - y0;
   const int nch = P_.display_mode != DisplayMode::Whiteboard ? kAd : kChD0;
+  if (jbu_) {
+    interp_row_jbu(W_, gw_, gw_ * gh_, nch, rod_any_, ix_.data(), tx_.data(), ty, y0, y1,
+                   logy_.data() + size_t(y) * W_, jguide_.data(), gridk_.data(), s.jw.data(),
+                   s.ad.data());
+    return;
+  }
   float* vr = s.vrow.data();
   for (int k = 0; k < nch; ++k) {
     if (!rod_any_ && (k == kChRod || k == kChW)) continue;  // not read (responses_core)
