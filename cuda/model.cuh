@@ -161,6 +161,50 @@ DTUTMO_HD CellSample sample_cells(const KCell* cells, int gw, int gh, int x, int
   return s;
 }
 
+// Joint-bilateral lookup (interp_row_jbu, Kopf et al. 2007), used when local adaptation
+// is on: the four bilinear corner weights, each times exp(-d^2 / 2 sigma^2) + 1e-3 with d
+// the pixel's log2 luminance `ly` minus the corner cell's mean log2 luminance (`guide`,
+// the cell means), normalised.
+constexpr float kLookupRangeSigma = 1.0f;  // log2 units
+DTUTMO_HD CellSample sample_cells_jbu(const KCell* cells, const float* guide, int gw, int gh, int x,
+                                      int y, float ly, bool with_dk) {
+  float gy = (y + 0.5f) / kCell - 0.5f;
+  gy = minf(maxf(gy, 0.0f), (float)(gh - 1));
+  const int y0 = (int)gy < gh - 1 ? (int)gy : gh - 1;
+  const int y1 = y0 + 1 < gh - 1 ? y0 + 1 : gh - 1;
+  const float ty = gy - y0;
+  float gx = (x + 0.5f) / kCell - 0.5f;
+  gx = minf(maxf(gx, 0.0f), (float)(gw - 1));
+  const int i0 = (int)gx < gw - 1 ? (int)gx : gw - 1;
+  const int i1 = i0 + 1 < gw ? i0 + 1 : i0;
+  const float t = gx - i0;
+  const float c = -0.72134752f / (kLookupRangeSigma * kLookupRangeSigma);  // log2(e) / 2
+  const float d0 = ly - guide[y0 * gw + i0], d1 = ly - guide[y0 * gw + i1];
+  const float d2 = ly - guide[y1 * gw + i0], d3 = ly - guide[y1 * gw + i1];
+  const float a0 = (1 - t) * (1 - ty) * (fast_exp2(c * d0 * d0) + 1e-3f);
+  const float a1 = t * (1 - ty) * (fast_exp2(c * d1 * d1) + 1e-3f);
+  const float a2 = (1 - t) * ty * (fast_exp2(c * d2 * d2) + 1e-3f);
+  const float a3 = t * ty * (fast_exp2(c * d3 * d3) + 1e-3f);
+  const float inv = 1.0f / (a0 + a1 + a2 + a3);
+  const float w0 = a0 * inv, w1 = a1 * inv, w2 = a2 * inv, w3 = a3 * inv;
+  const float* p0 = &cells[y0 * gw + i0].klm;
+  const float* p1 = &cells[y0 * gw + i1].klm;
+  const float* p2 = &cells[y1 * gw + i0].klm;
+  const float* p3 = &cells[y1 * gw + i1].klm;
+  const int nch = with_dk ? 7 : 4;
+  float v[7] = {0, 0, 0, 0, 0, 0, 0};
+  for (int k = 0; k < nch; ++k) v[k] = w0 * p0[k] + w1 * p1[k] + w2 * p2[k] + w3 * p3[k];
+  CellSample s;
+  s.klm = v[0];
+  s.ks = v[1];
+  s.krod = v[2];
+  s.w = v[3];
+  s.dk[0] = v[4];
+  s.dk[1] = v[5];
+  s.dk[2] = v[6];
+  return s;
+}
+
 // Mesopic scene responses of one pixel (responses_core): linear input RGB (cd/m^2,
 // already scaled to its base when base/detail is on) -> r_L, r_M, r_S.
 DTUTMO_HD Vec3 pixel_responses(Vec3 rgb, const CellSample& a, const FrameConsts& K) {

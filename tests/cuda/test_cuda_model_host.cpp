@@ -222,10 +222,14 @@ std::vector<float> emulate_frame(const std::vector<float>& in, int w, int h, con
   if (la_a > 0.0f) {
     const float sig[4] = {0.5f * K.ppd / kCell, 1.0f * K.ppd / kCell, 2.0f * K.ppd / kCell, 4.0f * K.ppd / kCell};
     const float wts[4] = {1, 2, 4, 8};
-    Pooler pool;
-    pool.init(gw, gh);
+    // edge-aware pooling (the CPU's EdgePooler; the device's is compared with it in
+    // test_cuda_stages)
+    EdgePooler pool;
+    pool.init(gw, gh, 2.0f, 1);
+    pool.begin(la_loc.data(), sig, wts, 4);
+    for (int j = 0; j < pool.bins(); ++j) pool.process_bin(j, 0);
     std::vector<float> pooled(nc);
-    pool.pool(la_loc.data(), sig, wts, 4, pooled.data());
+    pool.slice(0, gh, pooled.data());
     for (int i = 0; i < nc; ++i) tgt[i] = la_a * pooled[i] + (1 - la_a) * target;
   }
   const float td = K.td_per_nit;
@@ -278,6 +282,11 @@ std::vector<float> emulate_frame(const std::vector<float>& in, int w, int h, con
     }
   }
   auto based = [&](std::size_t i) { return Vec3{lin[i].x * gsc[i], lin[i].y * gsc[i], lin[i].z * gsc[i]}; };
+  // the La lookup: joint-bilateral (guided by the cell means) with local adaptation on
+  auto sample = [&](int x, int y, bool dk) {
+    return la_a > 0.0f ? sample_cells_jbu(kcs.data(), la_loc.data(), gw, gh, x, y, ly[std::size_t(y) * w + x], dk)
+                       : sample_cells(kcs.data(), gw, gh, x, y, dk);
+  };
   // k_hist_sample
   std::vector<float> edge(std::size_t((w + kSub - 1) / kSub) * ((h + kSub - 1) / kSub));
   std::vector<unsigned int> hist(kHistBins, 0u);
@@ -288,7 +297,7 @@ std::vector<float> emulate_frame(const std::vector<float>& in, int w, int h, con
   for (int j = 0; j < eh; ++j)
     for (int i = 0; i < ew; ++i) {
       const int y = std::min(h - 1, j * kSub + kSub / 2), x = std::min(i, nsub - 1) * step + (step >> 1);
-      const CellSample a0 = sample_cells(kcs.data(), gw, gh, x, y, false);
+      const CellSample a0 = sample(x, y, false);
       const float ra = achromatic_response(pixel_responses(based(std::size_t(y) * w + x), a0, K));
       edge[std::size_t(j) * ew + i] = ra;
       if (i >= nsub) continue;
@@ -328,7 +337,7 @@ std::vector<float> emulate_frame(const std::vector<float>& in, int w, int h, con
   std::vector<float> out(np * 3);
   for (std::size_t i = 0; i < np; ++i) {
     const int x = int(i % w), y = int(i / w);
-    const CellSample a = sample_cells(kcs.data(), gw, gh, x, y, true);
+    const CellSample a = sample(x, y, true);
     DisplayIn din;
     din.hw = hybrid ? hybrid_weight(edge.data(), ew, eh, x, y) : 0.0f;
     din.detail_d = det[i];
