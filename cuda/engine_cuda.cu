@@ -241,7 +241,7 @@ bool CudaEngine::configure(const StreamConfig& cfg, std::string* err) {
     for (DeviceBuffer<float>* b : {&cell_sum_, &cell_cnt_, &la_loc_, &la_s_, &la_rod_s_, &la_h1_, &la_h2_,
                                    &pooled_})
       DTUTMO_TRY(b->allocate(nc));
-    DTUTMO_TRY(pooler_.init(gw_, gh_));
+    DTUTMO_TRY(pooler_.init(gw_, gh_, 2.0f));  // bins 2 log2 apart (kPoolRangeStep)
     DTUTMO_TRY(cells_.allocate(nc));
     DTUTMO_TRY(kcells_.allocate(nc));
     DTUTMO_TRY(edge_.allocate(std::size_t(ew_) * eh_));
@@ -466,7 +466,8 @@ std::string CudaEngine::download_end(const FrameView& out) {
   return {};
 }
 
-// Local pooling (low_res()): Gaussians of 0.5, 1, 2, 4 degrees, weights 1:2:4:8.
+// Local pooling (low_res()): Gaussians of 0.5, 1, 2, 4 degrees, weights 1:2:4:8, edge-aware
+// (cross-bilateral in log luminance); the result is normalised.
 std::string CudaEngine::pool_levels() {
   const float ppd = float(W_) / params_.fov_deg;
   const float sig[4] = {0.5f * ppd / kCell, 1.0f * ppd / kCell, 2.0f * ppd / kCell, 4.0f * ppd / kCell};
@@ -562,13 +563,14 @@ std::string CudaEngine::run_frame(const FrameView& in, const FrameView& out, dou
                                  stream_));
   const bool pooled = sp.local_a > 0.0f;
   if (pooled) DTUTMO_TRY(pool_levels());
-  DTUTMO_TRY(launch_cells_update(pooled ? pooled_.get() : nullptr, 15.0f, la_s_.get(),
+  DTUTMO_TRY(launch_cells_update(pooled ? pooled_.get() : nullptr, 1.0f, la_s_.get(),
                                  la_rod_s_.get(), la_h1_.get(), la_h2_.get(), cells_.get(),
                                  kcells_.get(), st, K, sp, stream_));
   DTUTMO_TRY(launch_rod_display(la_rod_s_.get(), K, sp, stream_));
   mark("adapt");
 
   LinSource src{};
+  src.guide = pooled ? la_loc_.get() : nullptr;  // joint-bilateral La lookup (local on)
   src.from_plane = use_lin;
   src.dec = dec;
   src.lin = lin;

@@ -91,7 +91,7 @@ class CudaEngine final : public Engine {
 
   // low resolution
   DeviceBuffer<float> cell_sum_, cell_cnt_, la_loc_, la_s_, la_rod_s_, la_h1_, la_h2_, pooled_;
-  PoolDev pooler_;
+  EdgePoolDev pooler_;
   DeviceBuffer<AdaptCell> cells_;
   DeviceBuffer<KCell> kcells_;
   DeviceBuffer<float> edge_, edge_tmp_;

@@ -101,6 +101,32 @@ class PoolDev {
   DeviceBuffer<float> lev_[6], work_, tmp_;
 };
 
+// Edge-aware multi-scale pooling (cpu_spatial.cpp's EdgePooler on the device): a bilateral
+// grid along log luminance (bins dz apart, anchored at multiples of dz, at most kMaxBins;
+// the bin count is found on the device, kernels skip the unused bins), each bin's value
+// and weight planes pooled by the Gaussians on a pyramid, sliced per cell and normalised,
+// the scales mixed with their weights. `out` receives the normalised mix (divided by the
+// weights' sum already).
+struct EpState {
+  float lo, dzc;
+  int nb, pad;
+};
+class EdgePoolDev {
+ public:
+  static constexpr int kMaxBins = 32;
+  std::string init(int w, int h, float dz);
+  std::string pool(const float* in, const float* sigma_cells, const float* weights, int n,
+                   float* out, cudaStream_t s);
+  std::size_t bytes() const;
+
+ private:
+  int w_ = 0, h_ = 0;
+  float dz_ = 2.0f;
+  int lw_[6] = {}, lh_[6] = {};
+  DeviceBuffer<float> splat_, tmp_, lev_[6], res_[4];
+  DeviceBuffer<EpState> st_;
+};
+
 // Per cell: targets (pooled / wsum mixed with the global log-mean), temporal smoothing,
 // AdaptCell. `pooled` may be null when local adaptation is off.
 std::string launch_cells_update(const float* pooled, float wsum, float* la_s,
@@ -121,6 +147,8 @@ struct LinSource {
   Plane logy, base;   // base/detail (balanced); null when off
   // bilateral grid slice (base/detail, detail.cu)
   const float* bgrid; int bgx, bgy, bgz; float bss, bsr, blo, bhi;
+  // local adaptation on: the cell means (log2) guiding the joint-bilateral La lookup
+  const float* guide;
 };
 // Subsample grid (every kSub-th pixel): responses -> achromatic response -> edge map
 // and a 1024-bin histogram (hist must be zeroed before).

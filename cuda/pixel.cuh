@@ -36,6 +36,14 @@ __device__ __forceinline__ float bgrid_slice(const LinSource& s, float x, float 
   return bilateral_slice(s.bgrid, s.bgx, s.bgy, s.bgz, s.bss, s.bsr, s.blo, s.bhi, x, y, logy);
 }
 
+// The adaptation constants at pixel (x, y): joint-bilateral when local adaptation is on
+// (s.guide set), bilinear otherwise (interp_row).
+__device__ __forceinline__ CellSample sample_at(const LinSource& s, const KCell* cells, int gw,
+                                                int gh, int x, int y, float ly, bool with_dk) {
+  return s.guide ? sample_cells_jbu(cells, s.guide, gw, gh, x, y, ly, with_dk)
+                 : sample_cells(cells, gw, gh, x, y, with_dk);
+}
+
 template <typename T>
 __device__ __forceinline__ Vec3 load3(const T* p, size_t i) {
   return {ld(p, 3 * i), ld(p, 3 * i + 1), ld(p, 3 * i + 2)};
@@ -45,6 +53,7 @@ struct LinPixel {
   Vec3 rgb;      // linear RGB, cd/m^2, scaled to the base when base/detail is on
   Vec3 in;       // linear RGB, cd/m^2, as decoded (after optics): the hue source
   float detail;  // log2 Y - base (0 without base/detail)
+  float ly;      // log2 luminance (floored at kMinNits): guides the La lookup
 };
 
 __device__ __forceinline__ LinPixel load_lin(const LinSource& s, int x, int y, int w) {
@@ -54,6 +63,8 @@ __device__ __forceinline__ LinPixel load_lin(const LinSource& s, int x, int y, i
     int bad = 0;
     p.rgb = decode_pixel(s.dec, x, y, &bad);
     p.in = p.rgb;
+    const Vec3 wy = s.dec.rgb_to_y;
+    p.ly = fast_log2(maxf(wy.x * p.rgb.x + wy.y * p.rgb.y + wy.z * p.rgb.z, kMinNits));
     return p;
   }
   const size_t i = (size_t)y * w + x;
@@ -63,6 +74,7 @@ __device__ __forceinline__ LinPixel load_lin(const LinSource& s, int x, int y, i
   c.y *= kLinLoad;
   c.z *= kLinLoad;
   p.in = c;
+  p.ly = static_cast<const float*>(s.logy.ptr)[i];
   if (s.bgrid) {
     const float ly = static_cast<const float*>(s.logy.ptr)[i];
     const float b = bgrid_slice(s, (float)x, (float)y, ly);

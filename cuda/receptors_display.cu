@@ -38,7 +38,7 @@ __global__ void k_hist_sample(LinSource src, const KCell* cells, int gw, int gh,
     const int y = min(H - 1, j * kSub + kSub / 2);
     const int x = min(i, nsub - 1) * step + (step >> 1);
     const LinPixel p = load_lin(src, x, y, W);
-    const CellSample a = sample_cells(cells, gw, gh, x, y, false);
+    const CellSample a = sample_at(src, cells, gw, gh, x, y, p.ly, false);
     const float ra = achromatic_response(pixel_responses(p.rgb, a, K));
     edge[idx] = ra;
     if (i < nsub) atomicAdd(&sh[min(kHistBins - 1, max(0, (int)(ra * kHistBins)))], 1u);
@@ -157,7 +157,7 @@ __global__ void k_responses_plane(LinSource src, const KCell* cells, int gw, int
   if (x >= w || y >= h) return;
   const FrameConsts& K = *Kp;
   const LinPixel p = load_lin(src, x, y, w);
-  const CellSample a = sample_cells(cells, gw, gh, x, y, false);
+  const CellSample a = sample_at(src, cells, gw, gh, x, y, p.ly, false);
   const Vec3 r = pixel_responses(p.rgb, a, K);
   const size_t i = ((size_t)y * w + x) * 3;
   st(resp, i, r.x);
@@ -187,9 +187,9 @@ __global__ void k_pass2(Pass2Args a, const FrameConsts* __restrict__ Kp,
       out[k][0] = out[k][1] = out[k][2] = 0.0f;
       continue;
     }
-    const CellSample cs = sample_cells(a.cells, a.gw, a.gh, x, y, with_dk);
-    // the linear input: the responses' source, the hue source, and the detail
+    // the linear input: the responses' source, the hue source, the detail, the La guide
     const LinPixel p = load_lin(a.src, x, y, W);
+    const CellSample cs = sample_at(a.src, a.cells, a.gw, a.gh, x, y, p.ly, with_dk);
     Vec3 r;
     if (use_resp) {
       const size_t i = (size_t)y * W + x;

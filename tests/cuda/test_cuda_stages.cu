@@ -1,6 +1,7 @@
 // Stage by stage: the CUDA engine's spatial stages against the CPU engine's helpers they
 // mirror (common/src/cpu_spatial.h, cpu_glare.h): Gaussian blur of a grid, 2x2 box
-// downsample, bilinear upsample, multi-scale pooling on a pyramid, the bilateral grid, and
+// downsample, bilinear upsample, multi-scale pooling on a pyramid (plain and edge-aware),
+// the bilateral grid, and
 // the reduced-grid glare convolution. Skips without a CUDA device.
 #include <gtest/gtest.h>
 
@@ -134,6 +135,32 @@ TEST(CudaStages, PoolingPyramid) {
       std::vector<float> got = dout.get();
       for (float& v : got) v /= 15.0f;
       expect_close(ref, got, 1e-5f, 1e-5f, "pool");
+    }
+}
+
+TEST(CudaStages, EdgeAwarePooling) {
+  NEED_DEVICE();
+  for (const auto& g : kGrids)
+    for (float ppd : {8.0f, 32.0f, 64.0f, 128.0f}) {
+      const int w = g[0], h = g[1];
+      SCOPED_TRACE(std::to_string(w) + "x" + std::to_string(h) + " ppd " + std::to_string(ppd));
+      // log luminance with a hard edge (a dark object against a bright sky)
+      std::vector<float> in = random_grid(w, h, 13u + w, -1.0f, 1.0f);
+      for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) in[std::size_t(y) * w + x] += (x < w / 3 ? -4.0f : 9.0f);
+      const float sig[4] = {0.5f * ppd / kCell, 1.0f * ppd / kCell, 2.0f * ppd / kCell, 4.0f * ppd / kCell};
+      const float wts[4] = {1, 2, 4, 8};
+      EdgePooler cpu;
+      cpu.init(w, h, 2.0f, 1);
+      cpu.begin(in.data(), sig, wts, 4);
+      for (int j = 0; j < cpu.bins(); ++j) cpu.process_bin(j, 0);
+      std::vector<float> ref(in.size());
+      cpu.slice(0, h, ref.data());
+      EdgePoolDev dev;
+      ASSERT_EQ(dev.init(w, h, 2.0f), "");
+      Dev din(in), dout(in.size());
+      ASSERT_EQ(dev.pool(din.p, sig, wts, 4, dout.p, 0), "");
+      expect_close(ref, dout.get(), 1e-5f, 1e-4f, "edge-aware pool");
     }
 }
 
