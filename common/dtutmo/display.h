@@ -82,8 +82,9 @@ DTUTMO_HD Vec3 hue_preserve(Vec3 in, Vec3 pc, Vec3 w, float sat, float cone_w) {
   const float cc = cx * cx + cy * cy + cz * cz;
   const float co = cx * ox + cy * oy + cz * oz;
   // below 1e-10 (a grey to float rounding) or no input light (iyi = 0, c_i = -1):
-  // exactly neutral. Selects only, no short-circuit: the CPU loop vectorises.
-  const float on = (cc > 1e-10f) & (iyi > 0.0f) ? 1.0f : 0.0f;
+  // exactly neutral. Float selects multiplied, no short-circuit and no bool & (GCC cannot
+  // vectorise a select on the AND of two float compares here): the CPU loop vectorises.
+  const float on = (cc > 1e-10f ? 1.0f : 0.0f) * (iyi > 0.0f ? 1.0f : 0.0f);
   const float k = clampf(co / maxf(cc, 1e-10f), 0.0f, kChromaGainMax);
   const float kk = on * (k + sat * maxf(cone_w - k, 0.0f));
   const float yy = maxf(yo, 0.0f);

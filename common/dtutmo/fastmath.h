@@ -9,9 +9,18 @@
 
 #include "dtutmo/hd.h"
 
+// Always inlined on the host: an out-of-line call in a row loop stops its vectorisation
+// ("control flow in loop"), and GCC's inliner drops these calls once a big caller such as
+// row_display grows past its limits.
+#if defined(__CUDACC__)
+#define DTUTMO_FAST_HD DTUTMO_HD
+#else
+#define DTUTMO_FAST_HD inline __attribute__((always_inline))
+#endif
+
 namespace dtutmo {
 
-DTUTMO_HD float fast_exp2(float x) {
+DTUTMO_FAST_HD float fast_exp2(float x) {
   x = x < -126.0f ? -126.0f : (x > 126.0f ? 126.0f : x);
   // round to nearest without floorf (a library call before SSE4.1): truncate, then fix
   const float xr = x + 0.5f;
@@ -35,7 +44,7 @@ DTUTMO_HD float fast_exp2(float x) {
   return p * s;
 }
 
-DTUTMO_HD float fast_log2(float x) {
+DTUTMO_FAST_HD float fast_log2(float x) {
   x = x > 1.17549435e-38f ? x : 1.17549435e-38f;
   int32_t bits;
   memcpy(&bits, &x, 4);
@@ -57,6 +66,6 @@ DTUTMO_HD float fast_log2(float x) {
   return (float)e + p * t * 1.4426950408889634f;
 }
 
-DTUTMO_HD float fast_pow(float x, float y) { return fast_exp2(y * fast_log2(x)); }
+DTUTMO_FAST_HD float fast_pow(float x, float y) { return fast_exp2(y * fast_log2(x)); }
 
 }  // namespace dtutmo

@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstring>
 #include <mutex>
+#include <type_traits>
 #include <vector>
 
 #include "cpu_glare.h"
@@ -1173,57 +1174,59 @@ DTUTMO_HOT void CpuEngine::row_display(int y, const float* __restrict r, float* 
       lum[2 * W + x] *= g;
     }
   }
-  if (P_.hue_preserve) {
-    // hue from the input, tone and amount of chroma from the per-class result
-    // (display.h, hue_preserve; DESIGN.md section 10). The display LMS -> Y row is
-    // out_rgb_to_y . lms_to_out_rgb (both D65-normalised: a grey has L = M = S = Y).
-    const Mat3 mi = K.in_rgb_to_lms, ml = K.lms_to_out_rgb;
-    const Vec3 wo = K.out_rgb_to_y;
-    const Vec3 wl = {wo.x * ml.m[0][0] + wo.y * ml.m[1][0] + wo.z * ml.m[2][0],
-                     wo.x * ml.m[0][1] + wo.y * ml.m[1][1] + wo.z * ml.m[2][1],
-                     wo.x * ml.m[0][2] + wo.y * ml.m[1][2] + wo.z * ml.m[2][2]};
-    const float sat = P_.saturation;
-    const float* __restrict rgb = lin_.data() + size_t(y) * W * 3;
-    const float* __restrict rwt = ad + size_t(kChW) * W;  // rod weight (valid if rod_any_)
-    const bool rods = rod_any_;
-    float* __restrict l0 = lum;
-    float* __restrict l1 = lum + W;
-    float* __restrict l2 = lum + 2 * size_t(W);
-    for (int x = 0; x < W; ++x) {
-      const float R = rgb[3 * x], G = rgb[3 * x + 1], B = rgb[3 * x + 2];
-      const Vec3 in = {mi.m[0][0] * R + mi.m[0][1] * G + mi.m[0][2] * B,
-                       mi.m[1][0] * R + mi.m[1][1] * G + mi.m[1][2] * B,
-                       mi.m[2][0] * R + mi.m[2][1] * G + mi.m[2][2] * B};
-      const float cw = rods ? 1.0f - rwt[x] : 1.0f;
-      const Vec3 v = hue_preserve(in, {l0[x], l1[x], l2[x]}, wl, sat, cw);
-      l0[x] = v.x;
-      l1[x] = v.y;
-      l2[x] = v.z;
-    }
-  }
+  // hue restoration (optional), display LMS -> output RGB and the gamut map (optional) in
+  // one branch-free pass per pixel; each combination is its own loop (no loop-invariant
+  // branch inside), every one vectorises in the AVX2 clone.
   const Mat3 mo = K.lms_to_out_rgb;
   const Vec3 wy = K.out_rgb_to_y;
   const float peak = K.peak, black = K.black;
   const float inv_range = 1.0f / std::max(peak - black, 1e-6f);
   const Transfer ot = C_.out.transfer;
-  const bool gm = P_.gamut_map;
-  for (int x = 0; x < W; ++x) {
-    const float a = lum[x], b = lum[W + x], c = lum[2 * W + x];
-    o[3 * x] = mo.m[0][0] * a + mo.m[0][1] * b + mo.m[0][2] * c;
-    o[3 * x + 1] = mo.m[1][0] * a + mo.m[1][1] * b + mo.m[1][2] * c;
-    o[3 * x + 2] = mo.m[2][0] * a + mo.m[2][1] * b + mo.m[2][2] * c;
-  }
-  if (gm) {
+  {
+    // hue from the input, tone and amount of chroma from the per-class result
+    // (display.h, hue_preserve; DESIGN.md section 10). The display LMS -> Y row is
+    // out_rgb_to_y . lms_to_out_rgb (both D65-normalised: a grey has L = M = S = Y).
+    const Mat3 mi = K.in_rgb_to_lms;
+    const Vec3 wl = {wy.x * mo.m[0][0] + wy.y * mo.m[1][0] + wy.z * mo.m[2][0],
+                     wy.x * mo.m[0][1] + wy.y * mo.m[1][1] + wy.z * mo.m[2][1],
+                     wy.x * mo.m[0][2] + wy.y * mo.m[1][2] + wy.z * mo.m[2][2]};
+    const float sat = P_.saturation;
     const float keep = P_.highlight_chroma;  // gamut.h, gamut_map_keep
-    for (int x = 0; x < W; ++x) {
-      float* p = o + 3 * x;
-      const float mx = std::max(p[0], std::max(p[1], p[2])), mn = std::min(p[0], std::min(p[1], p[2]));
-      if (mn < 0.0f || mx > peak) {
-        const Vec3 v = gamut_map_keep({p[0], p[1], p[2]}, wy, peak, keep);
-        p[0] = v.x;
-        p[1] = v.y;
-        p[2] = v.z;
+    const float* __restrict rgb = lin_.data() + size_t(y) * W * 3;
+    const float* __restrict rwt = ad + size_t(kChW) * W;  // rod weight (valid if rod_any_)
+    const float* __restrict l0 = lum;
+    const float* __restrict l1 = lum + W;
+    const float* __restrict l2 = lum + 2 * size_t(W);
+    using T = std::true_type;
+    using F = std::false_type;
+    auto run = [&](auto hue, auto rods, auto gmap) __attribute__((always_inline)) {
+      for (int x = 0; x < W; ++x) {
+        Vec3 v = {l0[x], l1[x], l2[x]};
+        if (decltype(hue)::value) {
+          const float R = rgb[3 * x], G = rgb[3 * x + 1], B = rgb[3 * x + 2];
+          const Vec3 in = {mi.m[0][0] * R + mi.m[0][1] * G + mi.m[0][2] * B,
+                           mi.m[1][0] * R + mi.m[1][1] * G + mi.m[1][2] * B,
+                           mi.m[2][0] * R + mi.m[2][1] * G + mi.m[2][2] * B};
+          const float cw = decltype(rods)::value ? 1.0f - rwt[x] : 1.0f;
+          v = hue_preserve(in, v, wl, sat, cw);
+        }
+        Vec3 c = {mo.m[0][0] * v.x + mo.m[0][1] * v.y + mo.m[0][2] * v.z,
+                  mo.m[1][0] * v.x + mo.m[1][1] * v.y + mo.m[1][2] * v.z,
+                  mo.m[2][0] * v.x + mo.m[2][1] * v.y + mo.m[2][2] * v.z};
+        // in gamut, gamut_map_keep returns its input: no test needed to skip it
+        if (decltype(gmap)::value) c = gamut_map_keep(c, wy, peak, keep);
+        o[3 * x] = c.x;
+        o[3 * x + 1] = c.y;
+        o[3 * x + 2] = c.z;
       }
+    };
+    const bool hp = P_.hue_preserve, gm = P_.gamut_map, rods = rod_any_;
+    if (hp && rods) {
+      if (gm) run(T(), T(), T()); else run(T(), T(), F());
+    } else if (hp) {
+      if (gm) run(T(), F(), T()); else run(T(), F(), F());
+    } else {
+      if (gm) run(F(), F(), T()); else run(F(), F(), F());
     }
   }
   const int n3 = 3 * W;
