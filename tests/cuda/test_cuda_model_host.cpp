@@ -147,8 +147,10 @@ void uniform_case(bool balanced) {
       const float ex[3] = {e.x, e.y, e.z};
       // the centre pixel (borders see the same values on a uniform frame)
       const std::size_t ctr = (std::size_t(h / 2) * w + w / 2) * 3;
+      // 1e-4 absolute: the CPU encodes sRGB / BT.1886 through a table on sqrt(rel) (linear
+      // interpolation, ~3e-5 off near black), the kernels evaluate the curve
       for (int k = 0; k < 3; ++k)
-        EXPECT_NEAR(out[ctr + k], ex[k], 2e-4f * std::fabs(out[ctr + k]) + 2e-5f) << "channel " << k;
+        EXPECT_NEAR(out[ctr + k], ex[k], 2e-4f * std::fabs(out[ctr + k]) + 1e-4f) << "channel " << k;
     }
 }
 
@@ -404,7 +406,7 @@ void frames_case(bool local) {
           float worst = 0.0f;
           for (std::size_t i = 0; i < out.size(); ++i) {
             const float dd = std::fabs(out[i] - em[i]);
-            if (dd > 1e-3f * std::fabs(out[i]) + 2e-5f) ++bad;
+            if (dd > 1e-3f * std::fabs(out[i]) + 1e-4f) ++bad;  // see above: the CPU's encode table
             if (dd > worst) {
               worst = dd;
               worst_i = i;
