@@ -37,11 +37,6 @@ __global__ void k_probe() {}
 
 std::size_t align256(std::size_t n) { return (n + 255) & ~std::size_t(255); }
 
-float smooth_k(double dt, float tau) {
-  if (tau <= 0.0f) return 1.0f;
-  return float(1.0 - std::exp(-dt / double(tau)));
-}
-
 DevFrame dev_frame(const FrameView& v) {
   DevFrame f{};
   f.format = v.format;

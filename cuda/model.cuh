@@ -1,12 +1,15 @@
-// dtutmo CUDA -- per-pixel and per-frame pieces of the CPU engine that are written inline
-// in common/src/engine_cpu.cpp (not in a common/ header), gathered here as DTUTMO_HD
+// dtutmo CUDA -- the kernels' per-pixel pieces and device-side state, as DTUTMO_HD
 // functions so that every CUDA kernel uses ONE copy of each, and so that tests can run
-// them on the host and in a <<<1,1>>> kernel. Each names the CPU function it mirrors.
-// Everything they call (receptors.h, display.h, dtucam.h, gamut.h, transfer.h,
-// fastmath.h, optics.h, csf.h) is the shared common/ math itself.
+// them on the host and in a <<<1,1>>> kernel. The per-frame model (temporal state, grey
+// responses and inversions, percentiles, targets, normalisation, per-cell constants, edge
+// map) is common/dtutmo/model.h, which the CPU engine calls too; everything else they call
+// (receptors.h, display.h, dtucam.h, gamut.h, transfer.h, fastmath.h, optics.h, csf.h) is
+// the shared common/ math itself.
 //
-// TODO(model): these belong in a common/ header that engine_cpu.cpp calls too; until the
-// CPU engine does, the parity tests (tests/cuda) are what keeps the two in step.
+// TODO(model): the per-pixel pieces below that still name a CPU function (sample_cells*,
+// pixel_responses, display_pixel, encode_pixel, decode_component, hybrid_weight,
+// bilateral_slice) mirror loops of engine_cpu.cpp that are being vectorised; until those
+// call a common/ header too, the parity tests (tests/cuda) keep the two in step.
 #pragma once
 
 #include "dtutmo/color.h"
@@ -16,6 +19,7 @@
 #include "dtutmo/frame_consts.h"
 #include "dtutmo/gamut.h"
 #include "dtutmo/hd.h"
+#include "dtutmo/model.h"
 #include "dtutmo/params.h"
 #include "dtutmo/receptors.h"
 #include "dtutmo/transfer.h"
@@ -23,14 +27,8 @@
 namespace dtutmo {
 namespace cuda {
 
-// The CPU engine's constants (engine_cpu.cpp, anonymous namespace).
-constexpr int kCell = 8;            // adaptation grid cell, pixels
-constexpr int kDecodeTab = 16384;   // decode table intervals over [0, 1]
-constexpr int kHistBins = 1024;     // response histogram bins over [0, 1)
-constexpr float kMinNits = 1e-4f;   // floor of luminance in the log domain, cd/m^2
-constexpr float kMaxNits = 1e6f;    // sanitising ceiling, cd/m^2
-constexpr int kSub = 4;             // histogram / edge-map subsampling step, pixels
-constexpr int kCsfLevels = 6;
+// The engine constants (kCell, kDecodeTab, kHistBins, kMinNits, kMaxNits, kSub,
+// kCsfLevels, kLookupRangeSigma) and the per-frame model pieces are common/dtutmo/model.h's.
 
 // Temporal state and per-frame scalars, in device memory (one instance per engine).
 // The persistent part mirrors CpuEngine's s_logmean_, s_pupil_, s_rlo_, s_rhi_, the
@@ -69,34 +67,6 @@ DTUTMO_HD void update_cell_state(const DevState& st, float tgt, float& h1, float
                                  float& lr);
 // k_frame_setup: the median-filtered, smoothed response percentiles.
 DTUTMO_HD void update_percentiles(DevState& st, float p_lo, float p_hi);
-
-// smooth() of engine_cpu.cpp: x += k (target - x), snapping within 1e-6.
-DTUTMO_HD float smooth_to(float x, float target, float k) {
-  const float d = target - x;
-  if (fabsf(d) <= 1e-6f * maxf(1.0f, fabsf(target))) return target;
-  return x + k * d;
-}
-
-// Temporal outlier filter in front of every smoother (engine_cpu.cpp's med3 / med3_push):
-// the median of the current target and the last two frames' (h0 previous, h1 the one
-// before), which then shift; `refill` (reset, discontinuity, cut) makes the history the
-// current target.
-DTUTMO_HD float med3(float a, float b, float c) { return maxf(minf(a, b), minf(maxf(a, b), c)); }
-DTUTMO_HD float med3_push(float& h0, float& h1, float t, bool refill) {
-  if (refill) {
-    h0 = h1 = t;
-    return t;
-  }
-  const float m = med3(h1, h0, t);
-  h1 = h0;
-  h0 = t;
-  return m;
-}
-
-// resp_log2() of engine_cpu.cpp: 1 / (1 + (sigma / pI)^n) from log2 pI and log2 sigma.
-DTUTMO_HD float resp_log2(float log2_pi, float log2_sigma, float n) {
-  return 1.0f / (1.0f + fast_exp2(n * (log2_sigma - log2_pi)));
-}
 
 // Decode of one normalised component (pass1's decode_band): table lookup with linear
 // interpolation, times `mul` (input_scale for SDR/linear, 1 for PQ/HLG). RGBF32 with a
@@ -165,7 +135,6 @@ DTUTMO_HD CellSample sample_cells(const KCell* cells, int gw, int gh, int x, int
 // is on: the four bilinear corner weights, each times exp(-d^2 / 2 sigma^2) + 1e-3 with d
 // the pixel's log2 luminance `ly` minus the corner cell's mean log2 luminance (`guide`,
 // the cell means), normalised.
-constexpr float kLookupRangeSigma = 1.0f;  // log2 units
 DTUTMO_HD CellSample sample_cells_jbu(const KCell* cells, const float* guide, int gw, int gh, int x,
                                       int y, float ly, bool with_dk) {
   float gy = (y + 0.5f) / kCell - 0.5f;
@@ -228,136 +197,12 @@ DTUTMO_HD Vec3 pixel_responses(Vec3 rgb, const CellSample& a, const FrameConsts&
 
 // The KCell of an AdaptCell at the global pupil (low_res()'s gridk_ fill; d0..d2 left).
 DTUTMO_HD void fold_cell(const AdaptCell& c, float log2_td, KCell* k) {
-  k->klm = c.log2_sigma_lm - log2f(c.p_cone) - log2_td;
-  k->ks = c.log2_sigma_s - log2f(c.p_cone) - log2_td;
-  k->krod = c.log2_sigma_rod - log2f(c.p_rod) - log2_td;
-  k->w = c.rod_w;
-}
-
-// Achromatic response used for the histogram and the edge map (frame_consts).
-DTUTMO_HD float achromatic_response(Vec3 r) { return (2.0f * r.x + r.y + 0.05f * r.z) / 3.05f; }
-
-// scene_resp_grey(): class c (0..2 L, M, S; 3 = achromatic) response of the scene observer
-// at the global adaptation to a D65 grey of `lum` cd/m^2.
-DTUTMO_HD float scene_resp_grey(const FrameConsts& K, int c, float lum) {
-  const float la = K.la_global, lar = K.la_global_rod, td = K.td_per_nit;
-  const float ia = la * td;
-  const float pc = bleach(ia, kConeL.b);
-  const float slm = receptor_sigma(ia, pc, kConeL), ss = receptor_sigma(ia, pc, kConeS);
-  const float iar = lar * kScotopicPerNitD65 * td;
-  const float pr = bleach(iar, kRod.b);
-  const float sr = receptor_sigma(iar, pr, kRod);
-  const float w = K.mesopic ? mesopic_weight(la) : 0.0f;
-  const float i = lum * td;
-  const float rl = receptor_response(i, slm, pc, kConeL.n);
-  const float rs = receptor_response(i, ss, pc, kConeS.n);
-  const float rr = receptor_response(i * kScotopicPerNitD65, sr, pr, kRod.n);
-  const float ml = (1 - w) * rl + w * rr, ms = (1 - w) * rs + w * odds_shift(rr, exp2f(K.rod_s_log2q));
-  if (c < 2) return ml;
-  if (c == 2) return ms;
-  return (3.0f * ml + ms * 0.05f) / 3.05f;
-}
-
-// disp_resp_grey(): the display observer's response to a D65 grey of `lum` cd/m^2.
-DTUTMO_HD float disp_resp_grey(const FrameConsts& K, int c, float lum) {
-  const float i = lum * K.disp_td_per_nit;
-  const float sl = exp2f(K.disp_log2_sigma[0]), ss = exp2f(K.disp_log2_sigma[2]);
-  const float rl = receptor_response(i, sl, K.disp_p, kConeL.n);
-  const float rs = receptor_response(i, ss, K.disp_p, kConeS.n);
-  if (c < 2) return rl;
-  if (c == 2) return rs;
-  return (3.0f * rl + rs * 0.05f) / 3.05f;
-}
-
-// The luminance whose achromatic scene (display) response is r: bisection in log2 cd/m^2
-// over [-20, 30], 50 steps (inv_scene / inv_disp of frame_consts).
-DTUTMO_HD float inverse_scene_grey(const FrameConsts& K, float r) {
-  float lo = -20.0f, hi = 30.0f;
-  for (int it = 0; it < 50; ++it) {
-    const float m = 0.5f * (lo + hi);
-    if (scene_resp_grey(K, 3, exp2f(m)) < r) lo = m; else hi = m;
-  }
-  return exp2f(0.5f * (lo + hi));
-}
-DTUTMO_HD float inverse_disp_grey(const FrameConsts& K, float r) {
-  float lo = -20.0f, hi = 30.0f;
-  for (int it = 0; it < 50; ++it) {
-    const float m = 0.5f * (lo + hi);
-    if (disp_resp_grey(K, 3, exp2f(m)) < r) lo = m; else hi = m;
-  }
-  return exp2f(0.5f * (lo + hi));
-}
-
-// Percentile q (%) of a kHistBins histogram of total `tot`, linear within the bin
-// (frame_consts' pct()).
-DTUTMO_HD float hist_percentile(const unsigned int* h, unsigned long long tot, float q) {
-  const double want = q / 100.0 * (double)tot;
-  double acc = 0.0;
-  for (int i = 0; i < kHistBins; ++i) {
-    if (acc + h[i] >= want && h[i] > 0) {
-      const double t = (want - acc) / h[i];
-      return (float)((i + t) / kHistBins);
-    }
-    acc += h[i];
-  }
-  return 1.0f;
-}
-
-// log2 of the odds factor that turns the rod response into the S class's (frame_consts):
-// n log2(sigma_LM / sigma_S) of the scene observer at the global adaptation.
-DTUTMO_HD float rod_s_log2q(const FrameConsts& K) {
-  const float ia = K.la_global * K.td_per_nit, pc = bleach(ia, kConeL.b);
-  return kConeL.n * log2f(receptor_sigma(ia, pc, kConeL) / receptor_sigma(ia, pc, kConeS));
-}
-
-// --- the per-frame normalisation (frame_consts, after the percentile inversions) ---
-// Never expand a narrow range: at least 2 stops between the equivalent luminances.
-DTUTMO_HD void widen_range(float* l_lo, float* l_hi) {
-  if (*l_hi < 4.0f * *l_lo) {
-    const float g = sqrtf(*l_lo * *l_hi);
-    *l_lo = g * 0.5f;
-    *l_hi = g * 2.0f;
-  }
-}
-// Display targets from the response-matched display luminances t_lo_m, t_hi_m: the low
-// end never gives a smaller contrast ratio than the scene's percentile range where the
-// display can show it.
-DTUTMO_HD void display_targets(float t_lo_m, float t_hi_m, float l_lo, float l_hi, float black,
-                               float peak, float* t_lo, float* t_hi) {
-  float th = minf(peak, t_hi_m);
-  float tl = minf(t_lo_m, sqrtf(t_lo_m * th * (l_lo / l_hi)));
-  tl = maxf(black, tl);
-  tl = minf(tl, th * 0.25f);
-  th = maxf(th, 4.0f * maxf(black, 1e-3f));
-  th = minf(th, peak);
-  *t_lo = tl;
-  *t_hi = th;
-}
-// Per-class normalisation, knee, DTUCAM conditions (Hunt effect bounded) and the display
-// S reference, from the ends (l_lo, l_hi) -> (t_lo, t_hi). Needs K's observers filled.
-DTUTMO_HD void finish_frame_consts(FrameConsts& K, float l_lo, float l_hi, float t_lo, float t_hi,
-                                   float knee, int viewing) {
-  for (int c = 0; c < 3; ++c) {
-    K.r_min[c] = disp_resp_grey(K, c, K.black > 0 ? K.black : 1e-4f);
-    K.r_max[c] = disp_resp_grey(K, c, K.peak);
-    K.knee_r[c] = K.r_min[c] + knee * (K.r_max[c] - K.r_min[c]);
-    const float s0 = scene_resp_grey(K, c, l_lo), s1 = scene_resp_grey(K, c, l_hi);
-    const float d0 = disp_resp_grey(K, c, t_lo), d1 = disp_resp_grey(K, c, t_hi);
-    const float g = (d1 - d0) / maxf(s1 - s0, 1e-6f);
-    K.norm_gain[c] = g;
-    K.norm_offset[c] = d0 - g * s0;
-  }
-  float cs, ncs;
-  cam_surround(2, &cs, &ncs);  // the scene is seen in an average surround
-  K.cam_scene = cam_condition(K.la_global, cs, ncs, 3.05f * scene_resp_grey(K, 0, 5.0f * K.la_global));
-  {  // Hunt effect bounded (dtucam.h, cam_hunt_la)
-    const CamCond h = cam_condition(cam_hunt_la(K.la_global, K.disp_la), cs, ncs, K.cam_scene.aw);
-    K.cam_scene.fl = h.fl;
-    K.cam_scene.fl_4 = h.fl_4;
-  }
-  cam_surround(viewing, &cs, &ncs);
-  K.cam_display = cam_condition(K.disp_la, cs, ncs, 3.05f * disp_resp_grey(K, 0, K.peak));
-  K.s_ref_display = exp2f(kConeL.n * (K.disp_log2_sigma[2] - K.disp_log2_sigma[0]));
+  float f[4];
+  fold_cell_k(c, log2_td, f);  // model.h
+  k->klm = f[0];
+  k->ks = f[1];
+  k->krod = f[2];
+  k->w = f[3];
 }
 
 // BilateralGrid::slice (cpu_spatial.cpp): grid of gx*gy*gz (value, weight) pairs,
@@ -380,23 +225,6 @@ DTUTMO_HD float bilateral_slice(const float* grid, int gx, int gy, int gz, float
         den += wgt * c[1];
       }
   return den > 1e-6f ? num / den : v;
-}
-
-// Hybrid edge map (frame_consts): Sobel magnitude of the subsampled achromatic response
-// at (x, y) of the ew x eh map, edges replicated, times 0.125 and the normalisation gain.
-DTUTMO_HD float edge_sobel(const float* e, int ew, int eh, int x, int y, const FrameConsts& K) {
-  const float g = (K.norm_gain[0] * 2 + K.norm_gain[1] + 0.05f * K.norm_gain[2]) / 3.05f;
-  float v[3][3];
-  for (int j = -1; j <= 1; ++j)
-    for (int i = -1; i <= 1; ++i) {
-      int xx = x + i, yy = y + j;
-      xx = xx < 0 ? 0 : (xx > ew - 1 ? ew - 1 : xx);
-      yy = yy < 0 ? 0 : (yy > eh - 1 ? eh - 1 : yy);
-      v[j + 1][i + 1] = e[(size_t)yy * ew + xx];
-    }
-  const float gx = (v[0][2] + 2 * v[1][2] + v[2][2]) - (v[0][0] + 2 * v[1][0] + v[2][0]);
-  const float gy = (v[2][0] + 2 * v[2][1] + v[2][2]) - (v[0][0] + 2 * v[0][1] + v[0][2]);
-  return sqrtf(gx * gx + gy * gy) * 0.125f * g;
 }
 
 // Bilinear lookup of the hybrid weight map at pixel (x, y) (row_display's hw).
@@ -541,97 +369,30 @@ DTUTMO_HD Vec3 display_pixel(const FrameConsts& K, Vec3 rin, const CellSample& a
   return encode_pixel(K, rgb, inv_range);
 }
 
-// Whiteboard constants of the display observer (row_display's kwb).
-DTUTMO_HD void whiteboard_consts(const FrameConsts& K, float kwb[3]) {
-  const float lp = log2f(K.disp_p);
-  for (int c = 0; c < 3; ++c) kwb[c] = K.disp_log2_sigma[c] - lp - K.disp_log2_td;
-}
-
-// The display observer's local constants of one cell (frame_consts, full-inverse /
-// hybrid): its adaptation follows the cell's own adaptation luminance as displayed.
-// `a` = local-adaptation (0 when local is off).
-DTUTMO_HD void display_cell_consts(const AdaptCell& c, const FrameConsts& K, float a, float black,
-                                   float peak, float d[3]) {
-  float kwb[3];
-  whiteboard_consts(K, kwb);
-  const float la = exp2f(c.log2_la);
-  const float ip = c.p_cone * la * K.td_per_nit;
-  float r = 1.0f / (1.0f + powf(exp2f(c.log2_sigma_lm) / ip, kConeL.n));
-  const float rr = 1.0f / (1.0f + powf(exp2f(c.log2_sigma_rod) /
-                                           (c.p_rod * la * kScotopicPerNitD65 * K.td_per_nit),
-                                       kRod.n));
-  r = (1 - c.rod_w) * r + c.rod_w * rr;
-  const float u = minf(maxf(K.norm_gain[0] * r + K.norm_offset[0], K.r_min[0]), K.r_max[0]);
-  const float dl = exp2f(kwb[0] + log2f(u / (1 - u)) / kConeL.n);
-  const float lad = exp2f(a * log2f(maxf(dl, 1e-3f)) + (1 - a) * log2f(K.disp_la));
-  const float lad_c = minf(maxf(lad, maxf(black, 0.01f)), peak);
-  const float iad2 = lad_c * K.disp_td_per_nit;
-  const float pd = bleach(iad2, kConeL.b);
-  d[0] = log2f(receptor_sigma(iad2, pd, kConeL)) - log2f(pd) - K.disp_log2_td;
-  d[1] = d[0];
-  d[2] = log2f(receptor_sigma(iad2, pd, kConeS)) - log2f(pd) - K.disp_log2_td;
-}
-
 
 DTUTMO_HD void update_global_state(DevState& st, float target, const SetupParams& sp, FrameConsts& K) {
-  int snap = sp.host_snap, cut = 0;
-  // outlier rejection: the median of the last three frames' targets; a broadcast cut is a
-  // jump of that filtered log-mean (it persists for two frames)
-  const float med = snap ? target : med3(st.h_logmean[1], st.h_logmean[0], target);
-  if (!snap && sp.broadcast && fabsf(med - st.prev_med_logmean) * 0.30103f > sp.cut_threshold) {
-    snap = 1;
-    cut = 1;
-  }
-  const float f_logmean = med3_push(st.h_logmean[0], st.h_logmean[1], target, snap != 0);
-  st.prev_med_logmean = f_logmean;
+  bool snap = sp.host_snap != 0, cut = false;
+  const float f_logmean = filter_logmean(st.h_logmean, st.prev_med_logmean, target, sp.broadcast != 0,
+                                         sp.cut_threshold, &snap, &cut);
   st.target_logmean = target;
   st.snap = snap;
   st.cut = cut;
   st.kc = snap ? 1.0f : sp.kc_raw;
   st.kr = snap ? 1.0f : sp.kr_raw;
   st.kp = snap ? 1.0f : sp.kp_raw;
-  st.s_logmean = snap ? f_logmean : smooth_to(st.s_logmean, f_logmean, st.kc);
-  const float la_g = exp2f(st.s_logmean);
-  const float fov_v = sp.fov_deg * (float)sp.height / (float)sp.width;
-  const float pupil_t = pupil_watson_yellott(la_g, sp.fov_deg * fov_v, sp.age, 1);
-  st.s_pupil = snap ? pupil_t : smooth_to(st.s_pupil, pupil_t, st.kp);
-  K.la_global = la_g;
+  K.la_global = update_logmean_pupil(st.s_logmean, st.s_pupil, f_logmean, snap, st.kc, st.kp,
+                                     sp.fov_deg, sp.width, sp.height, sp.age);
   K.pupil_mm = st.s_pupil;
   K.td_per_nit = pupil_area_eff(st.s_pupil);
 }
 
 DTUTMO_HD void update_cell_state(const DevState& st, float tgt, float& h1, float& h2, float& ls,
                                  float& lr) {
-  const bool snap = st.snap != 0;
-  const float t = med3_push(h1, h2, tgt, snap);
-  ls = snap ? t : smooth_to(ls, t, st.kc);
-  lr = snap ? t : smooth_to(lr, t, st.kr);
+  update_cell_la(st.snap != 0, st.kc, st.kr, tgt, h1, h2, ls, lr);
 }
 
 DTUTMO_HD void update_percentiles(DevState& st, float p_lo, float p_hi) {
-  const float rlo_t = med3_push(st.h_rlo[0], st.h_rlo[1], p_lo, st.snap != 0);
-  const float rhi_t = med3_push(st.h_rhi[0], st.h_rhi[1], p_hi, st.snap != 0);
-  st.s_rlo = st.kc >= 1.0f ? rlo_t : smooth_to(st.s_rlo, rlo_t, st.kc);
-  st.s_rhi = st.kc >= 1.0f ? rhi_t : smooth_to(st.s_rhi, rhi_t, st.kc);
-}
-
-// The receptor constants of a cell at cone / rod adaptation ls / lr (log2 cd/m^2).
-DTUTMO_HD AdaptCell adapt_cell(float ls, float lr, float td, int mesopic) {
-  const float la = exp2f(ls);
-  const float ia = la * td;
-  const float pc = bleach(ia, kConeL.b);
-  const float iar = exp2f(lr) * kScotopicPerNitD65 * td;
-  const float pr = bleach(iar, kRod.b);
-  AdaptCell c;
-  c.log2_sigma_lm = log2f(receptor_sigma(ia, pc, kConeL));
-  c.log2_sigma_s = log2f(receptor_sigma(ia, pc, kConeS));
-  c.p_cone = pc;
-  c.log2_sigma_rod = log2f(receptor_sigma(iar, pr, kRod));
-  c.p_rod = pr;
-  c.rod_w = mesopic ? mesopic_weight(la) : 0.0f;
-  c.log2_la = ls;
-  c.pad = 0.0f;
-  return c;
+  update_pct(st.h_rlo, st.h_rhi, st.s_rlo, st.s_rhi, p_lo, p_hi, st.snap != 0, st.kc);
 }
 
 }  // namespace cuda

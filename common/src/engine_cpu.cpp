@@ -33,6 +33,7 @@
 #include "dtutmo/fastmath.h"
 #include "dtutmo/frame_consts.h"
 #include "dtutmo/gamut.h"
+#include "dtutmo/model.h"
 #include "dtutmo/optics.h"
 #include "dtutmo/receptors.h"
 #include "dtutmo/transfer.h"
@@ -53,50 +54,12 @@ namespace dtutmo {
 
 namespace {
 
-constexpr int kCell = 8;            // adaptation grid cell, pixels
+// kCell, kLookupRangeSigma, kDecodeTab, kHistBins, kMinNits, kMaxNits, kSub, kCsfLevels and
+// the per-frame model (smooth_to, smooth_k, med3_push, grey responses, ...) are
+// dtutmo/model.h's, shared with the CUDA engine.
 constexpr float kPoolRangeStep = 2.0f;  // La pooling: bilateral-grid bin, log2 (sigma ~1.15)
-constexpr float kLookupRangeSigma = 1.0f;  // La lookup: joint-bilateral range sigma, log2
-constexpr int kDecodeTab = 16384;   // decode table intervals over [0, 1]
 constexpr int kEncodeTab = 4096;    // output encode table intervals over sqrt(rel) in [0, 1]
-constexpr int kHistBins = 1024;     // response histogram bins over [0, 1)
-constexpr float kMinNits = 1e-4f;   // floor of luminance in the log domain, cd/m^2
-constexpr float kMaxNits = 1e6f;    // sanitising ceiling, cd/m^2
-constexpr int kSub = 4;             // histogram / edge-map subsampling step, pixels
-constexpr int kCsfLevels = 6;
 
-// Time-constant smoothing x += (1 - exp(-dt/tau)) (target - x); snaps to the target when
-// within 1e-6 (relative or absolute) so that a static scene converges bit-identically.
-float smooth(float x, float target, float k) {
-  const float d = target - x;
-  if (std::fabs(d) <= 1e-6f * std::max(1.0f, std::fabs(target))) return target;
-  return x + k * d;
-}
-float smooth_k(double dt, float tau) {
-  if (tau <= 0.0f) return 1.0f;
-  return float(1.0 - std::exp(-dt / double(tau)));
-}
-// Temporal outlier filter in front of every smoother: the median of the current target and
-// the last two frames' (h[0] previous, h[1] the one before), which then shift. A one-frame
-// flash or black frame never reaches the state; a real step arrives one frame late.
-// refill (reset, discontinuity, cut): the history becomes the current target.
-inline float med3(float a, float b, float c) {
-  return std::max(std::min(a, b), std::min(std::max(a, b), c));
-}
-inline float med3_push(float& h0, float& h1, float t, bool refill) {
-  if (refill) {
-    h0 = h1 = t;
-    return t;
-  }
-  const float m = med3(h1, h0, t);
-  h1 = h0;
-  h0 = t;
-  return m;
-}
-
-// Response of a receptor from log2 of p*I and log2 sigma: 1 / (1 + (sigma / pI)^n).
-inline float resp_log2(float log2_pi, float log2_sigma, float n) {
-  return 1.0f / (1.0f + fast_exp2(n * (log2_sigma - log2_pi)));
-}
 
 struct Scratch {
   std::vector<float> ad;    // interpolated AdaptCell channels, kAd x width
@@ -147,8 +110,6 @@ class CpuEngine final : public Engine {
   void responses_core(int n, int step, const float* rgb, const float* gsc, const float* ad,
                       float* r, int ad_stride) const;
   void csf_filter();
-  float scene_resp_grey(int c, float lum) const;  // class c (0..2 L,M,S; 3 = A) at global
-  float disp_resp_grey(int c, float lum) const;
 
   CpuPool pool_;
   mutable std::mutex mu_, state_mu_;
@@ -347,37 +308,6 @@ bool CpuEngine::check_view(const FrameView& v, PixelFormat f, const char* what,
     }
   }
   return true;
-}
-
-// ---------------------------------------------------------------- scene/display models
-float CpuEngine::scene_resp_grey(int c, float lum) const {
-  // D65 grey of `lum` cd/m^2 seen by the scene observer at the global adaptation.
-  const float la = K_.la_global, lar = K_.la_global_rod, td = K_.td_per_nit;
-  const float ia = la * td;
-  const float pc = bleach(ia, kConeL.b);
-  const float slm = receptor_sigma(ia, pc, kConeL), ss = receptor_sigma(ia, pc, kConeS);
-  const float iar = lar * kScotopicPerNitD65 * td;
-  const float pr = bleach(iar, kRod.b);
-  const float sr = receptor_sigma(iar, pr, kRod);
-  const float w = K_.mesopic ? mesopic_weight(la) : 0.0f;
-  const float i = lum * td;
-  const float rl = receptor_response(i, slm, pc, kConeL.n);
-  const float rs = receptor_response(i, ss, pc, kConeS.n);
-  const float rr = receptor_response(i * kScotopicPerNitD65, sr, pr, kRod.n);
-  const float ml = (1 - w) * rl + w * rr, ms = (1 - w) * rs + w * odds_shift(rr, std::exp2(K_.rod_s_log2q));
-  if (c < 2) return ml;
-  if (c == 2) return ms;
-  return (3.0f * ml + ms * 0.05f) / 3.05f;
-}
-
-float CpuEngine::disp_resp_grey(int c, float lum) const {
-  const float i = lum * K_.disp_td_per_nit;
-  const float sl = std::exp2(K_.disp_log2_sigma[0]), ss = std::exp2(K_.disp_log2_sigma[2]);
-  const float rl = receptor_response(i, sl, K_.disp_p, kConeL.n);
-  const float rs = receptor_response(i, ss, K_.disp_p, kConeS.n);
-  if (c < 2) return rl;
-  if (c == 2) return rs;
-  return (3.0f * rl + rs * 0.05f) / 3.05f;
 }
 
 // ---------------------------------------------------------------- optics
@@ -668,15 +598,11 @@ void CpuEngine::low_res(double dt, bool snap) {
   // Broadcast mode: a cut is a jump of that filtered log-mean, i.e. a jump that persists
   // for two frames (a one-frame flash is not a cut); it re-adapts at once to the current
   // frame and refills the histories.
-  const float med_logmean = snap ? target_logmean : med3(h_logmean_[1], h_logmean_[0], target_logmean);
-  st_.cut_detected = false;
-  if (!snap && P_.adaptation == AdaptationMode::Broadcast &&
-      std::fabs(med_logmean - prev_med_logmean_) * 0.30103f > P_.cut_threshold) {
-    snap = true;
-    st_.cut_detected = true;
-  }
-  const float f_logmean = med3_push(h_logmean_[0], h_logmean_[1], target_logmean, snap);
-  prev_med_logmean_ = f_logmean;
+  bool cut = false;
+  const float f_logmean = filter_logmean(h_logmean_, prev_med_logmean_, target_logmean,
+                                         P_.adaptation == AdaptationMode::Broadcast, P_.cut_threshold,
+                                         &snap, &cut);
+  st_.cut_detected = cut;
   snapped_ = snap;
   const float kc = snap ? 1.0f : smooth_k(dt, P_.cone_tau);
   const float kr = snap ? 1.0f : smooth_k(dt, P_.rod_tau);
@@ -701,17 +627,11 @@ void CpuEngine::low_res(double dt, bool snap) {
     for (int i = 0; i < nc; ++i) la_tgt_[i] = target_logmean;
     jbu_ = false;
   }
-  for (int i = 0; i < nc; ++i) {  // cones and rods: the per-cell median target
-    const float t = med3_push(la_h1_[i], la_h2_[i], la_tgt_[i], snap);
-    la_s_[i] = snap ? t : smooth(la_s_[i], t, kc);
-    la_rod_s_[i] = snap ? t : smooth(la_rod_s_[i], t, kr);
-  }
+  for (int i = 0; i < nc; ++i)  // cones and rods: the per-cell median target
+    update_cell_la(snap, kc, kr, la_tgt_[i], la_h1_[i], la_h2_[i], la_s_[i], la_rod_s_[i]);
   // the pupil follows the filtered, smoothed log-mean, so it is outlier-free too
-  s_logmean_ = snap ? f_logmean : smooth(s_logmean_, f_logmean, kc);
-  const float la_g = std::exp2(s_logmean_);
-  const float fov_v = P_.fov_deg * float(H_) / float(W_);
-  const float pupil_t = pupil_watson_yellott(la_g, P_.fov_deg * fov_v, P_.observer_age, 1);
-  s_pupil_ = snap ? pupil_t : smooth(s_pupil_, pupil_t, kp);
+  const float la_g = update_logmean_pupil(s_logmean_, s_pupil_, f_logmean, snap, kc, kp, P_.fov_deg,
+                                          W_, H_, P_.observer_age);
   // rods' global adaptation: the smoothed mean of the rod copy
   double rs = 0;
   for (int i = 0; i < nc; ++i) rs += la_rod_s_[i];
@@ -724,25 +644,15 @@ void CpuEngine::low_res(double dt, bool snap) {
   const float td = K_.td_per_nit;
   // per-cell receptor constants
   const bool meso = P_.mesopic;
+  const float ltd = std::log2(td);
   for (int i = 0; i < nc; ++i) {
-    const float la = std::exp2(la_s_[i]);
-    const float ia = la * td;
-    const float pc = bleach(ia, kConeL.b);
-    const float iar = std::exp2(la_rod_s_[i]) * kScotopicPerNitD65 * td;
-    const float pr = bleach(iar, kRod.b);
-    AdaptCell& c = cells_[i];
-    c.log2_sigma_lm = std::log2(receptor_sigma(ia, pc, kConeL));
-    c.log2_sigma_s = std::log2(receptor_sigma(ia, pc, kConeS));
-    c.p_cone = pc;
-    c.log2_sigma_rod = std::log2(receptor_sigma(iar, pr, kRod));
-    c.p_rod = pr;
-    c.rod_w = meso ? mesopic_weight(la) : 0.0f;
-    c.log2_la = la_s_[i];
-    const float ltd = std::log2(td);
-    gridk_[size_t(kChLM) * nc + i] = c.log2_sigma_lm - std::log2(pc) - ltd;
-    gridk_[size_t(kChS) * nc + i] = c.log2_sigma_s - std::log2(pc) - ltd;
-    gridk_[size_t(kChRod) * nc + i] = c.log2_sigma_rod - std::log2(pr) - ltd - std::log2(kScotopicPerNitD65) * 0.0f;
-    gridk_[size_t(kChW) * nc + i] = c.rod_w;
+    const AdaptCell& c = cells_[i] = adapt_cell(la_s_[i], la_rod_s_[i], td, meso);
+    float k[4];
+    fold_cell_k(c, ltd, k);
+    gridk_[size_t(kChLM) * nc + i] = k[0];
+    gridk_[size_t(kChS) * nc + i] = k[1];
+    gridk_[size_t(kChRod) * nc + i] = k[2];
+    gridk_[size_t(kChW) * nc + i] = k[3];
   }
   // photopic everywhere (rod weight exactly 0): r = a + 0 (d - a) = a, so the rod response
   // and its two channels need not be computed at all
@@ -781,10 +691,8 @@ void CpuEngine::frame_consts(float kc) {
   K.disp_p = bleach(iad, kConeL.b);
   K.disp_log2_sigma[0] = K.disp_log2_sigma[1] = std::log2(receptor_sigma(iad, K.disp_p, kConeL));
   K.disp_log2_sigma[2] = std::log2(receptor_sigma(iad, K.disp_p, kConeS));
-  {  // rods enter the S class through S's odds ratio to L/M (receptors.h, odds_shift)
-    const float ia = K.la_global * K.td_per_nit, pc = bleach(ia, kConeL.b);
-    K.rod_s_log2q = kConeL.n * std::log2(receptor_sigma(ia, pc, kConeL) / receptor_sigma(ia, pc, kConeS));
-  }
+  // rods enter the S class through S's odds ratio to L/M (receptors.h, odds_shift)
+  K.rod_s_log2q = rod_s_log2q(K);
 
   // --- percentiles of the achromatic response on a subsample (histogram) ---
   for (auto& h : hist_) std::fill(h.begin(), h.end(), 0u);
@@ -808,7 +716,7 @@ void CpuEngine::frame_consts(float kc) {
     const float* r = s.rsp.data();
     for (int i = 0; i < ew_; ++i) {
       const int q = std::min(i, nsub - 1);
-      const float ra = (2.0f * r[q] + r[nsub + q] + 0.05f * r[2 * nsub + q]) / 3.05f;
+      const float ra = achromatic_response({r[q], r[nsub + q], r[2 * nsub + q]});
       e[i] = ra;
       if (i < nsub) h[std::min(kHistBins - 1, std::max(0, int(ra * kHistBins)))]++;
     }
@@ -818,128 +726,36 @@ void CpuEngine::frame_consts(float kc) {
     for (int i = 0; i < kHistBins; ++i) h0[i] += hist_[t][i];
   uint64_t tot = 0;
   for (int i = 0; i < kHistBins; ++i) tot += h0[i];
-  auto pct = [&](float q) {
-    const double want = q / 100.0 * double(tot);
-    double acc = 0;
-    for (int i = 0; i < kHistBins; ++i) {
-      if (acc + h0[i] >= want && h0[i] > 0) {
-        const double t = (want - acc) / h0[i];
-        return float((i + t) / kHistBins);
-      }
-      acc += h0[i];
-    }
-    return 1.0f;
-  };
   // outlier rejection as in low_res: the median of the last three frames' percentiles
-  const float rlo_t = med3_push(h_rlo_[0], h_rlo_[1], pct(P_.pct_low), snapped_);
-  const float rhi_t = med3_push(h_rhi_[0], h_rhi_[1], pct(P_.pct_high), snapped_);
-  s_rlo_ = kc >= 1.0f ? rlo_t : smooth(s_rlo_, rlo_t, kc);
-  s_rhi_ = kc >= 1.0f ? rhi_t : smooth(s_rhi_, rhi_t, kc);
+  update_pct(h_rlo_, h_rhi_, s_rlo_, s_rhi_, hist_percentile(h0.data(), tot, P_.pct_low),
+             hist_percentile(h0.data(), tot, P_.pct_high), snapped_, kc);
 
   // --- normalisation: equivalent luminances of the percentiles (scene model at the
-  // global adaptation), display targets by response matching (DESIGN.md section 10) ---
-  auto inv_scene = [&](float r) {  // luminance whose achromatic scene response is r
-    float lo = -20.0f, hi = 30.0f;  // log2 cd/m^2
-    for (int it = 0; it < 50; ++it) {
-      const float m = 0.5f * (lo + hi);
-      (scene_resp_grey(3, std::exp2(m)) < r ? lo : hi) = m;
-    }
-    return std::exp2(0.5f * (lo + hi));
-  };
-  auto inv_disp = [&](float r) {
-    float lo = -20.0f, hi = 30.0f;
-    for (int it = 0; it < 50; ++it) {
-      const float m = 0.5f * (lo + hi);
-      (disp_resp_grey(3, std::exp2(m)) < r ? lo : hi) = m;
-    }
-    return std::exp2(0.5f * (lo + hi));
-  };
-  float l_lo = inv_scene(s_rlo_), l_hi = inv_scene(s_rhi_);
-  // never expand a narrow range: at least 2 stops between the ends
-  if (l_hi < 4.0f * l_lo) {
-    const float g = std::sqrt(l_lo * l_hi);
-    l_lo = g * 0.5f;
-    l_hi = g * 2.0f;
-  }
-  float t_hi = std::min(P_.display_peak, inv_disp(scene_resp_grey(3, l_hi)));
-  // low end: response matched, but never a smaller contrast ratio than the scene's
-  // percentile range where the display can show it (when the high end is held down by the
-  // peak, the low end follows instead of lifting the blacks into a grey veil)
-  const float t_lo_m = inv_disp(scene_resp_grey(3, l_lo));
-  float t_lo = std::min(t_lo_m, std::sqrt(t_lo_m * t_hi * (l_lo / l_hi)));
-  t_lo = std::max(P_.display_black, t_lo);
-  t_lo = std::min(t_lo, t_hi * 0.25f);
-  t_hi = std::max(t_hi, 4.0f * std::max(P_.display_black, 1e-3f) );
-  t_hi = std::min(t_hi, P_.display_peak);
-  for (int c = 0; c < 3; ++c) {
-    K.r_min[c] = disp_resp_grey(c, P_.display_black > 0 ? P_.display_black : 1e-4f);
-    K.r_max[c] = disp_resp_grey(c, P_.display_peak);
-    K.knee_r[c] = K.r_min[c] + P_.knee * (K.r_max[c] - K.r_min[c]);
-    const float s0 = scene_resp_grey(c, l_lo), s1 = scene_resp_grey(c, l_hi);
-    const float d0 = disp_resp_grey(c, t_lo), d1 = disp_resp_grey(c, t_hi);
-    const float g = (d1 - d0) / std::max(s1 - s0, 1e-6f);
-    K.norm_gain[c] = g;
-    K.norm_offset[c] = d0 - g * s0;
-  }
-  // --- DTUCAM conditions ---
-  float cs, ncs;
-  cam_surround(2, &cs, &ncs);  // the scene is seen in an average surround
-  K.cam_scene = cam_condition(K.la_global, cs, ncs, 3.05f * scene_resp_grey(0, 5.0f * K.la_global));
-  {  // Hunt effect bounded (dtucam.h, cam_hunt_la)
-    const CamCond h = cam_condition(cam_hunt_la(K.la_global, K.disp_la), cs, ncs, K.cam_scene.aw);
-    K.cam_scene.fl = h.fl;
-    K.cam_scene.fl_4 = h.fl_4;
-  }
-  cam_surround(int(P_.viewing), &cs, &ncs);
-  K.cam_display = cam_condition(K.disp_la, cs, ncs, 3.05f * disp_resp_grey(0, P_.display_peak));
-  K.s_ref_display = std::exp2(kConeL.n * (K.disp_log2_sigma[2] - K.disp_log2_sigma[0]));
+  // global adaptation), display targets by response matching (DESIGN.md section 10),
+  // per-class gains, knee and the DTUCAM conditions ---
+  float l_lo = inverse_scene_grey(K, s_rlo_), l_hi = inverse_scene_grey(K, s_rhi_);
+  widen_range(&l_lo, &l_hi);
+  float t_lo, t_hi;
+  display_targets(inverse_disp_grey(K, scene_resp_grey(K, 3, l_lo)),
+                  inverse_disp_grey(K, scene_resp_grey(K, 3, l_hi)), l_lo, l_hi, P_.display_black,
+                  P_.display_peak, &t_lo, &t_hi);
+  finish_frame_consts(K, l_lo, l_hi, t_lo, t_hi, P_.knee, int(P_.viewing));
 
   // --- full-inverse / hybrid: display observer's local adaptation per cell ---
-  const float kwb[3] = {K.disp_log2_sigma[0] - std::log2(K.disp_p) - K.disp_log2_td,
-                        K.disp_log2_sigma[1] - std::log2(K.disp_p) - K.disp_log2_td,
-                        K.disp_log2_sigma[2] - std::log2(K.disp_p) - K.disp_log2_td};
   const int nc = gw_ * gh_;
   if (P_.display_mode != DisplayMode::Whiteboard) {
     const float a = P_.local ? P_.local_adaptation : 0.0f;
     for (int i = 0; i < nc; ++i) {
-      const AdaptCell& c = cells_[i];
       // the cell's own adaptation luminance as displayed (whiteboard), L class
-      const float la = std::exp2(c.log2_la);
-      const float ip = c.p_cone * la * K.td_per_nit;
-      float r = 1.0f / (1.0f + std::pow(std::exp2(c.log2_sigma_lm) / ip, kConeL.n));
-      const float rr = 1.0f / (1.0f + std::pow(std::exp2(c.log2_sigma_rod) /
-                                                   (c.p_rod * la * kScotopicPerNitD65 * K.td_per_nit),
-                                               kRod.n));
-      r = (1 - c.rod_w) * r + c.rod_w * rr;
-      float u = std::min(std::max(K.norm_gain[0] * r + K.norm_offset[0], K.r_min[0]), K.r_max[0]);
-      const float dl = std::exp2(kwb[0] + std::log2(u / (1 - u)) / kConeL.n);
-      const float lad = std::exp2(a * std::log2(std::max(dl, 1e-3f)) + (1 - a) * std::log2(K.disp_la));
-      const float lad_c = std::min(std::max(lad, std::max(P_.display_black, 0.01f)), P_.display_peak);
-      const float iad2 = lad_c * K.disp_td_per_nit;
-      const float pd = bleach(iad2, kConeL.b);
-      dispk_[3 * i + 0] = std::log2(receptor_sigma(iad2, pd, kConeL)) - std::log2(pd) - K.disp_log2_td;
-      dispk_[3 * i + 1] = dispk_[3 * i + 0];
-      dispk_[3 * i + 2] = std::log2(receptor_sigma(iad2, pd, kConeS)) - std::log2(pd) - K.disp_log2_td;
+      display_cell_consts(cells_[i], K, a, P_.display_black, P_.display_peak, &dispk_[3 * i]);
       for (int k = 0; k < 3; ++k) gridk_[size_t(kChD0 + k) * nc + i] = dispk_[3 * i + k];
     }
     // hybrid edge weight: Sobel of the normalised response luminance (1/kSub grid),
     // Gaussian smoothed, smoothstep
     if (P_.display_mode == DisplayMode::Hybrid) {
-      const float g = (K.norm_gain[0] * 2 + K.norm_gain[1] + 0.05f * K.norm_gain[2]) / 3.05f;
       float* m = edge_tmp_.data();
       for (int y = 0; y < eh_; ++y)
-        for (int x = 0; x < ew_; ++x) {
-          auto at = [&](int xx, int yy) {
-            xx = std::min(std::max(xx, 0), ew_ - 1);
-            yy = std::min(std::max(yy, 0), eh_ - 1);
-            return edge_[size_t(yy) * ew_ + xx];
-          };
-          const float gx = (at(x + 1, y - 1) + 2 * at(x + 1, y) + at(x + 1, y + 1)) -
-                           (at(x - 1, y - 1) + 2 * at(x - 1, y) + at(x - 1, y + 1));
-          const float gy = (at(x - 1, y + 1) + 2 * at(x, y + 1) + at(x + 1, y + 1)) -
-                           (at(x - 1, y - 1) + 2 * at(x, y - 1) + at(x + 1, y - 1));
-          m[size_t(y) * ew_ + x] = std::sqrt(gx * gx + gy * gy) * 0.125f * g;
-        }
+        for (int x = 0; x < ew_; ++x) m[size_t(y) * ew_ + x] = edge_sobel(edge_.data(), ew_, eh_, x, y, K);
       blur_grid(m, ew_, eh_, 1.0f, edge_tmp_.data() + size_t(ew_) * eh_);
       for (int i = 0; i < ew_ * eh_; ++i) edge_[i] = smoothstepf(K.hybrid_lo, K.hybrid_hi, m[i]);
     }

@@ -1,0 +1,325 @@
+// dtutmo -- the model's per-frame pieces: temporal state (smoothing, median-of-3 outlier
+// filter), the grey responses of the scene and display observers and their inversions,
+// the response percentiles, the normalisation targets and the per-cell receptor /
+// display constants. ONE copy, used by the CPU engine (common/src/engine_cpu.cpp) and by
+// the CUDA kernels and their host code (cuda/model.cuh includes this header).
+//
+// Plain C++ + <math.h> float functions behind DTUTMO_HD (no std:: inside them).
+// std_min / std_max return what std::min / std::max return (NaN and signed-zero cases
+// included), so that the CPU engine's results do not change by calling these.
+#pragma once
+
+#include "dtutmo/dtucam.h"
+#include "dtutmo/fastmath.h"
+#include "dtutmo/frame_consts.h"
+#include "dtutmo/hd.h"
+#include "dtutmo/receptors.h"
+
+namespace dtutmo {
+
+// The engines' grid and table constants (CPU and CUDA alike).
+constexpr int kCell = 8;                   // adaptation grid cell, pixels
+constexpr float kLookupRangeSigma = 1.0f;  // La lookup: joint-bilateral range sigma, log2
+constexpr int kDecodeTab = 16384;          // decode table intervals over [0, 1]
+constexpr int kHistBins = 1024;            // response histogram bins over [0, 1)
+constexpr float kMinNits = 1e-4f;          // floor of luminance in the log domain, cd/m^2
+constexpr float kMaxNits = 1e6f;           // sanitising ceiling, cd/m^2
+constexpr int kSub = 4;                    // histogram / edge-map subsampling step, pixels
+constexpr int kCsfLevels = 6;              // CSF pyramid levels
+
+// std::min / std::max semantics (the first argument on ties and unordered compares).
+DTUTMO_HD float std_min(float a, float b) { return (b < a) ? b : a; }
+DTUTMO_HD float std_max(float a, float b) { return (a < b) ? b : a; }
+
+// --------------------------------------------------------------- temporal state
+// Time-constant smoothing x += k (target - x), k = 1 - exp(-dt/tau); snaps to the target
+// when within 1e-6 (relative or absolute) so that a static scene converges bit-identically.
+DTUTMO_HD float smooth_to(float x, float target, float k) {
+  const float d = target - x;
+  if (fabsf(d) <= 1e-6f * std_max(1.0f, fabsf(target))) return target;
+  return x + k * d;
+}
+// The smoothing factor 1 - exp(-dt / tau) (1 when tau <= 0: snap).
+DTUTMO_HD float smooth_k(double dt, float tau) {
+  if (tau <= 0.0f) return 1.0f;
+  return (float)(1.0 - exp(-dt / (double)tau));
+}
+
+// Temporal outlier filter in front of every smoother: the median of the current target and
+// the last two frames' (h0 previous, h1 the one before), which then shift. A one-frame
+// flash or black frame never reaches the state; a real step arrives one frame late.
+// refill (reset, discontinuity, cut): the history becomes the current target.
+DTUTMO_HD float med3(float a, float b, float c) { return std_max(std_min(a, b), std_min(std_max(a, b), c)); }
+DTUTMO_HD float med3_push(float& h0, float& h1, float t, bool refill) {
+  if (refill) {
+    h0 = h1 = t;
+    return t;
+  }
+  const float m = med3(h1, h0, t);
+  h1 = h0;
+  h0 = t;
+  return m;
+}
+
+// Response of a receptor from log2 of p*I and log2 sigma: 1 / (1 + (sigma / pI)^n).
+DTUTMO_HD float resp_log2(float log2_pi, float log2_sigma, float n) {
+  return 1.0f / (1.0f + fast_exp2(n * (log2_sigma - log2_pi)));
+}
+
+// The global log-mean's outlier filter and cut detection. `target` this frame's pixel-
+// weighted mean of log2 Y; h[2] its median-of-3 history, prev_med the last filtered value.
+// *snap (in: reset / discontinuity) becomes true on a broadcast cut: a jump of the filtered
+// log-mean above cut_threshold (log10 units; it persists for two frames, so a one-frame
+// flash is not a cut). Returns the filtered log-mean and sets *cut.
+DTUTMO_HD float filter_logmean(float h[2], float& prev_med, float target, bool broadcast,
+                               float cut_threshold, bool* snap, bool* cut) {
+  const float med = *snap ? target : med3(h[1], h[0], target);
+  *cut = false;
+  if (!*snap && broadcast && fabsf(med - prev_med) * 0.30103f > cut_threshold) {
+    *snap = true;
+    *cut = true;
+  }
+  const float f = med3_push(h[0], h[1], target, *snap);
+  prev_med = f;
+  return f;
+}
+
+// The smoothed global log-mean and pupil (which follows it, so it is outlier-free too):
+// returns the global adaptation luminance exp2(s_logmean), cd/m^2.
+DTUTMO_HD float update_logmean_pupil(float& s_logmean, float& s_pupil, float f_logmean, bool snap,
+                                     float kc, float kp, float fov_deg, int width, int height,
+                                     float age) {
+  s_logmean = snap ? f_logmean : smooth_to(s_logmean, f_logmean, kc);
+  const float la_g = exp2f(s_logmean);
+  const float fov_v = fov_deg * (float)height / (float)width;
+  const float pupil_t = pupil_watson_yellott(la_g, fov_deg * fov_v, age, 1);
+  s_pupil = snap ? pupil_t : smooth_to(s_pupil, pupil_t, kp);
+  return la_g;
+}
+
+// One cell's cone and rod adaptation (log2 cd/m^2): the median-of-3 target, smoothed with
+// the cone (kc) and rod (kr) factors.
+DTUTMO_HD void update_cell_la(bool snap, float kc, float kr, float tgt, float& h1, float& h2,
+                              float& ls, float& lr) {
+  const float t = med3_push(h1, h2, tgt, snap);
+  ls = snap ? t : smooth_to(ls, t, kc);
+  lr = snap ? t : smooth_to(lr, t, kr);
+}
+
+// The response percentiles: median of the last three frames', smoothed with kc.
+DTUTMO_HD void update_pct(float h_lo[2], float h_hi[2], float& s_lo, float& s_hi, float p_lo,
+                          float p_hi, bool snap, float kc) {
+  const float lo_t = med3_push(h_lo[0], h_lo[1], p_lo, snap);
+  const float hi_t = med3_push(h_hi[0], h_hi[1], p_hi, snap);
+  s_lo = kc >= 1.0f ? lo_t : smooth_to(s_lo, lo_t, kc);
+  s_hi = kc >= 1.0f ? hi_t : smooth_to(s_hi, hi_t, kc);
+}
+
+// --------------------------------------------------------------- per-cell constants
+// The receptor constants of a cell at cone / rod adaptation ls / lr (log2 cd/m^2).
+DTUTMO_HD AdaptCell adapt_cell(float ls, float lr, float td, int mesopic) {
+  const float la = exp2f(ls);
+  const float ia = la * td;
+  const float pc = bleach(ia, kConeL.b);
+  const float iar = exp2f(lr) * kScotopicPerNitD65 * td;
+  const float pr = bleach(iar, kRod.b);
+  AdaptCell c;
+  c.log2_sigma_lm = log2f(receptor_sigma(ia, pc, kConeL));
+  c.log2_sigma_s = log2f(receptor_sigma(ia, pc, kConeS));
+  c.p_cone = pc;
+  c.log2_sigma_rod = log2f(receptor_sigma(iar, pr, kRod));
+  c.p_rod = pr;
+  c.rod_w = mesopic ? mesopic_weight(la) : 0.0f;
+  c.log2_la = ls;
+  c.pad = 0.0f;
+  return c;
+}
+
+// The folded per-pixel constants of an AdaptCell at the global pupil (log2_td = log2 td):
+// K = log2 sigma - log2 p - log2 td for L/M, S and rods, so that r = 1 / (1 + 2^(n (K -
+// log2 L))) with L in cd/m^2; k[3] the mesopic rod weight.
+DTUTMO_HD void fold_cell_k(const AdaptCell& c, float log2_td, float k[4]) {
+  k[0] = c.log2_sigma_lm - log2f(c.p_cone) - log2_td;
+  k[1] = c.log2_sigma_s - log2f(c.p_cone) - log2_td;
+  k[2] = c.log2_sigma_rod - log2f(c.p_rod) - log2_td;
+  k[3] = c.rod_w;
+}
+
+// Achromatic response used for the histogram and the edge map.
+DTUTMO_HD float achromatic_response(Vec3 r) { return (2.0f * r.x + r.y + 0.05f * r.z) / 3.05f; }
+
+// --------------------------------------------------------------- grey responses
+// Class c (0..2 L, M, S; 3 = achromatic) response of the scene observer at the global
+// adaptation to a D65 grey of `lum` cd/m^2.
+DTUTMO_HD float scene_resp_grey(const FrameConsts& K, int c, float lum) {
+  const float la = K.la_global, lar = K.la_global_rod, td = K.td_per_nit;
+  const float ia = la * td;
+  const float pc = bleach(ia, kConeL.b);
+  const float slm = receptor_sigma(ia, pc, kConeL), ss = receptor_sigma(ia, pc, kConeS);
+  const float iar = lar * kScotopicPerNitD65 * td;
+  const float pr = bleach(iar, kRod.b);
+  const float sr = receptor_sigma(iar, pr, kRod);
+  const float w = K.mesopic ? mesopic_weight(la) : 0.0f;
+  const float i = lum * td;
+  const float rl = receptor_response(i, slm, pc, kConeL.n);
+  const float rs = receptor_response(i, ss, pc, kConeS.n);
+  const float rr = receptor_response(i * kScotopicPerNitD65, sr, pr, kRod.n);
+  const float ml = (1 - w) * rl + w * rr, ms = (1 - w) * rs + w * odds_shift(rr, exp2f(K.rod_s_log2q));
+  if (c < 2) return ml;
+  if (c == 2) return ms;
+  return (3.0f * ml + ms * 0.05f) / 3.05f;
+}
+
+// The display observer's class c response to a D65 grey of `lum` cd/m^2.
+DTUTMO_HD float disp_resp_grey(const FrameConsts& K, int c, float lum) {
+  const float i = lum * K.disp_td_per_nit;
+  const float sl = exp2f(K.disp_log2_sigma[0]), ss = exp2f(K.disp_log2_sigma[2]);
+  const float rl = receptor_response(i, sl, K.disp_p, kConeL.n);
+  const float rs = receptor_response(i, ss, K.disp_p, kConeS.n);
+  if (c < 2) return rl;
+  if (c == 2) return rs;
+  return (3.0f * rl + rs * 0.05f) / 3.05f;
+}
+
+// The luminance whose achromatic scene (display) response is r: bisection in log2 cd/m^2
+// over [-20, 30], 50 steps.
+DTUTMO_HD float inverse_scene_grey(const FrameConsts& K, float r) {
+  float lo = -20.0f, hi = 30.0f;
+  for (int it = 0; it < 50; ++it) {
+    const float m = 0.5f * (lo + hi);
+    if (scene_resp_grey(K, 3, exp2f(m)) < r) lo = m; else hi = m;
+  }
+  return exp2f(0.5f * (lo + hi));
+}
+DTUTMO_HD float inverse_disp_grey(const FrameConsts& K, float r) {
+  float lo = -20.0f, hi = 30.0f;
+  for (int it = 0; it < 50; ++it) {
+    const float m = 0.5f * (lo + hi);
+    if (disp_resp_grey(K, 3, exp2f(m)) < r) lo = m; else hi = m;
+  }
+  return exp2f(0.5f * (lo + hi));
+}
+
+// Percentile q (%) of a kHistBins histogram over [0, 1) of total `tot`, linear within the bin.
+DTUTMO_HD float hist_percentile(const unsigned int* h, unsigned long long tot, float q) {
+  const int nbins = kHistBins;
+  const double want = q / 100.0 * (double)tot;
+  double acc = 0.0;
+  for (int i = 0; i < nbins; ++i) {
+    if (acc + h[i] >= want && h[i] > 0) {
+      const double t = (want - acc) / h[i];
+      return (float)((i + t) / nbins);
+    }
+    acc += h[i];
+  }
+  return 1.0f;
+}
+
+// log2 of the odds factor that turns the rod response into the S class's (receptors.h,
+// odds_shift): n log2(sigma_LM / sigma_S) of the scene observer at the global adaptation.
+DTUTMO_HD float rod_s_log2q(const FrameConsts& K) {
+  const float ia = K.la_global * K.td_per_nit, pc = bleach(ia, kConeL.b);
+  return kConeL.n * log2f(receptor_sigma(ia, pc, kConeL) / receptor_sigma(ia, pc, kConeS));
+}
+
+// --------------------------------------------------------------- normalisation
+// Never expand a narrow range: at least 2 stops between the equivalent luminances.
+DTUTMO_HD void widen_range(float* l_lo, float* l_hi) {
+  if (*l_hi < 4.0f * *l_lo) {
+    const float g = sqrtf(*l_lo * *l_hi);
+    *l_lo = g * 0.5f;
+    *l_hi = g * 2.0f;
+  }
+}
+// Display targets from the response-matched display luminances t_lo_m, t_hi_m: the low
+// end never gives a smaller contrast ratio than the scene's percentile range where the
+// display can show it (when the high end is held down by the peak, the low end follows
+// instead of lifting the blacks into a grey veil).
+DTUTMO_HD void display_targets(float t_lo_m, float t_hi_m, float l_lo, float l_hi, float black,
+                               float peak, float* t_lo, float* t_hi) {
+  float th = std_min(peak, t_hi_m);
+  float tl = std_min(t_lo_m, sqrtf(t_lo_m * th * (l_lo / l_hi)));
+  tl = std_max(black, tl);
+  tl = std_min(tl, th * 0.25f);
+  th = std_max(th, 4.0f * std_max(black, 1e-3f));
+  th = std_min(th, peak);
+  *t_lo = tl;
+  *t_hi = th;
+}
+// Per-class normalisation, knee, DTUCAM conditions (Hunt effect bounded) and the display
+// S reference, from the ends (l_lo, l_hi) -> (t_lo, t_hi). Needs K's observers, K.black
+// and K.peak filled.
+DTUTMO_HD void finish_frame_consts(FrameConsts& K, float l_lo, float l_hi, float t_lo, float t_hi,
+                                   float knee, int viewing) {
+  for (int c = 0; c < 3; ++c) {
+    K.r_min[c] = disp_resp_grey(K, c, K.black > 0 ? K.black : 1e-4f);
+    K.r_max[c] = disp_resp_grey(K, c, K.peak);
+    K.knee_r[c] = K.r_min[c] + knee * (K.r_max[c] - K.r_min[c]);
+    const float s0 = scene_resp_grey(K, c, l_lo), s1 = scene_resp_grey(K, c, l_hi);
+    const float d0 = disp_resp_grey(K, c, t_lo), d1 = disp_resp_grey(K, c, t_hi);
+    const float g = (d1 - d0) / std_max(s1 - s0, 1e-6f);
+    K.norm_gain[c] = g;
+    K.norm_offset[c] = d0 - g * s0;
+  }
+  float cs, ncs;
+  cam_surround(2, &cs, &ncs);  // the scene is seen in an average surround
+  K.cam_scene = cam_condition(K.la_global, cs, ncs, 3.05f * scene_resp_grey(K, 0, 5.0f * K.la_global));
+  {  // Hunt effect bounded (dtucam.h, cam_hunt_la)
+    const CamCond h = cam_condition(cam_hunt_la(K.la_global, K.disp_la), cs, ncs, K.cam_scene.aw);
+    K.cam_scene.fl = h.fl;
+    K.cam_scene.fl_4 = h.fl_4;
+  }
+  cam_surround(viewing, &cs, &ncs);
+  K.cam_display = cam_condition(K.disp_la, cs, ncs, 3.05f * disp_resp_grey(K, 0, K.peak));
+  K.s_ref_display = exp2f(kConeL.n * (K.disp_log2_sigma[2] - K.disp_log2_sigma[0]));
+}
+
+// Whiteboard constants of the display observer: log2 sigma - log2 p - log2 td per class.
+DTUTMO_HD void whiteboard_consts(const FrameConsts& K, float kwb[3]) {
+  const float lp = log2f(K.disp_p);
+  for (int c = 0; c < 3; ++c) kwb[c] = K.disp_log2_sigma[c] - lp - K.disp_log2_td;
+}
+
+// The display observer's local constants of one cell (full-inverse / hybrid): its
+// adaptation follows the cell's own adaptation luminance as displayed (whiteboard, L
+// class). `a` = local-adaptation (0 when local is off).
+DTUTMO_HD void display_cell_consts(const AdaptCell& c, const FrameConsts& K, float a, float black,
+                                   float peak, float d[3]) {
+  float kwb[3];
+  whiteboard_consts(K, kwb);
+  const float la = exp2f(c.log2_la);
+  const float ip = c.p_cone * la * K.td_per_nit;
+  float r = 1.0f / (1.0f + powf(exp2f(c.log2_sigma_lm) / ip, kConeL.n));
+  const float rr = 1.0f / (1.0f + powf(exp2f(c.log2_sigma_rod) /
+                                           (c.p_rod * la * kScotopicPerNitD65 * K.td_per_nit),
+                                       kRod.n));
+  r = (1 - c.rod_w) * r + c.rod_w * rr;
+  const float u = std_min(std_max(K.norm_gain[0] * r + K.norm_offset[0], K.r_min[0]), K.r_max[0]);
+  const float dl = exp2f(kwb[0] + log2f(u / (1 - u)) / kConeL.n);
+  const float lad = exp2f(a * log2f(std_max(dl, 1e-3f)) + (1 - a) * log2f(K.disp_la));
+  const float lad_c = std_min(std_max(lad, std_max(black, 0.01f)), peak);
+  const float iad2 = lad_c * K.disp_td_per_nit;
+  const float pd = bleach(iad2, kConeL.b);
+  d[0] = log2f(receptor_sigma(iad2, pd, kConeL)) - log2f(pd) - K.disp_log2_td;
+  d[1] = d[0];
+  d[2] = log2f(receptor_sigma(iad2, pd, kConeS)) - log2f(pd) - K.disp_log2_td;
+}
+
+// Hybrid edge map: Sobel magnitude of the subsampled achromatic response at (x, y) of the
+// ew x eh map, edges replicated, times 0.125 and the normalisation gain.
+DTUTMO_HD float edge_sobel(const float* e, int ew, int eh, int x, int y, const FrameConsts& K) {
+  const float g = (K.norm_gain[0] * 2 + K.norm_gain[1] + 0.05f * K.norm_gain[2]) / 3.05f;
+  float v[3][3];
+  for (int j = -1; j <= 1; ++j)
+    for (int i = -1; i <= 1; ++i) {
+      int xx = x + i, yy = y + j;
+      xx = xx < 0 ? 0 : (xx > ew - 1 ? ew - 1 : xx);
+      yy = yy < 0 ? 0 : (yy > eh - 1 ? eh - 1 : yy);
+      v[j + 1][i + 1] = e[(size_t)yy * ew + xx];
+    }
+  const float gx = (v[0][2] + 2 * v[1][2] + v[2][2]) - (v[0][0] + 2 * v[1][0] + v[2][0]);
+  const float gy = (v[2][0] + 2 * v[2][1] + v[2][2]) - (v[0][0] + 2 * v[0][1] + v[0][2]);
+  return sqrtf(gx * gx + gy * gy) * 0.125f * g;
+}
+
+}  // namespace dtutmo
