@@ -1,6 +1,6 @@
 // dtutmo CUDA -- optics (balanced): the OTF as its separable spatial Gaussian, and CIE 180
-// disability glare by cuFFT on a reduced, zero-padded grid (the same construction as the
-// CPU engine's cpu_glare.cpp: kernel = glare_cell_weight() of optics.h per cell offset,
+// disability glare by cuFFT on a reduced, zero-padded grid (grid and kernel table from
+// common/dtutmo/glare_kernel.h, as the CPU engine: glare_cell_weight() per cell offset,
 // wrapped into the padded grid, its spectrum scaled by 1 / (pw ph)). Plans and the kernel
 // spectrum are made at configure time; a frame runs R2C (3 channels batched), a complex
 // multiply, C2R, and the bilinear add, all on the engine's stream.
@@ -12,18 +12,13 @@
 #include "pixel.cuh"
 
 #include "check.h"
+#include "dtutmo/glare_kernel.h"
 #include "dtutmo/optics.h"
 
 namespace dtutmo {
 namespace cuda {
 
 namespace {
-
-int next_pow2(int n) {
-  int p = 1;
-  while (p < n) p <<= 1;
-  return p;
-}
 
 // Separable normalised Gaussian along x (dir 0) or y (dir 1) of a 3-channel plane,
 // weights renormalised at the borders (CpuEngine::pass1's OTF blur).
@@ -173,13 +168,13 @@ std::string GlareDev::init(int width, int height, float ppd, int max_cells, floa
   max_cells_ = max_cells;
   age_ = age;
   pig_ = pig;
-  const int big = std::max(width, height);
-  f_ = std::max(1, (big + max_cells - 1) / max_cells);
-  gw_ = (width + f_ - 1) / f_;
-  gh_ = (height + f_ - 1) / f_;
-  pw_ = std::max(4, next_pow2(2 * gw_));
-  ph_ = std::max(4, next_pow2(2 * gh_));
-  cw_ = pw_ / 2 + 1;
+  const GlareGrid g = glare_grid(width, height, max_cells);  // common/dtutmo/glare_kernel.h
+  f_ = g.f;
+  gw_ = g.gw;
+  gh_ = g.gh;
+  pw_ = g.pw;
+  ph_ = g.ph;
+  cw_ = g.cw;
   const size_t plane = (size_t)pw_ * ph_, cplane = (size_t)cw_ * ph_;
   DTUTMO_TRY(real_.allocate(3 * plane));
   DTUTMO_TRY(spec_.allocate(3 * cplane));
@@ -197,16 +192,7 @@ std::string GlareDev::init(int width, int height, float ppd, int max_cells, floa
   // Kernel: weight of a source cell at offset (dx, dy) cells, wrapped into the padded
   // grid, pre-scaled by 1 / (pw ph) (the inverse transform is unnormalised).
   std::vector<float> k(plane, 0.0f);
-  const float cdeg = f_ / ppd;
-  const float norm = 1.0f / (float(pw_) * float(ph_));
-  for (int dy = -(gh_ - 1); dy <= gh_ - 1; ++dy)
-    for (int dx = -(gw_ - 1); dx <= gw_ - 1; ++dx) {
-      const int r = std::max(std::abs(dx), std::abs(dy));
-      const int ss = r <= 2 ? 24 : r <= 8 ? 6 : r <= 32 ? 2 : 1;
-      const float wgt = glare_cell_weight(dx * cdeg, dy * cdeg, cdeg, cdeg, age, pig, ss);
-      const int x = (dx + pw_) % pw_, y = (dy + ph_) % ph_;
-      k[(size_t)y * pw_ + x] = wgt * norm;
-    }
+  glare_kernel_table(g, ppd, age, pig, 1.0f / (float(pw_) * float(ph_)), k.data());
   cufftHandle kp = 0;
   DTUTMO_CUFFT_TRY(cufftPlan2d(&kp, ph_, pw_, CUFFT_R2C));
   std::string e;

@@ -9,17 +9,9 @@ extern "C" {
 #include <libavutil/tx.h>
 }
 
-#include "dtutmo/optics.h"
+#include "dtutmo/glare_kernel.h"
 
 namespace dtutmo {
-
-namespace {
-int next_pow2(int n) {
-  int p = 1;
-  while (p < n) p <<= 1;
-  return p;
-}
-}  // namespace
 
 CpuGlare::~CpuGlare() { free_plans(); }
 
@@ -44,13 +36,13 @@ bool CpuGlare::init(int width, int height, float ppd, int max_cells, float age, 
   max_cells_ = max_cells;
   age_ = age;
   pig_ = pig;
-  const int big = std::max(width, height);
-  f_ = std::max(1, (big + max_cells - 1) / max_cells);
-  gw_ = (width + f_ - 1) / f_;
-  gh_ = (height + f_ - 1) / f_;
-  pw_ = std::max(4, next_pow2(2 * gw_));
-  ph_ = std::max(4, next_pow2(2 * gh_));
-  cw_ = pw_ / 2 + 1;
+  const GlareGrid g = glare_grid(width, height, max_cells);  // shared with cuda/optics.cu
+  f_ = g.f;
+  gw_ = g.gw;
+  gh_ = g.gh;
+  pw_ = g.pw;
+  ph_ = g.ph;
+  cw_ = g.cw;
   float scale = 1.0f;
   av_tx_fn fn;
   if (av_tx_init(&rf_, &fn, AV_TX_FLOAT_RDFT, 0, pw_, &scale, AV_TX_UNALIGNED) < 0) return false;
@@ -68,16 +60,8 @@ bool CpuGlare::init(int width, int height, float ppd, int max_cells, float age, 
   kspec_.assign(size_t(cw_) * ph_ * 2, 0.0f);
 
   // Kernel: weight of a source cell at offset (dx, dy) cells, wrapped into the padded grid.
-  const float cdeg = f_ / ppd;
   std::fill(real_.begin(), real_.end(), 0.0f);
-  for (int dy = -(gh_ - 1); dy <= gh_ - 1; ++dy)
-    for (int dx = -(gw_ - 1); dx <= gw_ - 1; ++dx) {
-      const int r = std::max(std::abs(dx), std::abs(dy));
-      const int ss = r <= 2 ? 24 : r <= 8 ? 6 : r <= 32 ? 2 : 1;
-      const float wgt = glare_cell_weight(dx * cdeg, dy * cdeg, cdeg, cdeg, age, pig, ss);
-      const int x = (dx + pw_) % pw_, y = (dy + ph_) % ph_;
-      real_[size_t(y) * pw_ + x] = wgt;
-    }
+  glare_kernel_table(g, ppd, age, pig, 1.0f, real_.data());
   fwd2d(real_.data(), kspec_.data());
   const float norm = 1.0f / (float(pw_) * float(ph_));
   for (float& v : kspec_) v *= norm;
