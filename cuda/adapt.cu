@@ -170,17 +170,8 @@ __global__ void k_rod_display(const float* la_rod_s, FrameConsts* K, SetupParams
   rs = block_sum(rs, sh);
   if (threadIdx.x != 0) return;
   K->la_global_rod = exp2f((float)(rs / nc));
-  // the display observer (frame_consts)
-  K->disp_la = display_adaptation(K->la_global, sp.peak, sp.display_adapt, sp.viewing);
-  const float fov_v = sp.fov_deg * (float)sp.height / (float)sp.width;
-  const float dp = pupil_watson_yellott(K->disp_la, sp.fov_deg * fov_v, sp.age, 1);
-  K->disp_td_per_nit = pupil_area_eff(dp);
-  K->disp_log2_td = log2f(K->disp_td_per_nit);
-  const float iad = K->disp_la * K->disp_td_per_nit;
-  K->disp_p = bleach(iad, kConeL.b);
-  K->disp_log2_sigma[0] = K->disp_log2_sigma[1] = log2f(receptor_sigma(iad, K->disp_p, kConeL));
-  K->disp_log2_sigma[2] = log2f(receptor_sigma(iad, K->disp_p, kConeS));
-  K->rod_s_log2q = rod_s_log2q(*K);
+  // the display observer and the rods' S odds factor (model.h, as the CPU's frame_consts)
+  display_observer(*K, sp.peak, sp.display_adapt, sp.viewing, sp.fov_deg, sp.width, sp.height, sp.age);
 }
 
 // EdgePooler::begin on the device: min / max of the grid (order-free, deterministic), the

@@ -325,42 +325,15 @@ std::string CudaEngine::check_view(const FrameView& v, PixelFormat f, const char
 FrameConsts CudaEngine::consts_template() const {
   const Params& P = params_;
   FrameConsts K{};
-  K.width = W_;
-  K.height = H_;
-  K.grid_w = gw_;
-  K.grid_h = gh_;
-  K.cell = kCell;
-  K.ppd = float(W_) / P.fov_deg;
-  const Mat3 r2x = rgb_to_xyz(cfg_.in.primaries);
-  K.in_rgb_to_xyz = r2x;
-  K.in_rgb_to_lms = mul(xyz_to_lms(), r2x);
-  // the scotopic row of color.h's scotopic_from_xyz applied to the primaries (unclamped)
-  K.in_rgb_to_rod = {-0.702f * r2x.m[0][0] + 1.039f * r2x.m[1][0] + 0.433f * r2x.m[2][0],
-                     -0.702f * r2x.m[0][1] + 1.039f * r2x.m[1][1] + 0.433f * r2x.m[2][1],
-                     -0.702f * r2x.m[0][2] + 1.039f * r2x.m[1][2] + 0.433f * r2x.m[2][2]};
-  K.in_rgb_to_y = {r2x.m[1][0], r2x.m[1][1], r2x.m[1][2]};
+  param_consts(K, P, W_, H_, gw_, gh_);  // common/dtutmo/model.h, as the CPU engine
+  input_consts(K, cfg_.in.primaries);
   K.in_transfer = int(cfg_.in.transfer);
   K.input_scale = P.input_scale;
   K.hlg_peak = P.hlg_peak;
   K.max_nits = kMaxNits;
-  K.local = P.local;
-  K.mesopic = P.mesopic;
-  K.base_detail = P.base_detail;
-  K.dtucam = P.dtucam;
-  K.display_mode = int(P.display_mode);
-  K.gamut_map = P.gamut_map;
-  K.dither = P.dither;
-  K.detail = P.detail;
-  K.hybrid_lo = 0.02f;
-  K.hybrid_hi = 0.08f;
-  K.peak = P.display_peak;
-  K.black = P.display_black;
-  const Primaries op = cfg_.out.primaries;
   K.out_transfer = int(cfg_.out.transfer);
   K.target = int(P.target);
-  K.lms_to_out_rgb = mul(xyz_to_rgb(op), inverse(xyz_to_lms()));
-  const Mat3 o2x = rgb_to_xyz(op);
-  K.out_rgb_to_y = {o2x.m[1][0], o2x.m[1][1], o2x.m[1][2]};
+  output_consts(K, cfg_.out.primaries);
   return K;
 }
 

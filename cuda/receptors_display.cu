@@ -102,18 +102,7 @@ __global__ void k_frame_setup(const unsigned int* hist, DevState* st, FrameConst
   float t_lo, t_hi;
   display_targets(tv[0], tv[1], lv[0], lv[1], sp.black, sp.peak, &t_lo, &t_hi);
   finish_frame_consts(K, lv[0], lv[1], t_lo, t_hi, sp.knee, sp.viewing);
-  int active = 0;
-  if (sp.csf) {
-    for (int k = 0; k < kCsfLevels; ++k) {
-      const float f = K.ppd / exp2f((float)(k + 2));
-      for (int ch = 0; ch < 3; ++ch) {
-        const float g = csf_ratio_gain(f, K.la_global, K.disp_la, sp.fov_deg, ch > 0);
-        st->csf_gain[k][ch] = g;
-        if (g < 0.995f) active = 1;
-      }
-    }
-  }
-  st->csf_active = active;
+  st->csf_active = sp.csf ? (int)csf_band_gains(K, sp.fov_deg, st->csf_gain) : 0;
   *Kg = K;
   stats->adaptation_nits = K.la_global;
   stats->pupil_mm = K.pupil_mm;

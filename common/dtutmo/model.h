@@ -9,10 +9,14 @@
 // included), so that the CPU engine's results do not change by calling these.
 #pragma once
 
+#include "dtutmo/color.h"
+#include "dtutmo/csf.h"
+#include "dtutmo/display.h"
 #include "dtutmo/dtucam.h"
 #include "dtutmo/fastmath.h"
 #include "dtutmo/frame_consts.h"
 #include "dtutmo/hd.h"
+#include "dtutmo/params.h"
 #include "dtutmo/receptors.h"
 
 namespace dtutmo {
@@ -320,6 +324,81 @@ DTUTMO_HD float edge_sobel(const float* e, int ew, int eh, int x, int y, const F
   const float gx = (v[0][2] + 2 * v[1][2] + v[2][2]) - (v[0][0] + 2 * v[1][0] + v[2][0]);
   const float gy = (v[2][0] + 2 * v[2][1] + v[2][2]) - (v[0][0] + 2 * v[0][1] + v[0][2]);
   return sqrtf(gx * gx + gy * gy) * 0.125f * g;
+}
+
+// --------------------------------------------------------------- frame constants
+// The display observer (adapted to display_adaptation() of the global adaptation, its
+// pupil for the frame's field) and the rods' S odds factor: fills K.disp_la, disp_td_per_nit,
+// disp_log2_td, disp_p, disp_log2_sigma and rod_s_log2q. Needs K.la_global, td_per_nit.
+DTUTMO_HD void display_observer(FrameConsts& K, float peak, float display_adapt, int viewing,
+                                float fov_deg, int width, int height, float age) {
+  K.disp_la = display_adaptation(K.la_global, peak, display_adapt, viewing);
+  const float fov_v = fov_deg * (float)height / (float)width;
+  const float dp = pupil_watson_yellott(K.disp_la, fov_deg * fov_v, age, 1);
+  K.disp_td_per_nit = pupil_area_eff(dp);
+  K.disp_log2_td = log2f(K.disp_td_per_nit);
+  const float iad = K.disp_la * K.disp_td_per_nit;
+  K.disp_p = bleach(iad, kConeL.b);
+  K.disp_log2_sigma[0] = K.disp_log2_sigma[1] = log2f(receptor_sigma(iad, K.disp_p, kConeL));
+  K.disp_log2_sigma[2] = log2f(receptor_sigma(iad, K.disp_p, kConeS));
+  // rods enter the S class through S's odds ratio to L/M (receptors.h, odds_shift)
+  K.rod_s_log2q = rod_s_log2q(K);
+}
+
+// The CSF band gains (balanced), band k at K.ppd / 2^(k+2) cycles/degree, luminance (ch 0)
+// and the two opponent channels. Returns whether any gain is below 0.995 (filter active).
+DTUTMO_HD bool csf_band_gains(const FrameConsts& K, float field_deg, float gain[kCsfLevels][3]) {
+  bool active = false;
+  for (int k = 0; k < kCsfLevels; ++k) {
+    const float f = K.ppd / exp2f((float)(k + 2));
+    for (int ch = 0; ch < 3; ++ch) {
+      gain[k][ch] = csf_ratio_gain(f, K.la_global, K.disp_la, field_deg, ch > 0);
+      if (gain[k][ch] < 0.995f) active = true;
+    }
+  }
+  return active;
+}
+
+// Per-stream input constants: the input primaries to XYZ, LMS, the scotopic row of
+// color.h's scotopic_from_xyz (unclamped) and Y.
+DTUTMO_HD void input_consts(FrameConsts& K, Primaries in) {
+  const Mat3 r2x = rgb_to_xyz(in);
+  K.in_rgb_to_xyz = r2x;
+  K.in_rgb_to_lms = mul(xyz_to_lms(), r2x);
+  K.in_rgb_to_rod = {-0.702f * r2x.m[0][0] + 1.039f * r2x.m[1][0] + 0.433f * r2x.m[2][0],
+                     -0.702f * r2x.m[0][1] + 1.039f * r2x.m[1][1] + 0.433f * r2x.m[2][1],
+                     -0.702f * r2x.m[0][2] + 1.039f * r2x.m[1][2] + 0.433f * r2x.m[2][2]};
+  K.in_rgb_to_y = {r2x.m[1][0], r2x.m[1][1], r2x.m[1][2]};
+}
+
+// Per-stream output constants: display LMS to the output primaries and their Y row.
+DTUTMO_HD void output_consts(FrameConsts& K, Primaries out) {
+  K.lms_to_out_rgb = mul(xyz_to_rgb(out), inverse(xyz_to_lms()));
+  const Mat3 o2x = rgb_to_xyz(out);
+  K.out_rgb_to_y = {o2x.m[1][0], o2x.m[1][1], o2x.m[1][2]};
+}
+
+// The frame geometry and the Params switches FrameConsts carries (host only).
+inline void param_consts(FrameConsts& K, const Params& P, int width, int height, int grid_w,
+                         int grid_h) {
+  K.width = width;
+  K.height = height;
+  K.grid_w = grid_w;
+  K.grid_h = grid_h;
+  K.cell = kCell;
+  K.ppd = float(width) / P.fov_deg;
+  K.local = P.local;
+  K.mesopic = P.mesopic;
+  K.base_detail = P.base_detail;
+  K.dtucam = P.dtucam;
+  K.display_mode = int(P.display_mode);
+  K.gamut_map = P.gamut_map;
+  K.dither = P.dither;
+  K.detail = P.detail;
+  K.hybrid_lo = 0.02f;
+  K.hybrid_hi = 0.08f;
+  K.peak = P.display_peak;
+  K.black = P.display_black;
 }
 
 }  // namespace dtutmo

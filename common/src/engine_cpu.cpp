@@ -663,36 +663,10 @@ void CpuEngine::low_res(double dt, bool snap) {
 
 void CpuEngine::frame_consts(float kc) {
   FrameConsts& K = K_;
-  K.width = W_;
-  K.height = H_;
-  K.grid_w = gw_;
-  K.grid_h = gh_;
-  K.cell = kCell;
-  K.ppd = float(W_) / P_.fov_deg;
-  K.local = P_.local;
-  K.mesopic = P_.mesopic;
-  K.base_detail = P_.base_detail;
-  K.dtucam = P_.dtucam;
-  K.display_mode = int(P_.display_mode);
-  K.gamut_map = P_.gamut_map;
-  K.dither = P_.dither;
-  K.detail = P_.detail;
-  K.hybrid_lo = 0.02f;
-  K.hybrid_hi = 0.08f;
-  K.peak = P_.display_peak;
-  K.black = P_.display_black;
-  // display observer
-  K.disp_la = display_adaptation(K.la_global, P_.display_peak, P_.display_adapt, int(P_.viewing));
-  const float fov_v = P_.fov_deg * float(H_) / float(W_);
-  const float dp = pupil_watson_yellott(K.disp_la, P_.fov_deg * fov_v, P_.observer_age, 1);
-  K.disp_td_per_nit = pupil_area_eff(dp);
-  K.disp_log2_td = std::log2(K.disp_td_per_nit);
-  const float iad = K.disp_la * K.disp_td_per_nit;
-  K.disp_p = bleach(iad, kConeL.b);
-  K.disp_log2_sigma[0] = K.disp_log2_sigma[1] = std::log2(receptor_sigma(iad, K.disp_p, kConeL));
-  K.disp_log2_sigma[2] = std::log2(receptor_sigma(iad, K.disp_p, kConeS));
-  // rods enter the S class through S's odds ratio to L/M (receptors.h, odds_shift)
-  K.rod_s_log2q = rod_s_log2q(K);
+  param_consts(K, P_, W_, H_, gw_, gh_);
+  // display observer (and the rods' S odds factor)
+  display_observer(K, P_.display_peak, P_.display_adapt, int(P_.viewing), P_.fov_deg, W_, H_,
+                   P_.observer_age);
 
   // --- percentiles of the achromatic response on a subsample (histogram) ---
   for (auto& h : hist_) std::fill(h.begin(), h.end(), 0u);
@@ -761,25 +735,12 @@ void CpuEngine::frame_consts(float kc) {
     }
   }
   // --- encode ---
-  const Primaries op = C_.out.primaries;
   K.out_transfer = int(C_.out.transfer);
   K.target = int(P_.target);
-  K.lms_to_out_rgb = mul(xyz_to_rgb(op), inverse(xyz_to_lms()));
-  const Mat3 o2x = rgb_to_xyz(op);
-  K.out_rgb_to_y = {o2x.m[1][0], o2x.m[1][1], o2x.m[1][2]};
+  output_consts(K, C_.out.primaries);
 
   // --- CSF band gains (balanced) ---
-  csf_active_ = false;
-  if (P_.csf) {
-    const float field = P_.fov_deg;
-    for (int k = 0; k < kCsfLevels; ++k) {
-      const float f = K.ppd / std::exp2(float(k + 2));
-      for (int ch = 0; ch < 3; ++ch) {
-        csf_gain_[k][ch] = csf_ratio_gain(f, K.la_global, K.disp_la, field, ch > 0);
-        if (csf_gain_[k][ch] < 0.995f) csf_active_ = true;
-      }
-    }
-  }
+  csf_active_ = P_.csf && csf_band_gains(K, P_.fov_deg, csf_gain_);
 }
 
 // ---------------------------------------------------------------- pass 2
@@ -1414,13 +1375,7 @@ bool CpuEngine::process(const FrameView& in, const FrameView& out, double time_s
   }
 
   // per-stream constants
-  const Mat3 r2x = rgb_to_xyz(C_.in.primaries);
-  K_.in_rgb_to_xyz = r2x;
-  K_.in_rgb_to_lms = mul(xyz_to_lms(), r2x);
-  K_.in_rgb_to_rod = {-0.702f * r2x.m[0][0] + 1.039f * r2x.m[1][0] + 0.433f * r2x.m[2][0],
-                      -0.702f * r2x.m[0][1] + 1.039f * r2x.m[1][1] + 0.433f * r2x.m[2][1],
-                      -0.702f * r2x.m[0][2] + 1.039f * r2x.m[1][2] + 0.433f * r2x.m[2][2]};
-  K_.in_rgb_to_y = {r2x.m[1][0], r2x.m[1][1], r2x.m[1][2]};
+  input_consts(K_, C_.in.primaries);
   K_.in_transfer = int(C_.in.transfer);
   K_.input_scale = P_.input_scale;
   K_.hlg_peak = P_.hlg_peak;
