@@ -783,29 +783,35 @@ DTUTMO_HOT static void interp_row_jbu(int W, int gw, int nc, int nch, bool rod_a
   float* __restrict w1 = wq + W;
   float* __restrict w2 = wq + 2 * size_t(W);
   float* __restrict w3 = wq + 3 * size_t(W);
-  for (int x = 0; x < W; ++x) {
-    const int i0 = ix[x], i1 = i0 + 1 < gw ? i0 + 1 : i0;
-    const float t = tx[x], v = ly[x];
-    const float d0 = v - ga[i0], d1 = v - ga[i1], d2 = v - gb[i0], d3 = v - gb[i1];
-    const float a0 = (1 - t) * (1 - ty) * (jbu_exp2(c * d0 * d0) + 1e-3f);
-    const float a1 = t * (1 - ty) * (jbu_exp2(c * d1 * d1) + 1e-3f);
-    const float a2 = (1 - t) * ty * (jbu_exp2(c * d2 * d2) + 1e-3f);
-    const float a3 = t * ty * (jbu_exp2(c * d3 * d3) + 1e-3f);
-    const float inv = 1.0f / (a0 + a1 + a2 + a3);
-    w0[x] = a0 * inv;
-    w1[x] = a1 * inv;
-    w2[x] = a2 * inv;
-    w3[x] = a3 * inv;
-  }
-  for (int k = 0; k < nch; ++k) {
-    if (!rod_any && (k == kChRod || k == kChW)) continue;  // not read (responses_core)
-    const float* __restrict a = grid + size_t(k) * nc + size_t(y0) * gw;
-    const float* __restrict b = grid + size_t(k) * nc + size_t(y1) * gw;
-    float* __restrict o = ad + size_t(k) * W;
-    for (int x = 0; x < W; ++x) {
-      const int i0 = ix[x], i1 = i0 + 1 < gw ? i0 + 1 : i0;
-      o[x] = w0[x] * a[i0] + w1[x] * a[i1] + w2[x] * b[i0] + w3[x] * b[i1];
+  // ix is non-decreasing and constant over runs of ~kCell columns: per run, the four
+  // corner values are scalars (broadcast) instead of per-pixel gathers
+  for (int xs = 0; xs < W;) {
+    const int i0 = ix[xs], i1 = i0 + 1 < gw ? i0 + 1 : i0;
+    int xe = xs + 1;
+    while (xe < W && ix[xe] == i0) ++xe;
+    const float g0 = ga[i0], g1 = ga[i1], g2 = gb[i0], g3 = gb[i1];
+    for (int x = xs; x < xe; ++x) {
+      const float t = tx[x], v = ly[x];
+      const float d0 = v - g0, d1 = v - g1, d2 = v - g2, d3 = v - g3;
+      const float a0 = (1 - t) * (1 - ty) * (jbu_exp2(c * d0 * d0) + 1e-3f);
+      const float a1 = t * (1 - ty) * (jbu_exp2(c * d1 * d1) + 1e-3f);
+      const float a2 = (1 - t) * ty * (jbu_exp2(c * d2 * d2) + 1e-3f);
+      const float a3 = t * ty * (jbu_exp2(c * d3 * d3) + 1e-3f);
+      const float inv = 1.0f / (a0 + a1 + a2 + a3);
+      w0[x] = a0 * inv;
+      w1[x] = a1 * inv;
+      w2[x] = a2 * inv;
+      w3[x] = a3 * inv;
     }
+    for (int k = 0; k < nch; ++k) {
+      if (!rod_any && (k == kChRod || k == kChW)) continue;  // not read (responses_core)
+      const float* __restrict a = grid + size_t(k) * nc + size_t(y0) * gw;
+      const float* __restrict b = grid + size_t(k) * nc + size_t(y1) * gw;
+      const float c0 = a[i0], c1 = a[i1], c2 = b[i0], c3 = b[i1];
+      float* __restrict o = ad + size_t(k) * W;
+      for (int x = xs; x < xe; ++x) o[x] = w0[x] * c0 + w1[x] * c1 + w2[x] * c2 + w3[x] * c3;
+    }
+    xs = xe;
   }
 }
 
