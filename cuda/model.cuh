@@ -88,23 +88,41 @@ struct KCell {
   float klm, ks, krod, w, d0, d1, d2, pad;
 };
 
+// Bilinear lookup coordinate of pixel p on a grid of n samples `step` pixels apart (sample
+// i at pixel (i + 0.5) step): lower index, upper index (edge replicated), weight of the upper.
+DTUTMO_HD void grid_coord(int p, float step, int n, int* i0, int* i1, float* t) {
+  float g = (p + 0.5f) / step - 0.5f;
+  g = minf(maxf(g, 0.0f), (float)(n - 1));
+  const int a = (int)g < n - 1 ? (int)g : n - 1;
+  *i0 = a;
+  *i1 = a + 1 < n - 1 ? a + 1 : n - 1;
+  *t = g - a;
+}
+
 // Bilinearly interpolated KCell at pixel (x, y) (interp_row + interp_h): vertical lerp
 // a + ty (b - a), then horizontal, the last column replicated.
 struct CellSample {
   float klm, ks, krod, w;
   float dk[3];
 };
+// The CellSample of the 7 interpolated KCell channels (klm, ks, krod, w, d0..d2).
+DTUTMO_HD CellSample cell_sample(const float v[7]) {
+  CellSample s;
+  s.klm = v[0];
+  s.ks = v[1];
+  s.krod = v[2];
+  s.w = v[3];
+  s.dk[0] = v[4];
+  s.dk[1] = v[5];
+  s.dk[2] = v[6];
+  return s;
+}
+
 DTUTMO_HD CellSample sample_cells(const KCell* cells, int gw, int gh, int x, int y, bool with_dk) {
-  float gy = (y + 0.5f) / kCell - 0.5f;
-  gy = minf(maxf(gy, 0.0f), (float)(gh - 1));
-  const int y0 = (int)gy < gh - 1 ? (int)gy : gh - 1;
-  const int y1 = y0 + 1 < gh - 1 ? y0 + 1 : gh - 1;
-  const float ty = gy - y0;
-  float gx = (x + 0.5f) / kCell - 0.5f;
-  gx = minf(maxf(gx, 0.0f), (float)(gw - 1));
-  const int x0 = (int)gx < gw - 1 ? (int)gx : gw - 1;
-  const int x1 = x0 + 1 < gw - 1 ? x0 + 1 : gw - 1;
-  const float tx = gx - x0;
+  int y0, y1, x0, x1;
+  float ty, tx;
+  grid_coord(y, (float)kCell, gh, &y0, &y1, &ty);
+  grid_coord(x, (float)kCell, gw, &x0, &x1, &tx);
   const KCell& a0 = cells[y0 * gw + x0];
   const KCell& b0 = cells[y1 * gw + x0];
   const KCell& a1 = cells[y0 * gw + x1];
@@ -120,15 +138,7 @@ DTUTMO_HD CellSample sample_cells(const KCell* cells, int gw, int gh, int x, int
     const float c1 = pa1[k] + ty * (pb1[k] - pa1[k]);
     v[k] = c0 + tx * (c1 - c0);
   }
-  CellSample s;
-  s.klm = v[0];
-  s.ks = v[1];
-  s.krod = v[2];
-  s.w = v[3];
-  s.dk[0] = v[4];
-  s.dk[1] = v[5];
-  s.dk[2] = v[6];
-  return s;
+  return cell_sample(v);
 }
 
 // Joint-bilateral lookup (interp_row_jbu, Kopf et al. 2007), used when local adaptation
@@ -137,16 +147,10 @@ DTUTMO_HD CellSample sample_cells(const KCell* cells, int gw, int gh, int x, int
 // the cell means), normalised.
 DTUTMO_HD CellSample sample_cells_jbu(const KCell* cells, const float* guide, int gw, int gh, int x,
                                       int y, float ly, bool with_dk) {
-  float gy = (y + 0.5f) / kCell - 0.5f;
-  gy = minf(maxf(gy, 0.0f), (float)(gh - 1));
-  const int y0 = (int)gy < gh - 1 ? (int)gy : gh - 1;
-  const int y1 = y0 + 1 < gh - 1 ? y0 + 1 : gh - 1;
-  const float ty = gy - y0;
-  float gx = (x + 0.5f) / kCell - 0.5f;
-  gx = minf(maxf(gx, 0.0f), (float)(gw - 1));
-  const int i0 = (int)gx < gw - 1 ? (int)gx : gw - 1;
-  const int i1 = i0 + 1 < gw ? i0 + 1 : i0;
-  const float t = gx - i0;
+  int y0, y1, i0, i1;
+  float ty, t;
+  grid_coord(y, (float)kCell, gh, &y0, &y1, &ty);
+  grid_coord(x, (float)kCell, gw, &i0, &i1, &t);
   const float c = -0.72134752f / (kLookupRangeSigma * kLookupRangeSigma);  // log2(e) / 2
   const float d0 = ly - guide[y0 * gw + i0], d1 = ly - guide[y0 * gw + i1];
   const float d2 = ly - guide[y1 * gw + i0], d3 = ly - guide[y1 * gw + i1];
@@ -163,15 +167,7 @@ DTUTMO_HD CellSample sample_cells_jbu(const KCell* cells, const float* guide, in
   const int nch = with_dk ? 7 : 4;
   float v[7] = {0, 0, 0, 0, 0, 0, 0};
   for (int k = 0; k < nch; ++k) v[k] = w0 * p0[k] + w1 * p1[k] + w2 * p2[k] + w3 * p3[k];
-  CellSample s;
-  s.klm = v[0];
-  s.ks = v[1];
-  s.krod = v[2];
-  s.w = v[3];
-  s.dk[0] = v[4];
-  s.dk[1] = v[5];
-  s.dk[2] = v[6];
-  return s;
+  return cell_sample(v);
 }
 
 // Mesopic scene responses of one pixel (responses_core): linear input RGB (cd/m^2,
@@ -229,16 +225,10 @@ DTUTMO_HD float bilateral_slice(const float* grid, int gx, int gy, int gz, float
 
 // Bilinear lookup of the hybrid weight map at pixel (x, y) (row_display's hw).
 DTUTMO_HD float hybrid_weight(const float* e, int ew, int eh, int x, int y) {
-  float gy = (y + 0.5f) / kSub - 0.5f;
-  gy = minf(maxf(gy, 0.0f), (float)(eh - 1));
-  const int y0 = (int)gy < eh - 1 ? (int)gy : eh - 1;
-  const int y1 = y0 + 1 < eh - 1 ? y0 + 1 : eh - 1;
-  const float ty = gy - y0;
-  float gx = (x + 0.5f) / kSub - 0.5f;
-  gx = minf(maxf(gx, 0.0f), (float)(ew - 1));
-  const int x0 = (int)gx < ew - 1 ? (int)gx : ew - 1;
-  const int x1 = x0 + 1 < ew - 1 ? x0 + 1 : ew - 1;
-  const float tx = gx - x0;
+  int y0, y1, x0, x1;
+  float ty, tx;
+  grid_coord(y, (float)kSub, eh, &y0, &y1, &ty);
+  grid_coord(x, (float)kSub, ew, &x0, &x1, &tx);
   const float a = e[(size_t)y0 * ew + x0] * (1 - tx) + e[(size_t)y0 * ew + x1] * tx;
   const float b = e[(size_t)y1 * ew + x0] * (1 - tx) + e[(size_t)y1 * ew + x1] * tx;
   return a * (1 - ty) + b * ty;

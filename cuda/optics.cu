@@ -96,14 +96,10 @@ __global__ void k_glare_add(T* lin, int w, int h, int f, int gw, int gh, int pw,
   const int x = blockIdx.x * blockDim.x + threadIdx.x;
   const int y = blockIdx.y * blockDim.y + threadIdx.y;
   if (x >= w || y >= h) return;
-  float gyf = (y + 0.5f) / f - 0.5f;
-  gyf = minf(maxf(gyf, 0.0f), (float)(gh - 1));
-  const int y0 = min((int)gyf, gh - 1), y1 = min(y0 + 1, gh - 1);
-  const float ty = gyf - y0;
-  float gxf = (x + 0.5f) / f - 0.5f;
-  gxf = minf(maxf(gxf, 0.0f), (float)(gw - 1));
-  const int x0 = min((int)gxf, gw - 1), x1 = min(x0 + 1, gw - 1);
-  const float tx = gxf - x0;
+  int y0, y1, x0, x1;
+  float ty, tx;
+  grid_coord(y, (float)f, gh, &y0, &y1, &ty);  // model.cuh
+  grid_coord(x, (float)f, gw, &x0, &x1, &tx);
   const size_t plane = (size_t)pw * ph;
   for (int c = 0; c < 3; ++c) {
     const float* g = real + c * plane;
