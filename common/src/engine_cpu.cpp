@@ -334,6 +334,21 @@ DTUTMO_HOT static long long count_bad(const float* __restrict v, size_t n) {
   return bad;
 }
 
+#if defined(__x86_64__) || defined(__i386__)
+// a = tab[k], b = tab[k + 1] for 8 indices: the pairs are adjacent, so two 4-lane 64-bit
+// gathers (one pair per lane) instead of two 8-lane 32-bit gathers (half the elements;
+// gathers cost per element on AMD), then de-interleaved. Bit-identical values.
+__attribute__((target("avx2,fma"))) static inline void gather_pair(const float* __restrict tab,
+                                                                   __m256i k, __m256& a, __m256& b) {
+  const long long* t = reinterpret_cast<const long long*>(tab);
+  const __m256 lo = _mm256_castsi256_ps(_mm256_i32gather_epi64(t, _mm256_castsi256_si128(k), 4));
+  const __m256 hi = _mm256_castsi256_ps(_mm256_i32gather_epi64(t, _mm256_extracti128_si256(k, 1), 4));
+  // per 128-bit lane: a0 a1 a4 a5 | a2 a3 a6 a7 -> 64-bit chunks 0 2 1 3
+  a = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(lo, hi, 0x88)), 0xD8));
+  b = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(lo, hi, 0xDD)), 0xD8));
+}
+#endif
+
 // Decode through the table: code in [0, 1] (NaN and negatives -> 0), linear interpolation.
 #if defined(__x86_64__) || defined(__i386__)
 // GCC does not vectorise the table loop below (no gather chosen), so the AVX2 path is
@@ -350,8 +365,8 @@ __attribute__((target("avx2,fma"))) static size_t decode_table_avx2(
     const __m256 c = _mm256_mul_ps(cl, scale);
     const __m256i k = _mm256_cvttps_epi32(c);
     const __m256 t = _mm256_sub_ps(c, _mm256_cvtepi32_ps(k));
-    const __m256 a = _mm256_i32gather_ps(tab, k, 4);
-    const __m256 b = _mm256_i32gather_ps(tab + 1, k, 4);
+    __m256 a, b;
+    gather_pair(tab, k, a, b);
     _mm256_storeu_ps(v + i, _mm256_mul_ps(_mm256_fmadd_ps(t, _mm256_sub_ps(b, a), a), vm));
   }
   return i;
@@ -371,8 +386,8 @@ __attribute__((target("avx2,fma"))) static int encode_table_avx2(
     const __m256 c = _mm256_mul_ps(_mm256_sqrt_ps(rel), scale);
     const __m256i k = _mm256_cvttps_epi32(c);
     const __m256 t = _mm256_sub_ps(c, _mm256_cvtepi32_ps(k));
-    const __m256 a = _mm256_i32gather_ps(tab, k, 4);
-    const __m256 b = _mm256_i32gather_ps(tab + 1, k, 4);
+    __m256 a, b;
+    gather_pair(tab, k, a, b);
     _mm256_storeu_ps(o + i, _mm256_fmadd_ps(t, _mm256_sub_ps(b, a), a));
   }
   return i;
@@ -1006,8 +1021,8 @@ __attribute__((target("avx2,fma"))) static int logit_n_avx2(const float* __restr
     const __m256i k = _mm256_add_epi32(_mm256_sub_epi32(_mm256_srli_epi32(bits, 16), base),
                                        _mm256_and_si256(_mm256_castps_si256(up), vno));
     const __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_and_si256(bits, lowm)), fs);
-    const __m256 a = _mm256_i32gather_ps(tab, k, 4);
-    const __m256 b = _mm256_i32gather_ps(tab + 1, k, 4);
+    __m256 a, b;
+    gather_pair(tab, k, a, b);
     const __m256 h = _mm256_fmadd_ps(f, _mm256_sub_ps(b, a), a);
     _mm256_storeu_ps(o + i, _mm256_mul_ps(_mm256_xor_ps(h, _mm256_and_ps(up, sgn)), sc));
   }
