@@ -74,7 +74,7 @@ struct Scratch {
 // Per-pixel adaptation channels (bilinear from the grid): receptor constants folded into
 // one log2 each, K = log2 sigma - log2 p - log2 td, so r = 1 / (1 + 2^(n (K - log2 L))).
 enum { kChLM = 0, kChS, kChRod, kChW, kChD0, kChD1, kChD2, kAd };
-#define DTUTMO_HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
+#define DTUTMO_HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 
 class CpuEngine final : public Engine {
  public:
