@@ -45,17 +45,7 @@ __global__ void k_down2_g(const float* in, int w, int h, float* out, const DevSt
   const int x = blockIdx.x * blockDim.x + threadIdx.x;
   const int y = blockIdx.y * blockDim.y + threadIdx.y;
   if (x >= W || y >= H) return;
-  float acc = 0.0f;
-  int n = 0;
-  for (int j = 0; j < 2; ++j)
-    for (int i = 0; i < 2; ++i) {
-      const int sx = 2 * x + i, sy = 2 * y + j;
-      if (sx < w && sy < h) {
-        acc += in[(size_t)sy * w + sx];
-        ++n;
-      }
-    }
-  out[(size_t)y * W + x] = acc / (float)n;
+  out[(size_t)y * W + x] = down2_at(in, w, h, x, y);  // model.cuh
 }
 
 // mode 0: g -= up(coarse) (band); mode 1: g = up(coarse) + gain * g (reconstruction).

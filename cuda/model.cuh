@@ -88,6 +88,22 @@ struct KCell {
   float klm, ks, krod, w, d0, d1, d2, pad;
 };
 
+// 2x2 box average at (x, y) of the half-size grid of a w x h plane (odd edges: the samples
+// that exist). Shared by the pooling and CSF pyramids (k_down2, k_down2_g).
+DTUTMO_HD float down2_at(const float* in, int w, int h, int x, int y) {
+  float acc = 0.0f;
+  int n = 0;
+  for (int j = 0; j < 2; ++j)
+    for (int i = 0; i < 2; ++i) {
+      const int sx = 2 * x + i, sy = 2 * y + j;
+      if (sx < w && sy < h) {
+        acc += in[(size_t)sy * w + sx];
+        ++n;
+      }
+    }
+  return acc / (float)n;
+}
+
 // Bilinear lookup coordinate of pixel p on a grid of n samples `step` pixels apart (sample
 // i at pixel (i + 0.5) step): lower index, upper index (edge replicated), weight of the upper.
 DTUTMO_HD void grid_coord(int p, float step, int n, int* i0, int* i1, float* t) {
