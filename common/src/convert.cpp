@@ -254,18 +254,42 @@ void pack_yuv420(const float* rgb, std::ptrdiff_t sf, const FrameView& out, cons
   const int w = out.width;
   const int cw = (w + 1) / 2;
   constexpr int B = cont_bytes(C);
+  // A local copy of the coefficients: the byte stores below may alias `e` as far as the
+  // compiler knows, which would reload every coefficient per pixel and block vectorising.
+  const YuvEncode ec = e;
+  const float m = float(ec.maxc);
+  // quantize_code with the float maxc hoisted (same arithmetic)
+  auto qc = [m](float code, float t) __attribute__((always_inline)) {
+    float c = code + t;
+    c = c > 0.0f ? (c < m ? c : m) : 0.0f;
+    return uint32_t(int32_t(c));
+  };
+  // Clamped planar copies of two rows (deinterleaving once keeps the loops below on unit
+  // or stride-2 loads, which vectorise).
+  const std::size_t wp = (std::size_t(w) + 15) & ~std::size_t(15);
+  float* const pl = t_scratch.get(6 * wp);
+  auto deint = [&](const float* __restrict s, float* __restrict R, float* __restrict G,
+                   float* __restrict Bp) {
+    for (int x = 0; x < w; ++x) {
+      R[x] = clamp01(s[3 * x]);
+      G[x] = clamp01(s[3 * x + 1]);
+      Bp[x] = clamp01(s[3 * x + 2]);
+    }
+  };
+  float* const R0 = pl;
+  float* const G0 = pl + wp;
+  float* const B0 = pl + 2 * wp;
+  float* const R1 = pl + 3 * wp;
+  float* const G1 = pl + 4 * wp;
+  float* const B1 = pl + 5 * wp;
   // Luma, every row in range.
   for (int y = y0; y < y1; ++y) {
-    const float* s = rgb + (y - y0) * sf;
-    uint8_t* py = out.data[0] + y * out.stride[0];
+    deint(rgb + (y - y0) * sf, R0, G0, B0);
+    uint8_t* __restrict py = out.data[0] + y * out.stride[0];
     float th[8];
     for (int i = 0; i < 8; ++i) th[i] = dither ? bayer8_threshold(i, y) : 0.5f;
     auto px = [&](int x, float t) __attribute__((always_inline)) {
-      store_code<C>(py + x * B,
-                    quantize_code(rgb_to_y_code(e, clamp01(s[3 * x]), clamp01(s[3 * x + 1]),
-                                                clamp01(s[3 * x + 2])),
-                                  e.maxc, t),
-                    bits);
+      store_code<C>(py + x * B, qc(rgb_to_y_code(ec, R0[x], G0[x], B0[x]), t), bits);
     };
     int x = 0;
     for (; x + 8 <= w; x += 8)  // blocks of 8: the dither offset is a constant per lane
@@ -276,25 +300,48 @@ void pack_yuv420(const float* rgb, std::ptrdiff_t sf, const FrameView& out, cons
   // second row of the last pair may be missing (odd height or y1 cut).
   for (int y = y0 + (y0 & 1); y < y1; y += 2) {
     const int j = y >> 1;
-    const float* s0 = rgb + (y - y0) * sf;
     const bool two = y + 1 < y1;
-    const float* s1 = two ? s0 + sf : s0;
+    deint(rgb + (y - y0) * sf, R0, G0, B0);
+    if (two) deint(rgb + (y + 1 - y0) * sf, R1, G1, B1);
+    const float* __restrict r1p = two ? R1 : R0;
+    const float* __restrict g1p = two ? G1 : G0;
+    const float* __restrict b1p = two ? B1 : B0;
     uint8_t* pu = out.data[1] + j * out.stride[1];
     uint8_t* pv = il ? pu + B : out.data[2] + j * out.stride[2];
-    const int cstep = il ? 2 * B : B;
     float th[8];
     for (int i = 0; i < 8; ++i) th[i] = dither ? bayer8_threshold(i, j) : 0.5f;
-    for (int i = 0; i < cw; ++i) {
-      const int x0 = 2 * i, x1 = std::min(2 * i + 1, w - 1);
-      const float r = 0.25f * (clamp01(s0[3 * x0]) + clamp01(s0[3 * x1]) + clamp01(s1[3 * x0]) + clamp01(s1[3 * x1]));
-      const float g = 0.25f * (clamp01(s0[3 * x0 + 1]) + clamp01(s0[3 * x1 + 1]) + clamp01(s1[3 * x0 + 1]) +
-                               clamp01(s1[3 * x1 + 1]));
-      const float b = 0.25f * (clamp01(s0[3 * x0 + 2]) + clamp01(s0[3 * x1 + 2]) + clamp01(s1[3 * x0 + 2]) +
-                               clamp01(s1[3 * x1 + 2]));
+    // 2x2 mean of the clamped R'G'B' of chroma sample i (x1 = x0 + 1, or the last column)
+    auto cpx = [&](int i, int x1, float t, uint32_t& cu, uint32_t& cv) __attribute__((always_inline)) {
+      const int x0 = 2 * i;
+      const float r = 0.25f * (R0[x0] + R0[x1] + r1p[x0] + r1p[x1]);
+      const float g = 0.25f * (G0[x0] + G0[x1] + g1p[x0] + g1p[x1]);
+      const float b = 0.25f * (B0[x0] + B0[x1] + b1p[x0] + b1p[x1]);
       float cbv, crv;
-      rgb_to_cbcr_code(e, r, g, b, cbv, crv);
-      store_code<C>(pu + i * cstep, quantize_code(cbv, e.maxc, th[i & 7]), bits);
-      store_code<C>(pv + i * cstep, quantize_code(crv, e.maxc, th[i & 7]), bits);
+      rgb_to_cbcr_code(ec, r, g, b, cbv, crv);
+      cu = qc(cbv, t);
+      cv = qc(crv, t);
+    };
+    int i = 0;
+    // blocks of 8 full 2x2 blocks: codes into small arrays (vectorised), then stored
+    for (; i + 8 <= w / 2; i += 8) {
+      uint32_t cu[8], cv[8];
+      for (int k = 0; k < 8; ++k) cpx(i + k, 2 * (i + k) + 1, th[k], cu[k], cv[k]);
+      if (il) {
+        for (int k = 0; k < 8; ++k) {
+          store_code<C>(pu + (i + k) * 2 * B, cu[k], bits);
+          store_code<C>(pu + (i + k) * 2 * B + B, cv[k], bits);
+        }
+      } else {
+        for (int k = 0; k < 8; ++k) store_code<C>(pu + (i + k) * B, cu[k], bits);
+        for (int k = 0; k < 8; ++k) store_code<C>(pv + (i + k) * B, cv[k], bits);
+      }
+    }
+    const int cstep = il ? 2 * B : B;
+    for (; i < cw; ++i) {
+      uint32_t cu, cv;
+      cpx(i, std::min(2 * i + 1, w - 1), th[i & 7], cu, cv);
+      store_code<C>(pu + i * cstep, cu, bits);
+      store_code<C>(pv + i * cstep, cv, bits);
     }
   }
 }
