@@ -25,4 +25,4 @@ static gboolean plugin_init(GstPlugin* plugin) {
 
 GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, dtutmo,
                   "HDR tone mapping with a model of the human eye (DTUTMO)", plugin_init,
-                  DTUTMO_VERSION, "LGPL", "dtutmo", "https://github.com/dtutmo/dtutmo")
+                  DTUTMO_VERSION, "LGPL", "dtutmo", "https://dtutmo.invalid/")  // no public home yet
