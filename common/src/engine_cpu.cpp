@@ -643,33 +643,35 @@ void CpuEngine::low_res(double dt, bool snap) {
     for (int i = 0; i < nc; ++i) la_tgt_[i] = target_logmean;
     jbu_ = false;
   }
-  for (int i = 0; i < nc; ++i)  // cones and rods: the per-cell median target
-    update_cell_la(snap, kc, kr, la_tgt_[i], la_h1_[i], la_h2_[i], la_s_[i], la_rod_s_[i]);
-  // the pupil follows the filtered, smoothed log-mean, so it is outlier-free too
+  // the pupil follows the filtered, smoothed log-mean, so it is outlier-free too (it does
+  // not depend on the cells: computed first so that the cell loop below runs in parallel)
   const float la_g = update_logmean_pupil(s_logmean_, s_pupil_, f_logmean, snap, kc, kp, P_.fov_deg,
                                           W_, H_, P_.observer_age);
+  K_.la_global = la_g;
+  K_.pupil_mm = s_pupil_;
+  K_.td_per_nit = pupil_area_eff(s_pupil_);
+  const float td = K_.td_per_nit;
+  // cones and rods: the per-cell median target, then the per-cell receptor constants
+  // (libm transcendentals per cell: rows of cells in parallel, results unchanged)
+  const bool meso = P_.mesopic;
+  const float ltd = std::log2(td);
+  pool_.run(gh_, [&](int cy, int) {
+    for (int i = cy * gw_, ie = i + gw_; i < ie; ++i) {
+      update_cell_la(snap, kc, kr, la_tgt_[i], la_h1_[i], la_h2_[i], la_s_[i], la_rod_s_[i]);
+      const AdaptCell& c = cells_[i] = adapt_cell(la_s_[i], la_rod_s_[i], td, meso);
+      float k[4];
+      fold_cell_k(c, ltd, k);
+      gridk_[size_t(kChLM) * nc + i] = k[0];
+      gridk_[size_t(kChS) * nc + i] = k[1];
+      gridk_[size_t(kChRod) * nc + i] = k[2];
+      gridk_[size_t(kChW) * nc + i] = k[3];
+    }
+  });
   // rods' global adaptation: the smoothed mean of the rod copy
   double rs = 0;
   for (int i = 0; i < nc; ++i) rs += la_rod_s_[i];
   const float la_g_rod = std::exp2(float(rs / nc));
-
-  K_.la_global = la_g;
   K_.la_global_rod = la_g_rod;
-  K_.pupil_mm = s_pupil_;
-  K_.td_per_nit = pupil_area_eff(s_pupil_);
-  const float td = K_.td_per_nit;
-  // per-cell receptor constants
-  const bool meso = P_.mesopic;
-  const float ltd = std::log2(td);
-  for (int i = 0; i < nc; ++i) {
-    const AdaptCell& c = cells_[i] = adapt_cell(la_s_[i], la_rod_s_[i], td, meso);
-    float k[4];
-    fold_cell_k(c, ltd, k);
-    gridk_[size_t(kChLM) * nc + i] = k[0];
-    gridk_[size_t(kChS) * nc + i] = k[1];
-    gridk_[size_t(kChRod) * nc + i] = k[2];
-    gridk_[size_t(kChW) * nc + i] = k[3];
-  }
   // photopic everywhere (rod weight exactly 0): r = a + 0 (d - a) = a, so the rod response
   // and its two channels need not be computed at all
   rod_any_ = false;
@@ -735,11 +737,13 @@ void CpuEngine::frame_consts(float kc) {
   const int nc = gw_ * gh_;
   if (P_.display_mode != DisplayMode::Whiteboard) {
     const float a = P_.local ? P_.local_adaptation : 0.0f;
-    for (int i = 0; i < nc; ++i) {
-      // the cell's own adaptation luminance as displayed (whiteboard), L class
-      display_cell_consts(cells_[i], K, a, P_.display_black, P_.display_peak, &dispk_[3 * i]);
-      for (int k = 0; k < 3; ++k) gridk_[size_t(kChD0 + k) * nc + i] = dispk_[3 * i + k];
-    }
+    pool_.run(gh_, [&](int cy, int) {  // rows of cells in parallel (libm per cell)
+      for (int i = cy * gw_, ie = i + gw_; i < ie; ++i) {
+        // the cell's own adaptation luminance as displayed (whiteboard), L class
+        display_cell_consts(cells_[i], K, a, P_.display_black, P_.display_peak, &dispk_[3 * i]);
+        for (int k = 0; k < 3; ++k) gridk_[size_t(kChD0 + k) * nc + i] = dispk_[3 * i + k];
+      }
+    });
     // hybrid edge weight: Sobel of the normalised response luminance (1/kSub grid),
     // Gaussian smoothed, smoothstep
     if (P_.display_mode == DisplayMode::Hybrid) {
