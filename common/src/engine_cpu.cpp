@@ -810,6 +810,32 @@ DTUTMO_HOT static void interp_row_jbu(int W, int gw, int nc, int nch, bool rod_a
     int xe = xs + 1;
     while (xe < W && ix[xe] == i0) ++xe;
     const float g0 = ga[i0], g1 = ga[i1], g2 = gb[i0], g3 = gb[i1];
+    if (!rod_any && nch == kChD0) {
+      // photopic whiteboard: only L/M and S are read; both straight from the weights
+      // (no round trip of the four weight rows through scratch)
+      const float* __restrict a0p = grid + size_t(kChLM) * nc + size_t(y0) * gw;
+      const float* __restrict b0p = grid + size_t(kChLM) * nc + size_t(y1) * gw;
+      const float* __restrict a1p = grid + size_t(kChS) * nc + size_t(y0) * gw;
+      const float* __restrict b1p = grid + size_t(kChS) * nc + size_t(y1) * gw;
+      const float p0 = a0p[i0], p1 = a0p[i1], p2 = b0p[i0], p3 = b0p[i1];
+      const float q0 = a1p[i0], q1 = a1p[i1], q2 = b1p[i0], q3 = b1p[i1];
+      float* __restrict o0 = ad + size_t(kChLM) * W;
+      float* __restrict o1 = ad + size_t(kChS) * W;
+      for (int x = xs; x < xe; ++x) {
+        const float t = tx[x], v = ly[x];
+        const float d0 = v - g0, d1 = v - g1, d2 = v - g2, d3 = v - g3;
+        const float a0 = (1 - t) * (1 - ty) * (jbu_exp2(c * d0 * d0) + 1e-3f);
+        const float a1 = t * (1 - ty) * (jbu_exp2(c * d1 * d1) + 1e-3f);
+        const float a2 = (1 - t) * ty * (jbu_exp2(c * d2 * d2) + 1e-3f);
+        const float a3 = t * ty * (jbu_exp2(c * d3 * d3) + 1e-3f);
+        const float inv = 1.0f / (a0 + a1 + a2 + a3);
+        const float e0 = a0 * inv, e1 = a1 * inv, e2 = a2 * inv, e3 = a3 * inv;
+        o0[x] = e0 * p0 + e1 * p1 + e2 * p2 + e3 * p3;
+        o1[x] = e0 * q0 + e1 * q1 + e2 * q2 + e3 * q3;
+      }
+      xs = xe;
+      continue;
+    }
     for (int x = xs; x < xe; ++x) {
       const float t = tx[x], v = ly[x];
       const float d0 = v - g0, d1 = v - g1, d2 = v - g2, d3 = v - g3;
