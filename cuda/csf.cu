@@ -55,18 +55,7 @@ __global__ void k_band(const float* coarse, int sw, int sh, float* g, int dw, in
   const int x = blockIdx.x * blockDim.x + threadIdx.x;
   const int y = blockIdx.y * blockDim.y + threadIdx.y;
   if (x >= dw || y >= dh) return;
-  const float fx = (float)sw / dw, fy = (float)sh / dh;
-  float gy = (y + 0.5f) * fy - 0.5f;
-  gy = minf(maxf(gy, 0.0f), (float)(sh - 1));
-  const int y0 = min((int)gy, sh - 1), y1 = min(y0 + 1, sh - 1);
-  const float ty = gy - y0;
-  float gx = (x + 0.5f) * fx - 0.5f;
-  gx = minf(maxf(gx, 0.0f), (float)(sw - 1));
-  const int x0 = min((int)gx, sw - 1), x1 = min(x0 + 1, sw - 1);
-  const float tx = gx - x0;
-  const float a = coarse[(size_t)y0 * sw + x0] * (1 - tx) + coarse[(size_t)y0 * sw + x1] * tx;
-  const float b = coarse[(size_t)y1 * sw + x0] * (1 - tx) + coarse[(size_t)y1 * sw + x1] * tx;
-  const float up = a * (1 - ty) + b * ty;
+  const float up = upsample_at(coarse, sw, sh, dw, dh, x, y);  // model.cuh
   const size_t i = (size_t)y * dw + x;
   if (mode == 0)
     g[i] -= up;

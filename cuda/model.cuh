@@ -104,6 +104,25 @@ DTUTMO_HD float down2_at(const float* in, int w, int h, int x, int y) {
   return acc / (float)n;
 }
 
+// Bilinear sample of the sw x sh plane `in` at pixel (x, y) of a dw x dh plane (pixel
+// centres aligned, edges clamped): the pyramid upsample of the pooling and CSF kernels.
+DTUTMO_HD float upsample_at(const float* in, int sw, int sh, int dw, int dh, int x, int y) {
+  const float fx = (float)sw / dw, fy = (float)sh / dh;
+  float gy = (y + 0.5f) * fy - 0.5f;
+  gy = minf(maxf(gy, 0.0f), (float)(sh - 1));
+  const int y0 = (int)gy < sh - 1 ? (int)gy : sh - 1;
+  const int y1 = y0 + 1 < sh - 1 ? y0 + 1 : sh - 1;
+  const float ty = gy - y0;
+  float gx = (x + 0.5f) * fx - 0.5f;
+  gx = minf(maxf(gx, 0.0f), (float)(sw - 1));
+  const int x0 = (int)gx < sw - 1 ? (int)gx : sw - 1;
+  const int x1 = x0 + 1 < sw - 1 ? x0 + 1 : sw - 1;
+  const float tx = gx - x0;
+  const float a = in[(size_t)y0 * sw + x0] * (1 - tx) + in[(size_t)y0 * sw + x1] * tx;
+  const float b = in[(size_t)y1 * sw + x0] * (1 - tx) + in[(size_t)y1 * sw + x1] * tx;
+  return a * (1 - ty) + b * ty;
+}
+
 // Bilinear lookup coordinate of pixel p on a grid of n samples `step` pixels apart (sample
 // i at pixel (i + 0.5) step): lower index, upper index (edge replicated), weight of the upper.
 DTUTMO_HD void grid_coord(int p, float step, int n, int* i0, int* i1, float* t) {
