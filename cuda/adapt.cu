@@ -14,6 +14,7 @@ namespace cuda {
 namespace {
 
 constexpr int kRed = 1024;  // threads of the single-block reductions
+constexpr int kBlurMaxR = 255;  // blur radius limit (cpu_spatial.h kBlurMaxRadius)
 
 // Deterministic block sum of a double (fixed tree order): every thread calls it.
 __device__ double block_sum(double v, double* sh) {
@@ -37,7 +38,7 @@ __global__ void k_global_stats(const float* cell_sum, const float* cell_cnt, flo
     const float s = cell_sum[i], n = cell_cnt[i];
     gs += s;
     gn += n;
-    la_loc[i] = s / maxf(n, 1.0f);
+    la_loc[i] = cell_mean(s, n);  // model.h
   }
   gs = block_sum(gs, sh);
   gn = block_sum(gn, sh);
@@ -56,56 +57,30 @@ __global__ void k_down2(const float* in, int w, int h, float* out, const EpState
   const int x = blockIdx.x * blockDim.x + threadIdx.x;
   const int y = blockIdx.y * blockDim.y + threadIdx.y;
   if (x >= W || y >= H) return;
-  out[(size_t)y * W + x] = down2_at(in, w, h, x, y);  // model.cuh
+  out[(size_t)y * W + x] = down2_at(in, w, h, x, y);  // spatial.h
 }
 
-// Gaussian taps exp(-i^2 / (2 sigma^2)), i in [-rr, rr], into shared memory.
+// Gaussian taps (spatial.h gauss_tap), i in [-rr, rr], into shared memory.
 __device__ void make_taps(float* k, int rr, float sigma) {
-  for (int i = threadIdx.y * blockDim.x + threadIdx.x; i <= 2 * rr; i += blockDim.x * blockDim.y) {
-    const float d = (float)(i - rr);
-    k[i] = expf(-0.5f * d * d / (sigma * sigma));
-  }
+  for (int i = threadIdx.y * blockDim.x + threadIdx.x; i <= 2 * rr; i += blockDim.x * blockDim.y)
+    k[i] = gauss_tap(i - rr, sigma);
   __syncthreads();
 }
 
-__global__ void k_blur_h(const float* img, int w, int h, float sigma, int rr, float* tmp,
-                         const EpState* eps) {
+// One pass of the separable normalised blur (spatial.h blur_at, blur_grid's): along x
+// (dir 0) or y (dir 1), src -> dst.
+__global__ void k_blur(const float* src, int w, int h, float sigma, int rr, float* dst, int dir,
+                       const EpState* eps) {
   if (eps && (int)blockIdx.z >= 2 * eps->nb) return;  // whole block: before any barrier
-  img += (size_t)blockIdx.z * w * h;
-  tmp += (size_t)blockIdx.z * w * h;
-  __shared__ float k[511];
+  src += (size_t)blockIdx.z * w * h;
+  dst += (size_t)blockIdx.z * w * h;
+  __shared__ float k[2 * kBlurMaxR + 1];
   make_taps(k, rr, sigma);
   const int x = blockIdx.x * blockDim.x + threadIdx.x;
   const int y = blockIdx.y * blockDim.y + threadIdx.y;
   if (x >= w || y >= h) return;
-  const float* s = img + (size_t)y * w;
-  const int a = max(0, x - rr), b = min(w - 1, x + rr);
-  float acc = 0.0f, ws = 0.0f;
-  for (int i = a; i <= b; ++i) {
-    const float kw = k[i - x + rr];
-    acc += kw * s[i];
-    ws += kw;
-  }
-  tmp[(size_t)y * w + x] = acc / ws;
-}
-
-__global__ void k_blur_v(const float* tmp, int w, int h, float sigma, int rr, float* img,
-                         const EpState* eps) {
-  if (eps && (int)blockIdx.z >= 2 * eps->nb) return;
-  tmp += (size_t)blockIdx.z * w * h;
-  img += (size_t)blockIdx.z * w * h;
-  __shared__ float k[511];
-  make_taps(k, rr, sigma);
-  const int x = blockIdx.x * blockDim.x + threadIdx.x;
-  const int y = blockIdx.y * blockDim.y + threadIdx.y;
-  if (x >= w || y >= h) return;
-  const int a = max(0, y - rr), b = min(h - 1, y + rr);
-  float ws = 0.0f;
-  for (int i = a; i <= b; ++i) ws += k[i - y + rr];
-  const float inv = 1.0f / ws;
-  float d = 0.0f;
-  for (int i = a; i <= b; ++i) d += k[i - y + rr] * inv * tmp[(size_t)i * w + x];
-  img[(size_t)y * w + x] = d;
+  dst[(size_t)y * w + x] = dir == 0 ? blur_at([&](int j) { return src[(size_t)y * w + j]; }, x, w, k, rr)
+                                    : blur_at([&](int j) { return src[(size_t)j * w + x]; }, y, h, k, rr);
 }
 
 __global__ void k_upsample_accum(const float* in, int sw, int sh, float* out, int dw, int dh,
@@ -113,12 +88,12 @@ __global__ void k_upsample_accum(const float* in, int sw, int sh, float* out, in
   const int x = blockIdx.x * blockDim.x + threadIdx.x;
   const int y = blockIdx.y * blockDim.y + threadIdx.y;
   if (x >= dw || y >= dh) return;
-  const float v = weight * upsample_at(in, sw, sh, dw, dh, x, y);  // model.cuh
+  const float v = weight * upsample_at(in, sw, sh, dw, dh, x, y);  // spatial.h
   const size_t o = (size_t)y * dw + x;
   out[o] = first ? v : out[o] + v;
 }
 
-__global__ void k_cells_update(const float* pooled, float wsum, float* la_s, float* la_rod_s,
+__global__ void k_cells_update(const float* pooled, float* la_s, float* la_rod_s,
                                float* la_h1, float* la_h2, AdaptCell* cells, KCell* kcells,
                                const DevState* st,
                                const FrameConsts* K, SetupParams sp) {
@@ -126,7 +101,7 @@ __global__ void k_cells_update(const float* pooled, float wsum, float* la_s, flo
   if (i >= sp.gw * sp.gh) return;
   const float target = st->target_logmean;
   const float a = sp.local_a;
-  const float tgt = (a > 0.0f && pooled) ? a * (pooled[i] / wsum) + (1 - a) * target : target;
+  const float tgt = (a > 0.0f && pooled) ? local_target(a, pooled[i], target) : target;
   float h1 = la_h1[i], h2 = la_h2[i], ls = la_s[i], lr = la_rod_s[i];
   update_cell_state(*st, tgt, h1, h2, ls, lr);  // median-of-3 history, then smoothing
   la_h1[i] = h1;
@@ -173,14 +148,7 @@ __global__ void k_ep_range(const float* in, int nc, float dz, EpState* eps) {
     __syncthreads();
   }
   if (threadIdx.x != 0) return;
-  mn = smn[0];
-  mx = smx[0];
-  float dzc = dz;
-  while ((mx - mn) / dzc + 3.0f > (float)EdgePoolDev::kMaxBins) dzc *= 2.0f;
-  const float lo = (floorf(mn / dzc) - 1.0f) * dzc;
-  eps->lo = lo;
-  eps->dzc = dzc;
-  eps->nb = min(EdgePoolDev::kMaxBins, (int)floorf((mx - lo) / dzc) + 2);
+  ep_bins(smn[0], smx[0], dz, &eps->lo, &eps->dzc, &eps->nb);  // spatial.h
 }
 
 // Linear splat of every cell into bins j and j + 1 (value, weight planes); every other
@@ -190,9 +158,9 @@ __global__ void k_ep_splat(const float* in, int nc, const EpState* eps, float* s
   if (i >= nc) return;
   const int nb = eps->nb;
   const float v = in[i];
-  const float t = (v - eps->lo) * (1.0f / eps->dzc);
-  const int j = min(max((int)t, 0), nb - 2);
-  const float f = t - j;
+  int j;
+  float f;
+  ep_bin(v, eps->lo, 1.0f / eps->dzc, nb, &j, &f);
   for (int b = 0; b < nb; ++b) {
     const float wz = b == j ? 1 - f : (b == j + 1 ? f : 0.0f);
     splat[(size_t)(2 * b) * nc + i] = wz * v;
@@ -217,32 +185,11 @@ __global__ void k_ep_slice(const float* guide, int w, int h, const EpState* eps,
   if (x >= w || y >= h) return;
   const int i = y * w + x;
   const float v = guide[i];
-  const float t = (v - eps->lo) * (1.0f / eps->dzc);
-  const int j = min(max((int)t, 0), eps->nb - 2);
-  const float f = t - j;
+  int j;
+  float f;
+  ep_bin(v, eps->lo, 1.0f / eps->dzc, eps->nb, &j, &f);
   float acc = 0.0f;
-  for (int k = 0; k < q.n; ++k) {
-    const int sw = q.lw[k], sh = q.lh[k];
-    const size_t ln = (size_t)sw * sh;
-    float gx = (x + 0.5f) * (float)sw / w - 0.5f, gy = (y + 0.5f) * (float)sh / h - 0.5f;
-    gx = minf(maxf(gx, 0.0f), (float)(sw - 1));
-    gy = minf(maxf(gy, 0.0f), (float)(sh - 1));
-    const int x0 = min((int)gx, sw - 1), xa = min(x0 + 1, sw - 1);
-    const int yb = min((int)gy, sh - 1), ya = min(yb + 1, sh - 1);
-    const float tx = gx - x0, ty = gy - yb;
-    const float w00 = (1 - tx) * (1 - ty), w10 = tx * (1 - ty), w01 = (1 - tx) * ty, w11 = tx * ty;
-    const size_t c00 = (size_t)yb * sw + x0, c10 = (size_t)yb * sw + xa, c01 = (size_t)ya * sw + x0,
-                 c11 = (size_t)ya * sw + xa;
-    float num = 0.0f, den = 0.0f;
-    for (int dj = 0; dj < 2; ++dj) {
-      const float wz = dj ? f : 1 - f;
-      const float* pv = q.res[k] + (size_t)(j + dj) * 2 * ln;
-      const float* pw = pv + ln;
-      num += wz * (w00 * pv[c00] + w10 * pv[c10] + w01 * pv[c01] + w11 * pv[c11]);
-      den += wz * (w00 * pw[c00] + w10 * pw[c10] + w01 * pw[c01] + w11 * pw[c11]);
-    }
-    acc += q.wt[k] * (den > 1e-8f ? num / den : v);
-  }
+  for (int k = 0; k < q.n; ++k) acc += q.wt[k] * ep_slice_at(q.res[k], q.lw[k], q.lh[k], w, h, x, y, j, f, v);
   out[i] = acc / q.wsum;
 }
 
@@ -267,13 +214,12 @@ std::string launch_down2(const float* in, int w, int h, float* out, cudaStream_t
 
 std::string launch_blur_grid(float* img, int w, int h, float sigma, float* tmp, cudaStream_t s) {
   if (sigma <= 0.05f || w <= 0 || h <= 0) return {};
-  const int r = max(1, (int)ceilf(3.0f * sigma));
-  const int rr = min(r, 255);
+  const int rr = gauss_radius(sigma, kBlurMaxR);
   const dim3 b(32, 8);
-  k_blur_h<<<grid2(w, h, b), b, 0, s>>>(img, w, h, sigma, rr, tmp, nullptr);
-  DTUTMO_LAUNCH_CHECK("k_blur_h");
-  k_blur_v<<<grid2(w, h, b), b, 0, s>>>(tmp, w, h, sigma, rr, img, nullptr);
-  DTUTMO_LAUNCH_CHECK("k_blur_v");
+  k_blur<<<grid2(w, h, b), b, 0, s>>>(img, w, h, sigma, rr, tmp, 0, nullptr);
+  DTUTMO_LAUNCH_CHECK("k_blur x");
+  k_blur<<<grid2(w, h, b), b, 0, s>>>(tmp, w, h, sigma, rr, img, 1, nullptr);
+  DTUTMO_LAUNCH_CHECK("k_blur y");
   return {};
 }
 
@@ -321,14 +267,8 @@ std::string EdgePoolDev::pool(const float* in, const float* sigma_cells, const f
   q.wsum = 0.0f;
   int maxl = 0;
   for (int k = 0; k < nscale; ++k) {  // the level where the sigma is 0.75 .. 1.5 cells
-    int l = 0;
-    float sc = sigma_cells[k];
-    while (sc > 1.5f && l < 5 && lw_[l] > 2 && lh_[l] > 2) {
-      sc *= 0.5f;
-      ++l;
-    }
-    slev[k] = l;
-    sblur[k] = sqrtf(fmaxf(sc * sc - (l > 0 ? 0.25f : 0.0f), 0.01f));
+    ep_level(sigma_cells[k], lw_, lh_, &slev[k], &sblur[k]);  // spatial.h
+    const int l = slev[k];
     q.wt[k] = weights[k];
     q.wsum += weights[k];
     q.lw[k] = lw_[l];
@@ -358,26 +298,25 @@ std::string EdgePoolDev::pool(const float* in, const float* sigma_cells, const f
                                       cudaMemcpyDeviceToDevice, s));
       continue;
     }
-    const int r = max(1, (int)ceilf(3.0f * sblur[k]));
-    const int rr = min(r, 255);
+    const int rr = gauss_radius(sblur[k], kBlurMaxR);
     dim3 g = grid2(lw_[l], lh_[l], b);
     g.z = 2 * kMaxBins;
-    k_blur_h<<<g, b, 0, s>>>(lev[l], lw_[l], lh_[l], sblur[k], rr, tmp_.get(), eps);
-    DTUTMO_LAUNCH_CHECK("k_blur_h (edge pooling)");
-    k_blur_v<<<g, b, 0, s>>>(tmp_.get(), lw_[l], lh_[l], sblur[k], rr, res_[k].get(), eps);
-    DTUTMO_LAUNCH_CHECK("k_blur_v (edge pooling)");
+    k_blur<<<g, b, 0, s>>>(lev[l], lw_[l], lh_[l], sblur[k], rr, tmp_.get(), 0, eps);
+    DTUTMO_LAUNCH_CHECK("k_blur x (edge pooling)");
+    k_blur<<<g, b, 0, s>>>(tmp_.get(), lw_[l], lh_[l], sblur[k], rr, res_[k].get(), 1, eps);
+    DTUTMO_LAUNCH_CHECK("k_blur y (edge pooling)");
   }
   k_ep_slice<<<grid2(w_, h_, b), b, 0, s>>>(in, w_, h_, eps, q, out);
   DTUTMO_LAUNCH_CHECK("k_ep_slice");
   return {};
 }
 
-std::string launch_cells_update(const float* pooled, float wsum, float* la_s, float* la_rod_s,
+std::string launch_cells_update(const float* pooled, float* la_s, float* la_rod_s,
                                 float* la_h1, float* la_h2, AdaptCell* cells, KCell* kcells,
                                 const DevState* state, const FrameConsts* K, SetupParams sp,
                                 cudaStream_t s) {
   const int n = sp.gw * sp.gh;
-  k_cells_update<<<div_up(n, 256), 256, 0, s>>>(pooled, wsum, la_s, la_rod_s, la_h1, la_h2, cells,
+  k_cells_update<<<div_up(n, 256), 256, 0, s>>>(pooled, la_s, la_rod_s, la_h1, la_h2, cells,
                                                 kcells, state, K, sp);
   DTUTMO_LAUNCH_CHECK("k_cells_update");
   return {};

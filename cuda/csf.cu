@@ -1,7 +1,8 @@
 // dtutmo CUDA -- the neural CSF (balanced): a Laplacian pyramid of the opponent channels
 // A = (L+M)/2, RG = L-M, YB = (L+M)/2 - S of the responses; band k times the gain the
 // device computed this frame (csf_ratio_gain of csf.h, in k_frame_setup); the low-pass
-// residual untouched (DC gain exactly 1). Mirrors CpuEngine::csf_filter step by step.
+// residual untouched (DC gain exactly 1). CpuEngine::csf_filter's steps; the per-sample
+// pieces are pixel_model.h's and spatial.h's.
 // The pyramid is FP32 whatever the precision (band differences are small numbers).
 // Every kernel returns at once when state->csf_active == 0 (the CPU then skips the filter
 // too), so the host never needs to know.
@@ -21,10 +22,10 @@ __global__ void k_opponent(const T* resp, size_t n, float* a, float* rg, float* 
   if (!ds->csf_active) return;
   const size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= n) return;
-  const float l = ld(resp, 3 * i), m = ld(resp, 3 * i + 1), s = ld(resp, 3 * i + 2);
-  a[i] = 0.5f * (l + m);
-  rg[i] = l - m;
-  yb[i] = 0.5f * (l + m) - s;
+  const Vec3 o = opponent_from_responses(ld(resp, 3 * i), ld(resp, 3 * i + 1), ld(resp, 3 * i + 2));
+  a[i] = o.x;
+  rg[i] = o.y;
+  yb[i] = o.z;
 }
 
 template <typename T>
@@ -33,10 +34,10 @@ __global__ void k_opponent_inv(const float* a, const float* rg, const float* yb,
   if (!ds->csf_active) return;
   const size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= n) return;
-  const float A = a[i], RG = rg[i], YB = yb[i];
-  st(resp, 3 * i, minf(maxf(A + 0.5f * RG, 0.0f), 0.9999f));
-  st(resp, 3 * i + 1, minf(maxf(A - 0.5f * RG, 0.0f), 0.9999f));
-  st(resp, 3 * i + 2, minf(maxf(A - YB, 0.0f), 0.9999f));
+  const Vec3 r = responses_from_opponent(a[i], rg[i], yb[i]);
+  st(resp, 3 * i, r.x);
+  st(resp, 3 * i + 1, r.y);
+  st(resp, 3 * i + 2, r.z);
 }
 
 __global__ void k_down2_g(const float* in, int w, int h, float* out, const DevState* ds) {
@@ -45,7 +46,7 @@ __global__ void k_down2_g(const float* in, int w, int h, float* out, const DevSt
   const int x = blockIdx.x * blockDim.x + threadIdx.x;
   const int y = blockIdx.y * blockDim.y + threadIdx.y;
   if (x >= W || y >= H) return;
-  out[(size_t)y * W + x] = down2_at(in, w, h, x, y);  // model.cuh
+  out[(size_t)y * W + x] = down2_at(in, w, h, x, y);  // spatial.h
 }
 
 // mode 0: g -= up(coarse) (band); mode 1: g = up(coarse) + gain * g (reconstruction).
@@ -55,12 +56,12 @@ __global__ void k_band(const float* coarse, int sw, int sh, float* g, int dw, in
   const int x = blockIdx.x * blockDim.x + threadIdx.x;
   const int y = blockIdx.y * blockDim.y + threadIdx.y;
   if (x >= dw || y >= dh) return;
-  const float up = upsample_at(coarse, sw, sh, dw, dh, x, y);  // model.cuh
+  const float up = upsample_at(coarse, sw, sh, dw, dh, x, y);  // spatial.h
   const size_t i = (size_t)y * dw + x;
   if (mode == 0)
     g[i] -= up;
   else
-    g[i] = up + ds->csf_gain[min(level, kCsfLevels - 1)][ch] * g[i];
+    g[i] = csf_rebuild(up, g[i], ds->csf_gain[min(level, kCsfLevels - 1)][ch]);
 }
 
 dim3 grid2(int w, int h, dim3 b) { return dim3(div_up(w, b.x), div_up(h, b.y)); }

@@ -50,9 +50,7 @@ __global__ void k_decode_cells(DecodeArgs a, float* cell_sum, float* cell_cnt, D
   float ly = 0.0f;
   int bad = 0;
   if (x < w && y < h) {
-    const Vec3 c = decode_pixel(a, x, y, &bad);
-    const float Y = a.rgb_to_y.x * c.x + a.rgb_to_y.y * c.y + a.rgb_to_y.z * c.z;
-    ly = fast_log2(maxf(Y, kMinNits));
+    ly = log2_luminance(decode_pixel(a, x, y, &bad), a.rgb_to_y);
   }
   bad = warp_sum(bad);
   if ((threadIdx.x & 31) == 0 && bad) atomicAdd(&state->bad, (unsigned long long)bad);
@@ -84,9 +82,8 @@ __global__ void k_stats_from_lin(const T* lin, int w, int h, Vec3 wy, float* log
   float ly = 0.0f;
   if (x < w && y < h) {
     const size_t i = (size_t)y * w + x;
-    const float R = ld(lin, 3 * i) * kLinLoad, G = ld(lin, 3 * i + 1) * kLinLoad,
-                B = ld(lin, 3 * i + 2) * kLinLoad;
-    ly = fast_log2(maxf(wy.x * R + wy.y * G + wy.z * B, kMinNits));
+    ly = log2_luminance({ld(lin, 3 * i) * kLinLoad, ld(lin, 3 * i + 1) * kLinLoad, ld(lin, 3 * i + 2) * kLinLoad},
+                        wy);
     logy[i] = ly;  // FP32 whatever the precision (detail = log2 Y - base is a small difference)
   }
   reduce_cells(ly, w, h, gw, cell_sum, cell_cnt);

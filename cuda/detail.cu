@@ -5,7 +5,7 @@
 // index formula as BilateralGrid::splat_row) and accumulates per range bin in shared
 // memory with integer fixed-point atomics, so the result does not depend on the order of
 // the atomics: a static scene gives a bit-identical grid every frame. Then [1 2 1] / 4
-// blurs along x, y, x, y, z (BilateralGrid::finish); slicing is bgrid_slice() (pixel.cuh).
+// blurs along x, y, x, y, z (BilateralGrid::finish); slicing is spatial.h bgrid_slice().
 #include <algorithm>
 #include <cmath>
 
@@ -39,13 +39,11 @@ __global__ void k_bgrid_splat(const float* logy, int w, int h, float ss, float s
   const int yb = min(h - 1, (int)ceilf((iy - 0.5f) * ss - 0.5f) + 1);
   const int nx = xb - xa + 1, ny = yb - ya + 1;
   if (nx > 0 && ny > 0) {
-    const int iy_ok = iy;
     for (int t = threadIdx.x; t < nx * ny; t += blockDim.x) {
       const int x = xa + t % nx, y = ya + t / nx;
-      if ((int)((y + 0.5f) / ss + 0.5f) + 1 != iy_ok) continue;
-      if ((int)((x + 0.5f) * inv_ss + 0.5f) + 1 != ix) continue;
-      const float v = fminf(fmaxf(logy[(size_t)y * w + x], lo), hi);
-      const int iz = (int)((v - lo) * inv_sr + 0.5f) + 1;
+      if (bgrid_cell_xy(y, inv_ss) != iy || bgrid_cell_xy(x, inv_ss) != ix) continue;  // spatial.h
+      const float v = std_min(std_max(logy[(size_t)y * w + x], lo), hi);
+      const int iz = bgrid_cell_z(v, lo, inv_sr);
       if (iz < 0 || iz >= gz) continue;
       atomicAdd(&acc[iz], (unsigned long long)llrint((double)(v - lo) * kFix));
       atomicAdd(&cnt[iz], 1u);
@@ -64,12 +62,7 @@ __global__ void k_bgrid_splat(const float* logy, int w, int h, float ss, float s
 __global__ void k_bgrid_blur(const float* src, float* dst, size_t cells, size_t stride, int len) {
   const size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= cells) return;
-  const size_t c = (i / stride) % (size_t)len;
-  const float* s = src + 2 * i;
-  const float* a = c > 0 ? s - 2 * stride : s;
-  const float* b = c + 1 < (size_t)len ? s + 2 * stride : s;
-  dst[2 * i] = 0.25f * a[0] + 0.5f * s[0] + 0.25f * b[0];
-  dst[2 * i + 1] = 0.25f * a[1] + 0.5f * s[1] + 0.25f * b[1];
+  bgrid_blur_at(src, dst, i, (i / stride) % (size_t)len, stride, len);  // spatial.h
 }
 
 }  // namespace
@@ -77,13 +70,7 @@ __global__ void k_bgrid_blur(const float* src, float* dst, size_t cells, size_t 
 std::string BilateralDev::init(int width, int height, float ss_, float sr_, float lo_, float hi_) {
   w = width;
   h = height;
-  ss = std::max(ss_, 1.0f);
-  sr = sr_;
-  lo = lo_;
-  hi = hi_;
-  gx = int(std::ceil(width / ss)) + 3;
-  gy = int(std::ceil(height / ss)) + 3;
-  gz = int(std::ceil((hi - lo) / sr)) + 3;
+  static_cast<BilateralDesc&>(*this) = bgrid_desc(width, height, ss_, sr_, lo_, hi_);  // spatial.h, as the CPU's
   if (gz > kMaxZ) return "bilateral grid: " + std::to_string(gz) + " range bins exceed " + std::to_string(kMaxZ);
   const size_t n = size_t(gx) * gy * gz * 2;
   DTUTMO_TRY(grid_.allocate(n));

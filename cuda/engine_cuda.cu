@@ -37,17 +37,7 @@ __global__ void k_probe() {}
 
 std::size_t align256(std::size_t n) { return (n + 255) & ~std::size_t(255); }
 
-DevFrame dev_frame(const FrameView& v) {
-  DevFrame f{};
-  f.format = v.format;
-  f.width = v.width;
-  f.height = v.height;
-  for (int p = 0; p < 4; ++p) {
-    f.data[p] = v.data[p];
-    f.stride[p] = v.stride[p];
-  }
-  return f;
-}
+DevFrame dev_frame(const FrameView& v) { return pio::frame_planes(v); }
 
 std::string with_prefix(const std::string& m) { return m.empty() ? m : "cuda engine: " + m; }
 
@@ -129,7 +119,8 @@ EngineStats CudaEngine::stats() const {
 }
 
 std::size_t CudaEngine::device_bytes() const {
-  std::size_t b = in_dev_.bytes() + out_dev_.bytes() + dec_tab_.bytes() + cell_sum_.bytes() +
+  std::size_t b = in_dev_.bytes() + out_dev_.bytes() + dec_tab_.bytes() + enc_tab_.bytes() +
+                  logit_tab_.bytes() + odds_tab_.bytes() + cell_sum_.bytes() +
                   cell_cnt_.bytes() + la_loc_.bytes() + la_s_.bytes() + la_rod_s_.bytes() +
                   la_h1_.bytes() + la_h2_.bytes() +
                   pooled_.bytes() + pooler_.bytes() + cells_.bytes() +
@@ -210,12 +201,18 @@ bool CudaEngine::configure(const StreamConfig& cfg, std::string* err) {
     DTUTMO_TRY(in_pin_.allocate(in_bytes));
     DTUTMO_TRY(out_pin_.allocate(out_bytes));
 
-    // the decode table (model.h, the CPU engine's)
-    std::vector<float> tab(kDecodeTab + 2);
+    // the tables (pixel_model.h, the CPU engine's): decode, encode, display inverse
+    std::vector<float> tab(kDecodeTab + 2), etab(kEncodeTab + 2), ltab(kLogitTab), otab(2 * kLogitTab);
     fill_decode_table(cfg.in.transfer, tab.data());
-    DTUTMO_TRY(dec_tab_.allocate(tab.size()));
-    DTUTMO_CUDA_TRY(cudaMemcpyAsync(dec_tab_.get(), tab.data(), tab.size() * sizeof(float),
-                                    cudaMemcpyHostToDevice, stream_));
+    fill_encode_table(cfg.out.transfer, etab.data());
+    fill_logit_tables(ltab.data(), otab.data());
+    const std::pair<DeviceBuffer<float>*, const std::vector<float>*> tabs[] = {
+        {&dec_tab_, &tab}, {&enc_tab_, &etab}, {&logit_tab_, &ltab}, {&odds_tab_, &otab}};
+    for (const auto& t : tabs) {
+      DTUTMO_TRY(t.first->allocate(t.second->size()));
+      DTUTMO_CUDA_TRY(cudaMemcpyAsync(t.first->get(), t.second->data(), t.second->size() * sizeof(float),
+                                      cudaMemcpyHostToDevice, stream_));
+    }
 
     const std::size_t nc = std::size_t(gw_) * gh_;
     for (DeviceBuffer<float>* b : {&cell_sum_, &cell_cnt_, &la_loc_, &la_s_, &la_rod_s_, &la_h1_, &la_h2_,
@@ -246,7 +243,7 @@ bool CudaEngine::configure(const StreamConfig& cfg, std::string* err) {
     bgrid_ready_ = false;
     csf_ready_ = false;
     DTUTMO_TRY(ensure_balanced());
-    DTUTMO_CUDA_TRY(cudaStreamSynchronize(stream_));  // `tab` and `s0` die here
+    DTUTMO_CUDA_TRY(cudaStreamSynchronize(stream_));  // the tables and `s0` die here
     return {};
   };
   m = build();
@@ -278,7 +275,7 @@ std::string CudaEngine::ensure_balanced() {
     if (!glare_.matches(W_, H_, ppd, cells, P.observer_age, P.pigmentation))
       DTUTMO_TRY(glare_.init(W_, H_, ppd, cells, P.observer_age, P.pigmentation, stream_));
     const float sigma_px = otf_sigma_deg(otf_fc(P.observer_age)) * ppd;
-    if (sigma_px >= 0.3f) DTUTMO_TRY(otf_tmp_.allocate(np * 3 * elt));
+    if (sigma_px >= kOtfMinSigmaPx) DTUTMO_TRY(otf_tmp_.allocate(np * 3 * elt));
   }
   if (P.base_detail) {
     const float ss = P.base_scale * float(std::max(W_, H_));
@@ -354,14 +351,8 @@ DecodeArgs CudaEngine::decode_args(const DevFrame& in) const {
   DecodeArgs a{};
   a.in = in;
   const FormatInfo& fi = format_info(cfg_.in_format);
-  if (fi.yuv) a.yuv = pio::make_yuv_decode(cfg_.in.matrix, cfg_.in.full_range, fi.bits);
-  a.tab = dec_tab_.get();
-  const Transfer tf = cfg_.in.transfer;
-  a.mode = (cfg_.in_format == PixelFormat::RGBF32 && tf == Transfer::Linear) ? 1 : 0;
-  a.mul = (tf == Transfer::PQ || tf == Transfer::HLG) ? 1.0f : P.input_scale;
-  a.scale = P.input_scale;
-  a.hlg = tf == Transfer::HLG;
-  a.hlg_peak = P.hlg_peak;
+  if (fi.yuv) a.yuv = pio::yuv_decode(cfg_.in, fi.bits);  // matrix, range, chroma siting
+  a.dc = decode_consts(cfg_.in_format, cfg_.in.transfer, P.input_scale, P.hlg_peak, dec_tab_.get());
   const Mat3 r2x = rgb_to_xyz(cfg_.in.primaries);
   a.rgb_to_y = {r2x.m[1][0], r2x.m[1][1], r2x.m[1][2]};
   a.gw = gw_;
@@ -494,7 +485,7 @@ std::string CudaEngine::run_frame(const FrameView& in, const FrameView& out, dou
     if (P.optics) {
       const float ppd = float(W_) / P.fov_deg;
       const float sigma_px = otf_sigma_deg(otf_fc(P.observer_age)) * ppd;
-      if (sigma_px >= 0.3f)
+      if (sigma_px >= kOtfMinSigmaPx)
         DTUTMO_TRY(launch_otf_blur(lin, Plane{otf_tmp_.get(), half_}, W_, H_, sigma_px, stream_));
       DTUTMO_TRY(glare_.run(lin, stream_));
       mark("optics");
@@ -512,7 +503,7 @@ std::string CudaEngine::run_frame(const FrameView& in, const FrameView& out, dou
                                  stream_));
   const bool pooled = sp.local_a > 0.0f;
   if (pooled) DTUTMO_TRY(pool_levels());
-  DTUTMO_TRY(launch_cells_update(pooled ? pooled_.get() : nullptr, 1.0f, la_s_.get(),
+  DTUTMO_TRY(launch_cells_update(pooled ? pooled_.get() : nullptr, la_s_.get(),
                                  la_rod_s_.get(), la_h1_.get(), la_h2_.get(), cells_.get(),
                                  kcells_.get(), st, K, sp, stream_));
   DTUTMO_TRY(launch_rod_display(la_rod_s_.get(), K, sp, stream_));
@@ -526,13 +517,7 @@ std::string CudaEngine::run_frame(const FrameView& in, const FrameView& out, dou
   src.logy = logy;
   if (P.base_detail) {
     src.bgrid = bgrid_.grid();
-    src.bgx = bgrid_.gx;
-    src.bgy = bgrid_.gy;
-    src.bgz = bgrid_.gz;
-    src.bss = bgrid_.ss;
-    src.bsr = bgrid_.sr;
-    src.blo = bgrid_.lo;
-    src.bhi = bgrid_.hi;
+    src.bdesc = bgrid_.desc();
   }
   DTUTMO_TRY(launch_hist_sample(src, kcells_.get(), gw_, gh_, K, edge_.get(), ew_, eh_, hist_.get(),
                                 stream_));
@@ -568,11 +553,12 @@ std::string CudaEngine::run_frame(const FrameView& in, const FrameView& out, dou
   a.use_resp = P.csf;
   a.out = dout;
   const FormatInfo& fo = format_info(cfg_.out_format);
-  if (fo.yuv) a.yuv = pio::make_yuv_encode(cfg_.out.matrix, cfg_.out.full_range, fo.bits);
+  if (fo.yuv) a.yuv = pio::yuv_encode(cfg_.out, fo.bits);  // matrix, range, chroma siting
   a.dither = P.dither && fo.bits <= 8;
   a.colour.hue_preserve = P.hue_preserve;
   a.colour.saturation = P.saturation;
   a.colour.highlight_chroma = P.highlight_chroma;
+  a.tabs = DisplayTables{logit_tab_.get(), odds_tab_.get(), enc_tab_.get()};
   DTUTMO_TRY(launch_pass2(a, K, st, stream_));
   mark("pass2");
 

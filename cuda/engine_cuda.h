@@ -86,8 +86,8 @@ class CudaEngine final : public Engine {
   std::size_t in_off_[4] = {}, out_off_[4] = {};
   std::ptrdiff_t in_pitch_[4] = {}, out_pitch_[4] = {};
 
-  // decode
-  DeviceBuffer<float> dec_tab_;
+  // the tables (pixel_model.h): decode, encode, display inverse
+  DeviceBuffer<float> dec_tab_, enc_tab_, logit_tab_, odds_tab_;
 
   // low resolution
   DeviceBuffer<float> cell_sum_, cell_cnt_, la_loc_, la_s_, la_rod_s_, la_h1_, la_h2_, pooled_;

@@ -46,12 +46,7 @@ struct Plane {
 struct DecodeArgs {
   DevFrame in;
   pio::YuvDecode yuv;
-  const float* tab;   // kDecodeTab + 2 entries
-  float mul;          // input_scale for SDR / linear through the table, 1 for PQ / HLG
-  float scale;        // input_scale (RGBF32 linear bypass)
-  int mode;           // 0 table, 1 RGBF32 linear bypass
-  int hlg;            // 1: HLG OOTF after the table
-  float hlg_peak;
+  DecodeConsts dc;    // pixel_model.h: the decode table (device) and its use
   Vec3 rgb_to_y;
   int gw, gh;
 };
@@ -93,7 +88,7 @@ struct EpState {
 };
 class EdgePoolDev {
  public:
-  static constexpr int kMaxBins = 32;
+  static constexpr int kMaxBins = kEpMaxBins;
   std::string init(int w, int h, float dz);
   std::string pool(const float* in, const float* sigma_cells, const float* weights, int n,
                    float* out, cudaStream_t s);
@@ -107,9 +102,9 @@ class EdgePoolDev {
   DeviceBuffer<EpState> st_;
 };
 
-// Per cell: targets (pooled / wsum mixed with the global log-mean), temporal smoothing,
-// AdaptCell. `pooled` may be null when local adaptation is off.
-std::string launch_cells_update(const float* pooled, float wsum, float* la_s,
+// Per cell: targets (pooled, normalised, mixed with the global log-mean), temporal
+// smoothing, AdaptCell. `pooled` may be null when local adaptation is off.
+std::string launch_cells_update(const float* pooled, float* la_s,
                                 float* la_rod_s, float* la_h1, float* la_h2, AdaptCell* cells,
                                 KCell* kcells,
                                 const DevState* state, const FrameConsts* K, SetupParams sp,
@@ -125,8 +120,9 @@ struct LinSource {
   DecodeArgs dec;
   Plane lin;
   Plane logy, base;   // base/detail (balanced); null when off
-  // bilateral grid slice (base/detail, detail.cu)
-  const float* bgrid; int bgx, bgy, bgz; float bss, bsr, blo, bhi;
+  // bilateral grid slice (base/detail, detail.cu; spatial.h bgrid_slice)
+  const float* bgrid;
+  BilateralDesc bdesc;
   // local adaptation on: the cell means (log2) guiding the joint-bilateral La lookup
   const float* guide;
 };
@@ -165,6 +161,7 @@ struct Pass2Args {
   pio::YuvEncode yuv;
   int dither;         // 8-bit outputs only
   ColourOpts colour;
+  DisplayTables tabs; // pixel_model.h: the display inverse's and encode tables (device)
 };
 std::string launch_pass2(const Pass2Args& a, const FrameConsts* K, const DevState* state,
                          cudaStream_t s);
@@ -172,7 +169,7 @@ std::string launch_pass2(const Pass2Args& a, const FrameConsts* K, const DevStat
 
 // ----------------------------------------------------------------- optics.cu
 // OTF: separable Gaussian of its exact spatial pair on the linear plane (only when its
-// sigma is >= 0.3 px, as the CPU engine does). `tmp` is a plane like `lin`.
+// sigma is >= kOtfMinSigmaPx, as the CPU engine does). `tmp` is a plane like `lin`.
 std::string launch_otf_blur(Plane lin, Plane tmp, int w, int h, float sigma_px, cudaStream_t s);
 
 // CIE 180 glare by cuFFT at reduced resolution, zero-padded (linear convolution), the
@@ -209,14 +206,14 @@ class GlareDev {
 // Bilateral grid on log2 luminance (cpu_spatial.cpp's BilateralGrid): a deterministic
 // gather-splat (one block per spatial cell, integer fixed-point sums, so the grid is
 // bit-identical frame after frame), [1 2 1] blurs, sliced per pixel by load_lin().
-class BilateralDev {
+class BilateralDev : public BilateralDesc {  // the grid's geometry (spatial.h)
  public:
   std::string init(int width, int height, float ss, float sr, float lo, float hi);
   std::string build(const float* logy, cudaStream_t s);
   std::size_t bytes() const;
   const float* grid() const { return grid_.get(); }
-  int w = 0, h = 0, gx = 0, gy = 0, gz = 0;
-  float ss = 1, sr = 1, lo = 0, hi = 0;
+  const BilateralDesc& desc() const { return *this; }
+  int w = 0, h = 0;
 
  private:
   DeviceBuffer<float> grid_, tmp_;

@@ -20,31 +20,23 @@ namespace cuda {
 
 namespace {
 
+// The OTF's normalised taps (spatial.h gauss_taps), made by the host.
+struct OtfTaps {
+  float k[2 * kOtfMaxRadius + 1];
+  int rr;
+};
+
 // Separable normalised Gaussian along x (dir 0) or y (dir 1) of a 3-channel plane,
-// weights renormalised at the borders (CpuEngine::pass1's OTF blur).
+// weights renormalised at the borders (spatial.h blur_at, the CPU engine's OTF blur).
 template <typename T>
-__global__ void k_otf_pass(const T* src, T* dst, int w, int h, int rr, float sigma, int dir) {
-  __shared__ float k[64];
-  for (int i = threadIdx.y * blockDim.x + threadIdx.x; i <= 2 * rr; i += blockDim.x * blockDim.y) {
-    const float d = (float)(i - rr);
-    k[i] = expf(-0.5f * d * d / (sigma * sigma));
-  }
-  __syncthreads();
-  float ks = 0.0f;
-  for (int i = 0; i <= 2 * rr; ++i) ks += k[i];
+__global__ void k_otf_pass(const T* src, T* dst, int w, int h, OtfTaps t, int dir) {
   const int x = blockIdx.x * blockDim.x + threadIdx.x;
   const int y = blockIdx.y * blockDim.y + threadIdx.y;
   if (x >= w || y >= h) return;
   for (int c = 0; c < 3; ++c) {
-    float a = 0.0f, ws = 0.0f;
-    for (int i = -rr; i <= rr; ++i) {
-      const int xx = dir == 0 ? x + i : x, yy = dir == 1 ? y + i : y;
-      if (xx < 0 || xx >= w || yy < 0 || yy >= h) continue;
-      const float kw = k[i + rr] / ks;
-      a += kw * ld(src, ((size_t)yy * w + xx) * 3 + c);
-      ws += kw;
-    }
-    st(dst, ((size_t)y * w + x) * 3 + c, a / ws);
+    const float v = dir == 0 ? blur_at([&](int j) { return ld(src, ((size_t)y * w + j) * 3 + c); }, x, w, t.k, t.rr)
+                             : blur_at([&](int j) { return ld(src, ((size_t)j * w + x) * 3 + c); }, y, h, t.k, t.rr);
+    st(dst, ((size_t)y * w + x) * 3 + c, v);
   }
 }
 
@@ -76,8 +68,7 @@ __global__ void k_spec_mul(cufftComplex* spec, const cufftComplex* k, int n) {
   spec[i] = make_cuFloatComplex(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);
 }
 
-// The veil decays as a power of the angle: the CPU engine interpolates it in log2
-// (geometric), so the cells are turned into log2(max(v, 1e-9)) first.
+// The veil is interpolated in log2 (optics.h veil_log2; cuFFT may leave small negatives).
 __global__ void k_glare_log(float* real, int gw, int gh, int pw, int ph) {
   const int gx = blockIdx.x * blockDim.x + threadIdx.x;
   const int gy = blockIdx.y * blockDim.y + threadIdx.y;
@@ -85,28 +76,22 @@ __global__ void k_glare_log(float* real, int gw, int gh, int pw, int ph) {
   const size_t plane = (size_t)pw * ph;
   for (int c = 0; c < 3; ++c) {
     float* v = real + c * plane + (size_t)gy * pw + gx;
-    *v = log2f(maxf(maxf(*v, 0.0f), 1e-9f));
+    *v = veil_log2(maxf(*v, 0.0f));
   }
 }
 
-// Bilinear upsample of log2 of the veiling luminance, 2^ and add, capped at kMaxNits.
+// Bilinear upsample of log2 of the veiling luminance, 2^ and add, capped at kMaxNits
+// (optics.h add_veil, spatial.h sample_grid).
 template <typename T>
 __global__ void k_glare_add(T* lin, int w, int h, int f, int gw, int gh, int pw, int ph,
                             const float* real) {
   const int x = blockIdx.x * blockDim.x + threadIdx.x;
   const int y = blockIdx.y * blockDim.y + threadIdx.y;
   if (x >= w || y >= h) return;
-  int y0, y1, x0, x1;
-  float ty, tx;
-  grid_coord(y, (float)f, gh, &y0, &y1, &ty);  // model.cuh
-  grid_coord(x, (float)f, gw, &x0, &x1, &tx);
   const size_t plane = (size_t)pw * ph;
   for (int c = 0; c < 3; ++c) {
-    const float* g = real + c * plane;
-    const float a = g[(size_t)y0 * pw + x0] * (1 - tx) + g[(size_t)y0 * pw + x1] * tx;
-    const float b = g[(size_t)y1 * pw + x0] * (1 - tx) + g[(size_t)y1 * pw + x1] * tx;
     const size_t i = ((size_t)y * w + x) * 3 + c;
-    const float v = minf(ld(lin, i) * kLinLoad + fast_exp2(a * (1 - ty) + b * ty), kMaxNits);
+    const float v = add_veil(ld(lin, i) * kLinLoad, sample_grid(real + c * plane, pw, gw, gh, (float)f, x, y), kMaxNits);
     st(lin, i, v * kLinStore);
   }
 }
@@ -116,22 +101,22 @@ dim3 grid2(int w, int h, dim3 b) { return dim3(div_up(w, b.x), div_up(h, b.y)); 
 }  // namespace
 
 std::string launch_otf_blur(Plane lin, Plane tmp, int w, int h, float sigma_px, cudaStream_t s) {
-  if (sigma_px < 0.3f) return {};
-  const int r = std::max(1, (int)std::ceil(3 * sigma_px));
-  const int rr = std::min(r, 31);
+  if (sigma_px < kOtfMinSigmaPx) return {};
+  OtfTaps t;
+  t.rr = gauss_taps(sigma_px, kOtfMaxRadius, t.k);
   const dim3 b(32, 8);
   if (lin.half) {
     k_otf_pass<__half><<<grid2(w, h, b), b, 0, s>>>(static_cast<const __half*>(lin.ptr),
-                                                    static_cast<__half*>(tmp.ptr), w, h, rr, sigma_px, 0);
+                                                    static_cast<__half*>(tmp.ptr), w, h, t, 0);
     DTUTMO_LAUNCH_CHECK("k_otf_pass x");
     k_otf_pass<__half><<<grid2(w, h, b), b, 0, s>>>(static_cast<const __half*>(tmp.ptr),
-                                                    static_cast<__half*>(lin.ptr), w, h, rr, sigma_px, 1);
+                                                    static_cast<__half*>(lin.ptr), w, h, t, 1);
   } else {
     k_otf_pass<float><<<grid2(w, h, b), b, 0, s>>>(static_cast<const float*>(lin.ptr),
-                                                   static_cast<float*>(tmp.ptr), w, h, rr, sigma_px, 0);
+                                                   static_cast<float*>(tmp.ptr), w, h, t, 0);
     DTUTMO_LAUNCH_CHECK("k_otf_pass x");
     k_otf_pass<float><<<grid2(w, h, b), b, 0, s>>>(static_cast<const float*>(tmp.ptr),
-                                                   static_cast<float*>(lin.ptr), w, h, rr, sigma_px, 1);
+                                                   static_cast<float*>(lin.ptr), w, h, t, 1);
   }
   DTUTMO_LAUNCH_CHECK("k_otf_pass y");
   return {};

@@ -1,5 +1,5 @@
 // dtutmo CUDA -- device helpers shared by several stage files: decoding one pixel, the
-// bilateral-grid slice, and "the linear input of pixel (x, y)" whichever way the profile
+// La lookup, and "the linear input of pixel (x, y)" whichever way the profile
 // provides it (re-decoded from the input frame in the fast profile, read from the
 // optics-processed plane in the balanced one, scaled to its base with base/detail on).
 #pragma once
@@ -9,39 +9,22 @@
 namespace dtutmo {
 namespace cuda {
 
-// Decode pixel (x, y) to linear RGB (cd/m^2) as pass1's decode_band does; adds its
+// Decode pixel (x, y) to linear RGB (cd/m^2) (pixel_model.h decode_rgb); adds its
 // bad-sample count to *bad.
 __device__ __forceinline__ Vec3 decode_pixel(const DecodeArgs& a, int x, int y, int* bad) {
   float r, g, b;
   read_rgb(a.in, a.yuv, x, y, r, g, b);
   *bad += (int)bad_sample(r) + (int)bad_sample(g) + (int)bad_sample(b);
-  if (a.mode == 1) {
-    return {sanitize(r * a.scale, kMaxNits), sanitize(g * a.scale, kMaxNits),
-            sanitize(b * a.scale, kMaxNits)};
-  }
-  r = decode_component(r, a.tab, a.mul);
-  g = decode_component(g, a.tab, a.mul);
-  b = decode_component(b, a.tab, a.mul);
-  if (a.hlg) {
-    hlg_ootf(r, g, b, a.hlg_peak);
-    r = sanitize(r, kMaxNits);
-    g = sanitize(g, kMaxNits);
-    b = sanitize(b, kMaxNits);
-  }
-  return {r, g, b};
+  return decode_rgb({r, g, b}, a.dc);
 }
 
-// The bilateral grid of a LinSource, sliced (model.cuh's bilateral_slice).
-__device__ __forceinline__ float bgrid_slice(const LinSource& s, float x, float y, float logy) {
-  return bilateral_slice(s.bgrid, s.bgx, s.bgy, s.bgz, s.bss, s.bsr, s.blo, s.bhi, x, y, logy);
-}
-
-// The adaptation constants at pixel (x, y): joint-bilateral when local adaptation is on
-// (s.guide set), bilinear otherwise (interp_row).
+// The adaptation constants at pixel (x, y) (spatial.h): joint-bilateral when local
+// adaptation is on (s.guide set), bilinear otherwise.
 __device__ __forceinline__ CellSample sample_at(const LinSource& s, const KCell* cells, int gw,
                                                 int gh, int x, int y, float ly, bool with_dk) {
-  return s.guide ? sample_cells_jbu(cells, s.guide, gw, gh, x, y, ly, with_dk)
-                 : sample_cells(cells, gw, gh, x, y, with_dk);
+  const CellGrid g = kcell_grid(cells, gw, gh);
+  const int nch = with_dk ? kAdaptChannels : kChD0;
+  return s.guide ? cell_sample_jbu(g, s.guide, x, y, ly, nch) : cell_sample(g, x, y, nch);
 }
 
 template <typename T>
@@ -63,8 +46,7 @@ __device__ __forceinline__ LinPixel load_lin(const LinSource& s, int x, int y, i
     int bad = 0;
     p.rgb = decode_pixel(s.dec, x, y, &bad);
     p.in = p.rgb;
-    const Vec3 wy = s.dec.rgb_to_y;
-    p.ly = fast_log2(maxf(wy.x * p.rgb.x + wy.y * p.rgb.y + wy.z * p.rgb.z, kMinNits));
+    p.ly = log2_luminance(p.rgb, s.dec.rgb_to_y);
     return p;
   }
   const size_t i = (size_t)y * w + x;
@@ -77,7 +59,7 @@ __device__ __forceinline__ LinPixel load_lin(const LinSource& s, int x, int y, i
   p.ly = static_cast<const float*>(s.logy.ptr)[i];
   if (s.bgrid) {
     const float ly = static_cast<const float*>(s.logy.ptr)[i];
-    const float b = bgrid_slice(s, (float)x, (float)y, ly);
+    const float b = bgrid_slice(s.bgrid, s.bdesc, (float)x, (float)y, ly);
     const float lb = b - ly;
     const float gsc = fast_exp2(lb);
     c.x *= gsc;

@@ -28,8 +28,7 @@ __global__ void k_hist_sample(LinSource src, const KCell* cells, int gw, int gh,
   const int n = ew * eh;
   // sample positions of frame_consts(): every `step`-th pixel from step / 2, the edge map
   // repeating the last sample of a row where the row has fewer than ew of them
-  const int step = W > kSub ? kSub : 1;
-  const int nsub = step == 1 ? W : (W - step / 2 + step - 1) / step;
+  const int step = hist_step(W), nsub = hist_nsub(W);  // model.h
   const int base = blockIdx.x * blockDim.x * kHistPerThread;
   for (int q = 0; q < kHistPerThread; ++q) {
     const int idx = base + q * blockDim.x + threadIdx.x;
@@ -39,9 +38,9 @@ __global__ void k_hist_sample(LinSource src, const KCell* cells, int gw, int gh,
     const int x = min(i, nsub - 1) * step + (step >> 1);
     const LinPixel p = load_lin(src, x, y, W);
     const CellSample a = sample_at(src, cells, gw, gh, x, y, p.ly, false);
-    const float ra = achromatic_response(pixel_responses(p.rgb, a, K));
+    const float ra = achromatic_response(scene_responses(p.rgb, a, K));
     edge[idx] = ra;
-    if (i < nsub) atomicAdd(&sh[min(kHistBins - 1, max(0, (int)(ra * kHistBins)))], 1u);
+    if (i < nsub) atomicAdd(&sh[hist_bin(ra)], 1u);
   }
   __syncthreads();
   for (int i = threadIdx.x; i < kHistBins; i += blockDim.x)
@@ -147,7 +146,7 @@ __global__ void k_responses_plane(LinSource src, const KCell* cells, int gw, int
   const FrameConsts& K = *Kp;
   const LinPixel p = load_lin(src, x, y, w);
   const CellSample a = sample_at(src, cells, gw, gh, x, y, p.ly, false);
-  const Vec3 r = pixel_responses(p.rgb, a, K);
+  const Vec3 r = scene_responses(p.rgb, a, K);
   const size_t i = ((size_t)y * w + x) * 3;
   st(resp, i, r.x);
   st(resp, i + 1, r.y);
@@ -163,9 +162,6 @@ __global__ void k_pass2(Pass2Args a, const FrameConsts* __restrict__ Kp,
   const int W = K.width, H = K.height;
   const int x0 = 2 * bx, y0 = 2 * by;
   if (x0 >= W || y0 >= H) return;
-  float kwb[3];
-  whiteboard_consts(K, kwb);
-  const float inv_range = 1.0f / maxf(K.peak - K.black, 1e-6f);
   const bool use_resp = a.use_resp && state->csf_active;
   const bool with_dk = K.display_mode != (int)DisplayMode::Whiteboard;
   const bool hybrid = K.display_mode == (int)DisplayMode::Hybrid;
@@ -185,14 +181,13 @@ __global__ void k_pass2(Pass2Args a, const FrameConsts* __restrict__ Kp,
       r = a.resp.half ? load3(static_cast<const __half*>(a.resp.ptr), i)
                       : load3(static_cast<const float*>(a.resp.ptr), i);
     } else {
-      r = pixel_responses(p.rgb, cs, K);
+      r = scene_responses(p.rgb, cs, K);
     }
-    const float detail = p.detail;
     DisplayIn din;
-    din.hw = hybrid ? hybrid_weight(a.edge, a.ew, a.eh, x, y) : 0.0f;
-    din.detail_d = detail;
+    din.hw = hybrid ? sample_grid(a.edge, a.ew, a.ew, a.eh, (float)kSub, x, y) : 0.0f;
+    din.detail_d = p.detail;
     din.detail_on = a.src.bgrid != nullptr;
-    const Vec3 o = display_pixel(K, r, cs, din, kwb, inv_range, a.colour, p.in);
+    const Vec3 o = display_pixel(K, a.tabs, r, cs, din, a.colour, p.in);  // pixel_model.h
     out[k][0] = o.x;
     out[k][1] = o.y;
     out[k][2] = o.z;

@@ -25,17 +25,18 @@ DTUTMO_HD float display_adaptation(float la_scene, float peak, float adapt, int 
 // Soft knee on a response: identity below k, above it a rational approach to rmax,
 // k + w t / (1 + t) with t = (r - k) / w, w = rmax - k: slope 1 at k, rmax reached only
 // at infinity, so nothing but the extreme tail gets near rmax (no clipping of everything
-// above the high percentile). No transcendental: the CPU loop vectorises.
-DTUTMO_HD float soft_knee(float r, float k, float rmax) {
-  const float w = maxf(rmax - k, 1e-6f);
-  const float t = (r - k) / w;
+// above the high percentile). No transcendental, and 1 / w is loop-invariant (hoisted):
+// the CPU loop vectorises.
+DTUTMO_PX float soft_knee(float r, float k, float rmax) {
+  const float w = std_max(rmax - k, 1e-6f);
+  const float t = (r - k) * (1.0f / w);
   return r > k ? k + w * t / (1.0f + t) : r;
 }
 
 // Largest detail (log2 luminance, stops) re-applied after display mapping, either sign.
 DTUTMO_HD_CONST float kDetailMax = 1.0f;
 
-DTUTMO_HD float smoothstepf(float e0, float e1, float x) {
+DTUTMO_PX float smoothstepf(float e0, float e1, float x) {
   const float t = clampf((x - e0) / (e1 - e0), 0.0f, 1.0f);
   return t * t * (3.0f - 2.0f * t);
 }
@@ -65,7 +66,7 @@ namespace dtutmo {
 // A grey input (c_i = 0) gives y_o (1, 1, 1): exactly neutral. No transcendental.
 DTUTMO_HD_CONST float kChromaGainMax = 1.25f;
 
-DTUTMO_HD Vec3 hue_preserve(Vec3 in, Vec3 pc, Vec3 w, float sat, float cone_w) {
+DTUTMO_PX Vec3 hue_preserve(Vec3 in, Vec3 pc, Vec3 w, float sat, float cone_w) {
   const float yi = w.x * in.x + w.y * in.y + w.z * in.z;
   const float yo = w.x * pc.x + w.y * pc.y + w.z * pc.z;
   // divisions outside the selects (a division inside one is not if-converted: no SIMD)

@@ -62,7 +62,7 @@ DTUTMO_HD void cam_surround(int viewing, float* c, float* nc) {
 // q = (sigma_S / sigma_LM)^n... stored as its inverse factor `f` = (sigma_LM/sigma_S)^-n.
 // odds(r') = odds(r) * f. Use f = (sigma_S / sigma_LM)^n to go to the L/M reference and
 // 1/f to come back.
-DTUTMO_HD float odds_scale(float r, float f) {
+DTUTMO_PX float odds_scale(float r, float f) {
   r = clampf(r, 0.0f, 1.0f - 1e-7f);
   const float o = r / (1.0f - r) * f;
   return o / (1.0f + o);
@@ -72,7 +72,7 @@ struct CamJMh {
   float j, m, h;  // lightness [0, ~100], colourfulness, hue angle (radians)
 };
 
-DTUTMO_HD CamJMh dtucam_forward(Vec3 r, const CamCond& k) {
+DTUTMO_PX CamJMh dtucam_forward(Vec3 r, const CamCond& k) {
   const float A = 2.0f * r.x + r.y + r.z * 0.05f;
   const float a = r.x - 12.0f * r.y / 11.0f + r.z / 11.0f;
   const float b = (r.x + r.y - 2.0f * r.z) / 9.0f;
@@ -85,7 +85,7 @@ DTUTMO_HD CamJMh dtucam_forward(Vec3 r, const CamCond& k) {
   return {j, c * k.fl_4, h};
 }
 
-DTUTMO_HD Vec3 dtucam_inverse(CamJMh v, const CamCond& k) {
+DTUTMO_PX Vec3 dtucam_inverse(CamJMh v, const CamCond& k) {
   const float j = maxf(v.j, 0.0f);
   const float A = k.aw * powf(j / 100.0f, 1.0f / (k.c * k.z));
   const float c = maxf(v.m, 0.0f) / k.fl_4;

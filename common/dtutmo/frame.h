@@ -43,6 +43,12 @@ struct SignalDesc {
   Primaries primaries = Primaries::BT2020;
   YuvMatrix matrix = YuvMatrix::BT2020NC;  // used for YUV formats only
   bool full_range = false;                 // YUV range; RGB formats are always full range
+  // 4:2:0 chroma siting (GStreamer's chroma-site, ITU-T H.273 chroma_sample_loc_type):
+  // false/false: chroma at the centre of its 2x2 luma block ("jpeg", MPEG-1, type 1);
+  // h: cosited with the block's left luma column ("mpeg2": H.264 / HEVC's default, type 0);
+  // h and v: cosited with its top-left luma sample ("cosited", type 2, UHD / BT.2020 masters).
+  bool chroma_h_cosited = false;
+  bool chroma_v_cosited = false;
 };
 
 // HDR10 static metadata, in cd/m^2. A zero means "not given".

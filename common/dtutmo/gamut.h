@@ -31,7 +31,7 @@ DTUTMO_HD Vec3 gamut_desaturate(Vec3 c, Vec3 w, float peak) {
 // the grey axis and c: the mix keeps the pixel's dominant wavelength (no hue rotation).
 // keep = 0 is gamut_desaturate exactly; keep = 1 keeps the full chromaticity of bright
 // saturated lights at the cost of their luminance. Monotonic in the pixel's intensity.
-DTUTMO_HD Vec3 gamut_map_keep(Vec3 c, Vec3 w, float peak, float keep) {
+DTUTMO_PX Vec3 gamut_map_keep(Vec3 c, Vec3 w, float peak, float keep) {
   // Branch-free (selects only, three divisions): the CPU row loop vectorises. Same values
   // as the branchy form: the smallest of y / (y - c_i) over the negative channels is y
   // over the largest denominator, y - min(c, 0) (division is monotonic and correctly

@@ -19,27 +19,19 @@
 #include "dtutmo/hd.h"
 #include "dtutmo/params.h"
 #include "dtutmo/receptors.h"
+#include "dtutmo/spatial.h"
 #include "dtutmo/transfer.h"
 
 namespace dtutmo {
 
 // The engines' grid and table constants (CPU and CUDA alike).
-constexpr int kCell = 8;                   // adaptation grid cell, pixels
-constexpr float kLookupRangeSigma = 1.0f;  // La lookup: joint-bilateral range sigma, log2
-// The La lookup's range weight exp(-d^2 / (2 sigma^2)) written 2^(kLookupRangeCoef d^2):
-// -log2(e) / (2 sigma^2).
-constexpr float kLookupRangeCoef = -0.72134752f / (kLookupRangeSigma * kLookupRangeSigma);
+// (kCell, kSub, kLookupRangeSigma: spatial.h)
 constexpr float kPoolRangeStep = 2.0f;     // La pooling: bilateral-grid bin, log2 (sigma ~1.15)
 constexpr int kDecodeTab = 16384;          // decode table intervals over [0, 1]
 constexpr int kHistBins = 1024;            // response histogram bins over [0, 1)
 constexpr float kMinNits = 1e-4f;          // floor of luminance in the log domain, cd/m^2
 constexpr float kMaxNits = 1e6f;           // sanitising ceiling, cd/m^2
-constexpr int kSub = 4;                    // histogram / edge-map subsampling step, pixels
 constexpr int kCsfLevels = 6;              // CSF pyramid levels
-
-// std::min / std::max semantics (the first argument on ties and unordered compares).
-DTUTMO_HD float std_min(float a, float b) { return (b < a) ? b : a; }
-DTUTMO_HD float std_max(float a, float b) { return (a < b) ? b : a; }
 
 // --------------------------------------------------------------- temporal state
 // Time-constant smoothing x += k (target - x), k = 1 - exp(-dt/tau); snaps to the target
@@ -72,7 +64,7 @@ DTUTMO_HD float med3_push(float& h0, float& h1, float t, bool refill) {
 }
 
 // Response of a receptor from log2 of p*I and log2 sigma: 1 / (1 + (sigma / pI)^n).
-DTUTMO_HD float resp_log2(float log2_pi, float log2_sigma, float n) {
+DTUTMO_PX float resp_log2(float log2_pi, float log2_sigma, float n) {
   return 1.0f / (1.0f + fast_exp2(n * (log2_sigma - log2_pi)));
 }
 
@@ -106,6 +98,13 @@ DTUTMO_HD float update_logmean_pupil(float& s_logmean, float& s_pupil, float f_l
   s_pupil = snap ? pupil_t : smooth_to(s_pupil, pupil_t, kp);
   return la_g;
 }
+
+// A cell's mean log2 luminance from its sum and pixel count (empty cells: the sum).
+DTUTMO_HD float cell_mean(float sum, float count) { return sum / std_max(count, 1.0f); }
+
+// A cell's adaptation target (log2 cd/m^2): its pooled local value mixed with the global
+// log-mean by a = local-adaptation (MODEL.md stage 4).
+DTUTMO_HD float local_target(float a, float pooled, float global) { return a * pooled + (1 - a) * global; }
 
 // One cell's cone and rod adaptation (log2 cd/m^2): the median-of-3 target, smoothed with
 // the cone (kc) and rod (kr) factors.
@@ -156,7 +155,20 @@ DTUTMO_HD void fold_cell_k(const AdaptCell& c, float log2_td, float k[4]) {
 }
 
 // Achromatic response used for the histogram and the edge map.
-DTUTMO_HD float achromatic_response(Vec3 r) { return (2.0f * r.x + r.y + 0.05f * r.z) / 3.05f; }
+DTUTMO_PX float achromatic_response(Vec3 r) { return (2.0f * r.x + r.y + 0.05f * r.z) / 3.05f; }
+// Its bin in the kHistBins histogram over [0, 1) (outside clamped to the end bins).
+DTUTMO_PX int hist_bin(float ra) {
+  const int b = (int)(ra * kHistBins);
+  return b < 0 ? 0 : (b > kHistBins - 1 ? kHistBins - 1 : b);
+}
+// The response histogram's subsample: every kSub-th row from kSub / 2, and along a row of
+// width w every `step`-th pixel from step / 2 (all pixels of frames at most kSub wide), nsub
+// of them; edge-map column i uses sample min(i, nsub - 1).
+DTUTMO_HD int hist_step(int w) { return w > kSub ? kSub : 1; }
+DTUTMO_HD int hist_nsub(int w) {
+  const int step = hist_step(w);
+  return step == 1 ? w : (w - step / 2 + step - 1) / step;
+}
 
 // --------------------------------------------------------------- grey responses
 // Class c (0..2 L, M, S; 3 = achromatic) response of the scene observer at the global
@@ -382,24 +394,6 @@ DTUTMO_HD void output_consts(FrameConsts& K, Primaries out) {
   K.lms_to_out_rgb = mul(xyz_to_rgb(out), inverse(xyz_to_lms()));
   const Mat3 o2x = rgb_to_xyz(out);
   K.out_rgb_to_y = {o2x.m[1][0], o2x.m[1][1], o2x.m[1][2]};
-}
-
-// The input decode table (host, both engines): kDecodeTab + 2 entries, entry i the EOTF of
-// the input transfer at code min(1, i / kDecodeTab) (PQ in cd/m^2; HLG scene-linear before
-// the OOTF; SDR and linear relative, times input-scale by the caller).
-inline void fill_decode_table(Transfer tf, float* tab) {
-  for (int i = 0; i <= kDecodeTab + 1; ++i) {
-    const float c = fminf(1.0f, float(i) / kDecodeTab);
-    float v = c;
-    switch (tf) {
-      case Transfer::PQ: v = pq_eotf(c); break;
-      case Transfer::HLG: v = hlg_inv_oetf(c); break;
-      case Transfer::SRGB: v = srgb_eotf(c); break;
-      case Transfer::BT1886: v = bt1886_eotf(c); break;
-      case Transfer::Linear: v = c; break;
-    }
-    tab[i] = v;
-  }
 }
 
 // The frame geometry and the Params switches FrameConsts carries (host only).

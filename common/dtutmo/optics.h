@@ -2,6 +2,7 @@
 // MODEL.md stage 1. Angles in degrees, frequencies in cycles/degree, solid angles in sr.
 #pragma once
 
+#include "dtutmo/fastmath.h"
 #include "dtutmo/hd.h"
 
 namespace dtutmo {
@@ -12,6 +13,11 @@ DTUTMO_HD float otf_fc(float age) { return 60.0f / (1.0f + (age - 20.0f) / 100.0
 DTUTMO_HD float otf(float f_cpd, float fc) { const float x = f_cpd / fc; return expf(-x * x); }
 // The OTF's exact spatial pair is a Gaussian of this sigma (degrees): sqrt(2) / (2 pi fc).
 DTUTMO_HD float otf_sigma_deg(float fc) { return 0.22507908f / fc; }
+
+// The OTF is applied only when its spatial sigma reaches this fraction of a pixel (at video
+// ppd it is far below a pixel and is skipped), with at most kOtfMaxRadius taps a side.
+DTUTMO_HD_CONST float kOtfMinSigmaPx = 0.3f;
+constexpr int kOtfMaxRadius = 31;
 
 // CIE 180:2010 general disability glare function, L_eq / E in sr^-1 (per unit
 // illuminance at the eye), theta in degrees (clamped at 0.1 deg), age in years,
@@ -41,6 +47,16 @@ DTUTMO_HD float glare_cell_weight(float dx, float dy, float w, float h, float ag
       if (th >= kGlareCoreDeg) acc += cie180_psf(th, age, pig);
     }
   return acc / (float)(ss * ss) * (w * kDeg2Rad) * (h * kDeg2Rad);
+}
+
+// The glare veil is computed on a reduced grid and upsampled in log2 (it decays as a power
+// of the angle: geometric interpolation halves the reduced grid's error against a
+// full-resolution computation, test_glare). A cell's veil (cd/m^2) -> log2, and a pixel's
+// linear value plus its interpolated veil, capped at `max_nits`.
+DTUTMO_HD float veil_log2(float v) { return log2f(v > 1e-9f ? v : 1e-9f); }
+DTUTMO_PX float add_veil(float lin, float log2_veil, float max_nits) {
+  const float v = lin + fast_exp2(log2_veil);
+  return v < max_nits ? v : max_nits;
 }
 
 }  // namespace dtutmo

@@ -16,8 +16,14 @@
 //   full:    Y' = 0..2^n-1, Cb/Cr centred on 2^(n-1), scale 2^n-1 (as ITU-T H.273 says).
 // - Memory is little-endian (every format here is *LE); loads and stores go through
 //   bytes so that any alignment and stride is allowed.
-// - 4:2:0 chroma is taken as sited at the centre of its 2x2 luma block (the packer
-//   averages the block; the row unpacker interpolates bilinearly about that centre).
+// - 4:2:0 chroma siting (SignalDesc::chroma_h_cosited / chroma_v_cosited): along an axis
+//   where chroma sits between luma 2i and 2i + 1 (centre), upsampling interpolates
+//   linearly about that position (weights 3/4, 1/4) and downsampling averages the pair;
+//   where it is cosited with luma 2i, upsampling takes it there and halfway to the next
+//   one (1/2, 1/2) and downsampling takes luma 2i (point sampling: the phase is exact; a
+//   [1 2 1] lowpass would need the neighbouring 2x2 block, which the GPU's one-thread-
+//   per-block packing does not see). chroma_phase / chroma_down_weights below, used by
+//   the host row converters and the kernels' whole-pixel I/O alike.
 #pragma once
 
 #include <stddef.h>
@@ -137,6 +143,7 @@ DTUTMO_HD YuvRange yuv_range(int bits, bool full_range) {
 // Y'CbCr codes -> normalised R'G'B'. R' = Y' + 2(1-kr) Cr, B' = Y' + 2(1-kb) Cb,
 // G' = (Y' - kr R' - kb B') / kg (BT.709-6 3.2 and the same form for BT.2020 NCL, BT.601).
 struct YuvDecode {
+  bool h_cosited = false, v_cosited = false;  // 4:2:0 chroma siting (SignalDesc)
   float y_off, y_mul;  // Y' = (code - y_off) * y_mul
   float c_off, c_mul;  // C  = (code - c_off) * c_mul
   float r_cr;          // R' = Y' + r_cr Cr
@@ -171,6 +178,7 @@ DTUTMO_HD void yuv_to_rgb(const YuvDecode& d, float y, float cb, float cr, float
 
 // Normalised R'G'B' -> Y'CbCr codes (float, not yet quantised).
 struct YuvEncode {
+  bool h_cosited = false, v_cosited = false;  // 4:2:0 chroma siting (SignalDesc)
   float kr, kg, kb;
   float cb_mul, cr_mul;  // Cb = (B' - Y') * cb_mul, Cr = (R' - Y') * cr_mul
   float y_off, y_scale, c_off, c_scale;
@@ -202,12 +210,44 @@ DTUTMO_HD void rgb_to_cbcr_code(const YuvEncode& e, float r, float g, float b, f
   cr = e.c_off + (r - y) * e.cr_mul * e.c_scale;
 }
 
+// The decode / encode constants of a signal (matrix, range, siting) at `bits` bits.
+DTUTMO_HD YuvDecode yuv_decode(const SignalDesc& s, int bits) {
+  YuvDecode d = make_yuv_decode(s.matrix, s.full_range, bits);
+  d.h_cosited = s.chroma_h_cosited;
+  d.v_cosited = s.chroma_v_cosited;
+  return d;
+}
+DTUTMO_HD YuvEncode yuv_encode(const SignalDesc& s, int bits) {
+  YuvEncode e = make_yuv_encode(s.matrix, s.full_range, bits);
+  e.h_cosited = s.chroma_h_cosited;
+  e.v_cosited = s.chroma_v_cosited;
+  return e;
+}
+
+// --- 4:2:0 chroma siting (one axis) ---
+// Upsampling: luma position p reads chroma sample i = p >> 1 mixed with its neighbour
+// i + fd (edges replicated) at weight w. Centre siting (chroma at luma 2i + 1/2): even p
+// leans to i - 1, odd p to i + 1, by 1/4. Cosited (chroma at luma 2i): even p is sample i
+// itself, odd p halfway to i + 1.
+DTUTMO_PX void chroma_phase(int p, bool cosited, int* fd, float* w) {
+  const bool odd = (p & 1) != 0;
+  *fd = odd ? 1 : (cosited ? 0 : -1);
+  *w = cosited ? (odd ? 0.5f : 0.0f) : 0.25f;
+}
+DTUTMO_PX float chroma_mix(float a, float b, float w) { return (1.0f - w) * a + w * b; }
+// Downsampling: the weights of luma 2i and 2i + 1 in chroma sample i.
+DTUTMO_PX void chroma_down_weights(bool cosited, float w[2]) {
+  w[0] = cosited ? 1.0f : 0.5f;
+  w[1] = cosited ? 0.0f : 0.5f;
+}
+
 // Clamp a normalised value to [0, 1], NaN -> 0 (what pack_rows does before encoding).
 DTUTMO_HD float clamp01(float v) { return v > 0.0f ? (v < 1.0f ? v : 1.0f) : 0.0f; }
 
-// --- whole-pixel access, for kernels (one thread per pixel; the format is uniform across
-// the grid so the switch does not diverge). 4:2:0 chroma is read nearest (the chroma
-// sample whose 2x2 block holds the pixel); the host row converter interpolates instead.
+// --- whole-pixel access of the packed RGB and 4:4:4 formats (one pixel per call; the
+// format is uniform across a kernel's grid so the switch does not diverge). For 4:2:0
+// read_pixel reads the nearest chroma sample; read_rgb below interpolates as the host
+// row converter does.
 // `planes`/`strides` as in FrameView. Returns normalised R'G'B' as unpack_rows does.
 DTUTMO_HD void read_pixel(PixelFormat f, uint8_t* const* planes, const ptrdiff_t* strides,
                           int x, int y, const YuvDecode& d, float& r, float& g, float& b) {
@@ -379,6 +419,191 @@ DTUTMO_HD void store_yuv_code(PixelFormat f, uint8_t* p, uint32_t code) {
     default:
       *p = (uint8_t)code;
       return;
+  }
+}
+
+// --- whole frames, a pixel or a 2x2 block at a time (the kernels, and the CPU engine's
+// scalar reference path; the host row converters in convert.cpp run the same arithmetic
+// by rows) ---
+// A frame's planes (host or device pointers) and byte strides, by value.
+struct FramePlanes {
+  PixelFormat format;
+  int width, height;
+  uint8_t* data[4];
+  ptrdiff_t stride[4];
+};
+DTUTMO_HD FramePlanes frame_planes(const FrameView& v) {
+  FramePlanes f;
+  f.format = v.format;
+  f.width = v.width;
+  f.height = v.height;
+  for (int p = 0; p < 4; ++p) {
+    f.data[p] = v.data[p];
+    f.stride[p] = v.stride[p];
+  }
+  return f;
+}
+
+DTUTMO_HD bool is_yuv420(PixelFormat f) {
+  return f == PixelFormat::P010_10LE || f == PixelFormat::P012_LE || f == PixelFormat::P016_LE ||
+         f == PixelFormat::I420_10LE || f == PixelFormat::I420_12LE || f == PixelFormat::I420 ||
+         f == PixelFormat::NV12;
+}
+DTUTMO_HD bool is_yuv(PixelFormat f) { return is_yuv420(f) || f == PixelFormat::Y444_16LE; }
+
+// One chroma code pair (Cb, Cr) of a 4:2:0 format at chroma sample (i, j).
+DTUTMO_HD void load_chroma420(const FramePlanes& f, int i, int j, float& u, float& v) {
+  switch (f.format) {
+    case PixelFormat::P010_10LE:
+    case PixelFormat::P012_LE:
+    case PixelFormat::P016_LE: {
+      const int bits = format_bits(f.format);
+      const uint8_t* c = f.data[1] + (ptrdiff_t)j * f.stride[1] + (ptrdiff_t)i * 4;
+      u = (float)from_high_bits(load_u16(c), bits);
+      v = (float)from_high_bits(load_u16(c + 2), bits);
+      return;
+    }
+    case PixelFormat::I420_10LE:
+    case PixelFormat::I420_12LE: {
+      const int bits = format_bits(f.format);
+      u = (float)from_low_bits(load_u16(f.data[1] + (ptrdiff_t)j * f.stride[1] + (ptrdiff_t)i * 2), bits);
+      v = (float)from_low_bits(load_u16(f.data[2] + (ptrdiff_t)j * f.stride[2] + (ptrdiff_t)i * 2), bits);
+      return;
+    }
+    case PixelFormat::NV12: {
+      const uint8_t* c = f.data[1] + (ptrdiff_t)j * f.stride[1] + (ptrdiff_t)i * 2;
+      u = (float)c[0];
+      v = (float)c[1];
+      return;
+    }
+    case PixelFormat::I420:
+    default:
+      u = (float)f.data[1][(ptrdiff_t)j * f.stride[1] + i];
+      v = (float)f.data[2][(ptrdiff_t)j * f.stride[2] + i];
+      return;
+  }
+}
+
+DTUTMO_HD float load_luma420(const FramePlanes& f, int x, int y) {
+  const uint8_t* row = f.data[0] + (ptrdiff_t)y * f.stride[0];
+  switch (f.format) {
+    case PixelFormat::P010_10LE:
+    case PixelFormat::P012_LE:
+    case PixelFormat::P016_LE:
+      return (float)from_high_bits(load_u16(row + x * 2), format_bits(f.format));
+    case PixelFormat::I420_10LE:
+    case PixelFormat::I420_12LE:
+      return (float)from_low_bits(load_u16(row + x * 2), format_bits(f.format));
+    default:
+      return (float)row[x];
+  }
+}
+
+// Normalised R'G'B' of pixel (x, y), as unpack_rows() gives it: 4:2:0 chroma upsampled
+// per the siting (chroma_phase), vertically first, then horizontally.
+DTUTMO_HD void read_rgb(const FramePlanes& f, const YuvDecode& d, int x, int y, float& r, float& g,
+                        float& b) {
+  if (!is_yuv420(f.format)) {
+    read_pixel(f.format, f.data, f.stride, x, y, d, r, g, b);
+    return;
+  }
+  const int cw = (f.width + 1) / 2, ch = (f.height + 1) / 2;
+  int fdx, fdy;
+  float wx, wy;
+  chroma_phase(y, d.v_cosited, &fdy, &wy);
+  chroma_phase(x, d.h_cosited, &fdx, &wx);
+  const int j = y >> 1, i = x >> 1;
+  int jn = j + fdy, in = i + fdx;
+  jn = jn < 0 ? 0 : (jn > ch - 1 ? ch - 1 : jn);
+  in = in < 0 ? 0 : (in > cw - 1 ? cw - 1 : in);
+  float ua, va, ub, vb, uc, vc, ud, vd;
+  load_chroma420(f, i, j, ua, va);
+  load_chroma420(f, i, jn, ub, vb);
+  load_chroma420(f, in, j, uc, vc);
+  load_chroma420(f, in, jn, ud, vd);
+  const float u0 = chroma_mix(ua, ub, wy), v0 = chroma_mix(va, vb, wy);  // vertical
+  const float u1 = chroma_mix(uc, ud, wy), v1 = chroma_mix(vc, vd, wy);
+  yuv_to_rgb(d, load_luma420(f, x, y), chroma_mix(u0, u1, wx), chroma_mix(v0, v1, wx), r, g, b);
+}
+
+// Store one Y'CbCr code of a YUV format at element index `idx` of a row (the container
+// width is taken from the format; interleaved UV rows pass idx = 2 i or 2 i + 1).
+DTUTMO_HD void store_code_at(PixelFormat f, uint8_t* row, int idx, uint32_t code) {
+  const int bytes = format_bits(f) > 8 ? 2 : 1;
+  store_yuv_code(f, row + (ptrdiff_t)idx * bytes, code);
+}
+
+// The 4:2:0 chroma R'G'B' of a 2x2 block from its clamped pixels c00 (x0, y0), c01 (x1, y0),
+// c10 (x0, y1), c11 (x1, y1) (the missing column / row of an odd edge replicated by the
+// caller): weighted per the siting (chroma_down_weights), summed in this order.
+DTUTMO_PX float chroma_down(float c00, float c01, float c10, float c11, const float wh[2],
+                            const float wv[2]) {
+  float acc = 0.0f;
+  acc += wv[0] * wh[0] * c00;
+  acc += wv[0] * wh[1] * c01;
+  acc += wv[1] * wh[0] * c10;
+  acc += wv[1] * wh[1] * c11;
+  return acc;
+}
+
+// Write the up-to-2x2 block of pixels whose top-left is (x0, y0) (even coordinates):
+// `rgb[k]` holds normalised R'G'B' of pixel (x0 + (k & 1), y0 + (k >> 1)); pixels outside
+// the frame are ignored (they may hold anything). `dither` only for outputs of <= 8 bits.
+// As pack_rows(): values clamped to [0, 1] (except RGBF32, stored as is), 4:2:0 chroma
+// from the clamped block per the siting (the missing column/row of an odd edge
+// replicated), thresholds from the luma position for Y' and RGB, from the chroma position
+// for Cb/Cr.
+DTUTMO_HD void write_block(const FramePlanes& f, const YuvEncode& e, int x0, int y0,
+                           const float (*rgb)[3], bool dither) {
+  const PixelFormat fmt = f.format;
+  const bool yuv = is_yuv(fmt);
+  for (int k = 0; k < 4; ++k) {
+    const int x = x0 + (k & 1), y = y0 + (k >> 1);
+    if (x >= f.width || y >= f.height) continue;
+    uint8_t* row = f.data[0] + (ptrdiff_t)y * f.stride[0];
+    const float t = dither ? bayer8_threshold(x, y) : 0.5f;
+    if (!yuv) {
+      if (fmt == PixelFormat::RGBF32)
+        write_rgb_pixel(fmt, row, x, rgb[k][0], rgb[k][1], rgb[k][2], t);
+      else
+        write_rgb_pixel(fmt, row, x, clamp01(rgb[k][0]), clamp01(rgb[k][1]), clamp01(rgb[k][2]), t);
+      continue;
+    }
+    const float r = clamp01(rgb[k][0]), g = clamp01(rgb[k][1]), b = clamp01(rgb[k][2]);
+    store_code_at(fmt, row, x, quantize_code(rgb_to_y_code(e, r, g, b), e.maxc, t));
+    if (fmt == PixelFormat::Y444_16LE) {
+      float cbv, crv;
+      rgb_to_cbcr_code(e, r, g, b, cbv, crv);
+      store_code_at(fmt, f.data[1] + (ptrdiff_t)y * f.stride[1], x, quantize_code(cbv, e.maxc, t));
+      store_code_at(fmt, f.data[2] + (ptrdiff_t)y * f.stride[2], x, quantize_code(crv, e.maxc, t));
+    }
+  }
+  if (!is_yuv420(fmt)) return;
+  // Chroma of the block: columns x0, min(x0+1, w-1); rows y0, y0+1 if inside else y0.
+  const int kx = (x0 + 1 < f.width) ? 1 : 0;
+  const int ky = (y0 + 1 < f.height) ? 2 : 0;
+  const int k00 = 0, k01 = kx, k10 = ky, k11 = ky + kx;
+  float wh[2], wv[2];
+  chroma_down_weights(e.h_cosited, wh);
+  chroma_down_weights(e.v_cosited, wv);
+  float c[3];
+  for (int chn = 0; chn < 3; ++chn)
+    c[chn] = chroma_down(clamp01(rgb[k00][chn]), clamp01(rgb[k01][chn]), clamp01(rgb[k10][chn]),
+                         clamp01(rgb[k11][chn]), wh, wv);
+  float cbv, crv;
+  rgb_to_cbcr_code(e, c[0], c[1], c[2], cbv, crv);
+  const int i = x0 >> 1, j = y0 >> 1;
+  const float t = dither ? bayer8_threshold(i, j) : 0.5f;
+  const uint32_t qb = quantize_code(cbv, e.maxc, t), qr = quantize_code(crv, e.maxc, t);
+  const bool il = fmt == PixelFormat::NV12 || fmt == PixelFormat::P010_10LE ||
+                  fmt == PixelFormat::P012_LE || fmt == PixelFormat::P016_LE;
+  uint8_t* pu = f.data[1] + (ptrdiff_t)j * f.stride[1];
+  if (il) {
+    store_code_at(fmt, pu, 2 * i, qb);
+    store_code_at(fmt, pu, 2 * i + 1, qr);
+  } else {
+    store_code_at(fmt, pu, i, qb);
+    store_code_at(fmt, f.data[2] + (ptrdiff_t)j * f.stride[2], i, qr);
   }
 }
 

@@ -72,7 +72,7 @@ DTUTMO_HD float receptor_inverse(float r, float sigma, float p, float n) {
 // q times larger: odds(r') = q odds(r), i.e. r' = r q / (1 - r + r q). Used to add the rod
 // signal to the S class: equal rod responses in L, M and S are not a grey's pattern (S's
 // sigma is smaller), and came out yellow/olive at night.
-DTUTMO_HD float odds_shift(float r, float q) { return r * q / (1.0f - r + r * q); }
+DTUTMO_PX float odds_shift(float r, float q) { return r * q / (1.0f - r + r * q); }
 
 // Mesopic rod weight from the adaptation luminance (cd/m^2): 1 at 0.01, 0 at 10, linear
 // in log10 La in between (MODEL.md stage 6).

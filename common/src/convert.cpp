@@ -3,12 +3,12 @@
 // The format is switched once per call (templates per format / container), never per
 // pixel, so the inner loops are straight-line and vectorisable.
 //
-// 4:2:0 chroma: the packer writes the mean of each 2x2 block, i.e. chroma sited at the
-// block centre ("jpeg"/MPEG-1 siting). The unpacker interpolates bilinearly about that
-// same centre (weights 3/4, 1/4 in each direction, edges replicated), so flat and smooth
-// chroma survive a round trip and edges do not get a half-pixel shift. Streams with
-// MPEG-2 (left-cosited) siting come out with a quarter-chroma-sample horizontal offset,
-// which is below what the eye sees at video resolution.
+// 4:2:0 chroma siting per SignalDesc (pixel_io.h chroma_phase / chroma_down_weights, the
+// kernels' read_rgb / write_block use the same): centre siting ("jpeg") interpolates
+// about the block centre (3/4, 1/4) and packs the mean of the 2x2 block; a cosited axis
+// ("mpeg2": horizontal, H.264 / HEVC's default) takes the chroma at its luma sample and
+// halfway to the next, and packs luma 2i's. Edges replicated. Flat and smooth chroma
+// survive a round trip and chroma edges keep their place.
 #include "dtutmo/convert.h"
 
 #include <algorithm>
@@ -96,7 +96,7 @@ void unpack_yuv(const FrameView& in, const FormatInfo& fi, const SignalDesc& sig
   const int bits = fi.bits;
   const Cont c = container_of(in.format);
   const int cb = cont_bytes(c);
-  const YuvDecode d = make_yuv_decode(sig.matrix, sig.full_range, bits);
+  const YuvDecode d = yuv_decode(sig, bits);
   const bool il = interleaved_uv(in.format);
 
   if (!fi.subsampled) {  // 4:4:4
@@ -121,10 +121,13 @@ void unpack_yuv(const FrameView& in, const FormatInfo& fi, const SignalDesc& sig
   float *ua = ys + w, *va = ua + pad, *ub = va + pad, *vb = ub + pad, *uc = vb + pad, *vc = uc + pad;
   for (int y = y0; y < y1; ++y) {
     read_codes(c, in.data[0] + y * in.stride[0], w, 1, bits, ys);
-    // Chroma row j sits at luma row 2j + 0.5: even y -> rows j-1 (1/4), j (3/4); odd y ->
-    // rows j (3/4), j+1 (1/4).
+    // Chroma row j mixed with its neighbour jn by wy (chroma_phase: centre siting, even y
+    // -> rows j (3/4), j-1 (1/4), odd y -> j (3/4), j+1 (1/4); cosited, even y -> row j).
     const int j = y >> 1;
-    const int jn = std::min(std::max((y & 1) ? j + 1 : j - 1, 0), ch - 1);
+    int fdy;
+    float wy;
+    chroma_phase(y, d.v_cosited, &fdy, &wy);
+    const int jn = std::min(std::max(j + fdy, 0), ch - 1);
     if (il) {
       const uint8_t* r0 = in.data[1] + j * in.stride[1];
       const uint8_t* r1 = in.data[1] + jn * in.stride[1];
@@ -139,27 +142,32 @@ void unpack_yuv(const FrameView& in, const FormatInfo& fi, const SignalDesc& sig
       read_codes(c, in.data[2] + jn * in.stride[2], cw, 1, bits, vb + 1);
     }
     for (int i = 1; i <= cw; ++i) {
-      uc[i] = 0.75f * ua[i] + 0.25f * ub[i];
-      vc[i] = 0.75f * va[i] + 0.25f * vb[i];
+      uc[i] = chroma_mix(ua[i], ub[i], wy);
+      vc[i] = chroma_mix(va[i], vb[i], wy);
     }
     uc[0] = uc[1];
     vc[0] = vc[1];
     uc[cw + 1] = uc[cw];
     vc[cw + 1] = vc[cw];
     float* o = rgb + (y - y0) * sf;
-    // Luma x = 2i (chroma index i+1 in the padded row) leans left, x = 2i+1 leans right.
+    // Luma x = 2i and 2i+1 read chroma index i+1 of the padded row mixed with its
+    // neighbour (chroma_phase of each parity).
     const int pairs = w / 2;
+    int fe, fo;
+    float we, wo;
+    chroma_phase(0, d.h_cosited, &fe, &we);
+    chroma_phase(1, d.h_cosited, &fo, &wo);
     for (int i = 0; i < pairs; ++i) {
       const int k = i + 1;
-      const float u0 = 0.75f * uc[k] + 0.25f * uc[k - 1], v0 = 0.75f * vc[k] + 0.25f * vc[k - 1];
-      const float u1 = 0.75f * uc[k] + 0.25f * uc[k + 1], v1 = 0.75f * vc[k] + 0.25f * vc[k + 1];
+      const float u0 = chroma_mix(uc[k], uc[k + fe], we), v0 = chroma_mix(vc[k], vc[k + fe], we);
+      const float u1 = chroma_mix(uc[k], uc[k + fo], wo), v1 = chroma_mix(vc[k], vc[k + fo], wo);
       float* p = o + 6 * i;
       yuv_to_rgb(d, ys[2 * i], u0, v0, p[0], p[1], p[2]);
       yuv_to_rgb(d, ys[2 * i + 1], u1, v1, p[3], p[4], p[5]);
     }
     if (w & 1) {
       const int k = cw;  // last chroma sample, padded index cw
-      const float u0 = 0.75f * uc[k] + 0.25f * uc[k - 1], v0 = 0.75f * vc[k] + 0.25f * vc[k - 1];
+      const float u0 = chroma_mix(uc[k], uc[k + fe], we), v0 = chroma_mix(vc[k], vc[k + fe], we);
       float* p = o + 3 * (w - 1);
       yuv_to_rgb(d, ys[w - 1], u0, v0, p[0], p[1], p[2]);
     }
@@ -258,6 +266,9 @@ void pack_yuv420(const float* rgb, std::ptrdiff_t sf, const FrameView& out, cons
   // compiler knows, which would reload every coefficient per pixel and block vectorising.
   const YuvEncode ec = e;
   const float m = float(ec.maxc);
+  float wh[2], wv[2];  // chroma siting (pixel_io.h chroma_down_weights)
+  chroma_down_weights(ec.h_cosited, wh);
+  chroma_down_weights(ec.v_cosited, wv);
   // quantize_code with the float maxc hoisted (same arithmetic)
   auto qc = [m](float code, float t) __attribute__((always_inline)) {
     float c = code + t;
@@ -310,12 +321,13 @@ void pack_yuv420(const float* rgb, std::ptrdiff_t sf, const FrameView& out, cons
     uint8_t* pv = il ? pu + B : out.data[2] + j * out.stride[2];
     float th[8];
     for (int i = 0; i < 8; ++i) th[i] = dither ? bayer8_threshold(i, j) : 0.5f;
-    // 2x2 mean of the clamped R'G'B' of chroma sample i (x1 = x0 + 1, or the last column)
+    // the clamped R'G'B' of chroma sample i from its 2x2 block per the siting (x1 = x0 + 1,
+    // or the last column)
     auto cpx = [&](int i, int x1, float t, uint32_t& cu, uint32_t& cv) __attribute__((always_inline)) {
       const int x0 = 2 * i;
-      const float r = 0.25f * (R0[x0] + R0[x1] + r1p[x0] + r1p[x1]);
-      const float g = 0.25f * (G0[x0] + G0[x1] + g1p[x0] + g1p[x1]);
-      const float b = 0.25f * (B0[x0] + B0[x1] + b1p[x0] + b1p[x1]);
+      const float r = chroma_down(R0[x0], R0[x1], r1p[x0], r1p[x1], wh, wv);
+      const float g = chroma_down(G0[x0], G0[x1], g1p[x0], g1p[x1], wh, wv);
+      const float b = chroma_down(B0[x0], B0[x1], b1p[x0], b1p[x1], wh, wv);
       float cbv, crv;
       rgb_to_cbcr_code(ec, r, g, b, cbv, crv);
       cu = qc(cbv, t);
@@ -386,7 +398,7 @@ void pack_rows(const float* rgb, std::ptrdiff_t stride_floats, const FrameView& 
   const FormatInfo& fi = format_info(out.format);
   dither = dither && fi.bits <= 8;
   if (fi.yuv) {
-    const YuvEncode e = make_yuv_encode(sig.matrix, sig.full_range, fi.bits);
+    const YuvEncode e = yuv_encode(sig, fi.bits);
     const Cont c = container_of(out.format);
     const bool il = interleaved_uv(out.format);
     if (!fi.subsampled) {

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "dtutmo/fastmath.h"
+#include "dtutmo/spatial.h"
 #include "engine_cpu.h"
 
 namespace dtutmo {
@@ -20,7 +20,7 @@ void CpuEngine::low_res(double dt, bool snap) {
   for (int i = 0; i < nc; ++i) {
     gs += cell_sum_[i];
     gn += cell_cnt_[i];
-    la_loc_[i] = cell_sum_[i] / std::max(cell_cnt_[i], 1.0f);
+    la_loc_[i] = cell_mean(cell_sum_[i], cell_cnt_[i]);
   }
   const float target_logmean = float(gs / std::max(gn, 1.0));
   // outlier rejection: the smoothers follow the median of the last three frames' targets
@@ -50,7 +50,7 @@ void CpuEngine::low_res(double dt, bool snap) {
     epool_.begin(la_loc_.data(), sig, wts, 4);
     pool_.run(epool_.bins(), [&](int j, int th) { epool_.process_bin(j, th); });
     pool_.run(gh_, [&](int y, int) { epool_.slice(y, y + 1, la_tgt_.data()); });
-    for (int i = 0; i < nc; ++i) la_tgt_[i] = a * la_tgt_[i] + (1 - a) * target_logmean;
+    for (int i = 0; i < nc; ++i) la_tgt_[i] = local_target(a, la_tgt_[i], target_logmean);
     std::copy(la_loc_.begin(), la_loc_.end(), jguide_.begin());
     jbu_ = true;
   } else {
@@ -93,32 +93,8 @@ void CpuEngine::low_res(double dt, bool snap) {
   frame_consts(kc);
 }
 
-// Joint-bilateral lookup of the adaptation channels (Kopf et al. 2007) for one row: the
-// four bilinear corner weights, each times a range weight exp(-d^2 / 2 sigma^2) with d the
-// pixel's log2 luminance minus the corner cell's mean log2 luminance (plus 1e-3 so that a
-// pixel unlike all four corners falls back to bilinear), normalised. A pixel of the dark
-// tree takes the La of the tree's cells, not of the sky cell next to it.
-// 2^x for the range weights (x <= 0): clamped at -24 (below the 1e-3 floor added to every
-// weight), degree-5 Taylor series on the rounded remainder (rel. error < 2.5e-6, against
-// fast_exp2's degree 7 over [-126, 126]).
-static inline __attribute__((always_inline)) float jbu_exp2(float x) {
-  x = x > -24.0f ? x : -24.0f;
-  const float xr = x + 0.5f;
-  int32_t ii = (int32_t)xr;
-  ii -= (xr < (float)ii) ? 1 : 0;
-  const float f = x - (float)ii;
-  float p = 1.333355814642844e-03f;
-  p = p * f + 9.618129107628477e-03f;
-  p = p * f + 5.550410866482158e-02f;
-  p = p * f + 2.402265069591007e-01f;
-  p = p * f + 6.931471805599453e-01f;
-  p = p * f + 1.0f;
-  const int32_t bits = (ii + 127) << 23;
-  float sc;
-  memcpy(&sc, &bits, 4);
-  return p * sc;
-}
-
+// Joint-bilateral lookup of the adaptation channels for one row (spatial.h jbu_weights,
+// DESIGN.md section 4).
 DTUTMO_HOT static void interp_row_jbu(int W, int gw, int nc, int nch, bool rod_any,
                                       const int* __restrict ix, const float* __restrict tx,
                                       float ty, int y0, int y1, const float* __restrict ly,
@@ -127,7 +103,6 @@ DTUTMO_HOT static void interp_row_jbu(int W, int gw, int nc, int nch, bool rod_a
                                       float* __restrict ad) {
   const float* __restrict ga = guide + size_t(y0) * gw;
   const float* __restrict gb = guide + size_t(y1) * gw;
-  const float c = kLookupRangeCoef;  // model.h: the range weight is 2^(c d^2)
   float* __restrict w0 = wq;
   float* __restrict w1 = wq + W;
   float* __restrict w2 = wq + 2 * size_t(W);
@@ -151,32 +126,21 @@ DTUTMO_HOT static void interp_row_jbu(int W, int gw, int nc, int nch, bool rod_a
       float* __restrict o0 = ad + size_t(kChLM) * W;
       float* __restrict o1 = ad + size_t(kChS) * W;
       for (int x = xs; x < xe; ++x) {
-        const float t = tx[x], v = ly[x];
-        const float d0 = v - g0, d1 = v - g1, d2 = v - g2, d3 = v - g3;
-        const float a0 = (1 - t) * (1 - ty) * (jbu_exp2(c * d0 * d0) + 1e-3f);
-        const float a1 = t * (1 - ty) * (jbu_exp2(c * d1 * d1) + 1e-3f);
-        const float a2 = (1 - t) * ty * (jbu_exp2(c * d2 * d2) + 1e-3f);
-        const float a3 = t * ty * (jbu_exp2(c * d3 * d3) + 1e-3f);
-        const float inv = 1.0f / (a0 + a1 + a2 + a3);
-        const float e0 = a0 * inv, e1 = a1 * inv, e2 = a2 * inv, e3 = a3 * inv;
-        o0[x] = e0 * p0 + e1 * p1 + e2 * p2 + e3 * p3;
-        o1[x] = e0 * q0 + e1 * q1 + e2 * q2 + e3 * q3;
+        float e[4];
+        jbu_weights(ly[x], g0, g1, g2, g3, tx[x], ty, e);
+        o0[x] = jbu_mix(e, p0, p1, p2, p3);
+        o1[x] = jbu_mix(e, q0, q1, q2, q3);
       }
       xs = xe;
       continue;
     }
     for (int x = xs; x < xe; ++x) {
-      const float t = tx[x], v = ly[x];
-      const float d0 = v - g0, d1 = v - g1, d2 = v - g2, d3 = v - g3;
-      const float a0 = (1 - t) * (1 - ty) * (jbu_exp2(c * d0 * d0) + 1e-3f);
-      const float a1 = t * (1 - ty) * (jbu_exp2(c * d1 * d1) + 1e-3f);
-      const float a2 = (1 - t) * ty * (jbu_exp2(c * d2 * d2) + 1e-3f);
-      const float a3 = t * ty * (jbu_exp2(c * d3 * d3) + 1e-3f);
-      const float inv = 1.0f / (a0 + a1 + a2 + a3);
-      w0[x] = a0 * inv;
-      w1[x] = a1 * inv;
-      w2[x] = a2 * inv;
-      w3[x] = a3 * inv;
+      float e[4];
+      jbu_weights(ly[x], g0, g1, g2, g3, tx[x], ty, e);
+      w0[x] = e[0];
+      w1[x] = e[1];
+      w2[x] = e[2];
+      w3[x] = e[3];
     }
     for (int k = 0; k < nch; ++k) {
       if (!rod_any && (k == kChRod || k == kChW)) continue;  // not read (responses_core)
@@ -184,20 +148,23 @@ DTUTMO_HOT static void interp_row_jbu(int W, int gw, int nc, int nch, bool rod_a
       const float* __restrict b = grid + size_t(k) * nc + size_t(y1) * gw;
       const float c0 = a[i0], c1 = a[i1], c2 = b[i0], c3 = b[i1];
       float* __restrict o = ad + size_t(k) * W;
-      for (int x = xs; x < xe; ++x) o[x] = w0[x] * c0 + w1[x] * c1 + w2[x] * c2 + w3[x] * c3;
+      for (int x = xs; x < xe; ++x) {
+        const float e[4] = {w0[x], w1[x], w2[x], w3[x]};
+        o[x] = jbu_mix(e, c0, c1, c2, c3);
+      }
     }
     xs = xe;
   }
 }
 
-// Bilinear interpolation of the adaptation channels for row y: vertical lerp of two grid
-// rows, then horizontal lerp through the per-column tables ix_/tx_ (made at configure).
-// With local adaptation on, the joint-bilateral lookup above instead (edge-aware).
+// Bilinear interpolation of the adaptation channels for row y (spatial.h cell_sample, by
+// rows): vertical lerp of two grid rows, then horizontal lerp through the per-column
+// tables ix_/tx_ (made at configure). With local adaptation on, the joint-bilateral lookup
+// above instead (edge-aware).
 void CpuEngine::interp_row(int y, Scratch& s) {
-  float gy = (y + 0.5f) / kCell - 0.5f;
-  gy = std::min(std::max(gy, 0.0f), float(gh_ - 1));
-  const int y0 = std::min(int(gy), gh_ - 1), y1 = std::min(y0 + 1, gh_ - 1);
-  const float ty = gy - y0;
+  int y0, y1;
+  float ty;
+  grid_interp(grid_pos(y, float(kCell)), gh_, &y0, &y1, &ty);
   const int nch = P_.display_mode != DisplayMode::Whiteboard ? kAd : kChD0;
   if (jbu_) {
     interp_row_jbu(W_, gw_, gw_ * gh_, nch, rod_any_, ix_.data(), tx_.data(), ty, y0, y1,
@@ -211,7 +178,7 @@ void CpuEngine::interp_row(int y, Scratch& s) {
     const float* a = gridk_.data() + (size_t(k) * gh_ + y0) * gw_;
     const float* b = gridk_.data() + (size_t(k) * gh_ + y1) * gw_;
     float* d = vr + size_t(k) * (gw_ + 1);
-    for (int i = 0; i < gw_; ++i) d[i] = a[i] + ty * (b[i] - a[i]);
+    for (int i = 0; i < gw_; ++i) d[i] = lerpf(a[i], b[i], ty);
     d[gw_] = d[gw_ - 1];
   }
   interp_h(nch, vr, s.ad.data());
@@ -225,10 +192,7 @@ DTUTMO_HOT void CpuEngine::interp_h(int nch, const float* __restrict vr, float* 
     if (!rod_any_ && (k == kChRod || k == kChW)) continue;
     const float* __restrict d = vr + size_t(k) * (gw_ + 1);
     float* __restrict o = ad + size_t(k) * W;
-    for (int x = 0; x < W; ++x) {
-      const float a = d[ix[x]], b = d[ix[x] + 1];
-      o[x] = a + tx[x] * (b - a);
-    }
+    for (int x = 0; x < W; ++x) o[x] = lerpf(d[ix[x]], d[ix[x] + 1], tx[x]);
   }
 }
 

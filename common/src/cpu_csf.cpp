@@ -3,6 +3,7 @@
 // the low-pass residual untouched.
 #include <algorithm>
 
+#include "dtutmo/pixel_model.h"
 #include "engine_cpu.h"
 
 namespace dtutmo {
@@ -18,10 +19,10 @@ void CpuEngine::csf_filter() {
     for (int x = 0; x < W; ++x) {
       const size_t i = size_t(y) * W + x;
       const float* rr = resp_.data() + size_t(y) * W * 3;
-      const float l = rr[x], m = rr[W + x], s = rr[2 * W + x];
-      g0[0][i] = 0.5f * (l + m);
-      g0[1][i] = l - m;
-      g0[2][i] = 0.5f * (l + m) - s;
+      const Vec3 o = opponent_from_responses(rr[x], rr[W + x], rr[2 * W + x]);
+      g0[0][i] = o.x;
+      g0[1][i] = o.y;
+      g0[2][i] = o.z;
     }
   });
   (void)np;
@@ -52,17 +53,17 @@ void CpuEngine::csf_filter() {
       float* g = pyr_[k][c].data();
       const float gain = csf_gain_[std::min(k, kCsfLevels - 1)][c];
       const size_t n = size_t(pw_[k]) * ph_[k];
-      for (size_t i = 0; i < n; ++i) g[i] = up[i] + gain * g[i];
+      for (size_t i = 0; i < n; ++i) g[i] = csf_rebuild(up[i], g[i], gain);
     });
   }
   pool_.run(H, [&](int y, int) {
     for (int x = 0; x < W; ++x) {
       const size_t i = size_t(y) * W + x;
-      const float a = g0[0][i], rg = g0[1][i], yb = g0[2][i];
+      const Vec3 r = responses_from_opponent(g0[0][i], g0[1][i], g0[2][i]);
       float* rr = resp_.data() + size_t(y) * W * 3;
-      rr[x] = std::min(std::max(a + 0.5f * rg, 0.0f), 0.9999f);
-      rr[W + x] = std::min(std::max(a - 0.5f * rg, 0.0f), 0.9999f);
-      rr[2 * W + x] = std::min(std::max(a - yb, 0.0f), 0.9999f);
+      rr[x] = r.x;
+      rr[W + x] = r.y;
+      rr[2 * W + x] = r.z;
     }
   });
 }

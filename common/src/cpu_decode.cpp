@@ -6,8 +6,7 @@
 
 #include "cpu_simd.h"
 #include "dtutmo/convert.h"
-#include "dtutmo/fastmath.h"
-#include "dtutmo/transfer.h"
+#include "dtutmo/pixel_model.h"
 #include "engine_cpu.h"
 
 namespace dtutmo {
@@ -21,14 +20,15 @@ void CpuEngine::build_decode_table() {
 // Samples that are NaN, negative or beyond 3e38 (vectorised count, 32-bit lanes).
 DTUTMO_HOT static long long count_bad(const float* __restrict v, size_t n) {
   int bad = 0;
-  for (size_t i = 0; i < n; ++i) bad += (v[i] >= 0.0f && v[i] <= 3.0e38f) ? 0 : 1;
+  for (size_t i = 0; i < n; ++i) bad += bad_sample(v[i]) ? 1 : 0;
   return bad;
 }
 
-// Decode through the table: code in [0, 1] (NaN and negatives -> 0), linear interpolation.
+// Decode through the table (pixel_model.h decode_lookup).
 #if defined(__x86_64__) || defined(__i386__)
 // GCC does not vectorise the table loop below (no gather chosen), so the AVX2 path is
-// written with intrinsics: same arithmetic, 8 values per step, two gathers.
+// written with intrinsics: decode_lookup's arithmetic (one FMA), 8 values per step, two
+// gathers.
 __attribute__((target("avx2,fma"))) static size_t decode_table_avx2(
     float* __restrict v, size_t n, const float* __restrict tab, float mul) {
   const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f);
@@ -55,21 +55,12 @@ DTUTMO_HOT void CpuEngine::decode_table(float* __restrict v, size_t n, const flo
 #if defined(__x86_64__) || defined(__i386__)
   if (have_avx2()) i0 = decode_table_avx2(v, n, tab, mul);
 #endif
-  for (size_t i = i0; i < n; ++i) {
-    const float x = v[i];
-    const float c = (x > 0.0f ? (x < 1.0f ? x : 1.0f) : 0.0f) * kDecodeTab;
-    const int k = int(c);
-    const float t = c - float(k);
-    v[i] = (tab[k] + t * (tab[k + 1] - tab[k])) * mul;
-  }
+  for (size_t i = i0; i < n; ++i) v[i] = decode_lookup(v[i], tab, mul);
 }
 
 DTUTMO_HOT void CpuEngine::log_luminance(const float* __restrict rgb, float* __restrict ly, int w,
                                          Vec3 wy) {
-  for (int x = 0; x < w; ++x) {
-    const float Y = wy.x * rgb[3 * x] + wy.y * rgb[3 * x + 1] + wy.z * rgb[3 * x + 2];
-    ly[x] = fast_log2(Y > kMinNits ? Y : kMinNits);
-  }
+  for (int x = 0; x < w; ++x) ly[x] = log2_luminance({rgb[3 * x], rgb[3 * x + 1], rgb[3 * x + 2]}, wy);
 }
 
 void CpuEngine::pass1(const FrameView& in) {
@@ -77,11 +68,8 @@ void CpuEngine::pass1(const FrameView& in) {
   const bool bd = P_.base_detail && bgrid_ready_;
   const int W = W_;
   const Vec3 wy = K_.in_rgb_to_y;
-  const float scale = K_.input_scale;
-  const Transfer tf = C_.in.transfer;
-  const bool rgbf = C_.in_format == PixelFormat::RGBF32;
-  const float* tab = dec_tab_.data();
-  const float hlgp = P_.hlg_peak;
+  const DecodeConsts dc = decode_consts(C_.in_format, C_.in.transfer, K_.input_scale, P_.hlg_peak,
+                                        dec_tab_.data());
   for (Scratch& s : scr_) s.bad = 0;
 
   // 1a: unpack + decode (+ luminance statistics when no optics)
@@ -89,20 +77,23 @@ void CpuEngine::pass1(const FrameView& in) {
     Scratch& s = scr_[th];
     const int y0 = task * kCell, y1 = std::min(H_, y0 + kCell);
     float* rgb = lin_.data() + size_t(y0) * W * 3;
+    if (reference_) {
+      s.bad += decode_rows_reference(in, y0, y1, dc);
+      return;
+    }
     unpack_rows(in, C_.in, y0, y1, rgb, std::ptrdiff_t(W) * 3);
     const size_t n = size_t(y1 - y0) * W * 3;
     s.bad += count_bad(rgb, n);
-    if (rgbf && tf == Transfer::Linear) {
-      for (size_t i = 0; i < n; ++i) rgb[i] = sanitize(rgb[i] * scale, kMaxNits);
+    if (dc.mode == 1) {
+      for (size_t i = 0; i < n; ++i) rgb[i] = decode_linear(rgb[i], dc.scale);
     } else {
-      const float mul = (tf == Transfer::PQ || tf == Transfer::HLG) ? 1.0f : scale;
-      decode_table(rgb, n, tab, mul);
-      if (tf == Transfer::HLG)
+      decode_table(rgb, n, dc.tab, dc.mul);
+      if (dc.hlg)
         for (size_t i = 0; i < n; i += 3) {
-          hlg_ootf(rgb[i], rgb[i + 1], rgb[i + 2], hlgp);
-          rgb[i] = sanitize(rgb[i], kMaxNits);
-          rgb[i + 1] = sanitize(rgb[i + 1], kMaxNits);
-          rgb[i + 2] = sanitize(rgb[i + 2], kMaxNits);
+          const Vec3 o = hlg_display({rgb[i], rgb[i + 1], rgb[i + 2]}, dc.hlg_peak);
+          rgb[i] = o.x;
+          rgb[i + 1] = o.y;
+          rgb[i + 2] = o.z;
         }
     }
   };

@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "dtutmo/fastmath.h"
 #include "dtutmo/optics.h"
+#include "dtutmo/spatial.h"
 #include "engine_cpu.h"
 
 namespace dtutmo {
@@ -30,41 +30,21 @@ void CpuEngine::setup_optics() {
 void CpuEngine::apply_optics() {
   const int W = W_;
   // OTF: separable Gaussian of its exact spatial pair, when it is wider than a pixel's
-  // fraction (at video ppd it is far below a pixel and is skipped).
-  if (otf_sigma_px_ >= 0.3f) {
-    const int r = std::max(1, int(std::ceil(3 * otf_sigma_px_)));
-    float k[64];
-    const int rr = std::min(r, 31);
-    float ks = 0;
-    for (int i = -rr; i <= rr; ++i) ks += k[i + rr] = std::exp(-0.5f * i * i / (otf_sigma_px_ * otf_sigma_px_));
-    for (int i = 0; i <= 2 * rr; ++i) k[i] /= ks;
+  // fraction (optics.h kOtfMinSigmaPx); borders renormalised (spatial.h blur_at).
+  if (otf_sigma_px_ >= kOtfMinSigmaPx) {
+    float k[2 * kOtfMaxRadius + 1];
+    const int rr = gauss_taps(otf_sigma_px_, kOtfMaxRadius, k);
     pool_.run(H_, [&](int y, int) {
       const float* s = lin_.data() + size_t(y) * W * 3;
       float* d = otf_tmp_.data() + size_t(y) * W * 3;
       for (int x = 0; x < W; ++x)
-        for (int c = 0; c < 3; ++c) {
-          float a = 0, ws = 0;
-          for (int i = -rr; i <= rr; ++i) {
-            const int xx = x + i;
-            if (xx < 0 || xx >= W) continue;
-            a += k[i + rr] * s[3 * xx + c];
-            ws += k[i + rr];
-          }
-          d[3 * x + c] = a / ws;
-        }
+        for (int c = 0; c < 3; ++c) d[3 * x + c] = blur_at([&](int j) { return s[3 * j + c]; }, x, W, k, rr);
     });
     pool_.run(H_, [&](int y, int) {
       float* d = lin_.data() + size_t(y) * W * 3;
-      for (int x = 0; x < W * 3; ++x) {
-        float a = 0, ws = 0;
-        for (int i = -rr; i <= rr; ++i) {
-          const int yy = y + i;
-          if (yy < 0 || yy >= H_) continue;
-          a += k[i + rr] * otf_tmp_[size_t(yy) * W * 3 + x];
-          ws += k[i + rr];
-        }
-        d[x] = a / ws;
-      }
+      const float* s = otf_tmp_.data();
+      for (int x = 0; x < W * 3; ++x)
+        d[x] = blur_at([&](int j) { return s[size_t(j) * W * 3 + x]; }, y, H_, k, rr);
     });
   }
   // glare: cell averages, FFT convolution per channel, bilinear add
@@ -86,30 +66,16 @@ void CpuEngine::apply_optics() {
       for (int c = 0; c < 3; ++c) gsrc_[c][size_t(gy) * ggw + gx] = float(a[c] / n);
     }
   });
-  // the veil decays as a power of the angle: interpolate it in log2 (geometric), which
-  // halves the reduced-grid error against a full-resolution computation (test_glare)
+  // the veil is interpolated in log2 (optics.h veil_log2, add_veil)
   pool_.run(3, [&](int c, int) {
     glare_[c].run(gsrc_[c].data(), gdst_[c].data());
-    for (float& v : gdst_[c]) v = std::log2(std::max(v, 1e-9f));
+    for (float& v : gdst_[c]) v = veil_log2(v);
   });
   pool_.run(H_, [&](int y, int) {
-    float gyf = (y + 0.5f) / f - 0.5f;
-    gyf = std::min(std::max(gyf, 0.0f), float(ggh - 1));
-    const int y0 = std::min(int(gyf), ggh - 1), y1 = std::min(y0 + 1, ggh - 1);
-    const float ty = gyf - y0;
     float* d = lin_.data() + size_t(y) * W * 3;
-    for (int x = 0; x < W; ++x) {
-      float gxf = (x + 0.5f) / f - 0.5f;
-      gxf = std::min(std::max(gxf, 0.0f), float(ggw - 1));
-      const int x0 = std::min(int(gxf), ggw - 1), x1 = std::min(x0 + 1, ggw - 1);
-      const float tx = gxf - x0;
-      for (int c = 0; c < 3; ++c) {
-        const float* g = gdst_[c].data();
-        const float a = g[size_t(y0) * ggw + x0] * (1 - tx) + g[size_t(y0) * ggw + x1] * tx;
-        const float b = g[size_t(y1) * ggw + x0] * (1 - tx) + g[size_t(y1) * ggw + x1] * tx;
-        d[3 * x + c] = std::min(d[3 * x + c] + fast_exp2(a * (1 - ty) + b * ty), kMaxNits);
-      }
-    }
+    for (int x = 0; x < W; ++x)
+      for (int c = 0; c < 3; ++c)
+        d[3 * x + c] = add_veil(d[3 * x + c], sample_grid(gdst_[c].data(), ggw, ggw, ggh, float(f), x, y), kMaxNits);
   });
 }
 

@@ -22,13 +22,8 @@ __attribute__((simd("notinbranch"))) float atan2f(float, float) noexcept;
 #include <type_traits>
 
 #include "cpu_simd.h"
-#include "dtutmo/color.h"
 #include "dtutmo/convert.h"
-#include "dtutmo/display.h"
-#include "dtutmo/dtucam.h"
-#include "dtutmo/fastmath.h"
-#include "dtutmo/gamut.h"
-#include "dtutmo/receptors.h"
+#include "dtutmo/pixel_model.h"
 #include "engine_cpu.h"
 
 
@@ -45,10 +40,13 @@ void CpuEngine::frame_consts(float kc) {
   // --- percentiles of the achromatic response on a subsample (histogram) ---
   for (auto& h : hist_) std::fill(h.begin(), h.end(), 0u);
   const int ny = (H_ + kSub - 1) / kSub;
-  const int step = W_ > kSub ? kSub : 1;
-  const int nsub = step == 1 ? W_ : (W_ - step / 2 + step - 1) / step;
+  const int step = hist_step(W_), nsub = hist_nsub(W_);  // model.h
   const bool bdh = P_.base_detail && bgrid_ready_;
   pool_.run(ny, [&](int j, int th) {
+    if (reference_) {
+      hist_row_reference(j, hist_[th].data());
+      return;
+    }
     Scratch& s = scr_[th];
     const int y = std::min(H_ - 1, j * kSub + kSub / 2);
     interp_row(y, s);
@@ -66,7 +64,7 @@ void CpuEngine::frame_consts(float kc) {
       const int q = std::min(i, nsub - 1);
       const float ra = achromatic_response({r[q], r[nsub + q], r[2 * nsub + q]});
       e[i] = ra;
-      if (i < nsub) h[std::min(kHistBins - 1, std::max(0, int(ra * kHistBins)))]++;
+      if (i < nsub) h[hist_bin(ra)]++;
     }
   });
   std::vector<uint32_t>& h0 = hist_[0];
@@ -122,6 +120,10 @@ void CpuEngine::frame_consts(float kc) {
 // Scene responses (mesopic, per class L, M, S) of row y into r: planar, r[c * W + x].
 // Loops are kept simple (no calls, no branches) so that GCC vectorises them.
 DTUTMO_HOT void CpuEngine::row_responses(int y, float* __restrict r, Scratch& s) {
+  if (reference_) {
+    responses_row_reference(y, r);
+    return;
+  }
   interp_row(y, s);
   const int W = W_;
   const float* __restrict rgb = lin_.data() + size_t(y) * W * 3;
@@ -153,36 +155,25 @@ DTUTMO_HOT void CpuEngine::responses_core(int n, int step, const float* __restri
   float* __restrict rl = r;
   float* __restrict rm = r + n;
   float* __restrict rs = r + 2 * n;
-  const float nc = kConeL.n, nr = kRod.n;
   const float rq = fast_exp2(K_.rod_s_log2q);  // rod -> S class odds factor
-  // step == 1 (every pixel, pass 2) gets its own loop: unit-stride loads instead of the
-  // element-by-element gathers a run-time stride forces
+  // pixel_model.h mesopic_responses / cone_responses. step == 1 (every pixel, pass 2) gets
+  // its own loop: unit-stride loads instead of the element-by-element gathers a run-time
+  // stride forces
   auto px = [&](int i, int x) __attribute__((always_inline)) {
     const float g = gsc[x];
-    const float R = rgb[3 * x] * g, G = rgb[3 * x + 1] * g, B = rgb[3 * x + 2] * g;
-    const float L = m.m[0][0] * R + m.m[0][1] * G + m.m[0][2] * B;
-    const float M = m.m[1][0] * R + m.m[1][1] * G + m.m[1][2] * B;
-    const float S = m.m[2][0] * R + m.m[2][1] * G + m.m[2][2] * B;
-    const float Yr = wr.x * R + wr.y * G + wr.z * B;
-    const float a = 1.0f / (1.0f + fast_exp2(nc * (klm[x] - fast_log2(L > 1e-30f ? L : 1e-30f))));
-    const float b = 1.0f / (1.0f + fast_exp2(nc * (klm[x] - fast_log2(M > 1e-30f ? M : 1e-30f))));
-    const float c = 1.0f / (1.0f + fast_exp2(nc * (ks[x] - fast_log2(S > 1e-30f ? S : 1e-30f))));
-    const float d = 1.0f / (1.0f + fast_exp2(nr * (kr[x] - fast_log2(Yr > 1e-30f ? Yr : 1e-30f))));
-    const float w = rw[x];
-    rl[i] = a + w * (d - a);
-    rm[i] = b + w * (d - b);
-    rs[i] = c + w * (odds_shift(d, rq) - c);
+    const Vec3 o = mesopic_responses({rgb[3 * x] * g, rgb[3 * x + 1] * g, rgb[3 * x + 2] * g}, m, wr,
+                                     klm[x], ks[x], kr[x], rw[x], rq);
+    rl[i] = o.x;
+    rm[i] = o.y;
+    rs[i] = o.z;
   };
   // no rods anywhere this frame: the same responses without the rod term
   auto px_photopic = [&](int i, int x) __attribute__((always_inline)) {
     const float g = gsc[x];
-    const float R = rgb[3 * x] * g, G = rgb[3 * x + 1] * g, B = rgb[3 * x + 2] * g;
-    const float L = m.m[0][0] * R + m.m[0][1] * G + m.m[0][2] * B;
-    const float M = m.m[1][0] * R + m.m[1][1] * G + m.m[1][2] * B;
-    const float S = m.m[2][0] * R + m.m[2][1] * G + m.m[2][2] * B;
-    rl[i] = 1.0f / (1.0f + fast_exp2(nc * (klm[x] - fast_log2(L > 1e-30f ? L : 1e-30f))));
-    rm[i] = 1.0f / (1.0f + fast_exp2(nc * (klm[x] - fast_log2(M > 1e-30f ? M : 1e-30f))));
-    rs[i] = 1.0f / (1.0f + fast_exp2(nc * (ks[x] - fast_log2(S > 1e-30f ? S : 1e-30f))));
+    const Vec3 o = cone_responses({rgb[3 * x] * g, rgb[3 * x + 1] * g, rgb[3 * x + 2] * g}, m, klm[x], ks[x]);
+    rl[i] = o.x;
+    rm[i] = o.y;
+    rs[i] = o.z;
   };
   if (!rod_any_ && step == 1) {
     for (int i = 0; i < n; ++i) px_photopic(i, i);
@@ -195,64 +186,15 @@ DTUTMO_HOT void CpuEngine::responses_core(int n, int step, const float* __restri
   }
 }
 
-// Display mapping and encoding of one row of planar responses r into o (3 x W codes,
-// interleaved for pack_rows). Expects interp_row(y) to have been run on s.
-// Display inverse's log2(v / (1 - v)) / n through a table (no log2, no divide per pixel):
-// odd about v = 1/2, so h(m) = log2(m / (1 - m)) / n on m = min(v, 1 - v) (1 - v exact for
-// v >= 1/2) and the sign of v - 1/2; the table is indexed by m's float bits (exponent and
-// top 7 mantissa bits: 128 segments per octave, 2^-64 .. 2^-1, m below clamped), linear
-// interpolation on the low 16 mantissa bits. Max abs. error 1.2e-5 (log2 units, before
-// the 1/n; about 1e-5 relative in L), against fast_log2's ~1e-7 plus divide rounding.
-constexpr int kLogitOct = 64, kLogitSeg = 128, kLogitBase = (127 - kLogitOct) * kLogitSeg;
-constexpr int kLogitTab = kLogitOct * kLogitSeg - kLogitSeg + 2;  // idx 0 .. (63*128), +1
-static const float* logit_tab() {
-  static const std::vector<float> t = [] {
-    std::vector<float> v(kLogitTab);
-    for (int k = 0; k < kLogitTab; ++k) {
-      const int32_t bits = (k + kLogitBase) << 16;
-      float mf;
-      memcpy(&mf, &bits, 4);
-      const double m = mf;
-      v[k] = float(std::log2(m / (1.0 - m)) / double(kConeL.n));
-    }
-    return v;
-  }();
-  return t.data();
-}
-// Whiteboard's whole inverse without the per-class 2^K: (v / (1 - v))^(1/n) = 2^h(m) for
-// v <= 1/2, 2^-h(m) above (second half), linearly interpolated on the same segments: max
-// rel. error 3.4e-5 (upper half, v near 1; 1.6e-5 on the lower half, measured).
-static const float* logit_exp_tab() {
-  static const std::vector<float> t = [] {
-    const float* h = logit_tab();
-    std::vector<float> v(2 * size_t(kLogitTab));
-    for (int k = 0; k < kLogitTab; ++k) {
-      v[k] = float(std::exp2(double(h[k])));
-      v[kLogitTab + k] = float(std::exp2(-double(h[k])));
-    }
-    return v;
-  }();
-  return t.data();
-}
-static inline float logit_n_scalar(const float* __restrict tab, float v, int noff = 0,
-                                   bool neg = true) {
-  const bool up = v > 0.5f;
-  float m = up ? 1.0f - v : v;
-  m = m > 5.421010862e-20f ? m : 5.421010862e-20f;  // 2^-64 (NaN -> clamp)
-  int32_t bits;
-  memcpy(&bits, &m, 4);
-  const int k = (bits >> 16) - kLogitBase + (up ? noff : 0);
-  const float f = float(bits & 0xffff) * (1.0f / 65536.0f);
-  const float h = tab[k] + f * (tab[k + 1] - tab[k]);
-  return up && neg ? -h : h;
-}
+// The display inverse's tables (pixel_model.h fill_logit_tables; the AVX2 path below
+// gathers from them with logit_lookup's arithmetic).
 #if defined(__x86_64__) || defined(__i386__)
 __attribute__((target("avx2,fma"))) static int logit_n_avx2(const float* __restrict u, float lo,
                                                             float hi, const float* __restrict tab,
                                                             float* __restrict o, int n,
                                                             int noff, bool neg, float scale) {
   const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi), half = _mm256_set1_ps(0.5f);
-  const __m256 one = _mm256_set1_ps(1.0f), mmin = _mm256_set1_ps(5.421010862e-20f);
+  const __m256 one = _mm256_set1_ps(1.0f), mmin = _mm256_set1_ps(kLogitMin);
   const __m256 fs = _mm256_set1_ps(1.0f / 65536.0f), sgn = _mm256_set1_ps(neg ? -0.0f : 0.0f);
   const __m256 sc = _mm256_set1_ps(scale);
   const __m256i vno = _mm256_set1_epi32(noff);
@@ -276,18 +218,17 @@ __attribute__((target("avx2,fma"))) static int logit_n_avx2(const float* __restr
   return i;
 }
 #endif
-// o[x] = log2(v / (1 - v)) / n with v = min(max(u[x], lo), hi); with lin, instead
-// o[x] = scale * (v / (1 - v))^(1/n) (logit_exp_tab)
-static void logit_n_row(const float* __restrict u, float lo, float hi, float* __restrict o, int n,
-                        bool lin = false, float scale = 1.0f) {
-  const float* tab = lin ? logit_exp_tab() : logit_tab();
+// o[x] = log2(v / (1 - v)) / n with v = clamp_response(u[x], lo, hi) (display_logit);
+// with lin, instead o[x] = scale * (v / (1 - v))^(1/n) (display_odds_root)
+static void logit_n_row(const DisplayTables& T, const float* __restrict u, float lo, float hi,
+                        float* __restrict o, int n, bool lin = false, float scale = 1.0f) {
+  const float* tab = lin ? T.odds_root : T.logit;
   const int noff = lin ? kLogitTab : 0;
   int i0 = 0;
 #if defined(__x86_64__) || defined(__i386__)
   if (have_avx2()) i0 = logit_n_avx2(u, lo, hi, tab, o, n, noff, !lin, scale);
 #endif
-  for (int i = i0; i < n; ++i)
-    o[i] = scale * logit_n_scalar(tab, std::min(std::max(u[i], lo), hi), noff, !lin);
+  for (int i = i0; i < n; ++i) o[i] = scale * logit_lookup(tab, clamp_response(u[i], lo, hi), noff, !lin);
 }
 
 // Colour appearance of one row: chroma from the scene's appearance (Hunt effect), tone
@@ -301,22 +242,21 @@ static inline __attribute__((always_inline)) void dtucam_row(
   const CamCond cam_s = K.cam_scene, cam_d = K.cam_display;
   const float sref = K.s_ref_display, isref = 1.0f / K.s_ref_display;
   for (int x = 0; x < W; ++x) {
-    const float fs = fast_exp2(kConeL.n * (ss[x] - sl[x]));  // scene S -> L/M reference
-    const Vec3 rs = {r0[x], r1[x], odds_scale(r2[x], fs)};
-    const CamJMh sj = dtucam_forward(rs, cam_s);
-    const Vec3 ud = {u0[x], u1[x], odds_scale(u2[x], sref)};
-    const float A = 2.0f * ud.x + ud.y + 0.05f * ud.z;
-    const float jd = 100.0f * powf(std::max(A, 0.0f) / cam_d.aw, cam_d.c * cam_d.z);
-    const Vec3 o3 = dtucam_inverse({jd, sj.m, sj.h}, cam_d);
-    u0[x] = o3.x;
-    u1[x] = o3.y;
-    u2[x] = odds_scale(std::max(o3.z, 0.0f), isref);
+    const Vec3 o = dtucam_display({r0[x], r1[x], r2[x]}, {u0[x], u1[x], u2[x]}, dtucam_s_factor(ss[x], sl[x]),
+                                  cam_s, cam_d, sref, isref);
+    u0[x] = o.x;
+    u1[x] = o.y;
+    u2[x] = o.z;
   }
 }
 
+// Display mapping and encoding of one row of planar responses r into o (3 x W codes,
+// interleaved for pack_rows), one stage at a time over planar rows (pixel_model.h; the
+// GPU's display_pixel runs the same pieces per pixel). Expects interp_row(y) on s.
 DTUTMO_HOT void CpuEngine::row_display(int y, const float* __restrict r, float* __restrict o, Scratch& s) {
   const int W = W_;
   const FrameConsts& K = K_;
+  const DisplayTables tabs = tables();
   const float* __restrict ad = s.ad.data();
   const float* __restrict sl = ad + kChLM * W;
   const float* __restrict ss = ad + kChS * W;
@@ -325,40 +265,19 @@ DTUTMO_HOT void CpuEngine::row_display(int y, const float* __restrict r, float* 
   const int mode = int(P_.display_mode);
   const float* __restrict ly = logy_.data() + size_t(y) * W;
   const float* __restrict bs = base_.data() + size_t(y) * W;
-  const float lp = std::log2(K.disp_p);
-  const float kwb[3] = {K.disp_log2_sigma[0] - lp - K.disp_log2_td,
-                        K.disp_log2_sigma[1] - lp - K.disp_log2_td,
-                        K.disp_log2_sigma[2] - lp - K.disp_log2_td};
+  float kwb[3];
+  whiteboard_consts(K, kwb);
   float* __restrict u = s.resp.data();          // planar u[c * W + x] (3W)
   float* __restrict lum = s.resp.data() + 3 * size_t(W);  // planar luminance (3W)
   float* __restrict hw = s.row.data();          // hybrid weight (W)
-  if (mode == int(DisplayMode::Hybrid)) {
-    float gy = (y + 0.5f) / kSub - 0.5f;
-    gy = std::min(std::max(gy, 0.0f), float(eh_ - 1));
-    const int y0 = std::min(int(gy), eh_ - 1), y1 = std::min(y0 + 1, eh_ - 1);
-    const float ty = gy - y0;
-    for (int x = 0; x < W; ++x) {
-      float gx = (x + 0.5f) / kSub - 0.5f;
-      gx = std::min(std::max(gx, 0.0f), float(ew_ - 1));
-      const int x0 = std::min(int(gx), ew_ - 1), x1 = std::min(x0 + 1, ew_ - 1);
-      const float tx = gx - x0;
-      const float a = edge_[size_t(y0) * ew_ + x0] * (1 - tx) + edge_[size_t(y0) * ew_ + x1] * tx;
-      const float b = edge_[size_t(y1) * ew_ + x0] * (1 - tx) + edge_[size_t(y1) * ew_ + x1] * tx;
-      hw[x] = a * (1 - ty) + b * ty;
-    }
-  }
-  // normalisation + soft knee (exp via fast_exp2), per class
+  if (mode == int(DisplayMode::Hybrid))
+    for (int x = 0; x < W; ++x) hw[x] = sample_grid(edge_.data(), ew_, ew_, eh_, float(kSub), x, y);
+  // normalisation + soft knee, per class
   for (int c = 0; c < 3; ++c) {
     const float g = K.norm_gain[c], off = K.norm_offset[c], k = K.knee_r[c], rmax = K.r_max[c];
-    const float wk = std::max(rmax - k, 1e-6f), iwk = 1.0f / wk;
     const float* __restrict rc = r + size_t(c) * W;
     float* __restrict uc = u + size_t(c) * W;
-    for (int x = 0; x < W; ++x) {
-      const float v = g * rc[x] + off;
-      const float t = (v - k) * iwk;
-      const float kn = k + wk * t / (1.0f + t);  // slope 1 at k, asymptote rmax
-      uc[x] = v > k ? kn : v;
-    }
+    for (int x = 0; x < W; ++x) uc[x] = normalise_response(rc[x], g, off, k, rmax);
   }
   if (cam) dtucam_row(W, K, sl, ss, r, r + W, r + 2 * size_t(W), u, u + W, u + 2 * size_t(W));
   // display inverse per class: L = 2^(K + log2(v / (1 - v)) / n)
@@ -367,50 +286,30 @@ DTUTMO_HOT void CpuEngine::row_display(int y, const float* __restrict r, float* 
     const float* __restrict uc = u + size_t(c) * W;
     float* __restrict lc = lum + size_t(c) * W;
     const float* __restrict kl = ad + size_t(kChD0 + c) * W;
-    // lc = log2(v / (1 - v)) / n, then in place (whiteboard: the whole inverse)
-    if (mode != int(DisplayMode::Whiteboard)) logit_n_row(uc, lo, hi, lc, W);
     if (mode == int(DisplayMode::Whiteboard)) {
-      logit_n_row(uc, lo, hi, lc, W, true, fast_exp2(kc));  // whole inverse from the table
-    } else if (mode == int(DisplayMode::FullInverse)) {
-      // toward the knee (band of twice its width below the peak response) the inverse fades
-      // to the global (whiteboard) adaptation, whose
-      // knee keeps white to the extreme tail (a brighter-adapted cell would clip)
-      const float kn = 2.0f * K.knee_r[c] - hi, ikn = 1.0f / std::max(hi - kn, 1e-6f);
+      logit_n_row(tabs, uc, lo, hi, lc, W, true, fast_exp2(kc));  // whole inverse from the table
+      continue;
+    }
+    logit_n_row(tabs, uc, lo, hi, lc, W);  // lc = log2(v / (1 - v)) / n, then in place
+    float kn, ikn;
+    inverse_fade_band(K, c, &kn, &ikn);
+    if (mode == int(DisplayMode::FullInverse)) {
       for (int x = 0; x < W; ++x) {
-        const float v = std::min(std::max(uc[x], lo), hi);
-        const float tk = std::min(std::max((v - kn) * ikn, 0.0f), 1.0f);
-        const float kk = kl[x] + tk * tk * (3.0f - 2.0f * tk) * (kc - kl[x]);
-        lc[x] = fast_exp2(kk + lc[x]);
+        const float fade = inverse_fade(clamp_response(uc[x], lo, hi), kn, ikn);
+        lc[x] = inverse_from_logit(full_inverse_k(fade, kl[x], kc), lc[x]);
       }
     } else {
-      // full inverse only below the knee: fading out over the response band of twice the
-      // knee's width ending at the peak, the whiteboard's knee alone decides at the top
-      // (a bright disc's edge went through the locally brighter-adapted inverse and
-      // clipped, leaving a ring around a darker centre)
-      const float kn = 2.0f * K.knee_r[c] - hi, ikn = 1.0f / std::max(hi - kn, 1e-6f);
       for (int x = 0; x < W; ++x) {
-        const float v = std::min(std::max(uc[x], lo), hi);
-        const float tk = std::min(std::max((v - kn) * ikn, 0.0f), 1.0f);
-        const float wv = hw[x] * (1.0f - tk * tk * (3.0f - 2.0f * tk));
-        const float kk = kc + wv * (kl[x] - kc);
-        lc[x] = fast_exp2(kk + lc[x]);
+        const float fade = inverse_fade(clamp_response(uc[x], lo, hi), kn, ikn);
+        lc[x] = inverse_from_logit(hybrid_k(fade, hw[x], kl[x], kc), lc[x]);
       }
     }
   }
   if (bd && K.detail != 0.0f) {
-    // detail re-applied in log2 luminance; faded out toward the peak response so that
-    // texture does not push highlights into clipping
     const float r0 = K.r_min[0], ir = 1.0f / std::max(K.r_max[0] - K.r_min[0], 1e-6f);
+    const float dg = K.detail;
     for (int x = 0; x < W; ++x) {
-      // detail bounded to +-kDetailMax stops: the bilateral's range sigma is 0.5 stop, so
-      // texture lies well inside; larger values are slicing error at strong edges (the
-      // sun's rim came out as a dark ring)
-      const float d = std::min(std::max(ly[x] - bs[x], -kDetailMax), kDetailMax);
-      const float un = (u[x] - r0) * ir;
-      // both signs fade near the peak: at a bright disc's rim the base is the disc's
-      // level while the pixel is partly sky (negative detail: a dark ring on white)
-      const float fade = 1.0f - smoothstepf(0.8f, 1.0f, un);
-      const float g = fast_exp2(std::min(K.detail * d * fade, 8.0f));
+      const float g = detail_gain(ly[x] - bs[x], (u[x] - r0) * ir, dg);
       lum[x] *= g;
       lum[W + x] *= g;
       lum[2 * W + x] *= g;
@@ -419,19 +318,8 @@ DTUTMO_HOT void CpuEngine::row_display(int y, const float* __restrict r, float* 
   // hue restoration (optional), display LMS -> output RGB and the gamut map (optional) in
   // one branch-free pass per pixel; each combination is its own loop (no loop-invariant
   // branch inside), every one vectorises in the AVX2 clone.
-  const Mat3 mo = K.lms_to_out_rgb;
-  const Vec3 wy = K.out_rgb_to_y;
-  const float peak = K.peak;
   {
-    // hue from the input, tone and amount of chroma from the per-class result
-    // (display.h, hue_preserve; DESIGN.md section 10). The display LMS -> Y row is
-    // out_rgb_to_y . lms_to_out_rgb (both D65-normalised: a grey has L = M = S = Y).
-    const Mat3 mi = K.in_rgb_to_lms;
-    const Vec3 wl = {wy.x * mo.m[0][0] + wy.y * mo.m[1][0] + wy.z * mo.m[2][0],
-                     wy.x * mo.m[0][1] + wy.y * mo.m[1][1] + wy.z * mo.m[2][1],
-                     wy.x * mo.m[0][2] + wy.y * mo.m[1][2] + wy.z * mo.m[2][2]};
-    const float sat = P_.saturation;
-    const float keep = P_.highlight_chroma;  // gamut.h, gamut_map_keep
+    const ColourConsts cc = colour_consts(K, ColourOpts{P_.hue_preserve, P_.saturation, P_.highlight_chroma});
     const float* __restrict rgb = lin_.data() + size_t(y) * W * 3;
     const float* __restrict rwt = ad + size_t(kChW) * W;  // rod weight (valid if rod_any_)
     const float* __restrict l0 = lum;
@@ -441,20 +329,9 @@ DTUTMO_HOT void CpuEngine::row_display(int y, const float* __restrict r, float* 
     using F = std::false_type;
     auto run = [&](auto hue, auto rods, auto gmap) __attribute__((always_inline)) {
       for (int x = 0; x < W; ++x) {
-        Vec3 v = {l0[x], l1[x], l2[x]};
-        if (decltype(hue)::value) {
-          const float R = rgb[3 * x], G = rgb[3 * x + 1], B = rgb[3 * x + 2];
-          const Vec3 in = {mi.m[0][0] * R + mi.m[0][1] * G + mi.m[0][2] * B,
-                           mi.m[1][0] * R + mi.m[1][1] * G + mi.m[1][2] * B,
-                           mi.m[2][0] * R + mi.m[2][1] * G + mi.m[2][2] * B};
-          const float cw = decltype(rods)::value ? 1.0f - rwt[x] : 1.0f;
-          v = hue_preserve(in, v, wl, sat, cw);
-        }
-        Vec3 c = {mo.m[0][0] * v.x + mo.m[0][1] * v.y + mo.m[0][2] * v.z,
-                  mo.m[1][0] * v.x + mo.m[1][1] * v.y + mo.m[1][2] * v.z,
-                  mo.m[2][0] * v.x + mo.m[2][1] * v.y + mo.m[2][2] * v.z};
-        // in gamut, gamut_map_keep returns its input: no test needed to skip it
-        if (decltype(gmap)::value) c = gamut_map_keep(c, wy, peak, keep);
+        const float cw = decltype(rods)::value ? 1.0f - rwt[x] : 1.0f;
+        const Vec3 c = display_colour({l0[x], l1[x], l2[x]}, {rgb[3 * x], rgb[3 * x + 1], rgb[3 * x + 2]},
+                                      cw, cc, decltype(hue)::value, decltype(gmap)::value);
         o[3 * x] = c.x;
         o[3 * x + 1] = c.y;
         o[3 * x + 2] = c.z;
@@ -480,6 +357,12 @@ void CpuEngine::pass2(const FrameView& out) {
   if (csf_active_) {
     pool_.run(H_, [&](int y, int th) { row_responses(y, resp_.data() + size_t(y) * W * 3, scr_[th]); });
     csf_filter();
+  }
+  if (reference_) {
+    pool_.run(nb, [&](int b, int) { pass2_band_reference(out, b * kCell, std::min(H_, b * kCell + kCell)); });
+    return;
+  }
+  if (csf_active_) {
     pool_.run(nb, [&](int b, int th) {
       Scratch& s = scr_[th];
       const int y0 = b * kCell, y1 = std::min(H_, y0 + kCell);

@@ -1,6 +1,8 @@
 // dtutmo -- spatial helpers of the CPU engine (see cpu_spatial.h).
 #include "cpu_spatial.h"
 
+#include "dtutmo/spatial.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -9,75 +11,32 @@ namespace dtutmo {
 
 void blur_grid(float* img, int w, int h, float sigma, float* tmp) {
   if (sigma <= 0.05f || w <= 0 || h <= 0) return;
-  const int r = std::max(1, int(std::ceil(3.0f * sigma)));
-  float k[512];
-  const int rr = std::min(r, 255);
-  for (int i = -rr; i <= rr; ++i) k[i + rr] = std::exp(-0.5f * i * i / (sigma * sigma));
-  // horizontal: img -> tmp
+  float k[2 * kBlurMaxRadius + 1];
+  const int rr = gauss_radius(sigma, kBlurMaxRadius);
+  for (int i = -rr; i <= rr; ++i) k[i + rr] = gauss_tap(i, sigma);
+  // horizontal: img -> tmp; vertical: tmp -> img (spatial.h blur_at, borders renormalised)
   for (int y = 0; y < h; ++y) {
     const float* s = img + size_t(y) * w;
     float* d = tmp + size_t(y) * w;
-    for (int x = 0; x < w; ++x) {
-      const int a = std::max(0, x - rr), b = std::min(w - 1, x + rr);
-      float acc = 0, ws = 0;
-      for (int i = a; i <= b; ++i) {
-        const float kw = k[i - x + rr];
-        acc += kw * s[i];
-        ws += kw;
-      }
-      d[x] = acc / ws;
-    }
+    for (int x = 0; x < w; ++x) d[x] = blur_at([&](int j) { return s[j]; }, x, w, k, rr);
   }
-  // vertical: tmp -> img, row-wise accumulation (cache friendly)
   for (int y = 0; y < h; ++y) {
-    const int a = std::max(0, y - rr), b = std::min(h - 1, y + rr);
     float* d = img + size_t(y) * w;
-    float ws = 0;
-    for (int i = a; i <= b; ++i) ws += k[i - y + rr];
-    const float inv = 1.0f / ws;
-    for (int x = 0; x < w; ++x) d[x] = 0;
-    for (int i = a; i <= b; ++i) {
-      const float kw = k[i - y + rr] * inv;
-      const float* s = tmp + size_t(i) * w;
-      for (int x = 0; x < w; ++x) d[x] += kw * s[x];
-    }
+    for (int x = 0; x < w; ++x) d[x] = blur_at([&](int j) { return tmp[size_t(j) * w + x]; }, y, h, k, rr);
   }
 }
 
 void down2(const float* in, int w, int h, float* out, int* ow, int* oh) {
   const int W = (w + 1) / 2, H = (h + 1) / 2;
   for (int y = 0; y < H; ++y)
-    for (int x = 0; x < W; ++x) {
-      float acc = 0;
-      int n = 0;
-      for (int j = 0; j < 2; ++j)
-        for (int i = 0; i < 2; ++i) {
-          const int sx = 2 * x + i, sy = 2 * y + j;
-          if (sx < w && sy < h) acc += in[size_t(sy) * w + sx], ++n;
-        }
-      out[size_t(y) * W + x] = acc / n;
-    }
+    for (int x = 0; x < W; ++x) out[size_t(y) * W + x] = down2_at(in, w, h, x, y);
   *ow = W;
   *oh = H;
 }
 
 void upsample_bilinear(const float* in, int sw, int sh, float* out, int dw, int dh) {
-  const float fx = float(sw) / dw, fy = float(sh) / dh;
-  for (int y = 0; y < dh; ++y) {
-    float gy = (y + 0.5f) * fy - 0.5f;
-    gy = std::min(std::max(gy, 0.0f), float(sh - 1));
-    const int y0 = std::min(int(gy), sh - 1), y1 = std::min(y0 + 1, sh - 1);
-    const float ty = gy - y0;
-    for (int x = 0; x < dw; ++x) {
-      float gx = (x + 0.5f) * fx - 0.5f;
-      gx = std::min(std::max(gx, 0.0f), float(sw - 1));
-      const int x0 = std::min(int(gx), sw - 1), x1 = std::min(x0 + 1, sw - 1);
-      const float tx = gx - x0;
-      const float a = in[size_t(y0) * sw + x0] * (1 - tx) + in[size_t(y0) * sw + x1] * tx;
-      const float b = in[size_t(y1) * sw + x0] * (1 - tx) + in[size_t(y1) * sw + x1] * tx;
-      out[size_t(y) * dw + x] = a * (1 - ty) + b * ty;
-    }
-  }
+  for (int y = 0; y < dh; ++y)
+    for (int x = 0; x < dw; ++x) out[size_t(y) * dw + x] = upsample_at(in, sw, sh, dw, dh, x, y);
 }
 
 void EdgePooler::init(int w_, int h_, float dz_, int threads) {
@@ -107,19 +66,15 @@ void EdgePooler::begin(const float* in, const float* sigma_cells, const float* w
   const int nc = w * h;
   float mn = in[0], mx = in[0];
   for (int i = 1; i < nc; ++i) mn = std::min(mn, in[i]), mx = std::max(mx, in[i]);
-  // bins at multiples of dz (absolute positions: temporally stable); one empty bin below
-  // the lowest value so that the linear splat never reads outside
-  dzc = dz;
-  while ((mx - mn) / dzc + 3.0f > float(kMaxBins)) dzc *= 2.0f;
-  lo = (std::floor(mn / dzc) - 1.0f) * dzc;
-  nb = std::min(kMaxBins, int(std::floor((mx - lo) / dzc)) + 2);
+  // bins at multiples of dz (absolute positions: temporally stable), spatial.h ep_bins
+  ep_bins(mn, mx, dz, &lo, &dzc, &nb);
   if (splat_.size() < size_t(nb) * 2 * nc) splat_.resize(size_t(nb) * 2 * nc);
   std::fill(splat_.begin(), splat_.begin() + size_t(nb) * 2 * nc, 0.0f);
   const float inv = 1.0f / dzc;
   for (int i = 0; i < nc; ++i) {
-    const float t = (in[i] - lo) * inv;
-    const int j = std::min(std::max(int(t), 0), nb - 2);
-    const float f = t - j;
+    int j;
+    float f;
+    ep_bin(in[i], lo, inv, nb, &j, &f);
     float* a = splat_.data() + size_t(j) * 2 * nc;
     float* b = a + size_t(2) * nc;
     a[i] += (1 - f) * in[i];
@@ -135,16 +90,8 @@ void EdgePooler::begin(const float* in, const float* sigma_cells, const float* w
   }
   wsum = 0;
   for (int k = 0; k < nscale; ++k) {
-    // the pyramid level where the sigma is between ~0.75 and 1.5 cells: a bilateral grid
-    // is sliced with interpolation, it needs no finer sampling than about its sigma
-    int l = 0;
-    float sc = sigma_cells[k];
-    while (sc > 1.5f && l < 5 && lw[l] > 2 && lh[l] > 2) {
-      sc *= 0.5f;
-      ++l;
-    }
-    slev[k] = l;
-    sblur[k] = std::sqrt(std::max(sc * sc - (l > 0 ? 0.25f : 0.0f), 0.01f));
+    ep_level(sigma_cells[k], lw, lh, &slev[k], &sblur[k]);  // spatial.h
+    const int l = slev[k];
     swt[k] = weights[k];
     const size_t need = size_t(nb) * 2 * lw[l] * lh[l];
     if (res_[k].size() < need) res_[k].resize(need);
@@ -184,32 +131,13 @@ void EdgePooler::slice(int y0, int y1, float* out) const {
     for (int x = 0; x < w; ++x) {
       const int i = y * w + x;
       const float v = guide[i];
-      const float t = (v - lo) * inv;
-      const int j = std::min(std::max(int(t), 0), nb - 2);
-      const float f = t - j;
+      int j;
+      float f;
+      ep_bin(v, lo, inv, nb, &j, &f);
       float acc = 0;
       for (int k = 0; k < nscale; ++k) {
-        const int l = slev[k], sw = lw[l], sh = lh[l];
-        const size_t ln = size_t(sw) * sh;
-        float gx = (x + 0.5f) * float(sw) / w - 0.5f, gy = (y + 0.5f) * float(sh) / h - 0.5f;
-        gx = std::min(std::max(gx, 0.0f), float(sw - 1));
-        gy = std::min(std::max(gy, 0.0f), float(sh - 1));
-        const int x0 = std::min(int(gx), sw - 1), xa = std::min(x0 + 1, sw - 1);
-        const int yb = std::min(int(gy), sh - 1), ya = std::min(yb + 1, sh - 1);
-        const float tx = gx - x0, ty = gy - yb;
-        const float w00 = (1 - tx) * (1 - ty), w10 = tx * (1 - ty), w01 = (1 - tx) * ty,
-                    w11 = tx * ty;
-        const size_t c00 = size_t(yb) * sw + x0, c10 = size_t(yb) * sw + xa,
-                     c01 = size_t(ya) * sw + x0, c11 = size_t(ya) * sw + xa;
-        float num = 0, den = 0;
-        for (int dj = 0; dj < 2; ++dj) {
-          const float wz = dj ? f : 1 - f;
-          const float* pv = res_[k].data() + size_t(j + dj) * 2 * ln;
-          const float* pw = pv + ln;
-          num += wz * (w00 * pv[c00] + w10 * pv[c10] + w01 * pv[c01] + w11 * pv[c11]);
-          den += wz * (w00 * pw[c00] + w10 * pw[c10] + w01 * pw[c01] + w11 * pw[c11]);
-        }
-        acc += swt[k] * (den > 1e-8f ? num / den : v);
+        const int l = slev[k];
+        acc += swt[k] * ep_slice_at(res_[k].data(), lw[l], lh[l], w, h, x, y, j, f, v);
       }
       out[i] = acc / wsum;
     }
@@ -217,13 +145,7 @@ void EdgePooler::slice(int y0, int y1, float* out) const {
 
 void BilateralGrid::init(int width, int height, float ss_, float sr_, float lo_, float hi_,
                          int threads) {
-  ss = std::max(ss_, 1.0f);
-  sr = sr_;
-  lo = lo_;
-  hi = hi_;
-  gx = int(std::ceil(width / ss)) + 3;
-  gy = int(std::ceil(height / ss)) + 3;
-  gz = int(std::ceil((hi - lo) / sr)) + 3;
+  static_cast<BilateralDesc&>(*this) = bgrid_desc(width, height, ss_, sr_, lo_, hi_);  // spatial.h
   part.assign(threads, std::vector<float>(size_t(gx) * gy * gz * 2, 0.0f));
   grid.assign(size_t(gx) * gy * gz * 2, 0.0f);
   tmp.assign(size_t(gx) * gy * gz * 2, 0.0f);
@@ -235,12 +157,12 @@ void BilateralGrid::clear() {
 
 void BilateralGrid::splat_row(int thread, int y, const float* logy, int w) {
   float* g = part[thread].data();
-  const int iy = int((y + 0.5f) / ss + 0.5f) + 1;
   const float inv_ss = 1.0f / ss, inv_sr = 1.0f / sr;
+  const int iy = bgrid_cell_xy(y, inv_ss);
   for (int x = 0; x < w; ++x) {
     const float v = std::min(std::max(logy[x], lo), hi);
-    const int ix = int((x + 0.5f) * inv_ss + 0.5f) + 1;
-    const int iz = int((v - lo) * inv_sr + 0.5f) + 1;
+    const int ix = bgrid_cell_xy(x, inv_ss);
+    const int iz = bgrid_cell_z(v, lo, inv_sr);
     float* c = g + ((size_t(iz) * gy + iy) * gx + ix) * 2;
     c[0] += v;
     c[1] += 1.0f;
@@ -256,16 +178,7 @@ void BilateralGrid::finish() {
   auto pass = [&](size_t stride, int len, int count_outer) {
     (void)count_outer;
     std::copy(grid.begin(), grid.end(), tmp.begin());
-    for (size_t i = 0; i < n / 2; ++i) {
-      // coordinate along this axis
-      const size_t c = (i / stride) % size_t(len);
-      const float* s = tmp.data() + 2 * i;
-      float* d = grid.data() + 2 * i;
-      const float* a = c > 0 ? s - 2 * stride : s;
-      const float* b = c + 1 < size_t(len) ? s + 2 * stride : s;
-      d[0] = 0.25f * a[0] + 0.5f * s[0] + 0.25f * b[0];
-      d[1] = 0.25f * a[1] + 0.5f * s[1] + 0.25f * b[1];
-    }
+    for (size_t i = 0; i < n / 2; ++i) bgrid_blur_at(tmp.data(), grid.data(), i, (i / stride) % size_t(len), stride, len);
   };
   for (int it = 0; it < 2; ++it) {
     pass(1, gx, 0);
@@ -275,21 +188,7 @@ void BilateralGrid::finish() {
 }
 
 float BilateralGrid::slice(float x, float y, float logy) const {
-  const float v = std::min(std::max(logy, lo), hi);
-  const float fx = (x + 0.5f) / ss + 1.0f, fy = (y + 0.5f) / ss + 1.0f, fz = (v - lo) / sr + 1.0f;
-  const int x0 = std::min(int(fx), gx - 2), y0 = std::min(int(fy), gy - 2),
-            z0 = std::min(int(fz), gz - 2);
-  const float tx = fx - x0, ty = fy - y0, tz = fz - z0;
-  float num = 0, den = 0;
-  for (int k = 0; k < 2; ++k)
-    for (int j = 0; j < 2; ++j)
-      for (int i = 0; i < 2; ++i) {
-        const float wgt = (i ? tx : 1 - tx) * (j ? ty : 1 - ty) * (k ? tz : 1 - tz);
-        const float* c = grid.data() + ((size_t(z0 + k) * gy + y0 + j) * gx + x0 + i) * 2;
-        num += wgt * c[0];
-        den += wgt * c[1];
-      }
-  return den > 1e-6f ? num / den : v;
+  return bgrid_slice(grid.data(), desc(), x, y, logy);
 }
 
 }  // namespace dtutmo

@@ -6,11 +6,14 @@
 
 #include <vector>
 
+#include "dtutmo/spatial.h"
+
 namespace dtutmo {
 
-// Separable Gaussian blur (sigma in grid cells) of a w x h single-channel grid, with
-// normalised weights at the borders (no darkening or brightening toward the edges).
-// `tmp` must hold w*h floats.
+// Separable Gaussian blur (sigma in grid cells, nothing below 0.05) of a w x h
+// single-channel grid, with normalised weights at the borders (no darkening or
+// brightening toward the edges; spatial.h blur_at). `tmp` must hold w*h floats.
+constexpr int kBlurMaxRadius = 255;
 void blur_grid(float* img, int w, int h, float sigma, float* tmp);
 
 // 2x2 box downsample (odd sizes: the last row/column averages what exists).
@@ -28,7 +31,7 @@ void upsample_bilinear(const float* in, int sw, int sh, float* out, int dw, int 
 // Use: begin() (splat, serial), process_bin(j, thread) for j < bins() (independent,
 // any thread), slice(y0, y1, out) for grid rows (independent). Deterministic.
 struct EdgePooler {
-  static constexpr int kMaxBins = 32;
+  static constexpr int kMaxBins = kEpMaxBins;
   void init(int w, int h, float dz, int threads);
   void begin(const float* in, const float* sigma_cells, const float* weights, int n);
   int bins() const { return nb; }
@@ -52,15 +55,14 @@ struct EdgePooler {
 };
 
 // Bilateral grid on log2 luminance (Chen, Paris & Durand 2007): splat, blur, slice.
-struct BilateralGrid {
+struct BilateralGrid : BilateralDesc {  // the grid's geometry (spatial.h)
   // Spatial cell `ss` pixels, range cell `sr` log2 units, over [lo, hi] log2 units.
   void init(int width, int height, float ss, float sr, float lo, float hi, int threads);
   void clear();                                    // zero every thread's grid
   void splat_row(int thread, int y, const float* logy, int w);
   void finish();                                   // sum threads' grids, blur
   float slice(float x, float y, float logy) const; // pixel centre coordinates
-  int gx = 0, gy = 0, gz = 0;
-  float ss = 1, sr = 1, lo = 0, hi = 0;
+  const BilateralDesc& desc() const { return *this; }
   std::vector<std::vector<float>> part;  // per thread: gx*gy*gz*2 (value, weight)
   std::vector<float> grid, tmp;
 };

@@ -54,11 +54,9 @@ bool CpuEngine::configure(const StreamConfig& cfg, std::string* err) {
   gridk_.assign(nc * kAd, 0.0f);
   ix_.assign(W_, 0);
   tx_.assign(W_, 0.0f);
-  for (int x = 0; x < W_; ++x) {
-    float gx = (x + 0.5f) / kCell - 0.5f;
-    gx = std::min(std::max(gx, 0.0f), float(gw_ - 1));
-    ix_[x] = std::min(int(gx), gw_ - 1);
-    tx_[x] = gx - ix_[x];
+  for (int x = 0; x < W_; ++x) {  // spatial.h, the lookup's horizontal interpolation
+    int x1;
+    grid_interp(grid_pos(x, float(kCell)), gw_, &ix_[x], &x1, &tx_[x]);
   }
   epool_.init(gw_, gh_, kPoolRangeStep, pool_.threads());
   jguide_.assign(nc, 0.0f);
@@ -183,6 +181,10 @@ bool CpuEngine::process(const FrameView& in, const FrameView& out, double time_s
   st_.display_adapt_nits = K_.disp_la;
   st_.frames++;
   return true;
+}
+
+std::unique_ptr<Engine> create_cpu_reference_engine(int threads) {
+  return std::unique_ptr<Engine>(new CpuEngine(threads, true));
 }
 
 }  // namespace cpu

@@ -33,14 +33,14 @@
 #include "dtutmo/engine.h"
 #include "dtutmo/frame_consts.h"
 #include "dtutmo/model.h"
+#include "dtutmo/pixel_model.h"
 
 namespace dtutmo {
 namespace cpu {
 
-// kCell, kLookupRangeSigma, kPoolRangeStep, kDecodeTab, kHistBins, kMinNits, kMaxNits,
-// kSub, kCsfLevels and the per-frame model (smooth_to, smooth_k, med3_push, grey
-// responses, ...) are dtutmo/model.h's, shared with the CUDA engine.
-constexpr int kEncodeTab = 16384;  // output encode table intervals over sqrt(rel) in [0, 1]
+// The constants (kCell, kSub, kDecodeTab, kEncodeTab, ...), the per-frame model
+// (dtutmo/model.h), the per-pixel model (dtutmo/pixel_model.h) and the spatial sampling
+// (dtutmo/spatial.h) are shared with the CUDA engine.
 
 struct Scratch {
   std::vector<float> ad;    // interpolated AdaptCell channels, kAd x width
@@ -52,15 +52,19 @@ struct Scratch {
   std::vector<float> jw;    // joint-bilateral upsampling: 4 corner weights x width
   long long bad = 0;
 };
-// Per-pixel adaptation channels (bilinear from the grid): receptor constants folded into
-// one log2 each, K = log2 sigma - log2 p - log2 td, so r = 1 / (1 + 2^(n (K - log2 L))).
-enum { kChLM = 0, kChS, kChRod, kChW, kChD0, kChD1, kChD2, kAd };
+// Per-pixel adaptation channels (spatial.h AdaptChannel, kChLM .. kChD2): receptor
+// constants folded into one log2 each, K = log2 sigma - log2 p - log2 td, so
+// r = 1 / (1 + 2^(n (K - log2 L))); the rod weight; the display observer's local constants.
+constexpr int kAd = kAdaptChannels;
 // The hot row loops: one clone per ISA level, picked at load time.
 #define DTUTMO_HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 
 class CpuEngine final : public Engine {
  public:
-  explicit CpuEngine(int threads) : pool_(threads) { P_ = params_for_profile(Profile::Fast); }
+  // reference: the scalar per-pixel path (cpu_reference.cpp) instead of the row loops
+  explicit CpuEngine(int threads, bool reference = false) : pool_(threads), reference_(reference) {
+    P_ = params_for_profile(Profile::Fast);
+  }
   const char* name() const override { return "cpu"; }
   bool configure(const StreamConfig& cfg, std::string* err) override;
   bool set_params(const Params& p, std::string* err) override;
@@ -100,11 +104,19 @@ class CpuEngine final : public Engine {
   void row_display(int y, const float* r, float* o, Scratch& s);
   // cpu_csf.cpp
   void csf_filter();
+  // cpu_reference.cpp: the scalar per-pixel path
+  CellSample cell_at(int x, int y, float ly, int nch) const;
+  long long decode_rows_reference(const FrameView& in, int y0, int y1, const DecodeConsts& dc);
+  void hist_row_reference(int j, uint32_t* hist);
+  void responses_row_reference(int y, float* r);
+  void pass2_band_reference(const FrameView& out, int y0, int y1);
   // cpu_encode.cpp
   void build_encode_table();
+  DisplayTables tables() const { return {logit_tab_.data(), odds_tab_.data(), enc_tab_.data()}; }
   void encode_row(float* o, int n3) const;
 
   CpuPool pool_;
+  const bool reference_;
   mutable std::mutex mu_, state_mu_;
   Params pending_;
   bool have_pending_ = false;
@@ -116,6 +128,7 @@ class CpuEngine final : public Engine {
 
   std::vector<float> dec_tab_;
   std::vector<float> enc_tab_;  // output encode on sqrt(rel) (sRGB, BT.1886), kEncodeTab + 2
+  std::vector<float> logit_tab_, odds_tab_;  // display inverse (pixel_model.h fill_logit_tables)
   std::vector<float> lin_;    // W x H x 3 linear input RGB, cd/m^2
   std::vector<float> logy_;   // W x H log2 luminance
   std::vector<float> cell_sum_, cell_cnt_;
@@ -164,6 +177,14 @@ class CpuEngine final : public Engine {
   bool snapped_ = false;              // this frame snapped (reset, discontinuity, cut)
   EngineStats st_{};
 };
+
+// The CPU engine on its scalar reference path: every pixel through the whole-pixel
+// functions the CUDA kernels call (pixel_io.h read_rgb / write_block, pixel_model.h
+// decode_rgb / scene_responses / display_pixel, spatial.h cell_sample[_jbu], sample_grid)
+// instead of the vectorised row loops, the low-resolution and per-frame work unchanged.
+// For tests: it checks, without a GPU, that the kernels' per-pixel code and the CPU
+// engine's row loops compute the same model. Several times slower than create_cpu_engine.
+std::unique_ptr<Engine> create_cpu_reference_engine(int threads);
 
 }  // namespace cpu
 }  // namespace dtutmo

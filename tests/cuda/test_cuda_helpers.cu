@@ -249,20 +249,18 @@ namespace {
 struct ModelCase {
   const KCell* cells;
   FrameConsts K;
+  DisplayTables T;
   __host__ __device__ void operator()(float* o) const {
-    float kwb[3];
-    whiteboard_consts(K, kwb);
-    const float inv_range = 1.0f / maxf(K.peak - K.black, 1e-6f);
     const Vec3 rgb[4] = {{100.0f, 90.0f, 80.0f}, {0.01f, 0.02f, 0.05f}, {5e4f, 4e4f, 1e4f}, {0, 0, 0}};
     int q = 0;
     for (int k = 0; k < 4; ++k) {
-      const CellSample a = sample_cells(cells, 2, 2, 3 + 5 * k, 7 - k, true);
-      const Vec3 r = pixel_responses(rgb[k], a, K);
+      const CellSample a = cell_sample(kcell_grid(cells, 2, 2), 3 + 5 * k, 7 - k, kAdaptChannels);
+      const Vec3 r = scene_responses(rgb[k], a, K);
       o[q++] = r.x;
       o[q++] = r.y;
       o[q++] = r.z;
       DisplayIn din{0.5f, 0.1f, true};
-      const Vec3 c = display_pixel(K, r, a, din, kwb, inv_range, ColourOpts{k & 1, 0.8f, 0.5f}, rgb[k]);
+      const Vec3 c = display_pixel(K, T, r, a, din, ColourOpts{k & 1, 0.8f, 0.5f}, rgb[k]);
       o[q++] = c.x;
       o[q++] = c.y;
       o[q++] = c.z;
@@ -280,12 +278,8 @@ FrameConsts model_consts(int display_mode, int out_transfer, int dtucam) {
   K.height = 16;
   K.grid_w = K.grid_h = 2;
   K.cell = kCell;
-  K.in_rgb_to_xyz = bt709_to_xyz();
-  K.in_rgb_to_lms = mul(xyz_to_lms(), bt709_to_xyz());
+  input_consts(K, Primaries::BT709);  // model.h
   const Mat3 m = bt709_to_xyz();
-  K.in_rgb_to_rod = {-0.702f * m.m[0][0] + 1.039f * m.m[1][0] + 0.433f * m.m[2][0],
-                     -0.702f * m.m[0][1] + 1.039f * m.m[1][1] + 0.433f * m.m[2][1],
-                     -0.702f * m.m[0][2] + 1.039f * m.m[1][2] + 0.433f * m.m[2][2]};
   K.la_global = 80.0f;
   K.la_global_rod = 60.0f;
   K.pupil_mm = 4.0f;
@@ -339,13 +333,29 @@ TEST(CudaHelpers, ModelPixelParity) {
     ASSERT_EQ(cudaMalloc(&dc, sizeof(KCell) * 4), cudaSuccess);
     cudaMemcpy(dc, cells.data(), sizeof(KCell) * 4, cudaMemcpyHostToDevice);
   }
+  // the display stage's tables (pixel_model.h), on the host and on the device
+  std::vector<float> lt(kLogitTab), ot(2 * kLogitTab), et(kEncodeTab + 2);
+  fill_logit_tables(lt.data(), ot.data());
+  fill_encode_table(Transfer::SRGB, et.data());
+  const DisplayTables th = {lt.data(), ot.data(), et.data()};
+  DisplayTables td = {nullptr, nullptr, nullptr};
+  float* dtabs = nullptr;
+  if (dev) {
+    const std::size_t n = lt.size() + ot.size() + et.size();
+    ASSERT_EQ(cudaMalloc(&dtabs, n * sizeof(float)), cudaSuccess);
+    cudaMemcpy(dtabs, lt.data(), lt.size() * sizeof(float), cudaMemcpyHostToDevice);
+    cudaMemcpy(dtabs + lt.size(), ot.data(), ot.size() * sizeof(float), cudaMemcpyHostToDevice);
+    cudaMemcpy(dtabs + lt.size() + ot.size(), et.data(), et.size() * sizeof(float), cudaMemcpyHostToDevice);
+    td = {dtabs, dtabs + lt.size(), dtabs + lt.size() + ot.size()};
+  }
   const int modes[3][3] = {{0, int(Transfer::SRGB), 0}, {2, int(Transfer::PQ), 1}, {1, int(Transfer::HLG), 1}};
   for (const auto& md : modes) {
     const FrameConsts K = model_consts(md[0], md[1], md[2]);
     SCOPED_TRACE(md[0]);
-    check2(ModelCase{cells.data(), K}, ModelCase{dc, K}, 28, {}, 2e-4f, 2e-5f);
+    check2(ModelCase{cells.data(), K, th}, ModelCase{dc, K, td}, 28, {}, 2e-4f, 2e-5f);
   }
   if (dc) cudaFree(dc);
+  if (dtabs) cudaFree(dtabs);
 }
 
 // Decoding through the engine's table, as pass 1 does it.
@@ -354,7 +364,7 @@ struct DecodeCase {
   const float* tab;
   __host__ __device__ void operator()(float* o) const {
     const float v[6] = {0.0f, 0.25f, 0.5081f, 0.75f, 1.0f, 1.5f};
-    for (int i = 0; i < 6; ++i) o[i] = decode_component(v[i], tab, 1.0f);
+    for (int i = 0; i < 6; ++i) o[i] = decode_lookup(v[i], tab, 1.0f);
     o[6] = bad_sample(NAN) ? 1.0f : 0.0f;
     o[7] = bad_sample(-1.0f) ? 1.0f : 0.0f;
     o[8] = bad_sample(0.5f) ? 1.0f : 0.0f;
@@ -390,17 +400,10 @@ std::vector<uint8_t> random_frame(PixelFormat f, int w, int h, unsigned seed) {
   return buf;
 }
 
-DevFrame as_dev(const FrameView& v) {
-  DevFrame d{};
-  d.format = v.format;
-  d.width = v.width;
-  d.height = v.height;
-  for (int p = 0; p < 4; ++p) {
-    d.data[p] = v.data[p];
-    d.stride[p] = v.stride[p];
-  }
-  return d;
-}
+DevFrame as_dev(const FrameView& v) { return pio::frame_planes(v); }
+
+// The chroma sitings: centre ("jpeg"), horizontally cosited ("mpeg2"), both ("cosited").
+const bool kSitings[3][2] = {{false, false}, {true, false}, {true, true}};
 
 __global__ void k_read_frame(DevFrame f, pio::YuvDecode d, float* out) {
   const int x = blockIdx.x * blockDim.x + threadIdx.x, y = blockIdx.y;
@@ -434,16 +437,20 @@ const int kIoSizes[][2] = {{1, 1}, {7, 5}, {16, 9}, {33, 17}};
 TEST(CudaHelpers, ReadMatchesUnpackRows) {
   SignalDesc sig;
   sig.matrix = YuvMatrix::BT2020NC;
+  for (const auto& site : kSitings)
   for (PixelFormat f : kIoFormats)
     for (const auto& sz : kIoSizes) {
       const int w = sz[0], h = sz[1];
-      SCOPED_TRACE(std::string(format_info(f).name) + " " + std::to_string(w) + "x" + std::to_string(h));
+      sig.chroma_h_cosited = site[0];
+      sig.chroma_v_cosited = site[1];
+      SCOPED_TRACE(std::string(format_info(f).name) + " " + std::to_string(w) + "x" + std::to_string(h) +
+                   " siting " + std::to_string(site[0]) + std::to_string(site[1]));
       std::vector<uint8_t> buf = random_frame(f, w, h, 7u + w);
       const FrameView v = packed_view(f, w, h, buf.data());
       std::vector<float> ref(size_t(w) * h * 3), mine(size_t(w) * h * 3);
       unpack_rows(v, sig, 0, h, ref.data(), std::ptrdiff_t(w) * 3);
       const FormatInfo& fi = format_info(f);
-      const pio::YuvDecode d = fi.yuv ? pio::make_yuv_decode(sig.matrix, sig.full_range, fi.bits) : pio::YuvDecode{};
+      const pio::YuvDecode d = fi.yuv ? pio::yuv_decode(sig, fi.bits) : pio::YuvDecode{};
       const DevFrame df = as_dev(v);
       for (int y = 0; y < h; ++y)
         for (int x = 0; x < w; ++x) {
@@ -473,12 +480,15 @@ TEST(CudaHelpers, ReadMatchesUnpackRows) {
 TEST(CudaHelpers, WriteMatchesPackRows) {
   SignalDesc sig;
   sig.matrix = YuvMatrix::BT709;
+  for (const auto& site : kSitings)
   for (PixelFormat f : kIoFormats)
     for (const auto& sz : kIoSizes)
       for (int dither = 0; dither < 2; ++dither) {
         const int w = sz[0], h = sz[1];
+        sig.chroma_h_cosited = site[0];
+        sig.chroma_v_cosited = site[1];
         SCOPED_TRACE(std::string(format_info(f).name) + " " + std::to_string(w) + "x" + std::to_string(h) +
-                     (dither ? " dither" : ""));
+                     (dither ? " dither" : "") + " siting " + std::to_string(site[0]) + std::to_string(site[1]));
         std::mt19937 rng(11u + w * 3 + dither);
         std::vector<float> rgb(size_t(w) * h * 3);
         for (auto& v : rgb) v = float(rng() % 1201) / 1000.0f - 0.1f;  // a little out of range
@@ -486,7 +496,7 @@ TEST(CudaHelpers, WriteMatchesPackRows) {
         const bool dith = dither && fi.bits <= 8;
         std::vector<uint8_t> ref(packed_size(f, w, h), 0), mine(ref.size(), 0);
         pack_rows(rgb.data(), std::ptrdiff_t(w) * 3, packed_view(f, w, h, ref.data()), sig, 0, h, dither != 0);
-        const pio::YuvEncode e = fi.yuv ? pio::make_yuv_encode(sig.matrix, sig.full_range, fi.bits) : pio::YuvEncode{};
+        const pio::YuvEncode e = fi.yuv ? pio::yuv_encode(sig, fi.bits) : pio::YuvEncode{};
         const DevFrame mf = as_dev(packed_view(f, w, h, mine.data()));
         for (int y0 = 0; y0 < h; y0 += 2)
           for (int x0 = 0; x0 < w; x0 += 2) {

@@ -142,10 +142,10 @@ TEST(CudaStages, EdgeAwarePooling) {
 }
 
 namespace {
-__global__ void k_slice(LinSource s, const float* logy, int w, int h, float* out) {
+__global__ void k_slice(const float* grid, BilateralDesc d, const float* logy, int w, int h, float* out) {
   const int x = blockIdx.x * blockDim.x + threadIdx.x, y = blockIdx.y;
   if (x >= w || y >= h) return;
-  out[(size_t)y * w + x] = bgrid_slice(s, (float)x, (float)y, logy[(size_t)y * w + x]);
+  out[(size_t)y * w + x] = bgrid_slice(grid, d, (float)x, (float)y, logy[(size_t)y * w + x]);
 }
 }  // namespace
 
@@ -175,16 +175,7 @@ TEST(CudaStages, BilateralGrid) {
       ASSERT_EQ(dev.init(w, h, ss, 0.5f, lo, hi), "");
       Dev dly(ly), dout(ly.size());
       ASSERT_EQ(dev.build(dly.p, 0), "");
-      LinSource s{};
-      s.bgrid = dev.grid();
-      s.bgx = dev.gx;
-      s.bgy = dev.gy;
-      s.bgz = dev.gz;
-      s.bss = dev.ss;
-      s.bsr = dev.sr;
-      s.blo = dev.lo;
-      s.bhi = dev.hi;
-      k_slice<<<dim3((w + 63) / 64, h), 64>>>(s, dly.p, w, h, dout.p);
+      k_slice<<<dim3((w + 63) / 64, h), 64>>>(dev.grid(), dev.desc(), dly.p, w, h, dout.p);
       ASSERT_EQ(cudaGetLastError(), cudaSuccess);
       expect_close(ref, dout.get(), 0.0f, 2e-4f, "bilateral base (log2 units)");
     }

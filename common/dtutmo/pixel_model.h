@@ -1,0 +1,390 @@
+// dtutmo -- the model per pixel (MODEL.md stages 1, 5-10, DESIGN.md sections 1, 6-11):
+// decode, scene responses, normalisation and knee, DTUCAM, display inverse, detail, colour
+// rendering, gamut, encode; and the tables the engines read for three of the curves
+// (decode, sRGB/BT.1886 encode, the display inverse's logit), built at configure time by
+// the functions here. One choice per curve, the same in both engines: decode, sRGB and
+// BT.1886 encode and the display inverse through these tables (the GPU reads the same
+// tables from device memory), PQ and HLG encode by formula.
+//
+// ONE copy. The CPU engine's row loops (common/src/cpu_*.cpp) run one stage at a time over
+// planar rows and call the pieces per pixel (GCC vectorises loops over these inline,
+// branch-free functions); the CUDA kernels and the CPU engine's scalar reference path call
+// the whole-pixel compositions (decode_rgb, scene_responses, display_pixel), which are
+// built from the same pieces in the same order.
+#pragma once
+
+#include "dtutmo/color.h"
+#include "dtutmo/display.h"
+#include "dtutmo/dtucam.h"
+#include "dtutmo/fastmath.h"
+#include "dtutmo/frame.h"
+#include "dtutmo/frame_consts.h"
+#include "dtutmo/gamut.h"
+#include "dtutmo/hd.h"
+#include "dtutmo/model.h"
+#include "dtutmo/receptors.h"
+#include "dtutmo/spatial.h"
+#include "dtutmo/transfer.h"
+
+namespace dtutmo {
+
+// ================================================================== tables
+// Decode (input EOTF): kDecodeTab + 2 entries over the code [0, 1], entry i the EOTF of the
+// input transfer at code min(1, i / kDecodeTab) (PQ in cd/m^2; HLG scene-linear before the
+// OOTF; SDR and linear relative, times input-scale by the caller). Host.
+inline void fill_decode_table(Transfer tf, float* tab) {
+  for (int i = 0; i <= kDecodeTab + 1; ++i) {
+    const float c = fminf(1.0f, float(i) / kDecodeTab);
+    float v = c;
+    switch (tf) {
+      case Transfer::PQ: v = pq_eotf(c); break;
+      case Transfer::HLG: v = hlg_inv_oetf(c); break;
+      case Transfer::SRGB: v = srgb_eotf(c); break;
+      case Transfer::BT1886: v = bt1886_eotf(c); break;
+      case Transfer::Linear: v = c; break;
+    }
+    tab[i] = v;
+  }
+}
+// A code value through the decode table: clamped to [0, 1] (NaN -> 0), linear
+// interpolation, times `mul`.
+DTUTMO_PX float decode_lookup(float v, const float* tab, float mul) {
+  const float c = (v > 0.0f ? (v < 1.0f ? v : 1.0f) : 0.0f) * (float)kDecodeTab;
+  const int k = (int)c;
+  const float t = c - (float)k;
+  return (tab[k] + t * (tab[k + 1] - tab[k])) * mul;
+}
+
+// Encode (sRGB, BT.1886): kEncodeTab + 2 entries of the code against sqrt(rel), rel the
+// relative display light in [0, 1] (the curves are steep near black), computed in double.
+// Linear interpolation: max error 9e-7 of the full code range (sRGB) and 2.1e-5 (BT.1886,
+// in the first interval only: rel^(1/2.4) has an infinite slope at 0; the error there is
+// 0.067 h^(1/1.2) for an interval h), i.e. < 0.01 of an 8-bit, < 0.03 of a 10-bit step.
+constexpr int kEncodeTab = 16384;
+inline void fill_encode_table(Transfer tf, float* tab) {
+  for (int i = 0; i <= kEncodeTab + 1; ++i) {
+    const double t = fmin(1.0, double(i) / kEncodeTab), rel = t * t;
+    tab[i] = float(tf == Transfer::SRGB ? srgb_inv_eotf(rel) : bt1886_inv_eotf(rel));
+  }
+}
+// Display-linear o (cd/m^2) through the encode table: rel = (o - black) / range clamped to
+// [0, 1] (NaN -> 0), index sqrt(rel) kEncodeTab, linear interpolation.
+DTUTMO_PX float encode_lookup(float o, const float* tab, float black, float inv_range) {
+  const float x = (o - black) * inv_range;
+  const float rel = x > 0.0f ? (x < 1.0f ? x : 1.0f) : 0.0f;
+  const float c = sqrtf(rel) * (float)kEncodeTab;
+  const int k = (int)c;
+  const float t = c - (float)k;
+  return tab[k] + t * (tab[k + 1] - tab[k]);
+}
+
+// Display inverse: h(v) = log2(v / (1 - v)) / n through a table (no log2, no divide per
+// pixel). h is odd about v = 1/2, so it is tabulated on m = min(v, 1 - v) (1 - v exact for
+// v >= 1/2) with the sign of v - 1/2; the table is indexed by m's float bits (exponent and
+// top 7 mantissa bits: 128 segments per octave, 2^-64 .. 2^-1, m below clamped), linear
+// interpolation on the low 16 mantissa bits. Max abs. error 1.2e-5 (log2 units, before the
+// 1/n; about 1e-5 relative in L). A second table holds the whiteboard's whole inverse
+// without the per-class 2^K: (v / (1 - v))^(1/n) = 2^h(m) for v <= 1/2 (first half), 2^-h(m)
+// above (second half), on the same segments: max rel. error 3.4e-5 (upper half, v near 1;
+// 1.6e-5 on the lower half).
+constexpr int kLogitOct = 64, kLogitSeg = 128, kLogitBase = (127 - kLogitOct) * kLogitSeg;
+constexpr int kLogitTab = kLogitOct * kLogitSeg - kLogitSeg + 2;  // idx 0 .. (63*128), +1
+constexpr float kLogitMin = 5.421010862e-20f;                      // 2^-64
+// logit: kLogitTab floats; odds_root: 2 kLogitTab floats. Host.
+inline void fill_logit_tables(float* logit, float* odds_root) {
+  for (int k = 0; k < kLogitTab; ++k) {
+    const int32_t bits = (k + kLogitBase) << 16;
+    float mf;
+    memcpy(&mf, &bits, 4);
+    const double m = mf;
+    logit[k] = float(log2(m / (1.0 - m)) / double(kConeL.n));
+  }
+  for (int k = 0; k < kLogitTab; ++k) {
+    odds_root[k] = float(exp2(double(logit[k])));
+    odds_root[kLogitTab + k] = float(exp2(-double(logit[k])));
+  }
+}
+// The lookup of either table at v: `noff` = kLogitTab for the second half of odds_root
+// above 1/2 (0 for logit), `neg`: the odd symmetry (logit).
+DTUTMO_PX float logit_lookup(const float* tab, float v, int noff, bool neg) {
+  const bool up = v > 0.5f;
+  float m = up ? 1.0f - v : v;
+  m = m > kLogitMin ? m : kLogitMin;  // NaN -> clamp
+  const int32_t bits = float_bits(m);
+  const int k = (bits >> 16) - kLogitBase + (up ? noff : 0);
+  const float f = (float)(bits & 0xffff) * (1.0f / 65536.0f);
+  const float h = tab[k] + f * (tab[k + 1] - tab[k]);
+  return up && neg ? -h : h;
+}
+// The engines' tables of the display stage (host or device pointers).
+struct DisplayTables {
+  const float* logit;      // kLogitTab: log2(v / (1 - v)) / n
+  const float* odds_root;  // 2 kLogitTab: (v / (1 - v))^(1/n)
+  const float* encode;     // kEncodeTab + 2 (sRGB / BT.1886 outputs; else unused)
+};
+DTUTMO_PX float display_logit(const float* logit, float v) { return logit_lookup(logit, v, 0, true); }
+DTUTMO_PX float display_odds_root(const float* odds_root, float v) {
+  return logit_lookup(odds_root, v, kLogitTab, false);
+}
+
+// ================================================================== decode
+// What decoding needs besides the frame (host-made per stream and frame).
+struct DecodeConsts {
+  const float* tab;  // decode table, kDecodeTab + 2 entries
+  float mul;         // input-scale for SDR / linear through the table, 1 for PQ / HLG
+  float scale;       // input-scale (RGBF32 linear, no table)
+  int mode;          // 0 table, 1 RGBF32 linear without the table
+  int hlg;           // 1: the HLG OOTF after the table
+  float hlg_peak;    // cd/m^2
+};
+inline DecodeConsts decode_consts(PixelFormat f, Transfer tf, float input_scale, float hlg_peak,
+                                  const float* tab) {
+  DecodeConsts d;
+  d.tab = tab;
+  d.mode = (f == PixelFormat::RGBF32 && tf == Transfer::Linear) ? 1 : 0;
+  d.mul = (tf == Transfer::PQ || tf == Transfer::HLG) ? 1.0f : input_scale;
+  d.scale = input_scale;
+  d.hlg = tf == Transfer::HLG;
+  d.hlg_peak = hlg_peak;
+  return d;
+}
+// The sample counts as bad (NaN, Inf, negative, beyond 3e38): counted, then zeroed.
+DTUTMO_PX bool bad_sample(float v) { return !(v >= 0.0f && v <= 3.0e38f); }
+// RGBF32 linear input: value x input-scale, sanitised (MODEL.md "Input decoding").
+DTUTMO_PX float decode_linear(float v, float scale) { return sanitize(v * scale, kMaxNits); }
+// HLG: the BT.2100 OOTF for the nominal peak on scene-linear RGB, sanitised.
+DTUTMO_PX Vec3 hlg_display(Vec3 e, float peak) {
+  hlg_ootf(e.x, e.y, e.z, peak);
+  return {sanitize(e.x, kMaxNits), sanitize(e.y, kMaxNits), sanitize(e.z, kMaxNits)};
+}
+// Normalised R'G'B' code values -> linear RGB, cd/m^2 (the whole pixel).
+DTUTMO_PX Vec3 decode_rgb(Vec3 c, const DecodeConsts& d) {
+  if (d.mode == 1) return {decode_linear(c.x, d.scale), decode_linear(c.y, d.scale), decode_linear(c.z, d.scale)};
+  const Vec3 v = {decode_lookup(c.x, d.tab, d.mul), decode_lookup(c.y, d.tab, d.mul),
+                  decode_lookup(c.z, d.tab, d.mul)};
+  return d.hlg ? hlg_display(v, d.hlg_peak) : v;
+}
+// log2 of the luminance (floored at kMinNits): the statistics, the La lookup's guide and
+// base/detail.
+DTUTMO_PX float log2_luminance(Vec3 rgb, Vec3 wy) {
+  const float Y = wy.x * rgb.x + wy.y * rgb.y + wy.z * rgb.z;
+  return fast_log2(Y > kMinNits ? Y : kMinNits);
+}
+
+// ================================================================== receptors
+// Response of a receptor class to luminance `lum` (cd/m^2, floored at 1e-30) with the
+// folded constant k = log2 sigma - log2 p - log2 td of the cell (model.h fold_cell_k):
+// 1 / (1 + 2^(n (k - log2 lum))).
+DTUTMO_PX float folded_response(float lum, float k, float n) {
+  return resp_log2(fast_log2(lum > 1e-30f ? lum : 1e-30f), k, n);
+}
+// Cone responses (L, M, S) of linear input RGB (cd/m^2) through the input's RGB -> LMS.
+DTUTMO_PX Vec3 cone_responses(Vec3 rgb, const Mat3& m, float klm, float ks) {
+  const Vec3 lms = mul(m, rgb);
+  return {folded_response(lms.x, klm, kConeL.n), folded_response(lms.y, klm, kConeL.n),
+          folded_response(lms.z, ks, kConeL.n)};
+}
+// Mesopic responses: the cones' mixed with the rods' (weight w; rods enter S through S's
+// odds ratio to L/M, rq = 2^rod_s_log2q: receptors.h odds_shift).
+DTUTMO_PX Vec3 mesopic_responses(Vec3 rgb, const Mat3& m, Vec3 wr, float klm, float ks, float krod,
+                                 float w, float rq) {
+  const Vec3 c = cone_responses(rgb, m, klm, ks);
+  const float d = folded_response(wr.x * rgb.x + wr.y * rgb.y + wr.z * rgb.z, krod, kRod.n);
+  return {c.x + w * (d - c.x), c.y + w * (d - c.y), c.z + w * (odds_shift(d, rq) - c.z)};
+}
+// The scene responses of one pixel (the whole pixel, with its CellSample).
+DTUTMO_PX Vec3 scene_responses(Vec3 rgb, const CellSample& a, const FrameConsts& K) {
+  return mesopic_responses(rgb, K.in_rgb_to_lms, K.in_rgb_to_rod, a.klm, a.ks, a.krod, a.w,
+                           fast_exp2(K.rod_s_log2q));
+}
+
+// ================================================================== CSF (balanced)
+// Opponent channels of the responses: A = (L+M)/2, RG = L - M, YB = (L+M)/2 - S, and back
+// (responses kept inside [0, 0.9999]).
+DTUTMO_PX Vec3 opponent_from_responses(float l, float m, float s) {
+  return {0.5f * (l + m), l - m, 0.5f * (l + m) - s};
+}
+DTUTMO_PX Vec3 responses_from_opponent(float a, float rg, float yb) {
+  return {std_min(std_max(a + 0.5f * rg, 0.0f), 0.9999f), std_min(std_max(a - 0.5f * rg, 0.0f), 0.9999f),
+          std_min(std_max(a - yb, 0.0f), 0.9999f)};
+}
+// A Laplacian band rebuilt with its gain on the upsampled coarser level.
+DTUTMO_PX float csf_rebuild(float up, float band, float gain) { return up + gain * band; }
+
+// ================================================================== display
+// Normalisation of a class response onto the display observer's, then the soft knee.
+DTUTMO_PX float normalise_response(float r, float gain, float offset, float knee, float rmax) {
+  return soft_knee(gain * r + offset, knee, rmax);
+}
+// DTUCAM (balanced): chroma from the scene's appearance (Hunt effect), tone from the
+// normalised responses u. fs: the scene S -> L/M reference (dtucam_s_factor of the cell).
+DTUTMO_PX float dtucam_s_factor(float ks, float klm) { return fast_exp2(kConeL.n * (ks - klm)); }
+DTUTMO_PX Vec3 dtucam_display(Vec3 r, Vec3 u, float fs, const CamCond& cs, const CamCond& cd,
+                              float sref, float isref) {
+  const Vec3 rs = {r.x, r.y, odds_scale(r.z, fs)};
+  const CamJMh sj = dtucam_forward(rs, cs);
+  const Vec3 ud = {u.x, u.y, odds_scale(u.z, sref)};
+  const float A = 2.0f * ud.x + ud.y + 0.05f * ud.z;
+  const float jd = 100.0f * powf(std_max(A, 0.0f) / cd.aw, cd.c * cd.z);
+  const Vec3 o3 = dtucam_inverse({jd, sj.m, sj.h}, cd);
+  return {o3.x, o3.y, odds_scale(std_max(o3.z, 0.0f), isref)};
+}
+// The response clamped to the display's [black, peak] responses (the inverse's domain).
+DTUTMO_PX float clamp_response(float u, float lo, float hi) { return std_min(std_max(u, lo), hi); }
+// Full-inverse / hybrid: toward the knee (a band of twice its width below the peak
+// response) the local inverse fades to the whiteboard's, whose knee keeps white to the
+// extreme tail (a brighter-adapted cell would clip; a bright disc's edge went through the
+// locally brighter-adapted inverse and clipped, leaving a ring around a darker centre).
+// Band of class c: from kn, 1 / width ikn.
+DTUTMO_PX void inverse_fade_band(const FrameConsts& K, int c, float* kn, float* ikn) {
+  *kn = 2.0f * K.knee_r[c] - K.r_max[c];
+  *ikn = 1.0f / std_max(K.r_max[c] - *kn, 1e-6f);
+}
+// Weight of the whiteboard at response v (smoothstep over the band).
+DTUTMO_PX float inverse_fade(float v, float kn, float ikn) {
+  const float tk = std_min(std_max((v - kn) * ikn, 0.0f), 1.0f);
+  return tk * tk * (3.0f - 2.0f * tk);
+}
+// The inverse's constant K (log2 sigma - log2 p - log2 td) at a pixel: full inverse, the
+// cell's kl faded to the whiteboard's kc; hybrid, the whiteboard's moved toward the cell's
+// by the edge weight hw, only below the knee band.
+DTUTMO_PX float full_inverse_k(float fade, float kl, float kc) { return kl + fade * (kc - kl); }
+DTUTMO_PX float hybrid_k(float fade, float hw, float kl, float kc) {
+  const float wv = hw * (1.0f - fade);
+  return kc + wv * (kl - kc);
+}
+// Display luminance (cd/m^2) of response v: 2^(K + log2(v / (1 - v)) / n) from the logit
+// value, or (whiteboard) 2^K (v / (1 - v))^(1/n) from the odds root, scale = 2^K.
+DTUTMO_PX float inverse_from_logit(float k, float logit) { return fast_exp2(k + logit); }
+// Detail (base/detail, balanced) re-applied in log2 luminance: bounded to +-kDetailMax
+// stops (the bilateral's range sigma is 0.5 stop, so texture lies well inside; larger
+// values are slicing error at strong edges: the sun's rim came out as a dark ring), faded
+// out toward the peak response for both signs (at a bright disc's rim the base is the
+// disc's level while the pixel is partly sky). d = log2 Y - base, un the L response
+// relative to the display's range. Returns the gain on the display luminance.
+DTUTMO_PX float detail_gain(float d, float un, float detail) {
+  const float dc = std_min(std_max(d, -kDetailMax), kDetailMax);
+  const float fade = 1.0f - smoothstepf(0.8f, 1.0f, un);
+  return fast_exp2(std_min(detail * dc * fade, 8.0f));
+}
+// Display LMS -> luminance: the row out_rgb_to_y . lms_to_out_rgb (both D65-normalised: a
+// grey has L = M = S = Y).
+DTUTMO_HD Vec3 lms_to_y_row(const Mat3& mo, Vec3 wy) {
+  return {wy.x * mo.m[0][0] + wy.y * mo.m[1][0] + wy.z * mo.m[2][0],
+          wy.x * mo.m[0][1] + wy.y * mo.m[1][1] + wy.z * mo.m[2][1],
+          wy.x * mo.m[0][2] + wy.y * mo.m[1][2] + wy.z * mo.m[2][2]};
+}
+// Per-frame colour-rendering options of the display stage (Params, not in FrameConsts).
+struct ColourOpts {
+  int hue_preserve;        // hue from the input (display.h, hue_preserve)
+  float saturation;        // share of the chroma lost by per-class compression restored
+  float highlight_chroma;  // gamut map: chromaticity kept above the peak (gamut_map_keep)
+};
+// What the colour rendering needs of the frame, as a plain local copy (the CPU row loop
+// keeps it in registers: no aliasing with the rows it writes).
+struct ColourConsts {
+  Mat3 in_rgb_to_lms;   // input linear RGB -> LMS (hue source)
+  Mat3 lms_to_out_rgb;  // display LMS -> output linear RGB
+  Vec3 wl;              // display LMS -> Y (lms_to_y_row)
+  Vec3 wy;              // output linear RGB -> Y
+  float peak;           // cd/m^2
+  float saturation, keep;  // ColourOpts saturation, highlight_chroma
+};
+DTUTMO_HD ColourConsts colour_consts(const FrameConsts& K, const ColourOpts& co) {
+  return {K.in_rgb_to_lms, K.lms_to_out_rgb, lms_to_y_row(K.lms_to_out_rgb, K.out_rgb_to_y),
+          K.out_rgb_to_y, K.peak, co.saturation, co.highlight_chroma};
+}
+// Display LMS (cd/m^2) -> output linear RGB (cd/m^2): [hue from the input (its linear RGB
+// in_rgb, cone share cone_w = 1 - rod weight)], the output matrix, [the gamut map]. In
+// gamut, gamut_map_keep returns its input: no test needed to skip it.
+DTUTMO_PX Vec3 display_colour(Vec3 lms, Vec3 in_rgb, float cone_w, const ColourConsts& cc, bool hue,
+                              bool gmap) {
+  Vec3 v = lms;
+  if (hue) v = hue_preserve(mul(cc.in_rgb_to_lms, in_rgb), v, cc.wl, cc.saturation, cone_w);
+  const Vec3 c = mul(cc.lms_to_out_rgb, v);
+  return gmap ? gamut_map_keep(c, cc.wy, cc.peak, cc.keep) : c;
+}
+
+// ================================================================== encode
+// Output linear RGB (cd/m^2) -> code values: PQ absolute (FastPow), HLG through the
+// inverse OOTF at the display peak, linear relative to the peak, sRGB / BT.1886 relative
+// to the black..peak range through the encode table.
+DTUTMO_PX float encode_pq(float o, float peak) {
+  return pq_inv_eotf(std_min(std_max(o, 0.0f), peak), FastPow());
+}
+DTUTMO_PX float encode_linear(float o, float peak) { return std_min(std_max(o, 0.0f), peak) / peak; }
+DTUTMO_PX Vec3 encode_hlg(Vec3 o, float peak) {
+  float r = std_min(std_max(o.x, 0.0f), peak), g = std_min(std_max(o.y, 0.0f), peak),
+        b = std_min(std_max(o.z, 0.0f), peak);
+  hlg_inv_ootf(r, g, b, peak);
+  return {hlg_oetf(r), hlg_oetf(g), hlg_oetf(b)};
+}
+DTUTMO_PX float encode_inv_range(float peak, float black) { return 1.0f / std_max(peak - black, 1e-6f); }
+DTUTMO_PX Vec3 encode_pixel(Vec3 o, int transfer, float peak, float black, const float* enc_tab) {
+  switch ((Transfer)transfer) {
+    case Transfer::PQ: return {encode_pq(o.x, peak), encode_pq(o.y, peak), encode_pq(o.z, peak)};
+    case Transfer::Linear:
+      return {encode_linear(o.x, peak), encode_linear(o.y, peak), encode_linear(o.z, peak)};
+    case Transfer::HLG: return encode_hlg(o, peak);
+    default: {  // sRGB, BT.1886 (pure 2.4; the black is added in linear light)
+      const float ir = encode_inv_range(peak, black);
+      return {encode_lookup(o.x, enc_tab, black, ir), encode_lookup(o.y, enc_tab, black, ir),
+              encode_lookup(o.z, enc_tab, black, ir)};
+    }
+  }
+}
+
+// ================================================================== the whole pixel
+// Per-pixel inputs of the display stage beyond the responses.
+struct DisplayIn {
+  float hw;        // hybrid weight [0, 1] (hybrid mode)
+  float detail_d;  // log2 Y - base (base/detail on), else 0
+  bool detail_on;
+};
+// Responses r of one pixel -> encoded output code values (before packing): normalisation
+// and knee, [DTUCAM], display inverse (whiteboard / full inverse / hybrid), [detail],
+// colour, gamut, encode. `in_rgb` is the pixel's linear input (cd/m^2; hue source).
+DTUTMO_HD Vec3 display_pixel(const FrameConsts& K, const DisplayTables& T, Vec3 r,
+                             const CellSample& a, const DisplayIn& din, const ColourOpts& co,
+                             Vec3 in_rgb) {
+  const float rc[3] = {r.x, r.y, r.z};
+  float u[3];
+  for (int c = 0; c < 3; ++c)
+    u[c] = normalise_response(rc[c], K.norm_gain[c], K.norm_offset[c], K.knee_r[c], K.r_max[c]);
+  if (K.dtucam) {
+    const Vec3 o = dtucam_display(r, {u[0], u[1], u[2]}, dtucam_s_factor(a.ks, a.klm), K.cam_scene,
+                                  K.cam_display, K.s_ref_display, 1.0f / K.s_ref_display);
+    u[0] = o.x;
+    u[1] = o.y;
+    u[2] = o.z;
+  }
+  float kwb[3];
+  whiteboard_consts(K, kwb);
+  float lum[3];
+  for (int c = 0; c < 3; ++c) {
+    const float v = clamp_response(u[c], K.r_min[c], K.r_max[c]);
+    if (K.display_mode == (int)DisplayMode::Whiteboard) {
+      lum[c] = fast_exp2(kwb[c]) * display_odds_root(T.odds_root, v);
+    } else {
+      float kn, ikn;
+      inverse_fade_band(K, c, &kn, &ikn);
+      const float fade = inverse_fade(v, kn, ikn);
+      const float kk = K.display_mode == (int)DisplayMode::FullInverse
+                           ? full_inverse_k(fade, a.dk[c], kwb[c])
+                           : hybrid_k(fade, din.hw, a.dk[c], kwb[c]);
+      lum[c] = inverse_from_logit(kk, display_logit(T.logit, v));
+    }
+  }
+  if (din.detail_on && K.detail != 0.0f) {
+    const float ir = 1.0f / std_max(K.r_max[0] - K.r_min[0], 1e-6f);
+    const float g = detail_gain(din.detail_d, (u[0] - K.r_min[0]) * ir, K.detail);
+    lum[0] *= g;
+    lum[1] *= g;
+    lum[2] *= g;
+  }
+  const Vec3 rgb = display_colour({lum[0], lum[1], lum[2]}, in_rgb, 1.0f - a.w, colour_consts(K, co),
+                                  co.hue_preserve != 0, K.gamut_map != 0);
+  return encode_pixel(rgb, K.out_transfer, K.peak, K.black, T.encode);
+}
+
+}  // namespace dtutmo

@@ -1,0 +1,317 @@
+// dtutmo -- the model's spatial sampling, one sample at a time: grid coordinates and
+// bilinear interpolation, the pyramids' 2x2 box and bilinear upsample, normalised
+// Gaussian taps, the joint-bilateral lookup of the adaptation grid, the bilateral grid of
+// base/detail and the bins and slice of the edge-aware La pooling.
+//
+// ONE copy: the CPU engine's loops (common/src/cpu_*.cpp, cpu_spatial.cpp) and the CUDA
+// kernels (cuda/*.cu) both call these per sample; the loops around them differ (rows and
+// threads on the CPU, one thread per sample on the GPU), the arithmetic does not.
+// Functions that read a plane take a pointer and a row stride in elements; the ones that
+// read planes of another type (the GPU's FP16 planes) take a loader `ld(i)` -> float.
+#pragma once
+
+#include <stddef.h>
+
+#include "dtutmo/fastmath.h"
+#include "dtutmo/hd.h"
+
+namespace dtutmo {
+
+// ------------------------------------------------------------------ grids
+constexpr int kCell = 8;  // adaptation grid cell, pixels
+constexpr int kSub = 4;   // histogram / edge-map subsampling step, pixels
+
+// Position of pixel p on a grid whose sample i sits at pixel (i + 0.5) step, in samples.
+DTUTMO_PX float grid_pos(int p, float step) { return ((float)p + 0.5f) / step - 0.5f; }
+// Position of pixel p of a plane resampled by `scale` = source size / destination size.
+DTUTMO_PX float scaled_pos(int p, float scale) { return ((float)p + 0.5f) * scale - 0.5f; }
+
+// Lower and upper sample and the upper one's weight at position g on n samples: clamped
+// to [0, n - 1], the last sample replicated.
+DTUTMO_PX void grid_interp(float g, int n, int* i0, int* i1, float* t) {
+  g = minf(maxf(g, 0.0f), (float)(n - 1));
+  const int a = (int)g < n - 1 ? (int)g : n - 1;
+  *i0 = a;
+  *i1 = a + 1 < n - 1 ? a + 1 : n - 1;
+  *t = g - (float)a;
+}
+
+// Bilinear interpolation of p (row stride `stride`) between columns x0, x1 and rows y0, y1.
+DTUTMO_PX float bilinear(const float* p, size_t stride, int x0, int x1, int y0, int y1, float tx,
+                         float ty) {
+  const float a = p[(size_t)y0 * stride + x0] * (1 - tx) + p[(size_t)y0 * stride + x1] * tx;
+  const float b = p[(size_t)y1 * stride + x0] * (1 - tx) + p[(size_t)y1 * stride + x1] * tx;
+  return a * (1 - ty) + b * ty;
+}
+
+// A w x h grid of samples `step` pixels apart (row stride `stride`), bilinear at pixel
+// (x, y): the hybrid display mode's edge weights (step kSub), the glare veil (step = the
+// glare cell).
+DTUTMO_PX float sample_grid(const float* p, size_t stride, int w, int h, float step, int x, int y) {
+  int x0, x1, y0, y1;
+  float tx, ty;
+  grid_interp(grid_pos(y, step), h, &y0, &y1, &ty);
+  grid_interp(grid_pos(x, step), w, &x0, &x1, &tx);
+  return bilinear(p, stride, x0, x1, y0, y1, tx, ty);
+}
+
+// ------------------------------------------------------------------ pyramids
+// 2x2 box average at (x, y) of the half-size grid of a w x h plane (odd edges: the samples
+// that exist).
+DTUTMO_PX float down2_at(const float* in, int w, int h, int x, int y) {
+  float acc = 0.0f;
+  int n = 0;
+  for (int j = 0; j < 2; ++j)
+    for (int i = 0; i < 2; ++i) {
+      const int sx = 2 * x + i, sy = 2 * y + j;
+      if (sx < w && sy < h) {
+        acc += in[(size_t)sy * w + sx];
+        ++n;
+      }
+    }
+  return acc / (float)n;
+}
+
+// Bilinear sample of the sw x sh plane `in` at pixel (x, y) of a dw x dh plane (pixel
+// centres aligned, edges clamped).
+DTUTMO_PX float upsample_at(const float* in, int sw, int sh, int dw, int dh, int x, int y) {
+  int x0, x1, y0, y1;
+  float tx, ty;
+  grid_interp(scaled_pos(y, (float)sh / dh), sh, &y0, &y1, &ty);
+  grid_interp(scaled_pos(x, (float)sw / dw), sw, &x0, &x1, &tx);
+  return bilinear(in, sw, x0, x1, y0, y1, tx, ty);
+}
+
+// ------------------------------------------------------------------ Gaussian blur
+// Radius of a Gaussian of `sigma` samples: 3 sigma, at least 1, at most `max_r`.
+DTUTMO_PX int gauss_radius(float sigma, int max_r) {
+  const int r = (int)ceilf(3.0f * sigma);
+  return r < 1 ? 1 : (r > max_r ? max_r : r);
+}
+// Tap i (from the centre) of a Gaussian of `sigma` samples, not normalised.
+DTUTMO_PX float gauss_tap(int i, float sigma) {
+  return expf(-0.5f * (float)i * (float)i / (sigma * sigma));
+}
+// Taps k[0 .. 2 rr] of a Gaussian of `sigma` samples (radius at most max_r), normalised to
+// sum 1; returns rr. `k` holds 2 max_r + 1 floats.
+DTUTMO_PX int gauss_taps(float sigma, int max_r, float* k) {
+  const int rr = gauss_radius(sigma, max_r);
+  float ks = 0.0f;
+  for (int i = -rr; i <= rr; ++i) ks += k[i + rr] = gauss_tap(i, sigma);
+  for (int i = 0; i <= 2 * rr; ++i) k[i] /= ks;
+  return rr;
+}
+// Normalised blur at position `pos` of a line of n samples, ld(j) the sample j: taps
+// k[0 .. 2 rr] (centre rr), the weights renormalised where the line ends (no darkening or
+// brightening toward the borders).
+template <class Load>
+DTUTMO_PX float blur_at(Load ld, int pos, int n, const float* k, int rr) {
+  const int a = pos - rr > 0 ? pos - rr : 0, b = pos + rr < n - 1 ? pos + rr : n - 1;
+  float acc = 0.0f, ws = 0.0f;
+  for (int i = a; i <= b; ++i) {
+    const float kw = k[i - pos + rr];
+    acc += kw * ld(i);
+    ws += kw;
+  }
+  return acc / ws;
+}
+
+// ------------------------------------------------------------------ La lookup
+// The adaptation grid's lookup at a pixel (DESIGN.md section 4): bilinear, or, with local
+// adaptation on, joint-bilateral (Kopf et al. 2007): the four bilinear corner weights,
+// each times a range weight exp(-d^2 / 2 sigma^2) + 1e-3 with d the pixel's log2
+// luminance minus the corner cell's mean log2 luminance (the guide), normalised. A pixel
+// of a dark tree takes the La of the tree's cells, not of the sky cell next to it; one
+// unlike all four corners falls back to bilinear (the 1e-3).
+constexpr float kLookupRangeSigma = 1.0f;  // range sigma, log2 units
+// The range weight written 2^(kLookupRangeCoef d^2): -log2(e) / (2 sigma^2).
+constexpr float kLookupRangeCoef = -0.72134752f / (kLookupRangeSigma * kLookupRangeSigma);
+
+// Corner weights (00, 10, 01, 11 = (x0, y0), (x1, y0), (x0, y1), (x1, y1)) of a pixel of
+// log2 luminance ly at bilinear weights tx, ty, the corners' guides g[4].
+DTUTMO_PX void jbu_weights(float ly, float g0, float g1, float g2, float g3, float tx, float ty,
+                           float w[4]) {
+  const float c = kLookupRangeCoef;
+  const float d0 = ly - g0, d1 = ly - g1, d2 = ly - g2, d3 = ly - g3;
+  const float a0 = (1 - tx) * (1 - ty) * (weight_exp2(c * d0 * d0) + 1e-3f);
+  const float a1 = tx * (1 - ty) * (weight_exp2(c * d1 * d1) + 1e-3f);
+  const float a2 = (1 - tx) * ty * (weight_exp2(c * d2 * d2) + 1e-3f);
+  const float a3 = tx * ty * (weight_exp2(c * d3 * d3) + 1e-3f);
+  const float inv = 1.0f / (a0 + a1 + a2 + a3);
+  w[0] = a0 * inv;
+  w[1] = a1 * inv;
+  w[2] = a2 * inv;
+  w[3] = a3 * inv;
+}
+DTUTMO_PX float jbu_mix(const float w[4], float c0, float c1, float c2, float c3) {
+  return w[0] * c0 + w[1] * c1 + w[2] * c2 + w[3] * c3;
+}
+
+// The per-pixel adaptation channels (the folded receptor constants of model.h
+// fold_cell_k and the display observer's local constants): channel k of cell i at
+// grid[k * kstride + i * istride] (the CPU keeps planar grids, kstride = cells, istride = 1;
+// the GPU an array of 8-float cells, kstride = 1, istride = 8).
+enum AdaptChannel { kChLM = 0, kChS, kChRod, kChW, kChD0, kChD1, kChD2, kAdaptChannels };
+struct CellSample {
+  float klm, ks, krod;  // log2 sigma - log2 p - log2 td: L/M, S, rods
+  float w;              // mesopic rod weight
+  float dk[3];          // display observer's local constants per class (full-inverse/hybrid)
+};
+struct CellGrid {
+  const float* grid;
+  size_t kstride, istride;
+  int gw, gh;
+  DTUTMO_PX float at(int k, int i) const { return grid[(size_t)k * kstride + (size_t)i * istride]; }
+};
+DTUTMO_PX CellSample cell_sample_of(const float v[kAdaptChannels]) {
+  return {v[kChLM], v[kChS], v[kChRod], v[kChW], {v[kChD0], v[kChD1], v[kChD2]}};
+}
+// Bilinear lookup at pixel (x, y) of the first nch channels: vertical then horizontal
+// lerp (lerpf), as the CPU engine's row interpolation.
+DTUTMO_PX CellSample cell_sample(const CellGrid& g, int x, int y, int nch) {
+  int y0, y1, x0, x1;
+  float ty, tx;
+  grid_interp(grid_pos(y, (float)kCell), g.gh, &y0, &y1, &ty);
+  grid_interp(grid_pos(x, (float)kCell), g.gw, &x0, &x1, &tx);
+  float v[kAdaptChannels] = {0, 0, 0, 0, 0, 0, 0};
+  for (int k = 0; k < nch; ++k) {
+    const float c0 = lerpf(g.at(k, y0 * g.gw + x0), g.at(k, y1 * g.gw + x0), ty);
+    const float c1 = lerpf(g.at(k, y0 * g.gw + x1), g.at(k, y1 * g.gw + x1), ty);
+    v[k] = lerpf(c0, c1, tx);
+  }
+  return cell_sample_of(v);
+}
+// Joint-bilateral lookup at pixel (x, y) of log2 luminance ly; guide: the cells' mean log2
+// luminance (gw x gh).
+DTUTMO_PX CellSample cell_sample_jbu(const CellGrid& g, const float* guide, int x, int y, float ly,
+                                     int nch) {
+  int y0, y1, x0, x1;
+  float ty, tx;
+  grid_interp(grid_pos(y, (float)kCell), g.gh, &y0, &y1, &ty);
+  grid_interp(grid_pos(x, (float)kCell), g.gw, &x0, &x1, &tx);
+  const int i0 = y0 * g.gw + x0, i1 = y0 * g.gw + x1, i2 = y1 * g.gw + x0, i3 = y1 * g.gw + x1;
+  float w[4];
+  jbu_weights(ly, guide[i0], guide[i1], guide[i2], guide[i3], tx, ty, w);
+  float v[kAdaptChannels] = {0, 0, 0, 0, 0, 0, 0};
+  for (int k = 0; k < nch; ++k) v[k] = jbu_mix(w, g.at(k, i0), g.at(k, i1), g.at(k, i2), g.at(k, i3));
+  return cell_sample_of(v);
+}
+
+// ------------------------------------------------------------------ bilateral grid
+// The base/detail split's bilateral grid on log2 luminance (Chen, Paris & Durand 2007):
+// gx x gy x gz cells of (sum of values, count), spatial cell ss pixels, range cell sr log2
+// units over [lo, hi], one cell of margin on every side.
+struct BilateralDesc {
+  int gx = 0, gy = 0, gz = 0;
+  float ss = 1, sr = 1, lo = 0, hi = 0;
+};
+// The grid for a width x height frame, spatial cell ss pixels (at least 1), range cell sr.
+DTUTMO_HD BilateralDesc bgrid_desc(int width, int height, float ss, float sr, float lo, float hi) {
+  BilateralDesc d;  // geometry of the grid below
+  d.ss = ss > 1.0f ? ss : 1.0f;
+  d.sr = sr;
+  d.lo = lo;
+  d.hi = hi;
+  d.gx = (int)ceilf(width / d.ss) + 3;
+  d.gy = (int)ceilf(height / d.ss) + 3;
+  d.gz = (int)ceilf((hi - lo) / sr) + 3;
+  return d;
+}
+// Cell of pixel coordinate p along x or y, of value v along z (the splat's nearest cell).
+DTUTMO_PX int bgrid_cell_xy(int p, float inv_ss) { return (int)(((float)p + 0.5f) * inv_ss + 0.5f) + 1; }
+DTUTMO_PX int bgrid_cell_z(float v, float lo, float inv_sr) { return (int)((v - lo) * inv_sr + 0.5f) + 1; }
+// One [1 2 1] / 4 tap of the grid's blur (pairs interleaved) along an axis of length len
+// and element stride `stride` (in pairs), at pair i whose coordinate there is c.
+DTUTMO_PX void bgrid_blur_at(const float* src, float* dst, size_t i, size_t c, size_t stride, int len) {
+  const float* s = src + 2 * i;
+  const float* a = c > 0 ? s - 2 * stride : s;
+  const float* b = c + 1 < (size_t)len ? s + 2 * stride : s;
+  dst[2 * i] = 0.25f * a[0] + 0.5f * s[0] + 0.25f * b[0];
+  dst[2 * i + 1] = 0.25f * a[1] + 0.5f * s[1] + 0.25f * b[1];
+}
+// The base (log2) at pixel (x, y) of log2 luminance logy: trilinear, normalised by the
+// count (the pixel's own value where the grid is empty).
+DTUTMO_PX float bgrid_slice(const float* grid, const BilateralDesc& d, float x, float y, float logy) {
+  const float v = std_min(std_max(logy, d.lo), d.hi);
+  const float fx = (x + 0.5f) / d.ss + 1.0f, fy = (y + 0.5f) / d.ss + 1.0f, fz = (v - d.lo) / d.sr + 1.0f;
+  const int x0 = (int)fx < d.gx - 2 ? (int)fx : d.gx - 2;
+  const int y0 = (int)fy < d.gy - 2 ? (int)fy : d.gy - 2;
+  const int z0 = (int)fz < d.gz - 2 ? (int)fz : d.gz - 2;
+  const float tx = fx - x0, ty = fy - y0, tz = fz - z0;
+  float num = 0.0f, den = 0.0f;
+  for (int k = 0; k < 2; ++k)
+    for (int j = 0; j < 2; ++j)
+      for (int i = 0; i < 2; ++i) {
+        const float wgt = (i ? tx : 1 - tx) * (j ? ty : 1 - ty) * (k ? tz : 1 - tz);
+        const float* c = grid + (((size_t)(z0 + k) * d.gy + y0 + j) * d.gx + x0 + i) * 2;
+        num += wgt * c[0];
+        den += wgt * c[1];
+      }
+  return den > 1e-6f ? num / den : v;
+}
+
+// ------------------------------------------------------------------ edge-aware pooling
+// The La grid's edge-aware pooling (DESIGN.md section 4): a bilateral grid along log2
+// luminance, bins dzc apart anchored at multiples of dzc (a static region never changes
+// bin), at most kEpMaxBins, each bin's (value, weight) planes blurred on a pyramid per
+// scale, sliced per cell at its own value.
+constexpr int kEpMaxBins = 32;
+// Bins for values in [mn, mx] at spacing dz (doubled until they fit): lowest bin `lo`,
+// spacing `dzc`, count `nb` (one empty bin below the lowest value, so that the linear
+// splat never reads outside).
+DTUTMO_PX void ep_bins(float mn, float mx, float dz, float* lo, float* dzc, int* nb) {
+  float d = dz;
+  while ((mx - mn) / d + 3.0f > (float)kEpMaxBins) d *= 2.0f;
+  *dzc = d;
+  *lo = (floorf(mn / d) - 1.0f) * d;
+  const int n = (int)floorf((mx - *lo) / d) + 2;
+  *nb = n < kEpMaxBins ? n : kEpMaxBins;
+}
+// The bin pair (j, j + 1) of value v and the upper one's weight f (linear splat / slice).
+DTUTMO_PX void ep_bin(float v, float lo, float inv_dz, int nb, int* j, float* f) {
+  const float t = (v - lo) * inv_dz;
+  const int a = (int)t;
+  *j = a < 0 ? 0 : (a > nb - 2 ? nb - 2 : a);
+  *f = t - (float)*j;
+}
+// The pyramid level of a scale of `sigma` cells: halved while above 1.5 cells (a bilateral
+// grid is sliced with interpolation, it needs no finer sampling than about its sigma) and
+// the level has more than 2 x 2 cells; the blur left to do there (the box downsampling
+// already blurred by ~0.5 cell per level, removed in quadrature).
+DTUTMO_PX void ep_level(float sigma, const int* lw, const int* lh, int* level, float* blur) {
+  int l = 0;
+  float sc = sigma;
+  while (sc > 1.5f && l < 5 && lw[l] > 2 && lh[l] > 2) {
+    sc *= 0.5f;
+    ++l;
+  }
+  *level = l;
+  *blur = sqrtf(std_max(sc * sc - (l > 0 ? 0.25f : 0.0f), 0.01f));
+}
+// One scale's pooled value at cell (x, y) of the w x h grid: its bins j, j + 1 (weight f)
+// at the scale's level (sw x sh, bin b's value plane at res + 2 b sw sh, its weight plane
+// after it), bilinear there, value / weight (the cell's own v where no weight arrived).
+DTUTMO_PX float ep_slice_at(const float* res, int sw, int sh, int w, int h, int x, int y, int j,
+                            float f, float v) {
+  const size_t ln = (size_t)sw * sh;
+  float gx = (x + 0.5f) * (float)sw / w - 0.5f, gy = (y + 0.5f) * (float)sh / h - 0.5f;
+  gx = std_min(std_max(gx, 0.0f), (float)(sw - 1));
+  gy = std_min(std_max(gy, 0.0f), (float)(sh - 1));
+  const int x0 = (int)gx < sw - 1 ? (int)gx : sw - 1, xa = x0 + 1 < sw - 1 ? x0 + 1 : sw - 1;
+  const int yb = (int)gy < sh - 1 ? (int)gy : sh - 1, ya = yb + 1 < sh - 1 ? yb + 1 : sh - 1;
+  const float tx = gx - x0, ty = gy - yb;
+  const float w00 = (1 - tx) * (1 - ty), w10 = tx * (1 - ty), w01 = (1 - tx) * ty, w11 = tx * ty;
+  const size_t c00 = (size_t)yb * sw + x0, c10 = (size_t)yb * sw + xa, c01 = (size_t)ya * sw + x0,
+               c11 = (size_t)ya * sw + xa;
+  float num = 0.0f, den = 0.0f;
+  for (int dj = 0; dj < 2; ++dj) {
+    const float wz = dj ? f : 1 - f;
+    const float* pv = res + (size_t)(j + dj) * 2 * ln;
+    const float* pw = pv + ln;
+    num += wz * (w00 * pv[c00] + w10 * pv[c10] + w01 * pv[c01] + w11 * pv[c11]);
+    den += wz * (w00 * pw[c00] + w10 * pw[c10] + w01 * pw[c01] + w11 * pw[c11]);
+  }
+  return den > 1e-8f ? num / den : v;
+}
+
+}  // namespace dtutmo
