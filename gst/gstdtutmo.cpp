@@ -872,6 +872,12 @@ static gboolean gst_dtutmo_set_info(GstVideoFilter* filter, GstCaps* incaps,
                       ("%" GST_PTR_FORMAT, outcaps));
     return FALSE;
   }
+  // 4:2:0 chroma siting as GStreamer reads the caps (chroma-site; absent: its default for
+  // the size, "mpeg2" = h-cosited above 576 lines, "jpeg" = centre below).
+  cfg.in.chroma_h_cosited = (in_info->chroma_site & GST_VIDEO_CHROMA_SITE_H_COSITED) != 0;
+  cfg.in.chroma_v_cosited = (in_info->chroma_site & GST_VIDEO_CHROMA_SITE_V_COSITED) != 0;
+  cfg.out.chroma_h_cosited = (out_info->chroma_site & GST_VIDEO_CHROMA_SITE_H_COSITED) != 0;
+  cfg.out.chroma_v_cosited = (out_info->chroma_site & GST_VIDEO_CHROMA_SITE_V_COSITED) != 0;
   GstVideoMasteringDisplayInfo minfo;
   if (gst_video_mastering_display_info_from_caps(&minfo, incaps)) {
     cfg.hdr.master_max = float(minfo.max_display_mastering_luminance) / 10000.0f;

@@ -83,6 +83,8 @@ dtutmo::SignalDesc signal_of(const GstVideoInfo& info) {
              : c.matrix == GST_VIDEO_COLOR_MATRIX_BT601 ? dtutmo::YuvMatrix::BT601
                                                         : dtutmo::YuvMatrix::BT709;
   s.full_range = !GST_VIDEO_INFO_IS_YUV(&info) || c.range == GST_VIDEO_COLOR_RANGE_0_255;
+  s.chroma_h_cosited = (info.chroma_site & GST_VIDEO_CHROMA_SITE_H_COSITED) != 0;
+  s.chroma_v_cosited = (info.chroma_site & GST_VIDEO_CHROMA_SITE_V_COSITED) != 0;
   return s;
 }
 
@@ -260,6 +262,16 @@ struct Harness {
     return push(buf, pts);
   }
   GstCaps* out_caps() { return gst_pad_get_current_caps(h->sinkpad); }
+  // Push `ib` as the next frame and read the output frame's code values.
+  std::vector<float> push_read(GstBuffer* ib) {
+    EXPECT_EQ(push_next(ib), GST_FLOW_OK);
+    GstBuffer* ob = gst_harness_pull(h);
+    GstCaps* oc = out_caps();
+    std::vector<float> codes = read_codes(ob, oc);
+    gst_buffer_unref(ob);
+    gst_caps_unref(oc);
+    return codes;
+  }
   double la() {
     gdouble v = 0;
     g_object_get(h->element, "adaptation-luminance", &v, NULL);
@@ -560,6 +572,48 @@ TEST(Pixels, SdrRangeInputComesOutNearItself) {
   gst_caps_unref(in_copy);
 }
 
+// 4:2:0 input is decoded with the caps' chroma-site: the same NV12 bytes, a chroma edge
+// between chroma columns 15 and 16 (luma 31 | 32), tagged "jpeg" (centre) and "mpeg2"
+// (h-cosited, H.264 / HEVC) come out differently at the edge (luma 32 sits on chroma 16
+// when cosited, a quarter of the way back to chroma 15 when centred) and alike away
+// from it.
+TEST(Pixels, InputChromaSiteComesFromTheCaps) {
+  std::vector<float> out[2];
+  const char* sites[2] = {"jpeg", "mpeg2"};
+  for (int k = 0; k < 2; ++k) {
+    Harness hh("target=sdr display-peak=100 input-scale=100");
+    GstCaps* in = gst_caps_from_string(
+        (std::string("video/x-raw,format=NV12,width=64,height=36,framerate=30/1,pixel-aspect-ratio=1/1,"
+                     "colorimetry=bt709,chroma-site=") + sites[k]).c_str());
+    GstVideoInfo info;
+    ASSERT_TRUE(gst_video_info_from_caps(&info, in));
+    ASSERT_EQ(info.chroma_site, k ? GST_VIDEO_CHROMA_SITE_MPEG2 : GST_VIDEO_CHROMA_SITE_JPEG);
+    ASSERT_TRUE(hh.start(in, gst_caps_from_string("video/x-raw,format=RGBA")));
+    GstBuffer* ib = gst_buffer_new_allocate(nullptr, info.size, nullptr);
+    GstVideoFrame f;
+    ASSERT_TRUE(gst_video_frame_map(&f, &info, ib, GST_MAP_WRITE));
+    for (int y = 0; y < 36; ++y)
+      std::memset(static_cast<uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&f, 0)) + y * GST_VIDEO_FRAME_PLANE_STRIDE(&f, 0),
+                  126, 64);
+    for (int j = 0; j < 18; ++j) {
+      uint8_t* uv = static_cast<uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&f, 1)) + j * GST_VIDEO_FRAME_PLANE_STRIDE(&f, 1);
+      for (int i = 0; i < 32; ++i) {
+        uv[2 * i] = i < 16 ? 96 : 160;      // Cb: bluish to the right
+        uv[2 * i + 1] = i < 16 ? 160 : 96;  // Cr: reddish to the left
+      }
+    }
+    gst_video_frame_unmap(&f);
+    out[k] = hh.push_read(ib);
+  }
+  ASSERT_EQ(out[0].size(), out[1].size());
+  auto at = [](const std::vector<float>& v, int x, int c) { return v[(size_t(18) * 64 + x) * 3 + c]; };
+  // at the edge: red (falling to the right) is lower with cosited chroma at luma 32
+  EXPECT_GT(at(out[0], 32, 0) - at(out[1], 32, 0), 0.02f) << "luma 32, jpeg vs mpeg2";
+  // away from the edge both read the same flat chroma
+  for (int x : {8, 20, 44, 56})
+    for (int c = 0; c < 3; ++c) EXPECT_NEAR(at(out[0], x, c), at(out[1], x, c), 2.5f / 255.0f) << "x " << x;
+}
+
 // Global mode: output luminance grows with input luminance across a ramp; and a whole
 // scene 100x brighter comes out brighter.
 TEST(Pixels, BrighterInputGivesBrighterOutput) {
@@ -660,12 +714,7 @@ TEST(Sizes, PaddedStridesAndOffsetsGiveTheSameOutput) {
             p[2] = 10.0f + float((x * 7 + y * 3) % 13);
           },
           padded ? 36 : 0);
-      ASSERT_EQ(hh.push_next(ib), GST_FLOW_OK);
-      GstBuffer* ob = gst_harness_pull(hh.h);
-      GstCaps* oc = hh.out_caps();
-      result[padded] = read_codes(ob, oc);
-      gst_buffer_unref(ob);
-      gst_caps_unref(oc);
+      result[padded] = hh.push_read(ib);
       gst_caps_unref(in_copy);
     }
     ASSERT_EQ(result[0].size(), result[1].size());

@@ -420,3 +420,172 @@ TEST(PixelIo, ReadPixelMatchesRowUnpack) {
       }
   }
 }
+
+// --- 4:2:0 chroma siting (SignalDesc::chroma_h_cosited / chroma_v_cosited) ---
+namespace {
+
+// An NV12 frame (full range, BT.709) of flat luma whose chroma is `a` on samples below
+// `edge` and `b` from it on, the edge running across x (vertical == false: chroma columns)
+// or across y (chroma rows).
+std::vector<uint8_t> chroma_edge_nv12(int w, int h, int edge, bool vertical, uint8_t a, uint8_t b) {
+  std::vector<uint8_t> buf(packed_size(PixelFormat::NV12, w, h), 128);
+  const FrameView v = packed_view(PixelFormat::NV12, w, h, buf.data());
+  for (int j = 0; j < (h + 1) / 2; ++j)
+    for (int i = 0; i < (w + 1) / 2; ++i) {
+      const uint8_t c = (vertical ? j : i) < edge ? a : b;
+      v.data[1][j * v.stride[1] + 2 * i] = c;      // Cb
+      v.data[1][j * v.stride[1] + 2 * i + 1] = c;  // Cr
+    }
+  return buf;
+}
+
+Vec3 rgb_of(float y, float c) {
+  const pio::YuvDecode d = pio::make_yuv_decode(YuvMatrix::BT709, true, 8);
+  Vec3 o;
+  pio::yuv_to_rgb(d, y, c, c, o.x, o.y, o.z);
+  return o;
+}
+
+}  // namespace
+
+// A chroma edge between chroma columns 3 and 4: centre siting ("jpeg") puts chroma 4
+// between luma 8 and 9, so luma 8 sees 3/4 of it; horizontal cositing ("mpeg2", H.264 /
+// HEVC) puts it on luma 8, which sees it alone, and luma 7 halfway between 3 and 4.
+// Rows likewise with vertical cositing. The row converter and the whole-pixel reader the
+// kernels use (pio::read_rgb) agree for every siting.
+TEST(ChromaSiting, UnpackPlacesChromaWhereTheSitingSays) {
+  const int w = 16, h = 12;
+  const float A = 60.0f, B = 200.0f;
+  for (int vertical = 0; vertical < 2; ++vertical)
+    for (int cosited = 0; cosited < 2; ++cosited) {
+      SCOPED_TRACE(std::string(vertical ? "rows" : "columns") + (cosited ? " cosited" : " centre"));
+      std::vector<uint8_t> buf = chroma_edge_nv12(w, h, 4, vertical != 0, uint8_t(A), uint8_t(B));
+      const FrameView v = packed_view(PixelFormat::NV12, w, h, buf.data());
+      SignalDesc sig;
+      sig.matrix = YuvMatrix::BT709;
+      sig.full_range = true;
+      sig.chroma_h_cosited = !vertical && cosited;
+      sig.chroma_v_cosited = vertical && cosited;
+      std::vector<float> rgb(size_t(w) * h * 3);
+      unpack_rows(v, sig, 0, h, rgb.data(), std::ptrdiff_t(w) * 3);
+      // expected chroma at luma positions 6, 7, 8, 9 across the edge
+      const float want[2][4] = {{A, 0.75f * A + 0.25f * B, 0.25f * A + 0.75f * B, B},  // centre
+                                {A, 0.5f * A + 0.5f * B, B, B}};                         // cosited
+      const pio::YuvDecode d = pio::yuv_decode(sig, 8);
+      const pio::FramePlanes fp = pio::frame_planes(v);
+      for (int k = 0; k < 4; ++k) {
+        const int p = 6 + k;
+        const int x = vertical ? 5 : p, y = vertical ? p : 5;
+        const Vec3 e = rgb_of(128.0f, want[cosited][k]);
+        const float* o = &rgb[(size_t(y) * w + x) * 3];
+        EXPECT_NEAR(o[0], e.x, 1e-5f) << "position " << p;
+        EXPECT_NEAR(o[2], e.z, 1e-5f) << "position " << p;
+        float r, g, b;
+        pio::read_rgb(fp, d, x, y, r, g, b);
+        EXPECT_NEAR(r, o[0], 1e-6f) << "read_rgb, position " << p;
+        EXPECT_NEAR(g, o[1], 1e-6f) << "read_rgb, position " << p;
+        EXPECT_NEAR(b, o[2], 1e-6f) << "read_rgb, position " << p;
+      }
+    }
+  // the same bytes decoded with the two sitings differ at the edge: the quarter-sample
+  // shift an h-cosited (H.264 / HEVC) stream got when centre siting was assumed
+  std::vector<uint8_t> buf = chroma_edge_nv12(w, h, 4, false, uint8_t(A), uint8_t(B));
+  SignalDesc centre, mpeg2;
+  centre.matrix = mpeg2.matrix = YuvMatrix::BT709;
+  centre.full_range = mpeg2.full_range = true;
+  mpeg2.chroma_h_cosited = true;
+  std::vector<float> c0(size_t(w) * h * 3), c1(c0.size());
+  unpack_rows(packed_view(PixelFormat::NV12, w, h, buf.data()), centre, 0, h, c0.data(), std::ptrdiff_t(w) * 3);
+  unpack_rows(packed_view(PixelFormat::NV12, w, h, buf.data()), mpeg2, 0, h, c1.data(), std::ptrdiff_t(w) * 3);
+  EXPECT_GT(std::fabs(c0[8 * 3] - c1[8 * 3]), 0.05f);
+}
+
+// Packing: a cosited axis takes the chroma of luma 2i (the odd column / row does not enter
+// it), centre siting the mean of the block; the whole-block writer the kernels use
+// (pio::write_block) stores the same codes.
+TEST(ChromaSiting, PackTakesChromaWhereTheSitingSays) {
+  const int w = 8, h = 4;
+  // even columns a saturated red, odd columns blue; rows alike (so only the horizontal
+  // siting matters) and then even rows red, odd rows blue (only the vertical)
+  for (int vertical = 0; vertical < 2; ++vertical)
+    for (int cosited = 0; cosited < 2; ++cosited) {
+      SCOPED_TRACE(std::string(vertical ? "rows" : "columns") + (cosited ? " cosited" : " centre"));
+      std::vector<float> rgb(size_t(w) * h * 3);
+      for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) {
+          const bool odd = ((vertical ? y : x) & 1) != 0;
+          float* p = &rgb[(size_t(y) * w + x) * 3];
+          p[0] = odd ? 0.1f : 0.9f;
+          p[1] = 0.2f;
+          p[2] = odd ? 0.9f : 0.1f;
+        }
+      SignalDesc sig;
+      sig.matrix = YuvMatrix::BT709;
+      sig.full_range = true;
+      sig.chroma_h_cosited = !vertical && cosited;
+      sig.chroma_v_cosited = vertical && cosited;
+      std::vector<uint8_t> buf(packed_size(PixelFormat::NV12, w, h)), blk(buf.size());
+      pack_rows(rgb.data(), std::ptrdiff_t(w) * 3, packed_view(PixelFormat::NV12, w, h, buf.data()), sig, 0, h, false);
+      const pio::YuvEncode e = pio::yuv_encode(sig, 8);
+      float cb, cr;
+      if (cosited)
+        pio::rgb_to_cbcr_code(e, 0.9f, 0.2f, 0.1f, cb, cr);  // the even (red) pixel alone
+      else
+        pio::rgb_to_cbcr_code(e, 0.5f, 0.2f, 0.5f, cb, cr);  // the mean of red and blue
+      const FrameView v = packed_view(PixelFormat::NV12, w, h, buf.data());
+      for (int i = 0; i < w / 2; ++i) {
+        EXPECT_EQ(int(v.data[1][2 * i]), int(pio::quantize_code(cb, 255, 0.5f))) << "Cb " << i;
+        EXPECT_EQ(int(v.data[1][2 * i + 1]), int(pio::quantize_code(cr, 255, 0.5f))) << "Cr " << i;
+      }
+      const pio::FramePlanes fp = pio::frame_planes(packed_view(PixelFormat::NV12, w, h, blk.data()));
+      for (int y0 = 0; y0 < h; y0 += 2)
+        for (int x0 = 0; x0 < w; x0 += 2) {
+          float b4[4][3];
+          for (int k = 0; k < 4; ++k)
+            for (int c = 0; c < 3; ++c) b4[k][c] = rgb[(size_t(y0 + (k >> 1)) * w + x0 + (k & 1)) * 3 + c];
+          pio::write_block(fp, e, x0, y0, b4, false);
+        }
+      EXPECT_EQ(blk, buf) << "write_block and pack_rows store different codes";
+    }
+}
+
+// A chroma ramp survives a pack / unpack round trip in place with the matching siting
+// (linear chroma is reproduced by either), and a stream read with the wrong siting is off
+// by a quarter chroma sample, half a luma pixel: an h-cosited (H.264 / HEVC) stream read
+// as centre-sited, what the converters did before they honoured the siting.
+TEST(ChromaSiting, RoundTripKeepsChromaInPlace) {
+  const int w = 32, h = 8;
+  const float slope = 0.6f / float(w - 1);  // red per luma pixel
+  std::vector<float> rgb(size_t(w) * h * 3);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      float* p = &rgb[(size_t(y) * w + x) * 3];
+      p[0] = 0.2f + slope * float(x);
+      p[1] = 0.4f;
+      p[2] = 0.8f - slope * float(x);
+    }
+  // mean signed error of red over the interior columns of a round trip through P010
+  auto trip = [&](bool pack_cos, bool unpack_cos) {
+    SignalDesc s;
+    s.matrix = YuvMatrix::BT709;
+    s.full_range = true;
+    s.chroma_h_cosited = pack_cos;
+    std::vector<uint8_t> buf(packed_size(PixelFormat::P010_10LE, w, h));
+    const FrameView v = packed_view(PixelFormat::P010_10LE, w, h, buf.data());
+    pack_rows(rgb.data(), std::ptrdiff_t(w) * 3, v, s, 0, h, false);
+    s.chroma_h_cosited = unpack_cos;
+    std::vector<float> o(rgb.size());
+    unpack_rows(v, s, 0, h, o.data(), std::ptrdiff_t(w) * 3);
+    double e = 0.0;
+    int n = 0;
+    for (int y = 0; y < h; ++y)
+      for (int x = 3; x < w - 3; ++x, ++n) e += o[(size_t(y) * w + x) * 3] - rgb[(size_t(y) * w + x) * 3];
+    return e / n;
+  };
+  EXPECT_LT(std::fabs(trip(false, false)), 0.05 * slope) << "centre siting";
+  EXPECT_LT(std::fabs(trip(true, true)), 0.05 * slope) << "h-cosited siting";
+  // cosited written, centre read: the chroma lands half a pixel to the right, red (rising
+  // with x) comes out half a pixel's worth too low
+  EXPECT_NEAR(trip(true, false), -0.5 * slope, 0.1 * slope) << "cosited written, centre read";
+  EXPECT_NEAR(trip(false, true), 0.5 * slope, 0.1 * slope) << "centre written, cosited read";
+}
