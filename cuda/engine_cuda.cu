@@ -303,15 +303,7 @@ std::string CudaEngine::check_view(const FrameView& v, PixelFormat f, const char
 FrameConsts CudaEngine::consts_template() const {
   const Params& P = params_;
   FrameConsts K{};
-  param_consts(K, P, W_, H_, gw_, gh_);  // common/dtutmo/model.h, as the CPU engine
-  input_consts(K, cfg_.in.primaries);
-  K.in_transfer = int(cfg_.in.transfer);
-  K.input_scale = P.input_scale;
-  K.hlg_peak = P.hlg_peak;
-  K.max_nits = kMaxNits;
-  K.out_transfer = int(cfg_.out.transfer);
-  K.target = int(P.target);
-  output_consts(K, cfg_.out.primaries);
+  stream_consts(K, P, cfg_, gw_, gh_);  // common/dtutmo/model.h, as the CPU engine
   return K;
 }
 

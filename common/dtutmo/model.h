@@ -13,6 +13,7 @@
 #include "dtutmo/csf.h"
 #include "dtutmo/display.h"
 #include "dtutmo/dtucam.h"
+#include "dtutmo/engine.h"
 #include "dtutmo/fastmath.h"
 #include "dtutmo/frame.h"
 #include "dtutmo/frame_consts.h"
@@ -417,6 +418,22 @@ inline void param_consts(FrameConsts& K, const Params& P, int width, int height,
   K.hybrid_hi = 0.08f;
   K.peak = P.display_peak;
   K.black = P.display_black;
+}
+
+// Everything FrameConsts carries that depends on the stream and the parameters only (both
+// engines, every frame before the statistics; host only): geometry and switches, the
+// input and output matrices, transfers and scales.
+inline void stream_consts(FrameConsts& K, const Params& P, const StreamConfig& C, int grid_w,
+                          int grid_h) {
+  param_consts(K, P, C.width, C.height, grid_w, grid_h);
+  input_consts(K, C.in.primaries);
+  K.in_transfer = int(C.in.transfer);
+  K.input_scale = P.input_scale;
+  K.hlg_peak = P.hlg_peak;
+  K.max_nits = kMaxNits;
+  K.out_transfer = int(C.out.transfer);
+  K.target = int(P.target);
+  output_consts(K, C.out.primaries);
 }
 
 }  // namespace dtutmo

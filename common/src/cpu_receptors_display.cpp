@@ -32,7 +32,6 @@ namespace cpu {
 
 void CpuEngine::frame_consts(float kc) {
   FrameConsts& K = K_;
-  param_consts(K, P_, W_, H_, gw_, gh_);
   // display observer (and the rods' S odds factor)
   display_observer(K, P_.display_peak, P_.display_adapt, int(P_.viewing), P_.fov_deg, W_, H_,
                    P_.observer_age);
@@ -108,11 +107,6 @@ void CpuEngine::frame_consts(float kc) {
       for (int i = 0; i < ew_ * eh_; ++i) edge_[i] = smoothstepf(K.hybrid_lo, K.hybrid_hi, m[i]);
     }
   }
-  // --- encode ---
-  K.out_transfer = int(C_.out.transfer);
-  K.target = int(P_.target);
-  output_consts(K, C_.out.primaries);
-
   // --- CSF band gains (balanced) ---
   csf_active_ = P_.csf && csf_band_gains(K, P_.fov_deg, csf_gain_);
 }

@@ -160,13 +160,7 @@ bool CpuEngine::process(const FrameView& in, const FrameView& out, double time_s
 
   ensure_balanced();
 
-  // per-stream constants
-  input_consts(K_, C_.in.primaries);
-  K_.in_transfer = int(C_.in.transfer);
-  K_.input_scale = P_.input_scale;
-  K_.hlg_peak = P_.hlg_peak;
-  K_.max_nits = kMaxNits;
-  K_.mesopic = P_.mesopic;
+  stream_consts(K_, P_, C_, gw_, gh_);  // model.h: the stream's and parameters' constants
 
   pass1(in);
   low_res(dt, snap);
