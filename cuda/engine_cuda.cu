@@ -287,11 +287,15 @@ std::string CudaEngine::ensure_balanced() {
     DTUTMO_TRY(lin_.allocate(np * 3 * elt));
     DTUTMO_TRY(logy_.allocate(np));
   }
+  // Controllable optics properties (fov, observer-age, pigmentation, glare-cells,
+  // base-scale) may change every frame under a GstController: the glare plans follow the
+  // grid only, the glare kernel and the bilateral grid's extent are refilled in place.
   if (P.optics) {
     const float ppd = float(W_) / P.fov_deg;
     const int cells = int(P.glare_max_cells);
-    if (!glare_.matches(W_, H_, ppd, cells, P.observer_age, P.pigmentation))
-      DTUTMO_TRY(glare_.init(W_, H_, ppd, cells, P.observer_age, P.pigmentation, stream_));
+    if (!glare_.grid_matches(W_, H_, cells)) DTUTMO_TRY(glare_.init(W_, H_, cells));
+    if (!glare_.kernel_matches(ppd, P.observer_age, P.pigmentation))
+      DTUTMO_TRY(glare_.set_kernel(ppd, P.observer_age, P.pigmentation, stream_));
     const float sigma_px = otf_sigma_deg(otf_fc(P.observer_age)) * ppd;
     if (sigma_px >= 0.3f) DTUTMO_TRY(otf_tmp_.allocate(np * 3 * elt));
   }
