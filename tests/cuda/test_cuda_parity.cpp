@@ -465,12 +465,13 @@ TEST(CudaParity, RejectsMismatchedFrames) {
 //
 // GstCudaAllocator (cudaupload, every GstCudaBufferPool, nvh265dec's output in 1.22): one
 // cuMemAllocPitch block, every plane with the luma pitch (also the half-width chroma
-// planes), chroma after pitch x height rows; 4:2:0 three-plane formats put V after
-// ceil(height / 2) chroma rows (dtutmo's own pool fixes 1.22's floor there, see
-// gst/cuda_layout.h). A decoder surface (NVDEC, mapped without a copy): luma and the
-// interleaved chroma plane with the decoder's pitch, chroma after the coded height
-// (16-aligned), not after the displayed one. Padding is filled with garbage on input and
-// poisoned on output: reading it or writing it shows.
+// planes), chroma after pitch x height bytes; 4:2:0 three-plane formats put V
+// pitch x height / 2 bytes after U (1.22: at odd heights V starts half a pitch into U's
+// last row, which the pitch, at least two chroma rows wide, leaves free). A decoder
+// surface (NVDEC, mapped without a copy): luma and the interleaved chroma plane with the
+// decoder's pitch, chroma after the coded height (16-aligned), not after the displayed
+// one. Padding is filled with garbage on input and poisoned on output: reading it or
+// writing it shows.
 enum class Layout { GstAllocator, DecoderSurface };
 
 struct PitchedFrame {
@@ -499,7 +500,7 @@ struct PitchedFrame {
       EXPECT_EQ(cudaMallocPitch(&probe, &pitch, (row0 + 3) & ~std::size_t(3), rows), cudaSuccess);
       cudaFree(probe);
       if (planes > 1) off[1] = pitch * std::size_t(h);
-      if (planes > 2) off[2] = off[1] + pitch * std::size_t(plane_height(f, 1, h));
+      if (planes > 2) off[2] = off[1] + pitch * std::size_t(h) / 2;
     }
     bytes = pitch * rows;
     host.assign(bytes, fill);
@@ -579,7 +580,8 @@ void expect_rows_close(const Frame& a, const Frame& b, const std::string& what) 
   EXPECT_EQ(bad_rows, 0) << what << ": rows more than one code apart on average, the first: " << first;
 }
 
-// P010 (GstAllocator and decoder-surface layouts) and I420_10LE (GstAllocator) device input,
+// P010 (GstAllocator and decoder-surface layouts), I420_10LE, P012 and I420_12LE
+// (GstAllocator; the element's CUDA sink caps carry all four) device input,
 // NV12 and P010 device output in GstAllocator layout, at 4K and at odd sizes, against the
 // CPU engine on the same frames packed in host memory. Tolerances: at most one code on
 // 99.9% of the samples (the engines differ by float rounding: fast-math intrinsics, the
@@ -596,7 +598,9 @@ TEST(CudaParity, PitchedDeviceFramesAsGStreamerLaysThemOut) {
   };
   const In ins[] = {{PixelFormat::P010_10LE, Layout::GstAllocator, "P010 (cudaupload)"},
                     {PixelFormat::P010_10LE, Layout::DecoderSurface, "P010 (decoder surface)"},
-                    {PixelFormat::I420_10LE, Layout::GstAllocator, "I420_10LE (cudaupload)"}};
+                    {PixelFormat::I420_10LE, Layout::GstAllocator, "I420_10LE (cudaupload)"},
+                    {PixelFormat::P012_LE, Layout::GstAllocator, "P012 (GstCudaAllocator)"},
+                    {PixelFormat::I420_12LE, Layout::GstAllocator, "I420_12LE (GstCudaAllocator)"}};
   for (const auto& sz : sizes)
     for (PixelFormat of : {PixelFormat::NV12, PixelFormat::P010_10LE})
       for (Profile prof : {Profile::Fast, Profile::Balanced}) {
@@ -607,7 +611,8 @@ TEST(CudaParity, PitchedDeviceFramesAsGStreamerLaysThemOut) {
           p.target = Target::PQ;
           p.display_peak = 1000.0f;
         }
-        for (PixelFormat inf : {PixelFormat::P010_10LE, PixelFormat::I420_10LE}) {
+        for (PixelFormat inf : {PixelFormat::P010_10LE, PixelFormat::I420_10LE, PixelFormat::P012_LE,
+                                PixelFormat::I420_12LE}) {
           StreamConfig c;
           c.width = w;
           c.height = h;
