@@ -118,6 +118,16 @@ bool gpu_usable() {
 #endif
 }
 
+// A harness around a dtutmo with `props` set before the harness starts it (gst_harness_new
+// starts filters at once, and engine / device-id are read at that start).
+GstHarness* dtutmo_harness(std::initializer_list<std::pair<const char*, const char*>> props) {
+  GstElement* e = gst_element_factory_make("dtutmo", nullptr);
+  for (const auto& kv : props) gst_util_set_object_arg(G_OBJECT(e), kv.first, kv.second);
+  GstHarness* h = gst_harness_new_with_element(e, "sink", "src");
+  gst_object_unref(e);
+  return h;
+}
+
 guint64 host_staged(GstElement* e) {
   guint64 n = 0;
   g_object_get(e, "host-staged-buffers", &n, NULL);
@@ -349,10 +359,8 @@ TEST(CudaFallback, AutoOnSystemMemoryRunsWhereItCan) {
 // device-id 64 names no device, so the element knows it has no CUDA engine on a GPU
 // machine as on one without (the test runs on both).
 TEST(CudaFallback, CudaCapsWithoutCudaEngineFailNegotiationCleanly) {
-  GstHarness* h = gst_harness_new("dtutmo");
-  gst_util_set_object_arg(G_OBJECT(h->element), "device-id", "64");
+  GstHarness* h = dtutmo_harness({{"device-id", "64"}});
   // Started (engine=auto, CPU engine): no CUDA memory on the pads any more.
-  gst_harness_play(h);
   GstPad* sink = gst_element_get_static_pad(h->element, "sink");
   GstCaps* cuda_in = video_caps("P010_10LE", true);
   EXPECT_FALSE(gst_pad_query_accept_caps(sink, cuda_in));
@@ -498,8 +506,7 @@ TEST(CudaLayout, ElementReadsPlanar420InThe1_22CudaLayout) {
     }
     std::vector<guint8> outs[2];
     for (int layout = 0; layout < 2; ++layout) {
-      GstHarness* hh = gst_harness_new("dtutmo");
-      gst_util_set_object_arg(G_OBJECT(hh->element), "engine", "cpu");
+      GstHarness* hh = dtutmo_harness({{"engine", "cpu"}});
       GstCaps* in = gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, gst_video_format_to_string(fmt),
                                         "width", G_TYPE_INT, w, "height", G_TYPE_INT, h, "framerate",
                                         GST_TYPE_FRACTION, 30, 1, "colorimetry", G_TYPE_STRING,
@@ -927,8 +934,7 @@ TEST(CudaGpu, StagingIsCountedWhenTheOutputPoolIsOfAnotherContext) {
   GstCaps* in_caps = video_caps("P010_10LE", true, 128, 72);
   ForeignCudaFrames foreign(in_caps);
   ASSERT_NE(foreign.pool, nullptr) << "a CUDA buffer pool of a second context";
-  GstHarness* h = gst_harness_new("dtutmo");
-  gst_util_set_object_arg(G_OBJECT(h->element), "engine", "cuda");
+  GstHarness* h = dtutmo_harness({{"engine", "cuda"}});
   gst_harness_set_src_caps(h, in_caps);
   gst_harness_set_sink_caps_str(h, "video/x-raw(memory:CUDAMemory),format=NV12");
   const int n = 6;

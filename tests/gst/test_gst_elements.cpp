@@ -206,20 +206,24 @@ struct Harness {
   GstBus* bus = nullptr;
   guint64 frame = 0;
 
+  // The properties are set before the harness starts the element (gst_harness_new starts
+  // filters at once, and engine / device-id are read at that start).
   explicit Harness(const char* props = nullptr, bool cpu = true) {
-    h = gst_harness_new("dtutmo");
-    bus = gst_bus_new();
-    gst_element_set_bus(h->element, bus);
-    if (cpu) gst_util_set_object_arg(G_OBJECT(h->element), "engine", "cpu");
+    GstElement* e = gst_element_factory_make("dtutmo", nullptr);
+    if (cpu) gst_util_set_object_arg(G_OBJECT(e), "engine", "cpu");
     if (props) {
       gchar** kv = g_strsplit(props, " ", -1);
       for (gchar** p = kv; *p; ++p) {
         gchar** pair = g_strsplit(*p, "=", 2);
-        if (pair[0] && pair[1]) gst_util_set_object_arg(G_OBJECT(h->element), pair[0], pair[1]);
+        if (pair[0] && pair[1]) gst_util_set_object_arg(G_OBJECT(e), pair[0], pair[1]);
         g_strfreev(pair);
       }
       g_strfreev(kv);
     }
+    h = gst_harness_new_with_element(e, "sink", "src");
+    gst_object_unref(e);
+    bus = gst_bus_new();
+    gst_element_set_bus(h->element, bus);
   }
   ~Harness() {
     gst_harness_teardown(h);
