@@ -674,8 +674,9 @@ void gst_dtutmo_cuda_before_transform(GstBaseTransform* trans, GstBuffer* buffer
     return;
   }
   gst_object_replace(reinterpret_cast<GstObject**>(&c->ctx), GST_OBJECT(bctx));
-  // The output pool belongs to the old context: decide it again before the next buffer
-  // (this one is mapped on the host if its memory is of the old context).
+  // The output pool belongs to the old context: decide it again. GstBaseTransform checks
+  // for reconfiguration after before_transform, so this buffer's output already comes
+  // from the new pool.
   gst_base_transform_reconfigure_src(trans);
 #else
   (void)trans, (void)buffer, (void)engine;
@@ -699,10 +700,10 @@ gboolean gst_dtutmo_cuda_frame_map(GstElement* element, GstVideoFrame* frame,
       *device = true;
       return TRUE;
     }
-    // Another context's memory (an upstream on another device, an output pool from before
-    // the engine followed upstream's context): the memory copies itself to host staging
-    // (and back, for a write), and the engine uploads and downloads it again. Correct but
-    // slow; counted and said once per direction.
+    // Another context's memory (an upstream on another device than device-id, a context
+    // the engine could not follow): the memory copies itself to host staging (and back,
+    // for a write), and the engine uploads and downloads it again. Correct but slow;
+    // counted and said once per direction.
     CudaElementState* c = state_of(element);
     if (c) {
       c->host_staged++;
