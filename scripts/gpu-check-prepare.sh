@@ -97,8 +97,9 @@ grep -qx '/.devbundle/' .gitignore 2>/dev/null || grep -qx '/.devbundle/' .git/i
 cat <<EOF
 gpu-check-prepare: ready. On the GPU machine (device tool), with this checkout:
   run  command:   scripts/gpu-check.sh
-       carry:     [".devbundle"]
+       carry:     ["$ARCHIVE"]
        timeout_s: 540
-  (the check itself keeps to 8 minutes; its report is the last thing it prints and is also
-   written to \$OUT/gpu-check-report.txt, with the full logs in \$OUT/gpu-check-logs.tar.xz)
+  (the check caps its own time at GPU_CHECK_SECONDS=380 s, so that with the machine's
+   start it fits 8 minutes of device time; its report is the last thing it prints, also
+   written to \$OUT/gpu-check-report.txt, with every log in \$OUT/gpu-check-logs.tar.xz)
 EOF

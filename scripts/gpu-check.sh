@@ -65,7 +65,7 @@ export GST_PLUGIN_PATH=$B/plugins GST_PLUGIN_PATH_1_0=$B/plugins
 export GST_PLUGIN_SYSTEM_PATH=$B/sysplugins GST_PLUGIN_SYSTEM_PATH_1_0=$B/sysplugins
 export GST_PLUGIN_SCANNER=$B/bin/gst-plugin-scanner GST_PLUGIN_SCANNER_1_0=$B/bin/gst-plugin-scanner
 export GST_REGISTRY=$WORK/registry.bin GST_REGISTRY_1_0=$WORK/registry.bin
-export GST_DEBUG=${GST_DEBUG:-*:1}
+export GST_DEBUG=${GST_DEBUG:-*:1} GST_DEBUG_NO_COLOR=1
 export PATH=$B/bin:$PATH
 export DTUTMO_REQUIRE_GPU=1
 export DTUTMO_HDR10_CLIP=$B/hdr10.mp4
@@ -186,7 +186,8 @@ verdict "dtutmo-bench-cuda" "$BENCH_NOTE"
 # The first error of a failed gst-launch run, for the report.
 pipe_error() {
   local e
-  e=$(grep -m1 -E 'ERROR|error|not (found|registered)|erroneous' "$LOGS/$1.log" | cut -c1-150)
+  e=$(grep -m1 -E '^(ERROR|WARNING): ' "$LOGS/$1.log" || grep -m1 -E 'ERROR|error' "$LOGS/$1.log")
+  e=$(echo "$e" | cut -c1-150)
   [ "$RC" -eq 124 ] && e="timed out"
   [ "$RC" -eq 125 ] && e="not run: out of time"
   echo "      $1: ${e:-exit $RC}" >>"$WORK/pipe-errors.txt"
