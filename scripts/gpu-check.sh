@@ -53,7 +53,7 @@ find_cufft() {
   done
   d=$(ldconfig -p 2>/dev/null | awk '/libcufft\.so\.12 /{print $NF; exit}')
   [ -n "$d" ] && { dirname "$d"; return; }
-  d=$(find / -xdev -name 'libcufft.so.12' -path '*nvidia*' 2>/dev/null | head -1)
+  d=$(timeout 30 find /usr /opt -name 'libcufft.so.12' 2>/dev/null | head -1)  # pip's nvidia-cufft
   [ -n "$d" ] && dirname "$d"
 }
 CUFFT_DIR=$(find_cufft)
@@ -121,6 +121,10 @@ gtest_counts() {  # "N passed, N failed, N skipped" from a GoogleTest log
   echo "${p:-0} passed, ${f:-0} failed, ${s:-0} skipped"
 }
 gtest_failures() {  # the failed tests, then the distinct failure messages, 12 lines at most
+  if ! grep -q '^\[==========\] Running' "$1"; then  # it did not start: the loader's words
+    tail -3 "$1" | sed 's/^/         /' >>"$REPORT"
+    return
+  fi
   {
     grep -E '^\[  FAILED  \] [A-Za-z]' "$1" | grep -v ' ms)$' | sed 's/^\[  FAILED  \] //' |
       paste -sd, - | sed 's/,/, /g; s/^/failed: /' | fold -w 90 -s | head -3
