@@ -1046,13 +1046,13 @@ static GstFlowReturn gst_dtutmo_transform(GstBaseTransform* trans, GstBuffer* in
   // CUDA memory of the engine's context is mapped with GST_MAP_CUDA (device pointers).
   GstVideoFrame in_frame, out_frame;
   bool in_device = false, out_device = false;
-  if (!gst_dtutmo_cuda_frame_map(&in_frame, &filter->in_info, inbuf, GST_MAP_READ,
-                                 st->engine.get(), &in_device)) {
+  if (!gst_dtutmo_cuda_frame_map(GST_ELEMENT(self), &in_frame, &filter->in_info, inbuf,
+                                 GST_MAP_READ, st->engine.get(), &in_device)) {
     GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("Could not map the input buffer"), (NULL));
     return GST_FLOW_ERROR;
   }
-  if (!gst_dtutmo_cuda_frame_map(&out_frame, &filter->out_info, outbuf, GST_MAP_WRITE,
-                                 st->engine.get(), &out_device)) {
+  if (!gst_dtutmo_cuda_frame_map(GST_ELEMENT(self), &out_frame, &filter->out_info, outbuf,
+                                 GST_MAP_WRITE, st->engine.get(), &out_device)) {
     gst_video_frame_unmap(&in_frame);
     GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("Could not map the output buffer"), (NULL));
     return GST_FLOW_ERROR;
