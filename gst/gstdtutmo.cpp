@@ -278,8 +278,9 @@ static void gst_dtutmo_class_init(GstDtutmoClass* klass) {
   g_object_class_install_property(
       gobject_class, PROP_PUPIL_DIAMETER,
       g_param_spec_double("pupil-diameter", "Pupil diameter",
-                          "Smoothed pupil diameter of the last frame, mm (read-only)", 0.0,
-                          20.0, 0.0, GParamFlags(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
+                          "Smoothed pupil diameter of the last frame, mm [2, 8] (read-only; 0 "
+                          "before the first frame)",
+                          0.0, 8.0, 0.0, GParamFlags(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
   g_object_class_install_property(
       gobject_class, PROP_ROD_WEIGHT,
       g_param_spec_double("rod-weight", "Rod weight",

@@ -305,7 +305,6 @@ struct App {
   std::string error;
 
   GstClockTime duration = GST_CLOCK_TIME_NONE;
-  double fps_in = 0;
   std::atomic<guint64> frames{0};
   std::atomic<gint64> position_ns{-1};
   gint64 start_us = 0;
@@ -683,8 +682,11 @@ gboolean on_bus(GstBus*, GstMessage* msg, gpointer data) {
 }
 
 // Checks --profile and every --set against a scratch dtutmo element, so a typo is a usage
-// error before anything is read or written. False with a message.
-bool prepare_element(const Options& o, std::string* err) {
+// error before anything is read or written, and writes model parameters in their
+// canonical spelling back into o->sets (an alias such as display-mode=hybrid is accepted
+// by the registry, not by the element's enum). False with a message.
+bool prepare_element(Options* opts, std::string* err) {
+  const Options& o = *opts;
   GstElement* e = gst_element_factory_make("dtutmo", nullptr);
   if (!e) {
     *err = "the dtutmo GStreamer plugin was not found: install it (meson install, or the "
@@ -718,6 +720,10 @@ bool prepare_element(const Options& o, std::string* err) {
         ok = false;
         break;
       }
+      std::string canonical;
+      dtutmo::get_param(scratch, name, &canonical);
+      for (auto& set : opts->sets)
+        if (set.first == name && set.second == kv.second) set.second = canonical;
       if (d.kind == dtutmo::ParamDetails::Float || d.kind == dtutmo::ParamDetails::Int) {
         std::string text;
         dtutmo::get_param(scratch, name, &text);
@@ -836,7 +842,7 @@ int main(int argc, char** argv) {
   if (o.target != "sdr" && !app.vcodec->hdr)
     die_usage("--target " + o.target + " needs --codec h265 (10-bit HDR)");
   std::string err;
-  if (!prepare_element(o, &err)) {
+  if (!prepare_element(&app.o, &err)) {
     std::fprintf(stderr, "%s: %s\n", kProg, err.c_str());
     return err.find("plugin was not found") != std::string::npos ? kFailed : kUsage;
   }
@@ -980,13 +986,16 @@ int main(int argc, char** argv) {
     const std::string rate = o.bitrate > 0 ? std::to_string(o.bitrate) + " kbit/s"
                                            : "CRF " + std::to_string(o.crf >= 0 ? o.crf : app.vcodec->default_crf);
     const char* signal = o.target == "sdr" ? "SDR BT.709" : o.target == "pq" ? "HDR10 PQ BT.2020" : "HLG BT.2020";
+    std::string profile = o.profile.empty() ? "fast" : o.profile;  // the element's default
+    for (const auto& kv : o.sets)
+      if (kv.first == "profile") profile = kv.second;
     std::string subtitles = std::to_string(subs_copied) + " copied";
     if (subs_dropped)
       subtitles += ", " + std::to_string(subs_dropped) + " dropped (" + app.container->name +
                    " cannot carry them)";
     std::fprintf(stderr, "%s: -> %s: %s, %s %s %s, profile %s; audio: %s; subtitles: %s\n",
                  kProg, o.out.c_str(), app.container->name, app.vcodec->description, signal,
-                 rate.c_str(), o.profile.empty() ? "fast" : o.profile.c_str(),
+                 rate.c_str(), profile.c_str(),
                  o.no_audio ? "dropped" : audio_desc.empty() ? "none" : audio_desc.c_str(),
                  subtitles.c_str());
   }
