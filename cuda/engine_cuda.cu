@@ -236,7 +236,7 @@ bool CudaEngine::configure(const StreamConfig& cfg, std::string* err) {
     for (DeviceBuffer<float>* b : {&cell_sum_, &cell_cnt_, &la_loc_, &la_s_, &la_rod_s_, &la_h1_, &la_h2_,
                                    &pooled_})
       DTUTMO_TRY(b->allocate(nc));
-    DTUTMO_TRY(pooler_.init(gw_, gh_, 2.0f));  // bins 2 log2 apart (kPoolRangeStep)
+    DTUTMO_TRY(pooler_.init(gw_, gh_, kPoolRangeStep));  // bins along log2 (model.h)
     DTUTMO_TRY(cells_.allocate(nc));
     DTUTMO_TRY(kcells_.allocate(nc));
     DTUTMO_TRY(edge_.allocate(std::size_t(ew_) * eh_));
@@ -250,6 +250,7 @@ bool CudaEngine::configure(const StreamConfig& cfg, std::string* err) {
     s0.s_rhi = 1.0f;
     s0.h_rlo[1] = 1.0f;
     s0.h_rhi[0] = s0.h_rhi[1] = 1.0f;
+    s0.s_rmed = s0.h_rmed[0] = s0.h_rmed[1] = 0.5f;
     DTUTMO_CUDA_TRY(cudaMemcpyAsync(state_.get(), &s0, sizeof(s0), cudaMemcpyHostToDevice, stream_));
     DTUTMO_CUDA_TRY(cudaMemsetAsync(la_s_.get(), 0, nc * sizeof(float), stream_));
     DTUTMO_CUDA_TRY(cudaMemsetAsync(la_rod_s_.get(), 0, nc * sizeof(float), stream_));
@@ -347,11 +348,13 @@ SetupParams CudaEngine::setup_params(double dt, bool snap) const {
   sp.fov_deg = P.fov_deg;
   sp.age = P.observer_age;
   sp.local_a = P.local ? P.local_adaptation : 0.0f;
-  sp.peak = P.display_peak;
+  sp.peak = display_peak_nits(P);
   sp.black = P.display_black;
   sp.display_adapt = P.display_adapt;
   sp.pct_low = P.pct_low;
   sp.pct_high = P.pct_high;
+  sp.key = P.key;
+  sp.key_strength = P.key_strength;
   sp.knee = P.knee;
   sp.cut_threshold = P.cut_threshold;
   sp.viewing = int(P.viewing);

@@ -57,7 +57,6 @@ namespace {
 // kCell, kLookupRangeSigma, kDecodeTab, kHistBins, kMinNits, kMaxNits, kSub, kCsfLevels and
 // the per-frame model (smooth_to, smooth_k, med3_push, grey responses, ...) are
 // dtutmo/model.h's, shared with the CUDA engine.
-constexpr float kPoolRangeStep = 2.0f;  // La pooling: bilateral-grid bin, log2 (sigma ~1.15)
 constexpr int kEncodeTab = 16384;   // output encode table intervals over sqrt(rel) in [0, 1]
 
 
@@ -167,6 +166,11 @@ class CpuEngine final : public Engine {
   // outlier rejection: the last two frames' targets ([0] = previous, [1] = the one before);
   // every smoother is fed the median of those and the current target
   float h_logmean_[2] = {0, 0}, h_rlo_[2] = {0, 1}, h_rhi_[2] = {1, 1};
+  // glare cap (optics.h): log2 cd/m^2, smoothed, and its median-of-3 history
+  float s_gcap_ = 0, h_gcap_[2] = {0, 0};
+  float s_rmed_ = 0.5f, h_rmed_[2] = {0.5f, 0.5f};  // median response (display key)
+  bool gcap_snap_ = true;   // this frame's glare cap snaps (set by process before pass1)
+  float gcap_k_ = 1.0f;     // its smoothing factor
   std::vector<float> la_h1_, la_h2_;  // per cell, previous / before-previous la_tgt_
   float prev_med_logmean_ = 0;        // last frame's filtered global target (cut detection)
   bool snapped_ = false;              // this frame snapped (reset, discontinuity, cut)
@@ -565,6 +569,23 @@ void CpuEngine::pass1(const FrameView& in) {
         for (int c = 0; c < 3; ++c) gsrc_[c][size_t(gy) * ggw + gx] = float(a[c] / n);
       }
     });
+    // glare on a display (optics.h): only the light above the frame's high percentile
+    // (what the display cannot reproduce) feeds the painted veil
+    {
+      std::vector<uint32_t>& h = hist_[0];
+      std::fill(h.begin(), h.end(), 0u);
+      const size_t ng = size_t(ggw) * ggh;
+      for (size_t i = 0; i < ng; ++i)
+        h[glare_cap_bin(wy.x * gsrc_[0][i] + wy.y * gsrc_[1][i] + wy.z * gsrc_[2][i], kHistBins)]++;
+      const float tgt = glare_cap_log2(hist_percentile(h.data(), ng, kGlareCapPct));
+      const float t = med3_push(h_gcap_[0], h_gcap_[1], tgt, gcap_snap_);
+      s_gcap_ = gcap_snap_ ? t : smooth_to(s_gcap_, t, gcap_k_);
+      const float cap = std::exp2(s_gcap_);
+      for (size_t i = 0; i < ng; ++i) {
+        const float e = glare_excess_share(wy.x * gsrc_[0][i] + wy.y * gsrc_[1][i] + wy.z * gsrc_[2][i], cap);
+        for (int c = 0; c < 3; ++c) gsrc_[c][i] *= e;
+      }
+    }
     // the veil decays as a power of the angle: interpolate it in log2 (geometric), which
     // halves the reduced-grid error against a full-resolution computation (test_glare)
     pool_.run(3, [&](int c, int) {
@@ -636,7 +657,7 @@ void CpuEngine::low_res(double dt, bool snap) {
     epool_.begin(la_loc_.data(), sig, wts, 4);
     pool_.run(epool_.bins(), [&](int j, int th) { epool_.process_bin(j, th); });
     pool_.run(gh_, [&](int y, int) { epool_.slice(y, y + 1, la_tgt_.data()); });
-    for (int i = 0; i < nc; ++i) la_tgt_[i] = a * la_tgt_[i] + (1 - a) * target_logmean;
+    for (int i = 0; i < nc; ++i) la_tgt_[i] = local_target(la_tgt_[i], target_logmean, a);
     std::copy(la_loc_.begin(), la_loc_.end(), jguide_.begin());
     jbu_ = true;
   } else {
@@ -683,7 +704,7 @@ void CpuEngine::frame_consts(float kc) {
   FrameConsts& K = K_;
   param_consts(K, P_, W_, H_, gw_, gh_);
   // display observer (and the rods' S odds factor)
-  display_observer(K, P_.display_peak, P_.display_adapt, int(P_.viewing), P_.fov_deg, W_, H_,
+  display_observer(K, display_peak_nits(P_), P_.display_adapt, int(P_.viewing), P_.fov_deg, W_, H_,
                    P_.observer_age);
 
   // --- percentiles of the achromatic response on a subsample (histogram) ---
@@ -721,6 +742,7 @@ void CpuEngine::frame_consts(float kc) {
   // outlier rejection as in low_res: the median of the last three frames' percentiles
   update_pct(h_rlo_, h_rhi_, s_rlo_, s_rhi_, hist_percentile(h0.data(), tot, P_.pct_low),
              hist_percentile(h0.data(), tot, P_.pct_high), snapped_, kc);
+  update_pct1(h_rmed_, s_rmed_, hist_percentile(h0.data(), tot, 50.0f), snapped_, kc);
 
   // --- normalisation: equivalent luminances of the percentiles (scene model at the
   // global adaptation), display targets by response matching (DESIGN.md section 10),
@@ -730,7 +752,9 @@ void CpuEngine::frame_consts(float kc) {
   float t_lo, t_hi;
   display_targets(inverse_disp_grey(K, scene_resp_grey(K, 3, l_lo)),
                   inverse_disp_grey(K, scene_resp_grey(K, 3, l_hi)), l_lo, l_hi, P_.display_black,
-                  P_.display_peak, &t_lo, &t_hi);
+                  display_peak_nits(P_), &t_lo, &t_hi);
+  key_targets(K, s_rmed_, l_lo, l_hi, P_.display_black, display_peak_nits(P_), P_.key, P_.key_strength,
+              P_.mesopic, &t_lo, &t_hi);
   finish_frame_consts(K, l_lo, l_hi, t_lo, t_hi, P_.knee, int(P_.viewing));
 
   // --- full-inverse / hybrid: display observer's local adaptation per cell ---
@@ -740,7 +764,7 @@ void CpuEngine::frame_consts(float kc) {
     pool_.run(gh_, [&](int cy, int) {  // rows of cells in parallel (libm per cell)
       for (int i = cy * gw_, ie = i + gw_; i < ie; ++i) {
         // the cell's own adaptation luminance as displayed (whiteboard), L class
-        display_cell_consts(cells_[i], K, a, P_.display_black, P_.display_peak, &dispk_[3 * i]);
+        display_cell_consts(cells_[i], K, a, P_.display_black, display_peak_nits(P_), &dispk_[3 * i]);
         for (int k = 0; k < 3; ++k) gridk_[size_t(kChD0 + k) * nc + i] = dispk_[3 * i + k];
       }
     });
@@ -1176,8 +1200,7 @@ DTUTMO_HOT void CpuEngine::row_display(int y, const float* __restrict r, float* 
       for (int x = 0; x < W; ++x) {
         const float v = std::min(std::max(uc[x], lo), hi);
         const float tk = std::min(std::max((v - kn) * ikn, 0.0f), 1.0f);
-        const float wv = hw[x] * (1.0f - tk * tk * (3.0f - 2.0f * tk));
-        const float kk = kc + wv * (kl[x] - kc);
+        const float kk = hybrid_display_k(hw[x], kl[x], kc, tk * tk * (3.0f - 2.0f * tk));
         lc[x] = fast_exp2(kk + lc[x]);
       }
     }
@@ -1434,6 +1457,8 @@ bool CpuEngine::process(const FrameView& in, const FrameView& out, double time_s
   K_.max_nits = kMaxNits;
   K_.mesopic = P_.mesopic;
 
+  gcap_snap_ = snap;
+  gcap_k_ = snap ? 1.0f : smooth_k(dt, P_.cone_tau);
   pass1(in);
   low_res(dt, snap);
   pass2(out);

@@ -55,7 +55,6 @@ SIZE=${SIZE:-960x540}
 WORK=${WORK:-$BUILD/quality-compare}
 OUT_MD=${OUT_MD:-docs/quality.md}
 INSTALL=${INSTALL:-1}
-PHOTO_DIR=${PHOTO_DIR:-/usr/share/blender/datafiles/studiolights/world}
 PROFILES=${PROFILES:-fast balanced}
 EXTRA_DTUTMO=${EXTRA_DTUTMO:-}
 mkdir -p "$WORK"
@@ -63,22 +62,8 @@ NOTES=""
 note() { NOTES="$NOTES
 - $*"; echo "compare: $*" >&2; }
 
-# Absolute log-average luminance (cd/m^2) per photograph, by kind of scene (typical levels:
-# overcast or sunlit exteriors 10^2-10^3, low sun 10^2, interiors 10^1-10^2, a studio with
-# black drapes and lit cyclorama 10^1, a night field under sky glow 10^-1).
-photo_logmean() {
-  case "$1" in
-    city) echo 1000 ;;       # overcast city street, midday
-    courtyard) echo 300 ;;   # sunny courtyard seen from a shaded porch
-    forest) echo 500 ;;      # park under trees, daylight
-    interior) echo 50 ;;     # hotel room, daylight through curtains and lamps
-    night) echo 0.1 ;;       # field at night, sky glow and distant lights
-    studio) echo 10 ;;       # black studio, spot-lit white cyclorama
-    sunrise) echo 300 ;;     # meadow, sun at the horizon
-    sunset) echo 300 ;;      # waterfront, sun at the horizon
-    *) echo 100 ;;
-  esac
-}
+# photo_logmean NAME: the absolute log-average luminance of each photograph
+. "$ROOT/scripts/quality/photos.sh"
 
 # --- tools ---
 if [ "$(id -u)" = 0 ] && [ "$INSTALL" = 1 ]; then
@@ -214,12 +199,10 @@ done
 for ph in $PHOTOS; do
   d="$WORK/photo-$ph"
   mkdir -p "$d"
-  if ! pfsin "$PHOTO_DIR/$ph.exr" 2>/dev/null | pfsoutpfm "$d/rel.pfm" 2>/dev/null; then
+  if ! photo_pfm "$ph" "$d/hdr.pfm" "$Q"; then
     note "photo $ph: cannot read $PHOTO_DIR/$ph.exr"
     continue
   fi
-  "$Q" --calibrate "$d/rel.pfm" "$d/hdr.pfm" --logmean "$(photo_logmean "$ph")"
-  rm -f "$d/rel.pfm"
   run_operators "$d"
   score "$d" "photo:$ph" photo
 done
