@@ -518,7 +518,7 @@ std::string CudaEngine::run_frame(const FrameView& in, const FrameView& out, dou
       const float sigma_px = otf_sigma_deg(otf_fc(P.observer_age)) * ppd;
       if (sigma_px >= 0.3f)
         DTUTMO_TRY(launch_otf_blur(lin, Plane{otf_tmp_.get(), half_}, W_, H_, sigma_px, stream_));
-      DTUTMO_TRY(glare_.run(lin, stream_));
+      DTUTMO_TRY(glare_.run(lin, dec.rgb_to_y, snap, snap ? 1.0f : smooth_k(dt, P.cone_tau), stream_));
       mark("optics");
     }
     DTUTMO_TRY(launch_stats_from_lin(lin, W_, H_, dec.rgb_to_y, logy, cell_sum_.get(),

@@ -207,7 +207,9 @@ class GlareDev {
   std::string init(int width, int height, float ppd, int max_cells, float age, float pig,
                    cudaStream_t s);
   bool matches(int width, int height, float ppd, int max_cells, float age, float pig) const;
-  std::string run(Plane lin, cudaStream_t s);
+  // rgb_to_y: the input's Y row; snap / k: this frame's state reset and cone-tau factor
+  // (the glare cap's smoothing, model.h update_glare_cap)
+  std::string run(Plane lin, Vec3 rgb_to_y, bool snap, float k, cudaStream_t s);
   std::size_t bytes() const;
   int cell() const { return f_; }
   int gw() const { return gw_; }
@@ -223,6 +225,8 @@ class GlareDev {
   DeviceBuffer<float> real_;           // 3 x ph x pw
   DeviceBuffer<cufftComplex> spec_;    // 3 x ph x cw
   DeviceBuffer<cufftComplex> kspec_;   // ph x cw, kernel spectrum / (pw ph)
+  DeviceBuffer<unsigned int> hist_;    // kHistBins: log2 cell luminance (the glare cap)
+  DeviceBuffer<float> cap_;            // h[0], h[1], s (log2), cap (cd/m^2)
 };
 
 // ----------------------------------------------------------------- detail.cu

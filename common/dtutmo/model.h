@@ -16,6 +16,7 @@
 #include "dtutmo/fastmath.h"
 #include "dtutmo/frame_consts.h"
 #include "dtutmo/hd.h"
+#include "dtutmo/optics.h"
 #include "dtutmo/params.h"
 #include "dtutmo/receptors.h"
 
@@ -135,6 +136,15 @@ DTUTMO_HD void update_pct(float h_lo[2], float h_hi[2], float& s_lo, float& s_hi
   const float hi_t = med3_push(h_hi[0], h_hi[1], p_hi, snap);
   s_lo = kc >= 1.0f ? lo_t : smooth_to(s_lo, lo_t, kc);
   s_hi = kc >= 1.0f ? hi_t : smooth_to(s_hi, hi_t, kc);
+}
+
+// The glare cap (optics.h, "glare on a display"): this frame's target (log2 cd/m^2, the
+// kGlareCapPct percentile of the glare cells) through the median-of-3 filter and the
+// cone-tau smoothing, state h[2] and s (log2); returns the cap in cd/m^2.
+DTUTMO_HD float update_glare_cap(float h[2], float& s, float target, bool snap, float k) {
+  const float t = med3_push(h[0], h[1], target, snap);
+  s = snap ? t : smooth_to(s, t, k);
+  return exp2f(s);
 }
 
 // One more percentile (the median, for the display key) the same way.

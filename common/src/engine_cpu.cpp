@@ -578,9 +578,7 @@ void CpuEngine::pass1(const FrameView& in) {
       for (size_t i = 0; i < ng; ++i)
         h[glare_cap_bin(wy.x * gsrc_[0][i] + wy.y * gsrc_[1][i] + wy.z * gsrc_[2][i], kHistBins)]++;
       const float tgt = glare_cap_log2(hist_percentile(h.data(), ng, kGlareCapPct));
-      const float t = med3_push(h_gcap_[0], h_gcap_[1], tgt, gcap_snap_);
-      s_gcap_ = gcap_snap_ ? t : smooth_to(s_gcap_, t, gcap_k_);
-      const float cap = std::exp2(s_gcap_);
+      const float cap = update_glare_cap(h_gcap_, s_gcap_, tgt, gcap_snap_, gcap_k_);
       for (size_t i = 0; i < ng; ++i) {
         const float e = glare_excess_share(wy.x * gsrc_[0][i] + wy.y * gsrc_[1][i] + wy.z * gsrc_[2][i], cap);
         for (int c = 0; c < 3; ++c) gsrc_[c][i] *= e;

@@ -229,12 +229,12 @@ std::vector<float> emulate_frame(const std::vector<float>& in, int w, int h, con
     // edge-aware pooling (the CPU's EdgePooler; the device's is compared with it in
     // test_cuda_stages)
     EdgePooler pool;
-    pool.init(gw, gh, 2.0f, 1);
+    pool.init(gw, gh, kPoolRangeStep, 1);
     pool.begin(la_loc.data(), sig, wts, 4);
     for (int j = 0; j < pool.bins(); ++j) pool.process_bin(j, 0);
     std::vector<float> pooled(nc);
     pool.slice(0, gh, pooled.data());
-    for (int i = 0; i < nc; ++i) tgt[i] = la_a * pooled[i] + (1 - la_a) * target;
+    for (int i = 0; i < nc; ++i) tgt[i] = local_target(pooled[i], target, la_a);
   }
   const float td = K.td_per_nit;
   std::vector<AdaptCell> cells(nc);
