@@ -299,10 +299,10 @@ DTUTMO_HD float mapped_grey(const FrameConsts& K, float r, float s0, float s1, f
 // brought a share `strength` (in log) of the way toward the display luminance
 // key x peak x (1 - 0.6 w), w the mesopic rod weight of the scene's global adaptation:
 // night (rods) is shown darker, at 0.4 of the day key, but readable. The factor e is
-// bounded to [1/8, 8]. To brighten, both targets move by e (the top held at the peak), and
-// where the top is held the low end rises further (bisection in log) until the median is
-// there. To darken, only the low end moves (by e, and further down to e^2 where that
-// reaches the median): a bright frame's shadows deepen and its whites stay white.
+// bounded to [1/8, 8]. To brighten, the top moves by e (held at the peak) and the low end
+// by sqrt(e): dim frames gain contrast, their blacks stay dark. To darken, only the low end
+// moves (by e, and further down to e^2 where that reaches the median): a bright frame's
+// shadows deepen and its whites stay white.
 // key <= 0 or strength <= 0: unchanged.
 DTUTMO_HD void key_targets(const FrameConsts& K, float r_med, float l_lo, float l_hi, float black,
                            float peak, float key, float strength, int mesopic, float* t_lo,
@@ -331,17 +331,11 @@ DTUTMO_HD void key_targets(const FrameConsts& K, float r_med, float l_lo, float 
     *t_lo = tl;
     return;
   }
-  const float want = lm * e;
   const float th = std_min(peak, *t_hi * e);
-  float tl = std_min(std_max(*t_lo * e, bl), th * 0.25f);
-  if (mapped_grey(K, r_med, s0, s1, tl, th) < want * 0.97f) {
-    float a = log2f(tl), b = log2f(th * 0.25f);
-    for (int it = 0; it < 14 && b > a; ++it) {
-      const float m = 0.5f * (a + b);
-      if (mapped_grey(K, r_med, s0, s1, exp2f(m), th) < want) a = m; else b = m;
-    }
-    tl = exp2f(0.5f * (a + b));
-  }
+  // the low end rises half as far (in log) as the top: a dim frame gains contrast and its
+  // blacks stay dark (both by e, or the low end searched up to the median, lifted night
+  // skies into a grey veil)
+  const float tl = std_min(std_max(*t_lo * sqrtf(e), bl), th * 0.25f);
   *t_lo = tl;
   *t_hi = th;
 }

@@ -54,7 +54,7 @@ struct Params {
 
   // --- spatial model ---
   float local_adaptation = 0.8f;   // 0 = global log-mean, 1 = fully local [0, 1]
-  float detail = 1.3f;             // detail gain re-applied after display mapping (base-detail on) [0, 4]
+  float detail = 1.5f;             // detail gain re-applied after display mapping (base-detail on) [0, 4]
   float base_scale = 0.02f;        // base/detail spatial scale, fraction of larger side [0.005, 0.1]
   float glare_max_cells = 256.0f;  // reduced glare grid: cells on the larger side [32, 4096]
 
