@@ -75,7 +75,7 @@ done
   echo "exposure putting the log-average at 0.18 of white, hard clip. Metrics in [../quality.md](../quality.md)."
   echo
   if [ -n "$BEFORE_IMAGE" ]; then
-    echo "\"$BEFORE_LABEL\": the same profiles built from $BEFORE_LABEL, to show what changed."
+    echo "\"$BEFORE_LABEL\": the same profiles as built before, to show what changed."
     echo
     echo "| input | naive | fast ($BEFORE_LABEL) | fast | balanced ($BEFORE_LABEL) | balanced |"
     echo "| --- | --- | --- | --- | --- | --- |"

@@ -562,28 +562,13 @@ TEST(Engine, HdrTargetsDefaultToAnHdrDisplayPeak) {
   // are far above an SDR display's 100 cd/m^2 and never above 1000
   Params q = params_for_profile(Profile::Fast);
   q.target = Target::PQ;
-  q.input_scale = 1.0f;
-  std::unique_ptr<Engine> e = create_cpu_engine(0);
-  ASSERT_TRUE(e->set_params(q, &err)) << err;
   const int w = 64, h = 32;
-  StreamConfig c;
-  c.width = w;
-  c.height = h;
-  c.in_format = PixelFormat::RGBF32;
-  c.out_format = PixelFormat::RGBF32;
-  c.in.transfer = Transfer::Linear;
-  c.in.primaries = Primaries::BT709;
-  c.out.transfer = Transfer::PQ;
-  c.out.primaries = Primaries::BT2020;
-  ASSERT_TRUE(e->configure(c, &err)) << err;
+  Runner r(w, h, q, PixelFormat::RGBF32, Transfer::PQ);  // PQ code values out
   Img in(size_t(w) * h * 3);
   for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x)
       for (int k = 0; k < 3; ++k) in[(size_t(y) * w + x) * 3 + k] = float(std::pow(10.0, 5.0 * x / (w - 1)));
-  Img out(in.size());
-  FrameView fi = packed_view(PixelFormat::RGBF32, w, h, reinterpret_cast<uint8_t*>(in.data()));
-  FrameView fo = packed_view(PixelFormat::RGBF32, w, h, reinterpret_cast<uint8_t*>(out.data()));
-  ASSERT_TRUE(e->process(fi, fo, 0.0, &err)) << err;
+  const Img out = r.run(in, 0.0);
   float mx = 0.0f;
   for (float v : out) mx = std::max(mx, v);
   const double nits = pq_eotf(mx);  // code -> cd/m^2
