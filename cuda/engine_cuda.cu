@@ -166,9 +166,10 @@ bool CudaEngine::configure(const StreamConfig& cfg, std::string* err) {
     configured_ = false;
     return false;
   };
-  if (cfg.width < 1 || cfg.height < 1 || cfg.width > 16384 || cfg.height > 16384)
+  if (cfg.width < 1 || cfg.height < 1 || cfg.width > kMaxFrameSide || cfg.height > kMaxFrameSide)
     return fail("frame size " + std::to_string(cfg.width) + "x" + std::to_string(cfg.height) +
-                " is outside 1x1 .. 16384x16384");
+                " is outside 1x1 .. " + std::to_string(kMaxFrameSide) + "x" +
+                std::to_string(kMaxFrameSide));
   if (int(cfg.in_format) < 0 || cfg.in_format >= PixelFormat::COUNT || int(cfg.out_format) < 0 ||
       cfg.out_format >= PixelFormat::COUNT)
     return fail("unknown pixel format");

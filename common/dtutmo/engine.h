@@ -14,6 +14,10 @@
 
 namespace dtutmo {
 
+// Both engines take frames of 1 .. kMaxFrameSide pixels on each side (the element's pad
+// templates and dtutmo-image's --size advertise the same range).
+constexpr int kMaxFrameSide = 16384;
+
 struct StreamConfig {
   int width = 0;
   int height = 0;

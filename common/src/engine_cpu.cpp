@@ -182,9 +182,10 @@ bool CpuEngine::set_params(const Params& p, std::string* err) {
 }
 
 bool CpuEngine::configure(const StreamConfig& cfg, std::string* err) {
-  if (cfg.width < 1 || cfg.height < 1 || cfg.width > 16384 || cfg.height > 16384) {
+  if (cfg.width < 1 || cfg.height < 1 || cfg.width > kMaxFrameSide || cfg.height > kMaxFrameSide) {
     if (err) *err = "cpu engine: frame size " + std::to_string(cfg.width) + "x" +
-                    std::to_string(cfg.height) + " is outside 1x1 .. 16384x16384";
+                    std::to_string(cfg.height) + " is outside 1x1 .. " +
+                    std::to_string(kMaxFrameSide) + "x" + std::to_string(kMaxFrameSide);
     return false;
   }
   if (int(cfg.in_format) < 0 || cfg.in_format >= PixelFormat::COUNT ||
