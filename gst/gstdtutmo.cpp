@@ -813,6 +813,24 @@ static GstCaps* gst_dtutmo_fixate_caps(GstBaseTransform* trans, GstPadDirection 
   return result;
 }
 
+// GStreamer keeps whatever numbers "range:matrix:transfer:primaries" caps carry (e.g. 99)
+// in its enum fields, and loading an enum outside its values is undefined behaviour: the
+// fields are read as ints and checked against the registered values before any use.
+template <typename E>
+static int enum_int(const E& e) {
+  static_assert(sizeof(E) == sizeof(int), "GStreamer's colorimetry enums are ints");
+  int v;
+  std::memcpy(&v, &e, sizeof v);
+  return v;
+}
+template <typename E>
+static bool enum_known(const E& e, GType type) {
+  GEnumClass* ec = G_ENUM_CLASS(g_type_class_ref(type));
+  const bool known = g_enum_get_value(ec, enum_int(e)) != nullptr;
+  g_type_class_unref(ec);
+  return known;
+}
+
 // Input signal from caps. Returns false for colorimetries we cannot decode.
 static bool input_signal(GstDtutmo* self, GstCaps* caps, const GstVideoInfo* info,
                          dtutmo::SignalDesc* sig, std::string* why) {
@@ -828,12 +846,13 @@ static bool input_signal(GstDtutmo* self, GstCaps* caps, const GstVideoInfo* inf
   // as no tag: the same documented default for every format, with a warning.
   const char* tag = gst_structure_get_string(s, "colorimetry");
   GstVideoColorimetry parsed;
-  GEnumClass* tf_class = G_ENUM_CLASS(g_type_class_ref(GST_TYPE_VIDEO_TRANSFER_FUNCTION));
-  const bool known_tf = g_enum_get_value(tf_class, c.transfer) != nullptr;
-  g_type_class_unref(tf_class);
+  const bool known = enum_known(c.range, GST_TYPE_VIDEO_COLOR_RANGE) &&
+                     enum_known(c.matrix, GST_TYPE_VIDEO_COLOR_MATRIX) &&
+                     enum_known(c.transfer, GST_TYPE_VIDEO_TRANSFER_FUNCTION) &&
+                     enum_known(c.primaries, GST_TYPE_VIDEO_COLOR_PRIMARIES);
   const bool untagged = !gst_structure_has_field(s, "colorimetry");
-  if (untagged || !tag || !gst_video_colorimetry_from_string(&parsed, tag) || parsed.transfer != c.transfer ||
-      c.transfer == GST_VIDEO_TRANSFER_UNKNOWN || !known_tf) {
+  if (untagged || !tag || !known || !gst_video_colorimetry_from_string(&parsed, tag) ||
+      enum_int(parsed.transfer) != enum_int(c.transfer) || c.transfer == GST_VIDEO_TRANSFER_UNKNOWN) {
     // A documented default (gst/README.md), announced once per element and tag.
     if (depth >= 10) {
       sig->transfer = dtutmo::Transfer::PQ;
@@ -890,7 +909,7 @@ static bool input_signal(GstDtutmo* self, GstCaps* caps, const GstVideoInfo* inf
     default: {
       // A GStreamer transfer function that is not a display transfer (log100, log316...).
       GEnumClass* ec = G_ENUM_CLASS(g_type_class_ref(GST_TYPE_VIDEO_TRANSFER_FUNCTION));
-      const GEnumValue* ev = g_enum_get_value(ec, c.transfer);
+      const GEnumValue* ev = g_enum_get_value(ec, enum_int(c.transfer));
       *why = std::string("unsupported transfer function '") + (ev ? ev->value_nick : "?") +
              "' in colorimetry " + (tag ? tag : "?") + " (supported: PQ, HLG, linear, sRGB and the SDR gammas)";
       g_type_class_unref(ec);

@@ -760,7 +760,7 @@ TEST(Negotiation, UnusableColorimetryIsDecodedLikeUntagged) {
     const std::vector<uint8_t> other = output_of(video_caps(c.fmt, 32, 16, c.other), frame);
     ASSERT_FALSE(untagged.empty());
     ASSERT_NE(untagged, other) << c.fmt << ": the test frame does not tell the decodings apart";
-    for (const char* garbled : {"bogus", "1:1:99:7", "2:4:0:7", "1:4:77:1"}) {
+    for (const char* garbled : {"bogus", "1:1:99:7", "2:4:0:7", "1:4:77:1", "2:3:14:99"}) {
       SCOPED_TRACE(std::string(c.fmt) + " colorimetry=" + garbled);
       std::string warning;
       const std::vector<uint8_t> out = output_of(video_caps(c.fmt, 32, 16, garbled), frame, &warning);

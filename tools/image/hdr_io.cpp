@@ -95,7 +95,9 @@ void exr_core_error(exr_const_context_t, exr_result_t, const char* msg) { g_exr_
 // allocating per-pixel or per-chunk memory: sizes against the limits, the chunk offset
 // tables and uncompressed data against the file size, the buffer one chunk decodes into.
 // Imf::InputFile, which would allocate the offset tables and line buffers from the same
-// numbers, is only opened after this.
+// numbers, is only opened after this. (Its header parser still reserves an unknown
+// attribute's declared size, up to 2 GiB, before reading it: address space only, never
+// touched; the read then fails at the end of the file. Found by fuzz-image.)
 bool exr_precheck(const std::string& path, const ReadLimits& lim, int* band_rows, std::string* err) {
   exr_context_initializer_t init = EXR_DEFAULT_CONTEXT_INITIALIZER;
   init.error_handler_fn = exr_core_error;
