@@ -51,11 +51,6 @@ void set_field(GstStructure* s, const char* name, const std::string& value) {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  init_gst();
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   init_gst();
   // GStreamer's own string parsers emit criticals for some hostile strings: while the

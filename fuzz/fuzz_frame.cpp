@@ -29,11 +29,6 @@ int16_t s16(const uint8_t* p) { return int16_t(uint16_t(p[0] | p[1] << 8)); }
 uint16_t u16(const uint8_t* p) { return uint16_t(p[0] | p[1] << 8); }
 }  // namespace
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  init_gst();
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   init_gst();
   uint8_t hdr[24] = {0};

@@ -1,5 +1,6 @@
 // dtutmo fuzzing -- what the two element targets share: GStreamer set up for an
-// instrumented plugin, one GstHarness around `dtutmo` per input, the bus emptied.
+// instrumented plugin (and LLVMFuzzerInitialize doing it), one GstHarness around `dtutmo`
+// per input, the bus emptied. Included by exactly one file of each target.
 #pragma once
 
 #include <gst/check/gstharness.h>
@@ -80,3 +81,9 @@ inline void fill(GstBuffer* buf, const uint8_t* data, size_t size) {
 }
 
 }  // namespace dtutmo_fuzz
+
+// Both element targets set GStreamer up before their first input.
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  dtutmo_fuzz::init_gst();
+  return 0;
+}

@@ -720,6 +720,16 @@ TEST(Errors, VideoMetaPointingOutsideTheBufferIsAnError) {
 // Hardening (issue 11): unusable colorimetry, held-back display pairs, one error per
 // refusal, honest pad templates
 
+// Exactly one message of `type` is on the bus, and its text has `needle`. (Popping one
+// type drops the others: pop warnings before errors.)
+void expect_one_message(Harness& hh, GstMessageType type, const char* needle) {
+  GstMessage* m = hh.pop(type);
+  ASSERT_NE(m, nullptr) << "no " << gst_message_type_get_name(type) << " about " << needle;
+  EXPECT_NE(message_text(m).find(needle), std::string::npos) << message_text(m);
+  gst_message_unref(m);
+  EXPECT_EQ(hh.pop(type), nullptr) << "more than one " << gst_message_type_get_name(type);
+}
+
 // Output bytes of one frame through a fresh element (engine=cpu), caps `in` (taken).
 std::vector<uint8_t> output_of(GstCaps* in, GstBuffer* frame, std::string* warning = nullptr) {
   Harness hh;
@@ -794,12 +804,7 @@ TEST(Properties, InvalidDisplayPairIsHeldBackOnEveryTarget) {
     EXPECT_EQ(min_lum(), hdr ? 1000u : 0u);  // 0.1 cd/m^2; SDR caps carry none
     g_object_set(hh.h->element, "display-black", 50.0, NULL);  // peak still 100
     for (int i = 0; i < 3; ++i) ASSERT_EQ(hh.push_next(make_uniform(in_copy, 100)), GST_FLOW_OK);
-    // (Popping one type drops the others: warnings first.)
-    GstMessage* m = hh.pop(GST_MESSAGE_WARNING);
-    ASSERT_NE(m, nullptr) << "held back without a word";
-    EXPECT_NE(message_text(m).find("display-black=50"), std::string::npos) << message_text(m);
-    gst_message_unref(m);
-    EXPECT_EQ(hh.pop(GST_MESSAGE_WARNING), nullptr) << "warned more than once";
+    expect_one_message(hh, GST_MESSAGE_WARNING, "display-black=50");  // held back, said once
     EXPECT_EQ(min_lum(), hdr ? 1000u : 0u);  // the last valid pair, no error
     EXPECT_EQ(hh.pop(GST_MESSAGE_ERROR), nullptr);
     gdouble black = 0;
@@ -860,11 +865,7 @@ TEST(Negotiation, OneErrorPerRefusal) {
   GstCaps* pq_copy = gst_caps_copy(pq);
   hd.start(pq, gst_caps_from_string("video/x-raw,format=RGBA"));
   for (int i = 0; i < 3; ++i) EXPECT_EQ(hd.push_next(make_uniform(pq_copy, 50)), GST_FLOW_NOT_NEGOTIATED);
-  GstMessage* md = hd.pop(GST_MESSAGE_ERROR);
-  ASSERT_NE(md, nullptr);
-  EXPECT_NE(message_text(md).find("target=pq"), std::string::npos) << message_text(md);
-  gst_message_unref(md);
-  EXPECT_EQ(hd.pop(GST_MESSAGE_ERROR), nullptr) << "more than one error for one refusal";
+  expect_one_message(hd, GST_MESSAGE_ERROR, "target=pq");
   gst_caps_unref(pq_copy);
   // Refused in set_info: the error says why, and only that error.
   Harness hh;
@@ -872,11 +873,7 @@ TEST(Negotiation, OneErrorPerRefusal) {
   GstCaps* log_copy = gst_caps_copy(log);
   hh.start(log);
   for (int i = 0; i < 3; ++i) EXPECT_EQ(hh.push_next(make_uniform(log_copy, 50)), GST_FLOW_NOT_NEGOTIATED);
-  GstMessage* m = hh.pop(GST_MESSAGE_ERROR);
-  ASSERT_NE(m, nullptr);
-  EXPECT_NE(message_text(m).find("log316"), std::string::npos) << message_text(m);
-  gst_message_unref(m);
-  EXPECT_EQ(hh.pop(GST_MESSAGE_ERROR), nullptr) << "more than one error for one refusal";
+  expect_one_message(hh, GST_MESSAGE_ERROR, "log316");
   gst_caps_unref(log_copy);
 }
 

@@ -37,7 +37,7 @@ bool fail(std::string* err, const std::string& msg) {
   return false;
 }
 
-// Rows decoded at a time: memory grows band by band with the data actually decoded.
+// Rows decoded at a time (the last band is decoded before the image is allocated).
 constexpr int kBandRows = 64;
 // OpenEXR: largest tile side, and the largest buffer one chunk (or tile) decodes into.
 constexpr int kMaxExrTileSide = 1 << 13;
@@ -72,17 +72,31 @@ bool check_raw_bytes(const std::string& path, const char* what, uint64_t need, s
   return true;
 }
 
-// Address space for the whole image, not touched (so not resident) until a band is
-// decoded into it; the size was checked against the limits before.
-bool reserve_image(const std::string& path, int w, int h, Image* out, std::string* err) {
-  out->width = w;
-  out->height = h;
-  out->rgb.clear();
+// Decodes a w x h image into `out` in bands of `band` rows: read_band(y0, y1, dst) writes
+// rows y0..y1-1 (3 floats a pixel, no padding) to dst, or returns false / throws. The last
+// band is decoded first, into a buffer of its own: a file cut short (the common broken
+// file, and the small file that declares a huge image) fails there, before the image is
+// allocated. Then the image is allocated and the other bands decoded into it in order
+// (the size was checked against the limits before).
+template <typename ReadBand>
+bool read_bands(const std::string& path, int w, int h, int band, Image* out, std::string* err, ReadBand read_band) {
+  const std::size_t row = std::size_t(w) * 3;
+  const int last = (h - 1) / band * band;
+  std::vector<float> tail(std::size_t(h - last) * row);
+  if (!read_band(last, h, tail.data())) return false;
   try {
-    out->rgb.reserve(std::size_t(w) * std::size_t(h) * 3);
+    out->rgb.assign(std::size_t(h) * row, 0.0f);
   } catch (const std::bad_alloc&) {
     return fail(err, path + ": out of memory for a " + dims(w, h) + " image");
   }
+  out->width = w;
+  out->height = h;
+  for (int y0 = 0; y0 < last; y0 += band)
+    if (!read_band(y0, std::min(last, y0 + band), out->rgb.data() + std::size_t(y0) * row)) {
+      out->rgb = std::vector<float>();
+      return false;
+    }
+  std::copy(tail.begin(), tail.end(), out->rgb.begin() + std::ptrdiff_t(std::size_t(last) * row));
   return true;
 }
 
@@ -180,16 +194,11 @@ bool read_exr(const std::string& path, Image* out, std::string* err, const ReadL
     if (!rgb && !y_only && !yc)
       return fail(err, path + ": EXR has no R, G, B or Y channels (layered/multi-view files: only "
                               "the default layer is read)");
-    if (!reserve_image(path, w, h, out, err)) return false;
     const std::size_t xs = 3 * sizeof(float), ys = xs * std::size_t(w);
     std::unique_ptr<Imf::RgbaInputFile> rf;
     std::vector<Imf::Rgba> px;
     if (yc) rf.reset(new Imf::RgbaInputFile(path.c_str()));  // reconstructs RGB from subsampled RY/BY
-    for (int y0 = 0; y0 < h; y0 += band) {
-      const int y1 = std::min(h, y0 + band);
-      const std::size_t done = std::size_t(y0) * w * 3;
-      out->rgb.resize(std::size_t(y1) * w * 3, 0.0f);  // within the reservation: no reallocation
-      float* rows = out->rgb.data() + done;
+    return read_bands(path, w, h, band, out, err, [&](int y0, int y1, float* rows) {
       if (yc) {
         px.resize(std::size_t(y1 - y0) * w);
         rf->setFrameBuffer(px.data() - dw.min.x - std::ptrdiff_t(dw.min.y + y0) * w, 1, std::size_t(w));
@@ -199,7 +208,7 @@ bool read_exr(const std::string& path, Image* out, std::string* err, const ReadL
           rows[3 * i + 1] = px[i].g;
           rows[3 * i + 2] = px[i].b;
         }
-        continue;
+        return true;
       }
       // Float slices straight into the band; missing channels read as 0. The slice base is
       // offset so that data-window coordinates index the band.
@@ -217,8 +226,8 @@ bool read_exr(const std::string& path, Image* out, std::string* err, const ReadL
       file.readPixels(dw.min.y + y0, dw.min.y + y1 - 1);
       if (y_only)
         for (std::size_t i = 0; i < std::size_t(y1 - y0) * w * 3; i += 3) rows[i + 1] = rows[i + 2] = rows[i];
-    }
-    return true;
+      return true;
+    });
   } catch (const std::exception& e) {
     out->rgb = std::vector<float>();
     return fail(err, path + ": cannot read OpenEXR: " + e.what());
@@ -258,27 +267,23 @@ bool read_oiio(const std::string& path, FileKind kind, Image* out, std::string* 
       return false;
     // RGB from the first three channels, grey (with or without alpha) replicated.
     const int nread = spec.nchannels >= 3 ? 3 : 1;
-    if (!reserve_image(path, w, h, out, err)) return false;
     const bool tiled = spec.tile_width > 0;
     const int band = tiled ? std::max(1, spec.tile_height) * std::max(1, kBandRows / std::max(1, spec.tile_height))
                            : kBandRows;
     const OIIO::stride_t xstride = 3 * sizeof(float), ystride = xstride * w;
-    for (int y0 = 0; y0 < h; y0 += band) {
-      const int y1 = std::min(h, y0 + band);
-      out->rgb.resize(std::size_t(y1) * w * 3, 0.0f);  // within the reservation
-      float* rows = out->rgb.data() + std::size_t(y0) * w * 3;
-      const bool ok = tiled ? in->read_tiles(0, 0, spec.x, spec.x + w, spec.y + y0, spec.y + y1, spec.z, spec.z + 1, 0,
-                                             nread, OIIO::TypeDesc::FLOAT, rows, xstride, ystride)
-                            : in->read_scanlines(0, 0, spec.y + y0, spec.y + y1, spec.z, 0, nread,
-                                                 OIIO::TypeDesc::FLOAT, rows, xstride, ystride);
-      if (!ok) {
-        out->rgb = std::vector<float>();
+    const bool ok = read_bands(path, w, h, band, out, err, [&](int y0, int y1, float* rows) {
+      const bool r = tiled ? in->read_tiles(0, 0, spec.x, spec.x + w, spec.y + y0, spec.y + y1, spec.z, spec.z + 1, 0,
+                                            nread, OIIO::TypeDesc::FLOAT, rows, xstride, ystride)
+                           : in->read_scanlines(0, 0, spec.y + y0, spec.y + y1, spec.z, 0, nread,
+                                                OIIO::TypeDesc::FLOAT, rows, xstride, ystride);
+      if (!r)
         return fail(err, path + ": cannot read " + what + " rows " + std::to_string(y0) + "-" + std::to_string(y1 - 1) +
                              ": " + oiio_error(in.get()));
-      }
       if (nread == 1)
         for (std::size_t i = 0; i < std::size_t(y1 - y0) * w * 3; i += 3) rows[i + 1] = rows[i + 2] = rows[i];
-    }
+      return true;
+    });
+    if (!ok) return false;
     in->close();
     return true;
   } catch (const std::exception& e) {

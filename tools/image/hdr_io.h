@@ -6,10 +6,9 @@
 // kind is taken from the file's first bytes, never from its name.
 //
 // Hostile files: every reader checks the declared size against ReadLimits and against the
-// file's size BEFORE allocating anything per pixel, reserves the image without touching
-// it, and decodes it in bands of rows, so memory follows the data actually decoded: a
-// small file that declares a huge image fails on its first missing band, not after the
-// whole image has been allocated.
+// file's size BEFORE allocating anything per pixel, and decodes the image in bands of
+// rows, the last band first: a small file that declares a huge image fails on its missing
+// last band, before the image is allocated.
 #pragma once
 
 #include <cstdint>
