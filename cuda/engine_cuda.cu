@@ -232,6 +232,7 @@ bool CudaEngine::configure(const StreamConfig& cfg, std::string* err) {
     s0.s_rhi = 1.0f;
     s0.h_rlo[1] = 1.0f;
     s0.h_rhi[0] = s0.h_rhi[1] = 1.0f;
+    s0.s_rmed = s0.h_rmed[0] = s0.h_rmed[1] = 0.5f;
     DTUTMO_CUDA_TRY(cudaMemcpyAsync(state_.get(), &s0, sizeof(s0), cudaMemcpyHostToDevice, stream_));
     DTUTMO_CUDA_TRY(cudaMemsetAsync(la_s_.get(), 0, nc * sizeof(float), stream_));
     DTUTMO_CUDA_TRY(cudaMemsetAsync(la_rod_s_.get(), 0, nc * sizeof(float), stream_));
@@ -269,11 +270,15 @@ std::string CudaEngine::ensure_balanced() {
     DTUTMO_TRY(lin_.allocate(np * 3 * elt));
     DTUTMO_TRY(logy_.allocate(np));
   }
+  // Controllable optics properties (fov, observer-age, pigmentation, glare-cells,
+  // base-scale) may change every frame under a GstController: the glare plans follow the
+  // grid only, the glare kernel and the bilateral grid's extent are refilled in place.
   if (P.optics) {
     const float ppd = float(W_) / P.fov_deg;
     const int cells = int(P.glare_max_cells);
-    if (!glare_.matches(W_, H_, ppd, cells, P.observer_age, P.pigmentation))
-      DTUTMO_TRY(glare_.init(W_, H_, ppd, cells, P.observer_age, P.pigmentation, stream_));
+    if (!glare_.grid_matches(W_, H_, cells)) DTUTMO_TRY(glare_.init(W_, H_, cells));
+    if (!glare_.kernel_matches(ppd, P.observer_age, P.pigmentation))
+      DTUTMO_TRY(glare_.set_kernel(ppd, P.observer_age, P.pigmentation, stream_));
     const float sigma_px = otf_sigma_deg(otf_fc(P.observer_age)) * ppd;
     if (sigma_px >= kOtfMinSigmaPx) DTUTMO_TRY(otf_tmp_.allocate(np * 3 * elt));
   }
@@ -317,11 +322,13 @@ SetupParams CudaEngine::setup_params(double dt, bool snap) const {
   sp.fov_deg = P.fov_deg;
   sp.age = P.observer_age;
   sp.local_a = P.local ? P.local_adaptation : 0.0f;
-  sp.peak = P.display_peak;
+  sp.peak = display_peak_nits(P);
   sp.black = P.display_black;
   sp.display_adapt = P.display_adapt;
   sp.pct_low = P.pct_low;
   sp.pct_high = P.pct_high;
+  sp.key = P.key;
+  sp.key_strength = P.key_strength;
   sp.knee = P.knee;
   sp.cut_threshold = P.cut_threshold;
   sp.viewing = int(P.viewing);
@@ -477,29 +484,41 @@ std::string CudaEngine::run_frame(const FrameView& in, const FrameView& out, dou
     if (P.optics) {
       const float ppd = float(W_) / P.fov_deg;
       const float sigma_px = otf_sigma_deg(otf_fc(P.observer_age)) * ppd;
-      if (sigma_px >= kOtfMinSigmaPx)
+      if (sigma_px >= kOtfMinSigmaPx) {
         DTUTMO_TRY(launch_otf_blur(lin, Plane{otf_tmp_.get(), half_}, W_, H_, sigma_px, stream_));
-      DTUTMO_TRY(glare_.run(lin, stream_));
-      mark("optics");
+        mark("otf");
+      }
+      DTUTMO_TRY(glare_.run(lin, dec.rgb_to_y, snap, snap ? 1.0f : smooth_k(dt, P.cone_tau), stream_));
+      mark("glare");
     }
     DTUTMO_TRY(launch_stats_from_lin(lin, W_, H_, dec.rgb_to_y, logy, cell_sum_.get(),
                                      cell_cnt_.get(), gw_, gh_, stream_));
-    if (P.base_detail) DTUTMO_TRY(bgrid_.build(logy_.get(), stream_));
-    mark("stats+bilateral");
+    mark("stats");
+    if (P.base_detail) {
+      DTUTMO_TRY(bgrid_.build(logy_.get(), stream_));
+      mark("bilateral");
+    }
   }
 
   const FrameConsts tmpl = consts_template();
   const SetupParams sp = setup_params(dt, snap);
   FrameConsts* K = consts_.get();
+  // Per-stage marks (profiling only) name the single-block kernels apart, so the
+  // benchmark shows what multi-block reductions would save.
   DTUTMO_TRY(launch_global_stats(cell_sum_.get(), cell_cnt_.get(), la_loc_.get(), st, tmpl, K, sp,
                                  stream_));
+  mark("global-stats");
   const bool pooled = sp.local_a > 0.0f;
-  if (pooled) DTUTMO_TRY(pool_levels());
+  if (pooled) {
+    DTUTMO_TRY(pool_levels());
+    mark("pooling");
+  }
   DTUTMO_TRY(launch_cells_update(pooled ? pooled_.get() : nullptr, la_s_.get(),
                                  la_rod_s_.get(), la_h1_.get(), la_h2_.get(), cells_.get(),
                                  kcells_.get(), st, K, sp, stream_));
+  mark("cells");
   DTUTMO_TRY(launch_rod_display(la_rod_s_.get(), K, sp, stream_));
-  mark("adapt");
+  mark("rod-display");
 
   LinSource src{};
   src.guide = pooled ? la_loc_.get() : nullptr;  // joint-bilateral La lookup (local on)
@@ -513,7 +532,9 @@ std::string CudaEngine::run_frame(const FrameView& in, const FrameView& out, dou
   }
   DTUTMO_TRY(launch_hist_sample(src, kcells_.get(), gw_, gh_, K, edge_.get(), ew_, eh_, hist_.get(),
                                 stream_));
+  mark("histogram");
   DTUTMO_TRY(launch_frame_setup(hist_.get(), st, K, sp, dstats_.get(), stream_));
+  mark("frame-setup");
   if (P.display_mode != DisplayMode::Whiteboard) {
     DTUTMO_TRY(launch_dispk(cells_.get(), gw_ * gh_, K, sp, kcells_.get(), stream_));
     if (P.display_mode == DisplayMode::Hybrid) {
@@ -523,12 +544,13 @@ std::string CudaEngine::run_frame(const FrameView& in, const FrameView& out, dou
       DTUTMO_TRY(launch_blur_grid(mag, ew_, eh_, 1.0f, tmp, stream_));
       DTUTMO_TRY(launch_edge_smoothstep(mag, ew_ * eh_, K, edge_.get(), stream_));
     }
+    mark("display-cells");
   }
-  mark("setup");
 
   Plane resp{resp_.get(), half_};
   if (P.csf) {
     DTUTMO_TRY(launch_responses_plane(src, kcells_.get(), gw_, gh_, K, resp, W_, H_, stream_));
+    mark("responses");
     DTUTMO_TRY(csf_.run(resp, st, stream_));
     mark("csf");
   }

@@ -25,6 +25,7 @@ namespace cuda {
 struct DevState {
   float s_logmean, s_pupil, s_rlo, s_rhi, prev_med_logmean;
   float h_logmean[2], h_rlo[2], h_rhi[2];
+  float s_rmed, h_rmed[2];  // median response (display key, model.h key_targets)
   float target_logmean;  // this frame's pixel-weighted mean of log2 Y
   float kc, kr, kp;      // smoothing factors this frame (1 = snap)
   int snap;              // this frame snaps (host reset / discontinuity, or a cut)
@@ -40,6 +41,7 @@ struct SetupParams {
   float fov_deg, age;
   float local_a;        // P.local ? P.local_adaptation : 0
   float peak, black, display_adapt, pct_low, pct_high, knee, cut_threshold;
+  float key, key_strength;  // display key (model.h key_targets)
   int viewing, broadcast, mesopic, display_mode, csf;
   float kc_raw, kr_raw, kp_raw;  // 1 - exp(-dt / tau) (1 when tau <= 0)
   int host_snap;                 // reset / first frame / discontinuity
@@ -53,8 +55,8 @@ DTUTMO_HD void update_global_state(DevState& st, float target, const SetupParams
 // k_cells_update: a cell's median-filtered target, its cone and rod La (log2) smoothed.
 DTUTMO_HD void update_cell_state(const DevState& st, float tgt, float& h1, float& h2, float& ls,
                                  float& lr);
-// k_frame_setup: the median-filtered, smoothed response percentiles.
-DTUTMO_HD void update_percentiles(DevState& st, float p_lo, float p_hi);
+// k_frame_setup: the median-filtered, smoothed response percentiles (and the median).
+DTUTMO_HD void update_percentiles(DevState& st, float p_lo, float p_hi, float p_med);
 
 // Per-cell constants of the per-pixel stage, the channels of spatial.h AdaptChannel in
 // order (the CPU engine keeps them as planar grids): K = log2 sigma - log2 p - log2 td, so
@@ -102,8 +104,9 @@ DTUTMO_HD void update_cell_state(const DevState& st, float tgt, float& h1, float
   update_cell_la(st.snap != 0, st.kc, st.kr, tgt, h1, h2, ls, lr);
 }
 
-DTUTMO_HD void update_percentiles(DevState& st, float p_lo, float p_hi) {
+DTUTMO_HD void update_percentiles(DevState& st, float p_lo, float p_hi, float p_med) {
   update_pct(st.h_rlo, st.h_rhi, st.s_rlo, st.s_rhi, p_lo, p_hi, st.snap != 0, st.kc);
+  update_pct1(st.h_rmed, st.s_rmed, p_med, st.snap != 0, st.kc);
 }
 
 }  // namespace cuda

@@ -1,8 +1,9 @@
 // dtutmo CUDA -- optics (balanced): the OTF as its separable spatial Gaussian, and CIE 180
 // disability glare by cuFFT on a reduced, zero-padded grid (grid and kernel table from
 // common/dtutmo/glare_kernel.h, as the CPU engine: glare_cell_weight() per cell offset,
-// wrapped into the padded grid, its spectrum scaled by 1 / (pw ph)). Plans and the kernel
-// spectrum are made at configure time; a frame runs R2C (3 channels batched), a complex
+// wrapped into the padded grid, its spectrum scaled by 1 / (pw ph)). Plans are made when
+// the grid changes (frame size, glare-cells), the kernel spectrum when the optics
+// parameters change, neither per frame; a frame runs R2C (3 channels batched), a complex
 // multiply, C2R, and the bilinear add, all on the engine's stream.
 #include <algorithm>
 #include <cmath>
@@ -59,6 +60,36 @@ __global__ void k_glare_cells(const T* lin, int w, int h, int f, int gw, int gh,
   const float n = (float)((y1 - y0) * (x1 - x0));
   const size_t plane = (size_t)pw * ph;
   for (int c = 0; c < 3; ++c) real[c * plane + (size_t)gy * pw + gx] = a[c] * kLinLoad / n;
+}
+
+// Glare on a display (optics.h): the histogram of log2 cell luminance, the cap (one
+// thread: percentile, median-of-3, smoothing; model.h update_glare_cap), and the share of
+// each cell's light above the cap that feeds the veil. Mirrors CpuEngine::pass1.
+__global__ void k_glare_hist(const float* real, int gw, int gh, int pw, int ph, Vec3 wy,
+                             unsigned int* hist) {
+  const int gx = blockIdx.x * blockDim.x + threadIdx.x;
+  const int gy = blockIdx.y * blockDim.y + threadIdx.y;
+  if (gx >= gw || gy >= gh) return;
+  const size_t plane = (size_t)pw * ph, i = (size_t)gy * pw + gx;
+  const float y = wy.x * real[i] + wy.y * real[plane + i] + wy.z * real[2 * plane + i];
+  atomicAdd(&hist[glare_cap_bin(y, kHistBins)], 1u);
+}
+
+__global__ void k_glare_cap(const unsigned int* hist, unsigned long long n, float* cap, int snap,
+                            float k) {
+  if (threadIdx.x != 0 || blockIdx.x != 0) return;
+  const float tgt = glare_cap_log2(hist_percentile(hist, n, kGlareCapPct));
+  cap[3] = update_glare_cap(cap, cap[2], tgt, snap != 0, k);
+}
+
+__global__ void k_glare_excess(float* real, int gw, int gh, int pw, int ph, Vec3 wy, const float* cap) {
+  const int gx = blockIdx.x * blockDim.x + threadIdx.x;
+  const int gy = blockIdx.y * blockDim.y + threadIdx.y;
+  if (gx >= gw || gy >= gh) return;
+  const size_t plane = (size_t)pw * ph, i = (size_t)gy * pw + gx;
+  const float y = wy.x * real[i] + wy.y * real[plane + i] + wy.z * real[2 * plane + i];
+  const float e = glare_excess_share(y, cap[3]);
+  for (int c = 0; c < 3; ++c) real[c * plane + i] *= e;
 }
 
 __global__ void k_spec_mul(cufftComplex* spec, const cufftComplex* k, int n) {
@@ -122,33 +153,39 @@ std::string launch_otf_blur(Plane lin, Plane tmp, int w, int h, float sigma_px, 
   return {};
 }
 
-GlareDev::~GlareDev() { destroy(); }
+GlareDev::~GlareDev() {
+  destroy();
+  if (ktab_done_) cudaEventDestroy(ktab_done_);
+}
 
 void GlareDev::destroy() {
   if (plans_) {
     cufftDestroy(fwd_);
     cufftDestroy(inv_);
+    cufftDestroy(kplan_);
     plans_ = false;
   }
+  kernel_ = false;
 }
 
-bool GlareDev::matches(int width, int height, float ppd, int max_cells, float age,
-                       float pig) const {
-  return plans_ && width == w_ && height == h_ && ppd == ppd_ && max_cells == max_cells_ &&
-         age == age_ && pig == pig_;
+bool GlareDev::grid_matches(int width, int height, int max_cells) const {
+  if (!plans_ || width != w_ || height != h_) return false;
+  const GlareGrid g = glare_grid(width, height, max_cells);
+  return g.f == f_ && g.gw == gw_ && g.gh == gh_ && g.pw == pw_ && g.ph == ph_;
 }
 
-std::size_t GlareDev::bytes() const { return real_.bytes() + spec_.bytes() + kspec_.bytes(); }
+bool GlareDev::kernel_matches(float ppd, float age, float pig) const {
+  return kernel_ && ppd == ppd_ && age == age_ && pig == pig_;
+}
 
-std::string GlareDev::init(int width, int height, float ppd, int max_cells, float age, float pig,
-                           cudaStream_t s) {
+std::size_t GlareDev::bytes() const {
+  return real_.bytes() + spec_.bytes() + kspec_.bytes() + hist_.bytes() + cap_.bytes();
+}
+
+std::string GlareDev::init(int width, int height, int max_cells) {
   destroy();
   w_ = width;
   h_ = height;
-  ppd_ = ppd;
-  max_cells_ = max_cells;
-  age_ = age;
-  pig_ = pig;
   const GlareGrid g = glare_grid(width, height, max_cells);  // common/dtutmo/glare_kernel.h
   f_ = g.f;
   gw_ = g.gw;
@@ -160,39 +197,62 @@ std::string GlareDev::init(int width, int height, float ppd, int max_cells, floa
   DTUTMO_TRY(real_.allocate(3 * plane));
   DTUTMO_TRY(spec_.allocate(3 * cplane));
   DTUTMO_TRY(kspec_.allocate(cplane));
+  DTUTMO_TRY(ktab_.allocate(plane * sizeof(float)));
+  if (!ktab_done_) DTUTMO_CUDA_TRY(cudaEventCreateWithFlags(&ktab_done_, cudaEventDisableTiming));
+  DTUTMO_TRY(hist_.allocate(kHistBins));
+  DTUTMO_TRY(cap_.allocate(4));
+  DTUTMO_CUDA_TRY(cudaMemset(cap_.get(), 0, 4 * sizeof(float)));  // the first frame snaps
 
   int n[2] = {ph_, pw_};
   DTUTMO_CUFFT_TRY(cufftPlanMany(&fwd_, 2, n, nullptr, 1, 0, nullptr, 1, 0, CUFFT_R2C, 3));
-  const cufftResult ri = cufftPlanMany(&inv_, 2, n, nullptr, 1, 0, nullptr, 1, 0, CUFFT_C2R, 3);
-  if (ri != CUFFT_SUCCESS) {
+  cufftResult r = cufftPlanMany(&inv_, 2, n, nullptr, 1, 0, nullptr, 1, 0, CUFFT_C2R, 3);
+  if (r != CUFFT_SUCCESS) {
     cufftDestroy(fwd_);
-    return cufft_error_string(ri, "cufftPlanMany(C2R)", __FILE__, __LINE__);
+    return cufft_error_string(r, "cufftPlanMany(C2R)", __FILE__, __LINE__);
+  }
+  r = cufftPlan2d(&kplan_, ph_, pw_, CUFFT_R2C);
+  if (r != CUFFT_SUCCESS) {
+    cufftDestroy(fwd_);
+    cufftDestroy(inv_);
+    return cufft_error_string(r, "cufftPlan2d(kernel)", __FILE__, __LINE__);
   }
   plans_ = true;
-
-  // Kernel: weight of a source cell at offset (dx, dy) cells, wrapped into the padded
-  // grid, pre-scaled by 1 / (pw ph) (the inverse transform is unnormalised).
-  std::vector<float> k(plane, 0.0f);
-  glare_kernel_table(g, ppd, age, pig, 1.0f / (float(pw_) * float(ph_)), k.data());
-  cufftHandle kp = 0;
-  DTUTMO_CUFFT_TRY(cufftPlan2d(&kp, ph_, pw_, CUFFT_R2C));
-  std::string e;
-  {
-    const cudaError_t c1 = cudaMemcpyAsync(real_.get(), k.data(), plane * sizeof(float),
-                                           cudaMemcpyHostToDevice, s);
-    cufftResult r1 = cufftSetStream(kp, s);
-    if (c1 != cudaSuccess) e = cuda_error_string(c1, "cudaMemcpyAsync(glare kernel)", __FILE__, __LINE__);
-    else if (r1 != CUFFT_SUCCESS) e = cufft_error_string(r1, "cufftSetStream", __FILE__, __LINE__);
-    else if ((r1 = cufftExecR2C(kp, real_.get(), kspec_.get())) != CUFFT_SUCCESS)
-      e = cufft_error_string(r1, "cufftExecR2C(kernel)", __FILE__, __LINE__);
-    const cudaError_t c2 = cudaStreamSynchronize(s);  // `k` and the plan die here
-    if (e.empty() && c2 != cudaSuccess) e = cuda_error_string(c2, "cudaStreamSynchronize", __FILE__, __LINE__);
-  }
-  cufftDestroy(kp);
-  return e;
+  plans_made_ += 3;
+  return {};
 }
 
-std::string GlareDev::run(Plane lin, cudaStream_t s) {
+std::string GlareDev::set_kernel(float ppd, float age, float pig, cudaStream_t s) {
+  if (!plans_) return "glare: set_kernel() before init()";
+  // The previous kernel's upload must have left the staging buffer before it is refilled
+  // (it has, unless the parameters change on consecutive frames still in flight).
+  DTUTMO_CUDA_TRY(cudaEventSynchronize(ktab_done_));
+  // Weight of a source cell at offset (dx, dy) cells, wrapped into the padded grid,
+  // pre-scaled by 1 / (pw ph) (the inverse transform is unnormalised).
+  const size_t plane = (size_t)pw_ * ph_;
+  float* k = reinterpret_cast<float*>(ktab_.get());
+  std::fill(k, k + plane, 0.0f);
+  GlareGrid g;
+  g.f = f_;
+  g.gw = gw_;
+  g.gh = gh_;
+  g.pw = pw_;
+  g.ph = ph_;
+  g.cw = cw_;
+  glare_kernel_table(g, ppd, age, pig, 1.0f / (float(pw_) * float(ph_)), k);
+  // real_ is scratch until the next run(), which zeroes it first.
+  DTUTMO_CUDA_TRY(cudaMemcpyAsync(real_.get(), k, plane * sizeof(float), cudaMemcpyHostToDevice, s));
+  DTUTMO_CUDA_TRY(cudaEventRecord(ktab_done_, s));
+  DTUTMO_CUFFT_TRY(cufftSetStream(kplan_, s));
+  DTUTMO_CUFFT_TRY(cufftExecR2C(kplan_, real_.get(), kspec_.get()));
+  ppd_ = ppd;
+  age_ = age;
+  pig_ = pig;
+  kernel_ = true;
+  return {};
+}
+
+std::string GlareDev::run(Plane lin, Vec3 rgb_to_y, bool snap, float k, cudaStream_t s) {
+  if (!kernel_) return "glare: run() before set_kernel()";
   const size_t plane = (size_t)pw_ * ph_;
   const int cplane = cw_ * ph_;
   DTUTMO_CUDA_TRY(cudaMemsetAsync(real_.get(), 0, 3 * plane * sizeof(float), s));
@@ -204,6 +264,13 @@ std::string GlareDev::run(Plane lin, cudaStream_t s) {
     k_glare_cells<float><<<grid2(gw_, gh_, b), b, 0, s>>>(static_cast<const float*>(lin.ptr), w_, h_,
                                                           f_, gw_, gh_, pw_, ph_, real_.get());
   DTUTMO_LAUNCH_CHECK("k_glare_cells");
+  DTUTMO_CUDA_TRY(cudaMemsetAsync(hist_.get(), 0, kHistBins * sizeof(unsigned int), s));
+  k_glare_hist<<<grid2(gw_, gh_, b), b, 0, s>>>(real_.get(), gw_, gh_, pw_, ph_, rgb_to_y, hist_.get());
+  DTUTMO_LAUNCH_CHECK("k_glare_hist");
+  k_glare_cap<<<1, 1, 0, s>>>(hist_.get(), (unsigned long long)gw_ * gh_, cap_.get(), snap ? 1 : 0, k);
+  DTUTMO_LAUNCH_CHECK("k_glare_cap");
+  k_glare_excess<<<grid2(gw_, gh_, b), b, 0, s>>>(real_.get(), gw_, gh_, pw_, ph_, rgb_to_y, cap_.get());
+  DTUTMO_LAUNCH_CHECK("k_glare_excess");
   DTUTMO_CUFFT_TRY(cufftSetStream(fwd_, s));
   DTUTMO_CUFFT_TRY(cufftSetStream(inv_, s));
   DTUTMO_CUFFT_TRY(cufftExecR2C(fwd_, real_.get(), spec_.get()));

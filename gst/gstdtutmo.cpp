@@ -113,6 +113,8 @@ enum {
   PROP_PUPIL_DIAMETER,
   PROP_ROD_WEIGHT,
   PROP_ENGINE_NAME,
+  PROP_POST_MESSAGES,
+  PROP_MESSAGE_INTERVAL,
   PROP_PARAM_FIRST = 100,  // PROP_PARAM_FIRST + i is dtutmo::param_names()[i]
 };
 
@@ -120,6 +122,8 @@ enum GstDtutmoEngineKind { ENGINE_AUTO = 0, ENGINE_CPU = 1, ENGINE_CUDA = 2 };
 
 #define DEFAULT_ENGINE ENGINE_AUTO
 #define DEFAULT_DEVICE_ID -1
+#define DEFAULT_POST_MESSAGES FALSE
+#define DEFAULT_MESSAGE_INTERVAL 0
 
 GType gst_dtutmo_engine_kind_get_type() {
   static GType type = 0;
@@ -150,16 +154,21 @@ std::string enum_type_name(const char* param) {
   return out;
 }
 
-// Registered once per process; the value tables live as long as the type system.
+// Registered once per process; the value tables live as long as the type system. Each
+// value once (aliases such as display-mode=hybrid are accepted by the text interface,
+// dtutmo::set_param, but not listed), described by what it does.
 GType param_enum_type(const char* param, const dtutmo::ParamDetails& d) {
   const std::string tname = enum_type_name(param);
   GType t = g_type_from_name(tname.c_str());
   if (t) return t;
   GEnumValue* v = g_new0(GEnumValue, d.nicks.size() + 1);
-  for (size_t i = 0; i < d.nicks.size(); ++i) {
-    v[i].value = d.nicks[i].value;
-    v[i].value_name = g_intern_string(d.nicks[i].nick);
-    v[i].value_nick = g_intern_string(d.nicks[i].nick);
+  size_t k = 0;
+  for (const dtutmo::ParamNick& n : d.nicks) {
+    if (n.alias) continue;
+    v[k].value = n.value;
+    v[k].value_name = g_intern_string(n.description);
+    v[k].value_nick = g_intern_string(n.nick);
+    ++k;
   }
   return g_enum_register_static(g_intern_string(tname.c_str()), v);
 }
@@ -173,13 +182,17 @@ GType param_enum_type(const char* param, const dtutmo::ParamDetails& d) {
 // C++ state, allocated in init and freed in finalize (GObject zero-fills the instance and
 // runs no constructors).
 struct GstDtutmoState {
-  std::mutex lock;  // guards params, engine pointer swaps, cached stats
-  dtutmo::Params params;
+  std::mutex lock;  // guards params, applied, held_warning, engine pointer swaps, cached stats
+  dtutmo::Params params;   // as set through the properties (what get_property returns)
+  dtutmo::Params applied;  // the last valid set: what the engine and the output caps use
+  std::string held_warning;  // why `applied` differs from `params`; posted with the next frame
   GstDtutmoEngineKind engine_kind = ENGINE_AUTO;
   int device_id = DEFAULT_DEVICE_ID;
   std::unique_ptr<dtutmo::Engine> engine;
   dtutmo::EngineStats stats;
   std::string engine_name;
+  bool post_messages = DEFAULT_POST_MESSAGES;
+  GstClockTime message_interval = DEFAULT_MESSAGE_INTERVAL;
 
   // Streaming-thread state.
   bool configured = false;
@@ -189,6 +202,10 @@ struct GstDtutmoState {
   std::atomic<bool> have_last_time{false};
   double frame_duration_s = 1.0 / 30.0;
   bool warned_untagged = false;
+  GstClockTime last_post_rt = GST_CLOCK_TIME_NONE;  // running time of the last message
+  std::string warned_colorimetry;    // the last unusable colorimetry warned about
+  bool caps_error_posted = false;    // set_info posted the error of the current caps event
+  GstCaps* rejected_caps = nullptr;  // the last input caps refused with an error
 };
 
 struct _GstDtutmo {
@@ -202,9 +219,9 @@ GST_ELEMENT_REGISTER_DEFINE(dtutmo, "dtutmo", GST_RANK_NONE, GST_TYPE_DTUTMO);
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
     "sink", GST_PAD_SINK, GST_PAD_ALWAYS,
-    GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(SINK_FORMATS_STR)));
+    GST_STATIC_CAPS(DTUTMO_VIDEO_CAPS_MAKE(SINK_FORMATS_STR)));
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
-    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(SRC_FORMATS_STR)));
+    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(DTUTMO_VIDEO_CAPS_MAKE(SRC_FORMATS_STR)));
 
 static void gst_dtutmo_set_property(GObject* object, guint prop_id, const GValue* value,
                                     GParamSpec* pspec);
@@ -225,6 +242,7 @@ static gboolean gst_dtutmo_set_info(GstVideoFilter* filter, GstCaps* incaps,
                                     GstVideoInfo* in_info, GstCaps* outcaps,
                                     GstVideoInfo* out_info);
 static gboolean gst_dtutmo_set_caps(GstBaseTransform* trans, GstCaps* incaps, GstCaps* outcaps);
+static dtutmo::Target current_target(GstDtutmo* self);
 
 static void gst_dtutmo_class_init(GstDtutmoClass* klass) {
   GObjectClass* gobject_class = G_OBJECT_CLASS(klass);
@@ -266,8 +284,9 @@ static void gst_dtutmo_class_init(GstDtutmoClass* klass) {
   g_object_class_install_property(
       gobject_class, PROP_PUPIL_DIAMETER,
       g_param_spec_double("pupil-diameter", "Pupil diameter",
-                          "Smoothed pupil diameter of the last frame, mm (read-only)", 0.0,
-                          20.0, 0.0, GParamFlags(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
+                          "Smoothed pupil diameter of the last frame, mm [2, 8] (read-only; 0 "
+                          "before the first frame)",
+                          0.0, 8.0, 0.0, GParamFlags(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
   g_object_class_install_property(
       gobject_class, PROP_ROD_WEIGHT,
       g_param_spec_double("rod-weight", "Rod weight",
@@ -280,6 +299,24 @@ static void gst_dtutmo_class_init(GstDtutmoClass* klass) {
       g_param_spec_string("engine-name", "Engine name",
                           "Engine in use: cpu or cuda; empty before READY->PAUSED (read-only)",
                           "", GParamFlags(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
+
+  g_object_class_install_property(
+      gobject_class, PROP_POST_MESSAGES,
+      g_param_spec_boolean("post-messages", "Post messages",
+                           "Post an element message named \"dtutmo\" with the adaptation "
+                           "state (adaptation luminance, pupil, rod weight, response range, "
+                           "cut, reset) per frame or per message-interval",
+                           DEFAULT_POST_MESSAGES,
+                           GParamFlags(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                       GST_PARAM_MUTABLE_PLAYING)));
+  g_object_class_install_property(
+      gobject_class, PROP_MESSAGE_INTERVAL,
+      g_param_spec_uint64("message-interval", "Message interval",
+                          "Least running time between two messages, ns (0: every frame); "
+                          "frames with a cut or a state reset are always posted",
+                          0, G_MAXUINT64, DEFAULT_MESSAGE_INTERVAL,
+                          GParamFlags(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                      GST_PARAM_MUTABLE_PLAYING)));
 
   // One property per model parameter, typed from the registry (params.cpp).
   const dtutmo::Params defaults;
@@ -300,6 +337,12 @@ static void gst_dtutmo_class_init(GstDtutmoClass* klass) {
         spec = g_param_spec_double(name, name, names[i].blurb, d.lo, d.hi,
                                    CLAMP(def, double(d.lo), double(d.hi)),
                                    GParamFlags(flags | GST_PARAM_CONTROLLABLE));
+        break;
+      }
+      case dtutmo::ParamDetails::Int: {
+        const int def = int(std::strtol(text.c_str(), nullptr, 10));
+        spec = g_param_spec_int(name, name, names[i].blurb, int(d.lo), int(d.hi),
+                                CLAMP(def, int(d.lo), int(d.hi)), flags);
         break;
       }
       case dtutmo::ParamDetails::Bool:
@@ -355,17 +398,76 @@ static void gst_dtutmo_init(GstDtutmo* self) {
 
 static void gst_dtutmo_finalize(GObject* object) {
   GstDtutmo* self = GST_DTUTMO(object);
+  gst_caps_replace(&self->st->rejected_caps, nullptr);
   delete self->st;
   self->st = nullptr;
   G_OBJECT_CLASS(parent_class)->finalize(object);
 }
 
-// The parameters the engine should run with: the negotiated target stays in force until
-// renegotiation (the output caps describe it).
+// The parameters the engine should run with: the last valid set, with the negotiated
+// target in force until renegotiation (the output caps describe it).
 static dtutmo::Params effective_params(GstDtutmoState* st) {
-  dtutmo::Params p = st->params;
+  dtutmo::Params p = st->applied;
   if (st->configured) p.target = st->negotiated_target;
   return p;
+}
+
+// Properties change one at a time, so a pair with a constraint between its two values
+// (display-black <= display-peak / 10, percentile-low < percentile-high) can be invalid
+// between two changes. Whatever the target, the element then keeps the last valid values
+// of that pair, applies every other change, and keeps streaming; the next frame posts a
+// warning saying so, unless the pair is valid again by then. validate() is the judge of
+// what is valid. Call with st->lock held. Returns whether the applied display pair (which
+// the HDR output caps carry) changed.
+static bool update_applied_locked(GstDtutmoState* st) {
+  struct Pair {
+    const char* a;
+    const char* b;
+    float dtutmo::Params::*pa;
+    float dtutmo::Params::*pb;
+  };
+  static const Pair kPairs[] = {
+      {"display-black", "display-peak", &dtutmo::Params::display_black, &dtutmo::Params::display_peak},
+      {"percentile-low", "percentile-high", &dtutmo::Params::pct_low, &dtutmo::Params::pct_high}};
+  const dtutmo::Params old = st->applied;
+  dtutmo::Params p = st->params;
+  std::string held;
+  for (const Pair& pr : kPairs) {
+    dtutmo::Params alone = old;  // the requested pair with everything else as applied
+    alone.*pr.pa = p.*pr.pa;
+    alone.*pr.pb = p.*pr.pb;
+    std::string why;
+    if (dtutmo::validate(alone, &why)) continue;
+    char buf[512];
+    std::snprintf(buf, sizeof buf, "%s%s=%g with %s=%g is not valid (%s); keeping %s=%g %s=%g",
+                  held.empty() ? "" : "; ", pr.a, double(p.*pr.pa), pr.b, double(p.*pr.pb), why.c_str(),
+                  pr.a, double(old.*pr.pa), pr.b, double(old.*pr.pb));
+    held += buf;
+    p.*pr.pa = old.*pr.pa;
+    p.*pr.pb = old.*pr.pb;
+  }
+  std::string why;
+  if (!dtutmo::validate(p, &why)) {  // not reachable through the properties' own ranges
+    held += (held.empty() ? "" : "; ") + why + "; keeping the previous settings";
+    p = old;
+  }
+  st->applied = p;
+  st->held_warning = held;
+  // the peak in force (display-peak 0 follows the target)
+  return p.display_black != old.display_black ||
+         dtutmo::display_peak_nits(p) != dtutmo::display_peak_nits(old);
+}
+
+// The warning of update_applied_locked, from the streaming thread, once per held change.
+static void post_held_warning(GstDtutmo* self) {
+  std::string w;
+  {
+    std::lock_guard<std::mutex> g(self->st->lock);
+    w.swap(self->st->held_warning);
+  }
+  if (!w.empty())
+    GST_ELEMENT_WARNING(self, LIBRARY, SETTINGS, ("Invalid dtutmo setting held back: %s", w.c_str()),
+                        ("the value takes effect as soon as the pair is valid"));
 }
 
 // Call with st->lock held.
@@ -397,6 +499,16 @@ static void gst_dtutmo_set_property(GObject* object, guint prop_id, const GValue
       st->device_id = g_value_get_int(value);
       return;
     }
+    case PROP_POST_MESSAGES: {
+      std::lock_guard<std::mutex> g(st->lock);
+      st->post_messages = g_value_get_boolean(value);
+      return;
+    }
+    case PROP_MESSAGE_INTERVAL: {
+      std::lock_guard<std::mutex> g(st->lock);
+      st->message_interval = g_value_get_uint64(value);
+      return;
+    }
     default:
       break;
   }
@@ -410,6 +522,8 @@ static void gst_dtutmo_set_property(GObject* object, guint prop_id, const GValue
   if (G_VALUE_HOLDS_DOUBLE(value)) {
     char buf[G_ASCII_DTOSTR_BUF_SIZE];
     text = g_ascii_dtostr(buf, sizeof buf, g_value_get_double(value));
+  } else if (G_VALUE_HOLDS_INT(value)) {
+    text = std::to_string(g_value_get_int(value));
   } else if (G_VALUE_HOLDS_BOOLEAN(value)) {
     text = g_value_get_boolean(value) ? "true" : "false";
   } else if (G_VALUE_HOLDS_ENUM(value)) {
@@ -422,20 +536,20 @@ static void gst_dtutmo_set_property(GObject* object, guint prop_id, const GValue
   {
     std::lock_guard<std::mutex> g(st->lock);
     const dtutmo::Target old_target = st->params.target;
-    const float old_peak = st->params.display_peak, old_black = st->params.display_black;
     std::string err;
     if (!dtutmo::set_param(st->params, names[index].name, text, &err)) {
       GST_WARNING_OBJECT(self, "%s", err.c_str());
       return;
     }
     target_changed = st->params.target != old_target;
-    peak_changed = st->params.display_peak != old_peak || st->params.display_black != old_black;
-    GST_DEBUG_OBJECT(self, "%s = %s", names[index].name, text.c_str());
+    peak_changed = update_applied_locked(st);
+    GST_DEBUG_OBJECT(self, "%s = %s%s%s", names[index].name, text.c_str(),
+                     st->held_warning.empty() ? "" : "; held: ", st->held_warning.c_str());
     push_params_locked(self);
   }
   // A new target (or new HDR peak, which the output caps' metadata carry) needs new
   // output caps: renegotiate before the next buffer.
-  if (target_changed || (peak_changed && target_is_hdr(st->params.target)))
+  if (target_changed || (peak_changed && target_is_hdr(current_target(self))))
     gst_base_transform_reconfigure_src(GST_BASE_TRANSFORM(self));
 }
 
@@ -451,6 +565,8 @@ static void gst_dtutmo_get_property(GObject* object, guint prop_id, GValue* valu
     case PROP_PUPIL_DIAMETER: g_value_set_double(value, st->stats.pupil_mm); return;
     case PROP_ROD_WEIGHT: g_value_set_double(value, st->stats.rod_weight); return;
     case PROP_ENGINE_NAME: g_value_set_string(value, st->engine_name.c_str()); return;
+    case PROP_POST_MESSAGES: g_value_set_boolean(value, st->post_messages); return;
+    case PROP_MESSAGE_INTERVAL: g_value_set_uint64(value, st->message_interval); return;
     default: break;
   }
   const auto& names = dtutmo::param_names();
@@ -462,6 +578,8 @@ static void gst_dtutmo_get_property(GObject* object, guint prop_id, GValue* valu
   if (!dtutmo::get_param(st->params, names[prop_id - PROP_PARAM_FIRST].name, &text)) return;
   if (G_VALUE_HOLDS_DOUBLE(value)) {
     g_value_set_double(value, g_ascii_strtod(text.c_str(), nullptr));
+  } else if (G_VALUE_HOLDS_INT(value)) {
+    g_value_set_int(value, int(std::strtol(text.c_str(), nullptr, 10)));
   } else if (G_VALUE_HOLDS_BOOLEAN(value)) {
     g_value_set_boolean(value, text == "true");
   } else if (G_VALUE_HOLDS_ENUM(value)) {
@@ -484,7 +602,8 @@ static gboolean gst_dtutmo_start(GstBaseTransform* trans) {
   int device_id;
   {
     std::lock_guard<std::mutex> g(st->lock);
-    params = st->params;
+    update_applied_locked(st);
+    params = st->applied;
     engine_kind = st->engine_kind;
     device_id = st->device_id;
   }
@@ -523,8 +642,8 @@ static gboolean gst_dtutmo_start(GstBaseTransform* trans) {
     return FALSE;
   }
   std::lock_guard<std::mutex> g(st->lock);
-  // A property set meanwhile is pending in st->params; hand the latest to the engine.
-  if (!engine->set_params(st->params, &err))
+  // A property set meanwhile is pending in st->applied; hand the latest to the engine.
+  if (!engine->set_params(st->applied, &err))
     GST_WARNING_OBJECT(self, "settings changed during start were refused: %s", err.c_str());
   st->engine_name = engine->name();
   st->engine = std::move(engine);
@@ -532,6 +651,7 @@ static gboolean gst_dtutmo_start(GstBaseTransform* trans) {
   st->need_reset = true;
   st->have_last_time = false;
   st->stats = dtutmo::EngineStats();
+  st->last_post_rt = GST_CLOCK_TIME_NONE;
   return TRUE;
 }
 
@@ -543,6 +663,7 @@ static gboolean gst_dtutmo_stop(GstBaseTransform* trans) {
     old = std::move(self->st->engine);
     self->st->configured = false;
   }
+  gst_caps_replace(&self->st->rejected_caps, nullptr);  // a restarted stream reports again
   gst_dtutmo_cuda_stop(GST_ELEMENT(self));
   return TRUE;  // `old` is destroyed outside the lock
 }
@@ -552,7 +673,7 @@ static gboolean gst_dtutmo_stop(GstBaseTransform* trans) {
 
 static dtutmo::Target current_target(GstDtutmo* self) {
   std::lock_guard<std::mutex> g(self->st->lock);
-  return self->st->params.target;
+  return self->st->applied.target;
 }
 
 // Append to `out` the output structures for `target`, built on `base` (size, framerate,
@@ -661,13 +782,13 @@ static void add_hdr_metadata(GstCaps* caps, const dtutmo::Params& p) {
   }
   minfo.white_point.x = 15635;
   minfo.white_point.y = 16450;
-  minfo.max_display_mastering_luminance = guint32(std::lround(p.display_peak * 10000.0));
+  minfo.max_display_mastering_luminance = guint32(std::lround(dtutmo::display_peak_nits(p) * 10000.0));
   minfo.min_display_mastering_luminance = guint32(std::lround(p.display_black * 10000.0));
   gst_video_mastering_display_info_add_to_caps(&minfo, caps);
   // MaxCLL: nothing brighter than the display peak is produced. MaxFALL: unknown (0).
   GstVideoContentLightLevel cll;
   gst_video_content_light_level_init(&cll);
-  cll.max_content_light_level = guint16(CLAMP(std::lround(p.display_peak), 0L, 65535L));
+  cll.max_content_light_level = guint16(CLAMP(std::lround(dtutmo::display_peak_nits(p)), 0L, 65535L));
   cll.max_frame_average_light_level = 0;
   gst_video_content_light_level_add_to_caps(&cll, caps);
 }
@@ -681,7 +802,7 @@ static GstCaps* gst_dtutmo_fixate_caps(GstBaseTransform* trans, GstPadDirection 
   dtutmo::Params params;
   {
     std::lock_guard<std::mutex> g(self->st->lock);
-    params = self->st->params;
+    params = self->st->applied;
   }
   othercaps = gst_caps_make_writable(othercaps);
   const GstStructure* ins = gst_caps_get_structure(caps, 0);
@@ -748,6 +869,24 @@ static GstCaps* gst_dtutmo_fixate_caps(GstBaseTransform* trans, GstPadDirection 
   return result;
 }
 
+// GStreamer keeps whatever numbers "range:matrix:transfer:primaries" caps carry (e.g. 99)
+// in its enum fields, and loading an enum outside its values is undefined behaviour: the
+// fields are read as ints and checked against the registered values before any use.
+template <typename E>
+static int enum_int(const E& e) {
+  static_assert(sizeof(E) == sizeof(int), "GStreamer's colorimetry enums are ints");
+  int v;
+  std::memcpy(&v, &e, sizeof v);
+  return v;
+}
+template <typename E>
+static bool enum_known(const E& e, GType type) {
+  GEnumClass* ec = G_ENUM_CLASS(g_type_class_ref(type));
+  const bool known = g_enum_get_value(ec, enum_int(e)) != nullptr;
+  g_type_class_unref(ec);
+  return known;
+}
+
 // Input signal from caps. Returns false for colorimetries we cannot decode.
 static bool input_signal(GstDtutmo* self, GstCaps* caps, const GstVideoInfo* info,
                          dtutmo::SignalDesc* sig, std::string* why) {
@@ -757,8 +896,20 @@ static bool input_signal(GstDtutmo* self, GstCaps* caps, const GstVideoInfo* inf
   const int depth = int(GST_VIDEO_FORMAT_INFO_DEPTH(fi, 0));
   const GstVideoColorimetry& c = info->colorimetry;
 
-  if (!gst_structure_has_field(s, "colorimetry")) {
-    // Untagged: a documented default, announced once per element.
+  // GStreamer replaces a colorimetry it cannot parse, or one invalid for the format, by its
+  // default for the format (BT.709 for most), which would silently decode HDR as SDR. Such
+  // a tag, or one whose transfer function is unknown (0, or not a GStreamer value), counts
+  // as no tag: the same documented default for every format, with a warning.
+  const char* tag = gst_structure_get_string(s, "colorimetry");
+  GstVideoColorimetry parsed;
+  const bool known = enum_known(c.range, GST_TYPE_VIDEO_COLOR_RANGE) &&
+                     enum_known(c.matrix, GST_TYPE_VIDEO_COLOR_MATRIX) &&
+                     enum_known(c.transfer, GST_TYPE_VIDEO_TRANSFER_FUNCTION) &&
+                     enum_known(c.primaries, GST_TYPE_VIDEO_COLOR_PRIMARIES);
+  const bool untagged = !gst_structure_has_field(s, "colorimetry");
+  if (untagged || !tag || !known || !gst_video_colorimetry_from_string(&parsed, tag) ||
+      enum_int(parsed.transfer) != enum_int(c.transfer) || c.transfer == GST_VIDEO_TRANSFER_UNKNOWN) {
+    // A documented default (gst/README.md), announced once per element and tag.
     if (depth >= 10) {
       sig->transfer = dtutmo::Transfer::PQ;
       sig->primaries = dtutmo::Primaries::BT2020;
@@ -769,7 +920,21 @@ static bool input_signal(GstDtutmo* self, GstCaps* caps, const GstVideoInfo* inf
       sig->matrix = dtutmo::YuvMatrix::BT709;
     }
     sig->full_range = !yuv;
-    if (depth >= 10 && !self->st->warned_untagged) {
+    if (!untagged) {
+      const std::string t = tag ? tag : "(not a string)";
+      if (self->st->warned_colorimetry != t) {
+        self->st->warned_colorimetry = t;
+        GST_ELEMENT_WARNING(self, STREAM, FORMAT,
+                            ("Input colorimetry '%s' has no usable transfer function; decoding it as "
+                             "untagged %d-bit input: %s",
+                             t.c_str(), depth,
+                             depth >= 10 ? "PQ (SMPTE ST 2084) with BT.2020 primaries"
+                                         : "BT.709 (BT.1886 display)"),
+                            ("%s input with colorimetry=%s: set one GStreamer knows (e.g. bt2100-pq, "
+                             "bt2100-hlg, bt709, or range:matrix:transfer:primaries with known values)",
+                             GST_VIDEO_FORMAT_INFO_NAME(fi), t.c_str()));
+      }
+    } else if (depth >= 10 && !self->st->warned_untagged) {
       self->st->warned_untagged = true;
       GST_ELEMENT_WARNING(self, STREAM, FORMAT,
                           ("Input caps have no colorimetry; assuming PQ (SMPTE ST 2084) with "
@@ -797,10 +962,15 @@ static bool input_signal(GstDtutmo* self, GstCaps* caps, const GstVideoInfo* inf
       // SDR video: displayed through BT.1886 (gamma 2.4).
       sig->transfer = dtutmo::Transfer::BT1886;
       break;
-    default:
-      *why = std::string("unsupported transfer function in colorimetry ") +
-             (gst_structure_get_string(s, "colorimetry") ?: "?");
+    default: {
+      // A GStreamer transfer function that is not a display transfer (log100, log316...).
+      GEnumClass* ec = G_ENUM_CLASS(g_type_class_ref(GST_TYPE_VIDEO_TRANSFER_FUNCTION));
+      const GEnumValue* ev = g_enum_get_value(ec, enum_int(c.transfer));
+      *why = std::string("unsupported transfer function '") + (ev ? ev->value_nick : "?") +
+             "' in colorimetry " + (tag ? tag : "?") + " (supported: PQ, HLG, linear, sRGB and the SDR gammas)";
+      g_type_class_unref(ec);
       return false;
+    }
   }
   // BT.601 primaries (SMPTE 170M, BT.470BG) are close to BT.709's and decoded as such.
   sig->primaries = c.primaries == GST_VIDEO_COLOR_PRIMARIES_BT2020 ? dtutmo::Primaries::BT2020
@@ -842,6 +1012,21 @@ static bool output_signal(const GstVideoInfo* info, dtutmo::SignalDesc* sig,
   return true;
 }
 
+// One error per refused input caps. After a refusal upstream retries the same caps
+// (reconfigure), several times, and each retry would post the same error again; and the
+// caps event handler must not add a second error blaming downstream for a refusal that
+// set_info has explained. Returns whether to post (the caps were not refused before).
+static bool first_refusal(GstDtutmo* self, GstCaps* incaps) {
+  GstDtutmoState* st = self->st;
+  st->caps_error_posted = true;
+  if (st->rejected_caps && incaps && gst_caps_is_equal(st->rejected_caps, incaps)) {
+    GST_DEBUG_OBJECT(self, "caps refused again (error already posted): %" GST_PTR_FORMAT, incaps);
+    return false;
+  }
+  gst_caps_replace(&st->rejected_caps, incaps);
+  return true;
+}
+
 static gboolean gst_dtutmo_set_info(GstVideoFilter* filter, GstCaps* incaps,
                                     GstVideoInfo* in_info, GstCaps* outcaps,
                                     GstVideoInfo* out_info) {
@@ -854,19 +1039,22 @@ static gboolean gst_dtutmo_set_info(GstVideoFilter* filter, GstCaps* incaps,
   cfg.out_format = dtutmo::format_from_name(GST_VIDEO_INFO_NAME(out_info));
   if (cfg.in_format == dtutmo::PixelFormat::COUNT || cfg.out_format == dtutmo::PixelFormat::COUNT ||
       GST_VIDEO_INFO_WIDTH(out_info) != cfg.width || GST_VIDEO_INFO_HEIGHT(out_info) != cfg.height) {
-    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("Unsupported conversion"),
+    if (first_refusal(self, incaps))
+      GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("Unsupported conversion"),
                       ("%" GST_PTR_FORMAT " -> %" GST_PTR_FORMAT, incaps, outcaps));
     return FALSE;
   }
   std::string why;
   if (!input_signal(self, incaps, in_info, &cfg.in, &why)) {
-    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("Cannot decode the input: %s", why.c_str()),
+    if (first_refusal(self, incaps))
+      GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("Cannot decode the input: %s", why.c_str()),
                       ("%" GST_PTR_FORMAT, incaps));
     return FALSE;
   }
   dtutmo::Target target;
   if (!output_signal(out_info, &cfg.out, &target)) {
-    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION,
+    if (first_refusal(self, incaps))
+      GST_ELEMENT_ERROR(self, CORE, NEGOTIATION,
                       ("Output format and colorimetry do not match: SDR needs an 8-bit format, "
                        "PQ/HLG a 10-bit or deeper one"),
                       ("%" GST_PTR_FORMAT, outcaps));
@@ -891,23 +1079,28 @@ static gboolean gst_dtutmo_set_info(GstVideoFilter* filter, GstCaps* incaps,
 
   std::lock_guard<std::mutex> g(st->lock);
   if (!st->engine) {
-    GST_ELEMENT_ERROR(self, CORE, STATE_CHANGE, ("No engine (element not started)"), (NULL));
+    if (first_refusal(self, incaps))
+      GST_ELEMENT_ERROR(self, CORE, STATE_CHANGE, ("No engine (element not started)"), (NULL));
     return FALSE;
   }
-  if (!gst_dtutmo_cuda_check_caps(GST_ELEMENT(self), incaps, outcaps, st->engine.get()))
-    return FALSE;  // CUDA memory without the CUDA engine (the error says why)
+  if (!gst_dtutmo_cuda_check_caps(GST_ELEMENT(self), incaps, outcaps, st->engine.get())) {
+    first_refusal(self, incaps);  // CUDA memory without the CUDA engine (it posted why)
+    return FALSE;
+  }
   st->negotiated_target = target;
   st->configured = true;
   std::string err;
   const dtutmo::Params p = effective_params(st);
   if (!dtutmo::validate(p, &err) || !st->engine->set_params(p, &err)) {
-    GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS, ("Invalid dtutmo settings: %s", err.c_str()),
-                      (NULL));
+    if (first_refusal(self, incaps))
+      GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS, ("Invalid dtutmo settings: %s", err.c_str()),
+                        (NULL));
     st->configured = false;
     return FALSE;
   }
   if (!st->engine->configure(cfg, &err)) {
-    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("The %s engine cannot run this stream: %s",
+    if (first_refusal(self, incaps))
+      GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("The %s engine cannot run this stream: %s",
                                                 st->engine->name(), err.c_str()),
                       ("%" GST_PTR_FORMAT " -> %" GST_PTR_FORMAT, incaps, outcaps));
     st->configured = false;
@@ -951,8 +1144,12 @@ static gboolean gst_dtutmo_sink_event(GstBaseTransform* trans, GstEvent* event) 
       GstCaps* caps = nullptr;
       gst_event_parse_caps(event, &caps);
       GstCaps* in = caps ? gst_caps_ref(caps) : nullptr;
+      self->st->caps_error_posted = false;
       const gboolean ok = GST_BASE_TRANSFORM_CLASS(parent_class)->sink_event(trans, event);
-      if (!ok && in) {
+      if (ok) {
+        gst_caps_replace(&self->st->rejected_caps, nullptr);
+      } else if (in && !self->st->caps_error_posted && first_refusal(self, in)) {
+        // Nothing downstream takes what this target produces (set_info was not reached).
         GstCaps* peer = gst_pad_peer_query_caps(GST_BASE_TRANSFORM_SRC_PAD(trans), nullptr);
         const dtutmo::Target t = current_target(self);
         GST_ELEMENT_ERROR(self, CORE, NEGOTIATION,
@@ -1029,6 +1226,37 @@ static bool buffer_fits(GstBuffer* buf, const GstVideoInfo* info, std::string* w
   return true;
 }
 
+// post-messages: the adaptation state after this frame as an element message, like
+// `level` posts levels (fields documented in gst/README.md). With a message-interval,
+// one message per interval of running time, plus every frame with a cut or a reset so
+// that no event is lost or moved in time. Streaming thread.
+static void post_state_message(GstDtutmo* self, GstBuffer* inbuf, GstClockTime rt, double t,
+                               const dtutmo::EngineStats& stats, bool reset,
+                               GstClockTime interval) {
+  GstDtutmoState* st = self->st;
+  GstBaseTransform* trans = GST_BASE_TRANSFORM(self);
+  const GstClockTime now = GST_CLOCK_TIME_IS_VALID(rt) ? rt : GstClockTime(t * GST_SECOND);
+  const bool due = interval == 0 || !GST_CLOCK_TIME_IS_VALID(st->last_post_rt) ||
+                   now < st->last_post_rt || now - st->last_post_rt >= interval;
+  if (!due && !reset && !stats.cut_detected) return;
+  st->last_post_rt = now;
+  const GstClockTime pts = GST_BUFFER_PTS(inbuf);
+  GstClockTime stream_time = GST_CLOCK_TIME_NONE;
+  if (GST_CLOCK_TIME_IS_VALID(pts) && trans->segment.format == GST_FORMAT_TIME)
+    stream_time = gst_segment_to_stream_time(&trans->segment, GST_FORMAT_TIME, pts);
+  GstStructure* s = gst_structure_new(
+      "dtutmo", "timestamp", G_TYPE_UINT64, guint64(pts), "stream-time", G_TYPE_UINT64,
+      guint64(stream_time), "running-time", G_TYPE_UINT64, guint64(rt), "duration",
+      G_TYPE_UINT64, guint64(GST_BUFFER_DURATION(inbuf)), "adaptation-luminance",
+      G_TYPE_DOUBLE, double(stats.adaptation_nits), "pupil-diameter", G_TYPE_DOUBLE,
+      double(stats.pupil_mm), "rod-weight", G_TYPE_DOUBLE, double(stats.rod_weight),
+      "response-low", G_TYPE_DOUBLE, double(stats.response_low), "response-high",
+      G_TYPE_DOUBLE, double(stats.response_high), "display-adaptation", G_TYPE_DOUBLE,
+      double(stats.display_adapt_nits), "cut", G_TYPE_BOOLEAN, gboolean(stats.cut_detected),
+      "reset", G_TYPE_BOOLEAN, gboolean(reset), NULL);
+  gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), s));
+}
+
 static GstFlowReturn gst_dtutmo_transform(GstBaseTransform* trans, GstBuffer* inbuf,
                                           GstBuffer* outbuf) {
   GstDtutmo* self = GST_DTUTMO(trans);
@@ -1038,6 +1266,7 @@ static GstFlowReturn gst_dtutmo_transform(GstBaseTransform* trans, GstBuffer* in
     GST_ELEMENT_ERROR(self, CORE, NOT_IMPLEMENTED, ("Not negotiated"), (NULL));
     return GST_FLOW_NOT_NEGOTIATED;
   }
+  post_held_warning(self);
   std::string why;
   if (!buffer_fits(inbuf, &filter->in_info, &why)) {
     GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("Input buffer does not hold a whole frame"),
@@ -1052,13 +1281,13 @@ static GstFlowReturn gst_dtutmo_transform(GstBaseTransform* trans, GstBuffer* in
   // CUDA memory of the engine's context is mapped with GST_MAP_CUDA (device pointers).
   GstVideoFrame in_frame, out_frame;
   bool in_device = false, out_device = false;
-  if (!gst_dtutmo_cuda_frame_map(&in_frame, &filter->in_info, inbuf, GST_MAP_READ,
-                                 st->engine.get(), &in_device)) {
+  if (!gst_dtutmo_cuda_frame_map(GST_ELEMENT(self), &in_frame, &filter->in_info, inbuf,
+                                 GST_MAP_READ, st->engine.get(), &in_device)) {
     GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("Could not map the input buffer"), (NULL));
     return GST_FLOW_ERROR;
   }
-  if (!gst_dtutmo_cuda_frame_map(&out_frame, &filter->out_info, outbuf, GST_MAP_WRITE,
-                                 st->engine.get(), &out_device)) {
+  if (!gst_dtutmo_cuda_frame_map(GST_ELEMENT(self), &out_frame, &filter->out_info, outbuf,
+                                 GST_MAP_WRITE, st->engine.get(), &out_device)) {
     gst_video_frame_unmap(&in_frame);
     GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("Could not map the output buffer"), (NULL));
     return GST_FLOW_ERROR;
@@ -1082,13 +1311,15 @@ static GstFlowReturn gst_dtutmo_transform(GstBaseTransform* trans, GstBuffer* in
   // Time: running time of the PTS; without PTS, one frame duration after the last.
   double t = st->have_last_time ? st->last_time_s + st->frame_duration_s : 0.0;
   const GstClockTime pts = GST_BUFFER_PTS(inbuf);
+  GstClockTime rt = GST_CLOCK_TIME_NONE;
   if (GST_CLOCK_TIME_IS_VALID(pts)) {
-    GstClockTime rt = pts;
+    rt = pts;
     if (trans->segment.format == GST_FORMAT_TIME)
       rt = gst_segment_to_running_time(&trans->segment, GST_FORMAT_TIME, pts);
     if (GST_CLOCK_TIME_IS_VALID(rt)) t = double(rt) / double(GST_SECOND);
   }
   if (GST_BUFFER_FLAG_IS_SET(inbuf, GST_BUFFER_FLAG_DISCONT)) st->need_reset = true;
+  const bool reset = st->need_reset;
   if (st->need_reset) {
     GST_DEBUG_OBJECT(self, "resetting the temporal state at t = %.3f s", t);
     st->engine->reset();
@@ -1106,11 +1337,16 @@ static GstFlowReturn gst_dtutmo_transform(GstBaseTransform* trans, GstBuffer* in
     return GST_FLOW_ERROR;
   }
   const dtutmo::EngineStats stats = st->engine->stats();
+  bool post;
+  GstClockTime interval;
   {
     std::lock_guard<std::mutex> g(st->lock);
     st->stats = stats;
+    post = st->post_messages;
+    interval = st->message_interval;
   }
   GST_LOG_OBJECT(self, "t=%.4f La=%.4g pupil=%.2f rod=%.2f bad=%lld", t, stats.adaptation_nits,
                  stats.pupil_mm, stats.rod_weight, stats.bad_samples);
+  if (post) post_state_message(self, inbuf, rt, t, stats, reset, interval);
   return GST_FLOW_OK;
 }

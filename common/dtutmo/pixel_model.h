@@ -246,13 +246,8 @@ DTUTMO_PX float inverse_fade(float v, float kn, float ikn) {
   return tk * tk * (3.0f - 2.0f * tk);
 }
 // The inverse's constant K (log2 sigma - log2 p - log2 td) at a pixel: full inverse, the
-// cell's kl faded to the whiteboard's kc; hybrid, the whiteboard's moved toward the cell's
-// by the edge weight hw, only below the knee band.
+// cell's kl faded to the whiteboard's kc; hybrid: display.h hybrid_display_k.
 DTUTMO_PX float full_inverse_k(float fade, float kl, float kc) { return kl + fade * (kc - kl); }
-DTUTMO_PX float hybrid_k(float fade, float hw, float kl, float kc) {
-  const float wv = hw * (1.0f - fade);
-  return kc + wv * (kl - kc);
-}
 // Display luminance (cd/m^2) of response v: 2^(K + log2(v / (1 - v)) / n) from the logit
 // value, or (whiteboard) 2^K (v / (1 - v))^(1/n) from the odds root, scale = 2^K.
 DTUTMO_PX float inverse_from_logit(float k, float logit) { return fast_exp2(k + logit); }
@@ -371,7 +366,7 @@ DTUTMO_HD Vec3 display_pixel(const FrameConsts& K, const DisplayTables& T, Vec3 
       const float fade = inverse_fade(v, kn, ikn);
       const float kk = K.display_mode == (int)DisplayMode::FullInverse
                            ? full_inverse_k(fade, a.dk[c], kwb[c])
-                           : hybrid_k(fade, din.hw, a.dk[c], kwb[c]);
+                           : hybrid_display_k(din.hw, a.dk[c], kwb[c], fade);
       lum[c] = inverse_from_logit(kk, display_logit(T.logit, v));
     }
   }

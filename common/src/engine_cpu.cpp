@@ -162,6 +162,8 @@ bool CpuEngine::process(const FrameView& in, const FrameView& out, double time_s
 
   stream_consts(K_, P_, C_, gw_, gh_);  // model.h: the stream's and parameters' constants
 
+  gcap_snap_ = snap;
+  gcap_k_ = snap ? 1.0f : smooth_k(dt, P_.cone_tau);
   pass1(in);
   low_res(dt, snap);
   pass2(out);

@@ -237,7 +237,8 @@ struct TemporalEmu {
     K.rod_s_log2q = rod_s_log2q(K);
     const float ra = achromatic_response(scene_responses(rgb, cell_sample(kcell_grid(&kc, 1, 1), 0, 0, kChD0), K));
     const int bin = hist_bin(ra);
-    update_percentiles(st, float((bin + P.pct_low / 100.0) / kHistBins), float((bin + P.pct_high / 100.0) / kHistBins));
+    update_percentiles(st, float((bin + P.pct_low / 100.0) / kHistBins), float((bin + P.pct_high / 100.0) / kHistBins),
+                       float((bin + 0.5) / kHistBins));
     EngineStats s{};
     s.adaptation_nits = K.la_global;
     s.pupil_mm = K.pupil_mm;
