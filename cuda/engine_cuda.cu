@@ -117,6 +117,7 @@ EngineStats CudaEngine::stats() const {
   DevStats d;
   std::memcpy(&d, stats_pin_.get(), sizeof(d));
   s.adaptation_nits = d.adaptation_nits;
+  s.rod_adaptation_nits = d.rod_adaptation_nits;
   s.pupil_mm = d.pupil_mm;
   s.rod_weight = d.rod_weight;
   s.response_low = d.response_low;

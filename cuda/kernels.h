@@ -23,7 +23,7 @@ namespace cuda {
 struct DevStats {
   float adaptation_nits, pupil_mm, rod_weight, response_low, response_high, display_adapt_nits;
   int cut;
-  int pad;
+  float rod_adaptation_nits;
   unsigned long long bad;
 };
 

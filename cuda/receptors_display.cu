@@ -105,6 +105,7 @@ __global__ void k_frame_setup(const unsigned int* hist, DevState* st, FrameConst
   st->csf_active = sp.csf ? (int)csf_band_gains(K, sp.fov_deg, st->csf_gain) : 0;
   *Kg = K;
   stats->adaptation_nits = K.la_global;
+  stats->rod_adaptation_nits = K.la_global_rod;
   stats->pupil_mm = K.pupil_mm;
   stats->rod_weight = sp.mesopic ? mesopic_weight(K.la_global) : 0.0f;
   stats->response_low = st->s_rlo;

@@ -29,6 +29,7 @@ struct StreamConfig {
 // properties and for tests).
 struct EngineStats {
   float adaptation_nits = 0.0f;   // smoothed global adaptation luminance La, cd/m^2
+  float rod_adaptation_nits = 0.0f;  // the rods' smoothed global adaptation (rod-tau), cd/m^2
   float pupil_mm = 0.0f;          // smoothed pupil diameter, mm
   float rod_weight = 0.0f;        // mesopic rod weight at La [0, 1]
   float response_low = 0.0f;      // smoothed low / high response percentiles [0, 1)

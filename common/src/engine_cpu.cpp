@@ -1440,6 +1440,7 @@ bool CpuEngine::process(const FrameView& in, const FrameView& out, double time_s
 
   std::lock_guard<std::mutex> l(state_mu_);
   st_.adaptation_nits = K_.la_global;
+  st_.rod_adaptation_nits = K_.la_global_rod;
   st_.pupil_mm = K_.pupil_mm;
   st_.rod_weight = P_.mesopic ? mesopic_weight(K_.la_global) : 0.0f;
   st_.response_low = s_rlo_;

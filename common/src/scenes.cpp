@@ -25,6 +25,8 @@
 //   sky-gradient  smooth, zenith (top row) ~800 to horizon (bottom row) ~3e3, no texture.
 //   animated      0-2 s the interior x 10^(t - 1) (a x100 ramp, log-linear), 2-4 s the
 //                 daylight scene, 4-6 s the night street; period 6 s.
+//   cuts, fades, pan-slow, pan-fast, edit: timelines of the stills above (scenes.h), the
+//                 daylight in `cuts` graded down to the interior's log-mean.
 //
 // Static scenes are cached (the last few renders, by scene, size and primaries), so a
 // live source pays for a scene once and then copies it; the animated scene scales the
@@ -585,6 +587,7 @@ struct Still {
   int w, h;
   Primaries prim;
   std::vector<float> rgb;
+  double log2_mean = 0.0;  // mean of log2 Y over the pixels (Y floored at 1e-4 cd/m^2)
 };
 std::mutex g_cache_mu;
 std::list<std::shared_ptr<const Still>> g_cache;
@@ -608,14 +611,148 @@ std::shared_ptr<const Still> get_still(Scene s, int w, int h, Primaries prim) {
   st->prim = prim;
   st->rgb.resize(static_cast<std::size_t>(w) * h * 3);
   render_static(s, w, h, prim, st->rgb.data());
+  {
+    // Y from the primaries' luminance row (the same for BT.709 input converted to BT.2020)
+    const Mat3 m = rgb_to_xyz(prim);
+    double acc = 0.0;
+    for (std::size_t i = 0; i < st->rgb.size(); i += 3) {
+      const float Y = m.m[1][0] * st->rgb[i] + m.m[1][1] * st->rgb[i + 1] + m.m[1][2] * st->rgb[i + 2];
+      acc += std::log2(std::max(Y, 1e-4f));
+    }
+    st->log2_mean = acc / (static_cast<double>(w) * h);
+  }
   std::lock_guard<std::mutex> lk(g_cache_mu);
   g_cache.push_front(st);
   while (g_cache.size() > kCacheEntries) g_cache.pop_back();
   return st;
 }
 
-const char* const kNames[] = {"daylight",    "interior",     "night",   "colored-lights",
-                              "fine-detail", "sky-gradient", "animated"};
+const char* const kNames[] = {"daylight",    "interior",     "night",    "colored-lights",
+                              "fine-detail", "sky-gradient", "animated", "cuts",
+                              "fades",       "pan-slow",     "pan-fast", "edit"};
+static_assert(sizeof(kNames) / sizeof(kNames[0]) == static_cast<std::size_t>(Scene::COUNT),
+              "a name for every scene");
+
+// ---------------------------------------------------------------- edited sequences
+// One shot of a timeline: from t0 until the next shot's t0 (scenes.h).
+enum Fx { kNone = 0, kFadeIn, kFadeOut, kDissolve };
+struct Shot {
+  double t0;        // start, s
+  Scene still;      // what is shown
+  float gain;       // light multiplier
+  Fx fx;            // fade / dissolve over the shot
+  Scene other;      // kDissolve: the still dissolved to; `match`: the still whose log-mean
+                    // the shot is graded to (gain relative to that)
+  bool match;
+  float pan;        // frame widths per second, scrolling left with wrap-around
+  bool cut;         // a hard cut at t0 (another picture; not a flash, fade or dissolve)
+};
+constexpr double kFlashLen = 1.0 / 60.0;
+const Shot kCutsShots[] = {
+    {0.0, Scene::Interior, 1.0f, kNone, Scene::Interior, false, 0.0f, true},
+    {kCutsTimes[0], Scene::Daylight, 1.0f, kNone, Scene::Interior, true, 0.0f, true},
+    {kCutsTimes[1], Scene::Night, 1.0f, kNone, Scene::Night, false, 0.0f, true},
+    {kCutsTimes[2], Scene::Interior, 1.0f, kNone, Scene::Interior, false, 0.0f, true},
+    {kCutsTimes[3], Scene::Daylight, 1.0f, kNone, Scene::Daylight, false, 0.0f, true},
+    {kCutsFlash, Scene::Daylight, 10.0f, kNone, Scene::Daylight, false, 0.0f, false},
+    {kCutsFlash + kFlashLen, Scene::Daylight, 1.0f, kNone, Scene::Daylight, false, 0.0f, false},
+};
+const Shot kFadesShots[] = {
+    {0.0, Scene::Night, 1.0f, kNone, Scene::Night, false, 0.0f, true},
+    {1.0, Scene::Night, 1.0f, kFadeOut, Scene::Night, false, 0.0f, false},
+    {2.0, Scene::Interior, 1.0f, kFadeIn, Scene::Interior, false, 0.0f, false},
+    {3.0, Scene::Interior, 1.0f, kNone, Scene::Interior, false, 0.0f, false},
+    {4.0, Scene::Interior, 1.0f, kDissolve, Scene::Daylight, false, 0.0f, false},
+    {5.0, Scene::Daylight, 1.0f, kNone, Scene::Daylight, false, 0.0f, false},
+};
+const Shot kPanSlowShots[] = {{0.0, Scene::Interior, 1.0f, kNone, Scene::Interior, false, float(kPanSlowSpeed), true}};
+const Shot kPanFastShots[] = {{0.0, Scene::Night, 1.0f, kNone, Scene::Night, false, float(kPanFastSpeed), true}};
+
+// The phase of a periodic timeline (negative times and NaN -> 0).
+double phase(double t, double period) {
+  double ph = std::fmod(t, period);
+  if (!(ph >= 0.0)) ph = ph + period;
+  if (!(ph >= 0.0 && ph < period)) ph = 0.0;
+  return ph;
+}
+
+struct Timeline {
+  const Shot* shots;
+  int n;
+  double period;
+};
+#define DTUTMO_SHOTS(a, period) Timeline{a, static_cast<int>(sizeof(a) / sizeof(a[0])), period}
+// The timeline of a sequence scene; n = 0 for the others (edit is composed of these).
+Timeline timeline(Scene s) {
+  switch (s) {
+    case Scene::Cuts: return DTUTMO_SHOTS(kCutsShots, kCutsPeriod);
+    case Scene::Fades: return DTUTMO_SHOTS(kFadesShots, kFadesPeriod);
+    case Scene::PanSlow: return DTUTMO_SHOTS(kPanSlowShots, kPanSlowPeriod);
+    case Scene::PanFast: return DTUTMO_SHOTS(kPanFastShots, kPanFastPeriod);
+    default: return Timeline{nullptr, 0, 0.0};
+  }
+}
+#undef DTUTMO_SHOTS
+const Scene kEditParts[4] = {Scene::Cuts, Scene::Fades, Scene::PanSlow, Scene::PanFast};
+// The sequence of the edit reel playing at time t, and the time within it (*local).
+Scene edit_part(double t, double* local) {
+  double ph = phase(t, kEditPeriod);
+  int k = 0;
+  while (k < 3 && ph >= timeline(kEditParts[k]).period) ph -= timeline(kEditParts[k++]).period;
+  *local = ph;
+  return kEditParts[k];
+}
+
+// Rows of `st` x gain, scrolled left by `off` pixels with wrap-around, into dst
+// (accumulated when `add`).
+void emit(const Still& st, float gain, int off, bool add, float* rgb, std::ptrdiff_t stride) {
+  const int w = st.w;
+  const std::size_t row = static_cast<std::size_t>(w) * 3;
+  for (int y = 0; y < st.h; ++y) {
+    const float* src = st.rgb.data() + y * row;
+    float* dst = rgb + y * stride;
+    // two runs: [off, w) then [0, off) of the source
+    const std::size_t a = static_cast<std::size_t>(off) * 3;
+    const float* runs[2] = {src + a, src};
+    const std::size_t lens[2] = {row - a, a};
+    std::size_t o = 0;
+    for (int r = 0; r < 2; ++r) {
+      for (std::size_t i = 0; i < lens[r]; ++i) {
+        const float v = runs[r][i] * gain;
+        dst[o + i] = add ? dst[o + i] + v : v;
+      }
+      o += lens[r];
+    }
+  }
+}
+
+// Render a timeline of `n` shots at `ph` seconds into it (0 <= ph < end).
+void render_shots(const Shot* shots, int n, double end, int w, int h, double ph, Primaries prim,
+                  float* rgb, std::ptrdiff_t stride) {
+  int k = 0;
+  while (k + 1 < n && ph >= shots[k + 1].t0) ++k;
+  const Shot& sh = shots[k];
+  const double t1 = k + 1 < n ? shots[k + 1].t0 : end;
+  const double s = std::min(std::max((ph - sh.t0) / (t1 - sh.t0), 0.0), 1.0);  // progress
+  const auto st = get_still(sh.still, w, h, prim);
+  float gain = sh.gain;
+  if (sh.match) gain *= static_cast<float>(std::exp2(get_still(sh.other, w, h, prim)->log2_mean - st->log2_mean));
+  if (sh.fx == kFadeIn) gain *= static_cast<float>(std::pow(s, 2.4));
+  if (sh.fx == kFadeOut) gain *= static_cast<float>(std::pow(1.0 - s, 2.4));
+  int off = 0;
+  if (sh.pan != 0.0f) {
+    const long long px = std::llround(sh.pan * w * (ph - sh.t0));
+    off = static_cast<int>(((px % w) + w) % w);
+  }
+  if (sh.fx == kDissolve) {
+    const auto st2 = get_still(sh.other, w, h, prim);
+    emit(*st, gain * static_cast<float>(1.0 - s), off, false, rgb, stride);
+    emit(*st2, gain * static_cast<float>(s), off, true, rgb, stride);
+    return;
+  }
+  emit(*st, gain, off, false, rgb, stride);
+}
+
 
 }  // namespace
 
@@ -652,10 +789,11 @@ void render_scene(Scene s, int width, int height, double t, float* rgb, std::ptr
   if (static_cast<int>(s) < 0 || static_cast<int>(s) >= static_cast<int>(Scene::COUNT)) s = Scene::Daylight;
   Scene still = s;
   float gain = 1.0f;
+  if (s == Scene::Edit) s = edit_part(t, &t);  // the reel: each sequence in turn
+  const Timeline tl = timeline(s);
+  if (tl.n > 0) return render_shots(tl.shots, tl.n, tl.period, width, height, phase(t, tl.period), prim, rgb, stride_floats);
   if (s == Scene::Animated) {
-    double ph = std::fmod(t, kAnimatedPeriod);
-    if (!(ph >= 0.0)) ph = ph + kAnimatedPeriod;  // negative times, NaN -> 0
-    if (!(ph >= 0.0 && ph < kAnimatedPeriod)) ph = 0.0;
+    const double ph = phase(t, kAnimatedPeriod);
     if (ph < 2.0) {
       still = Scene::Interior;
       gain = static_cast<float>(std::pow(10.0, ph - 1.0));  // 0.1 .. 10, log-linear
@@ -675,6 +813,39 @@ void render_scene(Scene s, int width, int height, double t, float* rgb, std::ptr
     else
       for (std::size_t i = 0; i < row; ++i) dst[i] = src[i] * gain;
   }
+}
+
+double scene_period(Scene s) {
+  if (s == Scene::Animated) return kAnimatedPeriod;
+  if (s == Scene::Edit) return kEditPeriod;
+  return timeline(s).period;
+}
+
+std::vector<double> scene_cuts(Scene s) {
+  std::vector<double> out;
+  if (s == Scene::Animated) out.push_back(kAnimatedCut);
+  double base = 0.0;
+  for (int k = 0; k < 4; ++k) {
+    const Scene part = s == Scene::Edit ? kEditParts[k] : s;
+    const Timeline tl = timeline(part);
+    for (int i = 0; i < tl.n; ++i)
+      if (tl.shots[i].cut) out.push_back(base + tl.shots[i].t0);
+    if (s != Scene::Edit) break;
+    base += tl.period;
+  }
+  // a single-shot timeline repeats itself: its start is no cut
+  if (s != Scene::Edit && timeline(s).n == 1) out.clear();
+  return out;
+}
+
+bool scene_pans(Scene s, double t) {
+  if (s == Scene::Edit) s = edit_part(t, &t);
+  const Timeline tl = timeline(s);
+  if (tl.n == 0) return false;
+  const double ph = phase(t, tl.period);
+  int k = 0;
+  while (k + 1 < tl.n && ph >= tl.shots[k + 1].t0) ++k;
+  return tl.shots[k].pan != 0.0f;
 }
 
 }  // namespace dtutmo
