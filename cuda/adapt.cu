@@ -1,6 +1,6 @@
 // dtutmo CUDA -- local adaptation at low resolution: cell statistics, the global
-// log-mean and its temporal smoothing, the multi-scale log-domain pooling on a pyramid
-// (cpu_spatial.cpp's Pooler, blur_grid, down2, upsample_bilinear on the device), the
+// log-mean and its temporal smoothing, the edge-aware multi-scale log-domain pooling on a
+// pyramid (cpu_spatial.cpp's EdgePooler, blur_grid, down2 on the device), the
 // per-cell receptor constants (AdaptCell), the rods' global adaptation and the display
 // observer. All on the device: the state never leaves it during a frame.
 #include "kernels.h"
@@ -277,72 +277,11 @@ std::string launch_blur_grid(float* img, int w, int h, float sigma, float* tmp, 
   return {};
 }
 
-std::string launch_blur_grid_to(const float* src, int w, int h, float sigma, float* tmp, float* dst,
-                                cudaStream_t s) {
-  if (w <= 0 || h <= 0) return {};
-  if (sigma <= 0.05f) {
-    if (src != dst)
-      DTUTMO_CUDA_TRY(cudaMemcpyAsync(dst, src, std::size_t(w) * h * sizeof(float), cudaMemcpyDeviceToDevice, s));
-    return {};
-  }
-  const int r = max(1, (int)ceilf(3.0f * sigma));
-  const int rr = min(r, 255);
-  const dim3 b(32, 8);
-  k_blur_h<<<grid2(w, h, b), b, 0, s>>>(src, w, h, sigma, rr, tmp, nullptr);
-  DTUTMO_LAUNCH_CHECK("k_blur_h");
-  k_blur_v<<<grid2(w, h, b), b, 0, s>>>(tmp, w, h, sigma, rr, dst, nullptr);
-  DTUTMO_LAUNCH_CHECK("k_blur_v");
-  return {};
-}
-
 std::string launch_upsample_accum(const float* in, int sw, int sh, float* out, int dw, int dh,
                                   float weight, bool first, cudaStream_t s) {
   const dim3 b(32, 8);
   k_upsample_accum<<<grid2(dw, dh, b), b, 0, s>>>(in, sw, sh, out, dw, dh, weight, first ? 1 : 0);
   DTUTMO_LAUNCH_CHECK("k_upsample_accum");
-  return {};
-}
-
-std::string PoolDev::init(int w, int h) {
-  w_ = w;
-  h_ = h;
-  lw_[0] = w;
-  lh_[0] = h;
-  for (int l = 1; l < 6; ++l) {
-    lw_[l] = (lw_[l - 1] + 1) / 2;
-    lh_[l] = (lh_[l - 1] + 1) / 2;
-    DTUTMO_TRY(lev_[l].allocate(std::size_t(lw_[l]) * lh_[l]));
-  }
-  DTUTMO_TRY(work_.allocate(std::size_t(w) * h));
-  DTUTMO_TRY(tmp_.allocate(std::size_t(w) * h));
-  return {};
-}
-
-std::size_t PoolDev::bytes() const {
-  std::size_t b = work_.bytes() + tmp_.bytes();
-  for (const auto& l : lev_) b += l.bytes();
-  return b;
-}
-
-std::string PoolDev::pool(const float* in, const float* sigma_cells, const float* weights, int n,
-                          float* out, cudaStream_t s) {
-  const float* lev[6] = {in, lev_[1].get(), lev_[2].get(), lev_[3].get(), lev_[4].get(), lev_[5].get()};
-  int built = 0;
-  for (int k = 0; k < n; ++k) {
-    int l = 0;
-    float sg = sigma_cells[k];
-    while (sg > 3.0f && l < 5 && lw_[l] > 4 && lh_[l] > 4) {
-      sg *= 0.5f;
-      ++l;
-    }
-    while (built < l) {
-      DTUTMO_TRY(launch_down2(lev[built], lw_[built], lh_[built], lev_[built + 1].get(), s));
-      ++built;
-    }
-    const float sb = sqrtf(fmaxf(sg * sg - (l > 0 ? 0.25f : 0.0f), 0.01f));
-    DTUTMO_TRY(launch_blur_grid_to(lev[l], lw_[l], lh_[l], sb, tmp_.get(), work_.get(), s));
-    DTUTMO_TRY(launch_upsample_accum(work_.get(), lw_[l], lh_[l], out, w_, h_, weights[k], k == 0, s));
-  }
   return {};
 }
 

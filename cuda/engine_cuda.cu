@@ -167,14 +167,10 @@ bool CudaEngine::configure(const StreamConfig& cfg, std::string* err) {
     configured_ = false;
     return false;
   };
-  if (cfg.width < 1 || cfg.height < 1 || cfg.width > 16384 || cfg.height > 16384)
-    return fail("frame size " + std::to_string(cfg.width) + "x" + std::to_string(cfg.height) +
-                " is outside 1x1 .. 16384x16384");
-  if (int(cfg.in_format) < 0 || cfg.in_format >= PixelFormat::COUNT || int(cfg.out_format) < 0 ||
-      cfg.out_format >= PixelFormat::COUNT)
-    return fail("unknown pixel format");
-  if (cfg.out.transfer == Transfer::Linear && cfg.out_format != PixelFormat::RGBF32)
-    return fail("linear output transfer needs RGBF32");
+  {
+    std::string m;
+    if (!validate(cfg, &m)) return fail(m);  // engine.h: the checks every engine makes
+  }
   {
     std::lock_guard<std::mutex> l(params_mu_);
     if (have_pending_) {
@@ -215,20 +211,9 @@ bool CudaEngine::configure(const StreamConfig& cfg, std::string* err) {
     DTUTMO_TRY(in_pin_.allocate(in_bytes));
     DTUTMO_TRY(out_pin_.allocate(out_bytes));
 
-    // decode table, as the CPU engine builds it
+    // the decode table (model.h, the CPU engine's)
     std::vector<float> tab(kDecodeTab + 2);
-    for (int i = 0; i <= kDecodeTab + 1; ++i) {
-      const float c = std::min(1.0f, float(i) / kDecodeTab);
-      float v = c;
-      switch (cfg.in.transfer) {
-        case Transfer::PQ: v = pq_eotf(c); break;
-        case Transfer::HLG: v = hlg_inv_oetf(c); break;
-        case Transfer::SRGB: v = srgb_eotf(c); break;
-        case Transfer::BT1886: v = bt1886_eotf(c); break;
-        case Transfer::Linear: v = c; break;
-      }
-      tab[i] = v;
-    }
+    fill_decode_table(cfg.in.transfer, tab.data());
     DTUTMO_TRY(dec_tab_.allocate(tab.size()));
     DTUTMO_CUDA_TRY(cudaMemcpyAsync(dec_tab_.get(), tab.data(), tab.size() * sizeof(float),
                                     cudaMemcpyHostToDevice, stream_));
@@ -237,7 +222,7 @@ bool CudaEngine::configure(const StreamConfig& cfg, std::string* err) {
     for (DeviceBuffer<float>* b : {&cell_sum_, &cell_cnt_, &la_loc_, &la_s_, &la_rod_s_, &la_h1_, &la_h2_,
                                    &pooled_})
       DTUTMO_TRY(b->allocate(nc));
-    DTUTMO_TRY(pooler_.init(gw_, gh_, 2.0f));  // bins 2 log2 apart (kPoolRangeStep)
+    DTUTMO_TRY(pooler_.init(gw_, gh_, kPoolRangeStep));  // model.h, as the CPU engine
     DTUTMO_TRY(cells_.allocate(nc));
     DTUTMO_TRY(kcells_.allocate(nc));
     DTUTMO_TRY(edge_.allocate(std::size_t(ew_) * eh_));
@@ -314,13 +299,9 @@ std::string CudaEngine::ensure_balanced() {
 }
 
 std::string CudaEngine::check_view(const FrameView& v, PixelFormat f, const char* what) const {
-  if (v.format != f || v.width != W_ || v.height != H_)
-    return std::string(what) + " frame does not match the configured format/size";
-  const FormatInfo& fi = format_info(f);
-  for (int p = 0; p < fi.planes; ++p)
-    if (!v.data[p] || v.stride[p] < min_stride(f, p, W_))
-      return std::string(what) + " frame has a missing plane or short stride";
-  return {};
+  std::string m;
+  check_frame(v, f, W_, H_, what, &m);  // engine.h; host and device views alike
+  return m;
 }
 
 FrameConsts CudaEngine::consts_template() const {

@@ -78,29 +78,9 @@ std::string launch_global_stats(const float* cell_sum, const float* cell_cnt, fl
 // Pooling primitives (cpu_spatial.cpp on the device).
 std::string launch_down2(const float* in, int w, int h, float* out, cudaStream_t s);
 std::string launch_blur_grid(float* img, int w, int h, float sigma, float* tmp, cudaStream_t s);
-// The same blur from `src` into `dst` (src may equal dst); a copy when sigma <= 0.05.
-std::string launch_blur_grid_to(const float* src, int w, int h, float sigma, float* tmp, float* dst,
-                                cudaStream_t s);
-// out (+)= weight * bilinear_upsample(in); `first` overwrites.
+// out (+)= weight * bilinear_upsample(in); `first` overwrites (tests: the device upsample).
 std::string launch_upsample_accum(const float* in, int sw, int sh, float* out, int dw, int dh,
                                   float weight, bool first, cudaStream_t s);
-// Multi-scale pooling of a w x h grid on a pyramid (cpu_spatial.cpp's Pooler::pool on the
-// device): for each sigma (cells) the level where it is <= 3 cells, the Gaussian there less
-// the box-downsampling blur in quadrature, upsampled and accumulated with its weight.
-// `out` receives the weighted SUM (divide by the sum of the weights, as Pooler does).
-class PoolDev {
- public:
-  std::string init(int w, int h);
-  std::string pool(const float* in, const float* sigma_cells, const float* weights, int n,
-                   float* out, cudaStream_t s);
-  std::size_t bytes() const;
-
- private:
-  int w_ = 0, h_ = 0;
-  int lw_[6] = {}, lh_[6] = {};
-  DeviceBuffer<float> lev_[6], work_, tmp_;
-};
-
 // Edge-aware multi-scale pooling (cpu_spatial.cpp's EdgePooler on the device): a bilateral
 // grid along log luminance (bins dz apart, anchored at multiples of dz, at most kMaxBins;
 // the bin count is found on the device, kernels skip the unused bins), each bin's value

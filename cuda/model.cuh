@@ -186,7 +186,7 @@ DTUTMO_HD CellSample sample_cells_jbu(const KCell* cells, const float* guide, in
   float ty, t;
   grid_coord(y, (float)kCell, gh, &y0, &y1, &ty);
   grid_coord(x, (float)kCell, gw, &i0, &i1, &t);
-  const float c = -0.72134752f / (kLookupRangeSigma * kLookupRangeSigma);  // log2(e) / 2
+  const float c = kLookupRangeCoef;  // model.h: the range weight is 2^(c d^2)
   const float d0 = ly - guide[y0 * gw + i0], d1 = ly - guide[y0 * gw + i1];
   const float d2 = ly - guide[y1 * gw + i0], d3 = ly - guide[y1 * gw + i1];
   const float a0 = (1 - t) * (1 - ty) * (fast_exp2(c * d0 * d0) + 1e-3f);

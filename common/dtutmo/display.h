@@ -1,5 +1,5 @@
 // dtutmo -- the display observer and the display mapping (MODEL.md stage 9, DESIGN.md
-// section 10): display adaptation, whiteboard inverse, soft knee, hybrid weight.
+// section 10): display adaptation, soft knee, detail fade, hue preservation.
 #pragma once
 
 #include "dtutmo/hd.h"
@@ -20,12 +20,6 @@ DTUTMO_HD float display_adaptation(float la_scene, float peak, float adapt, int 
   const float lo = display_adapt_floor(viewing) * peak;
   const float hi = maxf(adapt * peak, lo);
   return clampf(la_scene, lo, hi);
-}
-
-// Whiteboard inverse (closed form) from a response r to luminance (cd/m^2):
-// I = sigma (r / (1 - r))^(1/n) / p, divided by the display pupil area.
-DTUTMO_HD float whiteboard_inverse(float r, float sigma, float p, float n, float td_per_nit) {
-  return receptor_inverse(r, sigma, p, n) / td_per_nit;
 }
 
 // Soft knee on a response: identity below k, above it a rational approach to rmax,

@@ -25,6 +25,16 @@ struct StreamConfig {
   HdrMetadata hdr;           // input's static metadata, zeros when absent
 };
 
+// The stream configurations every engine accepts: size 1x1 .. 16384x16384, known pixel
+// formats, a linear output transfer only into RGBF32. Returns false with a message (no
+// engine prefix); both engines' configure() call it.
+bool validate(const StreamConfig& cfg, std::string* err);
+// Whether a frame view has format `f`, size width x height, every plane and a stride of at
+// least min_stride(); `what` ("input", "output") starts the message. Where the memory is
+// (host or device) is the engine's own check.
+bool check_frame(const FrameView& v, PixelFormat f, int width, int height, const char* what,
+                 std::string* err);
+
 // Read-only statistics of the last processed frame (for the element's read-only
 // properties and for tests).
 struct EngineStats {

@@ -1,14 +1,16 @@
-// dtutmo -- per-frame constants: computed ONCE per frame by the host (CPU engine and CUDA
-// engine alike, see cpu_state / frame_setup in engine_cpu.cpp) and consumed BY VALUE by the
-// per-pixel code (the CPU engine's row loops and the CUDA kernels). Plain old data only:
-// no pointers, no virtuals, trivially copyable, identical layout in g++ and nvcc.
+// dtutmo -- per-frame constants: computed ONCE per frame (by the CPU engine on the host,
+// by the CUDA engine's setup kernels on the device, with the same functions of model.h)
+// and consumed BY VALUE by the per-pixel code (the CPU engine's row loops and the CUDA
+// kernels). Plain old data only: no pointers, no virtuals, trivially copyable, identical
+// layout in g++ and nvcc.
 //
 // Spatial maps that the per-pixel code also needs are passed separately as pointers
 // (device or host) and described here:
 //   * the adaptation grid: `grid_w x grid_h` cells of `AdaptCell`, cell (i, j) covers
-//     pixels [i*cell, (i+1)*cell) x [j*cell, (j+1)*cell); a pixel samples it bilinearly
-//     at grid coordinates ((x + 0.5) / cell - 0.5, (y + 0.5) / cell - 0.5), clamped to
-//     the grid (see adapt_sample() in engine code / cpu_pixel.h).
+//     pixels [i*cell, (i+1)*cell) x [j*cell, (j+1)*cell); a pixel samples it at grid
+//     coordinates ((x + 0.5) / cell - 0.5, (y + 0.5) / cell - 0.5), clamped to the grid,
+//     bilinearly or joint-bilaterally (CPU: cpu_adapt.cpp interp_row; CUDA: model.cuh
+//     sample_cells / sample_cells_jbu).
 #pragma once
 
 #include "dtutmo/hd.h"

@@ -14,16 +14,22 @@
 #include "dtutmo/display.h"
 #include "dtutmo/dtucam.h"
 #include "dtutmo/fastmath.h"
+#include "dtutmo/frame.h"
 #include "dtutmo/frame_consts.h"
 #include "dtutmo/hd.h"
 #include "dtutmo/params.h"
 #include "dtutmo/receptors.h"
+#include "dtutmo/transfer.h"
 
 namespace dtutmo {
 
 // The engines' grid and table constants (CPU and CUDA alike).
 constexpr int kCell = 8;                   // adaptation grid cell, pixels
 constexpr float kLookupRangeSigma = 1.0f;  // La lookup: joint-bilateral range sigma, log2
+// The La lookup's range weight exp(-d^2 / (2 sigma^2)) written 2^(kLookupRangeCoef d^2):
+// -log2(e) / (2 sigma^2).
+constexpr float kLookupRangeCoef = -0.72134752f / (kLookupRangeSigma * kLookupRangeSigma);
+constexpr float kPoolRangeStep = 2.0f;     // La pooling: bilateral-grid bin, log2 (sigma ~1.15)
 constexpr int kDecodeTab = 16384;          // decode table intervals over [0, 1]
 constexpr int kHistBins = 1024;            // response histogram bins over [0, 1)
 constexpr float kMinNits = 1e-4f;          // floor of luminance in the log domain, cd/m^2
@@ -376,6 +382,24 @@ DTUTMO_HD void output_consts(FrameConsts& K, Primaries out) {
   K.lms_to_out_rgb = mul(xyz_to_rgb(out), inverse(xyz_to_lms()));
   const Mat3 o2x = rgb_to_xyz(out);
   K.out_rgb_to_y = {o2x.m[1][0], o2x.m[1][1], o2x.m[1][2]};
+}
+
+// The input decode table (host, both engines): kDecodeTab + 2 entries, entry i the EOTF of
+// the input transfer at code min(1, i / kDecodeTab) (PQ in cd/m^2; HLG scene-linear before
+// the OOTF; SDR and linear relative, times input-scale by the caller).
+inline void fill_decode_table(Transfer tf, float* tab) {
+  for (int i = 0; i <= kDecodeTab + 1; ++i) {
+    const float c = fminf(1.0f, float(i) / kDecodeTab);
+    float v = c;
+    switch (tf) {
+      case Transfer::PQ: v = pq_eotf(c); break;
+      case Transfer::HLG: v = hlg_inv_oetf(c); break;
+      case Transfer::SRGB: v = srgb_eotf(c); break;
+      case Transfer::BT1886: v = bt1886_eotf(c); break;
+      case Transfer::Linear: v = c; break;
+    }
+    tab[i] = v;
+  }
 }
 
 // The frame geometry and the Params switches FrameConsts carries (host only).

@@ -68,16 +68,6 @@ DTUTMO_HD float receptor_inverse(float r, float sigma, float p, float n) {
   return sigma * powf(r / (1.0f - r), 1.0f / n) / p;
 }
 
-// Everything the receptor stage needs for one adaptation state.
-struct ReceptorState {
-  float sigma;  // td
-  float p;      // bleaching
-};
-DTUTMO_HD ReceptorState receptor_state(float ia_td, const ReceptorClass& c) {
-  const float p = bleach(ia_td, c.b);
-  return {receptor_sigma(ia_td, p, c), p};
-}
-
 // A response r of one class expressed in another class whose odds for the same signal are
 // q times larger: odds(r') = q odds(r), i.e. r' = r q / (1 - r + r q). Used to add the rod
 // signal to the S class: equal rod responses in L, M and S are not a grey's pattern (S's

@@ -80,58 +80,6 @@ void upsample_bilinear(const float* in, int sw, int sh, float* out, int dw, int 
   }
 }
 
-void Pooler::init(int w_, int h_) {
-  w = w_;
-  h = h_;
-  lw[0] = w;
-  lh[0] = h;
-  for (int l = 0; l < 6; ++l) {
-    if (l > 0) {
-      lw[l] = (lw[l - 1] + 1) / 2;
-      lh[l] = (lh[l - 1] + 1) / 2;
-    }
-    lev[l].assign(size_t(lw[l]) * lh[l], 0.0f);
-  }
-  tmp.assign(size_t(w) * h, 0.0f);
-  work.assign(size_t(w) * h, 0.0f);
-  up.assign(size_t(w) * h, 0.0f);
-}
-
-void Pooler::pool(const float* in, const float* sigma_cells, const float* weights, int n,
-                  float* out) {
-  std::memcpy(lev[0].data(), in, sizeof(float) * w * h);
-  int built = 0;
-  for (int i = 0; i < w * h; ++i) out[i] = 0;
-  float wsum = 0;
-  std::vector<float>& scratch = tmp;
-  for (int k = 0; k < n; ++k) {
-    // pick the pyramid level where the sigma is between ~1.5 and 3 cells
-    int l = 0;
-    float s = sigma_cells[k];
-    while (s > 3.0f && l < 5 && lw[l] > 4 && lh[l] > 4) {
-      s *= 0.5f;
-      ++l;
-    }
-    while (built < l) {
-      int ow, oh;
-      down2(lev[built].data(), lw[built], lh[built], lev[built + 1].data(), &ow, &oh);
-      ++built;
-    }
-    // the box downsampling already blurred by ~0.5 cell per level: remove it in quadrature
-    const float sb = std::sqrt(std::max(s * s - (l > 0 ? 0.25f : 0.0f), 0.01f));
-    std::copy(lev[l].begin(), lev[l].end(), work.begin());
-    blur_grid(work.data(), lw[l], lh[l], sb, scratch.data());
-    if (l == 0) {
-      for (int i = 0; i < w * h; ++i) out[i] += weights[k] * work[i];
-    } else {
-      upsample_bilinear(work.data(), lw[l], lh[l], up.data(), w, h);
-      for (int i = 0; i < w * h; ++i) out[i] += weights[k] * up[i];
-    }
-    wsum += weights[k];
-  }
-  for (int i = 0; i < w * h; ++i) out[i] /= wsum;
-}
-
 void EdgePooler::init(int w_, int h_, float dz_, int threads) {
   w = w_;
   h = h_;

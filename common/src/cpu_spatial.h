@@ -1,6 +1,6 @@
 // dtutmo -- spatial helpers of the CPU engine, all at reduced resolution or separable:
-// normalised Gaussian blur of small grids, the multi-scale log-domain pooling of the
-// adaptation luminance, a bilateral grid, a Laplacian pyramid with per-band gains.
+// normalised Gaussian blur of small grids, pyramid down/upsampling, the edge-aware
+// multi-scale log-domain pooling of the adaptation luminance, a bilateral grid.
 // Buffers are allocated by the init functions (configure time), never per frame.
 #pragma once
 
@@ -18,18 +18,9 @@ void down2(const float* in, int w, int h, float* out, int* ow, int* oh);
 // Bilinear upsample from (sw, sh) to (dw, dh): sample centres aligned (factor dw/sw).
 void upsample_bilinear(const float* in, int sw, int sh, float* out, int dw, int dh);
 
-// Multi-scale pooling of a log-luminance grid: Gaussians of sigma_cells[k] with
-// weights[k], computed on a pyramid so that each blur is a few taps. Output w x h.
-struct Pooler {
-  void init(int w, int h);
-  void pool(const float* in, const float* sigma_cells, const float* weights, int n, float* out);
-  int w = 0, h = 0;
-  std::vector<float> lev[6], tmp, up, work;
-  int lw[6], lh[6];
-};
-
-// Edge-aware multi-scale pooling of a log-luminance grid (the adaptation map): the same
-// Gaussians as Pooler, but cross-bilateral, guided by the grid itself (a bilateral grid
+// Edge-aware multi-scale pooling of a log-luminance grid (the adaptation map): Gaussians
+// of sigma_cells[k] with weights[k], computed on a pyramid so that each blur is a few
+// taps, and cross-bilateral, guided by the grid itself (a bilateral grid
 // along the log-luminance axis, bins `dz` log2 units apart, anchored at multiples of dz so
 // that a static region never moves between bins). Linear splat and slice along z give a
 // range kernel of standard deviation ~0.58 dz (zero beyond 2 dz). Each scale is sliced

@@ -109,9 +109,9 @@ struct HdCase2 {
   __host__ __device__ void operator()(float* o) const {
     const float I[7] = {1e-4f, 1e-2f, 1.0f, 1e2f, 1e4f, 1e5f, 1e6f};
     for (int k = 0; k < 7; ++k) {
-      const ReceptorState s = receptor_state(I[k], kConeL);
-      const float r = receptor_response(I[k], s.sigma, s.p, kConeL.n);
-      o[k] = receptor_inverse(r, s.sigma, s.p, kConeL.n) / I[k];
+      const float p = bleach(I[k], kConeL.b), sg = receptor_sigma(I[k], p, kConeL);
+      const float r = receptor_response(I[k], sg, p, kConeL.n);
+      o[k] = receptor_inverse(r, sg, p, kConeL.n) / I[k];
     }
     o[7] = bleach(0.5f, kConeL.b);
     o[8] = mesopic_weight(0.01f);
@@ -133,9 +133,9 @@ struct HdCase3 {
     o[3] = receptor_sigma(1000.0f, bleach(1000.0f, kConeS.b), kConeS);
     o[4] = receptor_sigma(0.1f, bleach(0.1f, kRod.b), kRod);
     // the engine's response form (log2) equals the header's
-    const ReceptorState s = receptor_state(500.0f, kConeM);
-    o[5] = resp_log2(log2f(s.p * 300.0f), log2f(s.sigma), kConeM.n);
-    o[6] = receptor_response(300.0f, s.sigma, s.p, kConeM.n);
+    const float sp = bleach(500.0f, kConeM.b), ss = receptor_sigma(500.0f, sp, kConeM);
+    o[5] = resp_log2(log2f(sp * 300.0f), log2f(ss), kConeM.n);
+    o[6] = receptor_response(300.0f, ss, sp, kConeM.n);
     o[7] = smooth_to(1.0f, 2.0f, 0.25f);
     o[8] = smooth_to(1.0f, 1.0f + 1e-7f, 0.25f);
   }
@@ -158,7 +158,7 @@ struct HdCase4 {
     o[6] = g.y;
     o[7] = g.z;
     o[8] = 0.2126f * g.x + 0.7152f * g.y + 0.0722f * g.z;  // luminance kept
-    o[9] = whiteboard_inverse(receptor_response(50.0f, 80.0f, 0.9f, 0.74f), 80.0f, 0.9f, 0.74f, 2.0f);
+    o[9] = receptor_inverse(receptor_response(50.0f, 80.0f, 0.9f, 0.74f), 80.0f, 0.9f, 0.74f) / 2.0f;
   }
 };
 

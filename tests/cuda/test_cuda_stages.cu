@@ -115,29 +115,6 @@ TEST(CudaStages, Down2AndUpsample) {
   }
 }
 
-TEST(CudaStages, PoolingPyramid) {
-  NEED_DEVICE();
-  for (const auto& g : kGrids)
-    for (float ppd : {8.0f, 32.0f, 64.0f, 128.0f}) {
-      const int w = g[0], h = g[1];
-      SCOPED_TRACE(std::to_string(w) + "x" + std::to_string(h) + " ppd " + std::to_string(ppd));
-      const std::vector<float> in = random_grid(w, h, 9u + w, -8.0f, 12.0f);
-      const float sig[4] = {0.5f * ppd / kCell, 1.0f * ppd / kCell, 2.0f * ppd / kCell, 4.0f * ppd / kCell};
-      const float wts[4] = {1, 2, 4, 8};
-      Pooler cpu;
-      cpu.init(w, h);
-      std::vector<float> ref(in.size());
-      cpu.pool(in.data(), sig, wts, 4, ref.data());
-      PoolDev dev;
-      ASSERT_EQ(dev.init(w, h), "");
-      Dev din(in), dout(in.size());
-      ASSERT_EQ(dev.pool(din.p, sig, wts, 4, dout.p, 0), "");
-      std::vector<float> got = dout.get();
-      for (float& v : got) v /= 15.0f;
-      expect_close(ref, got, 1e-5f, 1e-5f, "pool");
-    }
-}
-
 TEST(CudaStages, EdgeAwarePooling) {
   NEED_DEVICE();
   for (const auto& g : kGrids)

@@ -1,0 +1,169 @@
+// dtutmo -- the CPU engine: MODEL.md's stages on the host, multi-threaded over row bands.
+// Private to common/src: the class, its per-thread scratch and the adaptation channels.
+// Its stage families live in one file each, named as in cuda/:
+//   engine_cpu.cpp             configure, process (sequencing), temporal bookkeeping
+//   cpu_decode.cpp             pass 1: unpack, EOTF (table), sanitise, log2 Y, cell sums
+//   cpu_optics.cpp             OTF (separable Gaussian) and glare (FFT, cpu_glare.cpp)
+//   cpu_adapt.cpp              low resolution: pooling, temporal state, per-cell constants,
+//                              the per-pixel La lookup (bilinear / joint-bilateral)
+//   cpu_receptors_display.cpp  frame constants (histogram, percentiles, normalisation),
+//                              responses, display mapping, pass 2
+//   cpu_csf.cpp                CSF ratio filter on a Laplacian pyramid
+//   cpu_encode.cpp             output encode (transfer functions, table)
+//
+// Per frame (DESIGN.md "Performance plan"):
+//   pass 1 (rows in parallel): unpack, EOTF (table), sanitise, luminance, log2 Y into
+//     8x8 cell sums [balanced: optics first (glare by FFT on a reduced grid), then the
+//     bilateral-grid splat];
+//   low resolution: pooling of log La on a pyramid, temporal smoothing, per-cell receptor
+//     constants (AdaptCell), response histogram on a subsample, percentiles, per-frame
+//     constants (FrameConsts);
+//   pass 2 (rows in parallel): responses, mesopic, [CSF], normalisation, [DTUCAM],
+//     display inverse, [detail], gamut, encode, pack.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "cpu_glare.h"
+#include "cpu_pool.h"
+#include "cpu_spatial.h"
+#include "dtutmo/engine.h"
+#include "dtutmo/frame_consts.h"
+#include "dtutmo/model.h"
+
+namespace dtutmo {
+namespace cpu {
+
+// kCell, kLookupRangeSigma, kPoolRangeStep, kDecodeTab, kHistBins, kMinNits, kMaxNits,
+// kSub, kCsfLevels and the per-frame model (smooth_to, smooth_k, med3_push, grey
+// responses, ...) are dtutmo/model.h's, shared with the CUDA engine.
+constexpr int kEncodeTab = 16384;  // output encode table intervals over sqrt(rel) in [0, 1]
+
+struct Scratch {
+  std::vector<float> ad;    // interpolated AdaptCell channels, kAd x width
+  std::vector<float> resp;  // responses for one band, 3 x width x rows
+  std::vector<float> out;   // encoded output for one band, 3 x width x rows
+  std::vector<float> row;   // misc row buffer
+  std::vector<float> rsp;   // planar responses of one row (3 x width)
+  std::vector<float> vrow;  // vertically interpolated grid rows, kAd x (gw + 1)
+  std::vector<float> jw;    // joint-bilateral upsampling: 4 corner weights x width
+  long long bad = 0;
+};
+// Per-pixel adaptation channels (bilinear from the grid): receptor constants folded into
+// one log2 each, K = log2 sigma - log2 p - log2 td, so r = 1 / (1 + 2^(n (K - log2 L))).
+enum { kChLM = 0, kChS, kChRod, kChW, kChD0, kChD1, kChD2, kAd };
+// The hot row loops: one clone per ISA level, picked at load time.
+#define DTUTMO_HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+
+class CpuEngine final : public Engine {
+ public:
+  explicit CpuEngine(int threads) : pool_(threads) { P_ = params_for_profile(Profile::Fast); }
+  const char* name() const override { return "cpu"; }
+  bool configure(const StreamConfig& cfg, std::string* err) override;
+  bool set_params(const Params& p, std::string* err) override;
+  bool process(const FrameView& in, const FrameView& out, double time_s,
+               std::string* err) override;
+  void reset() override {
+    std::lock_guard<std::mutex> l(state_mu_);
+    fresh_ = true;
+  }
+  EngineStats stats() const override {
+    std::lock_guard<std::mutex> l(state_mu_);
+    return st_;
+  }
+
+ private:
+  // engine_cpu.cpp
+  bool check_view(const FrameView& v, PixelFormat f, const char* what, std::string* err) const;
+  void ensure_balanced();
+  // cpu_decode.cpp
+  void build_decode_table();
+  void pass1(const FrameView& in);
+  static void decode_table(float* v, size_t n, const float* tab, float mul);
+  static void log_luminance(const float* rgb, float* ly, int w, Vec3 wy);
+  // cpu_optics.cpp
+  void setup_optics();
+  void apply_optics();
+  // cpu_adapt.cpp
+  void low_res(double dt, bool snap);
+  void interp_row(int y, Scratch& s);
+  void interp_h(int nch, const float* vr, float* ad) const;
+  // cpu_receptors_display.cpp
+  void frame_consts(float k_cone);
+  void pass2(const FrameView& out);
+  void row_responses(int y, float* r, Scratch& s);
+  void responses_core(int n, int step, const float* rgb, const float* gsc, const float* ad,
+                      float* r, int ad_stride) const;
+  void row_display(int y, const float* r, float* o, Scratch& s);
+  // cpu_csf.cpp
+  void csf_filter();
+  // cpu_encode.cpp
+  void build_encode_table();
+  void encode_row(float* o, int n3) const;
+
+  CpuPool pool_;
+  mutable std::mutex mu_, state_mu_;
+  Params pending_;
+  bool have_pending_ = false;
+  Params P_;
+  StreamConfig C_;
+  bool configured_ = false;
+  FrameConsts K_{};
+  int W_ = 0, H_ = 0, gw_ = 0, gh_ = 0;
+
+  std::vector<float> dec_tab_;
+  std::vector<float> enc_tab_;  // output encode on sqrt(rel) (sRGB, BT.1886), kEncodeTab + 2
+  std::vector<float> lin_;    // W x H x 3 linear input RGB, cd/m^2
+  std::vector<float> logy_;   // W x H log2 luminance
+  std::vector<float> cell_sum_, cell_cnt_;
+  std::vector<float> la_tgt_, la_loc_, la_s_, la_rod_s_;  // grids, log2 cd/m^2
+  std::vector<AdaptCell> cells_;
+  std::vector<float> gridk_;  // kAd planar channel grids, gw x gh each
+  bool rod_any_ = true;       // some cell has a rod weight != 0 (else the rod term is skipped)
+  std::vector<int> ix_;
+  std::vector<float> tx_;
+  std::vector<float> dispk_;  // grid x 3: full-inverse constants per class
+  EdgePooler epool_;          // edge-aware (cross-bilateral) pooling of the La grid
+  std::vector<float> jguide_; // per cell log2 mean luminance: guide of the La lookup
+  bool jbu_ = false;          // La lookup is joint-bilateral (local adaptation on)
+  std::vector<Scratch> scr_;
+  std::vector<std::vector<uint32_t>> hist_;
+  // edge map for the hybrid display mode, at 1/kSub resolution
+  int ew_ = 0, eh_ = 0;
+  std::vector<float> edge_, edge_tmp_;
+  // optics
+  bool optics_ready_ = false;
+  CpuGlare glare_[3];
+  std::vector<float> gsrc_[3], gdst_[3];
+  float otf_sigma_px_ = 0;
+  std::vector<float> otf_tmp_;
+  // base / detail
+  BilateralGrid bgrid_;
+  bool bgrid_ready_ = false;
+  std::vector<float> base_;   // W x H base log2 luminance
+  // CSF
+  std::vector<float> resp_;   // W x H x 3 (responses, balanced when CSF runs)
+  std::vector<float> pyr_[kCsfLevels + 1][3];
+  std::vector<float> pyr_tmp_;
+  int pw_[kCsfLevels + 1], ph_[kCsfLevels + 1];
+  float csf_gain_[kCsfLevels][3];
+  bool csf_active_ = false;
+
+  // temporal state
+  bool fresh_ = true;
+  double last_t_ = 0.0;
+  float s_logmean_ = 0, s_pupil_ = 4, s_rlo_ = 0, s_rhi_ = 1;
+  // outlier rejection: the last two frames' targets ([0] = previous, [1] = the one before);
+  // every smoother is fed the median of those and the current target
+  float h_logmean_[2] = {0, 0}, h_rlo_[2] = {0, 1}, h_rhi_[2] = {1, 1};
+  std::vector<float> la_h1_, la_h2_;  // per cell, previous / before-previous la_tgt_
+  float prev_med_logmean_ = 0;        // last frame's filtered global target (cut detection)
+  bool snapped_ = false;              // this frame snapped (reset, discontinuity, cut)
+  EngineStats st_{};
+};
+
+}  // namespace cpu
+}  // namespace dtutmo
