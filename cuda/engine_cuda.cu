@@ -132,7 +132,6 @@ EngineStats CudaEngine::stats() const {
 std::size_t CudaEngine::device_bytes() const {
   std::size_t b = in_dev_.bytes() + out_dev_.bytes() + dec_tab_.bytes() + cell_sum_.bytes() +
                   cell_cnt_.bytes() + la_loc_.bytes() + la_s_.bytes() + la_rod_s_.bytes() +
-                  la_h1_.bytes() + la_h2_.bytes() +
                   pooled_.bytes() + pooler_.bytes() + cells_.bytes() +
                   kcells_.bytes() + edge_.bytes() + edge_tmp_.bytes() + hist_.bytes() +
                   state_.bytes() + consts_.bytes() + dstats_.bytes() + lin_.bytes() +
@@ -219,8 +218,7 @@ bool CudaEngine::configure(const StreamConfig& cfg, std::string* err) {
                                     cudaMemcpyHostToDevice, stream_));
 
     const std::size_t nc = std::size_t(gw_) * gh_;
-    for (DeviceBuffer<float>* b : {&cell_sum_, &cell_cnt_, &la_loc_, &la_s_, &la_rod_s_, &la_h1_, &la_h2_,
-                                   &pooled_})
+    for (DeviceBuffer<float>* b : {&cell_sum_, &cell_cnt_, &la_loc_, &la_s_, &la_rod_s_, &pooled_})
       DTUTMO_TRY(b->allocate(nc));
     DTUTMO_TRY(pooler_.init(gw_, gh_, kPoolRangeStep));  // model.h, as the CPU engine
     DTUTMO_TRY(cells_.allocate(nc));
@@ -232,15 +230,10 @@ bool CudaEngine::configure(const StreamConfig& cfg, std::string* err) {
     DTUTMO_TRY(consts_.allocate(1));
     DTUTMO_TRY(dstats_.allocate(1));
     DevState s0{};  // as CpuEngine's initial state (the first frame refills it anyway)
-    s0.s_pupil = 4.0f;
-    s0.s_rhi = 1.0f;
-    s0.h_rlo[1] = 1.0f;
-    s0.h_rhi[0] = s0.h_rhi[1] = 1.0f;
+    s0.ts = temporal_initial();
     DTUTMO_CUDA_TRY(cudaMemcpyAsync(state_.get(), &s0, sizeof(s0), cudaMemcpyHostToDevice, stream_));
     DTUTMO_CUDA_TRY(cudaMemsetAsync(la_s_.get(), 0, nc * sizeof(float), stream_));
     DTUTMO_CUDA_TRY(cudaMemsetAsync(la_rod_s_.get(), 0, nc * sizeof(float), stream_));
-    DTUTMO_CUDA_TRY(cudaMemsetAsync(la_h1_.get(), 0, nc * sizeof(float), stream_));
-    DTUTMO_CUDA_TRY(cudaMemsetAsync(la_h2_.get(), 0, nc * sizeof(float), stream_));
     DTUTMO_CUDA_TRY(cudaMemsetAsync(dstats_.get(), 0, sizeof(DevStats), stream_));
     DTUTMO_CUDA_TRY(cudaMemsetAsync(kcells_.get(), 0, nc * sizeof(KCell), stream_));
     DTUTMO_CUDA_TRY(cudaMemsetAsync(edge_.get(), 0, std::size_t(ew_) * eh_ * sizeof(float), stream_));
@@ -336,6 +329,7 @@ SetupParams CudaEngine::setup_params(double dt, bool snap) const {
   sp.pct_high = P.pct_high;
   sp.knee = P.knee;
   sp.cut_threshold = P.cut_threshold;
+  sp.cut_shape_threshold = P.cut_shape_threshold;
   sp.viewing = int(P.viewing);
   sp.broadcast = P.adaptation == AdaptationMode::Broadcast;
   sp.mesopic = P.mesopic;
@@ -345,6 +339,7 @@ SetupParams CudaEngine::setup_params(double dt, bool snap) const {
   sp.kc_raw = snap ? 1.0f : smooth_k(dt, P.cone_tau);
   sp.kr_raw = snap ? 1.0f : smooth_k(dt, P.rod_tau);
   sp.kp_raw = snap ? 1.0f : smooth_k(dt, P.pupil_tau);
+  sp.kq_raw = snap ? 1.0f : smooth_k(dt, P.range_tau);
   sp.ew = ew_;
   sp.eh = eh_;
   return sp;
@@ -514,8 +509,7 @@ std::string CudaEngine::run_frame(const FrameView& in, const FrameView& out, dou
   const bool pooled = sp.local_a > 0.0f;
   if (pooled) DTUTMO_TRY(pool_levels());
   DTUTMO_TRY(launch_cells_update(pooled ? pooled_.get() : nullptr, 1.0f, la_s_.get(),
-                                 la_rod_s_.get(), la_h1_.get(), la_h2_.get(), cells_.get(),
-                                 kcells_.get(), st, K, sp, stream_));
+                                 la_rod_s_.get(), cells_.get(), kcells_.get(), st, K, sp, stream_));
   DTUTMO_TRY(launch_rod_display(la_rod_s_.get(), K, sp, stream_));
   mark("adapt");
 

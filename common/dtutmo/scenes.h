@@ -23,7 +23,7 @@ enum class Scene : int {
   // Edited sequences for the temporal behaviour (cuts, fades, flash, pans; see below).
   Cuts,           // hard cuts between shots of similar and of very different levels, a flash
   Fades,          // fade to black, fade in from black, a cross-dissolve
-  PanSlow,        // slow pan over the interior (window mullions against the sky, the lamp)
+  PanSlow,        // slow pan from the interior (window mullions against the sky) to daylight
   PanFast,        // fast pan over the night street (lamps, lit windows)
   Edit,           // all of the above in one reel (the HDR10 test clip)
   COUNT
@@ -36,8 +36,9 @@ constexpr double kAnimatedPeriod = 6.0;
 constexpr double kAnimatedCut = 4.0;
 
 // The edited sequences are timelines of the static scenes (periodic; t in seconds). A
-// "pan" shows the still scrolled to the left with wrap-around (the right edge of the
-// still continues with its left edge), offset rounded to whole pixels. A fade scales the
+// pan scrolls to the left over a panorama of two stills side by side (A | B | A | B ...,
+// each frame-sized: new content enters at the right edge), offset rounded to whole
+// pixels. A fade scales the
 // light by s^2.4 (s the fade's progress; what a linear fade of gamma-2.4 code values
 // does). A flash is x10 for 1/60 s: exactly one frame at any frame rate from 24 to 60
 // fps when a frame lands in it (the flash starts on a whole second).
@@ -46,8 +47,12 @@ constexpr double kAnimatedCut = 4.0;
 //                brighter) | 6 daylight (brighter) | 7.0 a one-frame flash x10 | daylight.
 //   fades (6 s): 0 night | 1-2 fade to black | 2-3 fade in the interior from black | 3
 //                interior | 4-5 cross-dissolve (linear light) to daylight | 5 daylight.
-//   pan-slow (8 s): the interior panning 1/8 of the frame width per second.
-//   pan-fast (4 s): the night street panning 1/2 of the frame width per second.
+//   pan-slow (8 s): 1/8 of the frame width per second from the interior to the daylight
+//                   graded to the interior's log-mean (new content of a similar level
+//                   enters: window mullions against the sky, the sunlit house), then a cut
+//                   back to the start.
+//   pan-fast (4 s): 1/2 of the frame width per second over the night street, repeated
+//                   side by side (lamps, lit windows; seamless when it repeats).
 //   edit (26 s): cuts (0-8), fades (8-14), pan-slow (14-22), pan-fast (22-26).
 constexpr double kCutsPeriod = 8.0, kFadesPeriod = 6.0, kPanSlowPeriod = 8.0, kPanFastPeriod = 4.0;
 constexpr double kEditPeriod = kCutsPeriod + kFadesPeriod + kPanSlowPeriod + kPanFastPeriod;
@@ -63,8 +68,8 @@ bool scene_from_name(const char* name, Scene* out);
 // A sequence's period, s (0 for the static scenes).
 double scene_period(Scene s);
 // The hard cuts of a sequence within one period, s from its start (another picture: not
-// the flash, a fade or a dissolve). Cuts' first shot counts at 0 (the wrap from its last
-// shot); the single-shot pans have none. Empty for the static scenes.
+// the flash, a fade or a dissolve); 0 when the wrap from its end is one (cuts, fades,
+// pan-slow; pan-fast repeats seamlessly). Empty for the static scenes.
 std::vector<double> scene_cuts(Scene s);
 // Whether a sequence is panning at time t.
 bool scene_pans(Scene s, double t);

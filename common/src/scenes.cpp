@@ -26,7 +26,8 @@
 //   animated      0-2 s the interior x 10^(t - 1) (a x100 ramp, log-linear), 2-4 s the
 //                 daylight scene, 4-6 s the night street; period 6 s.
 //   cuts, fades, pan-slow, pan-fast, edit: timelines of the stills above (scenes.h), the
-//                 daylight in `cuts` graded down to the interior's log-mean.
+//                 daylight in `cuts` and `pan-slow` graded down to the interior's
+//                 log-mean; the pans scroll over two stills side by side.
 //
 // Static scenes are cached (the last few renders, by scene, size and primaries), so a
 // live source pays for a scene once and then copies it; the animated scene scales the
@@ -641,11 +642,13 @@ struct Shot {
   Scene still;      // what is shown
   float gain;       // light multiplier
   Fx fx;            // fade / dissolve over the shot
-  Scene other;      // kDissolve: the still dissolved to; `match`: the still whose log-mean
-                    // the shot is graded to (gain relative to that)
-  bool match;
-  float pan;        // frame widths per second, scrolling left with wrap-around
-  bool cut;         // a hard cut at t0 (another picture; not a flash, fade or dissolve)
+  Scene other;      // kDissolve: the still dissolved to; a pan: the panorama's second
+                    // still; `match`: the still whose log-mean the shot is graded to
+  bool match;       // graded to `other`'s log-mean (a pan: `other` graded to `still`'s)
+  float pan;        // frame widths per second, scrolling left over the panorama `still`
+                    // | `other` (side by side, repeated)
+  bool cut;         // a hard cut into this shot at t0 (from the timeline's previous shot;
+                    // shot 0: from the last, when the timeline repeats)
 };
 constexpr double kFlashLen = 1.0 / 60.0;
 const Shot kCutsShots[] = {
@@ -665,8 +668,8 @@ const Shot kFadesShots[] = {
     {4.0, Scene::Interior, 1.0f, kDissolve, Scene::Daylight, false, 0.0f, false},
     {5.0, Scene::Daylight, 1.0f, kNone, Scene::Daylight, false, 0.0f, false},
 };
-const Shot kPanSlowShots[] = {{0.0, Scene::Interior, 1.0f, kNone, Scene::Interior, false, float(kPanSlowSpeed), true}};
-const Shot kPanFastShots[] = {{0.0, Scene::Night, 1.0f, kNone, Scene::Night, false, float(kPanFastSpeed), true}};
+const Shot kPanSlowShots[] = {{0.0, Scene::Interior, 1.0f, kNone, Scene::Daylight, true, float(kPanSlowSpeed), true}};
+const Shot kPanFastShots[] = {{0.0, Scene::Night, 1.0f, kNone, Scene::Night, false, float(kPanFastSpeed), false}};
 
 // The phase of a periodic timeline (negative times and NaN -> 0).
 double phase(double t, double period) {
@@ -703,25 +706,25 @@ Scene edit_part(double t, double* local) {
   return kEditParts[k];
 }
 
-// Rows of `st` x gain, scrolled left by `off` pixels with wrap-around, into dst
-// (accumulated when `add`).
-void emit(const Still& st, float gain, int off, bool add, float* rgb, std::ptrdiff_t stride) {
-  const int w = st.w;
-  const std::size_t row = static_cast<std::size_t>(w) * 3;
-  for (int y = 0; y < st.h; ++y) {
-    const float* src = st.rgb.data() + y * row;
+// Rows of the panorama a | b (b = a: the still repeated) x gain (b also x gain_b), from
+// column `off` of the panorama (0 <= off < 2 w), wrapping around, into dst (accumulated
+// when `add`).
+void emit(const Still& a, const Still& b, float gain, int off, bool add, float* rgb, std::ptrdiff_t stride,
+          float gain_b = 1.0f) {
+  const int w = a.w;
+  for (int y = 0; y < a.h; ++y) {
     float* dst = rgb + y * stride;
-    // two runs: [off, w) then [0, off) of the source
-    const std::size_t a = static_cast<std::size_t>(off) * 3;
-    const float* runs[2] = {src + a, src};
-    const std::size_t lens[2] = {row - a, a};
-    std::size_t o = 0;
-    for (int r = 0; r < 2; ++r) {
-      for (std::size_t i = 0; i < lens[r]; ++i) {
-        const float v = runs[r][i] * gain;
-        dst[o + i] = add ? dst[o + i] + v : v;
-      }
-      o += lens[r];
+    int x = 0, p = off;
+    while (x < w) {  // runs within one still
+      const Still& st = p < w ? a : b;
+      const int col = p < w ? p : p - w;
+      const int len = std::min(w - x, w - col);
+      const float* src = st.rgb.data() + (static_cast<std::size_t>(y) * w + col) * 3;
+      const float g = p < w ? gain : gain * gain_b;
+      float* d = dst + static_cast<std::size_t>(x) * 3;
+      for (int i = 0; i < 3 * len; ++i) d[i] = add ? d[i] + src[i] * g : src[i] * g;
+      x += len;
+      p = (p + len) % (2 * w);
     }
   }
 }
@@ -736,21 +739,23 @@ void render_shots(const Shot* shots, int n, double end, int w, int h, double ph,
   const double s = std::min(std::max((ph - sh.t0) / (t1 - sh.t0), 0.0), 1.0);  // progress
   const auto st = get_still(sh.still, w, h, prim);
   float gain = sh.gain;
-  if (sh.match) gain *= static_cast<float>(std::exp2(get_still(sh.other, w, h, prim)->log2_mean - st->log2_mean));
+  const auto other = get_still(sh.other, w, h, prim);
+  const float match = static_cast<float>(std::exp2(other->log2_mean - st->log2_mean));
+  if (sh.match && sh.pan == 0.0f) gain *= match;
   if (sh.fx == kFadeIn) gain *= static_cast<float>(std::pow(s, 2.4));
   if (sh.fx == kFadeOut) gain *= static_cast<float>(std::pow(1.0 - s, 2.4));
-  int off = 0;
   if (sh.pan != 0.0f) {
     const long long px = std::llround(sh.pan * w * (ph - sh.t0));
-    off = static_cast<int>(((px % w) + w) % w);
-  }
-  if (sh.fx == kDissolve) {
-    const auto st2 = get_still(sh.other, w, h, prim);
-    emit(*st, gain * static_cast<float>(1.0 - s), off, false, rgb, stride);
-    emit(*st2, gain * static_cast<float>(s), off, true, rgb, stride);
+    const int off = static_cast<int>(((px % (2 * w)) + 2 * w) % (2 * w));
+    emit(*st, *other, gain, off, false, rgb, stride, sh.match ? 1.0f / match : 1.0f);
     return;
   }
-  emit(*st, gain, off, false, rgb, stride);
+  if (sh.fx == kDissolve) {
+    emit(*st, *st, gain * static_cast<float>(1.0 - s), 0, false, rgb, stride);
+    emit(*other, *other, gain * static_cast<float>(s), 0, true, rgb, stride);
+    return;
+  }
+  emit(*st, *st, gain, 0, false, rgb, stride);
 }
 
 
@@ -828,13 +833,11 @@ std::vector<double> scene_cuts(Scene s) {
   for (int k = 0; k < 4; ++k) {
     const Scene part = s == Scene::Edit ? kEditParts[k] : s;
     const Timeline tl = timeline(part);
-    for (int i = 0; i < tl.n; ++i)
-      if (tl.shots[i].cut) out.push_back(base + tl.shots[i].t0);
+    for (int i = 0; i < tl.n; ++i)  // in the reel every sequence starts with a cut
+      if (tl.shots[i].cut || (s == Scene::Edit && i == 0)) out.push_back(base + tl.shots[i].t0);
     if (s != Scene::Edit) break;
     base += tl.period;
   }
-  // a single-shot timeline repeats itself: its start is no cut
-  if (s != Scene::Edit && timeline(s).n == 1) out.clear();
   return out;
 }
 

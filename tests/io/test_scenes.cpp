@@ -287,20 +287,26 @@ TEST(Scenes, FadesTimeline) {
   EXPECT_EQ(scene_cuts(Scene::Fades).size(), 1u);  // only the wrap daylight -> night
 }
 
-// Pans scroll the still to the left with wrap-around, at the documented speed.
-TEST(Scenes, PansScrollTheStill) {
+// Pans scroll left over two stills side by side, at the documented speed.
+TEST(Scenes, PansScrollAPanorama) {
   const int w = 80, h = 45;
-  const Img interior = render(Scene::Interior, w, h), night = render(Scene::Night, w, h);
+  const Img interior = render(Scene::Interior, w, h), day = render(Scene::Daylight, w, h);
+  const Img night = render(Scene::Night, w, h);
   EXPECT_TRUE(same(render(Scene::PanSlow, w, h, 0.0), interior));
   const double t = 2.0;  // kPanSlowSpeed * w * t = 20 px
   const int off = int(std::lround(kPanSlowSpeed * w * t));
   const Img p = render(Scene::PanSlow, w, h, t);
+  const float g = float(std::exp2(log2_mean(interior) - log2_mean(day)));  // graded daylight
   for (int y = 0; y < h; y += 7)
-    for (int x = 0; x < w; ++x) ASSERT_EQ(p.Y(x, y), interior.Y((x + off) % w, y));
-  const Img q = render(Scene::PanFast, w, h, 0.5);  // 20 px
-  for (int x = 0; x < w; ++x) ASSERT_EQ(q.Y(x, 20), night.Y((x + 20) % w, 20));
+    for (int x = 0; x < w; ++x) {
+      const float want = x + off < w ? interior.Y(x + off, y) : g * day.Y(x + off - w, y);
+      ASSERT_NEAR(p.Y(x, y), want, 1e-3f * want) << x;
+    }
+  const Img q = render(Scene::PanFast, w, h, 3.5);  // 140 px = 60 px into the second copy
+  for (int x = 0; x < w; ++x) ASSERT_EQ(q.Y(x, 20), night.Y((x + 60) % w, 20)) << x;
   EXPECT_TRUE(scene_pans(Scene::PanFast, 1.0));
-  EXPECT_TRUE(scene_cuts(Scene::PanSlow).empty());
+  EXPECT_TRUE(scene_cuts(Scene::PanFast).empty());  // repeats seamlessly
+  EXPECT_EQ(scene_cuts(Scene::PanSlow).size(), 1u);  // daylight -> interior when it repeats
 }
 
 // The edit reel plays the four sequences in turn, with hard cuts between them.

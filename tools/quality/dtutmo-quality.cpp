@@ -251,7 +251,9 @@ int video(const std::vector<std::string>& a, Opt opt) {
   double max_jump = 0.0, g_max = 0.0, g_cut = 0.0, g_pan = 0.0, gl_max = 0.0;
   int max_jump_at = 0, g_max_at = 0, cut_total = 0, cut_caught = 0, frames_done = 0;
   std::vector<int> other_detections;
-  if (per_frame) std::printf("frame  time_s  mean_luma  ghost  ghost_linear  cut_detected  since_cut_s  pan\n");
+  if (per_frame)
+    std::printf("frame  time_s  mean_luma  ghost  ghost_linear  cut_detected  since_cut_s  pan  La_nits  "
+                "rod_La_nits  resp_lo  resp_hi\n");
   for (int k = 0; k < n; ++k) {
     const double t = k / fps;
     ImageF in;
@@ -292,8 +294,9 @@ int video(const std::vector<std::string>& a, Opt opt) {
     if (sc < 1.0) g_cut = std::max(g_cut, g);
     if (pan) g_pan = std::max(g_pan, g);
     if (per_frame)
-      std::printf("%5d  %6.3f  %9.2f  %.4f  %.4f  %d  %.3f  %d\n", k, t, means[k], g, gl, det ? 1 : 0,
-                  sc < 1e8 ? sc : -1.0, pan ? 1 : 0);
+      std::printf("%5d  %6.3f  %9.2f  %.4f  %.4f  %d  %.3f  %d  %.4g  %.4g  %.4f  %.4f\n", k, t, means[k], g, gl,
+                  det ? 1 : 0, sc < 1e8 ? sc : -1.0, pan ? 1 : 0, vf.stats.adaptation_nits,
+                  vf.stats.rod_adaptation_nits, vf.stats.response_low, vf.stats.response_high);
     if (k >= from && k > 0) instability = std::max(instability, temporal_instability({prev, o}));
     prev = std::move(o);
     frames_done = k + 1;
