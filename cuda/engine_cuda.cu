@@ -124,6 +124,7 @@ EngineStats CudaEngine::stats() const {
   s.response_high = d.response_high;
   s.display_adapt_nits = d.display_adapt_nits;
   s.cut_detected = d.cut != 0;
+  s.cut_shape = d.cut_shape;
   s.bad_samples = (long long)d.bad;
   s.frames = frames_;
   return s;

@@ -24,6 +24,7 @@ struct DevStats {
   float adaptation_nits, pupil_mm, rod_weight, response_low, response_high, display_adapt_nits;
   int cut;
   float rod_adaptation_nits;
+  float cut_shape;
   unsigned long long bad;
 };
 

@@ -112,6 +112,7 @@ __global__ void k_frame_setup(const unsigned int* hist, DevState* st, FrameConst
   stats->response_high = st->ts.s_rhi;
   stats->display_adapt_nits = K.disp_la;
   stats->cut = st->cut;
+  stats->cut_shape = st->ts.shape_change;
   stats->bad = st->bad;
 }
 

@@ -48,6 +48,9 @@ struct EngineStats {
   long long frames = 0;           // frames since the last reset
   long long bad_samples = 0;      // NaN/Inf/negative input samples zeroed in the last frame
   bool cut_detected = false;      // broadcast mode: last frame was taken as a scene cut
+  float cut_shape = -1.0f;        // change of the shape of the log-luminance distribution
+                                  // against the frame before, log2 (model.h; compared with
+                                  // cut-shape-threshold); -1 when not comparable or snapped
 };
 
 class Engine {

@@ -38,6 +38,7 @@ void CpuEngine::low_res(double dt, bool snap) {
       P_.cut_shape_threshold, smooth_k(dt, P_.cone_tau), smooth_k(dt, P_.rod_tau),
       smooth_k(dt, P_.pupil_tau), smooth_k(dt, P_.range_tau), P_.fov_deg, W_, H_, P_.observer_age);
   st_.cut_detected = step.cut != 0;
+  st_.cut_shape = ts_.shape_change;
   snapped_ = step.snap != 0;
 
   // local pooling: Gaussians of 0.5, 1, 2, 4 degrees (diameters 1, 2, 4, 8), 1:2:4:8

@@ -42,6 +42,8 @@
 //       made from (pipelines/make-hdr10-clip.sh), for its cut and pan times.
 //       --flash K multiplies the input of frame K by 10 (a one-frame flash) and reports
 //       how far the mean of the following frames strays from the frames before it.
+//       --save K1,K2 [--save-prefix P] writes frame Kn as P-Kn.png (with the state) and
+//       P-Kn-adapted.png (fully adapted to itself).
 //   dtutmo-quality --list-scenes
 //   dtutmo-quality --resize IN.png OUT.png --width W
 //       Area-average downscale of an 8-bit sRGB image (in linear light).
@@ -79,7 +81,7 @@ void usage() {
                "       dtutmo-quality --tonemap HDR OUT.png [--profile P] [--set NAME=VALUE]\n"
                "       dtutmo-quality --video SCENE [--profile P] [--size WxH] [--fps F]\n"
                "                      [--seconds T] [--flash K] [--set NAME=VALUE] [--per-frame]\n"
-               "                      [--no-ghost]\n"
+               "                      [--no-ghost] [--save K1,K2 --save-prefix P]\n"
                "       dtutmo-quality --video FILE.p010|- --input p010 --size WxH [--fps F]\n"
                "                      [--timeline SCENE] [--per-frame] [--set NAME=VALUE]\n"
                "       dtutmo-quality --list-scenes\n"
@@ -212,6 +214,18 @@ int video(const std::vector<std::string>& a, Opt opt) {
   const double secs = std::atof(opt("--seconds", "6").c_str());
   const int flash = std::atoi(opt("--flash", "-1").c_str());
   const bool per_frame = std::find(a.begin(), a.end(), "--per-frame") != a.end();
+  // --save K1,K2,... --save-prefix P: frame Kn as P-Kn.png (with the state) and, with the
+  // ghost measure, P-Kn-adapted.png (fully adapted to itself)
+  std::vector<int> save;
+  {
+    const std::string list = opt("--save", "");
+    for (size_t i = 0; i < list.size();) {
+      save.push_back(std::atoi(list.c_str() + i));
+      const size_t c = list.find(',', i);
+      i = c == std::string::npos ? list.size() : c + 1;
+    }
+  }
+  const std::string save_prefix = opt("--save-prefix", "frame");
   const bool no_ghost = std::find(a.begin(), a.end(), "--no-ghost") != a.end();
   const std::string input = opt("--input", "scene");
   const bool p010 = input == "p010";
@@ -253,7 +267,7 @@ int video(const std::vector<std::string>& a, Opt opt) {
   std::vector<int> other_detections;
   if (per_frame)
     std::printf("frame  time_s  mean_luma  ghost  ghost_linear  cut_detected  since_cut_s  pan  La_nits  "
-                "rod_La_nits  resp_lo  resp_hi\n");
+                "rod_La_nits  resp_lo  resp_hi  cut_shape\n");
   for (int k = 0; k < n; ++k) {
     const double t = k / fps;
     ImageF in;
@@ -271,6 +285,15 @@ int video(const std::vector<std::string>& a, Opt opt) {
     if (!vr.step(src, t, &vf, &err)) return die(err);
     Image8 o;
     vr.image8(&o);
+    if (std::find(save.begin(), save.end(), k) != save.end()) {
+      const std::string base = save_prefix + "-" + std::to_string(k);
+      if (!write_png(base + ".png", o, &err)) return die(err);
+      if (!no_ghost) {
+        Image8 ia;
+        vr.instant_image8(&ia);
+        if (!write_png(base + "-adapted.png", ia, &err)) return die(err);
+      }
+    }
     const double g = vf.ghost, gl = vf.ghost_linear;
     gl_max = std::max(gl_max, gl);
     means.push_back(vf.mean_luma);
@@ -294,9 +317,10 @@ int video(const std::vector<std::string>& a, Opt opt) {
     if (sc < 1.0) g_cut = std::max(g_cut, g);
     if (pan) g_pan = std::max(g_pan, g);
     if (per_frame)
-      std::printf("%5d  %6.3f  %9.2f  %.4f  %.4f  %d  %.3f  %d  %.4g  %.4g  %.4f  %.4f\n", k, t, means[k], g, gl,
-                  det ? 1 : 0, sc < 1e8 ? sc : -1.0, pan ? 1 : 0, vf.stats.adaptation_nits,
-                  vf.stats.rod_adaptation_nits, vf.stats.response_low, vf.stats.response_high);
+      std::printf("%5d  %6.3f  %9.2f  %.4f  %.4f  %d  %.3f  %d  %.4g  %.4g  %.4f  %.4f  %.4f\n", k, t, means[k], g,
+                  gl, det ? 1 : 0, sc < 1e8 ? sc : -1.0, pan ? 1 : 0, vf.stats.adaptation_nits,
+                  vf.stats.rod_adaptation_nits, vf.stats.response_low, vf.stats.response_high,
+                  vf.stats.cut_shape);
     if (k >= from && k > 0) instability = std::max(instability, temporal_instability({prev, o}));
     prev = std::move(o);
     frames_done = k + 1;

@@ -83,13 +83,18 @@ bool VideoRunner::step(uint8_t* in, double t, VideoFrame* out, std::string* err)
   return true;
 }
 
-void VideoRunner::image8(Image8* res) const {
-  res->width = w_;
-  res->height = h_;
-  res->rgb.resize(state_out_.size());
-  for (size_t i = 0; i < state_out_.size(); ++i)
-    res->rgb[i] = static_cast<uint8_t>(std::lround(std::min(std::max(state_out_[i], 0.0f), 1.0f) * 255.0f));
+namespace {
+void codes_to_image8(const std::vector<float>& codes, int w, int h, Image8* res) {
+  res->width = w;
+  res->height = h;
+  res->rgb.resize(codes.size());
+  for (size_t i = 0; i < codes.size(); ++i)
+    res->rgb[i] = static_cast<uint8_t>(std::lround(std::min(std::max(codes[i], 0.0f), 1.0f) * 255.0f));
 }
+}  // namespace
+
+void VideoRunner::image8(Image8* res) const { codes_to_image8(state_out_, w_, h_, res); }
+void VideoRunner::instant_image8(Image8* res) const { codes_to_image8(instant_out_, w_, h_, res); }
 
 }  // namespace quality
 }  // namespace dtutmo

@@ -37,6 +37,8 @@ class VideoRunner {
   bool step(uint8_t* in, double t, VideoFrame* out, std::string* err);
   // The last output with state, 8-bit codes (float codes rounded).
   void image8(Image8* out) const;
+  // The last output fully adapted to itself (with the ghost measure), the same way.
+  void instant_image8(Image8* out) const;
   // The last output with state, sRGB float codes (3 a pixel).
   const std::vector<float>& codes() const { return state_out_; }
   Engine& engine() { return *state_; }
