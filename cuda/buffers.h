@@ -5,6 +5,8 @@
 
 #include <cuda_runtime.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <string>
 #include <utility>
@@ -13,6 +15,11 @@
 
 namespace dtutmo {
 namespace cuda {
+
+// Every cudaMalloc / cudaMallocHost made through these buffers, process-wide. A frame must
+// not add to it (cudaFree synchronises the whole device and would stall other streams):
+// the tests count it across frames whose parameters change.
+inline std::atomic<long long> g_buffer_allocations{0};
 
 template <typename T>
 class DeviceBuffer {
@@ -30,9 +37,17 @@ class DeviceBuffer {
     if (count == 0) return {};
     void* p = nullptr;
     DTUTMO_CUDA_TRY(cudaMalloc(&p, count * sizeof(T)));
+    g_buffer_allocations.fetch_add(1, std::memory_order_relaxed);
     ptr_ = static_cast<T*>(p);
     count_ = count;
     return {};
+  }
+  // At least `count` elements; keeps the block when it is large enough, otherwise grows it
+  // by half again (or to `count`), so a size that creeps up frame after frame (an animated
+  // parameter) reallocates a few times, not every frame. size() is the capacity.
+  std::string reserve(std::size_t count) {
+    if (count <= count_ && ptr_) return {};
+    return allocate(std::max(count, count_ + count_ / 2));
   }
   void release() {
     if (ptr_) cudaFree(ptr_);
@@ -62,6 +77,7 @@ class PinnedBuffer {
     if (bytes == 0) return {};
     void* p = nullptr;
     DTUTMO_CUDA_TRY(cudaMallocHost(&p, bytes));
+    g_buffer_allocations.fetch_add(1, std::memory_order_relaxed);
     ptr_ = static_cast<unsigned char*>(p);
     bytes_ = bytes;
     return {};

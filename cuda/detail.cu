@@ -85,9 +85,11 @@ std::string BilateralDev::init(int width, int height, float ss_, float sr_, floa
   gy = int(std::ceil(height / ss)) + 3;
   gz = int(std::ceil((hi - lo) / sr)) + 3;
   if (gz > kMaxZ) return "bilateral grid: " + std::to_string(gz) + " range bins exceed " + std::to_string(kMaxZ);
+  // reserve: a smaller grid (base-scale up) reuses the blocks, a larger one grows them
+  // geometrically, so an animated base-scale does not reallocate every frame.
   const size_t n = size_t(gx) * gy * gz * 2;
-  DTUTMO_TRY(grid_.allocate(n));
-  DTUTMO_TRY(tmp_.allocate(n));
+  DTUTMO_TRY(grid_.reserve(n));
+  DTUTMO_TRY(tmp_.reserve(n));
   return {};
 }
 

@@ -50,6 +50,9 @@ class CudaEngine final : public Engine {
   std::vector<std::pair<std::string, float>> stage_times_ms();
   // Device memory held by the engine, bytes (buffers, plans' data, not the context).
   std::size_t device_bytes() const;
+  // cuFFT plans made so far (glare); with g_buffer_allocations (buffers.h) the tests check
+  // that frames whose parameters change make neither plans nor allocations.
+  int cufft_plans_made() const { return glare_.plans_made(); }
 
  private:
   std::string make_current();

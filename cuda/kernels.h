@@ -178,18 +178,30 @@ std::string launch_otf_blur(Plane lin, Plane tmp, int w, int h, float sigma_px, 
 
 // CIE 180 glare by cuFFT at reduced resolution, zero-padded (linear convolution), the
 // veiling luminance bilinearly upsampled and added to the linear plane (cpu_glare.cpp).
-// Plans and the kernel spectrum are made in init() (configure time), never per frame.
+// Two parts with different lifetimes: the grid (cell size, padded FFT size: frame size and
+// glare-cells) owns the plans and buffers, made in init() and never per frame; the
+// kernel spectrum (pixels per degree from fov, observer age, pigmentation) is refilled by
+// set_kernel() into the same buffers with the same plans, so animating those properties
+// costs a host table and one small transform per change, no plan and no allocation.
 class GlareDev {
  public:
   GlareDev() = default;
   GlareDev(const GlareDev&) = delete;
   GlareDev& operator=(const GlareDev&) = delete;
   ~GlareDev();
-  std::string init(int width, int height, float ppd, int max_cells, float age, float pig,
-                   cudaStream_t s);
-  bool matches(int width, int height, float ppd, int max_cells, float age, float pig) const;
+  // Plans and buffers for the grid of a width x height frame with at most max_cells cells
+  // along its larger side; the kernel must be set before run().
+  std::string init(int width, int height, int max_cells);
+  // Whether init(width, height, max_cells) would make the grid this one already has.
+  bool grid_matches(int width, int height, int max_cells) const;
+  // The kernel spectrum for ppd (pixels per degree), age (years), pig [0, 1], enqueued on
+  // `s`; its host table waits for the previous upload from the same staging buffer.
+  std::string set_kernel(float ppd, float age, float pig, cudaStream_t s);
+  bool kernel_matches(float ppd, float age, float pig) const;
   std::string run(Plane lin, cudaStream_t s);
   std::size_t bytes() const;
+  // cuFFT plans made since construction (the tests check that kernel changes make none).
+  int plans_made() const { return plans_made_; }
   int cell() const { return f_; }
   int gw() const { return gw_; }
   int gh() const { return gh_; }
@@ -198,12 +210,14 @@ class GlareDev {
   void destroy();
   int w_ = 0, h_ = 0, f_ = 1, gw_ = 0, gh_ = 0, pw_ = 0, ph_ = 0, cw_ = 0;
   float ppd_ = 0, age_ = 0, pig_ = 0;
-  int max_cells_ = 0;
-  bool plans_ = false;
-  cufftHandle fwd_ = 0, inv_ = 0;
+  bool plans_ = false, kernel_ = false;
+  int plans_made_ = 0;
+  cufftHandle fwd_ = 0, inv_ = 0, kplan_ = 0;  // 3 channels R2C / C2R; kernel R2C
   DeviceBuffer<float> real_;           // 3 x ph x pw
   DeviceBuffer<cufftComplex> spec_;    // 3 x ph x cw
   DeviceBuffer<cufftComplex> kspec_;   // ph x cw, kernel spectrum / (pw ph)
+  PinnedBuffer ktab_;                  // ph x pw host kernel table (upload staging)
+  cudaEvent_t ktab_done_ = nullptr;    // the last upload from ktab_ has been read
 };
 
 // ----------------------------------------------------------------- detail.cu

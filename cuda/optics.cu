@@ -1,8 +1,9 @@
 // dtutmo CUDA -- optics (balanced): the OTF as its separable spatial Gaussian, and CIE 180
 // disability glare by cuFFT on a reduced, zero-padded grid (grid and kernel table from
 // common/dtutmo/glare_kernel.h, as the CPU engine: glare_cell_weight() per cell offset,
-// wrapped into the padded grid, its spectrum scaled by 1 / (pw ph)). Plans and the kernel
-// spectrum are made at configure time; a frame runs R2C (3 channels batched), a complex
+// wrapped into the padded grid, its spectrum scaled by 1 / (pw ph)). Plans are made when
+// the grid changes (frame size, glare-cells), the kernel spectrum when the optics
+// parameters change, neither per frame; a frame runs R2C (3 channels batched), a complex
 // multiply, C2R, and the bilinear add, all on the engine's stream.
 #include <algorithm>
 #include <cmath>
@@ -137,33 +138,37 @@ std::string launch_otf_blur(Plane lin, Plane tmp, int w, int h, float sigma_px, 
   return {};
 }
 
-GlareDev::~GlareDev() { destroy(); }
+GlareDev::~GlareDev() {
+  destroy();
+  if (ktab_done_) cudaEventDestroy(ktab_done_);
+}
 
 void GlareDev::destroy() {
   if (plans_) {
     cufftDestroy(fwd_);
     cufftDestroy(inv_);
+    cufftDestroy(kplan_);
     plans_ = false;
   }
+  kernel_ = false;
 }
 
-bool GlareDev::matches(int width, int height, float ppd, int max_cells, float age,
-                       float pig) const {
-  return plans_ && width == w_ && height == h_ && ppd == ppd_ && max_cells == max_cells_ &&
-         age == age_ && pig == pig_;
+bool GlareDev::grid_matches(int width, int height, int max_cells) const {
+  if (!plans_ || width != w_ || height != h_) return false;
+  const GlareGrid g = glare_grid(width, height, max_cells);
+  return g.f == f_ && g.gw == gw_ && g.gh == gh_ && g.pw == pw_ && g.ph == ph_;
+}
+
+bool GlareDev::kernel_matches(float ppd, float age, float pig) const {
+  return kernel_ && ppd == ppd_ && age == age_ && pig == pig_;
 }
 
 std::size_t GlareDev::bytes() const { return real_.bytes() + spec_.bytes() + kspec_.bytes(); }
 
-std::string GlareDev::init(int width, int height, float ppd, int max_cells, float age, float pig,
-                           cudaStream_t s) {
+std::string GlareDev::init(int width, int height, int max_cells) {
   destroy();
   w_ = width;
   h_ = height;
-  ppd_ = ppd;
-  max_cells_ = max_cells;
-  age_ = age;
-  pig_ = pig;
   const GlareGrid g = glare_grid(width, height, max_cells);  // common/dtutmo/glare_kernel.h
   f_ = g.f;
   gw_ = g.gw;
@@ -175,39 +180,59 @@ std::string GlareDev::init(int width, int height, float ppd, int max_cells, floa
   DTUTMO_TRY(real_.allocate(3 * plane));
   DTUTMO_TRY(spec_.allocate(3 * cplane));
   DTUTMO_TRY(kspec_.allocate(cplane));
+  DTUTMO_TRY(ktab_.allocate(plane * sizeof(float)));
+  if (!ktab_done_) DTUTMO_CUDA_TRY(cudaEventCreateWithFlags(&ktab_done_, cudaEventDisableTiming));
 
   int n[2] = {ph_, pw_};
   DTUTMO_CUFFT_TRY(cufftPlanMany(&fwd_, 2, n, nullptr, 1, 0, nullptr, 1, 0, CUFFT_R2C, 3));
-  const cufftResult ri = cufftPlanMany(&inv_, 2, n, nullptr, 1, 0, nullptr, 1, 0, CUFFT_C2R, 3);
-  if (ri != CUFFT_SUCCESS) {
+  cufftResult r = cufftPlanMany(&inv_, 2, n, nullptr, 1, 0, nullptr, 1, 0, CUFFT_C2R, 3);
+  if (r != CUFFT_SUCCESS) {
     cufftDestroy(fwd_);
-    return cufft_error_string(ri, "cufftPlanMany(C2R)", __FILE__, __LINE__);
+    return cufft_error_string(r, "cufftPlanMany(C2R)", __FILE__, __LINE__);
+  }
+  r = cufftPlan2d(&kplan_, ph_, pw_, CUFFT_R2C);
+  if (r != CUFFT_SUCCESS) {
+    cufftDestroy(fwd_);
+    cufftDestroy(inv_);
+    return cufft_error_string(r, "cufftPlan2d(kernel)", __FILE__, __LINE__);
   }
   plans_ = true;
+  plans_made_ += 3;
+  return {};
+}
 
-  // Kernel: weight of a source cell at offset (dx, dy) cells, wrapped into the padded
-  // grid, pre-scaled by 1 / (pw ph) (the inverse transform is unnormalised).
-  std::vector<float> k(plane, 0.0f);
-  glare_kernel_table(g, ppd, age, pig, 1.0f / (float(pw_) * float(ph_)), k.data());
-  cufftHandle kp = 0;
-  DTUTMO_CUFFT_TRY(cufftPlan2d(&kp, ph_, pw_, CUFFT_R2C));
-  std::string e;
-  {
-    const cudaError_t c1 = cudaMemcpyAsync(real_.get(), k.data(), plane * sizeof(float),
-                                           cudaMemcpyHostToDevice, s);
-    cufftResult r1 = cufftSetStream(kp, s);
-    if (c1 != cudaSuccess) e = cuda_error_string(c1, "cudaMemcpyAsync(glare kernel)", __FILE__, __LINE__);
-    else if (r1 != CUFFT_SUCCESS) e = cufft_error_string(r1, "cufftSetStream", __FILE__, __LINE__);
-    else if ((r1 = cufftExecR2C(kp, real_.get(), kspec_.get())) != CUFFT_SUCCESS)
-      e = cufft_error_string(r1, "cufftExecR2C(kernel)", __FILE__, __LINE__);
-    const cudaError_t c2 = cudaStreamSynchronize(s);  // `k` and the plan die here
-    if (e.empty() && c2 != cudaSuccess) e = cuda_error_string(c2, "cudaStreamSynchronize", __FILE__, __LINE__);
-  }
-  cufftDestroy(kp);
-  return e;
+std::string GlareDev::set_kernel(float ppd, float age, float pig, cudaStream_t s) {
+  if (!plans_) return "glare: set_kernel() before init()";
+  // The previous kernel's upload must have left the staging buffer before it is refilled
+  // (it has, unless the parameters change on consecutive frames still in flight).
+  DTUTMO_CUDA_TRY(cudaEventSynchronize(ktab_done_));
+  // Weight of a source cell at offset (dx, dy) cells, wrapped into the padded grid,
+  // pre-scaled by 1 / (pw ph) (the inverse transform is unnormalised).
+  const size_t plane = (size_t)pw_ * ph_;
+  float* k = reinterpret_cast<float*>(ktab_.get());
+  std::fill(k, k + plane, 0.0f);
+  GlareGrid g;
+  g.f = f_;
+  g.gw = gw_;
+  g.gh = gh_;
+  g.pw = pw_;
+  g.ph = ph_;
+  g.cw = cw_;
+  glare_kernel_table(g, ppd, age, pig, 1.0f / (float(pw_) * float(ph_)), k);
+  // real_ is scratch until the next run(), which zeroes it first.
+  DTUTMO_CUDA_TRY(cudaMemcpyAsync(real_.get(), k, plane * sizeof(float), cudaMemcpyHostToDevice, s));
+  DTUTMO_CUDA_TRY(cudaEventRecord(ktab_done_, s));
+  DTUTMO_CUFFT_TRY(cufftSetStream(kplan_, s));
+  DTUTMO_CUFFT_TRY(cufftExecR2C(kplan_, real_.get(), kspec_.get()));
+  ppd_ = ppd;
+  age_ = age;
+  pig_ = pig;
+  kernel_ = true;
+  return {};
 }
 
 std::string GlareDev::run(Plane lin, cudaStream_t s) {
+  if (!kernel_) return "glare: run() before set_kernel()";
   const size_t plane = (size_t)pw_ * ph_;
   const int cplane = cw_ * ph_;
   DTUTMO_CUDA_TRY(cudaMemsetAsync(real_.get(), 0, 3 * plane * sizeof(float), s));

@@ -24,14 +24,15 @@
 GST_DEBUG_CATEGORY_STATIC(gst_dtutmo_cuda_debug);
 #define GST_CAT_DEFAULT gst_dtutmo_cuda_debug
 
-// Formats of the CUDA-memory structures. Inputs: what the CUDA engine decodes and
-// GStreamer's CUDA elements produce (RGBA64_LE for newer upstreams: 1.22's CUDA allocator
-// cannot lay it out, so no pool is proposed for it, see kPoolFormats). Outputs: what the
+// Formats of the CUDA-memory structures. Inputs: every format the element takes in system
+// memory (the CUDA engine reads them all from device memory; the test checks the two lists
+// agree). P012_LE, I420_12LE and RGBA64_LE come from newer upstreams: 1.22's CUDA allocator
+// cannot lay them out, so no pool is proposed for them (pool_format). Outputs: what the
 // engine encodes and the 1.22 allocator lays out (NVENC takes NV12, P010_10LE, RGBA/BGRA,
 // RGB10A2_LE).
-#define CUDA_SINK_FORMATS                                                                    \
-  "{ P010_10LE, P016_LE, I420_10LE, Y444_16LE, RGBA64_LE, RGB10A2_LE, BGR10A2_LE, I420, " \
-  "NV12, RGBA, BGRx }"
+#define CUDA_SINK_FORMATS                                                                 \
+  "{ P010_10LE, P012_LE, P016_LE, I420_10LE, I420_12LE, Y444_16LE, RGBA64_LE, RGB10A2_LE, " \
+  "BGR10A2_LE, I420, NV12, RGBA, BGRx }"
 #define CUDA_SRC_FORMATS "{ NV12, I420, RGBA, BGRA, RGBx, BGRx, P010_10LE, RGB10A2_LE }"
 
 namespace {
@@ -72,6 +73,11 @@ struct CudaElementState {
   std::mutex lock;          // guards no_cuda_why
   std::string no_cuda_why;  // why the CUDA engine is not in use
   bool warned_foreign_device = false;
+  // CUDA-memory buffers mapped through the memory's host staging copy (another context's
+  // memory: a PCIe round trip per frame); the "host-staged-buffers" property. Warned
+  // about once per direction.
+  std::atomic<guint64> host_staged{0};
+  std::atomic<bool> warned_staged_read{false}, warned_staged_write{false};
 
   ~CudaElementState() {
 #ifdef HAVE_GST_CUDA
@@ -92,6 +98,20 @@ CudaElementState* state_of(gpointer element) {
 GstElementClass* parent_element_class = nullptr;
 GstBaseTransformClass* parent_trans_class = nullptr;
 GstBaseTransformClass* base_transform_class = nullptr;
+
+// The read-only "host-staged-buffers" property is installed here (class_init), so its
+// getter wraps the element's: an id above every id gstdtutmo.cpp uses.
+constexpr guint kPropHostStaged = 0x7fff0001;
+GObjectGetPropertyFunc element_get_property = nullptr;
+
+void cuda_get_property(GObject* object, guint prop_id, GValue* value, GParamSpec* pspec) {
+  if (prop_id == kPropHostStaged) {
+    CudaElementState* c = state_of(object);
+    g_value_set_uint64(value, c ? c->host_staged.load() : 0);
+    return;
+  }
+  element_get_property(object, prop_id, value, pspec);
+}
 
 bool features_have_cuda(const GstCapsFeatures* f) {
 #ifdef HAVE_GST_CUDA
@@ -472,6 +492,18 @@ void gst_dtutmo_cuda_class_init(GstElementClass* element_class, GstStaticPadTemp
       make_template(src, GST_VIDEO_CAPS_MAKE_WITH_FEATURES("memory:CUDAMemory",
                                                            CUDA_SRC_FORMATS)));
 
+  GObjectClass* gobject_class = G_OBJECT_CLASS(element_class);
+  element_get_property = gobject_class->get_property;
+  gobject_class->get_property = cuda_get_property;
+  g_object_class_install_property(
+      gobject_class, kPropHostStaged,
+      g_param_spec_uint64("host-staged-buffers", "Host-staged buffers",
+                          "CUDA-memory buffers (input or output) that had to be mapped through "
+                          "host memory because they belong to another CUDA context than the "
+                          "engine's: a PCIe round trip each (0 in a zero-copy pipeline; read-only)",
+                          0, G_MAXUINT64, 0,
+                          GParamFlags(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
+
 #ifdef HAVE_GST_CUDA
   element_class->set_context = GST_DEBUG_FUNCPTR(gst_dtutmo_cuda_set_context);
 #endif
@@ -514,6 +546,10 @@ std::unique_ptr<dtutmo::Engine> gst_dtutmo_cuda_create_engine(GstElement* elemen
     engine = dtutmo::create_cuda_engine(int(context_device(ctx)), &reason);
   }
   if (!engine) return no_cuda(reason);
+  // The CUDA allocator behind GstCudaBufferPool: registered by nvcodec's plugin_init too,
+  // but a pipeline need not contain a nvcodec element (appsrc of CUDA memory, a process
+  // that has not loaded nvcodec yet); without it our pools cannot allocate.
+  gst_cuda_memory_init_once();
   GST_INFO_OBJECT(element, "CUDA engine in context %" GST_PTR_FORMAT " (device %u)", ctx,
                   context_device(ctx));
   c->engine_state = kCuda;
@@ -638,16 +674,17 @@ void gst_dtutmo_cuda_before_transform(GstBaseTransform* trans, GstBuffer* buffer
     return;
   }
   gst_object_replace(reinterpret_cast<GstObject**>(&c->ctx), GST_OBJECT(bctx));
-  // The output pool belongs to the old context: decide it again before the next buffer
-  // (this one is mapped on the host if its memory is of the old context).
+  // The output pool belongs to the old context: decide it again. GstBaseTransform checks
+  // for reconfiguration after before_transform, so this buffer's output already comes
+  // from the new pool.
   gst_base_transform_reconfigure_src(trans);
 #else
   (void)trans, (void)buffer, (void)engine;
 #endif
 }
 
-gboolean gst_dtutmo_cuda_frame_map(GstVideoFrame* frame, const GstVideoInfo* info,
-                                   GstBuffer* buffer, GstMapFlags flags,
+gboolean gst_dtutmo_cuda_frame_map(GstElement* element, GstVideoFrame* frame,
+                                   const GstVideoInfo* info, GstBuffer* buffer, GstMapFlags flags,
                                    const dtutmo::Engine* engine, bool* device) {
   *device = false;
 #ifdef HAVE_GST_CUDA
@@ -663,10 +700,25 @@ gboolean gst_dtutmo_cuda_frame_map(GstVideoFrame* frame, const GstVideoInfo* inf
       *device = true;
       return TRUE;
     }
+    // Another context's memory (an upstream on another device than device-id, a context
+    // the engine could not follow): the memory copies itself to host staging (and back,
+    // for a write), and the engine uploads and downloads it again. Correct but slow;
+    // counted and said once per direction.
+    CudaElementState* c = state_of(element);
+    if (c) {
+      c->host_staged++;
+      const bool write = (flags & GST_MAP_WRITE) != 0;
+      std::atomic<bool>& warned = write ? c->warned_staged_write : c->warned_staged_read;
+      if (!warned.exchange(true))
+        GST_WARNING_OBJECT(element, "%s buffer is CUDA memory of another context (%" GST_PTR_FORMAT
+                           ") than the engine's: mapped through host memory, a PCIe round trip "
+                           "per frame (property host-staged-buffers counts them)",
+                           write ? "output" : "input", cmem->context);
+    }
     return gst_video_frame_map(frame, map_info, buffer, flags);
   }
 #else
-  (void)engine;
+  (void)engine, (void)element;
 #endif
   return gst_video_frame_map(frame, info, buffer, flags);
 }

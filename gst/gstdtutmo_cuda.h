@@ -31,9 +31,11 @@ typedef GstCaps* (*GstDtutmoSysmemTransformCaps)(GstBaseTransform* trans,
                                                  GstCaps* filter);
 
 // class_init: add the pad templates made of `sink`/`src` (the system-memory templates)
-// preceded by their CUDA-memory structures for the formats the CUDA path supports, and
-// install the vfuncs this file implements (set_context, query, propose_allocation,
-// decide_allocation), which chain to the parent class for system memory.
+// preceded by their CUDA-memory structures for the formats the CUDA path supports, install
+// the vfuncs this file implements (set_context, query, propose_allocation,
+// decide_allocation), which chain to the parent class for system memory, and the read-only
+// "host-staged-buffers" property (its getter wraps the element's get_property: call this
+// after setting that).
 void gst_dtutmo_cuda_class_init(GstElementClass* element_class, GstStaticPadTemplate* sink,
                                 GstStaticPadTemplate* src);
 
@@ -73,8 +75,10 @@ void gst_dtutmo_cuda_before_transform(GstBaseTransform* trans, GstBuffer* buffer
 // transform: map `buffer` as gst_video_frame_map(frame, info, buffer, flags) would, but
 // with GST_MAP_CUDA (device pointers, *device = true) when it is CUDA memory of the
 // engine's context and the engine is the CUDA engine; CUDA memory of another context is
-// mapped on the host (the memory stages it). Uses the memory's own pitched layout when
-// the buffer has no video meta.
-gboolean gst_dtutmo_cuda_frame_map(GstVideoFrame* frame, const GstVideoInfo* info,
-                                   GstBuffer* buffer, GstMapFlags flags,
+// mapped on the host (the memory stages it), which `element` warns about once per
+// direction and counts in its read-only "host-staged-buffers" property (installed by
+// gst_dtutmo_cuda_class_init). Uses the memory's own pitched layout when the buffer has
+// no video meta.
+gboolean gst_dtutmo_cuda_frame_map(GstElement* element, GstVideoFrame* frame,
+                                   const GstVideoInfo* info, GstBuffer* buffer, GstMapFlags flags,
                                    const dtutmo::Engine* engine, bool* device);

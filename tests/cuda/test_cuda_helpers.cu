@@ -1,7 +1,7 @@
 // Every per-pixel helper the CUDA kernels use, evaluated once on the host and once in a
 // <<<1,1>>> kernel, against the same expected values (anchors of the standards where they
 // exist, otherwise the host result, which the CPU engine shares). The host halves run on
-// every machine; the device halves GTEST_SKIP without a CUDA device.
+// every machine; the device halves skip without a CUDA device (gpu_gate.h).
 #include <gtest/gtest.h>
 
 #include <cuda_runtime.h>
@@ -14,6 +14,7 @@
 #include "dtutmo/convert.h"
 #include "dtutmo/csf.h"
 #include "dtutmo/optics.h"
+#include "gpu_gate.h"
 #include "io.cuh"
 #include "model.cuh"
 
@@ -21,16 +22,6 @@ using namespace dtutmo;
 using namespace dtutmo::cuda;
 
 namespace {
-
-bool device_ok() {
-  static int ok = -1;
-  if (ok < 0) {
-    int n = 0;
-    ok = (cudaGetDeviceCount(&n) == cudaSuccess && n > 0) ? 1 : 0;
-    cudaGetLastError();
-  }
-  return ok == 1;
-}
 
 template <class F>
 __global__ void k_run1(F f, float* out) {
@@ -69,7 +60,7 @@ void check2(FH fh, FD fd, int n, const std::vector<float>& expect, float rel, fl
     if (!expect.empty() && !std::isnan(expect[i]))
       EXPECT_NEAR(h[i], expect[i], tol_of(expect[i], rel, abs_tol)) << "host output " << i;
   }
-  if (!device_ok()) GTEST_SKIP() << "no CUDA device: device half skipped (host half passed)";
+  DTUTMO_NEED_GPU();  // device half (the host half has passed)
   const std::vector<float> d = run_device(fd, n);
   for (int i = 0; i < n; ++i) {
     const float ref = (expect.empty() || std::isnan(expect[i])) ? h[i] : expect[i];
@@ -334,7 +325,7 @@ TEST(CudaHelpers, ModelPixelParity) {
     cells[i].d2 = 3.2f + 0.1f * i;
   }
   KCell* dc = nullptr;
-  const bool dev = device_ok();
+  const bool dev = dtutmo_test::gpu_runs();
   if (dev) {
     ASSERT_EQ(cudaMalloc(&dc, sizeof(KCell) * 4), cudaSuccess);
     cudaMemcpy(dc, cells.data(), sizeof(KCell) * 4, cudaMemcpyHostToDevice);
@@ -366,7 +357,7 @@ TEST(CudaHelpers, DecodeTable) {
   std::vector<float> tab(kDecodeTab + 2);
   for (int i = 0; i <= kDecodeTab + 1; ++i) tab[i] = pq_eotf(std::min(1.0f, float(i) / kDecodeTab));
   float* dt = nullptr;
-  if (device_ok()) {
+  if (dtutmo_test::gpu_runs()) {
     ASSERT_EQ(cudaMalloc(&dt, tab.size() * sizeof(float)), cudaSuccess);
     cudaMemcpy(dt, tab.data(), tab.size() * sizeof(float), cudaMemcpyHostToDevice);
   }
@@ -452,7 +443,7 @@ TEST(CudaHelpers, ReadMatchesUnpackRows) {
         }
       // bit-identical with the same compiler settings; 1e-6 leaves room for FMA contraction
       for (size_t i = 0; i < ref.size(); ++i) ASSERT_NEAR(ref[i], mine[i], 1e-6f) << "host, sample " << i;
-      if (!device_ok()) continue;
+      if (!dtutmo_test::gpu_runs()) continue;
       uint8_t* dbuf = nullptr;
       float* dout = nullptr;
       ASSERT_EQ(cudaMalloc(&dbuf, buf.size()), cudaSuccess);
@@ -467,7 +458,7 @@ TEST(CudaHelpers, ReadMatchesUnpackRows) {
       cudaFree(dbuf);
       cudaFree(dout);
     }
-  if (!device_ok()) GTEST_SKIP() << "no CUDA device: device half skipped (host half passed)";
+  DTUTMO_NEED_GPU();  // device half (the host half has passed)
 }
 
 TEST(CudaHelpers, WriteMatchesPackRows) {
@@ -504,7 +495,7 @@ TEST(CudaHelpers, WriteMatchesPackRows) {
           for (size_t i = 0; i < ref.size(); ++i) off += ref[i] != mine[i];
           EXPECT_LE(off, int(ref.size() / 50)) << "host write_block differs";
         }
-        if (!device_ok()) continue;
+        if (!dtutmo_test::gpu_runs()) continue;
         uint8_t* dbuf = nullptr;
         float* drgb = nullptr;
         ASSERT_EQ(cudaMalloc(&dbuf, ref.size()), cudaSuccess);
@@ -523,5 +514,5 @@ TEST(CudaHelpers, WriteMatchesPackRows) {
         cudaFree(dbuf);
         cudaFree(drgb);
       }
-  if (!device_ok()) GTEST_SKIP() << "no CUDA device: device half skipped (host half passed)";
+  DTUTMO_NEED_GPU();  // device half (the host half has passed)
 }

@@ -4,7 +4,7 @@
 //   - FP16 (the default), 8-bit outputs: within 1 code value on 99.9% of the samples;
 //   - the temporal state: statistics frame by frame on a step of scene luminance;
 //   - device frames, the caller's stream, bad samples, resets, scene cuts.
-// Every test skips without a CUDA device.
+// Every test skips without a CUDA device and fails when one is present but unusable.
 #include <gtest/gtest.h>
 
 #include <cuda_runtime.h>
@@ -20,16 +20,15 @@
 #include "dtutmo/engine.h"
 #include "dtutmo/scenes.h"
 #include "dtutmo/transfer.h"
+#include "gpu_gate.h"
 
 using namespace dtutmo;
 
 namespace {
 
-#define NEED_DEVICE()                                              \
-  do {                                                             \
-    std::string why_;                                              \
-    if (!cuda_engine_available(&why_)) GTEST_SKIP() << why_;       \
-  } while (0)
+// Skips without a GPU, fails when a GPU is present but the engine cannot run on it, or
+// when DTUTMO_REQUIRE_GPU=1 (gpu_gate.h).
+#define NEED_DEVICE() DTUTMO_NEED_GPU()
 
 struct Frame {
   PixelFormat f = PixelFormat::RGBF32;
@@ -50,16 +49,17 @@ Frame scene_linear(Scene s, int w, int h, double t, float gain = 1.0f, Primaries
   return fr;
 }
 
-// The same scene PQ-encoded into P010 (BT.2020, limited range).
-Frame scene_p010(Scene s, int w, int h, double t) {
+// The same scene PQ-encoded into a YUV format (BT.2020, limited range; P010 by default).
+Frame scene_yuv(Scene s, int w, int h, double t, PixelFormat f = PixelFormat::P010_10LE) {
   Frame lin = scene_linear(s, w, h, t, 1.0f, Primaries::BT2020);
   std::vector<float> code(std::size_t(w) * h * 3);
   for (std::size_t i = 0; i < code.size(); ++i) code[i] = pq_inv_eotf(lin.floats()[i]);
-  Frame fr(PixelFormat::P010_10LE, w, h);
+  Frame fr(f, w, h);
   SignalDesc sig;
   pack_rows(code.data(), std::ptrdiff_t(w) * 3, fr.view(), sig, 0, h, false);
   return fr;
 }
+Frame scene_p010(Scene s, int w, int h, double t) { return scene_yuv(s, w, h, t); }
 
 StreamConfig linear_in(int w, int h, PixelFormat out_fmt, Transfer out_tf) {
   StreamConfig c;
@@ -458,4 +458,202 @@ TEST(CudaParity, RejectsMismatchedFrames) {
   EXPECT_FALSE(err.empty());
   StreamConfig bad = linear_in(16, 8, PixelFormat::RGBA, Transfer::Linear);
   EXPECT_FALSE(g->configure(bad, &err));
+}
+
+// ---------------------------------------------------------------------------------------
+// Frames in pitched device memory as GStreamer's CUDA elements hand them over.
+//
+// GstCudaAllocator (cudaupload, every GstCudaBufferPool, nvh265dec's output in 1.22): one
+// cuMemAllocPitch block, every plane with the luma pitch (also the half-width chroma
+// planes), chroma after pitch x height bytes; 4:2:0 three-plane formats put V
+// pitch x height / 2 bytes after U (1.22: at odd heights V starts half a pitch into U's
+// last row, which the pitch, at least two chroma rows wide, leaves free). A decoder
+// surface (NVDEC, mapped without a copy): luma and the interleaved chroma plane with the
+// decoder's pitch, chroma after the coded height (16-aligned), not after the displayed
+// one. Padding is filled with garbage on input and poisoned on output: reading it or
+// writing it shows.
+enum class Layout { GstAllocator, DecoderSurface };
+
+struct PitchedFrame {
+  PixelFormat f = PixelFormat::P010_10LE;
+  int w = 0, h = 0, planes = 0;
+  std::size_t pitch = 0, bytes = 0, off[4] = {};
+  uint8_t* dev = nullptr;
+  std::vector<uint8_t> host;  // the whole block, padding included
+  PitchedFrame(PixelFormat f_, int w_, int h_, Layout layout, uint8_t fill) : f(f_), w(w_), h(h_) {
+    const FormatInfo& fi = format_info(f);
+    planes = fi.planes;
+    const std::size_t row0 = std::size_t(min_stride(f, 0, w));
+    const int h2 = (h + 1) & ~1;
+    std::size_t rows = 0;
+    if (layout == Layout::DecoderSurface) {
+      // decoder pitch: 256-aligned (a different alignment from cuMemAllocPitch's)
+      pitch = (row0 + 255) & ~std::size_t(255);
+      const std::size_t coded = std::size_t((h + 15) & ~15);
+      off[1] = pitch * coded;
+      rows = coded + coded / 2;
+      EXPECT_EQ(planes, 2) << "decoder surfaces are semi-planar";
+    } else {
+      // as gst_cuda_allocator_alloc: width GST_ROUND_UP_4(row bytes), rows per format
+      rows = planes == 3 ? std::size_t(h2) * 2 : planes == 2 ? std::size_t(h2) + h2 / 2 : std::size_t(h);
+      void* probe = nullptr;
+      EXPECT_EQ(cudaMallocPitch(&probe, &pitch, (row0 + 3) & ~std::size_t(3), rows), cudaSuccess);
+      cudaFree(probe);
+      if (planes > 1) off[1] = pitch * std::size_t(h);
+      if (planes > 2) off[2] = off[1] + pitch * std::size_t(h) / 2;
+    }
+    bytes = pitch * rows;
+    host.assign(bytes, fill);
+    EXPECT_EQ(cudaMalloc(&dev, bytes), cudaSuccess);
+  }
+  ~PitchedFrame() { cudaFree(dev); }
+  PitchedFrame(const PitchedFrame&) = delete;
+  PitchedFrame& operator=(const PitchedFrame&) = delete;
+
+  FrameView view() const {
+    FrameView v;
+    v.format = f;
+    v.width = w;
+    v.height = h;
+    for (int p = 0; p < planes; ++p) {
+      v.data[p] = dev + off[p];
+      v.stride[p] = std::ptrdiff_t(pitch);
+    }
+    v.device_memory = true;
+    return v;
+  }
+  // packed frame -> rows of the block (padding keeps its fill) -> device
+  void upload(const Frame& packed) {
+    const FrameView src = packed_view(f, w, h, const_cast<uint8_t*>(packed.buf.data()));
+    for (int p = 0; p < planes; ++p)
+      for (int y = 0; y < plane_height(f, p, h); ++y)
+        std::memcpy(&host[off[p] + pitch * y], src.data[p] + src.stride[p] * y, std::size_t(src.stride[p]));
+    ASSERT_EQ(cudaMemcpy(dev, host.data(), bytes, cudaMemcpyHostToDevice), cudaSuccess);
+  }
+  // device -> block -> packed frame; every byte outside the planes' rows still `fill`
+  void download(Frame* packed, uint8_t fill, const std::string& what) {
+    ASSERT_EQ(cudaMemcpy(host.data(), dev, bytes, cudaMemcpyDeviceToHost), cudaSuccess);
+    std::vector<uint8_t> inside(bytes, 0);
+    const FrameView dst = packed->view();
+    for (int p = 0; p < planes; ++p)
+      for (int y = 0; y < plane_height(f, p, h); ++y) {
+        const std::size_t at = off[p] + pitch * y, n = std::size_t(dst.stride[p]);
+        ASSERT_LE(at + n, bytes);
+        std::memcpy(dst.data[p] + dst.stride[p] * y, &host[at], n);
+        std::fill(inside.begin() + at, inside.begin() + at + n, 1);
+      }
+    std::size_t written = 0, first = 0;
+    for (std::size_t i = 0; i < bytes; ++i)
+      if (!inside[i] && host[i] != fill && written++ == 0) first = i;
+    EXPECT_EQ(written, 0u) << what << ": " << written << " bytes written outside the planes' rows (pitch "
+                           << pitch << "), the first at byte " << first;
+  }
+};
+
+// Per row of every plane: the mean code difference. A wrong pitch, plane offset or chroma
+// row shows as a whole row off by many codes even when it is a tiny share of a 4K frame
+// (one chroma row of 2160 lines is 0.05% of the samples), so no row may average more than
+// one code apart; float rounding (fast math, reduction order, FP16 planes) moves single
+// samples by a code now and then and row means by hundredths.
+void expect_rows_close(const Frame& a, const Frame& b, const std::string& what) {
+  const FormatInfo& fi = format_info(a.f);
+  const int bytes_per_code = fi.bits > 8 ? 2 : 1;
+  const int shift = a.f == PixelFormat::P010_10LE ? 6 : 0;
+  const FrameView va = packed_view(a.f, a.w, a.h, const_cast<uint8_t*>(a.buf.data()));
+  const FrameView vb = packed_view(b.f, b.w, b.h, const_cast<uint8_t*>(b.buf.data()));
+  int bad_rows = 0;
+  std::string first;
+  for (int p = 0; p < fi.planes; ++p)
+    for (int y = 0; y < plane_height(a.f, p, a.h); ++y) {
+      const uint8_t* ra = va.data[p] + va.stride[p] * y;
+      const uint8_t* rb = vb.data[p] + vb.stride[p] * y;
+      const int n = int(va.stride[p]) / bytes_per_code;
+      double sum = 0.0;
+      for (int i = 0; i < n; ++i) {
+        const int x = bytes_per_code == 2 ? (ra[2 * i] | (ra[2 * i + 1] << 8)) >> shift : ra[i];
+        const int z = bytes_per_code == 2 ? (rb[2 * i] | (rb[2 * i + 1] << 8)) >> shift : rb[i];
+        sum += std::abs(x - z);
+      }
+      if (sum > double(n) && bad_rows++ == 0)
+        first = "plane " + std::to_string(p) + " row " + std::to_string(y) + " mean " + std::to_string(sum / n);
+    }
+  EXPECT_EQ(bad_rows, 0) << what << ": rows more than one code apart on average, the first: " << first;
+}
+
+// P010 (GstAllocator and decoder-surface layouts), I420_10LE, P012 and I420_12LE
+// (GstAllocator; the element's CUDA sink caps carry all four) device input,
+// NV12 and P010 device output in GstAllocator layout, at 4K and at odd sizes, against the
+// CPU engine on the same frames packed in host memory. Tolerances: at most one code on
+// 99.9% of the samples (the engines differ by float rounding: fast-math intrinsics, the
+// order of the cell-sum reductions, FP16 intermediate planes in balanced; a rounding
+// difference moves a sample across a code boundary, not further), and every row within one
+// code on average (expect_rows_close).
+TEST(CudaParity, PitchedDeviceFramesAsGStreamerLaysThemOut) {
+  NEED_DEVICE();
+  const int sizes[][2] = {{3840, 2160}, {1283, 721}, {127, 73}, {7, 5}};
+  struct In {
+    PixelFormat f;
+    Layout layout;
+    const char* name;
+  };
+  const In ins[] = {{PixelFormat::P010_10LE, Layout::GstAllocator, "P010 (cudaupload)"},
+                    {PixelFormat::P010_10LE, Layout::DecoderSurface, "P010 (decoder surface)"},
+                    {PixelFormat::I420_10LE, Layout::GstAllocator, "I420_10LE (cudaupload)"},
+                    {PixelFormat::P012_LE, Layout::GstAllocator, "P012 (GstCudaAllocator)"},
+                    {PixelFormat::I420_12LE, Layout::GstAllocator, "I420_12LE (GstCudaAllocator)"}};
+  for (const auto& sz : sizes)
+    for (PixelFormat of : {PixelFormat::NV12, PixelFormat::P010_10LE})
+      for (Profile prof : {Profile::Fast, Profile::Balanced}) {
+        const int w = sz[0], h = sz[1];
+        const bool hdr = of == PixelFormat::P010_10LE;
+        Params p = params_for_profile(prof);
+        if (hdr) {
+          p.target = Target::PQ;
+          p.display_peak = 1000.0f;
+        }
+        for (PixelFormat inf : {PixelFormat::P010_10LE, PixelFormat::I420_10LE, PixelFormat::P012_LE,
+                                PixelFormat::I420_12LE}) {
+          StreamConfig c;
+          c.width = w;
+          c.height = h;
+          c.in_format = inf;
+          c.in.transfer = Transfer::PQ;
+          c.in.primaries = Primaries::BT2020;
+          c.in.matrix = YuvMatrix::BT2020NC;
+          c.out_format = of;
+          c.out.transfer = hdr ? Transfer::PQ : Transfer::BT1886;
+          c.out.primaries = hdr ? Primaries::BT2020 : Primaries::BT709;
+          c.out.matrix = hdr ? YuvMatrix::BT2020NC : YuvMatrix::BT709;
+          Frame in = scene_yuv(Scene::ColoredLights, w, h, 0.0, inf);
+          Frame ref(of, w, h);
+          std::string err;
+          auto cpu = create_cpu_engine(0);
+          ASSERT_TRUE(cpu->set_params(p, &err)) << err;
+          ASSERT_TRUE(cpu->configure(c, &err)) << err;
+          ASSERT_TRUE(cpu->process(in.view(), ref.view(), 0.0, &err)) << err;
+          for (const In& i : ins) {
+            if (i.f != inf) continue;
+            const std::string what = std::string(i.name) + " -> " + format_info(of).name + " (device), " +
+                                     profile_name(prof) + ", " + std::to_string(w) + "x" + std::to_string(h);
+            SCOPED_TRACE(what);
+            auto gpu = create_cuda_engine(0, &err);
+            ASSERT_NE(gpu, nullptr) << err;
+            ASSERT_TRUE(gpu->set_params(p, &err)) << err;
+            ASSERT_TRUE(gpu->configure(c, &err)) << err;
+            PitchedFrame din(inf, w, h, i.layout, 0xff);  // padding: the largest code
+            din.upload(in);
+            const uint8_t kPoison = 0xa5;
+            PitchedFrame dout(of, w, h, Layout::GstAllocator, kPoison);
+            ASSERT_EQ(cudaMemset(dout.dev, kPoison, dout.bytes), cudaSuccess);
+            ASSERT_TRUE(gpu->process(din.view(), dout.view(), 0.0, &err)) << err;
+            Frame got(of, w, h);
+            dout.download(&got, kPoison, what);
+            if (hdr)
+              expect_u16_codes_close(ref, got, 6, 1, 0.999, what);
+            else
+              expect_codes_close(ref, got, 1, 0.999, what);
+            expect_rows_close(ref, got, what);
+          }
+        }
+      }
 }

@@ -2,7 +2,7 @@
 // mirror (common/src/cpu_spatial.h, cpu_glare.h): Gaussian blur of a grid, 2x2 box
 // downsample, bilinear upsample, multi-scale pooling on a pyramid (plain and edge-aware),
 // the bilateral grid, and
-// the reduced-grid glare convolution. Skips without a CUDA device.
+// the reduced-grid glare convolution. Skips without a CUDA device (gpu_gate.h).
 #include <gtest/gtest.h>
 
 #include <cuda_runtime.h>
@@ -14,6 +14,7 @@
 
 #include "cpu_glare.h"
 #include "cpu_spatial.h"
+#include "gpu_gate.h"
 #include "kernels.h"
 #include "pixel.cuh"
 
@@ -22,14 +23,7 @@ using namespace dtutmo::cuda;
 
 namespace {
 
-#define NEED_DEVICE()                                                   \
-  do {                                                                  \
-    int n_ = 0;                                                         \
-    if (cudaGetDeviceCount(&n_) != cudaSuccess || n_ == 0) {            \
-      cudaGetLastError();                                               \
-      GTEST_SKIP() << "no CUDA device";                                 \
-    }                                                                   \
-  } while (0)
+#define NEED_DEVICE() DTUTMO_NEED_GPU()  // gpu_gate.h
 
 std::vector<float> random_grid(int w, int h, unsigned seed, float lo, float hi) {
   std::mt19937 rng(seed);
@@ -190,10 +184,11 @@ TEST(CudaStages, BilateralGrid) {
     }
 }
 
+// The glare veil against the CPU's, for two sets of optics parameters on one GlareDev:
+// the second set refills the kernel spectrum with the plans of the first (no re-plan).
 TEST(CudaStages, GlareVeil) {
   NEED_DEVICE();
   const int w = 200, h = 120;
-  const float ppd = w / 60.0f;
   const int max_cells = 64;
   // a dark frame with two lamps
   std::vector<float> lin(std::size_t(w) * h * 3, 0.05f);
@@ -201,50 +196,63 @@ TEST(CudaStages, GlareVeil) {
     for (int x = 40; x < 44; ++x)
       for (int c = 0; c < 3; ++c) lin[(std::size_t(y) * w + x) * 3 + c] = 2e4f * (c + 1);
   for (int c = 0; c < 3; ++c) lin[(std::size_t(100) * w + 170) * 3 + c] = 5e4f;
-  // CPU: pass1's glare block (cell means, CpuGlare, log2, bilinear in log2, add)
-  CpuGlare g;
-  ASSERT_TRUE(g.init(w, h, ppd, max_cells, 24.0f, 0.5f));
-  const int f = g.cell(), gw = g.gw(), gh = g.gh();
-  std::vector<float> ref = lin;
-  std::vector<float> src(std::size_t(gw) * gh), dst[3];
-  for (int c = 0; c < 3; ++c) {
-    for (int cy = 0; cy < gh; ++cy)
-      for (int cx = 0; cx < gw; ++cx) {
-        const int x0 = cx * f, x1 = std::min(w, x0 + f), y0 = cy * f, y1 = std::min(h, y0 + f);
-        double a = 0;
-        for (int y = y0; y < y1; ++y)
-          for (int x = x0; x < x1; ++x) a += lin[(std::size_t(y) * w + x) * 3 + c];
-        src[std::size_t(cy) * gw + cx] = float(a / (double(y1 - y0) * (x1 - x0)));
-      }
-    dst[c].assign(src.size(), 0.0f);
-    g.run(src.data(), dst[c].data());
-    for (float& v : dst[c]) v = std::log2(std::max(v, 1e-9f));
-  }
-  for (int y = 0; y < h; ++y) {
-    float gyf = std::min(std::max((y + 0.5f) / f - 0.5f, 0.0f), float(gh - 1));
-    const int y0 = std::min(int(gyf), gh - 1), y1 = std::min(y0 + 1, gh - 1);
-    const float ty = gyf - y0;
-    for (int x = 0; x < w; ++x) {
-      float gxf = std::min(std::max((x + 0.5f) / f - 0.5f, 0.0f), float(gw - 1));
-      const int x0 = std::min(int(gxf), gw - 1), x1 = std::min(x0 + 1, gw - 1);
-      const float tx = gxf - x0;
-      for (int c = 0; c < 3; ++c) {
-        const float* d = dst[c].data();
-        const float a = d[y0 * gw + x0] * (1 - tx) + d[y0 * gw + x1] * tx;
-        const float b = d[y1 * gw + x0] * (1 - tx) + d[y1 * gw + x1] * tx;
-        float& v = ref[(std::size_t(y) * w + x) * 3 + c];
-        v = std::min(v + std::exp2(a * (1 - ty) + b * ty), kMaxNits);
+  GlareDev dev;
+  ASSERT_EQ(dev.init(w, h, max_cells), "");
+  EXPECT_TRUE(dev.grid_matches(w, h, max_cells));
+  EXPECT_FALSE(dev.grid_matches(w, h, max_cells / 2));
+  const struct {
+    float ppd, age, pig;
+  } sets[] = {{w / 60.0f, 24.0f, 0.5f}, {w / 30.0f, 70.0f, 1.0f}};
+  for (const auto& ps : sets) {
+    SCOPED_TRACE(ps.age);
+    const float ppd = ps.ppd;
+    // CPU: pass1's glare block (cell means, CpuGlare, log2, bilinear in log2, add)
+    CpuGlare g;
+    ASSERT_TRUE(g.init(w, h, ppd, max_cells, ps.age, ps.pig));
+    const int f = g.cell(), gw = g.gw(), gh = g.gh();
+    std::vector<float> ref = lin;
+    std::vector<float> src(std::size_t(gw) * gh), dst[3];
+    for (int c = 0; c < 3; ++c) {
+      for (int cy = 0; cy < gh; ++cy)
+        for (int cx = 0; cx < gw; ++cx) {
+          const int x0 = cx * f, x1 = std::min(w, x0 + f), y0 = cy * f, y1 = std::min(h, y0 + f);
+          double a = 0;
+          for (int y = y0; y < y1; ++y)
+            for (int x = x0; x < x1; ++x) a += lin[(std::size_t(y) * w + x) * 3 + c];
+          src[std::size_t(cy) * gw + cx] = float(a / (double(y1 - y0) * (x1 - x0)));
+        }
+      dst[c].assign(src.size(), 0.0f);
+      g.run(src.data(), dst[c].data());
+      for (float& v : dst[c]) v = std::log2(std::max(v, 1e-9f));
+    }
+    for (int y = 0; y < h; ++y) {
+      float gyf = std::min(std::max((y + 0.5f) / f - 0.5f, 0.0f), float(gh - 1));
+      const int y0 = std::min(int(gyf), gh - 1), y1 = std::min(y0 + 1, gh - 1);
+      const float ty = gyf - y0;
+      for (int x = 0; x < w; ++x) {
+        float gxf = std::min(std::max((x + 0.5f) / f - 0.5f, 0.0f), float(gw - 1));
+        const int x0 = std::min(int(gxf), gw - 1), x1 = std::min(x0 + 1, gw - 1);
+        const float tx = gxf - x0;
+        for (int c = 0; c < 3; ++c) {
+          const float* d = dst[c].data();
+          const float a = d[y0 * gw + x0] * (1 - tx) + d[y0 * gw + x1] * tx;
+          const float b = d[y1 * gw + x0] * (1 - tx) + d[y1 * gw + x1] * tx;
+          float& v = ref[(std::size_t(y) * w + x) * 3 + c];
+          v = std::min(v + std::exp2(a * (1 - ty) + b * ty), kMaxNits);
+        }
       }
     }
+    // CUDA: the FP32 linear plane (stored x kLinStore)
+    std::vector<float> stored(lin.size());
+    for (std::size_t i = 0; i < lin.size(); ++i) stored[i] = lin[i] * kLinStore;
+    Dev d(stored);
+    ASSERT_FALSE(dev.kernel_matches(ppd, ps.age, ps.pig));
+    ASSERT_EQ(dev.set_kernel(ppd, ps.age, ps.pig, 0), "");
+    EXPECT_TRUE(dev.kernel_matches(ppd, ps.age, ps.pig));
+    ASSERT_EQ(dev.run(Plane{d.p, false}, 0), "");
+    std::vector<float> got = d.get();
+    for (float& v : got) v *= kLinLoad;
+    expect_close(ref, got, 2e-4f, 1e-6f, "glare");
   }
-  // CUDA: the FP32 linear plane (stored x kLinStore)
-  std::vector<float> stored(lin.size());
-  for (std::size_t i = 0; i < lin.size(); ++i) stored[i] = lin[i] * kLinStore;
-  Dev d(stored);
-  GlareDev dev;
-  ASSERT_EQ(dev.init(w, h, ppd, max_cells, 24.0f, 0.5f, 0), "");
-  ASSERT_EQ(dev.run(Plane{d.p, false}, 0), "");
-  std::vector<float> got = d.get();
-  for (float& v : got) v *= kLinLoad;
-  expect_close(ref, got, 2e-4f, 1e-6f, "glare");
+  EXPECT_EQ(dev.plans_made(), 3) << "a new kernel re-planned cuFFT";
 }
