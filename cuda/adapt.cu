@@ -133,7 +133,7 @@ __global__ void k_cells_update(const float* pooled, float wsum, float* la_s, flo
   if (i >= sp.gw * sp.gh) return;
   const float target = st->target_logmean;
   const float a = sp.local_a;
-  const float tgt = (a > 0.0f && pooled) ? a * (pooled[i] / wsum) + (1 - a) * target : target;
+  const float tgt = (a > 0.0f && pooled) ? local_target(pooled[i] / wsum, target, a) : target;
   float ls, lr;
   cell_la(st->ts, tgt, target, ls, lr);  // this frame's layout on the smoothed levels
   la_s[i] = ls;

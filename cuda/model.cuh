@@ -35,6 +35,7 @@ namespace cuda {
 // rewritten every frame.
 struct DevState {
   TemporalState ts;
+  float s_rmed, h_rmed[2];  // median response (display key, model.h key_targets)
   float target_logmean;  // this frame's pixel-weighted mean of log2 Y
   float kc, kr, kp, kq;  // smoothing factors this frame (1 = snap): cone, rod, pupil, range
   int snap;              // this frame snaps (host reset / discontinuity, or a cut)
@@ -50,6 +51,7 @@ struct SetupParams {
   float fov_deg, age;
   float local_a;        // P.local ? P.local_adaptation : 0
   float peak, black, display_adapt, pct_low, pct_high, knee, cut_threshold, cut_shape_threshold;
+  float key, key_strength;  // display key (model.h key_targets)
   int viewing, broadcast, mesopic, display_mode, csf;
   float kc_raw, kr_raw, kp_raw, kq_raw;  // 1 - exp(-dt / tau) (1 when tau <= 0)
   int host_snap;                 // reset / first frame / discontinuity
@@ -62,8 +64,8 @@ struct SetupParams {
 // pupil); fills K.la_global, pupil_mm, td_per_nit.
 DTUTMO_HD void update_global_state(DevState& st, float target, const float sig[kCutQ], const SetupParams& sp,
                                    FrameConsts& K);
-// k_frame_setup: the median-filtered, smoothed response percentiles.
-DTUTMO_HD void update_percentiles(DevState& st, float p_lo, float p_hi);
+// k_frame_setup: the median-filtered, smoothed response percentiles (and the median).
+DTUTMO_HD void update_percentiles(DevState& st, float p_lo, float p_hi, float p_med);
 
 // Decode of one normalised component (pass1's decode_band): table lookup with linear
 // interpolation, times `mul` (input_scale for SDR/linear, 1 for PQ/HLG). RGBF32 with a
@@ -346,8 +348,7 @@ DTUTMO_HD Vec3 display_pixel(const FrameConsts& K, Vec3 rin, const CellSample& a
       if (K.display_mode == (int)DisplayMode::FullInverse) {
         kk = a.dk[c] + sm * (kwb[c] - a.dk[c]);
       } else {
-        const float wv = din.hw * (1.0f - sm);
-        kk = kwb[c] + wv * (a.dk[c] - kwb[c]);
+        kk = hybrid_display_k(din.hw, a.dk[c], kwb[c], sm);
       }
     }
     lum[c] = fast_exp2(kk + fast_log2(v / (1.0f - v)) * inv_n);
@@ -409,8 +410,9 @@ DTUTMO_HD void update_global_state(DevState& st, float target, const float sig[k
   K.td_per_nit = pupil_area_eff(st.ts.s_pupil);
 }
 
-DTUTMO_HD void update_percentiles(DevState& st, float p_lo, float p_hi) {
+DTUTMO_HD void update_percentiles(DevState& st, float p_lo, float p_hi, float p_med) {
   update_pct(st.ts, p_lo, p_hi, st.snap != 0, st.kq);
+  update_pct1(st.h_rmed, st.s_rmed, p_med, st.snap != 0, st.kq);
 }
 
 }  // namespace cuda

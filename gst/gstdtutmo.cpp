@@ -471,14 +471,14 @@ static void gst_dtutmo_set_property(GObject* object, guint prop_id, const GValue
   {
     std::lock_guard<std::mutex> g(st->lock);
     const dtutmo::Target old_target = st->params.target;
-    const float old_peak = st->params.display_peak, old_black = st->params.display_black;
+    const float old_peak = dtutmo::display_peak_nits(st->params), old_black = st->params.display_black;
     std::string err;
     if (!dtutmo::set_param(st->params, names[index].name, text, &err)) {
       GST_WARNING_OBJECT(self, "%s", err.c_str());
       return;
     }
     target_changed = st->params.target != old_target;
-    peak_changed = st->params.display_peak != old_peak || st->params.display_black != old_black;
+    peak_changed = dtutmo::display_peak_nits(st->params) != old_peak || st->params.display_black != old_black;
     GST_DEBUG_OBJECT(self, "%s = %s", names[index].name, text.c_str());
     push_params_locked(self);
   }
@@ -715,13 +715,13 @@ static void add_hdr_metadata(GstCaps* caps, const dtutmo::Params& p) {
   }
   minfo.white_point.x = 15635;
   minfo.white_point.y = 16450;
-  minfo.max_display_mastering_luminance = guint32(std::lround(p.display_peak * 10000.0));
+  minfo.max_display_mastering_luminance = guint32(std::lround(dtutmo::display_peak_nits(p) * 10000.0));
   minfo.min_display_mastering_luminance = guint32(std::lround(p.display_black * 10000.0));
   gst_video_mastering_display_info_add_to_caps(&minfo, caps);
   // MaxCLL: nothing brighter than the display peak is produced. MaxFALL: unknown (0).
   GstVideoContentLightLevel cll;
   gst_video_content_light_level_init(&cll);
-  cll.max_content_light_level = guint16(CLAMP(std::lround(p.display_peak), 0L, 65535L));
+  cll.max_content_light_level = guint16(CLAMP(std::lround(dtutmo::display_peak_nits(p)), 0L, 65535L));
   cll.max_frame_average_light_level = 0;
   gst_video_content_light_level_add_to_caps(&cll, caps);
 }

@@ -158,7 +158,12 @@ class CpuEngine final : public Engine {
   double last_t_ = 0.0;
   TemporalState ts_ = temporal_initial();
   std::vector<uint32_t> cut_hist_ = std::vector<uint32_t>(kCutBins, 0u);  // cut signature histogram
-  bool snapped_ = false;  // this frame snapped (reset, discontinuity, cut)
+  // glare cap (optics.h): log2 cd/m^2, smoothed, and its median-of-3 history
+  float s_gcap_ = 0, h_gcap_[2] = {0, 0};
+  float s_rmed_ = 0.5f, h_rmed_[2] = {0.5f, 0.5f};  // median response (display key)
+  bool gcap_snap_ = true;   // this frame's glare cap snaps (set by process before pass1)
+  float gcap_k_ = 1.0f;     // its smoothing factor
+  bool snapped_ = false;    // this frame snapped (reset, discontinuity, cut)
   EngineStats st_{};
 };
 

@@ -362,8 +362,11 @@ TEST_P(EveryPair, NegotiatesAndProcesses) {
     lo = std::min(lo, c);
     hi = std::max(hi, c);
   }
-  EXPECT_GE(lo, -0.01f);
-  EXPECT_LE(hi, 1.01f);
+  // YUV 4:2:0 outputs are read back through their subsampled chroma: next to a bright
+  // edge a reconstructed R'G'B' may overshoot [0, 1] by a few 8-bit codes
+  const float tol = is_yuv(p.out) ? 0.02f : 0.01f;
+  EXPECT_GE(lo, -tol);
+  EXPECT_LE(hi, 1.0f + tol);
   EXPECT_GT(hi - lo, 0.05f) << "flat output";
   gst_buffer_unref(ob);
   gst_caps_unref(oc);

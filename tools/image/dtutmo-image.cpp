@@ -271,7 +271,7 @@ int main(int argc, char** argv) {
     std::vector<float> enc(static_cast<std::size_t>(w) * h * 3);
     std::string stats;
     if (passthrough) {
-      const float k = p.input_scale / p.display_peak;
+      const float k = p.input_scale / display_peak_nits(p);
       for (std::size_t i = 0; i < enc.size(); ++i) enc[i] = srgb_inv_eotf(sanitize(im.rgb[i] * k, 1.0f));
     } else {
       StreamConfig cfg;
