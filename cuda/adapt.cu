@@ -32,19 +32,27 @@ __device__ double block_sum(double v, double* sh) {
 __global__ void k_global_stats(const float* cell_sum, const float* cell_cnt, float* la_loc,
                                DevState* st, FrameConsts tmpl, FrameConsts* K, SetupParams sp) {
   __shared__ double sh[kRed];
+  __shared__ unsigned int ch[kCutBins];  // the cut signature's histogram (integer counts:
+                                         // the same whatever the order of the atomics)
+  for (int i = threadIdx.x; i < kCutBins; i += blockDim.x) ch[i] = 0u;
+  __syncthreads();
   const int nc = sp.gw * sp.gh;
   double gs = 0.0, gn = 0.0;
   for (int i = threadIdx.x; i < nc; i += blockDim.x) {
     const float s = cell_sum[i], n = cell_cnt[i];
     gs += s;
     gn += n;
-    la_loc[i] = cell_mean(s, n);  // model.h
+    const float v = cell_mean(s, n);  // model.h
+    la_loc[i] = v;
+    atomicAdd(&ch[cut_bin(v)], 1u);
   }
-  gs = block_sum(gs, sh);
+  gs = block_sum(gs, sh);  // (its barriers also order the histogram's atomics)
   gn = block_sum(gn, sh);
   if (threadIdx.x != 0) return;
   *K = tmpl;
-  update_global_state(*st, (float)(gs / (gn > 1.0 ? gn : 1.0)), sp, *K);
+  float sig[kCutQ];
+  cut_signature(ch, sig);
+  update_global_state(*st, (float)(gs / (gn > 1.0 ? gn : 1.0)), sig, sp, *K);
 }
 
 // Planes along blockIdx.z (`in`/`out` advance by their plane sizes); with `eps`, planes
@@ -94,18 +102,15 @@ __global__ void k_upsample_accum(const float* in, int sw, int sh, float* out, in
 }
 
 __global__ void k_cells_update(const float* pooled, float* la_s, float* la_rod_s,
-                               float* la_h1, float* la_h2, AdaptCell* cells, KCell* kcells,
-                               const DevState* st,
+                               AdaptCell* cells, KCell* kcells, const DevState* st,
                                const FrameConsts* K, SetupParams sp) {
   const int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= sp.gw * sp.gh) return;
   const float target = st->target_logmean;
   const float a = sp.local_a;
   const float tgt = (a > 0.0f && pooled) ? local_target(pooled[i], target, a) : target;
-  float h1 = la_h1[i], h2 = la_h2[i], ls = la_s[i], lr = la_rod_s[i];
-  update_cell_state(*st, tgt, h1, h2, ls, lr);  // median-of-3 history, then smoothing
-  la_h1[i] = h1;
-  la_h2[i] = h2;
+  float ls, lr;
+  cell_la(st->ts, tgt, target, ls, lr);  // this frame's layout on the smoothed levels
   la_s[i] = ls;
   la_rod_s[i] = lr;
   const float td = K->td_per_nit;
@@ -312,12 +317,10 @@ std::string EdgePoolDev::pool(const float* in, const float* sigma_cells, const f
 }
 
 std::string launch_cells_update(const float* pooled, float* la_s, float* la_rod_s,
-                                float* la_h1, float* la_h2, AdaptCell* cells, KCell* kcells,
-                                const DevState* state, const FrameConsts* K, SetupParams sp,
-                                cudaStream_t s) {
+                                AdaptCell* cells, KCell* kcells, const DevState* state,
+                                const FrameConsts* K, SetupParams sp, cudaStream_t s) {
   const int n = sp.gw * sp.gh;
-  k_cells_update<<<div_up(n, 256), 256, 0, s>>>(pooled, la_s, la_rod_s, la_h1, la_h2, cells,
-                                                kcells, state, K, sp);
+  k_cells_update<<<div_up(n, 256), 256, 0, s>>>(pooled, la_s, la_rod_s, cells, kcells, state, K, sp);
   DTUTMO_LAUNCH_CHECK("k_cells_update");
   return {};
 }

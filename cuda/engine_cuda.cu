@@ -107,12 +107,14 @@ EngineStats CudaEngine::stats() const {
   DevStats d;
   std::memcpy(&d, stats_pin_.get(), sizeof(d));
   s.adaptation_nits = d.adaptation_nits;
+  s.rod_adaptation_nits = d.rod_adaptation_nits;
   s.pupil_mm = d.pupil_mm;
   s.rod_weight = d.rod_weight;
   s.response_low = d.response_low;
   s.response_high = d.response_high;
   s.display_adapt_nits = d.display_adapt_nits;
   s.cut_detected = d.cut != 0;
+  s.cut_shape = d.cut_shape;
   s.bad_samples = (long long)d.bad;
   s.frames = frames_;
   return s;
@@ -122,7 +124,6 @@ std::size_t CudaEngine::device_bytes() const {
   std::size_t b = in_dev_.bytes() + out_dev_.bytes() + dec_tab_.bytes() + enc_tab_.bytes() +
                   logit_tab_.bytes() + odds_tab_.bytes() + cell_sum_.bytes() +
                   cell_cnt_.bytes() + la_loc_.bytes() + la_s_.bytes() + la_rod_s_.bytes() +
-                  la_h1_.bytes() + la_h2_.bytes() +
                   pooled_.bytes() + pooler_.bytes() + cells_.bytes() +
                   kcells_.bytes() + edge_.bytes() + edge_tmp_.bytes() + hist_.bytes() +
                   state_.bytes() + consts_.bytes() + dstats_.bytes() + lin_.bytes() +
@@ -215,8 +216,7 @@ bool CudaEngine::configure(const StreamConfig& cfg, std::string* err) {
     }
 
     const std::size_t nc = std::size_t(gw_) * gh_;
-    for (DeviceBuffer<float>* b : {&cell_sum_, &cell_cnt_, &la_loc_, &la_s_, &la_rod_s_, &la_h1_, &la_h2_,
-                                   &pooled_})
+    for (DeviceBuffer<float>* b : {&cell_sum_, &cell_cnt_, &la_loc_, &la_s_, &la_rod_s_, &pooled_})
       DTUTMO_TRY(b->allocate(nc));
     DTUTMO_TRY(pooler_.init(gw_, gh_, kPoolRangeStep));  // model.h, as the CPU engine
     DTUTMO_TRY(cells_.allocate(nc));
@@ -228,16 +228,11 @@ bool CudaEngine::configure(const StreamConfig& cfg, std::string* err) {
     DTUTMO_TRY(consts_.allocate(1));
     DTUTMO_TRY(dstats_.allocate(1));
     DevState s0{};  // as CpuEngine's initial state (the first frame refills it anyway)
-    s0.s_pupil = 4.0f;
-    s0.s_rhi = 1.0f;
-    s0.h_rlo[1] = 1.0f;
-    s0.h_rhi[0] = s0.h_rhi[1] = 1.0f;
+    s0.ts = temporal_initial();
     s0.s_rmed = s0.h_rmed[0] = s0.h_rmed[1] = 0.5f;
     DTUTMO_CUDA_TRY(cudaMemcpyAsync(state_.get(), &s0, sizeof(s0), cudaMemcpyHostToDevice, stream_));
     DTUTMO_CUDA_TRY(cudaMemsetAsync(la_s_.get(), 0, nc * sizeof(float), stream_));
     DTUTMO_CUDA_TRY(cudaMemsetAsync(la_rod_s_.get(), 0, nc * sizeof(float), stream_));
-    DTUTMO_CUDA_TRY(cudaMemsetAsync(la_h1_.get(), 0, nc * sizeof(float), stream_));
-    DTUTMO_CUDA_TRY(cudaMemsetAsync(la_h2_.get(), 0, nc * sizeof(float), stream_));
     DTUTMO_CUDA_TRY(cudaMemsetAsync(dstats_.get(), 0, sizeof(DevStats), stream_));
     DTUTMO_CUDA_TRY(cudaMemsetAsync(kcells_.get(), 0, nc * sizeof(KCell), stream_));
     DTUTMO_CUDA_TRY(cudaMemsetAsync(edge_.get(), 0, std::size_t(ew_) * eh_ * sizeof(float), stream_));
@@ -331,6 +326,7 @@ SetupParams CudaEngine::setup_params(double dt, bool snap) const {
   sp.key_strength = P.key_strength;
   sp.knee = P.knee;
   sp.cut_threshold = P.cut_threshold;
+  sp.cut_shape_threshold = P.cut_shape_threshold;
   sp.viewing = int(P.viewing);
   sp.broadcast = P.adaptation == AdaptationMode::Broadcast;
   sp.mesopic = P.mesopic;
@@ -340,6 +336,7 @@ SetupParams CudaEngine::setup_params(double dt, bool snap) const {
   sp.kc_raw = snap ? 1.0f : smooth_k(dt, P.cone_tau);
   sp.kr_raw = snap ? 1.0f : smooth_k(dt, P.rod_tau);
   sp.kp_raw = snap ? 1.0f : smooth_k(dt, P.pupil_tau);
+  sp.kq_raw = snap ? 1.0f : smooth_k(dt, P.range_tau);
   sp.ew = ew_;
   sp.eh = eh_;
   return sp;
@@ -514,8 +511,7 @@ std::string CudaEngine::run_frame(const FrameView& in, const FrameView& out, dou
     mark("pooling");
   }
   DTUTMO_TRY(launch_cells_update(pooled ? pooled_.get() : nullptr, la_s_.get(),
-                                 la_rod_s_.get(), la_h1_.get(), la_h2_.get(), cells_.get(),
-                                 kcells_.get(), st, K, sp, stream_));
+                                 la_rod_s_.get(), cells_.get(), kcells_.get(), st, K, sp, stream_));
   mark("cells");
   DTUTMO_TRY(launch_rod_display(la_rod_s_.get(), K, sp, stream_));
   mark("rod-display");

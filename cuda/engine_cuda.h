@@ -93,7 +93,7 @@ class CudaEngine final : public Engine {
   DeviceBuffer<float> dec_tab_, enc_tab_, logit_tab_, odds_tab_;
 
   // low resolution
-  DeviceBuffer<float> cell_sum_, cell_cnt_, la_loc_, la_s_, la_rod_s_, la_h1_, la_h2_, pooled_;
+  DeviceBuffer<float> cell_sum_, cell_cnt_, la_loc_, la_s_, la_rod_s_, pooled_;
   EdgePoolDev pooler_;
   DeviceBuffer<AdaptCell> cells_;
   DeviceBuffer<KCell> kcells_;

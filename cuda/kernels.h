@@ -23,7 +23,8 @@ namespace cuda {
 struct DevStats {
   float adaptation_nits, pupil_mm, rod_weight, response_low, response_high, display_adapt_nits;
   int cut;
-  int pad;
+  float rod_adaptation_nits;
+  float cut_shape;
   unsigned long long bad;
 };
 
@@ -63,8 +64,9 @@ std::string launch_stats_from_lin(Plane lin, int w, int h, Vec3 rgb_to_y, Plane 
                                   cudaStream_t s);
 
 // ----------------------------------------------------------------- adapt.cu
-// One block: cell means (la_loc), the global log-mean, cut detection, smoothing factors,
-// smoothed log-mean and pupil; writes K->la_global, pupil_mm, td_per_nit.
+// One block: cell means (la_loc), the global log-mean, the cut signature (model.h), cut
+// detection, smoothing factors, smoothed levels and pupil; writes K->la_global, pupil_mm,
+// td_per_nit.
 // `tmpl` carries the stream/parameter fields of FrameConsts (host-filled); it is copied
 // into *K first, then the state-dependent fields are filled in on the device.
 std::string launch_global_stats(const float* cell_sum, const float* cell_cnt, float* la_loc,
@@ -102,13 +104,12 @@ class EdgePoolDev {
   DeviceBuffer<EpState> st_;
 };
 
-// Per cell: targets (pooled, normalised, mixed with the global log-mean), temporal
-// smoothing, AdaptCell. `pooled` may be null when local adaptation is off.
-std::string launch_cells_update(const float* pooled, float* la_s,
-                                float* la_rod_s, float* la_h1, float* la_h2, AdaptCell* cells,
-                                KCell* kcells,
-                                const DevState* state, const FrameConsts* K, SetupParams sp,
-                                cudaStream_t s);
+// Per cell: targets (pooled, normalised, mixed with the global log-mean), this frame's
+// layout on the smoothed cone and rod levels (model.h cell_la), AdaptCell. `pooled` may be
+// null when local adaptation is off.
+std::string launch_cells_update(const float* pooled, float* la_s, float* la_rod_s,
+                                AdaptCell* cells, KCell* kcells, const DevState* state,
+                                const FrameConsts* K, SetupParams sp, cudaStream_t s);
 // One block: the rods' global adaptation and the display observer.
 std::string launch_rod_display(const float* la_rod_s, FrameConsts* K, SetupParams sp,
                                cudaStream_t s);

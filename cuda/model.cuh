@@ -19,15 +19,13 @@ namespace cuda {
 
 
 // Temporal state and per-frame scalars, in device memory (one instance per engine).
-// The persistent part mirrors CpuEngine's s_logmean_, s_pupil_, s_rlo_, s_rhi_, the
-// median-of-3 histories h_logmean_, h_rlo_, h_rhi_ and prev_med_logmean_ (the per-cell
-// histories live in their own buffers); the rest is rewritten every frame.
+// The persistent part is model.h's TemporalState (the CPU engine's ts_); the rest is
+// rewritten every frame.
 struct DevState {
-  float s_logmean, s_pupil, s_rlo, s_rhi, prev_med_logmean;
-  float h_logmean[2], h_rlo[2], h_rhi[2];
+  TemporalState ts;
   float s_rmed, h_rmed[2];  // median response (display key, model.h key_targets)
   float target_logmean;  // this frame's pixel-weighted mean of log2 Y
-  float kc, kr, kp;      // smoothing factors this frame (1 = snap)
+  float kc, kr, kp, kq;  // smoothing factors this frame (1 = snap): cone, rod, pupil, range
   int snap;              // this frame snaps (host reset / discontinuity, or a cut)
   int cut;               // broadcast mode: a cut was detected this frame
   int csf_active;        // some CSF band gain < 0.995
@@ -40,21 +38,20 @@ struct SetupParams {
   int width, height, gw, gh;
   float fov_deg, age;
   float local_a;        // P.local ? P.local_adaptation : 0
-  float peak, black, display_adapt, pct_low, pct_high, knee, cut_threshold;
+  float peak, black, display_adapt, pct_low, pct_high, knee, cut_threshold, cut_shape_threshold;
   float key, key_strength;  // display key (model.h key_targets)
   int viewing, broadcast, mesopic, display_mode, csf;
-  float kc_raw, kr_raw, kp_raw;  // 1 - exp(-dt / tau) (1 when tau <= 0)
+  float kc_raw, kr_raw, kp_raw, kq_raw;  // 1 - exp(-dt / tau) (1 when tau <= 0)
   int host_snap;                 // reset / first frame / discontinuity
   int ew, eh;                    // edge-map (subsample) grid
 };
 
-// --- the temporal state updates (shared by the kernels and the host check) ---
-// k_global_stats: cut detection on the median-filtered log-mean, smoothing factors, the
-// smoothed log-mean and pupil; fills K.la_global, pupil_mm, td_per_nit.
-DTUTMO_HD void update_global_state(DevState& st, float target, const SetupParams& sp, FrameConsts& K);
-// k_cells_update: a cell's median-filtered target, its cone and rod La (log2) smoothed.
-DTUTMO_HD void update_cell_state(const DevState& st, float tgt, float& h1, float& h2, float& ls,
-                                 float& lr);
+// --- the temporal state updates (model.h's, shared by the kernels and the host check) ---
+// k_global_stats: model.h temporal_update (cut detection against the previous frame's
+// log-mean and signature, the median-of-3 filter, the smoothed cone / rod levels and
+// pupil); fills K.la_global, pupil_mm, td_per_nit.
+DTUTMO_HD void update_global_state(DevState& st, float target, const float sig[kCutQ], const SetupParams& sp,
+                                   FrameConsts& K);
 // k_frame_setup: the median-filtered, smoothed response percentiles (and the median).
 DTUTMO_HD void update_percentiles(DevState& st, float p_lo, float p_hi, float p_med);
 
@@ -83,30 +80,26 @@ DTUTMO_HD void fold_cell(const AdaptCell& c, float log2_td, KCell* k) {
 
 
 
-DTUTMO_HD void update_global_state(DevState& st, float target, const SetupParams& sp, FrameConsts& K) {
-  bool snap = sp.host_snap != 0, cut = false;
-  const float f_logmean = filter_logmean(st.h_logmean, st.prev_med_logmean, target, sp.broadcast != 0,
-                                         sp.cut_threshold, &snap, &cut);
+DTUTMO_HD void update_global_state(DevState& st, float target, const float sig[kCutQ], const SetupParams& sp,
+                                   FrameConsts& K) {
+  const TemporalStep r = temporal_update(st.ts, target, sig, sp.host_snap != 0, sp.broadcast != 0, sp.cut_threshold,
+                                         sp.cut_shape_threshold, sp.kc_raw, sp.kr_raw, sp.kp_raw, sp.kq_raw,
+                                         sp.fov_deg, sp.width, sp.height, sp.age);
   st.target_logmean = target;
-  st.snap = snap;
-  st.cut = cut;
-  st.kc = snap ? 1.0f : sp.kc_raw;
-  st.kr = snap ? 1.0f : sp.kr_raw;
-  st.kp = snap ? 1.0f : sp.kp_raw;
-  K.la_global = update_logmean_pupil(st.s_logmean, st.s_pupil, f_logmean, snap, st.kc, st.kp,
-                                     sp.fov_deg, sp.width, sp.height, sp.age);
-  K.pupil_mm = st.s_pupil;
-  K.td_per_nit = pupil_area_eff(st.s_pupil);
-}
-
-DTUTMO_HD void update_cell_state(const DevState& st, float tgt, float& h1, float& h2, float& ls,
-                                 float& lr) {
-  update_cell_la(st.snap != 0, st.kc, st.kr, tgt, h1, h2, ls, lr);
+  st.snap = r.snap;
+  st.cut = r.cut;
+  st.kc = r.kc;
+  st.kr = r.kr;
+  st.kp = r.kp;
+  st.kq = r.kq;
+  K.la_global = r.la_global;
+  K.pupil_mm = st.ts.s_pupil;
+  K.td_per_nit = pupil_area_eff(st.ts.s_pupil);
 }
 
 DTUTMO_HD void update_percentiles(DevState& st, float p_lo, float p_hi, float p_med) {
-  update_pct(st.h_rlo, st.h_rhi, st.s_rlo, st.s_rhi, p_lo, p_hi, st.snap != 0, st.kc);
-  update_pct1(st.h_rmed, st.s_rmed, p_med, st.snap != 0, st.kc);
+  update_pct(st.ts, p_lo, p_hi, st.snap != 0, st.kq);
+  update_pct1(st.h_rmed, st.s_rmed, p_med, st.snap != 0, st.kq);
 }
 
 }  // namespace cuda

@@ -86,7 +86,7 @@ __global__ void k_frame_setup(const unsigned int* hist, DevState* st, FrameConst
   __syncthreads();
   {
     const int wi = threadIdx.x >> 5;  // warp 0: low end, warp 1: high end
-    const float v = warp_inverse_grey(K, wi ? st->s_rhi : st->s_rlo, 0);
+    const float v = warp_inverse_grey(K, wi ? st->ts.s_rhi : st->ts.s_rlo, 0);
     if ((threadIdx.x & 31) == 0) lv[wi] = v;
   }
   __syncthreads();
@@ -107,12 +107,14 @@ __global__ void k_frame_setup(const unsigned int* hist, DevState* st, FrameConst
   st->csf_active = sp.csf ? (int)csf_band_gains(K, sp.fov_deg, st->csf_gain) : 0;
   *Kg = K;
   stats->adaptation_nits = K.la_global;
+  stats->rod_adaptation_nits = K.la_global_rod;
   stats->pupil_mm = K.pupil_mm;
   stats->rod_weight = sp.mesopic ? mesopic_weight(K.la_global) : 0.0f;
-  stats->response_low = st->s_rlo;
-  stats->response_high = st->s_rhi;
+  stats->response_low = st->ts.s_rlo;
+  stats->response_high = st->ts.s_rhi;
   stats->display_adapt_nits = K.disp_la;
   stats->cut = st->cut;
+  stats->cut_shape = st->ts.shape_change;
   stats->bad = st->bad;
 }
 

@@ -10,7 +10,8 @@
 // RGB caps use the numeric colorimetry form because GStreamer reads a named YUV
 // colorimetry on RGB caps as limited range.
 // Timestamps: frame n has PTS n * duration (duration from the caps frame rate), and the
-// scene time is the PTS in seconds (the animated scene is periodic, 6 s).
+// scene time is the PTS in seconds (the animated scene and the edited sequences are
+// periodic; scenes.h).
 #include "gsthdrscenesrc.h"
 
 #include <gst/video/video-hdr.h>
@@ -123,7 +124,11 @@ static void gst_hdr_scene_src_class_init(GstHdrSceneSrcClass* klass) {
       gobject_class, PROP_SCENE,
       g_param_spec_enum("scene", "Scene",
                         "Procedural scene with known absolute luminances (animated: a light "
-                        "ramp, daylight, then a cut to night; 6 s period)",
+                        "ramp, daylight, then a cut to night; 6 s period). Edited sequences "
+                        "for temporal tests: cuts (similar and very different levels, a "
+                        "one-frame flash; 8 s), fades (to and from black, a dissolve; 6 s), "
+                        "pan-slow (interior, 8 s), pan-fast (night street, 4 s), edit (all "
+                        "four in turn, 26 s)",
                         gst_hdr_scene_src_scene_get_type(), DEFAULT_SCENE,
                         GParamFlags(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
                                     GST_PARAM_MUTABLE_PLAYING)));

@@ -45,6 +45,7 @@ bool check_frame(const FrameView& v, PixelFormat f, int width, int height, const
 // properties and for tests).
 struct EngineStats {
   float adaptation_nits = 0.0f;   // smoothed global adaptation luminance La, cd/m^2
+  float rod_adaptation_nits = 0.0f;  // the rods' smoothed global adaptation (rod-tau), cd/m^2
   float pupil_mm = 0.0f;          // smoothed pupil diameter, mm
   float rod_weight = 0.0f;        // mesopic rod weight at La [0, 1]
   float response_low = 0.0f;      // smoothed low / high response percentiles [0, 1)
@@ -53,6 +54,9 @@ struct EngineStats {
   long long frames = 0;           // frames since the last reset
   long long bad_samples = 0;      // NaN/Inf/negative input samples zeroed in the last frame
   bool cut_detected = false;      // broadcast mode: last frame was taken as a scene cut
+  float cut_shape = -1.0f;        // change of the shape of the log-luminance distribution
+                                  // against the frame before, log2 (model.h; compared with
+                                  // cut-shape-threshold); -1 when not comparable or snapped
 };
 
 class Engine {

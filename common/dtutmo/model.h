@@ -1,5 +1,5 @@
-// dtutmo -- the model's per-frame pieces: temporal state (smoothing, median-of-3 outlier
-// filter), the grey responses of the scene and display observers and their inversions,
+// dtutmo -- the model's per-frame pieces: temporal state (level smoothing, median-of-3
+// outlier filter, cut detection), the grey responses of the scene and display observers and their inversions,
 // the response percentiles, the normalisation targets and the per-cell receptor /
 // display constants. ONE copy, used by the CPU engine (common/src/engine_cpu.cpp) and by
 // the CUDA kernels and their host code (cuda/model.cuh includes this header).
@@ -40,6 +40,13 @@ constexpr int kCsfLevels = 6;              // CSF pyramid levels
 constexpr float kPoolRangeStep = 1.0f;
 
 // --------------------------------------------------------------- temporal state
+// What adapts over time is the LEVEL (MODEL.md, "Temporal adaptation state"): the global
+// log-mean (cone-tau; a copy with rod-tau for the rods), the pupil (pupil-tau) and the
+// response percentiles (range-tau; DESIGN.md "Temporal state" says why not cone-tau). The LAYOUT of local adaptation belongs to the frame
+// being shown: a cell's adaptation is the current frame's local deviation from its own
+// log-mean put on the smoothed level (cell_la), so no structure of an earlier frame can
+// remain (no afterimage after a cut, no trail behind a moving edge).
+
 // Time-constant smoothing x += k (target - x), k = 1 - exp(-dt/tau); snaps to the target
 // when within 1e-6 (relative or absolute) so that a static scene converges bit-identically.
 DTUTMO_HD float smooth_to(float x, float target, float k) {
@@ -53,10 +60,10 @@ DTUTMO_HD float smooth_k(double dt, float tau) {
   return (float)(1.0 - exp(-dt / (double)tau));
 }
 
-// Temporal outlier filter in front of every smoother: the median of the current target and
-// the last two frames' (h0 previous, h1 the one before), which then shift. A one-frame
-// flash or black frame never reaches the state; a real step arrives one frame late.
-// refill (reset, discontinuity, cut): the history becomes the current target.
+// Temporal outlier filter in front of every global smoother: the median of the current
+// target and the last two frames' (h0 previous, h1 the one before), which then shift. A
+// one-frame flash or black frame never reaches the state; a gradual change arrives one
+// frame late. refill (reset, discontinuity, cut): the history becomes the current target.
 DTUTMO_HD float med3(float a, float b, float c) { return std_max(std_min(a, b), std_min(std_max(a, b), c)); }
 DTUTMO_HD float med3_push(float& h0, float& h1, float t, bool refill) {
   if (refill) {
@@ -69,40 +76,144 @@ DTUTMO_HD float med3_push(float& h0, float& h1, float t, bool refill) {
   return m;
 }
 
+// --- cut detection (broadcast mode) ---
+// A frame's signature is kCutQ quantiles of its cells' log2 mean luminance (the adaptation
+// grid, kCell x kCell pixels a cell, every cell counted once), from a histogram of
+// kCutBins bins kCutBinW log2 wide from kCutLo (kMinNits is -13.3 log2). A cut is a jump of
+// the log-mean by more than `cut-threshold` (log10) or a change of the distribution's
+// SHAPE by more than `cut-shape-threshold` (log2) between two consecutive frames (not
+// filtered: the cut's first frame is caught). Shape change: the quantiles' shifts minus
+// their median, mean absolute value: 0 for a pure gain (a fade, an exposure change, a
+// flash that clips nothing), large for another picture, small for a pan (content enters
+// at one edge only). Quantiles within half a stop of black in either frame are not
+// compared (black holds no shape).
+constexpr int kCutBins = 256;
+constexpr float kCutLo = -14.0f;
+constexpr float kCutBinW = 0.125f;
+constexpr int kCutQ = 32;
+constexpr float kCutBlack = -12.8f;  // log2 cd/m^2: log2(kMinNits) + 0.5
+
+DTUTMO_HD int cut_bin(float log2y) {
+  const float b = (log2y - kCutLo) * (1.0f / kCutBinW);
+  return b < 0.0f ? 0 : (b >= (float)(kCutBins - 1) ? kCutBins - 1 : (int)b);
+}
+// The kCutQ quantiles (at (k + 0.5) / kCutQ, linear within a bin) of histogram h.
+DTUTMO_HD void cut_signature(const unsigned int* h, float q[kCutQ]) {
+  double tot = 0.0;
+  for (int i = 0; i < kCutBins; ++i) tot += h[i];
+  int b = 0;
+  double acc = 0.0;
+  for (int k = 0; k < kCutQ; ++k) {
+    const double want = (k + 0.5) / kCutQ * tot;
+    while (b < kCutBins - 1 && acc + h[b] < want) acc += h[b++];
+    const double t = h[b] > 0 ? (want - acc) / h[b] : 0.5;
+    q[k] = kCutLo + (float)((b + t) * kCutBinW);
+  }
+}
+// The shape change between signatures q (this frame) and p (the previous one), log2
+// units; -1 when fewer than half of the quantiles are comparable (a black frame).
+DTUTMO_HD float cut_shape_change(const float q[kCutQ], const float p[kCutQ]) {
+  float d[kCutQ];
+  int n = 0;
+  for (int k = 0; k < kCutQ; ++k)
+    if (q[k] > kCutBlack && p[k] > kCutBlack) d[n++] = q[k] - p[k];
+  if (2 * n < kCutQ) return -1.0f;
+  for (int i = 1; i < n; ++i) {  // insertion sort (n <= 32)
+    const float v = d[i];
+    int j = i - 1;
+    while (j >= 0 && d[j] > v) {
+      d[j + 1] = d[j];
+      --j;
+    }
+    d[j + 1] = v;
+  }
+  const float med = (n & 1) ? d[n / 2] : 0.5f * (d[n / 2 - 1] + d[n / 2]);
+  float s = 0.0f;
+  for (int i = 0; i < n; ++i) s += fabsf(d[i] - med);
+  return s / (float)n;
+}
+
+// The global temporal state (the CPU engine's member, inside the CUDA engine's DevState).
+struct TemporalState {
+  float s_logmean, s_rodmean;  // smoothed global log2 adaptation: cones (cone-tau), rods (rod-tau)
+  float s_pupil;               // smoothed pupil diameter, mm
+  float s_rlo, s_rhi;          // smoothed response percentiles
+  float h_logmean[2], h_rlo[2], h_rhi[2];  // median-of-3 histories
+  float prev_logmean;          // the previous frame's log-mean (unfiltered), log2
+  float prev_sig[kCutQ];       // the previous frame's signature
+  float shape_change;          // this frame's shape change (-1: not comparable)
+};
+// Before the first frame (which snaps anyway).
+DTUTMO_HD TemporalState temporal_initial() {
+  TemporalState s{};
+  s.s_pupil = 4.0f;
+  s.s_rhi = 1.0f;
+  s.h_rlo[1] = 1.0f;
+  s.h_rhi[0] = s.h_rhi[1] = 1.0f;
+  return s;
+}
+
+// What one frame's global update decided.
+struct TemporalStep {
+  int snap;              // the state snapped to this frame (reset, discontinuity, cut)
+  int cut;               // broadcast mode: this frame was taken as a cut
+  float kc, kr, kp, kq;  // the smoothing factors used (1 on a snap): cone, rod, pupil, range
+  float la_global;   // exp2(s_logmean), cd/m^2
+};
+// One frame's global update: cut detection (broadcast), the median-of-3 filter, the
+// smoothed cone and rod levels and the pupil (which follows the filtered, smoothed
+// log-mean, so it is outlier-free too). `target` the frame's pixel-weighted mean of
+// log2 Y, `sig` its signature; kc_raw, kr_raw, kp_raw, kq_raw = smooth_k(dt, tau) of
+// cone-tau, rod-tau, pupil-tau, range-tau; `snap` reset / discontinuity.
+DTUTMO_HD TemporalStep temporal_update(TemporalState& s, float target, const float sig[kCutQ], bool snap,
+                                       bool broadcast, float cut_threshold, float shape_threshold,
+                                       float kc_raw, float kr_raw, float kp_raw, float kq_raw, float fov_deg,
+                                       int width, int height, float age) {
+  TemporalStep r{};
+  s.shape_change = snap ? -1.0f : cut_shape_change(sig, s.prev_sig);
+  if (!snap && broadcast &&
+      (fabsf(target - s.prev_logmean) * 0.30103f > cut_threshold || s.shape_change > shape_threshold)) {
+    snap = true;
+    r.cut = 1;
+  }
+  s.prev_logmean = target;
+  for (int k = 0; k < kCutQ; ++k) s.prev_sig[k] = sig[k];
+  r.snap = snap;
+  r.kc = snap ? 1.0f : kc_raw;
+  r.kr = snap ? 1.0f : kr_raw;
+  r.kp = snap ? 1.0f : kp_raw;
+  r.kq = snap ? 1.0f : kq_raw;
+  const float f = med3_push(s.h_logmean[0], s.h_logmean[1], target, snap);
+  s.s_logmean = snap ? f : smooth_to(s.s_logmean, f, r.kc);
+  s.s_rodmean = snap ? f : smooth_to(s.s_rodmean, f, r.kr);
+  r.la_global = exp2f(s.s_logmean);
+  const float fov_v = fov_deg * (float)height / (float)width;
+  const float pupil_t = pupil_watson_yellott(r.la_global, fov_deg * fov_v, age, 1);
+  s.s_pupil = snap ? pupil_t : smooth_to(s.s_pupil, pupil_t, r.kp);
+  return r;
+}
+
+// One cell's cone and rod adaptation (log2 cd/m^2): the current frame's layout -- the
+// cell's pooled target `tgt` less the frame's log-mean `target` -- on the smoothed levels.
+// Converged on a static scene this is the target itself.
+DTUTMO_HD void cell_la(const TemporalState& s, float tgt, float target, float& ls, float& lr) {
+  const float d = tgt - target;
+  ls = s.s_logmean + d;
+  lr = s.s_rodmean + d;
+}
+
+// The response percentiles (the response range the display mapping normalises): median
+// of the last three frames', smoothed with kq (range-tau).
+DTUTMO_HD void update_pct(TemporalState& s, float p_lo, float p_hi, bool snap, float kq) {
+  const float lo_t = med3_push(s.h_rlo[0], s.h_rlo[1], p_lo, snap);
+  const float hi_t = med3_push(s.h_rhi[0], s.h_rhi[1], p_hi, snap);
+  s.s_rlo = kq >= 1.0f ? lo_t : smooth_to(s.s_rlo, lo_t, kq);
+  s.s_rhi = kq >= 1.0f ? hi_t : smooth_to(s.s_rhi, hi_t, kq);
+}
+
 // Response of a receptor from log2 of p*I and log2 sigma: 1 / (1 + (sigma / pI)^n).
 DTUTMO_PX float resp_log2(float log2_pi, float log2_sigma, float n) {
   return 1.0f / (1.0f + fast_exp2(n * (log2_sigma - log2_pi)));
-}
-
-// The global log-mean's outlier filter and cut detection. `target` this frame's pixel-
-// weighted mean of log2 Y; h[2] its median-of-3 history, prev_med the last filtered value.
-// *snap (in: reset / discontinuity) becomes true on a broadcast cut: a jump of the filtered
-// log-mean above cut_threshold (log10 units; it persists for two frames, so a one-frame
-// flash is not a cut). Returns the filtered log-mean and sets *cut.
-DTUTMO_HD float filter_logmean(float h[2], float& prev_med, float target, bool broadcast,
-                               float cut_threshold, bool* snap, bool* cut) {
-  const float med = *snap ? target : med3(h[1], h[0], target);
-  *cut = false;
-  if (!*snap && broadcast && fabsf(med - prev_med) * 0.30103f > cut_threshold) {
-    *snap = true;
-    *cut = true;
-  }
-  const float f = med3_push(h[0], h[1], target, *snap);
-  prev_med = f;
-  return f;
-}
-
-// The smoothed global log-mean and pupil (which follows it, so it is outlier-free too):
-// returns the global adaptation luminance exp2(s_logmean), cd/m^2.
-DTUTMO_HD float update_logmean_pupil(float& s_logmean, float& s_pupil, float f_logmean, bool snap,
-                                     float kc, float kp, float fov_deg, int width, int height,
-                                     float age) {
-  s_logmean = snap ? f_logmean : smooth_to(s_logmean, f_logmean, kc);
-  const float la_g = exp2f(s_logmean);
-  const float fov_v = fov_deg * (float)height / (float)width;
-  const float pupil_t = pupil_watson_yellott(la_g, fov_deg * fov_v, age, 1);
-  s_pupil = snap ? pupil_t : smooth_to(s_pupil, pupil_t, kp);
-  return la_g;
 }
 
 // A cell's mean log2 luminance from its sum and pixel count (empty cells: the sum).
@@ -121,24 +232,6 @@ DTUTMO_HD float local_target(float local, float g, float a) {
   return g + a * d * d * d / (d * d + kLocalSoftStops * kLocalSoftStops);
 }
 
-// One cell's cone and rod adaptation (log2 cd/m^2): the median-of-3 target, smoothed with
-// the cone (kc) and rod (kr) factors.
-DTUTMO_HD void update_cell_la(bool snap, float kc, float kr, float tgt, float& h1, float& h2,
-                              float& ls, float& lr) {
-  const float t = med3_push(h1, h2, tgt, snap);
-  ls = snap ? t : smooth_to(ls, t, kc);
-  lr = snap ? t : smooth_to(lr, t, kr);
-}
-
-// The response percentiles: median of the last three frames', smoothed with kc.
-DTUTMO_HD void update_pct(float h_lo[2], float h_hi[2], float& s_lo, float& s_hi, float p_lo,
-                          float p_hi, bool snap, float kc) {
-  const float lo_t = med3_push(h_lo[0], h_lo[1], p_lo, snap);
-  const float hi_t = med3_push(h_hi[0], h_hi[1], p_hi, snap);
-  s_lo = kc >= 1.0f ? lo_t : smooth_to(s_lo, lo_t, kc);
-  s_hi = kc >= 1.0f ? hi_t : smooth_to(s_hi, hi_t, kc);
-}
-
 // The glare cap (optics.h, "glare on a display"): this frame's target (log2 cd/m^2, the
 // kGlareCapPct percentile of the glare cells) through the median-of-3 filter and the
 // cone-tau smoothing, state h[2] and s (log2); returns the cap in cd/m^2.
@@ -148,10 +241,11 @@ DTUTMO_HD float update_glare_cap(float h[2], float& s, float target, bool snap, 
   return exp2f(s);
 }
 
-// One more percentile (the median, for the display key) the same way.
-DTUTMO_HD void update_pct1(float h[2], float& s, float p, bool snap, float kc) {
+// One more response percentile (the median, for the display key) the same way as
+// update_pct: median-of-3, smoothed with kq (range-tau).
+DTUTMO_HD void update_pct1(float h[2], float& s, float p, bool snap, float kq) {
   const float t = med3_push(h[0], h[1], p, snap);
-  s = kc >= 1.0f ? t : smooth_to(s, t, kc);
+  s = kq >= 1.0f ? t : smooth_to(s, t, kq);
 }
 
 // --------------------------------------------------------------- per-cell constants

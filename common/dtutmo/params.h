@@ -75,11 +75,16 @@ struct Params {
   int glare_max_cells = 256;       // reduced glare grid: cells on the larger side [32, 4096]
 
   // --- temporal state ---
-  float cone_tau = 0.1f;           // s, cone adaptation and global statistics [0, 60]
+  float cone_tau = 0.1f;           // s, cone adaptation (the global level) [0, 60]
   float rod_tau = 1.0f;            // s, rod adaptation [0, 600]
   float pupil_tau = 0.5f;          // s, pupil diameter [0, 60]
-  AdaptationMode adaptation = AdaptationMode::Natural;
+  float range_tau = 0.5f;          // s, response range (the display mapping's percentiles) [0, 60]
+  // edited video: re-adapt at cuts (README, "Temporal behaviour"); natural: the eye's time
+  // constants across cuts too
+  AdaptationMode adaptation = AdaptationMode::Broadcast;
   float cut_threshold = 1.0f;      // broadcast mode: |delta log10 mean| that counts as a cut [0.1, 5]
+  float cut_shape_threshold = 0.3f;  // broadcast mode: change of the shape of the frame's
+                                     // log2-luminance distribution that counts as a cut, log2 [0.05, 4]
 
   // --- input ---
   float input_scale = 100.0f;      // cd/m^2 for linear/SDR value 1.0 [1e-3, 1e5]

@@ -1,6 +1,7 @@
 // dtutmo -- CPU engine, local adaptation at low resolution (DESIGN.md section 4): cell
-// means, the global log-mean and its outlier filter, the edge-aware pooling of the La grid
-// (cpu_spatial.cpp EdgePooler), temporal smoothing, the per-cell receptor constants; and
+// means, the global log-mean, the temporal state of the level and cut detection (model.h),
+// the edge-aware pooling of the La grid (cpu_spatial.cpp EdgePooler), the per-cell
+// adaptation (this frame's layout on the smoothed level) and receptor constants; and
 // the per-pixel lookup of those constants for one row (bilinear, or joint-bilateral with
 // local adaptation on).
 #include <algorithm>
@@ -23,20 +24,22 @@ void CpuEngine::low_res(double dt, bool snap) {
     la_loc_[i] = cell_mean(cell_sum_[i], cell_cnt_[i]);
   }
   const float target_logmean = float(gs / std::max(gn, 1.0));
-  // outlier rejection: the smoothers follow the median of the last three frames' targets
-  // (med3_push), so a one-frame flash or black frame never enters the state.
-  // Broadcast mode: a cut is a jump of that filtered log-mean, i.e. a jump that persists
-  // for two frames (a one-frame flash is not a cut); it re-adapts at once to the current
-  // frame and refills the histories.
-  bool cut = false;
-  const float f_logmean = filter_logmean(h_logmean_, prev_med_logmean_, target_logmean,
-                                         P_.adaptation == AdaptationMode::Broadcast, P_.cut_threshold,
-                                         &snap, &cut);
-  st_.cut_detected = cut;
-  snapped_ = snap;
-  const float kc = snap ? 1.0f : smooth_k(dt, P_.cone_tau);
-  const float kr = snap ? 1.0f : smooth_k(dt, P_.rod_tau);
-  const float kp = snap ? 1.0f : smooth_k(dt, P_.pupil_tau);
+  // the cut detector's signature of this frame: quantiles of the cells' log2 luminance
+  std::fill(cut_hist_.begin(), cut_hist_.end(), 0u);
+  for (int i = 0; i < nc; ++i) cut_hist_[cut_bin(la_loc_[i])]++;
+  float sig[kCutQ];
+  cut_signature(cut_hist_.data(), sig);
+  // the global level (model.h temporal_update): cut detection against the previous frame
+  // (broadcast: re-adapts on the cut's first frame), the median-of-3 outlier filter (a
+  // one-frame flash or black frame never enters the state), the cone and rod levels and
+  // the pupil (which follows the filtered, smoothed level, so it is outlier-free too)
+  const TemporalStep step = temporal_update(
+      ts_, target_logmean, sig, snap, P_.adaptation == AdaptationMode::Broadcast, P_.cut_threshold,
+      P_.cut_shape_threshold, smooth_k(dt, P_.cone_tau), smooth_k(dt, P_.rod_tau),
+      smooth_k(dt, P_.pupil_tau), smooth_k(dt, P_.range_tau), P_.fov_deg, W_, H_, P_.observer_age);
+  st_.cut_detected = step.cut != 0;
+  st_.cut_shape = ts_.shape_change;
+  snapped_ = step.snap != 0;
 
   // local pooling: Gaussians of 0.5, 1, 2, 4 degrees (diameters 1, 2, 4, 8), 1:2:4:8
   const float ppd = float(W_) / P_.fov_deg;
@@ -57,21 +60,18 @@ void CpuEngine::low_res(double dt, bool snap) {
     for (int i = 0; i < nc; ++i) la_tgt_[i] = target_logmean;
     jbu_ = false;
   }
-  // the pupil follows the filtered, smoothed log-mean, so it is outlier-free too (it does
-  // not depend on the cells: computed first so that the cell loop below runs in parallel)
-  const float la_g = update_logmean_pupil(s_logmean_, s_pupil_, f_logmean, snap, kc, kp, P_.fov_deg,
-                                          W_, H_, P_.observer_age);
-  K_.la_global = la_g;
-  K_.pupil_mm = s_pupil_;
-  K_.td_per_nit = pupil_area_eff(s_pupil_);
+  K_.la_global = step.la_global;
+  K_.pupil_mm = ts_.s_pupil;
+  K_.td_per_nit = pupil_area_eff(ts_.s_pupil);
   const float td = K_.td_per_nit;
-  // cones and rods: the per-cell median target, then the per-cell receptor constants
-  // (libm transcendentals per cell: rows of cells in parallel, results unchanged)
+  // cones and rods: this frame's layout on the smoothed levels (model.h cell_la: no
+  // per-cell history, so nothing of an earlier frame's layout remains), then the per-cell
+  // receptor constants (libm transcendentals per cell: rows of cells in parallel)
   const bool meso = P_.mesopic;
   const float ltd = std::log2(td);
   pool_.run(gh_, [&](int cy, int) {
     for (int i = cy * gw_, ie = i + gw_; i < ie; ++i) {
-      update_cell_la(snap, kc, kr, la_tgt_[i], la_h1_[i], la_h2_[i], la_s_[i], la_rod_s_[i]);
+      cell_la(ts_, la_tgt_[i], target_logmean, la_s_[i], la_rod_s_[i]);
       const AdaptCell& c = cells_[i] = adapt_cell(la_s_[i], la_rod_s_[i], td, meso);
       float k[4];
       fold_cell_k(c, ltd, k);
@@ -81,7 +81,7 @@ void CpuEngine::low_res(double dt, bool snap) {
       gridk_[size_t(kChW) * nc + i] = k[3];
     }
   });
-  // rods' global adaptation: the smoothed mean of the rod copy
+  // rods' global adaptation: the mean of the cells' rod adaptation
   double rs = 0;
   for (int i = 0; i < nc; ++i) rs += la_rod_s_[i];
   const float la_g_rod = std::exp2(float(rs / nc));
@@ -90,7 +90,7 @@ void CpuEngine::low_res(double dt, bool snap) {
   // and its two channels need not be computed at all
   rod_any_ = false;
   for (int i = 0; i < nc; ++i) rod_any_ = rod_any_ || gridk_[size_t(kChW) * nc + i] != 0.0f;
-  frame_consts(kc);
+  frame_consts(step.kq);
 }
 
 // Joint-bilateral lookup of the adaptation channels for one row (spatial.h jbu_weights,

@@ -30,7 +30,7 @@ __attribute__((simd("notinbranch"))) float atan2f(float, float) noexcept;
 namespace dtutmo {
 namespace cpu {
 
-void CpuEngine::frame_consts(float kc) {
+void CpuEngine::frame_consts(float kq) {
   FrameConsts& K = K_;
   // display observer (and the rods' S odds factor)
   display_observer(K, display_peak_nits(P_), P_.display_adapt, int(P_.viewing), P_.fov_deg, W_, H_,
@@ -71,15 +71,16 @@ void CpuEngine::frame_consts(float kc) {
     for (int i = 0; i < kHistBins; ++i) h0[i] += hist_[t][i];
   uint64_t tot = 0;
   for (int i = 0; i < kHistBins; ++i) tot += h0[i];
-  // outlier rejection as in low_res: the median of the last three frames' percentiles
-  update_pct(h_rlo_, h_rhi_, s_rlo_, s_rhi_, hist_percentile(h0.data(), tot, P_.pct_low),
-             hist_percentile(h0.data(), tot, P_.pct_high), snapped_, kc);
-  update_pct1(h_rmed_, s_rmed_, hist_percentile(h0.data(), tot, 50.0f), snapped_, kc);
+  // outlier rejection as in low_res: the median of the last three frames' percentiles,
+  // smoothed with range-tau (kq); the median response (display key) likewise
+  update_pct(ts_, hist_percentile(h0.data(), tot, P_.pct_low), hist_percentile(h0.data(), tot, P_.pct_high),
+             snapped_, kq);
+  update_pct1(h_rmed_, s_rmed_, hist_percentile(h0.data(), tot, 50.0f), snapped_, kq);
 
   // --- normalisation: equivalent luminances of the percentiles (scene model at the
   // global adaptation), display targets by response matching (DESIGN.md section 10),
   // per-class gains, knee and the DTUCAM conditions ---
-  float l_lo = inverse_scene_grey(K, s_rlo_), l_hi = inverse_scene_grey(K, s_rhi_);
+  float l_lo = inverse_scene_grey(K, ts_.s_rlo), l_hi = inverse_scene_grey(K, ts_.s_rhi);
   widen_range(&l_lo, &l_hi);
   float t_lo, t_hi;
   display_targets(inverse_disp_grey(K, scene_resp_grey(K, 3, l_lo)),

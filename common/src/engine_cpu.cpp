@@ -47,8 +47,6 @@ bool CpuEngine::configure(const StreamConfig& cfg, std::string* err) {
   la_loc_.assign(nc, 0.0f);
   la_s_.assign(nc, 0.0f);
   la_rod_s_.assign(nc, 0.0f);
-  la_h1_.assign(nc, 0.0f);
-  la_h2_.assign(nc, 0.0f);
   cells_.assign(nc, AdaptCell{});
   dispk_.assign(nc * 3, 0.0f);
   gridk_.assign(nc * kAd, 0.0f);
@@ -170,10 +168,11 @@ bool CpuEngine::process(const FrameView& in, const FrameView& out, double time_s
 
   std::lock_guard<std::mutex> l(state_mu_);
   st_.adaptation_nits = K_.la_global;
+  st_.rod_adaptation_nits = K_.la_global_rod;
   st_.pupil_mm = K_.pupil_mm;
   st_.rod_weight = P_.mesopic ? mesopic_weight(K_.la_global) : 0.0f;
-  st_.response_low = s_rlo_;
-  st_.response_high = s_rhi_;
+  st_.response_low = ts_.s_rlo;
+  st_.response_high = ts_.s_rhi;
   st_.display_adapt_nits = K_.disp_la;
   st_.frames++;
   return true;

@@ -96,7 +96,7 @@ class CpuEngine final : public Engine {
   void interp_row(int y, Scratch& s);
   void interp_h(int nch, const float* vr, float* ad) const;
   // cpu_receptors_display.cpp
-  void frame_consts(float k_cone);
+  void frame_consts(float k_range);
   void pass2(const FrameView& out);
   void row_responses(int y, float* r, Scratch& s);
   void responses_core(int n, int step, const float* rgb, const float* gsc, const float* ad,
@@ -165,21 +165,18 @@ class CpuEngine final : public Engine {
   float csf_gain_[kCsfLevels][3];
   bool csf_active_ = false;
 
-  // temporal state
+  // temporal state (model.h): the global level only; the cells' adaptation is recomputed
+  // from every frame's layout (cpu_adapt.cpp)
   bool fresh_ = true;
   double last_t_ = 0.0;
-  float s_logmean_ = 0, s_pupil_ = 4, s_rlo_ = 0, s_rhi_ = 1;
-  // outlier rejection: the last two frames' targets ([0] = previous, [1] = the one before);
-  // every smoother is fed the median of those and the current target
-  float h_logmean_[2] = {0, 0}, h_rlo_[2] = {0, 1}, h_rhi_[2] = {1, 1};
+  TemporalState ts_ = temporal_initial();
+  std::vector<uint32_t> cut_hist_ = std::vector<uint32_t>(kCutBins, 0u);  // cut signature histogram
   // glare cap (optics.h): log2 cd/m^2, smoothed, and its median-of-3 history
   float s_gcap_ = 0, h_gcap_[2] = {0, 0};
   float s_rmed_ = 0.5f, h_rmed_[2] = {0.5f, 0.5f};  // median response (display key)
   bool gcap_snap_ = true;   // this frame's glare cap snaps (set by process before pass1)
   float gcap_k_ = 1.0f;     // its smoothing factor
-  std::vector<float> la_h1_, la_h2_;  // per cell, previous / before-previous la_tgt_
-  float prev_med_logmean_ = 0;        // last frame's filtered global target (cut detection)
-  bool snapped_ = false;              // this frame snapped (reset, discontinuity, cut)
+  bool snapped_ = false;    // this frame snapped (reset, discontinuity, cut)
   EngineStats st_{};
 };
 

@@ -214,19 +214,26 @@ const std::vector<Entry>& registry() {
        &Params::base_scale, 0.005f, 0.1f);
     in("glare-cells", "Glare grid size, cells on the larger side [32, 4096]",
        &Params::glare_max_cells, 32, 4096, kFieldGlareCells);
-    fl("cone-tau", "Cone and statistics adaptation time constant, s [0, 60]",
+    fl("cone-tau", "Cone (global level) adaptation time constant, s [0, 60]",
        &Params::cone_tau, 0, 60);
     fl("rod-tau", "Rod adaptation time constant, s [0, 600]", &Params::rod_tau, 0, 600);
     fl("pupil-tau", "Pupil time constant, s [0, 60]", &Params::pupil_tau, 0, 60);
+    fl("range-tau", "Response range (display mapping percentiles) time constant, s [0, 60]",
+       &Params::range_tau, 0, 60);
     en("adaptation", "Scene cuts: how the adaptation state follows a cut",
        enum_ref(&Params::adaptation),
        {{"natural", 0,
          "Natural: the eye's time constants everywhere, a cut to night starts dark and "
          "opens up"},
         {"broadcast", 1,
-         "Broadcast: a detected cut (cut-threshold) re-adapts at once, as a colourist would"}});
+         "Broadcast: a detected cut (cut-threshold, cut-shape-threshold) re-adapts on its "
+         "first frame, as a colourist would"}});
     fl("cut-threshold", "Broadcast cut detection: jump of log10 mean luminance [0.1, 5]",
        &Params::cut_threshold, 0.1f, 5);
+    fl("cut-shape-threshold",
+       "Broadcast cut detection: change of the shape of the log-luminance distribution, "
+       "log2 units [0.05, 4]",
+       &Params::cut_shape_threshold, 0.05f, 4);
     fl("input-scale", "cd/m2 of linear or SDR input value 1.0 [0.001, 100000]",
        &Params::input_scale, 1e-3f, 1e5f);
     fl("hlg-peak", "Nominal HLG display peak for the BT.2100 OOTF, cd/m2 [100, 10000]",

@@ -25,6 +25,9 @@
 //   sky-gradient  smooth, zenith (top row) ~800 to horizon (bottom row) ~3e3, no texture.
 //   animated      0-2 s the interior x 10^(t - 1) (a x100 ramp, log-linear), 2-4 s the
 //                 daylight scene, 4-6 s the night street; period 6 s.
+//   cuts, fades, pan-slow, pan-fast, edit: timelines of the stills above (scenes.h), the
+//                 daylight in `cuts` and `pan-slow` graded down to the interior's
+//                 log-mean; the pans scroll over two stills side by side.
 //
 // Static scenes are cached (the last few renders, by scene, size and primaries), so a
 // live source pays for a scene once and then copies it; the animated scene scales the
@@ -585,6 +588,7 @@ struct Still {
   int w, h;
   Primaries prim;
   std::vector<float> rgb;
+  double log2_mean = 0.0;  // mean of log2 Y over the pixels (Y floored at 1e-4 cd/m^2)
 };
 std::mutex g_cache_mu;
 std::list<std::shared_ptr<const Still>> g_cache;
@@ -608,14 +612,152 @@ std::shared_ptr<const Still> get_still(Scene s, int w, int h, Primaries prim) {
   st->prim = prim;
   st->rgb.resize(static_cast<std::size_t>(w) * h * 3);
   render_static(s, w, h, prim, st->rgb.data());
+  {
+    // Y from the primaries' luminance row (the same for BT.709 input converted to BT.2020)
+    const Mat3 m = rgb_to_xyz(prim);
+    double acc = 0.0;
+    for (std::size_t i = 0; i < st->rgb.size(); i += 3) {
+      const float Y = m.m[1][0] * st->rgb[i] + m.m[1][1] * st->rgb[i + 1] + m.m[1][2] * st->rgb[i + 2];
+      acc += std::log2(std::max(Y, 1e-4f));
+    }
+    st->log2_mean = acc / (static_cast<double>(w) * h);
+  }
   std::lock_guard<std::mutex> lk(g_cache_mu);
   g_cache.push_front(st);
   while (g_cache.size() > kCacheEntries) g_cache.pop_back();
   return st;
 }
 
-const char* const kNames[] = {"daylight",    "interior",     "night",   "colored-lights",
-                              "fine-detail", "sky-gradient", "animated"};
+const char* const kNames[] = {"daylight",    "interior",     "night",    "colored-lights",
+                              "fine-detail", "sky-gradient", "animated", "cuts",
+                              "fades",       "pan-slow",     "pan-fast", "edit"};
+static_assert(sizeof(kNames) / sizeof(kNames[0]) == static_cast<std::size_t>(Scene::COUNT),
+              "a name for every scene");
+
+// ---------------------------------------------------------------- edited sequences
+// One shot of a timeline: from t0 until the next shot's t0 (scenes.h).
+enum Fx { kNone = 0, kFadeIn, kFadeOut, kDissolve };
+struct Shot {
+  double t0;        // start, s
+  Scene still;      // what is shown
+  float gain;       // light multiplier
+  Fx fx;            // fade / dissolve over the shot
+  Scene other;      // kDissolve: the still dissolved to; a pan: the panorama's second
+                    // still; `match`: the still whose log-mean the shot is graded to
+  bool match;       // graded to `other`'s log-mean (a pan: `other` graded to `still`'s)
+  float pan;        // frame widths per second, scrolling left over the panorama `still`
+                    // | `other` (side by side, repeated)
+  bool cut;         // a hard cut into this shot at t0 (from the timeline's previous shot;
+                    // shot 0: from the last, when the timeline repeats)
+};
+constexpr double kFlashLen = 1.0 / 60.0;
+const Shot kCutsShots[] = {
+    {0.0, Scene::Interior, 1.0f, kNone, Scene::Interior, false, 0.0f, true},
+    {kCutsTimes[0], Scene::Daylight, 1.0f, kNone, Scene::Interior, true, 0.0f, true},
+    {kCutsTimes[1], Scene::Night, 1.0f, kNone, Scene::Night, false, 0.0f, true},
+    {kCutsTimes[2], Scene::Interior, 1.0f, kNone, Scene::Interior, false, 0.0f, true},
+    {kCutsTimes[3], Scene::Daylight, 1.0f, kNone, Scene::Daylight, false, 0.0f, true},
+    {kCutsFlash, Scene::Daylight, 10.0f, kNone, Scene::Daylight, false, 0.0f, false},
+    {kCutsFlash + kFlashLen, Scene::Daylight, 1.0f, kNone, Scene::Daylight, false, 0.0f, false},
+};
+const Shot kFadesShots[] = {
+    {0.0, Scene::Night, 1.0f, kNone, Scene::Night, false, 0.0f, true},
+    {1.0, Scene::Night, 1.0f, kFadeOut, Scene::Night, false, 0.0f, false},
+    {2.0, Scene::Interior, 1.0f, kFadeIn, Scene::Interior, false, 0.0f, false},
+    {3.0, Scene::Interior, 1.0f, kNone, Scene::Interior, false, 0.0f, false},
+    {4.0, Scene::Interior, 1.0f, kDissolve, Scene::Daylight, false, 0.0f, false},
+    {5.0, Scene::Daylight, 1.0f, kNone, Scene::Daylight, false, 0.0f, false},
+};
+const Shot kPanSlowShots[] = {{0.0, Scene::Interior, 1.0f, kNone, Scene::Daylight, true, float(kPanSlowSpeed), true}};
+const Shot kPanFastShots[] = {{0.0, Scene::Night, 1.0f, kNone, Scene::Night, false, float(kPanFastSpeed), false}};
+
+// The phase of a periodic timeline (negative times and NaN -> 0).
+double phase(double t, double period) {
+  double ph = std::fmod(t, period);
+  if (!(ph >= 0.0)) ph = ph + period;
+  if (!(ph >= 0.0 && ph < period)) ph = 0.0;
+  return ph;
+}
+
+struct Timeline {
+  const Shot* shots;
+  int n;
+  double period;
+};
+#define DTUTMO_SHOTS(a, period) Timeline{a, static_cast<int>(sizeof(a) / sizeof(a[0])), period}
+// The timeline of a sequence scene; n = 0 for the others (edit is composed of these).
+Timeline timeline(Scene s) {
+  switch (s) {
+    case Scene::Cuts: return DTUTMO_SHOTS(kCutsShots, kCutsPeriod);
+    case Scene::Fades: return DTUTMO_SHOTS(kFadesShots, kFadesPeriod);
+    case Scene::PanSlow: return DTUTMO_SHOTS(kPanSlowShots, kPanSlowPeriod);
+    case Scene::PanFast: return DTUTMO_SHOTS(kPanFastShots, kPanFastPeriod);
+    default: return Timeline{nullptr, 0, 0.0};
+  }
+}
+#undef DTUTMO_SHOTS
+const Scene kEditParts[4] = {Scene::Cuts, Scene::Fades, Scene::PanSlow, Scene::PanFast};
+// The sequence of the edit reel playing at time t, and the time within it (*local).
+Scene edit_part(double t, double* local) {
+  double ph = phase(t, kEditPeriod);
+  int k = 0;
+  while (k < 3 && ph >= timeline(kEditParts[k]).period) ph -= timeline(kEditParts[k++]).period;
+  *local = ph;
+  return kEditParts[k];
+}
+
+// Rows of the panorama a | b (b = a: the still repeated) x gain (b also x gain_b), from
+// column `off` of the panorama (0 <= off < 2 w), wrapping around, into dst (accumulated
+// when `add`).
+void emit(const Still& a, const Still& b, float gain, int off, bool add, float* rgb, std::ptrdiff_t stride,
+          float gain_b = 1.0f) {
+  const int w = a.w;
+  for (int y = 0; y < a.h; ++y) {
+    float* dst = rgb + y * stride;
+    int x = 0, p = off;
+    while (x < w) {  // runs within one still
+      const Still& st = p < w ? a : b;
+      const int col = p < w ? p : p - w;
+      const int len = std::min(w - x, w - col);
+      const float* src = st.rgb.data() + (static_cast<std::size_t>(y) * w + col) * 3;
+      const float g = p < w ? gain : gain * gain_b;
+      float* d = dst + static_cast<std::size_t>(x) * 3;
+      for (int i = 0; i < 3 * len; ++i) d[i] = add ? d[i] + src[i] * g : src[i] * g;
+      x += len;
+      p = (p + len) % (2 * w);
+    }
+  }
+}
+
+// Render a timeline of `n` shots at `ph` seconds into it (0 <= ph < end).
+void render_shots(const Shot* shots, int n, double end, int w, int h, double ph, Primaries prim,
+                  float* rgb, std::ptrdiff_t stride) {
+  int k = 0;
+  while (k + 1 < n && ph >= shots[k + 1].t0) ++k;
+  const Shot& sh = shots[k];
+  const double t1 = k + 1 < n ? shots[k + 1].t0 : end;
+  const double s = std::min(std::max((ph - sh.t0) / (t1 - sh.t0), 0.0), 1.0);  // progress
+  const auto st = get_still(sh.still, w, h, prim);
+  float gain = sh.gain;
+  const auto other = get_still(sh.other, w, h, prim);
+  const float match = static_cast<float>(std::exp2(other->log2_mean - st->log2_mean));
+  if (sh.match && sh.pan == 0.0f) gain *= match;
+  if (sh.fx == kFadeIn) gain *= static_cast<float>(std::pow(s, 2.4));
+  if (sh.fx == kFadeOut) gain *= static_cast<float>(std::pow(1.0 - s, 2.4));
+  if (sh.pan != 0.0f) {
+    const long long px = std::llround(sh.pan * w * (ph - sh.t0));
+    const int off = static_cast<int>(((px % (2 * w)) + 2 * w) % (2 * w));
+    emit(*st, *other, gain, off, false, rgb, stride, sh.match ? 1.0f / match : 1.0f);
+    return;
+  }
+  if (sh.fx == kDissolve) {
+    emit(*st, *st, gain * static_cast<float>(1.0 - s), 0, false, rgb, stride);
+    emit(*other, *other, gain * static_cast<float>(s), 0, true, rgb, stride);
+    return;
+  }
+  emit(*st, *st, gain, 0, false, rgb, stride);
+}
+
 
 }  // namespace
 
@@ -652,10 +794,11 @@ void render_scene(Scene s, int width, int height, double t, float* rgb, std::ptr
   if (static_cast<int>(s) < 0 || static_cast<int>(s) >= static_cast<int>(Scene::COUNT)) s = Scene::Daylight;
   Scene still = s;
   float gain = 1.0f;
+  if (s == Scene::Edit) s = edit_part(t, &t);  // the reel: each sequence in turn
+  const Timeline tl = timeline(s);
+  if (tl.n > 0) return render_shots(tl.shots, tl.n, tl.period, width, height, phase(t, tl.period), prim, rgb, stride_floats);
   if (s == Scene::Animated) {
-    double ph = std::fmod(t, kAnimatedPeriod);
-    if (!(ph >= 0.0)) ph = ph + kAnimatedPeriod;  // negative times, NaN -> 0
-    if (!(ph >= 0.0 && ph < kAnimatedPeriod)) ph = 0.0;
+    const double ph = phase(t, kAnimatedPeriod);
     if (ph < 2.0) {
       still = Scene::Interior;
       gain = static_cast<float>(std::pow(10.0, ph - 1.0));  // 0.1 .. 10, log-linear
@@ -675,6 +818,37 @@ void render_scene(Scene s, int width, int height, double t, float* rgb, std::ptr
     else
       for (std::size_t i = 0; i < row; ++i) dst[i] = src[i] * gain;
   }
+}
+
+double scene_period(Scene s) {
+  if (s == Scene::Animated) return kAnimatedPeriod;
+  if (s == Scene::Edit) return kEditPeriod;
+  return timeline(s).period;
+}
+
+std::vector<double> scene_cuts(Scene s) {
+  std::vector<double> out;
+  if (s == Scene::Animated) out.push_back(kAnimatedCut);
+  double base = 0.0;
+  for (int k = 0; k < 4; ++k) {
+    const Scene part = s == Scene::Edit ? kEditParts[k] : s;
+    const Timeline tl = timeline(part);
+    for (int i = 0; i < tl.n; ++i)  // in the reel every sequence starts with a cut
+      if (tl.shots[i].cut || (s == Scene::Edit && i == 0)) out.push_back(base + tl.shots[i].t0);
+    if (s != Scene::Edit) break;
+    base += tl.period;
+  }
+  return out;
+}
+
+bool scene_pans(Scene s, double t) {
+  if (s == Scene::Edit) s = edit_part(t, &t);
+  const Timeline tl = timeline(s);
+  if (tl.n == 0) return false;
+  const double ph = phase(t, tl.period);
+  int k = 0;
+  while (k + 1 < tl.n && ph >= tl.shots[k + 1].t0) ++k;
+  return tl.shots[k].pan != 0.0f;
 }
 
 }  // namespace dtutmo

@@ -73,6 +73,7 @@ done
   echo "Procedural scenes (\`scenes.h\`) and Blender's CC0 HDR photographs (blender-data,"
   echo "calibrated as in \`scripts/quality/photos.sh\`), ${WIDTH} px wide. \"naive\": linear"
   echo "exposure putting the log-average at 0.18 of white, hard clip. Metrics in [../quality.md](../quality.md)."
+  echo "Cuts over time, before and after the level-only temporal state: [temporal.md](temporal.md)."
   echo
   if [ -n "$BEFORE_IMAGE" ]; then
     echo "\"$BEFORE_LABEL\": the same profiles as built before, to show what changed."

@@ -188,23 +188,18 @@ TEST(CudaModelHost, KernelPixelPathMatchesTheCpuRowLoops) {
   EXPECT_LT(double(off), 0.01 * double(codes)) << off << " of " << codes << " codes differ by 1";
 }
 
-// --- the temporal state: the kernels' update functions (update_global_state,
-// update_cell_state, update_percentiles) over a sequence of uniform frames with a one-frame
+// --- the temporal state: the kernels' update functions (update_global_state, cell_la,
+// update_percentiles) over a sequence of uniform frames with a one-frame
 // flash, a one-frame black frame, a sustained step and a reset, against the CPU engine's
 // statistics frame by frame ---
 namespace {
 
 struct TemporalEmu {
   DevState st{};
-  float h1 = 0, h2 = 0, ls = 0, lr = 0;  // the (single, uniform) cell
+  float ls = 0, lr = 0;  // the (single, uniform) cell
   bool fresh = true;
   double last_t = 0.0;
-  TemporalEmu() {
-    st.s_pupil = 4.0f;
-    st.s_rhi = 1.0f;
-    st.h_rlo[1] = 1.0f;
-    st.h_rhi[0] = st.h_rhi[1] = 1.0f;
-  }
+  TemporalEmu() { st.ts = temporal_initial(); }
   // One uniform frame of linear colour `rgb`; returns the statistics the engine reports.
   EngineStats frame(Vec3 rgb, double t, const Params& P, int w, int h) {
     bool snap = fresh;
@@ -219,17 +214,24 @@ struct TemporalEmu {
     sp.age = P.observer_age;
     sp.broadcast = P.adaptation == AdaptationMode::Broadcast;
     sp.cut_threshold = P.cut_threshold;
+    sp.cut_shape_threshold = P.cut_shape_threshold;
     sp.host_snap = snap;
     sp.kc_raw = snap ? 1.0f : smooth_k(dt, P.cone_tau);  // as CudaEngine::setup_params
     sp.kr_raw = snap ? 1.0f : smooth_k(dt, P.rod_tau);
     sp.kp_raw = snap ? 1.0f : smooth_k(dt, P.pupil_tau);
+    sp.kq_raw = snap ? 1.0f : smooth_k(dt, P.range_tau);
     FrameConsts K{};
     input_consts(K, Primaries::BT709);
     K.mesopic = P.mesopic;
     const float target = log2_luminance(rgb, K.in_rgb_to_y);
-    update_global_state(st, target, sp, K);
-    // uniform frame, global adaptation off or on: every cell's target is the log-mean
-    update_cell_state(st, target, h1, h2, ls, lr);
+    // uniform frame: every cell (w / kCell x h / kCell of them) holds the log-mean
+    unsigned int ch[kCutBins] = {};
+    ch[cut_bin(target)] = unsigned((w / kCell) * (h / kCell));
+    float sig[kCutQ];
+    cut_signature(ch, sig);
+    update_global_state(st, target, sig, sp, K);
+    // global adaptation off or on: every cell's target is the log-mean
+    cell_la(st.ts, target, target, ls, lr);
     const AdaptCell c = adapt_cell(ls, lr, K.td_per_nit, P.mesopic);
     KCell kc{};
     fold_cell(c, log2f(K.td_per_nit), &kc);
@@ -242,8 +244,8 @@ struct TemporalEmu {
     EngineStats s{};
     s.adaptation_nits = K.la_global;
     s.pupil_mm = K.pupil_mm;
-    s.response_low = st.s_rlo;
-    s.response_high = st.s_rhi;
+    s.response_low = st.ts.s_rlo;
+    s.response_high = st.ts.s_rhi;
     s.cut_detected = st.cut != 0;
     return s;
   }

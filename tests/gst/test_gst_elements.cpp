@@ -966,13 +966,16 @@ TEST(Negotiation, PadTemplatesAdvertiseTheEngineSizes) {
 
 struct TemporalFixture : public ::testing::Test {
   static constexpr float kDark = 1.0f, kBright = 1000.0f;
+  // the eye's time constants across the step (broadcast, the default, takes a x1000 step
+  // for a cut and re-adapts at once; tested in tests/quality/test_temporal.cpp)
+  static constexpr const char* kNatural = "adaptation=natural";
   GstCaps* caps = nullptr;
   void SetUp() override { caps = video_caps("P010_10LE", 32, 18, "bt2100-pq"); }
   void TearDown() override { gst_caps_unref(caps); }
   GstBuffer* frame(float level) { return make_scene(caps, level * 0.2f, level * 5.0f); }
   // La of a fresh element after one frame at `level` (fully adapted by definition).
   double adapted(float level) {
-    Harness hh;
+    Harness hh(kNatural);
     EXPECT_TRUE(hh.start(gst_caps_copy(caps)));
     EXPECT_EQ(hh.push_next(frame(level)), GST_FLOW_OK);
     hh.drain();
@@ -989,7 +992,7 @@ struct TemporalFixture : public ::testing::Test {
 TEST_F(TemporalFixture, AdaptationFollowsTheSceneOverTime) {
   const double la_dark = adapted(kDark), la_bright = adapted(kBright);
   ASSERT_GT(la_bright, la_dark * 10);
-  Harness hh;
+  Harness hh(kNatural);
   adapt_dark(hh);
   EXPECT_NEAR(hh.la() / la_dark, 1.0, 0.02);
   // the state follows the median of the last three frames' targets (a one-frame flash is
@@ -1006,7 +1009,7 @@ TEST_F(TemporalFixture, AdaptationFollowsTheSceneOverTime) {
 
 TEST_F(TemporalFixture, FlushResetsTheState) {
   const double la_bright = adapted(kBright);
-  Harness hh;
+  Harness hh(kNatural);
   adapt_dark(hh);
   gst_harness_push_event(hh.h, gst_event_new_flush_start());
   gst_harness_push_event(hh.h, gst_event_new_flush_stop(TRUE));
@@ -1021,7 +1024,7 @@ TEST_F(TemporalFixture, FlushResetsTheState) {
 
 TEST_F(TemporalFixture, NewSegmentResetsTheState) {
   const double la_bright = adapted(kBright);
-  Harness hh;
+  Harness hh(kNatural);
   adapt_dark(hh);
   // A seek without flush: a new segment starting at 10 s.
   GstSegment seg;
@@ -1035,7 +1038,7 @@ TEST_F(TemporalFixture, NewSegmentResetsTheState) {
 
 TEST_F(TemporalFixture, DiscontResetsTheState) {
   const double la_bright = adapted(kBright);
-  Harness hh;
+  Harness hh(kNatural);
   adapt_dark(hh);
   GstBuffer* b = frame(kBright);
   GST_BUFFER_FLAG_SET(b, GST_BUFFER_FLAG_DISCONT);
@@ -1045,7 +1048,7 @@ TEST_F(TemporalFixture, DiscontResetsTheState) {
 }
 
 TEST_F(TemporalFixture, CapsChangeResetsTheState) {
-  Harness hh;
+  Harness hh(kNatural);
   adapt_dark(hh);
   GstCaps* c2 = video_caps("P010_10LE", 16, 8, "bt2100-pq");
   ASSERT_TRUE(gst_harness_push_event(hh.h, gst_event_new_caps(c2)));
@@ -1065,7 +1068,7 @@ TEST_F(TemporalFixture, CapsChangeResetsTheState) {
 TEST_F(TemporalFixture, UntimestampedFramesStepByTheFrameRate) {
   double la[2];
   for (int stamped = 0; stamped < 2; ++stamped) {
-    Harness hh;
+    Harness hh(kNatural);
     adapt_dark(hh);
     for (int i = 0; i < 3; ++i) {
       if (stamped) {
@@ -1084,7 +1087,7 @@ TEST_F(TemporalFixture, UntimestampedFramesStepByTheFrameRate) {
 TEST_F(TemporalFixture, TimeIsRunningTime) {
   double la[2];
   for (int fast = 0; fast < 2; ++fast) {
-    Harness hh;
+    Harness hh(kNatural);
     ASSERT_TRUE(hh.start(gst_caps_copy(caps)));
     if (fast) {
       GstSegment seg;
@@ -1394,7 +1397,7 @@ TEST(Messages, NoneUnlessAskedFor) {
 // read-only properties, the frame's times, a reset on the first frame only, and the
 // state of the eye (a night scene: wider pupil, rods in use).
 TEST(Messages, OnePerFrameWithThatFramesState) {
-  Harness hh("post-messages=true");
+  Harness hh("post-messages=true adaptation=natural");  // the default, broadcast, cuts at 30
   GstCaps* in = video_caps("P010_10LE", 32, 18, "bt2100-pq");
   GstCaps* in_copy = gst_caps_copy(in);
   ASSERT_TRUE(hh.start(in));

@@ -234,3 +234,93 @@ TEST(Scenes, Bt2020IsTheSameColour) {
     ASSERT_NEAR(v.z, a.rgb[k + 2], tol);
   }
 }
+
+namespace {
+bool same(const Img& a, const Img& b) {
+  return a.rgb.size() == b.rgb.size() && std::memcmp(a.rgb.data(), b.rgb.data(), a.rgb.size() * sizeof(float)) == 0;
+}
+double log2_mean(const Img& a) {
+  double s = 0.0;
+  for (float v : a.lums()) s += std::log2(std::max(v, 1e-4f));
+  return s / (a.w * a.h);
+}
+}  // namespace
+
+// The cuts sequence: the documented shots at the documented times, the similar-level
+// shot graded to the interior's log-mean, a flash of one frame (1/60 s, x10).
+TEST(Scenes, CutsTimeline) {
+  const int w = 64, h = 36;
+  const Img interior = render(Scene::Interior, w, h), day = render(Scene::Daylight, w, h);
+  const Img night = render(Scene::Night, w, h);
+  EXPECT_TRUE(same(render(Scene::Cuts, w, h, 0.0), interior));
+  EXPECT_TRUE(same(render(Scene::Cuts, w, h, kCutsTimes[0] - 0.01), interior));
+  const Img sim = render(Scene::Cuts, w, h, kCutsTimes[0]);
+  EXPECT_NEAR(log2_mean(sim), log2_mean(interior), 0.01);  // similar level...
+  EXPECT_NEAR(sim.rgb[300] / day.rgb[300], sim.rgb[3000] / day.rgb[3000], 1e-4);  // ...of the daylight
+  EXPECT_TRUE(same(render(Scene::Cuts, w, h, kCutsTimes[1]), night));
+  EXPECT_TRUE(same(render(Scene::Cuts, w, h, kCutsTimes[2]), interior));
+  EXPECT_TRUE(same(render(Scene::Cuts, w, h, kCutsTimes[3]), day));
+  const Img fl = render(Scene::Cuts, w, h, kCutsFlash);
+  for (std::size_t k = 0; k < fl.rgb.size(); k += 97) ASSERT_NEAR(fl.rgb[k], 10.0f * day.rgb[k], 1e-5f * fl.rgb[k]);
+  EXPECT_TRUE(same(render(Scene::Cuts, w, h, kCutsFlash + 1.0 / 60.0), day));
+  EXPECT_TRUE(same(render(Scene::Cuts, w, h, kCutsFlash - 1.0 / 30.0), day));
+  EXPECT_TRUE(same(render(Scene::Cuts, w, h, kCutsPeriod), interior));  // periodic
+  const std::vector<double> cuts = scene_cuts(Scene::Cuts);
+  ASSERT_EQ(cuts.size(), 5u);  // the wrap at 0 and the four cuts; the flash is none
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(cuts[i + 1], kCutsTimes[i]);
+  EXPECT_FALSE(scene_pans(Scene::Cuts, 1.0));
+}
+
+// Fades: a fade to black ending in a black frame, a fade in, a linear-light dissolve.
+TEST(Scenes, FadesTimeline) {
+  const int w = 48, h = 27;
+  const Img night = render(Scene::Night, w, h), interior = render(Scene::Interior, w, h);
+  const Img day = render(Scene::Daylight, w, h);
+  EXPECT_TRUE(same(render(Scene::Fades, w, h, 0.5), night));
+  const Img out = render(Scene::Fades, w, h, 1.5), in = render(Scene::Fades, w, h, 2.5);
+  EXPECT_NEAR(out.rgb[500] / night.rgb[500], std::pow(0.5, 2.4), 1e-4);
+  EXPECT_NEAR(in.rgb[500] / interior.rgb[500], std::pow(0.5, 2.4), 1e-4);
+  for (float v : render(Scene::Fades, w, h, 2.0).rgb) ASSERT_EQ(v, 0.0f);  // black
+  const Img mid = render(Scene::Fades, w, h, 4.5);
+  EXPECT_NEAR(mid.rgb[700], 0.5f * (interior.rgb[700] + day.rgb[700]), 1e-3f * mid.rgb[700]);
+  EXPECT_TRUE(same(render(Scene::Fades, w, h, 5.5), day));
+  EXPECT_EQ(scene_cuts(Scene::Fades).size(), 1u);  // only the wrap daylight -> night
+}
+
+// Pans scroll left over two stills side by side, at the documented speed.
+TEST(Scenes, PansScrollAPanorama) {
+  const int w = 80, h = 45;
+  const Img interior = render(Scene::Interior, w, h), day = render(Scene::Daylight, w, h);
+  const Img night = render(Scene::Night, w, h);
+  EXPECT_TRUE(same(render(Scene::PanSlow, w, h, 0.0), interior));
+  const double t = 2.0;  // kPanSlowSpeed * w * t = 20 px
+  const int off = int(std::lround(kPanSlowSpeed * w * t));
+  const Img p = render(Scene::PanSlow, w, h, t);
+  const float g = float(std::exp2(log2_mean(interior) - log2_mean(day)));  // graded daylight
+  for (int y = 0; y < h; y += 7)
+    for (int x = 0; x < w; ++x) {
+      const float want = x + off < w ? interior.Y(x + off, y) : g * day.Y(x + off - w, y);
+      ASSERT_NEAR(p.Y(x, y), want, 1e-3f * want) << x;
+    }
+  const Img q = render(Scene::PanFast, w, h, 3.5);  // 140 px = 60 px into the second copy
+  for (int x = 0; x < w; ++x) ASSERT_EQ(q.Y(x, 20), night.Y((x + 60) % w, 20)) << x;
+  EXPECT_TRUE(scene_pans(Scene::PanFast, 1.0));
+  EXPECT_TRUE(scene_cuts(Scene::PanFast).empty());  // repeats seamlessly
+  EXPECT_EQ(scene_cuts(Scene::PanSlow).size(), 1u);  // daylight -> interior when it repeats
+}
+
+// The edit reel plays the four sequences in turn, with hard cuts between them.
+TEST(Scenes, EditIsTheSequencesInTurn) {
+  const int w = 40, h = 24;
+  EXPECT_TRUE(same(render(Scene::Edit, w, h, 1.0), render(Scene::Cuts, w, h, 1.0)));
+  EXPECT_TRUE(same(render(Scene::Edit, w, h, kCutsPeriod + 4.5), render(Scene::Fades, w, h, 4.5)));
+  EXPECT_TRUE(same(render(Scene::Edit, w, h, kCutsPeriod + kFadesPeriod + 3.0), render(Scene::PanSlow, w, h, 3.0)));
+  EXPECT_TRUE(same(render(Scene::Edit, w, h, kEditPeriod - 1.0), render(Scene::PanFast, w, h, kPanFastPeriod - 1.0)));
+  EXPECT_EQ(scene_period(Scene::Edit), kEditPeriod);
+  // cuts: 5 in `cuts` (its start included), `fades`' start, both pans' starts
+  const std::vector<double> c = scene_cuts(Scene::Edit);
+  EXPECT_EQ(c.size(), 8u);
+  EXPECT_TRUE(std::find(c.begin(), c.end(), kCutsPeriod + kFadesPeriod + kPanSlowPeriod) != c.end());
+  EXPECT_TRUE(scene_pans(Scene::Edit, kCutsPeriod + kFadesPeriod + 1.0));
+  EXPECT_FALSE(scene_pans(Scene::Edit, 1.0));
+}

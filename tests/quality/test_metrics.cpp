@@ -2,6 +2,7 @@
 // banding, flicker and the image I/O they rely on.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -392,6 +393,39 @@ TEST(Exposure, MeanContrastClipAndCrush) {
   EXPECT_NEAR(e.clipped, 0.5, 1e-12);
   EXPECT_NEAR(e.crushed, 0.5, 1e-12);
   EXPECT_NEAR(e.contrast, 0.0, 1e-12);  // each 11x11 block is flat
+}
+
+// Ghost: a level or tone-curve difference (a function of the instant output alone) is not
+// a ghost; structure that the instant frame does not have is, in log2 units.
+TEST(Temporal, GhostSeesStructureNotLevelOrCurve) {
+  const int w = 64, h = 48;
+  std::vector<float> inst(w * h);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) inst[y * w + x] = 0.02f + 0.9f * float((x * 7 + y * 13) % 64) / 63.0f;
+  EXPECT_NEAR(ghost(inst, inst), 0.0, 1e-12);
+  std::vector<float> gain(inst), curve(inst), ghosted(inst);
+  for (float& v : gain) v *= 0.5f;                 // one stop darker
+  for (float& v : curve) v = std::pow(v, 1.3f);    // steeper curve (linear in log)
+  // the left half carries the previous shot's imprint: +0.2 log2 there
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w / 2; ++x) ghosted[y * w + x] *= std::exp2(0.2f);
+  EXPECT_NEAR(ghost(gain, inst), 0.0, 1e-6);
+  EXPECT_NEAR(ghost(curve, inst), 0.0, 1e-5);
+  EXPECT_NEAR(ghost(curve, inst, 1.0 / 256, 0.0), 0.0, 1e-5);  // a power law is linear in log
+  // a 0/0.2 step over half the pixels, nearly uncorrelated with the picture: std 0.1
+  EXPECT_NEAR(ghost(ghosted, inst), 0.1, 0.01);
+  EXPECT_NEAR(ghost(ghosted, inst, 1.0 / 256, 0.0), 0.1, 0.005);
+  // a level lag that clips (x4, white above the peak): no structure; the banded fit sees
+  // none, a single line leaves the clipping's curvature
+  std::vector<float> clipped(inst);
+  for (float& v : clipped) v = std::min(1.0f, 4.0f * v);
+  EXPECT_LT(ghost(clipped, inst), 0.01);
+  EXPECT_GT(ghost(clipped, inst, 1.0 / 256, 0.0), 0.2);
+  // below the floor nothing counts: a black imprint on black is invisible
+  std::vector<float> dark(w * h, 1e-4f), dark2(dark);
+  for (int i = 0; i < w * h / 2; ++i) dark2[i] = 1e-3f;
+  EXPECT_NEAR(ghost(dark2, dark), 0.0, 1e-12);
+  EXPECT_TRUE(std::isnan(ghost(inst, std::vector<float>(3, 1.0f))));
 }
 
 TEST(Calibration, LogMeanLuminance) {

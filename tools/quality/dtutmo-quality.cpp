@@ -25,12 +25,25 @@
 //       Tone-map one frame with the CPU engine (linear BT.709 input, input-scale 1 so
 //       that the PFM's values are cd/m^2; sRGB 8-bit output).
 //   dtutmo-quality --video SCENE [--profile P] [--size WxH] [--fps F] [--seconds T]
-//                  [--flash K] [--set NAME=VALUE ...]
-//       Run the CPU engine over a scene's frames (the animated scene moves; the others are
-//       static) and print the flicker of the mean output luma, the largest frame-to-frame
-//       jump, and the temporal instability (largest pixel change) over the second half.
+//                  [--flash K] [--set NAME=VALUE ...] [--per-frame] [--no-ghost]
+//   dtutmo-quality --video FILE.p010|- --input p010 --size WxH [--fps F] [--timeline SCENE] ...
+//       Run the CPU engine over a scene's frames (animated and the sequences -- cuts,
+//       fades, pan-slow, pan-fast, edit -- move; the others are static) or over raw P010
+//       HDR10 frames (PQ, BT.2020, limited range; `-` reads stdin, e.g. from
+//       `ffmpeg -i clip.mp4 -f rawvideo -pix_fmt p010le -`) and print the flicker of the
+//       mean output luma (sRGB codes), the largest frame-to-frame jump, the temporal
+//       instability (largest pixel change) over the second half, and the ghost measure:
+//       every frame is also rendered with the state reset before it (fully adapted to
+//       itself) and metrics.h's ghost() compares the two (max over all frames, over the
+//       first second after each hard cut of the timeline, and while it pans; per frame
+//       also the single-line variant, ghost_linear). The cut
+//       detector's hits: cuts caught on their first frame and other detections (frames).
+//       --per-frame prints a line per frame. --timeline names the scene a raw clip was
+//       made from (pipelines/make-hdr10-clip.sh), for its cut and pan times.
 //       --flash K multiplies the input of frame K by 10 (a one-frame flash) and reports
 //       how far the mean of the following frames strays from the frames before it.
+//       --save K1,K2 [--save-prefix P] writes frame Kn as P-Kn.png (with the state) and
+//       P-Kn-adapted.png (fully adapted to itself).
 //   dtutmo-quality --calibrate IN.pfm OUT.pfm --logmean L [--width W]
 //       Scale a relative HDR image (e.g. an HDRI photograph) to absolute cd/m^2 so that its
 //       log-average luminance is L; --width downscales first (area average).
@@ -47,8 +60,10 @@
 //   dtutmo-quality --sequence F0.png F1.png ... [--from N]
 //       Video frames in order: flicker (mean |change| of the mean code luma per frame)
 //       and temporal instability (largest pixel change between frames from N on).
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -59,6 +74,7 @@
 #include "dtutmo/params.h"
 #include "dtutmo/scenes.h"
 #include "metrics.h"
+#include "video.h"
 
 using namespace dtutmo::quality;
 
@@ -74,7 +90,10 @@ void usage() {
                "       dtutmo-quality --raw HDR OUT.raw [--scale S] [--clip C]\n"
                "       dtutmo-quality --tonemap HDR OUT.png [--profile P] [--set NAME=VALUE]\n"
                "       dtutmo-quality --video SCENE [--profile P] [--size WxH] [--fps F]\n"
-               "                      [--seconds T] [--flash K] [--set NAME=VALUE]\n"
+               "                      [--seconds T] [--flash K] [--set NAME=VALUE] [--per-frame]\n"
+               "                      [--no-ghost] [--save K1,K2 --save-prefix P]\n"
+               "       dtutmo-quality --video FILE.p010|- --input p010 --size WxH [--fps F]\n"
+               "                      [--timeline SCENE] [--per-frame] [--set NAME=VALUE]\n"
                "       dtutmo-quality --calibrate IN.pfm OUT.pfm --logmean L [--width W]\n"
                "       dtutmo-quality --halo-chart OUT.pfm --inside A --outside B [--size WxH]\n"
                "       dtutmo-quality --halo LDR.png ...\n"
@@ -130,6 +149,25 @@ int die(const std::string& msg) {
   return 1;
 }
 
+// The fast profile with --profile P and every --set NAME=VALUE of the arguments applied.
+bool params_from_args(const std::vector<std::string>& args, dtutmo::Params* p, std::string* err) {
+  *p = dtutmo::params_for_profile(dtutmo::Profile::Fast);
+  for (size_t i = 0; i + 1 < args.size(); ++i)
+    if (args[i] == "--profile" && !dtutmo::set_param(*p, "profile", args[i + 1], err)) return false;
+  p->input_scale = 1.0f;
+  for (size_t i = 0; i + 1 < args.size(); ++i)
+    if (args[i] == "--set") {
+      const std::string kv = args[i + 1];
+      const size_t eq = kv.find('=');
+      if (eq == std::string::npos) {
+        *err = "--set needs NAME=VALUE";
+        return false;
+      }
+      if (!dtutmo::set_param(*p, kv.substr(0, eq), kv.substr(eq + 1), err)) return false;
+    }
+  return true;
+}
+
 // A CPU engine for linear BT.709 float input in cd/m^2 and 8-bit sRGB RGBA output.
 struct Tonemapper {
   std::unique_ptr<dtutmo::Engine> engine;
@@ -137,20 +175,8 @@ struct Tonemapper {
   std::vector<uint8_t> out;
 
   bool init(int w, int h, const std::vector<std::string>& args, std::string* err) {
-    dtutmo::Params p = dtutmo::params_for_profile(dtutmo::Profile::Fast);
-    for (size_t i = 0; i + 1 < args.size(); ++i)
-      if (args[i] == "--profile" && !dtutmo::set_param(p, "profile", args[i + 1], err)) return false;
-    p.input_scale = 1.0f;
-    for (size_t i = 0; i + 1 < args.size(); ++i)
-      if (args[i] == "--set") {
-        const std::string kv = args[i + 1];
-        const size_t eq = kv.find('=');
-        if (eq == std::string::npos) {
-          *err = "--set needs NAME=VALUE";
-          return false;
-        }
-        if (!dtutmo::set_param(p, kv.substr(0, eq), kv.substr(eq + 1), err)) return false;
-      }
+    dtutmo::Params p;
+    if (!params_from_args(args, &p, err)) return false;
     width = w;
     height = h;
     engine = dtutmo::create_cpu_engine(0);
@@ -186,6 +212,157 @@ struct Tonemapper {
 };
 
 }  // namespace
+
+// --video: the sequence through the engine with its temporal state and, for the ghost
+// measure, again with the state reset before every frame (each frame fully adapted to
+// itself: every time constant 0, no history).
+template <class Opt>
+int video(const std::vector<std::string>& a, Opt opt) {
+  if (a.size() < 2) return usage(), 2;
+  std::string err;
+  int w = 320, h = 180;
+  if (std::sscanf(opt("--size", "320x180").c_str(), "%dx%d", &w, &h) != 2 || w < 1 || h < 1)
+    return die("bad --size");
+  const double fps = std::atof(opt("--fps", "30").c_str());
+  const double secs = std::atof(opt("--seconds", "6").c_str());
+  const int flash = std::atoi(opt("--flash", "-1").c_str());
+  const bool per_frame = std::find(a.begin(), a.end(), "--per-frame") != a.end();
+  // --save K1,K2,... --save-prefix P: frame Kn as P-Kn.png (with the state) and, with the
+  // ghost measure, P-Kn-adapted.png (fully adapted to itself)
+  std::vector<int> save;
+  {
+    const std::string list = opt("--save", "");
+    for (size_t i = 0; i < list.size();) {
+      save.push_back(std::atoi(list.c_str() + i));
+      const size_t c = list.find(',', i);
+      i = c == std::string::npos ? list.size() : c + 1;
+    }
+  }
+  const std::string save_prefix = opt("--save-prefix", "frame");
+  const bool no_ghost = std::find(a.begin(), a.end(), "--no-ghost") != a.end();
+  const std::string input = opt("--input", "scene");
+  const bool p010 = input == "p010";
+  if (!p010 && input != "scene") return die("--input is scene or p010");
+  if (!(fps > 0.0)) return die("bad --fps");
+  // the timeline that says where the cuts and pans are: the scene itself, or --timeline
+  dtutmo::Scene tl;
+  const bool have_tl = dtutmo::scene_from_name((p010 ? opt("--timeline", "") : a[1]).c_str(), &tl);
+  if (!p010 && !have_tl) return die("unknown scene '" + a[1] + "'");
+  FILE* raw = nullptr;
+  if (p010) {
+    raw = a[1] == "-" ? stdin : std::fopen(a[1].c_str(), "rb");
+    if (!raw) return die("cannot read " + a[1]);
+  }
+  const size_t raw_bytes = dtutmo::packed_size(dtutmo::PixelFormat::P010_10LE, w, h);
+  const int n = p010 ? std::numeric_limits<int>::max() : std::max(2, static_cast<int>(std::lround(fps * secs)));
+  dtutmo::Params prm;
+  if (!params_from_args(a, &prm, &err)) return die(err);
+  VideoRunner vr;
+  if (!vr.init(w, h, prm, p010, !no_ghost, &err)) return die(err);
+  const std::vector<double> cuts = have_tl ? dtutmo::scene_cuts(tl) : std::vector<double>{};
+  const double period = have_tl ? dtutmo::scene_period(tl) : 0.0;
+  // seconds since the last hard cut of the timeline (large when none)
+  auto since_cut = [&](double t) {
+    double best = 1e9;
+    for (double c : cuts) {
+      const double d = period > 0.0 ? std::fmod(std::fmod(t - c, period) + period, period) : t - c;
+      if (d >= 0.0) best = std::min(best, d);
+    }
+    return best;
+  };
+  std::vector<double> means;
+  Image8 prev;  // the last frame, for the instability from frame `from` on
+  const int from = p010 ? 1 : n / 2;
+  int instability = 0;
+  std::vector<uint8_t> rawbuf(raw_bytes);
+  double max_jump = 0.0, g_max = 0.0, g_cut = 0.0, g_pan = 0.0, gl_max = 0.0;
+  int max_jump_at = 0, g_max_at = 0, cut_total = 0, cut_caught = 0, frames_done = 0;
+  std::vector<int> other_detections;
+  if (per_frame)
+    std::printf("frame  time_s  mean_luma  ghost  ghost_linear  cut_detected  since_cut_s  pan  La_nits  "
+                "rod_La_nits  resp_lo  resp_hi  cut_shape\n");
+  for (int k = 0; k < n; ++k) {
+    const double t = k / fps;
+    ImageF in;
+    uint8_t* src = nullptr;
+    if (p010) {
+      if (std::fread(rawbuf.data(), 1, raw_bytes, raw) != raw_bytes) break;
+      src = rawbuf.data();
+    } else {
+      if (!render(a[1], w, h, t, &in, &err)) return die(err);
+      if (k == flash)
+        for (float& v : in.rgb) v *= 10.0f;
+      src = reinterpret_cast<uint8_t*>(in.rgb.data());
+    }
+    VideoFrame vf;
+    if (!vr.step(src, t, &vf, &err)) return die(err);
+    Image8 o;
+    vr.image8(&o);
+    if (std::find(save.begin(), save.end(), k) != save.end()) {
+      const std::string base = save_prefix + "-" + std::to_string(k);
+      if (!write_png(base + ".png", o, &err)) return die(err);
+      if (!no_ghost) {
+        Image8 ia;
+        vr.instant_image8(&ia);
+        if (!write_png(base + "-adapted.png", ia, &err)) return die(err);
+      }
+    }
+    const double g = vf.ghost, gl = vf.ghost_linear;
+    gl_max = std::max(gl_max, gl);
+    means.push_back(vf.mean_luma);
+    const bool det = vf.stats.cut_detected;
+    const double sc = since_cut(t);
+    const bool first = sc < 0.5 / fps, pan = have_tl && dtutmo::scene_pans(tl, t);
+    if (first && k > 0) {
+      ++cut_total;
+      cut_caught += det ? 1 : 0;
+    } else if (det) {
+      other_detections.push_back(k);
+    }
+    if (k > 0 && std::fabs(means[k] - means[k - 1]) > max_jump) {
+      max_jump = std::fabs(means[k] - means[k - 1]);
+      max_jump_at = k;
+    }
+    if (g > g_max) {
+      g_max = g;
+      g_max_at = k;
+    }
+    if (sc < 1.0) g_cut = std::max(g_cut, g);
+    if (pan) g_pan = std::max(g_pan, g);
+    if (per_frame)
+      std::printf("%5d  %6.3f  %9.2f  %.4f  %.4f  %d  %.3f  %d  %.4g  %.4g  %.4f  %.4f  %.4f\n", k, t, means[k], g,
+                  gl, det ? 1 : 0, sc < 1e8 ? sc : -1.0, pan ? 1 : 0, vf.stats.adaptation_nits,
+                  vf.stats.rod_adaptation_nits, vf.stats.response_low, vf.stats.response_high,
+                  vf.stats.cut_shape);
+    if (k >= from && k > 0) instability = std::max(instability, temporal_instability({prev, o}));
+    prev = std::move(o);
+    frames_done = k + 1;
+  }
+  if (raw && raw != stdin) std::fclose(raw);
+  if (frames_done < 2) return die("fewer than 2 frames");
+  std::printf("scene %s  frames %d @ %.1f fps  mean-luma first %.2f last %.2f  flicker %.4f  "
+              "max-jump %.2f (frame %d, t %.3f s)  instability(%s) %d",
+              a[1].c_str(), frames_done, fps, means.front(), means.back(), flicker(means), max_jump,
+              max_jump_at, max_jump_at / fps, p010 ? "all" : "2nd half", instability);
+  if (flash > 0 && flash + 1 < frames_done) {
+    double stray = 0.0;
+    for (int k = flash + 1; k < frames_done; ++k) stray = std::max(stray, std::fabs(means[k] - means[flash - 1]));
+    std::printf("  flash@%d: flash-frame %.2f, max stray after %.2f", flash, means[flash] - means[flash - 1],
+                stray);
+  }
+  if (!no_ghost)
+    std::printf("  ghost max %.4f (frame %d) after-cuts(1 s) %.4f pans %.4f (single-line fit: max %.4f)", g_max,
+                g_max_at, g_cut, g_pan, gl_max);
+  if (cut_total > 0 || !other_detections.empty()) {
+    std::printf("  cuts caught on their first frame %d/%d, other detections %zu", cut_caught, cut_total,
+                other_detections.size());
+    for (size_t i = 0; i < other_detections.size() && i < 12; ++i)
+      std::printf("%s%d", i ? "," : " (frames ", other_detections[i]);
+    if (!other_detections.empty()) std::printf("%s)", other_detections.size() > 12 ? ",..." : "");
+  }
+  std::printf("\n");
+  return 0;
+}
 
 int main(int argc, char** argv) {
   std::vector<std::string> a(argv + 1, argv + argc);
@@ -307,49 +484,7 @@ int main(int argc, char** argv) {
       return die(err);
     return 0;
   }
-  if (a[0] == "--video") {
-    if (a.size() < 2) return usage(), 2;
-    int w = 320, h = 180;
-    if (std::sscanf(opt("--size", "320x180").c_str(), "%dx%d", &w, &h) != 2 || w < 1 || h < 1)
-      return die("bad --size");
-    const double fps = std::atof(opt("--fps", "30").c_str());
-    const double secs = std::atof(opt("--seconds", "6").c_str());
-    const int flash = std::atoi(opt("--flash", "-1").c_str());
-    const int n = std::max(2, static_cast<int>(std::lround(fps * secs)));
-    Tonemapper tm;
-    if (!tm.init(w, h, a, &err)) return die(err);
-    std::vector<double> means;
-    std::vector<Image8> frames;
-    double max_jump = 0.0;
-    int max_jump_at = 0;
-    for (int k = 0; k < n; ++k) {
-      const double t = k / fps;
-      ImageF in;
-      if (!render(a[1], w, h, t, &in, &err)) return die(err);
-      if (k == flash)
-        for (float& v : in.rgb) v *= 10.0f;
-      Image8 o;
-      if (!tm.run(in, t, &o, &err)) return die(err);
-      means.push_back(mean_code_luma(o));
-      if (k > 0 && std::fabs(means[k] - means[k - 1]) > max_jump) {
-        max_jump = std::fabs(means[k] - means[k - 1]);
-        max_jump_at = k;
-      }
-      if (k >= n / 2) frames.push_back(std::move(o));
-    }
-    std::printf("scene %s  frames %d @ %.1f fps  mean-luma first %.2f last %.2f  flicker %.4f  "
-                "max-jump %.2f (frame %d, t %.3f s)  instability(2nd half) %d",
-                a[1].c_str(), n, fps, means.front(), means.back(), flicker(means), max_jump,
-                max_jump_at, max_jump_at / fps, temporal_instability(frames));
-    if (flash > 0 && flash + 1 < n) {
-      double stray = 0.0;
-      for (int k = flash + 1; k < n; ++k) stray = std::max(stray, std::fabs(means[k] - means[flash - 1]));
-      std::printf("  flash@%d: flash-frame %.2f, max stray after %.2f", flash,
-                  means[flash] - means[flash - 1], stray);
-    }
-    std::printf("\n");
-    return 0;
-  }
+  if (a[0] == "--video") return video(a, opt);
   if (a[0] == "--resize") {
     if (a.size() < 3) return usage(), 2;
     Image8 in;

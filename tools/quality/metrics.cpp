@@ -438,6 +438,61 @@ double flicker(const std::vector<double>& m) {
   return s / static_cast<double>(m.size() - 1);
 }
 
+namespace {
+// Least-squares residual sum of squares of d against alpha + beta b over the pixels `idx`.
+double linear_rss(const std::vector<double>& b, const std::vector<double>& d, const std::vector<size_t>& idx) {
+  if (idx.empty()) return 0.0;
+  double mb = 0.0, md = 0.0;
+  for (size_t i : idx) {
+    mb += b[i];
+    md += d[i];
+  }
+  mb /= double(idx.size());
+  md /= double(idx.size());
+  double sbb = 0.0, sbd = 0.0, sdd = 0.0;
+  for (size_t i : idx) {
+    const double x = b[i] - mb, y = d[i] - md;
+    sbb += x * x;
+    sbd += x * y;
+    sdd += y * y;
+  }
+  // b constant: only the mean to remove
+  return std::max(sbb > 1e-12 ? sdd - sbd * sbd / sbb : sdd, 0.0);
+}
+}  // namespace
+
+double ghost(const std::vector<float>& y_state, const std::vector<float>& y_instant, double floor,
+             double bin) {
+  const size_t n = y_state.size();
+  if (n == 0 || n != y_instant.size()) return kNaN;
+  const double lf = std::log2(floor);
+  auto lg = [lf](float y) { return std::isfinite(y) && y > 0.0f ? std::max(std::log2(double(y)), lf) : lf; };
+  std::vector<double> b(n), d(n);
+  for (size_t i = 0; i < n; ++i) {
+    b[i] = lg(y_instant[i]);
+    d[i] = lg(y_state[i]) - b[i];
+  }
+  std::vector<size_t> all(n);
+  for (size_t i = 0; i < n; ++i) all[i] = i;
+  if (!(bin > 0.0)) return std::sqrt(linear_rss(b, d, all) / double(n));
+  // a linear fit per band of b `bin` wide; bands with too few pixels for a stable fit
+  // (< 1/200 of the frame or < 16) are pooled and fitted together
+  const double bmax = *std::max_element(b.begin(), b.end());
+  const int nb = std::max(1, static_cast<int>(std::ceil((bmax - lf) / bin + 1e-9)) + 1);
+  std::vector<std::vector<size_t>> bands(nb);
+  for (size_t i = 0; i < n; ++i)
+    bands[std::min(nb - 1, static_cast<int>((b[i] - lf) / bin))].push_back(i);
+  const size_t min_n = std::max<size_t>(16, n / 200);
+  double rss = 0.0;
+  std::vector<size_t> rest;
+  for (const auto& band : bands) {
+    if (band.size() >= min_n) rss += linear_rss(b, d, band);
+    else rest.insert(rest.end(), band.begin(), band.end());
+  }
+  rss += linear_rss(b, d, rest);
+  return std::sqrt(rss / double(n));
+}
+
 int temporal_instability(const std::vector<Image8>& frames, size_t from) {
   int worst = 0;
   for (size_t t = std::max<size_t>(from, 1); t < frames.size(); ++t) {

@@ -181,6 +181,27 @@ HaloStats halo(const Image8& ldr);
 double mean_code_luma(const Image8& img);
 // Flicker: mean |m[t+1] - m[t]| of a sequence of per-frame mean code lumas.
 double flicker(const std::vector<double>& frame_means);
+// Ghost (afterimage, trail) of one tone-mapped video frame: `y_state` is its display-
+// relative linear luminance (1 = peak) rendered with the temporal state, `y_instant` the
+// same frame rendered fully adapted to itself (state reset before it). With
+// a = log2 max(y_state, floor) and b = log2 max(y_instant, floor) per pixel, the result
+// is the standard deviation over the pixels of a - b after its dependence on b is
+// removed: a level or tone-curve difference (a function of the pixel's own instant
+// output) is not a ghost; what is left is spatial structure that only the past can have
+// put there (MODEL.md, "Temporal adaptation state"). log2 units; below about 0.05 it is
+// not visible.
+//   bin = 0: one least-squares line alpha + beta b over the frame (the mean and the
+//     LINEAR dependence removed). A level lag alone leaves the curvature of the tone
+//     curve (its shoulder, clipping) in the residual: 0.2-0.3 on a flash frame shown with
+//     the previous adaptation, where nothing of the past is imprinted.
+//   bin > 0 (the tool's measure, 0.5): a line per band of b `bin` wide (bands with fewer
+//     than max(16, n/200) pixels fitted together): any smooth dependence on b removed.
+//     An imprint varies across pixels of the same output level (mullions drawn on an even
+//     sky, lamp blotches on a wall) and stays.
+// `floor` (default 2^-8 of the peak, about sRGB code 13): darker output is taken as that
+// (its log ratios are quantisation noise and invisible). NaN when the sizes differ or are 0.
+double ghost(const std::vector<float>& y_state, const std::vector<float>& y_instant,
+             double floor = 1.0 / 256.0, double bin = 0.5);
 // Temporal instability of a static sequence: the largest per-pixel, per-channel absolute
 // code change between consecutive frames, over frames [from, end). 0 when bit-identical.
 int temporal_instability(const std::vector<Image8>& frames, size_t from = 0);
