@@ -14,7 +14,7 @@ PKGS="build-essential pkg-config meson ninja-build git
   libavformat-dev libavcodec-dev libavutil-dev ffmpeg
   libopenexr-dev libpng-dev
   libgtest-dev libgmock-dev
-  valgrind"
+  valgrind time"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

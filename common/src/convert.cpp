@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "dtutmo/pixel_io.h"
+#include "cpu_simd.h"  // DTUTMO_HOT
 
 namespace dtutmo {
 
@@ -89,7 +90,7 @@ struct Scratch {
 thread_local Scratch t_scratch;
 
 // --- YUV unpack ---
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+DTUTMO_HOT
 void unpack_yuv(const FrameView& in, const FormatInfo& fi, const SignalDesc& sig, int y0, int y1,
                 float* rgb, std::ptrdiff_t sf) {
   const int w = in.width, h = in.height;
@@ -196,7 +197,7 @@ void pack_rgb_rows(const float* rgb, std::ptrdiff_t sf, const FrameView& out, in
 // 8-bit RGBA-family pack: one 32-bit store per pixel, straight-line so that it vectorises
 // (same arithmetic as write_rgb_pixel: clamp01, quantize with the dither offset).
 template <bool BGR>
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+DTUTMO_HOT
 void pack_rgba8_rows(const float* rgb, std::ptrdiff_t sf, const FrameView& out, int y0, int y1,
                      bool dither) {
   const int w = out.width;
@@ -248,7 +249,7 @@ void pack_yuv444(const float* rgb, std::ptrdiff_t sf, const FrameView& out, cons
 }
 
 template <Cont C>
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+DTUTMO_HOT
 void pack_yuv420(const float* rgb, std::ptrdiff_t sf, const FrameView& out, const YuvEncode& e,
                  int bits, bool il, int y0, int y1, bool dither) {
   const int w = out.width;
