@@ -90,10 +90,12 @@ void EdgePooler::init(int w_, int h_, float dz_, int threads) {
     lw[l] = (lw[l - 1] + 1) / 2;
     lh[l] = (lh[l - 1] + 1) / 2;
   }
-  // 16 bins (30 stops at dz = 2) made now; a wider frame grows the buffers once
+  // 16 bins (30 stops at dz = 2) made now; a wider frame grows the buffers once. The
+  // per-scale results live at their pyramid level (known at the first begin(), which
+  // sizes them): 16 bins at level 0 for each of the 4 scales were 8 bytes per pixel.
   splat_.assign(size_t(16) * 2 * w * h, 0.0f);
   used_.assign(kMaxBins, 0);
-  for (auto& r : res_) r.assign(size_t(16) * 2 * w * h, 0.0f);
+  for (auto& r : res_) r.clear();
   ts_.assign(std::max(threads, 1), Thread{});
   for (Thread& t : ts_) {
     for (int l = 0; l < 6; ++l) t.lev[l].assign(size_t(2) * lw[l] * lh[l], 0.0f);
