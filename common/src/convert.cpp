@@ -65,13 +65,20 @@ inline void store_code(uint8_t* p, uint32_t code, int bits) {
 }
 constexpr int cont_bytes(Cont c) { return c == Cont::U8 ? 1 : 2; }
 
-// n codes, `step` components apart, into floats.
+// n codes, `step` components apart, into floats. Always inlined, so that the callers'
+// ISA clones (DTUTMO_HOT) vectorise it; unit stride (planar rows) has its own loop.
 template <Cont C>
-void read_codes(const uint8_t* p, int n, int step, int bits, float* out) {
+inline __attribute__((always_inline)) void read_codes(const uint8_t* __restrict p, int n, int step,
+                                                      int bits, float* __restrict out) {
+  if (step == 1) {
+    for (int i = 0; i < n; ++i) out[i] = static_cast<float>(load_code<C>(p + i * cont_bytes(C), bits));
+    return;
+  }
   const int sb = step * cont_bytes(C);
   for (int i = 0; i < n; ++i) out[i] = static_cast<float>(load_code<C>(p + i * sb, bits));
 }
-void read_codes(Cont c, const uint8_t* p, int n, int step, int bits, float* out) {
+inline __attribute__((always_inline)) void read_codes(Cont c, const uint8_t* p, int n, int step,
+                                                      int bits, float* out) {
   switch (c) {
     case Cont::U8: read_codes<Cont::U8>(p, n, step, bits, out); break;
     case Cont::U16Hi: read_codes<Cont::U16Hi>(p, n, step, bits, out); break;

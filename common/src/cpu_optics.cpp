@@ -11,10 +11,6 @@
 namespace dtutmo {
 namespace cpu {
 
-// The OTF's Gaussian is applied from this sigma up (pixels); below it is a fraction of a
-// pixel's blur (always at video ppd) and skipped.
-constexpr float kOtfMinSigmaPx = 0.3f;
-
 void CpuEngine::setup_optics() {
   const float ppd = float(W_) / P_.fov_deg;
   const int cells = int(P_.glare_max_cells);
@@ -27,7 +23,7 @@ void CpuEngine::setup_optics() {
   }
   otf_sigma_px_ = otf_sigma_deg(otf_fc(P_.observer_age)) * ppd;
   // the OTF's full-frame temporary only where the OTF runs (never at video ppd)
-  if (otf_sigma_px_ >= kOtfMinSigmaPx && otf_tmp_.size() != lin_.size()) otf_tmp_.assign(lin_.size(), 0.0f);
+  if (otf_sigma_px_ >= 0.3f && otf_tmp_.size() != lin_.size()) otf_tmp_.assign(lin_.size(), 0.0f);
   optics_ready_ = true;
 }
 
@@ -36,7 +32,7 @@ void CpuEngine::apply_optics() {
   const int W = W_;
   // OTF: separable Gaussian of its exact spatial pair, when it is wider than a pixel's
   // fraction (at video ppd it is far below a pixel and is skipped).
-  if (otf_sigma_px_ >= kOtfMinSigmaPx) {
+  if (otf_sigma_px_ >= 0.3f) {
     const int r = std::max(1, int(std::ceil(3 * otf_sigma_px_)));
     float k[64];
     const int rr = std::min(r, 31);
