@@ -113,6 +113,8 @@ enum {
   PROP_PUPIL_DIAMETER,
   PROP_ROD_WEIGHT,
   PROP_ENGINE_NAME,
+  PROP_POST_MESSAGES,
+  PROP_MESSAGE_INTERVAL,
   PROP_PARAM_FIRST = 100,  // PROP_PARAM_FIRST + i is dtutmo::param_names()[i]
 };
 
@@ -120,6 +122,8 @@ enum GstDtutmoEngineKind { ENGINE_AUTO = 0, ENGINE_CPU = 1, ENGINE_CUDA = 2 };
 
 #define DEFAULT_ENGINE ENGINE_AUTO
 #define DEFAULT_DEVICE_ID -1
+#define DEFAULT_POST_MESSAGES FALSE
+#define DEFAULT_MESSAGE_INTERVAL 0
 
 GType gst_dtutmo_engine_kind_get_type() {
   static GType type = 0;
@@ -150,16 +154,21 @@ std::string enum_type_name(const char* param) {
   return out;
 }
 
-// Registered once per process; the value tables live as long as the type system.
+// Registered once per process; the value tables live as long as the type system. Each
+// value once (aliases such as display-mode=hybrid are accepted by the text interface,
+// dtutmo::set_param, but not listed), described by what it does.
 GType param_enum_type(const char* param, const dtutmo::ParamDetails& d) {
   const std::string tname = enum_type_name(param);
   GType t = g_type_from_name(tname.c_str());
   if (t) return t;
   GEnumValue* v = g_new0(GEnumValue, d.nicks.size() + 1);
-  for (size_t i = 0; i < d.nicks.size(); ++i) {
-    v[i].value = d.nicks[i].value;
-    v[i].value_name = g_intern_string(d.nicks[i].nick);
-    v[i].value_nick = g_intern_string(d.nicks[i].nick);
+  size_t k = 0;
+  for (const dtutmo::ParamNick& n : d.nicks) {
+    if (n.alias) continue;
+    v[k].value = n.value;
+    v[k].value_name = g_intern_string(n.description);
+    v[k].value_nick = g_intern_string(n.nick);
+    ++k;
   }
   return g_enum_register_static(g_intern_string(tname.c_str()), v);
 }
@@ -180,6 +189,8 @@ struct GstDtutmoState {
   std::unique_ptr<dtutmo::Engine> engine;
   dtutmo::EngineStats stats;
   std::string engine_name;
+  bool post_messages = DEFAULT_POST_MESSAGES;
+  GstClockTime message_interval = DEFAULT_MESSAGE_INTERVAL;
 
   // Streaming-thread state.
   bool configured = false;
@@ -189,6 +200,7 @@ struct GstDtutmoState {
   std::atomic<bool> have_last_time{false};
   double frame_duration_s = 1.0 / 30.0;
   bool warned_untagged = false;
+  GstClockTime last_post_rt = GST_CLOCK_TIME_NONE;  // running time of the last message
 };
 
 struct _GstDtutmo {
@@ -266,8 +278,9 @@ static void gst_dtutmo_class_init(GstDtutmoClass* klass) {
   g_object_class_install_property(
       gobject_class, PROP_PUPIL_DIAMETER,
       g_param_spec_double("pupil-diameter", "Pupil diameter",
-                          "Smoothed pupil diameter of the last frame, mm (read-only)", 0.0,
-                          20.0, 0.0, GParamFlags(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
+                          "Smoothed pupil diameter of the last frame, mm [2, 8] (read-only; 0 "
+                          "before the first frame)",
+                          0.0, 8.0, 0.0, GParamFlags(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
   g_object_class_install_property(
       gobject_class, PROP_ROD_WEIGHT,
       g_param_spec_double("rod-weight", "Rod weight",
@@ -280,6 +293,24 @@ static void gst_dtutmo_class_init(GstDtutmoClass* klass) {
       g_param_spec_string("engine-name", "Engine name",
                           "Engine in use: cpu or cuda; empty before READY->PAUSED (read-only)",
                           "", GParamFlags(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
+
+  g_object_class_install_property(
+      gobject_class, PROP_POST_MESSAGES,
+      g_param_spec_boolean("post-messages", "Post messages",
+                           "Post an element message named \"dtutmo\" with the adaptation "
+                           "state (adaptation luminance, pupil, rod weight, response range, "
+                           "cut, reset) per frame or per message-interval",
+                           DEFAULT_POST_MESSAGES,
+                           GParamFlags(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                       GST_PARAM_MUTABLE_PLAYING)));
+  g_object_class_install_property(
+      gobject_class, PROP_MESSAGE_INTERVAL,
+      g_param_spec_uint64("message-interval", "Message interval",
+                          "Least running time between two messages, ns (0: every frame); "
+                          "frames with a cut or a state reset are always posted",
+                          0, G_MAXUINT64, DEFAULT_MESSAGE_INTERVAL,
+                          GParamFlags(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                      GST_PARAM_MUTABLE_PLAYING)));
 
   // One property per model parameter, typed from the registry (params.cpp).
   const dtutmo::Params defaults;
@@ -300,6 +331,12 @@ static void gst_dtutmo_class_init(GstDtutmoClass* klass) {
         spec = g_param_spec_double(name, name, names[i].blurb, d.lo, d.hi,
                                    CLAMP(def, double(d.lo), double(d.hi)),
                                    GParamFlags(flags | GST_PARAM_CONTROLLABLE));
+        break;
+      }
+      case dtutmo::ParamDetails::Int: {
+        const int def = int(std::strtol(text.c_str(), nullptr, 10));
+        spec = g_param_spec_int(name, name, names[i].blurb, int(d.lo), int(d.hi),
+                                CLAMP(def, int(d.lo), int(d.hi)), flags);
         break;
       }
       case dtutmo::ParamDetails::Bool:
@@ -397,6 +434,16 @@ static void gst_dtutmo_set_property(GObject* object, guint prop_id, const GValue
       st->device_id = g_value_get_int(value);
       return;
     }
+    case PROP_POST_MESSAGES: {
+      std::lock_guard<std::mutex> g(st->lock);
+      st->post_messages = g_value_get_boolean(value);
+      return;
+    }
+    case PROP_MESSAGE_INTERVAL: {
+      std::lock_guard<std::mutex> g(st->lock);
+      st->message_interval = g_value_get_uint64(value);
+      return;
+    }
     default:
       break;
   }
@@ -410,6 +457,8 @@ static void gst_dtutmo_set_property(GObject* object, guint prop_id, const GValue
   if (G_VALUE_HOLDS_DOUBLE(value)) {
     char buf[G_ASCII_DTOSTR_BUF_SIZE];
     text = g_ascii_dtostr(buf, sizeof buf, g_value_get_double(value));
+  } else if (G_VALUE_HOLDS_INT(value)) {
+    text = std::to_string(g_value_get_int(value));
   } else if (G_VALUE_HOLDS_BOOLEAN(value)) {
     text = g_value_get_boolean(value) ? "true" : "false";
   } else if (G_VALUE_HOLDS_ENUM(value)) {
@@ -451,6 +500,8 @@ static void gst_dtutmo_get_property(GObject* object, guint prop_id, GValue* valu
     case PROP_PUPIL_DIAMETER: g_value_set_double(value, st->stats.pupil_mm); return;
     case PROP_ROD_WEIGHT: g_value_set_double(value, st->stats.rod_weight); return;
     case PROP_ENGINE_NAME: g_value_set_string(value, st->engine_name.c_str()); return;
+    case PROP_POST_MESSAGES: g_value_set_boolean(value, st->post_messages); return;
+    case PROP_MESSAGE_INTERVAL: g_value_set_uint64(value, st->message_interval); return;
     default: break;
   }
   const auto& names = dtutmo::param_names();
@@ -462,6 +513,8 @@ static void gst_dtutmo_get_property(GObject* object, guint prop_id, GValue* valu
   if (!dtutmo::get_param(st->params, names[prop_id - PROP_PARAM_FIRST].name, &text)) return;
   if (G_VALUE_HOLDS_DOUBLE(value)) {
     g_value_set_double(value, g_ascii_strtod(text.c_str(), nullptr));
+  } else if (G_VALUE_HOLDS_INT(value)) {
+    g_value_set_int(value, int(std::strtol(text.c_str(), nullptr, 10)));
   } else if (G_VALUE_HOLDS_BOOLEAN(value)) {
     g_value_set_boolean(value, text == "true");
   } else if (G_VALUE_HOLDS_ENUM(value)) {
@@ -532,6 +585,7 @@ static gboolean gst_dtutmo_start(GstBaseTransform* trans) {
   st->need_reset = true;
   st->have_last_time = false;
   st->stats = dtutmo::EngineStats();
+  st->last_post_rt = GST_CLOCK_TIME_NONE;
   return TRUE;
 }
 
@@ -1023,6 +1077,37 @@ static bool buffer_fits(GstBuffer* buf, const GstVideoInfo* info, std::string* w
   return true;
 }
 
+// post-messages: the adaptation state after this frame as an element message, like
+// `level` posts levels (fields documented in gst/README.md). With a message-interval,
+// one message per interval of running time, plus every frame with a cut or a reset so
+// that no event is lost or moved in time. Streaming thread.
+static void post_state_message(GstDtutmo* self, GstBuffer* inbuf, GstClockTime rt, double t,
+                               const dtutmo::EngineStats& stats, bool reset,
+                               GstClockTime interval) {
+  GstDtutmoState* st = self->st;
+  GstBaseTransform* trans = GST_BASE_TRANSFORM(self);
+  const GstClockTime now = GST_CLOCK_TIME_IS_VALID(rt) ? rt : GstClockTime(t * GST_SECOND);
+  const bool due = interval == 0 || !GST_CLOCK_TIME_IS_VALID(st->last_post_rt) ||
+                   now < st->last_post_rt || now - st->last_post_rt >= interval;
+  if (!due && !reset && !stats.cut_detected) return;
+  st->last_post_rt = now;
+  const GstClockTime pts = GST_BUFFER_PTS(inbuf);
+  GstClockTime stream_time = GST_CLOCK_TIME_NONE;
+  if (GST_CLOCK_TIME_IS_VALID(pts) && trans->segment.format == GST_FORMAT_TIME)
+    stream_time = gst_segment_to_stream_time(&trans->segment, GST_FORMAT_TIME, pts);
+  GstStructure* s = gst_structure_new(
+      "dtutmo", "timestamp", G_TYPE_UINT64, guint64(pts), "stream-time", G_TYPE_UINT64,
+      guint64(stream_time), "running-time", G_TYPE_UINT64, guint64(rt), "duration",
+      G_TYPE_UINT64, guint64(GST_BUFFER_DURATION(inbuf)), "adaptation-luminance",
+      G_TYPE_DOUBLE, double(stats.adaptation_nits), "pupil-diameter", G_TYPE_DOUBLE,
+      double(stats.pupil_mm), "rod-weight", G_TYPE_DOUBLE, double(stats.rod_weight),
+      "response-low", G_TYPE_DOUBLE, double(stats.response_low), "response-high",
+      G_TYPE_DOUBLE, double(stats.response_high), "display-adaptation", G_TYPE_DOUBLE,
+      double(stats.display_adapt_nits), "cut", G_TYPE_BOOLEAN, gboolean(stats.cut_detected),
+      "reset", G_TYPE_BOOLEAN, gboolean(reset), NULL);
+  gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), s));
+}
+
 static GstFlowReturn gst_dtutmo_transform(GstBaseTransform* trans, GstBuffer* inbuf,
                                           GstBuffer* outbuf) {
   GstDtutmo* self = GST_DTUTMO(trans);
@@ -1076,13 +1161,15 @@ static GstFlowReturn gst_dtutmo_transform(GstBaseTransform* trans, GstBuffer* in
   // Time: running time of the PTS; without PTS, one frame duration after the last.
   double t = st->have_last_time ? st->last_time_s + st->frame_duration_s : 0.0;
   const GstClockTime pts = GST_BUFFER_PTS(inbuf);
+  GstClockTime rt = GST_CLOCK_TIME_NONE;
   if (GST_CLOCK_TIME_IS_VALID(pts)) {
-    GstClockTime rt = pts;
+    rt = pts;
     if (trans->segment.format == GST_FORMAT_TIME)
       rt = gst_segment_to_running_time(&trans->segment, GST_FORMAT_TIME, pts);
     if (GST_CLOCK_TIME_IS_VALID(rt)) t = double(rt) / double(GST_SECOND);
   }
   if (GST_BUFFER_FLAG_IS_SET(inbuf, GST_BUFFER_FLAG_DISCONT)) st->need_reset = true;
+  const bool reset = st->need_reset;
   if (st->need_reset) {
     GST_DEBUG_OBJECT(self, "resetting the temporal state at t = %.3f s", t);
     st->engine->reset();
@@ -1100,11 +1187,16 @@ static GstFlowReturn gst_dtutmo_transform(GstBaseTransform* trans, GstBuffer* in
     return GST_FLOW_ERROR;
   }
   const dtutmo::EngineStats stats = st->engine->stats();
+  bool post;
+  GstClockTime interval;
   {
     std::lock_guard<std::mutex> g(st->lock);
     st->stats = stats;
+    post = st->post_messages;
+    interval = st->message_interval;
   }
   GST_LOG_OBJECT(self, "t=%.4f La=%.4g pupil=%.2f rod=%.2f bad=%lld", t, stats.adaptation_nits,
                  stats.pupil_mm, stats.rod_weight, stats.bad_samples);
+  if (post) post_state_message(self, inbuf, rt, t, stats, reset, interval);
   return GST_FLOW_OK;
 }

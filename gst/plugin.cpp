@@ -15,6 +15,11 @@
 #ifndef DTUTMO_VERSION
 #define DTUTMO_VERSION "0.1.0"
 #endif
+// The project has no public home page; GStreamer requires a non-empty origin, and this is
+// what its own modules say when none is configured (meson option package-origin).
+#ifndef DTUTMO_PACKAGE_ORIGIN
+#define DTUTMO_PACKAGE_ORIGIN "Unknown package origin"
+#endif
 
 static gboolean plugin_init(GstPlugin* plugin) {
   gboolean ok = FALSE;
@@ -25,4 +30,4 @@ static gboolean plugin_init(GstPlugin* plugin) {
 
 GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, dtutmo,
                   "HDR tone mapping with a model of the human eye (DTUTMO)", plugin_init,
-                  DTUTMO_VERSION, "LGPL", "dtutmo", "https://dtutmo.invalid/")  // no public home yet
+                  DTUTMO_VERSION, "LGPL", "dtutmo", DTUTMO_PACKAGE_ORIGIN)

@@ -11,6 +11,14 @@ set -eu
 W=${WIDTH:-640}
 H=${HEIGHT:-360}
 PROFILE=${PROFILE:-fast}
+# A window needs a display: without one autovideosink would fail after start-up (or pick
+# a sink that shows nothing). Say so up front.
+if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
+  echo "error: no display (neither DISPLAY nor WAYLAND_DISPLAY is set): live-window.sh shows" >&2
+  echo "  a window. Run it in a desktop session, or write a file instead:" >&2
+  echo "  pipelines/demo.sh, or dtutmo-convert IN OUT (see README)" >&2
+  exit 1
+fi
 need dtutmo autovideosink videoconvert
 if [ $# -ge 1 ]; then
   SRC="filesrc location=\"$1\" ! decodebin ! videoconvert ! videoscale ! video/x-raw,width=$W,height=$H"

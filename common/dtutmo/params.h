@@ -15,8 +15,24 @@ enum class ViewingCondition { Dark = 0, Dim = 1, Average = 2 };
 enum class Target { SDR = 0, PQ = 1, HLG = 2 };
 enum class Precision { FP16 = 0, FP32 = 1 };
 
+// The fields a profile sets (apply_profile), as bits of Params::explicit_fields.
+enum ProfileField : unsigned {
+  kFieldOptics = 1u << 0,
+  kFieldLocal = 1u << 1,
+  kFieldBaseDetail = 1u << 2,
+  kFieldMesopic = 1u << 3,
+  kFieldCsf = 1u << 4,
+  kFieldDtucam = 1u << 5,
+  kFieldDisplayMode = 1u << 6,
+  kFieldGlareCells = 1u << 7,
+};
+
 struct Params {
   Profile profile = Profile::Fast;
+  // ProfileField bits of the fields given by name through set_param(): apply_profile()
+  // leaves those alone, so a switch set explicitly keeps its value whether the profile is
+  // set before or after it. Direct writes to the fields do not mark them.
+  unsigned explicit_fields = 0;
 
   // --- stage switches (profiles set them; each can be overridden) ---
   bool optics = false;         // OTF + CIE disability glare (balanced)
@@ -51,7 +67,7 @@ struct Params {
   float local_adaptation = 0.5f;   // 0 = global log-mean, 1 = fully local [0, 1]
   float detail = 1.0f;             // detail gain re-applied after display mapping [0, 4]
   float base_scale = 0.02f;        // base/detail spatial scale, fraction of larger side [0.005, 0.1]
-  float glare_max_cells = 256.0f;  // reduced glare grid: cells on the larger side [32, 4096]
+  int glare_max_cells = 256;       // reduced glare grid: cells on the larger side [32, 4096]
 
   // --- temporal state ---
   float cone_tau = 0.1f;           // s, cone adaptation and global statistics [0, 60]
@@ -67,7 +83,8 @@ struct Params {
   Precision precision = Precision::FP16;  // CUDA engine intermediate storage
 };
 
-// The stage switches and display mode of a profile, other fields left as they are.
+// The stage switches, display mode and glare grid of a profile; fields marked in
+// p.explicit_fields and all other fields are left as they are.
 void apply_profile(Params& p, Profile profile);
 // Defaults for a profile.
 Params params_for_profile(Profile profile);
@@ -76,9 +93,11 @@ Params params_for_profile(Profile profile);
 bool validate(const Params& p, std::string* err);
 
 // Set one parameter by its name (the names of param_names(), the same as the element's
-// property names, dashes or underscores), value as text: numbers, true/false/on/off/1/0,
-// enum nicks (fast, balanced, quality; whiteboard, full-inverse, production-hybrid;
-// natural, broadcast; dark, dim, average; sdr, pq, hlg; fp16, fp32).
+// property names, dashes or underscores), value as text: numbers (integers for counts),
+// true/false/on/off/1/0, enum nicks (fast, balanced, quality; whiteboard, full-inverse,
+// production-hybrid (alias hybrid); natural, broadcast; dark, dim, average; sdr, pq, hlg;
+// fp16, fp32). `profile` goes through apply_profile(); a field a profile sets is marked in
+// explicit_fields, so the order of the calls does not matter.
 bool set_param(Params& p, const std::string& name, const std::string& value, std::string* err);
 // Current value of a parameter, as text (same names).
 bool get_param(const Params& p, const std::string& name, std::string* value);
@@ -93,12 +112,14 @@ const std::vector<ParamInfo>& param_names();
 // with types (the GStreamer element's GObject properties). Added for gst/; read-only view
 // of the registry behind set_param().
 struct ParamNick {
-  const char* nick;  // e.g. "production-hybrid"; aliases repeat a value
+  const char* nick;  // e.g. "production-hybrid"
   int value;
+  const char* description;  // what the value does, one line
+  bool alias;               // another spelling of an earlier nick's value (not to be listed)
 };
 struct ParamDetails {
-  enum Kind { Float = 0, Bool = 1, Enum = 2 } kind = Float;
-  float lo = 0.0f, hi = 0.0f;    // Float: the range validate() enforces
+  enum Kind { Float = 0, Bool = 1, Enum = 2, Int = 3 } kind = Float;
+  float lo = 0.0f, hi = 0.0f;    // Float and Int: the range validate() enforces
   std::vector<ParamNick> nicks;  // Enum: every accepted nick with its value
 };
 // False when `name` is not a parameter.

@@ -2,7 +2,9 @@
 #include "dtutmo/params.h"
 
 #include <cerrno>
+#include <climits>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
@@ -12,17 +14,19 @@ namespace dtutmo {
 void apply_profile(Params& p, Profile profile) {
   p.profile = profile;
   const bool rich = profile != Profile::Fast;
-  p.optics = rich;
-  p.base_detail = rich;
-  p.csf = rich;
-  p.dtucam = rich;
-  p.local = true;
-  p.mesopic = true;
-  p.display_mode = profile == Profile::Fast       ? DisplayMode::Whiteboard
-                   : profile == Profile::Balanced ? DisplayMode::Hybrid
-                                                  : DisplayMode::FullInverse;
+  const unsigned keep = p.explicit_fields;  // set by name: wins over the profile
+  if (!(keep & kFieldOptics)) p.optics = rich;
+  if (!(keep & kFieldBaseDetail)) p.base_detail = rich;
+  if (!(keep & kFieldCsf)) p.csf = rich;
+  if (!(keep & kFieldDtucam)) p.dtucam = rich;
+  if (!(keep & kFieldLocal)) p.local = true;
+  if (!(keep & kFieldMesopic)) p.mesopic = true;
+  if (!(keep & kFieldDisplayMode))
+    p.display_mode = profile == Profile::Fast       ? DisplayMode::Whiteboard
+                     : profile == Profile::Balanced ? DisplayMode::Hybrid
+                                                    : DisplayMode::FullInverse;
   // The quality profile computes glare at full resolution (offline use).
-  p.glare_max_cells = profile == Profile::Quality ? 4096.0f : 256.0f;
+  if (!(keep & kFieldGlareCells)) p.glare_max_cells = profile == Profile::Quality ? 4096 : 256;
 }
 
 Params params_for_profile(Profile profile) {
@@ -54,14 +58,18 @@ namespace {
 struct Nick {
   const char* name;
   int value;
+  const char* desc;    // what the value does (GEnumValue's value_name in the element)
+  bool alias = false;  // another spelling of an earlier value: accepted, not listed
 };
 
 // One registry entry: how to read and write a field as text, and its range.
 struct Entry {
   ParamInfo info;
-  enum Kind { Float, Bool, Enum } kind;
+  enum Kind { Float, Bool, Enum, Int } kind;
   float Params::*f = nullptr;
   bool Params::*b = nullptr;
+  int Params::*i = nullptr;
+  unsigned profile_field = 0;  // ProfileField bit when a profile sets this field
   std::function<int&(Params&)> e;  // enum field as int&
   std::vector<Nick> nicks;
   float lo = 0, hi = 0;
@@ -84,33 +92,71 @@ const std::vector<Entry>& registry() {
       e.hi = hi;
       v.push_back(e);
     };
-    auto bo = [&v](const char* n, const char* blurb, bool Params::*m) {
+    auto in = [&v](const char* n, const char* blurb, int Params::*m, int lo, int hi,
+                   unsigned field) {
+      Entry e;
+      e.info = {n, blurb};
+      e.kind = Entry::Int;
+      e.i = m;
+      e.lo = float(lo);
+      e.hi = float(hi);
+      e.profile_field = field;
+      v.push_back(e);
+    };
+    auto bo = [&v](const char* n, const char* blurb, bool Params::*m, unsigned field = 0) {
       Entry e;
       e.info = {n, blurb};
       e.kind = Entry::Bool;
       e.b = m;
+      e.profile_field = field;
       v.push_back(e);
     };
     auto en = [&v](const char* n, const char* blurb, std::function<int&(Params&)> ref,
-                   std::vector<Nick> nicks) {
+                   std::vector<Nick> nicks, unsigned field = 0) {
       Entry e;
       e.info = {n, blurb};
       e.kind = Entry::Enum;
       e.e = std::move(ref);
       e.nicks = std::move(nicks);
+      e.profile_field = field;
       v.push_back(e);
     };
-    en("profile", "Model profile: fast, balanced, quality (sets the stage switches)",
-       enum_ref(&Params::profile), {{"fast", 0}, {"balanced", 1}, {"quality", 2}});
-    bo("optics", "Stage: optics (OTF + CIE disability glare)", &Params::optics);
-    bo("local", "Stage: local adaptation (off: global adaptation only)", &Params::local);
-    bo("base-detail", "Stage: edge-preserving base/detail separation", &Params::base_detail);
-    bo("mesopic", "Stage: rod contribution (mesopic vision)", &Params::mesopic);
-    bo("csf", "Stage: neural contrast-sensitivity filter", &Params::csf);
-    bo("dtucam", "Stage: DTUCAM colour appearance model", &Params::dtucam);
-    en("display-mode", "Display mapping: whiteboard, full-inverse, production-hybrid",
+    // Blurbs: what the parameter does, its unit, and for numbers the range validate()
+    // accepts, written "[lo, hi]" exactly as %g prints the registry's bounds (tested).
+    en("profile",
+       "Model profile: sets the stage switches, display-mode and glare-cells; a switch set "
+       "explicitly keeps its value whether it is given before or after the profile",
+       enum_ref(&Params::profile),
+       {{"fast", 0,
+         "Fast: local adaptation, photoreceptors, mesopic vision and the whiteboard display "
+         "mapping (real time on a CPU)"},
+        {"balanced", 1,
+         "Balanced: fast plus optics and glare, base/detail split, neural CSF, DTUCAM colour "
+         "appearance and the production-hybrid display mapping"},
+        {"quality", 2,
+         "Quality: balanced with the full-inverse display mapping and glare on a grid of "
+         "4096 cells (offline)"}});
+    bo("optics", "Stage: optics (OTF + CIE disability glare)", &Params::optics, kFieldOptics);
+    bo("local", "Stage: local adaptation (off: global adaptation only)", &Params::local,
+       kFieldLocal);
+    bo("base-detail", "Stage: edge-preserving base/detail separation", &Params::base_detail,
+       kFieldBaseDetail);
+    bo("mesopic", "Stage: rod contribution (mesopic vision)", &Params::mesopic, kFieldMesopic);
+    bo("csf", "Stage: neural contrast-sensitivity filter", &Params::csf, kFieldCsf);
+    bo("dtucam", "Stage: DTUCAM colour appearance model", &Params::dtucam, kFieldDtucam);
+    en("display-mode", "Display mapping: how the eye's response becomes display luminance",
        enum_ref(&Params::display_mode),
-       {{"whiteboard", 0}, {"full-inverse", 1}, {"production-hybrid", 2}, {"hybrid", 2}});
+       {{"whiteboard", 0,
+         "Whiteboard: closed-form inverse of the display observer at its global adaptation "
+         "(smooth, no halos)"},
+        {"full-inverse", 1,
+         "Full inverse: the display observer's inverse per pixel with its own local "
+         "adaptation (more local contrast)"},
+        {"production-hybrid", 2,
+         "Production hybrid: full inverse where the response has strong edges, whiteboard "
+         "elsewhere, soft knee near the peak"},
+        {"hybrid", 2, "Production hybrid (alias)", true}},
+       kFieldDisplayMode);
     bo("gamut-map", "Stage: gamut mapping by desaturation toward luminance", &Params::gamut_map);
     bo("dither", "Ordered dither for 8-bit outputs", &Params::dither);
     bo("hue-preserve", "Colour: hue from the input, tone and chroma amount from the model",
@@ -119,17 +165,27 @@ const std::vector<Entry>& registry() {
     fl("observer-age", "Observer age, years [1, 100]", &Params::observer_age, 1, 100);
     fl("pigmentation", "Eye pigmentation: 0 dark brown, 0.5 brown, 1 blue [0, 1]",
        &Params::pigmentation, 0, 1);
-    en("viewing-condition", "Display viewing condition: dark, dim, average",
-       enum_ref(&Params::viewing), {{"dark", 0}, {"dim", 1}, {"average", 2}});
-    en("target", "Output: sdr (BT.709), pq or hlg (BT.2020)", enum_ref(&Params::target),
-       {{"sdr", 0}, {"pq", 1}, {"hlg", 2}});
+    en("viewing-condition", "Surround of the display: sets its observer's adaptation floor "
+       "and the colour-appearance surround",
+       enum_ref(&Params::viewing),
+       {{"dark", 0,
+         "Dark room: display observer adapted to at least 0.05 x peak, dark surround"},
+        {"dim", 1, "Dim room (TV viewing): at least 0.1 x peak, dim surround"},
+        {"average", 2, "Lit room (office): at least 0.2 x peak, average surround"}});
+    en("target", "Output signal (the output caps follow it)", enum_ref(&Params::target),
+       {{"sdr", 0, "SDR: BT.709 primaries, BT.1886 (or sRGB) transfer, 8-bit formats"},
+        {"pq", 1, "HDR10: BT.2020 primaries, SMPTE ST 2084 (PQ), 10/16-bit formats"},
+        {"hlg", 2, "HLG: BT.2020 primaries, ARIB STD-B67 (HLG), 10/16-bit formats"}});
     fl("display-peak", "Display peak luminance, cd/m2 [10, 10000]", &Params::display_peak, 10,
        10000);
-    fl("display-black", "Display black level, cd/m2 [0, peak/10]", &Params::display_black, 0,
-       1000);
-    fl("display-adapt", "Display adaptation ceiling, fraction of peak (0, 1]",
+    fl("display-black",
+       "Display black level, cd/m2, at most display-peak / 10 (checked when applied) "
+       "[0, 1000]",
+       &Params::display_black, 0, 1000);
+    fl("display-adapt", "Display adaptation ceiling, fraction of peak [0.01, 1]",
        &Params::display_adapt, 0.01f, 1);
-    fl("percentile-low", "Response percentile mapped to display black, % [0, 20]",
+    fl("percentile-low",
+       "Response percentile mapped to display black, %, below percentile-high [0, 20]",
        &Params::pct_low, 0, 20);
     fl("percentile-high", "Response percentile mapped to display peak, % [80, 100]",
        &Params::pct_high, 80, 100);
@@ -148,22 +204,28 @@ const std::vector<Entry>& registry() {
     fl("detail", "Detail gain re-applied after display mapping [0, 4]", &Params::detail, 0, 4);
     fl("base-scale", "Base/detail scale, fraction of the larger side [0.005, 0.1]",
        &Params::base_scale, 0.005f, 0.1f);
-    fl("glare-cells", "Glare grid size, cells on the larger side [32, 4096]",
-       &Params::glare_max_cells, 32, 4096);
+    in("glare-cells", "Glare grid size, cells on the larger side [32, 4096]",
+       &Params::glare_max_cells, 32, 4096, kFieldGlareCells);
     fl("cone-tau", "Cone and statistics adaptation time constant, s [0, 60]",
        &Params::cone_tau, 0, 60);
     fl("rod-tau", "Rod adaptation time constant, s [0, 600]", &Params::rod_tau, 0, 600);
     fl("pupil-tau", "Pupil time constant, s [0, 60]", &Params::pupil_tau, 0, 60);
-    en("adaptation", "Scene cuts: natural (eye's time constants) or broadcast (re-adapt at cuts)",
-       enum_ref(&Params::adaptation), {{"natural", 0}, {"broadcast", 1}});
+    en("adaptation", "Scene cuts: how the adaptation state follows a cut",
+       enum_ref(&Params::adaptation),
+       {{"natural", 0,
+         "Natural: the eye's time constants everywhere, a cut to night starts dark and "
+         "opens up"},
+        {"broadcast", 1,
+         "Broadcast: a detected cut (cut-threshold) re-adapts at once, as a colourist would"}});
     fl("cut-threshold", "Broadcast cut detection: jump of log10 mean luminance [0.1, 5]",
        &Params::cut_threshold, 0.1f, 5);
     fl("input-scale", "cd/m2 of linear or SDR input value 1.0 [0.001, 100000]",
        &Params::input_scale, 1e-3f, 1e5f);
     fl("hlg-peak", "Nominal HLG display peak for the BT.2100 OOTF, cd/m2 [100, 10000]",
        &Params::hlg_peak, 100, 10000);
-    en("precision", "CUDA intermediate storage: fp16 or fp32", enum_ref(&Params::precision),
-       {{"fp16", 0}, {"fp32", 1}});
+    en("precision", "CUDA engine intermediate storage", enum_ref(&Params::precision),
+       {{"fp16", 0, "Half floats: half the memory and bandwidth of fp32"},
+        {"fp32", 1, "Single floats: reference precision"}});
     return v;
   }();
   return r;
@@ -207,12 +269,13 @@ bool param_details(const std::string& name, ParamDetails* out) {
   const Entry* e = find(name);
   if (!e || !out) return false;
   ParamDetails d;
-  d.kind = e->kind == Entry::Float ? ParamDetails::Float
+  d.kind = e->kind == Entry::Float  ? ParamDetails::Float
            : e->kind == Entry::Bool ? ParamDetails::Bool
+           : e->kind == Entry::Int  ? ParamDetails::Int
                                     : ParamDetails::Enum;
   d.lo = e->lo;
   d.hi = e->hi;
-  for (const Nick& n : e->nicks) d.nicks.push_back({n.name, n.value});
+  for (const Nick& n : e->nicks) d.nicks.push_back({n.name, n.value, n.desc, n.alias});
   *out = std::move(d);
   return true;
 }
@@ -223,46 +286,65 @@ bool set_param(Params& p, const std::string& name, const std::string& value, std
     if (err) *err = "unknown parameter '" + name + "'";
     return false;
   }
+  const std::string what = "parameter '" + std::string(e->info.name) + "': '" + value + "'";
   switch (e->kind) {
     case Entry::Float: {
       errno = 0;
       char* end = nullptr;
       const double d = std::strtod(value.c_str(), &end);
       if (value.empty() || errno || !end || *end || !std::isfinite(d)) {
-        if (err) *err = "parameter '" + std::string(e->info.name) + "': '" + value + "' is not a number";
+        if (err) *err = what + " is not a number";
         return false;
       }
       p.*(e->f) = float(d);
-      return true;
+      break;
+    }
+    case Entry::Int: {
+      errno = 0;
+      char* end = nullptr;
+      const long long n = std::strtoll(value.c_str(), &end, 10);
+      if (value.empty() || errno || !end || *end || n < INT_MIN || n > INT_MAX) {
+        if (err) *err = what + " is not an integer";
+        return false;
+      }
+      p.*(e->i) = int(n);
+      break;
     }
     case Entry::Bool: {
       bool b;
       if (!parse_bool(value, &b)) {
-        if (err) *err = "parameter '" + std::string(e->info.name) + "': '" + value + "' is not a boolean";
+        if (err) *err = what + " is not a boolean";
         return false;
       }
       p.*(e->b) = b;
-      return true;
+      break;
     }
     case Entry::Enum: {
       const std::string v = canon(value);
-      for (const Nick& n : e->nicks) {
+      const Nick* hit = nullptr;
+      for (const Nick& n : e->nicks)
         if (v == n.name) {
-          if (std::strcmp(e->info.name, "profile") == 0)
-            apply_profile(p, Profile(n.value));
-          else
-            e->e(p) = n.value;
-          return true;
+          hit = &n;
+          break;
         }
+      if (!hit) {
+        if (err) {
+          *err = what + " is not one of";
+          for (const Nick& n : e->nicks)
+            if (!n.alias) *err += std::string(" ") + n.name;
+        }
+        return false;
       }
-      if (err) {
-        *err = "parameter '" + std::string(e->info.name) + "': '" + value + "' is not one of";
-        for (const Nick& n : e->nicks) *err += std::string(" ") + n.name;
+      if (std::strcmp(e->info.name, "profile") == 0) {
+        apply_profile(p, Profile(hit->value));
+        return true;
       }
-      return false;
+      e->e(p) = hit->value;
+      break;
     }
   }
-  return false;
+  p.explicit_fields |= e->profile_field;  // the profile no longer decides this field
+  return true;
 }
 
 bool get_param(const Params& p, const std::string& name, std::string* value) {
@@ -276,6 +358,7 @@ bool get_param(const Params& p, const std::string& name, std::string* value) {
       *value = buf;
       return true;
     }
+    case Entry::Int: *value = std::to_string(p.*(e->i)); return true;
     case Entry::Bool: *value = (p.*(e->b)) ? "true" : "false"; return true;
     case Entry::Enum: {
       const int v = e->e(q);
@@ -290,8 +373,8 @@ bool get_param(const Params& p, const std::string& name, std::string* value) {
 
 bool validate(const Params& p, std::string* err) {
   for (const Entry& e : registry()) {
-    if (e.kind != Entry::Float) continue;
-    const float v = p.*(e.f);
+    if (e.kind != Entry::Float && e.kind != Entry::Int) continue;
+    const float v = e.kind == Entry::Float ? p.*(e.f) : float(p.*(e.i));
     if (!std::isfinite(v) || v < e.lo || v > e.hi) {
       if (err) {
         char buf[256];

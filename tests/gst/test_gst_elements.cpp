@@ -908,6 +908,13 @@ TEST(Properties, EveryParameterIsAPropertyWithItsDefault) {
         EXPECT_FLOAT_EQ(float(G_PARAM_SPEC_DOUBLE(spec)->maximum), d.hi);
         break;
       }
+      case dtutmo::ParamDetails::Int: {
+        ASSERT_TRUE(G_IS_PARAM_SPEC_INT(spec));
+        EXPECT_EQ(g_value_get_int(&v), std::atoi(def.c_str()));
+        EXPECT_EQ(G_PARAM_SPEC_INT(spec)->minimum, int(d.lo));
+        EXPECT_EQ(G_PARAM_SPEC_INT(spec)->maximum, int(d.hi));
+        break;
+      }
       case dtutmo::ParamDetails::Bool:
         ASSERT_TRUE(G_IS_PARAM_SPEC_BOOLEAN(spec));
         EXPECT_EQ(bool(g_value_get_boolean(&v)), def == "true");
@@ -919,9 +926,10 @@ TEST(Properties, EveryParameterIsAPropertyWithItsDefault) {
         ASSERT_NE(ev, nullptr);
         EXPECT_EQ(def, ev->value_nick);
         for (const auto& n : d.nicks)
-          EXPECT_NE(g_enum_get_value_by_nick(G_PARAM_SPEC_ENUM(spec)->enum_class, n.nick),
-                    nullptr)
-              << n.nick;
+          if (!n.alias)
+            EXPECT_NE(g_enum_get_value_by_nick(G_PARAM_SPEC_ENUM(spec)->enum_class, n.nick),
+                      nullptr)
+                << n.nick;
         break;
       }
     }
@@ -1090,6 +1098,207 @@ TEST(Properties, LatencyQueryAddsNothing) {
   ASSERT_TRUE(hh.start(video_caps("P010_10LE", 16, 8, "bt2100-pq")));
   GstClockTime lat = gst_harness_query_latency(hh.h);
   EXPECT_TRUE(lat == 0 || lat == GST_CLOCK_TIME_NONE) << lat;
+}
+
+// --------------------------------------------------------------------------------------
+// The adaptation state on the bus (post-messages) and honest properties
+
+struct Posted {
+  guint64 timestamp = 0, stream_time = 0, running_time = 0, duration = 0;
+  double la = 0, pupil = 0, rod = 0, lo = 0, hi = 0;
+  gboolean cut = FALSE, reset = FALSE;
+};
+
+// Every "dtutmo" element message on the bus, in order.
+std::vector<Posted> posted(Harness& hh) {
+  std::vector<Posted> v;
+  while (GstMessage* m = hh.pop(GST_MESSAGE_ELEMENT)) {
+    const GstStructure* s = gst_message_get_structure(m);
+    if (s && gst_structure_has_name(s, "dtutmo")) {
+      Posted p;
+      EXPECT_TRUE(gst_structure_get_uint64(s, "timestamp", &p.timestamp));
+      EXPECT_TRUE(gst_structure_get_uint64(s, "stream-time", &p.stream_time));
+      EXPECT_TRUE(gst_structure_get_uint64(s, "running-time", &p.running_time));
+      EXPECT_TRUE(gst_structure_get_uint64(s, "duration", &p.duration));
+      EXPECT_TRUE(gst_structure_get_double(s, "adaptation-luminance", &p.la));
+      EXPECT_TRUE(gst_structure_get_double(s, "pupil-diameter", &p.pupil));
+      EXPECT_TRUE(gst_structure_get_double(s, "rod-weight", &p.rod));
+      EXPECT_TRUE(gst_structure_get_double(s, "response-low", &p.lo));
+      EXPECT_TRUE(gst_structure_get_double(s, "response-high", &p.hi));
+      EXPECT_TRUE(gst_structure_get_boolean(s, "cut", &p.cut));
+      EXPECT_TRUE(gst_structure_get_boolean(s, "reset", &p.reset));
+      EXPECT_EQ(GST_MESSAGE_SRC(m), GST_OBJECT(hh.h->element));
+      v.push_back(p);
+    }
+    gst_message_unref(m);
+  }
+  return v;
+}
+
+TEST(Messages, NoneUnlessAskedFor) {
+  Harness hh;
+  GstCaps* in = video_caps("P010_10LE", 32, 18, "bt2100-pq");
+  GstCaps* in_copy = gst_caps_copy(in);
+  ASSERT_TRUE(hh.start(in));
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(hh.push_next(make_scene(in_copy, 1, 100)), GST_FLOW_OK);
+  EXPECT_TRUE(posted(hh).empty());
+  gboolean on = TRUE;
+  g_object_get(hh.h->element, "post-messages", &on, NULL);
+  EXPECT_FALSE(on) << "default off, like level's";
+  gst_caps_unref(in_copy);
+  hh.drain();
+}
+
+// One message per frame with the state after that frame: the same numbers as the
+// read-only properties, the frame's times, a reset on the first frame only, and the
+// state of the eye (a night scene: wider pupil, rods in use).
+TEST(Messages, OnePerFrameWithThatFramesState) {
+  Harness hh("post-messages=true");
+  GstCaps* in = video_caps("P010_10LE", 32, 18, "bt2100-pq");
+  GstCaps* in_copy = gst_caps_copy(in);
+  ASSERT_TRUE(hh.start(in));
+  std::vector<double> la, pupil, rod;
+  for (int i = 0; i < 60; ++i) {
+    // 1 s of daylight-level interior (~200 cd/m2), then 1 s of night (~0.02 cd/m2).
+    const float level = i < 30 ? 200.0f : 0.02f;
+    ASSERT_EQ(hh.push_next(make_scene(in_copy, level * 0.2f, level * 5.0f)), GST_FLOW_OK);
+    gdouble a, p, r;
+    g_object_get(hh.h->element, "adaptation-luminance", &a, "pupil-diameter", &p, "rod-weight",
+                 &r, NULL);
+    la.push_back(a);
+    pupil.push_back(p);
+    rod.push_back(r);
+  }
+  const std::vector<Posted> v = posted(hh);
+  ASSERT_EQ(v.size(), 60u);
+  for (size_t i = 0; i < v.size(); ++i) {
+    SCOPED_TRACE(i);
+    const guint64 pts = gst_util_uint64_scale(i, GST_SECOND, 30);
+    EXPECT_EQ(v[i].timestamp, pts);
+    EXPECT_EQ(v[i].stream_time, pts);
+    EXPECT_EQ(v[i].running_time, pts);
+    EXPECT_EQ(v[i].duration, GST_SECOND / 30);
+    EXPECT_DOUBLE_EQ(v[i].la, la[i]);
+    EXPECT_DOUBLE_EQ(v[i].pupil, pupil[i]);
+    EXPECT_DOUBLE_EQ(v[i].rod, rod[i]);
+    EXPECT_LT(v[i].lo, v[i].hi);
+    EXPECT_EQ(bool(v[i].reset), i == 0);
+    EXPECT_FALSE(v[i].cut) << "natural adaptation reports no cut";
+  }
+  EXPECT_GT(v[29].la, 20.0);
+  EXPECT_LT(v[59].la, 0.2);
+  EXPECT_GT(v[59].pupil, v[29].pupil + 1.0) << "the pupil opens at night";
+  EXPECT_NEAR(v[29].rod, 0.0, 1e-6) << "no rods at interior levels";
+  EXPECT_GT(v[59].rod, 0.5) << "rods at night";
+  gst_caps_unref(in_copy);
+  hh.drain();
+}
+
+// message-interval thins the messages by running time; a reset or a cut is posted at its
+// own frame whatever the interval.
+TEST(Messages, IntervalKeepsResetsAndCuts) {
+  Harness hh("post-messages=true message-interval=100000000");
+  GstCaps* in = video_caps("P010_10LE", 32, 18, "bt2100-pq");
+  GstCaps* in_copy = gst_caps_copy(in);
+  ASSERT_TRUE(hh.start(in));
+  for (int i = 0; i < 30; ++i) ASSERT_EQ(hh.push_next(make_scene(in_copy, 20, 500)), GST_FLOW_OK);
+  std::vector<Posted> v = posted(hh);
+  ASSERT_EQ(v.size(), 10u) << "1 s at 30 fps, one message per 100 ms";
+  for (size_t i = 1; i < v.size(); ++i)
+    EXPECT_GE(v[i].running_time - v[i - 1].running_time, 100 * GST_MSECOND);
+  // A new segment resets the state: posted on its first frame, inside the interval.
+  GstSegment seg;
+  gst_segment_init(&seg, GST_FORMAT_TIME);
+  gst_harness_push_event(hh.h, gst_event_new_segment(&seg));
+  hh.frame = 0;
+  ASSERT_EQ(hh.push_next(make_scene(in_copy, 20, 500)), GST_FLOW_OK);
+  v = posted(hh);
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_TRUE(v[0].reset);
+
+  // Broadcast adaptation: the cut to a scene 1000x darker is posted at the frame the
+  // engine reports it, though the interval (10 s) posts nothing else.
+  Harness bb("post-messages=true message-interval=10000000000 adaptation=broadcast");
+  ASSERT_TRUE(bb.start(gst_caps_copy(in_copy)));
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(bb.push_next(make_scene(in_copy, 20, 500)), GST_FLOW_OK);
+  for (int i = 0; i < 20; ++i)
+    ASSERT_EQ(bb.push_next(make_scene(in_copy, 0.02f, 0.5f)), GST_FLOW_OK);
+  v = posted(bb);
+  ASSERT_GE(v.size(), 2u);
+  EXPECT_TRUE(v[0].reset);
+  EXPECT_EQ(v[0].timestamp, 0u);
+  int cuts = 0;
+  for (const Posted& p : v) {
+    if (!p.cut) continue;
+    ++cuts;
+    EXPECT_GE(p.timestamp, gst_util_uint64_scale(20, GST_SECOND, 30)) << "cut before the change";
+    EXPECT_LE(p.timestamp, gst_util_uint64_scale(23, GST_SECOND, 30)) << "cut reported late";
+    EXPECT_LT(p.la, 5.0) << "the cut frame is adapted to the dark scene";
+  }
+  EXPECT_EQ(cuts, 1);
+  EXPECT_EQ(v.size(), 2u) << "nothing but the reset and the cut within 10 s";
+  gst_caps_unref(in_copy);
+  hh.drain();
+  bb.drain();
+}
+
+// The profile sets the stage switches it is about; a switch set explicitly keeps its
+// value whether it was given before or after the profile (gst-launch sets properties in
+// the order written).
+TEST(Properties, ProfileAndSwitchesInAnyOrder) {
+  GstElement* a = gst_element_factory_make("dtutmo", nullptr);
+  GstElement* b = gst_element_factory_make("dtutmo", nullptr);
+  ASSERT_TRUE(a && b);
+  gst_util_set_object_arg(G_OBJECT(a), "optics", "false");
+  gst_util_set_object_arg(G_OBJECT(a), "glare-cells", "128");
+  gst_util_set_object_arg(G_OBJECT(a), "profile", "balanced");
+  gst_util_set_object_arg(G_OBJECT(b), "profile", "balanced");
+  gst_util_set_object_arg(G_OBJECT(b), "optics", "false");
+  gst_util_set_object_arg(G_OBJECT(b), "glare-cells", "128");
+  for (GstElement* e : {a, b}) {
+    gboolean optics, csf, dtucam;
+    gint cells, mode;
+    g_object_get(e, "optics", &optics, "csf", &csf, "dtucam", &dtucam, "glare-cells", &cells,
+                 "display-mode", &mode, NULL);
+    EXPECT_FALSE(optics);
+    EXPECT_EQ(cells, 128);
+    EXPECT_TRUE(csf && dtucam) << "not set: the profile's";
+    EXPECT_EQ(mode, int(dtutmo::DisplayMode::Hybrid));
+  }
+  gst_object_unref(a);
+  gst_object_unref(b);
+}
+
+// gst-inspect lists each enum value once, described by what it does.
+TEST(Properties, EnumValuesListedOnceWithWhatTheyDo) {
+  GstElement* e = gst_element_factory_make("dtutmo", nullptr);
+  ASSERT_NE(e, nullptr);
+  guint n = 0;
+  GParamSpec** specs = g_object_class_list_properties(G_OBJECT_GET_CLASS(e), &n);
+  int enums = 0;
+  for (guint i = 0; i < n; ++i) {
+    if (!G_IS_PARAM_SPEC_ENUM(specs[i])) continue;
+    ++enums;
+    SCOPED_TRACE(specs[i]->name);
+    GEnumClass* ec = G_PARAM_SPEC_ENUM(specs[i])->enum_class;
+    std::vector<int> seen;
+    for (guint k = 0; k < ec->n_values; ++k) {
+      const GEnumValue& v = ec->values[k];
+      EXPECT_EQ(std::count(seen.begin(), seen.end(), v.value), 0) << v.value_nick;
+      seen.push_back(v.value);
+      EXPECT_STRNE(v.value_name, v.value_nick);
+      EXPECT_GT(std::strlen(v.value_name), std::strlen(v.value_nick) + 10) << v.value_name;
+    }
+  }
+  EXPECT_GE(enums, 7);  // engine, profile, display-mode, viewing, target, adaptation, precision
+  g_free(specs);
+  // display-mode=hybrid (an old spelling) is not listed; production-hybrid is.
+  GParamSpec* dm = g_object_class_find_property(G_OBJECT_GET_CLASS(e), "display-mode");
+  ASSERT_NE(dm, nullptr);
+  EXPECT_EQ(g_enum_get_value_by_nick(G_PARAM_SPEC_ENUM(dm)->enum_class, "hybrid"), nullptr);
+  EXPECT_NE(g_enum_get_value_by_nick(G_PARAM_SPEC_ENUM(dm)->enum_class, "production-hybrid"),
+            nullptr);
+  gst_object_unref(e);
 }
 
 // --------------------------------------------------------------------------------------
