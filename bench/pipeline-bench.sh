@@ -15,7 +15,10 @@
 # Rounds: each round runs every dtutmo profile and then FFmpeg back to back; the ratio
 # dtutmo/FFmpeg is taken within a round (the machine's load is about the same), and the
 # median and the spread over REPEAT rounds are printed. fps = frames / wall seconds of the
-# whole command (start-up included); CPU = user + sys seconds per frame.
+# whole command (start-up included); CPU = user + sys seconds per frame. Also printed: the
+# CPU-time ratio (FFmpeg's CPU-ms per frame / dtutmo's), steadier than the fps ratio on a
+# shared machine (both sides use both cores, so on a busy machine the fps ratio tends to
+# it; on an idle one the fps ratio is the goal's measure).
 # Memory (each size): peak RSS of the dtutmo pipeline minus that of the same pipeline with
 # `videoconvert` in place of dtutmo (same input and output frames and buffer pools), per
 # pixel: the bytes per pixel dtutmo needs above the frames themselves.
@@ -95,7 +98,7 @@ for S in $SIZES; do
   OUTCAPS="video/x-raw,format=I420,colorimetry=bt709"
   echo
   echo "== ${W}x$H, $N frames of $(basename "$CLIP") (x265 HDR10), raw 10-bit 4:2:0 in, 8-bit 4:2:0 BT.709 out"
-  ffps="" ; for P in $PROFILES; do eval "r_$P=''"; done
+  ffps="" ; for P in $PROFILES; do eval "r_$P=''; q_$P=''"; done
   r=1
   while [ "$r" -le "$REPEAT" ]; do
     line="round $r:"
@@ -113,10 +116,11 @@ for S in $SIZES; do
     fm=$RSS
     line="$line ffmpeg $FPS fps ($CPUMS CPU-ms/f) ->"
     for P in $PROFILES; do
-      eval "fp=\$f_$P"
+      eval "fp=\$f_$P; cp=\$c_$P"
       ratio=$(awk -v a="$fp" -v b="$FPS" 'BEGIN { printf "%.2f", a / b }')
-      eval "r_$P=\"\$r_$P $ratio\""
-      line="$line $P ${ratio}x"
+      cratio=$(awk -v a="$cp" -v b="$CPUMS" 'BEGIN { printf "%.2f", b / a }')
+      eval "r_$P=\"\$r_$P $ratio\"; q_$P=\"\$q_$P $cratio\""
+      line="$line $P ${ratio}x (CPU ${cratio}x)"
     done
     ffps="$ffps $FPS"
     echo "$line"
@@ -128,8 +132,8 @@ for S in $SIZES; do
   base=$RSS
   echo "ffmpeg zscale+tonemap(hable)+zscale, -threads 2: median $(echo $ffps | median) fps (rounds $(echo $ffps | range)), peak RSS $((fm / 1024)) MiB"
   for P in $PROFILES; do
-    eval "rs=\$r_$P; m=\$m_$P"
+    eval "rs=\$r_$P; qs=\$q_$P; m=\$m_$P"
     bpp=$(awk -v a="$m" -v b="$base" -v p="$((W * H))" 'BEGIN { printf "%.1f", (a - b) * 1024 / p }')
-    echo "dtutmo $P / ffmpeg: median $(echo $rs | median)x (rounds $(echo $rs | range)); peak RSS $((m / 1024)) MiB, $bpp bytes/pixel above the frames (videoconvert pipeline $((base / 1024)) MiB)"
+    echo "dtutmo $P / ffmpeg: median $(echo $rs | median)x fps (rounds $(echo $rs | range)), CPU time $(echo $qs | median)x (rounds $(echo $qs | range)); peak RSS $((m / 1024)) MiB, $bpp bytes/pixel above the frames (videoconvert pipeline $((base / 1024)) MiB)"
   done
 done
