@@ -90,10 +90,14 @@ void EdgePooler::init(int w_, int h_, float dz_, int threads) {
     lw[l] = (lw[l - 1] + 1) / 2;
     lh[l] = (lh[l - 1] + 1) / 2;
   }
-  // Every bin (kMaxBins) made now for the splat; the per-scale results live at their
-  // pyramid level (known at the first begin(), which sizes them for kMaxBins): 16 bins at
-  // level 0 for each of the 4 scales were 8 bytes per pixel.
-  splat_.assign(size_t(kMaxBins) * 2 * w * h, 0.0f);
+  // Capacity for every bin (kMaxBins) reserved now, 16 bins (30 stops at dz = 2) sized
+  // (touched); a wider frame sizes more within the capacity: no allocation mid-stream, and
+  // only the bins in use are resident. The per-scale results live at their pyramid level
+  // (known at the first begin()): 16 bins at level 0 for each of the 4 scales were 8 bytes
+  // per pixel.
+  splat_.clear();
+  splat_.reserve(size_t(kMaxBins) * 2 * w * h);
+  splat_.assign(size_t(16) * 2 * w * h, 0.0f);
   used_.assign(kMaxBins, 0);
   for (auto& r : res_) r.clear();
   ts_.assign(std::max(threads, 1), Thread{});
@@ -148,10 +152,12 @@ void EdgePooler::begin(const float* in, const float* sigma_cells, const float* w
     slev[k] = l;
     sblur[k] = std::sqrt(std::max(sc * sc - (l > 0 ? 0.25f : 0.0f), 0.01f));
     swt[k] = weights[k];
-    // room for every bin at once (kMaxBins) at the scale's level, so that a frame with a
-    // wider range later in the stream does not allocate (test_alloc)
-    const size_t need = size_t(kMaxBins) * 2 * lw[l] * lh[l];
-    if (res_[k].size() < need) res_[k].resize(need);
+    // capacity for every bin (kMaxBins) at the scale's level, so that a frame with a wider
+    // range later in the stream does not allocate (test_alloc); only the bins in use are
+    // sized, i.e. touched and resident
+    const size_t ln = size_t(lw[l]) * lh[l];
+    if (res_[k].capacity() < size_t(kMaxBins) * 2 * ln) res_[k].reserve(size_t(kMaxBins) * 2 * ln);
+    if (res_[k].size() < size_t(nb) * 2 * ln) res_[k].resize(size_t(nb) * 2 * ln);
     wsum += weights[k];
   }
 }
