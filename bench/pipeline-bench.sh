@@ -17,8 +17,9 @@
 # median and the spread over REPEAT rounds are printed. fps = frames / wall seconds of the
 # whole command (start-up included); CPU = user + sys seconds per frame. Also printed: the
 # CPU-time ratio (FFmpeg's CPU-ms per frame / dtutmo's), steadier than the fps ratio on a
-# shared machine (both sides use both cores, so on a busy machine the fps ratio tends to
-# it; on an idle one the fps ratio is the goal's measure).
+# shared machine: FFmpeg's chain keeps ~1 core busy, dtutmo ~2, so on an idle machine the
+# fps ratio is about twice the CPU-time ratio and on a busy one it tends to it (the goal
+# is the fps ratio on an idle machine; "cores" per run shows how quiet it was).
 # Memory (each size): peak RSS of the dtutmo pipeline minus that of the same pipeline with
 # `videoconvert` in place of dtutmo (same input and output frames and buffer pools), per
 # pixel: the bytes per pixel dtutmo needs above the frames themselves.
@@ -54,7 +55,8 @@ ffmpeg -hide_banner -filters 2>/dev/null | grep -q " zscale " ||
 VF="zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=hable:desat=0"
 VF="$VF,zscale=t=bt709:m=bt709:r=tv,format=yuv420p"
 
-# run NAME FRAMES CMD...: runs CMD under /usr/bin/time; sets FPS, CPUMS (CPU ms/frame), RSS (KiB)
+# run NAME FRAMES CMD...: runs CMD under /usr/bin/time; sets FPS, CPUMS (CPU ms/frame), CORES
+# (CPU time / wall time: how many cores it kept busy), RSS (KiB)
 run() {
   name=$1 n=$2
   shift 2
@@ -66,10 +68,15 @@ run() {
   set -- $(tail -1 "$WORK/time.txt")
   FPS=$(awk -v n="$n" -v e="$1" 'BEGIN { printf "%.2f", n / (e > 0 ? e : 0.01) }')
   CPUMS=$(awk -v n="$n" -v u="$2" -v s="$3" 'BEGIN { printf "%.1f", (u + s) * 1000 / n }')
+  CORES=$(awk -v e="$1" -v u="$2" -v s="$3" 'BEGIN { printf "%.1f", (u + s) / (e > 0 ? e : 0.01) }')
   RSS=$4
 }
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 range() { tr ' ' '\n' | grep . | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s-%s", lo, hi }'; }
+
+# registry made now: a first gst-launch with no registry scans every plugin in-process,
+# which would count in the first run's time and peak memory
+gst-inspect-1.0 dtutmo >/dev/null 2>&1 || { echo "error: dtutmo plugin does not load ($BUILD/gst)" >&2; exit 1; }
 
 isa="AVX2"
 grep -q avx512f /proc/cpuinfo && isa="AVX-512"
@@ -107,14 +114,14 @@ for S in $SIZES; do
       run "dtutmo $P" "$N" gst-launch-1.0 -q $SRC ! dtutmo engine="$ENGINE" profile="$P" target=sdr \
         ! "$OUTCAPS" ! fakesink sync=false
       eval "f_$P=\$FPS; c_$P=\$CPUMS; m_$P=\$RSS"
-      line="$line dtutmo $P $FPS fps ($CPUMS CPU-ms/f),"
+      line="$line dtutmo $P $FPS fps ($CPUMS CPU-ms/f, $CORES cores),"
     done
     run ffmpeg "$N" ffmpeg -v error -hide_banner -threads 2 -filter_threads 2 \
       -f rawvideo -pix_fmt yuv420p10le -s "${W}x$H" -r 30 \
       -color_primaries bt2020 -color_trc smpte2084 -colorspace bt2020nc -color_range tv \
       -i "$RAW" -vf "$VF" -f null -
     fm=$RSS
-    line="$line ffmpeg $FPS fps ($CPUMS CPU-ms/f) ->"
+    line="$line ffmpeg $FPS fps ($CPUMS CPU-ms/f, $CORES cores) ->"
     for P in $PROFILES; do
       eval "fp=\$f_$P; cp=\$c_$P"
       ratio=$(awk -v a="$fp" -v b="$FPS" 'BEGIN { printf "%.2f", a / b }')
