@@ -126,7 +126,7 @@ __global__ void k_cells_update(const float* pooled, float wsum, float* la_s, flo
   if (i >= sp.gw * sp.gh) return;
   const float target = st->target_logmean;
   const float a = sp.local_a;
-  const float tgt = (a > 0.0f && pooled) ? a * (pooled[i] / wsum) + (1 - a) * target : target;
+  const float tgt = (a > 0.0f && pooled) ? local_target(pooled[i] / wsum, target, a) : target;
   float h1 = la_h1[i], h2 = la_h2[i], ls = la_s[i], lr = la_rod_s[i];
   update_cell_state(*st, tgt, h1, h2, ls, lr);  // median-of-3 history, then smoothing
   la_h1[i] = h1;

@@ -235,6 +235,7 @@ bool CudaEngine::configure(const StreamConfig& cfg, std::string* err) {
     s0.s_rhi = 1.0f;
     s0.h_rlo[1] = 1.0f;
     s0.h_rhi[0] = s0.h_rhi[1] = 1.0f;
+    s0.s_rmed = s0.h_rmed[0] = s0.h_rmed[1] = 0.5f;
     DTUTMO_CUDA_TRY(cudaMemcpyAsync(state_.get(), &s0, sizeof(s0), cudaMemcpyHostToDevice, stream_));
     DTUTMO_CUDA_TRY(cudaMemsetAsync(la_s_.get(), 0, nc * sizeof(float), stream_));
     DTUTMO_CUDA_TRY(cudaMemsetAsync(la_rod_s_.get(), 0, nc * sizeof(float), stream_));
@@ -332,11 +333,13 @@ SetupParams CudaEngine::setup_params(double dt, bool snap) const {
   sp.fov_deg = P.fov_deg;
   sp.age = P.observer_age;
   sp.local_a = P.local ? P.local_adaptation : 0.0f;
-  sp.peak = P.display_peak;
+  sp.peak = display_peak_nits(P);
   sp.black = P.display_black;
   sp.display_adapt = P.display_adapt;
   sp.pct_low = P.pct_low;
   sp.pct_high = P.pct_high;
+  sp.key = P.key;
+  sp.key_strength = P.key_strength;
   sp.knee = P.knee;
   sp.cut_threshold = P.cut_threshold;
   sp.viewing = int(P.viewing);
@@ -502,7 +505,7 @@ std::string CudaEngine::run_frame(const FrameView& in, const FrameView& out, dou
         DTUTMO_TRY(launch_otf_blur(lin, Plane{otf_tmp_.get(), half_}, W_, H_, sigma_px, stream_));
         mark("otf");
       }
-      DTUTMO_TRY(glare_.run(lin, stream_));
+      DTUTMO_TRY(glare_.run(lin, dec.rgb_to_y, snap, snap ? 1.0f : smooth_k(dt, P.cone_tau), stream_));
       mark("glare");
     }
     DTUTMO_TRY(launch_stats_from_lin(lin, W_, H_, dec.rgb_to_y, logy, cell_sum_.get(),

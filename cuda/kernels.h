@@ -197,7 +197,9 @@ class GlareDev {
   // `s`; its host table waits for the previous upload from the same staging buffer.
   std::string set_kernel(float ppd, float age, float pig, cudaStream_t s);
   bool kernel_matches(float ppd, float age, float pig) const;
-  std::string run(Plane lin, cudaStream_t s);
+  // rgb_to_y: the input's Y row; snap / k: this frame's state reset and cone-tau factor
+  // (the glare cap's smoothing, model.h update_glare_cap)
+  std::string run(Plane lin, Vec3 rgb_to_y, bool snap, float k, cudaStream_t s);
   std::size_t bytes() const;
   // cuFFT plans made since construction (the tests check that kernel changes make none).
   int plans_made() const { return plans_made_; }
@@ -217,6 +219,8 @@ class GlareDev {
   DeviceBuffer<cufftComplex> kspec_;   // ph x cw, kernel spectrum / (pw ph)
   PinnedBuffer ktab_;                  // ph x pw host kernel table (upload staging)
   cudaEvent_t ktab_done_ = nullptr;    // the last upload from ktab_ has been read
+  DeviceBuffer<unsigned int> hist_;    // kHistBins: log2 cell luminance (the glare cap)
+  DeviceBuffer<float> cap_;            // h[0], h[1], s (log2), cap (cd/m^2)
 };
 
 // ----------------------------------------------------------------- detail.cu

@@ -37,6 +37,7 @@ namespace cuda {
 struct DevState {
   float s_logmean, s_pupil, s_rlo, s_rhi, prev_med_logmean;
   float h_logmean[2], h_rlo[2], h_rhi[2];
+  float s_rmed, h_rmed[2];  // median response (display key, model.h key_targets)
   float target_logmean;  // this frame's pixel-weighted mean of log2 Y
   float kc, kr, kp;      // smoothing factors this frame (1 = snap)
   int snap;              // this frame snaps (host reset / discontinuity, or a cut)
@@ -52,6 +53,7 @@ struct SetupParams {
   float fov_deg, age;
   float local_a;        // P.local ? P.local_adaptation : 0
   float peak, black, display_adapt, pct_low, pct_high, knee, cut_threshold;
+  float key, key_strength;  // display key (model.h key_targets)
   int viewing, broadcast, mesopic, display_mode, csf;
   float kc_raw, kr_raw, kp_raw;  // 1 - exp(-dt / tau) (1 when tau <= 0)
   int host_snap;                 // reset / first frame / discontinuity
@@ -65,8 +67,8 @@ DTUTMO_HD void update_global_state(DevState& st, float target, const SetupParams
 // k_cells_update: a cell's median-filtered target, its cone and rod La (log2) smoothed.
 DTUTMO_HD void update_cell_state(const DevState& st, float tgt, float& h1, float& h2, float& ls,
                                  float& lr);
-// k_frame_setup: the median-filtered, smoothed response percentiles.
-DTUTMO_HD void update_percentiles(DevState& st, float p_lo, float p_hi);
+// k_frame_setup: the median-filtered, smoothed response percentiles (and the median).
+DTUTMO_HD void update_percentiles(DevState& st, float p_lo, float p_hi, float p_med);
 
 // Decode of one normalised component (pass1's decode_band): table lookup with linear
 // interpolation, times `mul` (input_scale for SDR/linear, 1 for PQ/HLG). RGBF32 with a
@@ -349,8 +351,7 @@ DTUTMO_HD Vec3 display_pixel(const FrameConsts& K, Vec3 rin, const CellSample& a
       if (K.display_mode == (int)DisplayMode::FullInverse) {
         kk = a.dk[c] + sm * (kwb[c] - a.dk[c]);
       } else {
-        const float wv = din.hw * (1.0f - sm);
-        kk = kwb[c] + wv * (a.dk[c] - kwb[c]);
+        kk = hybrid_display_k(din.hw, a.dk[c], kwb[c], sm);
       }
     }
     lum[c] = fast_exp2(kk + fast_log2(v / (1.0f - v)) * inv_n);
@@ -416,8 +417,9 @@ DTUTMO_HD void update_cell_state(const DevState& st, float tgt, float& h1, float
   update_cell_la(st.snap != 0, st.kc, st.kr, tgt, h1, h2, ls, lr);
 }
 
-DTUTMO_HD void update_percentiles(DevState& st, float p_lo, float p_hi) {
+DTUTMO_HD void update_percentiles(DevState& st, float p_lo, float p_hi, float p_med) {
   update_pct(st.h_rlo, st.h_rhi, st.s_rlo, st.s_rhi, p_lo, p_hi, st.snap != 0, st.kc);
+  update_pct1(st.h_rmed, st.s_rmed, p_med, st.snap != 0, st.kc);
 }
 
 }  // namespace cuda

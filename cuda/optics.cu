@@ -70,6 +70,36 @@ __global__ void k_glare_cells(const T* lin, int w, int h, int f, int gw, int gh,
   for (int c = 0; c < 3; ++c) real[c * plane + (size_t)gy * pw + gx] = a[c] * kLinLoad / n;
 }
 
+// Glare on a display (optics.h): the histogram of log2 cell luminance, the cap (one
+// thread: percentile, median-of-3, smoothing; model.h update_glare_cap), and the share of
+// each cell's light above the cap that feeds the veil. Mirrors CpuEngine::pass1.
+__global__ void k_glare_hist(const float* real, int gw, int gh, int pw, int ph, Vec3 wy,
+                             unsigned int* hist) {
+  const int gx = blockIdx.x * blockDim.x + threadIdx.x;
+  const int gy = blockIdx.y * blockDim.y + threadIdx.y;
+  if (gx >= gw || gy >= gh) return;
+  const size_t plane = (size_t)pw * ph, i = (size_t)gy * pw + gx;
+  const float y = wy.x * real[i] + wy.y * real[plane + i] + wy.z * real[2 * plane + i];
+  atomicAdd(&hist[glare_cap_bin(y, kHistBins)], 1u);
+}
+
+__global__ void k_glare_cap(const unsigned int* hist, unsigned long long n, float* cap, int snap,
+                            float k) {
+  if (threadIdx.x != 0 || blockIdx.x != 0) return;
+  const float tgt = glare_cap_log2(hist_percentile(hist, n, kGlareCapPct));
+  cap[3] = update_glare_cap(cap, cap[2], tgt, snap != 0, k);
+}
+
+__global__ void k_glare_excess(float* real, int gw, int gh, int pw, int ph, Vec3 wy, const float* cap) {
+  const int gx = blockIdx.x * blockDim.x + threadIdx.x;
+  const int gy = blockIdx.y * blockDim.y + threadIdx.y;
+  if (gx >= gw || gy >= gh) return;
+  const size_t plane = (size_t)pw * ph, i = (size_t)gy * pw + gx;
+  const float y = wy.x * real[i] + wy.y * real[plane + i] + wy.z * real[2 * plane + i];
+  const float e = glare_excess_share(y, cap[3]);
+  for (int c = 0; c < 3; ++c) real[c * plane + i] *= e;
+}
+
 __global__ void k_spec_mul(cufftComplex* spec, const cufftComplex* k, int n) {
   const int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= 3 * n) return;
@@ -163,7 +193,9 @@ bool GlareDev::kernel_matches(float ppd, float age, float pig) const {
   return kernel_ && ppd == ppd_ && age == age_ && pig == pig_;
 }
 
-std::size_t GlareDev::bytes() const { return real_.bytes() + spec_.bytes() + kspec_.bytes(); }
+std::size_t GlareDev::bytes() const {
+  return real_.bytes() + spec_.bytes() + kspec_.bytes() + hist_.bytes() + cap_.bytes();
+}
 
 std::string GlareDev::init(int width, int height, int max_cells) {
   destroy();
@@ -182,6 +214,9 @@ std::string GlareDev::init(int width, int height, int max_cells) {
   DTUTMO_TRY(kspec_.allocate(cplane));
   DTUTMO_TRY(ktab_.allocate(plane * sizeof(float)));
   if (!ktab_done_) DTUTMO_CUDA_TRY(cudaEventCreateWithFlags(&ktab_done_, cudaEventDisableTiming));
+  DTUTMO_TRY(hist_.allocate(kHistBins));
+  DTUTMO_TRY(cap_.allocate(4));
+  DTUTMO_CUDA_TRY(cudaMemset(cap_.get(), 0, 4 * sizeof(float)));  // the first frame snaps
 
   int n[2] = {ph_, pw_};
   DTUTMO_CUFFT_TRY(cufftPlanMany(&fwd_, 2, n, nullptr, 1, 0, nullptr, 1, 0, CUFFT_R2C, 3));
@@ -231,7 +266,7 @@ std::string GlareDev::set_kernel(float ppd, float age, float pig, cudaStream_t s
   return {};
 }
 
-std::string GlareDev::run(Plane lin, cudaStream_t s) {
+std::string GlareDev::run(Plane lin, Vec3 rgb_to_y, bool snap, float k, cudaStream_t s) {
   if (!kernel_) return "glare: run() before set_kernel()";
   const size_t plane = (size_t)pw_ * ph_;
   const int cplane = cw_ * ph_;
@@ -244,6 +279,13 @@ std::string GlareDev::run(Plane lin, cudaStream_t s) {
     k_glare_cells<float><<<grid2(gw_, gh_, b), b, 0, s>>>(static_cast<const float*>(lin.ptr), w_, h_,
                                                           f_, gw_, gh_, pw_, ph_, real_.get());
   DTUTMO_LAUNCH_CHECK("k_glare_cells");
+  DTUTMO_CUDA_TRY(cudaMemsetAsync(hist_.get(), 0, kHistBins * sizeof(unsigned int), s));
+  k_glare_hist<<<grid2(gw_, gh_, b), b, 0, s>>>(real_.get(), gw_, gh_, pw_, ph_, rgb_to_y, hist_.get());
+  DTUTMO_LAUNCH_CHECK("k_glare_hist");
+  k_glare_cap<<<1, 1, 0, s>>>(hist_.get(), (unsigned long long)gw_ * gh_, cap_.get(), snap ? 1 : 0, k);
+  DTUTMO_LAUNCH_CHECK("k_glare_cap");
+  k_glare_excess<<<grid2(gw_, gh_, b), b, 0, s>>>(real_.get(), gw_, gh_, pw_, ph_, rgb_to_y, cap_.get());
+  DTUTMO_LAUNCH_CHECK("k_glare_excess");
   DTUTMO_CUFFT_TRY(cufftSetStream(fwd_, s));
   DTUTMO_CUFFT_TRY(cufftSetStream(inv_, s));
   DTUTMO_CUFFT_TRY(cufftExecR2C(fwd_, real_.get(), spec_.get()));

@@ -81,7 +81,8 @@ __global__ void k_frame_setup(const unsigned int* hist, DevState* st, FrameConst
   if (threadIdx.x == 0) {
     unsigned long long tot = 0;
     for (int i = 0; i < kHistBins; ++i) tot += h[i];
-    update_percentiles(*st, hist_percentile(h, tot, sp.pct_low), hist_percentile(h, tot, sp.pct_high));
+    update_percentiles(*st, hist_percentile(h, tot, sp.pct_low), hist_percentile(h, tot, sp.pct_high),
+                       hist_percentile(h, tot, 50.0f));
   }
   __syncthreads();
   {
@@ -101,6 +102,8 @@ __global__ void k_frame_setup(const unsigned int* hist, DevState* st, FrameConst
   if (threadIdx.x != 0) return;
   float t_lo, t_hi;
   display_targets(tv[0], tv[1], lv[0], lv[1], sp.black, sp.peak, &t_lo, &t_hi);
+  key_targets(K, st->s_rmed, lv[0], lv[1], sp.black, sp.peak, sp.key, sp.key_strength, sp.mesopic,
+              &t_lo, &t_hi);
   finish_frame_consts(K, lv[0], lv[1], t_lo, t_hi, sp.knee, sp.viewing);
   st->csf_active = sp.csf ? (int)csf_band_gains(K, sp.fov_deg, st->csf_gain) : 0;
   *Kg = K;

@@ -182,8 +182,10 @@ GType param_enum_type(const char* param, const dtutmo::ParamDetails& d) {
 // C++ state, allocated in init and freed in finalize (GObject zero-fills the instance and
 // runs no constructors).
 struct GstDtutmoState {
-  std::mutex lock;  // guards params, engine pointer swaps, cached stats
-  dtutmo::Params params;
+  std::mutex lock;  // guards params, applied, held_warning, engine pointer swaps, cached stats
+  dtutmo::Params params;   // as set through the properties (what get_property returns)
+  dtutmo::Params applied;  // the last valid set: what the engine and the output caps use
+  std::string held_warning;  // why `applied` differs from `params`; posted with the next frame
   GstDtutmoEngineKind engine_kind = ENGINE_AUTO;
   int device_id = DEFAULT_DEVICE_ID;
   std::unique_ptr<dtutmo::Engine> engine;
@@ -201,6 +203,9 @@ struct GstDtutmoState {
   double frame_duration_s = 1.0 / 30.0;
   bool warned_untagged = false;
   GstClockTime last_post_rt = GST_CLOCK_TIME_NONE;  // running time of the last message
+  std::string warned_colorimetry;    // the last unusable colorimetry warned about
+  bool caps_error_posted = false;    // set_info posted the error of the current caps event
+  GstCaps* rejected_caps = nullptr;  // the last input caps refused with an error
 };
 
 struct _GstDtutmo {
@@ -214,9 +219,9 @@ GST_ELEMENT_REGISTER_DEFINE(dtutmo, "dtutmo", GST_RANK_NONE, GST_TYPE_DTUTMO);
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
     "sink", GST_PAD_SINK, GST_PAD_ALWAYS,
-    GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(SINK_FORMATS_STR)));
+    GST_STATIC_CAPS(DTUTMO_VIDEO_CAPS_MAKE(SINK_FORMATS_STR)));
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
-    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(SRC_FORMATS_STR)));
+    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(DTUTMO_VIDEO_CAPS_MAKE(SRC_FORMATS_STR)));
 
 static void gst_dtutmo_set_property(GObject* object, guint prop_id, const GValue* value,
                                     GParamSpec* pspec);
@@ -237,6 +242,7 @@ static gboolean gst_dtutmo_set_info(GstVideoFilter* filter, GstCaps* incaps,
                                     GstVideoInfo* in_info, GstCaps* outcaps,
                                     GstVideoInfo* out_info);
 static gboolean gst_dtutmo_set_caps(GstBaseTransform* trans, GstCaps* incaps, GstCaps* outcaps);
+static dtutmo::Target current_target(GstDtutmo* self);
 
 static void gst_dtutmo_class_init(GstDtutmoClass* klass) {
   GObjectClass* gobject_class = G_OBJECT_CLASS(klass);
@@ -392,17 +398,76 @@ static void gst_dtutmo_init(GstDtutmo* self) {
 
 static void gst_dtutmo_finalize(GObject* object) {
   GstDtutmo* self = GST_DTUTMO(object);
+  gst_caps_replace(&self->st->rejected_caps, nullptr);
   delete self->st;
   self->st = nullptr;
   G_OBJECT_CLASS(parent_class)->finalize(object);
 }
 
-// The parameters the engine should run with: the negotiated target stays in force until
-// renegotiation (the output caps describe it).
+// The parameters the engine should run with: the last valid set, with the negotiated
+// target in force until renegotiation (the output caps describe it).
 static dtutmo::Params effective_params(GstDtutmoState* st) {
-  dtutmo::Params p = st->params;
+  dtutmo::Params p = st->applied;
   if (st->configured) p.target = st->negotiated_target;
   return p;
+}
+
+// Properties change one at a time, so a pair with a constraint between its two values
+// (display-black <= display-peak / 10, percentile-low < percentile-high) can be invalid
+// between two changes. Whatever the target, the element then keeps the last valid values
+// of that pair, applies every other change, and keeps streaming; the next frame posts a
+// warning saying so, unless the pair is valid again by then. validate() is the judge of
+// what is valid. Call with st->lock held. Returns whether the applied display pair (which
+// the HDR output caps carry) changed.
+static bool update_applied_locked(GstDtutmoState* st) {
+  struct Pair {
+    const char* a;
+    const char* b;
+    float dtutmo::Params::*pa;
+    float dtutmo::Params::*pb;
+  };
+  static const Pair kPairs[] = {
+      {"display-black", "display-peak", &dtutmo::Params::display_black, &dtutmo::Params::display_peak},
+      {"percentile-low", "percentile-high", &dtutmo::Params::pct_low, &dtutmo::Params::pct_high}};
+  const dtutmo::Params old = st->applied;
+  dtutmo::Params p = st->params;
+  std::string held;
+  for (const Pair& pr : kPairs) {
+    dtutmo::Params alone = old;  // the requested pair with everything else as applied
+    alone.*pr.pa = p.*pr.pa;
+    alone.*pr.pb = p.*pr.pb;
+    std::string why;
+    if (dtutmo::validate(alone, &why)) continue;
+    char buf[512];
+    std::snprintf(buf, sizeof buf, "%s%s=%g with %s=%g is not valid (%s); keeping %s=%g %s=%g",
+                  held.empty() ? "" : "; ", pr.a, double(p.*pr.pa), pr.b, double(p.*pr.pb), why.c_str(),
+                  pr.a, double(old.*pr.pa), pr.b, double(old.*pr.pb));
+    held += buf;
+    p.*pr.pa = old.*pr.pa;
+    p.*pr.pb = old.*pr.pb;
+  }
+  std::string why;
+  if (!dtutmo::validate(p, &why)) {  // not reachable through the properties' own ranges
+    held += (held.empty() ? "" : "; ") + why + "; keeping the previous settings";
+    p = old;
+  }
+  st->applied = p;
+  st->held_warning = held;
+  // the peak in force (display-peak 0 follows the target)
+  return p.display_black != old.display_black ||
+         dtutmo::display_peak_nits(p) != dtutmo::display_peak_nits(old);
+}
+
+// The warning of update_applied_locked, from the streaming thread, once per held change.
+static void post_held_warning(GstDtutmo* self) {
+  std::string w;
+  {
+    std::lock_guard<std::mutex> g(self->st->lock);
+    w.swap(self->st->held_warning);
+  }
+  if (!w.empty())
+    GST_ELEMENT_WARNING(self, LIBRARY, SETTINGS, ("Invalid dtutmo setting held back: %s", w.c_str()),
+                        ("the value takes effect as soon as the pair is valid"));
 }
 
 // Call with st->lock held.
@@ -471,20 +536,20 @@ static void gst_dtutmo_set_property(GObject* object, guint prop_id, const GValue
   {
     std::lock_guard<std::mutex> g(st->lock);
     const dtutmo::Target old_target = st->params.target;
-    const float old_peak = st->params.display_peak, old_black = st->params.display_black;
     std::string err;
     if (!dtutmo::set_param(st->params, names[index].name, text, &err)) {
       GST_WARNING_OBJECT(self, "%s", err.c_str());
       return;
     }
     target_changed = st->params.target != old_target;
-    peak_changed = st->params.display_peak != old_peak || st->params.display_black != old_black;
-    GST_DEBUG_OBJECT(self, "%s = %s", names[index].name, text.c_str());
+    peak_changed = update_applied_locked(st);
+    GST_DEBUG_OBJECT(self, "%s = %s%s%s", names[index].name, text.c_str(),
+                     st->held_warning.empty() ? "" : "; held: ", st->held_warning.c_str());
     push_params_locked(self);
   }
   // A new target (or new HDR peak, which the output caps' metadata carry) needs new
   // output caps: renegotiate before the next buffer.
-  if (target_changed || (peak_changed && target_is_hdr(st->params.target)))
+  if (target_changed || (peak_changed && target_is_hdr(current_target(self))))
     gst_base_transform_reconfigure_src(GST_BASE_TRANSFORM(self));
 }
 
@@ -537,7 +602,8 @@ static gboolean gst_dtutmo_start(GstBaseTransform* trans) {
   int device_id;
   {
     std::lock_guard<std::mutex> g(st->lock);
-    params = st->params;
+    update_applied_locked(st);
+    params = st->applied;
     engine_kind = st->engine_kind;
     device_id = st->device_id;
   }
@@ -576,8 +642,8 @@ static gboolean gst_dtutmo_start(GstBaseTransform* trans) {
     return FALSE;
   }
   std::lock_guard<std::mutex> g(st->lock);
-  // A property set meanwhile is pending in st->params; hand the latest to the engine.
-  if (!engine->set_params(st->params, &err))
+  // A property set meanwhile is pending in st->applied; hand the latest to the engine.
+  if (!engine->set_params(st->applied, &err))
     GST_WARNING_OBJECT(self, "settings changed during start were refused: %s", err.c_str());
   st->engine_name = engine->name();
   st->engine = std::move(engine);
@@ -597,6 +663,7 @@ static gboolean gst_dtutmo_stop(GstBaseTransform* trans) {
     old = std::move(self->st->engine);
     self->st->configured = false;
   }
+  gst_caps_replace(&self->st->rejected_caps, nullptr);  // a restarted stream reports again
   gst_dtutmo_cuda_stop(GST_ELEMENT(self));
   return TRUE;  // `old` is destroyed outside the lock
 }
@@ -606,7 +673,7 @@ static gboolean gst_dtutmo_stop(GstBaseTransform* trans) {
 
 static dtutmo::Target current_target(GstDtutmo* self) {
   std::lock_guard<std::mutex> g(self->st->lock);
-  return self->st->params.target;
+  return self->st->applied.target;
 }
 
 // Append to `out` the output structures for `target`, built on `base` (size, framerate,
@@ -715,13 +782,13 @@ static void add_hdr_metadata(GstCaps* caps, const dtutmo::Params& p) {
   }
   minfo.white_point.x = 15635;
   minfo.white_point.y = 16450;
-  minfo.max_display_mastering_luminance = guint32(std::lround(p.display_peak * 10000.0));
+  minfo.max_display_mastering_luminance = guint32(std::lround(dtutmo::display_peak_nits(p) * 10000.0));
   minfo.min_display_mastering_luminance = guint32(std::lround(p.display_black * 10000.0));
   gst_video_mastering_display_info_add_to_caps(&minfo, caps);
   // MaxCLL: nothing brighter than the display peak is produced. MaxFALL: unknown (0).
   GstVideoContentLightLevel cll;
   gst_video_content_light_level_init(&cll);
-  cll.max_content_light_level = guint16(CLAMP(std::lround(p.display_peak), 0L, 65535L));
+  cll.max_content_light_level = guint16(CLAMP(std::lround(dtutmo::display_peak_nits(p)), 0L, 65535L));
   cll.max_frame_average_light_level = 0;
   gst_video_content_light_level_add_to_caps(&cll, caps);
 }
@@ -735,7 +802,7 @@ static GstCaps* gst_dtutmo_fixate_caps(GstBaseTransform* trans, GstPadDirection 
   dtutmo::Params params;
   {
     std::lock_guard<std::mutex> g(self->st->lock);
-    params = self->st->params;
+    params = self->st->applied;
   }
   othercaps = gst_caps_make_writable(othercaps);
   const GstStructure* ins = gst_caps_get_structure(caps, 0);
@@ -802,6 +869,24 @@ static GstCaps* gst_dtutmo_fixate_caps(GstBaseTransform* trans, GstPadDirection 
   return result;
 }
 
+// GStreamer keeps whatever numbers "range:matrix:transfer:primaries" caps carry (e.g. 99)
+// in its enum fields, and loading an enum outside its values is undefined behaviour: the
+// fields are read as ints and checked against the registered values before any use.
+template <typename E>
+static int enum_int(const E& e) {
+  static_assert(sizeof(E) == sizeof(int), "GStreamer's colorimetry enums are ints");
+  int v;
+  std::memcpy(&v, &e, sizeof v);
+  return v;
+}
+template <typename E>
+static bool enum_known(const E& e, GType type) {
+  GEnumClass* ec = G_ENUM_CLASS(g_type_class_ref(type));
+  const bool known = g_enum_get_value(ec, enum_int(e)) != nullptr;
+  g_type_class_unref(ec);
+  return known;
+}
+
 // Input signal from caps. Returns false for colorimetries we cannot decode.
 static bool input_signal(GstDtutmo* self, GstCaps* caps, const GstVideoInfo* info,
                          dtutmo::SignalDesc* sig, std::string* why) {
@@ -811,8 +896,20 @@ static bool input_signal(GstDtutmo* self, GstCaps* caps, const GstVideoInfo* inf
   const int depth = int(GST_VIDEO_FORMAT_INFO_DEPTH(fi, 0));
   const GstVideoColorimetry& c = info->colorimetry;
 
-  if (!gst_structure_has_field(s, "colorimetry")) {
-    // Untagged: a documented default, announced once per element.
+  // GStreamer replaces a colorimetry it cannot parse, or one invalid for the format, by its
+  // default for the format (BT.709 for most), which would silently decode HDR as SDR. Such
+  // a tag, or one whose transfer function is unknown (0, or not a GStreamer value), counts
+  // as no tag: the same documented default for every format, with a warning.
+  const char* tag = gst_structure_get_string(s, "colorimetry");
+  GstVideoColorimetry parsed;
+  const bool known = enum_known(c.range, GST_TYPE_VIDEO_COLOR_RANGE) &&
+                     enum_known(c.matrix, GST_TYPE_VIDEO_COLOR_MATRIX) &&
+                     enum_known(c.transfer, GST_TYPE_VIDEO_TRANSFER_FUNCTION) &&
+                     enum_known(c.primaries, GST_TYPE_VIDEO_COLOR_PRIMARIES);
+  const bool untagged = !gst_structure_has_field(s, "colorimetry");
+  if (untagged || !tag || !known || !gst_video_colorimetry_from_string(&parsed, tag) ||
+      enum_int(parsed.transfer) != enum_int(c.transfer) || c.transfer == GST_VIDEO_TRANSFER_UNKNOWN) {
+    // A documented default (gst/README.md), announced once per element and tag.
     if (depth >= 10) {
       sig->transfer = dtutmo::Transfer::PQ;
       sig->primaries = dtutmo::Primaries::BT2020;
@@ -823,7 +920,21 @@ static bool input_signal(GstDtutmo* self, GstCaps* caps, const GstVideoInfo* inf
       sig->matrix = dtutmo::YuvMatrix::BT709;
     }
     sig->full_range = !yuv;
-    if (depth >= 10 && !self->st->warned_untagged) {
+    if (!untagged) {
+      const std::string t = tag ? tag : "(not a string)";
+      if (self->st->warned_colorimetry != t) {
+        self->st->warned_colorimetry = t;
+        GST_ELEMENT_WARNING(self, STREAM, FORMAT,
+                            ("Input colorimetry '%s' has no usable transfer function; decoding it as "
+                             "untagged %d-bit input: %s",
+                             t.c_str(), depth,
+                             depth >= 10 ? "PQ (SMPTE ST 2084) with BT.2020 primaries"
+                                         : "BT.709 (BT.1886 display)"),
+                            ("%s input with colorimetry=%s: set one GStreamer knows (e.g. bt2100-pq, "
+                             "bt2100-hlg, bt709, or range:matrix:transfer:primaries with known values)",
+                             GST_VIDEO_FORMAT_INFO_NAME(fi), t.c_str()));
+      }
+    } else if (depth >= 10 && !self->st->warned_untagged) {
       self->st->warned_untagged = true;
       GST_ELEMENT_WARNING(self, STREAM, FORMAT,
                           ("Input caps have no colorimetry; assuming PQ (SMPTE ST 2084) with "
@@ -851,10 +962,15 @@ static bool input_signal(GstDtutmo* self, GstCaps* caps, const GstVideoInfo* inf
       // SDR video: displayed through BT.1886 (gamma 2.4).
       sig->transfer = dtutmo::Transfer::BT1886;
       break;
-    default:
-      *why = std::string("unsupported transfer function in colorimetry ") +
-             (gst_structure_get_string(s, "colorimetry") ?: "?");
+    default: {
+      // A GStreamer transfer function that is not a display transfer (log100, log316...).
+      GEnumClass* ec = G_ENUM_CLASS(g_type_class_ref(GST_TYPE_VIDEO_TRANSFER_FUNCTION));
+      const GEnumValue* ev = g_enum_get_value(ec, enum_int(c.transfer));
+      *why = std::string("unsupported transfer function '") + (ev ? ev->value_nick : "?") +
+             "' in colorimetry " + (tag ? tag : "?") + " (supported: PQ, HLG, linear, sRGB and the SDR gammas)";
+      g_type_class_unref(ec);
       return false;
+    }
   }
   // BT.601 primaries (SMPTE 170M, BT.470BG) are close to BT.709's and decoded as such.
   sig->primaries = c.primaries == GST_VIDEO_COLOR_PRIMARIES_BT2020 ? dtutmo::Primaries::BT2020
@@ -896,6 +1012,21 @@ static bool output_signal(const GstVideoInfo* info, dtutmo::SignalDesc* sig,
   return true;
 }
 
+// One error per refused input caps. After a refusal upstream retries the same caps
+// (reconfigure), several times, and each retry would post the same error again; and the
+// caps event handler must not add a second error blaming downstream for a refusal that
+// set_info has explained. Returns whether to post (the caps were not refused before).
+static bool first_refusal(GstDtutmo* self, GstCaps* incaps) {
+  GstDtutmoState* st = self->st;
+  st->caps_error_posted = true;
+  if (st->rejected_caps && incaps && gst_caps_is_equal(st->rejected_caps, incaps)) {
+    GST_DEBUG_OBJECT(self, "caps refused again (error already posted): %" GST_PTR_FORMAT, incaps);
+    return false;
+  }
+  gst_caps_replace(&st->rejected_caps, incaps);
+  return true;
+}
+
 static gboolean gst_dtutmo_set_info(GstVideoFilter* filter, GstCaps* incaps,
                                     GstVideoInfo* in_info, GstCaps* outcaps,
                                     GstVideoInfo* out_info) {
@@ -908,19 +1039,22 @@ static gboolean gst_dtutmo_set_info(GstVideoFilter* filter, GstCaps* incaps,
   cfg.out_format = dtutmo::format_from_name(GST_VIDEO_INFO_NAME(out_info));
   if (cfg.in_format == dtutmo::PixelFormat::COUNT || cfg.out_format == dtutmo::PixelFormat::COUNT ||
       GST_VIDEO_INFO_WIDTH(out_info) != cfg.width || GST_VIDEO_INFO_HEIGHT(out_info) != cfg.height) {
-    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("Unsupported conversion"),
+    if (first_refusal(self, incaps))
+      GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("Unsupported conversion"),
                       ("%" GST_PTR_FORMAT " -> %" GST_PTR_FORMAT, incaps, outcaps));
     return FALSE;
   }
   std::string why;
   if (!input_signal(self, incaps, in_info, &cfg.in, &why)) {
-    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("Cannot decode the input: %s", why.c_str()),
+    if (first_refusal(self, incaps))
+      GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("Cannot decode the input: %s", why.c_str()),
                       ("%" GST_PTR_FORMAT, incaps));
     return FALSE;
   }
   dtutmo::Target target;
   if (!output_signal(out_info, &cfg.out, &target)) {
-    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION,
+    if (first_refusal(self, incaps))
+      GST_ELEMENT_ERROR(self, CORE, NEGOTIATION,
                       ("Output format and colorimetry do not match: SDR needs an 8-bit format, "
                        "PQ/HLG a 10-bit or deeper one"),
                       ("%" GST_PTR_FORMAT, outcaps));
@@ -939,23 +1073,28 @@ static gboolean gst_dtutmo_set_info(GstVideoFilter* filter, GstCaps* incaps,
 
   std::lock_guard<std::mutex> g(st->lock);
   if (!st->engine) {
-    GST_ELEMENT_ERROR(self, CORE, STATE_CHANGE, ("No engine (element not started)"), (NULL));
+    if (first_refusal(self, incaps))
+      GST_ELEMENT_ERROR(self, CORE, STATE_CHANGE, ("No engine (element not started)"), (NULL));
     return FALSE;
   }
-  if (!gst_dtutmo_cuda_check_caps(GST_ELEMENT(self), incaps, outcaps, st->engine.get()))
-    return FALSE;  // CUDA memory without the CUDA engine (the error says why)
+  if (!gst_dtutmo_cuda_check_caps(GST_ELEMENT(self), incaps, outcaps, st->engine.get())) {
+    first_refusal(self, incaps);  // CUDA memory without the CUDA engine (it posted why)
+    return FALSE;
+  }
   st->negotiated_target = target;
   st->configured = true;
   std::string err;
   const dtutmo::Params p = effective_params(st);
   if (!dtutmo::validate(p, &err) || !st->engine->set_params(p, &err)) {
-    GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS, ("Invalid dtutmo settings: %s", err.c_str()),
-                      (NULL));
+    if (first_refusal(self, incaps))
+      GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS, ("Invalid dtutmo settings: %s", err.c_str()),
+                        (NULL));
     st->configured = false;
     return FALSE;
   }
   if (!st->engine->configure(cfg, &err)) {
-    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("The %s engine cannot run this stream: %s",
+    if (first_refusal(self, incaps))
+      GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("The %s engine cannot run this stream: %s",
                                                 st->engine->name(), err.c_str()),
                       ("%" GST_PTR_FORMAT " -> %" GST_PTR_FORMAT, incaps, outcaps));
     st->configured = false;
@@ -999,8 +1138,12 @@ static gboolean gst_dtutmo_sink_event(GstBaseTransform* trans, GstEvent* event) 
       GstCaps* caps = nullptr;
       gst_event_parse_caps(event, &caps);
       GstCaps* in = caps ? gst_caps_ref(caps) : nullptr;
+      self->st->caps_error_posted = false;
       const gboolean ok = GST_BASE_TRANSFORM_CLASS(parent_class)->sink_event(trans, event);
-      if (!ok && in) {
+      if (ok) {
+        gst_caps_replace(&self->st->rejected_caps, nullptr);
+      } else if (in && !self->st->caps_error_posted && first_refusal(self, in)) {
+        // Nothing downstream takes what this target produces (set_info was not reached).
         GstCaps* peer = gst_pad_peer_query_caps(GST_BASE_TRANSFORM_SRC_PAD(trans), nullptr);
         const dtutmo::Target t = current_target(self);
         GST_ELEMENT_ERROR(self, CORE, NEGOTIATION,
@@ -1117,6 +1260,7 @@ static GstFlowReturn gst_dtutmo_transform(GstBaseTransform* trans, GstBuffer* in
     GST_ELEMENT_ERROR(self, CORE, NOT_IMPLEMENTED, ("Not negotiated"), (NULL));
     return GST_FLOW_NOT_NEGOTIATED;
   }
+  post_held_warning(self);
   std::string why;
   if (!buffer_fits(inbuf, &filter->in_info, &why)) {
     GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("Input buffer does not hold a whole frame"),

@@ -8,6 +8,19 @@
 #include <gst/video/gstvideofilter.h>
 #include <gst/video/video.h>
 
+#include "dtutmo/engine.h"
+
+// GST_VIDEO_CAPS_MAKE(_WITH_FEATURES) with the frame sizes the engines take
+// (1 .. DTUTMO_MAX_FRAME_SIDE) instead of 1 .. G_MAXINT, for the pad templates.
+#define DTUTMO_VIDEO_CAPS_SIZES                                                  \
+  "width = (int) [ 1, " G_STRINGIFY(DTUTMO_MAX_FRAME_SIDE) " ], "                \
+  "height = (int) [ 1, " G_STRINGIFY(DTUTMO_MAX_FRAME_SIDE) " ], "               \
+  "framerate = " GST_VIDEO_FPS_RANGE
+#define DTUTMO_VIDEO_CAPS_MAKE(formats) \
+  "video/x-raw, format = (string) " formats ", " DTUTMO_VIDEO_CAPS_SIZES
+#define DTUTMO_VIDEO_CAPS_MAKE_WITH_FEATURES(features, formats) \
+  "video/x-raw(" features "), format = (string) " formats ", " DTUTMO_VIDEO_CAPS_SIZES
+
 G_BEGIN_DECLS
 
 #define GST_TYPE_DTUTMO (gst_dtutmo_get_type())

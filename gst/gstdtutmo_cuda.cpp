@@ -9,6 +9,8 @@
 // (the CUDA engine's process() does that).
 #include "gstdtutmo_cuda.h"
 
+#include "gstdtutmo.h"  // DTUTMO_VIDEO_CAPS_MAKE_WITH_FEATURES
+
 #include <atomic>
 #include <mutex>
 #include <utility>
@@ -485,12 +487,12 @@ void gst_dtutmo_cuda_class_init(GstElementClass* element_class, GstStaticPadTemp
 
   gst_element_class_add_pad_template(
       element_class,
-      make_template(sink, GST_VIDEO_CAPS_MAKE_WITH_FEATURES("memory:CUDAMemory",
-                                                            CUDA_SINK_FORMATS)));
+      make_template(sink, DTUTMO_VIDEO_CAPS_MAKE_WITH_FEATURES("memory:CUDAMemory",
+                                                               CUDA_SINK_FORMATS)));
   gst_element_class_add_pad_template(
       element_class,
-      make_template(src, GST_VIDEO_CAPS_MAKE_WITH_FEATURES("memory:CUDAMemory",
-                                                           CUDA_SRC_FORMATS)));
+      make_template(src, DTUTMO_VIDEO_CAPS_MAKE_WITH_FEATURES("memory:CUDAMemory",
+                                                              CUDA_SRC_FORMATS)));
 
   GObjectClass* gobject_class = G_OBJECT_CLASS(element_class);
   element_get_property = gobject_class->get_property;

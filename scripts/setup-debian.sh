@@ -12,7 +12,7 @@ PKGS="build-essential pkg-config meson ninja-build git
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
   libavformat-dev libavcodec-dev libavutil-dev ffmpeg
-  libopenexr-dev libpng-dev libcairo2-dev
+  libopenexr-dev libopenimageio-dev libpng-dev libcairo2-dev
   debhelper
   libgtest-dev libgmock-dev
   valgrind time"

@@ -40,6 +40,24 @@ DTUTMO_HD float smoothstepf(float e0, float e1, float x) {
   return t * t * (3.0f - 2.0f * t);
 }
 
+// Production-hybrid display constant of a pixel (K = log2 sigma - log2 p - log2 td of the
+// display observer, so that L = 2^(K + log2(v / (1 - v)) / n)): the full inverse's local
+// kl where the response gradient is high (edge weight hw), the whiteboard's global kc
+// elsewhere, both faded to kc toward the peak response (knee_fade in [0, 1]).
+// Halo-free: a band around edges mapped with kl and the rest of the same region with kc
+// differs from it by w (kl - kc) stops, a rim along every strong edge (0.15-0.33 stop on
+// the halo charts with w = hw). So the band takes the local inverse only as far as it
+// cannot draw a rim: w = hw (1 - smoothstep(0, kHybridRimStops, |kl - kc|)), the rim is
+// at most max over d of d (1 - smoothstep(d / s)) ~ 0.26 s = 0.065 stop. Using the full
+// inverse over whole regions instead (also rim-free) lowered TMQI S: a per-cell display
+// adaptation evens out fine detail (fine-detail S 0.90 -> 0.82).
+DTUTMO_HD_CONST float kHybridRimStops = 0.25f;
+DTUTMO_HD float hybrid_display_k(float hw, float kl, float kc, float knee_fade) {
+  const float t = minf(fabsf(kl - kc) * (1.0f / kHybridRimStops), 1.0f);
+  const float w = hw * (1.0f - t * t * (3.0f - 2.0f * t)) * (1.0f - knee_fade);
+  return kc + w * (kl - kc);
+}
+
 }  // namespace dtutmo
 
 namespace dtutmo {

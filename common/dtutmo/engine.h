@@ -14,6 +14,12 @@
 
 namespace dtutmo {
 
+// Both engines take frames of 1 .. kMaxFrameSide pixels on each side (the element's pad
+// templates and dtutmo-image's --size advertise the same range; the macro is for caps
+// strings).
+#define DTUTMO_MAX_FRAME_SIDE 16384
+constexpr int kMaxFrameSide = DTUTMO_MAX_FRAME_SIDE;
+
 struct StreamConfig {
   int width = 0;
   int height = 0;

@@ -17,6 +17,7 @@
 #include "dtutmo/frame.h"
 #include "dtutmo/frame_consts.h"
 #include "dtutmo/hd.h"
+#include "dtutmo/optics.h"
 #include "dtutmo/params.h"
 #include "dtutmo/receptors.h"
 #include "dtutmo/transfer.h"
@@ -29,13 +30,17 @@ constexpr float kLookupRangeSigma = 1.0f;  // La lookup: joint-bilateral range s
 // The La lookup's range weight exp(-d^2 / (2 sigma^2)) written 2^(kLookupRangeCoef d^2):
 // -log2(e) / (2 sigma^2).
 constexpr float kLookupRangeCoef = -0.72134752f / (kLookupRangeSigma * kLookupRangeSigma);
-constexpr float kPoolRangeStep = 2.0f;     // La pooling: bilateral-grid bin, log2 (sigma ~1.15)
 constexpr int kDecodeTab = 16384;          // decode table intervals over [0, 1]
 constexpr int kHistBins = 1024;            // response histogram bins over [0, 1)
 constexpr float kMinNits = 1e-4f;          // floor of luminance in the log domain, cd/m^2
 constexpr float kMaxNits = 1e6f;           // sanitising ceiling, cd/m^2
 constexpr int kSub = 4;                    // histogram / edge-map subsampling step, pixels
 constexpr int kCsfLevels = 6;              // CSF pyramid levels
+// La pooling: bilateral-grid bin along log2 luminance (range kernel sigma ~0.58 bins, zero
+// beyond 2 bins). 1 stop: at 2 (zero beyond 4 stops) a dark object 3.3 stops below its
+// surround (10:1) took some of the surround's level into its rim cells, whose local
+// adaptation then drew a 0.15-0.2 stop shadow inside its edge (halo charts, a >= 0.6).
+constexpr float kPoolRangeStep = 1.0f;
 
 // std::min / std::max semantics (the first argument on ties and unordered compares).
 DTUTMO_HD float std_min(float a, float b) { return (b < a) ? b : a; }
@@ -107,6 +112,19 @@ DTUTMO_HD float update_logmean_pupil(float& s_logmean, float& s_pupil, float f_l
   return la_g;
 }
 
+// The adaptation target of a cell (log2 cd/m^2) from its edge-aware pooled local level and
+// the frame's log-mean g: g + a f(local - g) with a = local-adaptation. f passes large
+// deviations (a window in a room, a lamp, deep shade: what the display cannot show at one
+// adaptation) and leaves small ones to the global adaptation, f(d) = d^3 / (d^2 + d0^2),
+// d0 = kLocalSoftStops: plain a (local - g) flattened every smooth gradient and moderate
+// contrast by a share a (a 2-stop sky gradient came out at ~1.3 stops, TMQI S 0.27 against
+// 0.59 with global adaptation). Monotonic in local, so the edge-aware map gains no halo.
+DTUTMO_HD_CONST float kLocalSoftStops = 1.5f;
+DTUTMO_HD float local_target(float local, float g, float a) {
+  const float d = local - g;
+  return g + a * d * d * d / (d * d + kLocalSoftStops * kLocalSoftStops);
+}
+
 // One cell's cone and rod adaptation (log2 cd/m^2): the median-of-3 target, smoothed with
 // the cone (kc) and rod (kr) factors.
 DTUTMO_HD void update_cell_la(bool snap, float kc, float kr, float tgt, float& h1, float& h2,
@@ -123,6 +141,21 @@ DTUTMO_HD void update_pct(float h_lo[2], float h_hi[2], float& s_lo, float& s_hi
   const float hi_t = med3_push(h_hi[0], h_hi[1], p_hi, snap);
   s_lo = kc >= 1.0f ? lo_t : smooth_to(s_lo, lo_t, kc);
   s_hi = kc >= 1.0f ? hi_t : smooth_to(s_hi, hi_t, kc);
+}
+
+// The glare cap (optics.h, "glare on a display"): this frame's target (log2 cd/m^2, the
+// kGlareCapPct percentile of the glare cells) through the median-of-3 filter and the
+// cone-tau smoothing, state h[2] and s (log2); returns the cap in cd/m^2.
+DTUTMO_HD float update_glare_cap(float h[2], float& s, float target, bool snap, float k) {
+  const float t = med3_push(h[0], h[1], target, snap);
+  s = snap ? t : smooth_to(s, t, k);
+  return exp2f(s);
+}
+
+// One more percentile (the median, for the display key) the same way.
+DTUTMO_HD void update_pct1(float h[2], float& s, float p, bool snap, float kc) {
+  const float t = med3_push(h[0], h[1], p, snap);
+  s = kc >= 1.0f ? t : smooth_to(s, t, kc);
 }
 
 // --------------------------------------------------------------- per-cell constants
@@ -256,6 +289,62 @@ DTUTMO_HD void display_targets(float t_lo_m, float t_hi_m, float l_lo, float l_h
   *t_lo = tl;
   *t_hi = th;
 }
+// The display luminance (cd/m^2) of a grey whose achromatic scene response is r under the
+// normalisation (l_lo, l_hi) -> (t_lo, t_hi): linear in response between the ends' grey
+// responses, as finish_frame_consts maps each class. Needs K's observers.
+DTUTMO_HD float mapped_grey(const FrameConsts& K, float r, float s0, float s1, float t_lo, float t_hi) {
+  const float d0 = disp_resp_grey(K, 3, t_lo), d1 = disp_resp_grey(K, 3, t_hi);
+  const float u = d0 + (r - s0) * (d1 - d0) / std_max(s1 - s0, 1e-6f);
+  return inverse_disp_grey(K, std_min(std_max(u, 1e-6f), 1.0f - 1e-6f));
+}
+
+// Display key (DESIGN.md section 10, "key"): response matching alone put the median of
+// daylight scenes at code 150-200 and of night scenes at 30-40 (real photographs: 68-94
+// where good renderings sit near 110-125). The frame's median achromatic response r_med is
+// brought a share `strength` (in log) of the way toward the display luminance
+// key x peak x (1 - 0.6 w), w the mesopic rod weight of the scene's global adaptation:
+// night (rods) is shown darker, at 0.4 of the day key, but readable. The factor e is
+// bounded to [1/8, 8]. To brighten, the top moves by e (held at the peak) and the low end
+// by sqrt(e): dim frames gain contrast, their blacks stay dark. To darken, only the low end
+// moves (by e, and further down to e^2 where that reaches the median): a bright frame's
+// shadows deepen and its whites stay white.
+// key <= 0 or strength <= 0: unchanged.
+DTUTMO_HD void key_targets(const FrameConsts& K, float r_med, float l_lo, float l_hi, float black,
+                           float peak, float key, float strength, int mesopic, float* t_lo,
+                           float* t_hi) {
+  if (!(key > 0.0f) || !(strength > 0.0f)) return;
+  const float s0 = scene_resp_grey(K, 3, l_lo), s1 = scene_resp_grey(K, 3, l_hi);
+  const float w = mesopic ? mesopic_weight(K.la_global) : 0.0f;
+  const float key_nits = key * peak * (1.0f - 0.6f * w);
+  const float lm = mapped_grey(K, r_med, s0, s1, *t_lo, *t_hi);
+  const float e = std_min(std_max(powf(key_nits / std_max(lm, 1e-6f), strength), 0.125f), 8.0f);
+  const float bl = std_max(black, 1e-3f);
+  if (e <= 1.0f) {
+    // the low end alone (the top stays): by e, and further (bisection in log, down to
+    // t_lo e^2) where the median lies in the lower 85 % of the response range; a median at
+    // the top is not moved by any low end, and a search would crush the dark rest to black
+    const float lo_e = std_min(std_max(*t_lo * e, bl), *t_hi * 0.25f);
+    float tl = lo_e;
+    if ((r_med - s0) < 0.85f * (s1 - s0) && mapped_grey(K, r_med, s0, s1, tl, *t_hi) > lm * e * 1.03f) {
+      float a = log2f(std_max(*t_lo * e * e, bl)), b = log2f(lo_e);
+      for (int it = 0; it < 14 && b > a; ++it) {
+        const float m = 0.5f * (a + b);
+        if (mapped_grey(K, r_med, s0, s1, exp2f(m), *t_hi) < lm * e) a = m; else b = m;
+      }
+      tl = exp2f(0.5f * (a + b));
+    }
+    *t_lo = tl;
+    return;
+  }
+  const float th = std_min(peak, *t_hi * e);
+  // the low end rises half as far (in log) as the top: a dim frame gains contrast and its
+  // blacks stay dark (both by e, or the low end searched up to the median, lifted night
+  // skies into a grey veil)
+  const float tl = std_min(std_max(*t_lo * sqrtf(e), bl), th * 0.25f);
+  *t_lo = tl;
+  *t_hi = th;
+}
+
 // Per-class normalisation, knee, DTUCAM conditions (Hunt effect bounded) and the display
 // S reference, from the ends (l_lo, l_hi) -> (t_lo, t_hi). Needs K's observers, K.black
 // and K.peak filled.
@@ -421,7 +510,7 @@ inline void param_consts(FrameConsts& K, const Params& P, int width, int height,
   K.detail = P.detail;
   K.hybrid_lo = 0.02f;
   K.hybrid_hi = 0.08f;
-  K.peak = P.display_peak;
+  K.peak = display_peak_nits(P);
   K.black = P.display_black;
 }
 

@@ -43,4 +43,28 @@ DTUTMO_HD float glare_cell_weight(float dx, float dy, float w, float h, float ag
   return acc / (float)(ss * ss) * (w * kDeg2Rad) * (h * kDeg2Rad);
 }
 
+// Glare as shown on a display (DESIGN.md section 2, "glare on a display"). The viewer's own
+// eye scatters the light of the displayed picture with the same PSF as it scatters the
+// scene's: painting the scene's whole veil counts the scatter of everything the display
+// reproduces twice (a fog over night scenes, and through the 10/theta^3 near field ~20 %
+// less local contrast everywhere: +25 % veil on a uniform field). What the display does
+// not reproduce is the light above the luminance it maps to its top, the frame's high
+// percentile: only that light's veil is painted (the veil of a sun, a lamp, a window's
+// highlights, at its physical level). The cap is the `pct` percentile of the glare grid's
+// cell luminances, from a histogram of log2 luminance over [kGlareCapLo, kGlareCapHi]
+// (kHistBins bins: 1/30 stop), temporally smoothed like every global statistic.
+DTUTMO_HD_CONST float kGlareCapPct = 99.9f;  // percentile of cell luminance
+DTUTMO_HD_CONST float kGlareCapLo = -14.0f;  // log2 cd/m^2
+DTUTMO_HD_CONST float kGlareCapHi = 20.0f;
+// Histogram bin of a cell luminance (cd/m^2) among `bins` bins.
+DTUTMO_HD int glare_cap_bin(float y, int bins) {
+  const float t = (log2f(maxf(y, 1e-30f)) - kGlareCapLo) * (1.0f / (kGlareCapHi - kGlareCapLo));
+  const int b = (int)(t * (float)bins);
+  return b < 0 ? 0 : (b > bins - 1 ? bins - 1 : b);
+}
+// log2 cd/m^2 of a percentile position t in [0, 1] of that histogram.
+DTUTMO_HD float glare_cap_log2(float t) { return kGlareCapLo + t * (kGlareCapHi - kGlareCapLo); }
+// Share of a source cell's light (luminance y) that feeds the painted veil.
+DTUTMO_HD float glare_excess_share(float y, float cap) { return y > cap ? (y - cap) / y : 0.0f; }
+
 }  // namespace dtutmo

@@ -54,18 +54,23 @@ struct Params {
 
   // --- display ---
   Target target = Target::SDR;
-  float display_peak = 100.0f;     // cd/m^2 [10, 10000]
-  float display_black = 0.1f;      // cd/m^2 [0, display_peak / 10]
+  // cd/m^2 [10, 10000]; 0 = the target's default (display_peak_nits): an SDR display's
+  // 100 for target sdr, an HDR display's 1000 for pq and hlg
+  float display_peak = 0.0f;
+  float display_black = 0.1f;      // cd/m^2 [0, display peak / 10]
   float display_adapt = 0.2f;      // display adaptation ceiling, fraction of peak (0, 1]
   float pct_low = 2.0f;            // response percentile mapped to display black, % [0, 20]
   float pct_high = 99.0f;          // response percentile mapped to display peak, % [80, 100]
+  float key = 0.18f;               // display key: the frame's median grey is brought toward key x peak
+                                   // (x the night factor, model.h key_targets); 0 = off [0, 0.5]
+  float key_strength = 0.8f;       // share (in log) of the way to the key [0, 1]
   float knee = 0.95f;              // soft knee start (every display mode), fraction of the peak response [0.5, 1)
   float saturation = 0.8f;         // hue-preserve: share of the chroma lost by per-class compression restored [0, 1]
   float highlight_chroma = 0.5f;   // gamut map: share of chromaticity kept above the peak by lowering luminance [0, 1]
 
   // --- spatial model ---
-  float local_adaptation = 0.5f;   // 0 = global log-mean, 1 = fully local [0, 1]
-  float detail = 1.0f;             // detail gain re-applied after display mapping [0, 4]
+  float local_adaptation = 0.8f;   // 0 = global log-mean, 1 = fully local [0, 1]
+  float detail = 1.5f;             // detail gain re-applied after display mapping (base-detail on) [0, 4]
   float base_scale = 0.02f;        // base/detail spatial scale, fraction of larger side [0.005, 0.1]
   int glare_max_cells = 256;       // reduced glare grid: cells on the larger side [32, 4096]
 
@@ -82,6 +87,17 @@ struct Params {
 
   Precision precision = Precision::FP16;  // CUDA engine intermediate storage
 };
+
+// Default display peaks, cd/m^2: an SDR display (BT.709, sRGB: ITU-R BT.2035's 100) and an
+// HDR display (PQ or HLG; 1000 cd/m^2, ITU-R BT.2100's reference for HLG and the common
+// HDR10 mastering peak).
+constexpr float kSdrPeakNits = 100.0f;
+constexpr float kHdrPeakNits = 1000.0f;
+// The display peak in force: display_peak, or the target's default when it is 0.
+inline float display_peak_nits(const Params& p) {
+  return p.display_peak > 0.0f ? p.display_peak
+                               : (p.target == Target::SDR ? kSdrPeakNits : kHdrPeakNits);
+}
 
 // The stage switches, display mode and glare grid of a profile; fields marked in
 // p.explicit_fields and all other fields are left as they are.

@@ -50,7 +50,7 @@ void CpuEngine::low_res(double dt, bool snap) {
     epool_.begin(la_loc_.data(), sig, wts, 4);
     pool_.run(epool_.bins(), [&](int j, int th) { epool_.process_bin(j, th); });
     pool_.run(gh_, [&](int y, int) { epool_.slice(y, y + 1, la_tgt_.data()); });
-    for (int i = 0; i < nc; ++i) la_tgt_[i] = a * la_tgt_[i] + (1 - a) * target_logmean;
+    for (int i = 0; i < nc; ++i) la_tgt_[i] = local_target(la_tgt_[i], target_logmean, a);
     std::copy(la_loc_.begin(), la_loc_.end(), jguide_.begin());
     jbu_ = true;
   } else {

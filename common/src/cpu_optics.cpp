@@ -30,6 +30,7 @@ void CpuEngine::setup_optics() {
 // On the decoded linear plane lin_, in place.
 void CpuEngine::apply_optics() {
   const int W = W_;
+  const Vec3 wy = K_.in_rgb_to_y;
   // OTF: separable Gaussian of its exact spatial pair, when it is wider than a pixel's
   // fraction (at video ppd it is far below a pixel and is skipped).
   if (otf_sigma_px_ >= 0.3f) {
@@ -87,6 +88,21 @@ void CpuEngine::apply_optics() {
       for (int c = 0; c < 3; ++c) gsrc_[c][size_t(gy) * ggw + gx] = float(a[c] / n);
     }
   });
+  // glare on a display (optics.h): only the light above the frame's high percentile
+  // (what the display cannot reproduce) feeds the painted veil
+  {
+    std::vector<uint32_t>& h = hist_[0];
+    std::fill(h.begin(), h.end(), 0u);
+    const size_t ng = size_t(ggw) * ggh;
+    for (size_t i = 0; i < ng; ++i)
+      h[glare_cap_bin(wy.x * gsrc_[0][i] + wy.y * gsrc_[1][i] + wy.z * gsrc_[2][i], kHistBins)]++;
+    const float tgt = glare_cap_log2(hist_percentile(h.data(), ng, kGlareCapPct));
+    const float cap = update_glare_cap(h_gcap_, s_gcap_, tgt, gcap_snap_, gcap_k_);
+    for (size_t i = 0; i < ng; ++i) {
+      const float e = glare_excess_share(wy.x * gsrc_[0][i] + wy.y * gsrc_[1][i] + wy.z * gsrc_[2][i], cap);
+      for (int c = 0; c < 3; ++c) gsrc_[c][i] *= e;
+    }
+  }
   // the veil decays as a power of the angle: interpolate it in log2 (geometric), which
   // halves the reduced-grid error against a full-resolution computation (test_glare)
   pool_.run(3, [&](int c, int) {

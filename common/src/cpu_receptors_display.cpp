@@ -39,7 +39,7 @@ void CpuEngine::frame_consts(float kc) {
   FrameConsts& K = K_;
   param_consts(K, P_, W_, H_, gw_, gh_);
   // display observer (and the rods' S odds factor)
-  display_observer(K, P_.display_peak, P_.display_adapt, int(P_.viewing), P_.fov_deg, W_, H_,
+  display_observer(K, display_peak_nits(P_), P_.display_adapt, int(P_.viewing), P_.fov_deg, W_, H_,
                    P_.observer_age);
 
   // --- percentiles of the achromatic response on a subsample (histogram) ---
@@ -77,6 +77,7 @@ void CpuEngine::frame_consts(float kc) {
   // outlier rejection as in low_res: the median of the last three frames' percentiles
   update_pct(h_rlo_, h_rhi_, s_rlo_, s_rhi_, hist_percentile(h0.data(), tot, P_.pct_low),
              hist_percentile(h0.data(), tot, P_.pct_high), snapped_, kc);
+  update_pct1(h_rmed_, s_rmed_, hist_percentile(h0.data(), tot, 50.0f), snapped_, kc);
 
   // --- normalisation: equivalent luminances of the percentiles (scene model at the
   // global adaptation), display targets by response matching (DESIGN.md section 10),
@@ -86,7 +87,9 @@ void CpuEngine::frame_consts(float kc) {
   float t_lo, t_hi;
   display_targets(inverse_disp_grey(K, scene_resp_grey(K, 3, l_lo)),
                   inverse_disp_grey(K, scene_resp_grey(K, 3, l_hi)), l_lo, l_hi, P_.display_black,
-                  P_.display_peak, &t_lo, &t_hi);
+                  display_peak_nits(P_), &t_lo, &t_hi);
+  key_targets(K, s_rmed_, l_lo, l_hi, P_.display_black, display_peak_nits(P_), P_.key, P_.key_strength,
+              P_.mesopic, &t_lo, &t_hi);
   finish_frame_consts(K, l_lo, l_hi, t_lo, t_hi, P_.knee, int(P_.viewing));
 
   // --- full-inverse / hybrid: display observer's local adaptation per cell ---
@@ -96,7 +99,7 @@ void CpuEngine::frame_consts(float kc) {
     pool_.run(gh_, [&](int cy, int) {  // rows of cells in parallel (libm per cell)
       for (int i = cy * gw_, ie = i + gw_; i < ie; ++i) {
         // the cell's own adaptation luminance as displayed (whiteboard), L class
-        display_cell_consts(cells_[i], K, a, P_.display_black, P_.display_peak, &dispk_[3 * i]);
+        display_cell_consts(cells_[i], K, a, P_.display_black, display_peak_nits(P_), &dispk_[3 * i]);
         for (int k = 0; k < 3; ++k) gridk_[size_t(kChD0 + k) * nc + i] = dispk_[3 * i + k];
       }
     });
@@ -391,8 +394,7 @@ DTUTMO_HOT void CpuEngine::row_display(int y, const float* __restrict r, float* 
       for (int x = 0; x < W; ++x) {
         const float v = std::min(std::max(uc[x], lo), hi);
         const float tk = std::min(std::max((v - kn) * ikn, 0.0f), 1.0f);
-        const float wv = hw[x] * (1.0f - tk * tk * (3.0f - 2.0f * tk));
-        const float kk = kc + wv * (kl[x] - kc);
+        const float kk = hybrid_display_k(hw[x], kl[x], kc, tk * tk * (3.0f - 2.0f * tk));
         lc[x] = fast_exp2(kk + lc[x]);
       }
     }

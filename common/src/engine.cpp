@@ -4,9 +4,10 @@
 namespace dtutmo {
 
 bool validate(const StreamConfig& cfg, std::string* err) {
-  if (cfg.width < 1 || cfg.height < 1 || cfg.width > 16384 || cfg.height > 16384) {
+  if (cfg.width < 1 || cfg.height < 1 || cfg.width > kMaxFrameSide || cfg.height > kMaxFrameSide) {
     if (err) *err = "frame size " + std::to_string(cfg.width) + "x" + std::to_string(cfg.height) +
-                    " is outside 1x1 .. 16384x16384";
+                    " is outside 1x1 .. " + std::to_string(kMaxFrameSide) + "x" +
+                    std::to_string(kMaxFrameSide);
     return false;
   }
   if (int(cfg.in_format) < 0 || cfg.in_format >= PixelFormat::COUNT || int(cfg.out_format) < 0 ||

@@ -171,6 +171,8 @@ bool CpuEngine::process(const FrameView& in, const FrameView& out, double time_s
   K_.max_nits = kMaxNits;
   K_.mesopic = P_.mesopic;
 
+  gcap_snap_ = snap;
+  gcap_k_ = snap ? 1.0f : smooth_k(dt, P_.cone_tau);
   pass1(in);
   low_res(dt, snap);
   pass2(out);

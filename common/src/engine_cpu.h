@@ -159,6 +159,11 @@ class CpuEngine final : public Engine {
   // outlier rejection: the last two frames' targets ([0] = previous, [1] = the one before);
   // every smoother is fed the median of those and the current target
   float h_logmean_[2] = {0, 0}, h_rlo_[2] = {0, 1}, h_rhi_[2] = {1, 1};
+  // glare cap (optics.h): log2 cd/m^2, smoothed, and its median-of-3 history
+  float s_gcap_ = 0, h_gcap_[2] = {0, 0};
+  float s_rmed_ = 0.5f, h_rmed_[2] = {0.5f, 0.5f};  // median response (display key)
+  bool gcap_snap_ = true;   // this frame's glare cap snaps (set by process before pass1)
+  float gcap_k_ = 1.0f;     // its smoothing factor
   std::vector<float> la_h1_, la_h2_;  // per cell, previous / before-previous la_tgt_
   float prev_med_logmean_ = 0;        // last frame's filtered global target (cut detection)
   bool snapped_ = false;              // this frame snapped (reset, discontinuity, cut)

@@ -176,8 +176,10 @@ const std::vector<Entry>& registry() {
        {{"sdr", 0, "SDR: BT.709 primaries, BT.1886 (or sRGB) transfer, 8-bit formats"},
         {"pq", 1, "HDR10: BT.2020 primaries, SMPTE ST 2084 (PQ), 10/16-bit formats"},
         {"hlg", 2, "HLG: BT.2020 primaries, ARIB STD-B67 (HLG), 10/16-bit formats"}});
-    fl("display-peak", "Display peak luminance, cd/m2 [10, 10000]", &Params::display_peak, 10,
-       10000);
+    fl("display-peak",
+       "Display peak luminance, cd/m2 [0, 10000]: 0 = by target (100 for sdr, 1000 for pq/hlg), "
+       "else at least 10",
+       &Params::display_peak, 0, 10000);
     fl("display-black",
        "Display black level, cd/m2, at most display-peak / 10 (checked when applied) "
        "[0, 1000]",
@@ -189,6 +191,12 @@ const std::vector<Entry>& registry() {
        &Params::pct_low, 0, 20);
     fl("percentile-high", "Response percentile mapped to display peak, % [80, 100]",
        &Params::pct_high, 80, 100);
+    fl("key",
+       "Display key: the median grey is brought toward key x peak (darker at night); 0 = off "
+       "(the model's own response-matched brightness) [0, 0.5]",
+       &Params::key, 0, 0.5f);
+    fl("key-strength", "Share (in log) of the way to the display key [0, 1]",
+       &Params::key_strength, 0, 1);
     fl("knee", "Soft-knee start, fraction of the peak response [0.5, 0.999]", &Params::knee,
        0.5f, 0.999f);
     fl("saturation",
@@ -385,7 +393,11 @@ bool validate(const Params& p, std::string* err) {
       return false;
     }
   }
-  if (p.display_black > p.display_peak / 10) {
+  if (p.display_peak != 0.0f && p.display_peak < 10.0f) {
+    if (err) *err = "display-peak must be 0 (by target) or in [10, 10000]";
+    return false;
+  }
+  if (p.display_black > display_peak_nits(p) / 10) {
     if (err) *err = "display-black must be at most display-peak / 10";
     return false;
   }

@@ -41,7 +41,7 @@ Vec3 emulate_uniform(Vec3 rgb, const Params& P, int w, int h, Transfer tf) {
   K.display_mode = int(P.display_mode);
   K.gamut_map = P.gamut_map;
   K.detail = P.detail;
-  K.peak = P.display_peak;
+  K.peak = display_peak_nits(P);
   K.black = P.display_black;
   K.out_transfer = int(tf);
   K.lms_to_out_rgb = mul(xyz_to_rgb(Primaries::BT709), inverse(xyz_to_lms()));
@@ -74,7 +74,7 @@ Vec3 emulate_uniform(Vec3 rgb, const Params& P, int w, int h, Transfer tf) {
   fold_cell(c, log2f(td), &kc);
   // k_rod_display
   K.la_global_rod = exp2f(target);
-  K.disp_la = display_adaptation(K.la_global, P.display_peak, P.display_adapt, int(P.viewing));
+  K.disp_la = display_adaptation(K.la_global, display_peak_nits(P), P.display_adapt, int(P.viewing));
   const float dp = pupil_watson_yellott(K.disp_la, P.fov_deg * fov_v, P.observer_age, 1);
   K.disp_td_per_nit = pupil_area_eff(dp);
   K.disp_log2_td = log2f(K.disp_td_per_nit);
@@ -96,7 +96,9 @@ Vec3 emulate_uniform(Vec3 rgb, const Params& P, int w, int h, Transfer tf) {
   float t_lo, t_hi;
   display_targets(inverse_disp_grey(K, scene_resp_grey(K, 3, l_lo)),
                   inverse_disp_grey(K, scene_resp_grey(K, 3, l_hi)), l_lo, l_hi, P.display_black,
-                  P.display_peak, &t_lo, &t_hi);
+                  display_peak_nits(P), &t_lo, &t_hi);
+  key_targets(K, float((bin + 0.5) / kHistBins), l_lo, l_hi, P.display_black, display_peak_nits(P),
+              P.key, P.key_strength, P.mesopic, &t_lo, &t_hi);
   finish_frame_consts(K, l_lo, l_hi, t_lo, t_hi, P.knee, int(P.viewing));
   K.dtucam = P.dtucam;
   // k_pass2 (a uniform frame has no edges: the hybrid weight is 0, the detail 0, and the
@@ -182,7 +184,7 @@ std::vector<float> emulate_frame(const std::vector<float>& in, int w, int h, con
   K.display_mode = int(P.display_mode);
   K.gamut_map = P.gamut_map;
   K.detail = P.detail;
-  K.peak = P.display_peak;
+  K.peak = display_peak_nits(P);
   K.black = P.display_black;
   K.out_transfer = int(tf);
   K.lms_to_out_rgb = mul(xyz_to_rgb(Primaries::BT709), inverse(xyz_to_lms()));
@@ -227,12 +229,12 @@ std::vector<float> emulate_frame(const std::vector<float>& in, int w, int h, con
     // edge-aware pooling (the CPU's EdgePooler; the device's is compared with it in
     // test_cuda_stages)
     EdgePooler pool;
-    pool.init(gw, gh, 2.0f, 1);
+    pool.init(gw, gh, kPoolRangeStep, 1);
     pool.begin(la_loc.data(), sig, wts, 4);
     for (int j = 0; j < pool.bins(); ++j) pool.process_bin(j, 0);
     std::vector<float> pooled(nc);
     pool.slice(0, gh, pooled.data());
-    for (int i = 0; i < nc; ++i) tgt[i] = la_a * pooled[i] + (1 - la_a) * target;
+    for (int i = 0; i < nc; ++i) tgt[i] = local_target(pooled[i], target, la_a);
   }
   const float td = K.td_per_nit;
   std::vector<AdaptCell> cells(nc);
@@ -256,7 +258,7 @@ std::vector<float> emulate_frame(const std::vector<float>& in, int w, int h, con
   }
   // k_rod_display
   K.la_global_rod = exp2f(float(rsum / nc));
-  K.disp_la = display_adaptation(K.la_global, P.display_peak, P.display_adapt, int(P.viewing));
+  K.disp_la = display_adaptation(K.la_global, display_peak_nits(P), P.display_adapt, int(P.viewing));
   const float dp = pupil_watson_yellott(K.disp_la, P.fov_deg * fov_v, P.observer_age, 1);
   K.disp_td_per_nit = pupil_area_eff(dp);
   K.disp_log2_td = log2f(K.disp_td_per_nit);
@@ -313,12 +315,14 @@ std::vector<float> emulate_frame(const std::vector<float>& in, int w, int h, con
   float t_lo, t_hi;
   display_targets(inverse_disp_grey(K, scene_resp_grey(K, 3, l_lo)),
                   inverse_disp_grey(K, scene_resp_grey(K, 3, l_hi)), l_lo, l_hi, P.display_black,
-                  P.display_peak, &t_lo, &t_hi);
+                  display_peak_nits(P), &t_lo, &t_hi);
+  key_targets(K, hist_percentile(hist.data(), tot, 50.0f), l_lo, l_hi, P.display_black,
+              display_peak_nits(P), P.key, P.key_strength, P.mesopic, &t_lo, &t_hi);
   finish_frame_consts(K, l_lo, l_hi, t_lo, t_hi, P.knee, int(P.viewing));
   // k_dispk
   for (int i = 0; i < nc; ++i) {
     float d[3];
-    display_cell_consts(cells[i], K, la_a, P.display_black, P.display_peak, d);
+    display_cell_consts(cells[i], K, la_a, P.display_black, display_peak_nits(P), d);
     kcs[i].d0 = d[0];
     kcs[i].d1 = d[1];
     kcs[i].d2 = d[2];
@@ -477,7 +481,8 @@ struct TemporalEmu {
     K.rod_s_log2q = rod_s_log2q(K);
     const float ra = achromatic_response(pixel_responses(rgb, sample_cells(&kc, 1, 1, 0, 0, false), K));
     const int bin = std::min(kHistBins - 1, std::max(0, int(ra * kHistBins)));
-    update_percentiles(st, float((bin + P.pct_low / 100.0) / kHistBins), float((bin + P.pct_high / 100.0) / kHistBins));
+    update_percentiles(st, float((bin + P.pct_low / 100.0) / kHistBins), float((bin + P.pct_high / 100.0) / kHistBins),
+                       float((bin + 0.5) / kHistBins));
     EngineStats s{};
     s.adaptation_nits = K.la_global;
     s.pupil_mm = K.pupil_mm;

@@ -200,29 +200,46 @@ TEST(CudaStages, GlareVeil) {
   ASSERT_EQ(dev.init(w, h, max_cells), "");
   EXPECT_TRUE(dev.grid_matches(w, h, max_cells));
   EXPECT_FALSE(dev.grid_matches(w, h, max_cells / 2));
+  const Vec3 wy = {0.2126f, 0.7152f, 0.0722f};
   const struct {
     float ppd, age, pig;
   } sets[] = {{w / 60.0f, 24.0f, 0.5f}, {w / 30.0f, 70.0f, 1.0f}};
   for (const auto& ps : sets) {
     SCOPED_TRACE(ps.age);
     const float ppd = ps.ppd;
-    // CPU: pass1's glare block (cell means, CpuGlare, log2, bilinear in log2, add)
+    // CPU: pass1's glare block (cell means, glare cap, CpuGlare, log2, bilinear in log2, add)
     CpuGlare g;
     ASSERT_TRUE(g.init(w, h, ppd, max_cells, ps.age, ps.pig));
     const int f = g.cell(), gw = g.gw(), gh = g.gh();
     std::vector<float> ref = lin;
-    std::vector<float> src(std::size_t(gw) * gh), dst[3];
+    std::vector<float> src[3], dst[3];
     for (int c = 0; c < 3; ++c) {
+      src[c].assign(std::size_t(gw) * gh, 0.0f);
       for (int cy = 0; cy < gh; ++cy)
         for (int cx = 0; cx < gw; ++cx) {
           const int x0 = cx * f, x1 = std::min(w, x0 + f), y0 = cy * f, y1 = std::min(h, y0 + f);
           double a = 0;
           for (int y = y0; y < y1; ++y)
             for (int x = x0; x < x1; ++x) a += lin[(std::size_t(y) * w + x) * 3 + c];
-          src[std::size_t(cy) * gw + cx] = float(a / (double(y1 - y0) * (x1 - x0)));
+          src[c][std::size_t(cy) * gw + cx] = float(a / (double(y1 - y0) * (x1 - x0)));
         }
-      dst[c].assign(src.size(), 0.0f);
-      g.run(src.data(), dst[c].data());
+    }
+    // glare on a display (optics.h): only the light above the cells' kGlareCapPct percentile
+    // feeds the veil (every run here snaps: the cap is this frame's)
+    std::vector<unsigned int> hist(kHistBins, 0u);
+    const std::size_t ng = std::size_t(gw) * gh;
+    for (std::size_t i = 0; i < ng; ++i)
+      hist[glare_cap_bin(wy.x * src[0][i] + wy.y * src[1][i] + wy.z * src[2][i], kHistBins)]++;
+    float cap_h[2] = {0, 0}, cap_s = 0;
+    const float cap = update_glare_cap(cap_h, cap_s, glare_cap_log2(hist_percentile(hist.data(), ng, kGlareCapPct)),
+                                       true, 1.0f);
+    for (std::size_t i = 0; i < ng; ++i) {
+      const float e = glare_excess_share(wy.x * src[0][i] + wy.y * src[1][i] + wy.z * src[2][i], cap);
+      for (int c = 0; c < 3; ++c) src[c][i] *= e;
+    }
+    for (int c = 0; c < 3; ++c) {
+      dst[c].assign(ng, 0.0f);
+      g.run(src[c].data(), dst[c].data());
       for (float& v : dst[c]) v = std::log2(std::max(v, 1e-9f));
     }
     for (int y = 0; y < h; ++y) {
@@ -249,7 +266,7 @@ TEST(CudaStages, GlareVeil) {
     ASSERT_FALSE(dev.kernel_matches(ppd, ps.age, ps.pig));
     ASSERT_EQ(dev.set_kernel(ppd, ps.age, ps.pig, 0), "");
     EXPECT_TRUE(dev.kernel_matches(ppd, ps.age, ps.pig));
-    ASSERT_EQ(dev.run(Plane{d.p, false}, 0), "");
+    ASSERT_EQ(dev.run(Plane{d.p, false}, wy, true, 1.0f, 0), "");
     std::vector<float> got = d.get();
     for (float& v : got) v *= kLinLoad;
     expect_close(ref, got, 2e-4f, 1e-6f, "glare");

@@ -362,8 +362,11 @@ TEST_P(EveryPair, NegotiatesAndProcesses) {
     lo = std::min(lo, c);
     hi = std::max(hi, c);
   }
-  EXPECT_GE(lo, -0.01f);
-  EXPECT_LE(hi, 1.01f);
+  // YUV 4:2:0 outputs are read back through their subsampled chroma: next to a bright
+  // edge a reconstructed R'G'B' may overshoot [0, 1] by a few 8-bit codes
+  const float tol = is_yuv(p.out) ? 0.02f : 0.01f;
+  EXPECT_GE(lo, -tol);
+  EXPECT_LE(hi, 1.0f + tol);
   EXPECT_GT(hi - lo, 0.05f) << "flat output";
   gst_buffer_unref(ob);
   gst_caps_unref(oc);
@@ -718,6 +721,195 @@ TEST(Errors, VideoMetaPointingOutsideTheBufferIsAnError) {
   gst_buffer_add_video_meta_full(b2, GST_VIDEO_FRAME_FLAG_NONE, GST_VIDEO_FORMAT_P010_10LE, 32,
                                  16, 2, offset, stride2);
   EXPECT_EQ(hh.push_next(b2), GST_FLOW_ERROR);
+}
+
+// --------------------------------------------------------------------------------------
+// Hardening (issue 11): unusable colorimetry, held-back display pairs, one error per
+// refusal, honest pad templates
+
+// Exactly one message of `type` is on the bus, and its text has `needle`. (Popping one
+// type drops the others: pop warnings before errors.)
+void expect_one_message(Harness& hh, GstMessageType type, const char* needle) {
+  GstMessage* m = hh.pop(type);
+  ASSERT_NE(m, nullptr) << "no " << gst_message_type_get_name(type) << " about " << needle;
+  EXPECT_NE(message_text(m).find(needle), std::string::npos) << message_text(m);
+  gst_message_unref(m);
+  EXPECT_EQ(hh.pop(type), nullptr) << "more than one " << gst_message_type_get_name(type);
+}
+
+// Output bytes of one frame through a fresh element (engine=cpu), caps `in` (taken).
+std::vector<uint8_t> output_of(GstCaps* in, GstBuffer* frame, std::string* warning = nullptr) {
+  Harness hh;
+  EXPECT_TRUE(hh.start(in));
+  EXPECT_EQ(hh.push_next(gst_buffer_copy_deep(frame)), GST_FLOW_OK);
+  std::vector<uint8_t> v;
+  if (GstBuffer* b = gst_harness_try_pull(hh.h)) {
+    GstMapInfo m;
+    gst_buffer_map(b, &m, GST_MAP_READ);
+    v.assign(m.data, m.data + m.size);
+    gst_buffer_unmap(b, &m);
+    gst_buffer_unref(b);
+  }
+  if (GstMessage* m = hh.pop(GST_MESSAGE_WARNING)) {
+    if (warning) *warning = message_text(m);
+    gst_message_unref(m);
+  }
+  EXPECT_EQ(hh.pop(GST_MESSAGE_ERROR), nullptr);
+  return v;
+}
+
+// Defect 3: a colorimetry GStreamer cannot use (unparsable, invalid for the format, or an
+// unknown transfer) was silently decoded as SDR on YUV and refused on RGB. It is now
+// decoded like untagged input, for every format, with a warning naming the tag.
+TEST(Negotiation, UnusableColorimetryIsDecodedLikeUntagged) {
+  struct Case {
+    const char* fmt;
+    const char* real;  // what the samples are
+    const char* other;  // a valid tag that decodes differently
+  } cases[] = {{"P010_10LE", "bt2100-pq", "bt709"},
+               {"RGBA64_LE", "1:1:14:7", "1:1:5:1"},
+               {"NV12", "bt709", "bt2100-pq"}};
+  for (const Case& c : cases) {
+    GstCaps* real = video_caps(c.fmt, 32, 16, c.real);
+    GstBuffer* frame = make_scene(real, 0.5f, 400.0f);
+    gst_caps_unref(real);
+    const std::vector<uint8_t> untagged = output_of(video_caps(c.fmt, 32, 16, nullptr), frame);
+    const std::vector<uint8_t> other = output_of(video_caps(c.fmt, 32, 16, c.other), frame);
+    ASSERT_FALSE(untagged.empty());
+    ASSERT_NE(untagged, other) << c.fmt << ": the test frame does not tell the decodings apart";
+    for (const char* garbled : {"bogus", "1:1:99:7", "2:4:0:7", "1:4:77:1", "2:3:14:99"}) {
+      SCOPED_TRACE(std::string(c.fmt) + " colorimetry=" + garbled);
+      std::string warning;
+      const std::vector<uint8_t> out = output_of(video_caps(c.fmt, 32, 16, garbled), frame, &warning);
+      EXPECT_EQ(out, untagged) << "not decoded like untagged input";
+      EXPECT_NE(warning.find(garbled), std::string::npos) << warning;
+    }
+    gst_buffer_unref(frame);
+  }
+}
+
+// Defect 4: on PQ/HLG a momentarily invalid display-black/display-peak pair killed the
+// stream (on SDR it was held back silently). Every target now keeps the last valid pair,
+// warns, keeps streaming, and takes the pair as soon as it is valid; display-black's
+// advertised maximum is accepted (with a peak that allows it).
+TEST(Properties, InvalidDisplayPairIsHeldBackOnEveryTarget) {
+  for (const char* target : {"sdr", "pq", "hlg"}) {
+    SCOPED_TRACE(target);
+    // an explicit 100 cd/m^2 peak on every target (HDR targets default to 1000)
+    Harness hh((std::string("display-peak=100 target=") + target).c_str());
+    const bool hdr = std::strcmp(target, "sdr") != 0;
+    GstCaps* in = video_caps("P010_10LE", 32, 16, "bt2100-pq");
+    GstCaps* in_copy = gst_caps_copy(in);
+    ASSERT_TRUE(hh.start(in));
+    ASSERT_EQ(hh.push_next(make_uniform(in_copy, 100)), GST_FLOW_OK);
+    auto min_lum = [&]() -> guint32 {  // mastering-display minimum of the output caps
+      GstCaps* oc = hh.out_caps();
+      GstVideoMasteringDisplayInfo minfo;
+      const bool have = oc && gst_video_mastering_display_info_from_caps(&minfo, oc);
+      if (oc) gst_caps_unref(oc);
+      return have ? minfo.min_display_mastering_luminance : 0;
+    };
+    EXPECT_EQ(min_lum(), hdr ? 1000u : 0u);  // 0.1 cd/m^2; SDR caps carry none
+    g_object_set(hh.h->element, "display-black", 50.0, NULL);  // peak still 100
+    for (int i = 0; i < 3; ++i) ASSERT_EQ(hh.push_next(make_uniform(in_copy, 100)), GST_FLOW_OK);
+    expect_one_message(hh, GST_MESSAGE_WARNING, "display-black=50");  // held back, said once
+    EXPECT_EQ(min_lum(), hdr ? 1000u : 0u);  // the last valid pair, no error
+    EXPECT_EQ(hh.pop(GST_MESSAGE_ERROR), nullptr);
+    gdouble black = 0;
+    g_object_get(hh.h->element, "display-black", &black, NULL);
+    EXPECT_EQ(black, 50.0);  // the property reads back what was set
+    g_object_set(hh.h->element, "display-peak", 1000.0, NULL);  // now valid
+    ASSERT_EQ(hh.push_next(make_uniform(in_copy, 100)), GST_FLOW_OK);
+    EXPECT_EQ(min_lum(), hdr ? 500000u : 0u);  // 50 cd/m^2
+    // The advertised maximum of display-black, then a peak that allows it.
+    GParamSpec* ps = g_object_class_find_property(G_OBJECT_GET_CLASS(hh.h->element), "display-black");
+    ASSERT_NE(ps, nullptr);
+    g_object_set(hh.h->element, "display-black", G_PARAM_SPEC_DOUBLE(ps)->maximum, NULL);
+    g_object_set(hh.h->element, "display-peak", 10000.0, NULL);
+    ASSERT_EQ(hh.push_next(make_uniform(in_copy, 100)), GST_FLOW_OK);
+    EXPECT_EQ(min_lum(), hdr ? guint32(G_PARAM_SPEC_DOUBLE(ps)->maximum * 10000.0) : 0u);
+    EXPECT_EQ(hh.pop(GST_MESSAGE_WARNING), nullptr) << "a valid pair warned";
+    EXPECT_EQ(hh.pop(GST_MESSAGE_ERROR), nullptr);
+    gst_caps_unref(in_copy);
+    hh.drain();
+  }
+}
+
+// Every message of `type` a pipeline posts from start to end (or to 2 s after its first
+// error), counted per source element name.
+int count_pipeline_messages(const char* desc, GstMessageType type, const char* source) {
+  GstElement* p = gst_parse_launch(desc, nullptr);
+  EXPECT_NE(p, nullptr) << desc;
+  if (!p) return -1;
+  GstBus* bus = gst_element_get_bus(p);
+  gst_element_set_state(p, GST_STATE_PLAYING);
+  int n = 0;
+  GstClockTime wait = 10 * GST_SECOND;
+  while (GstMessage* m = gst_bus_timed_pop_filtered(
+             bus, wait, GstMessageType(type | GST_MESSAGE_ERROR | GST_MESSAGE_EOS))) {
+    const bool end = GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS;
+    if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR) wait = 2 * GST_SECOND;  // let repeats arrive
+    if ((GST_MESSAGE_TYPE(m) & type) && std::strcmp(GST_OBJECT_NAME(GST_MESSAGE_SRC(m)), source) == 0) ++n;
+    gst_message_unref(m);
+    if (end) break;
+  }
+  gst_element_set_state(p, GST_STATE_NULL);
+  gst_object_unref(bus);
+  gst_object_unref(p);
+  return n;
+}
+
+// Defect 5: one caps refusal posted 14 errors (the right one, then one blaming
+// downstream, once per upstream retry). Now one error per refusal, in a pipeline and
+// through the harness; a different refusal later is reported again.
+TEST(Negotiation, OneErrorPerRefusal) {
+  EXPECT_EQ(count_pipeline_messages("videotestsrc num-buffers=3 ! video/x-raw,format=RGBA,width=64,height=36,"
+                                    "colorimetry=1:1:10:1 ! dtutmo name=tm engine=cpu ! fakesink",
+                                    GST_MESSAGE_ERROR, "tm"),
+            1);
+  // Nothing downstream takes the target's formats: one error, not one per buffer.
+  Harness hd("target=pq");
+  GstCaps* pq = video_caps("P010_10LE", 16, 8, "bt2100-pq");
+  GstCaps* pq_copy = gst_caps_copy(pq);
+  hd.start(pq, gst_caps_from_string("video/x-raw,format=RGBA"));
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(hd.push_next(make_uniform(pq_copy, 50)), GST_FLOW_NOT_NEGOTIATED);
+  expect_one_message(hd, GST_MESSAGE_ERROR, "target=pq");
+  gst_caps_unref(pq_copy);
+  // Refused in set_info: the error says why, and only that error.
+  Harness hh;
+  GstCaps* log = video_caps("RGBA", 16, 8, "1:1:10:1");  // log316: refused in set_info
+  GstCaps* log_copy = gst_caps_copy(log);
+  hh.start(log);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(hh.push_next(make_uniform(log_copy, 50)), GST_FLOW_NOT_NEGOTIATED);
+  expect_one_message(hh, GST_MESSAGE_ERROR, "log316");
+  gst_caps_unref(log_copy);
+}
+
+// Defect 5: the pad templates advertise the frame sizes the engines take.
+TEST(Negotiation, PadTemplatesAdvertiseTheEngineSizes) {
+  GstElementFactory* f = gst_element_factory_find("dtutmo");
+  ASSERT_NE(f, nullptr);
+  int structures = 0;
+  for (const GList* l = gst_element_factory_get_static_pad_templates(f); l; l = l->next) {
+    GstCaps* caps = gst_static_pad_template_get_caps(static_cast<GstStaticPadTemplate*>(l->data));
+    for (guint i = 0; i < gst_caps_get_size(caps); ++i, ++structures)
+      for (const char* field : {"width", "height"}) {
+        const GValue* v = gst_structure_get_value(gst_caps_get_structure(caps, i), field);
+        ASSERT_TRUE(v && GST_VALUE_HOLDS_INT_RANGE(v)) << field;
+        EXPECT_EQ(gst_value_get_int_range_min(v), 1);
+        EXPECT_EQ(gst_value_get_int_range_max(v), dtutmo::kMaxFrameSide) << field;
+      }
+    gst_caps_unref(caps);
+  }
+  EXPECT_GE(structures, 2);
+  gst_object_unref(f);
+  Harness hh;
+  GstCaps* big = video_caps("P010_10LE", dtutmo::kMaxFrameSide + 1, 16, "bt2100-pq");
+  EXPECT_FALSE(gst_pad_query_accept_caps(hh.h->srcpad->peer, big));
+  gst_caps_unref(big);
+  GstCaps* ok = video_caps("P010_10LE", dtutmo::kMaxFrameSide, 16, "bt2100-pq");
+  EXPECT_TRUE(gst_pad_query_accept_caps(hh.h->srcpad->peer, ok));
+  gst_caps_unref(ok);
 }
 
 // --------------------------------------------------------------------------------------

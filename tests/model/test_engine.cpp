@@ -538,3 +538,40 @@ TEST(Engine, ResolutionIndependence) {
   Runner ra(64, 36, prof(Profile::Fast)), rb(128, 72, prof(Profile::Fast));
   EXPECT_NEAR(mean_luma(ra.run(a, 0)), mean_luma(rb.run(b, 0)), 0.03);
 }
+
+TEST(Engine, HdrTargetsDefaultToAnHdrDisplayPeak) {
+  // display-peak 0 (the default) means the target's display: 100 cd/m^2 for SDR, an HDR
+  // display's 1000 cd/m^2 for PQ and HLG; an explicit value wins; 0 < peak < 10 is invalid
+  Params p;
+  EXPECT_EQ(p.display_peak, 0.0f);
+  EXPECT_EQ(display_peak_nits(p), 100.0f);
+  p.target = Target::PQ;
+  EXPECT_EQ(display_peak_nits(p), 1000.0f);
+  p.target = Target::HLG;
+  EXPECT_EQ(display_peak_nits(p), 1000.0f);
+  p.display_peak = 600.0f;
+  EXPECT_EQ(display_peak_nits(p), 600.0f);
+  std::string err;
+  EXPECT_TRUE(validate(p, &err)) << err;
+  p.display_peak = 0.0f;
+  p.display_black = 50.0f;  // <= 1000 / 10 for HDR: fine; for SDR (100 / 10) not
+  EXPECT_TRUE(validate(p, &err)) << err;
+  p.target = Target::SDR;
+  EXPECT_FALSE(validate(p, &err));
+  // the PQ output of a bright scene uses the HDR display's range: its brightest pixels
+  // are far above an SDR display's 100 cd/m^2 and never above 1000
+  Params q = params_for_profile(Profile::Fast);
+  q.target = Target::PQ;
+  const int w = 64, h = 32;
+  Runner r(w, h, q, PixelFormat::RGBF32, Transfer::PQ);  // PQ code values out
+  Img in(size_t(w) * h * 3);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      for (int k = 0; k < 3; ++k) in[(size_t(y) * w + x) * 3 + k] = float(std::pow(10.0, 5.0 * x / (w - 1)));
+  const Img out = r.run(in, 0.0);
+  float mx = 0.0f;
+  for (float v : out) mx = std::max(mx, v);
+  const double nits = pq_eotf(mx);  // code -> cd/m^2
+  EXPECT_GT(nits, 400.0);
+  EXPECT_LE(nits, 1000.5);
+}

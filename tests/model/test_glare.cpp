@@ -134,3 +134,29 @@ TEST(Glare, ReducedGridErrorIsSmall) {
   EXPECT_LT(maxrel, 0.40);
   EXPECT_LT(nerr / ntot, 0.30);
 }
+
+TEST(Glare, PointSourceVeilMatchesCie180) {
+  // Energy bookkeeping against the CIE 180:2010 formula itself: a source pixel of
+  // luminance L subtends Omega = (1/ppd deg)^2 in sr, so the illuminance it gives at the eye
+  // is E = L Omega, and the veiling luminance at theta is E * (L_eq/E)(theta). The FFT
+  // convolution (full resolution, 1 px cells) must give that at known distances: no
+  // missing solid-angle factor, no PSF normalised to one, no core counted twice (the core
+  // below 0.1 deg belongs to the OTF and is excluded from the kernel).
+  const int w = 128, h = 64;
+  const float ppd = 8.0f, age = 24.0f, pig = 0.5f, L = 1e6f;
+  std::vector<float> img(size_t(w) * h, 0.0f);
+  const int sx = 10, sy = 32;
+  img[size_t(sy) * w + sx] = L;
+  CpuGlare g;
+  ASSERT_TRUE(g.init(w, h, ppd, 4096, age, pig));
+  ASSERT_EQ(g.cell(), 1);
+  std::vector<float> out(img.size());
+  g.run(img.data(), out.data());
+  const double omega = std::pow((1.0 / ppd) * M_PI / 180.0, 2.0);
+  for (int d : {8, 16, 40, 80, 110}) {  // 1, 2, 5, 10, 13.75 degrees
+    const double theta = d / double(ppd);
+    const double want = L * omega * cie180_psf(float(theta), age, pig);
+    const double got = out[size_t(sy) * w + sx + d];
+    EXPECT_NEAR(got / want, 1.0, 0.02) << "theta " << theta << " deg";
+  }
+}

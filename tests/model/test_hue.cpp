@@ -67,6 +67,11 @@ std::vector<Patch> render(Params p) {
   p.input_scale = 1.0f;
   p.dither = false;
   p.optics = false;  // glare from the bright patches would tint the dim ones (physically)
+  // the display key would brighten this dim chart (20 cd/m^2 background) by 1-2 stops and
+  // move its 30 cd/m^2 patches above the white, into the gamut mapper's known straight-line
+  // (Abney-like) hue shift (DESIGN.md section 11, open item); the chart tests hue at the
+  // levels it names
+  p.key = 0.0f;
   EXPECT_TRUE(e->set_params(p, &err)) << err;
   StreamConfig sc;
   sc.width = w;

@@ -393,3 +393,36 @@ TEST(Exposure, MeanContrastClipAndCrush) {
   EXPECT_NEAR(e.crushed, 0.5, 1e-12);
   EXPECT_NEAR(e.contrast, 0.0, 1e-12);  // each 11x11 block is flat
 }
+
+TEST(Calibration, LogMeanLuminance) {
+  ImageF img{2, 1, {1.0f, 1.0f, 1.0f, 100.0f, 100.0f, 100.0f}};
+  EXPECT_NEAR(log_mean_luminance(img), 10.0, 1e-9);  // geometric mean of 1 and 100
+}
+
+TEST(Halo, ChartMeasureSeesGlowsAndShadowsAndNothingElse) {
+  const int w = 384, h = 216;
+  const ImageF chart = halo_chart(w, h, 10.0f, 1000.0f);
+  EXPECT_FLOAT_EQ(chart.px(192, 108)[0], 10.0f);  // disc at the centre, radius h / 6
+  EXPECT_FLOAT_EQ(chart.px(192, 108 + 37)[1], 1000.0f);
+  EXPECT_FLOAT_EQ(chart.px(192, 108 + 35)[2], 10.0f);
+  // a global rendering (one scale for the whole chart): no halo, the full contrast
+  const HaloStats g = halo(render_linear(chart, 1.0 / 1000.0));
+  EXPECT_LT(g.outside, 0.01);
+  EXPECT_LT(g.inside, 0.01);
+  EXPECT_NEAR(g.contrast, std::log2(100.0), 0.05);
+  // a glow: the background within 12 px of the edge brighter by 0.5 stop; a shadow: the
+  // disc's rim darker by 0.5 stop
+  ImageF glow = chart;
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const double d = std::hypot(x + 0.5 - 192.0, y + 0.5 - 108.0);
+      float* p = glow.px(x, y);
+      for (int c = 0; c < 3; ++c) {
+        if (d >= 36.0 && d < 49.0) p[c] = static_cast<float>(p[c] * std::sqrt(2.0));
+        if (d >= 25.0 && d < 36.0) p[c] = static_cast<float>(p[c] / std::sqrt(2.0));
+      }
+    }
+  const HaloStats s = halo(render_linear(glow, 1.0 / 2000.0));  // background at half white
+  EXPECT_NEAR(s.outside, 0.5, 0.03);
+  EXPECT_NEAR(s.inside, 0.5, 0.05);
+}

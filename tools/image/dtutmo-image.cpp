@@ -1,7 +1,7 @@
-// dtutmo-image -- tone-map HDR stills (OpenEXR, PFM, procedural scenes) to sRGB PNG with
-// the CPU engine.
+// dtutmo-image -- tone-map HDR stills (OpenEXR, Radiance .hdr, PFM, float TIFF, procedural
+// scenes) to sRGB PNG with the CPU engine.
 //
-// Input scale: EXR/PFM values are linear relative light; `input-scale` (default 100)
+// Input scale: file values are linear relative light; `input-scale` (default 100)
 // gives the cd/m^2 of a value of 1.0, so a diffuse white near 1.0 sits at office-light
 // levels. Procedural scenes are absolute already and use input-scale 1 unless it is set
 // explicitly. There is no auto-exposure: the model adapts to whatever luminances it is
@@ -12,11 +12,15 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <limits.h>
+#include <map>
+#include <stdlib.h>
 #include <string>
 #include <sys/stat.h>
 #include <vector>
 
 #include "dtutmo/engine.h"
+#include "dtutmo/model.h"
 #include "dtutmo/params.h"
 #include "dtutmo/pixel_io.h"
 #include "dtutmo/scenes.h"
@@ -32,19 +36,24 @@ void usage(FILE* f) {
                "usage: dtutmo-image [options] INPUT...\n"
                "Tone-maps HDR stills to sRGB PNG with the dtutmo vision model (CPU engine).\n"
                "\n"
-               "INPUT: an OpenEXR (.exr) or PFM (.pfm) file (linear light, relative), or\n"
+               "INPUT: an OpenEXR (.exr), Radiance (.hdr), PFM (.pfm) or float TIFF file\n"
+               "       (linear light, relative; recognised by content, not by name), or\n"
                "       scene:NAME for a procedural scene (absolute cd/m^2; see --list-scenes)\n"
                "\n"
                "options:\n"
                "  -o, --output FILE      output PNG (one input only)\n"
                "      --outdir DIR       write DIR/<input name>.png for every input\n"
-               "                         (default: next to the input; scenes: ./NAME.png)\n"
-               "      --profile P        fast | balanced | quality (default balanced)\n"
+               "                         (default: next to the input; scenes: ./NAME.png);\n"
+               "                         two inputs with the same output name are an error\n"
+               "      --profile P        fast | balanced | quality (default: the element's\n"
+               "                         default, %s)\n"
                "      --set NAME=VALUE   set a model parameter (repeatable; --list-params)\n"
                "      --fov DEG          horizontal field of view of the image (default 60)\n"
                "      --bits 8|16        PNG bit depth (default 8, ordered dither)\n"
-               "      --size WxH         size of scene inputs (default 1920x1080)\n"
+               "      --size WxH         size of scene inputs, 1..%d each (default 1920x1080)\n"
                "      --time T           time in seconds for scene:animated (default 0)\n"
+               "      --max-pixels N     refuse input files larger than N pixels before\n"
+               "                         reading them (default %llu)\n"
                "      --passthrough      no tone mapping: value x input-scale / display-peak,\n"
                "                         clipped, sRGB-encoded (to check the I/O)\n"
                "      --list-params      list the parameters with their values and exit\n"
@@ -52,9 +61,12 @@ void usage(FILE* f) {
                "  -q, --quiet            no progress lines\n"
                "  -h, --help\n"
                "\n"
-               "EXR/PFM values are scaled by input-scale (default 100 cd/m^2 per 1.0);\n"
-               "scenes use 1 unless --set input-scale=... is given. Exit status: 0 on success,\n"
-               "1 when an input failed, 2 on bad usage or parameters.\n");
+               "File values are scaled by input-scale (default 100 cd/m^2 per 1.0); scenes\n"
+               "use 1 unless --set input-scale=... is given. NaN and negative samples are\n"
+               "set to 0 and infinite ones clamped (a warning says how many). Exit status:\n"
+               "0 on success, 1 when an input failed, 2 on bad usage or parameters.\n",
+               profile_name(Params().profile), kMaxFrameSide,
+               static_cast<unsigned long long>(image::ReadLimits().max_pixels));
 }
 
 std::string basename_noext(const std::string& path) {
@@ -78,10 +90,35 @@ bool parse_size(const char* s, int* w, int* h) {
   const long a = std::strtol(s, &end, 10);
   if (*end != 'x' && *end != 'X') return false;
   const long b = std::strtol(end + 1, &end, 10);
-  if (*end || a < 1 || b < 1 || a > 32768 || b > 32768) return false;
+  if (*end || a < 1 || b < 1 || a > kMaxFrameSide || b > kMaxFrameSide) return false;
   *w = static_cast<int>(a);
   *h = static_cast<int>(b);
   return true;
+}
+
+// The same file under two spellings ("a/x.png", "./a//x.png") gives the same key: the
+// folder's real path (it exists: the input or --outdir is in it) and the file name.
+std::string output_key(const std::string& out) {
+  const std::size_t s = out.find_last_of('/');
+  const std::string dir = s == std::string::npos ? "." : (s == 0 ? "/" : out.substr(0, s));
+  char buf[PATH_MAX];
+  return (realpath(dir.c_str(), buf) ? std::string(buf) : dir) + "/" + out.substr(s == std::string::npos ? 0 : s + 1);
+}
+
+// Samples the engine (and --passthrough) cannot take as they are, in cd/m^2 after
+// input-scale: NaN and negative ones become 0, infinite and huge ones the ceiling.
+struct BadSamples {
+  long long zeroed = 0;   // NaN, negative (including -Inf)
+  long long clamped = 0;  // +Inf or above kMaxNits
+};
+BadSamples count_bad(const std::vector<float>& rgb, float scale) {
+  BadSamples b;
+  for (float v : rgb) {
+    const float x = v * scale;
+    if (!(x >= 0.0f)) ++b.zeroed;
+    else if (x > kMaxNits) ++b.clamped;
+  }
+  return b;
 }
 
 // sRGB-encoded floats -> PNG codes; 8-bit outputs get the 8x8 ordered dither (pixel_io.h).
@@ -102,10 +139,11 @@ std::vector<uint16_t> quantise(const std::vector<float>& enc, int w, int h, int 
 int main(int argc, char** argv) {
   std::vector<std::string> inputs;
   std::vector<std::pair<std::string, std::string>> sets;
-  std::string output, outdir, profile_s = "balanced";
+  std::string output, outdir, profile_s;  // no --profile: the element's defaults (Params())
   std::string fov_s;
   int bits = 8, scene_w = 1920, scene_h = 1080;
   double scene_t = 0.0;
+  image::ReadLimits limits;
   bool quiet = false, passthrough = false, list_params = false, list_scenes = false;
 
   for (int i = 1; i < argc; ++i) {
@@ -145,7 +183,7 @@ int main(int argc, char** argv) {
       bits = std::atoi(b.c_str());
     } else if (a == "--size") {
       if (!parse_size(value("--size"), &scene_w, &scene_h)) {
-        std::fprintf(stderr, "dtutmo-image: --size wants WxH (1..32768), got '%s'\n", argv[i]);
+        std::fprintf(stderr, "dtutmo-image: --size wants WxH (1..%d each), got '%s'\n", kMaxFrameSide, argv[i]);
         return 2;
       }
     } else if (a == "--time") {
@@ -155,6 +193,15 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "dtutmo-image: bad --time '%s'\n", argv[i]);
         return 2;
       }
+    } else if (a == "--max-pixels") {
+      char* end = nullptr;
+      const char* v = value("--max-pixels");
+      const unsigned long long n = std::strtoull(v, &end, 10);
+      if (*end || !*v || *v == '-' || n == 0) {
+        std::fprintf(stderr, "dtutmo-image: --max-pixels wants a positive pixel count, got '%s'\n", v);
+        return 2;
+      }
+      limits.max_pixels = n;
     } else if (a == "--passthrough") {
       passthrough = true;
     } else if (a == "--list-params") {
@@ -171,10 +218,11 @@ int main(int argc, char** argv) {
     }
   }
 
-  // Parameters: profile, then --fov, then every --set in order; validated once.
+  // Parameters: the element's defaults or --profile, then --fov, then every --set in
+  // order; validated once.
   Params params;
   std::string err;
-  {
+  if (!profile_s.empty()) {
     Params probe;
     if (!set_param(probe, "profile", profile_s, &err)) {
       std::fprintf(stderr, "dtutmo-image: bad --profile '%s': %s\n", profile_s.c_str(), err.c_str());
@@ -233,6 +281,23 @@ int main(int argc, char** argv) {
     }
   }
 
+  // Every output name once: a second input that would overwrite the first is an error.
+  std::vector<std::string> outputs;
+  {
+    std::map<std::string, std::size_t> seen;
+    for (std::size_t n = 0; n < inputs.size(); ++n) {
+      const bool is_scene = inputs[n].compare(0, 6, "scene:") == 0;
+      outputs.push_back(output.empty() ? default_output(inputs[n], outdir, is_scene) : output);
+      const auto ins = seen.emplace(output_key(outputs.back()), n);
+      if (!ins.second) {
+        std::fprintf(stderr, "dtutmo-image: '%s' and '%s' would both be written to '%s'; rename one or "
+                     "run them separately\n", inputs[ins.first->second].c_str(), inputs[n].c_str(),
+                     outputs.back().c_str());
+        return 2;
+      }
+    }
+  }
+
   std::unique_ptr<Engine> engine;
   if (!passthrough) {
     engine = create_cpu_engine(0);
@@ -261,17 +326,18 @@ int main(int argc, char** argv) {
       im.rgb.resize(static_cast<std::size_t>(scene_w) * scene_h * 3);
       render_scene(s, scene_w, scene_h, scene_t, im.rgb.data(), 3 * scene_w, Primaries::BT709);
       if (!scale_set) p.input_scale = 1.0f;  // scenes are in cd/m^2 already
-    } else if (!image::read_hdr(in, &im, &err)) {
+    } else if (!image::read_hdr(in, &im, &err, limits)) {
       std::fprintf(stderr, "dtutmo-image: %s\n", err.c_str());
       ++failures;
       continue;
     }
-    const std::string out = output.empty() ? default_output(in, outdir, is_scene) : output;
+    const std::string& out = outputs[n];
     const int w = im.width, h = im.height;
+    const BadSamples bad = count_bad(im.rgb, p.input_scale);
     std::vector<float> enc(static_cast<std::size_t>(w) * h * 3);
     std::string stats;
     if (passthrough) {
-      const float k = p.input_scale / p.display_peak;
+      const float k = p.input_scale / display_peak_nits(p);
       for (std::size_t i = 0; i < enc.size(); ++i) enc[i] = srgb_inv_eotf(sanitize(im.rgb[i] * k, 1.0f));
     } else {
       StreamConfig cfg;
@@ -297,9 +363,20 @@ int main(int argc, char** argv) {
       }
       const EngineStats es = engine->stats();
       char buf[160];
-      std::snprintf(buf, sizeof buf, ", adapted to %.3g cd/m^2, pupil %.1f mm%s", es.adaptation_nits, es.pupil_mm,
-                    es.bad_samples ? ", bad samples zeroed" : "");
+      std::snprintf(buf, sizeof buf, ", adapted to %.3g cd/m^2, pupil %.1f mm", es.adaptation_nits, es.pupil_mm);
       stats = buf;
+    }
+    if (bad.zeroed || bad.clamped) {
+      // Said even with -q: the picture is not what the file holds.
+      std::string what;
+      if (bad.zeroed) what = std::to_string(bad.zeroed) + " NaN or negative samples set to 0";
+      if (bad.clamped) {
+        char buf[160];
+        std::snprintf(buf, sizeof buf, "%lld infinite or above %.0e cd/m^2 samples clamped to %.0e cd/m^2%s",
+                      bad.clamped, double(kMaxNits), double(kMaxNits), passthrough ? " (then clipped)" : "");
+        what += (what.empty() ? "" : ", ") + std::string(buf);
+      }
+      std::fprintf(stderr, "dtutmo-image: warning: %s: %s\n", in.c_str(), what.c_str());
     }
     const std::vector<uint16_t> codes = quantise(enc, w, h, bits, p.dither);
     if (!image::write_png(out, w, h, bits, codes, &err)) {

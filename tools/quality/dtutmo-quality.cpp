@@ -31,6 +31,16 @@
 //       jump, and the temporal instability (largest pixel change) over the second half.
 //       --flash K multiplies the input of frame K by 10 (a one-frame flash) and reports
 //       how far the mean of the following frames strays from the frames before it.
+//   dtutmo-quality --calibrate IN.pfm OUT.pfm --logmean L [--width W]
+//       Scale a relative HDR image (e.g. an HDRI photograph) to absolute cd/m^2 so that its
+//       log-average luminance is L; --width downscales first (area average).
+//   dtutmo-quality --halo-chart OUT.pfm --inside A --outside B [--size WxH]
+//       Halo chart (metrics.h halo_chart): a grey disc of A cd/m^2 on B cd/m^2, 384x216 by
+//       default (the geometry of tests/model/test_halo.cpp).
+//   dtutmo-quality --halo LDR.png [LDR2.png ...]
+//       Rim vs surround of renderings of a halo chart: per image "outside inside contrast"
+//       in stops (|log2| of the rim just outside the edge over the far background, of the
+//       rim just inside over the disc's centre; log2 background / disc).
 //   dtutmo-quality --list-scenes
 //   dtutmo-quality --resize IN.png OUT.png --width W
 //       Area-average downscale of an 8-bit sRGB image (in linear light).
@@ -65,6 +75,9 @@ void usage() {
                "       dtutmo-quality --tonemap HDR OUT.png [--profile P] [--set NAME=VALUE]\n"
                "       dtutmo-quality --video SCENE [--profile P] [--size WxH] [--fps F]\n"
                "                      [--seconds T] [--flash K] [--set NAME=VALUE]\n"
+               "       dtutmo-quality --calibrate IN.pfm OUT.pfm --logmean L [--width W]\n"
+               "       dtutmo-quality --halo-chart OUT.pfm --inside A --outside B [--size WxH]\n"
+               "       dtutmo-quality --halo LDR.png ...\n"
                "       dtutmo-quality --list-scenes\n"
                "       dtutmo-quality --resize IN.png OUT.png --width W\n"
                "       dtutmo-quality --sequence F0.png F1.png ... [--from N]\n");
@@ -241,6 +254,41 @@ int main(int argc, char** argv) {
     }
     std::fclose(f);
     std::printf("%dx%d\n", img.width, img.height);
+    return 0;
+  }
+  if (a[0] == "--calibrate") {
+    if (a.size() < 3) return usage(), 2;
+    ImageF img;
+    if (!load_hdr(a[1], 0, 0, &img, &err)) return die(err);
+    const int width = std::atoi(opt("--width", "0").c_str());
+    if (width > 0) img = resize_linear(img, width);
+    const double target = std::atof(opt("--logmean", "0").c_str());
+    const double lm = log_mean_luminance(img);
+    if (!(target > 0.0) || !(lm > 0.0)) return die("--calibrate needs --logmean L > 0 and a non-black image");
+    const float k = static_cast<float>(target / lm);
+    for (float& v : img.rgb) v = std::isfinite(v) && v > 0.0f ? v * k : 0.0f;
+    if (!write_pfm(a[2], img, &err)) return die(err);
+    return 0;
+  }
+  if (a[0] == "--halo-chart") {
+    if (a.size() < 2) return usage(), 2;
+    int w = 384, h = 216;
+    if (std::sscanf(opt("--size", "384x216").c_str(), "%dx%d", &w, &h) != 2 || w < 16 || h < 16)
+      return die("bad --size");
+    const float in = static_cast<float>(std::atof(opt("--inside", "0").c_str()));
+    const float out = static_cast<float>(std::atof(opt("--outside", "0").c_str()));
+    if (!(in > 0.0f) || !(out > 0.0f)) return die("--halo-chart needs --inside and --outside > 0");
+    if (!write_pfm(a[1], halo_chart(w, h, in, out), &err)) return die(err);
+    return 0;
+  }
+  if (a[0] == "--halo") {
+    if (a.size() < 2) return usage(), 2;
+    for (size_t i = 1; i < a.size(); ++i) {
+      Image8 ldr;
+      if (!read_image8(a[i], &ldr, &err)) return die(err);
+      const HaloStats hs = halo(ldr);
+      std::printf("%.4f %.4f %.4f\n", hs.outside, hs.inside, hs.contrast);
+    }
     return 0;
   }
   if (a[0] == "--list-scenes") {

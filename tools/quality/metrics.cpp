@@ -633,6 +633,60 @@ Image8 render_linear(const ImageF& hdr, double scale) {
   return o;
 }
 
+double log_mean_luminance(const ImageF& img) {
+  const Plane y = luminance(img);
+  double s = 0.0;
+  for (double v : y.v) s += std::log(std::max(v, 1e-9));
+  return y.v.empty() ? 0.0 : std::exp(s / static_cast<double>(y.v.size()));
+}
+
+namespace {
+struct HaloGeom {
+  double cx, cy, r, u;  // centre, radius, distance unit (pixels per test-chart pixel)
+};
+HaloGeom halo_geom(int width, int height) {
+  return {0.5 * width, 0.5 * height, height / 6.0, height / 216.0};
+}
+}  // namespace
+
+ImageF halo_chart(int width, int height, float inside, float outside) {
+  ImageF o{width, height, std::vector<float>(static_cast<size_t>(width) * height * 3)};
+  const HaloGeom g = halo_geom(width, height);
+  for (int y = 0; y < height; ++y)
+    for (int x = 0; x < width; ++x) {
+      const double d = std::hypot(x + 0.5 - g.cx, y + 0.5 - g.cy);
+      const float v = d < g.r ? inside : outside;
+      for (int c = 0; c < 3; ++c) o.px(x, y)[c] = v;
+    }
+  return o;
+}
+
+HaloStats halo(const Image8& ldr) {
+  const HaloGeom g = halo_geom(ldr.width, ldr.height);
+  // mean linear luminance over pixels at distance [r0, r1) from the centre
+  auto ring = [&](double r0, double r1) {
+    double a = 0.0;
+    long n = 0;
+    for (int y = 0; y < ldr.height; ++y)
+      for (int x = 0; x < ldr.width; ++x) {
+        const double d = std::hypot(x + 0.5 - g.cx, y + 0.5 - g.cy);
+        if (d < r0 || d >= r1) continue;
+        const uint8_t* p = ldr.px(x, y);
+        a += 0.2126 * srgb_decode(p[0] / 255.0) + 0.7152 * srgb_decode(p[1] / 255.0) +
+             0.0722 * srgb_decode(p[2] / 255.0);
+        ++n;
+      }
+    return std::max(a / std::max(n, 1L), 1e-5);  // black on both sides: no halo
+  };
+  const double near_out = ring(g.r + g.u, g.r + 12 * g.u), far_out = ring(g.r + 70 * g.u, 1e30);
+  const double near_in = ring(g.r - 10 * g.u, g.r - g.u), centre = ring(0.0, 0.4 * g.r);
+  HaloStats h;
+  h.outside = std::fabs(std::log2(near_out / far_out));
+  h.inside = std::fabs(std::log2(near_in / centre));
+  h.contrast = std::log2(far_out / centre);
+  return h;
+}
+
 Image8 render_naive(const ImageF& hdr, double key) {
   const Plane y = luminance(hdr);
   double s = 0.0;

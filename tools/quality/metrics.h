@@ -157,6 +157,25 @@ struct ExposureStats {
 };
 ExposureStats exposure(const Image8& img);
 
+// --- calibration ---
+// Log-average luminance exp(mean ln max(Y, 1e-9)) of a linear image (its own units), Y of
+// BT.709 RGB. Scaling an image by k / log_mean_luminance(img) puts its log-average at k.
+double log_mean_luminance(const ImageF& img);
+
+// --- halos ---
+// Halo chart: a grey disc of luminance `inside` centred on a uniform grey background of
+// luminance `outside` (linear RGB, any unit), radius height / 6. At 384x216 it is the disc
+// of tests/model/test_halo.cpp.
+ImageF halo_chart(int width, int height, float inside, float outside);
+// Halo of a rendering of halo_chart (same size; 8-bit sRGB, linearised): a halo is a glow
+// or shadow along the edge. Distances scale with height / 216 (the test's geometry).
+struct HaloStats {
+  double outside = 0.0;   // |log2| (mean Y in [R+1, R+12) / mean Y beyond R+70), stops
+  double inside = 0.0;    // |log2| (mean Y in [R-10, R-1) / mean Y within 0.4 R), stops
+  double contrast = 0.0;  // log2 (far background / disc centre), signed
+};
+HaloStats halo(const Image8& ldr);
+
 // --- temporal ---
 // Mean code luma of an image (0..255).
 double mean_code_luma(const Image8& img);
