@@ -3,8 +3,12 @@
 //                     [--threads T] [--scene NAME] [--set name=value]...
 //   --set applies a parameter (dtutmo::set_param) after the profile, e.g.
 //   --set hue-preserve=false; repeatable.
-// Prints fps, ms/frame (mean, min, max), peak RSS and CPU ms per frame (getrusage).
+// Prints fps, ms/frame (mean, min, max), peak RSS and CPU ms per frame (getrusage), the
+// engine's memory (resident set after the frames minus before the engine was made, the
+// frames and the bench's own scene already resident: bytes per pixel above the frames), and
+// which clone of the hot loops runs (common/src/cpu_simd.h: -Davx512=false drops AVX-512).
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -22,6 +26,29 @@
 #include "dtutmo/transfer.h"
 
 using namespace dtutmo;
+
+// Resident set of this process now, bytes (/proc/self/statm), 0 where unknown.
+static double rss_now() {
+  std::FILE* f = std::fopen("/proc/self/statm", "r");
+  if (!f) return 0;
+  long size = 0, res = 0;
+  const int n = std::fscanf(f, "%ld %ld", &size, &res);
+  std::fclose(f);
+  return n == 2 ? double(res) * double(sysconf(_SC_PAGESIZE)) : 0;
+}
+
+// The clone GCC's resolver picks for the DTUTMO_HOT loops on this CPU and build.
+static const char* hot_clone() {
+#if defined(__x86_64__)
+#if !defined(DTUTMO_NO_AVX512)
+  if (__builtin_cpu_supports("x86-64-v4")) return "x86-64-v4 (AVX-512)";
+#endif
+  if (__builtin_cpu_supports("x86-64-v3")) return "x86-64-v3 (AVX2+FMA)";
+  return "x86-64 (SSE2)";
+#else
+  return "portable";
+#endif
+}
 
 int main(int argc, char** argv) {
   int frames = 60, W = 1920, H = 1080, threads = 0;
@@ -65,6 +92,8 @@ int main(int argc, char** argv) {
   sin.matrix = YuvMatrix::BT2020NC;
   pack_rows(lin.data(), std::ptrdiff_t(W) * 3, fi, sin, 0, H, false);
 
+  std::memset(out.data(), 0, out.size());  // resident before rss0 (frames are not counted)
+  const double rss0 = rss_now();
   auto e = create_cpu_engine(threads);
   Params p;
   std::string err;
@@ -115,12 +144,15 @@ int main(int argc, char** argv) {
   std::printf("profile=%s size=%dx%d frames=%d threads=%d scene=%s", profile.c_str(), W, H, frames,
               threads, scene.c_str());
   for (const auto& kv : sets) std::printf(" %s=%s", kv.first.c_str(), kv.second.c_str());
-  std::printf("\n");
+  std::printf(" clone=%s\n", hot_clone());
   std::printf("fps=%.2f ms/frame mean=%.2f min=%.2f max=%.2f peak_rss=%.1f MiB\n", frames / total, mean,
               *std::min_element(ms.begin(), ms.end()), *std::max_element(ms.begin(), ms.end()),
               ru.ru_maxrss / 1024.0);
   // CPU time per frame (all threads): on a loaded machine, cpu_ms / cores is the wall time
   // the engine would take with its cores to itself.
   std::printf("cpu_ms/frame=%.2f (all threads)\n", cpu_ms);
+  const double eng = rss_now() - rss0;
+  std::printf("engine_rss=%.1f MiB (%.1f bytes/pixel above the frames)\n", eng / 1048576.0,
+              eng / (double(W) * H));
   return 0;
 }

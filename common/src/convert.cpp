@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "dtutmo/pixel_io.h"
+#include "cpu_simd.h"  // DTUTMO_HOT
 
 namespace dtutmo {
 
@@ -64,13 +65,20 @@ inline void store_code(uint8_t* p, uint32_t code, int bits) {
 }
 constexpr int cont_bytes(Cont c) { return c == Cont::U8 ? 1 : 2; }
 
-// n codes, `step` components apart, into floats.
+// n codes, `step` components apart, into floats. Always inlined, so that the callers'
+// ISA clones (DTUTMO_HOT) vectorise it; unit stride (planar rows) has its own loop.
 template <Cont C>
-void read_codes(const uint8_t* p, int n, int step, int bits, float* out) {
+inline __attribute__((always_inline)) void read_codes(const uint8_t* __restrict p, int n, int step,
+                                                      int bits, float* __restrict out) {
+  if (step == 1) {
+    for (int i = 0; i < n; ++i) out[i] = static_cast<float>(load_code<C>(p + i * cont_bytes(C), bits));
+    return;
+  }
   const int sb = step * cont_bytes(C);
   for (int i = 0; i < n; ++i) out[i] = static_cast<float>(load_code<C>(p + i * sb, bits));
 }
-void read_codes(Cont c, const uint8_t* p, int n, int step, int bits, float* out) {
+inline __attribute__((always_inline)) void read_codes(Cont c, const uint8_t* p, int n, int step,
+                                                      int bits, float* out) {
   switch (c) {
     case Cont::U8: read_codes<Cont::U8>(p, n, step, bits, out); break;
     case Cont::U16Hi: read_codes<Cont::U16Hi>(p, n, step, bits, out); break;
@@ -89,7 +97,7 @@ struct Scratch {
 thread_local Scratch t_scratch;
 
 // --- YUV unpack ---
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+DTUTMO_HOT
 void unpack_yuv(const FrameView& in, const FormatInfo& fi, const SignalDesc& sig, int y0, int y1,
                 float* rgb, std::ptrdiff_t sf) {
   const int w = in.width, h = in.height;
@@ -204,7 +212,7 @@ void pack_rgb_rows(const float* rgb, std::ptrdiff_t sf, const FrameView& out, in
 // 8-bit RGBA-family pack: one 32-bit store per pixel, straight-line so that it vectorises
 // (same arithmetic as write_rgb_pixel: clamp01, quantize with the dither offset).
 template <bool BGR>
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+DTUTMO_HOT
 void pack_rgba8_rows(const float* rgb, std::ptrdiff_t sf, const FrameView& out, int y0, int y1,
                      bool dither) {
   const int w = out.width;
@@ -256,7 +264,7 @@ void pack_yuv444(const float* rgb, std::ptrdiff_t sf, const FrameView& out, cons
 }
 
 template <Cont C>
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+DTUTMO_HOT
 void pack_yuv420(const float* rgb, std::ptrdiff_t sf, const FrameView& out, const YuvEncode& e,
                  int bits, bool il, int y0, int y1, bool dither) {
   const int w = out.width;

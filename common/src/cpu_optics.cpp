@@ -22,7 +22,8 @@ void CpuEngine::setup_optics() {
     }
   }
   otf_sigma_px_ = otf_sigma_deg(otf_fc(P_.observer_age)) * ppd;
-  if (otf_tmp_.size() != lin_.size()) otf_tmp_.assign(lin_.size(), 0.0f);
+  // the OTF's full-frame temporary only where the OTF runs (never at video ppd)
+  if (otf_sigma_px_ >= 0.3f && otf_tmp_.size() != lin_.size()) otf_tmp_.assign(lin_.size(), 0.0f);
   optics_ready_ = true;
 }
 

@@ -3,6 +3,18 @@
 // written with intrinsics, in functions with target("avx2,fma") picked at run time.
 #pragma once
 
+// The hot row loops: one clone per ISA level, picked at load time (GCC's ifunc resolver).
+// -Davx512=false (meson) drops the x86-64-v4 (AVX-512) clone, so that an AVX-512 machine
+// runs the AVX2 + FMA clone that every x86-64-v3 CPU runs: the only way to measure the
+// AVX2 path where the CPU has AVX-512 (the resolver cannot be steered at run time).
+#if defined(__x86_64__) && defined(DTUTMO_NO_AVX512)
+#define DTUTMO_HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
+#elif defined(__x86_64__)
+#define DTUTMO_HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define DTUTMO_HOT
+#endif
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 

@@ -49,10 +49,16 @@ void EdgePooler::init(int w_, int h_, float dz_, int threads) {
     lw[l] = (lw[l - 1] + 1) / 2;
     lh[l] = (lh[l - 1] + 1) / 2;
   }
-  // 16 bins (30 stops at dz = 2) made now; a wider frame grows the buffers once
+  // Capacity for every bin (kMaxBins) reserved now, 16 bins (30 stops at dz = 2) sized
+  // (touched); a wider frame sizes more within the capacity: no allocation mid-stream, and
+  // only the bins in use are resident. The per-scale results live at their pyramid level
+  // (known at the first begin()): 16 bins at level 0 for each of the 4 scales were 8 bytes
+  // per pixel.
+  splat_.clear();
+  splat_.reserve(size_t(kMaxBins) * 2 * w * h);
   splat_.assign(size_t(16) * 2 * w * h, 0.0f);
   used_.assign(kMaxBins, 0);
-  for (auto& r : res_) r.assign(size_t(16) * 2 * w * h, 0.0f);
+  for (auto& r : res_) r.clear();
   ts_.assign(std::max(threads, 1), Thread{});
   for (Thread& t : ts_) {
     for (int l = 0; l < 6; ++l) t.lev[l].assign(size_t(2) * lw[l] * lh[l], 0.0f);
@@ -93,8 +99,12 @@ void EdgePooler::begin(const float* in, const float* sigma_cells, const float* w
     ep_level(sigma_cells[k], lw, lh, &slev[k], &sblur[k]);  // spatial.h
     const int l = slev[k];
     swt[k] = weights[k];
-    const size_t need = size_t(nb) * 2 * lw[l] * lh[l];
-    if (res_[k].size() < need) res_[k].resize(need);
+    // capacity for every bin (kMaxBins) at the scale's level, so that a frame with a wider
+    // range later in the stream does not allocate (test_alloc); only the bins in use are
+    // sized, i.e. touched and resident
+    const size_t ln = size_t(lw[l]) * lh[l];
+    if (res_[k].capacity() < size_t(kMaxBins) * 2 * ln) res_[k].reserve(size_t(kMaxBins) * 2 * ln);
+    if (res_[k].size() < size_t(nb) * 2 * ln) res_[k].resize(size_t(nb) * 2 * ln);
     wsum += weights[k];
   }
 }

@@ -39,7 +39,7 @@ bool CpuEngine::configure(const StreamConfig& cfg, std::string* err) {
   const size_t np = size_t(W_) * H_;
   lin_.assign(np * 3, 0.0f);
   logy_.assign(np, 0.0f);
-  base_.assign(np, 0.0f);
+  base_.clear();  // balanced (base/detail) only: ensure_balanced
   const size_t nc = size_t(gw_) * gh_;
   cell_sum_.assign(nc, 0.0f);
   cell_cnt_.assign(nc, 0.0f);
@@ -108,6 +108,7 @@ void CpuEngine::ensure_balanced() {
     setup_optics();
   if (P_.base_detail) {
     const float ss = P_.base_scale * float(std::max(W_, H_));
+    if (base_.empty()) base_.assign(size_t(W_) * H_, 0.0f);
     if (!bgrid_ready_ || bgrid_.ss != std::max(ss, 1.0f)) {
       bgrid_.init(W_, H_, ss, 0.5f, std::log2(kMinNits), std::log2(kMaxNits), pool_.threads());
       bgrid_ready_ = true;

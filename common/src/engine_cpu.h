@@ -29,6 +29,7 @@
 
 #include "cpu_glare.h"
 #include "cpu_pool.h"
+#include "cpu_simd.h"
 #include "cpu_spatial.h"
 #include "dtutmo/engine.h"
 #include "dtutmo/frame_consts.h"
@@ -56,8 +57,7 @@ struct Scratch {
 // constants folded into one log2 each, K = log2 sigma - log2 p - log2 td, so
 // r = 1 / (1 + 2^(n (K - log2 L))); the rod weight; the display observer's local constants.
 constexpr int kAd = kAdaptChannels;
-// The hot row loops: one clone per ISA level, picked at load time.
-#define DTUTMO_HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+// The hot row loops carry DTUTMO_HOT (cpu_simd.h): one clone per ISA level.
 
 class CpuEngine final : public Engine {
  public:
