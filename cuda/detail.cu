@@ -19,7 +19,6 @@ namespace cuda {
 namespace {
 
 constexpr int kMaxZ = 256;           // range bins held in shared memory
-constexpr double kFix = 1048576.0;   // 2^20: fixed-point scale of (v - lo)
 
 __global__ void k_bgrid_splat(const float* logy, int w, int h, float ss, float sr, float lo,
                               float hi, int gx, int gy, int gz, float* grid) {
@@ -45,16 +44,13 @@ __global__ void k_bgrid_splat(const float* logy, int w, int h, float ss, float s
       const float v = std_min(std_max(logy[(size_t)y * w + x], lo), hi);
       const int iz = bgrid_cell_z(v, lo, inv_sr);
       if (iz < 0 || iz >= gz) continue;
-      atomicAdd(&acc[iz], (unsigned long long)llrint((double)(v - lo) * kFix));
+      atomicAdd(&acc[iz], bgrid_fix(v, lo));  // spatial.h: fixed point, order-free
       atomicAdd(&cnt[iz], 1u);
     }
   }
   __syncthreads();
   for (int z = threadIdx.x; z < gz; z += blockDim.x) {
-    float* c = grid + (((size_t)z * gy + iy) * gx + ix) * 2;
-    const double n = (double)cnt[z];
-    c[0] = (float)((double)acc[z] / kFix + (double)lo * n);
-    c[1] = (float)n;
+    bgrid_unfix(acc[z], cnt[z], lo, grid + (((size_t)z * gy + iy) * gx + ix) * 2);
   }
 }
 

@@ -220,6 +220,19 @@ DTUTMO_HD BilateralDesc bgrid_desc(int width, int height, float ss, float sr, fl
 // Cell of pixel coordinate p along x or y, of value v along z (the splat's nearest cell).
 DTUTMO_PX int bgrid_cell_xy(int p, float inv_ss) { return (int)(((float)p + 0.5f) * inv_ss + 0.5f) + 1; }
 DTUTMO_PX int bgrid_cell_z(float v, float lo, float inv_sr) { return (int)((v - lo) * inv_sr + 0.5f) + 1; }
+// Splat sums in fixed point: integer addition is associative, so the grid does not depend
+// on which thread or GPU block added which pixel in which order (a static scene gives
+// bit-identical output whatever the scheduling). (v - lo) in units of 2^-20 log2 units;
+// 2^64 / 2^20 leaves room for 2^44 / (hi - lo) pixels in one cell.
+constexpr double kBgridFix = 1048576.0;
+DTUTMO_HD unsigned long long bgrid_fix(float v, float lo) {
+  return (unsigned long long)llrint((double)(v - lo) * kBgridFix);
+}
+// A cell's (sum of values, count) from its fixed-point sum and its count.
+DTUTMO_HD void bgrid_unfix(unsigned long long acc, unsigned long long n, float lo, float* cell) {
+  cell[0] = (float)((double)acc / kBgridFix + (double)lo * (double)n);
+  cell[1] = (float)n;
+}
 // One [1 2 1] / 4 tap of the grid's blur (pairs interleaved) along an axis of length len
 // and element stride `stride` (in pairs), at pair i whose coordinate there is c.
 DTUTMO_PX void bgrid_blur_at(const float* src, float* dst, size_t i, size_t c, size_t stride, int len) {

@@ -156,34 +156,39 @@ void EdgePooler::slice(int y0, int y1, float* out) const {
 void BilateralGrid::init(int width, int height, float ss_, float sr_, float lo_, float hi_,
                          int threads) {
   static_cast<BilateralDesc&>(*this) = bgrid_desc(width, height, ss_, sr_, lo_, hi_);  // spatial.h
-  part.assign(threads, std::vector<float>(size_t(gx) * gy * gz * 2, 0.0f));
+  part.assign(threads, std::vector<unsigned long long>(size_t(gx) * gy * gz * 2, 0ull));
   grid.assign(size_t(gx) * gy * gz * 2, 0.0f);
   tmp.assign(size_t(gx) * gy * gz * 2, 0.0f);
 }
 
 void BilateralGrid::clear() {
-  for (auto& p : part) std::fill(p.begin(), p.end(), 0.0f);
+  for (auto& p : part) std::fill(p.begin(), p.end(), 0ull);
 }
 
 void BilateralGrid::splat_row(int thread, int y, const float* logy, int w) {
-  float* g = part[thread].data();
+  unsigned long long* g = part[thread].data();
   const float inv_ss = 1.0f / ss, inv_sr = 1.0f / sr;
   const int iy = bgrid_cell_xy(y, inv_ss);
   for (int x = 0; x < w; ++x) {
     const float v = std::min(std::max(logy[x], lo), hi);
     const int ix = bgrid_cell_xy(x, inv_ss);
     const int iz = bgrid_cell_z(v, lo, inv_sr);
-    float* c = g + ((size_t(iz) * gy + iy) * gx + ix) * 2;
-    c[0] += v;
-    c[1] += 1.0f;
+    unsigned long long* c = g + ((size_t(iz) * gy + iy) * gx + ix) * 2;
+    c[0] += bgrid_fix(v, lo);  // spatial.h: integer sums, the same in any order
+    c[1] += 1;
   }
 }
 
 void BilateralGrid::finish() {
   const size_t n = grid.size();
-  std::fill(grid.begin(), grid.end(), 0.0f);
-  for (auto& p : part)
-    for (size_t i = 0; i < n; ++i) grid[i] += p[i];
+  for (size_t i = 0; i < n; i += 2) {
+    unsigned long long acc = 0, cnt = 0;
+    for (const auto& p : part) {
+      acc += p[i];
+      cnt += p[i + 1];
+    }
+    bgrid_unfix(acc, cnt, lo, &grid[i]);
+  }
   // [1 2 1] / 4 blur along x, y, z (twice in space: sigma ~ 1 cell), interleaved pairs
   auto pass = [&](size_t stride, int len, int count_outer) {
     (void)count_outer;

@@ -58,12 +58,14 @@ struct EdgePooler {
 struct BilateralGrid : BilateralDesc {  // the grid's geometry (spatial.h)
   // Spatial cell `ss` pixels, range cell `sr` log2 units, over [lo, hi] log2 units.
   void init(int width, int height, float ss, float sr, float lo, float hi, int threads);
-  void clear();                                    // zero every thread's grid
+  void clear();                                    // zero every thread's sums
   void splat_row(int thread, int y, const float* logy, int w);
   void finish();                                   // sum threads' grids, blur
   float slice(float x, float y, float logy) const; // pixel centre coordinates
   const BilateralDesc& desc() const { return *this; }
-  std::vector<std::vector<float>> part;  // per thread: gx*gy*gz*2 (value, weight)
+  // per thread: gx*gy*gz*2 (fixed-point sum of values, count; spatial.h bgrid_fix), so
+  // that the sum over threads does not depend on which thread splatted which rows
+  std::vector<std::vector<unsigned long long>> part;
   std::vector<float> grid, tmp;
 };
 
