@@ -83,6 +83,21 @@ DTUTMO_FAST_HD float weight_exp2(float x) {
   return p * sc;
 }
 
+// Cube root of x > 0 (normal floats), ~1e-7 relative: the inverse cube root from the
+// exponent trick (0x54a23230 - bits / 3, within 3.5 %), three division-free Newton steps
+// r <- r (4 - x r^3) / 3 (the error squares each step), then cbrt(x) = x r^2.
+DTUTMO_FAST_HD float fast_cbrt(float x) {
+  int32_t i;
+  memcpy(&i, &x, 4);
+  i = 0x54a23230 - i / 3;
+  float r;
+  memcpy(&r, &i, 4);
+  r = r * (1.33333333f - 0.33333333f * x * r * r * r);
+  r = r * (1.33333333f - 0.33333333f * x * r * r * r);
+  r = r * (1.33333333f - 0.33333333f * x * r * r * r);
+  return x * r * r;
+}
+
 // The bits of a float and back (the table lookups index by them).
 DTUTMO_FAST_HD int32_t float_bits(float v) {
   int32_t b;
