@@ -97,12 +97,12 @@ DTUTMO_PX Vec3 lab_hue_restore(Vec3 r, Vec3 n_in, const Mat3& to_n, const Mat3& 
   float rx, rz, ix, iz;
   const float iyr = lab_chroma_ratios(nr, &rx, &rz);
   const float iyi = lab_chroma_ratios(n_in, &ix, &iz);
-  const float cr = sqrtf(250000.0f * rx * rx + 40000.0f * rz * rz);
+  const float cr2 = 250000.0f * rx * rx + 40000.0f * rz * rz;
   const float ci2 = 250000.0f * ix * ix + 40000.0f * iz * iz;
   // a grey input (no hue to keep), no light in or out: the straight-line result as it is
   // (float selects multiplied, no bool &: see hue_preserve; the CPU loop vectorises)
   const float on = (ci2 > 1e-8f ? 1.0f : 0.0f) * (iyr > 0.0f ? 1.0f : 0.0f) * (iyi > 0.0f ? 1.0f : 0.0f);
-  const float s = cr / sqrtf(maxf(ci2, 1e-8f));
+  const float s = sqrtf(cr2 / maxf(ci2, 1e-8f));
   const float a = maxf(1.0f + s * ix, 0.0f), b = maxf(1.0f + s * iz, 0.0f);
   const float y = nr.y;
   const Vec3 p = mul(from_n, Vec3{y * a * a * a, y, y * b * b * b});

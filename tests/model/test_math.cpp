@@ -87,9 +87,9 @@ TEST(FastMath, CbrtMatchesLibm) {
     const float x = std::exp2(lx);
     mc = std::max(mc, std::fabs(double(fast_cbrt(x)) / std::cbrt(double(x)) - 1));
   }
-  EXPECT_LT(mc, 5e-7);
-  EXPECT_NEAR(fast_cbrt(1.0f), 1.0f, 3e-7f);  // 2 ulp
-  EXPECT_NEAR(fast_cbrt(8.0f), 2.0f, 1e-6f);
+  EXPECT_LT(mc, 3e-5);  // two Newton steps (fastmath.h): 2.3e-5
+  EXPECT_NEAR(fast_cbrt(1.0f), 1.0f, 3e-5f);
+  EXPECT_NEAR(fast_cbrt(8.0f), 2.0f, 6e-5f);
 }
 
 TEST(Color, NormalisedXyzOfAGreyIsEqual) {
