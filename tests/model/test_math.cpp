@@ -92,6 +92,15 @@ TEST(FastMath, CbrtMatchesLibm) {
   EXPECT_NEAR(fast_cbrt(8.0f), 2.0f, 6e-5f);
 }
 
+TEST(FastMath, RsqrtMatchesLibm) {
+  double m = 0;
+  for (float lx = -100.0f; lx < 100.0f; lx += 0.00731f) {
+    const float x = std::exp2(lx);
+    m = std::max(m, std::fabs(double(fast_rsqrt(x)) * std::sqrt(double(x)) - 1));
+  }
+  EXPECT_LT(m, 1e-5);
+}
+
 TEST(Color, NormalisedXyzOfAGreyIsEqual) {
   // lms_to_nxyz: L = M = S gives X/Xn = Y = Z/Zn (the CIELAB ratios of a grey are 1)
   const Vec3 n = mul(lms_to_nxyz(), Vec3{0.3f, 0.3f, 0.3f});
