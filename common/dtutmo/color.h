@@ -33,6 +33,19 @@ DTUTMO_HD Mat3 xyz_to_lms() {
            {0.0f, 0.0f, 0.9182f}}};
 }
 
+// LMS (above) -> white-normalised XYZ (X/Xn, Y/Yn, Z/Zn for this LMS's own white): each
+// row of the inverse of xyz_to_lms scaled to sum 1, so that L = M = S gives X = Y = Z
+// exactly (to float rounding). CIELAB's cube roots act on these ratios (gamut.h, the
+// hue-linear colour line).
+DTUTMO_HD Mat3 lms_to_nxyz() {
+  Mat3 m = inverse(xyz_to_lms());
+  for (int i = 0; i < 3; ++i) {
+    const float s = 1.0f / (m.m[i][0] + m.m[i][1] + m.m[i][2]);
+    for (int j = 0; j < 3; ++j) m.m[i][j] *= s;
+  }
+  return m;
+}
+
 // Scotopic signal for rods from XYZ (MODEL.md stage 2), clamped at 0.
 DTUTMO_HD float scotopic_from_xyz(Vec3 xyz) {
   return maxf(-0.702f * xyz.x + 1.039f * xyz.y + 0.433f * xyz.z, 0.0f);

@@ -3,6 +3,7 @@
 // in [0, peak]; a luminance above peak is then clipped (white).
 #pragma once
 
+#include "dtutmo/fastmath.h"
 #include "dtutmo/hd.h"
 
 namespace dtutmo {
@@ -61,6 +62,59 @@ DTUTMO_PX Vec3 gamut_map_keep(Vec3 c, Vec3 w, float peak, float keep) {
   const float qy = clampf(ey + keep * (p.y * g - ey), 0.0f, peak);
   const float qz = clampf(ez + keep * (p.z * g - ez), 0.0f, peak);
   return {ok ? (hi ? qx : p.x) : 0.0f, ok ? (hi ? qy : p.y) : 0.0f, ok ? (hi ? qz : p.z) : 0.0f};
+}
+
+// ---------------------------------------------------------------- constant CIELAB hue
+// hue_preserve (display.h) and gamut_map_keep move a colour along straight lines toward
+// white in linear light: constant dominant wavelength, but not constant perceived hue
+// (CIELAB hue moved by up to 12 degrees for red, 9 for blue far above the peak, DESIGN.md
+// section 11). This puts the result back on the input's constant-CIELAB-hue line, keeping
+// its luminance and its CIELAB chroma. With white-normalised XYZ n = (X/Xn, Y/Yn, Z/Zn)
+// (color.h lms_to_nxyz) and the cube-root chroma ratios
+//   q = (cbrt(n_x / n_y) - 1, cbrt(n_z / n_y) - 1),
+// CIELAB above its toe has f_x = f_y (1 + q_x), f_z = f_y (1 + q_z), hence
+//   a = 500 f_y q_x,  b = -200 f_y q_z:
+// the hue depends on q's direction only, the chroma at a given lightness on
+// |(500 q_x, 200 q_z)|. The output is
+//   y_r ((1 + s q_in,x)^3, 1, (1 + s q_in,z)^3),  s = |q_r|_ab / |q_in|_ab
+// (y_r, q_r: the straight-line result's luminance and ratios): the input's hue exactly,
+// the result's lightness and chroma. At the same lightness and chroma but a slightly
+// different hue the point can leave the gamut by a little: above the peak its luminance
+// is lowered until it fits (hue kept), a small negative channel is clipped. Four cube
+// roots (fast_cbrt), one division, two fast_rsqrt and no search: the straight-line map
+// stays the one that decides how much chroma fits.
+// The cube-root ratios of n given 1 / n_y (iy; 0 for no light).
+DTUTMO_PX void lab_chroma_ratios(Vec3 n, float iy, float* qx, float* qz) {
+  *qx = fast_cbrt(maxf(n.x * iy, 1e-6f)) - 1.0f;
+  *qz = fast_cbrt(maxf(n.z * iy, 1e-6f)) - 1.0f;
+}
+// r: the straight-line result (output linear RGB, cd/m^2); n_in: the input's white-
+// normalised XYZ; to_n / from_n: output RGB <-> white-normalised XYZ; gmap: fit [0, peak].
+DTUTMO_PX Vec3 lab_hue_restore(Vec3 r, Vec3 n_in, const Mat3& to_n, const Mat3& from_n, float peak,
+                               bool gmap) {
+  const Vec3 nr = mul(to_n, r);
+  // one division for both luminances' reciprocals, none for the chroma ratio and the
+  // fit (fast_rsqrt): divisions and square roots are the slow instructions of this loop
+  const float yr = maxf(nr.y, 1e-15f), yi = maxf(n_in.y, 1e-15f);  // product >= 1e-30
+  const float inv = 1.0f / (yr * yi);
+  float rx, rz, ix, iz;
+  lab_chroma_ratios(nr, yi * inv, &rx, &rz);
+  lab_chroma_ratios(n_in, yr * inv, &ix, &iz);
+  const float cr2 = 250000.0f * rx * rx + 40000.0f * rz * rz;
+  const float ci2 = 250000.0f * ix * ix + 40000.0f * iz * iz;
+  // a grey input (no hue to keep), no light in or out: the straight-line result as it is
+  // (float selects multiplied, no bool &: see hue_preserve; the CPU loop vectorises)
+  const float on = (ci2 > 1e-8f ? 1.0f : 0.0f) * (nr.y > 1e-15f ? 1.0f : 0.0f) * (n_in.y > 1e-15f ? 1.0f : 0.0f);
+  const float s = cr2 * fast_rsqrt(maxf(cr2 * ci2, 1e-30f));  // sqrt(cr2 / ci2)
+  const float a = maxf(1.0f + s * ix, 0.0f), b = maxf(1.0f + s * iz, 0.0f);
+  const float y = nr.y;
+  const Vec3 p = mul(from_n, Vec3{y * a * a * a, y, y * b * b * b});
+  const float mx = maxf(maxf(p.x, p.y), p.z);
+  const float rm = fast_rsqrt(maxf(mx, 1e-30f));
+  const float g = gmap ? minf(peak * rm * rm, 1.0f) : 1.0f;
+  const float hi = gmap ? peak : 3.0e38f, lo = gmap ? 0.0f : -3.0e38f;
+  return {on > 0.0f ? clampf(g * p.x, lo, hi) : r.x, on > 0.0f ? clampf(g * p.y, lo, hi) : r.y,
+          on > 0.0f ? clampf(g * p.z, lo, hi) : r.z};
 }
 
 }  // namespace dtutmo

@@ -280,24 +280,43 @@ struct ColourOpts {
 struct ColourConsts {
   Mat3 in_rgb_to_lms;   // input linear RGB -> LMS (hue source)
   Mat3 lms_to_out_rgb;  // display LMS -> output linear RGB
+  Mat3 lms_to_nxyz;     // LMS -> white-normalised XYZ (color.h; CIELAB's ratios)
+  Mat3 out_to_nxyz;     // output linear RGB -> white-normalised XYZ
+  Mat3 nxyz_to_out;     // and back
   Vec3 wl;              // display LMS -> Y (lms_to_y_row)
   Vec3 wy;              // output linear RGB -> Y
   float peak;           // cd/m^2
   float saturation, keep;  // ColourOpts saturation, highlight_chroma
 };
 DTUTMO_HD ColourConsts colour_consts(const FrameConsts& K, const ColourOpts& co) {
-  return {K.in_rgb_to_lms, K.lms_to_out_rgb, lms_to_y_row(K.lms_to_out_rgb, K.out_rgb_to_y),
-          K.out_rgb_to_y, K.peak, co.saturation, co.highlight_chroma};
+  const Mat3 n = lms_to_nxyz();
+  const Mat3 from_n = mul(K.lms_to_out_rgb, inverse(n));
+  return {K.in_rgb_to_lms,
+          K.lms_to_out_rgb,
+          n,
+          inverse(from_n),
+          from_n,
+          lms_to_y_row(K.lms_to_out_rgb, K.out_rgb_to_y),
+          K.out_rgb_to_y,
+          K.peak,
+          co.saturation,
+          co.highlight_chroma};
 }
 // Display LMS (cd/m^2) -> output linear RGB (cd/m^2): [hue from the input (its linear RGB
-// in_rgb, cone share cone_w = 1 - rod weight)], the output matrix, [the gamut map]. In
-// gamut, gamut_map_keep returns its input: no test needed to skip it.
+// in_rgb, cone share cone_w = 1 - rod weight): display.h hue_preserve], the output
+// matrix, [the gamut map], [the input's CIELAB hue restored at the result's luminance and
+// CIELAB chroma: gamut.h lab_hue_restore]. In gamut, gamut_map_keep returns its input: no
+// test needed to skip it.
 DTUTMO_PX Vec3 display_colour(Vec3 lms, Vec3 in_rgb, float cone_w, const ColourConsts& cc, bool hue,
                               bool gmap) {
-  Vec3 v = lms;
-  if (hue) v = hue_preserve(mul(cc.in_rgb_to_lms, in_rgb), v, cc.wl, cc.saturation, cone_w);
-  const Vec3 c = mul(cc.lms_to_out_rgb, v);
-  return gmap ? gamut_map_keep(c, cc.wy, cc.peak, cc.keep) : c;
+  if (!hue) {
+    const Vec3 c = mul(cc.lms_to_out_rgb, lms);
+    return gmap ? gamut_map_keep(c, cc.wy, cc.peak, cc.keep) : c;
+  }
+  const Vec3 li = mul(cc.in_rgb_to_lms, in_rgb);
+  const Vec3 c = mul(cc.lms_to_out_rgb, hue_preserve(li, lms, cc.wl, cc.saturation, cone_w));
+  const Vec3 g = gmap ? gamut_map_keep(c, cc.wy, cc.peak, cc.keep) : c;
+  return lab_hue_restore(g, mul(cc.lms_to_nxyz, li), cc.out_to_nxyz, cc.nxyz_to_out, cc.peak, gmap);
 }
 
 // ================================================================== encode

@@ -188,7 +188,9 @@ CSV="$WORK/all.csv"
 : > "$CSV"
 TABLES="$WORK/tables.md"
 : > "$TABLES"
-SCENES=${SCENES:-$("$Q" --list-scenes | grep -v animated)}
+# the static scenes: --list-scenes lists them first, then the animated scene and the
+# edited sequences (timelines of the static ones, for the temporal measurements)
+SCENES=${SCENES:-$("$Q" --list-scenes | sed "/^animated$/,$ d")}
 for s in $SCENES; do
   d="$WORK/$s"
   mkdir -p "$d"

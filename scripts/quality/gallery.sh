@@ -37,7 +37,8 @@ PHOTOS=${PHOTOS:-studio night city sunset}
 WORK=${WORK:-$BUILD/quality-gallery}
 OUT=docs/gallery
 mkdir -p "$WORK" "$OUT"
-rm -f "$OUT"/*.png
+# only this script's own pictures (temporal.md's cut-*.png stay)
+rm -f "$OUT"/*-naive.png "$OUT"/*-fast.png "$OUT"/*-balanced.png "$OUT"/*-before.png
 
 # $1 name, $2 hdr.pfm: naive, fast, balanced (and the older build's, when given)
 render() {

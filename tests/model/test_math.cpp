@@ -80,6 +80,41 @@ TEST(FastMath, MatchesLibm) {
   EXPECT_TRUE(std::isfinite(fast_log2(0.0f)));
 }
 
+TEST(FastMath, CbrtMatchesLibm) {
+  // over the ratios lab_hue_restore feeds it (1e-6 .. 1e6) and beyond
+  double mc = 0;
+  for (float lx = -40.0f; lx < 40.0f; lx += 0.00731f) {
+    const float x = std::exp2(lx);
+    mc = std::max(mc, std::fabs(double(fast_cbrt(x)) / std::cbrt(double(x)) - 1));
+  }
+  EXPECT_LT(mc, 3e-5);  // two Newton steps (fastmath.h): 2.3e-5
+  EXPECT_NEAR(fast_cbrt(1.0f), 1.0f, 3e-5f);
+  EXPECT_NEAR(fast_cbrt(8.0f), 2.0f, 6e-5f);
+}
+
+TEST(FastMath, RsqrtMatchesLibm) {
+  double m = 0;
+  for (float lx = -100.0f; lx < 100.0f; lx += 0.00731f) {
+    const float x = std::exp2(lx);
+    m = std::max(m, std::fabs(double(fast_rsqrt(x)) * std::sqrt(double(x)) - 1));
+  }
+  EXPECT_LT(m, 1e-5);
+}
+
+TEST(Color, NormalisedXyzOfAGreyIsEqual) {
+  // lms_to_nxyz: L = M = S gives X/Xn = Y = Z/Zn (the CIELAB ratios of a grey are 1)
+  const Vec3 n = mul(lms_to_nxyz(), Vec3{0.3f, 0.3f, 0.3f});
+  EXPECT_NEAR(n.x, 0.3f, 1e-6f);
+  EXPECT_NEAR(n.y, 0.3f, 1e-6f);
+  EXPECT_NEAR(n.z, 0.3f, 1e-6f);
+  // and it is XYZ / white: D65's own LMS white (1, 1, 1) is XYZ (Xn, 1, Zn) to 1e-3
+  const Vec3 x = mul(inverse(xyz_to_lms()), Vec3{1, 1, 1});
+  const Vec3 r = mul(lms_to_nxyz(), Vec3{0.2f, 0.5f, 0.9f}), xyz = mul(inverse(xyz_to_lms()), Vec3{0.2f, 0.5f, 0.9f});
+  EXPECT_NEAR(r.x, xyz.x / x.x, 1e-5f);
+  EXPECT_NEAR(r.y, xyz.y / x.y, 1e-5f);
+  EXPECT_NEAR(r.z, xyz.z / x.z, 1e-5f);
+}
+
 TEST(Receptors, InverseOfForwardOverTheWholeRange) {
   for (const ReceptorClass& c : {kConeL, kConeS, kRod}) {
     for (double i = 1e-4; i <= 1e6; i *= 1.3) {
