@@ -76,6 +76,10 @@ int main(int argc, char** argv) {
     }
     else { std::fprintf(stderr, "usage: %s [--frames N] [--size WxH] [--profile P] [--threads T] [--scene S] [--set name=value]...\n", argv[0]); return 2; }
   }
+  if (frames < 1 || threads < 0 || W < 1 || H < 1) {
+    std::fprintf(stderr, "--frames must be at least 1, --threads at least 0 (0: every core), --size positive\n");
+    return 2;
+  }
   Scene sc;
   if (!scene_from_name(scene.c_str(), &sc)) { std::fprintf(stderr, "unknown scene\n"); return 2; }
   // Render the scene in BT.2020, encode to PQ P010 (limited range) through pack_rows.
