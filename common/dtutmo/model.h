@@ -574,6 +574,9 @@ DTUTMO_HD void output_consts(FrameConsts& K, Primaries out) {
   K.lms_to_out_rgb = mul(xyz_to_rgb(out), inverse(xyz_to_lms()));
   const Mat3 o2x = rgb_to_xyz(out);
   K.out_rgb_to_y = {o2x.m[1][0], o2x.m[1][1], o2x.m[1][2]};
+  K.lms_to_nxyz = lms_to_nxyz();
+  K.nxyz_to_out = mul(K.lms_to_out_rgb, inverse(K.lms_to_nxyz));
+  K.out_to_nxyz = inverse(K.nxyz_to_out);
 }
 
 // The frame geometry and the Params switches FrameConsts carries (host only).

@@ -289,13 +289,12 @@ struct ColourConsts {
   float saturation, keep;  // ColourOpts saturation, highlight_chroma
 };
 DTUTMO_HD ColourConsts colour_consts(const FrameConsts& K, const ColourOpts& co) {
-  const Mat3 n = lms_to_nxyz();
-  const Mat3 from_n = mul(K.lms_to_out_rgb, inverse(n));
+  // the per-stream matrices (model.h output_consts): the GPU builds this per pixel
   return {K.in_rgb_to_lms,
           K.lms_to_out_rgb,
-          n,
-          inverse(from_n),
-          from_n,
+          K.lms_to_nxyz,
+          K.out_to_nxyz,
+          K.nxyz_to_out,
           lms_to_y_row(K.lms_to_out_rgb, K.out_rgb_to_y),
           K.out_rgb_to_y,
           K.peak,
