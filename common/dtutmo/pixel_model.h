@@ -291,13 +291,21 @@ DTUTMO_HD ColourConsts colour_consts(const FrameConsts& K, const ColourOpts& co)
 }
 // Display LMS (cd/m^2) -> output linear RGB (cd/m^2): [hue from the input (its linear RGB
 // in_rgb, cone share cone_w = 1 - rod weight)], the output matrix, [the gamut map]. In
-// gamut, gamut_map_keep returns its input: no test needed to skip it.
+// gamut, gamut_map_keep returns its input: no test needed to skip it. Two halves, so that
+// the CPU row loop can run them as two passes over planar rows (one loop over both needs
+// more than the 16 AVX2 registers and spills in every iteration).
+// First half: the display LMS with the input's hue (display LMS, cd/m^2).
+DTUTMO_PX Vec3 display_hue(Vec3 lms, Vec3 in_rgb, float cone_w, const ColourConsts& cc) {
+  return hue_preserve(mul(cc.in_rgb_to_lms, in_rgb), lms, cc.wl, cc.saturation, cone_w);
+}
+// Second half: display LMS -> output linear RGB, [the gamut map].
+DTUTMO_PX Vec3 display_out_rgb(Vec3 lms, const ColourConsts& cc, bool gmap) {
+  const Vec3 c = mul(cc.lms_to_out_rgb, lms);
+  return gmap ? gamut_map_keep(c, cc.wy, cc.peak, cc.keep) : c;
+}
 DTUTMO_PX Vec3 display_colour(Vec3 lms, Vec3 in_rgb, float cone_w, const ColourConsts& cc, bool hue,
                               bool gmap) {
-  Vec3 v = lms;
-  if (hue) v = hue_preserve(mul(cc.in_rgb_to_lms, in_rgb), v, cc.wl, cc.saturation, cone_w);
-  const Vec3 c = mul(cc.lms_to_out_rgb, v);
-  return gmap ? gamut_map_keep(c, cc.wy, cc.peak, cc.keep) : c;
+  return display_out_rgb(hue ? display_hue(lms, in_rgb, cone_w, cc) : lms, cc, gmap);
 }
 
 // ================================================================== encode

@@ -313,36 +313,39 @@ DTUTMO_HOT void CpuEngine::row_display(int y, const float* __restrict r, float* 
       lum[2 * W + x] *= g;
     }
   }
-  // hue restoration (optional), display LMS -> output RGB and the gamut map (optional) in
-  // one branch-free pass per pixel; each combination is its own loop (no loop-invariant
-  // branch inside), every one vectorises in the AVX2 clone.
+  // hue restoration (optional), then display LMS -> output RGB and the gamut map
+  // (optional): two passes over the planar rows (display_hue, display_out_rgb; together
+  // display_colour), each combination its own loop (no loop-invariant branch inside). In
+  // one loop the AVX2 clone ran out of its 16 registers and spilled in every iteration;
+  // split, both loops vectorise without spills.
   {
     const ColourConsts cc = colour_consts(K, ColourOpts{P_.hue_preserve, P_.saturation, P_.highlight_chroma});
     const float* __restrict rgb = lin_.data() + size_t(y) * W * 3;
     const float* __restrict rwt = ad + size_t(kChW) * W;  // rod weight (valid if rod_any_)
-    const float* __restrict l0 = lum;
-    const float* __restrict l1 = lum + W;
-    const float* __restrict l2 = lum + 2 * size_t(W);
-    using T = std::true_type;
-    using F = std::false_type;
-    auto run = [&](auto hue, auto rods, auto gmap) __attribute__((always_inline)) {
+    float* __restrict l0 = lum;
+    float* __restrict l1 = lum + W;
+    float* __restrict l2 = lum + 2 * size_t(W);
+    auto hue = [&](auto rods) __attribute__((always_inline)) {
       for (int x = 0; x < W; ++x) {
         const float cw = decltype(rods)::value ? 1.0f - rwt[x] : 1.0f;
-        const Vec3 c = display_colour({l0[x], l1[x], l2[x]}, {rgb[3 * x], rgb[3 * x + 1], rgb[3 * x + 2]},
-                                      cw, cc, decltype(hue)::value, decltype(gmap)::value);
+        const Vec3 v = display_hue({l0[x], l1[x], l2[x]}, {rgb[3 * x], rgb[3 * x + 1], rgb[3 * x + 2]}, cw, cc);
+        l0[x] = v.x;
+        l1[x] = v.y;
+        l2[x] = v.z;
+      }
+    };
+    auto out_rgb = [&](auto gmap) __attribute__((always_inline)) {
+      for (int x = 0; x < W; ++x) {
+        const Vec3 c = display_out_rgb({l0[x], l1[x], l2[x]}, cc, decltype(gmap)::value);
         o[3 * x] = c.x;
         o[3 * x + 1] = c.y;
         o[3 * x + 2] = c.z;
       }
     };
-    const bool hp = P_.hue_preserve, gm = P_.gamut_map, rods = rod_any_;
-    if (hp && rods) {
-      if (gm) run(T(), T(), T()); else run(T(), T(), F());
-    } else if (hp) {
-      if (gm) run(T(), F(), T()); else run(T(), F(), F());
-    } else {
-      if (gm) run(F(), F(), T()); else run(F(), F(), F());
+    if (P_.hue_preserve) {
+      if (rod_any_) hue(std::true_type()); else hue(std::false_type());
     }
+    if (P_.gamut_map) out_rgb(std::true_type()); else out_rgb(std::false_type());
   }
   encode_row(o, 3 * W);
 }
