@@ -308,6 +308,51 @@ DTUTMO_PX Vec3 display_colour(Vec3 lms, Vec3 in_rgb, float cone_w, const ColourC
   return display_out_rgb(hue ? display_hue(lms, in_rgb, cone_w, cc) : lms, cc, gmap);
 }
 
+// ================================================================== photopic tone table
+// Where no rod weight reaches a pixel and the display is the whiteboard without DTUCAM or
+// detail (fast), its class's display luminance depends on one variable: X = LMS_c 2^-K_c
+// (K_c the pixel's folded constant, kChLM for L and M, kChS for S). The response
+// 1 / (1 + X^-n), normalisation and knee, the clamp to the display's responses and the
+// whiteboard inverse 2^kc (v / (1 - v))^(1/n) are then one curve per class and frame: the
+// CPU engine tabulates it (built by calling the functions below, the same chain as the row
+// loop's) and replaces 3 log2, 3 exp2, 3 divisions, the knee and 3 odds-root gathers per
+// pixel by 2 exp2 and 3 gathers. Segments on X's float bits (exponent and the top 7
+// mantissa bits: 128 per octave, 2^-32 .. 2^32, where the response is 1e-7 from 0 or 1),
+// linear interpolation on the low 16 bits. Error against the chain: within 1 code of the
+// formula (tests/model test_engine, tests/cuda test_cuda_model_host); the CUDA kernels
+// keep the formula.
+constexpr int kToneOct = 64, kToneSeg = 128, kToneBase = (127 - 32) * kToneSeg;
+constexpr int kToneTab = kToneOct * kToneSeg + 2;  // per class
+constexpr float kToneMin = 2.3283064e-10f;         // 2^-32
+constexpr float kToneMax = 4.2949673e9f;           // 2^32
+// The table's variable of one class: LMS_c (cd/m^2) times 2^-K_c.
+DTUTMO_PX float tone_arg(float lms, float k) { return (lms > 1e-30f ? lms : 1e-30f) * fast_exp2(-k); }
+// The chain the table holds for class c at X (kwb: whiteboard_consts of the frame).
+DTUTMO_PX float tone_chain(float x, const FrameConsts& K, int c, float kwb, const float* odds_root) {
+  const float r = folded_response(x, 0.0f, kConeL.n);
+  const float u = normalise_response(r, K.norm_gain[c], K.norm_offset[c], K.knee_r[c], K.r_max[c]);
+  return fast_exp2(kwb) * display_odds_root(odds_root, clamp_response(u, K.r_min[c], K.r_max[c]));
+}
+// kToneTab entries of class c: entry i at X with float bits (i + kToneBase) << 16. Host.
+inline void fill_tone_table(const FrameConsts& K, int c, const float* odds_root, float* tab) {
+  float kwb[3];
+  whiteboard_consts(K, kwb);
+  for (int i = 0; i < kToneTab; ++i) {
+    const int32_t bits = (i + kToneBase) << 16;
+    float x;
+    memcpy(&x, &bits, 4);
+    tab[i] = tone_chain(x, K, c, kwb[c], odds_root);
+  }
+}
+// The table at X: clamped to [2^-32, 2^32] (NaN -> 2^-32), linear interpolation.
+DTUTMO_PX float tone_lookup(const float* tab, float x) {
+  const float m = x > kToneMin ? (x < kToneMax ? x : kToneMax) : kToneMin;
+  const int32_t bits = float_bits(m);
+  const int k = (bits >> 16) - kToneBase;
+  const float f = (float)(bits & 0xffff) * (1.0f / 65536.0f);
+  return tab[k] + f * (tab[k + 1] - tab[k]);
+}
+
 // ================================================================== encode
 // Output linear RGB (cd/m^2) -> code values: PQ absolute (FastPow), HLG through the
 // inverse OOTF at the display peak, linear relative to the peak, sRGB / BT.1886 relative

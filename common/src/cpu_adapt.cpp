@@ -88,8 +88,14 @@ void CpuEngine::low_res(double dt, bool snap) {
   K_.la_global_rod = la_g_rod;
   // photopic everywhere (rod weight exactly 0): r = a + 0 (d - a) = a, so the rod response
   // and its two channels need not be computed at all
+  // and per grid row: a pixel row whose two grid rows have none is photopic (interp_row)
   rod_any_ = false;
-  for (int i = 0; i < nc; ++i) rod_any_ = rod_any_ || gridk_[size_t(kChW) * nc + i] != 0.0f;
+  for (int cy = 0; cy < gh_; ++cy) {
+    char any = 0;
+    for (int i = cy * gw_, ie = i + gw_; i < ie; ++i) any |= gridk_[size_t(kChW) * nc + i] != 0.0f;
+    rod_row_[cy] = any;
+    rod_any_ = rod_any_ || any;
+  }
   frame_consts(step.kq);
 }
 
@@ -166,30 +172,33 @@ void CpuEngine::interp_row(int y, Scratch& s) {
   float ty;
   grid_interp(grid_pos(y, float(kCell)), gh_, &y0, &y1, &ty);
   const int nch = P_.display_mode != DisplayMode::Whiteboard ? kAd : kChD0;
+  // rod channels only where a rod weight reaches the row (else they are 0 and not read)
+  s.rods = rod_row_[y0] || rod_row_[y1];
   if (jbu_) {
-    interp_row_jbu(W_, gw_, gw_ * gh_, nch, rod_any_, ix_.data(), tx_.data(), ty, y0, y1,
+    interp_row_jbu(W_, gw_, gw_ * gh_, nch, s.rods, ix_.data(), tx_.data(), ty, y0, y1,
                    logy_.data() + size_t(y) * W_, jguide_.data(), gridk_.data(), s.jw.data(),
                    s.ad.data());
     return;
   }
   float* vr = s.vrow.data();
   for (int k = 0; k < nch; ++k) {
-    if (!rod_any_ && (k == kChRod || k == kChW)) continue;  // not read (responses_core)
+    if (!s.rods && (k == kChRod || k == kChW)) continue;  // not read (responses_core)
     const float* a = gridk_.data() + (size_t(k) * gh_ + y0) * gw_;
     const float* b = gridk_.data() + (size_t(k) * gh_ + y1) * gw_;
     float* d = vr + size_t(k) * (gw_ + 1);
     for (int i = 0; i < gw_; ++i) d[i] = lerpf(a[i], b[i], ty);
     d[gw_] = d[gw_ - 1];
   }
-  interp_h(nch, vr, s.ad.data());
+  interp_h(nch, vr, s.ad.data(), s.rods);
 }
 
-DTUTMO_HOT void CpuEngine::interp_h(int nch, const float* __restrict vr, float* __restrict ad) const {
+DTUTMO_HOT void CpuEngine::interp_h(int nch, const float* __restrict vr, float* __restrict ad,
+                                    bool rods) const {
   const int W = W_;
   const int* __restrict ix = ix_.data();
   const float* __restrict tx = tx_.data();
   for (int k = 0; k < nch; ++k) {
-    if (!rod_any_ && (k == kChRod || k == kChW)) continue;
+    if (!rods && (k == kChRod || k == kChW)) continue;
     const float* __restrict d = vr + size_t(k) * (gw_ + 1);
     float* __restrict o = ad + size_t(k) * W;
     for (int x = 0; x < W; ++x) o[x] = lerpf(d[ix[x]], d[ix[x] + 1], tx[x]);

@@ -50,6 +50,8 @@ bool CpuEngine::configure(const StreamConfig& cfg, std::string* err) {
   cells_.assign(nc, AdaptCell{});
   dispk_.assign(nc * 3, 0.0f);
   gridk_.assign(nc * kAd, 0.0f);
+  rod_row_.assign(gh_, 1);
+  tone_tab_.assign(3 * size_t(kToneTab), 0.0f);
   ix_.assign(W_, 0);
   tx_.assign(W_, 0.0f);
   for (int x = 0; x < W_; ++x) {  // spatial.h, the lookup's horizontal interpolation

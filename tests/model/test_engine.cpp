@@ -11,6 +11,7 @@
 #include "dtutmo/engine.h"
 #include "dtutmo/scenes.h"
 #include "dtutmo/transfer.h"
+#include "engine_cpu.h"
 
 using namespace dtutmo;
 
@@ -645,4 +646,56 @@ TEST(Engine, HdrTargetsDefaultToAnHdrDisplayPeak) {
   const double nits = pq_eotf(mx);  // code -> cd/m^2
   EXPECT_GT(nits, 400.0);
   EXPECT_LE(nits, 1000.5);
+}
+
+// The photopic tone table (pixel_model.h tone_chain / fill_tone_table, CPU fast path on
+// rows no rod weight reaches) against the formula (the reference path: the kernels'
+// whole-pixel functions, which the CUDA engine runs): every scene, fast profile, 8-bit
+// sRGB out, three frames; within 1 code everywhere and on under 0.5 % of the codes. The
+// table path must have run (daylight: every row photopic) and must have been skipped on
+// rows with rods (night: none through the table), or the comparison proves nothing.
+TEST(Engine, PhotopicToneTableMatchesTheFormula) {
+  const int w = 320, h = 180;
+  long long codes = 0, off = 0;
+  for (int sc = 0; sc < int(Scene::COUNT); ++sc) {
+    SCOPED_TRACE(scene_name(Scene(sc)));
+    Params p = prof(Profile::Fast);
+    p.input_scale = 1.0f;
+    cpu::CpuEngine vec(1);
+    auto ref = cpu::create_cpu_reference_engine(1);
+    StreamConfig c;
+    c.width = w;
+    c.height = h;
+    c.in_format = PixelFormat::RGBF32;
+    c.out_format = PixelFormat::RGBA;
+    c.in.transfer = Transfer::Linear;
+    c.in.primaries = Primaries::BT709;
+    c.out.transfer = Transfer::SRGB;
+    c.out.primaries = Primaries::BT709;
+    std::string err;
+    ASSERT_TRUE(vec.set_params(p, &err) && vec.configure(c, &err)) << err;
+    ASSERT_TRUE(ref->set_params(p, &err) && ref->configure(c, &err)) << err;
+    Img in(size_t(w) * h * 3);
+    long long rows = 0;
+    for (int f = 0; f < 3; ++f) {
+      render_scene(Scene(sc), w, h, f / 30.0, in.data(), std::ptrdiff_t(w) * 3);
+      FrameView fi = packed_view(PixelFormat::RGBF32, w, h, reinterpret_cast<uint8_t*>(in.data()));
+      std::vector<uint8_t> a(packed_size(PixelFormat::RGBA, w, h)), b(a.size());
+      ASSERT_TRUE(vec.process(fi, packed_view(PixelFormat::RGBA, w, h, a.data()), f / 30.0, &err)) << err;
+      ASSERT_TRUE(ref->process(fi, packed_view(PixelFormat::RGBA, w, h, b.data()), f / 30.0, &err)) << err;
+      rows += vec.tone_rows();
+      int worst = 0;
+      for (size_t i = 0; i < a.size(); i += 4)
+        for (int k = 0; k < 3; ++k) {
+          const int d = std::abs(int(a[i + k]) - int(b[i + k]));
+          worst = std::max(worst, d);
+          ++codes;
+          off += d != 0;
+        }
+      EXPECT_LE(worst, 1) << "frame " << f;
+    }
+    if (Scene(sc) == Scene::Daylight) EXPECT_EQ(rows, 3LL * h);
+    if (Scene(sc) == Scene::Night) EXPECT_EQ(rows, 0LL);
+  }
+  EXPECT_LT(double(off), 0.005 * double(codes)) << off << " of " << codes << " codes differ by 1";
 }
