@@ -408,8 +408,8 @@ DTUTMO_HOT void CpuEngine::row_colour(int y, float* __restrict o, Scratch& s) {
         l2[x] = v.z;
       }
     };
-    auto out_rgb = [&](auto gmap) __attribute__((always_inline)) {
-      for (int x = 0; x < W; ++x) {
+    auto out_rgb = [&](auto gmap, int x0, int x1) __attribute__((always_inline)) {
+      for (int x = x0; x < x1; ++x) {
         const Vec3 c = display_out_rgb({l0[x], l1[x], l2[x]}, cc, decltype(gmap)::value);
         o[3 * x] = c.x;
         o[3 * x + 1] = c.y;
@@ -419,7 +419,27 @@ DTUTMO_HOT void CpuEngine::row_colour(int y, float* __restrict o, Scratch& s) {
     if (P_.hue_preserve) {
       if (s.rods) hue(std::true_type()); else hue(std::false_type());
     }
-    if (P_.gamut_map) out_rgb(std::true_type()); else out_rgb(std::false_type());
+    if (!P_.gamut_map) {
+      out_rgb(std::false_type(), 0, W);
+    } else {
+      // The gamut map (all selects: ~half the colour stage's time) only on the chunks of
+      // the row with a channel outside [0, peak] (or NaN); in gamut it returns its input.
+      constexpr int kChunk = 64;
+      for (int x0 = 0; x0 < W; x0 += kChunk) {
+        const int x1 = std::min(W, x0 + kChunk);
+        int out = 0;
+        for (int x = x0; x < x1; ++x) {
+          const Vec3 c = display_out_rgb({l0[x], l1[x], l2[x]}, cc, false);
+          o[3 * x] = c.x;
+          o[3 * x + 1] = c.y;
+          o[3 * x + 2] = c.z;
+          // per channel, so that a NaN anywhere counts (a min/max chain can drop it)
+          out += (c.x >= 0.0f ? 0 : 1) + (c.x <= cc.peak ? 0 : 1) + (c.y >= 0.0f ? 0 : 1) +
+                 (c.y <= cc.peak ? 0 : 1) + (c.z >= 0.0f ? 0 : 1) + (c.z <= cc.peak ? 0 : 1);
+        }
+        if (out) out_rgb(std::true_type(), x0, x1);
+      }
+    }
   }
   encode_row(o, 3 * W);
 }
