@@ -53,6 +53,10 @@ struct Scratch {
   std::vector<float> vrow;  // vertically interpolated grid rows, kAd x (gw + 1)
   std::vector<float> jw;    // joint-bilateral upsampling: 4 corner weights x width
   bool rods = true;         // interp_row filled the rod channels (a rod weight reaches the row)
+  // joint-bilateral lookup: the four corners per column of one grid row pair (guide and
+  // each channel read: 4 (kAd + 1) x width), valid for jx_key (frame, grid row, rods)
+  std::vector<float> jx;
+  long long jx_key = -1;
   long long bad = 0;
 };
 // Per-pixel adaptation channels (spatial.h AdaptChannel, kChLM .. kChD2): receptor
@@ -143,6 +147,7 @@ class CpuEngine final : public Engine {
   std::vector<AdaptCell> cells_;
   std::vector<float> gridk_;  // kAd planar channel grids, gw x gh each
   bool rod_any_ = true;       // some cell has a rod weight != 0 (else the rod term is skipped)
+  long long frame_no_ = 0;     // frames processed (Scratch::jx_key)
   std::vector<char> rod_row_;  // per grid row: some cell of it has a rod weight != 0
   std::vector<float> tone_tab_;  // photopic tone table, 3 x kToneTab (pixel_model.h)
   bool tone_on_ = false;         // this frame's photopic rows go through tone_tab_
