@@ -304,18 +304,74 @@ DTUTMO_HD ColourConsts colour_consts(const FrameConsts& K, const ColourOpts& co)
 // Display LMS (cd/m^2) -> output linear RGB (cd/m^2): [hue from the input (its linear RGB
 // in_rgb, cone share cone_w = 1 - rod weight): display.h hue_preserve], the output
 // matrix, [the gamut map], [the input's CIELAB hue restored at the result's luminance and
-// CIELAB chroma: gamut.h lab_hue_restore]. In gamut, gamut_map_keep returns its input: no
-// test needed to skip it.
+// CIELAB chroma: gamut.h lab_hue_restore, with hue_preserve]. In gamut, gamut_map_keep
+// returns its input: no test needed to skip it. In pieces, so that the CPU row loop can
+// run them as passes over planar rows (one loop over all needs more than the 16 AVX2
+// registers and spills in every iteration).
+// First half: the display LMS with the input's hue (display LMS, cd/m^2).
+DTUTMO_PX Vec3 display_hue(Vec3 lms, Vec3 in_rgb, float cone_w, const ColourConsts& cc) {
+  return hue_preserve(mul(cc.in_rgb_to_lms, in_rgb), lms, cc.wl, cc.saturation, cone_w);
+}
+// Second half: display LMS -> output linear RGB, [the gamut map].
+DTUTMO_PX Vec3 display_out_rgb(Vec3 lms, const ColourConsts& cc, bool gmap) {
+  const Vec3 c = mul(cc.lms_to_out_rgb, lms);
+  return gmap ? gamut_map_keep(c, cc.wy, cc.peak, cc.keep) : c;
+}
+// Third: the input's CIELAB hue on the output rgb (output linear RGB, cd/m^2), [fit to
+// [0, peak] with the gamut map].
+DTUTMO_PX Vec3 display_lab_hue(Vec3 rgb, Vec3 in_rgb, const ColourConsts& cc, bool gmap) {
+  return lab_hue_restore(rgb, mul(cc.lms_to_nxyz, mul(cc.in_rgb_to_lms, in_rgb)), cc.out_to_nxyz,
+                         cc.nxyz_to_out, cc.peak, gmap);
+}
 DTUTMO_PX Vec3 display_colour(Vec3 lms, Vec3 in_rgb, float cone_w, const ColourConsts& cc, bool hue,
                               bool gmap) {
-  if (!hue) {
-    const Vec3 c = mul(cc.lms_to_out_rgb, lms);
-    return gmap ? gamut_map_keep(c, cc.wy, cc.peak, cc.keep) : c;
+  if (!hue) return display_out_rgb(lms, cc, gmap);
+  return display_lab_hue(display_out_rgb(display_hue(lms, in_rgb, cone_w, cc), cc, gmap), in_rgb, cc, gmap);
+}
+
+// ================================================================== photopic tone table
+// Where no rod weight reaches a pixel and the display is the whiteboard without DTUCAM or
+// detail (fast), its class's display luminance depends on one variable: X = LMS_c 2^-K_c
+// (K_c the pixel's folded constant, kChLM for L and M, kChS for S). The response
+// 1 / (1 + X^-n), normalisation and knee, the clamp to the display's responses and the
+// whiteboard inverse 2^kc (v / (1 - v))^(1/n) are then one curve per class and frame: the
+// CPU engine tabulates it (built by calling the functions below, the same chain as the row
+// loop's) and replaces 3 log2, 3 exp2, 3 divisions, the knee and 3 odds-root gathers per
+// pixel by 2 exp2 and 3 gathers. Segments on X's float bits (exponent and the top 7
+// mantissa bits: 128 per octave, 2^-32 .. 2^32, where the response is 1e-7 from 0 or 1),
+// linear interpolation on the low 16 bits. Error against the chain: within 1 code of the
+// formula (tests/model test_engine, tests/cuda test_cuda_model_host); the CUDA kernels
+// keep the formula.
+constexpr int kToneOct = 64, kToneSeg = 128, kToneBase = (127 - 32) * kToneSeg;
+constexpr int kToneTab = kToneOct * kToneSeg + 2;  // per class
+constexpr float kToneMin = 2.3283064e-10f;         // 2^-32
+constexpr float kToneMax = 4.2949673e9f;           // 2^32
+// The table's variable of one class: LMS_c (cd/m^2) times 2^-K_c.
+DTUTMO_PX float tone_arg(float lms, float k) { return (lms > 1e-30f ? lms : 1e-30f) * fast_exp2(-k); }
+// The chain the table holds for class c at X (kwb: whiteboard_consts of the frame).
+DTUTMO_PX float tone_chain(float x, const FrameConsts& K, int c, float kwb, const float* odds_root) {
+  const float r = folded_response(x, 0.0f, kConeL.n);
+  const float u = normalise_response(r, K.norm_gain[c], K.norm_offset[c], K.knee_r[c], K.r_max[c]);
+  return fast_exp2(kwb) * display_odds_root(odds_root, clamp_response(u, K.r_min[c], K.r_max[c]));
+}
+// kToneTab entries of class c: entry i at X with float bits (i + kToneBase) << 16. Host.
+inline void fill_tone_table(const FrameConsts& K, int c, const float* odds_root, float* tab) {
+  float kwb[3];
+  whiteboard_consts(K, kwb);
+  for (int i = 0; i < kToneTab; ++i) {
+    const int32_t bits = (i + kToneBase) << 16;
+    float x;
+    memcpy(&x, &bits, 4);
+    tab[i] = tone_chain(x, K, c, kwb[c], odds_root);
   }
-  const Vec3 li = mul(cc.in_rgb_to_lms, in_rgb);
-  const Vec3 c = mul(cc.lms_to_out_rgb, hue_preserve(li, lms, cc.wl, cc.saturation, cone_w));
-  const Vec3 g = gmap ? gamut_map_keep(c, cc.wy, cc.peak, cc.keep) : c;
-  return lab_hue_restore(g, mul(cc.lms_to_nxyz, li), cc.out_to_nxyz, cc.nxyz_to_out, cc.peak, gmap);
+}
+// The table at X: clamped to [2^-32, 2^32] (NaN -> 2^-32), linear interpolation.
+DTUTMO_PX float tone_lookup(const float* tab, float x) {
+  const float m = x > kToneMin ? (x < kToneMax ? x : kToneMax) : kToneMin;
+  const int32_t bits = float_bits(m);
+  const int k = (bits >> 16) - kToneBase;
+  const float f = (float)(bits & 0xffff) * (1.0f / 65536.0f);
+  return tab[k] + f * (tab[k + 1] - tab[k]);
 }
 
 // ================================================================== encode

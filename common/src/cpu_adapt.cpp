@@ -88,72 +88,95 @@ void CpuEngine::low_res(double dt, bool snap) {
   K_.la_global_rod = la_g_rod;
   // photopic everywhere (rod weight exactly 0): r = a + 0 (d - a) = a, so the rod response
   // and its two channels need not be computed at all
+  // and per grid row: a pixel row whose two grid rows have none is photopic (interp_row)
   rod_any_ = false;
-  for (int i = 0; i < nc; ++i) rod_any_ = rod_any_ || gridk_[size_t(kChW) * nc + i] != 0.0f;
+  for (int cy = 0; cy < gh_; ++cy) {
+    char any = 0;
+    for (int i = cy * gw_, ie = i + gw_; i < ie; ++i) any |= gridk_[size_t(kChW) * nc + i] != 0.0f;
+    rod_row_[cy] = any;
+    rod_any_ = rod_any_ || any;
+  }
   frame_consts(step.kq);
 }
 
 // Joint-bilateral lookup of the adaptation channels for one row (spatial.h jbu_weights,
-// DESIGN.md section 4).
-DTUTMO_HOT static void interp_row_jbu(int W, int gw, int nc, int nch, bool rod_any,
+// DESIGN.md section 4): loops over the whole row on the four corners expanded per column
+// (ex: the guide's, then each channel's; made once per grid row pair, i.e. for ~kCell
+// rows), not a short loop per run of kCell columns, whose set-up cost a fifth of the
+// lookup. Channels read: L/M and S, the rods' two where a rod weight reaches the row,
+// the display observer's three unless whiteboard (nch).
+DTUTMO_HOT static void interp_row_jbu(int W, int gw, int nc, int nch, bool rods,
                                       const int* __restrict ix, const float* __restrict tx,
                                       float ty, int y0, int y1, const float* __restrict ly,
-                                      const float* __restrict guide,
-                                      const float* __restrict grid, float* __restrict wq,
+                                      const float* __restrict guide, const float* __restrict grid,
+                                      bool fresh, float* __restrict ex, float* __restrict wq,
                                       float* __restrict ad) {
-  const float* __restrict ga = guide + size_t(y0) * gw;
-  const float* __restrict gb = guide + size_t(y1) * gw;
+  auto used = [&](int k) { return rods || (k != kChRod && k != kChW); };
+  if (fresh) {
+    // corners 00, 10, 01, 11 of the guide (slot 0) and of each channel read (slot k + 1)
+    for (int k = -1; k < nch; ++k) {
+      if (k >= 0 && !used(k)) continue;
+      const float* __restrict src = k < 0 ? guide : grid + size_t(k) * nc;
+      for (int j = 0; j < 4; ++j) {
+        const float* __restrict a = src + size_t(j < 2 ? y0 : y1) * gw;
+        float* __restrict e = ex + (size_t(k + 1) * 4 + j) * W;
+        if (j & 1) {  // the next column, clamped
+          for (int x = 0; x < W; ++x) e[x] = a[ix[x] + 1 < gw ? ix[x] + 1 : ix[x]];
+        } else {
+          for (int x = 0; x < W; ++x) e[x] = a[ix[x]];
+        }
+      }
+    }
+  }
+  const float* __restrict g0 = ex;
+  const float* __restrict g1 = ex + W;
+  const float* __restrict g2 = ex + 2 * size_t(W);
+  const float* __restrict g3 = ex + 3 * size_t(W);
+  auto corners = [&](int k, int j) { return ex + (size_t(k + 1) * 4 + j) * W; };
+  if (!rods && nch == kChD0) {
+    // photopic whiteboard: only L/M and S, both straight from the weights (no round trip
+    // of the four weight rows through scratch)
+    const float* __restrict p0 = corners(kChLM, 0);
+    const float* __restrict p1 = corners(kChLM, 1);
+    const float* __restrict p2 = corners(kChLM, 2);
+    const float* __restrict p3 = corners(kChLM, 3);
+    const float* __restrict q0 = corners(kChS, 0);
+    const float* __restrict q1 = corners(kChS, 1);
+    const float* __restrict q2 = corners(kChS, 2);
+    const float* __restrict q3 = corners(kChS, 3);
+    float* __restrict o0 = ad + size_t(kChLM) * W;
+    float* __restrict o1 = ad + size_t(kChS) * W;
+    for (int x = 0; x < W; ++x) {
+      float e[4];
+      jbu_weights(ly[x], g0[x], g1[x], g2[x], g3[x], tx[x], ty, e);
+      o0[x] = jbu_mix(e, p0[x], p1[x], p2[x], p3[x]);
+      o1[x] = jbu_mix(e, q0[x], q1[x], q2[x], q3[x]);
+    }
+    return;
+  }
   float* __restrict w0 = wq;
   float* __restrict w1 = wq + W;
   float* __restrict w2 = wq + 2 * size_t(W);
   float* __restrict w3 = wq + 3 * size_t(W);
-  // ix is non-decreasing and constant over runs of ~kCell columns: per run, the four
-  // corner values are scalars (broadcast) instead of per-pixel gathers
-  for (int xs = 0; xs < W;) {
-    const int i0 = ix[xs], i1 = i0 + 1 < gw ? i0 + 1 : i0;
-    int xe = xs + 1;
-    while (xe < W && ix[xe] == i0) ++xe;
-    const float g0 = ga[i0], g1 = ga[i1], g2 = gb[i0], g3 = gb[i1];
-    if (!rod_any && nch == kChD0) {
-      // photopic whiteboard: only L/M and S are read; both straight from the weights
-      // (no round trip of the four weight rows through scratch)
-      const float* __restrict a0p = grid + size_t(kChLM) * nc + size_t(y0) * gw;
-      const float* __restrict b0p = grid + size_t(kChLM) * nc + size_t(y1) * gw;
-      const float* __restrict a1p = grid + size_t(kChS) * nc + size_t(y0) * gw;
-      const float* __restrict b1p = grid + size_t(kChS) * nc + size_t(y1) * gw;
-      const float p0 = a0p[i0], p1 = a0p[i1], p2 = b0p[i0], p3 = b0p[i1];
-      const float q0 = a1p[i0], q1 = a1p[i1], q2 = b1p[i0], q3 = b1p[i1];
-      float* __restrict o0 = ad + size_t(kChLM) * W;
-      float* __restrict o1 = ad + size_t(kChS) * W;
-      for (int x = xs; x < xe; ++x) {
-        float e[4];
-        jbu_weights(ly[x], g0, g1, g2, g3, tx[x], ty, e);
-        o0[x] = jbu_mix(e, p0, p1, p2, p3);
-        o1[x] = jbu_mix(e, q0, q1, q2, q3);
-      }
-      xs = xe;
-      continue;
+  for (int x = 0; x < W; ++x) {
+    float e[4];
+    jbu_weights(ly[x], g0[x], g1[x], g2[x], g3[x], tx[x], ty, e);
+    w0[x] = e[0];
+    w1[x] = e[1];
+    w2[x] = e[2];
+    w3[x] = e[3];
+  }
+  for (int k = 0; k < nch; ++k) {
+    if (!used(k)) continue;  // not read (responses_core)
+    const float* __restrict c0 = corners(k, 0);
+    const float* __restrict c1 = corners(k, 1);
+    const float* __restrict c2 = corners(k, 2);
+    const float* __restrict c3 = corners(k, 3);
+    float* __restrict o = ad + size_t(k) * W;
+    for (int x = 0; x < W; ++x) {
+      const float e[4] = {w0[x], w1[x], w2[x], w3[x]};
+      o[x] = jbu_mix(e, c0[x], c1[x], c2[x], c3[x]);
     }
-    for (int x = xs; x < xe; ++x) {
-      float e[4];
-      jbu_weights(ly[x], g0, g1, g2, g3, tx[x], ty, e);
-      w0[x] = e[0];
-      w1[x] = e[1];
-      w2[x] = e[2];
-      w3[x] = e[3];
-    }
-    for (int k = 0; k < nch; ++k) {
-      if (!rod_any && (k == kChRod || k == kChW)) continue;  // not read (responses_core)
-      const float* __restrict a = grid + size_t(k) * nc + size_t(y0) * gw;
-      const float* __restrict b = grid + size_t(k) * nc + size_t(y1) * gw;
-      const float c0 = a[i0], c1 = a[i1], c2 = b[i0], c3 = b[i1];
-      float* __restrict o = ad + size_t(k) * W;
-      for (int x = xs; x < xe; ++x) {
-        const float e[4] = {w0[x], w1[x], w2[x], w3[x]};
-        o[x] = jbu_mix(e, c0, c1, c2, c3);
-      }
-    }
-    xs = xe;
   }
 }
 
@@ -166,30 +189,37 @@ void CpuEngine::interp_row(int y, Scratch& s) {
   float ty;
   grid_interp(grid_pos(y, float(kCell)), gh_, &y0, &y1, &ty);
   const int nch = P_.display_mode != DisplayMode::Whiteboard ? kAd : kChD0;
+  // rod channels only where a rod weight reaches the row (else they are 0 and not read)
+  s.rods = rod_row_[y0] || rod_row_[y1];
   if (jbu_) {
-    interp_row_jbu(W_, gw_, gw_ * gh_, nch, rod_any_, ix_.data(), tx_.data(), ty, y0, y1,
-                   logy_.data() + size_t(y) * W_, jguide_.data(), gridk_.data(), s.jw.data(),
-                   s.ad.data());
+    // the expanded corners in s.jx are those of this frame's grid row pair y0 (and rod
+    // channels only if they were expanded with them)
+    const long long key = (frame_no_ * (gh_ + 1) + y0) * 2 + (s.rods ? 1 : 0);
+    interp_row_jbu(W_, gw_, gw_ * gh_, nch, s.rods, ix_.data(), tx_.data(), ty, y0, y1,
+                   logy_.data() + size_t(y) * W_, jguide_.data(), gridk_.data(), s.jx_key != key,
+                   s.jx.data(), s.jw.data(), s.ad.data());
+    s.jx_key = key;
     return;
   }
   float* vr = s.vrow.data();
   for (int k = 0; k < nch; ++k) {
-    if (!rod_any_ && (k == kChRod || k == kChW)) continue;  // not read (responses_core)
+    if (!s.rods && (k == kChRod || k == kChW)) continue;  // not read (responses_core)
     const float* a = gridk_.data() + (size_t(k) * gh_ + y0) * gw_;
     const float* b = gridk_.data() + (size_t(k) * gh_ + y1) * gw_;
     float* d = vr + size_t(k) * (gw_ + 1);
     for (int i = 0; i < gw_; ++i) d[i] = lerpf(a[i], b[i], ty);
     d[gw_] = d[gw_ - 1];
   }
-  interp_h(nch, vr, s.ad.data());
+  interp_h(nch, vr, s.ad.data(), s.rods);
 }
 
-DTUTMO_HOT void CpuEngine::interp_h(int nch, const float* __restrict vr, float* __restrict ad) const {
+DTUTMO_HOT void CpuEngine::interp_h(int nch, const float* __restrict vr, float* __restrict ad,
+                                    bool rods) const {
   const int W = W_;
   const int* __restrict ix = ix_.data();
   const float* __restrict tx = tx_.data();
   for (int k = 0; k < nch; ++k) {
-    if (!rod_any_ && (k == kChRod || k == kChW)) continue;
+    if (!rods && (k == kChRod || k == kChW)) continue;
     const float* __restrict d = vr + size_t(k) * (gw_ + 1);
     float* __restrict o = ad + size_t(k) * W;
     for (int x = 0; x < W; ++x) o[x] = lerpf(d[ix[x]], d[ix[x] + 1], tx[x]);

@@ -55,7 +55,7 @@ void CpuEngine::frame_consts(float kq) {
       const int x = i * step + step / 2;
       gsc[x] = bdh ? fast_exp2(bgrid_.slice(float(x), float(y), ly[x]) - ly[x]) : 1.0f;
     }
-    responses_core(nsub, step, lin_.data() + size_t(y) * W_ * 3, gsc, s.ad.data(), s.rsp.data(), W_);
+    responses_core(nsub, step, lin_.data() + size_t(y) * W_ * 3, gsc, s.ad.data(), s.rsp.data(), W_, s.rods);
     uint32_t* h = hist_[th].data();
     float* e = edge_.data() + size_t(j) * ew_;
     const float* r = s.rsp.data();
@@ -113,16 +113,23 @@ void CpuEngine::frame_consts(float kq) {
   }
   // --- CSF band gains (balanced) ---
   csf_active_ = P_.csf && csf_band_gains(K, P_.fov_deg, csf_gain_);
+  // --- the photopic tone table (pixel_model.h): whiteboard without DTUCAM, detail or CSF
+  // (the display luminance of a class is then a function of X = LMS 2^-K alone) ---
+  tone_on_ = !reference_ && P_.display_mode == DisplayMode::Whiteboard && !P_.dtucam &&
+             !(P_.base_detail && bgrid_ready_) && !csf_active_;
+  tone_rows_n_.store(0);
+  if (tone_on_)
+    pool_.run(3, [&](int c, int) { fill_tone_table(K, c, odds_tab_.data(), tone_tab_.data() + size_t(c) * kToneTab); });
 }
 
 // Scene responses (mesopic, per class L, M, S) of row y into r: planar, r[c * W + x].
 // Loops are kept simple (no calls, no branches) so that GCC vectorises them.
-DTUTMO_HOT void CpuEngine::row_responses(int y, float* __restrict r, Scratch& s) {
+DTUTMO_HOT void CpuEngine::row_responses(int y, float* __restrict r, Scratch& s, bool interp) {
   if (reference_) {
     responses_row_reference(y, r);
     return;
   }
-  interp_row(y, s);
+  if (interp) interp_row(y, s);
   const int W = W_;
   const float* __restrict rgb = lin_.data() + size_t(y) * W * 3;
   const float* __restrict ad = s.ad.data();
@@ -136,14 +143,14 @@ DTUTMO_HOT void CpuEngine::row_responses(int y, float* __restrict r, Scratch& s)
   } else {
     for (int x = 0; x < W; ++x) gsc[x] = 1.0f;
   }
-  responses_core(W, 1, rgb, gsc, ad, r, W);
+  responses_core(W, 1, rgb, gsc, ad, r, W, s.rods);
 }
 
 // The per-pixel receptor stage: n pixels taken every `step` from rgb (interleaved) and
 // the adaptation channels ad (planar, `ad_stride` apart); planar responses out.
 DTUTMO_HOT void CpuEngine::responses_core(int n, int step, const float* __restrict rgb,
                                           const float* __restrict gsc, const float* __restrict ad,
-                                          float* __restrict r, int ad_stride) const {
+                                          float* __restrict r, int ad_stride, bool rods) const {
   const Mat3 m = K_.in_rgb_to_lms;
   const Vec3 wr = K_.in_rgb_to_rod;
   const float* __restrict klm = ad + kChLM * ad_stride;
@@ -173,14 +180,66 @@ DTUTMO_HOT void CpuEngine::responses_core(int n, int step, const float* __restri
     rm[i] = o.y;
     rs[i] = o.z;
   };
-  if (!rod_any_ && step == 1) {
+  if (!rods && step == 1) {
     for (int i = 0; i < n; ++i) px_photopic(i, i);
-  } else if (!rod_any_) {
+  } else if (!rods) {
     for (int i = 0; i < n; ++i) px_photopic(i, i * step + (step >> 1));
   } else if (step == 1) {
     for (int i = 0; i < n; ++i) px(i, i);
   } else {
     for (int i = 0; i < n; ++i) px(i, i * step + (step >> 1));
+  }
+}
+
+// The photopic tone table at X (pixel_model.h tone_lookup's arithmetic, 8 values per
+// step: GCC does not vectorise the gathers of the scalar loop).
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("avx2,fma"))) static int tone_lookup_avx2(float* __restrict v, int n,
+                                                                const float* __restrict tab) {
+  const __m256 mmin = _mm256_set1_ps(kToneMin), mmax = _mm256_set1_ps(kToneMax);
+  const __m256 fs = _mm256_set1_ps(1.0f / 65536.0f);
+  const __m256i base = _mm256_set1_epi32(kToneBase), lowm = _mm256_set1_epi32(0xffff);
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    // min(max(x, 2^-32), 2^32) (NaN -> 2^-32: maxps returns its second operand)
+    const __m256 m = _mm256_min_ps(_mm256_max_ps(_mm256_loadu_ps(v + i), mmin), mmax);
+    const __m256i bits = _mm256_castps_si256(m);
+    const __m256i k = _mm256_sub_epi32(_mm256_srli_epi32(bits, 16), base);
+    const __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_and_si256(bits, lowm)), fs);
+    __m256 a, b;
+    gather_pair(tab, k, a, b);
+    _mm256_storeu_ps(v + i, _mm256_fmadd_ps(f, _mm256_sub_ps(b, a), a));
+  }
+  return i;
+}
+#endif
+
+// Display luminance per class (planar, 3 x W) of photopic row y through the tone table,
+// in place of row_responses and row_display's normalisation and inverse (tone_on_ and
+// !s.rods). Expects interp_row(y) on s.
+DTUTMO_HOT void CpuEngine::row_tone(int y, float* __restrict lum, const Scratch& s) const {
+  const int W = W_;
+  const float* __restrict rgb = lin_.data() + size_t(y) * W * 3;
+  const float* __restrict klm = s.ad.data() + kChLM * W;
+  const float* __restrict ks = s.ad.data() + kChS * W;
+  const Mat3 m = K_.in_rgb_to_lms;
+  float* __restrict xl = lum;
+  float* __restrict xm = lum + W;
+  float* __restrict xs = lum + 2 * size_t(W);
+  for (int x = 0; x < W; ++x) {  // cone_responses' matrix, then X per class
+    const Vec3 c = mul(m, Vec3{rgb[3 * x], rgb[3 * x + 1], rgb[3 * x + 2]});
+    xl[x] = tone_arg(c.x, klm[x]);
+    xm[x] = tone_arg(c.y, klm[x]);
+    xs[x] = tone_arg(c.z, ks[x]);
+  }
+  for (int c = 0; c < 3; ++c) {
+    float* __restrict v = lum + size_t(c) * W;
+    const float* __restrict tab = tone_tab_.data() + size_t(c) * kToneTab;
+    int i0 = 0;
+#if defined(__x86_64__) || defined(__i386__)
+    if (have_avx2()) i0 = tone_lookup_avx2(v, W, tab);
+#endif
+    for (int i = i0; i < W; ++i) v[i] = tone_lookup(tab, v[i]);
   }
 }
 
@@ -251,7 +310,15 @@ static inline __attribute__((always_inline)) void dtucam_row(
 // Display mapping and encoding of one row of planar responses r into o (3 x W codes,
 // interleaved for pack_rows), one stage at a time over planar rows (pixel_model.h; the
 // GPU's display_pixel runs the same pieces per pixel). Expects interp_row(y) on s.
-DTUTMO_HOT void CpuEngine::row_display(int y, const float* __restrict r, float* __restrict o, Scratch& s) {
+// row_display = row_lum (tone: display luminance per class into s.resp's second half)
+// then row_colour (colour rendering and encode); row_tone replaces row_lum on photopic
+// whiteboard rows.
+void CpuEngine::row_display(int y, const float* r, float* o, Scratch& s) {
+  row_lum(y, r, s);
+  row_colour(y, o, s);
+}
+
+DTUTMO_HOT void CpuEngine::row_lum(int y, const float* __restrict r, Scratch& s) {
   const int W = W_;
   const FrameConsts& K = K_;
   const DisplayTables tabs = tables();
@@ -313,35 +380,82 @@ DTUTMO_HOT void CpuEngine::row_display(int y, const float* __restrict r, float* 
       lum[2 * W + x] *= g;
     }
   }
-  // hue restoration (optional), display LMS -> output RGB and the gamut map (optional) in
-  // one branch-free pass per pixel; each combination is its own loop (no loop-invariant
-  // branch inside), every one vectorises in the AVX2 clone.
+}
+
+DTUTMO_HOT void CpuEngine::row_colour(int y, float* __restrict o, Scratch& s) {
+  const int W = W_;
+  const FrameConsts& K = K_;
+  const float* __restrict ad = s.ad.data();
+  float* __restrict lum = s.resp.data() + 3 * size_t(W);  // planar luminance (3W)
+  // hue restoration (optional), then display LMS -> output RGB and the gamut map
+  // (optional), then the CIELAB hue (with hue restoration): passes over the rows
+  // (display_hue, display_out_rgb, display_lab_hue; together display_colour), each
+  // combination its own loop (no loop-invariant branch inside). In
+  // one loop the AVX2 clone ran out of its 16 registers and spilled in every iteration;
+  // split, both loops vectorise without spills.
   {
     const ColourConsts cc = colour_consts(K, ColourOpts{P_.hue_preserve, P_.saturation, P_.highlight_chroma});
     const float* __restrict rgb = lin_.data() + size_t(y) * W * 3;
-    const float* __restrict rwt = ad + size_t(kChW) * W;  // rod weight (valid if rod_any_)
-    const float* __restrict l0 = lum;
-    const float* __restrict l1 = lum + W;
-    const float* __restrict l2 = lum + 2 * size_t(W);
-    using T = std::true_type;
-    using F = std::false_type;
-    auto run = [&](auto hue, auto rods, auto gmap) __attribute__((always_inline)) {
+    const float* __restrict rwt = ad + size_t(kChW) * W;  // rod weight (valid if s.rods)
+    float* __restrict l0 = lum;
+    float* __restrict l1 = lum + W;
+    float* __restrict l2 = lum + 2 * size_t(W);
+    auto hue = [&](auto rods) __attribute__((always_inline)) {
       for (int x = 0; x < W; ++x) {
         const float cw = decltype(rods)::value ? 1.0f - rwt[x] : 1.0f;
-        const Vec3 c = display_colour({l0[x], l1[x], l2[x]}, {rgb[3 * x], rgb[3 * x + 1], rgb[3 * x + 2]},
-                                      cw, cc, decltype(hue)::value, decltype(gmap)::value);
+        const Vec3 v = display_hue({l0[x], l1[x], l2[x]}, {rgb[3 * x], rgb[3 * x + 1], rgb[3 * x + 2]}, cw, cc);
+        l0[x] = v.x;
+        l1[x] = v.y;
+        l2[x] = v.z;
+      }
+    };
+    auto out_rgb = [&](auto gmap, int x0, int x1) __attribute__((always_inline)) {
+      for (int x = x0; x < x1; ++x) {
+        const Vec3 c = display_out_rgb({l0[x], l1[x], l2[x]}, cc, decltype(gmap)::value);
         o[3 * x] = c.x;
         o[3 * x + 1] = c.y;
         o[3 * x + 2] = c.z;
       }
     };
-    const bool hp = P_.hue_preserve, gm = P_.gamut_map, rods = rod_any_;
-    if (hp && rods) {
-      if (gm) run(T(), T(), T()); else run(T(), T(), F());
-    } else if (hp) {
-      if (gm) run(T(), F(), T()); else run(T(), F(), F());
+    if (P_.hue_preserve) {
+      if (s.rods) hue(std::true_type()); else hue(std::false_type());
+    }
+    if (!P_.gamut_map) {
+      out_rgb(std::false_type(), 0, W);
     } else {
-      if (gm) run(F(), F(), T()); else run(F(), F(), F());
+      // The gamut map (all selects: ~half the colour stage's time) only on the chunks of
+      // the row with a channel outside [0, peak] (or NaN); in gamut it returns its input.
+      // 16 pixels (two AVX2 vectors): on the 1080p clip (BT.2020 content, BT.709 out) most
+      // 64-pixel chunks held some pixel out of gamut; at 16 the colour stage took half.
+      constexpr int kChunk = 16;
+      for (int x0 = 0; x0 < W; x0 += kChunk) {
+        const int x1 = std::min(W, x0 + kChunk);
+        int out = 0;
+        for (int x = x0; x < x1; ++x) {
+          const Vec3 c = display_out_rgb({l0[x], l1[x], l2[x]}, cc, false);
+          o[3 * x] = c.x;
+          o[3 * x + 1] = c.y;
+          o[3 * x + 2] = c.z;
+          // per channel, so that a NaN anywhere counts (a min/max chain can drop it)
+          out += (c.x >= 0.0f ? 0 : 1) + (c.x <= cc.peak ? 0 : 1) + (c.y >= 0.0f ? 0 : 1) +
+                 (c.y <= cc.peak ? 0 : 1) + (c.z >= 0.0f ? 0 : 1) + (c.z <= cc.peak ? 0 : 1);
+        }
+        if (out) out_rgb(std::true_type(), x0, x1);
+      }
+    }
+    // third pass (with hue_preserve): the input's CIELAB hue on the straight-line result
+    // (display_lab_hue; display_colour composes the three for the GPU and the reference)
+    if (P_.hue_preserve) {
+      auto lab = [&](auto gmap) __attribute__((always_inline)) {
+        for (int x = 0; x < W; ++x) {
+          const Vec3 c = display_lab_hue({o[3 * x], o[3 * x + 1], o[3 * x + 2]},
+                                         {rgb[3 * x], rgb[3 * x + 1], rgb[3 * x + 2]}, cc, decltype(gmap)::value);
+          o[3 * x] = c.x;
+          o[3 * x + 1] = c.y;
+          o[3 * x + 2] = c.z;
+        }
+      };
+      if (P_.gamut_map) lab(std::true_type()); else lab(std::false_type());
     }
   }
   encode_row(o, 3 * W);
@@ -375,10 +489,20 @@ void CpuEngine::pass2(const FrameView& out) {
   pool_.run(nb, [&](int b, int th) {
     Scratch& s = scr_[th];
     const int y0 = b * kCell, y1 = std::min(H_, y0 + kCell);
+    int tr = 0;
     for (int y = y0; y < y1; ++y) {
-      row_responses(y, s.rsp.data(), s);
-      row_display(y, s.rsp.data(), s.out.data() + size_t(y - y0) * W * 3, s);
+      interp_row(y, s);
+      float* o = s.out.data() + size_t(y - y0) * W * 3;
+      if (tone_on_ && !s.rods) {  // photopic whiteboard row: the tone table
+        row_tone(y, s.resp.data() + 3 * size_t(W), s);
+        row_colour(y, o, s);
+        ++tr;
+        continue;
+      }
+      row_responses(y, s.rsp.data(), s, false);
+      row_display(y, s.rsp.data(), o, s);
     }
+    if (tr) tone_rows_n_.fetch_add(tr, std::memory_order_relaxed);
     pack_rows(s.out.data(), std::ptrdiff_t(W) * 3, out, C_.out, y0, y1, dither);
   });
 }

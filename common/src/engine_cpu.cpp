@@ -50,6 +50,8 @@ bool CpuEngine::configure(const StreamConfig& cfg, std::string* err) {
   cells_.assign(nc, AdaptCell{});
   dispk_.assign(nc * 3, 0.0f);
   gridk_.assign(nc * kAd, 0.0f);
+  rod_row_.assign(gh_, 1);
+  tone_tab_.assign(3 * size_t(kToneTab), 0.0f);
   ix_.assign(W_, 0);
   tx_.assign(W_, 0.0f);
   for (int x = 0; x < W_; ++x) {  // spatial.h, the lookup's horizontal interpolation
@@ -67,6 +69,8 @@ bool CpuEngine::configure(const StreamConfig& cfg, std::string* err) {
     s.rsp.assign(size_t(3) * W_, 0.0f);
     s.vrow.assign(size_t(kAd) * (gw_ + 1), 0.0f);
     s.jw.assign(size_t(4) * W_, 0.0f);
+    s.jx.assign(size_t(4) * (kAd + 1) * W_, 0.0f);
+    s.jx_key = -1;
     s.out.assign(size_t(3) * W_ * kCell, 0.0f);
     s.row.assign(size_t(3) * W_, 0.0f);
   }
@@ -161,6 +165,7 @@ bool CpuEngine::process(const FrameView& in, const FrameView& out, double time_s
 
   stream_consts(K_, P_, C_, gw_, gh_);  // model.h: the stream's and parameters' constants
 
+  ++frame_no_;  // the grids change: Scratch::jx is stale
   gcap_snap_ = snap;
   gcap_k_ = snap ? 1.0f : smooth_k(dt, P_.cone_tau);
   pass1(in);

@@ -22,6 +22,7 @@
 //     display inverse, [detail], gamut, encode, pack.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -51,6 +52,11 @@ struct Scratch {
   std::vector<float> rsp;   // planar responses of one row (3 x width)
   std::vector<float> vrow;  // vertically interpolated grid rows, kAd x (gw + 1)
   std::vector<float> jw;    // joint-bilateral upsampling: 4 corner weights x width
+  bool rods = true;         // interp_row filled the rod channels (a rod weight reaches the row)
+  // joint-bilateral lookup: the four corners per column of one grid row pair (guide and
+  // each channel read: 4 (kAd + 1) x width), valid for jx_key (frame, grid row, rods)
+  std::vector<float> jx;
+  long long jx_key = -1;
   long long bad = 0;
 };
 // Per-pixel adaptation channels (spatial.h AdaptChannel, kChLM .. kChD2): receptor
@@ -74,6 +80,8 @@ class CpuEngine final : public Engine {
     std::lock_guard<std::mutex> l(state_mu_);
     fresh_ = true;
   }
+  // Rows of the last frame that went through the photopic tone table (row_tone; tests).
+  long long tone_rows() const { return tone_rows_n_.load(); }
   EngineStats stats() const override {
     std::lock_guard<std::mutex> l(state_mu_);
     return st_;
@@ -94,14 +102,17 @@ class CpuEngine final : public Engine {
   // cpu_adapt.cpp
   void low_res(double dt, bool snap);
   void interp_row(int y, Scratch& s);
-  void interp_h(int nch, const float* vr, float* ad) const;
+  void interp_h(int nch, const float* vr, float* ad, bool rods) const;
   // cpu_receptors_display.cpp
   void frame_consts(float k_range);
   void pass2(const FrameView& out);
-  void row_responses(int y, float* r, Scratch& s);
+  void row_responses(int y, float* r, Scratch& s, bool interp = true);
   void responses_core(int n, int step, const float* rgb, const float* gsc, const float* ad,
-                      float* r, int ad_stride) const;
+                      float* r, int ad_stride, bool rods) const;
+  void row_tone(int y, float* lum, const Scratch& s) const;
   void row_display(int y, const float* r, float* o, Scratch& s);
+  void row_lum(int y, const float* r, Scratch& s);
+  void row_colour(int y, float* o, Scratch& s);
   // cpu_csf.cpp
   void csf_filter();
   // cpu_reference.cpp: the scalar per-pixel path
@@ -136,6 +147,11 @@ class CpuEngine final : public Engine {
   std::vector<AdaptCell> cells_;
   std::vector<float> gridk_;  // kAd planar channel grids, gw x gh each
   bool rod_any_ = true;       // some cell has a rod weight != 0 (else the rod term is skipped)
+  long long frame_no_ = 0;     // frames processed (Scratch::jx_key)
+  std::vector<char> rod_row_;  // per grid row: some cell of it has a rod weight != 0
+  std::vector<float> tone_tab_;  // photopic tone table, 3 x kToneTab (pixel_model.h)
+  bool tone_on_ = false;         // this frame's photopic rows go through tone_tab_
+  std::atomic<long long> tone_rows_n_{0};  // rows of the last frame through tone_tab_
   std::vector<int> ix_;
   std::vector<float> tx_;
   std::vector<float> dispk_;  // grid x 3: full-inverse constants per class
