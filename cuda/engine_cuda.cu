@@ -568,6 +568,7 @@ std::string CudaEngine::run_frame(const FrameView& in, const FrameView& out, dou
   a.colour.hue_preserve = P.hue_preserve;
   a.colour.saturation = P.saturation;
   a.colour.highlight_chroma = P.highlight_chroma;
+  a.colour.lab_hue = P.lab_hue;
   a.tabs = DisplayTables{logit_tab_.get(), odds_tab_.get(), enc_tab_.get()};
   DTUTMO_TRY(launch_pass2(a, K, st, stream_));
   mark("pass2");

@@ -567,6 +567,7 @@ DTUTMO_HD void input_consts(FrameConsts& K, Primaries in) {
                      -0.702f * r2x.m[0][1] + 1.039f * r2x.m[1][1] + 0.433f * r2x.m[2][1],
                      -0.702f * r2x.m[0][2] + 1.039f * r2x.m[1][2] + 0.433f * r2x.m[2][2]};
   K.in_rgb_to_y = {r2x.m[1][0], r2x.m[1][1], r2x.m[1][2]};
+  K.in_to_nxyz = mul(lms_to_nxyz(), K.in_rgb_to_lms);  // CIELAB hue restoration (gamut.h)
 }
 
 // Per-stream output constants: display LMS to the output primaries and their Y row.
@@ -574,8 +575,7 @@ DTUTMO_HD void output_consts(FrameConsts& K, Primaries out) {
   K.lms_to_out_rgb = mul(xyz_to_rgb(out), inverse(xyz_to_lms()));
   const Mat3 o2x = rgb_to_xyz(out);
   K.out_rgb_to_y = {o2x.m[1][0], o2x.m[1][1], o2x.m[1][2]};
-  K.lms_to_nxyz = lms_to_nxyz();
-  K.nxyz_to_out = mul(K.lms_to_out_rgb, inverse(K.lms_to_nxyz));
+  K.nxyz_to_out = mul(K.lms_to_out_rgb, inverse(lms_to_nxyz()));
   K.out_to_nxyz = inverse(K.nxyz_to_out);
 }
 

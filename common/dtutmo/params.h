@@ -25,6 +25,7 @@ enum ProfileField : unsigned {
   kFieldDtucam = 1u << 5,
   kFieldDisplayMode = 1u << 6,
   kFieldGlareCells = 1u << 7,
+  kFieldLabHue = 1u << 8,
 };
 
 struct Params {
@@ -45,6 +46,10 @@ struct Params {
   bool gamut_map = true;       // desaturate out-of-gamut colours toward their luminance
   bool dither = true;          // ordered dither for 8-bit outputs
   bool hue_preserve = true;    // hue from the input, tone and chroma amount from the model (display.h)
+  // with hue_preserve: the input's CIELAB hue kept exactly (gamut.h lab_hue_restore; the
+  // straight-line hue alone drifts up to ~12 degrees on bright saturated lights). On in
+  // balanced and quality; off in fast, where it costs ~1/3 more CPU (docs/DESIGN.md).
+  bool lab_hue = false;
 
   // --- observer and viewing geometry ---
   float fov_deg = 60.0f;           // horizontal field of view of the frame, degrees [1, 180]

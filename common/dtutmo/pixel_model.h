@@ -274,13 +274,14 @@ struct ColourOpts {
   int hue_preserve;        // hue from the input (display.h, hue_preserve)
   float saturation;        // share of the chroma lost by per-class compression restored
   float highlight_chroma;  // gamut map: chromaticity kept above the peak (gamut_map_keep)
+  int lab_hue;             // with hue_preserve: the input's CIELAB hue exactly (lab_hue_restore)
 };
 // What the colour rendering needs of the frame, as a plain local copy (the CPU row loop
 // keeps it in registers: no aliasing with the rows it writes).
 struct ColourConsts {
   Mat3 in_rgb_to_lms;   // input linear RGB -> LMS (hue source)
   Mat3 lms_to_out_rgb;  // display LMS -> output linear RGB
-  Mat3 lms_to_nxyz;     // LMS -> white-normalised XYZ (color.h; CIELAB's ratios)
+  Mat3 in_to_nxyz;      // input linear RGB -> white-normalised XYZ (color.h; CIELAB's ratios)
   Mat3 out_to_nxyz;     // output linear RGB -> white-normalised XYZ
   Mat3 nxyz_to_out;     // and back
   Vec3 wl;              // display LMS -> Y (lms_to_y_row)
@@ -292,7 +293,7 @@ DTUTMO_HD ColourConsts colour_consts(const FrameConsts& K, const ColourOpts& co)
   // the per-stream matrices (model.h output_consts): the GPU builds this per pixel
   return {K.in_rgb_to_lms,
           K.lms_to_out_rgb,
-          K.lms_to_nxyz,
+          K.in_to_nxyz,
           K.out_to_nxyz,
           K.nxyz_to_out,
           lms_to_y_row(K.lms_to_out_rgb, K.out_rgb_to_y),
@@ -320,13 +321,13 @@ DTUTMO_PX Vec3 display_out_rgb(Vec3 lms, const ColourConsts& cc, bool gmap) {
 // Third: the input's CIELAB hue on the output rgb (output linear RGB, cd/m^2), [fit to
 // [0, peak] with the gamut map].
 DTUTMO_PX Vec3 display_lab_hue(Vec3 rgb, Vec3 in_rgb, const ColourConsts& cc, bool gmap) {
-  return lab_hue_restore(rgb, mul(cc.lms_to_nxyz, mul(cc.in_rgb_to_lms, in_rgb)), cc.out_to_nxyz,
-                         cc.nxyz_to_out, cc.peak, gmap);
+  return lab_hue_restore(rgb, mul(cc.in_to_nxyz, in_rgb), cc.out_to_nxyz, cc.nxyz_to_out, cc.peak, gmap);
 }
 DTUTMO_PX Vec3 display_colour(Vec3 lms, Vec3 in_rgb, float cone_w, const ColourConsts& cc, bool hue,
-                              bool gmap) {
+                              bool gmap, bool lab) {
   if (!hue) return display_out_rgb(lms, cc, gmap);
-  return display_lab_hue(display_out_rgb(display_hue(lms, in_rgb, cone_w, cc), cc, gmap), in_rgb, cc, gmap);
+  const Vec3 c = display_out_rgb(display_hue(lms, in_rgb, cone_w, cc), cc, gmap);
+  return lab ? display_lab_hue(c, in_rgb, cc, gmap) : c;
 }
 
 // ================================================================== photopic tone table
@@ -452,7 +453,7 @@ DTUTMO_HD Vec3 display_pixel(const FrameConsts& K, const DisplayTables& T, Vec3 
     lum[2] *= g;
   }
   const Vec3 rgb = display_colour({lum[0], lum[1], lum[2]}, in_rgb, 1.0f - a.w, colour_consts(K, co),
-                                  co.hue_preserve != 0, K.gamut_map != 0);
+                                  co.hue_preserve != 0, K.gamut_map != 0, co.lab_hue != 0);
   return encode_pixel(rgb, K.out_transfer, K.peak, K.black, T.encode);
 }
 

@@ -95,7 +95,7 @@ void CpuEngine::pass2_band_reference(const FrameView& out, int y0, int y1) {
   const BilateralGrid* bg = P_.base_detail && bgrid_ready_ ? &bgrid_ : nullptr;
   const bool with_dk = P_.display_mode != DisplayMode::Whiteboard;
   const bool hybrid = P_.display_mode == DisplayMode::Hybrid;
-  const ColourOpts co = {P_.hue_preserve, P_.saturation, P_.highlight_chroma};
+  const ColourOpts co = {P_.hue_preserve, P_.saturation, P_.highlight_chroma, P_.lab_hue};
   const DisplayTables tabs = tables();
   for (int by = y0; by < y1; by += 2)
     for (int bx = 0; bx < W_; bx += 2) {
