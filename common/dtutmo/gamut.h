@@ -90,9 +90,9 @@ DTUTMO_PX void lab_chroma_ratios(Vec3 n, float iy, float* qx, float* qz) {
 }
 // r: the straight-line result (output linear RGB, cd/m^2); n_in: the input's white-
 // normalised XYZ; to_n / from_n: output RGB <-> white-normalised XYZ; gmap: fit [0, peak].
-// The same with nr = to_n r given (the CPU row loop computes the two matrix products in a
-// pass of their own: in one loop with the rest the AVX2 clone runs out of registers).
-DTUTMO_PX Vec3 lab_hue_restore_n(Vec3 r, Vec3 nr, Vec3 n_in, const Mat3& from_n, float peak, bool gmap) {
+DTUTMO_PX Vec3 lab_hue_restore(Vec3 r, Vec3 n_in, const Mat3& to_n, const Mat3& from_n, float peak,
+                               bool gmap) {
+  const Vec3 nr = mul(to_n, r);
   // one division for both luminances' reciprocals, none for the chroma ratio and the
   // fit (fast_rsqrt): divisions and square roots are the slow instructions of this loop
   const float yr = maxf(nr.y, 1e-15f), yi = maxf(n_in.y, 1e-15f);  // product >= 1e-30
@@ -115,10 +115,6 @@ DTUTMO_PX Vec3 lab_hue_restore_n(Vec3 r, Vec3 nr, Vec3 n_in, const Mat3& from_n,
   const float hi = gmap ? peak : 3.0e38f, lo = gmap ? 0.0f : -3.0e38f;
   return {on > 0.0f ? clampf(g * p.x, lo, hi) : r.x, on > 0.0f ? clampf(g * p.y, lo, hi) : r.y,
           on > 0.0f ? clampf(g * p.z, lo, hi) : r.z};
-}
-DTUTMO_PX Vec3 lab_hue_restore(Vec3 r, Vec3 n_in, const Mat3& to_n, const Mat3& from_n, float peak,
-                               bool gmap) {
-  return lab_hue_restore_n(r, mul(to_n, r), n_in, from_n, peak, gmap);
 }
 
 }  // namespace dtutmo

@@ -290,7 +290,8 @@ struct ColourConsts {
   float saturation, keep;  // ColourOpts saturation, highlight_chroma
 };
 DTUTMO_HD ColourConsts colour_consts(const FrameConsts& K, const ColourOpts& co) {
-  // the per-stream matrices (model.h output_consts): the GPU builds this per pixel
+  // the per-stream matrices (model.h input_consts, output_consts): the GPU builds this
+  // per pixel
   return {K.in_rgb_to_lms,
           K.lms_to_out_rgb,
           K.in_to_nxyz,

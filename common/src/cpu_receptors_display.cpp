@@ -445,33 +445,13 @@ DTUTMO_HOT void CpuEngine::row_colour(int y, float* __restrict o, Scratch& s) {
     }
     // third pass (hue_preserve and lab_hue): the input's CIELAB hue on the straight-line
     // result (display_lab_hue; display_colour composes the three for the GPU and the
-    // reference path): the matrix products into planar rows, then the rest. ~33 CPU-ms
-    // per 1080p frame on the AVX2 clone (a third of fast: why fast leaves it off).
+    // reference path). ~33 CPU-ms per 1080p frame on the AVX2 clone, a third of fast:
+    // why fast leaves it off (splitting out the matrix products did not make it cheaper).
     if (P_.hue_preserve && P_.lab_hue) {
-      float* __restrict n0 = s.lab.data();  // 6 rows of W
-      float* __restrict n1 = n0 + W;
-      float* __restrict n2 = n0 + 2 * size_t(W);
-      float* __restrict i0 = n0 + 3 * size_t(W);
-      float* __restrict i1 = n0 + 4 * size_t(W);
-      float* __restrict i2 = n0 + 5 * size_t(W);
-      // one product a loop (interleaved in, planar out): both in one loop stayed scalar
-      const Mat3 to_n = cc.out_to_nxyz, in_n = cc.in_to_nxyz;
-      for (int x = 0; x < W; ++x) {
-        const Vec3 nr = mul(to_n, Vec3{o[3 * x], o[3 * x + 1], o[3 * x + 2]});
-        n0[x] = nr.x;
-        n1[x] = nr.y;
-        n2[x] = nr.z;
-      }
-      for (int x = 0; x < W; ++x) {
-        const Vec3 ni = mul(in_n, Vec3{rgb[3 * x], rgb[3 * x + 1], rgb[3 * x + 2]});
-        i0[x] = ni.x;
-        i1[x] = ni.y;
-        i2[x] = ni.z;
-      }
       auto lab = [&](auto gmap) __attribute__((always_inline)) {
         for (int x = 0; x < W; ++x) {
-          const Vec3 c = lab_hue_restore_n({o[3 * x], o[3 * x + 1], o[3 * x + 2]}, {n0[x], n1[x], n2[x]},
-                                           {i0[x], i1[x], i2[x]}, cc.nxyz_to_out, cc.peak, decltype(gmap)::value);
+          const Vec3 c = display_lab_hue({o[3 * x], o[3 * x + 1], o[3 * x + 2]},
+                                         {rgb[3 * x], rgb[3 * x + 1], rgb[3 * x + 2]}, cc, decltype(gmap)::value);
           o[3 * x] = c.x;
           o[3 * x + 1] = c.y;
           o[3 * x + 2] = c.z;

@@ -70,7 +70,6 @@ bool CpuEngine::configure(const StreamConfig& cfg, std::string* err) {
     s.vrow.assign(size_t(kAd) * (gw_ + 1), 0.0f);
     s.jw.assign(size_t(4) * W_, 0.0f);
     s.jx.assign(size_t(4) * (kAd + 1) * W_, 0.0f);
-    s.lab.assign(size_t(6) * W_, 0.0f);  // hue-preserve may be switched on while playing
     s.jx_key = -1;
     s.out.assign(size_t(3) * W_ * kCell, 0.0f);
     s.row.assign(size_t(3) * W_, 0.0f);

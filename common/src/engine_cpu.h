@@ -52,7 +52,6 @@ struct Scratch {
   std::vector<float> rsp;   // planar responses of one row (3 x width)
   std::vector<float> vrow;  // vertically interpolated grid rows, kAd x (gw + 1)
   std::vector<float> jw;    // joint-bilateral upsampling: 4 corner weights x width
-  std::vector<float> lab;   // CIELAB hue restoration: two planar XYZ rows (6 x width)
   bool rods = true;         // interp_row filled the rod channels (a rod weight reaches the row)
   // joint-bilateral lookup: the four corners per column of one grid row pair (guide and
   // each channel read: 4 (kAd + 1) x width), valid for jx_key (frame, grid row, rods)
