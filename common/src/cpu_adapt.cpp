@@ -86,18 +86,20 @@ void CpuEngine::low_res(double dt, bool snap) {
   for (int i = 0; i < nc; ++i) rs += la_rod_s_[i];
   const float la_g_rod = std::exp2(float(rs / nc));
   K_.la_global_rod = la_g_rod;
-  // photopic everywhere (rod weight exactly 0): r = a + 0 (d - a) = a, so the rod response
-  // and its two channels need not be computed at all
-  // and per grid row: a pixel row whose two grid rows have none is photopic (interp_row)
-  rod_any_ = false;
+  // photopic (rod weight exactly 0): r = a + 0 (d - a) = a, so the rod response and its
+  // two channels need not be computed at all; decided per grid row: a pixel row whose two
+  // grid rows have none is photopic (interp_row)
   for (int cy = 0; cy < gh_; ++cy) {
     char any = 0;
     for (int i = cy * gw_, ie = i + gw_; i < ie; ++i) any |= gridk_[size_t(kChW) * nc + i] != 0.0f;
     rod_row_[cy] = any;
-    rod_any_ = rod_any_ || any;
   }
   frame_consts(step.kq);
 }
+
+// Whether adaptation channel k is read for a row: the rods' two only where a rod weight
+// reaches it (else they are 0 and responses_core does not read them).
+static inline bool channel_read(int k, bool rods) { return rods || (k != kChRod && k != kChW); }
 
 // Joint-bilateral lookup of the adaptation channels for one row (spatial.h jbu_weights,
 // DESIGN.md section 4): loops over the whole row on the four corners expanded per column
@@ -111,11 +113,10 @@ DTUTMO_HOT static void interp_row_jbu(int W, int gw, int nc, int nch, bool rods,
                                       const float* __restrict guide, const float* __restrict grid,
                                       bool fresh, float* __restrict ex, float* __restrict wq,
                                       float* __restrict ad) {
-  auto used = [&](int k) { return rods || (k != kChRod && k != kChW); };
   if (fresh) {
     // corners 00, 10, 01, 11 of the guide (slot 0) and of each channel read (slot k + 1)
     for (int k = -1; k < nch; ++k) {
-      if (k >= 0 && !used(k)) continue;
+      if (k >= 0 && !channel_read(k, rods)) continue;
       const float* __restrict src = k < 0 ? guide : grid + size_t(k) * nc;
       for (int j = 0; j < 4; ++j) {
         const float* __restrict a = src + size_t(j < 2 ? y0 : y1) * gw;
@@ -167,7 +168,7 @@ DTUTMO_HOT static void interp_row_jbu(int W, int gw, int nc, int nch, bool rods,
     w3[x] = e[3];
   }
   for (int k = 0; k < nch; ++k) {
-    if (!used(k)) continue;  // not read (responses_core)
+    if (!channel_read(k, rods)) continue;
     const float* __restrict c0 = corners(k, 0);
     const float* __restrict c1 = corners(k, 1);
     const float* __restrict c2 = corners(k, 2);
@@ -203,7 +204,7 @@ void CpuEngine::interp_row(int y, Scratch& s) {
   }
   float* vr = s.vrow.data();
   for (int k = 0; k < nch; ++k) {
-    if (!s.rods && (k == kChRod || k == kChW)) continue;  // not read (responses_core)
+    if (!channel_read(k, s.rods)) continue;
     const float* a = gridk_.data() + (size_t(k) * gh_ + y0) * gw_;
     const float* b = gridk_.data() + (size_t(k) * gh_ + y1) * gw_;
     float* d = vr + size_t(k) * (gw_ + 1);
@@ -219,7 +220,7 @@ DTUTMO_HOT void CpuEngine::interp_h(int nch, const float* __restrict vr, float* 
   const int* __restrict ix = ix_.data();
   const float* __restrict tx = tx_.data();
   for (int k = 0; k < nch; ++k) {
-    if (!rods && (k == kChRod || k == kChW)) continue;
+    if (!channel_read(k, rods)) continue;
     const float* __restrict d = vr + size_t(k) * (gw_ + 1);
     float* __restrict o = ad + size_t(k) * W;
     for (int x = 0; x < W; ++x) o[x] = lerpf(d[ix[x]], d[ix[x] + 1], tx[x]);

@@ -146,7 +146,6 @@ class CpuEngine final : public Engine {
   std::vector<float> la_tgt_, la_loc_, la_s_, la_rod_s_;  // grids, log2 cd/m^2
   std::vector<AdaptCell> cells_;
   std::vector<float> gridk_;  // kAd planar channel grids, gw x gh each
-  bool rod_any_ = true;       // some cell has a rod weight != 0 (else the rod term is skipped)
   long long frame_no_ = 0;     // frames processed (Scratch::jx_key)
   std::vector<char> rod_row_;  // per grid row: some cell of it has a rod weight != 0
   std::vector<float> tone_tab_;  // photopic tone table, 3 x kToneTab (pixel_model.h)
