@@ -680,8 +680,12 @@ TEST(Engine, PhotopicToneTableMatchesTheFormula) {
       }
       EXPECT_LE(worst, 1.0f) << "frame " << f;
     }
-    if (Scene(sc) == Scene::Daylight) EXPECT_EQ(rows, 3LL * h);
-    if (Scene(sc) == Scene::Night) EXPECT_EQ(rows, 0LL);
+    if (Scene(sc) == Scene::Daylight) {
+      EXPECT_EQ(rows, 3LL * h);
+    }
+    if (Scene(sc) == Scene::Night) {
+      EXPECT_EQ(rows, 0LL);
+    }
   }
   EXPECT_LT(double(off), 0.005 * double(codes)) << off << " of " << codes << " codes differ by 1";
 }
