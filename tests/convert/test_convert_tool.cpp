@@ -7,12 +7,15 @@
 #include <gst/gst.h>
 #include <gtest/gtest.h>
 
+#include <poll.h>
 #include <pty.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -40,8 +43,12 @@ std::string tool() {
   return t ? t : "dtutmo-convert";
 }
 
-// Runs argv to completion, capturing both streams (pipes: not a terminal).
-Result run(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) {
+// Runs argv to completion, capturing both streams (pipes: not a terminal). A child still
+// running after `timeout_s` is killed and reported as a failure with what it had written:
+// a hang fails its own test in seconds, with the tool's stderr, not the whole suite at
+// meson's limit.
+Result run(const std::vector<std::string>& args, const std::vector<std::string>& env = {},
+           int timeout_s = 120) {
   std::vector<gchar*> argv;
   for (const std::string& a : args) argv.push_back(const_cast<gchar*>(a.c_str()));
   argv.push_back(nullptr);
@@ -50,22 +57,58 @@ Result run(const std::vector<std::string>& args, const std::vector<std::string>&
     const size_t eq = kv.find('=');
     envp = g_environ_setenv(envp, kv.substr(0, eq).c_str(), kv.substr(eq + 1).c_str(), TRUE);
   }
-  gchar *out = nullptr, *err = nullptr;
-  gint wait_status = 0;
-  GError* e = nullptr;
   Result r;
-  if (!g_spawn_sync(nullptr, argv.data(), envp, G_SPAWN_SEARCH_PATH, nullptr, nullptr, &out,
-                    &err, &wait_status, &e)) {
+  GPid pid = 0;
+  gint fd_out = -1, fd_err = -1;
+  GError* e = nullptr;
+  const bool spawned = g_spawn_async_with_pipes(
+      nullptr, argv.data(), envp, GSpawnFlags(G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD),
+      nullptr, nullptr, &pid, nullptr, &fd_out, &fd_err, &e);
+  g_strfreev(envp);
+  if (!spawned) {
     ADD_FAILURE() << "cannot run " << args[0] << ": " << (e ? e->message : "?");
     g_clear_error(&e);
-  } else {
-    r.status = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
-    r.out = out ? out : "";
-    r.err = err ? err : "";
+    return r;
   }
-  g_free(out);
-  g_free(err);
-  g_strfreev(envp);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  bool timed_out = false;
+  pollfd fds[2] = {{fd_out, POLLIN, 0}, {fd_err, POLLIN, 0}};
+  std::string* sinks[2] = {&r.out, &r.err};
+  int open_fds = 2;
+  while (open_fds > 0) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now()).count();
+    if (left <= 0) {
+      timed_out = true;
+      break;
+    }
+    if (poll(fds, 2, int(std::min<long long>(left, 1000))) < 0 && errno != EINTR) break;
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      char buf[4096];
+      const ssize_t n = read(fds[i].fd, buf, sizeof buf);
+      if (n > 0) {
+        sinks[i]->append(buf, size_t(n));
+      } else if (n == 0 || errno != EINTR) {
+        close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_fds;
+      }
+    }
+  }
+  if (timed_out) kill(pid, SIGKILL);
+  for (pollfd& f : fds)
+    if (f.fd >= 0) close(f.fd);
+  int wait_status = 0;
+  while (waitpid(pid, &wait_status, 0) < 0 && errno == EINTR) {
+  }
+  g_spawn_close_pid(pid);
+  r.status = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
+  if (timed_out) {
+    r.status = -1;
+    ADD_FAILURE() << args[0] << " still running after " << timeout_s
+                  << " s, killed; its stderr:\n" << r.err;
+  }
   return r;
 }
 
