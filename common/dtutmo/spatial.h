@@ -36,12 +36,18 @@ DTUTMO_PX void grid_interp(float g, int n, int* i0, int* i1, float* t) {
   *t = g - (float)a;
 }
 
-// Bilinear interpolation of p (row stride `stride`) between columns x0, x1 and rows y0, y1.
+// The vertical lerp of column x between rows y0 and y1 (row stride `stride`): the first
+// half of bilinear(); the CPU's row loops (cpu_spatial.h bilinear_row) compute it once per
+// grid column and row pair, then only the horizontal lerp per pixel.
+DTUTMO_PX float grid_vlerp(const float* p, size_t stride, int y0, int y1, float ty, int x) {
+  return lerpf(p[(size_t)y0 * stride + x], p[(size_t)y1 * stride + x], ty);
+}
+// Bilinear interpolation of p (row stride `stride`) between columns x0, x1 and rows y0, y1:
+// vertical lerps, then the horizontal one (the same operations in the same order as the
+// CPU's per-row form, so both give the same bits).
 DTUTMO_PX float bilinear(const float* p, size_t stride, int x0, int x1, int y0, int y1, float tx,
                          float ty) {
-  const float a = p[(size_t)y0 * stride + x0] * (1 - tx) + p[(size_t)y0 * stride + x1] * tx;
-  const float b = p[(size_t)y1 * stride + x0] * (1 - tx) + p[(size_t)y1 * stride + x1] * tx;
-  return a * (1 - ty) + b * ty;
+  return lerpf(grid_vlerp(p, stride, y0, y1, ty, x0), grid_vlerp(p, stride, y0, y1, ty, x1), tx);
 }
 
 // A w x h grid of samples `step` pixels apart (row stride `stride`), bilinear at pixel

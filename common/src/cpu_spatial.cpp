@@ -1,6 +1,7 @@
 // dtutmo -- spatial helpers of the CPU engine (see cpu_spatial.h).
 #include "cpu_spatial.h"
 
+#include "cpu_simd.h"
 #include "dtutmo/spatial.h"
 
 #include <algorithm>
@@ -34,9 +35,47 @@ void down2(const float* in, int w, int h, float* out, int* ow, int* oh) {
   *oh = H;
 }
 
+void ColTable::grid(int dw, int sw_, float step) {
+  sw = sw_;
+  ix.resize(dw);
+  tx.resize(dw);
+  for (int x = 0; x < dw; ++x) {
+    int x1;
+    grid_interp(grid_pos(x, step), sw, &ix[x], &x1, &tx[x]);
+  }
+}
+
+void ColTable::scaled(int dw, int sw_) {
+  sw = sw_;
+  ix.resize(dw);
+  tx.resize(dw);
+  for (int x = 0; x < dw; ++x) {
+    int x1;
+    grid_interp(scaled_pos(x, float(sw) / dw), sw, &ix[x], &x1, &tx[x]);
+  }
+}
+
+DTUTMO_HOT void bilinear_row(const float* p, size_t stride, int y0, int y1, float ty,
+                             const ColTable& t, float* __restrict vr, float* __restrict out) {
+  const int sw = t.sw, dw = int(t.ix.size());
+  for (int i = 0; i < sw; ++i) vr[i] = grid_vlerp(p, stride, y0, y1, ty, i);
+  vr[sw] = vr[sw - 1];  // grid_interp's clamped upper column (its weight is 0 there)
+  const int* __restrict ix = t.ix.data();
+  const float* __restrict tx = t.tx.data();
+  for (int x = 0; x < dw; ++x) out[x] = lerpf(vr[ix[x]], vr[ix[x] + 1], tx[x]);
+}
+
 void upsample_bilinear(const float* in, int sw, int sh, float* out, int dw, int dh) {
   for (int y = 0; y < dh; ++y)
     for (int x = 0; x < dw; ++x) out[size_t(y) * dw + x] = upsample_at(in, sw, sh, dw, dh, x, y);
+}
+
+void upsample_row(const float* in, int sw, int sh, float* out, int dh, int y, const ColTable& t,
+                  float* vr) {
+  int y0, y1;
+  float ty;
+  grid_interp(scaled_pos(y, float(sh) / dh), sh, &y0, &y1, &ty);
+  bilinear_row(in, size_t(sw), y0, y1, ty, t, vr, out);
 }
 
 void EdgePooler::init(int w_, int h_, float dz_, int threads) {

@@ -166,6 +166,7 @@ class CpuEngine final : public Engine {
   bool optics_ready_ = false;
   CpuGlare glare_[3];
   std::vector<float> gsrc_[3], gdst_[3];
+  ColTable gcols_;  // the veil's per-column lerp on the glare grid (apply_optics)
   float otf_sigma_px_ = 0;
   std::vector<float> otf_tmp_;
   // base / detail
