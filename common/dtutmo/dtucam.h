@@ -13,6 +13,7 @@
 // conditions returns the input (to float rounding).
 #pragma once
 
+#include "dtutmo/fastmath.h"
 #include "dtutmo/frame_consts.h"
 #include "dtutmo/hd.h"
 
@@ -72,28 +73,58 @@ struct CamJMh {
   float j, m, h;  // lightness [0, ~100], colourfulness, hue angle (radians)
 };
 
-DTUTMO_PX CamJMh dtucam_forward(Vec3 r, const CamCond& k) {
-  const float A = 2.0f * r.x + r.y + r.z * 0.05f;
-  const float a = r.x - 12.0f * r.y / 11.0f + r.z / 11.0f;
-  const float b = (r.x + r.y - 2.0f * r.z) / 9.0f;
-  const float j = 100.0f * powf(maxf(A, 0.0f) / k.aw, k.c * k.z);
-  const float h = atan2f(b, a);
-  const float et = 0.25f * (cosf(h + 2.0f) + 3.8f);
-  const float den = maxf(r.x + r.y + 1.05f * r.z, 1e-9f);
-  const float t = (50000.0f / 13.0f * k.nc * k.ncb * et * sqrtf(a * a + b * b)) / den;
-  const float c = powf(t, 0.9f) * sqrtf(j / 100.0f) * k.cn;
-  return {j, c * k.fl_4, h};
+// x^y for x >= 0 through the shared fast exp2/log2 (fastmath.h fast_pow), 0 at x <= 0 as
+// powf's x = 0 (the branch is a select). Bound: fast_log2 and fast_exp2 are ~1e-7
+// relative; the product y log2 x carries float rounding of |y log2 x| 2^-24, so the
+// relative error is < 1e-6 (|y log2 x| < 8) to < 1e-5 (|y log2 x| < 100): at 10^-5 of J,
+// M or A, far below a code of a 16-bit output (1.5e-5 of the range at the top, and DTUCAM
+// works on compressed responses in [0, 1)). libm's powf was 12.5 % of balanced's CPU time.
+DTUTMO_PX float cam_pow(float x, float y) { return x > 0.0f ? fast_pow(x, y) : 0.0f; }
+
+// The opponent signals of the responses: achromatic A, a, b, and t's denominator.
+struct CamOpp {
+  float A, a, b, den;
+};
+DTUTMO_PX CamOpp cam_opponent(Vec3 r) {
+  return {2.0f * r.x + r.y + r.z * 0.05f, r.x - 12.0f * r.y / 11.0f + r.z / 11.0f,
+          (r.x + r.y - 2.0f * r.z) / 9.0f, maxf(r.x + r.y + 1.05f * r.z, 1e-9f)};
+}
+// Lightness J from the achromatic signal A.
+DTUTMO_PX float cam_j(float A, const CamCond& k) { return 100.0f * cam_pow(maxf(A, 0.0f) / k.aw, k.c * k.z); }
+// The hue's direction (cos h, sin h) of (a, b) without trigonometry; s = |(a, b)|. A grey
+// (s = 0) gets h = 0, as atan2f(0, 0) (its colourfulness is 0, so h does not matter).
+DTUTMO_PX void cam_hue_dir(float a, float b, float* s, float* ch, float* sh) {
+  *s = sqrtf(a * a + b * b);
+  const float is = *s > 0.0f ? 1.0f / *s : 0.0f;
+  *ch = *s > 0.0f ? a * is : 1.0f;
+  *sh = b * is;
+}
+// The eccentricity factor e_t = (cos(h + 2) + 3.8) / 4 from cos h, sin h (angle sum).
+DTUTMO_PX float cam_et(float ch, float sh) {
+  return 0.25f * (ch * -0.41614684f - sh * 0.90929743f + 3.8f);  // cos 2, sin 2
+}
+// Colourfulness M from |(a, b)| = s, the denominator, the hue's direction and J.
+DTUTMO_PX float cam_m(float s, float den, float ch, float sh, float j, const CamCond& k) {
+  const float t = (50000.0f / 13.0f * k.nc * k.ncb * cam_et(ch, sh) * s) / den;
+  return cam_pow(t, 0.9f) * sqrtf(j / 100.0f) * k.cn * k.fl_4;
 }
 
-DTUTMO_PX Vec3 dtucam_inverse(CamJMh v, const CamCond& k) {
-  const float j = maxf(v.j, 0.0f);
-  const float A = k.aw * powf(j / 100.0f, 1.0f / (k.c * k.z));
-  const float c = maxf(v.m, 0.0f) / k.fl_4;
-  const float sj = sqrtf(j / 100.0f) * k.cn;
-  const float t = sj > 0.0f ? powf(c / sj, 1.0f / 0.9f) : 0.0f;
-  const float ch = cosf(v.h), sh = sinf(v.h);
-  const float et = 0.25f * (cosf(v.h + 2.0f) + 3.8f);
-  const float kk = 50000.0f / 13.0f * k.nc * k.ncb * et;
+DTUTMO_PX CamJMh dtucam_forward(Vec3 r, const CamCond& k) {
+  const CamOpp o = cam_opponent(r);
+  const float j = cam_j(o.A, k);
+  float s, ch, sh;
+  cam_hue_dir(o.a, o.b, &s, &ch, &sh);
+  return {j, cam_m(s, o.den, ch, sh, j, k), atan2f(o.b, o.a)};
+}
+
+// The inverse from the achromatic signal A that gives J (A = A_w (J / 100)^(1 / c z)),
+// J, M and the hue's direction (cos h, sin h): what dtucam_display needs, which has A and
+// the direction from the forward model and so needs no power and no trigonometry here.
+DTUTMO_PX Vec3 dtucam_inverse_dir(float A, float j, float m, float ch, float sh, const CamCond& k) {
+  const float c = maxf(m, 0.0f) / k.fl_4;
+  const float sj = sqrtf(maxf(j, 0.0f) / 100.0f) * k.cn;
+  const float t = sj > 0.0f ? cam_pow(c / sj, 1.0f / 0.9f) : 0.0f;
+  const float kk = 50000.0f / 13.0f * k.nc * k.ncb * cam_et(ch, sh);
   // (A, a, b) -> (rL, rM, rS): inverse of [[2,1,1/20],[1,-12/11,1/11],[1/9,1/9,-2/9]].
   // rL = (460 A + 451 a + 288 b)/1403, rM = (460 A - 891 a - 261 b)/1403,
   // rS = (460 A - 220 a - 6300 b)/1403.
@@ -109,6 +140,12 @@ DTUTMO_PX Vec3 dtucam_inverse(CamJMh v, const CamCond& k) {
   return {(460.0f * A + 451.0f * a + 288.0f * b) / 1403.0f,
           (460.0f * A - 891.0f * a - 261.0f * b) / 1403.0f,
           (460.0f * A - 220.0f * a - 6300.0f * b) / 1403.0f};
+}
+
+DTUTMO_PX Vec3 dtucam_inverse(CamJMh v, const CamCond& k) {
+  const float j = maxf(v.j, 0.0f);
+  const float A = k.aw * cam_pow(j / 100.0f, 1.0f / (k.c * k.z));
+  return dtucam_inverse_dir(A, j, v.m, cosf(v.h), sinf(v.h), k);
 }
 
 }  // namespace dtutmo

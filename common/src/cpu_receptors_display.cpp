@@ -290,8 +290,8 @@ static void logit_n_row(const DisplayTables& T, const float* __restrict u, float
 
 // Colour appearance of one row: chroma from the scene's appearance (Hunt effect), tone
 // from u (in place). Restrict parameters and local condition copies: the loop has no
-// possible aliasing and vectorises (with libmvec's powf/cosf/sinf/atan2f in the AVX2
-// clone); always inlined into row_display's clones.
+// possible aliasing and vectorises (no libm call left: dtucam.h cam_pow, cam_hue_dir);
+// always inlined into row_display's clones.
 static inline __attribute__((always_inline)) void dtucam_row(
     int W, const FrameConsts& K, const float* __restrict sl, const float* __restrict ss,
     const float* __restrict r0, const float* __restrict r1, const float* __restrict r2,
