@@ -51,9 +51,10 @@ void CpuEngine::frame_consts(float kq) {
     interp_row(y, s);
     float* gsc = s.ad.data() + size_t(kAd) * W_;
     const float* ly = logy_.data() + size_t(y) * W_;
+    if (bdh) bgrid_.slice_row(y, ly, nsub, step, s.row.data(), s.bslab.data());  // base per sample
     for (int i = 0; i < nsub; ++i) {
       const int x = i * step + step / 2;
-      gsc[x] = bdh ? fast_exp2(bgrid_.slice(float(x), float(y), ly[x]) - ly[x]) : 1.0f;
+      gsc[x] = bdh ? fast_exp2(s.row[i] - ly[x]) : 1.0f;
     }
     responses_core(nsub, step, lin_.data() + size_t(y) * W_ * 3, gsc, s.ad.data(), s.rsp.data(), W_, s.rods);
     uint32_t* h = hist_[th].data();
@@ -138,7 +139,7 @@ DTUTMO_HOT void CpuEngine::row_responses(int y, float* __restrict r, Scratch& s,
   float* __restrict bs = base_.data() + size_t(y) * W;
   float* __restrict gsc = s.ad.data() + size_t(kAd) * W;  // spare row: base gain
   if (bd) {
-    for (int x = 0; x < W; ++x) bs[x] = bgrid_.slice(float(x), float(y), ly[x]);
+    bgrid_.slice_row(y, ly, W, 1, bs, s.bslab.data());
     for (int x = 0; x < W; ++x) gsc[x] = fast_exp2(bs[x] - ly[x]);
   } else {
     for (int x = 0; x < W; ++x) gsc[x] = 1.0f;

@@ -196,6 +196,9 @@ void BilateralGrid::init(int width, int height, float ss_, float sr_, float lo_,
                          int threads) {
   static_cast<BilateralDesc&>(*this) = bgrid_desc(width, height, ss_, sr_, lo_, hi_);  // spatial.h
   part.assign(threads, std::vector<unsigned long long>(size_t(gx) * gy * gz * 2, 0ull));
+  cx0.resize(width);
+  ctx.resize(width);
+  for (int x = 0; x < width; ++x) bgrid_pos(float(x), ss, gx, &cx0[x], &ctx[x]);
   grid.assign(size_t(gx) * gy * gz * 2, 0.0f);
   tmp.assign(size_t(gx) * gy * gz * 2, 0.0f);
 }
@@ -243,6 +246,47 @@ void BilateralGrid::finish() {
 
 float BilateralGrid::slice(float x, float y, float logy) const {
   return bgrid_slice(grid.data(), desc(), x, y, logy);
+}
+
+}  // namespace dtutmo
+
+namespace dtutmo {
+
+DTUTMO_HOT void BilateralGrid::slice_row(int y, const float* __restrict logy, int n, int step,
+                                         float* __restrict out, float* __restrict slab) const {
+  const BilateralDesc& d = desc();
+  int y0;
+  float ty;
+  bgrid_pos(float(y), ss, gy, &y0, &ty);
+  const int off = step >> 1;
+  // the z cells the row's values reach (clamped as bgrid_slice clamps)
+  float mn = hi, mx = lo;
+  for (int i = 0; i < n; ++i) {
+    const float v = logy[i * step + off];
+    mn = std_min(mn, v);
+    mx = std_max(mx, v);
+  }
+  int za, zb;
+  float t;
+  bgrid_zpos(std_min(std_max(mn, lo), hi), d, &za, &t);
+  bgrid_zpos(std_min(std_max(mx, lo), hi), d, &zb, &t);
+  const float* g = grid.data();
+  for (int z = za; z <= zb + 1; ++z) {
+    float* sz = slab + size_t(z) * gx * 2;
+    for (int x = 0; x < gx * 2; ++x) sz[x] = bgrid_ylerp(g, d, y0, ty, x >> 1, z, x & 1);
+  }
+  const int* __restrict x0 = cx0.data();
+  const float* __restrict tx = ctx.data();
+  const int sgx = gx;
+  auto ld = [&](int i, int k, int c) { return slab[(size_t(k) * sgx + i) * 2 + c]; };
+  for (int i = 0; i < n; ++i) {
+    const int x = i * step + off;
+    const float v = std_min(std_max(logy[x], lo), hi);
+    int z0;
+    float tz;
+    bgrid_zpos(v, d, &z0, &tz);
+    out[i] = bgrid_slice_xz(ld, x0[x], tx[x], z0, tz, v);
+  }
 }
 
 }  // namespace dtutmo

@@ -85,11 +85,19 @@ struct BilateralGrid : BilateralDesc {  // the grid's geometry (spatial.h)
   void splat_row(int thread, int y, const float* logy, int w);
   void finish();                                   // sum threads' grids, blur
   float slice(float x, float y, float logy) const; // pixel centre coordinates
+  // The base of n pixels of row y at columns i step + step / 2, logy the row's log2
+  // luminance (by column), out[i]: slice() by rows (the y lerp once per row for the x-z
+  // slab of the row's value range, then bilinear in x and z; the same bits). slab:
+  // slab_size() floats of scratch.
+  void slice_row(int y, const float* logy, int n, int step, float* out, float* slab) const;
+  size_t slab_size() const { return size_t(gx) * gz * 2; }
   const BilateralDesc& desc() const { return *this; }
   // per thread: gx*gy*gz*2 (fixed-point sum of values, count; spatial.h bgrid_fix), so
   // that the sum over threads does not depend on which thread splatted which rows
   std::vector<std::vector<unsigned long long>> part;
   std::vector<float> grid, tmp;
+  std::vector<int> cx0;    // per pixel column: lower x cell and the upper one's weight
+  std::vector<float> ctx;
 };
 
 }  // namespace dtutmo

@@ -52,6 +52,7 @@ struct Scratch {
   std::vector<float> rsp;   // planar responses of one row (3 x width)
   std::vector<float> vrow;  // vertically interpolated grid rows, kAd x (gw + 1)
   std::vector<float> jw;    // joint-bilateral upsampling: 4 corner weights x width
+  std::vector<float> bslab; // base/detail: the bilateral grid's x-z slab of a row (slice_row)
   bool rods = true;         // interp_row filled the rod channels (a rod weight reaches the row)
   // joint-bilateral lookup: the four corners per column of one grid row pair (guide and
   // each channel read: 4 (kAd + 1) x width), valid for jx_key (frame, grid row, rods)
