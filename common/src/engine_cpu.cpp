@@ -131,7 +131,8 @@ void CpuEngine::ensure_balanced() {
       }
       for (int c = 0; c < 3; ++c) pyr_[k][c].assign(size_t(pw_[k]) * ph_[k], 0.0f);
     }
-    pyr_tmp_.assign(np * 3, 0.0f);
+    // bands and rebuild by rows (cpu_csf.cpp): per level the upsample's column table
+    for (int k = 0; k < kCsfLevels; ++k) csf_cols_[k].scaled(pw_[k], pw_[k + 1]);
   }
 }
 

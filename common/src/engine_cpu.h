@@ -177,7 +177,7 @@ class CpuEngine final : public Engine {
   // CSF
   std::vector<float> resp_;   // W x H x 3 (responses, balanced when CSF runs)
   std::vector<float> pyr_[kCsfLevels + 1][3];
-  std::vector<float> pyr_tmp_;
+  ColTable csf_cols_[kCsfLevels];  // level k's upsample from k + 1 (ColTable::scaled)
   int pw_[kCsfLevels + 1], ph_[kCsfLevels + 1];
   float csf_gain_[kCsfLevels][3];
   bool csf_active_ = false;
