@@ -79,7 +79,11 @@ struct CamJMh {
 // relative error is < 1e-6 (|y log2 x| < 8) to < 1e-5 (|y log2 x| < 100): at 10^-5 of J,
 // M or A, far below a code of a 16-bit output (1.5e-5 of the range at the top, and DTUCAM
 // works on compressed responses in [0, 1)). libm's powf was 12.5 % of balanced's CPU time.
-DTUTMO_PX float cam_pow(float x, float y) { return x > 0.0f ? fast_pow(x, y) : 0.0f; }
+DTUTMO_PX float cam_pow(float x, float y) {
+  // fast_pow is finite for any x (fast_log2 clamps); a product with the mask, not a
+  // select: GCC sinks the power into the select's branch and no longer vectorises
+  return fast_pow(x, y) * (x > 0.0f ? 1.0f : 0.0f);
+}
 
 // The opponent signals of the responses: achromatic A, a, b, and t's denominator.
 struct CamOpp {
@@ -95,7 +99,7 @@ DTUTMO_PX float cam_j(float A, const CamCond& k) { return 100.0f * cam_pow(maxf(
 // (s = 0) gets h = 0, as atan2f(0, 0) (its colourfulness is 0, so h does not matter).
 DTUTMO_PX void cam_hue_dir(float a, float b, float* s, float* ch, float* sh) {
   *s = sqrtf(a * a + b * b);
-  const float is = *s > 0.0f ? 1.0f / *s : 0.0f;
+  const float is = 1.0f / maxf(*s, 1e-30f);
   *ch = *s > 0.0f ? a * is : 1.0f;
   *sh = b * is;
 }
@@ -123,7 +127,8 @@ DTUTMO_PX CamJMh dtucam_forward(Vec3 r, const CamCond& k) {
 DTUTMO_PX Vec3 dtucam_inverse_dir(float A, float j, float m, float ch, float sh, const CamCond& k) {
   const float c = maxf(m, 0.0f) / k.fl_4;
   const float sj = sqrtf(maxf(j, 0.0f) / 100.0f) * k.cn;
-  const float t = sj > 0.0f ? cam_pow(c / sj, 1.0f / 0.9f) : 0.0f;
+  const float tp = cam_pow(c / maxf(sj, 1e-30f), 1.0f / 0.9f);  // selects, no branches
+  const float t = sj > 0.0f ? tp : 0.0f;
   const float kk = 50000.0f / 13.0f * k.nc * k.ncb * cam_et(ch, sh);
   // (A, a, b) -> (rL, rM, rS): inverse of [[2,1,1/20],[1,-12/11,1/11],[1/9,1/9,-2/9]].
   // rL = (460 A + 451 a + 288 b)/1403, rM = (460 A - 891 a - 261 b)/1403,
@@ -135,7 +140,8 @@ DTUTMO_PX Vec3 dtucam_inverse_dir(float A, float j, float m, float ch, float sh,
   const float d2 = (288.0f - 261.0f - 1.05f * 6300.0f) / 1403.0f;
   const float dh = d1 * ch + d2 * sh;
   const float q = kk - t * dh;
-  const float s = q > 1e-9f ? t * d0 * A / q : 0.0f;
+  const float sq = t * d0 * A / maxf(q, 1e-9f);
+  const float s = q > 1e-9f ? sq : 0.0f;
   const float a = s * ch, b = s * sh;
   return {(460.0f * A + 451.0f * a + 288.0f * b) / 1403.0f,
           (460.0f * A - 891.0f * a - 261.0f * b) / 1403.0f,

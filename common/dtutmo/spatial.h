@@ -260,10 +260,11 @@ DTUTMO_PX void bgrid_zpos(float v, const BilateralDesc& d, int* z0, float* t) {
   *z0 = (int)f < d.gz - 2 ? (int)f : d.gz - 2;
   *t = f - (float)*z0;
 }
-// Component c (0: sum, 1: count) of cell (x, z) lerped between rows y0 and y0 + 1.
+// The value at p lerped with the one a grid row (`row` floats) further, at weight ty...
+DTUTMO_PX float bgrid_ylerp_at(const float* p, size_t row, float ty) { return lerpf(p[0], p[row], ty); }
+// ...i.e. component c (0: sum, 1: count) of cell (x, z) lerped between rows y0 and y0 + 1.
 DTUTMO_PX float bgrid_ylerp(const float* grid, const BilateralDesc& d, int y0, float ty, int x, int z, int c) {
-  const float* p = grid + (((size_t)z * d.gy + y0) * d.gx + x) * 2 + c;
-  return lerpf(p[0], p[(size_t)d.gx * 2], ty);
+  return bgrid_ylerp_at(grid + (((size_t)z * d.gy + y0) * d.gx + x) * 2 + c, (size_t)d.gx * 2, ty);
 }
 // The base from the y-lerped cells ld(x, z, c): bilinear in x, then z, normalised by the
 // count (the pixel's own value v where the grid is empty).

@@ -308,6 +308,23 @@ static inline __attribute__((always_inline)) void dtucam_row(
   }
 }
 
+// Detail re-applied on a row's display luminance (planar 3 x W, pixel_model.h
+// detail_gain): its own function with restrict parameters; inline in row_lum the loop
+// stayed scalar (GCC: "no vectype" on the response load).
+DTUTMO_HOT static void detail_row(int W, const float* __restrict ly, const float* __restrict bs,
+                                  const float* __restrict u, float r0, float ir, float dg,
+                                  float* __restrict lum) {
+  float* __restrict l0 = lum;
+  float* __restrict l1 = lum + W;
+  float* __restrict l2 = lum + 2 * size_t(W);
+  for (int x = 0; x < W; ++x) {
+    const float g = detail_gain(ly[x] - bs[x], (u[x] - r0) * ir, dg);
+    l0[x] *= g;
+    l1[x] *= g;
+    l2[x] *= g;
+  }
+}
+
 // Display mapping and encoding of one row of planar responses r into o (3 x W codes,
 // interleaved for pack_rows), one stage at a time over planar rows (pixel_model.h; the
 // GPU's display_pixel runs the same pieces per pixel). Expects interp_row(y) on s.
@@ -330,14 +347,17 @@ DTUTMO_HOT void CpuEngine::row_lum(int y, const float* __restrict r, Scratch& s)
   const bool bd = P_.base_detail && bgrid_ready_;
   const int mode = int(P_.display_mode);
   const float* __restrict ly = logy_.data() + size_t(y) * W;
-  const float* __restrict bs = base_.data() + size_t(y) * W;
   float kwb[3];
   whiteboard_consts(K, kwb);
   float* __restrict u = s.resp.data();          // planar u[c * W + x] (3W)
   float* __restrict lum = s.resp.data() + 3 * size_t(W);  // planar luminance (3W)
   float* __restrict hw = s.row.data();          // hybrid weight (W)
-  if (mode == int(DisplayMode::Hybrid))
-    for (int x = 0; x < W; ++x) hw[x] = sample_grid(edge_.data(), ew_, ew_, eh_, float(kSub), x, y);
+  if (mode == int(DisplayMode::Hybrid)) {  // sample_grid by rows (cpu_spatial.h bilinear_row)
+    int y0, y1;
+    float ty;
+    grid_interp(grid_pos(y, float(kSub)), eh_, &y0, &y1, &ty);
+    bilinear_row(edge_.data(), size_t(ew_), y0, y1, ty, ecols_, s.vrow.data(), hw);
+  }
   // normalisation + soft knee, per class
   for (int c = 0; c < 3; ++c) {
     const float g = K.norm_gain[c], off = K.norm_offset[c], k = K.knee_r[c], rmax = K.r_max[c];
@@ -374,12 +394,7 @@ DTUTMO_HOT void CpuEngine::row_lum(int y, const float* __restrict r, Scratch& s)
   if (bd && K.detail != 0.0f) {
     const float r0 = K.r_min[0], ir = 1.0f / std::max(K.r_max[0] - K.r_min[0], 1e-6f);
     const float dg = K.detail;
-    for (int x = 0; x < W; ++x) {
-      const float g = detail_gain(ly[x] - bs[x], (u[x] - r0) * ir, dg);
-      lum[x] *= g;
-      lum[W + x] *= g;
-      lum[2 * W + x] *= g;
-    }
+    detail_row(W, ly, base_.data() + size_t(y) * W, u, r0, ir, dg, lum);  // base_: this row
   }
 }
 

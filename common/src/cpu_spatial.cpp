@@ -254,15 +254,16 @@ namespace dtutmo {
 
 DTUTMO_HOT void BilateralGrid::slice_row(int y, const float* __restrict logy, int n, int step,
                                          float* __restrict out, float* __restrict slab) const {
-  const BilateralDesc& d = desc();
+  const BilateralDesc d = desc();  // locals: the member loads would not vectorise (aliasing)
+  const float lo = d.lo, hi = d.hi;
   int y0;
   float ty;
-  bgrid_pos(float(y), ss, gy, &y0, &ty);
+  bgrid_pos(float(y), d.ss, d.gy, &y0, &ty);
   const int off = step >> 1;
   // the z cells the row's values reach (clamped as bgrid_slice clamps)
   float mn = hi, mx = lo;
   for (int i = 0; i < n; ++i) {
-    const float v = logy[i * step + off];
+    const float v = logy[step == 1 ? i : i * step + off];
     mn = std_min(mn, v);
     mx = std_max(mx, v);
   }
@@ -272,20 +273,28 @@ DTUTMO_HOT void BilateralGrid::slice_row(int y, const float* __restrict logy, in
   bgrid_zpos(std_min(std_max(mx, lo), hi), d, &zb, &t);
   const float* g = grid.data();
   for (int z = za; z <= zb + 1; ++z) {
-    float* sz = slab + size_t(z) * gx * 2;
-    for (int x = 0; x < gx * 2; ++x) sz[x] = bgrid_ylerp(g, d, y0, ty, x >> 1, z, x & 1);
+    // spatial.h bgrid_ylerp over the slab's row z (pairs interleaved: 2 gx floats)
+    const size_t rs = size_t(d.gx) * 2;
+    const float* __restrict a = g + (size_t(z) * d.gy + y0) * rs;
+    float* __restrict sz = slab + size_t(z) * rs;
+    for (size_t x = 0; x < rs; ++x) sz[x] = bgrid_ylerp_at(a + x, rs, ty);
   }
   const int* __restrict x0 = cx0.data();
   const float* __restrict tx = ctx.data();
-  const int sgx = gx;
-  auto ld = [&](int i, int k, int c) { return slab[(size_t(k) * sgx + i) * 2 + c]; };
-  for (int i = 0; i < n; ++i) {
-    const int x = i * step + off;
+  const int sgx = d.gx;
+  // int indices: GCC gathers with 32-bit offsets (a size_t index left the loop scalar)
+  auto ld = [&](int i, int k, int c) { return slab[(k * sgx + i) * 2 + c]; };
+  auto px = [&](int i, int x) __attribute__((always_inline)) {
     const float v = std_min(std_max(logy[x], lo), hi);
     int z0;
     float tz;
     bgrid_zpos(v, d, &z0, &tz);
     out[i] = bgrid_slice_xz(ld, x0[x], tx[x], z0, tz, v);
+  };
+  if (step == 1) {  // unit-stride loads (a run-time stride forces gathers)
+    for (int i = 0; i < n; ++i) px(i, i);
+  } else {
+    for (int i = 0; i < n; ++i) px(i, i * step + off);
   }
 }
 

@@ -79,6 +79,8 @@ bool CpuEngine::configure(const StreamConfig& cfg, std::string* err) {
   eh_ = (H_ + kSub - 1) / kSub;
   edge_.assign(size_t(ew_) * eh_, 0.0f);
   edge_tmp_.assign(size_t(ew_) * eh_ * 2, 0.0f);
+  ecols_.grid(W_, ew_, float(kSub));
+  for (Scratch& s : scr_) s.vrow.resize(std::max(s.vrow.size(), size_t(ew_) + 1));
   // balanced buffers are made lazily at the first frame that needs them (at configure
   // time when the profile is already balanced), never in the middle of a stream again.
   optics_ready_ = false;

@@ -163,6 +163,7 @@ class CpuEngine final : public Engine {
   // edge map for the hybrid display mode, at 1/kSub resolution
   int ew_ = 0, eh_ = 0;
   std::vector<float> edge_, edge_tmp_;
+  ColTable ecols_;  // its per-column lerp onto the frame (row_lum)
   // optics
   bool optics_ready_ = false;
   CpuGlare glare_[3];
