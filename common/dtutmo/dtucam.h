@@ -65,8 +65,8 @@ DTUTMO_HD void cam_surround(int viewing, float* c, float* nc) {
 // 1/f to come back.
 DTUTMO_PX float odds_scale(float r, float f) {
   r = clampf(r, 0.0f, 1.0f - 1e-7f);
-  const float o = r / (1.0f - r) * f;
-  return o / (1.0f + o);
+  // o / (1 + o) with o = f r / (1 - r), written with one division
+  return f * r / (1.0f - r + f * r);
 }
 
 struct CamJMh {
@@ -107,10 +107,35 @@ DTUTMO_PX void cam_hue_dir(float a, float b, float* s, float* ch, float* sh) {
 DTUTMO_PX float cam_et(float ch, float sh) {
   return 0.25f * (ch * -0.41614684f - sh * 0.90929743f + 3.8f);  // cos 2, sin 2
 }
-// Colourfulness M from |(a, b)| = s, the denominator, the hue's direction and J.
-DTUTMO_PX float cam_m(float s, float den, float ch, float sh, float j, const CamCond& k) {
-  const float t = (50000.0f / 13.0f * k.nc * k.ncb * cam_et(ch, sh) * s) / den;
+// CIECAM16's t from |(a, b)| = s, the denominator and the hue's direction...
+DTUTMO_PX float cam_t(float s, float den, float ch, float sh, const CamCond& k) {
+  return (50000.0f / 13.0f * k.nc * k.ncb * cam_et(ch, sh) * s) / den;
+}
+// ...colourfulness M from t and J...
+DTUTMO_PX float cam_m(float t, float j, const CamCond& k) {
   return cam_pow(t, 0.9f) * sqrtf(j / 100.0f) * k.cn * k.fl_4;
+}
+// ...and t back from M and J (0 at J = 0).
+DTUTMO_PX float cam_t_of_m(float m, float j, const CamCond& k) {
+  const float c = maxf(m, 0.0f) / k.fl_4;
+  const float sj = sqrtf(maxf(j, 0.0f) / 100.0f) * k.cn;
+  const float tp = cam_pow(c / maxf(sj, 1e-30f), 1.0f / 0.9f);  // selects, no branches
+  return sj > 0.0f ? tp : 0.0f;
+}
+// The scene's t carried to the display condition (the Hunt effect: the scene's M at the
+// display's J), cam_t_of_m(cam_m(ts, J(as), cs), J(ad), cd) folded in log2 with
+// J = 100 (A / A_w)^(c z):
+//   log2 t_d = log2 t_s + (c_s z_s / 2 log2(A_s / A_w,s) - c_d z_d / 2 log2(A_d / A_w,d)
+//              + log2(c_n,s F_L,s^0.25 / (c_n,d F_L,d^0.25))) / 0.9
+// 3 log2 and one exp2 for the 4 powers (the per-condition terms are loop invariants);
+// 0 where t_s, A_s or A_d is 0, as the unfolded chain. Checked against it (test_math).
+DTUTMO_PX float cam_t_carry(float ts, float as, float ad, const CamCond& cs, const CamCond& cd) {
+  const float kc = fast_log2((cs.cn * cs.fl_4) / (cd.cn * cd.fl_4)) - 0.5f * cs.c * cs.z * fast_log2(cs.aw) +
+                   0.5f * cd.c * cd.z * fast_log2(cd.aw);
+  const float l = fast_log2(ts) + (0.5f * cs.c * cs.z * fast_log2(as) - 0.5f * cd.c * cd.z * fast_log2(ad) + kc) *
+                                      (1.0f / 0.9f);
+  // products with masks, not a select nor && (either left GCC's loop scalar)
+  return fast_exp2(l) * (ts > 0.0f ? 1.0f : 0.0f) * (as > 0.0f ? 1.0f : 0.0f) * (ad > 0.0f ? 1.0f : 0.0f);
 }
 
 DTUTMO_PX CamJMh dtucam_forward(Vec3 r, const CamCond& k) {
@@ -118,17 +143,13 @@ DTUTMO_PX CamJMh dtucam_forward(Vec3 r, const CamCond& k) {
   const float j = cam_j(o.A, k);
   float s, ch, sh;
   cam_hue_dir(o.a, o.b, &s, &ch, &sh);
-  return {j, cam_m(s, o.den, ch, sh, j, k), atan2f(o.b, o.a)};
+  return {j, cam_m(cam_t(s, o.den, ch, sh, k), j, k), atan2f(o.b, o.a)};
 }
 
-// The inverse from the achromatic signal A that gives J (A = A_w (J / 100)^(1 / c z)),
-// J, M and the hue's direction (cos h, sin h): what dtucam_display needs, which has A and
-// the direction from the forward model and so needs no power and no trigonometry here.
-DTUTMO_PX Vec3 dtucam_inverse_dir(float A, float j, float m, float ch, float sh, const CamCond& k) {
-  const float c = maxf(m, 0.0f) / k.fl_4;
-  const float sj = sqrtf(maxf(j, 0.0f) / 100.0f) * k.cn;
-  const float tp = cam_pow(c / maxf(sj, 1e-30f), 1.0f / 0.9f);  // selects, no branches
-  const float t = sj > 0.0f ? tp : 0.0f;
+// The inverse from the achromatic signal A of J (A = A_w (J / 100)^(1 / c z)), t and the
+// hue's direction (cos h, sin h): what dtucam_display needs, which has A, t and the
+// direction from the forward model and so needs no trigonometry here.
+DTUTMO_PX Vec3 dtucam_inverse_t(float A, float t, float ch, float sh, const CamCond& k) {
   const float kk = 50000.0f / 13.0f * k.nc * k.ncb * cam_et(ch, sh);
   // (A, a, b) -> (rL, rM, rS): inverse of [[2,1,1/20],[1,-12/11,1/11],[1/9,1/9,-2/9]].
   // rL = (460 A + 451 a + 288 b)/1403, rM = (460 A - 891 a - 261 b)/1403,
@@ -143,15 +164,15 @@ DTUTMO_PX Vec3 dtucam_inverse_dir(float A, float j, float m, float ch, float sh,
   const float sq = t * d0 * A / maxf(q, 1e-9f);
   const float s = q > 1e-9f ? sq : 0.0f;
   const float a = s * ch, b = s * sh;
-  return {(460.0f * A + 451.0f * a + 288.0f * b) / 1403.0f,
-          (460.0f * A - 891.0f * a - 261.0f * b) / 1403.0f,
-          (460.0f * A - 220.0f * a - 6300.0f * b) / 1403.0f};
+  const float i1403 = 1.0f / 1403.0f;  // a product: a division by 1403 stays a division
+  return {(460.0f * A + 451.0f * a + 288.0f * b) * i1403, (460.0f * A - 891.0f * a - 261.0f * b) * i1403,
+          (460.0f * A - 220.0f * a - 6300.0f * b) * i1403};
 }
 
 DTUTMO_PX Vec3 dtucam_inverse(CamJMh v, const CamCond& k) {
   const float j = maxf(v.j, 0.0f);
   const float A = k.aw * cam_pow(j / 100.0f, 1.0f / (k.c * k.z));
-  return dtucam_inverse_dir(A, j, v.m, cosf(v.h), sinf(v.h), k);
+  return dtucam_inverse_t(A, cam_t_of_m(v.m, j, k), cosf(v.h), sinf(v.h), k);
 }
 
 }  // namespace dtutmo
