@@ -64,18 +64,24 @@ DTUTMO_PX float sample_grid(const float* p, size_t stride, int w, int h, float s
 // ------------------------------------------------------------------ pyramids
 // 2x2 box average at (x, y) of the half-size grid of a w x h plane (odd edges: the samples
 // that exist).
-DTUTMO_PX float down2_at(const float* in, int w, int h, int x, int y) {
+// down2_at of a plane with row stride `stride` (the CPU's CSF level 0 lives in the planar
+// rows of its responses)...
+DTUTMO_PX float down2_at_stride(const float* in, size_t stride, int w, int h, int x, int y) {
   float acc = 0.0f;
   int n = 0;
   for (int j = 0; j < 2; ++j)
     for (int i = 0; i < 2; ++i) {
       const int sx = 2 * x + i, sy = 2 * y + j;
       if (sx < w && sy < h) {
-        acc += in[(size_t)sy * w + sx];
+        acc += in[(size_t)sy * stride + sx];
         ++n;
       }
     }
   return acc / (float)n;
+}
+// ...and of a packed one
+DTUTMO_PX float down2_at(const float* in, int w, int h, int x, int y) {
+  return down2_at_stride(in, (size_t)w, w, h, x, y);
 }
 
 // Bilinear sample of the sw x sh plane `in` at pixel (x, y) of a dw x dh plane (pixel

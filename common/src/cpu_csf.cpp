@@ -12,19 +12,34 @@ namespace cpu {
 void CpuEngine::csf_filter() {
   // Laplacian pyramid of the opponent channels A = (L+M)/2, RG = L - M, YB = (L+M)/2 - S;
   // band k times its gain, the low-pass residual untouched (DC gain exactly 1).
+  // Level 0 is resp_ itself, turned into opponent channels in place (its planar rows:
+  // channel c of row y at y 3W + c W), and back at the end: no full-frame level 0.
   const int W = W_, H = H_;
-  float* g0[3] = {pyr_[0][0].data(), pyr_[0][1].data(), pyr_[0][2].data()};
+  const size_t rs0 = size_t(3) * W;  // level 0's row stride
+  auto row = [&](int k, int c, int y) {
+    return k == 0 ? resp_.data() + size_t(y) * rs0 + size_t(c) * W : pyr_[k][c].data() + size_t(y) * pw_[k];
+  };
   pool_.run(H, [&](int y, int) {
+    float* a = row(0, 0, y);
+    float* rg = row(0, 1, y);
+    float* yb = row(0, 2, y);
     for (int x = 0; x < W; ++x) {
-      const size_t i = size_t(y) * W + x;
-      const float* rr = resp_.data() + size_t(y) * W * 3;
-      const Vec3 o = opponent_from_responses(rr[x], rr[W + x], rr[2 * W + x]);
-      g0[0][i] = o.x;
-      g0[1][i] = o.y;
-      g0[2][i] = o.z;
+      const Vec3 o = opponent_from_responses(a[x], rg[x], yb[x]);
+      a[x] = o.x;
+      rg[x] = o.y;
+      yb[x] = o.z;
     }
   });
   int lv = 0;
+  if (pw_[0] > 8 && ph_[0] > 8 && kCsfLevels > 0) {  // level 1 from level 0's rows
+    pool_.run(ph_[1], [&](int y, int) {
+      for (int c = 0; c < 3; ++c) {
+        float* o = pyr_[1][c].data() + size_t(y) * pw_[1];
+        for (int x = 0; x < pw_[1]; ++x) o[x] = down2_at_stride(resp_.data() + size_t(c) * W, rs0, W, H, x, y);
+      }
+    });
+    lv = 1;
+  }
   while (lv < kCsfLevels && pw_[lv] > 8 && ph_[lv] > 8) {
     pool_.run(3, [&](int c, int) {
       int ow, oh;
@@ -45,7 +60,7 @@ void CpuEngine::csf_filter() {
     pool_.run(ph_[k], [&](int y, int th) {
       for (int c = 0; c < 3; ++c) {
         const float* up = up_row(k, c, y, scr_[th]);
-        float* g = pyr_[k][c].data() + size_t(y) * pw_[k];
+        float* g = row(k, c, y);
         for (int x = 0; x < pw_[k]; ++x) g[x] -= up[x];
       }
     });
@@ -55,31 +70,28 @@ void CpuEngine::csf_filter() {
     pool_.run(ph_[k], [&](int y, int th) {
       for (int c = 0; c < 3; ++c) {
         const float* up = up_row(k, c, y, scr_[th]);
-        float* g = pyr_[k][c].data() + size_t(y) * pw_[k];
+        float* g = row(k, c, y);
         const float gain = csf_gain_[std::min(k, kCsfLevels - 1)][c];
         for (int x = 0; x < pw_[k]; ++x) g[x] = csf_rebuild(up[x], g[x], gain);
       }
     });
   }
-  // level 0 rebuilt and turned back into responses row by row (no pass over G_0 between)
+  // level 0 rebuilt and turned back into responses row by row (in place in resp_)
   pool_.run(H, [&](int y, int th) {
-    float* rr = resp_.data() + size_t(y) * W * 3;
-    for (int c = 0; c < 3; ++c) {
-      float* g = g0[c] + size_t(y) * W;
-      if (lv > 0) {
-        const float* up = up_row(0, c, y, scr_[th]);
-        const float gain = csf_gain_[0][c];
-        for (int x = 0; x < W; ++x) g[x] = csf_rebuild(up[x], g[x], gain);
-      }
+    for (int c = 0; c < 3 && lv > 0; ++c) {
+      const float* up = up_row(0, c, y, scr_[th]);
+      float* g = row(0, c, y);
+      const float gain = csf_gain_[0][c];
+      for (int x = 0; x < W; ++x) g[x] = csf_rebuild(up[x], g[x], gain);
     }
-    const float* a = g0[0] + size_t(y) * W;
-    const float* rg = g0[1] + size_t(y) * W;
-    const float* yb = g0[2] + size_t(y) * W;
+    float* a = row(0, 0, y);
+    float* rg = row(0, 1, y);
+    float* yb = row(0, 2, y);
     for (int x = 0; x < W; ++x) {
       const Vec3 r = responses_from_opponent(a[x], rg[x], yb[x]);
-      rr[x] = r.x;
-      rr[W + x] = r.y;
-      rr[2 * W + x] = r.z;
+      a[x] = r.x;
+      rg[x] = r.y;
+      yb[x] = r.z;
     }
   });
 }

@@ -131,7 +131,9 @@ void CpuEngine::ensure_balanced() {
         pw_[k] = (pw_[k - 1] + 1) / 2;
         ph_[k] = (ph_[k - 1] + 1) / 2;
       }
-      for (int c = 0; c < 3; ++c) pyr_[k][c].assign(size_t(pw_[k]) * ph_[k], 0.0f);
+      // level 0 is resp_ itself (cpu_csf.cpp)
+      if (k > 0)
+        for (int c = 0; c < 3; ++c) pyr_[k][c].assign(size_t(pw_[k]) * ph_[k], 0.0f);
     }
     // bands and rebuild by rows (cpu_csf.cpp): per level the upsample's column table
     for (int k = 0; k < kCsfLevels; ++k) csf_cols_[k].scaled(pw_[k], pw_[k + 1]);
