@@ -50,7 +50,8 @@ struct Scratch {
   std::vector<float> out;   // encoded output for one band, 3 x width x rows
   std::vector<float> row;   // misc row buffer
   std::vector<float> rsp;   // planar responses of one row (3 x width)
-  std::vector<float> vrow;  // vertically interpolated grid rows, kAd x (gw + 1)
+  std::vector<float> vrow;  // vertically interpolated grid rows, kAd x (gw + 1) (and at
+                            // least one row of the glare grid and the edge map + 1)
   std::vector<float> jw;    // joint-bilateral upsampling: 4 corner weights x width
   std::vector<float> bslab; // base/detail: the bilateral grid's x-z slab of a row (slice_row)
   bool rods = true;         // interp_row filled the rod channels (a rod weight reaches the row)
@@ -177,7 +178,7 @@ class CpuEngine final : public Engine {
   std::vector<float> base_;   // W x H base log2 luminance
   // CSF
   std::vector<float> resp_;   // W x H x 3 (responses, balanced when CSF runs)
-  std::vector<float> pyr_[kCsfLevels + 1][3];
+  std::vector<float> pyr_[kCsfLevels + 1][3];  // levels 1 ..; level 0 is resp_ (cpu_csf.cpp)
   ColTable csf_cols_[kCsfLevels];  // level k's upsample from k + 1 (ColTable::scaled)
   int pw_[kCsfLevels + 1], ph_[kCsfLevels + 1];
   float csf_gain_[kCsfLevels][3];
