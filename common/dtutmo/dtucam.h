@@ -13,6 +13,7 @@
 // conditions returns the input (to float rounding).
 #pragma once
 
+#include "dtutmo/fastmath.h"
 #include "dtutmo/frame_consts.h"
 #include "dtutmo/hd.h"
 
@@ -64,36 +65,92 @@ DTUTMO_HD void cam_surround(int viewing, float* c, float* nc) {
 // 1/f to come back.
 DTUTMO_PX float odds_scale(float r, float f) {
   r = clampf(r, 0.0f, 1.0f - 1e-7f);
-  const float o = r / (1.0f - r) * f;
-  return o / (1.0f + o);
+  // o / (1 + o) with o = f r / (1 - r), written with one division
+  return f * r / (1.0f - r + f * r);
 }
 
 struct CamJMh {
   float j, m, h;  // lightness [0, ~100], colourfulness, hue angle (radians)
 };
 
-DTUTMO_PX CamJMh dtucam_forward(Vec3 r, const CamCond& k) {
-  const float A = 2.0f * r.x + r.y + r.z * 0.05f;
-  const float a = r.x - 12.0f * r.y / 11.0f + r.z / 11.0f;
-  const float b = (r.x + r.y - 2.0f * r.z) / 9.0f;
-  const float j = 100.0f * powf(maxf(A, 0.0f) / k.aw, k.c * k.z);
-  const float h = atan2f(b, a);
-  const float et = 0.25f * (cosf(h + 2.0f) + 3.8f);
-  const float den = maxf(r.x + r.y + 1.05f * r.z, 1e-9f);
-  const float t = (50000.0f / 13.0f * k.nc * k.ncb * et * sqrtf(a * a + b * b)) / den;
-  const float c = powf(t, 0.9f) * sqrtf(j / 100.0f) * k.cn;
-  return {j, c * k.fl_4, h};
+// x^y for x >= 0 through the shared fast exp2/log2 (fastmath.h fast_pow), 0 at x <= 0 as
+// powf's x = 0 (the branch is a select). Bound: fast_log2 and fast_exp2 are ~1e-7
+// relative; the product y log2 x carries float rounding of |y log2 x| 2^-24, so the
+// relative error is < 1e-6 (|y log2 x| < 8) to < 1e-5 (|y log2 x| < 100): at 10^-5 of J,
+// M or A, far below a code of a 16-bit output (1.5e-5 of the range at the top, and DTUCAM
+// works on compressed responses in [0, 1)). libm's powf was 12.5 % of balanced's CPU time.
+DTUTMO_PX float cam_pow(float x, float y) {
+  // fast_pow is finite for any x (fast_log2 clamps); a product with the mask, not a
+  // select: GCC sinks the power into the select's branch and no longer vectorises
+  return fast_pow(x, y) * (x > 0.0f ? 1.0f : 0.0f);
 }
 
-DTUTMO_PX Vec3 dtucam_inverse(CamJMh v, const CamCond& k) {
-  const float j = maxf(v.j, 0.0f);
-  const float A = k.aw * powf(j / 100.0f, 1.0f / (k.c * k.z));
-  const float c = maxf(v.m, 0.0f) / k.fl_4;
-  const float sj = sqrtf(j / 100.0f) * k.cn;
-  const float t = sj > 0.0f ? powf(c / sj, 1.0f / 0.9f) : 0.0f;
-  const float ch = cosf(v.h), sh = sinf(v.h);
-  const float et = 0.25f * (cosf(v.h + 2.0f) + 3.8f);
-  const float kk = 50000.0f / 13.0f * k.nc * k.ncb * et;
+// The opponent signals of the responses: achromatic A, a, b, and t's denominator.
+struct CamOpp {
+  float A, a, b, den;
+};
+DTUTMO_PX CamOpp cam_opponent(Vec3 r) {
+  return {2.0f * r.x + r.y + r.z * 0.05f, r.x - 12.0f * r.y / 11.0f + r.z / 11.0f,
+          (r.x + r.y - 2.0f * r.z) / 9.0f, maxf(r.x + r.y + 1.05f * r.z, 1e-9f)};
+}
+// Lightness J from the achromatic signal A.
+DTUTMO_PX float cam_j(float A, const CamCond& k) { return 100.0f * cam_pow(maxf(A, 0.0f) / k.aw, k.c * k.z); }
+// The hue's direction (cos h, sin h) of (a, b) without trigonometry; s = |(a, b)|. A grey
+// (s = 0) gets h = 0, as atan2f(0, 0) (its colourfulness is 0, so h does not matter).
+DTUTMO_PX void cam_hue_dir(float a, float b, float* s, float* ch, float* sh) {
+  *s = sqrtf(a * a + b * b);
+  const float is = 1.0f / maxf(*s, 1e-30f);
+  *ch = *s > 0.0f ? a * is : 1.0f;
+  *sh = b * is;
+}
+// The eccentricity factor e_t = (cos(h + 2) + 3.8) / 4 from cos h, sin h (angle sum).
+DTUTMO_PX float cam_et(float ch, float sh) {
+  return 0.25f * (ch * -0.41614684f - sh * 0.90929743f + 3.8f);  // cos 2, sin 2
+}
+// CIECAM16's t from |(a, b)| = s, the denominator and the hue's direction...
+DTUTMO_PX float cam_t(float s, float den, float ch, float sh, const CamCond& k) {
+  return (50000.0f / 13.0f * k.nc * k.ncb * cam_et(ch, sh) * s) / den;
+}
+// ...colourfulness M from t and J...
+DTUTMO_PX float cam_m(float t, float j, const CamCond& k) {
+  return cam_pow(t, 0.9f) * sqrtf(j / 100.0f) * k.cn * k.fl_4;
+}
+// ...and t back from M and J (0 at J = 0).
+DTUTMO_PX float cam_t_of_m(float m, float j, const CamCond& k) {
+  const float c = maxf(m, 0.0f) / k.fl_4;
+  const float sj = sqrtf(maxf(j, 0.0f) / 100.0f) * k.cn;
+  const float tp = cam_pow(c / maxf(sj, 1e-30f), 1.0f / 0.9f);  // selects, no branches
+  return sj > 0.0f ? tp : 0.0f;
+}
+// The scene's t carried to the display condition (the Hunt effect: the scene's M at the
+// display's J), cam_t_of_m(cam_m(ts, J(as), cs), J(ad), cd) folded in log2 with
+// J = 100 (A / A_w)^(c z):
+//   log2 t_d = log2 t_s + (c_s z_s / 2 log2(A_s / A_w,s) - c_d z_d / 2 log2(A_d / A_w,d)
+//              + log2(c_n,s F_L,s^0.25 / (c_n,d F_L,d^0.25))) / 0.9
+// 3 log2 and one exp2 for the 4 powers (the per-condition terms are loop invariants);
+// 0 where t_s, A_s or A_d is 0, as the unfolded chain. Checked against it (test_math).
+DTUTMO_PX float cam_t_carry(float ts, float as, float ad, const CamCond& cs, const CamCond& cd) {
+  const float kc = fast_log2((cs.cn * cs.fl_4) / (cd.cn * cd.fl_4)) - 0.5f * cs.c * cs.z * fast_log2(cs.aw) +
+                   0.5f * cd.c * cd.z * fast_log2(cd.aw);
+  const float l = fast_log2(ts) + (0.5f * cs.c * cs.z * fast_log2(as) - 0.5f * cd.c * cd.z * fast_log2(ad) + kc) *
+                                      (1.0f / 0.9f);
+  // products with masks, not a select nor && (either left GCC's loop scalar)
+  return fast_exp2(l) * (ts > 0.0f ? 1.0f : 0.0f) * (as > 0.0f ? 1.0f : 0.0f) * (ad > 0.0f ? 1.0f : 0.0f);
+}
+
+DTUTMO_PX CamJMh dtucam_forward(Vec3 r, const CamCond& k) {
+  const CamOpp o = cam_opponent(r);
+  const float j = cam_j(o.A, k);
+  float s, ch, sh;
+  cam_hue_dir(o.a, o.b, &s, &ch, &sh);
+  return {j, cam_m(cam_t(s, o.den, ch, sh, k), j, k), atan2f(o.b, o.a)};
+}
+
+// The inverse from the achromatic signal A of J (A = A_w (J / 100)^(1 / c z)), t and the
+// hue's direction (cos h, sin h): what dtucam_display needs, which has A, t and the
+// direction from the forward model and so needs no trigonometry here.
+DTUTMO_PX Vec3 dtucam_inverse_t(float A, float t, float ch, float sh, const CamCond& k) {
+  const float kk = 50000.0f / 13.0f * k.nc * k.ncb * cam_et(ch, sh);
   // (A, a, b) -> (rL, rM, rS): inverse of [[2,1,1/20],[1,-12/11,1/11],[1/9,1/9,-2/9]].
   // rL = (460 A + 451 a + 288 b)/1403, rM = (460 A - 891 a - 261 b)/1403,
   // rS = (460 A - 220 a - 6300 b)/1403.
@@ -104,11 +161,18 @@ DTUTMO_PX Vec3 dtucam_inverse(CamJMh v, const CamCond& k) {
   const float d2 = (288.0f - 261.0f - 1.05f * 6300.0f) / 1403.0f;
   const float dh = d1 * ch + d2 * sh;
   const float q = kk - t * dh;
-  const float s = q > 1e-9f ? t * d0 * A / q : 0.0f;
+  const float sq = t * d0 * A / maxf(q, 1e-9f);
+  const float s = q > 1e-9f ? sq : 0.0f;
   const float a = s * ch, b = s * sh;
-  return {(460.0f * A + 451.0f * a + 288.0f * b) / 1403.0f,
-          (460.0f * A - 891.0f * a - 261.0f * b) / 1403.0f,
-          (460.0f * A - 220.0f * a - 6300.0f * b) / 1403.0f};
+  const float i1403 = 1.0f / 1403.0f;  // a product: a division by 1403 stays a division
+  return {(460.0f * A + 451.0f * a + 288.0f * b) * i1403, (460.0f * A - 891.0f * a - 261.0f * b) * i1403,
+          (460.0f * A - 220.0f * a - 6300.0f * b) * i1403};
+}
+
+DTUTMO_PX Vec3 dtucam_inverse(CamJMh v, const CamCond& k) {
+  const float j = maxf(v.j, 0.0f);
+  const float A = k.aw * cam_pow(j / 100.0f, 1.0f / (k.c * k.z));
+  return dtucam_inverse_t(A, cam_t_of_m(v.m, j, k), cosf(v.h), sinf(v.h), k);
 }
 
 }  // namespace dtutmo

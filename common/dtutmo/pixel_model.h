@@ -221,12 +221,15 @@ DTUTMO_PX float normalise_response(float r, float gain, float offset, float knee
 DTUTMO_PX float dtucam_s_factor(float ks, float klm) { return fast_exp2(kConeL.n * (ks - klm)); }
 DTUTMO_PX Vec3 dtucam_display(Vec3 r, Vec3 u, float fs, const CamCond& cs, const CamCond& cd,
                               float sref, float isref) {
-  const Vec3 rs = {r.x, r.y, odds_scale(r.z, fs)};
-  const CamJMh sj = dtucam_forward(rs, cs);
-  const Vec3 ud = {u.x, u.y, odds_scale(u.z, sref)};
-  const float A = 2.0f * ud.x + ud.y + 0.05f * ud.z;
-  const float jd = 100.0f * powf(std_max(A, 0.0f) / cd.aw, cd.c * cd.z);
-  const Vec3 o3 = dtucam_inverse({jd, sj.m, sj.h}, cd);
+  // dtucam_forward's t and hue direction (no atan2: the inverse needs cos h and sin h
+  // only), carried to the display's J (cam_t_carry: M and back folded in log2), then
+  // dtucam_inverse with the display's A (no power)
+  const CamOpp o = cam_opponent({r.x, r.y, odds_scale(r.z, fs)});
+  float s, ch, sh;
+  cam_hue_dir(o.a, o.b, &s, &ch, &sh);
+  const float A = std_max(cam_opponent({u.x, u.y, odds_scale(u.z, sref)}).A, 0.0f);
+  const float td = cam_t_carry(cam_t(s, o.den, ch, sh, cs), std_max(o.A, 0.0f), A, cs, cd);
+  const Vec3 o3 = dtucam_inverse_t(A, td, ch, sh, cd);
   return {o3.x, o3.y, odds_scale(std_max(o3.z, 0.0f), isref)};
 }
 // The response clamped to the display's [black, peak] responses (the inverse's domain).

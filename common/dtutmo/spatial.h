@@ -36,12 +36,18 @@ DTUTMO_PX void grid_interp(float g, int n, int* i0, int* i1, float* t) {
   *t = g - (float)a;
 }
 
-// Bilinear interpolation of p (row stride `stride`) between columns x0, x1 and rows y0, y1.
+// The vertical lerp of column x between rows y0 and y1 (row stride `stride`): the first
+// half of bilinear(); the CPU's row loops (cpu_spatial.h bilinear_row) compute it once per
+// grid column and row pair, then only the horizontal lerp per pixel.
+DTUTMO_PX float grid_vlerp(const float* p, size_t stride, int y0, int y1, float ty, int x) {
+  return lerpf(p[(size_t)y0 * stride + x], p[(size_t)y1 * stride + x], ty);
+}
+// Bilinear interpolation of p (row stride `stride`) between columns x0, x1 and rows y0, y1:
+// vertical lerps, then the horizontal one (the same operations in the same order as the
+// CPU's per-row form, so both give the same bits).
 DTUTMO_PX float bilinear(const float* p, size_t stride, int x0, int x1, int y0, int y1, float tx,
                          float ty) {
-  const float a = p[(size_t)y0 * stride + x0] * (1 - tx) + p[(size_t)y0 * stride + x1] * tx;
-  const float b = p[(size_t)y1 * stride + x0] * (1 - tx) + p[(size_t)y1 * stride + x1] * tx;
-  return a * (1 - ty) + b * ty;
+  return lerpf(grid_vlerp(p, stride, y0, y1, ty, x0), grid_vlerp(p, stride, y0, y1, ty, x1), tx);
 }
 
 // A w x h grid of samples `step` pixels apart (row stride `stride`), bilinear at pixel
@@ -58,18 +64,24 @@ DTUTMO_PX float sample_grid(const float* p, size_t stride, int w, int h, float s
 // ------------------------------------------------------------------ pyramids
 // 2x2 box average at (x, y) of the half-size grid of a w x h plane (odd edges: the samples
 // that exist).
-DTUTMO_PX float down2_at(const float* in, int w, int h, int x, int y) {
+// down2_at of a plane with row stride `stride` (the CPU's CSF level 0 lives in the planar
+// rows of its responses)...
+DTUTMO_PX float down2_at_stride(const float* in, size_t stride, int w, int h, int x, int y) {
   float acc = 0.0f;
   int n = 0;
   for (int j = 0; j < 2; ++j)
     for (int i = 0; i < 2; ++i) {
       const int sx = 2 * x + i, sy = 2 * y + j;
       if (sx < w && sy < h) {
-        acc += in[(size_t)sy * w + sx];
+        acc += in[(size_t)sy * stride + sx];
         ++n;
       }
     }
   return acc / (float)n;
+}
+// ...and of a packed one
+DTUTMO_PX float down2_at(const float* in, int w, int h, int x, int y) {
+  return down2_at_stride(in, (size_t)w, w, h, x, y);
 }
 
 // Bilinear sample of the sw x sh plane `in` at pixel (x, y) of a dw x dh plane (pixel
@@ -242,25 +254,42 @@ DTUTMO_PX void bgrid_blur_at(const float* src, float* dst, size_t i, size_t c, s
   dst[2 * i] = 0.25f * a[0] + 0.5f * s[0] + 0.25f * b[0];
   dst[2 * i + 1] = 0.25f * a[1] + 0.5f * s[1] + 0.25f * b[1];
 }
-// The base (log2) at pixel (x, y) of log2 luminance logy: trilinear, normalised by the
-// count (the pixel's own value where the grid is empty).
+// Lower cell and the upper one's weight of pixel coordinate p along x or y (n cells), of
+// the (clamped) value v along z.
+DTUTMO_PX void bgrid_pos(float p, float ss, int n, int* i0, float* t) {
+  const float f = (p + 0.5f) / ss + 1.0f;
+  *i0 = (int)f < n - 2 ? (int)f : n - 2;
+  *t = f - (float)*i0;
+}
+DTUTMO_PX void bgrid_zpos(float v, const BilateralDesc& d, int* z0, float* t) {
+  const float f = (v - d.lo) / d.sr + 1.0f;
+  *z0 = (int)f < d.gz - 2 ? (int)f : d.gz - 2;
+  *t = f - (float)*z0;
+}
+// The value at p lerped with the one a grid row (`row` floats) further, at weight ty...
+DTUTMO_PX float bgrid_ylerp_at(const float* p, size_t row, float ty) { return lerpf(p[0], p[row], ty); }
+// ...i.e. component c (0: sum, 1: count) of cell (x, z) lerped between rows y0 and y0 + 1.
+DTUTMO_PX float bgrid_ylerp(const float* grid, const BilateralDesc& d, int y0, float ty, int x, int z, int c) {
+  return bgrid_ylerp_at(grid + (((size_t)z * d.gy + y0) * d.gx + x) * 2 + c, (size_t)d.gx * 2, ty);
+}
+// The base from the y-lerped cells ld(x, z, c): bilinear in x, then z, normalised by the
+// count (the pixel's own value v where the grid is empty).
+template <class Load>
+DTUTMO_PX float bgrid_slice_xz(Load ld, int x0, float tx, int z0, float tz, float v) {
+  const float num = lerpf(lerpf(ld(x0, z0, 0), ld(x0 + 1, z0, 0), tx), lerpf(ld(x0, z0 + 1, 0), ld(x0 + 1, z0 + 1, 0), tx), tz);
+  const float den = lerpf(lerpf(ld(x0, z0, 1), ld(x0 + 1, z0, 1), tx), lerpf(ld(x0, z0 + 1, 1), ld(x0 + 1, z0 + 1, 1), tx), tz);
+  return den > 1e-6f ? num / den : v;
+}
+// The base (log2) at pixel (x, y) of log2 luminance logy: trilinear (y, then x, then z;
+// the CPU lerps y once per row for the row's x-z slab, cpu_spatial.cpp slice_row).
 DTUTMO_PX float bgrid_slice(const float* grid, const BilateralDesc& d, float x, float y, float logy) {
   const float v = std_min(std_max(logy, d.lo), d.hi);
-  const float fx = (x + 0.5f) / d.ss + 1.0f, fy = (y + 0.5f) / d.ss + 1.0f, fz = (v - d.lo) / d.sr + 1.0f;
-  const int x0 = (int)fx < d.gx - 2 ? (int)fx : d.gx - 2;
-  const int y0 = (int)fy < d.gy - 2 ? (int)fy : d.gy - 2;
-  const int z0 = (int)fz < d.gz - 2 ? (int)fz : d.gz - 2;
-  const float tx = fx - x0, ty = fy - y0, tz = fz - z0;
-  float num = 0.0f, den = 0.0f;
-  for (int k = 0; k < 2; ++k)
-    for (int j = 0; j < 2; ++j)
-      for (int i = 0; i < 2; ++i) {
-        const float wgt = (i ? tx : 1 - tx) * (j ? ty : 1 - ty) * (k ? tz : 1 - tz);
-        const float* c = grid + (((size_t)(z0 + k) * d.gy + y0 + j) * d.gx + x0 + i) * 2;
-        num += wgt * c[0];
-        den += wgt * c[1];
-      }
-  return den > 1e-6f ? num / den : v;
+  int x0, y0, z0;
+  float tx, ty, tz;
+  bgrid_pos(x, d.ss, d.gx, &x0, &tx);
+  bgrid_pos(y, d.ss, d.gy, &y0, &ty);
+  bgrid_zpos(v, d, &z0, &tz);
+  return bgrid_slice_xz([&](int i, int k, int c) { return bgrid_ylerp(grid, d, y0, ty, i, k, c); }, x0, tx, z0, tz, v);
 }
 
 // ------------------------------------------------------------------ edge-aware pooling

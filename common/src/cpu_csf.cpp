@@ -12,21 +12,34 @@ namespace cpu {
 void CpuEngine::csf_filter() {
   // Laplacian pyramid of the opponent channels A = (L+M)/2, RG = L - M, YB = (L+M)/2 - S;
   // band k times its gain, the low-pass residual untouched (DC gain exactly 1).
+  // Level 0 is resp_ itself, turned into opponent channels in place (its planar rows:
+  // channel c of row y at y 3W + c W), and back at the end: no full-frame level 0.
   const int W = W_, H = H_;
-  const size_t np = size_t(W) * H;
-  float* g0[3] = {pyr_[0][0].data(), pyr_[0][1].data(), pyr_[0][2].data()};
+  const size_t rs0 = size_t(3) * W;  // level 0's row stride
+  auto row = [&](int k, int c, int y) {
+    return k == 0 ? resp_.data() + size_t(y) * rs0 + size_t(c) * W : pyr_[k][c].data() + size_t(y) * pw_[k];
+  };
   pool_.run(H, [&](int y, int) {
+    float* a = row(0, 0, y);
+    float* rg = row(0, 1, y);
+    float* yb = row(0, 2, y);
     for (int x = 0; x < W; ++x) {
-      const size_t i = size_t(y) * W + x;
-      const float* rr = resp_.data() + size_t(y) * W * 3;
-      const Vec3 o = opponent_from_responses(rr[x], rr[W + x], rr[2 * W + x]);
-      g0[0][i] = o.x;
-      g0[1][i] = o.y;
-      g0[2][i] = o.z;
+      const Vec3 o = opponent_from_responses(a[x], rg[x], yb[x]);
+      a[x] = o.x;
+      rg[x] = o.y;
+      yb[x] = o.z;
     }
   });
-  (void)np;
   int lv = 0;
+  if (pw_[0] > 8 && ph_[0] > 8 && kCsfLevels > 0) {  // level 1 from level 0's rows
+    pool_.run(ph_[1], [&](int y, int) {
+      for (int c = 0; c < 3; ++c) {
+        float* o = pyr_[1][c].data() + size_t(y) * pw_[1];
+        for (int x = 0; x < pw_[1]; ++x) o[x] = down2_at_stride(resp_.data() + size_t(c) * W, rs0, W, H, x, y);
+      }
+    });
+    lv = 1;
+  }
   while (lv < kCsfLevels && pw_[lv] > 8 && ph_[lv] > 8) {
     pool_.run(3, [&](int c, int) {
       int ow, oh;
@@ -34,36 +47,51 @@ void CpuEngine::csf_filter() {
     });
     ++lv;
   }
-  // Simple and exact formulation: compute bands top-down first.
-  // band_k = G_k - up(G_{k+1}) stored in place of G_k, for k = 0..lv-1
+  // band_k = G_k - up(G_{k+1}) in place of G_k, k = 0 .. lv - 1 (G_{k+1} is still the
+  // Gaussian level when band k is made). By rows (cpu_spatial.h upsample_row: the
+  // upsampled row in the thread's scratch, no full-frame temporary), rows in parallel.
+  // s.row: the upsampled row (W), then the vertical lerp's row (<= W / 2 + 2).
+  auto up_row = [&](int k, int c, int y, Scratch& s) {
+    float* up = s.row.data();
+    upsample_row(pyr_[k + 1][c].data(), pw_[k + 1], ph_[k + 1], up, ph_[k], y, csf_cols_[k], s.row.data() + W);
+    return up;
+  };
   for (int k = 0; k < lv; ++k) {
-    pool_.run(3, [&](int c, int) {
-      float* up = pyr_tmp_.data() + size_t(c) * np;
-      upsample_bilinear(pyr_[k + 1][c].data(), pw_[k + 1], ph_[k + 1], up, pw_[k], ph_[k]);
-      float* g = pyr_[k][c].data();
-      const size_t n = size_t(pw_[k]) * ph_[k];
-      for (size_t i = 0; i < n; ++i) g[i] -= up[i];
+    pool_.run(ph_[k], [&](int y, int th) {
+      for (int c = 0; c < 3; ++c) {
+        const float* up = up_row(k, c, y, scr_[th]);
+        float* g = row(k, c, y);
+        for (int x = 0; x < pw_[k]; ++x) g[x] -= up[x];
+      }
     });
   }
-  // R = G_lv; R_k = up(R_{k+1}) + gain_k band_k
-  for (int k = lv - 1; k >= 0; --k) {
-    pool_.run(3, [&](int c, int) {
-      float* up = pyr_tmp_.data() + size_t(c) * np;
-      upsample_bilinear(pyr_[k + 1][c].data(), pw_[k + 1], ph_[k + 1], up, pw_[k], ph_[k]);
-      float* g = pyr_[k][c].data();
-      const float gain = csf_gain_[std::min(k, kCsfLevels - 1)][c];
-      const size_t n = size_t(pw_[k]) * ph_[k];
-      for (size_t i = 0; i < n; ++i) g[i] = csf_rebuild(up[i], g[i], gain);
+  // R = G_lv; R_k = up(R_{k+1}) + gain_k band_k, k = lv - 1 .. 1
+  for (int k = lv - 1; k >= 1; --k) {
+    pool_.run(ph_[k], [&](int y, int th) {
+      for (int c = 0; c < 3; ++c) {
+        const float* up = up_row(k, c, y, scr_[th]);
+        float* g = row(k, c, y);
+        const float gain = csf_gain_[std::min(k, kCsfLevels - 1)][c];
+        for (int x = 0; x < pw_[k]; ++x) g[x] = csf_rebuild(up[x], g[x], gain);
+      }
     });
   }
-  pool_.run(H, [&](int y, int) {
+  // level 0 rebuilt and turned back into responses row by row (in place in resp_)
+  pool_.run(H, [&](int y, int th) {
+    for (int c = 0; c < 3 && lv > 0; ++c) {
+      const float* up = up_row(0, c, y, scr_[th]);
+      float* g = row(0, c, y);
+      const float gain = csf_gain_[0][c];
+      for (int x = 0; x < W; ++x) g[x] = csf_rebuild(up[x], g[x], gain);
+    }
+    float* a = row(0, 0, y);
+    float* rg = row(0, 1, y);
+    float* yb = row(0, 2, y);
     for (int x = 0; x < W; ++x) {
-      const size_t i = size_t(y) * W + x;
-      const Vec3 r = responses_from_opponent(g0[0][i], g0[1][i], g0[2][i]);
-      float* rr = resp_.data() + size_t(y) * W * 3;
-      rr[x] = r.x;
-      rr[W + x] = r.y;
-      rr[2 * W + x] = r.z;
+      const Vec3 r = responses_from_opponent(a[x], rg[x], yb[x]);
+      a[x] = r.x;
+      rg[x] = r.y;
+      yb[x] = r.z;
     }
   });
 }

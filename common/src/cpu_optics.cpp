@@ -5,6 +5,8 @@
 #include <cmath>
 
 #include "dtutmo/optics.h"
+#include "cpu_simd.h"
+#include "cpu_spatial.h"
 #include "dtutmo/spatial.h"
 #include "engine_cpu.h"
 
@@ -21,10 +23,27 @@ void CpuEngine::setup_optics() {
       gdst_[c].assign(size_t(glare_[c].gw()) * glare_[c].gh(), 0.0f);
     }
   }
+  // the veil's columns on the glare grid (by rows, apply_optics), its row scratch
+  gcols_.grid(W_, glare_[0].gw(), float(glare_[0].cell()));
+  for (Scratch& s : scr_)
+    if (s.vrow.size() < size_t(glare_[0].gw()) + 1) s.vrow.resize(size_t(glare_[0].gw()) + 1);
   otf_sigma_px_ = otf_sigma_deg(otf_fc(P_.observer_age)) * ppd;
   // the OTF's full-frame temporary only where the OTF runs (never at video ppd)
   if (otf_sigma_px_ >= 0.3f && otf_tmp_.size() != lin_.size()) otf_tmp_.assign(lin_.size(), 0.0f);
   optics_ready_ = true;
+}
+
+// d (interleaved RGB, W pixels) plus 2^ of the planar log2 veil rows v (3 x W), capped
+// (optics.h add_veil).
+DTUTMO_HOT static void add_veil_row(float* __restrict d, const float* __restrict v, int W) {
+  const float* __restrict v0 = v;
+  const float* __restrict v1 = v + W;
+  const float* __restrict v2 = v + 2 * size_t(W);
+  for (int x = 0; x < W; ++x) {
+    d[3 * x] = add_veil(d[3 * x], v0[x], kMaxNits);
+    d[3 * x + 1] = add_veil(d[3 * x + 1], v1[x], kMaxNits);
+    d[3 * x + 2] = add_veil(d[3 * x + 2], v2[x], kMaxNits);
+  }
 }
 
 // On the decoded linear plane lin_, in place.
@@ -88,13 +107,20 @@ void CpuEngine::apply_optics() {
     glare_[c].run(gsrc_[c].data(), gdst_[c].data());
     for (float& v : gdst_[c]) v = veil_log2(v);
   });
-  pool_.run(H_, [&](int y, int) {
-    float* d = lin_.data() + size_t(y) * W * 3;
-    for (int x = 0; x < W; ++x)
-      for (int c = 0; c < 3; ++c)
-        d[3 * x + c] = add_veil(d[3 * x + c], sample_grid(gdst_[c].data(), ggw, ggw, ggh, float(f), x, y), kMaxNits);
+  // by rows (cpu_spatial.h bilinear_row: the same bits as sample_grid per pixel): the two
+  // grid rows lerped once per row, then a vectorised lerp, exp2 and add per pixel
+  pool_.run(H_, [&](int y, int th) {
+    Scratch& s = scr_[th];
+    int y0, y1;
+    float ty;
+    grid_interp(grid_pos(y, float(f)), ggh, &y0, &y1, &ty);
+    float* v = s.rsp.data();  // planar log2 veil, 3 x W (free in pass 1)
+    for (int c = 0; c < 3; ++c)
+      bilinear_row(gdst_[c].data(), size_t(ggw), y0, y1, ty, gcols_, s.vrow.data(), v + size_t(c) * W);
+    add_veil_row(lin_.data() + size_t(y) * W * 3, v, W);
   });
 }
+
 
 }  // namespace cpu
 }  // namespace dtutmo

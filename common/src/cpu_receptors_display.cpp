@@ -51,9 +51,10 @@ void CpuEngine::frame_consts(float kq) {
     interp_row(y, s);
     float* gsc = s.ad.data() + size_t(kAd) * W_;
     const float* ly = logy_.data() + size_t(y) * W_;
+    if (bdh) bgrid_.slice_row(y, ly, nsub, step, s.row.data(), s.bslab.data());  // base per sample
     for (int i = 0; i < nsub; ++i) {
       const int x = i * step + step / 2;
-      gsc[x] = bdh ? fast_exp2(bgrid_.slice(float(x), float(y), ly[x]) - ly[x]) : 1.0f;
+      gsc[x] = bdh ? fast_exp2(s.row[i] - ly[x]) : 1.0f;
     }
     responses_core(nsub, step, lin_.data() + size_t(y) * W_ * 3, gsc, s.ad.data(), s.rsp.data(), W_, s.rods);
     uint32_t* h = hist_[th].data();
@@ -138,7 +139,7 @@ DTUTMO_HOT void CpuEngine::row_responses(int y, float* __restrict r, Scratch& s,
   float* __restrict bs = base_.data() + size_t(y) * W;
   float* __restrict gsc = s.ad.data() + size_t(kAd) * W;  // spare row: base gain
   if (bd) {
-    for (int x = 0; x < W; ++x) bs[x] = bgrid_.slice(float(x), float(y), ly[x]);
+    bgrid_.slice_row(y, ly, W, 1, bs, s.bslab.data());
     for (int x = 0; x < W; ++x) gsc[x] = fast_exp2(bs[x] - ly[x]);
   } else {
     for (int x = 0; x < W; ++x) gsc[x] = 1.0f;
@@ -290,8 +291,8 @@ static void logit_n_row(const DisplayTables& T, const float* __restrict u, float
 
 // Colour appearance of one row: chroma from the scene's appearance (Hunt effect), tone
 // from u (in place). Restrict parameters and local condition copies: the loop has no
-// possible aliasing and vectorises (with libmvec's powf/cosf/sinf/atan2f in the AVX2
-// clone); always inlined into row_display's clones.
+// possible aliasing and vectorises (no libm call left: dtucam.h cam_pow, cam_hue_dir);
+// always inlined into row_display's clones.
 static inline __attribute__((always_inline)) void dtucam_row(
     int W, const FrameConsts& K, const float* __restrict sl, const float* __restrict ss,
     const float* __restrict r0, const float* __restrict r1, const float* __restrict r2,
@@ -304,6 +305,23 @@ static inline __attribute__((always_inline)) void dtucam_row(
     u0[x] = o.x;
     u1[x] = o.y;
     u2[x] = o.z;
+  }
+}
+
+// Detail re-applied on a row's display luminance (planar 3 x W, pixel_model.h
+// detail_gain): its own function with restrict parameters; inline in row_lum the loop
+// stayed scalar (GCC: "no vectype" on the response load).
+DTUTMO_HOT static void detail_row(int W, const float* __restrict ly, const float* __restrict bs,
+                                  const float* __restrict u, float r0, float ir, float dg,
+                                  float* __restrict lum) {
+  float* __restrict l0 = lum;
+  float* __restrict l1 = lum + W;
+  float* __restrict l2 = lum + 2 * size_t(W);
+  for (int x = 0; x < W; ++x) {
+    const float g = detail_gain(ly[x] - bs[x], (u[x] - r0) * ir, dg);
+    l0[x] *= g;
+    l1[x] *= g;
+    l2[x] *= g;
   }
 }
 
@@ -329,14 +347,17 @@ DTUTMO_HOT void CpuEngine::row_lum(int y, const float* __restrict r, Scratch& s)
   const bool bd = P_.base_detail && bgrid_ready_;
   const int mode = int(P_.display_mode);
   const float* __restrict ly = logy_.data() + size_t(y) * W;
-  const float* __restrict bs = base_.data() + size_t(y) * W;
   float kwb[3];
   whiteboard_consts(K, kwb);
   float* __restrict u = s.resp.data();          // planar u[c * W + x] (3W)
   float* __restrict lum = s.resp.data() + 3 * size_t(W);  // planar luminance (3W)
   float* __restrict hw = s.row.data();          // hybrid weight (W)
-  if (mode == int(DisplayMode::Hybrid))
-    for (int x = 0; x < W; ++x) hw[x] = sample_grid(edge_.data(), ew_, ew_, eh_, float(kSub), x, y);
+  if (mode == int(DisplayMode::Hybrid)) {  // sample_grid by rows (cpu_spatial.h bilinear_row)
+    int y0, y1;
+    float ty;
+    grid_interp(grid_pos(y, float(kSub)), eh_, &y0, &y1, &ty);
+    bilinear_row(edge_.data(), size_t(ew_), y0, y1, ty, ecols_, s.vrow.data(), hw);
+  }
   // normalisation + soft knee, per class
   for (int c = 0; c < 3; ++c) {
     const float g = K.norm_gain[c], off = K.norm_offset[c], k = K.knee_r[c], rmax = K.r_max[c];
@@ -373,12 +394,7 @@ DTUTMO_HOT void CpuEngine::row_lum(int y, const float* __restrict r, Scratch& s)
   if (bd && K.detail != 0.0f) {
     const float r0 = K.r_min[0], ir = 1.0f / std::max(K.r_max[0] - K.r_min[0], 1e-6f);
     const float dg = K.detail;
-    for (int x = 0; x < W; ++x) {
-      const float g = detail_gain(ly[x] - bs[x], (u[x] - r0) * ir, dg);
-      lum[x] *= g;
-      lum[W + x] *= g;
-      lum[2 * W + x] *= g;
-    }
+    detail_row(W, ly, base_.data() + size_t(y) * W, u, r0, ir, dg, lum);  // base_: this row
   }
 }
 

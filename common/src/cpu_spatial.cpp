@@ -1,6 +1,7 @@
 // dtutmo -- spatial helpers of the CPU engine (see cpu_spatial.h).
 #include "cpu_spatial.h"
 
+#include "cpu_simd.h"
 #include "dtutmo/spatial.h"
 
 #include <algorithm>
@@ -34,9 +35,47 @@ void down2(const float* in, int w, int h, float* out, int* ow, int* oh) {
   *oh = H;
 }
 
+void ColTable::grid(int dw, int sw_, float step) {
+  sw = sw_;
+  ix.resize(dw);
+  tx.resize(dw);
+  for (int x = 0; x < dw; ++x) {
+    int x1;
+    grid_interp(grid_pos(x, step), sw, &ix[x], &x1, &tx[x]);
+  }
+}
+
+void ColTable::scaled(int dw, int sw_) {
+  sw = sw_;
+  ix.resize(dw);
+  tx.resize(dw);
+  for (int x = 0; x < dw; ++x) {
+    int x1;
+    grid_interp(scaled_pos(x, float(sw) / dw), sw, &ix[x], &x1, &tx[x]);
+  }
+}
+
+DTUTMO_HOT void bilinear_row(const float* p, size_t stride, int y0, int y1, float ty,
+                             const ColTable& t, float* __restrict vr, float* __restrict out) {
+  const int sw = t.sw, dw = int(t.ix.size());
+  for (int i = 0; i < sw; ++i) vr[i] = grid_vlerp(p, stride, y0, y1, ty, i);
+  vr[sw] = vr[sw - 1];  // grid_interp's clamped upper column (its weight is 0 there)
+  const int* __restrict ix = t.ix.data();
+  const float* __restrict tx = t.tx.data();
+  for (int x = 0; x < dw; ++x) out[x] = lerpf(vr[ix[x]], vr[ix[x] + 1], tx[x]);
+}
+
 void upsample_bilinear(const float* in, int sw, int sh, float* out, int dw, int dh) {
   for (int y = 0; y < dh; ++y)
     for (int x = 0; x < dw; ++x) out[size_t(y) * dw + x] = upsample_at(in, sw, sh, dw, dh, x, y);
+}
+
+void upsample_row(const float* in, int sw, int sh, float* out, int dh, int y, const ColTable& t,
+                  float* vr) {
+  int y0, y1;
+  float ty;
+  grid_interp(scaled_pos(y, float(sh) / dh), sh, &y0, &y1, &ty);
+  bilinear_row(in, size_t(sw), y0, y1, ty, t, vr, out);
 }
 
 void EdgePooler::init(int w_, int h_, float dz_, int threads) {
@@ -157,6 +196,9 @@ void BilateralGrid::init(int width, int height, float ss_, float sr_, float lo_,
                          int threads) {
   static_cast<BilateralDesc&>(*this) = bgrid_desc(width, height, ss_, sr_, lo_, hi_);  // spatial.h
   part.assign(threads, std::vector<unsigned long long>(size_t(gx) * gy * gz * 2, 0ull));
+  cx0.resize(width);
+  ctx.resize(width);
+  for (int x = 0; x < width; ++x) bgrid_pos(float(x), ss, gx, &cx0[x], &ctx[x]);
   grid.assign(size_t(gx) * gy * gz * 2, 0.0f);
   tmp.assign(size_t(gx) * gy * gz * 2, 0.0f);
 }
@@ -204,6 +246,56 @@ void BilateralGrid::finish() {
 
 float BilateralGrid::slice(float x, float y, float logy) const {
   return bgrid_slice(grid.data(), desc(), x, y, logy);
+}
+
+}  // namespace dtutmo
+
+namespace dtutmo {
+
+DTUTMO_HOT void BilateralGrid::slice_row(int y, const float* __restrict logy, int n, int step,
+                                         float* __restrict out, float* __restrict slab) const {
+  const BilateralDesc d = desc();  // locals: the member loads would not vectorise (aliasing)
+  const float lo = d.lo, hi = d.hi;
+  int y0;
+  float ty;
+  bgrid_pos(float(y), d.ss, d.gy, &y0, &ty);
+  const int off = step >> 1;
+  // the z cells the row's values reach (clamped as bgrid_slice clamps)
+  float mn = hi, mx = lo;
+  for (int i = 0; i < n; ++i) {
+    const float v = logy[step == 1 ? i : i * step + off];
+    mn = std_min(mn, v);
+    mx = std_max(mx, v);
+  }
+  int za, zb;
+  float t;
+  bgrid_zpos(std_min(std_max(mn, lo), hi), d, &za, &t);
+  bgrid_zpos(std_min(std_max(mx, lo), hi), d, &zb, &t);
+  const float* g = grid.data();
+  for (int z = za; z <= zb + 1; ++z) {
+    // spatial.h bgrid_ylerp over the slab's row z (pairs interleaved: 2 gx floats)
+    const size_t rs = size_t(d.gx) * 2;
+    const float* __restrict a = g + (size_t(z) * d.gy + y0) * rs;
+    float* __restrict sz = slab + size_t(z) * rs;
+    for (size_t x = 0; x < rs; ++x) sz[x] = bgrid_ylerp_at(a + x, rs, ty);
+  }
+  const int* __restrict x0 = cx0.data();
+  const float* __restrict tx = ctx.data();
+  const int sgx = d.gx;
+  // int indices: GCC gathers with 32-bit offsets (a size_t index left the loop scalar)
+  auto ld = [&](int i, int k, int c) { return slab[(k * sgx + i) * 2 + c]; };
+  auto px = [&](int i, int x) __attribute__((always_inline)) {
+    const float v = std_min(std_max(logy[x], lo), hi);
+    int z0;
+    float tz;
+    bgrid_zpos(v, d, &z0, &tz);
+    out[i] = bgrid_slice_xz(ld, x0[x], tx[x], z0, tz, v);
+  };
+  if (step == 1) {  // unit-stride loads (a run-time stride forces gathers)
+    for (int i = 0; i < n; ++i) px(i, i);
+  } else {
+    for (int i = 0; i < n; ++i) px(i, i * step + off);
+  }
 }
 
 }  // namespace dtutmo

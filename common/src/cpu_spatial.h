@@ -16,10 +16,33 @@ namespace dtutmo {
 constexpr int kBlurMaxRadius = 255;
 void blur_grid(float* img, int w, int h, float sigma, float* tmp);
 
+// Bilinear resampling by rows (spatial.h bilinear, the same bits as per sample): per
+// destination column the lower source column ix and the upper one's weight tx, made once
+// per geometry; per row the vertical lerp of the two source rows once per source column
+// (grid_vlerp), then one horizontal lerp per destination pixel (vectorised).
+struct ColTable {
+  std::vector<int> ix;
+  std::vector<float> tx;
+  int sw = 0;
+  // dw destination columns on sw samples: sample i at pixel (i + 0.5) step (grid_pos)...
+  void grid(int dw, int sw, float step);
+  // ...or at pixel centres scaled by sw / dw (scaled_pos; the pyramids' upsample)
+  void scaled(int dw, int sw);
+};
+// Row of the bilinear sample of plane p (row stride `stride`, ColTable's sw columns)
+// between rows y0 and y1 at weight ty (grid_interp), out[0 .. t.ix.size()). vr: scratch of
+// sw + 1 floats.
+void bilinear_row(const float* p, size_t stride, int y0, int y1, float ty, const ColTable& t,
+                  float* vr, float* out);
+
 // 2x2 box downsample (odd sizes: the last row/column averages what exists).
 void down2(const float* in, int w, int h, float* out, int* ow, int* oh);
 // Bilinear upsample from (sw, sh) to (dw, dh): sample centres aligned (factor dw/sw).
 void upsample_bilinear(const float* in, int sw, int sh, float* out, int dw, int dh);
+// Its row y alone, by rows (cpu_spatial.h bilinear_row; t: ColTable::scaled(dw, sw), the
+// row out[0 .. dw); vr: sw + 1 floats).
+void upsample_row(const float* in, int sw, int sh, float* out, int dh, int y, const ColTable& t,
+                  float* vr);
 
 // Edge-aware multi-scale pooling of a log-luminance grid (the adaptation map): Gaussians
 // of sigma_cells[k] with weights[k], computed on a pyramid so that each blur is a few
@@ -62,11 +85,19 @@ struct BilateralGrid : BilateralDesc {  // the grid's geometry (spatial.h)
   void splat_row(int thread, int y, const float* logy, int w);
   void finish();                                   // sum threads' grids, blur
   float slice(float x, float y, float logy) const; // pixel centre coordinates
+  // The base of n pixels of row y at columns i step + step / 2, logy the row's log2
+  // luminance (by column), out[i]: slice() by rows (the y lerp once per row for the x-z
+  // slab of the row's value range, then bilinear in x and z; the same bits). slab:
+  // slab_size() floats of scratch.
+  void slice_row(int y, const float* logy, int n, int step, float* out, float* slab) const;
+  size_t slab_size() const { return size_t(gx) * gz * 2; }
   const BilateralDesc& desc() const { return *this; }
   // per thread: gx*gy*gz*2 (fixed-point sum of values, count; spatial.h bgrid_fix), so
   // that the sum over threads does not depend on which thread splatted which rows
   std::vector<std::vector<unsigned long long>> part;
   std::vector<float> grid, tmp;
+  std::vector<int> cx0;    // per pixel column: lower x cell and the upper one's weight
+  std::vector<float> ctx;
 };
 
 }  // namespace dtutmo

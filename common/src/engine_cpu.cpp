@@ -79,6 +79,8 @@ bool CpuEngine::configure(const StreamConfig& cfg, std::string* err) {
   eh_ = (H_ + kSub - 1) / kSub;
   edge_.assign(size_t(ew_) * eh_, 0.0f);
   edge_tmp_.assign(size_t(ew_) * eh_ * 2, 0.0f);
+  ecols_.grid(W_, ew_, float(kSub));
+  for (Scratch& s : scr_) s.vrow.resize(std::max(s.vrow.size(), size_t(ew_) + 1));
   // balanced buffers are made lazily at the first frame that needs them (at configure
   // time when the profile is already balanced), never in the middle of a stream again.
   optics_ready_ = false;
@@ -115,6 +117,7 @@ void CpuEngine::ensure_balanced() {
     if (base_.empty()) base_.assign(size_t(W_) * H_, 0.0f);
     if (!bgrid_ready_ || bgrid_.ss != std::max(ss, 1.0f)) {
       bgrid_.init(W_, H_, ss, 0.5f, std::log2(kMinNits), std::log2(kMaxNits), pool_.threads());
+      for (Scratch& s : scr_) s.bslab.assign(bgrid_.slab_size(), 0.0f);
       bgrid_ready_ = true;
     }
   }
@@ -128,9 +131,12 @@ void CpuEngine::ensure_balanced() {
         pw_[k] = (pw_[k - 1] + 1) / 2;
         ph_[k] = (ph_[k - 1] + 1) / 2;
       }
-      for (int c = 0; c < 3; ++c) pyr_[k][c].assign(size_t(pw_[k]) * ph_[k], 0.0f);
+      // level 0 is resp_ itself (cpu_csf.cpp)
+      if (k > 0)
+        for (int c = 0; c < 3; ++c) pyr_[k][c].assign(size_t(pw_[k]) * ph_[k], 0.0f);
     }
-    pyr_tmp_.assign(np * 3, 0.0f);
+    // bands and rebuild by rows (cpu_csf.cpp): per level the upsample's column table
+    for (int k = 0; k < kCsfLevels; ++k) csf_cols_[k].scaled(pw_[k], pw_[k + 1]);
   }
 }
 
@@ -170,6 +176,21 @@ bool CpuEngine::process(const FrameView& in, const FrameView& out, double time_s
   gcap_k_ = snap ? 1.0f : smooth_k(dt, P_.cone_tau);
   pass1(in);
   low_res(dt, snap);
+  if (P_.optics && st_.cut_detected && !gcap_snap_) {
+    // A cut is detected in low_res, after the optics of pass 1 used the glare cap smoothed
+    // from the previous shot (the first night frame after a day shot kept the day's cap:
+    // ghost 0.26). Such a frame is made again with the glare state snapped, as the cut
+    // snaps the adaptation: one more pass 1 per cut. low_res again with snap gives what
+    // the cut gave (temporal_update snaps on a cut), less the detector's report, kept.
+    const float shape = st_.cut_shape;
+    gcap_snap_ = true;
+    gcap_k_ = 1.0f;
+    pass1(in);
+    low_res(dt, true);
+    st_.cut_detected = true;
+    st_.cut_shape = shape;
+    ts_.shape_change = shape;
+  }
   pass2(out);
 
   std::lock_guard<std::mutex> l(state_mu_);

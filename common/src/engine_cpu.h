@@ -50,8 +50,10 @@ struct Scratch {
   std::vector<float> out;   // encoded output for one band, 3 x width x rows
   std::vector<float> row;   // misc row buffer
   std::vector<float> rsp;   // planar responses of one row (3 x width)
-  std::vector<float> vrow;  // vertically interpolated grid rows, kAd x (gw + 1)
+  std::vector<float> vrow;  // vertically interpolated grid rows, kAd x (gw + 1) (and at
+                            // least one row of the glare grid and the edge map + 1)
   std::vector<float> jw;    // joint-bilateral upsampling: 4 corner weights x width
+  std::vector<float> bslab; // base/detail: the bilateral grid's x-z slab of a row (slice_row)
   bool rods = true;         // interp_row filled the rod channels (a rod weight reaches the row)
   // joint-bilateral lookup: the four corners per column of one grid row pair (guide and
   // each channel read: 4 (kAd + 1) x width), valid for jx_key (frame, grid row, rods)
@@ -162,10 +164,12 @@ class CpuEngine final : public Engine {
   // edge map for the hybrid display mode, at 1/kSub resolution
   int ew_ = 0, eh_ = 0;
   std::vector<float> edge_, edge_tmp_;
+  ColTable ecols_;  // its per-column lerp onto the frame (row_lum)
   // optics
   bool optics_ready_ = false;
   CpuGlare glare_[3];
   std::vector<float> gsrc_[3], gdst_[3];
+  ColTable gcols_;  // the veil's per-column lerp on the glare grid (apply_optics)
   float otf_sigma_px_ = 0;
   std::vector<float> otf_tmp_;
   // base / detail
@@ -174,8 +178,8 @@ class CpuEngine final : public Engine {
   std::vector<float> base_;   // W x H base log2 luminance
   // CSF
   std::vector<float> resp_;   // W x H x 3 (responses, balanced when CSF runs)
-  std::vector<float> pyr_[kCsfLevels + 1][3];
-  std::vector<float> pyr_tmp_;
+  std::vector<float> pyr_[kCsfLevels + 1][3];  // levels 1 ..; level 0 is resp_ (cpu_csf.cpp)
+  ColTable csf_cols_[kCsfLevels];  // level k's upsample from k + 1 (ColTable::scaled)
   int pw_[kCsfLevels + 1], ph_[kCsfLevels + 1];
   float csf_gain_[kCsfLevels][3];
   bool csf_active_ = false;

@@ -3,7 +3,9 @@
 // the model's definitions, not from the code's output.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <vector>
 
 #include "dtutmo/color.h"
@@ -13,6 +15,7 @@
 #include "dtutmo/fastmath.h"
 #include "dtutmo/gamut.h"
 #include "dtutmo/optics.h"
+#include "dtutmo/pixel_model.h"
 #include "dtutmo/receptors.h"
 #include "dtutmo/transfer.h"
 
@@ -254,6 +257,39 @@ TEST(Dtucam, GreyIsAchromaticHueKeptHuntEffect) {
   const Vec3 o = dtucam_inverse(c, dim);
   const CamJMh c2 = dtucam_forward(o, dim);
   EXPECT_NEAR(c2.h, c.h, 1e-3f);
+}
+
+// dtucam_display (pixel_model.h: the hue's direction without trigonometry, the scene's t
+// carried to the display's J in log2, the display's A given to the inverse) is the
+// unfolded chain: dtucam_forward under the scene condition, then dtucam_inverse at the
+// display's J (libm's powf here) with the scene's M and h.
+TEST(Dtucam, DisplayIsForwardThenInverseAtTheDisplaysJ) {
+  float worst = 0.0f;
+  for (float las : {0.05f, 3.0f, 200.0f, 5000.0f})
+    for (float lad : {5.0f, 40.0f}) {
+      const CamCond cs = cam_condition(las, 0.69f, 1.0f, 1.9f);
+      const CamCond cd = cam_condition(lad, 0.59f, 0.9f, 2.3f);
+      const float fs = 1.3f, sref = 0.8f;
+      for (float a = 0.03f; a < 0.98f; a += 0.131f)
+        for (float b = 0.03f; b < 0.98f; b += 0.157f)
+          for (float c = 0.03f; c < 0.98f; c += 0.181f) {
+            const Vec3 r = {a, b, c}, u = {0.9f * b + 0.05f, 0.8f * a + 0.1f, 0.7f * c + 0.2f};
+            const CamJMh sj = dtucam_forward({r.x, r.y, odds_scale(r.z, fs)}, cs);
+            const float ad = 2.0f * u.x + u.y + 0.05f * odds_scale(u.z, sref);
+            const float jd = 100.0f * powf(ad / cd.aw, cd.c * cd.z);
+            const Vec3 o = dtucam_inverse({jd, sj.m, sj.h}, cd);
+            const Vec3 ref = {o.x, o.y, odds_scale(std::max(o.z, 0.0f), 1.0f / sref)};
+            const Vec3 got = dtucam_display(r, u, fs, cs, cd, sref, 1.0f / sref);
+            // relative to max(1, |ref|): far out of gamut (rM ~ -4.6) float rounding of the
+            // near-singular inverse reaches ~1e-4 there; a wrong fold is off by 10-100 %
+            const float ex = std::fabs(got.x - ref.x) / std::max(1.0f, std::fabs(ref.x));
+            const float ey = std::fabs(got.y - ref.y) / std::max(1.0f, std::fabs(ref.y));
+            const float ez = std::fabs(got.z - ref.z) / std::max(1.0f, std::fabs(ref.z));
+            worst = std::max({worst, ex, ey, ez});
+            ASSERT_LT(std::max({ex, ey, ez}), 5e-4f) << a << " " << b << " " << c << " La " << las << " " << lad;
+          }
+    }
+  std::printf("dtucam_display against the unfolded chain: largest relative difference %.2g\n", worst);
 }
 
 TEST(Gamut, DesaturatesTowardLuminanceInRange) {
