@@ -124,24 +124,71 @@ DTUTMO_PX float blur_at(Load ld, int pos, int n, const float* k, int rr) {
 // of a dark tree takes the La of the tree's cells, not of the sky cell next to it; one
 // unlike all four corners falls back to bilinear (the 1e-3).
 constexpr float kLookupRangeSigma = 1.0f;  // range sigma, log2 units
+// Levels closer than this count as equal in the lookup's monotonic bound (log2 units).
+constexpr float kLookupTie = 1.0f / 1024.0f;
 // The range weight written 2^(kLookupRangeCoef d^2): -log2(e) / (2 sigma^2).
 constexpr float kLookupRangeCoef = -0.72134752f / (kLookupRangeSigma * kLookupRangeSigma);
 
 // Corner weights (00, 10, 01, 11 = (x0, y0), (x1, y0), (x0, y1), (x1, y1)) of a pixel of
-// log2 luminance ly at bilinear weights tx, ty, the corners' guides g[4].
-DTUTMO_PX void jbu_weights(float ly, float g0, float g1, float g2, float g3, float tx, float ty,
-                           float w[4]) {
+// log2 luminance ly at bilinear weights tx, ty, the corners' guides g[4] and their L/M
+// adaptation constants k[4] (kChLM: r = 1 / (1 + 2^(n (k - ly))), log2 cd/m^2 like ly).
+//
+// Monotonic in the pixel's own level (issue 12): the range weights alone let a pixel whose
+// level lies between two corners' guides switch from the darker corner's constant to the
+// brighter one's over a fraction of a stop (the weights' ratio is a logistic of width
+// sigma^2 / (g_b - g_d)), so its constant could rise faster than its level and it showed
+// DARKER than the darker corner's own level does there: a dark rim on the soft edge of a
+// small bright source (daylight's sun: code 200 in a sky of 243+), a shadow inside a dark
+// disc's edge where the cells straddling the edge have guides between disc and surround
+// (halo charts, 10:1: 0.13-0.16 stop). So the corners are split at the pixel's level: those
+// at or below it (D) and those above (U), each with its weighted mean guide gD, gU and
+// constant kD, kU. The mix k must keep ly - k between the two groups' own ly - k at their
+// guides (no inversion of the order of levels: the pixel is shown no darker than D's guide
+// level is, no brighter than U's):  kU - (gU - ly) <= k <= kD + (ly - gD).  Where the
+// range-weighted mix leaves that interval, the weight is moved between the two groups
+// (within each, the ratios stay) until k lies on the bound; every channel is mixed with
+// the same weights, so they stay consistent. Texture is untouched: where every corner lies
+// on one side, or their constants differ less than their guides (the La map compresses,
+// local_target), the mix is inside the interval already. No transcendental beyond the
+// range weights; float selects only (the CPU row loop vectorises).
+DTUTMO_PX void jbu_weights(float ly, float g0, float g1, float g2, float g3, float k0, float k1,
+                           float k2, float k3, float tx, float ty, float w[4]) {
   const float c = kLookupRangeCoef;
   const float d0 = ly - g0, d1 = ly - g1, d2 = ly - g2, d3 = ly - g3;
   const float a0 = (1 - tx) * (1 - ty) * (weight_exp2(c * d0 * d0) + 1e-3f);
   const float a1 = tx * (1 - ty) * (weight_exp2(c * d1 * d1) + 1e-3f);
   const float a2 = (1 - tx) * ty * (weight_exp2(c * d2 * d2) + 1e-3f);
   const float a3 = tx * ty * (weight_exp2(c * d3 * d3) + 1e-3f);
-  const float inv = 1.0f / (a0 + a1 + a2 + a3);
-  w[0] = a0 * inv;
-  w[1] = a1 * inv;
-  w[2] = a2 * inv;
-  w[3] = a3 * inv;
+  // the two groups' weight, weighted guide and constant sums (s: 1 in D, 0 in U); a corner
+  // within kLookupTie of the pixel's level counts as at it (D): a uniform region's base
+  // (the guide with base/detail on) differs from its cells' mean by rounding, either sign
+  const float e = kLookupTie;
+  const float s0 = d0 >= -e ? 1.0f : 0.0f, s1 = d1 >= -e ? 1.0f : 0.0f;
+  const float s2 = d2 >= -e ? 1.0f : 0.0f, s3 = d3 >= -e ? 1.0f : 0.0f;
+  const float wd = s0 * a0 + s1 * a1 + s2 * a2 + s3 * a3;
+  const float wa = a0 + a1 + a2 + a3, wu = wa - wd;
+  const float gd = s0 * a0 * g0 + s1 * a1 * g1 + s2 * a2 * g2 + s3 * a3 * g3;
+  const float ga = a0 * g0 + a1 * g1 + a2 * g2 + a3 * g3, gu = ga - gd;
+  const float kd = s0 * a0 * k0 + s1 * a1 * k1 + s2 * a2 * k2 + s3 * a3 * k3;
+  const float ka = a0 * k0 + a1 * k1 + a2 * k2 + a3 * k3, ku = ka - kd;
+  // both groups present (else the mix is one group's own, inside its bound)
+  const float both = (wd > 1e-12f * wa ? 1.0f : 0.0f) * (wu > 1e-12f * wa ? 1.0f : 0.0f);
+  const float iwd = 1.0f / maxf(wd, 1e-30f), iwu = 1.0f / maxf(wu, 1e-30f), iwa = 1.0f / wa;
+  const float kdm = kd * iwd, kum = ku * iwu;  // the groups' mean constants
+  const float hi = kdm + (ly - gd * iwd), lo = kum - (gu * iwu - ly);
+  const float k = ka * iwa;
+  const float t = minf(maxf(k, lo), hi);  // hi wins if the bounds cross (no dark rim)
+  // D's share of the weight that puts the mix at t: t = f kdm + (1 - f) kum
+  const float dk = kum - kdm;
+  const float moved = both * (t != k ? 1.0f : 0.0f) * (fabsf(dk) > 1e-6f ? 1.0f : 0.0f);
+  const float f0 = wd * iwa;
+  const float idk = 1.0f / (fabsf(dk) > 1e-6f ? dk : 1.0f);  // division outside the select
+  const float f = moved > 0.0f ? clampf((kum - t) * idk, 0.0f, 1.0f) : f0;
+  const float sd = moved > 0.0f ? f * iwd : iwa, su = moved > 0.0f ? (1.0f - f) * iwu : iwa;
+  w[0] = a0 * (s0 > 0.0f ? sd : su);
+  w[1] = a1 * (s1 > 0.0f ? sd : su);
+  w[2] = a2 * (s2 > 0.0f ? sd : su);
+  w[3] = a3 * (s3 > 0.0f ? sd : su);
 }
 DTUTMO_PX float jbu_mix(const float w[4], float c0, float c1, float c2, float c3) {
   return w[0] * c0 + w[1] * c1 + w[2] * c2 + w[3] * c3;
@@ -191,7 +238,8 @@ DTUTMO_PX CellSample cell_sample_jbu(const CellGrid& g, const float* guide, int 
   grid_interp(grid_pos(x, (float)kCell), g.gw, &x0, &x1, &tx);
   const int i0 = y0 * g.gw + x0, i1 = y0 * g.gw + x1, i2 = y1 * g.gw + x0, i3 = y1 * g.gw + x1;
   float w[4];
-  jbu_weights(ly, guide[i0], guide[i1], guide[i2], guide[i3], tx, ty, w);
+  jbu_weights(ly, guide[i0], guide[i1], guide[i2], guide[i3], g.at(kChLM, i0), g.at(kChLM, i1),
+              g.at(kChLM, i2), g.at(kChLM, i3), tx, ty, w);
   float v[kAdaptChannels] = {0, 0, 0, 0, 0, 0, 0};
   for (int k = 0; k < nch; ++k) v[k] = jbu_mix(w, g.at(k, i0), g.at(k, i1), g.at(k, i2), g.at(k, i3));
   return cell_sample_of(v);
