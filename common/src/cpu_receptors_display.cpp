@@ -95,9 +95,10 @@ void CpuEngine::frame_consts(float kq) {
   display_targets(inverse_disp_grey(K, scene_resp_grey(K, 3, l_lo)),
                   inverse_disp_grey(K, scene_resp_grey(K, 3, l_hi)), l_lo, l_hi, P_.display_black,
                   display_peak_nits(P_), &t_lo, &t_hi);
+  const float t_lo0 = t_lo;  // before the key: the slope below the low percentile
   key_targets(K, s_rmed_, l_lo, l_hi, P_.display_black, display_peak_nits(P_), P_.key, P_.key_strength,
               P_.mesopic, &t_lo, &t_hi);
-  finish_frame_consts(K, l_lo, l_hi, t_lo, t_hi, P_.knee, int(P_.viewing));
+  finish_frame_consts(K, l_lo, l_hi, t_lo, t_hi, t_lo0, P_.knee, int(P_.viewing));
 
   // --- full-inverse / hybrid: display observer's local adaptation per cell ---
   const int nc = gw_ * gh_;
@@ -362,9 +363,10 @@ DTUTMO_HOT void CpuEngine::row_lum(int y, const float* __restrict r, Scratch& s)
   // normalisation + soft knee, per class
   for (int c = 0; c < 3; ++c) {
     const float g = K.norm_gain[c], off = K.norm_offset[c], k = K.knee_r[c], rmax = K.r_max[c];
+    const float tr = K.toe_r[c], tg = K.toe_gain[c];
     const float* __restrict rc = r + size_t(c) * W;
     float* __restrict uc = u + size_t(c) * W;
-    for (int x = 0; x < W; ++x) uc[x] = normalise_response(rc[x], g, off, k, rmax);
+    for (int x = 0; x < W; ++x) uc[x] = normalise_response(rc[x], g, off, tr, tg, k, rmax);
   }
   if (cam) dtucam_row(W, K, sl, ss, r, r + W, r + 2 * size_t(W), u, u + W, u + 2 * size_t(W));
   // display inverse per class: L = 2^(K + log2(v / (1 - v)) / n)
