@@ -124,8 +124,13 @@ DTUTMO_PX float blur_at(Load ld, int pos, int n, const float* k, int rr) {
 // of a dark tree takes the La of the tree's cells, not of the sky cell next to it; one
 // unlike all four corners falls back to bilinear (the 1e-3).
 constexpr float kLookupRangeSigma = 1.0f;  // range sigma, log2 units
-// Levels closer than this count as equal in the lookup's monotonic bound (log2 units).
-constexpr float kLookupTie = 1.0f / 1024.0f;
+// The lookup's monotonic bound (jbu_weights): a corner's membership of the groups below and
+// above the pixel's level ramps over +-kLookupTie log2 units (continuous in the level: no
+// jump where a corner's guide crosses it; also covers a uniform region's base differing
+// from its cells' mean by rounding), and a group bounds the mix fully once it holds
+// kLookupPresence of the weight, in proportion below that (no jump when a corner enters it).
+constexpr float kLookupTie = 1.0f / 64.0f;
+constexpr float kLookupPresence = 0.05f;
 // The range weight written 2^(kLookupRangeCoef d^2): -log2(e) / (2 sigma^2).
 constexpr float kLookupRangeCoef = -0.72134752f / (kLookupRangeSigma * kLookupRangeSigma);
 
@@ -147,7 +152,10 @@ constexpr float kLookupRangeCoef = -0.72134752f / (kLookupRangeSigma * kLookupRa
 // level is, no brighter than U's):  kU - (gU - ly) <= k <= kD + (ly - gD).  Where the
 // range-weighted mix leaves that interval, the weight is moved between the two groups
 // (within each, the ratios stay) until k lies on the bound; every channel is mixed with
-// the same weights, so they stay consistent. Texture is untouched: where every corner lies
+// the same weights, so they stay consistent. Continuous in ly (kLookupTie,
+// kLookupPresence): a hard split jumped where a guide crossed the pixel's level, so the
+// vectorised loop and the scalar path (FMA rounding) gave 30-60 codes apart on such
+// pixels, and noise would flicker there. Texture is untouched: where every corner lies
 // on one side, or their constants differ less than their guides (the La map compresses,
 // local_target), the mix is inside the interval already. No transcendental beyond the
 // range weights; float selects only (the CPU row loop vectorises).
@@ -159,36 +167,37 @@ DTUTMO_PX void jbu_weights(float ly, float g0, float g1, float g2, float g3, flo
   const float a1 = tx * (1 - ty) * (weight_exp2(c * d1 * d1) + 1e-3f);
   const float a2 = (1 - tx) * ty * (weight_exp2(c * d2 * d2) + 1e-3f);
   const float a3 = tx * ty * (weight_exp2(c * d3 * d3) + 1e-3f);
-  // the two groups' weight, weighted guide and constant sums (s: 1 in D, 0 in U); a corner
-  // within kLookupTie of the pixel's level counts as at it (D): a uniform region's base
-  // (the guide with base/detail on) differs from its cells' mean by rounding, either sign
-  const float e = kLookupTie;
-  const float s0 = d0 >= -e ? 1.0f : 0.0f, s1 = d1 >= -e ? 1.0f : 0.0f;
-  const float s2 = d2 >= -e ? 1.0f : 0.0f, s3 = d3 >= -e ? 1.0f : 0.0f;
+  // the two groups' weight, weighted guide and constant sums: s = membership of D (1 at or
+  // below the pixel's level, 0 above, a ramp of +-kLookupTie between), 1 - s of U
+  const float it = 0.5f / kLookupTie;
+  const float s0 = clampf(0.5f + d0 * it, 0.0f, 1.0f), s1 = clampf(0.5f + d1 * it, 0.0f, 1.0f);
+  const float s2 = clampf(0.5f + d2 * it, 0.0f, 1.0f), s3 = clampf(0.5f + d3 * it, 0.0f, 1.0f);
   const float wd = s0 * a0 + s1 * a1 + s2 * a2 + s3 * a3;
   const float wa = a0 + a1 + a2 + a3, wu = wa - wd;
   const float gd = s0 * a0 * g0 + s1 * a1 * g1 + s2 * a2 * g2 + s3 * a3 * g3;
   const float ga = a0 * g0 + a1 * g1 + a2 * g2 + a3 * g3, gu = ga - gd;
   const float kd = s0 * a0 * k0 + s1 * a1 * k1 + s2 * a2 * k2 + s3 * a3 * k3;
   const float ka = a0 * k0 + a1 * k1 + a2 * k2 + a3 * k3, ku = ka - kd;
-  // both groups present (else the mix is one group's own, inside its bound)
-  const float both = (wd > 1e-12f * wa ? 1.0f : 0.0f) * (wu > 1e-12f * wa ? 1.0f : 0.0f);
   const float iwd = 1.0f / maxf(wd, 1e-30f), iwu = 1.0f / maxf(wu, 1e-30f), iwa = 1.0f / wa;
   const float kdm = kd * iwd, kum = ku * iwu;  // the groups' mean constants
   const float hi = kdm + (ly - gd * iwd), lo = kum - (gu * iwu - ly);
+  // each bound in proportion to its group's presence (0 for an empty group)
+  const float ip = iwa * (1.0f / kLookupPresence);
+  const float md = minf(wd * ip, 1.0f), mu = minf(wu * ip, 1.0f);
   const float k = ka * iwa;
-  const float t = minf(maxf(k, lo), hi);  // hi wins if the bounds cross (no dark rim)
-  // D's share of the weight that puts the mix at t: t = f kdm + (1 - f) kum
+  const float t1 = k + mu * maxf(lo - k, 0.0f);
+  const float t = t1 - md * maxf(t1 - hi, 0.0f);  // hi wins if the bounds cross (no dark rim)
+  // D's share of the weight that puts the mix at t: t = f kdm + (1 - f) kum (f = wd / wa,
+  // the range weights' own share, at t = k)
   const float dk = kum - kdm;
-  const float moved = both * (t != k ? 1.0f : 0.0f) * (fabsf(dk) > 1e-6f ? 1.0f : 0.0f);
-  const float f0 = wd * iwa;
+  const float moved = (t != k ? 1.0f : 0.0f) * (fabsf(dk) > 1e-6f ? 1.0f : 0.0f);
   const float idk = 1.0f / (fabsf(dk) > 1e-6f ? dk : 1.0f);  // division outside the select
-  const float f = moved > 0.0f ? clampf((kum - t) * idk, 0.0f, 1.0f) : f0;
+  const float f = clampf((kum - t) * idk, 0.0f, 1.0f);
   const float sd = moved > 0.0f ? f * iwd : iwa, su = moved > 0.0f ? (1.0f - f) * iwu : iwa;
-  w[0] = a0 * (s0 > 0.0f ? sd : su);
-  w[1] = a1 * (s1 > 0.0f ? sd : su);
-  w[2] = a2 * (s2 > 0.0f ? sd : su);
-  w[3] = a3 * (s3 > 0.0f ? sd : su);
+  w[0] = a0 * (s0 * sd + (1.0f - s0) * su);
+  w[1] = a1 * (s1 * sd + (1.0f - s1) * su);
+  w[2] = a2 * (s2 * sd + (1.0f - s2) * su);
+  w[3] = a3 * (s3 * sd + (1.0f - s3) * su);
 }
 DTUTMO_PX float jbu_mix(const float w[4], float c0, float c1, float c2, float c3) {
   return w[0] * c0 + w[1] * c1 + w[2] * c2 + w[3] * c3;
