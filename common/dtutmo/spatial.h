@@ -172,13 +172,17 @@ DTUTMO_PX void jbu_weights(float ly, float g0, float g1, float g2, float g3, flo
   const float it = 0.5f / kLookupTie;
   const float s0 = clampf(0.5f + d0 * it, 0.0f, 1.0f), s1 = clampf(0.5f + d1 * it, 0.0f, 1.0f);
   const float s2 = clampf(0.5f + d2 * it, 0.0f, 1.0f), s3 = clampf(0.5f + d3 * it, 0.0f, 1.0f);
-  const float wd = s0 * a0 + s1 * a1 + s2 * a2 + s3 * a3;
+  const float b0 = s0 * a0, b1 = s1 * a1, b2 = s2 * a2, b3 = s3 * a3;  // D's parts
+  const float wd = b0 + b1 + b2 + b3;
   const float wa = a0 + a1 + a2 + a3, wu = wa - wd;
-  const float gd = s0 * a0 * g0 + s1 * a1 * g1 + s2 * a2 * g2 + s3 * a3 * g3;
+  const float gd = b0 * g0 + b1 * g1 + b2 * g2 + b3 * g3;
   const float ga = a0 * g0 + a1 * g1 + a2 * g2 + a3 * g3, gu = ga - gd;
-  const float kd = s0 * a0 * k0 + s1 * a1 * k1 + s2 * a2 * k2 + s3 * a3 * k3;
+  const float kd = b0 * k0 + b1 * k1 + b2 * k2 + b3 * k3;
   const float ka = a0 * k0 + a1 * k1 + a2 * k2 + a3 * k3, ku = ka - kd;
-  const float iwd = 1.0f / maxf(wd, 1e-30f), iwu = 1.0f / maxf(wu, 1e-30f), iwa = 1.0f / wa;
+  // 1 / wd and 1 / wu from one division (an empty group: its sums are 0, so are its terms)
+  const float wdc = maxf(wd, 1e-20f * wa), wuc = maxf(wu, 1e-20f * wa);
+  const float r = 1.0f / (wdc * wuc), iwa = 1.0f / wa;
+  const float iwd = wuc * r, iwu = wdc * r;
   const float kdm = kd * iwd, kum = ku * iwu;  // the groups' mean constants
   const float hi = kdm + (ly - gd * iwd), lo = kum - (gu * iwu - ly);
   // each bound in proportion to its group's presence (0 for an empty group)
@@ -187,18 +191,21 @@ DTUTMO_PX void jbu_weights(float ly, float g0, float g1, float g2, float g3, flo
   const float k = ka * iwa;
   const float t1 = k + mu * maxf(lo - k, 0.0f);
   const float t = t1 - md * maxf(t1 - hi, 0.0f);  // hi wins if the bounds cross (no dark rim)
-  // D's share of the weight that puts the mix at t: t = f kdm + (1 - f) kum (f = wd / wa,
-  // the range weights' own share, at t = k)
+  // D's share of the weight that puts the mix at t: t = f kdm + (1 - f) kum (at t = k it
+  // is the range weights' own share wd / wa; then the weights are kept exactly, a / wa:
+  // the other channels may differ between groups whose L/M constants agree)
   const float dk = kum - kdm;
   const float moved = (t != k ? 1.0f : 0.0f) * (fabsf(dk) > 1e-6f ? 1.0f : 0.0f);
-  const float idk = 1.0f / (fabsf(dk) > 1e-6f ? dk : 1.0f);  // division outside the select
+  const float idk = 1.0f / (moved > 0.0f ? dk : 1.0f);  // division outside the select
   const float f = clampf((kum - t) * idk, 0.0f, 1.0f);
   const float sd = moved > 0.0f ? f * iwd : iwa, su = moved > 0.0f ? (1.0f - f) * iwu : iwa;
-  w[0] = a0 * (s0 * sd + (1.0f - s0) * su);
-  w[1] = a1 * (s1 * sd + (1.0f - s1) * su);
-  w[2] = a2 * (s2 * sd + (1.0f - s2) * su);
-  w[3] = a3 * (s3 * sd + (1.0f - s3) * su);
+  const float dd = sd - su;
+  w[0] = a0 * su + b0 * dd;
+  w[1] = a1 * su + b1 * dd;
+  w[2] = a2 * su + b2 * dd;
+  w[3] = a3 * su + b3 * dd;
 }
+
 DTUTMO_PX float jbu_mix(const float w[4], float c0, float c1, float c2, float c3) {
   return w[0] * c0 + w[1] * c1 + w[2] * c2 + w[3] * c3;
 }
