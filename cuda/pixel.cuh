@@ -36,7 +36,8 @@ struct LinPixel {
   Vec3 rgb;      // linear RGB, cd/m^2, scaled to the base when base/detail is on
   Vec3 in;       // linear RGB, cd/m^2, as decoded (after optics): the hue source
   float detail;  // log2 Y - base (0 without base/detail)
-  float ly;      // log2 luminance (floored at kMinNits): guides the La lookup
+  float ly;      // log2 luminance (floored at kMinNits), the base's with base/detail on:
+                 // guides the La lookup
 };
 
 __device__ __forceinline__ LinPixel load_lin(const LinSource& s, int x, int y, int w) {
@@ -66,6 +67,7 @@ __device__ __forceinline__ LinPixel load_lin(const LinSource& s, int x, int y, i
     c.y *= gsc;
     c.z *= gsc;
     p.detail = ly - b;
+    p.ly = b;  // the receptors see the base: it guides the lookup (spatial.h jbu_weights)
   }
   p.rgb = c;
   return p;

@@ -101,9 +101,10 @@ __global__ void k_frame_setup(const unsigned int* hist, DevState* st, FrameConst
   if (threadIdx.x != 0) return;
   float t_lo, t_hi;
   display_targets(tv[0], tv[1], lv[0], lv[1], sp.black, sp.peak, &t_lo, &t_hi);
+  const float t_lo0 = t_lo;  // before the key: the slope below the low percentile
   key_targets(K, st->s_rmed, lv[0], lv[1], sp.black, sp.peak, sp.key, sp.key_strength, sp.mesopic,
               &t_lo, &t_hi);
-  finish_frame_consts(K, lv[0], lv[1], t_lo, t_hi, sp.knee, sp.viewing);
+  finish_frame_consts(K, lv[0], lv[1], t_lo, t_hi, t_lo0, sp.knee, sp.viewing);
   st->csf_active = sp.csf ? (int)csf_band_gains(K, sp.fov_deg, st->csf_gain) : 0;
   *Kg = K;
   stats->adaptation_nits = K.la_global;

@@ -76,6 +76,11 @@ struct FrameConsts {
   float r_min[3];         // display response to display_black (cd/m^2)
   float r_max[3];         // display response to display_peak (cd/m^2)
   float knee_r[3];        // knee start in response, r_min + knee * (r_max - r_min)
+  // below the scene response toe_r[c] (the low percentile's), toe_gain[c] * (toe_r - r) is
+  // added back: the slope the map had before the display key darkened it (model.h
+  // finish_frame_consts; 0 unless the key darkens)
+  float toe_r[3];
+  float toe_gain[3];
 
   // --- display observer (photopic, adapted to disp_la) ---
   float disp_la;          // display adaptation luminance, cd/m^2

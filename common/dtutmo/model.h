@@ -449,10 +449,16 @@ DTUTMO_HD void key_targets(const FrameConsts& K, float r_med, float l_lo, float 
 }
 
 // Per-class normalisation, knee, DTUCAM conditions (Hunt effect bounded) and the display
-// S reference, from the ends (l_lo, l_hi) -> (t_lo, t_hi). Needs K's observers, K.black
-// and K.peak filled.
+// S reference, from the ends (l_lo, l_hi) -> (t_lo, t_hi). t_lo0: the low end before the
+// display key (key_targets). Where the key darkened (t_lo < t_lo0), the map below the low
+// percentile keeps the slope it had before (toe_r, toe_gain; normalise_response): the key
+// steepens the affine response map to lower the median, and extended below the range it
+// was fitted on, that steeper line reached display black within a stop or two: the
+// darkest 2 % of a sunlit frame (daylight's doorway, 5-15 cd/m^2) went from code ~65 to
+// 0.4-4, its detail gone. With the old slope there it stays dark, ordered and detailed;
+// between the percentiles nothing changes. Needs K's observers, K.black and K.peak.
 DTUTMO_HD void finish_frame_consts(FrameConsts& K, float l_lo, float l_hi, float t_lo, float t_hi,
-                                   float knee, int viewing) {
+                                   float t_lo0, float knee, int viewing) {
   for (int c = 0; c < 3; ++c) {
     K.r_min[c] = disp_resp_grey(K, c, K.black > 0 ? K.black : 1e-4f);
     K.r_max[c] = disp_resp_grey(K, c, K.peak);
@@ -462,6 +468,9 @@ DTUTMO_HD void finish_frame_consts(FrameConsts& K, float l_lo, float l_hi, float
     const float g = (d1 - d0) / std_max(s1 - s0, 1e-6f);
     K.norm_gain[c] = g;
     K.norm_offset[c] = d0 - g * s0;
+    const float g0 = (d1 - disp_resp_grey(K, c, t_lo0)) / std_max(s1 - s0, 1e-6f);
+    K.toe_r[c] = s0;
+    K.toe_gain[c] = t_lo < t_lo0 ? std_max(g - g0, 0.0f) : 0.0f;
   }
   float cs, ncs;
   cam_surround(2, &cs, &ncs);  // the scene is seen in an average surround

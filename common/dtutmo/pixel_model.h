@@ -212,9 +212,12 @@ DTUTMO_PX Vec3 responses_from_opponent(float a, float rg, float yb) {
 DTUTMO_PX float csf_rebuild(float up, float band, float gain) { return up + gain * band; }
 
 // ================================================================== display
-// Normalisation of a class response onto the display observer's, then the soft knee.
-DTUTMO_PX float normalise_response(float r, float gain, float offset, float knee, float rmax) {
-  return soft_knee(gain * r + offset, knee, rmax);
+// Normalisation of a class response onto the display observer's (below toe_r with the
+// slope before the display key's darkening: gain - toe_gain; model.h finish_frame_consts),
+// then the soft knee.
+DTUTMO_PX float normalise_response(float r, float gain, float offset, float toe_r, float toe_gain,
+                                   float knee, float rmax) {
+  return soft_knee(gain * r + offset + toe_gain * std_max(toe_r - r, 0.0f), knee, rmax);
 }
 // DTUCAM (balanced): chroma from the scene's appearance (Hunt effect), tone from the
 // normalised responses u. fs: the scene S -> L/M reference (dtucam_s_factor of the cell).
@@ -356,7 +359,8 @@ DTUTMO_PX float tone_arg(float lms, float k) { return (lms > 1e-30f ? lms : 1e-3
 // The chain the table holds for class c at X (kwb: whiteboard_consts of the frame).
 DTUTMO_PX float tone_chain(float x, const FrameConsts& K, int c, float kwb, const float* odds_root) {
   const float r = folded_response(x, 0.0f, kConeL.n);
-  const float u = normalise_response(r, K.norm_gain[c], K.norm_offset[c], K.knee_r[c], K.r_max[c]);
+  const float u = normalise_response(r, K.norm_gain[c], K.norm_offset[c], K.toe_r[c], K.toe_gain[c], K.knee_r[c],
+                                     K.r_max[c]);
   return fast_exp2(kwb) * display_odds_root(odds_root, clamp_response(u, K.r_min[c], K.r_max[c]));
 }
 // kToneTab entries of class c: entry i at X with float bits (i + kToneBase) << 16. Host.
@@ -424,7 +428,8 @@ DTUTMO_HD Vec3 display_pixel(const FrameConsts& K, const DisplayTables& T, Vec3 
   const float rc[3] = {r.x, r.y, r.z};
   float u[3];
   for (int c = 0; c < 3; ++c)
-    u[c] = normalise_response(rc[c], K.norm_gain[c], K.norm_offset[c], K.knee_r[c], K.r_max[c]);
+    u[c] = normalise_response(rc[c], K.norm_gain[c], K.norm_offset[c], K.toe_r[c], K.toe_gain[c],
+                                  K.knee_r[c], K.r_max[c]);
   if (K.dtucam) {
     const Vec3 o = dtucam_display(r, {u[0], u[1], u[2]}, dtucam_s_factor(a.ks, a.klm), K.cam_scene,
                                   K.cam_display, K.s_ref_display, 1.0f / K.s_ref_display);

@@ -136,25 +136,88 @@ DTUTMO_PX float blur_at(Load ld, int pos, int n, const float* k, int rr) {
 // of a dark tree takes the La of the tree's cells, not of the sky cell next to it; one
 // unlike all four corners falls back to bilinear (the 1e-3).
 constexpr float kLookupRangeSigma = 1.0f;  // range sigma, log2 units
+// The lookup's monotonic bound (jbu_weights): a corner's membership of the groups below and
+// above the pixel's level ramps over +-kLookupTie log2 units (continuous in the level: no
+// jump where a corner's guide crosses it; also covers a uniform region's base differing
+// from its cells' mean by rounding), and a group bounds the mix fully once it holds
+// kLookupPresence of the weight, in proportion below that (no jump when a corner enters it).
+constexpr float kLookupTie = 1.0f / 64.0f;
+constexpr float kLookupPresence = 0.05f;
 // The range weight written 2^(kLookupRangeCoef d^2): -log2(e) / (2 sigma^2).
 constexpr float kLookupRangeCoef = -0.72134752f / (kLookupRangeSigma * kLookupRangeSigma);
 
 // Corner weights (00, 10, 01, 11 = (x0, y0), (x1, y0), (x0, y1), (x1, y1)) of a pixel of
-// log2 luminance ly at bilinear weights tx, ty, the corners' guides g[4].
-DTUTMO_PX void jbu_weights(float ly, float g0, float g1, float g2, float g3, float tx, float ty,
-                           float w[4]) {
+// log2 luminance ly at bilinear weights tx, ty, the corners' guides g[4] and their L/M
+// adaptation constants k[4] (kChLM: r = 1 / (1 + 2^(n (k - ly))), log2 cd/m^2 like ly).
+//
+// Monotonic in the pixel's own level (issue 12): the range weights alone let a pixel whose
+// level lies between two corners' guides switch from the darker corner's constant to the
+// brighter one's over a fraction of a stop (the weights' ratio is a logistic of width
+// sigma^2 / (g_b - g_d)), so its constant could rise faster than its level and it showed
+// DARKER than the darker corner's own level does there: a dark rim on the soft edge of a
+// small bright source (daylight's sun: code 200 in a sky of 243+), a shadow inside a dark
+// disc's edge where the cells straddling the edge have guides between disc and surround
+// (halo charts, 10:1: 0.13-0.16 stop). So the corners are split at the pixel's level: those
+// at or below it (D) and those above (U), each with its weighted mean guide gD, gU and
+// constant kD, kU. The mix k must keep ly - k between the two groups' own ly - k at their
+// guides (no inversion of the order of levels: the pixel is shown no darker than D's guide
+// level is, no brighter than U's):  kU - (gU - ly) <= k <= kD + (ly - gD).  Where the
+// range-weighted mix leaves that interval, the weight is moved between the two groups
+// (within each, the ratios stay) until k lies on the bound; every channel is mixed with
+// the same weights, so they stay consistent. Continuous in ly (kLookupTie,
+// kLookupPresence): a hard split jumped where a guide crossed the pixel's level, so the
+// vectorised loop and the scalar path (FMA rounding) gave 30-60 codes apart on such
+// pixels, and noise would flicker there. Texture is untouched: where every corner lies
+// on one side, or their constants differ less than their guides (the La map compresses,
+// local_target), the mix is inside the interval already. No transcendental beyond the
+// range weights; float selects only (the CPU row loop vectorises).
+DTUTMO_PX void jbu_weights(float ly, float g0, float g1, float g2, float g3, float k0, float k1,
+                           float k2, float k3, float tx, float ty, float w[4]) {
   const float c = kLookupRangeCoef;
   const float d0 = ly - g0, d1 = ly - g1, d2 = ly - g2, d3 = ly - g3;
   const float a0 = (1 - tx) * (1 - ty) * (weight_exp2(c * d0 * d0) + 1e-3f);
   const float a1 = tx * (1 - ty) * (weight_exp2(c * d1 * d1) + 1e-3f);
   const float a2 = (1 - tx) * ty * (weight_exp2(c * d2 * d2) + 1e-3f);
   const float a3 = tx * ty * (weight_exp2(c * d3 * d3) + 1e-3f);
-  const float inv = 1.0f / (a0 + a1 + a2 + a3);
-  w[0] = a0 * inv;
-  w[1] = a1 * inv;
-  w[2] = a2 * inv;
-  w[3] = a3 * inv;
+  // the two groups' weight, weighted guide and constant sums: s = membership of D (1 at or
+  // below the pixel's level, 0 above, a ramp of +-kLookupTie between), 1 - s of U
+  const float it = 0.5f / kLookupTie;
+  const float s0 = clampf(0.5f + d0 * it, 0.0f, 1.0f), s1 = clampf(0.5f + d1 * it, 0.0f, 1.0f);
+  const float s2 = clampf(0.5f + d2 * it, 0.0f, 1.0f), s3 = clampf(0.5f + d3 * it, 0.0f, 1.0f);
+  const float b0 = s0 * a0, b1 = s1 * a1, b2 = s2 * a2, b3 = s3 * a3;  // D's parts
+  const float wd = b0 + b1 + b2 + b3;
+  const float wa = a0 + a1 + a2 + a3, wu = wa - wd;
+  const float gd = b0 * g0 + b1 * g1 + b2 * g2 + b3 * g3;
+  const float ga = a0 * g0 + a1 * g1 + a2 * g2 + a3 * g3, gu = ga - gd;
+  const float kd = b0 * k0 + b1 * k1 + b2 * k2 + b3 * k3;
+  const float ka = a0 * k0 + a1 * k1 + a2 * k2 + a3 * k3, ku = ka - kd;
+  // 1 / wd and 1 / wu from one division (an empty group: its sums are 0, so are its terms)
+  const float wdc = maxf(wd, 1e-20f * wa), wuc = maxf(wu, 1e-20f * wa);
+  const float r = 1.0f / (wdc * wuc), iwa = 1.0f / wa;
+  const float iwd = wuc * r, iwu = wdc * r;
+  const float kdm = kd * iwd, kum = ku * iwu;  // the groups' mean constants
+  const float hi = kdm + (ly - gd * iwd), lo = kum - (gu * iwu - ly);
+  // each bound in proportion to its group's presence (0 for an empty group)
+  const float ip = iwa * (1.0f / kLookupPresence);
+  const float md = minf(wd * ip, 1.0f), mu = minf(wu * ip, 1.0f);
+  const float k = ka * iwa;
+  const float t1 = k + mu * maxf(lo - k, 0.0f);
+  const float t = t1 - md * maxf(t1 - hi, 0.0f);  // hi wins if the bounds cross (no dark rim)
+  // D's share of the weight that puts the mix at t: t = f kdm + (1 - f) kum (at t = k it
+  // is the range weights' own share wd / wa; then the weights are kept exactly, a / wa:
+  // the other channels may differ between groups whose L/M constants agree)
+  const float dk = kum - kdm;
+  const float moved = (t != k ? 1.0f : 0.0f) * (fabsf(dk) > 1e-6f ? 1.0f : 0.0f);
+  const float idk = 1.0f / (moved > 0.0f ? dk : 1.0f);  // division outside the select
+  const float f = clampf((kum - t) * idk, 0.0f, 1.0f);
+  const float sd = moved > 0.0f ? f * iwd : iwa, su = moved > 0.0f ? (1.0f - f) * iwu : iwa;
+  const float dd = sd - su;
+  w[0] = a0 * su + b0 * dd;
+  w[1] = a1 * su + b1 * dd;
+  w[2] = a2 * su + b2 * dd;
+  w[3] = a3 * su + b3 * dd;
 }
+
 DTUTMO_PX float jbu_mix(const float w[4], float c0, float c1, float c2, float c3) {
   return w[0] * c0 + w[1] * c1 + w[2] * c2 + w[3] * c3;
 }
@@ -203,7 +266,8 @@ DTUTMO_PX CellSample cell_sample_jbu(const CellGrid& g, const float* guide, int 
   grid_interp(grid_pos(x, (float)kCell), g.gw, &x0, &x1, &tx);
   const int i0 = y0 * g.gw + x0, i1 = y0 * g.gw + x1, i2 = y1 * g.gw + x0, i3 = y1 * g.gw + x1;
   float w[4];
-  jbu_weights(ly, guide[i0], guide[i1], guide[i2], guide[i3], tx, ty, w);
+  jbu_weights(ly, guide[i0], guide[i1], guide[i2], guide[i3], g.at(kChLM, i0), g.at(kChLM, i1),
+              g.at(kChLM, i2), g.at(kChLM, i3), tx, ty, w);
   float v[kAdaptChannels] = {0, 0, 0, 0, 0, 0, 0};
   for (int k = 0; k < nch; ++k) v[k] = jbu_mix(w, g.at(k, i0), g.at(k, i1), g.at(k, i2), g.at(k, i3));
   return cell_sample_of(v);

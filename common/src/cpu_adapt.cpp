@@ -149,7 +149,7 @@ DTUTMO_HOT static void interp_row_jbu(int W, int gw, int nc, int nch, bool rods,
     float* __restrict o1 = ad + size_t(kChS) * W;
     for (int x = 0; x < W; ++x) {
       float e[4];
-      jbu_weights(ly[x], g0[x], g1[x], g2[x], g3[x], tx[x], ty, e);
+      jbu_weights(ly[x], g0[x], g1[x], g2[x], g3[x], p0[x], p1[x], p2[x], p3[x], tx[x], ty, e);
       o0[x] = jbu_mix(e, p0[x], p1[x], p2[x], p3[x]);
       o1[x] = jbu_mix(e, q0[x], q1[x], q2[x], q3[x]);
     }
@@ -159,9 +159,13 @@ DTUTMO_HOT static void interp_row_jbu(int W, int gw, int nc, int nch, bool rods,
   float* __restrict w1 = wq + W;
   float* __restrict w2 = wq + 2 * size_t(W);
   float* __restrict w3 = wq + 3 * size_t(W);
+  const float* __restrict k0 = corners(kChLM, 0);
+  const float* __restrict k1 = corners(kChLM, 1);
+  const float* __restrict k2 = corners(kChLM, 2);
+  const float* __restrict k3 = corners(kChLM, 3);
   for (int x = 0; x < W; ++x) {
     float e[4];
-    jbu_weights(ly[x], g0[x], g1[x], g2[x], g3[x], tx[x], ty, e);
+    jbu_weights(ly[x], g0[x], g1[x], g2[x], g3[x], k0[x], k1[x], k2[x], k3[x], tx[x], ty, e);
     w0[x] = e[0];
     w1[x] = e[1];
     w2[x] = e[2];
@@ -185,7 +189,7 @@ DTUTMO_HOT static void interp_row_jbu(int W, int gw, int nc, int nch, bool rods,
 // rows): vertical lerp of two grid rows, then horizontal lerp through the per-column
 // tables ix_/tx_ (made at configure). With local adaptation on, the joint-bilateral lookup
 // above instead (edge-aware).
-void CpuEngine::interp_row(int y, Scratch& s) {
+void CpuEngine::interp_row(int y, Scratch& s, const float* ly) {
   int y0, y1;
   float ty;
   grid_interp(grid_pos(y, float(kCell)), gh_, &y0, &y1, &ty);
@@ -197,7 +201,7 @@ void CpuEngine::interp_row(int y, Scratch& s) {
     // channels only if they were expanded with them)
     const long long key = (frame_no_ * (gh_ + 1) + y0) * 2 + (s.rods ? 1 : 0);
     interp_row_jbu(W_, gw_, gw_ * gh_, nch, s.rods, ix_.data(), tx_.data(), ty, y0, y1,
-                   logy_.data() + size_t(y) * W_, jguide_.data(), gridk_.data(), s.jx_key != key,
+                   ly, jguide_.data(), gridk_.data(), s.jx_key != key,
                    s.jx.data(), s.jw.data(), s.ad.data());
     s.jx_key = key;
     return;

@@ -48,13 +48,20 @@ void CpuEngine::frame_consts(float kq) {
     }
     Scratch& s = scr_[th];
     const int y = std::min(H_ - 1, j * kSub + kSub / 2);
-    interp_row(y, s);
     float* gsc = s.ad.data() + size_t(kAd) * W_;
     const float* ly = logy_.data() + size_t(y) * W_;
-    if (bdh) bgrid_.slice_row(y, ly, nsub, step, s.row.data(), s.bslab.data());  // base per sample
+    // the lookup's guide: the base at the sampled pixels (only those are read); sliced
+    // into the spare row first, which is then overwritten with the base gain
+    float* gd = s.row.data();
+    if (bdh) {
+      bgrid_.slice_row(y, ly, nsub, step, gsc, s.bslab.data());
+      std::copy(ly, ly + W_, gd);
+      for (int i = 0; i < nsub; ++i) gd[i * step + step / 2] = gsc[i];
+    }
+    interp_row(y, s, bdh ? gd : ly);
     for (int i = 0; i < nsub; ++i) {
       const int x = i * step + step / 2;
-      gsc[x] = bdh ? fast_exp2(s.row[i] - ly[x]) : 1.0f;
+      gsc[x] = bdh ? fast_exp2(gd[x] - ly[x]) : 1.0f;
     }
     responses_core(nsub, step, lin_.data() + size_t(y) * W_ * 3, gsc, s.ad.data(), s.rsp.data(), W_, s.rods);
     uint32_t* h = hist_[th].data();
@@ -87,9 +94,10 @@ void CpuEngine::frame_consts(float kq) {
   display_targets(inverse_disp_grey(K, scene_resp_grey(K, 3, l_lo)),
                   inverse_disp_grey(K, scene_resp_grey(K, 3, l_hi)), l_lo, l_hi, P_.display_black,
                   display_peak_nits(P_), &t_lo, &t_hi);
+  const float t_lo0 = t_lo;  // before the key: the slope below the low percentile
   key_targets(K, s_rmed_, l_lo, l_hi, P_.display_black, display_peak_nits(P_), P_.key, P_.key_strength,
               P_.mesopic, &t_lo, &t_hi);
-  finish_frame_consts(K, l_lo, l_hi, t_lo, t_hi, P_.knee, int(P_.viewing));
+  finish_frame_consts(K, l_lo, l_hi, t_lo, t_hi, t_lo0, P_.knee, int(P_.viewing));
 
   // --- full-inverse / hybrid: display observer's local adaptation per cell ---
   const int nc = gw_ * gh_;
@@ -130,21 +138,33 @@ DTUTMO_HOT void CpuEngine::row_responses(int y, float* __restrict r, Scratch& s,
     responses_row_reference(y, r);
     return;
   }
-  if (interp) interp_row(y, s);
   const int W = W_;
-  const float* __restrict rgb = lin_.data() + size_t(y) * W * 3;
-  const float* __restrict ad = s.ad.data();
   const bool bd = P_.base_detail && bgrid_ready_;
   const float* __restrict ly = logy_.data() + size_t(y) * W;
-  float* __restrict bs = base_.data() + size_t(y) * W;
+  // the base row (pass 2 without the CSF sliced it already, before its lookup)
+  const float* __restrict bs = bd && interp ? base_row(y, s) : base_.data() + size_t(y) * W;
+  if (interp) interp_row(y, s, bd ? bs : ly);
+  const float* __restrict rgb = lin_.data() + size_t(y) * W * 3;
+  const float* __restrict ad = s.ad.data();
   float* __restrict gsc = s.ad.data() + size_t(kAd) * W;  // spare row: base gain
   if (bd) {
-    bgrid_.slice_row(y, ly, W, 1, bs, s.bslab.data());
     for (int x = 0; x < W; ++x) gsc[x] = fast_exp2(bs[x] - ly[x]);
   } else {
     for (int x = 0; x < W; ++x) gsc[x] = 1.0f;
   }
   responses_core(W, 1, rgb, gsc, ad, r, W, s.rods);
+}
+
+// The base/detail split's base (log2) of row y into base_ (bilateral grid slice); returns
+// the row. It is also the La lookup's guide (spatial.h jbu_weights): the receptors see the
+// base, so the lookup's monotonic bound must be in the base's level (with the pixel's own
+// level, the sun's soft edge took a base below its level and a constant above it: a dark
+// ring in balanced).
+const float* CpuEngine::base_row(int y, Scratch& s) {
+  const int W = W_;
+  float* __restrict bs = base_.data() + size_t(y) * W;
+  bgrid_.slice_row(y, logy_.data() + size_t(y) * W, W, 1, bs, s.bslab.data());
+  return bs;
 }
 
 // The per-pixel receptor stage: n pixels taken every `step` from rgb (interleaved) and
@@ -361,9 +381,10 @@ DTUTMO_HOT void CpuEngine::row_lum(int y, const float* __restrict r, Scratch& s)
   // normalisation + soft knee, per class
   for (int c = 0; c < 3; ++c) {
     const float g = K.norm_gain[c], off = K.norm_offset[c], k = K.knee_r[c], rmax = K.r_max[c];
+    const float tr = K.toe_r[c], tg = K.toe_gain[c];
     const float* __restrict rc = r + size_t(c) * W;
     float* __restrict uc = u + size_t(c) * W;
-    for (int x = 0; x < W; ++x) uc[x] = normalise_response(rc[x], g, off, k, rmax);
+    for (int x = 0; x < W; ++x) uc[x] = normalise_response(rc[x], g, off, tr, tg, k, rmax);
   }
   if (cam) dtucam_row(W, K, sl, ss, r, r + W, r + 2 * size_t(W), u, u + W, u + 2 * size_t(W));
   // display inverse per class: L = 2^(K + log2(v / (1 - v)) / n)
@@ -496,8 +517,10 @@ void CpuEngine::pass2(const FrameView& out) {
     pool_.run(nb, [&](int b, int th) {
       Scratch& s = scr_[th];
       const int y0 = b * kCell, y1 = std::min(H_, y0 + kCell);
+      const bool bd = P_.base_detail && bgrid_ready_;
       for (int y = y0; y < y1; ++y) {
-        interp_row(y, s);
+        // the base rows were sliced by the responses pass above
+        interp_row(y, s, (bd ? base_.data() : logy_.data()) + size_t(y) * W);
         row_display(y, resp_.data() + size_t(y) * W * 3, s.out.data() + size_t(y - y0) * W * 3, s);
       }
       pack_rows(s.out.data(), std::ptrdiff_t(W) * 3, out, C_.out, y0, y1, dither);
@@ -508,8 +531,9 @@ void CpuEngine::pass2(const FrameView& out) {
     Scratch& s = scr_[th];
     const int y0 = b * kCell, y1 = std::min(H_, y0 + kCell);
     int tr = 0;
+    const bool bd = P_.base_detail && bgrid_ready_;
     for (int y = y0; y < y1; ++y) {
-      interp_row(y, s);
+      interp_row(y, s, bd ? base_row(y, s) : logy_.data() + size_t(y) * W);
       float* o = s.out.data() + size_t(y - y0) * W * 3;
       if (tone_on_ && !s.rods) {  // photopic whiteboard row: the tone table
         row_tone(y, s.resp.data() + 3 * size_t(W), s);

@@ -68,7 +68,7 @@ void CpuEngine::hist_row_reference(int j, uint32_t* hist) {
     const int x = std::min(i, nsub - 1) * step + (step >> 1);
     float d;
     const Vec3 rgb = based(lin_.data(), logy_.data(), bg, W_, x, y, &d);
-    const CellSample a = cell_at(x, y, logy_[size_t(y) * W_ + x], kChD0);
+    const CellSample a = cell_at(x, y, logy_[size_t(y) * W_ + x] - d, kChD0);
     const float ra = achromatic_response(scene_responses(rgb, a, K_));
     edge_[size_t(j) * ew_ + i] = ra;
     if (i < nsub) hist[hist_bin(ra)]++;
@@ -80,7 +80,7 @@ void CpuEngine::responses_row_reference(int y, float* r) {
   for (int x = 0; x < W_; ++x) {
     float d;
     const Vec3 rgb = based(lin_.data(), logy_.data(), bg, W_, x, y, &d);
-    const Vec3 o = scene_responses(rgb, cell_at(x, y, logy_[size_t(y) * W_ + x], kChD0), K_);
+    const Vec3 o = scene_responses(rgb, cell_at(x, y, logy_[size_t(y) * W_ + x] - d, kChD0), K_);
     r[x] = o.x;  // planar, as row_responses
     r[W_ + x] = o.y;
     r[2 * W_ + x] = o.z;
@@ -107,7 +107,7 @@ void CpuEngine::pass2_band_reference(const FrameView& out, int y0, int y1) {
         const size_t i = size_t(y) * W_ + x;
         float d;
         const Vec3 rgb = based(lin_.data(), logy_.data(), bg, W_, x, y, &d);
-        const CellSample a = cell_at(x, y, logy_[i], with_dk ? kAd : kChD0);
+        const CellSample a = cell_at(x, y, logy_[i] - d, with_dk ? kAd : kChD0);
         const float* rr = resp_.empty() ? nullptr : resp_.data() + size_t(y) * W_ * 3;
         const Vec3 r = csf_active_ ? Vec3{rr[x], rr[W_ + x], rr[2 * W_ + x]} : scene_responses(rgb, a, K_);
         DisplayIn din;

@@ -103,12 +103,15 @@ class CpuEngine final : public Engine {
   void apply_optics();
   // cpu_adapt.cpp
   void low_res(double dt, bool snap);
-  void interp_row(int y, Scratch& s);
+  // ly: the row's lookup guide, log2 luminance as the receptors see it (the base with
+  // base/detail on: base_row; else logy_)
+  void interp_row(int y, Scratch& s, const float* ly);
   void interp_h(int nch, const float* vr, float* ad, bool rods) const;
   // cpu_receptors_display.cpp
   void frame_consts(float k_range);
   void pass2(const FrameView& out);
   void row_responses(int y, float* r, Scratch& s, bool interp = true);
+  const float* base_row(int y, Scratch& s);
   void responses_core(int n, int step, const float* rgb, const float* gsc, const float* ad,
                       float* r, int ad_stride, bool rods) const;
   void row_tone(int y, float* lum, const Scratch& s) const;

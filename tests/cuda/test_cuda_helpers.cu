@@ -289,6 +289,8 @@ FrameConsts model_consts(int display_mode, int out_transfer, int dtucam) {
     K.r_min[c] = 0.01f;
     K.r_max[c] = 0.8f;
     K.knee_r[c] = 0.7f;
+    K.toe_r[c] = 0.0f;
+    K.toe_gain[c] = 0.0f;
   }
   K.cam_scene = cam_condition(80.0f, 0.69f, 1.0f, 1.5f);
   K.cam_display = cam_condition(50.0f, 0.59f, 0.9f, 1.4f);

@@ -606,6 +606,43 @@ TEST(Scenes, NoBlackNoWhiteNoTopClipping) {
   }
 }
 
+// Deep shade in a sunlit frame (scenes.cpp daylight: an open doorway at 5-15 cd/m^2 in a
+// facade at ~2000, with a coat 1.8x brighter than the door's inside): shown dark, but not
+// crushed to black, and its detail visible. The display key darkens bright frames by
+// lowering the low end of the response map, which steepens it; extended below the low
+// percentile that line reached black and put the doorway at code 0.6 (fast) and 0.1
+// (balanced), the coat invisible in balanced (model.h finish_frame_consts, toe).
+TEST(Shadows, DaylightDoorwayKeepsItsDetail) {
+  const int w = 960, h = 540;  // the size of the quality set, where the doorway went black
+  Img in = scene(Scene::Daylight, w, h);
+  for (Profile p : {Profile::Fast, Profile::Balanced}) {
+    Runner r(w, h, prof(p), PixelFormat::RGBA, Transfer::SRGB);
+    Img o = r.run(in, 0);
+    r.run(in, 1.0 / 30);
+    o = r.run(in, 2.0 / 30);
+    // mean code luma over a box in scene units (u across, v down)
+    auto box = [&](float u0, float v0, float u1, float v1) {
+      double a = 0;
+      int n = 0;
+      for (int y = int(v0 * h); y < int(v1 * h); ++y)
+        for (int x = int(u0 * w); x < int(u1 * w); ++x) {
+          a += luma(&o[(size_t(y) * w + x) * 3]);
+          ++n;
+        }
+      return a / std::max(n, 1);
+    };
+    const float cu = 0.275f, cv = 0.68f, cr = 0.02f * h / w;  // the coat (radius in u)
+    const double coat = box(cu - 0.6f * cr, cv - 0.012f, cu + 0.6f * cr, cv + 0.012f);
+    const double door = box(0.26f, 0.73f, 0.31f, 0.80f);  // inside, below the coat, above the step
+    // before: door 0.6 / 0.1 (fast / balanced), coat 26 / 2.5; now 10 / 6.4 and 30 / 19
+    EXPECT_GT(door, 4.0) << profile_name(p) << ": the doorway is crushed to black";
+    EXPECT_GT(coat - door, 8.0) << profile_name(p) << ": the coat (1.8x the door) is lost, coat " << coat
+                                << " door " << door;
+    // still deep shade: darker than the sunlit facade around it
+    EXPECT_LT(door, 0.5 * box(0.05f, 0.62f, 0.2f, 0.8f)) << profile_name(p);
+  }
+}
+
 TEST(Engine, ResolutionIndependence) {
   // the same scene at two sizes (same fov) gives the same mean output
   Img a = scene(Scene::Interior, 64, 36), b = scene(Scene::Interior, 128, 72);
