@@ -9,12 +9,19 @@
 
 namespace dtutmo {
 
+// Floats of row scratch that unpack_rows and pack_rows use on frames `width` pixels wide.
+// A caller that must not allocate while streaming (the CPU engine: one buffer per pool
+// thread, made at configure) passes its own; without one (nullptr) they use a buffer of
+// the calling thread, grown on its first use there.
+std::size_t convert_scratch_floats(int width);
+
 // Decode rows [y0, y1) of `in` into packed float R'G'B' (3 floats a pixel, rows
 // `stride_floats` apart, row 0 of `rgb` is row y0): non-linear code values, full range,
 // nominally [0, 1] (YUV: matrix and range of `sig` removed, chroma upsampled). The
-// transfer function is NOT applied. RGBF32 input is copied as it is.
+// transfer function is NOT applied. RGBF32 input is copied as it is. `scratch`: nullptr
+// or convert_scratch_floats(in.width) floats.
 void unpack_rows(const FrameView& in, const SignalDesc& sig, int y0, int y1, float* rgb,
-                 std::ptrdiff_t stride_floats);
+                 std::ptrdiff_t stride_floats, float* scratch = nullptr);
 
 // Encode rows [y0, y1) of packed float R'G'B' code values (row 0 of `rgb` is row y0,
 // values clamped to [0, 1]) into `out`, applying matrix and range of `sig` for YUV
@@ -22,7 +29,8 @@ void unpack_rows(const FrameView& in, const SignalDesc& sig, int y0, int y1, flo
 // the average of the 2x2 block). `dither`: ordered (Bayer 8x8) dither for outputs of 8
 // bits or fewer, a fixed pattern so that a static scene gives identical frames. Alpha,
 // where the format has it, is opaque. RGBF32 output stores the values as they are.
+// `scratch`: nullptr or convert_scratch_floats(out.width) floats.
 void pack_rows(const float* rgb, std::ptrdiff_t stride_floats, const FrameView& out,
-               const SignalDesc& sig, int y0, int y1, bool dither);
+               const SignalDesc& sig, int y0, int y1, bool dither, float* scratch = nullptr);
 
 }  // namespace dtutmo

@@ -86,7 +86,10 @@ inline __attribute__((always_inline)) void read_codes(Cont c, const uint8_t* p, 
   }
 }
 
-// Scratch rows, grown on first use per thread (no allocation in steady state).
+// Scratch rows of one call: the caller's (convert_scratch_floats), or else the calling
+// thread's, grown on its first use there.
+std::size_t padded_width(int w) { return (std::size_t(w) + 15) & ~std::size_t(15); }
+std::size_t chroma_pad(int w) { return std::size_t((w + 1) / 2) + 2; }
 struct Scratch {
   std::vector<float> v;
   float* get(std::size_t n) {
@@ -95,11 +98,12 @@ struct Scratch {
   }
 };
 thread_local Scratch t_scratch;
+float* scratch_rows(float* given, std::size_t n) { return given ? given : t_scratch.get(n); }
 
 // --- YUV unpack ---
 DTUTMO_HOT
 void unpack_yuv(const FrameView& in, const FormatInfo& fi, const SignalDesc& sig, int y0, int y1,
-                float* rgb, std::ptrdiff_t sf) {
+                float* rgb, std::ptrdiff_t sf, float* scratch) {
   const int w = in.width, h = in.height;
   const int bits = fi.bits;
   const Cont c = container_of(in.format);
@@ -108,7 +112,7 @@ void unpack_yuv(const FrameView& in, const FormatInfo& fi, const SignalDesc& sig
   const bool il = interleaved_uv(in.format);
 
   if (!fi.subsampled) {  // 4:4:4
-    float* buf = t_scratch.get(3 * static_cast<std::size_t>(w));
+    float* buf = scratch_rows(scratch, 3 * static_cast<std::size_t>(w));
     float *ys = buf, *us = buf + w, *vs = buf + 2 * w;
     for (int y = y0; y < y1; ++y) {
       read_codes(c, in.data[0] + y * in.stride[0], w, 1, bits, ys);
@@ -123,8 +127,8 @@ void unpack_yuv(const FrameView& in, const FormatInfo& fi, const SignalDesc& sig
   // 4:2:0: per luma row, interpolate two chroma rows vertically into a padded row
   // (index 0 and cw+1 replicate the edges), then horizontally per luma pixel.
   const int cw = (w + 1) / 2, ch = (h + 1) / 2;
-  const std::size_t pad = static_cast<std::size_t>(cw) + 2;
-  float* buf = t_scratch.get(static_cast<std::size_t>(w) + 6 * pad);
+  const std::size_t pad = chroma_pad(w);
+  float* buf = scratch_rows(scratch, static_cast<std::size_t>(w) + 6 * pad);
   float* ys = buf;
   float *ua = ys + w, *va = ua + pad, *ub = va + pad, *vb = ub + pad, *uc = vb + pad, *vc = uc + pad;
   for (int y = y0; y < y1; ++y) {
@@ -266,7 +270,7 @@ void pack_yuv444(const float* rgb, std::ptrdiff_t sf, const FrameView& out, cons
 template <Cont C>
 DTUTMO_HOT
 void pack_yuv420(const float* rgb, std::ptrdiff_t sf, const FrameView& out, const YuvEncode& e,
-                 int bits, bool il, int y0, int y1, bool dither) {
+                 int bits, bool il, int y0, int y1, bool dither, float* scratch) {
   const int w = out.width;
   const int cw = (w + 1) / 2;
   constexpr int B = cont_bytes(C);
@@ -285,8 +289,8 @@ void pack_yuv420(const float* rgb, std::ptrdiff_t sf, const FrameView& out, cons
   };
   // Clamped planar copies of two rows (deinterleaving once keeps the loops below on unit
   // or stride-2 loads, which vectorise).
-  const std::size_t wp = (std::size_t(w) + 15) & ~std::size_t(15);
-  float* const pl = t_scratch.get(6 * wp);
+  const std::size_t wp = padded_width(w);
+  float* const pl = scratch_rows(scratch, 6 * wp);
   auto deint = [&](const float* __restrict s, float* __restrict R, float* __restrict G,
                    float* __restrict Bp) {
     for (int x = 0; x < w; ++x) {
@@ -374,12 +378,17 @@ bool clip_rows(const FrameView& f, int& y0, int& y1) {
 
 }  // namespace
 
+std::size_t convert_scratch_floats(int width) {
+  const std::size_t w = std::size_t(std::max(width, 0));
+  return std::max({3 * w, w + 6 * chroma_pad(width), 6 * padded_width(width)});
+}
+
 void unpack_rows(const FrameView& in, const SignalDesc& sig, int y0, int y1, float* rgb,
-                 std::ptrdiff_t stride_floats) {
+                 std::ptrdiff_t stride_floats, float* scratch) {
   if (!clip_rows(in, y0, y1)) return;
   const FormatInfo& fi = format_info(in.format);
   if (fi.yuv) {
-    unpack_yuv(in, fi, sig, y0, y1, rgb, stride_floats);
+    unpack_yuv(in, fi, sig, y0, y1, rgb, stride_floats, scratch);
     return;
   }
   switch (in.format) {
@@ -401,7 +410,7 @@ void unpack_rows(const FrameView& in, const SignalDesc& sig, int y0, int y1, flo
 }
 
 void pack_rows(const float* rgb, std::ptrdiff_t stride_floats, const FrameView& out,
-               const SignalDesc& sig, int y0, int y1, bool dither) {
+               const SignalDesc& sig, int y0, int y1, bool dither, float* scratch) {
   if (!clip_rows(out, y0, y1)) return;
   const FormatInfo& fi = format_info(out.format);
   dither = dither && fi.bits <= 8;
@@ -417,9 +426,9 @@ void pack_rows(const float* rgb, std::ptrdiff_t stride_floats, const FrameView& 
       }
     } else {
       switch (c) {
-        case Cont::U8: pack_yuv420<Cont::U8>(rgb, stride_floats, out, e, fi.bits, il, y0, y1, dither); break;
-        case Cont::U16Hi: pack_yuv420<Cont::U16Hi>(rgb, stride_floats, out, e, fi.bits, il, y0, y1, dither); break;
-        case Cont::U16Lo: pack_yuv420<Cont::U16Lo>(rgb, stride_floats, out, e, fi.bits, il, y0, y1, dither); break;
+        case Cont::U8: pack_yuv420<Cont::U8>(rgb, stride_floats, out, e, fi.bits, il, y0, y1, dither, scratch); break;
+        case Cont::U16Hi: pack_yuv420<Cont::U16Hi>(rgb, stride_floats, out, e, fi.bits, il, y0, y1, dither, scratch); break;
+        case Cont::U16Lo: pack_yuv420<Cont::U16Lo>(rgb, stride_floats, out, e, fi.bits, il, y0, y1, dither, scratch); break;
       }
     }
     return;

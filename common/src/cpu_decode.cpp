@@ -81,7 +81,7 @@ void CpuEngine::pass1(const FrameView& in) {
       s.bad += decode_rows_reference(in, y0, y1, dc);
       return;
     }
-    unpack_rows(in, C_.in, y0, y1, rgb, std::ptrdiff_t(W) * 3);
+    unpack_rows(in, C_.in, y0, y1, rgb, std::ptrdiff_t(W) * 3, s.conv.data());
     const size_t n = size_t(y1 - y0) * W * 3;
     s.bad += count_bad(rgb, n);
     if (dc.mode == 1) {

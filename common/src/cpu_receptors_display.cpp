@@ -523,7 +523,7 @@ void CpuEngine::pass2(const FrameView& out) {
         interp_row(y, s, (bd ? base_.data() : logy_.data()) + size_t(y) * W);
         row_display(y, resp_.data() + size_t(y) * W * 3, s.out.data() + size_t(y - y0) * W * 3, s);
       }
-      pack_rows(s.out.data(), std::ptrdiff_t(W) * 3, out, C_.out, y0, y1, dither);
+      pack_rows(s.out.data(), std::ptrdiff_t(W) * 3, out, C_.out, y0, y1, dither, s.conv.data());
     });
     return;
   }
@@ -545,7 +545,7 @@ void CpuEngine::pass2(const FrameView& out) {
       row_display(y, s.rsp.data(), o, s);
     }
     if (tr) tone_rows_n_.fetch_add(tr, std::memory_order_relaxed);
-    pack_rows(s.out.data(), std::ptrdiff_t(W) * 3, out, C_.out, y0, y1, dither);
+    pack_rows(s.out.data(), std::ptrdiff_t(W) * 3, out, C_.out, y0, y1, dither, s.conv.data());
   });
 }
 

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "dtutmo/convert.h"
+
 namespace dtutmo {
 namespace cpu {
 
@@ -73,6 +75,7 @@ bool CpuEngine::configure(const StreamConfig& cfg, std::string* err) {
     s.jx_key = -1;
     s.out.assign(size_t(3) * W_ * kCell, 0.0f);
     s.row.assign(size_t(3) * W_, 0.0f);
+    s.conv.assign(convert_scratch_floats(W_), 0.0f);
   }
   hist_.assign(nt, std::vector<uint32_t>(kHistBins, 0));
   ew_ = (W_ + kSub - 1) / kSub;

@@ -50,6 +50,7 @@ struct Scratch {
   std::vector<float> out;   // encoded output for one band, 3 x width x rows
   std::vector<float> row;   // misc row buffer
   std::vector<float> rsp;   // planar responses of one row (3 x width)
+  std::vector<float> conv;  // the row converters' scratch (convert.h convert_scratch_floats)
   std::vector<float> vrow;  // vertically interpolated grid rows, kAd x (gw + 1) (and at
                             // least one row of the glare grid and the edge map + 1)
   std::vector<float> jw;    // joint-bilateral upsampling: 4 corner weights x width

@@ -1169,11 +1169,13 @@ TEST(Properties, EveryParameterIsAPropertyWithItsDefault) {
                                           g_value_get_enum(&v));
         ASSERT_NE(ev, nullptr);
         EXPECT_EQ(def, ev->value_nick);
-        for (const auto& n : d.nicks)
-          if (!n.alias)
+        for (const auto& n : d.nicks) {
+          if (!n.alias) {
             EXPECT_NE(g_enum_get_value_by_nick(G_PARAM_SPEC_ENUM(spec)->enum_class, n.nick),
                       nullptr)
                 << n.nick;
+          }
+        }
         break;
       }
     }
