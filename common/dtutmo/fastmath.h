@@ -63,16 +63,19 @@ DTUTMO_FAST_HD float fast_log2(float x) {
 DTUTMO_FAST_HD float fast_pow(float x, float y) { return fast_exp2(y * fast_log2(x)); }
 
 // 2^x for interpolation weights (x <= 0): clamped at -24 (weights below 2^-24 are noise
-// against the 1e-3 floor the joint-bilateral lookup adds), degree-5 Taylor series on the
-// rounded remainder: rel. error < 2.5e-6 (fast_exp2: degree 7 over [-126, 126]).
+// against the 1e-3 floor the joint-bilateral lookup adds), degree-4 Taylor series on the
+// remainder of x rounded to nearest: rel. error < 6e-5, far below what a range weight
+// needs (the mix of the corner constants moves by that fraction of their spread, ~1e-4
+// log2 units; fast_exp2: degree 7 over [-126, 126]). Rounded by adding and subtracting
+// 1.5 * 2^23 (round to nearest, exact for |x| < 2^22): three vector instructions where a
+// float-to-int truncation with a floor correction takes six (the lookup runs it four
+// times a pixel).
 DTUTMO_FAST_HD float weight_exp2(float x) {
   x = x > -24.0f ? x : -24.0f;
-  const float xr = x + 0.5f;
-  int32_t ii = (int32_t)xr;
-  ii -= (xr < (float)ii) ? 1 : 0;
-  const float f = x - (float)ii;
-  float p = 1.333355814642844e-03f;
-  p = p * f + 9.618129107628477e-03f;
+  const float fi = (x + 12582912.0f) - 12582912.0f;
+  const int32_t ii = (int32_t)fi;
+  const float f = x - fi;  // [-0.5, 0.5]
+  float p = 9.618129107628477e-03f;
   p = p * f + 5.550410866482158e-02f;
   p = p * f + 2.402265069591007e-01f;
   p = p * f + 6.931471805599453e-01f;

@@ -191,10 +191,11 @@ DTUTMO_PX void jbu_weights(float ly, float g0, float g1, float g2, float g3, flo
   const float ga = a0 * g0 + a1 * g1 + a2 * g2 + a3 * g3, gu = ga - gd;
   const float kd = b0 * k0 + b1 * k1 + b2 * k2 + b3 * k3;
   const float ka = a0 * k0 + a1 * k1 + a2 * k2 + a3 * k3, ku = ka - kd;
-  // 1 / wd and 1 / wu from one division (an empty group: its sums are 0, so are its terms)
+  // 1 / wd, 1 / wu and 1 / wa from one division (an empty group: its sums are 0, so are
+  // its terms; wa >= 1e-3, so the product is >= 1e-29, a normal float)
   const float wdc = maxf(wd, 1e-20f * wa), wuc = maxf(wu, 1e-20f * wa);
-  const float r = 1.0f / (wdc * wuc), iwa = 1.0f / wa;
-  const float iwd = wuc * r, iwu = wdc * r;
+  const float pdu = wdc * wuc, r = 1.0f / (pdu * wa);
+  const float iwd = wuc * wa * r, iwu = wdc * wa * r, iwa = pdu * r;
   const float kdm = kd * iwd, kum = ku * iwu;  // the groups' mean constants
   const float hi = kdm + (ly - gd * iwd), lo = kum - (gu * iwu - ly);
   // each bound in proportion to its group's presence (0 for an empty group)
