@@ -189,7 +189,7 @@ DTUTMO_HOT static void interp_row_jbu(int W, int gw, int nc, int nch, bool rods,
 
 // Bilinear interpolation of the adaptation channels for row y (spatial.h cell_sample, by
 // rows): vertical lerp of two grid rows, then horizontal lerp through the per-column
-// tables ix_/tx_ (made at configure). With local adaptation on, the joint-bilateral lookup
+// table lcols_ (made at configure). With local adaptation on, the joint-bilateral lookup
 // above instead (edge-aware).
 void CpuEngine::interp_row(int y, Scratch& s, const float* ly) {
   int y0, y1;
@@ -202,7 +202,7 @@ void CpuEngine::interp_row(int y, Scratch& s, const float* ly) {
     // the expanded corners in s.jx are those of this frame's grid row pair y0 (and rod
     // channels only if they were expanded with them)
     const long long key = (frame_no_ * (gh_ + 1) + y0) * 2 + (s.rods ? 1 : 0);
-    interp_row_jbu(W_, gw_, gw_ * gh_, nch, s.rods, ix_.data(), tx_.data(), ty, y0, y1,
+    interp_row_jbu(W_, gw_, gw_ * gh_, nch, s.rods, lcols_.ix.data(), lcols_.tx.data(), ty, y0, y1,
                    ly, jguide_.data(), gridk_.data(), s.jx_key != key,
                    s.jx.data(), s.jw.data(), s.ad.data());
     s.jx_key = key;
@@ -223,8 +223,8 @@ void CpuEngine::interp_row(int y, Scratch& s, const float* ly) {
 DTUTMO_HOT void CpuEngine::interp_h(int nch, const float* __restrict vr, float* __restrict ad,
                                     bool rods) const {
   const int W = W_;
-  const int* __restrict ix = ix_.data();
-  const float* __restrict tx = tx_.data();
+  const int* __restrict ix = lcols_.ix.data();
+  const float* __restrict tx = lcols_.tx.data();
   for (int k = 0; k < nch; ++k) {
     if (!channel_read(k, rods)) continue;
     const float* __restrict d = vr + size_t(k) * (gw_ + 1);

@@ -54,22 +54,19 @@ bool CpuEngine::configure(const StreamConfig& cfg, std::string* err) {
   gridk_.assign(nc * kAd, 0.0f);
   rod_row_.assign(gh_, 1);
   tone_tab_.assign(3 * size_t(kToneTab), 0.0f);
-  ix_.assign(W_, 0);
-  tx_.assign(W_, 0.0f);
-  for (int x = 0; x < W_; ++x) {  // spatial.h, the lookup's horizontal interpolation
-    int x1;
-    grid_interp(grid_pos(x, float(kCell)), gw_, &ix_[x], &x1, &tx_[x]);
-  }
+  lcols_.grid(W_, gw_, float(kCell));
   epool_.init(gw_, gh_, kPoolRangeStep, pool_.threads());
   jguide_.assign(nc, 0.0f);
   jbu_ = false;
+  ew_ = (W_ + kSub - 1) / kSub;  // the edge map's size (hybrid display mode)
+  eh_ = (H_ + kSub - 1) / kSub;
   const int nt = pool_.threads();
   scr_.assign(nt, Scratch{});
   for (Scratch& s : scr_) {
     s.ad.assign(size_t(kAd + 1) * W_ + 8, 0.0f);
     s.resp.assign(size_t(6) * W_, 0.0f);
     s.rsp.assign(size_t(3) * W_, 0.0f);
-    s.vrow.assign(size_t(kAd) * (gw_ + 1), 0.0f);
+    s.vrow.assign(std::max(size_t(kAd) * (gw_ + 1), size_t(ew_) + 1), 0.0f);
     s.jw.assign(size_t(4) * W_, 0.0f);
     s.jx.assign(size_t(4) * (kAd + 1) * W_, 0.0f);
     s.jx_key = -1;
@@ -78,12 +75,9 @@ bool CpuEngine::configure(const StreamConfig& cfg, std::string* err) {
     s.conv.assign(convert_scratch_floats(W_), 0.0f);
   }
   hist_.assign(nt, std::vector<uint32_t>(kHistBins, 0));
-  ew_ = (W_ + kSub - 1) / kSub;
-  eh_ = (H_ + kSub - 1) / kSub;
   edge_.assign(size_t(ew_) * eh_, 0.0f);
   edge_tmp_.assign(size_t(ew_) * eh_ * 2, 0.0f);
   ecols_.grid(W_, ew_, float(kSub));
-  for (Scratch& s : scr_) s.vrow.resize(std::max(s.vrow.size(), size_t(ew_) + 1));
   // balanced buffers are made lazily at the first frame that needs them (at configure
   // time when the profile is already balanced), never in the middle of a stream again.
   optics_ready_ = false;

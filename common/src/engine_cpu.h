@@ -157,8 +157,7 @@ class CpuEngine final : public Engine {
   std::vector<float> tone_tab_;  // photopic tone table, 3 x kToneTab (pixel_model.h)
   bool tone_on_ = false;         // this frame's photopic rows go through tone_tab_
   std::atomic<long long> tone_rows_n_{0};  // rows of the last frame through tone_tab_
-  std::vector<int> ix_;
-  std::vector<float> tx_;
+  ColTable lcols_;  // the lookup's horizontal interpolation on the adaptation grid
   std::vector<float> dispk_;  // grid x 3: full-inverse constants per class
   EdgePooler epool_;          // edge-aware (cross-bilateral) pooling of the La grid
   std::vector<float> jguide_; // per cell log2 mean luminance: guide of the La lookup
