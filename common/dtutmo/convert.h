@@ -23,6 +23,13 @@ std::size_t convert_scratch_floats(int width);
 void unpack_rows(const FrameView& in, const SignalDesc& sig, int y0, int y1, float* rgb,
                  std::ptrdiff_t stride_floats, float* scratch = nullptr);
 
+// One row y of `in` into planar float R'G'B' rows r, g, b (in.width floats each), the
+// values unpack_rows gives. `scratch`: nullptr or convert_scratch_floats(in.width) floats.
+// For a caller that goes on per row (the CPU engine's decode writes the linear light
+// interleaved itself: one pass less).
+void unpack_row_planar(const FrameView& in, const SignalDesc& sig, int y, float* r, float* g,
+                       float* b, float* scratch = nullptr);
+
 // Encode rows [y0, y1) of packed float R'G'B' code values (row 0 of `rgb` is row y0,
 // values clamped to [0, 1]) into `out`, applying matrix and range of `sig` for YUV
 // outputs. For 4:2:0 outputs y0 must be even and y1 even or the frame height (chroma is
@@ -32,5 +39,13 @@ void unpack_rows(const FrameView& in, const SignalDesc& sig, int y0, int y1, flo
 // `scratch`: nullptr or convert_scratch_floats(out.width) floats.
 void pack_rows(const float* rgb, std::ptrdiff_t stride_floats, const FrameView& out,
                const SignalDesc& sig, int y0, int y1, bool dither, float* scratch = nullptr);
+
+// pack_rows from planar rows: row y's R' at rgb + (y - y0) row_floats, G' plane_floats
+// further, B' 2 plane_floats further. The same codes as pack_rows. `in_range`: the caller
+// promises values in [0, 1] (no NaN), so that YUV 4:2:0 outputs are packed from its rows
+// as they are, without the clamping copy (the CPU engine's output: its encode clamps).
+void pack_rows_planar(const float* rgb, std::ptrdiff_t row_floats, std::ptrdiff_t plane_floats,
+                      const FrameView& out, const SignalDesc& sig, int y0, int y1, bool dither,
+                      float* scratch = nullptr, bool in_range = false);
 
 }  // namespace dtutmo

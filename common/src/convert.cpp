@@ -100,47 +100,46 @@ struct Scratch {
 thread_local Scratch t_scratch;
 float* scratch_rows(float* given, std::size_t n) { return given ? given : t_scratch.get(n); }
 
-// --- YUV unpack ---
+// --- YUV unpack: one row into planar R'G'B' rows ---
+// Every loop below is over planar rows with unit stride (or stride 2 for the chroma pairs),
+// so that the callers' ISA clones vectorise them; the matrix is the shared yuv_to_rgb.
+// `buf`: unpack_scratch_floats(w) floats.
+std::size_t unpack_scratch_floats(int w) { return 3 * std::size_t(w) + 6 * chroma_pad(w); }
 DTUTMO_HOT
-void unpack_yuv(const FrameView& in, const FormatInfo& fi, const SignalDesc& sig, int y0, int y1,
-                float* rgb, std::ptrdiff_t sf, float* scratch) {
+void unpack_yuv_row(const FrameView& in, const FormatInfo& fi, const YuvDecode& d, int y,
+                    float* __restrict r, float* __restrict g, float* __restrict b,
+                    float* __restrict buf) {
   const int w = in.width, h = in.height;
   const int bits = fi.bits;
   const Cont c = container_of(in.format);
   const int cb = cont_bytes(c);
-  const YuvDecode d = yuv_decode(sig, bits);
-  const bool il = interleaved_uv(in.format);
-
+  const YuvDecode dc = d;  // a local copy: the stores below may alias `d` as far as GCC knows
+  float* __restrict ys = buf;
+  float* __restrict us = buf + w;
+  float* __restrict vs = buf + 2 * std::size_t(w);
+  read_codes(c, in.data[0] + y * in.stride[0], w, 1, bits, ys);
   if (!fi.subsampled) {  // 4:4:4
-    float* buf = scratch_rows(scratch, 3 * static_cast<std::size_t>(w));
-    float *ys = buf, *us = buf + w, *vs = buf + 2 * w;
-    for (int y = y0; y < y1; ++y) {
-      read_codes(c, in.data[0] + y * in.stride[0], w, 1, bits, ys);
-      read_codes(c, in.data[1] + y * in.stride[1], w, 1, bits, us);
-      read_codes(c, in.data[2] + y * in.stride[2], w, 1, bits, vs);
-      float* o = rgb + (y - y0) * sf;
-      for (int x = 0; x < w; ++x) yuv_to_rgb(d, ys[x], us[x], vs[x], o[3 * x], o[3 * x + 1], o[3 * x + 2]);
-    }
-    return;
-  }
-
-  // 4:2:0: per luma row, interpolate two chroma rows vertically into a padded row
-  // (index 0 and cw+1 replicate the edges), then horizontally per luma pixel.
-  const int cw = (w + 1) / 2, ch = (h + 1) / 2;
-  const std::size_t pad = chroma_pad(w);
-  float* buf = scratch_rows(scratch, static_cast<std::size_t>(w) + 6 * pad);
-  float* ys = buf;
-  float *ua = ys + w, *va = ua + pad, *ub = va + pad, *vb = ub + pad, *uc = vb + pad, *vc = uc + pad;
-  for (int y = y0; y < y1; ++y) {
-    read_codes(c, in.data[0] + y * in.stride[0], w, 1, bits, ys);
+    read_codes(c, in.data[1] + y * in.stride[1], w, 1, bits, us);
+    read_codes(c, in.data[2] + y * in.stride[2], w, 1, bits, vs);
+  } else {
+    // 4:2:0: interpolate two chroma rows vertically into a padded row (index 0 and cw+1
+    // replicate the edges), then horizontally per luma pixel.
+    const int cw = (w + 1) / 2, ch = (h + 1) / 2;
+    const std::size_t pad = chroma_pad(w);
+    float* __restrict ua = buf + 3 * std::size_t(w);
+    float* __restrict va = ua + pad;
+    float* __restrict ub = va + pad;
+    float* __restrict vb = ub + pad;
+    float* __restrict uc = vb + pad;
+    float* __restrict vc = uc + pad;
     // Chroma row j mixed with its neighbour jn by wy (chroma_phase: centre siting, even y
     // -> rows j (3/4), j-1 (1/4), odd y -> j (3/4), j+1 (1/4); cosited, even y -> row j).
     const int j = y >> 1;
     int fdy;
     float wy;
-    chroma_phase(y, d.v_cosited, &fdy, &wy);
+    chroma_phase(y, dc.v_cosited, &fdy, &wy);
     const int jn = std::min(std::max(j + fdy, 0), ch - 1);
-    if (il) {
+    if (interleaved_uv(in.format)) {
       const uint8_t* r0 = in.data[1] + j * in.stride[1];
       const uint8_t* r1 = in.data[1] + jn * in.stride[1];
       read_codes(c, r0, cw, 2, bits, ua + 1);
@@ -161,41 +160,35 @@ void unpack_yuv(const FrameView& in, const FormatInfo& fi, const SignalDesc& sig
     vc[0] = vc[1];
     uc[cw + 1] = uc[cw];
     vc[cw + 1] = vc[cw];
-    float* o = rgb + (y - y0) * sf;
     // Luma x = 2i and 2i+1 read chroma index i+1 of the padded row mixed with its
     // neighbour (chroma_phase of each parity).
-    const int pairs = w / 2;
     int fe, fo;
     float we, wo;
-    chroma_phase(0, d.h_cosited, &fe, &we);
-    chroma_phase(1, d.h_cosited, &fo, &wo);
+    chroma_phase(0, dc.h_cosited, &fe, &we);
+    chroma_phase(1, dc.h_cosited, &fo, &wo);
+    const int pairs = w / 2;
     for (int i = 0; i < pairs; ++i) {
       const int k = i + 1;
-      const float u0 = chroma_mix(uc[k], uc[k + fe], we), v0 = chroma_mix(vc[k], vc[k + fe], we);
-      const float u1 = chroma_mix(uc[k], uc[k + fo], wo), v1 = chroma_mix(vc[k], vc[k + fo], wo);
-      float* p = o + 6 * i;
-      yuv_to_rgb(d, ys[2 * i], u0, v0, p[0], p[1], p[2]);
-      yuv_to_rgb(d, ys[2 * i + 1], u1, v1, p[3], p[4], p[5]);
+      us[2 * i] = chroma_mix(uc[k], uc[k + fe], we);
+      vs[2 * i] = chroma_mix(vc[k], vc[k + fe], we);
+      us[2 * i + 1] = chroma_mix(uc[k], uc[k + fo], wo);
+      vs[2 * i + 1] = chroma_mix(vc[k], vc[k + fo], wo);
     }
-    if (w & 1) {
-      const int k = cw;  // last chroma sample, padded index cw
-      const float u0 = chroma_mix(uc[k], uc[k + fe], we), v0 = chroma_mix(vc[k], vc[k + fe], we);
-      float* p = o + 3 * (w - 1);
-      yuv_to_rgb(d, ys[w - 1], u0, v0, p[0], p[1], p[2]);
+    if (w & 1) {  // last chroma sample, padded index cw
+      us[w - 1] = chroma_mix(uc[cw], uc[cw + fe], we);
+      vs[w - 1] = chroma_mix(vc[cw], vc[cw + fe], we);
     }
   }
+  for (int x = 0; x < w; ++x) yuv_to_rgb(dc, ys[x], us[x], vs[x], r[x], g[x], b[x]);
 }
 
 // --- RGB unpack: read_pixel with a compile-time format folds to a straight loop ---
 template <PixelFormat F>
-void unpack_rgb_rows(const FrameView& in, int y0, int y1, float* rgb, std::ptrdiff_t sf) {
+void unpack_rgb_row(const FrameView& in, int y, float* r, float* g, float* b) {
   const YuvDecode d{};  // unused for RGB formats
-  for (int y = y0; y < y1; ++y) {
-    uint8_t* const planes[4] = {in.data[0] + y * in.stride[0], nullptr, nullptr, nullptr};
-    const std::ptrdiff_t strides[4] = {0, 0, 0, 0};
-    float* o = rgb + (y - y0) * sf;
-    for (int x = 0; x < in.width; ++x) read_pixel(F, planes, strides, x, 0, d, o[3 * x], o[3 * x + 1], o[3 * x + 2]);
-  }
+  uint8_t* const planes[4] = {in.data[0] + y * in.stride[0], nullptr, nullptr, nullptr};
+  const std::ptrdiff_t strides[4] = {0, 0, 0, 0};
+  for (int x = 0; x < in.width; ++x) read_pixel(F, planes, strides, x, 0, d, r[x], g[x], b[x]);
 }
 
 // --- RGB pack ---
@@ -267,10 +260,15 @@ void pack_yuv444(const float* rgb, std::ptrdiff_t sf, const FrameView& out, cons
   }
 }
 
+// 4:2:0, one row pair: luma of row y (and y + 1 when `two`), and the chroma row of the
+// pair when y is even (a band starting at an odd row writes that row's luma only). The
+// rows come clamped to [0, 1] and planar (R0 G0 B0 row y, R1 G1 B1 row y + 1, row y's
+// again when !two), so that the loops below have unit or stride-2 loads and vectorise.
 template <Cont C>
 DTUTMO_HOT
-void pack_yuv420(const float* rgb, std::ptrdiff_t sf, const FrameView& out, const YuvEncode& e,
-                 int bits, bool il, int y0, int y1, bool dither, float* scratch) {
+void pack_yuv420_pair(const float* R0, const float* G0, const float* B0, const float* R1,
+                      const float* G1, const float* B1, const FrameView& out, const YuvEncode& e,
+                      int bits, bool il, int y, bool two, bool dither) {
   const int w = out.width;
   const int cw = (w + 1) / 2;
   constexpr int B = cont_bytes(C);
@@ -287,86 +285,59 @@ void pack_yuv420(const float* rgb, std::ptrdiff_t sf, const FrameView& out, cons
     c = c > 0.0f ? (c < m ? c : m) : 0.0f;
     return uint32_t(int32_t(c));
   };
-  // Clamped planar copies of two rows (deinterleaving once keeps the loops below on unit
-  // or stride-2 loads, which vectorise).
-  const std::size_t wp = padded_width(w);
-  float* const pl = scratch_rows(scratch, 6 * wp);
-  auto deint = [&](const float* __restrict s, float* __restrict R, float* __restrict G,
-                   float* __restrict Bp) {
-    for (int x = 0; x < w; ++x) {
-      R[x] = clamp01(s[3 * x]);
-      G[x] = clamp01(s[3 * x + 1]);
-      Bp[x] = clamp01(s[3 * x + 2]);
-    }
-  };
-  float* const R0 = pl;
-  float* const G0 = pl + wp;
-  float* const B0 = pl + 2 * wp;
-  float* const R1 = pl + 3 * wp;
-  float* const G1 = pl + 4 * wp;
-  float* const B1 = pl + 5 * wp;
-  // Luma, every row in range.
-  for (int y = y0; y < y1; ++y) {
-    deint(rgb + (y - y0) * sf, R0, G0, B0);
-    uint8_t* __restrict py = out.data[0] + y * out.stride[0];
+  auto luma = [&](int yy, const float* R, const float* G, const float* Bp) __attribute__((always_inline)) {
+    uint8_t* __restrict py = out.data[0] + yy * out.stride[0];
     float th[8];
-    for (int i = 0; i < 8; ++i) th[i] = dither ? bayer8_threshold(i, y) : 0.5f;
+    for (int i = 0; i < 8; ++i) th[i] = dither ? bayer8_threshold(i, yy) : 0.5f;
     auto px = [&](int x, float t) __attribute__((always_inline)) {
-      store_code<C>(py + x * B, qc(rgb_to_y_code(ec, R0[x], G0[x], B0[x]), t), bits);
+      store_code<C>(py + x * B, qc(rgb_to_y_code(ec, R[x], G[x], Bp[x]), t), bits);
     };
     int x = 0;
     for (; x + 8 <= w; x += 8)  // blocks of 8: the dither offset is a constant per lane
       for (int k = 0; k < 8; ++k) px(x + k, th[k]);
     for (; x < w; ++x) px(x, th[x & 7]);
-  }
-  // Chroma, one row per luma row pair that starts inside [y0, y1) at an even row; the
-  // second row of the last pair may be missing (odd height or y1 cut).
-  for (int y = y0 + (y0 & 1); y < y1; y += 2) {
-    const int j = y >> 1;
-    const bool two = y + 1 < y1;
-    deint(rgb + (y - y0) * sf, R0, G0, B0);
-    if (two) deint(rgb + (y + 1 - y0) * sf, R1, G1, B1);
-    const float* __restrict r1p = two ? R1 : R0;
-    const float* __restrict g1p = two ? G1 : G0;
-    const float* __restrict b1p = two ? B1 : B0;
-    uint8_t* pu = out.data[1] + j * out.stride[1];
-    uint8_t* pv = il ? pu + B : out.data[2] + j * out.stride[2];
-    float th[8];
-    for (int i = 0; i < 8; ++i) th[i] = dither ? bayer8_threshold(i, j) : 0.5f;
-    // the clamped R'G'B' of chroma sample i from its 2x2 block per the siting (x1 = x0 + 1,
-    // or the last column)
-    auto cpx = [&](int i, int x1, float t, uint32_t& cu, uint32_t& cv) __attribute__((always_inline)) {
-      const int x0 = 2 * i;
-      const float r = chroma_down(R0[x0], R0[x1], r1p[x0], r1p[x1], wh, wv);
-      const float g = chroma_down(G0[x0], G0[x1], g1p[x0], g1p[x1], wh, wv);
-      const float b = chroma_down(B0[x0], B0[x1], b1p[x0], b1p[x1], wh, wv);
-      float cbv, crv;
-      rgb_to_cbcr_code(ec, r, g, b, cbv, crv);
-      cu = qc(cbv, t);
-      cv = qc(crv, t);
-    };
-    int i = 0;
-    // blocks of 8 full 2x2 blocks: codes into small arrays (vectorised), then stored
-    for (; i + 8 <= w / 2; i += 8) {
-      uint32_t cu[8], cv[8];
-      for (int k = 0; k < 8; ++k) cpx(i + k, 2 * (i + k) + 1, th[k], cu[k], cv[k]);
-      if (il) {
-        for (int k = 0; k < 8; ++k) {
-          store_code<C>(pu + (i + k) * 2 * B, cu[k], bits);
-          store_code<C>(pu + (i + k) * 2 * B + B, cv[k], bits);
-        }
-      } else {
-        for (int k = 0; k < 8; ++k) store_code<C>(pu + (i + k) * B, cu[k], bits);
-        for (int k = 0; k < 8; ++k) store_code<C>(pv + (i + k) * B, cv[k], bits);
+  };
+  luma(y, R0, G0, B0);
+  if (two) luma(y + 1, R1, G1, B1);
+  if (y & 1) return;
+  const int j = y >> 1;
+  uint8_t* pu = out.data[1] + j * out.stride[1];
+  uint8_t* pv = il ? pu + B : out.data[2] + j * out.stride[2];
+  float th[8];
+  for (int i = 0; i < 8; ++i) th[i] = dither ? bayer8_threshold(i, j) : 0.5f;
+  // the R'G'B' of chroma sample i from its 2x2 block per the siting (x1 = x0 + 1, or the
+  // last column)
+  auto cpx = [&](int i, int x1, float t, uint32_t& cu, uint32_t& cv) __attribute__((always_inline)) {
+    const int x0 = 2 * i;
+    const float r = chroma_down(R0[x0], R0[x1], R1[x0], R1[x1], wh, wv);
+    const float g = chroma_down(G0[x0], G0[x1], G1[x0], G1[x1], wh, wv);
+    const float b = chroma_down(B0[x0], B0[x1], B1[x0], B1[x1], wh, wv);
+    float cbv, crv;
+    rgb_to_cbcr_code(ec, r, g, b, cbv, crv);
+    cu = qc(cbv, t);
+    cv = qc(crv, t);
+  };
+  int i = 0;
+  // blocks of 8 full 2x2 blocks: codes into small arrays (vectorised), then stored
+  for (; i + 8 <= w / 2; i += 8) {
+    uint32_t cu[8], cv[8];
+    for (int k = 0; k < 8; ++k) cpx(i + k, 2 * (i + k) + 1, th[k], cu[k], cv[k]);
+    if (il) {
+      for (int k = 0; k < 8; ++k) {
+        store_code<C>(pu + (i + k) * 2 * B, cu[k], bits);
+        store_code<C>(pu + (i + k) * 2 * B + B, cv[k], bits);
       }
+    } else {
+      for (int k = 0; k < 8; ++k) store_code<C>(pu + (i + k) * B, cu[k], bits);
+      for (int k = 0; k < 8; ++k) store_code<C>(pv + (i + k) * B, cv[k], bits);
     }
-    const int cstep = il ? 2 * B : B;
-    for (; i < cw; ++i) {
-      uint32_t cu, cv;
-      cpx(i, std::min(2 * i + 1, w - 1), th[i & 7], cu, cv);
-      store_code<C>(pu + i * cstep, cu, bits);
-      store_code<C>(pv + i * cstep, cv, bits);
-    }
+  }
+  const int cstep = il ? 2 * B : B;
+  for (; i < cw; ++i) {
+    uint32_t cu, cv;
+    cpx(i, std::min(2 * i + 1, w - 1), th[i & 7], cu, cv);
+    store_code<C>(pu + i * cstep, cu, bits);
+    store_code<C>(pv + i * cstep, cv, bits);
   }
 }
 
@@ -376,36 +347,147 @@ bool clip_rows(const FrameView& f, int& y0, int& y1) {
   return f.width > 0 && y0 < y1 && f.data[0] != nullptr;
 }
 
+// One row of any format into planar R'G'B' (unpack_row_planar); `buf`:
+// unpack_scratch_floats(w) floats.
+void unpack_row(const FrameView& in, const FormatInfo& fi, const SignalDesc& sig, int y, float* r,
+                float* g, float* b, float* buf) {
+  if (fi.yuv) {
+    unpack_yuv_row(in, fi, yuv_decode(sig, fi.bits), y, r, g, b, buf);
+    return;
+  }
+  switch (in.format) {
+    case PixelFormat::RGBA64_LE: unpack_rgb_row<PixelFormat::RGBA64_LE>(in, y, r, g, b); break;
+    case PixelFormat::RGB10A2_LE: unpack_rgb_row<PixelFormat::RGB10A2_LE>(in, y, r, g, b); break;
+    case PixelFormat::BGR10A2_LE: unpack_rgb_row<PixelFormat::BGR10A2_LE>(in, y, r, g, b); break;
+    case PixelFormat::RGBA: unpack_rgb_row<PixelFormat::RGBA>(in, y, r, g, b); break;
+    case PixelFormat::RGBx: unpack_rgb_row<PixelFormat::RGBx>(in, y, r, g, b); break;
+    case PixelFormat::BGRA: unpack_rgb_row<PixelFormat::BGRA>(in, y, r, g, b); break;
+    case PixelFormat::BGRx: unpack_rgb_row<PixelFormat::BGRx>(in, y, r, g, b); break;
+    case PixelFormat::RGBF32: unpack_rgb_row<PixelFormat::RGBF32>(in, y, r, g, b); break;
+    default: break;
+  }
+}
+
+// Rows [y0, y1) of interleaved R'G'B' (rows sf floats apart) into a format other than
+// YUV 4:2:0 (those go through pack_yuv420 from planar rows).
+void pack_interleaved(const float* rgb, std::ptrdiff_t sf, const FrameView& out, const FormatInfo& fi,
+                      const SignalDesc& sig, int y0, int y1, bool dither) {
+  if (fi.yuv) {
+    const YuvEncode e = yuv_encode(sig, fi.bits);
+    switch (container_of(out.format)) {
+      case Cont::U8: pack_yuv444<Cont::U8>(rgb, sf, out, e, fi.bits, y0, y1, dither); break;
+      case Cont::U16Hi: pack_yuv444<Cont::U16Hi>(rgb, sf, out, e, fi.bits, y0, y1, dither); break;
+      case Cont::U16Lo: pack_yuv444<Cont::U16Lo>(rgb, sf, out, e, fi.bits, y0, y1, dither); break;
+    }
+    return;
+  }
+  switch (out.format) {
+    case PixelFormat::RGBA64_LE: pack_rgb_rows<PixelFormat::RGBA64_LE>(rgb, sf, out, y0, y1, false); break;
+    case PixelFormat::RGB10A2_LE: pack_rgb_rows<PixelFormat::RGB10A2_LE>(rgb, sf, out, y0, y1, false); break;
+    case PixelFormat::BGR10A2_LE: pack_rgb_rows<PixelFormat::BGR10A2_LE>(rgb, sf, out, y0, y1, false); break;
+    case PixelFormat::RGBA:
+    case PixelFormat::RGBx: pack_rgba8_rows<false>(rgb, sf, out, y0, y1, dither); break;
+    case PixelFormat::BGRA:
+    case PixelFormat::BGRx: pack_rgba8_rows<true>(rgb, sf, out, y0, y1, dither); break;
+    case PixelFormat::RGBF32:
+      for (int y = y0; y < y1; ++y)
+        std::memcpy(out.data[0] + y * out.stride[0], rgb + (y - y0) * sf,
+                    static_cast<std::size_t>(out.width) * 3 * sizeof(float));
+      break;
+    default:
+      break;
+  }
+}
+
+// Rows [y0, y1) of 4:2:0 a row pair at a time (a single row where y0 is odd and at an odd
+// end): `prep(y, R, G, B)` writes row y clamped and planar into the scratch rows R, G, B,
+// or points them at such rows.
+template <class Prep>
+void pack_420(const FrameView& out, const FormatInfo& fi, const SignalDesc& sig, int y0, int y1,
+              bool dither, float* scratch, Prep prep) {
+  const YuvEncode e = yuv_encode(sig, fi.bits);
+  const bool il = interleaved_uv(out.format);
+  const std::size_t wp = padded_width(out.width);
+  float* const pl = scratch_rows(scratch, 6 * wp);
+  for (int y = y0; y < y1;) {
+    const int yn = std::min(y1, (y & 1) ? y + 1 : y + 2);
+    const bool two = yn == y + 2;
+    float *R0 = pl, *G0 = pl + wp, *B0 = pl + 2 * wp, *R1 = pl + 3 * wp, *G1 = pl + 4 * wp, *B1 = pl + 5 * wp;
+    prep(y, R0, G0, B0);
+    if (two) prep(y + 1, R1, G1, B1);
+    const float* r1 = two ? R1 : R0;
+    const float* g1 = two ? G1 : G0;
+    const float* b1 = two ? B1 : B0;
+    switch (container_of(out.format)) {
+      case Cont::U8: pack_yuv420_pair<Cont::U8>(R0, G0, B0, r1, g1, b1, out, e, fi.bits, il, y, two, dither); break;
+      case Cont::U16Hi: pack_yuv420_pair<Cont::U16Hi>(R0, G0, B0, r1, g1, b1, out, e, fi.bits, il, y, two, dither); break;
+      case Cont::U16Lo: pack_yuv420_pair<Cont::U16Lo>(R0, G0, B0, r1, g1, b1, out, e, fi.bits, il, y, two, dither); break;
+    }
+    y = yn;
+  }
+}
+
+// interleaved <-> planar, one row of w pixels
+void interleave(const float* __restrict r, const float* __restrict g, const float* __restrict b, int w,
+                float* __restrict o) {
+  for (int x = 0; x < w; ++x) {
+    o[3 * x] = r[x];
+    o[3 * x + 1] = g[x];
+    o[3 * x + 2] = b[x];
+  }
+}
+// clamped to [0, 1] (clamp01) on the way: the packers' input
+DTUTMO_HOT
+void deinterleave_clamped(const float* __restrict s, int w, float* __restrict r, float* __restrict g,
+                          float* __restrict b) {
+  for (int x = 0; x < w; ++x) {
+    r[x] = clamp01(s[3 * x]);
+    g[x] = clamp01(s[3 * x + 1]);
+    b[x] = clamp01(s[3 * x + 2]);
+  }
+}
+DTUTMO_HOT
+void clamp_rows(const float* __restrict r, const float* __restrict g, const float* __restrict b, int w,
+                float* __restrict R, float* __restrict G, float* __restrict B) {
+  for (int x = 0; x < w; ++x) {
+    R[x] = clamp01(r[x]);
+    G[x] = clamp01(g[x]);
+    B[x] = clamp01(b[x]);
+  }
+}
+
 }  // namespace
 
 std::size_t convert_scratch_floats(int width) {
   const std::size_t w = std::size_t(std::max(width, 0));
-  return std::max({3 * w, w + 6 * chroma_pad(width), 6 * padded_width(width)});
+  // unpack_rows: a planar row and the unpack's; pack_rows: two planar rows (4:2:0);
+  // pack_rows_planar: one interleaved row (other formats)
+  return std::max({3 * padded_width(width) + unpack_scratch_floats(width), 6 * padded_width(width), 3 * w});
+}
+
+void unpack_row_planar(const FrameView& in, const SignalDesc& sig, int y, float* r, float* g,
+                       float* b, float* scratch) {
+  if (in.width <= 0 || y < 0 || y >= in.height || in.data[0] == nullptr) return;
+  unpack_row(in, format_info(in.format), sig, y, r, g, b,
+             scratch_rows(scratch, unpack_scratch_floats(in.width)));
 }
 
 void unpack_rows(const FrameView& in, const SignalDesc& sig, int y0, int y1, float* rgb,
                  std::ptrdiff_t stride_floats, float* scratch) {
   if (!clip_rows(in, y0, y1)) return;
-  const FormatInfo& fi = format_info(in.format);
-  if (fi.yuv) {
-    unpack_yuv(in, fi, sig, y0, y1, rgb, stride_floats, scratch);
+  const int w = in.width;
+  if (in.format == PixelFormat::RGBF32) {
+    for (int y = y0; y < y1; ++y)
+      std::memcpy(rgb + (y - y0) * stride_floats, in.data[0] + y * in.stride[0],
+                  static_cast<std::size_t>(w) * 3 * sizeof(float));
     return;
   }
-  switch (in.format) {
-    case PixelFormat::RGBA64_LE: unpack_rgb_rows<PixelFormat::RGBA64_LE>(in, y0, y1, rgb, stride_floats); break;
-    case PixelFormat::RGB10A2_LE: unpack_rgb_rows<PixelFormat::RGB10A2_LE>(in, y0, y1, rgb, stride_floats); break;
-    case PixelFormat::BGR10A2_LE: unpack_rgb_rows<PixelFormat::BGR10A2_LE>(in, y0, y1, rgb, stride_floats); break;
-    case PixelFormat::RGBA: unpack_rgb_rows<PixelFormat::RGBA>(in, y0, y1, rgb, stride_floats); break;
-    case PixelFormat::RGBx: unpack_rgb_rows<PixelFormat::RGBx>(in, y0, y1, rgb, stride_floats); break;
-    case PixelFormat::BGRA: unpack_rgb_rows<PixelFormat::BGRA>(in, y0, y1, rgb, stride_floats); break;
-    case PixelFormat::BGRx: unpack_rgb_rows<PixelFormat::BGRx>(in, y0, y1, rgb, stride_floats); break;
-    case PixelFormat::RGBF32:
-      for (int y = y0; y < y1; ++y)
-        std::memcpy(rgb + (y - y0) * stride_floats, in.data[0] + y * in.stride[0],
-                    static_cast<std::size_t>(in.width) * 3 * sizeof(float));
-      break;
-    default:
-      break;
+  const FormatInfo& fi = format_info(in.format);
+  const std::size_t wp = padded_width(w);
+  float* const buf = scratch_rows(scratch, convert_scratch_floats(w));
+  for (int y = y0; y < y1; ++y) {
+    unpack_row(in, fi, sig, y, buf, buf + wp, buf + 2 * wp, buf + 3 * wp);
+    interleave(buf, buf + wp, buf + 2 * wp, w, rgb + (y - y0) * stride_floats);
   }
 }
 
@@ -414,40 +496,41 @@ void pack_rows(const float* rgb, std::ptrdiff_t stride_floats, const FrameView& 
   if (!clip_rows(out, y0, y1)) return;
   const FormatInfo& fi = format_info(out.format);
   dither = dither && fi.bits <= 8;
-  if (fi.yuv) {
-    const YuvEncode e = yuv_encode(sig, fi.bits);
-    const Cont c = container_of(out.format);
-    const bool il = interleaved_uv(out.format);
-    if (!fi.subsampled) {
-      switch (c) {
-        case Cont::U8: pack_yuv444<Cont::U8>(rgb, stride_floats, out, e, fi.bits, y0, y1, dither); break;
-        case Cont::U16Hi: pack_yuv444<Cont::U16Hi>(rgb, stride_floats, out, e, fi.bits, y0, y1, dither); break;
-        case Cont::U16Lo: pack_yuv444<Cont::U16Lo>(rgb, stride_floats, out, e, fi.bits, y0, y1, dither); break;
-      }
-    } else {
-      switch (c) {
-        case Cont::U8: pack_yuv420<Cont::U8>(rgb, stride_floats, out, e, fi.bits, il, y0, y1, dither, scratch); break;
-        case Cont::U16Hi: pack_yuv420<Cont::U16Hi>(rgb, stride_floats, out, e, fi.bits, il, y0, y1, dither, scratch); break;
-        case Cont::U16Lo: pack_yuv420<Cont::U16Lo>(rgb, stride_floats, out, e, fi.bits, il, y0, y1, dither, scratch); break;
-      }
-    }
+  if (!(fi.yuv && fi.subsampled)) {
+    pack_interleaved(rgb, stride_floats, out, fi, sig, y0, y1, dither);
     return;
   }
-  switch (out.format) {
-    case PixelFormat::RGBA64_LE: pack_rgb_rows<PixelFormat::RGBA64_LE>(rgb, stride_floats, out, y0, y1, false); break;
-    case PixelFormat::RGB10A2_LE: pack_rgb_rows<PixelFormat::RGB10A2_LE>(rgb, stride_floats, out, y0, y1, false); break;
-    case PixelFormat::BGR10A2_LE: pack_rgb_rows<PixelFormat::BGR10A2_LE>(rgb, stride_floats, out, y0, y1, false); break;
-    case PixelFormat::RGBA:
-    case PixelFormat::RGBx: pack_rgba8_rows<false>(rgb, stride_floats, out, y0, y1, dither); break;
-    case PixelFormat::BGRA:
-    case PixelFormat::BGRx: pack_rgba8_rows<true>(rgb, stride_floats, out, y0, y1, dither); break;
-    case PixelFormat::RGBF32:
-      for (int y = y0; y < y1; ++y)
-        std::memcpy(out.data[0] + y * out.stride[0], rgb + (y - y0) * stride_floats,
-                    static_cast<std::size_t>(out.width) * 3 * sizeof(float));
-      break;
-    default:
-      break;
+  const int w = out.width;
+  pack_420(out, fi, sig, y0, y1, dither, scratch, [&](int y, float*& R, float*& G, float*& B) {
+    deinterleave_clamped(rgb + (y - y0) * stride_floats, w, R, G, B);
+  });
+}
+
+void pack_rows_planar(const float* rgb, std::ptrdiff_t row_floats, std::ptrdiff_t plane_floats,
+                      const FrameView& out, const SignalDesc& sig, int y0, int y1, bool dither,
+                      float* scratch, bool in_range) {
+  if (!clip_rows(out, y0, y1)) return;
+  const FormatInfo& fi = format_info(out.format);
+  dither = dither && fi.bits <= 8;
+  if (fi.yuv && fi.subsampled) {
+    const int w = out.width;
+    pack_420(out, fi, sig, y0, y1, dither, scratch, [&](int y, float*& R, float*& G, float*& B) {
+      const float* p = rgb + (y - y0) * row_floats;
+      if (in_range) {  // the caller's rows as they are (the packer only reads them)
+        R = const_cast<float*>(p);
+        G = const_cast<float*>(p + plane_floats);
+        B = const_cast<float*>(p + 2 * plane_floats);
+      } else {
+        clamp_rows(p, p + plane_floats, p + 2 * plane_floats, w, R, G, B);
+      }
+    });
+    return;
+  }
+  float* const row = scratch_rows(scratch, 3 * std::size_t(out.width));
+  for (int y = y0; y < y1; ++y) {
+    const float* p = rgb + (y - y0) * row_floats;
+    interleave(p, p + plane_floats, p + 2 * plane_floats, out.width, row);
+    pack_interleaved(row, 0, out, fi, sig, y, y + 1, dither);
   }
 }
 

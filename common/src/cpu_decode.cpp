@@ -24,38 +24,73 @@ DTUTMO_HOT static long long count_bad(const float* __restrict v, size_t n) {
   return bad;
 }
 
-// Decode through the table (pixel_model.h decode_lookup).
+// The unpacked row's planar R'G'B' through the table into the interleaved linear row o,
+// in one pass (no interleaved code values written and read again); returns the count of
+// bad samples (bad_sample, on the code values, as count_bad).
 #if defined(__x86_64__) || defined(__i386__)
-// GCC does not vectorise the table loop below (no gather chosen), so the AVX2 path is
-// written with intrinsics: decode_lookup's arithmetic (one FMA), 8 values per step, two
-// gathers.
-__attribute__((target("avx2,fma"))) static size_t decode_table_avx2(
-    float* __restrict v, size_t n, const float* __restrict tab, float mul) {
-  const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f);
-  const __m256 scale = _mm256_set1_ps(float(kDecodeTab)), vm = _mm256_set1_ps(mul);
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const __m256 x = _mm256_loadu_ps(v + i);
-    // max(x, 0) with NaN -> 0 (maxps returns the second operand on NaN), then min(., 1)
-    const __m256 cl = _mm256_min_ps(_mm256_max_ps(x, zero), one);
-    const __m256 c = _mm256_mul_ps(cl, scale);
-    const __m256i k = _mm256_cvttps_epi32(c);
-    const __m256 t = _mm256_sub_ps(c, _mm256_cvtepi32_ps(k));
-    __m256 a, b;
-    gather_pair(tab, k, a, b);
-    _mm256_storeu_ps(v + i, _mm256_mul_ps(_mm256_fmadd_ps(t, _mm256_sub_ps(b, a), a), vm));
+// GCC does not vectorise a table loop (no gather chosen), so the AVX2 path is written
+// with intrinsics: 8 pixels a step, decode_lookup's arithmetic (one FMA, two gathers)
+// per channel, then the three vectors
+// interleaved (output vector q, lane l holds channel (8q + l) % 3 of pixel (8q + l) / 3:
+// one permute per channel with that index, two blends).
+// 8 code values through the table; `nb` counts the bad ones (bad_sample: !(x >= 0 &&
+// x <= 3e38), NaN included: ordered compares).
+__attribute__((target("avx2,fma,popcnt"))) static inline __m256 decode8(
+    const float* p, const float* __restrict tab, __m256 vm, long long& nb) {
+  const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f), big = _mm256_set1_ps(3.0e38f);
+  const __m256 x = _mm256_loadu_ps(p);
+  const __m256 ok = _mm256_and_ps(_mm256_cmp_ps(x, zero, _CMP_GE_OQ), _mm256_cmp_ps(x, big, _CMP_LE_OQ));
+  nb += 8 - _mm_popcnt_u32(unsigned(_mm256_movemask_ps(ok)));
+  const __m256 cl = _mm256_min_ps(_mm256_max_ps(x, zero), one);  // NaN -> 0 (maxps)
+  const __m256 c = _mm256_mul_ps(cl, _mm256_set1_ps(float(kDecodeTab)));
+  const __m256i k = _mm256_cvttps_epi32(c);
+  const __m256 t = _mm256_sub_ps(c, _mm256_cvtepi32_ps(k));
+  __m256 a, b;
+  gather_pair(tab, k, a, b);
+  return _mm256_mul_ps(_mm256_fmadd_ps(t, _mm256_sub_ps(b, a), a), vm);
+}
+__attribute__((target("avx2,fma,popcnt"))) static int decode_planar_avx2(
+    const float* __restrict r, const float* __restrict g, const float* __restrict b, int w,
+    float* __restrict o, const float* __restrict tab, float mul, long long* bad) {
+  const __m256 vm = _mm256_set1_ps(mul);
+  const __m256i i0 = _mm256_setr_epi32(0, 0, 0, 1, 1, 1, 2, 2);
+  const __m256i i1 = _mm256_setr_epi32(2, 3, 3, 3, 4, 4, 4, 5);
+  const __m256i i2 = _mm256_setr_epi32(5, 5, 6, 6, 6, 7, 7, 7);
+  long long nb = 0;
+  int x = 0;
+  for (; x + 8 <= w; x += 8) {
+    const __m256 vr = decode8(r + x, tab, vm, nb), vg = decode8(g + x, tab, vm, nb), vb = decode8(b + x, tab, vm, nb);
+    float* q = o + 3 * x;
+    _mm256_storeu_ps(q, _mm256_blend_ps(_mm256_blend_ps(_mm256_permutevar8x32_ps(vr, i0),
+                                                        _mm256_permutevar8x32_ps(vg, i0), 0x92),
+                                        _mm256_permutevar8x32_ps(vb, i0), 0x24));
+    _mm256_storeu_ps(q + 8, _mm256_blend_ps(_mm256_blend_ps(_mm256_permutevar8x32_ps(vr, i1),
+                                                            _mm256_permutevar8x32_ps(vg, i1), 0x24),
+                                            _mm256_permutevar8x32_ps(vb, i1), 0x49));
+    _mm256_storeu_ps(q + 16, _mm256_blend_ps(_mm256_blend_ps(_mm256_permutevar8x32_ps(vr, i2),
+                                                             _mm256_permutevar8x32_ps(vg, i2), 0x49),
+                                             _mm256_permutevar8x32_ps(vb, i2), 0x92));
   }
-  return i;
+  *bad += nb;
+  return x;
 }
 #endif
 
-DTUTMO_HOT void CpuEngine::decode_table(float* __restrict v, size_t n, const float* __restrict tab,
-                                        float mul) {
-  size_t i0 = 0;
+long long CpuEngine::decode_planar(const float* __restrict r, const float* __restrict g,
+                                   const float* __restrict b, int w, float* __restrict o,
+                                   const float* __restrict tab, float mul) {
+  long long bad = 0;
+  int x0 = 0;
 #if defined(__x86_64__) || defined(__i386__)
-  if (have_avx2()) i0 = decode_table_avx2(v, n, tab, mul);
+  if (have_avx2()) x0 = decode_planar_avx2(r, g, b, w, o, tab, mul, &bad);
 #endif
-  for (size_t i = i0; i < n; ++i) v[i] = decode_lookup(v[i], tab, mul);
+  for (int x = x0; x < w; ++x) {
+    bad += (bad_sample(r[x]) ? 1 : 0) + (bad_sample(g[x]) ? 1 : 0) + (bad_sample(b[x]) ? 1 : 0);
+    o[3 * x] = decode_lookup(r[x], tab, mul);
+    o[3 * x + 1] = decode_lookup(g[x], tab, mul);
+    o[3 * x + 2] = decode_lookup(b[x], tab, mul);
+  }
+  return bad;
 }
 
 DTUTMO_HOT void CpuEngine::log_luminance(const float* __restrict rgb, float* __restrict ly, int w,
@@ -81,13 +116,18 @@ void CpuEngine::pass1(const FrameView& in) {
       s.bad += decode_rows_reference(in, y0, y1, dc);
       return;
     }
-    unpack_rows(in, C_.in, y0, y1, rgb, std::ptrdiff_t(W) * 3, s.conv.data());
     const size_t n = size_t(y1 - y0) * W * 3;
-    s.bad += count_bad(rgb, n);
     if (dc.mode == 1) {
+      unpack_rows(in, C_.in, y0, y1, rgb, std::ptrdiff_t(W) * 3, s.conv.data());
+      s.bad += count_bad(rgb, n);
       for (size_t i = 0; i < n; ++i) rgb[i] = decode_linear(rgb[i], dc.scale);
     } else {
-      decode_table(rgb, n, dc.tab, dc.mul);
+      // per row: planar code values (s.row), then the table straight into lin_
+      float* pr = s.row.data();
+      for (int y = y0; y < y1; ++y) {
+        unpack_row_planar(in, C_.in, y, pr, pr + W, pr + 2 * size_t(W), s.conv.data());
+        s.bad += decode_planar(pr, pr + W, pr + 2 * size_t(W), W, rgb + size_t(y - y0) * W * 3, dc.tab, dc.mul);
+      }
       if (dc.hlg)
         for (size_t i = 0; i < n; i += 3) {
           const Vec3 o = hlg_display({rgb[i], rgb[i + 1], rgb[i + 2]}, dc.hlg_peak);

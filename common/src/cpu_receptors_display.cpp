@@ -346,7 +346,7 @@ DTUTMO_HOT static void detail_row(int W, const float* __restrict ly, const float
 }
 
 // Display mapping and encoding of one row of planar responses r into o (3 x W codes,
-// interleaved for pack_rows), one stage at a time over planar rows (pixel_model.h; the
+// planar rows R', G', B' for pack_rows_planar), one stage at a time over planar rows (pixel_model.h; the
 // GPU's display_pixel runs the same pieces per pixel). Expects interp_row(y) on s.
 // row_display = row_lum (tone: display luminance per class into s.resp's second half)
 // then row_colour (colour rendering and encode); row_tone replaces row_lum on photopic
@@ -419,11 +419,34 @@ DTUTMO_HOT void CpuEngine::row_lum(int y, const float* __restrict r, Scratch& s)
   }
 }
 
+// display_out_rgb over x0 .. x1 of planar rows into the planar output rows r, g, b (their
+// own restrict parameters: the same loop with stores through o + W, o + 2 W inside
+// row_colour stayed scalar, "no vectype"); COUNT: returns the samples outside [0, peak]
+// or NaN (per channel, so that a NaN anywhere counts: a min/max chain can drop it).
+template <bool GMAP, bool COUNT>
+static inline __attribute__((always_inline)) int out_rgb_row(
+    const float* __restrict l0, const float* __restrict l1, const float* __restrict l2,
+    const ColourConsts& cc, int x0, int x1, float* __restrict r, float* __restrict g, float* __restrict b) {
+  int out = 0;
+  for (int x = x0; x < x1; ++x) {
+    const Vec3 c = display_out_rgb({l0[x], l1[x], l2[x]}, cc, GMAP);
+    r[x] = c.x;
+    g[x] = c.y;
+    b[x] = c.z;
+    if (COUNT)
+      out += (c.x >= 0.0f ? 0 : 1) + (c.x <= cc.peak ? 0 : 1) + (c.y >= 0.0f ? 0 : 1) +
+             (c.y <= cc.peak ? 0 : 1) + (c.z >= 0.0f ? 0 : 1) + (c.z <= cc.peak ? 0 : 1);
+  }
+  return out;
+}
+
 DTUTMO_HOT void CpuEngine::row_colour(int y, float* __restrict o, Scratch& s) {
   const int W = W_;
   const FrameConsts& K = K_;
   const float* __restrict ad = s.ad.data();
   float* __restrict lum = s.resp.data() + 3 * size_t(W);  // planar luminance (3W)
+  const size_t W2 = 2 * size_t(W);  // planar output rows o[x], o[W + x], o[W2 + x] (stores
+                                     // through restrict locals o0.. left the loops scalar)
   // hue restoration (optional), then display LMS -> output RGB and the gamut map
   // (optional), then the CIELAB hue (with hue restoration): passes over the rows
   // (display_hue, display_out_rgb, display_lab_hue; together display_colour), each
@@ -447,12 +470,7 @@ DTUTMO_HOT void CpuEngine::row_colour(int y, float* __restrict o, Scratch& s) {
       }
     };
     auto out_rgb = [&](auto gmap, int x0, int x1) __attribute__((always_inline)) {
-      for (int x = x0; x < x1; ++x) {
-        const Vec3 c = display_out_rgb({l0[x], l1[x], l2[x]}, cc, decltype(gmap)::value);
-        o[3 * x] = c.x;
-        o[3 * x + 1] = c.y;
-        o[3 * x + 2] = c.z;
-      }
+      return out_rgb_row<decltype(gmap)::value, false>(l0, l1, l2, cc, x0, x1, o, o + W, o + W2);
     };
     if (P_.hue_preserve) {
       if (s.rods) hue(std::true_type()); else hue(std::false_type());
@@ -467,17 +485,8 @@ DTUTMO_HOT void CpuEngine::row_colour(int y, float* __restrict o, Scratch& s) {
       constexpr int kChunk = 16;
       for (int x0 = 0; x0 < W; x0 += kChunk) {
         const int x1 = std::min(W, x0 + kChunk);
-        int out = 0;
-        for (int x = x0; x < x1; ++x) {
-          const Vec3 c = display_out_rgb({l0[x], l1[x], l2[x]}, cc, false);
-          o[3 * x] = c.x;
-          o[3 * x + 1] = c.y;
-          o[3 * x + 2] = c.z;
-          // per channel, so that a NaN anywhere counts (a min/max chain can drop it)
-          out += (c.x >= 0.0f ? 0 : 1) + (c.x <= cc.peak ? 0 : 1) + (c.y >= 0.0f ? 0 : 1) +
-                 (c.y <= cc.peak ? 0 : 1) + (c.z >= 0.0f ? 0 : 1) + (c.z <= cc.peak ? 0 : 1);
-        }
-        if (out) out_rgb(std::true_type(), x0, x1);
+        if (out_rgb_row<false, true>(l0, l1, l2, cc, x0, x1, o, o + W, o + W2))
+          out_rgb(std::true_type(), x0, x1);
       }
     }
     // third pass (hue_preserve and lab_hue): the input's CIELAB hue on the straight-line
@@ -487,17 +496,17 @@ DTUTMO_HOT void CpuEngine::row_colour(int y, float* __restrict o, Scratch& s) {
     if (P_.hue_preserve && P_.lab_hue) {
       auto lab = [&](auto gmap) __attribute__((always_inline)) {
         for (int x = 0; x < W; ++x) {
-          const Vec3 c = display_lab_hue({o[3 * x], o[3 * x + 1], o[3 * x + 2]},
+          const Vec3 c = display_lab_hue({o[x], o[W + x], o[W2 + x]},
                                          {rgb[3 * x], rgb[3 * x + 1], rgb[3 * x + 2]}, cc, decltype(gmap)::value);
-          o[3 * x] = c.x;
-          o[3 * x + 1] = c.y;
-          o[3 * x + 2] = c.z;
+          o[x] = c.x;
+          o[W + x] = c.y;
+          o[W2 + x] = c.z;
         }
       };
       if (P_.gamut_map) lab(std::true_type()); else lab(std::false_type());
     }
   }
-  encode_row(o, 3 * W);
+  encode_row(o, W, out_420_);
 }
 
 // ---------------------------------------------------------------- pass 2
@@ -523,7 +532,7 @@ void CpuEngine::pass2(const FrameView& out) {
         interp_row(y, s, (bd ? base_.data() : logy_.data()) + size_t(y) * W);
         row_display(y, resp_.data() + size_t(y) * W * 3, s.out.data() + size_t(y - y0) * W * 3, s);
       }
-      pack_rows(s.out.data(), std::ptrdiff_t(W) * 3, out, C_.out, y0, y1, dither, s.conv.data());
+      pack_rows_planar(s.out.data(), std::ptrdiff_t(W) * 3, W, out, C_.out, y0, y1, dither, s.conv.data(), out_420_);
     });
     return;
   }
@@ -545,7 +554,7 @@ void CpuEngine::pass2(const FrameView& out) {
       row_display(y, s.rsp.data(), o, s);
     }
     if (tr) tone_rows_n_.fetch_add(tr, std::memory_order_relaxed);
-    pack_rows(s.out.data(), std::ptrdiff_t(W) * 3, out, C_.out, y0, y1, dither, s.conv.data());
+    pack_rows_planar(s.out.data(), std::ptrdiff_t(W) * 3, W, out, C_.out, y0, y1, dither, s.conv.data(), out_420_);
   });
 }
 

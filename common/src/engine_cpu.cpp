@@ -83,6 +83,10 @@ bool CpuEngine::configure(const StreamConfig& cfg, std::string* err) {
   optics_ready_ = false;
   bgrid_ready_ = false;
   resp_.clear();
+  {
+    const FormatInfo& fo = format_info(cfg.out_format);
+    out_420_ = fo.yuv && fo.subsampled;
+  }
   build_decode_table();
   build_encode_table();
   configured_ = true;

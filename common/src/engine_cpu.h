@@ -47,7 +47,7 @@ namespace cpu {
 struct Scratch {
   std::vector<float> ad;    // interpolated AdaptCell channels, kAd x width
   std::vector<float> resp;  // responses for one band, 3 x width x rows
-  std::vector<float> out;   // encoded output for one band, 3 x width x rows
+  std::vector<float> out;   // encoded output for one band: per row planar R, G, B (3 x width)
   std::vector<float> row;   // misc row buffer
   std::vector<float> rsp;   // planar responses of one row (3 x width)
   std::vector<float> conv;  // the row converters' scratch (convert.h convert_scratch_floats)
@@ -97,7 +97,8 @@ class CpuEngine final : public Engine {
   // cpu_decode.cpp
   void build_decode_table();
   void pass1(const FrameView& in);
-  static void decode_table(float* v, size_t n, const float* tab, float mul);
+  static long long decode_planar(const float* r, const float* g, const float* b, int w, float* o,
+                                 const float* tab, float mul);
   static void log_luminance(const float* rgb, float* ly, int w, Vec3 wy);
   // cpu_optics.cpp
   void setup_optics();
@@ -130,7 +131,7 @@ class CpuEngine final : public Engine {
   // cpu_encode.cpp
   void build_encode_table();
   DisplayTables tables() const { return {logit_tab_.data(), odds_tab_.data(), enc_tab_.data()}; }
-  void encode_row(float* o, int n3) const;
+  void encode_row(float* o, int w, bool clamp) const;  // planar rows R, G, B
 
   CpuPool pool_;
   const bool reference_;
@@ -143,6 +144,7 @@ class CpuEngine final : public Engine {
   FrameConsts K_{};
   int W_ = 0, H_ = 0, gw_ = 0, gh_ = 0;
 
+  bool out_420_ = false;  // YUV 4:2:0 output: encode_row clamps, pack_rows_planar reads its rows
   std::vector<float> dec_tab_;
   std::vector<float> enc_tab_;  // output encode on sqrt(rel) (sRGB, BT.1886), kEncodeTab + 2
   std::vector<float> logit_tab_, odds_tab_;  // display inverse (pixel_model.h fill_logit_tables)

@@ -1,11 +1,13 @@
 // Formats, row converters and per-pixel I/O (frame.h, convert.h, pixel_io.h).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <memory>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "dtutmo/convert.h"
@@ -210,6 +212,47 @@ TEST(Convert, RowBandsMatchWholeFrame) {
     unpack_rows(a.v, sig, 3, 8, bands.data() + 3 * 3 * w, 3 * w);
     unpack_rows(a.v, sig, 8, h, bands.data() + 8 * 3 * w, 3 * w);
     EXPECT_EQ(0, std::memcmp(whole.data(), bands.data(), whole.size() * sizeof(float)));
+  }
+}
+
+// The planar entry points (the CPU engine's) give what the interleaved ones give: every
+// format and odd sizes, bands on even rows, values outside [0, 1] and NaN (clamped the
+// same way), dither on; the planar rows with padding between rows and planes.
+TEST(Convert, PlanarRowsMatchInterleaved) {
+  const int sizes[][2] = {{1, 1}, {7, 3}, {23, 11}, {40, 9}};
+  for (const auto& sz : sizes) {
+    const int w = sz[0], h = sz[1];
+    std::vector<float> src = random_rgb(w, h, false, 7);
+    for (std::size_t i = 0; i < src.size(); i += 5) src[i] = 1.6f * src[i] - 0.3f;  // out of range
+    src[src.size() / 2] = NAN;
+    const std::ptrdiff_t ps = w + 3, rs = 3 * ps + 5;  // plane and row strides of the planar copy
+    std::vector<float> planar(std::size_t(rs) * h, -7.0f);
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x)
+        for (int c = 0; c < 3; ++c) planar[y * rs + c * ps + x] = src[(std::size_t(y) * w + x) * 3 + c];
+    for (PixelFormat f : kAll) {
+      SCOPED_TRACE(std::string(format_info(f).name) + " " + std::to_string(w) + "x" + std::to_string(h));
+      SignalDesc sig;
+      TestFrame a(f, w, h, 3), b(f, w, h, 3);
+      pack_rows(src.data(), 3 * w, a.v, sig, 0, h, true);
+      const int cut = std::min(h, 4);
+      pack_rows_planar(planar.data(), rs, ps, b.v, sig, 0, cut, true);
+      pack_rows_planar(planar.data() + cut * rs, rs, ps, b.v, sig, cut, h, true);
+      for (int p = 0; p < format_info(f).planes; ++p)
+        EXPECT_EQ(0, std::memcmp(a.blocks[p].get(), b.blocks[p].get(), a.sizes[p])) << "plane " << p;
+      EXPECT_TRUE(b.guards_intact());
+      std::vector<float> rows(src.size()), r(w), g(w), bl(w);
+      unpack_rows(a.v, sig, 0, h, rows.data(), 3 * w);
+      for (int y = 0; y < h; ++y) {
+        unpack_row_planar(a.v, sig, y, r.data(), g.data(), bl.data());
+        for (int x = 0; x < w; ++x) {
+          const float* e = &rows[(std::size_t(y) * w + x) * 3];
+          ASSERT_EQ(0, std::memcmp(e, &r[x], 4)) << x << "," << y;
+          ASSERT_EQ(0, std::memcmp(e + 1, &g[x], 4)) << x << "," << y;
+          ASSERT_EQ(0, std::memcmp(e + 2, &bl[x], 4)) << x << "," << y;
+        }
+      }
+    }
   }
 }
 
