@@ -26,13 +26,13 @@ DTUTMO_HOT static long long count_bad(const float* __restrict v, size_t n) {
 
 // The unpacked row's planar R'G'B' through the table into the interleaved linear row o,
 // in one pass (no interleaved code values written and read again); returns the count of
-// bad samples (bad_sample, on the code values, as count_bad).
+// bad samples (bad_sample, on the code values, as count_bad counts them).
 #if defined(__x86_64__) || defined(__i386__)
 // GCC does not vectorise a table loop (no gather chosen), so the AVX2 path is written
 // with intrinsics: 8 pixels a step, decode_lookup's arithmetic (one FMA, two gathers)
-// per channel, then the three vectors
-// interleaved (output vector q, lane l holds channel (8q + l) % 3 of pixel (8q + l) / 3:
-// one permute per channel with that index, two blends).
+// per channel, then the three vectors interleaved (output vector q, lane l holds channel
+// (8q + l) % 3 of pixel (8q + l) / 3: one permute per channel with that index, two
+// blends).
 // 8 code values through the table; `nb` counts the bad ones (bad_sample: !(x >= 0 &&
 // x <= 3e38), NaN included: ordered compares).
 __attribute__((target("avx2,fma,popcnt"))) static inline __m256 decode8(
