@@ -146,6 +146,27 @@ constexpr float kLookupPresence = 0.05f;
 // The range weight written 2^(kLookupRangeCoef d^2): -log2(e) / (2 sigma^2).
 constexpr float kLookupRangeCoef = -0.72134752f / (kLookupRangeSigma * kLookupRangeSigma);
 
+// u clamped to [0, 1] on its bits: for floats >= +0 the int32 order of the bit patterns is
+// the float order, and every negative float (sign bit set) is a negative int32. So the
+// clamp is an integer max with 0 and min with the bits of 1.0f: exactly clampf(u, 0, 1)
+// for every u but -0 (+0 here) and NaN (0 or 1 here, clampf keeps NaN). Why: a float
+// clamp or min / max (a select on a float compare, NaN honoured) made GCC 12 push the
+// products using the result into both arms of its selects (~10 instructions per corner in
+// the vectorised row loop, ~40 of its ~265); integer min / max are single instructions and
+// opaque to that. The select-free form (|u| - |u - 1| + 1) / 2 is not exact: u - 1 rounds
+// once its binade is above u's, s comes out ~1e-7 below 0 or above 1, an empty group gets
+// a weight of that sign, and its mean constant kd / wd is noise (tried: single pixels
+// 115 codes off in balanced colored-lights, most of night off in an earlier try).
+DTUTMO_PX float jbu_ramp(float u) {
+  int32_t i;
+  memcpy(&i, &u, 4);
+  i = i > 0 ? i : 0;
+  i = i < 0x3f800000 ? i : 0x3f800000;  // 1.0f
+  float s;
+  memcpy(&s, &i, 4);
+  return s;
+}
+
 // Corner weights (00, 10, 01, 11 = (x0, y0), (x1, y0), (x0, y1), (x1, y1)) of a pixel of
 // log2 luminance ly at bilinear weights tx, ty, the corners' guides g[4] and their L/M
 // adaptation constants k[4] (kChLM: r = 1 / (1 + 2^(n (k - ly))), log2 cd/m^2 like ly).
@@ -182,8 +203,8 @@ DTUTMO_PX void jbu_weights(float ly, float g0, float g1, float g2, float g3, flo
   // the two groups' weight, weighted guide and constant sums: s = membership of D (1 at or
   // below the pixel's level, 0 above, a ramp of +-kLookupTie between), 1 - s of U
   const float it = 0.5f / kLookupTie;
-  const float s0 = clampf(0.5f + d0 * it, 0.0f, 1.0f), s1 = clampf(0.5f + d1 * it, 0.0f, 1.0f);
-  const float s2 = clampf(0.5f + d2 * it, 0.0f, 1.0f), s3 = clampf(0.5f + d3 * it, 0.0f, 1.0f);
+  const float s0 = jbu_ramp(0.5f + d0 * it), s1 = jbu_ramp(0.5f + d1 * it);
+  const float s2 = jbu_ramp(0.5f + d2 * it), s3 = jbu_ramp(0.5f + d3 * it);
   const float b0 = s0 * a0, b1 = s1 * a1, b2 = s2 * a2, b3 = s3 * a3;  // D's parts
   const float wd = b0 + b1 + b2 + b3;
   const float wa = a0 + a1 + a2 + a3, wu = wa - wd;
@@ -210,7 +231,7 @@ DTUTMO_PX void jbu_weights(float ly, float g0, float g1, float g2, float g3, flo
   const float dk = kum - kdm;
   const float moved = (t != k ? 1.0f : 0.0f) * (fabsf(dk) > 1e-6f ? 1.0f : 0.0f);
   const float idk = 1.0f / (moved > 0.0f ? dk : 1.0f);  // division outside the select
-  const float f = clampf((kum - t) * idk, 0.0f, 1.0f);
+  const float f = jbu_ramp((kum - t) * idk);
   const float sd = moved > 0.0f ? f * iwd : iwa, su = moved > 0.0f ? (1.0f - f) * iwu : iwa;
   const float dd = sd - su;
   w[0] = a0 * su + b0 * dd;

@@ -13,6 +13,7 @@
 #include <tuple>
 
 #include "dtutmo/engine.h"
+#include "dtutmo/spatial.h"
 
 using namespace dtutmo;
 
@@ -224,4 +225,64 @@ TEST(Halo, SmallBrightSourceHasNoDarkRim) {
       EXPECT_LT(worst, 0.1) << profile_name(prof) << " radius " << radius << ": edge darker than the sky by "
                             << worst << " stop";
     }
+}
+
+// The lookup's clamp on the float's bits (spatial.h jbu_ramp) is the clamp to [0, 1] on
+// every level the lookup can see and beyond (a select-free form with |u| - |u - 1| gave
+// ~-6e-8 at u = -1.48, which is what broke it before).
+TEST(Lookup, RampIsTheClamp) {
+  const float it = 0.5f / kLookupTie;
+  std::vector<float> us = {0.0f, -0.0f, 1.0f, 0.5f, 1e-40f, -1e-40f, 1.17549435e-38f, 1e-7f,
+                           std::nextafter(1.0f, 2.0f), std::nextafter(1.0f, 0.0f), 1e30f,
+                           -1e30f, INFINITY, -INFINITY,
+                           0.5f + (0.0223275051f - 0.0843771771f) * it};
+  uint32_t r = 12345;
+  for (int i = 0; i < 200000; ++i) {  // levels and guides in [-14, 128] log2 cd/m^2
+    r = r * 1664525u + 1013904223u;
+    const float ly = -14.0f + 142.0f * float(r >> 8) / 16777216.0f;
+    r = r * 1664525u + 1013904223u;
+    const float g = ly + (float(r >> 8) / 16777216.0f - 0.5f) * (i % 2 ? 0.1f : 40.0f);
+    us.push_back(0.5f + (ly - g) * it);
+    us.push_back(float(int(r % 2000001u) - 1000000) * 1e-5f);
+  }
+  for (float u : us) {
+    const float c = clampf(u, 0.0f, 1.0f);
+    ASSERT_EQ(jbu_ramp(u), c) << "u = " << u;
+  }
+}
+
+// The lookup's weights are convex (each in [0, 1], summing to 1, up to rounding) for any pixel level
+// between and beyond the corners' guides; one is the pixel that came out 115 codes off
+// with a ramp that left [0, 1] by a rounding (weights of +-13000).
+TEST(Lookup, WeightsAreConvex) {
+  auto check = [](float ly, const float g[4], const float k[4], float tx, float ty) {
+    float w[4];
+    jbu_weights(ly, g[0], g[1], g[2], g[3], k[0], k[1], k[2], k[3], tx, ty, w);
+    for (int j = 0; j < 4; ++j) {
+      ASSERT_GE(w[j], -1e-4f) << ly;
+      ASSERT_LE(w[j], 1.0f + 1e-4f) << ly;
+    }
+    // float rounding of the one-division normalisation: ~1e-4 at worst on these draws
+    ASSERT_NEAR(w[0] + w[1] + w[2] + w[3], 1.0f, 2e-4f) << ly;
+  };
+  {
+    const float g[4] = {0.13902986f, 0.0843771771f, 0.21038872f, 0.134208038f};
+    const float k[4] = {2.98732996f, 2.9848094f, 2.98777676f, 2.98555708f};
+    check(0.0223275051f, g, k, 0.8125f, 0.1875f);
+  }
+  uint32_t r = 777;
+  auto uni = [&r]() {
+    r = r * 1664525u + 1013904223u;
+    return float(r >> 8) / 16777216.0f;
+  };
+  for (int i = 0; i < 20000; ++i) {
+    const float base = -10.0f + 25.0f * uni(), spread = i % 3 == 0 ? 0.05f : 6.0f;
+    float g[4], k[4];
+    for (int j = 0; j < 4; ++j) {
+      g[j] = base + spread * (uni() - 0.5f);
+      k[j] = base * 0.3f + spread * (uni() - 0.5f);  // constants need not follow the guides
+    }
+    const float ly = base + 1.5f * spread * (uni() - 0.5f);
+    check(ly, g, k, (float)(int)(uni() * 8) / 8.0f + 1.0f / 16.0f, (float)(int)(uni() * 8) / 8.0f + 1.0f / 16.0f);
+  }
 }
