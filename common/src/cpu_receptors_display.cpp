@@ -127,6 +127,7 @@ void CpuEngine::frame_consts(float kq) {
   tone_on_ = !reference_ && P_.display_mode == DisplayMode::Whiteboard && !P_.dtucam &&
              !(P_.base_detail && bgrid_ready_) && !csf_active_;
   tone_rows_n_.store(0);
+  resp_rows_n_.store(0);
   if (tone_on_)
     pool_.run(3, [&](int c, int) { fill_tone_table(K, c, odds_tab_.data(), tone_tab_.data() + size_t(c) * kToneTab); });
 }
@@ -235,6 +236,15 @@ __attribute__((target("avx2,fma"))) static int tone_lookup_avx2(float* __restric
 }
 #endif
 
+// v[i] = tone_lookup(tab, v[i]) over a row (the tone and response tables).
+static void tone_lookup_row(float* __restrict v, int n, const float* __restrict tab) {
+  int i0 = 0;
+#if defined(__x86_64__) || defined(__i386__)
+  if (have_avx2()) i0 = tone_lookup_avx2(v, n, tab);
+#endif
+  for (int i = i0; i < n; ++i) v[i] = tone_lookup(tab, v[i]);
+}
+
 // Display luminance per class (planar, 3 x W) of photopic row y through the tone table,
 // in place of row_responses and row_display's normalisation and inverse (tone_on_ and
 // !s.rods). Expects interp_row(y) on s.
@@ -253,14 +263,44 @@ DTUTMO_HOT void CpuEngine::row_tone(int y, float* __restrict lum, const Scratch&
     xm[x] = tone_arg(c.y, klm[x]);
     xs[x] = tone_arg(c.z, ks[x]);
   }
-  for (int c = 0; c < 3; ++c) {
-    float* __restrict v = lum + size_t(c) * W;
-    const float* __restrict tab = tone_tab_.data() + size_t(c) * kToneTab;
-    int i0 = 0;
-#if defined(__x86_64__) || defined(__i386__)
-    if (have_avx2()) i0 = tone_lookup_avx2(v, W, tab);
-#endif
-    for (int i = i0; i < W; ++i) v[i] = tone_lookup(tab, v[i]);
+  for (int c = 0; c < 3; ++c) tone_lookup_row(lum + size_t(c) * W, W, tone_tab_.data() + size_t(c) * kToneTab);
+}
+
+// Scene responses (planar, as row_responses) of row y with rods through the response
+// tables (pixel_model.h fill_response_table: X = LMS 2^-K per class and for the rods,
+// looked up, then mesopic_mix), in place of responses_core's formula: the rows with rods
+// of tone_on_ frames (no base gain). Expects interp_row(y) on s; s.resp is scratch (free
+// until row_lum).
+DTUTMO_HOT void CpuEngine::row_responses_tab(int y, float* __restrict r, Scratch& s) const {
+  const int W = W_;
+  const float* __restrict rgb = lin_.data() + size_t(y) * W * 3;
+  const float* __restrict ad = s.ad.data();
+  const float* __restrict klm = ad + kChLM * W;
+  const float* __restrict ks = ad + kChS * W;
+  const float* __restrict kr = ad + kChRod * W;
+  const float* __restrict rw = ad + kChW * W;
+  const Mat3 m = K_.in_rgb_to_lms;
+  const Vec3 wr = K_.in_rgb_to_rod;
+  float* __restrict xl = r;
+  float* __restrict xm = r + W;
+  float* __restrict xs = r + 2 * size_t(W);
+  float* __restrict xr = s.resp.data();  // the rods' X
+  for (int x = 0; x < W; ++x) {
+    const Vec3 in = {rgb[3 * x], rgb[3 * x + 1], rgb[3 * x + 2]};
+    const Vec3 c = mul(m, in);
+    xl[x] = tone_arg(c.x, klm[x]);
+    xm[x] = tone_arg(c.y, klm[x]);
+    xs[x] = tone_arg(c.z, ks[x]);
+    xr[x] = tone_arg(rod_signal(in, wr), kr[x]);
+  }
+  for (int c = 0; c < 3; ++c) tone_lookup_row(r + size_t(c) * W, W, resp_tab_.data());
+  tone_lookup_row(xr, W, resp_tab_.data() + kToneTab);
+  const float rq = fast_exp2(K_.rod_s_log2q);
+  for (int x = 0; x < W; ++x) {
+    const Vec3 o = mesopic_mix({xl[x], xm[x], xs[x]}, xr[x], rw[x], rq);
+    xl[x] = o.x;
+    xm[x] = o.y;
+    xs[x] = o.z;
   }
 }
 
@@ -530,7 +570,7 @@ void CpuEngine::pass2(const FrameView& out) {
   pool_.run(nb, [&](int b, int th) {
     Scratch& s = scr_[th];
     const int y0 = b * kCell, y1 = std::min(H_, y0 + kCell);
-    int tr = 0;
+    int tr = 0, rr = 0;
     const bool bd = P_.base_detail && bgrid_ready_;
     for (int y = y0; y < y1; ++y) {
       interp_row(y, s, bd ? base_row(y, s) : logy_.data() + size_t(y) * W);
@@ -541,10 +581,16 @@ void CpuEngine::pass2(const FrameView& out) {
         ++tr;
         continue;
       }
-      row_responses(y, s.rsp.data(), s, false);
+      if (tone_on_) {  // with rods: the responses through the response tables
+        row_responses_tab(y, s.rsp.data(), s);
+        ++rr;
+      } else {
+        row_responses(y, s.rsp.data(), s, false);
+      }
       row_display(y, s.rsp.data(), o, s);
     }
     if (tr) tone_rows_n_.fetch_add(tr, std::memory_order_relaxed);
+    if (rr) resp_rows_n_.fetch_add(rr, std::memory_order_relaxed);
     pack_rows(s.out.data(), std::ptrdiff_t(W) * 3, out, C_.out, y0, y1, dither, s.conv.data());
   });
 }

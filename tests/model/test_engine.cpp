@@ -703,12 +703,13 @@ TEST(Engine, PhotopicToneTableMatchesTheFormula) {
     const auto* cpu_engine = dynamic_cast<const cpu::CpuEngine*>(vec.e.get());
     ASSERT_NE(cpu_engine, nullptr);
     Img in(size_t(w) * h * 3);
-    long long rows = 0;
+    long long rows = 0, rod_rows = 0;
     for (int f = 0; f < 3; ++f) {
       render_scene(Scene(sc), w, h, f / 30.0, in.data(), std::ptrdiff_t(w) * 3);
       const Img a = vec.run(in, f / 30.0), b = ref.run(in, f / 30.0);
       ASSERT_EQ(a.size(), b.size());
       rows += cpu_engine->tone_rows();
+      rod_rows += cpu_engine->resp_tab_rows();
       float worst = 0.0f;
       for (size_t i = 0; i < a.size(); ++i) {
         worst = std::max(worst, std::fabs(a[i] - b[i]));
@@ -717,11 +718,15 @@ TEST(Engine, PhotopicToneTableMatchesTheFormula) {
       }
       EXPECT_LE(worst, 1.0f) << "frame " << f;
     }
+    // fast: every row through a table, the photopic tone table or (rows with rods) the
+    // response tables
+    EXPECT_EQ(rows + rod_rows, 3LL * h);
     if (Scene(sc) == Scene::Daylight) {
       EXPECT_EQ(rows, 3LL * h);
     }
     if (Scene(sc) == Scene::Night) {
       EXPECT_EQ(rows, 0LL);
+      EXPECT_EQ(rod_rows, 3LL * h);
     }
   }
   EXPECT_LT(double(off), 0.005 * double(codes)) << off << " of " << codes << " codes differ by 1";
