@@ -380,14 +380,14 @@ inline void fill_tone_table(const FrameConsts& K, int c, const float* odds_root,
   whiteboard_consts(K, kwb);
   for (int i = 0; i < kToneTab; ++i) tab[i] = tone_chain(tone_x(i), K, c, kwb[c], odds_root);
 }
-// Rows with rods (mesopic: the rod weight mixes the responses before the normalisation,
-// so the display luminance depends on X of the class, X of the rods and the weight): the
-// receptor response alone, 1 / (1 + X^-n) (folded_response at K = 0), on the same
-// segments, read with tone_lookup; one table per exponent (cones kConeL.n, rods kRod.n),
-// the same for every frame. Per pixel 3 exp2 (2^-K for L/M, S and the rods) and 4 gathers
-// replace 4 log2, 4 exp2 and 4 divisions. Error: linear interpolation over 1/128 octave
-// of X: < 1.5e-6 relative on the response (X^n at small X: n (1 - n) / 8 / 128^2).
-// kToneTab entries. Host.
+// The receptor response alone, 1 / (1 + X^-n) (folded_response at K = 0), on the same
+// segments, read with tone_lookup: the CPU engine's receptor stage (every row the tone
+// table above does not take: rows with rods, where the rod weight mixes the responses
+// before the normalisation, and every profile but fast). One table per exponent (cones
+// kConeL.n, rods kRod.n), the same for every frame. Per pixel 3 exp2 (2^-K for L/M, S and
+// the rods) and 4 gathers replace 4 log2, 4 exp2 and 4 divisions. Error: linear
+// interpolation over 1/128 octave of X: < 1.5e-6 relative on the response (X^n at small
+// X: n (1 - n) / 8 / 128^2). kToneTab entries. Host.
 inline void fill_response_table(float n, float* tab) {
   for (int i = 0; i < kToneTab; ++i) tab[i] = folded_response(tone_x(i), 0.0f, n);
 }

@@ -63,7 +63,8 @@ void CpuEngine::frame_consts(float kq) {
       const int x = i * step + step / 2;
       gsc[x] = bdh ? fast_exp2(gd[x] - ly[x]) : 1.0f;
     }
-    responses_core(nsub, step, lin_.data() + size_t(y) * W_ * 3, gsc, s.ad.data(), s.rsp.data(), W_, s.rods);
+    responses_core(nsub, step, lin_.data() + size_t(y) * W_ * 3, gsc, s.ad.data(), s.rsp.data(), W_, s.rods,
+                   s.resp.data());
     uint32_t* h = hist_[th].data();
     float* e = edge_.data() + size_t(j) * ew_;
     const float* r = s.rsp.data();
@@ -127,7 +128,7 @@ void CpuEngine::frame_consts(float kq) {
   tone_on_ = !reference_ && P_.display_mode == DisplayMode::Whiteboard && !P_.dtucam &&
              !(P_.base_detail && bgrid_ready_) && !csf_active_;
   tone_rows_n_.store(0);
-  resp_rows_n_.store(0);
+  rod_rows_n_.store(0);
   if (tone_on_)
     pool_.run(3, [&](int c, int) { fill_tone_table(K, c, odds_tab_.data(), tone_tab_.data() + size_t(c) * kToneTab); });
 }
@@ -153,7 +154,7 @@ DTUTMO_HOT void CpuEngine::row_responses(int y, float* __restrict r, Scratch& s,
   } else {
     for (int x = 0; x < W; ++x) gsc[x] = 1.0f;
   }
-  responses_core(W, 1, rgb, gsc, ad, r, W, s.rods);
+  responses_core(W, 1, rgb, gsc, ad, r, W, s.rods, s.resp.data());  // s.resp: free until row_lum
 }
 
 // The base/detail split's base (log2) of row y into base_ (bilateral grid slice); returns
@@ -166,51 +167,6 @@ const float* CpuEngine::base_row(int y, Scratch& s) {
   float* __restrict bs = base_.data() + size_t(y) * W;
   bgrid_.slice_row(y, logy_.data() + size_t(y) * W, W, 1, bs, s.bslab.data());
   return bs;
-}
-
-// The per-pixel receptor stage: n pixels taken every `step` from rgb (interleaved) and
-// the adaptation channels ad (planar, `ad_stride` apart); planar responses out.
-DTUTMO_HOT void CpuEngine::responses_core(int n, int step, const float* __restrict rgb,
-                                          const float* __restrict gsc, const float* __restrict ad,
-                                          float* __restrict r, int ad_stride, bool rods) const {
-  const Mat3 m = K_.in_rgb_to_lms;
-  const Vec3 wr = K_.in_rgb_to_rod;
-  const float* __restrict klm = ad + kChLM * ad_stride;
-  const float* __restrict ks = ad + kChS * ad_stride;
-  const float* __restrict kr = ad + kChRod * ad_stride;
-  const float* __restrict rw = ad + kChW * ad_stride;
-  float* __restrict rl = r;
-  float* __restrict rm = r + n;
-  float* __restrict rs = r + 2 * n;
-  const float rq = fast_exp2(K_.rod_s_log2q);  // rod -> S class odds factor
-  // pixel_model.h mesopic_responses / cone_responses. step == 1 (every pixel, pass 2) gets
-  // its own loop: unit-stride loads instead of the element-by-element gathers a run-time
-  // stride forces
-  auto px = [&](int i, int x) __attribute__((always_inline)) {
-    const float g = gsc[x];
-    const Vec3 o = mesopic_responses({rgb[3 * x] * g, rgb[3 * x + 1] * g, rgb[3 * x + 2] * g}, m, wr,
-                                     klm[x], ks[x], kr[x], rw[x], rq);
-    rl[i] = o.x;
-    rm[i] = o.y;
-    rs[i] = o.z;
-  };
-  // no rods anywhere this frame: the same responses without the rod term
-  auto px_photopic = [&](int i, int x) __attribute__((always_inline)) {
-    const float g = gsc[x];
-    const Vec3 o = cone_responses({rgb[3 * x] * g, rgb[3 * x + 1] * g, rgb[3 * x + 2] * g}, m, klm[x], ks[x]);
-    rl[i] = o.x;
-    rm[i] = o.y;
-    rs[i] = o.z;
-  };
-  if (!rods && step == 1) {
-    for (int i = 0; i < n; ++i) px_photopic(i, i);
-  } else if (!rods) {
-    for (int i = 0; i < n; ++i) px_photopic(i, i * step + (step >> 1));
-  } else if (step == 1) {
-    for (int i = 0; i < n; ++i) px(i, i);
-  } else {
-    for (int i = 0; i < n; ++i) px(i, i * step + (step >> 1));
-  }
 }
 
 // The photopic tone table at X (pixel_model.h tone_lookup's arithmetic, 8 values per
@@ -245,6 +201,62 @@ static void tone_lookup_row(float* __restrict v, int n, const float* __restrict 
   for (int i = i0; i < n; ++i) v[i] = tone_lookup(tab, v[i]);
 }
 
+// The per-pixel receptor stage: n pixels taken every `step` from rgb (interleaved) and
+// the adaptation channels ad (planar, `ad_stride` apart); planar responses out. Through
+// the response tables (pixel_model.h fill_response_table): X = LMS 2^-K per class (and
+// the rods' X into xr, n floats of scratch, where a rod weight reaches the row), looked
+// up, then mesopic_mix; the formula (pixel_model.h mesopic_responses) had 4 log2, 4 exp2
+// and 4 divisions per pixel.
+DTUTMO_HOT void CpuEngine::responses_core(int n, int step, const float* __restrict rgb,
+                                          const float* __restrict gsc, const float* __restrict ad,
+                                          float* __restrict r, int ad_stride, bool rods,
+                                          float* __restrict xr) const {
+  const Mat3 m = K_.in_rgb_to_lms;
+  const Vec3 wr = K_.in_rgb_to_rod;
+  const float* __restrict klm = ad + kChLM * ad_stride;
+  const float* __restrict ks = ad + kChS * ad_stride;
+  const float* __restrict kr = ad + kChRod * ad_stride;
+  const float* __restrict rw = ad + kChW * ad_stride;
+  float* __restrict rl = r;
+  float* __restrict rm = r + n;
+  float* __restrict rs = r + 2 * n;
+  // X per class (and for the rods); step == 1 (every pixel, pass 2) gets its own loops:
+  // unit-stride loads instead of the element-by-element gathers a run-time stride forces
+  auto px = [&](int i, int x, auto with_rods) __attribute__((always_inline)) {
+    const float g = gsc[x];
+    const Vec3 in = {rgb[3 * x] * g, rgb[3 * x + 1] * g, rgb[3 * x + 2] * g};
+    const Vec3 c = mul(m, in);
+    rl[i] = tone_arg(c.x, klm[x]);
+    rm[i] = tone_arg(c.y, klm[x]);
+    rs[i] = tone_arg(c.z, ks[x]);
+    if (decltype(with_rods)::value) xr[i] = tone_arg(rod_signal(in, wr), kr[x]);
+  };
+  if (!rods && step == 1) {
+    for (int i = 0; i < n; ++i) px(i, i, std::false_type());
+  } else if (!rods) {
+    for (int i = 0; i < n; ++i) px(i, i * step + (step >> 1), std::false_type());
+  } else if (step == 1) {
+    for (int i = 0; i < n; ++i) px(i, i, std::true_type());
+  } else {
+    for (int i = 0; i < n; ++i) px(i, i * step + (step >> 1), std::true_type());
+  }
+  for (int c = 0; c < 3; ++c) tone_lookup_row(r + size_t(c) * n, n, resp_tab_.data());
+  if (!rods) return;
+  tone_lookup_row(xr, n, resp_tab_.data() + kToneTab);
+  const float rq = fast_exp2(K_.rod_s_log2q);  // rod -> S class odds factor
+  auto mix = [&](int i, int x) __attribute__((always_inline)) {
+    const Vec3 o = mesopic_mix({rl[i], rm[i], rs[i]}, xr[i], rw[x], rq);
+    rl[i] = o.x;
+    rm[i] = o.y;
+    rs[i] = o.z;
+  };
+  if (step == 1) {
+    for (int i = 0; i < n; ++i) mix(i, i);
+  } else {
+    for (int i = 0; i < n; ++i) mix(i, i * step + (step >> 1));
+  }
+}
+
 // Display luminance per class (planar, 3 x W) of photopic row y through the tone table,
 // in place of row_responses and row_display's normalisation and inverse (tone_on_ and
 // !s.rods). Expects interp_row(y) on s.
@@ -264,44 +276,6 @@ DTUTMO_HOT void CpuEngine::row_tone(int y, float* __restrict lum, const Scratch&
     xs[x] = tone_arg(c.z, ks[x]);
   }
   for (int c = 0; c < 3; ++c) tone_lookup_row(lum + size_t(c) * W, W, tone_tab_.data() + size_t(c) * kToneTab);
-}
-
-// Scene responses (planar, as row_responses) of row y with rods through the response
-// tables (pixel_model.h fill_response_table: X = LMS 2^-K per class and for the rods,
-// looked up, then mesopic_mix), in place of responses_core's formula: the rows with rods
-// of tone_on_ frames (no base gain). Expects interp_row(y) on s; s.resp is scratch (free
-// until row_lum).
-DTUTMO_HOT void CpuEngine::row_responses_tab(int y, float* __restrict r, Scratch& s) const {
-  const int W = W_;
-  const float* __restrict rgb = lin_.data() + size_t(y) * W * 3;
-  const float* __restrict ad = s.ad.data();
-  const float* __restrict klm = ad + kChLM * W;
-  const float* __restrict ks = ad + kChS * W;
-  const float* __restrict kr = ad + kChRod * W;
-  const float* __restrict rw = ad + kChW * W;
-  const Mat3 m = K_.in_rgb_to_lms;
-  const Vec3 wr = K_.in_rgb_to_rod;
-  float* __restrict xl = r;
-  float* __restrict xm = r + W;
-  float* __restrict xs = r + 2 * size_t(W);
-  float* __restrict xr = s.resp.data();  // the rods' X
-  for (int x = 0; x < W; ++x) {
-    const Vec3 in = {rgb[3 * x], rgb[3 * x + 1], rgb[3 * x + 2]};
-    const Vec3 c = mul(m, in);
-    xl[x] = tone_arg(c.x, klm[x]);
-    xm[x] = tone_arg(c.y, klm[x]);
-    xs[x] = tone_arg(c.z, ks[x]);
-    xr[x] = tone_arg(rod_signal(in, wr), kr[x]);
-  }
-  for (int c = 0; c < 3; ++c) tone_lookup_row(r + size_t(c) * W, W, resp_tab_.data());
-  tone_lookup_row(xr, W, resp_tab_.data() + kToneTab);
-  const float rq = fast_exp2(K_.rod_s_log2q);
-  for (int x = 0; x < W; ++x) {
-    const Vec3 o = mesopic_mix({xl[x], xm[x], xs[x]}, xr[x], rw[x], rq);
-    xl[x] = o.x;
-    xm[x] = o.y;
-    xs[x] = o.z;
-  }
 }
 
 // The display inverse's tables (pixel_model.h fill_logit_tables; the AVX2 path below
@@ -581,16 +555,12 @@ void CpuEngine::pass2(const FrameView& out) {
         ++tr;
         continue;
       }
-      if (tone_on_) {  // with rods: the responses through the response tables
-        row_responses_tab(y, s.rsp.data(), s);
-        ++rr;
-      } else {
-        row_responses(y, s.rsp.data(), s, false);
-      }
+      row_responses(y, s.rsp.data(), s, false);
+      rr += s.rods;
       row_display(y, s.rsp.data(), o, s);
     }
     if (tr) tone_rows_n_.fetch_add(tr, std::memory_order_relaxed);
-    if (rr) resp_rows_n_.fetch_add(rr, std::memory_order_relaxed);
+    if (rr) rod_rows_n_.fetch_add(rr, std::memory_order_relaxed);
     pack_rows(s.out.data(), std::ptrdiff_t(W) * 3, out, C_.out, y0, y1, dither, s.conv.data());
   });
 }

@@ -85,9 +85,8 @@ class CpuEngine final : public Engine {
   }
   // Rows of the last frame that went through the photopic tone table (row_tone; tests).
   long long tone_rows() const { return tone_rows_n_.load(); }
-  // Rows of the last frame with rods whose responses came from the response tables
-  // (row_responses_tab; tests).
-  long long resp_tab_rows() const { return resp_rows_n_.load(); }
+  // Rows of the last frame that a rod weight reaches (pass 2 without the CSF; tests).
+  long long rod_rows() const { return rod_rows_n_.load(); }
   EngineStats stats() const override {
     std::lock_guard<std::mutex> l(state_mu_);
     return st_;
@@ -117,9 +116,8 @@ class CpuEngine final : public Engine {
   void row_responses(int y, float* r, Scratch& s, bool interp = true);
   const float* base_row(int y, Scratch& s);
   void responses_core(int n, int step, const float* rgb, const float* gsc, const float* ad,
-                      float* r, int ad_stride, bool rods) const;
+                      float* r, int ad_stride, bool rods, float* xr) const;
   void row_tone(int y, float* lum, const Scratch& s) const;
-  void row_responses_tab(int y, float* r, Scratch& s) const;
   void row_display(int y, const float* r, float* o, Scratch& s);
   void row_lum(int y, const float* r, Scratch& s);
   void row_colour(int y, float* o, Scratch& s);
@@ -159,11 +157,11 @@ class CpuEngine final : public Engine {
   long long frame_no_ = 0;     // frames processed (Scratch::jx_key)
   std::vector<char> rod_row_;  // per grid row: some cell of it has a rod weight != 0
   std::vector<float> tone_tab_;  // photopic tone table, 3 x kToneTab (pixel_model.h)
-  bool tone_on_ = false;         // this frame's photopic rows go through tone_tab_, its
-                                 // rows with rods through resp_tab_
-  std::vector<float> resp_tab_;  // receptor responses, 2 x kToneTab: cones, rods (pixel_model.h)
+  bool tone_on_ = false;         // this frame's photopic rows go through tone_tab_
+  std::vector<float> resp_tab_;  // receptor responses, 2 x kToneTab: cones, rods (pixel_model.h
+                                 // fill_response_table; responses_core)
   std::atomic<long long> tone_rows_n_{0};  // rows of the last frame through tone_tab_
-  std::atomic<long long> resp_rows_n_{0};  // and through resp_tab_
+  std::atomic<long long> rod_rows_n_{0};   // rows of the last frame with rods
   ColTable lcols_;  // the lookup's horizontal interpolation on the adaptation grid
   std::vector<float> dispk_;  // grid x 3: full-inverse constants per class
   EdgePooler epool_;          // edge-aware (cross-bilateral) pooling of the La grid
