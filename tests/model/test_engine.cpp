@@ -730,3 +730,37 @@ TEST(Engine, PhotopicToneTableMatchesTheFormula) {
   }
   EXPECT_LT(double(off), 0.005 * double(codes)) << off << " of " << codes << " codes differ by 1";
 }
+
+// A row with rods over part of its width (the night on the left third, daylight on the
+// rest): the tone table on the columns the rod weight does not reach, the responses and
+// row_lum on the span that it does; within 1 code of the formula (the reference path).
+TEST(Engine, RowsWithRodsTakeTheToneTableWhereTheRodWeightIsZero) {
+  const int w = 320, h = 180;
+  Runner vec(w, h, prof(Profile::Fast), PixelFormat::RGBA, Transfer::SRGB, 1);
+  Runner ref(w, h, prof(Profile::Fast), PixelFormat::RGBA, Transfer::SRGB, 1, true);
+  const auto* cpu_engine = dynamic_cast<const cpu::CpuEngine*>(vec.e.get());
+  ASSERT_NE(cpu_engine, nullptr);
+  const Img night = scene(Scene::Night, w, h), day = scene(Scene::Daylight, w, h);
+  Img in = day;
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w / 3; ++x)
+      for (int c = 0; c < 3; ++c) in[(size_t(y) * w + x) * 3 + c] = night[(size_t(y) * w + x) * 3 + c];
+  long long rod_rows = 0, cols = 0, codes = 0, off = 0;
+  for (int f = 0; f < 3; ++f) {
+    const Img a = vec.run(in, f / 30.0), b = ref.run(in, f / 30.0);
+    ASSERT_EQ(a.size(), b.size());
+    rod_rows += cpu_engine->rod_rows();
+    cols += cpu_engine->rod_row_tone_cols();
+    float worst = 0.0f;
+    for (size_t i = 0; i < a.size(); ++i) {
+      worst = std::max(worst, std::fabs(a[i] - b[i]));
+      ++codes;
+      off += a[i] != b[i];
+    }
+    EXPECT_LE(worst, 1.0f) << "frame " << f;
+  }
+  EXPECT_GT(rod_rows, 0);
+  EXPECT_GT(cols, 0);                      // the split ran ...
+  EXPECT_LT(cols, rod_rows * (long long)w) << cols << " of " << rod_rows << " rows";  // ... and the rods' span was not empty
+  EXPECT_LT(double(off), 0.005 * double(codes)) << off << " of " << codes << " codes differ by 1";
+}
