@@ -687,6 +687,17 @@ TEST(Engine, HdrTargetsDefaultToAnHdrDisplayPeak) {
   EXPECT_LE(nits, 1000.5);
 }
 
+// The largest difference of two outputs in codes; counts the codes and those that differ.
+static float codes_apart(const Img& a, const Img& b, long long* codes, long long* off) {
+  float worst = 0.0f;
+  for (size_t i = 0; i < a.size(); ++i) {
+    worst = std::max(worst, std::fabs(a[i] - b[i]));
+    ++*codes;
+    *off += a[i] != b[i];
+  }
+  return worst;
+}
+
 // The photopic tone table (pixel_model.h tone_chain / fill_tone_table, CPU fast path on
 // rows no rod weight reaches) against the formula (the reference path: the kernels'
 // whole-pixel functions, which the CUDA engine runs): every scene, fast profile, 8-bit
@@ -710,13 +721,7 @@ TEST(Engine, PhotopicToneTableMatchesTheFormula) {
       ASSERT_EQ(a.size(), b.size());
       rows += cpu_engine->tone_rows();
       rod_rows += cpu_engine->rod_rows();
-      float worst = 0.0f;
-      for (size_t i = 0; i < a.size(); ++i) {
-        worst = std::max(worst, std::fabs(a[i] - b[i]));
-        ++codes;
-        off += a[i] != b[i];
-      }
-      EXPECT_LE(worst, 1.0f) << "frame " << f;
+      EXPECT_LE(codes_apart(a, b, &codes, &off), 1.0f) << "frame " << f;
     }
     // fast: every row without rods through the photopic tone table
     EXPECT_EQ(rows + rod_rows, 3LL * h);
@@ -751,16 +756,10 @@ TEST(Engine, RowsWithRodsTakeTheToneTableWhereTheRodWeightIsZero) {
     ASSERT_EQ(a.size(), b.size());
     rod_rows += cpu_engine->rod_rows();
     cols += cpu_engine->rod_row_tone_cols();
-    float worst = 0.0f;
-    for (size_t i = 0; i < a.size(); ++i) {
-      worst = std::max(worst, std::fabs(a[i] - b[i]));
-      ++codes;
-      off += a[i] != b[i];
-    }
-    EXPECT_LE(worst, 1.0f) << "frame " << f;
+    EXPECT_LE(codes_apart(a, b, &codes, &off), 1.0f) << "frame " << f;
   }
   EXPECT_GT(rod_rows, 0);
-  EXPECT_GT(cols, 0);                      // the split ran ...
-  EXPECT_LT(cols, rod_rows * (long long)w) << cols << " of " << rod_rows << " rows";  // ... and the rods' span was not empty
+  EXPECT_GT(cols, 0);  // the split ran, and the rods' span was not empty:
+  EXPECT_LT(cols, rod_rows * (long long)w) << cols << " columns of " << rod_rows << " rows";
   EXPECT_LT(double(off), 0.005 * double(codes)) << off << " of " << codes << " codes differ by 1";
 }
