@@ -387,7 +387,9 @@ inline void fill_tone_table(const FrameConsts& K, int c, const float* odds_root,
 // kConeL.n, rods kRod.n), the same for every frame. Per pixel 3 exp2 (2^-K for L/M, S and
 // the rods) and 4 gathers replace 4 log2, 4 exp2 and 4 divisions. Error: linear
 // interpolation over 1/128 octave of X: < 1.5e-6 relative on the response (X^n at small
-// X: n (1 - n) / 8 / 128^2). kToneTab entries. Host.
+// X: n (1 - n) / 8 / 128^2). The CUDA kernels and the CPU reference path keep the
+// formula (scene_responses): within 1 code (test_engine, test_cuda_model_host).
+// kToneTab entries. Host.
 inline void fill_response_table(float n, float* tab) {
   for (int i = 0; i < kToneTab; ++i) tab[i] = folded_response(tone_x(i), 0.0f, n);
 }
