@@ -184,13 +184,17 @@ DTUTMO_PX Vec3 cone_responses(Vec3 rgb, const Mat3& m, float klm, float ks) {
   return {folded_response(lms.x, klm, kConeL.n), folded_response(lms.y, klm, kConeL.n),
           folded_response(lms.z, ks, kConeL.n)};
 }
-// Mesopic responses: the cones' mixed with the rods' (weight w; rods enter S through S's
+// The cone responses c mixed with the rod response d (weight w; rods enter S through S's
 // odds ratio to L/M, rq = 2^rod_s_log2q: receptors.h odds_shift).
+DTUTMO_PX Vec3 mesopic_mix(Vec3 c, float d, float w, float rq) {
+  return {c.x + w * (d - c.x), c.y + w * (d - c.y), c.z + w * (odds_shift(d, rq) - c.z)};
+}
+// The rods' signal of linear input RGB (cd/m^2): scotopic luminance with the same pupil.
+DTUTMO_PX float rod_signal(Vec3 rgb, Vec3 wr) { return wr.x * rgb.x + wr.y * rgb.y + wr.z * rgb.z; }
+// Mesopic responses: the cones' mixed with the rods'.
 DTUTMO_PX Vec3 mesopic_responses(Vec3 rgb, const Mat3& m, Vec3 wr, float klm, float ks, float krod,
                                  float w, float rq) {
-  const Vec3 c = cone_responses(rgb, m, klm, ks);
-  const float d = folded_response(wr.x * rgb.x + wr.y * rgb.y + wr.z * rgb.z, krod, kRod.n);
-  return {c.x + w * (d - c.x), c.y + w * (d - c.y), c.z + w * (odds_shift(d, rq) - c.z)};
+  return mesopic_mix(cone_responses(rgb, m, klm, ks), folded_response(rod_signal(rgb, wr), krod, kRod.n), w, rq);
 }
 // The scene responses of one pixel (the whole pixel, with its CellSample).
 DTUTMO_PX Vec3 scene_responses(Vec3 rgb, const CellSample& a, const FrameConsts& K) {
@@ -363,16 +367,31 @@ DTUTMO_PX float tone_chain(float x, const FrameConsts& K, int c, float kwb, cons
                                      K.r_max[c]);
   return fast_exp2(kwb) * display_odds_root(odds_root, clamp_response(u, K.r_min[c], K.r_max[c]));
 }
-// kToneTab entries of class c: entry i at X with float bits (i + kToneBase) << 16. Host.
+// X of the table's entry i: float bits (i + kToneBase) << 16. Host.
+inline float tone_x(int i) {
+  const int32_t bits = (i + kToneBase) << 16;
+  float x;
+  memcpy(&x, &bits, 4);
+  return x;
+}
+// kToneTab entries of class c. Host.
 inline void fill_tone_table(const FrameConsts& K, int c, const float* odds_root, float* tab) {
   float kwb[3];
   whiteboard_consts(K, kwb);
-  for (int i = 0; i < kToneTab; ++i) {
-    const int32_t bits = (i + kToneBase) << 16;
-    float x;
-    memcpy(&x, &bits, 4);
-    tab[i] = tone_chain(x, K, c, kwb[c], odds_root);
-  }
+  for (int i = 0; i < kToneTab; ++i) tab[i] = tone_chain(tone_x(i), K, c, kwb[c], odds_root);
+}
+// The receptor response alone, 1 / (1 + X^-n) (folded_response at K = 0), on the same
+// segments, read with tone_lookup: the CPU engine's receptor stage (every row the tone
+// table above does not take: rows with rods, where the rod weight mixes the responses
+// before the normalisation, and every profile but fast). One table per exponent (cones
+// kConeL.n, rods kRod.n), the same for every frame. Per pixel 3 exp2 (2^-K for L/M, S and
+// the rods) and 4 gathers replace 4 log2, 4 exp2 and 4 divisions. Error: linear
+// interpolation over 1/128 octave of X: < 1.5e-6 relative on the response (X^n at small
+// X: n (1 - n) / 8 / 128^2). The CUDA kernels and the CPU reference path keep the
+// formula (scene_responses): within 1 code (test_engine, test_cuda_model_host).
+// kToneTab entries. Host.
+inline void fill_response_table(float n, float* tab) {
+  for (int i = 0; i < kToneTab; ++i) tab[i] = folded_response(tone_x(i), 0.0f, n);
 }
 // The table at X: clamped to [2^-32, 2^32] (NaN -> 2^-32), linear interpolation.
 DTUTMO_PX float tone_lookup(const float* tab, float x) {

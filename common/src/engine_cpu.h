@@ -85,6 +85,10 @@ class CpuEngine final : public Engine {
   }
   // Rows of the last frame that went through the photopic tone table (row_tone; tests).
   long long tone_rows() const { return tone_rows_n_.load(); }
+  // Rows of the last frame that a rod weight reaches (pass 2 without the CSF; tests).
+  long long rod_rows() const { return rod_rows_n_.load(); }
+  // Columns of those rows through the tone table (rod weight 0 there; tests).
+  long long rod_row_tone_cols() const { return rod_cols_n_.load(); }
   EngineStats stats() const override {
     std::lock_guard<std::mutex> l(state_mu_);
     return st_;
@@ -112,13 +116,14 @@ class CpuEngine final : public Engine {
   // cpu_receptors_display.cpp
   void frame_consts(float k_range);
   void pass2(const FrameView& out);
-  void row_responses(int y, float* r, Scratch& s, bool interp = true);
+  // x0, x1: the columns [x0, x1) (x1 < 0: the row's width)
+  void row_responses(int y, float* r, Scratch& s, bool interp = true, int x0 = 0, int x1 = -1);
   const float* base_row(int y, Scratch& s);
   void responses_core(int n, int step, const float* rgb, const float* gsc, const float* ad,
-                      float* r, int ad_stride, bool rods) const;
-  void row_tone(int y, float* lum, const Scratch& s) const;
+                      float* r, int rstride, int ad_stride, bool rods, float* xr) const;
+  void row_tone(int y, float* lum, const Scratch& s, int x0, int x1) const;
   void row_display(int y, const float* r, float* o, Scratch& s);
-  void row_lum(int y, const float* r, Scratch& s);
+  void row_lum(int y, const float* r, Scratch& s, int x0 = 0, int x1 = -1);
   void row_colour(int y, float* o, Scratch& s);
   // cpu_csf.cpp
   void csf_filter();
@@ -158,7 +163,11 @@ class CpuEngine final : public Engine {
   std::vector<char> rod_row_;  // per grid row: some cell of it has a rod weight != 0
   std::vector<float> tone_tab_;  // photopic tone table, 3 x kToneTab (pixel_model.h)
   bool tone_on_ = false;         // this frame's photopic rows go through tone_tab_
+  std::vector<float> resp_tab_;  // receptor responses, 2 x kToneTab: cones, rods (pixel_model.h
+                                 // fill_response_table; responses_core)
   std::atomic<long long> tone_rows_n_{0};  // rows of the last frame through tone_tab_
+  std::atomic<long long> rod_rows_n_{0};   // rows of the last frame with rods
+  std::atomic<long long> rod_cols_n_{0};   // their columns through tone_tab_
   ColTable lcols_;  // the lookup's horizontal interpolation on the adaptation grid
   std::vector<float> dispk_;  // grid x 3: full-inverse constants per class
   EdgePooler epool_;          // edge-aware (cross-bilateral) pooling of the La grid

@@ -687,6 +687,17 @@ TEST(Engine, HdrTargetsDefaultToAnHdrDisplayPeak) {
   EXPECT_LE(nits, 1000.5);
 }
 
+// The largest difference of two outputs in codes; counts the codes and those that differ.
+static float codes_apart(const Img& a, const Img& b, long long* codes, long long* off) {
+  float worst = 0.0f;
+  for (size_t i = 0; i < a.size(); ++i) {
+    worst = std::max(worst, std::fabs(a[i] - b[i]));
+    ++*codes;
+    *off += a[i] != b[i];
+  }
+  return worst;
+}
+
 // The photopic tone table (pixel_model.h tone_chain / fill_tone_table, CPU fast path on
 // rows no rod weight reaches) against the formula (the reference path: the kernels'
 // whole-pixel functions, which the CUDA engine runs): every scene, fast profile, 8-bit
@@ -703,26 +714,52 @@ TEST(Engine, PhotopicToneTableMatchesTheFormula) {
     const auto* cpu_engine = dynamic_cast<const cpu::CpuEngine*>(vec.e.get());
     ASSERT_NE(cpu_engine, nullptr);
     Img in(size_t(w) * h * 3);
-    long long rows = 0;
+    long long rows = 0, rod_rows = 0;
     for (int f = 0; f < 3; ++f) {
       render_scene(Scene(sc), w, h, f / 30.0, in.data(), std::ptrdiff_t(w) * 3);
       const Img a = vec.run(in, f / 30.0), b = ref.run(in, f / 30.0);
       ASSERT_EQ(a.size(), b.size());
       rows += cpu_engine->tone_rows();
-      float worst = 0.0f;
-      for (size_t i = 0; i < a.size(); ++i) {
-        worst = std::max(worst, std::fabs(a[i] - b[i]));
-        ++codes;
-        off += a[i] != b[i];
-      }
-      EXPECT_LE(worst, 1.0f) << "frame " << f;
+      rod_rows += cpu_engine->rod_rows();
+      EXPECT_LE(codes_apart(a, b, &codes, &off), 1.0f) << "frame " << f;
     }
+    // fast: every row without rods through the photopic tone table
+    EXPECT_EQ(rows + rod_rows, 3LL * h);
     if (Scene(sc) == Scene::Daylight) {
       EXPECT_EQ(rows, 3LL * h);
     }
     if (Scene(sc) == Scene::Night) {
       EXPECT_EQ(rows, 0LL);
+      EXPECT_EQ(rod_rows, 3LL * h);
     }
   }
+  EXPECT_LT(double(off), 0.005 * double(codes)) << off << " of " << codes << " codes differ by 1";
+}
+
+// A row with rods over part of its width (the night on the left third, daylight on the
+// rest): the tone table on the columns the rod weight does not reach, the responses and
+// row_lum on the span that it does; within 1 code of the formula (the reference path).
+TEST(Engine, RowsWithRodsTakeTheToneTableWhereTheRodWeightIsZero) {
+  const int w = 320, h = 180;
+  Runner vec(w, h, prof(Profile::Fast), PixelFormat::RGBA, Transfer::SRGB, 1);
+  Runner ref(w, h, prof(Profile::Fast), PixelFormat::RGBA, Transfer::SRGB, 1, true);
+  const auto* cpu_engine = dynamic_cast<const cpu::CpuEngine*>(vec.e.get());
+  ASSERT_NE(cpu_engine, nullptr);
+  const Img night = scene(Scene::Night, w, h), day = scene(Scene::Daylight, w, h);
+  Img in = day;
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w / 3; ++x)
+      for (int c = 0; c < 3; ++c) in[(size_t(y) * w + x) * 3 + c] = night[(size_t(y) * w + x) * 3 + c];
+  long long rod_rows = 0, cols = 0, codes = 0, off = 0;
+  for (int f = 0; f < 3; ++f) {
+    const Img a = vec.run(in, f / 30.0), b = ref.run(in, f / 30.0);
+    ASSERT_EQ(a.size(), b.size());
+    rod_rows += cpu_engine->rod_rows();
+    cols += cpu_engine->rod_row_tone_cols();
+    EXPECT_LE(codes_apart(a, b, &codes, &off), 1.0f) << "frame " << f;
+  }
+  EXPECT_GT(rod_rows, 0);
+  EXPECT_GT(cols, 0);  // the split ran, and the rods' span was not empty:
+  EXPECT_LT(cols, rod_rows * (long long)w) << cols << " columns of " << rod_rows << " rows";
   EXPECT_LT(double(off), 0.005 * double(codes)) << off << " of " << codes << " codes differ by 1";
 }
