@@ -48,8 +48,9 @@ struct Params {
   bool hue_preserve = true;    // hue from the input, tone and chroma amount from the model (display.h)
   // with hue_preserve: the input's CIELAB hue kept exactly (gamut.h lab_hue_restore; the
   // straight-line hue alone drifts up to ~12 degrees on bright saturated lights). On in
-  // balanced and quality; off in fast, where it costs ~1/3 more CPU (docs/DESIGN.md).
-  bool lab_hue = false;
+  // every profile; it runs only where the straight line can have moved the hue by more
+  // than 0.2 degree (gamut.h lab_hue_gate) or the gamut map acted (docs/DESIGN.md).
+  bool lab_hue = true;
 
   // --- observer and viewing geometry ---
   float fov_deg = 60.0f;           // horizontal field of view of the frame, degrees [1, 180]
