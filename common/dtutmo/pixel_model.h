@@ -323,20 +323,31 @@ DTUTMO_HD ColourConsts colour_consts(const FrameConsts& K, const ColourOpts& co)
 DTUTMO_PX Vec3 display_hue(Vec3 lms, Vec3 in_rgb, float cone_w, const ColourConsts& cc) {
   return hue_preserve(mul(cc.in_rgb_to_lms, in_rgb), lms, cc.wl, cc.saturation, cone_w);
 }
-// The same, and in *gate whether the desaturation it did can move the CIELAB hue by more
-// than may be skipped (gamut.h lab_hue_gate: 1 = the third piece must run, 0 = skip it).
-DTUTMO_PX Vec3 display_hue(Vec3 lms, Vec3 in_rgb, float cone_w, const ColourConsts& cc, float* gate) {
-  float kk, iy;
-  const Vec3 v = hue_preserve(mul(cc.in_rgb_to_lms, in_rgb), lms, cc.wl, cc.saturation, cone_w, &kk, &iy);
+// The same, and what the CIELAB hue gate needs of it: hue_preserve's k' (*kk), 1 / y_i
+// (*iy) and the result's luminance relative to the white (*yr: hue_preserve keeps the
+// display's y_o).
+DTUTMO_PX Vec3 display_hue(Vec3 lms, Vec3 in_rgb, float cone_w, const ColourConsts& cc, float* kk, float* iy,
+                           float* yr) {
+  *yr = (cc.wl.x * lms.x + cc.wl.y * lms.y + cc.wl.z * lms.z) * cc.ipeak;
+  return hue_preserve(mul(cc.in_rgb_to_lms, in_rgb), lms, cc.wl, cc.saturation, cone_w, kk, iy);
+}
+// Whether the desaturation display_hue did can move the CIELAB hue by more than may be
+// skipped (gamut.h lab_hue_gate: 1 = the third piece must run, 0 = skip it). In_rgb: the
+// input's linear RGB; kk, iy, yr: display_hue's.
+DTUTMO_PX float display_lab_gate(Vec3 in_rgb, float kk, float iy, float yr, const ColourConsts& cc) {
   // the input's n_x / n_y and n_z / n_y: lms_to_nxyz's rows sum to 1 and its Y row is wl
   // scaled, so n_y = y_i / (wl . 1)
   const float s = iy * (cc.wl.x + cc.wl.y + cc.wl.z);
   const Mat3& m = cc.in_to_nxyz;
   const float ax = (m.m[0][0] * in_rgb.x + m.m[0][1] * in_rgb.y + m.m[0][2] * in_rgb.z) * s - 1.0f;
   const float az = (m.m[2][0] * in_rgb.x + m.m[2][1] * in_rgb.y + m.m[2][2] * in_rgb.z) * s - 1.0f;
-  // the result's luminance relative to the white (hue_preserve keeps the display's y_o)
-  const float yr = (cc.wl.x * lms.x + cc.wl.y * lms.y + cc.wl.z * lms.z) * cc.ipeak;
-  *gate = lab_hue_gate(kk, ax, az, yr);
+  return lab_hue_gate(kk, ax, az, yr);
+}
+// Both (the GPU's and the reference path's per-pixel form).
+DTUTMO_PX Vec3 display_hue(Vec3 lms, Vec3 in_rgb, float cone_w, const ColourConsts& cc, float* gate) {
+  float kk, iy, yr;
+  const Vec3 v = display_hue(lms, in_rgb, cone_w, cc, &kk, &iy, &yr);
+  *gate = display_lab_gate(in_rgb, kk, iy, yr, cc);
   return v;
 }
 // Second half: display LMS -> output linear RGB, [the gamut map].

@@ -420,24 +420,31 @@ DTUTMO_HOT void CpuEngine::row_lum(int y, const float* __restrict r, Scratch& s)
 }
 
 // The first colour pass over a row (pixel_model.h display_hue; rods: the cone share from
-// the rod weight rwt; gated: also the CIELAB hue gate per pixel into gt). Its own
-// function with restrict parameters: as a lambda in row_colour, with the gate's store,
-// GCC 12 left the loop scalar ("no vectype" on loads through the capture).
+// the rod weight rwt; gated: then the CIELAB hue gate per pixel into gt, from k', 1 / y_i
+// and y_r kept in gt, gt + W, gt + 2W, in a second loop: in one, the AVX2 clone spilled
+// registers, a quarter of the loop's samples). Its own function with restrict
+// parameters: as a lambda in row_colour, with the gate's store, GCC 12 left the loop
+// scalar ("no vectype" on loads through the capture).
 template <bool kRods, bool kGated>
 DTUTMO_HOT static void hue_row(int W, const ColourConsts& cc_, const float* __restrict rgb,
                                const float* __restrict rwt, float* __restrict l0, float* __restrict l1,
                                float* __restrict l2, float* __restrict gt) {
   const ColourConsts cc = cc_;
+  float* __restrict ki = gt + W;
+  float* __restrict yr = gt + 2 * size_t(W);
   for (int x = 0; x < W; ++x) {
     const float cw = kRods ? 1.0f - rwt[x] : 1.0f;
     const Vec3 in = {rgb[3 * x], rgb[3 * x + 1], rgb[3 * x + 2]};
     Vec3 v;
-    if constexpr (kGated) v = display_hue({l0[x], l1[x], l2[x]}, in, cw, cc, &gt[x]);
+    if constexpr (kGated) v = display_hue({l0[x], l1[x], l2[x]}, in, cw, cc, &gt[x], &ki[x], &yr[x]);
     else v = display_hue({l0[x], l1[x], l2[x]}, in, cw, cc);
     l0[x] = v.x;
     l1[x] = v.y;
     l2[x] = v.z;
   }
+  if constexpr (kGated)
+    for (int x = 0; x < W; ++x)
+      gt[x] = display_lab_gate({rgb[3 * x], rgb[3 * x + 1], rgb[3 * x + 2]}, gt[x], ki[x], yr[x], cc);
 }
 
 DTUTMO_HOT void CpuEngine::row_colour(int y, float* __restrict o, Scratch& s) {

@@ -215,21 +215,18 @@ void check_chart(const Params& params, bool key_off) {
 }
 
 TEST(Hue, SaturatedLightsKeepTheirHueAndColour) {
-  // lab-hue on (every profile's default, gated by lab_hue_gate): CIELAB hue within 0.5
-  // degree
-  for (Profile pr : {Profile::Fast, Profile::Balanced}) {
-    EXPECT_TRUE(params_for_profile(pr).lab_hue) << profile_name(pr);
-    check_chart(params_for_profile(pr), true);
-  }
-  // lab-hue=false: the straight-line bound
-  Params p = params_for_profile(Profile::Fast);
-  p.lab_hue = false;
-  check_chart(p, true);
+  // lab-hue on (balanced's default; fast with lab-hue=true): CIELAB hue within 0.5 degree
+  for (Profile pr : {Profile::Fast, Profile::Balanced}) check_chart(lab_on(pr), true);
+  // fast's default (lab-hue off): the straight-line bound
+  EXPECT_FALSE(params_for_profile(Profile::Fast).lab_hue);
+  check_chart(params_for_profile(Profile::Fast), true);
 }
 
 TEST(Hue, SaturatedLightsKeepTheirHueAtTheDefaults) {
   // the display key on: 30, 300 and 3000 cd/m^2 all above the white
+  EXPECT_TRUE(params_for_profile(Profile::Balanced).lab_hue);
   for (Profile pr : {Profile::Fast, Profile::Balanced}) check_chart(params_for_profile(pr), false);
+  check_chart(lab_on(Profile::Fast), false);
 }
 
 // CIELAB hue angle (above CIELAB's toe, where lab_hue_restore keeps it exactly) of
