@@ -84,7 +84,9 @@ namespace dtutmo {
 // A grey input (c_i = 0) gives y_o (1, 1, 1): exactly neutral. No transcendental.
 DTUTMO_HD_CONST float kChromaGainMax = 1.25f;
 
-DTUTMO_PX Vec3 hue_preserve(Vec3 in, Vec3 pc, Vec3 w, float sat, float cone_w) {
+// Also gives k' (*kk, 0 for a grey or no input light) and 1 / y_i (*iy, 0 for no input
+// light): the CIELAB hue gate (gamut.h lab_hue_gate) reads both.
+DTUTMO_PX Vec3 hue_preserve(Vec3 in, Vec3 pc, Vec3 w, float sat, float cone_w, float* kk_out, float* iy_out) {
   const float yi = w.x * in.x + w.y * in.y + w.z * in.z;
   const float yo = w.x * pc.x + w.y * pc.y + w.z * pc.z;
   // divisions outside the selects (a division inside one is not if-converted: no SIMD)
@@ -101,7 +103,13 @@ DTUTMO_PX Vec3 hue_preserve(Vec3 in, Vec3 pc, Vec3 w, float sat, float cone_w) {
   const float k = clampf(co / maxf(cc, 1e-10f), 0.0f, kChromaGainMax);
   const float kk = on * (k + sat * maxf(cone_w - k, 0.0f));
   const float yy = maxf(yo, 0.0f);
+  *kk_out = kk;
+  *iy_out = iyi;
   return {yy * (1.0f + kk * cx), yy * (1.0f + kk * cy), yy * (1.0f + kk * cz)};
+}
+DTUTMO_PX Vec3 hue_preserve(Vec3 in, Vec3 pc, Vec3 w, float sat, float cone_w) {
+  float kk, iy;
+  return hue_preserve(in, pc, w, sat, cone_w, &kk, &iy);
 }
 
 }  // namespace dtutmo

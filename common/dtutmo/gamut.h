@@ -89,9 +89,11 @@ DTUTMO_PX void lab_chroma_ratios(Vec3 n, float iy, float* qx, float* qz) {
   *qz = fast_cbrt(maxf(n.z * iy, 1e-6f)) - 1.0f;
 }
 // r: the straight-line result (output linear RGB, cd/m^2); n_in: the input's white-
-// normalised XYZ; to_n / from_n: output RGB <-> white-normalised XYZ; gmap: fit [0, peak].
+// normalised XYZ; to_n / from_n: output RGB <-> white-normalised XYZ; gmap: fit [0, peak];
+// run: 0 returns r as it is (lab_hue_gate said skip; a factor of the select below, so that
+// the CPU loop that applies the gate per pixel vectorises).
 DTUTMO_PX Vec3 lab_hue_restore(Vec3 r, Vec3 n_in, const Mat3& to_n, const Mat3& from_n, float peak,
-                               bool gmap) {
+                               bool gmap, float run = 1.0f) {
   const Vec3 nr = mul(to_n, r);
   // one division for both luminances' reciprocals, none for the chroma ratio and the
   // fit (fast_rsqrt): divisions and square roots are the slow instructions of this loop
@@ -104,7 +106,7 @@ DTUTMO_PX Vec3 lab_hue_restore(Vec3 r, Vec3 n_in, const Mat3& to_n, const Mat3& 
   const float ci2 = 250000.0f * ix * ix + 40000.0f * iz * iz;
   // a grey input (no hue to keep), no light in or out: the straight-line result as it is
   // (float selects multiplied, no bool &: see hue_preserve; the CPU loop vectorises)
-  const float on = (ci2 > 1e-8f ? 1.0f : 0.0f) * (nr.y > 1e-15f ? 1.0f : 0.0f) * (n_in.y > 1e-15f ? 1.0f : 0.0f);
+  const float on = (ci2 > 1e-8f ? 1.0f : 0.0f) * (nr.y > 1e-15f ? 1.0f : 0.0f) * (n_in.y > 1e-15f ? 1.0f : 0.0f) * run;
   const float s = cr2 * fast_rsqrt(maxf(cr2 * ci2, 1e-30f));  // sqrt(cr2 / ci2)
   const float a = maxf(1.0f + s * ix, 0.0f), b = maxf(1.0f + s * iz, 0.0f);
   const float y = nr.y;
@@ -115,6 +117,67 @@ DTUTMO_PX Vec3 lab_hue_restore(Vec3 r, Vec3 n_in, const Mat3& to_n, const Mat3& 
   const float hi = gmap ? peak : 3.0e38f, lo = gmap ? 0.0f : -3.0e38f;
   return {on > 0.0f ? clampf(g * p.x, lo, hi) : r.x, on > 0.0f ? clampf(g * p.y, lo, hi) : r.y,
           on > 0.0f ? clampf(g * p.z, lo, hi) : r.z};
+}
+
+}  // namespace dtutmo
+
+namespace dtutmo {
+
+// ---------------------------------------------------------------- where the restore is needed
+// The straight-line map moves CIELAB hue only where hue_preserve desaturated (k' != 1) or
+// the gamut map acted: scaling the luminance at constant linear chromaticity keeps the
+// ratios n / n_y, hence q, exactly. lab_hue_gate says, per pixel and cheaply, whether the
+// drift the desaturation gives can exceed what may be skipped (below); where it cannot (and
+// the gamut map did not act) lab_hue_restore is skipped. Bound: with u = (n_x, n_z) / n_y and
+// a = u_in - 1, the line toward white is u(t) = 1 + t a, t = k'; q_i(t) = cbrt(u_i) - 1 =
+// t a_i h(t a_i), h(s) = (cbrt(1 + s) - 1) / s > 0, so q points along
+// (500 a_x, 200 a_z e^l), l(t) = phi(t a_z) - phi(t a_x), phi = ln h, and the hue angle
+// moves by at most |dl| / 2 (d theta / dl = XZ e^l / (X^2 + Z^2 e^2l) <= 1/2). |phi'(s)|
+// (1 + s)^(2/3) <= psi = 0.3849 for every s > -1 (sup at s = -0.951, numerically) and
+// (1 + s)^(-2/3) <= 1 / min(1 + s, 1), so between t = k' and 1
+//   |d theta| <= (psi / 2) |1 - k'| (|a_x| / m_x + |a_z| / m_z),  m_i = min(u_i(k'), u_i(1), 1)
+// (radians; the segment must stay in u > 0, else the restore runs). psi / 2 = 0.1925 is
+// rounded up to 0.2. The bound drops the cancellation between the x and z terms, so it
+// over-estimates. The restore keeps the result's CIELAB chroma C, so the skipped hue
+// difference is Delta H = 2 C sin(d theta / 2) <= C |d theta|, with
+//   C <= f_y k' (500 |a_x| / m_x + 200 |a_z| / m_z) / 3   (|cbrt(1 + s) - 1| <= |s| / (3
+//   min(1 + s, 1)); f_y = cbrt(Y / Yn) <= 1/4, 1/2, 0.7, 0.9, 1 for Y / Yn <= 1/64, 1/8,
+//   0.343, 0.729, 1; above, Y / Yn).
+// Skipped: a drift under kLabHueSkipDeg of hue angle, or (a pale colour, whose hue angle
+// moves more for the same colour difference) under kLabHueSkipDh of Delta H*ab, a tenth of
+// a just noticeable difference. tests/model/test_hue.cpp measures the skipped drift against
+// the exact restore.
+DTUTMO_HD_CONST float kLabHueSkipDeg = 0.2f;
+DTUTMO_HD_CONST float kLabHueSkipDh = 0.1f;
+// kk: hue_preserve's k' (0: a grey or no light, whose result is grey: nothing to restore);
+// ax, az: the input's n_x / n_y - 1, n_z / n_y - 1; yr: the result's luminance / the white's.
+// 1 where the restore must run, else 0 (a float: selects multiplied, the CPU loop
+// vectorises; a NaN gives 0, as the gamut map has already made such a pixel black).
+DTUTMO_PX float lab_hue_gate(float kk, float ax, float az, float yr) {
+  const float mx = clampf(minf(1.0f + kk * ax, 1.0f + ax), 0.0f, 1.0f);
+  const float mz = clampf(minf(1.0f + kk * az, 1.0f + az), 0.0f, 1.0f);
+  const float bx = maxf(ax, -ax), bz = maxf(az, -az);
+  // d theta m_x m_z and C m_x m_z: the comparisons below without a division; m_i = 0 (the
+  // segment reaches u_i <= 0) always runs the restore
+  const float d = 0.2f * maxf(1.0f - kk, kk - 1.0f) * (bx * mz + bz * mx);
+  // f_y's bound: steps of cbrt at cubes (one select each, not nested: GCC 12 left the
+  // loop scalar for the nested form, "control flow in loop")
+  float fy = maxf(yr, 1.0f);
+  fy = yr <= 0.729f ? 0.9f : fy;
+  fy = yr <= 0.343f ? 0.7f : fy;
+  fy = yr <= 0.125f ? 0.5f : fy;
+  fy = yr <= 0.015625f ? 0.25f : fy;
+  const float c = fy * kk * (1.0f / 3.0f) * (500.0f * bx * mz + 200.0f * bz * mx);
+  const float mm = mx * mz;
+  constexpr float kRad = kLabHueSkipDeg * 3.14159265f / 180.0f;
+  return (kk > 0.0f ? 1.0f : 0.0f) * (d >= kRad * mm ? 1.0f : 0.0f) * (c * d >= kLabHueSkipDh * mm * mm ? 1.0f : 0.0f);
+}
+// Some channel of c outside [0, peak] (or NaN): the gamut map acts on it (gamut_map_keep
+// returns an in-gamut colour as it is). 0 or more.
+DTUTMO_PX int out_of_gamut(Vec3 c, float peak) {
+  // per channel, so that a NaN anywhere counts (a min/max chain can drop it)
+  return (c.x >= 0.0f ? 0 : 1) + (c.x <= peak ? 0 : 1) + (c.y >= 0.0f ? 0 : 1) + (c.y <= peak ? 0 : 1) +
+         (c.z >= 0.0f ? 0 : 1) + (c.z <= peak ? 0 : 1);
 }
 
 }  // namespace dtutmo

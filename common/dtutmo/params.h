@@ -47,8 +47,10 @@ struct Params {
   bool dither = true;          // ordered dither for 8-bit outputs
   bool hue_preserve = true;    // hue from the input, tone and chroma amount from the model (display.h)
   // with hue_preserve: the input's CIELAB hue kept exactly (gamut.h lab_hue_restore; the
-  // straight-line hue alone drifts up to ~12 degrees on bright saturated lights). On in
-  // balanced and quality; off in fast, where it costs ~1/3 more CPU (docs/DESIGN.md).
+  // straight-line hue alone drifts up to ~12 degrees on bright saturated lights). It runs
+  // only where the straight line can have moved the hue by more than 0.2 degree (gamut.h
+  // lab_hue_gate) or the gamut map acted. On in balanced and quality; off in fast, where
+  // even gated it costs ~14-23 % more CPU on the 1080p bench clip (docs/DESIGN.md).
   bool lab_hue = false;
 
   // --- observer and viewing geometry ---

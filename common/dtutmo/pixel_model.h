@@ -297,6 +297,7 @@ struct ColourConsts {
   Vec3 wl;              // display LMS -> Y (lms_to_y_row)
   Vec3 wy;              // output linear RGB -> Y
   float peak;           // cd/m^2
+  float ipeak;          // 1 / peak
   float saturation, keep;  // ColourOpts saturation, highlight_chroma
 };
 DTUTMO_HD ColourConsts colour_consts(const FrameConsts& K, const ColourOpts& co) {
@@ -310,13 +311,15 @@ DTUTMO_HD ColourConsts colour_consts(const FrameConsts& K, const ColourOpts& co)
           lms_to_y_row(K.lms_to_out_rgb, K.out_rgb_to_y),
           K.out_rgb_to_y,
           K.peak,
+          1.0f / K.peak,
           co.saturation,
           co.highlight_chroma};
 }
 // Display LMS (cd/m^2) -> output linear RGB (cd/m^2): [hue from the input (its linear RGB
 // in_rgb, cone share cone_w = 1 - rod weight): display.h hue_preserve], the output
 // matrix, [the gamut map], [the input's CIELAB hue restored at the result's luminance and
-// CIELAB chroma: gamut.h lab_hue_restore, with hue_preserve]. In gamut, gamut_map_keep
+// CIELAB chroma: gamut.h lab_hue_restore, with hue_preserve; only where lab_hue_gate or
+// the gamut map says the straight line can have moved it]. In gamut, gamut_map_keep
 // returns its input: no test needed to skip it. In pieces, so that the CPU row loop can
 // run them as passes over planar rows (one loop over all needs more than the 16 AVX2
 // registers and spills in every iteration).
@@ -324,21 +327,54 @@ DTUTMO_HD ColourConsts colour_consts(const FrameConsts& K, const ColourOpts& co)
 DTUTMO_PX Vec3 display_hue(Vec3 lms, Vec3 in_rgb, float cone_w, const ColourConsts& cc) {
   return hue_preserve(mul(cc.in_rgb_to_lms, in_rgb), lms, cc.wl, cc.saturation, cone_w);
 }
+// The same, and what the CIELAB hue gate needs of it: hue_preserve's k' (*kk), 1 / y_i
+// (*iy) and the result's luminance relative to the white (*yr: hue_preserve keeps the
+// display's y_o).
+DTUTMO_PX Vec3 display_hue(Vec3 lms, Vec3 in_rgb, float cone_w, const ColourConsts& cc, float* kk, float* iy,
+                           float* yr) {
+  *yr = (cc.wl.x * lms.x + cc.wl.y * lms.y + cc.wl.z * lms.z) * cc.ipeak;
+  return hue_preserve(mul(cc.in_rgb_to_lms, in_rgb), lms, cc.wl, cc.saturation, cone_w, kk, iy);
+}
+// Whether the desaturation display_hue did can move the CIELAB hue by more than may be
+// skipped (gamut.h lab_hue_gate: 1 = the third piece must run, 0 = skip it). In_rgb: the
+// input's linear RGB; kk, iy, yr: display_hue's.
+DTUTMO_PX float display_lab_gate(Vec3 in_rgb, float kk, float iy, float yr, const ColourConsts& cc) {
+  // the input's n_x / n_y and n_z / n_y: lms_to_nxyz's rows sum to 1 and its Y row is wl
+  // scaled, so n_y = y_i / (wl . 1)
+  const float s = iy * (cc.wl.x + cc.wl.y + cc.wl.z);
+  const Mat3& m = cc.in_to_nxyz;
+  const float ax = (m.m[0][0] * in_rgb.x + m.m[0][1] * in_rgb.y + m.m[0][2] * in_rgb.z) * s - 1.0f;
+  const float az = (m.m[2][0] * in_rgb.x + m.m[2][1] * in_rgb.y + m.m[2][2] * in_rgb.z) * s - 1.0f;
+  return lab_hue_gate(kk, ax, az, yr);
+}
+// Both (the GPU's and the reference path's per-pixel form).
+DTUTMO_PX Vec3 display_hue(Vec3 lms, Vec3 in_rgb, float cone_w, const ColourConsts& cc, float* gate) {
+  float kk, iy, yr;
+  const Vec3 v = display_hue(lms, in_rgb, cone_w, cc, &kk, &iy, &yr);
+  *gate = display_lab_gate(in_rgb, kk, iy, yr, cc);
+  return v;
+}
 // Second half: display LMS -> output linear RGB, [the gamut map].
 DTUTMO_PX Vec3 display_out_rgb(Vec3 lms, const ColourConsts& cc, bool gmap) {
   const Vec3 c = mul(cc.lms_to_out_rgb, lms);
   return gmap ? gamut_map_keep(c, cc.wy, cc.peak, cc.keep) : c;
 }
 // Third: the input's CIELAB hue on the output rgb (output linear RGB, cd/m^2), [fit to
-// [0, peak] with the gamut map].
-DTUTMO_PX Vec3 display_lab_hue(Vec3 rgb, Vec3 in_rgb, const ColourConsts& cc, bool gmap) {
-  return lab_hue_restore(rgb, mul(cc.in_to_nxyz, in_rgb), cc.out_to_nxyz, cc.nxyz_to_out, cc.peak, gmap);
+// [0, peak] with the gamut map]; gate 0: rgb as it is.
+DTUTMO_PX Vec3 display_lab_hue(Vec3 rgb, Vec3 in_rgb, const ColourConsts& cc, bool gmap, float gate = 1.0f) {
+  return lab_hue_restore(rgb, mul(cc.in_to_nxyz, in_rgb), cc.out_to_nxyz, cc.nxyz_to_out, cc.peak, gmap, gate);
 }
 DTUTMO_PX Vec3 display_colour(Vec3 lms, Vec3 in_rgb, float cone_w, const ColourConsts& cc, bool hue,
                               bool gmap, bool lab) {
   if (!hue) return display_out_rgb(lms, cc, gmap);
-  const Vec3 c = display_out_rgb(display_hue(lms, in_rgb, cone_w, cc), cc, gmap);
-  return lab ? display_lab_hue(c, in_rgb, cc, gmap) : c;
+  if (!lab) return display_out_rgb(display_hue(lms, in_rgb, cone_w, cc), cc, gmap);
+  // the CIELAB hue only where the straight line can have moved it (gamut.h lab_hue_gate,
+  // or the gamut map acts): the CPU row loop makes the same per-pixel choice
+  float gate;
+  const Vec3 h = display_hue(lms, in_rgb, cone_w, cc, &gate);
+  if (gmap && out_of_gamut(display_out_rgb(h, cc, false), cc.peak)) gate = 1.0f;
+  const Vec3 c = display_out_rgb(h, cc, gmap);
+  return gate > 0.0f ? display_lab_hue(c, in_rgb, cc, gmap) : c;
 }
 
 // ================================================================== photopic tone table

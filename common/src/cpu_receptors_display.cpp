@@ -445,22 +445,54 @@ DTUTMO_HOT void CpuEngine::row_lum(int y, const float* __restrict r, Scratch& s,
 // display_out_rgb over x0 .. x1 of planar rows into the planar output rows r, g, b (their
 // own restrict parameters: the same loop with stores through o + W, o + 2 W inside
 // row_colour stayed scalar, "no vectype"); COUNT: returns the samples outside [0, peak]
-// or NaN (per channel, so that a NaN anywhere counts: a min/max chain can drop it).
-template <bool GMAP, bool COUNT>
+// or NaN (gamut.h out_of_gamut); MARK (with COUNT): also sets mk[x] = 1 where the pixel
+// is out of gamut (the CIELAB hue gate: where the gamut map acts the hue must be restored).
+template <bool GMAP, bool COUNT, bool MARK = false>
 static inline __attribute__((always_inline)) int out_rgb_row(
     const float* __restrict l0, const float* __restrict l1, const float* __restrict l2,
-    const ColourConsts& cc, int x0, int x1, float* __restrict r, float* __restrict g, float* __restrict b) {
+    const ColourConsts& cc, int x0, int x1, float* __restrict r, float* __restrict g, float* __restrict b,
+    float* __restrict mk = nullptr) {
   int out = 0;
   for (int x = x0; x < x1; ++x) {
     const Vec3 c = display_out_rgb({l0[x], l1[x], l2[x]}, cc, GMAP);
     r[x] = c.x;
     g[x] = c.y;
     b[x] = c.z;
-    if (COUNT)
-      out += (c.x >= 0.0f ? 0 : 1) + (c.x <= cc.peak ? 0 : 1) + (c.y >= 0.0f ? 0 : 1) +
-             (c.y <= cc.peak ? 0 : 1) + (c.z >= 0.0f ? 0 : 1) + (c.z <= cc.peak ? 0 : 1);
+    if (COUNT) {
+      const int og = out_of_gamut(c, cc.peak);
+      out += og;
+      if (MARK) mk[x] = og ? 1.0f : mk[x];
+    }
   }
   return out;
+}
+
+// The first colour pass over a row (pixel_model.h display_hue; rods: the cone share from
+// the rod weight rwt; gated: then the CIELAB hue gate per pixel into gt, from k', 1 / y_i
+// and y_r kept in gt, gt + W, gt + 2W, in a second loop: in one, the AVX2 clone spilled
+// registers, a quarter of the loop's samples). Its own function with restrict
+// parameters: as a lambda in row_colour, with the gate's store, GCC 12 left the loop
+// scalar ("no vectype" on loads through the capture).
+template <bool kRods, bool kGated>
+DTUTMO_HOT static void hue_row(int W, const ColourConsts& cc_, const float* __restrict rgb,
+                               const float* __restrict rwt, float* __restrict l0, float* __restrict l1,
+                               float* __restrict l2, float* __restrict gt) {
+  const ColourConsts cc = cc_;
+  float* __restrict ki = gt + W;
+  float* __restrict yr = gt + 2 * size_t(W);
+  for (int x = 0; x < W; ++x) {
+    const float cw = kRods ? 1.0f - rwt[x] : 1.0f;
+    const Vec3 in = {rgb[3 * x], rgb[3 * x + 1], rgb[3 * x + 2]};
+    Vec3 v;
+    if constexpr (kGated) v = display_hue({l0[x], l1[x], l2[x]}, in, cw, cc, &gt[x], &ki[x], &yr[x]);
+    else v = display_hue({l0[x], l1[x], l2[x]}, in, cw, cc);
+    l0[x] = v.x;
+    l1[x] = v.y;
+    l2[x] = v.z;
+  }
+  if constexpr (kGated)
+    for (int x = 0; x < W; ++x)
+      gt[x] = display_lab_gate({rgb[3 * x], rgb[3 * x + 1], rgb[3 * x + 2]}, gt[x], ki[x], yr[x], cc);
 }
 
 DTUTMO_HOT void CpuEngine::row_colour(int y, float* __restrict o, Scratch& s) {
@@ -483,20 +515,20 @@ DTUTMO_HOT void CpuEngine::row_colour(int y, float* __restrict o, Scratch& s) {
     float* __restrict l0 = lum;
     float* __restrict l1 = lum + W;
     float* __restrict l2 = lum + 2 * size_t(W);
-    auto hue = [&](auto rods) __attribute__((always_inline)) {
-      for (int x = 0; x < W; ++x) {
-        const float cw = decltype(rods)::value ? 1.0f - rwt[x] : 1.0f;
-        const Vec3 v = display_hue({l0[x], l1[x], l2[x]}, {rgb[3 * x], rgb[3 * x + 1], rgb[3 * x + 2]}, cw, cc);
-        l0[x] = v.x;
-        l1[x] = v.y;
-        l2[x] = v.z;
-      }
-    };
+    // with the CIELAB hue: per pixel 1 where the third pass must run (gamut.h
+    // lab_hue_gate, then the gamut map's pixels), in the row the tone stage left free
+    const bool lab = P_.hue_preserve && P_.lab_hue;
+    constexpr int kChunk = 16;  // the gamut map's and the CIELAB pass's chunks (below)
+    float* __restrict gt = s.row.data();
     auto out_rgb = [&](auto gmap, int x0, int x1) __attribute__((always_inline)) {
       return out_rgb_row<decltype(gmap)::value, false>(l0, l1, l2, cc, x0, x1, o, o + W, o + W2);
     };
-    if (P_.hue_preserve) {
-      if (s.rods) hue(std::true_type()); else hue(std::false_type());
+    if (lab) {
+      if (s.rods) hue_row<true, true>(W, cc, rgb, rwt, l0, l1, l2, gt);
+      else hue_row<false, true>(W, cc, rgb, rwt, l0, l1, l2, gt);
+    } else if (P_.hue_preserve) {
+      if (s.rods) hue_row<true, false>(W, cc, rgb, rwt, l0, l1, l2, gt);
+      else hue_row<false, false>(W, cc, rgb, rwt, l0, l1, l2, gt);
     }
     if (!P_.gamut_map) {
       out_rgb(std::false_type(), 0, W);
@@ -505,28 +537,36 @@ DTUTMO_HOT void CpuEngine::row_colour(int y, float* __restrict o, Scratch& s) {
       // the row with a channel outside [0, peak] (or NaN); in gamut it returns its input.
       // 16 pixels (two AVX2 vectors): on the 1080p clip (BT.2020 content, BT.709 out) most
       // 64-pixel chunks held some pixel out of gamut; at 16 the colour stage took half.
-      constexpr int kChunk = 16;
       for (int x0 = 0; x0 < W; x0 += kChunk) {
         const int x1 = std::min(W, x0 + kChunk);
-        if (out_rgb_row<false, true>(l0, l1, l2, cc, x0, x1, o, o + W, o + W2))
-          out_rgb(std::true_type(), x0, x1);
+        const int n = lab ? out_rgb_row<false, true, true>(l0, l1, l2, cc, x0, x1, o, o + W, o + W2, gt)
+                          : out_rgb_row<false, true>(l0, l1, l2, cc, x0, x1, o, o + W, o + W2);
+        if (n) out_rgb(std::true_type(), x0, x1);
       }
     }
     // third pass (hue_preserve and lab_hue): the input's CIELAB hue on the straight-line
     // result (display_lab_hue; display_colour composes the three for the GPU and the
-    // reference path). ~33 CPU-ms per 1080p frame on the AVX2 clone, a third of fast:
-    // why fast leaves it off (splitting out the matrix products did not make it cheaper).
-    if (P_.hue_preserve && P_.lab_hue) {
-      auto lab = [&](auto gmap) __attribute__((always_inline)) {
-        for (int x = 0; x < W; ++x) {
+    // reference path), only on the 16-pixel chunks holding a pixel the gate marked, and
+    // there per pixel (the GPU's choice). On every pixel it cost ~33 CPU-ms per 1080p
+    // frame on the AVX2 clone, a third of fast.
+    if (lab) {
+      auto lab_px = [&](auto gmap, int x0, int x1) __attribute__((always_inline)) {
+        const float* __restrict g = gt;  // a local copy: through the capture GCC 12 left the loop scalar
+        for (int x = x0; x < x1; ++x) {
           const Vec3 c = display_lab_hue({o[x], o[W + x], o[W2 + x]},
-                                         {rgb[3 * x], rgb[3 * x + 1], rgb[3 * x + 2]}, cc, decltype(gmap)::value);
+                                         {rgb[3 * x], rgb[3 * x + 1], rgb[3 * x + 2]}, cc, decltype(gmap)::value, g[x]);
           o[x] = c.x;
           o[W + x] = c.y;
           o[W2 + x] = c.z;
         }
       };
-      if (P_.gamut_map) lab(std::true_type()); else lab(std::false_type());
+      for (int x0 = 0; x0 < W; x0 += kChunk) {
+        const int x1 = std::min(W, x0 + kChunk);
+        float any = 0.0f;
+        for (int x = x0; x < x1; ++x) any = std::max(any, gt[x]);
+        if (!(any > 0.0f)) continue;
+        if (P_.gamut_map) lab_px(std::true_type(), x0, x1); else lab_px(std::false_type(), x0, x1);
+      }
     }
   }
   encode_row(o, W, out_420_);

@@ -12,6 +12,7 @@
 #include "dtutmo/color.h"
 #include "dtutmo/engine.h"
 #include "dtutmo/gamut.h"
+#include "dtutmo/pixel_model.h"
 
 using namespace dtutmo;
 
@@ -226,6 +227,92 @@ TEST(Hue, SaturatedLightsKeepTheirHueAtTheDefaults) {
   EXPECT_TRUE(params_for_profile(Profile::Balanced).lab_hue);
   for (Profile pr : {Profile::Fast, Profile::Balanced}) check_chart(params_for_profile(pr), false);
   check_chart(lab_on(Profile::Fast), false);
+}
+
+// CIELAB hue angle (above CIELAB's toe, where lab_hue_restore keeps it exactly) of
+// white-normalised XYZ n, in double with libm's cube root: the exact restore's target.
+// Radians; *c the chroma at lightness 100 (|(500 q_x, 200 q_z)|).
+double q_hue(const double* n, double* c) {
+  const double qx = 500 * (std::cbrt(n[0] / n[1]) - 1), qz = -200 * (std::cbrt(n[2] / n[1]) - 1);
+  *c = std::hypot(qx, qz);
+  return std::atan2(qz, qx);
+}
+
+TEST(Hue, CieLabGateSkipsOnlyDriftUnderItsBound) {
+  // Where lab_hue_gate says "skip", the straight-line result's CIELAB hue must be within
+  // kLabHueSkipDeg of the input's (what the exact restore gives back), or the hue
+  // difference Delta H*ab within kLabHueSkipDh. Swept: every chromaticity of the BT.2020
+  // gamut (RGB grid on the cube's max = 1 faces), the chroma factor k' in (0, 1.25]
+  // (hue_preserve with saturation 0 and a display LMS along the input's own chroma line,
+  // so k' is the chosen one), input luminances from 0.01 to 10^4 cd/m^2 and output
+  // luminances from 0.5 to 150 cd/m^2 (white 100, no gamut map). The reference is
+  // computed in double from the input and the output alone (not from the gate's terms).
+  FrameConsts K{};
+  input_consts(K, Primaries::BT2020);
+  output_consts(K, Primaries::BT709);
+  K.peak = 100.0f;
+  const ColourConsts cc = colour_consts(K, ColourOpts{1, 0.0f, 0.5f, 1});
+  const Mat3 o2n = K.out_to_nxyz, i2n = K.in_to_nxyz;
+  const int N = 20;
+  long long n = 0, skipped = 0, near_one = 0, near_one_skipped = 0;
+  double worst_skipped = 0, worst_skipped_dh = 0, worst = 0;
+  for (int i = 0; i <= N; ++i)
+    for (int j = 0; j <= N; ++j)
+      for (int l = 0; l <= N; ++l) {
+        if (std::max({i, j, l}) != N) continue;
+        for (double yin : {0.01, 1.0, 100.0, 1e4})
+          for (int t = 1; t <= 125; ++t)
+            for (double yout : {0.5, 5.0, 30.0, 100.0, 150.0}) {
+              const float kk = float(t) / 100.0f;
+              const Vec3 rgb = {float(i) / N, float(j) / N, float(l) / N};
+              const float y0 = K.in_rgb_to_y.x * rgb.x + K.in_rgb_to_y.y * rgb.y + K.in_rgb_to_y.z * rgb.z;
+              const Vec3 in = {float(rgb.x * yin / y0), float(rgb.y * yin / y0), float(rgb.z * yin / y0)};
+              const Vec3 lms = mul(K.in_rgb_to_lms, in);
+              const float yl = cc.wl.x * lms.x + cc.wl.y * lms.y + cc.wl.z * lms.z;
+              const float f = float(yout) / yl;  // display LMS y_out (1 + k' c_in)
+              const Vec3 pc = {float(yout) + kk * (lms.x * f - float(yout)), float(yout) + kk * (lms.y * f - float(yout)),
+                               float(yout) + kk * (lms.z * f - float(yout))};
+              float gate = -1.0f;
+              const Vec3 h = display_hue(pc, in, 1.0f, cc, &gate);
+              const Vec3 r = display_out_rgb(h, cc, false);
+              const Vec3 nr = mul(o2n, r), ni = mul(i2n, in);
+              const double dr[3] = {nr.x, nr.y, nr.z}, di[3] = {ni.x, ni.y, ni.z};
+              if (!(dr[0] > 0 && dr[1] > 0 && dr[2] > 0)) {  // outside XYZ's octant: must restore
+                EXPECT_EQ(gate, 1.0f) << i << " " << j << " " << l << " k' " << kk;
+                continue;
+              }
+              double cr = 0, ci = 0;
+              double d = std::fabs(q_hue(dr, &cr) - q_hue(di, &ci));
+              d = std::min(d, 2 * M_PI - d);
+              if (ci < 1.0) continue;  // a grey (its hue is float rounding)
+              // Delta H*ab at the result's lightness (f_y = cbrt(Y / Yn), white = peak)
+              const double dh = 2 * std::cbrt(dr[1] / K.peak) * cr * std::sin(d / 2);
+              d *= 180 / M_PI;
+              ++n;
+              worst = std::max(worst, d);
+              const bool near = std::fabs(kk - 1.0f) <= 0.05f;
+              near_one += near;
+              if (gate == 0.0f) {
+                ++skipped;
+                near_one_skipped += near;
+                worst_skipped = std::max(worst_skipped, d);
+                worst_skipped_dh = std::max(worst_skipped_dh, dh);
+                EXPECT_TRUE(d <= kLabHueSkipDeg || dh <= kLabHueSkipDh)
+                    << "rgb " << i << " " << j << " " << l << " k' " << kk << " Y " << yin << " -> " << yout
+                    << ": " << d << " degree, Delta H " << dh;
+              } else {
+                EXPECT_EQ(gate, 1.0f);
+              }
+            }
+      }
+  std::printf("gate: %lld of %lld skipped (%lld of %lld with |k' - 1| <= 0.05); worst skipped: %.3f degree, "
+              "Delta H %.3f; worst drift %.1f degree\n",
+              skipped, n, near_one_skipped, near_one, worst_skipped, worst_skipped_dh, worst);
+  // the gate is not vacuous: the straight line alone drifts far over the bound, and the
+  // gate skips a good share of the colours near k' = 1 (the common case it is for; this
+  // sweep is mostly saturated colours)
+  EXPECT_GT(worst, 20 * kLabHueSkipDeg);
+  EXPECT_GT(near_one_skipped, near_one / 4);
 }
 
 TEST(Hue, StraightLineGamutMapFailsTheBound) {
