@@ -562,9 +562,11 @@ DTUTMO_HOT void CpuEngine::row_colour(int y, float* __restrict o, Scratch& s) {
       };
       for (int x0 = 0; x0 < W; x0 += kChunk) {
         const int x1 = std::min(W, x0 + kChunk);
-        float any = 0.0f;
-        for (int x = x0; x < x1; ++x) any = std::max(any, gt[x]);
-        if (!(any > 0.0f)) continue;
+        // an integer count (vectorises; a float max reduction stayed a scalar loop, ~8 % of
+        // row_colour's samples with lab-hue on)
+        int any = 0;
+        for (int x = x0; x < x1; ++x) any += gt[x] > 0.0f ? 1 : 0;
+        if (!any) continue;
         if (P_.gamut_map) lab_px(std::true_type(), x0, x1); else lab_px(std::false_type(), x0, x1);
       }
     }
