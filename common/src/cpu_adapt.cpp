@@ -136,9 +136,9 @@ DTUTMO_HOT static void interp_row_jbu(int W, int gw, int nc, int nch, bool rods,
   const float* __restrict g2 = ex + 2 * size_t(W);
   const float* __restrict g3 = ex + 3 * size_t(W);
   auto corners = [&](int k, int j) { return ex + (size_t(k + 1) * 4 + j) * W; };
-  if (nch == kChD0) {
-    // whiteboard: L/M and S (and the rods' two on a row with rods) straight from the
-    // weights, no round trip of the four weight rows through scratch
+  if (!rods && nch == kChD0) {
+    // photopic whiteboard: only L/M and S, both straight from the weights (no round trip
+    // of the four weight rows through scratch)
     const float* __restrict p0 = corners(kChLM, 0);
     const float* __restrict p1 = corners(kChLM, 1);
     const float* __restrict p2 = corners(kChLM, 2);
@@ -149,32 +149,11 @@ DTUTMO_HOT static void interp_row_jbu(int W, int gw, int nc, int nch, bool rods,
     const float* __restrict q3 = corners(kChS, 3);
     float* __restrict o0 = ad + size_t(kChLM) * W;
     float* __restrict o1 = ad + size_t(kChS) * W;
-    if (!rods) {
-      for (int x = 0; x < W; ++x) {
-        float e[4];
-        jbu_weights(ly[x], g0[x], g1[x], g2[x], g3[x], p0[x], p1[x], p2[x], p3[x], tx[x], ty, e);
-        o0[x] = jbu_mix(e, p0[x], p1[x], p2[x], p3[x]);
-        o1[x] = jbu_mix(e, q0[x], q1[x], q2[x], q3[x]);
-      }
-      return;
-    }
-    const float* __restrict r0 = corners(kChRod, 0);
-    const float* __restrict r1 = corners(kChRod, 1);
-    const float* __restrict r2 = corners(kChRod, 2);
-    const float* __restrict r3 = corners(kChRod, 3);
-    const float* __restrict s0 = corners(kChW, 0);
-    const float* __restrict s1 = corners(kChW, 1);
-    const float* __restrict s2 = corners(kChW, 2);
-    const float* __restrict s3 = corners(kChW, 3);
-    float* __restrict o2 = ad + size_t(kChRod) * W;
-    float* __restrict o3 = ad + size_t(kChW) * W;
     for (int x = 0; x < W; ++x) {
       float e[4];
       jbu_weights(ly[x], g0[x], g1[x], g2[x], g3[x], p0[x], p1[x], p2[x], p3[x], tx[x], ty, e);
       o0[x] = jbu_mix(e, p0[x], p1[x], p2[x], p3[x]);
       o1[x] = jbu_mix(e, q0[x], q1[x], q2[x], q3[x]);
-      o2[x] = jbu_mix(e, r0[x], r1[x], r2[x], r3[x]);
-      o3[x] = jbu_mix(e, s0[x], s1[x], s2[x], s3[x]);
     }
     return;
   }
