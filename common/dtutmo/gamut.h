@@ -119,10 +119,6 @@ DTUTMO_PX Vec3 lab_hue_restore(Vec3 r, Vec3 n_in, const Mat3& to_n, const Mat3& 
           on > 0.0f ? clampf(g * p.z, lo, hi) : r.z};
 }
 
-}  // namespace dtutmo
-
-namespace dtutmo {
-
 // ---------------------------------------------------------------- where the restore is needed
 // The straight-line map moves CIELAB hue only where hue_preserve desaturated (k' != 1) or
 // the gamut map acted: scaling the luminance at constant linear chromaticity keeps the
