@@ -399,9 +399,14 @@ void pack_interleaved(const float* rgb, std::ptrdiff_t sf, const FrameView& out,
   }
 }
 
+// One planar row of clamped R, G, B for the 4:2:0 packer (read only).
+struct PlanarRow {
+  const float *r, *g, *b;
+};
+
 // Rows [y0, y1) of 4:2:0 a row pair at a time (a single row where y0 is odd and at an odd
-// end): `prep(y, R, G, B)` writes row y clamped and planar into the scratch rows R, G, B,
-// or points them at such rows.
+// end): `prep(y, R, G, B)` returns row y clamped and planar, either written into the
+// scratch rows R, G, B or the caller's own rows (the packer only reads them).
 template <class Prep>
 void pack_420(const FrameView& out, const FormatInfo& fi, const SignalDesc& sig, int y0, int y1,
               bool dither, float* scratch, Prep prep) {
@@ -412,16 +417,12 @@ void pack_420(const FrameView& out, const FormatInfo& fi, const SignalDesc& sig,
   for (int y = y0; y < y1;) {
     const int yn = std::min(y1, (y & 1) ? y + 1 : y + 2);
     const bool two = yn == y + 2;
-    float *R0 = pl, *G0 = pl + wp, *B0 = pl + 2 * wp, *R1 = pl + 3 * wp, *G1 = pl + 4 * wp, *B1 = pl + 5 * wp;
-    prep(y, R0, G0, B0);
-    if (two) prep(y + 1, R1, G1, B1);
-    const float* r1 = two ? R1 : R0;
-    const float* g1 = two ? G1 : G0;
-    const float* b1 = two ? B1 : B0;
+    const PlanarRow a = prep(y, pl, pl + wp, pl + 2 * wp);
+    const PlanarRow b = two ? prep(y + 1, pl + 3 * wp, pl + 4 * wp, pl + 5 * wp) : a;
     switch (container_of(out.format)) {
-      case Cont::U8: pack_yuv420_pair<Cont::U8>(R0, G0, B0, r1, g1, b1, out, e, fi.bits, il, y, two, dither); break;
-      case Cont::U16Hi: pack_yuv420_pair<Cont::U16Hi>(R0, G0, B0, r1, g1, b1, out, e, fi.bits, il, y, two, dither); break;
-      case Cont::U16Lo: pack_yuv420_pair<Cont::U16Lo>(R0, G0, B0, r1, g1, b1, out, e, fi.bits, il, y, two, dither); break;
+      case Cont::U8: pack_yuv420_pair<Cont::U8>(a.r, a.g, a.b, b.r, b.g, b.b, out, e, fi.bits, il, y, two, dither); break;
+      case Cont::U16Hi: pack_yuv420_pair<Cont::U16Hi>(a.r, a.g, a.b, b.r, b.g, b.b, out, e, fi.bits, il, y, two, dither); break;
+      case Cont::U16Lo: pack_yuv420_pair<Cont::U16Lo>(a.r, a.g, a.b, b.r, b.g, b.b, out, e, fi.bits, il, y, two, dither); break;
     }
     y = yn;
   }
@@ -501,8 +502,9 @@ void pack_rows(const float* rgb, std::ptrdiff_t stride_floats, const FrameView& 
     return;
   }
   const int w = out.width;
-  pack_420(out, fi, sig, y0, y1, dither, scratch, [&](int y, float*& R, float*& G, float*& B) {
+  pack_420(out, fi, sig, y0, y1, dither, scratch, [&](int y, float* R, float* G, float* B) {
     deinterleave_clamped(rgb + (y - y0) * stride_floats, w, R, G, B);
+    return PlanarRow{R, G, B};
   });
 }
 
@@ -514,15 +516,11 @@ void pack_rows_planar(const float* rgb, std::ptrdiff_t row_floats, std::ptrdiff_
   dither = dither && fi.bits <= 8;
   if (fi.yuv && fi.subsampled) {
     const int w = out.width;
-    pack_420(out, fi, sig, y0, y1, dither, scratch, [&](int y, float*& R, float*& G, float*& B) {
+    pack_420(out, fi, sig, y0, y1, dither, scratch, [&](int y, float* R, float* G, float* B) {
       const float* p = rgb + (y - y0) * row_floats;
-      if (in_range) {  // the caller's rows as they are (the packer only reads them)
-        R = const_cast<float*>(p);
-        G = const_cast<float*>(p + plane_floats);
-        B = const_cast<float*>(p + 2 * plane_floats);
-      } else {
-        clamp_rows(p, p + plane_floats, p + 2 * plane_floats, w, R, G, B);
-      }
+      if (in_range) return PlanarRow{p, p + plane_floats, p + 2 * plane_floats};  // as they are
+      clamp_rows(p, p + plane_floats, p + 2 * plane_floats, w, R, G, B);
+      return PlanarRow{R, G, B};
     });
     return;
   }
