@@ -354,10 +354,13 @@ DTUTMO_PX Vec3 display_hue(Vec3 lms, Vec3 in_rgb, float cone_w, const ColourCons
   *gate = display_lab_gate(in_rgb, kk, iy, yr, cc);
   return v;
 }
-// Second half: display LMS -> output linear RGB, [the gamut map].
-DTUTMO_PX Vec3 display_out_rgb(Vec3 lms, const ColourConsts& cc, bool gmap) {
-  const Vec3 c = mul(cc.lms_to_out_rgb, lms);
+// Second half: display LMS -> output linear RGB, [the gamut map] (display_gmap: the map
+// alone, on output linear RGB).
+DTUTMO_PX Vec3 display_gmap(Vec3 c, const ColourConsts& cc, bool gmap) {
   return gmap ? gamut_map_keep(c, cc.wy, cc.peak, cc.keep) : c;
+}
+DTUTMO_PX Vec3 display_out_rgb(Vec3 lms, const ColourConsts& cc, bool gmap) {
+  return display_gmap(mul(cc.lms_to_out_rgb, lms), cc, gmap);
 }
 // Third: the input's CIELAB hue on the output rgb (output linear RGB, cd/m^2), [fit to
 // [0, peak] with the gamut map]; gate 0: rgb as it is.
@@ -372,8 +375,9 @@ DTUTMO_PX Vec3 display_colour(Vec3 lms, Vec3 in_rgb, float cone_w, const ColourC
   // or the gamut map acts): the CPU row loop makes the same per-pixel choice
   float gate;
   const Vec3 h = display_hue(lms, in_rgb, cone_w, cc, &gate);
-  if (gmap && out_of_gamut(display_out_rgb(h, cc, false), cc.peak)) gate = 1.0f;
-  const Vec3 c = display_out_rgb(h, cc, gmap);
+  const Vec3 r = mul(cc.lms_to_out_rgb, h);  // once: the gamut test and the map read it
+  if (gmap && out_of_gamut(r, cc.peak)) gate = 1.0f;
+  const Vec3 c = display_gmap(r, cc, gmap);
   return gate > 0.0f ? display_lab_hue(c, in_rgb, cc, gmap) : c;
 }
 
