@@ -30,7 +30,9 @@ __device__ double block_sum(double v, double* sh) {
 }
 
 __global__ void k_global_stats(const float* cell_sum, const float* cell_cnt, float* la_loc,
-                               DevState* st, FrameConsts tmpl, FrameConsts* K, SetupParams sp) {
+                               DevState* st, FrameConsts tmpl, FrameConsts* K, SetupParams sp, int redo) {
+  if (redo && !st->redo) return;  // the whole block, before any barrier (thread 0 writes
+                                  // st->redo only in the first pass)
   __shared__ double sh[kRed];
   __shared__ unsigned int ch[kCutBins];  // the cut signature's histogram (integer counts:
                                          // the same whatever the order of the atomics)
@@ -52,7 +54,7 @@ __global__ void k_global_stats(const float* cell_sum, const float* cell_cnt, flo
   *K = tmpl;
   float sig[kCutQ];
   cut_signature(ch, sig);
-  update_global_state(*st, (float)(gs / (gn > 1.0 ? gn : 1.0)), sig, sp, *K);
+  update_global_state(*st, (float)(gs / (gn > 1.0 ? gn : 1.0)), sig, sp, *K, redo != 0);
 }
 
 // Planes along blockIdx.z (`in`/`out` advance by their plane sizes); with `eps`, planes
@@ -204,8 +206,8 @@ dim3 grid2(int w, int h, dim3 b) { return dim3(div_up(w, b.x), div_up(h, b.y)); 
 
 std::string launch_global_stats(const float* cell_sum, const float* cell_cnt, float* la_loc,
                                 DevState* state, const FrameConsts& tmpl, FrameConsts* K,
-                                SetupParams sp, cudaStream_t s) {
-  k_global_stats<<<1, kRed, 0, s>>>(cell_sum, cell_cnt, la_loc, state, tmpl, K, sp);
+                                SetupParams sp, cudaStream_t s, bool redo) {
+  k_global_stats<<<1, kRed, 0, s>>>(cell_sum, cell_cnt, la_loc, state, tmpl, K, sp, redo ? 1 : 0);
   DTUTMO_LAUNCH_CHECK("k_global_stats");
   return {};
 }

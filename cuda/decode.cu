@@ -58,7 +58,8 @@ __global__ void k_decode_cells(DecodeArgs a, float* cell_sum, float* cell_cnt, D
 }
 
 template <typename T>
-__global__ void k_decode_lin(DecodeArgs a, T* lin, DevState* state) {
+__global__ void k_decode_lin(DecodeArgs a, T* lin, DevState* state, const int* gate) {
+  if (gate && !*gate) return;  // the whole block (kernels.h)
   const int x = blockIdx.x * blockDim.x + threadIdx.x;
   const int y = blockIdx.y * blockDim.y + threadIdx.y;
   const int w = a.in.width, h = a.in.height;
@@ -71,12 +72,13 @@ __global__ void k_decode_lin(DecodeArgs a, T* lin, DevState* state) {
     st(lin, i + 2, c.z * kLinStore);
   }
   bad = warp_sum(bad);
-  if ((threadIdx.x & 31) == 0 && bad) atomicAdd(&state->bad, (unsigned long long)bad);
+  if (state && (threadIdx.x & 31) == 0 && bad) atomicAdd(&state->bad, (unsigned long long)bad);
 }
 
 template <typename T>
 __global__ void k_stats_from_lin(const T* lin, int w, int h, Vec3 wy, float* logy, float* cell_sum,
-                                 float* cell_cnt, int gw) {
+                                 float* cell_cnt, int gw, const int* gate) {
+  if (gate && !*gate) return;  // the whole block, before reduce_cells' barrier
   const int x = blockIdx.x * kBX + threadIdx.x;
   const int y = blockIdx.y * kBY + threadIdx.y;
   float ly = 0.0f;
@@ -100,31 +102,32 @@ std::string launch_decode_cells(const DecodeArgs& a, float* cell_sum, float* cel
   return {};
 }
 
-std::string launch_decode_lin(const DecodeArgs& a, Plane lin, DevState* state, cudaStream_t s) {
+std::string launch_decode_lin(const DecodeArgs& a, Plane lin, DevState* state, cudaStream_t s,
+                              const int* gate) {
   const dim3 block(32, 8);
   const dim3 grid(div_up(a.in.width, 32), div_up(a.in.height, 8));
   if (lin.half)
-    k_decode_lin<__half><<<grid, block, 0, s>>>(a, static_cast<__half*>(lin.ptr), state);
+    k_decode_lin<__half><<<grid, block, 0, s>>>(a, static_cast<__half*>(lin.ptr), state, gate);
   else
-    k_decode_lin<float><<<grid, block, 0, s>>>(a, static_cast<float*>(lin.ptr), state);
+    k_decode_lin<float><<<grid, block, 0, s>>>(a, static_cast<float*>(lin.ptr), state, gate);
   DTUTMO_LAUNCH_CHECK("k_decode_lin");
   return {};
 }
 
 std::string launch_stats_from_lin(Plane lin, int w, int h, Vec3 rgb_to_y, Plane logy,
                                   float* cell_sum, float* cell_cnt, int gw, int gh,
-                                  cudaStream_t s) {
+                                  cudaStream_t s, const int* gate) {
   (void)gh;
   const dim3 block(kBX, kBY);
   const dim3 grid(div_up(w, kBX), div_up(h, kBY));
   if (lin.half)
     k_stats_from_lin<__half><<<grid, block, 0, s>>>(static_cast<const __half*>(lin.ptr), w, h,
                                                     rgb_to_y, static_cast<float*>(logy.ptr),
-                                                    cell_sum, cell_cnt, gw);
+                                                    cell_sum, cell_cnt, gw, gate);
   else
     k_stats_from_lin<float><<<grid, block, 0, s>>>(static_cast<const float*>(lin.ptr), w, h,
                                                    rgb_to_y, static_cast<float*>(logy.ptr),
-                                                   cell_sum, cell_cnt, gw);
+                                                   cell_sum, cell_cnt, gw, gate);
   DTUTMO_LAUNCH_CHECK("k_stats_from_lin");
   return {};
 }

@@ -5,8 +5,10 @@
 //   [upload]  host views only: rows -> pinned staging -> cudaMemcpy2DAsync
 //   decode    fast: decode + colour + 8x8 log2-luminance cell sums in one pass (nothing
 //             written at full resolution); balanced: decode into the linear plane,
-//             optics (OTF, glare by cuFFT), then log2 Y, cell sums, bilateral grid
-//   adapt     global log-mean + state update (1 block), pooling pyramid, per-cell
+//             optics (OTF, glare by cuFFT), then log2 Y, cell sums
+//   adapt     global log-mean + state update (1 block); [balanced, broadcast: a cut's
+//             frame made again from decode with the glare snapped, gated on the device
+//             (model.h glare_cut_redo)]; [bilateral grid]; pooling pyramid, per-cell
 //             smoothing and receptor constants, rods' mean and display observer (1 block)
 //   setup     response histogram on the kSub subsample, percentiles, normalisation,
 //             DTUCAM conditions, CSF gains (1 block); full-inverse / hybrid constants
@@ -332,6 +334,7 @@ SetupParams CudaEngine::setup_params(double dt, bool snap) const {
   sp.mesopic = P.mesopic;
   sp.display_mode = int(P.display_mode);
   sp.csf = P.csf;
+  sp.optics = P.optics;
   sp.host_snap = snap;
   sp.kc_raw = snap ? 1.0f : smooth_k(dt, P.cone_tau);
   sp.kr_raw = snap ? 1.0f : smooth_k(dt, P.rod_tau);
@@ -399,6 +402,31 @@ std::string CudaEngine::download_end(const FrameView& out) {
       for (int r = 0; r < rows; ++r) std::memcpy(out.data[p] + out.stride[p] * r, pin + rb * r, rb);
     }
   }
+  return {};
+}
+
+// Balanced pass 1: decode into the linear plane, [optics: OTF, glare with the cap's
+// snap / smoothing factor k], log2 Y and cell sums. With `gate` (the cut frame made
+// again, run_frame): every kernel but the glare's scratch memsets and transforms returns
+// at once unless *gate, and bad samples are not counted twice.
+std::string CudaEngine::pass1_lin(const DecodeArgs& dec, Plane lin, Plane logy, bool glare_snap, float k,
+                                  const int* gate) {
+  const Params& P = params_;
+  DTUTMO_TRY(launch_decode_lin(dec, lin, gate ? nullptr : state_.get(), stream_, gate));
+  if (!gate) mark("decode");
+  if (P.optics) {
+    const float ppd = float(W_) / P.fov_deg;
+    const float sigma_px = otf_sigma_deg(otf_fc(P.observer_age)) * ppd;
+    if (sigma_px >= kOtfMinSigmaPx) {
+      DTUTMO_TRY(launch_otf_blur(lin, Plane{otf_tmp_.get(), half_}, W_, H_, sigma_px, stream_, gate));
+      if (!gate) mark("otf");
+    }
+    DTUTMO_TRY(glare_.run(lin, dec.rgb_to_y, glare_snap, k, stream_, gate));
+    if (!gate) mark("glare");
+  }
+  DTUTMO_TRY(launch_stats_from_lin(lin, W_, H_, dec.rgb_to_y, logy, cell_sum_.get(), cell_cnt_.get(), gw_, gh_,
+                                   stream_, gate));
+  if (!gate) mark("stats");
   return {};
 }
 
@@ -476,25 +504,7 @@ std::string CudaEngine::run_frame(const FrameView& in, const FrameView& out, dou
     DTUTMO_TRY(launch_decode_cells(dec, cell_sum_.get(), cell_cnt_.get(), st, stream_));
     mark("decode+cells");
   } else {
-    DTUTMO_TRY(launch_decode_lin(dec, lin, st, stream_));
-    mark("decode");
-    if (P.optics) {
-      const float ppd = float(W_) / P.fov_deg;
-      const float sigma_px = otf_sigma_deg(otf_fc(P.observer_age)) * ppd;
-      if (sigma_px >= kOtfMinSigmaPx) {
-        DTUTMO_TRY(launch_otf_blur(lin, Plane{otf_tmp_.get(), half_}, W_, H_, sigma_px, stream_));
-        mark("otf");
-      }
-      DTUTMO_TRY(glare_.run(lin, dec.rgb_to_y, snap, snap ? 1.0f : smooth_k(dt, P.cone_tau), stream_));
-      mark("glare");
-    }
-    DTUTMO_TRY(launch_stats_from_lin(lin, W_, H_, dec.rgb_to_y, logy, cell_sum_.get(),
-                                     cell_cnt_.get(), gw_, gh_, stream_));
-    mark("stats");
-    if (P.base_detail) {
-      DTUTMO_TRY(bgrid_.build(logy_.get(), stream_));
-      mark("bilateral");
-    }
+    DTUTMO_TRY(pass1_lin(dec, lin, logy, snap, snap ? 1.0f : smooth_k(dt, P.cone_tau), nullptr));
   }
 
   const FrameConsts tmpl = consts_template();
@@ -505,6 +515,24 @@ std::string CudaEngine::run_frame(const FrameView& in, const FrameView& out, dou
   DTUTMO_TRY(launch_global_stats(cell_sum_.get(), cell_cnt_.get(), la_loc_.get(), st, tmpl, K, sp,
                                  stream_));
   mark("global-stats");
+  // A cut with optics on: the frame is made again with the glare state snapped, as the CPU
+  // engine does (model.h glare_cut_redo). The detector ran on the device just now; rather
+  // than wait for its answer (a host round trip in the middle of every frame, none today),
+  // the redo is enqueued whenever a cut can be detected (broadcast, optics on, not snapped
+  // by the host) with DevState::redo as its gate: on a frame without a cut its kernels
+  // return at once; what still runs is two memsets of the glare's scratch and its two
+  // transforms (on zeros). Estimated, not measured (no GPU here): tens of microseconds a
+  // frame, against a balanced 4K budget of 3.3 ms.
+  if (glare_cut_redo(P.optics, sp.broadcast != 0, snap)) {
+    DTUTMO_TRY(pass1_lin(dec, lin, logy, true, 1.0f, &st->redo));
+    DTUTMO_TRY(launch_global_stats(cell_sum_.get(), cell_cnt_.get(), la_loc_.get(), st, tmpl, K, sp,
+                                   stream_, true));
+    mark("cut-redo");
+  }
+  if (P.base_detail) {  // after the redo: from the frame's final log2 Y
+    DTUTMO_TRY(bgrid_.build(logy_.get(), stream_));
+    mark("bilateral");
+  }
   const bool pooled = sp.local_a > 0.0f;
   if (pooled) {
     DTUTMO_TRY(pool_levels());

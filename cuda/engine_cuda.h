@@ -66,6 +66,8 @@ class CudaEngine final : public Engine {
   FrameConsts consts_template() const;
   SetupParams setup_params(double dt, bool snap) const;
   DecodeArgs decode_args(const DevFrame& in) const;
+  std::string pass1_lin(const DecodeArgs& dec, Plane lin, Plane logy, bool glare_snap, float k,
+                        const int* gate);
   std::string pool_levels();
   Plane plane(DeviceBuffer<unsigned char>& b) const { return Plane{b.get(), half_}; }
 

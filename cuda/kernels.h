@@ -55,23 +55,28 @@ struct DecodeArgs {
 // bad samples (state->bad must be zeroed before). Nothing is written at full resolution.
 std::string launch_decode_cells(const DecodeArgs& a, float* cell_sum, float* cell_cnt,
                                 DevState* state, cudaStream_t s);
-// Balanced: decode every pixel into the linear-light plane `lin` (3 channels, interleaved).
-std::string launch_decode_lin(const DecodeArgs& a, Plane lin, DevState* state, cudaStream_t s);
+// `gate` (the balanced stages that a cut frame runs again, model.h glare_cut_redo): when
+// not null, the kernels return at once unless *gate (device memory, DevState::redo).
+// Balanced: decode every pixel into the linear-light plane `lin` (3 channels, interleaved);
+// bad samples counted into state->bad unless `state` is null.
+std::string launch_decode_lin(const DecodeArgs& a, Plane lin, DevState* state, cudaStream_t s,
+                              const int* gate = nullptr);
 // Balanced: log2 Y plane (always FP32, logy.half is ignored) and cell sums from the
 // (optics-processed) linear plane.
 std::string launch_stats_from_lin(Plane lin, int w, int h, Vec3 rgb_to_y, Plane logy,
                                   float* cell_sum, float* cell_cnt, int gw, int gh,
-                                  cudaStream_t s);
+                                  cudaStream_t s, const int* gate = nullptr);
 
 // ----------------------------------------------------------------- adapt.cu
 // One block: cell means (la_loc), the global log-mean, the cut signature (model.h), cut
 // detection, smoothing factors, smoothed levels and pupil; writes K->la_global, pupil_mm,
-// td_per_nit.
+// td_per_nit. `redo`: the cut frame made again (model.cuh update_global_state), a no-op
+// on the device unless state->redo.
 // `tmpl` carries the stream/parameter fields of FrameConsts (host-filled); it is copied
 // into *K first, then the state-dependent fields are filled in on the device.
 std::string launch_global_stats(const float* cell_sum, const float* cell_cnt, float* la_loc,
                                 DevState* state, const FrameConsts& tmpl, FrameConsts* K,
-                                SetupParams sp, cudaStream_t s);
+                                SetupParams sp, cudaStream_t s, bool redo = false);
 // Pooling primitives (cpu_spatial.cpp on the device).
 std::string launch_down2(const float* in, int w, int h, float* out, cudaStream_t s);
 std::string launch_blur_grid(float* img, int w, int h, float sigma, float* tmp, cudaStream_t s);
@@ -171,7 +176,8 @@ std::string launch_pass2(const Pass2Args& a, const FrameConsts* K, const DevStat
 // ----------------------------------------------------------------- optics.cu
 // OTF: separable Gaussian of its exact spatial pair on the linear plane (only when its
 // sigma is >= kOtfMinSigmaPx, as the CPU engine does). `tmp` is a plane like `lin`.
-std::string launch_otf_blur(Plane lin, Plane tmp, int w, int h, float sigma_px, cudaStream_t s);
+std::string launch_otf_blur(Plane lin, Plane tmp, int w, int h, float sigma_px, cudaStream_t s,
+                            const int* gate = nullptr);
 
 // CIE 180 glare by cuFFT at reduced resolution, zero-padded (linear convolution), the
 // veiling luminance bilinearly upsampled and added to the linear plane (cpu_glare.cpp).
@@ -196,8 +202,10 @@ class GlareDev {
   std::string set_kernel(float ppd, float age, float pig, cudaStream_t s);
   bool kernel_matches(float ppd, float age, float pig) const;
   // rgb_to_y: the input's Y row; snap / k: this frame's state reset and cone-tau factor
-  // (the glare cap's smoothing, model.h update_glare_cap)
-  std::string run(Plane lin, Vec3 rgb_to_y, bool snap, float k, cudaStream_t s);
+  // (the glare cap's smoothing, model.h update_glare_cap); gate: as launch_decode_lin's
+  // (its memsets of scratch and its transforms run whatever the gate says)
+  std::string run(Plane lin, Vec3 rgb_to_y, bool snap, float k, cudaStream_t s,
+                  const int* gate = nullptr);
   std::size_t bytes() const;
   // cuFFT plans made since construction (the tests check that kernel changes make none).
   int plans_made() const { return plans_made_; }

@@ -28,6 +28,9 @@ struct DevState {
   float kc, kr, kp, kq;  // smoothing factors this frame (1 = snap): cone, rod, pupil, range
   int snap;              // this frame snaps (host reset / discontinuity, or a cut)
   int cut;               // broadcast mode: a cut was detected this frame
+  int redo;              // pass 1 is made again with the glare snapped (model.h glare_cut_redo):
+                         // the gate of the redo's kernels (the engine enqueues them, they
+                         // return at once when 0: no host round trip)
   int csf_active;        // some CSF band gain < 0.995
   unsigned long long bad;  // bad input samples of this frame
   float csf_gain[kCsfLevels][3];
@@ -40,7 +43,7 @@ struct SetupParams {
   float local_a;        // P.local ? P.local_adaptation : 0
   float peak, black, display_adapt, pct_low, pct_high, knee, cut_threshold, cut_shape_threshold;
   float key, key_strength;  // display key (model.h key_targets)
-  int viewing, broadcast, mesopic, display_mode, csf;
+  int viewing, broadcast, mesopic, display_mode, csf, optics;
   float kc_raw, kr_raw, kp_raw, kq_raw;  // 1 - exp(-dt / tau) (1 when tau <= 0)
   int host_snap;                 // reset / first frame / discontinuity
   int ew, eh;                    // edge-map (subsample) grid
@@ -49,9 +52,11 @@ struct SetupParams {
 // --- the temporal state updates (model.h's, shared by the kernels and the host check) ---
 // k_global_stats: model.h temporal_update (cut detection against the previous frame's
 // log-mean and signature, the median-of-3 filter, the smoothed cone / rod levels and
-// pupil); fills K.la_global, pupil_mm, td_per_nit.
+// pupil) and whether the frame is made again (st.redo, model.h glare_cut_redo); with
+// `redo` (the frame made again) model.h temporal_redo. Fills K.la_global, pupil_mm,
+// td_per_nit.
 DTUTMO_HD void update_global_state(DevState& st, float target, const float sig[kCutQ], const SetupParams& sp,
-                                   FrameConsts& K);
+                                   FrameConsts& K, bool redo = false);
 // k_frame_setup: the median-filtered, smoothed response percentiles (and the median).
 DTUTMO_HD void update_percentiles(DevState& st, float p_lo, float p_hi, float p_med);
 
@@ -81,10 +86,13 @@ DTUTMO_HD void fold_cell(const AdaptCell& c, float log2_td, KCell* k) {
 
 
 DTUTMO_HD void update_global_state(DevState& st, float target, const float sig[kCutQ], const SetupParams& sp,
-                                   FrameConsts& K) {
-  const TemporalStep r = temporal_update(st.ts, target, sig, sp.host_snap != 0, sp.broadcast != 0, sp.cut_threshold,
-                                         sp.cut_shape_threshold, sp.kc_raw, sp.kr_raw, sp.kp_raw, sp.kq_raw,
-                                         sp.fov_deg, sp.width, sp.height, sp.age);
+                                   FrameConsts& K, bool redo) {
+  const TemporalStep r =
+      redo ? temporal_redo(st.ts, target, sig, sp.fov_deg, sp.width, sp.height, sp.age)
+           : temporal_update(st.ts, target, sig, sp.host_snap != 0, sp.broadcast != 0, sp.cut_threshold,
+                             sp.cut_shape_threshold, sp.kc_raw, sp.kr_raw, sp.kp_raw, sp.kq_raw, sp.fov_deg,
+                             sp.width, sp.height, sp.age);
+  if (!redo) st.redo = glare_cut_redo(sp.optics != 0, r.cut != 0, sp.host_snap != 0);
   st.target_logmean = target;
   st.snap = r.snap;
   st.cut = r.cut;

@@ -30,7 +30,8 @@ struct OtfTaps {
 // Separable normalised Gaussian along x (dir 0) or y (dir 1) of a 3-channel plane,
 // weights renormalised at the borders (spatial.h blur_at, the CPU engine's OTF blur).
 template <typename T>
-__global__ void k_otf_pass(const T* src, T* dst, int w, int h, OtfTaps t, int dir) {
+__global__ void k_otf_pass(const T* src, T* dst, int w, int h, OtfTaps t, int dir, const int* gate) {
+  if (gate && !*gate) return;  // kernels.h (launch_decode_lin)
   const int x = blockIdx.x * blockDim.x + threadIdx.x;
   const int y = blockIdx.y * blockDim.y + threadIdx.y;
   if (x >= w || y >= h) return;
@@ -44,7 +45,8 @@ __global__ void k_otf_pass(const T* src, T* dst, int w, int h, OtfTaps t, int di
 // Cell averages of the linear plane (cd/m^2) into the zero-padded FFT input, 3 channels.
 template <typename T>
 __global__ void k_glare_cells(const T* lin, int w, int h, int f, int gw, int gh, int pw, int ph,
-                              float* real) {
+                              float* real, const int* gate) {
+  if (gate && !*gate) return;
   const int gx = blockIdx.x * blockDim.x + threadIdx.x;
   const int gy = blockIdx.y * blockDim.y + threadIdx.y;
   if (gx >= gw || gy >= gh) return;
@@ -66,7 +68,8 @@ __global__ void k_glare_cells(const T* lin, int w, int h, int f, int gw, int gh,
 // thread: percentile, median-of-3, smoothing; model.h update_glare_cap), and the share of
 // each cell's light above the cap that feeds the veil. Mirrors CpuEngine::pass1.
 __global__ void k_glare_hist(const float* real, int gw, int gh, int pw, int ph, Vec3 wy,
-                             unsigned int* hist) {
+                             unsigned int* hist, const int* gate) {
+  if (gate && !*gate) return;
   const int gx = blockIdx.x * blockDim.x + threadIdx.x;
   const int gy = blockIdx.y * blockDim.y + threadIdx.y;
   if (gx >= gw || gy >= gh) return;
@@ -76,13 +79,15 @@ __global__ void k_glare_hist(const float* real, int gw, int gh, int pw, int ph, 
 }
 
 __global__ void k_glare_cap(const unsigned int* hist, unsigned long long n, float* cap, int snap,
-                            float k) {
-  if (threadIdx.x != 0 || blockIdx.x != 0) return;
+                            float k, const int* gate) {
+  if (threadIdx.x != 0 || blockIdx.x != 0 || (gate && !*gate)) return;
   const float tgt = glare_cap_log2(hist_percentile(hist, n, kGlareCapPct));
   cap[3] = update_glare_cap(cap, cap[2], tgt, snap != 0, k);
 }
 
-__global__ void k_glare_excess(float* real, int gw, int gh, int pw, int ph, Vec3 wy, const float* cap) {
+__global__ void k_glare_excess(float* real, int gw, int gh, int pw, int ph, Vec3 wy, const float* cap,
+                               const int* gate) {
+  if (gate && !*gate) return;
   const int gx = blockIdx.x * blockDim.x + threadIdx.x;
   const int gy = blockIdx.y * blockDim.y + threadIdx.y;
   if (gx >= gw || gy >= gh) return;
@@ -92,7 +97,8 @@ __global__ void k_glare_excess(float* real, int gw, int gh, int pw, int ph, Vec3
   for (int c = 0; c < 3; ++c) real[c * plane + i] *= e;
 }
 
-__global__ void k_spec_mul(cufftComplex* spec, const cufftComplex* k, int n) {
+__global__ void k_spec_mul(cufftComplex* spec, const cufftComplex* k, int n, const int* gate) {
+  if (gate && !*gate) return;
   const int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= 3 * n) return;
   const cufftComplex a = spec[i], b = k[i % n];
@@ -100,7 +106,8 @@ __global__ void k_spec_mul(cufftComplex* spec, const cufftComplex* k, int n) {
 }
 
 // The veil is interpolated in log2 (optics.h veil_log2; cuFFT may leave small negatives).
-__global__ void k_glare_log(float* real, int gw, int gh, int pw, int ph) {
+__global__ void k_glare_log(float* real, int gw, int gh, int pw, int ph, const int* gate) {
+  if (gate && !*gate) return;
   const int gx = blockIdx.x * blockDim.x + threadIdx.x;
   const int gy = blockIdx.y * blockDim.y + threadIdx.y;
   if (gx >= gw || gy >= gh) return;
@@ -115,7 +122,8 @@ __global__ void k_glare_log(float* real, int gw, int gh, int pw, int ph) {
 // (optics.h add_veil, spatial.h sample_grid).
 template <typename T>
 __global__ void k_glare_add(T* lin, int w, int h, int f, int gw, int gh, int pw, int ph,
-                            const float* real) {
+                            const float* real, const int* gate) {
+  if (gate && !*gate) return;
   const int x = blockIdx.x * blockDim.x + threadIdx.x;
   const int y = blockIdx.y * blockDim.y + threadIdx.y;
   if (x >= w || y >= h) return;
@@ -131,23 +139,24 @@ dim3 grid2(int w, int h, dim3 b) { return dim3(div_up(w, b.x), div_up(h, b.y)); 
 
 }  // namespace
 
-std::string launch_otf_blur(Plane lin, Plane tmp, int w, int h, float sigma_px, cudaStream_t s) {
+std::string launch_otf_blur(Plane lin, Plane tmp, int w, int h, float sigma_px, cudaStream_t s,
+                            const int* gate) {
   if (sigma_px < kOtfMinSigmaPx) return {};
   OtfTaps t;
   t.rr = gauss_taps(sigma_px, kOtfMaxRadius, t.k);
   const dim3 b(32, 8);
   if (lin.half) {
     k_otf_pass<__half><<<grid2(w, h, b), b, 0, s>>>(static_cast<const __half*>(lin.ptr),
-                                                    static_cast<__half*>(tmp.ptr), w, h, t, 0);
+                                                    static_cast<__half*>(tmp.ptr), w, h, t, 0, gate);
     DTUTMO_LAUNCH_CHECK("k_otf_pass x");
     k_otf_pass<__half><<<grid2(w, h, b), b, 0, s>>>(static_cast<const __half*>(tmp.ptr),
-                                                    static_cast<__half*>(lin.ptr), w, h, t, 1);
+                                                    static_cast<__half*>(lin.ptr), w, h, t, 1, gate);
   } else {
     k_otf_pass<float><<<grid2(w, h, b), b, 0, s>>>(static_cast<const float*>(lin.ptr),
-                                                   static_cast<float*>(tmp.ptr), w, h, t, 0);
+                                                   static_cast<float*>(tmp.ptr), w, h, t, 0, gate);
     DTUTMO_LAUNCH_CHECK("k_otf_pass x");
     k_otf_pass<float><<<grid2(w, h, b), b, 0, s>>>(static_cast<const float*>(tmp.ptr),
-                                                   static_cast<float*>(lin.ptr), w, h, t, 1);
+                                                   static_cast<float*>(lin.ptr), w, h, t, 1, gate);
   }
   DTUTMO_LAUNCH_CHECK("k_otf_pass y");
   return {};
@@ -251,7 +260,7 @@ std::string GlareDev::set_kernel(float ppd, float age, float pig, cudaStream_t s
   return {};
 }
 
-std::string GlareDev::run(Plane lin, Vec3 rgb_to_y, bool snap, float k, cudaStream_t s) {
+std::string GlareDev::run(Plane lin, Vec3 rgb_to_y, bool snap, float k, cudaStream_t s, const int* gate) {
   if (!kernel_) return "glare: run() before set_kernel()";
   const size_t plane = (size_t)pw_ * ph_;
   const int cplane = cw_ * ph_;
@@ -259,33 +268,33 @@ std::string GlareDev::run(Plane lin, Vec3 rgb_to_y, bool snap, float k, cudaStre
   const dim3 b(16, 16);
   if (lin.half)
     k_glare_cells<__half><<<grid2(gw_, gh_, b), b, 0, s>>>(static_cast<const __half*>(lin.ptr), w_, h_,
-                                                           f_, gw_, gh_, pw_, ph_, real_.get());
+                                                           f_, gw_, gh_, pw_, ph_, real_.get(), gate);
   else
     k_glare_cells<float><<<grid2(gw_, gh_, b), b, 0, s>>>(static_cast<const float*>(lin.ptr), w_, h_,
-                                                          f_, gw_, gh_, pw_, ph_, real_.get());
+                                                          f_, gw_, gh_, pw_, ph_, real_.get(), gate);
   DTUTMO_LAUNCH_CHECK("k_glare_cells");
   DTUTMO_CUDA_TRY(cudaMemsetAsync(hist_.get(), 0, kHistBins * sizeof(unsigned int), s));
-  k_glare_hist<<<grid2(gw_, gh_, b), b, 0, s>>>(real_.get(), gw_, gh_, pw_, ph_, rgb_to_y, hist_.get());
+  k_glare_hist<<<grid2(gw_, gh_, b), b, 0, s>>>(real_.get(), gw_, gh_, pw_, ph_, rgb_to_y, hist_.get(), gate);
   DTUTMO_LAUNCH_CHECK("k_glare_hist");
-  k_glare_cap<<<1, 1, 0, s>>>(hist_.get(), (unsigned long long)gw_ * gh_, cap_.get(), snap ? 1 : 0, k);
+  k_glare_cap<<<1, 1, 0, s>>>(hist_.get(), (unsigned long long)gw_ * gh_, cap_.get(), snap ? 1 : 0, k, gate);
   DTUTMO_LAUNCH_CHECK("k_glare_cap");
-  k_glare_excess<<<grid2(gw_, gh_, b), b, 0, s>>>(real_.get(), gw_, gh_, pw_, ph_, rgb_to_y, cap_.get());
+  k_glare_excess<<<grid2(gw_, gh_, b), b, 0, s>>>(real_.get(), gw_, gh_, pw_, ph_, rgb_to_y, cap_.get(), gate);
   DTUTMO_LAUNCH_CHECK("k_glare_excess");
   DTUTMO_CUFFT_TRY(cufftSetStream(fwd_, s));
   DTUTMO_CUFFT_TRY(cufftSetStream(inv_, s));
   DTUTMO_CUFFT_TRY(cufftExecR2C(fwd_, real_.get(), spec_.get()));
-  k_spec_mul<<<div_up(3 * cplane, 256), 256, 0, s>>>(spec_.get(), kspec_.get(), cplane);
+  k_spec_mul<<<div_up(3 * cplane, 256), 256, 0, s>>>(spec_.get(), kspec_.get(), cplane, gate);
   DTUTMO_LAUNCH_CHECK("k_spec_mul");
   DTUTMO_CUFFT_TRY(cufftExecC2R(inv_, spec_.get(), real_.get()));
-  k_glare_log<<<grid2(gw_, gh_, b), b, 0, s>>>(real_.get(), gw_, gh_, pw_, ph_);
+  k_glare_log<<<grid2(gw_, gh_, b), b, 0, s>>>(real_.get(), gw_, gh_, pw_, ph_, gate);
   DTUTMO_LAUNCH_CHECK("k_glare_log");
   const dim3 b2(32, 8);
   if (lin.half)
     k_glare_add<__half><<<grid2(w_, h_, b2), b2, 0, s>>>(static_cast<__half*>(lin.ptr), w_, h_, f_, gw_,
-                                                         gh_, pw_, ph_, real_.get());
+                                                         gh_, pw_, ph_, real_.get(), gate);
   else
     k_glare_add<float><<<grid2(w_, h_, b2), b2, 0, s>>>(static_cast<float*>(lin.ptr), w_, h_, f_, gw_,
-                                                        gh_, pw_, ph_, real_.get());
+                                                        gh_, pw_, ph_, real_.get(), gate);
   DTUTMO_LAUNCH_CHECK("k_glare_add");
   return {};
 }

@@ -241,6 +241,30 @@ DTUTMO_HD float update_glare_cap(float h[2], float& s, float target, bool snap, 
   return exp2f(s);
 }
 
+// A cut with optics on (balanced). The glare cap is smoothed (update_glare_cap) and the
+// optics that use it run before the cut detector, which sees the frame after optics: the
+// first night frame after a day shot kept the day's cap (ghost 0.26 in `dtutmo-quality
+// --video cuts`). Such a frame is made again with the glare state snapped, as the cut
+// snaps the adaptation: one more pass 1 per cut, in both engines. Whether this frame must
+// be: optics on, a cut detected, the glare cap not snapped already (a reset or a
+// discontinuity snaps it, and no cut is detected then).
+DTUTMO_HD bool glare_cut_redo(bool optics, bool cut, bool glare_snapped) {
+  return optics && cut && !glare_snapped;
+}
+// The global update of the frame made again: snapped, as the cut snapped the first pass
+// (the level, pupil, histories and the detector's memory are this pass's: temporal_update
+// with snap), with the first pass's report kept: a cut, and its shape change (snapped, the
+// update would say -1).
+DTUTMO_HD TemporalStep temporal_redo(TemporalState& s, float target, const float sig[kCutQ], float fov_deg,
+                                     int width, int height, float age) {
+  const float shape = s.shape_change;
+  TemporalStep r = temporal_update(s, target, sig, true, false, 0.0f, 0.0f, 1.0f, 1.0f, 1.0f, 1.0f, fov_deg,
+                                   width, height, age);
+  r.cut = 1;
+  s.shape_change = shape;
+  return r;
+}
+
 // One more response percentile (the median, for the display key) the same way as
 // update_pct: median-of-3, smoothed with kq (range-tau).
 DTUTMO_HD void update_pct1(float h[2], float& s, float p, bool snap, float kq) {

@@ -14,7 +14,7 @@
 namespace dtutmo {
 namespace cpu {
 
-void CpuEngine::low_res(double dt, bool snap) {
+void CpuEngine::low_res(double dt, bool snap, bool redo) {
   const int nc = gw_ * gh_;
   // cell means and the global log-mean (pixel weighted)
   double gs = 0, gn = 0;
@@ -32,11 +32,14 @@ void CpuEngine::low_res(double dt, bool snap) {
   // the global level (model.h temporal_update): cut detection against the previous frame
   // (broadcast: re-adapts on the cut's first frame), the median-of-3 outlier filter (a
   // one-frame flash or black frame never enters the state), the cone and rod levels and
-  // the pupil (which follows the filtered, smoothed level, so it is outlier-free too)
-  const TemporalStep step = temporal_update(
-      ts_, target_logmean, sig, snap, P_.adaptation == AdaptationMode::Broadcast, P_.cut_threshold,
-      P_.cut_shape_threshold, smooth_k(dt, P_.cone_tau), smooth_k(dt, P_.rod_tau),
-      smooth_k(dt, P_.pupil_tau), smooth_k(dt, P_.range_tau), P_.fov_deg, W_, H_, P_.observer_age);
+  // the pupil (which follows the filtered, smoothed level, so it is outlier-free too);
+  // a cut frame made again (process, model.h glare_cut_redo): snapped, its report kept
+  const TemporalStep step =
+      redo ? temporal_redo(ts_, target_logmean, sig, P_.fov_deg, W_, H_, P_.observer_age)
+           : temporal_update(ts_, target_logmean, sig, snap, P_.adaptation == AdaptationMode::Broadcast,
+                             P_.cut_threshold, P_.cut_shape_threshold, smooth_k(dt, P_.cone_tau),
+                             smooth_k(dt, P_.rod_tau), smooth_k(dt, P_.pupil_tau), smooth_k(dt, P_.range_tau),
+                             P_.fov_deg, W_, H_, P_.observer_age);
   st_.cut_detected = step.cut != 0;
   st_.cut_shape = ts_.shape_change;
   snapped_ = step.snap != 0;

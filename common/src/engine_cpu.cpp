@@ -180,20 +180,15 @@ bool CpuEngine::process(const FrameView& in, const FrameView& out, double time_s
   gcap_k_ = snap ? 1.0f : smooth_k(dt, P_.cone_tau);
   pass1(in);
   low_res(dt, snap);
-  if (P_.optics && st_.cut_detected && !gcap_snap_) {
+  if (glare_cut_redo(P_.optics, st_.cut_detected, gcap_snap_)) {
     // A cut is detected in low_res, after the optics of pass 1 used the glare cap smoothed
-    // from the previous shot (the first night frame after a day shot kept the day's cap:
-    // ghost 0.26). Such a frame is made again with the glare state snapped, as the cut
-    // snaps the adaptation: one more pass 1 per cut. low_res again with snap gives what
-    // the cut gave (temporal_update snaps on a cut), less the detector's report, kept.
-    const float shape = st_.cut_shape;
+    // from the previous shot (model.h glare_cut_redo; ghost 0.26 without): the frame is
+    // made again with the glare state snapped, low_res's global update as temporal_redo
+    // (what the cut gave, the detector's report kept). The CUDA engine does the same.
     gcap_snap_ = true;
     gcap_k_ = 1.0f;
     pass1(in);
-    low_res(dt, true);
-    st_.cut_detected = true;
-    st_.cut_shape = shape;
-    ts_.shape_change = shape;
+    low_res(dt, true, true);
   }
   pass2(out);
 

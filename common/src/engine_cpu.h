@@ -108,7 +108,8 @@ class CpuEngine final : public Engine {
   void setup_optics();
   void apply_optics();
   // cpu_adapt.cpp
-  void low_res(double dt, bool snap);
+  // redo: the cut frame made again (process): its global update is model.h temporal_redo
+  void low_res(double dt, bool snap, bool redo = false);
   // ly: the row's lookup guide, log2 luminance as the receptors see it (the base with
   // base/detail on: base_row; else logy_)
   void interp_row(int y, Scratch& s, const float* ly);

@@ -24,6 +24,7 @@
 #include "dtutmo/frame.h"
 #include "dtutmo/scenes.h"
 #include "dtutmo/transfer.h"
+#include "cut_frame_check.h"
 #include "engine_cpu.h"
 #include "model.cuh"
 
@@ -194,6 +195,25 @@ TEST(CudaModelHost, KernelPixelPathMatchesTheCpuRowLoops) {
 // statistics frame by frame ---
 namespace {
 
+// The global update's inputs, as CudaEngine::setup_params fills them.
+SetupParams global_sp(const Params& P, int w, int h, bool snap, double dt) {
+  SetupParams sp{};
+  sp.width = w;
+  sp.height = h;
+  sp.fov_deg = P.fov_deg;
+  sp.age = P.observer_age;
+  sp.broadcast = P.adaptation == AdaptationMode::Broadcast;
+  sp.optics = P.optics;
+  sp.cut_threshold = P.cut_threshold;
+  sp.cut_shape_threshold = P.cut_shape_threshold;
+  sp.host_snap = snap;
+  sp.kc_raw = snap ? 1.0f : smooth_k(dt, P.cone_tau);
+  sp.kr_raw = snap ? 1.0f : smooth_k(dt, P.rod_tau);
+  sp.kp_raw = snap ? 1.0f : smooth_k(dt, P.pupil_tau);
+  sp.kq_raw = snap ? 1.0f : smooth_k(dt, P.range_tau);
+  return sp;
+}
+
 struct TemporalEmu {
   DevState st{};
   float ls = 0, lr = 0;  // the (single, uniform) cell
@@ -207,19 +227,7 @@ struct TemporalEmu {
     const double dt = t - last_t;
     if (!(dt > 0.0 && dt <= 10.0)) snap = true;
     last_t = t;
-    SetupParams sp{};
-    sp.width = w;
-    sp.height = h;
-    sp.fov_deg = P.fov_deg;
-    sp.age = P.observer_age;
-    sp.broadcast = P.adaptation == AdaptationMode::Broadcast;
-    sp.cut_threshold = P.cut_threshold;
-    sp.cut_shape_threshold = P.cut_shape_threshold;
-    sp.host_snap = snap;
-    sp.kc_raw = snap ? 1.0f : smooth_k(dt, P.cone_tau);  // as CudaEngine::setup_params
-    sp.kr_raw = snap ? 1.0f : smooth_k(dt, P.rod_tau);
-    sp.kp_raw = snap ? 1.0f : smooth_k(dt, P.pupil_tau);
-    sp.kq_raw = snap ? 1.0f : smooth_k(dt, P.range_tau);
+    const SetupParams sp = global_sp(P, w, h, snap, dt);
     FrameConsts K{};
     input_consts(K, Primaries::BT709);
     K.mesopic = P.mesopic;
@@ -300,4 +308,103 @@ TEST(CudaModelHost, TemporalStateMatchesTheCpuEngine) {
       EXPECT_EQ(b.cut_detected, a.cut_detected);
     }
   }
+}
+
+// --- a cut with optics on (model.h glare_cut_redo, temporal_redo): the kernels' global
+// update of the frame made again (update_global_state with redo) against a fresh state's
+// first frame of the same picture, and the CPU engine's cut frame against a fresh CPU
+// engine's (cut_frame_check.h; test_cuda_parity.cpp holds the CUDA engine to the same) ---
+namespace {
+
+// A frame's global inputs: the log-mean and the cut signature of cells spread over
+// [lo, lo + span] log2 cd/m^2 (nc cells, a ramp: a shape the detector can compare).
+struct GlobalIn {
+  float target;
+  float sig[kCutQ];
+};
+GlobalIn global_in(float lo, float span, int nc) {
+  GlobalIn g{};
+  unsigned int ch[kCutBins] = {};
+  double sum = 0.0;
+  for (int i = 0; i < nc; ++i) {
+    const float v = lo + span * float(i * i) / float(nc * nc);  // skewed: most cells dark
+    ch[cut_bin(v)]++;
+    sum += v;
+  }
+  g.target = float(sum / nc);
+  cut_signature(ch, g.sig);
+  return g;
+}
+
+}  // namespace
+
+TEST(CudaModelHost, CutFrameMadeAgainIsAFreshStart) {
+  Params P = params_for_profile(Profile::Balanced);
+  P.adaptation = AdaptationMode::Broadcast;
+  const int w = 160, h = 96, nc = (w / kCell) * (h / kCell);
+  const GlobalIn day = global_in(6.0f, 8.0f, nc), night = global_in(-8.0f, 12.0f, nc);
+  // the frame made again sees the night with the snapped glare: a slightly different picture
+  const GlobalIn night2 = global_in(-7.9f, 12.2f, nc);
+  for (bool optics : {true, false}) {
+    SCOPED_TRACE(optics ? "optics on" : "optics off");
+    P.optics = optics;
+    DevState st{};
+    st.ts = temporal_initial();
+    FrameConsts K{};
+    float gcap_h[2] = {0, 0}, gcap_s = 0;  // the glare cap (model.h update_glare_cap)
+    const float day_cap = 10.0f, night_cap = 2.0f;  // log2 cd/m^2, the frames' cap targets
+    for (int f = 0; f < 10; ++f) {
+      update_global_state(st, day.target, day.sig, global_sp(P, w, h, f == 0, 1 / 30.0), K);
+      update_glare_cap(gcap_h, gcap_s, day_cap, f == 0, smooth_k(1 / 30.0, P.cone_tau));
+      EXPECT_EQ(st.cut, 0) << f;
+      EXPECT_EQ(st.redo, 0) << f;
+    }
+    // the night's first pass: the cut is detected after the glare used the smoothed cap
+    const SetupParams sp = global_sp(P, w, h, false, 1 / 30.0);
+    update_global_state(st, night.target, night.sig, sp, K);
+    const float cap1 = update_glare_cap(gcap_h, gcap_s, night_cap, false, smooth_k(1 / 30.0, P.cone_tau));
+    ASSERT_EQ(st.cut, 1);
+    EXPECT_EQ(st.redo, optics ? 1 : 0);
+    EXPECT_EQ(glare_cut_redo(optics, st.cut != 0, sp.host_snap != 0), st.redo != 0);
+    EXPECT_GT(std::log2(cap1), day_cap - 0.5f) << "the first pass's cap is the day's (median of 3)";
+    const float shape = st.ts.shape_change;
+    EXPECT_GT(shape, 0.0f);
+    if (!optics) continue;
+    // made again: the glare snapped, the global update as the redo
+    const float cap2 = update_glare_cap(gcap_h, gcap_s, night_cap, true, 1.0f);
+    EXPECT_FLOAT_EQ(std::log2(cap2), night_cap);
+    update_global_state(st, night2.target, night2.sig, sp, K, true);
+    // a fresh state's first frame of the same picture
+    DevState fr{};
+    fr.ts = temporal_initial();
+    FrameConsts Kf{};
+    update_global_state(fr, night2.target, night2.sig, global_sp(P, w, h, true, 0.0), Kf);
+    EXPECT_EQ(st.snap, 1);
+    EXPECT_EQ(st.cut, 1) << "the detector's report is kept";
+    EXPECT_EQ(st.ts.shape_change, shape) << "the detector's report is kept";
+    EXPECT_EQ(fr.ts.shape_change, -1.0f);
+    for (float k : {st.kc, st.kr, st.kp, st.kq}) EXPECT_EQ(k, 1.0f);
+    EXPECT_EQ(st.ts.s_logmean, fr.ts.s_logmean);
+    EXPECT_EQ(st.ts.s_rodmean, fr.ts.s_rodmean);
+    EXPECT_EQ(st.ts.s_pupil, fr.ts.s_pupil);
+    EXPECT_EQ(st.ts.prev_logmean, fr.ts.prev_logmean);
+    for (int i = 0; i < 2; ++i) EXPECT_EQ(st.ts.h_logmean[i], fr.ts.h_logmean[i]) << i;
+    for (int q = 0; q < kCutQ; ++q) EXPECT_EQ(st.ts.prev_sig[q], fr.ts.prev_sig[q]) << q;
+    EXPECT_EQ(st.target_logmean, fr.target_logmean);
+    EXPECT_EQ(K.la_global, Kf.la_global);
+    EXPECT_EQ(K.pupil_mm, Kf.pupil_mm);
+    EXPECT_EQ(K.td_per_nit, Kf.td_per_nit);
+  }
+  // a snapped frame (reset, discontinuity) detects no cut and makes nothing again
+  EXPECT_FALSE(glare_cut_redo(true, true, true));
+  EXPECT_FALSE(glare_cut_redo(true, false, false));
+}
+
+// The check of test_cuda_parity.cpp's BalancedCutFrameMatchesAFreshEngine on the CPU
+// engine: the reference it holds the CUDA engine to (byte for byte here; without
+// CpuEngine::process's redo 41730 of 57600 bytes were more than 1 code off, worst 90).
+TEST(CudaModelHost, CpuCutFrameMatchesAFreshEngine) {
+  const dtutmo_test::CutFrameDiff r =
+      dtutmo_test::cut_frame_against_fresh([] { return create_cpu_engine(2); });
+  dtutmo_test::expect_cut_frame_as_fresh(r, "cpu");
 }

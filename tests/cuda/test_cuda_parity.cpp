@@ -20,6 +20,7 @@
 #include "dtutmo/engine.h"
 #include "dtutmo/scenes.h"
 #include "dtutmo/transfer.h"
+#include "cut_frame_check.h"
 #include "gpu_gate.h"
 
 using namespace dtutmo;
@@ -442,6 +443,23 @@ TEST(CudaParity, ResetAndCuts) {
   step(e, in, oc, og, 5.0);
   EXPECT_EQ(e.gpu->stats().frames, 1);
   expect_float_close(oc, og, 1e-3f, 1e-5f, "after reset");
+}
+
+// Balanced (optics on), broadcast: the first night frame after a day shot is a fresh
+// engine's first night frame (cut_frame_check.h): the CUDA engine makes the cut frame
+// again with the glare state snapped, as the CPU engine does (model.h glare_cut_redo;
+// test_cuda_model_host.cpp runs the same check on the CPU engine).
+TEST(CudaParity, BalancedCutFrameMatchesAFreshEngine) {
+  NEED_DEVICE();
+  for (Precision prec : {Precision::FP16, Precision::FP32}) {
+    const dtutmo_test::CutFrameDiff r = dtutmo_test::cut_frame_against_fresh([]() -> std::unique_ptr<Engine> {
+      std::string err;
+      auto g = create_cuda_engine(0, &err);
+      EXPECT_NE(g, nullptr) << err;
+      return g;
+    }, prec);
+    dtutmo_test::expect_cut_frame_as_fresh(r, prec == Precision::FP16 ? "cuda fp16" : "cuda fp32");
+  }
 }
 
 TEST(CudaParity, RejectsMismatchedFrames) {
