@@ -187,6 +187,7 @@ bool CpuEngine::process(const FrameView& in, const FrameView& out, double time_s
     // (what the cut gave, the detector's report kept). The CUDA engine does the same.
     gcap_snap_ = true;
     gcap_k_ = 1.0f;
+    ++frame_no_;  // low_res makes the grids again: the lookups' Scratch::jx of the first is stale
     pass1(in);
     low_res(dt, true, true);
   }

@@ -34,9 +34,9 @@ struct CutFrameDiff {
 
 // `make` gives a new engine (null: the test has failed already). Output RGBA, sRGB.
 inline CutFrameDiff cut_frame_against_fresh(const std::function<std::unique_ptr<dtutmo::Engine>()>& make,
-                                            dtutmo::Precision prec = dtutmo::Precision::FP16) {
+                                            dtutmo::Precision prec = dtutmo::Precision::FP16, int w = 160,
+                                            int h = 90) {
   using namespace dtutmo;
-  const int w = 160, h = 90;
   Params p = params_for_profile(Profile::Balanced);
   p.adaptation = AdaptationMode::Broadcast;
   p.input_scale = 1.0f;
@@ -90,10 +90,12 @@ inline CutFrameDiff cut_frame_against_fresh(const std::function<std::unique_ptr<
 }
 
 // The cut is detected and its first frame is the fresh engine's: within 1 code on all but
-// 0.1 % of the bytes (without the redo, the CPU engine: see test_cuda_model_host.cpp).
-inline void expect_cut_frame_as_fresh(const CutFrameDiff& r, const std::string& what) {
+// 0.1 % of the bytes (without the redo, the CPU engine: see test_cuda_model_host.cpp);
+// `exact`: byte for byte.
+inline void expect_cut_frame_as_fresh(const CutFrameDiff& r, const std::string& what, bool exact = false) {
   EXPECT_TRUE(r.cut_detected) << what << ": the day -> night cut is not detected";
   EXPECT_GT(r.bytes, 0u) << what;
+  if (exact) EXPECT_EQ(r.worst, 0) << what << ": the cut's first frame differs from a fresh engine's";
   EXPECT_LE(double(r.off), 0.001 * double(r.bytes))
       << what << ": the cut's first frame differs from a fresh engine's on " << r.off << " of " << r.bytes
       << " bytes by more than 1 code (worst " << r.worst << ")";
