@@ -44,6 +44,9 @@ namespace cpu {
 // (dtutmo/model.h), the per-pixel model (dtutmo/pixel_model.h) and the spatial sampling
 // (dtutmo/spatial.h) are shared with the CUDA engine.
 
+// columns past the row in the joint-bilateral lookup's expanded corner rows (interp_row_jbu:
+// corner 10 read as corner 00 one cell on)
+constexpr int kJbuPad = 8;
 struct Scratch {
   std::vector<float> ad;    // interpolated AdaptCell channels, kAd x width
   std::vector<float> resp;  // responses for one band, 3 x width x rows
@@ -56,8 +59,9 @@ struct Scratch {
   std::vector<float> jw;    // joint-bilateral upsampling: 4 corner weights x width
   std::vector<float> bslab; // base/detail: the bilateral grid's x-z slab of a row (slice_row)
   bool rods = true;         // interp_row filled the rod channels (a rod weight reaches the row)
-  // joint-bilateral lookup: the four corners per column of one grid row pair (guide and
-  // each channel read: 4 (kAd + 1) x width), valid for jx_key (frame, grid row, rods)
+  // joint-bilateral lookup: the corners per column of one grid row pair (guide and each
+  // channel read: 2 (kAd + 1) rows of width + kJbuPad, interp_row_jbu), valid for jx_key
+  // (frame, grid row, rods)
   std::vector<float> jx;
   long long jx_key = -1;
   long long bad = 0;
@@ -169,6 +173,7 @@ class CpuEngine final : public Engine {
   std::atomic<long long> rod_rows_n_{0};   // rows of the last frame with rods
   std::atomic<long long> rod_cols_n_{0};   // their columns through tone_tab_
   ColTable lcols_;  // the lookup's horizontal interpolation on the adaptation grid
+  std::vector<int> lruns_;  // its runs of equal lcols_.ix: first columns, then W_ (interp_row_jbu)
   std::vector<float> dispk_;  // grid x 3: full-inverse constants per class
   EdgePooler epool_;          // edge-aware (cross-bilateral) pooling of the La grid
   std::vector<float> jguide_; // per cell log2 mean luminance: guide of the La lookup
