@@ -135,15 +135,15 @@ DTUTMO_HOT static void interp_row_jbu(int W, int gw, int nc, int nch, bool rods,
         const float* __restrict a = src + size_t(j == 0 ? y0 : y1) * gw;
         float* __restrict e = ex + (size_t(k + 1) * 2 + j) * Wp;
         // by runs of equal ix (kCell columns, the first and last clamped ones longer or
-        // shorter): the cell's value broadcast 8 at a time, where a per-column load of
-        // a[ix[x]] (GCC: 8 scalar loads and inserts per vector) cost about twice as much
+        // shorter): the cell's value broadcast 8 at a time, up to 7 columns past the run
+        // (the next run, then the pad, overwrite them), where a per-column load of
+        // a[ix[x]] (GCC: 8 scalar loads and inserts per vector) cost about four times as much
+        static_assert(kJbuPad >= 8, "a run's last store may reach 7 columns past the row");
         for (int r = 0; r < nruns; ++r) {
           const int x1 = runs[r + 1];
           const float v = a[ix[runs[r]]];
-          int x = runs[r];
-          for (; x + 8 <= x1; x += 8)
+          for (int x = runs[r]; x < x1; x += 8)
             for (int u = 0; u < 8; ++u) e[x + u] = v;
-          for (; x < x1; ++x) e[x] = v;
         }
         for (int p = 0; p < kJbuPad; ++p) {  // corner 10 of column W - kJbuPad + p
           const int x = W - kJbuPad + p;
