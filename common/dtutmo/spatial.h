@@ -192,6 +192,13 @@ DTUTMO_PX float jbu_ramp(float u) {
 // on one side, or their constants differ less than their guides (the La map compresses,
 // local_target), the mix is inside the interval already. No transcendental beyond the
 // range weights; float selects only (the CPU row loop vectorises).
+//
+// In three parts, which the scalar and CUDA paths call in a row (jbu_weights) and the CPU
+// runs as three loops over a block of columns (cpu_adapt.cpp interp_row_jbu): jbu_range,
+// the range-weighted bilinear weights a and D's parts b of them; jbu_bound, from a and b,
+// the groups' sums, the bound and the move as two scales su, dd; jbu_combine, corner j's
+// weight a[j] su + b[j] dd. One loop of the whole was a chain of ~40 dependent operations
+// (two divisions in series) that ran at its latency (DESIGN.md, plan item 3, third step).
 DTUTMO_PX void jbu_range(float ly, float g0, float g1, float g2, float g3, float tx, float ty,
                          float a[4], float b[4]) {
   const float c = kLookupRangeCoef;
@@ -244,8 +251,8 @@ DTUTMO_PX void jbu_bound(float ly, float g0, float g1, float g2, float g3, float
   *su_ = su;
   *dd_ = sd - su;
 }
-// corner weight from its range-weighted bilinear weight a, D's part b of it, and jbu_bound's
-// scales
+// corner weight from its range-weighted bilinear weight a, D's part b of it (jbu_range) and
+// jbu_bound's scales
 DTUTMO_PX float jbu_combine(float a, float b, float su, float dd) { return a * su + b * dd; }
 DTUTMO_PX void jbu_weights(float ly, float g0, float g1, float g2, float g3, float k0, float k1,
                            float k2, float k3, float tx, float ty, float w[4]) {
