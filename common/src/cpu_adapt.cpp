@@ -121,19 +121,22 @@ DTUTMO_HOT static void interp_row_jbu(int W, int gw, int nc, int nch, bool rods,
                                       int nruns, const float* __restrict tx,
                                       float ty, int y0, int y1, const float* __restrict ly,
                                       const float* __restrict guide, const float* __restrict grid,
-                                      bool fresh, float* __restrict ex, float* __restrict wq,
+                                      int p0, int p1, bool f0, bool f1, float* __restrict ex,
+                                      float* __restrict wq,
                                       float* __restrict ad) {
   static_assert(kJbuPad == kCell, "corner 10 is corner 00 one cell on");
   const size_t Wp = size_t(W) + kJbuPad;
-  if (fresh) {
-    // corners 00 and 01 of the guide (slot 0) and of each channel read (slot k + 1)
+  if (f0 || f1) {
+    // grid rows y0 (if f0) and y1 (if f1) into ex's rows p0 and p1 of the guide (slot 0)
+    // and of each channel read (slot k + 1): the corners 00 and 01
     const int last = gw - 1;
     for (int k = -1; k < nch; ++k) {
       if (k >= 0 && !channel_read(k, rods)) continue;
       const float* __restrict src = k < 0 ? guide : grid + size_t(k) * nc;
       for (int j = 0; j < 2; ++j) {
+        if (!(j == 0 ? f0 : f1)) continue;
         const float* __restrict a = src + size_t(j == 0 ? y0 : y1) * gw;
-        float* __restrict e = ex + (size_t(k + 1) * 2 + j) * Wp;
+        float* __restrict e = ex + (size_t(k + 1) * 2 + (j == 0 ? p0 : p1)) * Wp;
         // by runs of equal ix (kCell columns, the first and last clamped ones longer or
         // shorter): the cell's value broadcast 8 at a time, up to 7 columns past the run
         // (the next run, then the pad, overwrite them), where a per-column load of
@@ -152,7 +155,9 @@ DTUTMO_HOT static void interp_row_jbu(int W, int gw, int nc, int nch, bool rods,
       }
     }
   }
-  auto corners = [&](int k, int j) { return ex + (size_t(k + 1) * 2 + (j >> 1)) * Wp + (j & 1) * kJbuPad; };
+  auto corners = [&](int k, int j) {
+    return ex + (size_t(k + 1) * 2 + ((j >> 1) ? p1 : p0)) * Wp + (j & 1) * kJbuPad;
+  };
   const float* __restrict g0 = corners(-1, 0);
   const float* __restrict g1 = corners(-1, 1);
   const float* __restrict g2 = corners(-1, 2);
@@ -243,14 +248,24 @@ void CpuEngine::interp_row(int y, Scratch& s, const float* ly) {
   // rod channels only where a rod weight reaches the row (else they are 0 and not read)
   s.rods = rod_row_[y0] || rod_row_[y1];
   if (jbu_) {
-    // the expanded corners in s.jx are those of this frame's grid row pair y0 (and rod
-    // channels only if they were expanded with them)
-    const long long key = (frame_no_ * (gh_ + 1) + y0) * 2 + (s.rods ? 1 : 0);
+    // s.jx holds two expanded grid rows, each valid for its key (this frame's grid row,
+    // and rod channels only if they were expanded with it): a row pair reuses the row it
+    // shares with the pair before (y1 becomes y0 halfway through an 8-row band), so a
+    // band expands 3 grid rows, not 4
+    const long long k0 = (frame_no_ * (gh_ + 1) + y0) * 2 + (s.rods ? 1 : 0);
+    const long long k1 = (frame_no_ * (gh_ + 1) + y1) * 2 + (s.rods ? 1 : 0);
+    int p0 = s.jx_key[0] == k0 ? 0 : (s.jx_key[1] == k0 ? 1 : -1);
+    int p1 = s.jx_key[0] == k1 ? 0 : (s.jx_key[1] == k1 ? 1 : -1);
+    const bool f0 = p0 < 0;
+    if (f0) p0 = p1 == 0 ? 1 : 0;
+    const bool f1 = p1 < 0 && k1 != k0;
+    if (p1 < 0) p1 = k1 == k0 ? p0 : 1 - p0;
+    s.jx_key[p0] = k0;
+    s.jx_key[p1] = k1;
     interp_row_jbu(W_, gw_, gw_ * gh_, nch, s.rods, lcols_.ix.data(), lruns_.data(),
                    int(lruns_.size()) - 1, lcols_.tx.data(), ty, y0, y1,
-                   ly, jguide_.data(), gridk_.data(), s.jx_key != key,
+                   ly, jguide_.data(), gridk_.data(), p0, p1, f0, f1,
                    s.jx.data(), s.jw.data(), s.ad.data());
-    s.jx_key = key;
     return;
   }
   float* vr = s.vrow.data();

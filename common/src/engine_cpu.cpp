@@ -76,7 +76,7 @@ bool CpuEngine::configure(const StreamConfig& cfg, std::string* err) {
     s.vrow.assign(std::max(size_t(kAd) * (gw_ + 1), size_t(ew_) + 1), 0.0f);
     s.jw.assign(size_t(4) * W_, 0.0f);
     s.jx.assign(size_t(2) * (kAd + 1) * (W_ + kJbuPad), 0.0f);
-    s.jx_key = -1;
+    s.jx_key[0] = s.jx_key[1] = -1;
     s.out.assign(size_t(3) * W_ * kCell, 0.0f);
     s.row.assign(size_t(3) * W_, 0.0f);
     s.conv.assign(convert_scratch_floats(W_), 0.0f);

@@ -59,11 +59,11 @@ struct Scratch {
   std::vector<float> jw;    // joint-bilateral upsampling: 4 corner weights x width
   std::vector<float> bslab; // base/detail: the bilateral grid's x-z slab of a row (slice_row)
   bool rods = true;         // interp_row filled the rod channels (a rod weight reaches the row)
-  // joint-bilateral lookup: the corners per column of one grid row pair (guide and each
-  // channel read: 2 (kAd + 1) rows of width + kJbuPad, interp_row_jbu), valid for jx_key
-  // (frame, grid row, rods)
+  // joint-bilateral lookup: two grid rows expanded per column (guide and each channel
+  // read: 2 (kAd + 1) rows of width + kJbuPad, interp_row_jbu), row p valid for
+  // jx_key[p] (frame, grid row, rods)
   std::vector<float> jx;
-  long long jx_key = -1;
+  long long jx_key[2] = {-1, -1};
   long long bad = 0;
 };
 // Per-pixel adaptation channels (spatial.h AdaptChannel, kChLM .. kChD2): receptor
