@@ -72,18 +72,24 @@ DTUTMO_FAST_HD float fast_pow(float x, float y) { return fast_exp2(y * fast_log2
 // times a pixel).
 DTUTMO_FAST_HD float weight_exp2(float x) {
   x = x > -24.0f ? x : -24.0f;
-  const float fi = (x + 12582912.0f) - 12582912.0f;
-  const int32_t ii = (int32_t)fi;
-  const float f = x - fi;  // [-0.5, 0.5]
+  const float r = x + 12582912.0f;  // 1.5 2^23 + round(x)
+  const float f = x - (r - 12582912.0f);  // [-0.5, 0.5]
   float p = 9.618129107628477e-03f;
   p = p * f + 5.550410866482158e-02f;
   p = p * f + 2.402265069591007e-01f;
   p = p * f + 6.931471805599453e-01f;
   p = p * f + 1.0f;
-  const int32_t bits = (ii + 127) << 23;
-  float sc;
-  memcpy(&sc, &bits, 4);
-  return p * sc;
+  // p 2^round(x) by adding round(x) to p's exponent: round(x) sits in the low mantissa bits
+  // of x + 1.5 2^23 (two's complement on 0x4b400000, whose low 9 bits are 0), so the
+  // sum's bits shifted left by 23 are round(x) << 23. The same bits as the product with
+  // 2^round(x) (p in [2^-0.5, 2^0.5], round(x) >= -24: no underflow), two integer
+  // instructions where the float-to-int conversion, exponent bias, shift and product took four.
+  int32_t rb, pb;
+  memcpy(&rb, &r, 4);
+  memcpy(&pb, &p, 4);
+  pb += (int32_t)((uint32_t)rb << 23);
+  memcpy(&p, &pb, 4);
+  return p;
 }
 
 // Cube root of x > 0 (normal floats), 2.3e-5 relative: the inverse cube root from the

@@ -192,20 +192,35 @@ DTUTMO_PX float jbu_ramp(float u) {
 // on one side, or their constants differ less than their guides (the La map compresses,
 // local_target), the mix is inside the interval already. No transcendental beyond the
 // range weights; float selects only (the CPU row loop vectorises).
-DTUTMO_PX void jbu_weights(float ly, float g0, float g1, float g2, float g3, float k0, float k1,
-                           float k2, float k3, float tx, float ty, float w[4]) {
+//
+// In three parts, which the scalar and CUDA paths call in a row (jbu_weights) and the CPU
+// runs as three loops over a block of columns (cpu_adapt.cpp interp_row_jbu): jbu_range,
+// the range-weighted bilinear weights a and D's parts b of them; jbu_bound, from a and b,
+// the groups' sums, the bound and the move as two scales su, dd; jbu_combine, corner j's
+// weight a[j] su + b[j] dd. One loop of the whole was a chain of ~40 dependent operations
+// (two divisions in series) that ran at its latency (DESIGN.md, plan item 3, third step).
+DTUTMO_PX void jbu_range(float ly, float g0, float g1, float g2, float g3, float tx, float ty,
+                         float a[4], float b[4]) {
   const float c = kLookupRangeCoef;
   const float d0 = ly - g0, d1 = ly - g1, d2 = ly - g2, d3 = ly - g3;
-  const float a0 = (1 - tx) * (1 - ty) * (weight_exp2(c * d0 * d0) + 1e-3f);
-  const float a1 = tx * (1 - ty) * (weight_exp2(c * d1 * d1) + 1e-3f);
-  const float a2 = (1 - tx) * ty * (weight_exp2(c * d2 * d2) + 1e-3f);
-  const float a3 = tx * ty * (weight_exp2(c * d3 * d3) + 1e-3f);
-  // the two groups' weight, weighted guide and constant sums: s = membership of D (1 at or
-  // below the pixel's level, 0 above, a ramp of +-kLookupTie between), 1 - s of U
+  a[0] = (1 - tx) * (1 - ty) * (weight_exp2(c * d0 * d0) + 1e-3f);
+  a[1] = tx * (1 - ty) * (weight_exp2(c * d1 * d1) + 1e-3f);
+  a[2] = (1 - tx) * ty * (weight_exp2(c * d2 * d2) + 1e-3f);
+  a[3] = tx * ty * (weight_exp2(c * d3 * d3) + 1e-3f);
+  // s = membership of D (1 at or below the pixel's level, 0 above, a ramp of +-kLookupTie
+  // between), 1 - s of U
   const float it = 0.5f / kLookupTie;
-  const float s0 = jbu_ramp(0.5f + d0 * it), s1 = jbu_ramp(0.5f + d1 * it);
-  const float s2 = jbu_ramp(0.5f + d2 * it), s3 = jbu_ramp(0.5f + d3 * it);
-  const float b0 = s0 * a0, b1 = s1 * a1, b2 = s2 * a2, b3 = s3 * a3;  // D's parts
+  b[0] = jbu_ramp(0.5f + d0 * it) * a[0];
+  b[1] = jbu_ramp(0.5f + d1 * it) * a[1];
+  b[2] = jbu_ramp(0.5f + d2 * it) * a[2];
+  b[3] = jbu_ramp(0.5f + d3 * it) * a[3];
+}
+DTUTMO_PX void jbu_bound(float ly, float g0, float g1, float g2, float g3, float k0, float k1,
+                         float k2, float k3, const float a[4], const float b[4], float* su_,
+                         float* dd_) {
+  const float a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+  const float b0 = b[0], b1 = b[1], b2 = b[2], b3 = b[3];
+  // the two groups' weight, weighted guide and constant sums
   const float wd = b0 + b1 + b2 + b3;
   const float wa = a0 + a1 + a2 + a3, wu = wa - wd;
   const float gd = b0 * g0 + b1 * g1 + b2 * g2 + b3 * g3;
@@ -233,11 +248,18 @@ DTUTMO_PX void jbu_weights(float ly, float g0, float g1, float g2, float g3, flo
   const float idk = 1.0f / (moved > 0.0f ? dk : 1.0f);  // division outside the select
   const float f = jbu_ramp((kum - t) * idk);
   const float sd = moved > 0.0f ? f * iwd : iwa, su = moved > 0.0f ? (1.0f - f) * iwu : iwa;
-  const float dd = sd - su;
-  w[0] = a0 * su + b0 * dd;
-  w[1] = a1 * su + b1 * dd;
-  w[2] = a2 * su + b2 * dd;
-  w[3] = a3 * su + b3 * dd;
+  *su_ = su;
+  *dd_ = sd - su;
+}
+// corner weight from its range-weighted bilinear weight a, D's part b of it (jbu_range) and
+// jbu_bound's scales
+DTUTMO_PX float jbu_combine(float a, float b, float su, float dd) { return a * su + b * dd; }
+DTUTMO_PX void jbu_weights(float ly, float g0, float g1, float g2, float g3, float k0, float k1,
+                           float k2, float k3, float tx, float ty, float w[4]) {
+  float a[4], b[4], su, dd;
+  jbu_range(ly, g0, g1, g2, g3, tx, ty, a, b);
+  jbu_bound(ly, g0, g1, g2, g3, k0, k1, k2, k3, a, b, &su, &dd);
+  for (int j = 0; j < 4; ++j) w[j] = jbu_combine(a[j], b[j], su, dd);
 }
 
 DTUTMO_PX float jbu_mix(const float w[4], float c0, float c1, float c2, float c3) {

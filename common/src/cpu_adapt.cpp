@@ -105,77 +105,126 @@ void CpuEngine::low_res(double dt, bool snap, bool redo) {
 static inline bool channel_read(int k, bool rods) { return rods || (k != kChRod && k != kChW); }
 
 // Joint-bilateral lookup of the adaptation channels for one row (spatial.h jbu_weights,
-// DESIGN.md section 4): loops over the whole row on the four corners expanded per column
+// DESIGN.md section 4): loops over the whole row on the corners expanded per column
 // (ex: the guide's, then each channel's; made once per grid row pair, i.e. for ~kCell
 // rows), not a short loop per run of kCell columns, whose set-up cost a fifth of the
 // lookup. Channels read: L/M and S, the rods' two where a rod weight reaches the row,
 // the display observer's three unless whiteboard (nch).
+//
+// Only corners 00 and 01 are expanded (rows of W + kJbuPad): corner 10 (11) of column x is
+// corner 00 (01) of column x + kCell, ex + kCell. Where the two differ, tx is exactly 0
+// (grid_interp: the first kCell / 2 columns, clamped to cell 0, and those clamped to the
+// last cell), so corner 10's range weight a = tx (1 - ty) (...) and its D part are +0
+// and so is its weight: any finite value there gives the same sums and mixes. The pad
+// holds the next cell of the last kCell columns. Half the expansion, which took ~a fifth
+// of this function's samples with the four corners expanded.
+constexpr int kJbuBlock = 64;  // columns per block of interp_row_jbu's stages
 DTUTMO_HOT static void interp_row_jbu(int W, int gw, int nc, int nch, bool rods,
-                                      const int* __restrict ix, const float* __restrict tx,
+                                      const int* __restrict ix, const int* __restrict runs,
+                                      int nruns, const float* __restrict tx,
                                       float ty, int y0, int y1, const float* __restrict ly,
                                       const float* __restrict guide, const float* __restrict grid,
-                                      bool fresh, float* __restrict ex, float* __restrict wq,
+                                      int p0, int p1, bool f0, bool f1, float* __restrict ex,
+                                      float* __restrict wq,
                                       float* __restrict ad) {
-  if (fresh) {
-    // corners 00, 10, 01, 11 of the guide (slot 0) and of each channel read (slot k + 1)
+  static_assert(kJbuPad == kCell, "corner 10 is corner 00 one cell on");
+  const size_t Wp = size_t(W) + kJbuPad;
+  if (f0 || f1) {
+    // grid rows y0 (if f0) and y1 (if f1) into ex's rows p0 and p1 of the guide (slot 0)
+    // and of each channel read (slot k + 1): the corners 00 and 01
+    const int last = gw - 1;
     for (int k = -1; k < nch; ++k) {
       if (k >= 0 && !channel_read(k, rods)) continue;
       const float* __restrict src = k < 0 ? guide : grid + size_t(k) * nc;
-      for (int j = 0; j < 4; ++j) {
-        const float* __restrict a = src + size_t(j < 2 ? y0 : y1) * gw;
-        float* __restrict e = ex + (size_t(k + 1) * 4 + j) * W;
-        if (j & 1) {  // the next column, clamped (min, not a select on ix: GCC 12 left
-                      // the select's form scalar, ~a tenth of this function)
-          const int last = gw - 1;
-          for (int x = 0; x < W; ++x) e[x] = a[std::min(ix[x] + 1, last)];
-        } else {
-          for (int x = 0; x < W; ++x) e[x] = a[ix[x]];
+      for (int j = 0; j < 2; ++j) {
+        if (!(j == 0 ? f0 : f1)) continue;
+        const float* __restrict a = src + size_t(j == 0 ? y0 : y1) * gw;
+        float* __restrict e = ex + (size_t(k + 1) * 2 + (j == 0 ? p0 : p1)) * Wp;
+        // by runs of equal ix (kCell columns, the first and last clamped ones longer or
+        // shorter): the cell's value broadcast 8 at a time, up to 7 columns past the run
+        // (the next run, then the pad, overwrite them), where a per-column load of
+        // a[ix[x]] (GCC: 8 scalar loads and inserts per vector) cost about four times as much
+        static_assert(kJbuPad >= 8, "a run's last store may reach 7 columns past the row");
+        for (int r = 0; r < nruns; ++r) {
+          const int x1 = runs[r + 1];
+          const float v = a[ix[runs[r]]];
+          for (int x = runs[r]; x < x1; x += 8)
+            for (int u = 0; u < 8; ++u) e[x + u] = v;
+        }
+        for (int p = 0; p < kJbuPad; ++p) {  // corner 10 of column W - kJbuPad + p
+          const int x = W - kJbuPad + p;
+          e[W + p] = x >= 0 ? a[std::min(ix[x] + 1, last)] : 0.0f;
         }
       }
     }
   }
-  const float* __restrict g0 = ex;
-  const float* __restrict g1 = ex + W;
-  const float* __restrict g2 = ex + 2 * size_t(W);
-  const float* __restrict g3 = ex + 3 * size_t(W);
-  auto corners = [&](int k, int j) { return ex + (size_t(k + 1) * 4 + j) * W; };
-  if (!rods && nch == kChD0) {
-    // photopic whiteboard: only L/M and S, both straight from the weights (no round trip
-    // of the four weight rows through scratch)
-    const float* __restrict p0 = corners(kChLM, 0);
-    const float* __restrict p1 = corners(kChLM, 1);
-    const float* __restrict p2 = corners(kChLM, 2);
-    const float* __restrict p3 = corners(kChLM, 3);
-    const float* __restrict q0 = corners(kChS, 0);
-    const float* __restrict q1 = corners(kChS, 1);
-    const float* __restrict q2 = corners(kChS, 2);
-    const float* __restrict q3 = corners(kChS, 3);
-    float* __restrict o0 = ad + size_t(kChLM) * W;
-    float* __restrict o1 = ad + size_t(kChS) * W;
-    for (int x = 0; x < W; ++x) {
-      float e[4];
-      jbu_weights(ly[x], g0[x], g1[x], g2[x], g3[x], p0[x], p1[x], p2[x], p3[x], tx[x], ty, e);
-      o0[x] = jbu_mix(e, p0[x], p1[x], p2[x], p3[x]);
-      o1[x] = jbu_mix(e, q0[x], q1[x], q2[x], q3[x]);
-    }
-    return;
-  }
-  float* __restrict w0 = wq;
-  float* __restrict w1 = wq + W;
-  float* __restrict w2 = wq + 2 * size_t(W);
-  float* __restrict w3 = wq + 3 * size_t(W);
+  auto corners = [&](int k, int j) {
+    return ex + (size_t(k + 1) * 2 + ((j >> 1) ? p1 : p0)) * Wp + (j & 1) * kJbuPad;
+  };
+  const float* __restrict g0 = corners(-1, 0);
+  const float* __restrict g1 = corners(-1, 1);
+  const float* __restrict g2 = corners(-1, 2);
+  const float* __restrict g3 = corners(-1, 3);
   const float* __restrict k0 = corners(kChLM, 0);
   const float* __restrict k1 = corners(kChLM, 1);
   const float* __restrict k2 = corners(kChLM, 2);
   const float* __restrict k3 = corners(kChLM, 3);
-  for (int x = 0; x < W; ++x) {
-    float e[4];
-    jbu_weights(ly[x], g0[x], g1[x], g2[x], g3[x], k0[x], k1[x], k2[x], k3[x], tx[x], ty, e);
-    w0[x] = e[0];
-    w1[x] = e[1];
-    w2[x] = e[2];
-    w3[x] = e[3];
+  // photopic whiteboard: only L/M and S, both mixed per block straight from the weights (no
+  // round trip of the four weight rows through scratch)
+  const bool fused = !rods && nch == kChD0;
+  const float* __restrict q0 = corners(kChS, 0);
+  const float* __restrict q1 = corners(kChS, 1);
+  const float* __restrict q2 = corners(kChS, 2);
+  const float* __restrict q3 = corners(kChS, 3);
+  float* __restrict w0 = wq;
+  float* __restrict w1 = wq + W;
+  float* __restrict w2 = wq + 2 * size_t(W);
+  float* __restrict w3 = wq + 3 * size_t(W);
+  // The weights in stages over blocks of kJbuBlock columns (spatial.h jbu_range, then
+  // jbu_bound, then the mix), each stage a loop of its own through L1-resident block rows:
+  // in one loop (~220 AVX2 instructions per 8 pixels, two divisions and ~25 spills on one
+  // chain of ~40 dependent operations) the out-of-order window held about two iterations
+  // and the loop ran at the chain's latency; split, the stages' iterations overlap.
+  constexpr int B = kJbuBlock;
+  float ab[8][B], su[B], dd[B];
+  for (int x0 = 0; x0 < W; x0 += B) {
+    const int n = std::min(B, W - x0);
+    for (int i = 0; i < n; ++i) {
+      const int x = x0 + i;
+      float a[4], b[4];
+      jbu_range(ly[x], g0[x], g1[x], g2[x], g3[x], tx[x], ty, a, b);
+      for (int j = 0; j < 4; ++j) {
+        ab[j][i] = a[j];
+        ab[4 + j][i] = b[j];
+      }
+    }
+    for (int i = 0; i < n; ++i) {
+      const int x = x0 + i;
+      const float a[4] = {ab[0][i], ab[1][i], ab[2][i], ab[3][i]};
+      const float b[4] = {ab[4][i], ab[5][i], ab[6][i], ab[7][i]};
+      jbu_bound(ly[x], g0[x], g1[x], g2[x], g3[x], k0[x], k1[x], k2[x], k3[x], a, b, &su[i], &dd[i]);
+    }
+    if (fused) {
+      float* __restrict o0 = ad + size_t(kChLM) * W;
+      float* __restrict o1 = ad + size_t(kChS) * W;
+      for (int i = 0; i < n; ++i) {
+        const int x = x0 + i;
+        float e[4];
+        for (int j = 0; j < 4; ++j) e[j] = jbu_combine(ab[j][i], ab[4 + j][i], su[i], dd[i]);
+        o0[x] = jbu_mix(e, k0[x], k1[x], k2[x], k3[x]);
+        o1[x] = jbu_mix(e, q0[x], q1[x], q2[x], q3[x]);
+      }
+    } else {
+      for (int i = 0; i < n; ++i) {
+        const int x = x0 + i;
+        w0[x] = jbu_combine(ab[0][i], ab[4][i], su[i], dd[i]);
+        w1[x] = jbu_combine(ab[1][i], ab[5][i], su[i], dd[i]);
+        w2[x] = jbu_combine(ab[2][i], ab[6][i], su[i], dd[i]);
+        w3[x] = jbu_combine(ab[3][i], ab[7][i], su[i], dd[i]);
+      }
+    }
   }
+  if (fused) return;
   for (int k = 0; k < nch; ++k) {
     if (!channel_read(k, rods)) continue;
     const float* __restrict c0 = corners(k, 0);
@@ -202,13 +251,24 @@ void CpuEngine::interp_row(int y, Scratch& s, const float* ly) {
   // rod channels only where a rod weight reaches the row (else they are 0 and not read)
   s.rods = rod_row_[y0] || rod_row_[y1];
   if (jbu_) {
-    // the expanded corners in s.jx are those of this frame's grid row pair y0 (and rod
-    // channels only if they were expanded with them)
-    const long long key = (frame_no_ * (gh_ + 1) + y0) * 2 + (s.rods ? 1 : 0);
-    interp_row_jbu(W_, gw_, gw_ * gh_, nch, s.rods, lcols_.ix.data(), lcols_.tx.data(), ty, y0, y1,
-                   ly, jguide_.data(), gridk_.data(), s.jx_key != key,
+    // s.jx holds two expanded grid rows, each valid for its key (this frame's grid row,
+    // and rod channels only if they were expanded with it): a row pair reuses the row it
+    // shares with the pair before (y1 becomes y0 halfway through an 8-row band), so a
+    // band expands 3 grid rows, not 4
+    const long long k0 = (frame_no_ * (gh_ + 1) + y0) * 2 + (s.rods ? 1 : 0);
+    const long long k1 = (frame_no_ * (gh_ + 1) + y1) * 2 + (s.rods ? 1 : 0);
+    int p0 = s.jx_key[0] == k0 ? 0 : (s.jx_key[1] == k0 ? 1 : -1);
+    int p1 = s.jx_key[0] == k1 ? 0 : (s.jx_key[1] == k1 ? 1 : -1);
+    const bool f0 = p0 < 0;
+    if (f0) p0 = p1 == 0 ? 1 : 0;
+    const bool f1 = p1 < 0 && k1 != k0;
+    if (p1 < 0) p1 = k1 == k0 ? p0 : 1 - p0;
+    s.jx_key[p0] = k0;
+    s.jx_key[p1] = k1;
+    interp_row_jbu(W_, gw_, gw_ * gh_, nch, s.rods, lcols_.ix.data(), lruns_.data(),
+                   int(lruns_.size()) - 1, lcols_.tx.data(), ty, y0, y1,
+                   ly, jguide_.data(), gridk_.data(), p0, p1, f0, f1,
                    s.jx.data(), s.jw.data(), s.ad.data());
-    s.jx_key = key;
     return;
   }
   float* vr = s.vrow.data();

@@ -32,6 +32,9 @@ namespace cpu {
 
 void CpuEngine::frame_consts(float kq) {
   FrameConsts& K = K_;
+  // low_res has just written the grids the La lookup reads (a cut's second low_res too):
+  // the lookup's expanded rows (Scratch::jx) are stale
+  ++frame_no_;
   // display observer (and the rods' S odds factor)
   display_observer(K, display_peak_nits(P_), P_.display_adapt, int(P_.viewing), P_.fov_deg, W_, H_,
                    P_.observer_age);
@@ -111,6 +114,11 @@ void CpuEngine::frame_consts(float kq) {
         for (int k = 0; k < 3; ++k) gridk_[size_t(kChD0 + k) * nc + i] = dispk_[3 * i + k];
       }
     });
+    // the display channels changed after the histogram's rows expanded them (with the
+    // previous frame's values): without this, pass 2 reused such rows wherever a thread's
+    // last histogram row had the key of its first pass-2 row (balanced: runs of the same
+    // frame differed, up to 9 codes at 13x7, 3 codes on 2495 pixels at 960x540)
+    ++frame_no_;
     // hybrid edge weight: Sobel of the normalised response luminance (1/kSub grid),
     // Gaussian smoothed, smoothstep
     if (P_.display_mode == DisplayMode::Hybrid) {

@@ -58,6 +58,10 @@ bool CpuEngine::configure(const StreamConfig& cfg, std::string* err) {
   fill_response_table(kConeL.n, resp_tab_.data());
   fill_response_table(kRod.n, resp_tab_.data() + kToneTab);
   lcols_.grid(W_, gw_, float(kCell));
+  lruns_.clear();
+  for (int x = 0; x < W_; ++x)
+    if (x == 0 || lcols_.ix[x] != lcols_.ix[x - 1]) lruns_.push_back(x);
+  lruns_.push_back(W_);
   epool_.init(gw_, gh_, kPoolRangeStep, pool_.threads());
   jguide_.assign(nc, 0.0f);
   jbu_ = false;
@@ -71,8 +75,8 @@ bool CpuEngine::configure(const StreamConfig& cfg, std::string* err) {
     s.rsp.assign(size_t(3) * W_, 0.0f);
     s.vrow.assign(std::max(size_t(kAd) * (gw_ + 1), size_t(ew_) + 1), 0.0f);
     s.jw.assign(size_t(4) * W_, 0.0f);
-    s.jx.assign(size_t(4) * (kAd + 1) * W_, 0.0f);
-    s.jx_key = -1;
+    s.jx.assign(size_t(2) * (kAd + 1) * (W_ + kJbuPad), 0.0f);
+    s.jx_key[0] = s.jx_key[1] = -1;
     s.out.assign(size_t(3) * W_ * kCell, 0.0f);
     s.row.assign(size_t(3) * W_, 0.0f);
     s.conv.assign(convert_scratch_floats(W_), 0.0f);

@@ -44,6 +44,9 @@ namespace cpu {
 // (dtutmo/model.h), the per-pixel model (dtutmo/pixel_model.h) and the spatial sampling
 // (dtutmo/spatial.h) are shared with the CUDA engine.
 
+// columns past the row in the joint-bilateral lookup's expanded corner rows (interp_row_jbu:
+// corner 10 read as corner 00 one cell on)
+constexpr int kJbuPad = 8;
 struct Scratch {
   std::vector<float> ad;    // interpolated AdaptCell channels, kAd x width
   std::vector<float> resp;  // responses for one band, 3 x width x rows
@@ -56,10 +59,11 @@ struct Scratch {
   std::vector<float> jw;    // joint-bilateral upsampling: 4 corner weights x width
   std::vector<float> bslab; // base/detail: the bilateral grid's x-z slab of a row (slice_row)
   bool rods = true;         // interp_row filled the rod channels (a rod weight reaches the row)
-  // joint-bilateral lookup: the four corners per column of one grid row pair (guide and
-  // each channel read: 4 (kAd + 1) x width), valid for jx_key (frame, grid row, rods)
+  // joint-bilateral lookup: two grid rows expanded per column (guide and each channel
+  // read: 2 (kAd + 1) rows of width + kJbuPad, interp_row_jbu), row p valid for
+  // jx_key[p] (frame, grid row, rods)
   std::vector<float> jx;
-  long long jx_key = -1;
+  long long jx_key[2] = {-1, -1};
   long long bad = 0;
 };
 // Per-pixel adaptation channels (spatial.h AdaptChannel, kChLM .. kChD2): receptor
@@ -160,7 +164,8 @@ class CpuEngine final : public Engine {
   std::vector<float> la_tgt_, la_loc_, la_s_, la_rod_s_;  // grids, log2 cd/m^2
   std::vector<AdaptCell> cells_;
   std::vector<float> gridk_;  // kAd planar channel grids, gw x gh each
-  long long frame_no_ = 0;     // frames processed (Scratch::jx_key)
+  long long frame_no_ = 0;     // version of the grids the La lookup reads, bumped at each
+                               // frame and wherever they change (Scratch::jx_key)
   std::vector<char> rod_row_;  // per grid row: some cell of it has a rod weight != 0
   std::vector<float> tone_tab_;  // photopic tone table, 3 x kToneTab (pixel_model.h)
   bool tone_on_ = false;         // this frame's photopic rows go through tone_tab_
@@ -170,6 +175,7 @@ class CpuEngine final : public Engine {
   std::atomic<long long> rod_rows_n_{0};   // rows of the last frame with rods
   std::atomic<long long> rod_cols_n_{0};   // their columns through tone_tab_
   ColTable lcols_;  // the lookup's horizontal interpolation on the adaptation grid
+  std::vector<int> lruns_;  // its runs of equal lcols_.ix: first columns, then W_ (interp_row_jbu)
   std::vector<float> dispk_;  // grid x 3: full-inverse constants per class
   EdgePooler epool_;          // edge-aware (cross-bilateral) pooling of the La grid
   std::vector<float> jguide_; // per cell log2 mean luminance: guide of the La lookup

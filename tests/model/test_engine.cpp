@@ -763,3 +763,27 @@ TEST(Engine, RowsWithRodsTakeTheToneTableWhereTheRodWeightIsZero) {
   EXPECT_LT(cols, rod_rows * (long long)w) << cols << " columns of " << rod_rows << " rows";
   EXPECT_LT(double(off), 0.005 * double(codes)) << off << " of " << codes << " codes differ by 1";
 }
+
+// The La lookup's expanded grid rows (interp_row_jbu, Scratch::jx) are made again when the
+// grids change within a frame: the display observer's channels are written after the
+// histogram pass expanded them, so a row of pass 2 with the key of the thread's last
+// histogram row took the previous frame's display constants (balanced: runs of one frame
+// differed by up to 9 codes). A frame one cell row high (every row has that key) on one
+// thread makes it certain; the reference path (the kernels' whole-pixel functions)
+// expands nothing. Balanced and quality, first frame (the previous constants are 0) and
+// a later one.
+TEST(Engine, LookupRowsFollowTheDisplayChannels) {
+  const int w = 96, h = 8;
+  for (Profile p : {Profile::Balanced, Profile::Quality}) {
+    SCOPED_TRACE(profile_name(p));
+    Runner vec(w, h, prof(p), PixelFormat::RGBA, Transfer::SRGB, 1);
+    Runner ref(w, h, prof(p), PixelFormat::RGBA, Transfer::SRGB, 1, true);
+    long long codes = 0, off = 0;
+    for (int f = 0; f < 2; ++f) {
+      Img in = scene(Scene::ColoredLights, w, h, f ? 0.1f : 1.0f);
+      const Img a = vec.run(in, f / 30.0), b = ref.run(in, f / 30.0);
+      ASSERT_EQ(a.size(), b.size());
+      EXPECT_LE(codes_apart(a, b, &codes, &off), 1.0f) << "frame " << f;
+    }
+  }
+}

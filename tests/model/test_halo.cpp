@@ -286,3 +286,37 @@ TEST(Lookup, WeightsAreConvex) {
     check(ly, g, k, (float)(int)(uni() * 8) / 8.0f + 1.0f / 16.0f, (float)(int)(uni() * 8) / 8.0f + 1.0f / 16.0f);
   }
 }
+
+// Where no bound acts (every corner's guide on one side of the pixel's level, beyond the
+// ramp: one group is empty), the weights are the formula of spatial.h's La lookup itself:
+// the bilinear weights times 2^(-d^2 / (2 sigma^2)) + 1e-3, normalised, computed here in
+// double with libm. Catches a wrong range weight, bilinear weight or normalisation in the
+// staged computation (jbu_range, jbu_bound, jbu_combine) within weight_exp2's 6e-5.
+TEST(Lookup, WeightsAreTheFormulaWhereNoBoundActs) {
+  uint32_t r = 4242;
+  auto uni = [&r]() {
+    r = r * 1664525u + 1013904223u;
+    return float(r >> 8) / 16777216.0f;
+  };
+  for (int i = 0; i < 20000; ++i) {
+    const float ly = -10.0f + 25.0f * uni();
+    const float side = i % 2 ? 1.0f : -1.0f;  // all guides above or all below the level
+    float g[4], k[4];
+    for (int j = 0; j < 4; ++j) {
+      g[j] = ly + side * (2.0f * kLookupTie + (i % 3 == 0 ? 0.2f : 5.0f) * uni());
+      k[j] = 0.3f * ly + 4.0f * (uni() - 0.5f);
+    }
+    const float tx = uni(), ty = uni();
+    float w[4];
+    jbu_weights(ly, g[0], g[1], g[2], g[3], k[0], k[1], k[2], k[3], tx, ty, w);
+    const double bil[4] = {(1.0 - tx) * (1.0 - ty), tx * (1.0 - ty), (1.0 - tx) * ty, double(tx) * ty};
+    double e[4], sum = 0;
+    for (int j = 0; j < 4; ++j) {
+      const double d = double(ly) - g[j];
+      e[j] = bil[j] * (std::exp(-d * d / (2.0 * kLookupRangeSigma * kLookupRangeSigma)) + 1e-3);
+      sum += e[j];
+    }
+    for (int j = 0; j < 4; ++j)
+      ASSERT_NEAR(w[j], e[j] / sum, 2e-4 * (e[j] / sum) + 1e-6) << "corner " << j << ", ly " << ly;
+  }
+}
