@@ -83,30 +83,25 @@ DTUTMO_PX Vec3 gamut_map_keep(Vec3 c, Vec3 w, float peak, float keep) {
 // is lowered until it fits (hue kept), a small negative channel is clipped. Four cube
 // roots (fast_cbrt), one division, two fast_rsqrt and no search: the straight-line map
 // stays the one that decides how much chroma fits.
-// The cube-root ratios of n given 1 / n_y (iy; 0 for no light).
-DTUTMO_PX void lab_chroma_ratios(Vec3 n, float iy, float* qx, float* qz) {
-  *qx = fast_cbrt(maxf(n.x * iy, 1e-6f)) - 1.0f;
-  *qz = fast_cbrt(maxf(n.z * iy, 1e-6f)) - 1.0f;
-}
-// r: the straight-line result (output linear RGB, cd/m^2); n_in: the input's white-
-// normalised XYZ; to_n / from_n: output RGB <-> white-normalised XYZ; gmap: fit [0, peak];
-// run: 0 returns r as it is (lab_hue_gate said skip; a factor of the select below, so that
-// the CPU loop that applies the gate per pixel vectorises).
-DTUTMO_PX Vec3 lab_hue_restore(Vec3 r, Vec3 n_in, const Mat3& to_n, const Mat3& from_n, float peak,
+// r: the straight-line result (output linear RGB, cd/m^2); ux, uz: the input's n_x / n_y and
+// n_z / n_y (display_lab_gate's 1 + a: computed once per pixel for the gate and reused here,
+// not again from the input RGB; 1, 1 for a grey or no light: nothing to restore); to_n /
+// from_n: output RGB <-> white-normalised XYZ; gmap: fit [0, peak]; run: 0 returns r as it
+// is (lab_hue_gate said skip; a factor of the select below, so that the CPU loop that
+// applies the gate per pixel vectorises).
+DTUTMO_PX Vec3 lab_hue_restore(Vec3 r, float ux, float uz, const Mat3& to_n, const Mat3& from_n, float peak,
                                bool gmap, float run = 1.0f) {
   const Vec3 nr = mul(to_n, r);
-  // one division for both luminances' reciprocals, none for the chroma ratio and the
-  // fit (fast_rsqrt): divisions and square roots are the slow instructions of this loop
-  const float yr = maxf(nr.y, 1e-15f), yi = maxf(n_in.y, 1e-15f);  // product >= 1e-30
-  const float inv = 1.0f / (yr * yi);
-  float rx, rz, ix, iz;
-  lab_chroma_ratios(nr, yi * inv, &rx, &rz);
-  lab_chroma_ratios(n_in, yr * inv, &ix, &iz);
+  // one division (the result's 1 / n_y), none for the chroma ratio and the fit
+  // (fast_rsqrt): divisions and square roots are the slow instructions of this loop
+  const float iy = 1.0f / maxf(nr.y, 1e-15f);
+  const float rx = fast_cbrt(maxf(nr.x * iy, 1e-6f)) - 1.0f, rz = fast_cbrt(maxf(nr.z * iy, 1e-6f)) - 1.0f;
+  const float ix = fast_cbrt(maxf(ux, 1e-6f)) - 1.0f, iz = fast_cbrt(maxf(uz, 1e-6f)) - 1.0f;
   const float cr2 = 250000.0f * rx * rx + 40000.0f * rz * rz;
   const float ci2 = 250000.0f * ix * ix + 40000.0f * iz * iz;
   // a grey input (no hue to keep), no light in or out: the straight-line result as it is
   // (float selects multiplied, no bool &: see hue_preserve; the CPU loop vectorises)
-  const float on = (ci2 > 1e-8f ? 1.0f : 0.0f) * (nr.y > 1e-15f ? 1.0f : 0.0f) * (n_in.y > 1e-15f ? 1.0f : 0.0f) * run;
+  const float on = (ci2 > 1e-8f ? 1.0f : 0.0f) * (nr.y > 1e-15f ? 1.0f : 0.0f) * run;
   const float s = cr2 * fast_rsqrt(maxf(cr2 * ci2, 1e-30f));  // sqrt(cr2 / ci2)
   const float a = maxf(1.0f + s * ix, 0.0f), b = maxf(1.0f + s * iz, 0.0f);
   const float y = nr.y;

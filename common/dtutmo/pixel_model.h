@@ -337,21 +337,25 @@ DTUTMO_PX Vec3 display_hue(Vec3 lms, Vec3 in_rgb, float cone_w, const ColourCons
 }
 // Whether the desaturation display_hue did can move the CIELAB hue by more than may be
 // skipped (gamut.h lab_hue_gate: 1 = the third piece must run, 0 = skip it). In_rgb: the
-// input's linear RGB; kk, iy, yr: display_hue's.
-DTUTMO_PX float display_lab_gate(Vec3 in_rgb, float kk, float iy, float yr, const ColourConsts& cc) {
+// input's linear RGB; kk, iy, yr: display_hue's. *ax, *az: the input's n_x / n_y - 1 and
+// n_z / n_y - 1 (0 for no light), which the third piece reuses.
+DTUTMO_PX float display_lab_gate(Vec3 in_rgb, float kk, float iy, float yr, const ColourConsts& cc, float* ax,
+                                 float* az) {
   // the input's n_x / n_y and n_z / n_y: lms_to_nxyz's rows sum to 1 and its Y row is wl
-  // scaled, so n_y = y_i / (wl . 1)
+  // scaled, so n_y = y_i / (wl . 1); no light (iy = 0): 0, a grey
   const float s = iy * (cc.wl.x + cc.wl.y + cc.wl.z);
+  const float one = iy > 0.0f ? 1.0f : 0.0f;
   const Mat3& m = cc.in_to_nxyz;
-  const float ax = (m.m[0][0] * in_rgb.x + m.m[0][1] * in_rgb.y + m.m[0][2] * in_rgb.z) * s - 1.0f;
-  const float az = (m.m[2][0] * in_rgb.x + m.m[2][1] * in_rgb.y + m.m[2][2] * in_rgb.z) * s - 1.0f;
-  return lab_hue_gate(kk, ax, az, yr);
+  *ax = (m.m[0][0] * in_rgb.x + m.m[0][1] * in_rgb.y + m.m[0][2] * in_rgb.z) * s - one;
+  *az = (m.m[2][0] * in_rgb.x + m.m[2][1] * in_rgb.y + m.m[2][2] * in_rgb.z) * s - one;
+  return lab_hue_gate(kk, *ax, *az, yr);
 }
 // Both (the GPU's and the reference path's per-pixel form).
-DTUTMO_PX Vec3 display_hue(Vec3 lms, Vec3 in_rgb, float cone_w, const ColourConsts& cc, float* gate) {
+DTUTMO_PX Vec3 display_hue_gated(Vec3 lms, Vec3 in_rgb, float cone_w, const ColourConsts& cc, float* gate,
+                                 float* ax, float* az) {
   float kk, iy, yr;
   const Vec3 v = display_hue(lms, in_rgb, cone_w, cc, &kk, &iy, &yr);
-  *gate = display_lab_gate(in_rgb, kk, iy, yr, cc);
+  *gate = display_lab_gate(in_rgb, kk, iy, yr, cc, ax, az);
   return v;
 }
 // Second half: display LMS -> output linear RGB, [the gamut map].
@@ -360,9 +364,9 @@ DTUTMO_PX Vec3 display_out_rgb(Vec3 lms, const ColourConsts& cc, bool gmap) {
   return gmap ? gamut_map_keep(c, cc.wy, cc.peak, cc.keep) : c;
 }
 // Third: the input's CIELAB hue on the output rgb (output linear RGB, cd/m^2), [fit to
-// [0, peak] with the gamut map]; gate 0: rgb as it is.
-DTUTMO_PX Vec3 display_lab_hue(Vec3 rgb, Vec3 in_rgb, const ColourConsts& cc, bool gmap, float gate = 1.0f) {
-  return lab_hue_restore(rgb, mul(cc.in_to_nxyz, in_rgb), cc.out_to_nxyz, cc.nxyz_to_out, cc.peak, gmap, gate);
+// [0, peak] with the gamut map]; ax, az: display_lab_gate's; gate 0: rgb as it is.
+DTUTMO_PX Vec3 display_lab_hue(Vec3 rgb, float ax, float az, const ColourConsts& cc, bool gmap, float gate = 1.0f) {
+  return lab_hue_restore(rgb, 1.0f + ax, 1.0f + az, cc.out_to_nxyz, cc.nxyz_to_out, cc.peak, gmap, gate);
 }
 DTUTMO_PX Vec3 display_colour(Vec3 lms, Vec3 in_rgb, float cone_w, const ColourConsts& cc, bool hue,
                               bool gmap, bool lab) {
@@ -370,11 +374,11 @@ DTUTMO_PX Vec3 display_colour(Vec3 lms, Vec3 in_rgb, float cone_w, const ColourC
   if (!lab) return display_out_rgb(display_hue(lms, in_rgb, cone_w, cc), cc, gmap);
   // the CIELAB hue only where the straight line can have moved it (gamut.h lab_hue_gate,
   // or the gamut map acts): the CPU row loop makes the same per-pixel choice
-  float gate;
-  const Vec3 h = display_hue(lms, in_rgb, cone_w, cc, &gate);
+  float gate, ax, az;
+  const Vec3 h = display_hue_gated(lms, in_rgb, cone_w, cc, &gate, &ax, &az);
   if (gmap && out_of_gamut(display_out_rgb(h, cc, false), cc.peak)) gate = 1.0f;
   const Vec3 c = display_out_rgb(h, cc, gmap);
-  return gate > 0.0f ? display_lab_hue(c, in_rgb, cc, gmap) : c;
+  return gate > 0.0f ? display_lab_hue(c, ax, az, cc, gmap) : c;
 }
 
 // ================================================================== photopic tone table
