@@ -84,7 +84,7 @@ DTUTMO_PX Vec3 gamut_map_keep(Vec3 c, Vec3 w, float peak, float keep) {
 // roots (fast_cbrt), one division, two fast_rsqrt and no search: the straight-line map
 // stays the one that decides how much chroma fits.
 // r: the straight-line result (output linear RGB, cd/m^2); ux, uz: the input's n_x / n_y and
-// n_z / n_y (display_lab_gate's 1 + a: computed once per pixel for the gate and reused here,
+// n_z / n_y (display_hue's 1 + a: computed once per pixel for the gate and reused here,
 // not again from the input RGB; 1, 1 for a grey or no light: nothing to restore); to_n /
 // from_n: output RGB <-> white-normalised XYZ; gmap: fit [0, peak]; run: 0 returns r as it
 // is (lab_hue_gate said skip; a factor of the select below, so that the CPU loop that

@@ -468,34 +468,34 @@ static inline __attribute__((always_inline)) int out_rgb_row(
 }
 
 // The first colour pass over a row (pixel_model.h display_hue; rods: the cone share from
-// the rod weight rwt; gated: then the CIELAB hue gate per pixel into gt, from k', 1 / y_i
-// and y_r kept in gt, gt + W, gt + 2W, and the input's a_x, a_z into gt + W, gt + 2W for
-// the third pass (not recomputed there from the interleaved input: its de-interleave and
-// matrix were a sixth of that pass), in a second loop: in one, the AVX2 clone spilled
-// registers, a quarter of the loop's samples). Its own function with restrict
-// parameters: as a lambda in row_colour, with the gate's store, GCC 12 left the loop
-// scalar ("no vectype" on loads through the capture).
+// the rod weight rwt; gated: then the CIELAB hue gate per pixel into gt, from k', a_x, a_z
+// and y_r kept in gt, gt + W, gt + 2W, gt + 3W, in a second loop: in one, the AVX2 clone
+// spilled registers, a quarter of the loop's samples; a_x, a_z stay there for the third
+// pass). The input ratios a_x, a_z come from the input LMS of the first loop: computed in
+// the second from the interleaved input (de-interleave and matrix again) they were a third
+// of its instructions. Its own function with restrict parameters: as a lambda in
+// row_colour, with the gate's store, GCC 12 left the loop scalar ("no vectype" on loads
+// through the capture).
 template <bool kRods, bool kGated>
 DTUTMO_HOT static void hue_row(int W, const ColourConsts& cc_, const float* __restrict rgb,
                                const float* __restrict rwt, float* __restrict l0, float* __restrict l1,
                                float* __restrict l2, float* __restrict gt) {
   const ColourConsts cc = cc_;
-  float* __restrict ki = gt + W;
-  float* __restrict yr = gt + 2 * size_t(W);
+  float* __restrict ax = gt + W;
+  float* __restrict az = gt + 2 * size_t(W);
+  float* __restrict yr = gt + 3 * size_t(W);
   for (int x = 0; x < W; ++x) {
     const float cw = kRods ? 1.0f - rwt[x] : 1.0f;
     const Vec3 in = {rgb[3 * x], rgb[3 * x + 1], rgb[3 * x + 2]};
     Vec3 v;
-    if constexpr (kGated) v = display_hue({l0[x], l1[x], l2[x]}, in, cw, cc, &gt[x], &ki[x], &yr[x]);
+    if constexpr (kGated) v = display_hue({l0[x], l1[x], l2[x]}, in, cw, cc, &gt[x], &ax[x], &az[x], &yr[x]);
     else v = display_hue({l0[x], l1[x], l2[x]}, in, cw, cc);
     l0[x] = v.x;
     l1[x] = v.y;
     l2[x] = v.z;
   }
-  // the gate; the input's a_x, a_z into ki, yr (the third pass reads them there)
   if constexpr (kGated)
-    for (int x = 0; x < W; ++x)
-      gt[x] = display_lab_gate({rgb[3 * x], rgb[3 * x + 1], rgb[3 * x + 2]}, gt[x], ki[x], yr[x], cc, &ki[x], &yr[x]);
+    for (int x = 0; x < W; ++x) gt[x] = lab_hue_gate(gt[x], ax[x], az[x], yr[x]);
 }
 
 // The third colour pass (pixel_model.h display_lab_hue) over x0 .. x1 of the planar output
