@@ -154,8 +154,10 @@ DTUTMO_HD_CONST float kLabHueSkipDh = 0.1f;
 // 1 where the restore must run, else 0 (a float: selects multiplied, the CPU loop
 // vectorises; a NaN gives 0, as the gamut map has already made such a pixel black).
 DTUTMO_PX float lab_hue_gate(float kk, float ax, float az, float yr) {
-  const float mx = clampf(minf(1.0f + kk * ax, 1.0f + ax), 0.0f, 1.0f);
-  const float mz = clampf(minf(1.0f + kk * az, 1.0f + az), 0.0f, 1.0f);
+  // max then min (not clampf: two instructions, not compares and blends); a NaN gives 0
+  // here and still a gate of 0 below (kk's compare, or d's)
+  const float mx = minf(maxf(minf(1.0f + kk * ax, 1.0f + ax), 0.0f), 1.0f);
+  const float mz = minf(maxf(minf(1.0f + kk * az, 1.0f + az), 0.0f), 1.0f);
   const float bx = maxf(ax, -ax), bz = maxf(az, -az);
   // d theta m_x m_z and C m_x m_z: the comparisons below without a division; m_i = 0 (the
   // segment reaches u_i <= 0) always runs the restore
