@@ -291,7 +291,6 @@ struct ColourOpts {
 struct ColourConsts {
   Mat3 in_rgb_to_lms;   // input linear RGB -> LMS (hue source)
   Mat3 lms_to_out_rgb;  // display LMS -> output linear RGB
-  Mat3 in_to_nxyz;      // input linear RGB -> white-normalised XYZ (color.h; CIELAB's ratios)
   Mat3 out_to_nxyz;     // output linear RGB -> white-normalised XYZ
   Mat3 nxyz_to_out;     // and back
   Vec3 wl;              // display LMS -> Y (lms_to_y_row)
@@ -313,7 +312,6 @@ DTUTMO_HD ColourConsts colour_consts(const FrameConsts& K, const ColourOpts& co)
   // per pixel
   return {K.in_rgb_to_lms,
           K.lms_to_out_rgb,
-          K.in_to_nxyz,
           K.out_to_nxyz,
           K.nxyz_to_out,
           lms_to_y_row(K.lms_to_out_rgb, K.out_rgb_to_y),
