@@ -119,6 +119,7 @@ struct FrameConsts {
   Mat3 in_to_nxyz;        // input linear RGB -> white-normalised XYZ (via LMS, color.h)
   Mat3 out_to_nxyz;       // output linear RGB -> white-normalised XYZ
   Mat3 nxyz_to_out;       // and back
+  Vec3 lms_to_nx, lms_to_nz;  // color.h lms_to_nxyz's X and Z rows (the gate's input ratios)
   float pad[2];
 };
 

@@ -50,7 +50,8 @@ struct Params {
   // straight-line hue alone drifts up to ~12 degrees on bright saturated lights). It runs
   // only where the straight line can have moved the hue by more than 0.2 degree (gamut.h
   // lab_hue_gate) or the gamut map acted. On in balanced and quality; off in fast, where
-  // even gated it costs ~18-21 % more CPU on the 1080p bench clip (docs/DESIGN.md).
+  // gated it costs ~11 % more CPU on the 1080p bench clip (7-17 % per round; the budget is
+  // 10 %: docs/DESIGN.md).
   bool lab_hue = false;
 
   // --- observer and viewing geometry ---

@@ -291,24 +291,32 @@ struct ColourOpts {
 struct ColourConsts {
   Mat3 in_rgb_to_lms;   // input linear RGB -> LMS (hue source)
   Mat3 lms_to_out_rgb;  // display LMS -> output linear RGB
-  Mat3 in_to_nxyz;      // input linear RGB -> white-normalised XYZ (color.h; CIELAB's ratios)
   Mat3 out_to_nxyz;     // output linear RGB -> white-normalised XYZ
   Mat3 nxyz_to_out;     // and back
   Vec3 wl;              // display LMS -> Y (lms_to_y_row)
+  Vec3 nx, nz;          // input LMS -> n_x / n_y and n_z / n_y given 1 / y_i (display_hue)
   Vec3 wy;              // output linear RGB -> Y
   float peak;           // cd/m^2
   float ipeak;          // 1 / peak
   float saturation, keep;  // ColourOpts saturation, highlight_chroma
 };
+// A row of lms_to_nxyz times wl . 1: lms_to_nxyz's rows sum to 1 and its Y row is wl
+// scaled, so n_y = y_i / (wl . 1) and n_x / n_y = (row . lms_in) (wl . 1) / y_i.
+DTUTMO_HD Vec3 nxz_row(Vec3 row, const Mat3& mo, Vec3 wy) {
+  const Vec3 wl = lms_to_y_row(mo, wy);
+  const float s = wl.x + wl.y + wl.z;
+  return {row.x * s, row.y * s, row.z * s};
+}
 DTUTMO_HD ColourConsts colour_consts(const FrameConsts& K, const ColourOpts& co) {
   // the per-stream matrices (model.h input_consts, output_consts): the GPU builds this
   // per pixel
   return {K.in_rgb_to_lms,
           K.lms_to_out_rgb,
-          K.in_to_nxyz,
           K.out_to_nxyz,
           K.nxyz_to_out,
           lms_to_y_row(K.lms_to_out_rgb, K.out_rgb_to_y),
+          nxz_row(K.lms_to_nx, K.lms_to_out_rgb, K.out_rgb_to_y),
+          nxz_row(K.lms_to_nz, K.lms_to_out_rgb, K.out_rgb_to_y),
           K.out_rgb_to_y,
           K.peak,
           1.0f / K.peak,
@@ -327,31 +335,30 @@ DTUTMO_HD ColourConsts colour_consts(const FrameConsts& K, const ColourOpts& co)
 DTUTMO_PX Vec3 display_hue(Vec3 lms, Vec3 in_rgb, float cone_w, const ColourConsts& cc) {
   return hue_preserve(mul(cc.in_rgb_to_lms, in_rgb), lms, cc.wl, cc.saturation, cone_w);
 }
-// The same, and what the CIELAB hue gate needs of it: hue_preserve's k' (*kk), 1 / y_i
-// (*iy) and the result's luminance relative to the white (*yr: hue_preserve keeps the
-// display's y_o).
-DTUTMO_PX Vec3 display_hue(Vec3 lms, Vec3 in_rgb, float cone_w, const ColourConsts& cc, float* kk, float* iy,
-                           float* yr) {
+// The same, and what the CIELAB hue gate needs of it: hue_preserve's k' (*kk), the
+// input's a_x = n_x / n_y - 1 and a_z = n_z / n_y - 1 (*ax, *az; 0 for no light: a grey),
+// from the input LMS the hue already has (the CPU's gate pass then reads four rows, not
+// the interleaved input again), and the result's luminance relative to the white (*yr:
+// hue_preserve keeps the display's y_o).
+DTUTMO_PX Vec3 display_hue(Vec3 lms, Vec3 in_rgb, float cone_w, const ColourConsts& cc, float* kk, float* ax,
+                           float* az, float* yr) {
   *yr = (cc.wl.x * lms.x + cc.wl.y * lms.y + cc.wl.z * lms.z) * cc.ipeak;
-  return hue_preserve(mul(cc.in_rgb_to_lms, in_rgb), lms, cc.wl, cc.saturation, cone_w, kk, iy);
+  const Vec3 li = mul(cc.in_rgb_to_lms, in_rgb);
+  float iy;
+  const Vec3 v = hue_preserve(li, lms, cc.wl, cc.saturation, cone_w, kk, &iy);
+  const float one = iy > 0.0f ? 1.0f : 0.0f;
+  *ax = (cc.nx.x * li.x + cc.nx.y * li.y + cc.nx.z * li.z) * iy - one;
+  *az = (cc.nz.x * li.x + cc.nz.y * li.y + cc.nz.z * li.z) * iy - one;
+  return v;
 }
-// Whether the desaturation display_hue did can move the CIELAB hue by more than may be
-// skipped (gamut.h lab_hue_gate: 1 = the third piece must run, 0 = skip it). In_rgb: the
-// input's linear RGB; kk, iy, yr: display_hue's.
-DTUTMO_PX float display_lab_gate(Vec3 in_rgb, float kk, float iy, float yr, const ColourConsts& cc) {
-  // the input's n_x / n_y and n_z / n_y: lms_to_nxyz's rows sum to 1 and its Y row is wl
-  // scaled, so n_y = y_i / (wl . 1)
-  const float s = iy * (cc.wl.x + cc.wl.y + cc.wl.z);
-  const Mat3& m = cc.in_to_nxyz;
-  const float ax = (m.m[0][0] * in_rgb.x + m.m[0][1] * in_rgb.y + m.m[0][2] * in_rgb.z) * s - 1.0f;
-  const float az = (m.m[2][0] * in_rgb.x + m.m[2][1] * in_rgb.y + m.m[2][2] * in_rgb.z) * s - 1.0f;
-  return lab_hue_gate(kk, ax, az, yr);
-}
-// Both (the GPU's and the reference path's per-pixel form).
-DTUTMO_PX Vec3 display_hue(Vec3 lms, Vec3 in_rgb, float cone_w, const ColourConsts& cc, float* gate) {
-  float kk, iy, yr;
-  const Vec3 v = display_hue(lms, in_rgb, cone_w, cc, &kk, &iy, &yr);
-  *gate = display_lab_gate(in_rgb, kk, iy, yr, cc);
+// Both, and whether the desaturation can move the CIELAB hue by more than may be skipped
+// (gamut.h lab_hue_gate: 1 = the third piece must run, 0 = skip it) into *gate (the GPU's
+// and the reference path's per-pixel form).
+DTUTMO_PX Vec3 display_hue_gated(Vec3 lms, Vec3 in_rgb, float cone_w, const ColourConsts& cc, float* gate,
+                                 float* ax, float* az) {
+  float kk, yr;
+  const Vec3 v = display_hue(lms, in_rgb, cone_w, cc, &kk, ax, az, &yr);
+  *gate = lab_hue_gate(kk, *ax, *az, yr);
   return v;
 }
 // Second half: display LMS -> output linear RGB, [the gamut map] (display_gmap: the map
@@ -363,9 +370,9 @@ DTUTMO_PX Vec3 display_out_rgb(Vec3 lms, const ColourConsts& cc, bool gmap) {
   return display_gmap(mul(cc.lms_to_out_rgb, lms), cc, gmap);
 }
 // Third: the input's CIELAB hue on the output rgb (output linear RGB, cd/m^2), [fit to
-// [0, peak] with the gamut map]; gate 0: rgb as it is.
-DTUTMO_PX Vec3 display_lab_hue(Vec3 rgb, Vec3 in_rgb, const ColourConsts& cc, bool gmap, float gate = 1.0f) {
-  return lab_hue_restore(rgb, mul(cc.in_to_nxyz, in_rgb), cc.out_to_nxyz, cc.nxyz_to_out, cc.peak, gmap, gate);
+// [0, peak] with the gamut map]; ax, az: display_hue's; gate 0: rgb as it is.
+DTUTMO_PX Vec3 display_lab_hue(Vec3 rgb, float ax, float az, const ColourConsts& cc, bool gmap, float gate = 1.0f) {
+  return lab_hue_restore(rgb, 1.0f + ax, 1.0f + az, cc.out_to_nxyz, cc.nxyz_to_out, cc.peak, gmap, gate);
 }
 DTUTMO_PX Vec3 display_colour(Vec3 lms, Vec3 in_rgb, float cone_w, const ColourConsts& cc, bool hue,
                               bool gmap, bool lab) {
@@ -373,12 +380,12 @@ DTUTMO_PX Vec3 display_colour(Vec3 lms, Vec3 in_rgb, float cone_w, const ColourC
   if (!lab) return display_out_rgb(display_hue(lms, in_rgb, cone_w, cc), cc, gmap);
   // the CIELAB hue only where the straight line can have moved it (gamut.h lab_hue_gate,
   // or the gamut map acts): the CPU row loop makes the same per-pixel choice
-  float gate;
-  const Vec3 h = display_hue(lms, in_rgb, cone_w, cc, &gate);
+  float gate, ax, az;
+  const Vec3 h = display_hue_gated(lms, in_rgb, cone_w, cc, &gate, &ax, &az);
   const Vec3 r = mul(cc.lms_to_out_rgb, h);  // once: the gamut test and the map read it
   if (gmap && out_of_gamut(r, cc.peak)) gate = 1.0f;
   const Vec3 c = display_gmap(r, cc, gmap);
-  return gate > 0.0f ? display_lab_hue(c, in_rgb, cc, gmap) : c;
+  return gate > 0.0f ? display_lab_hue(c, ax, az, cc, gmap) : c;
 }
 
 // ================================================================== photopic tone table

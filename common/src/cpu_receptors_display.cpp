@@ -476,31 +476,52 @@ static inline __attribute__((always_inline)) int out_rgb_row(
 }
 
 // The first colour pass over a row (pixel_model.h display_hue; rods: the cone share from
-// the rod weight rwt; gated: then the CIELAB hue gate per pixel into gt, from k', 1 / y_i
-// and y_r kept in gt, gt + W, gt + 2W, in a second loop: in one, the AVX2 clone spilled
-// registers, a quarter of the loop's samples). Its own function with restrict
-// parameters: as a lambda in row_colour, with the gate's store, GCC 12 left the loop
-// scalar ("no vectype" on loads through the capture).
+// the rod weight rwt; gated: then the CIELAB hue gate per pixel into gt, from k', a_x, a_z
+// and y_r kept in gt, gt + W, gt + 2W, gt + 3W, in a second loop: in one, the AVX2 clone
+// spilled registers, a quarter of the loop's samples; a_x, a_z stay there for the third
+// pass). The input ratios a_x, a_z come from the input LMS of the first loop: computed in
+// the second from the interleaved input (de-interleave and matrix again) they were a third
+// of its instructions. Its own function with restrict parameters: as a lambda in
+// row_colour, with the gate's store, GCC 12 left the loop scalar ("no vectype" on loads
+// through the capture).
 template <bool kRods, bool kGated>
 DTUTMO_HOT static void hue_row(int W, const ColourConsts& cc_, const float* __restrict rgb,
                                const float* __restrict rwt, float* __restrict l0, float* __restrict l1,
                                float* __restrict l2, float* __restrict gt) {
   const ColourConsts cc = cc_;
-  float* __restrict ki = gt + W;
-  float* __restrict yr = gt + 2 * size_t(W);
+  float* __restrict ax = gt + W;
+  float* __restrict az = gt + 2 * size_t(W);
+  float* __restrict yr = gt + 3 * size_t(W);
   for (int x = 0; x < W; ++x) {
     const float cw = kRods ? 1.0f - rwt[x] : 1.0f;
     const Vec3 in = {rgb[3 * x], rgb[3 * x + 1], rgb[3 * x + 2]};
     Vec3 v;
-    if constexpr (kGated) v = display_hue({l0[x], l1[x], l2[x]}, in, cw, cc, &gt[x], &ki[x], &yr[x]);
+    if constexpr (kGated) v = display_hue({l0[x], l1[x], l2[x]}, in, cw, cc, &gt[x], &ax[x], &az[x], &yr[x]);
     else v = display_hue({l0[x], l1[x], l2[x]}, in, cw, cc);
     l0[x] = v.x;
     l1[x] = v.y;
     l2[x] = v.z;
   }
   if constexpr (kGated)
-    for (int x = 0; x < W; ++x)
-      gt[x] = display_lab_gate({rgb[3 * x], rgb[3 * x + 1], rgb[3 * x + 2]}, gt[x], ki[x], yr[x], cc);
+    for (int x = 0; x < W; ++x) gt[x] = lab_hue_gate(gt[x], ax[x], az[x], yr[x]);
+}
+
+// The third colour pass (pixel_model.h display_lab_hue) over x0 .. x1 of the planar output
+// rows r, g, b in place; gt: the gate, ax, az: the input's a_x, a_z (hue_row). Its own
+// function with restrict parameters: as a lambda in row_colour, reading a_x, a_z, GCC 12
+// left the loop scalar ("no vectype").
+template <bool GMAP>
+static inline __attribute__((always_inline)) void lab_row(const ColourConsts& cc_, const float* __restrict gt,
+                                                          const float* __restrict ax, const float* __restrict az,
+                                                          int x0, int x1, float* __restrict r, float* __restrict g,
+                                                          float* __restrict b) {
+  const ColourConsts cc = cc_;
+  for (int x = x0; x < x1; ++x) {
+    const Vec3 c = display_lab_hue({r[x], g[x], b[x]}, ax[x], az[x], cc, GMAP, gt[x]);
+    r[x] = c.x;
+    g[x] = c.y;
+    b[x] = c.z;
+  }
 }
 
 DTUTMO_HOT void CpuEngine::row_colour(int y, float* __restrict o, Scratch& s) {
@@ -558,16 +579,6 @@ DTUTMO_HOT void CpuEngine::row_colour(int y, float* __restrict o, Scratch& s) {
     // there per pixel (the GPU's choice). On every pixel it cost ~33 CPU-ms per 1080p
     // frame on the AVX2 clone, a third of fast.
     if (lab) {
-      auto lab_px = [&](auto gmap, int x0, int x1) __attribute__((always_inline)) {
-        const float* __restrict g = gt;  // a local copy: through the capture GCC 12 left the loop scalar
-        for (int x = x0; x < x1; ++x) {
-          const Vec3 c = display_lab_hue({o[x], o[W + x], o[W2 + x]},
-                                         {rgb[3 * x], rgb[3 * x + 1], rgb[3 * x + 2]}, cc, decltype(gmap)::value, g[x]);
-          o[x] = c.x;
-          o[W + x] = c.y;
-          o[W2 + x] = c.z;
-        }
-      };
       for (int x0 = 0; x0 < W; x0 += kChunk) {
         const int x1 = std::min(W, x0 + kChunk);
         // an integer count (vectorises; a float max reduction stayed a scalar loop, ~8 % of
@@ -575,7 +586,8 @@ DTUTMO_HOT void CpuEngine::row_colour(int y, float* __restrict o, Scratch& s) {
         int any = 0;
         for (int x = x0; x < x1; ++x) any += gt[x] > 0.0f ? 1 : 0;
         if (!any) continue;
-        if (P_.gamut_map) lab_px(std::true_type(), x0, x1); else lab_px(std::false_type(), x0, x1);
+        if (P_.gamut_map) lab_row<true>(cc, gt, gt + W, gt + 2 * size_t(W), x0, x1, o, o + W, o + W2);
+        else lab_row<false>(cc, gt, gt + W, gt + 2 * size_t(W), x0, x1, o, o + W, o + W2);
       }
     }
   }

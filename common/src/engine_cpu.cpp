@@ -78,7 +78,7 @@ bool CpuEngine::configure(const StreamConfig& cfg, std::string* err) {
     s.jx.assign(size_t(2) * (kAd + 1) * (W_ + kJbuPad), 0.0f);
     s.jx_key[0] = s.jx_key[1] = -1;
     s.out.assign(size_t(3) * W_ * kCell, 0.0f);
-    s.row.assign(size_t(3) * W_, 0.0f);
+    s.row.assign(size_t(4) * W_, 0.0f);  // 4: row_colour's CIELAB hue gate and ratios
     s.conv.assign(convert_scratch_floats(W_), 0.0f);
   }
   hist_.assign(nt, std::vector<uint32_t>(kHistBins, 0));

@@ -163,7 +163,7 @@ const std::vector<Entry>& registry() {
     bo("hue-preserve", "Colour: hue from the input, tone and chroma amount from the model",
        &Params::hue_preserve);
     bo("lab-hue", "Colour (with hue-preserve): keep the input's CIELAB hue exactly on bright "
-       "saturated colours (default: on in balanced and quality, off in fast: ~18-21 % more CPU)",
+       "saturated colours (default: on in balanced and quality, off in fast: ~11 % more CPU)",
        &Params::lab_hue, kFieldLabHue);
     fl("fov", "Horizontal field of view of the frame, degrees [1, 180]", &Params::fov_deg, 1, 180);
     fl("observer-age", "Observer age, years [1, 100]", &Params::observer_age, 1, 100);

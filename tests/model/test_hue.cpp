@@ -272,8 +272,8 @@ TEST(Hue, CieLabGateSkipsOnlyDriftUnderItsBound) {
               const float f = float(yout) / yl;  // display LMS y_out (1 + k' c_in)
               const Vec3 pc = {float(yout) + kk * (lms.x * f - float(yout)), float(yout) + kk * (lms.y * f - float(yout)),
                                float(yout) + kk * (lms.z * f - float(yout))};
-              float gate = -1.0f;
-              const Vec3 h = display_hue(pc, in, 1.0f, cc, &gate);
+              float gate = -1.0f, ax, az;
+              const Vec3 h = display_hue_gated(pc, in, 1.0f, cc, &gate, &ax, &az);
               const Vec3 r = display_out_rgb(h, cc, false);
               const Vec3 nr = mul(o2n, r), ni = mul(i2n, in);
               const double dr[3] = {nr.x, nr.y, nr.z}, di[3] = {ni.x, ni.y, ni.z};
@@ -330,7 +330,7 @@ TEST(Hue, StraightLineGamutMapFailsTheBound) {
     const Vec3 c = {float(k[0] / yk * 20), float(k[1] / yk * 20), float(k[2] / yk * 20)};  // peak 1
     const Vec3 n = mul(mul(lms_to_nxyz(), xyz_to_lms()), mul(bt709_to_xyz(), c));
     const Vec3 a = gamut_map_keep(c, wy, 1.0f, 0.5f);
-    const Vec3 b = lab_hue_restore(a, n, mi, m, 1.0f, true);
+    const Vec3 b = lab_hue_restore(a, n.x / n.y, n.z / n.y, mi, m, 1.0f, true);
     double ca = 0, cb = 0;
     const Patch pa = {0, 0, 0, {a.x, a.y, a.z}}, pb = {0, 0, 0, {b.x, b.y, b.z}};
     const double ea = cielab_hue_error(pa, i, &ca), eb = cielab_hue_error(pb, i, &cb);
