@@ -229,14 +229,15 @@ DTUTMO_PX float dtucam_s_factor(float ks, float klm) { return fast_exp2(kConeL.n
 DTUTMO_PX Vec3 dtucam_display(Vec3 r, Vec3 u, float fs, const CamCond& cs, const CamCond& cd,
                               float sref, float isref) {
   // dtucam_forward's t and hue direction (no atan2: the inverse needs cos h and sin h
-  // only), carried to the display's J (cam_t_carry: M and back folded in log2), then
-  // dtucam_inverse with the display's A (no power)
+  // only), carried to the display's J (cam_carry_gain: M and back folded in log2), then
+  // dtucam_inverse with the display's A (no power); the scene's t = t_num / den goes to
+  // the inverse as a ratio (its division folded into the inverse's)
   const CamOpp o = cam_opponent({r.x, r.y, odds_scale(r.z, fs)});
   float s, ch, sh;
   cam_hue_dir(o.a, o.b, &s, &ch, &sh);
   const float A = std_max(cam_opponent({u.x, u.y, odds_scale(u.z, sref)}).A, 0.0f);
-  const float td = cam_t_carry(cam_t(s, o.den, ch, sh, cs), std_max(o.A, 0.0f), A, cs, cd);
-  const Vec3 o3 = dtucam_inverse_t(A, td, ch, sh, cd);
+  const float g = cam_carry_gain(std_max(o.A, 0.0f), A, cs, cd);
+  const Vec3 o3 = dtucam_inverse_t(A, cam_t_num(s, ch, sh, cs) * g, o.den, ch, sh, cd);
   return {o3.x, o3.y, odds_scale(std_max(o3.z, 0.0f), isref)};
 }
 // The response clamped to the display's [black, peak] responses (the inverse's domain).
