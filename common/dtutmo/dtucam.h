@@ -85,13 +85,15 @@ DTUTMO_PX float cam_pow(float x, float y) {
   return fast_pow(x, y) * (x > 0.0f ? 1.0f : 0.0f);
 }
 
-// The opponent signals of the responses: achromatic A, a, b, and t's denominator.
+// The opponent signals of the responses: achromatic A, a, b, and t's denominator. The
+// divisions by 11 and 9 as products with the reciprocals (a float division by a constant
+// stays a division: 3 of the 9 in the CPU's DTUCAM loop; 1 ulp apart).
 struct CamOpp {
   float A, a, b, den;
 };
 DTUTMO_PX CamOpp cam_opponent(Vec3 r) {
-  return {2.0f * r.x + r.y + r.z * 0.05f, r.x - 12.0f * r.y / 11.0f + r.z / 11.0f,
-          (r.x + r.y - 2.0f * r.z) / 9.0f, maxf(r.x + r.y + 1.05f * r.z, 1e-9f)};
+  return {2.0f * r.x + r.y + r.z * 0.05f, r.x + (r.z - 12.0f * r.y) * (1.0f / 11.0f),
+          (r.x + r.y - 2.0f * r.z) * (1.0f / 9.0f), maxf(r.x + r.y + 1.05f * r.z, 1e-9f)};
 }
 // Lightness J from the achromatic signal A.
 DTUTMO_PX float cam_j(float A, const CamCond& k) { return 100.0f * cam_pow(maxf(A, 0.0f) / k.aw, k.c * k.z); }
