@@ -456,11 +456,12 @@ DTUTMO_PX float tone_lookup(const float* tab, float x) {
 // one exp2 per pixel in the formula. The CPU engine tabulates 2^ls
 // (the per-condition constant folded in) and 2^-ld once a frame on the tone table's
 // segments (tone_x, read with tone_lookup: 128 per octave, 2^-32 .. 2^32; A is in
-// [0, ~3.05]) and multiplies the two lookups. Error: linear interpolation of x^p over 1/128
-// octave, p (p - 1) / 8 (ln 2 / 128)^2 relative: < 4e-6 for |p| < 1 (c z / 1.8 is 0.56 ..
-// 0.74), plus the product's rounding against the exponent's sum (1e-7): far below a
-// code (test_math DtucamCarryTables). The CUDA kernels and the reference path keep the
-// formula. 2 kToneTab entries (scene, then display). Host.
+// [0, ~3.05]) and multiplies the two lookups. Error: linear interpolation of x^p over a
+// segment 1/128 of x wide, |p (p - 1)| / 8 / 128^2 relative: < 1e-5 for the exponents
+// c z / 1.8 (0.56 .. 0.74; 2^-ld has -p, the worse side), plus the product's rounding
+// against the exponents' sum (~1e-7): 1e-5 of the chroma, far below a code (test_math
+// Dtucam.CarryTablesMatchTheFormula: 1.1e-5 at most). The CUDA kernels and the reference
+// path keep the formula. 2 kToneTab entries (scene, then display). Host.
 inline void fill_cam_tables(const CamCond& cs, const CamCond& cd, float* tab) {
   for (int i = 0; i < kToneTab; ++i) {
     const float x = tone_x(i);
