@@ -439,19 +439,41 @@ DTUTMO_HOT void CpuEngine::row_lum(int y, const float* __restrict r, Scratch& s,
       logit_n_row(tabs, uc + x0, lo, hi, lc + x0, n, true, fast_exp2(kc));  // whole inverse from the table
       continue;
     }
-    logit_n_row(tabs, uc + x0, lo, hi, lc + x0, n);  // lc = log2(v / (1 - v)) / n, then in place
     float kn, ikn;
     inverse_fade_band(K, c, &kn, &ikn);
     if (mode == int(DisplayMode::FullInverse)) {
+      logit_n_row(tabs, uc + x0, lo, hi, lc + x0, n);  // lc = log2(v / (1 - v)) / n, then in place
       for (int x = x0; x < x1; ++x) {
         const float fade = inverse_fade(clamp_response(uc[x], lo, hi), kn, ikn);
         lc[x] = inverse_from_logit(full_inverse_k(fade, kl[x], kc), lc[x]);
       }
-    } else {
-      for (int x = x0; x < x1; ++x) {
-        const float fade = inverse_fade(clamp_response(uc[x], lo, hi), kn, ikn);
-        lc[x] = inverse_from_logit(hybrid_display_k(hw[x], kl[x], kc, fade), lc[x]);
+      continue;
+    }
+    // hybrid: where the edge weight hw is 0, hybrid_display_k is kc (w = 0) and the inverse
+    // the whiteboard's, 2^kc (v / (1 - v))^(1/n) from the odds-root table (no exp2 per
+    // pixel); runs of kHwChunk-column chunks of either kind. On the 1080p clip hw is 0 on
+    // 85 % of the pixels, on 79 % of the 16-column chunks.
+    constexpr int kHwChunk = 16;
+    const float skc = fast_exp2(kc);
+    for (int a = x0; a < x1;) {
+      auto flat = [&](int x) {
+        int nz = 0;  // an integer count (vectorises)
+        for (int i = x, ie = std::min(x1, x + kHwChunk); i < ie; ++i) nz += hw[i] != 0.0f ? 1 : 0;
+        return nz == 0;
+      };
+      const bool f = flat(a);
+      int b = std::min(x1, a + kHwChunk);
+      while (b < x1 && flat(b) == f) b = std::min(x1, b + kHwChunk);
+      if (f) {
+        logit_n_row(tabs, uc + a, lo, hi, lc + a, b - a, true, skc);
+      } else {
+        logit_n_row(tabs, uc + a, lo, hi, lc + a, b - a);
+        for (int x = a; x < b; ++x) {
+          const float fade = inverse_fade(clamp_response(uc[x], lo, hi), kn, ikn);
+          lc[x] = inverse_from_logit(hybrid_display_k(hw[x], kl[x], kc, fade), lc[x]);
+        }
       }
+      a = b;
     }
   }
   if (bd && K.detail != 0.0f) {
