@@ -85,13 +85,15 @@ DTUTMO_PX float cam_pow(float x, float y) {
   return fast_pow(x, y) * (x > 0.0f ? 1.0f : 0.0f);
 }
 
-// The opponent signals of the responses: achromatic A, a, b, and t's denominator.
+// The opponent signals of the responses: achromatic A, a, b, and t's denominator. The
+// divisions by 11 and 9 as products with the reciprocals (a float division by a constant
+// stays a division: 3 of the 9 in the CPU's DTUCAM loop; 1 ulp apart).
 struct CamOpp {
   float A, a, b, den;
 };
 DTUTMO_PX CamOpp cam_opponent(Vec3 r) {
-  return {2.0f * r.x + r.y + r.z * 0.05f, r.x - 12.0f * r.y / 11.0f + r.z / 11.0f,
-          (r.x + r.y - 2.0f * r.z) / 9.0f, maxf(r.x + r.y + 1.05f * r.z, 1e-9f)};
+  return {2.0f * r.x + r.y + r.z * 0.05f, r.x + (r.z - 12.0f * r.y) * (1.0f / 11.0f),
+          (r.x + r.y - 2.0f * r.z) * (1.0f / 9.0f), maxf(r.x + r.y + 1.05f * r.z, 1e-9f)};
 }
 // Lightness J from the achromatic signal A.
 DTUTMO_PX float cam_j(float A, const CamCond& k) { return 100.0f * cam_pow(maxf(A, 0.0f) / k.aw, k.c * k.z); }
@@ -107,9 +109,13 @@ DTUTMO_PX void cam_hue_dir(float a, float b, float* s, float* ch, float* sh) {
 DTUTMO_PX float cam_et(float ch, float sh) {
   return 0.25f * (ch * -0.41614684f - sh * 0.90929743f + 3.8f);  // cos 2, sin 2
 }
-// CIECAM16's t from |(a, b)| = s, the denominator and the hue's direction...
+// CIECAM16's t from |(a, b)| = s, the denominator and the hue's direction (its numerator
+// alone: cam_t_num)...
+DTUTMO_PX float cam_t_num(float s, float ch, float sh, const CamCond& k) {
+  return 50000.0f / 13.0f * k.nc * k.ncb * cam_et(ch, sh) * s;
+}
 DTUTMO_PX float cam_t(float s, float den, float ch, float sh, const CamCond& k) {
-  return (50000.0f / 13.0f * k.nc * k.ncb * cam_et(ch, sh) * s) / den;
+  return cam_t_num(s, ch, sh, k) / den;
 }
 // ...colourfulness M from t and J...
 DTUTMO_PX float cam_m(float t, float j, const CamCond& k) {
@@ -127,15 +133,26 @@ DTUTMO_PX float cam_t_of_m(float m, float j, const CamCond& k) {
 // J = 100 (A / A_w)^(c z):
 //   log2 t_d = log2 t_s + (c_s z_s / 2 log2(A_s / A_w,s) - c_d z_d / 2 log2(A_d / A_w,d)
 //              + log2(c_n,s F_L,s^0.25 / (c_n,d F_L,d^0.25))) / 0.9
-// 3 log2 and one exp2 for the 4 powers (the per-condition terms are loop invariants);
-// 0 where t_s, A_s or A_d is 0, as the unfolded chain. Checked against it (test_math).
-DTUTMO_PX float cam_t_carry(float ts, float as, float ad, const CamCond& cs, const CamCond& cd) {
+// t_s enters linearly: t_d = t_s g with the gain g = 2^(ls(A_s) - ld(A_d)), ls the scene's
+// term (with the per-condition constant), ld the display's. 2 log2 and one exp2 for the
+// 4 powers (the per-condition terms are loop invariants); g is 0 where A_s or A_d is 0.
+// The CPU engine reads 2^ls and 2^-ld from per-frame tables built with these functions
+// (pixel_model.h fill_cam_tables). Checked against the unfolded chain (test_math).
+DTUTMO_PX float cam_carry_ls(float as, const CamCond& cs, const CamCond& cd) {
   const float kc = fast_log2((cs.cn * cs.fl_4) / (cd.cn * cd.fl_4)) - 0.5f * cs.c * cs.z * fast_log2(cs.aw) +
                    0.5f * cd.c * cd.z * fast_log2(cd.aw);
-  const float l = fast_log2(ts) + (0.5f * cs.c * cs.z * fast_log2(as) - 0.5f * cd.c * cd.z * fast_log2(ad) + kc) *
-                                      (1.0f / 0.9f);
+  return (0.5f * cs.c * cs.z * fast_log2(as) + kc) * (1.0f / 0.9f);
+}
+DTUTMO_PX float cam_carry_ld(float ad, const CamCond& cd) {
+  return 0.5f * cd.c * cd.z * fast_log2(ad) * (1.0f / 0.9f);
+}
+DTUTMO_PX float cam_carry_gain(float as, float ad, const CamCond& cs, const CamCond& cd) {
   // products with masks, not a select nor && (either left GCC's loop scalar)
-  return fast_exp2(l) * (ts > 0.0f ? 1.0f : 0.0f) * (as > 0.0f ? 1.0f : 0.0f) * (ad > 0.0f ? 1.0f : 0.0f);
+  return fast_exp2(cam_carry_ls(as, cs, cd) - cam_carry_ld(ad, cd)) * (as > 0.0f ? 1.0f : 0.0f) *
+         (ad > 0.0f ? 1.0f : 0.0f);
+}
+DTUTMO_PX float cam_t_carry(float ts, float as, float ad, const CamCond& cs, const CamCond& cd) {
+  return ts * cam_carry_gain(as, ad, cs, cd);
 }
 
 DTUTMO_PX CamJMh dtucam_forward(Vec3 r, const CamCond& k) {
@@ -146,23 +163,24 @@ DTUTMO_PX CamJMh dtucam_forward(Vec3 r, const CamCond& k) {
   return {j, cam_m(cam_t(s, o.den, ch, sh, k), j, k), atan2f(o.b, o.a)};
 }
 
-// The inverse from the achromatic signal A of J (A = A_w (J / 100)^(1 / c z)), t and the
-// hue's direction (cos h, sin h): what dtucam_display needs, which has A, t and the
+// The inverse from the achromatic signal A of J (A = A_w (J / 100)^(1 / c z)), t = tn / tq
+// (tq > 0: dtucam_display passes t's numerator and denominator, one division fewer) and
+// the hue's direction (cos h, sin h): what dtucam_display needs, which has A, t and the
 // direction from the forward model and so needs no trigonometry here.
-DTUTMO_PX Vec3 dtucam_inverse_t(float A, float t, float ch, float sh, const CamCond& k) {
+DTUTMO_PX Vec3 dtucam_inverse_t(float A, float tn, float tq, float ch, float sh, const CamCond& k) {
   const float kk = 50000.0f / 13.0f * k.nc * k.ncb * cam_et(ch, sh);
   // (A, a, b) -> (rL, rM, rS): inverse of [[2,1,1/20],[1,-12/11,1/11],[1/9,1/9,-2/9]].
   // rL = (460 A + 451 a + 288 b)/1403, rM = (460 A - 891 a - 261 b)/1403,
   // rS = (460 A - 220 a - 6300 b)/1403.
   // den = rL + rM + 1.05 rS = D0 A + s (d1 cos h + d2 sin h), s = |(a, b)|;
-  // solve t den = kk s  ->  s = t D0 A / (kk - t dh).
+  // solve t den = kk s  ->  s = t D0 A / (kk - t dh) = tn D0 A / (kk tq - tn dh).
   const float d0 = (460.0f + 460.0f + 1.05f * 460.0f) / 1403.0f;
   const float d1 = (451.0f - 891.0f - 1.05f * 220.0f) / 1403.0f;
   const float d2 = (288.0f - 261.0f - 1.05f * 6300.0f) / 1403.0f;
   const float dh = d1 * ch + d2 * sh;
-  const float q = kk - t * dh;
-  const float sq = t * d0 * A / maxf(q, 1e-9f);
-  const float s = q > 1e-9f ? sq : 0.0f;
+  const float q = kk * tq - tn * dh;  // (kk - t dh) tq
+  const float sq = tn * d0 * A / maxf(q, 1e-9f * tq);
+  const float s = q > 1e-9f * tq ? sq : 0.0f;
   const float a = s * ch, b = s * sh;
   const float i1403 = 1.0f / 1403.0f;  // a product: a division by 1403 stays a division
   return {(460.0f * A + 451.0f * a + 288.0f * b) * i1403, (460.0f * A - 891.0f * a - 261.0f * b) * i1403,
@@ -172,7 +190,7 @@ DTUTMO_PX Vec3 dtucam_inverse_t(float A, float t, float ch, float sh, const CamC
 DTUTMO_PX Vec3 dtucam_inverse(CamJMh v, const CamCond& k) {
   const float j = maxf(v.j, 0.0f);
   const float A = k.aw * cam_pow(j / 100.0f, 1.0f / (k.c * k.z));
-  return dtucam_inverse_t(A, cam_t_of_m(v.m, j, k), cosf(v.h), sinf(v.h), k);
+  return dtucam_inverse_t(A, cam_t_of_m(v.m, j, k), 1.0f, cosf(v.h), sinf(v.h), k);
 }
 
 }  // namespace dtutmo

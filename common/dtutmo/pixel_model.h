@@ -226,18 +226,30 @@ DTUTMO_PX float normalise_response(float r, float gain, float offset, float toe_
 // DTUCAM (balanced): chroma from the scene's appearance (Hunt effect), tone from the
 // normalised responses u. fs: the scene S -> L/M reference (dtucam_s_factor of the cell).
 DTUTMO_PX float dtucam_s_factor(float ks, float klm) { return fast_exp2(kConeL.n * (ks - klm)); }
-DTUTMO_PX Vec3 dtucam_display(Vec3 r, Vec3 u, float fs, const CamCond& cs, const CamCond& cd,
-                              float sref, float isref) {
-  // dtucam_forward's t and hue direction (no atan2: the inverse needs cos h and sin h
-  // only), carried to the display's J (cam_t_carry: M and back folded in log2), then
-  // dtucam_inverse with the display's A (no power)
-  const CamOpp o = cam_opponent({r.x, r.y, odds_scale(r.z, fs)});
+// Its pieces (the CPU engine runs them as passes over a row, the carry gain from tables:
+// fill_cam_tables): the scene's responses with S on the L/M reference...
+DTUTMO_PX Vec3 dtucam_scene_r(Vec3 r, float fs) { return {r.x, r.y, odds_scale(r.z, fs)}; }
+// ...the display's achromatic signal A of the normalised responses u...
+DTUTMO_PX float dtucam_display_a(Vec3 u, float sref) {
+  return std_max(cam_opponent({u.x, u.y, odds_scale(u.z, sref)}).A, 0.0f);
+}
+// ...and the rest from the scene's opponent signals o, the display's A and the carry gain
+// g (dtucam.h cam_carry_gain): dtucam_forward's t and hue direction (no atan2: the inverse
+// needs cos h and sin h only), t_d = t_s g, then dtucam_inverse with the display's A (no
+// power); t_s = t_num / den goes to the inverse as a ratio (its division folded into the
+// inverse's).
+DTUTMO_PX Vec3 dtucam_display_rest(const CamOpp& o, float A, float g, const CamCond& cs, const CamCond& cd,
+                                   float isref) {
   float s, ch, sh;
   cam_hue_dir(o.a, o.b, &s, &ch, &sh);
-  const float A = std_max(cam_opponent({u.x, u.y, odds_scale(u.z, sref)}).A, 0.0f);
-  const float td = cam_t_carry(cam_t(s, o.den, ch, sh, cs), std_max(o.A, 0.0f), A, cs, cd);
-  const Vec3 o3 = dtucam_inverse_t(A, td, ch, sh, cd);
+  const Vec3 o3 = dtucam_inverse_t(A, cam_t_num(s, ch, sh, cs) * g, o.den, ch, sh, cd);
   return {o3.x, o3.y, odds_scale(std_max(o3.z, 0.0f), isref)};
+}
+DTUTMO_PX Vec3 dtucam_display(Vec3 r, Vec3 u, float fs, const CamCond& cs, const CamCond& cd,
+                              float sref, float isref) {
+  const CamOpp o = cam_opponent(dtucam_scene_r(r, fs));
+  const float A = dtucam_display_a(u, sref);
+  return dtucam_display_rest(o, A, cam_carry_gain(std_max(o.A, 0.0f), A, cs, cd), cs, cd, isref);
 }
 // The response clamped to the display's [black, peak] responses (the inverse's domain).
 DTUTMO_PX float clamp_response(float u, float lo, float hi) { return std_min(std_max(u, lo), hi); }
@@ -447,6 +459,26 @@ DTUTMO_PX float tone_lookup(const float* tab, float x) {
   const int k = (bits >> 16) - kToneBase;
   const float f = (float)(bits & 0xffff) * (1.0f / 65536.0f);
   return tab[k] + f * (tab[k + 1] - tab[k]);
+}
+
+// ================================================================== DTUCAM carry tables
+// DTUCAM's carry gain (dtucam.h cam_carry_gain) is 2^(ls(A_s) - ld(A_d)): a power of the
+// scene's achromatic signal times one of the display's: 2 log2 (each with a division) and
+// one exp2 per pixel in the formula. The CPU engine tabulates 2^ls
+// (the per-condition constant folded in) and 2^-ld once a frame on the tone table's
+// segments (tone_x, read with tone_lookup: 128 per octave, 2^-32 .. 2^32; A is in
+// [0, ~3.05]) and multiplies the two lookups. Error: linear interpolation of x^p over a
+// segment 1/128 of x wide, |p (p - 1)| / 8 / 128^2 relative: < 1e-5 for the exponents
+// c z / 1.8 (0.56 .. 0.74; 2^-ld has -p, the worse side), plus the product's rounding
+// against the exponents' sum (~1e-7): 1e-5 of the chroma, far below a code (test_math
+// Dtucam.CarryTablesMatchTheFormula: 1.1e-5 at most). The CUDA kernels and the reference
+// path keep the formula. 2 kToneTab entries (scene, then display). Host.
+inline void fill_cam_tables(const CamCond& cs, const CamCond& cd, float* tab) {
+  for (int i = 0; i < kToneTab; ++i) {
+    const float x = tone_x(i);
+    tab[i] = fast_exp2(cam_carry_ls(x, cs, cd));
+    tab[kToneTab + i] = fast_exp2(-cam_carry_ld(x, cd));
+  }
 }
 
 // ================================================================== encode

@@ -54,6 +54,7 @@ bool CpuEngine::configure(const StreamConfig& cfg, std::string* err) {
   gridk_.assign(nc * kAd, 0.0f);
   rod_row_.assign(gh_, 1);
   tone_tab_.assign(3 * size_t(kToneTab), 0.0f);
+  cam_tab_.assign(2 * size_t(kToneTab), 0.0f);
   resp_tab_.assign(2 * size_t(kToneTab), 0.0f);
   fill_response_table(kConeL.n, resp_tab_.data());
   fill_response_table(kRod.n, resp_tab_.data() + kToneTab);

@@ -306,6 +306,44 @@ TEST(Dtucam, DisplayIsForwardThenInverseAtTheDisplaysJ) {
   std::printf("dtucam_display against the unfolded chain: largest relative difference %.2g\n", worst);
 }
 
+// The CPU engine's DTUCAM carry tables (pixel_model.h fill_cam_tables: 2^ls of the
+// scene's A and 2^-ld of the display's on the tone table's segments, read with
+// tone_lookup) against the formula (dtucam.h cam_carry_gain) over A's whole domain: both
+// A's from 2^-24 to 4 (responses in [0, 1): A <= 3.05), log-spaced at 3 points per
+// 1/128-octave segment (its ends and off-grid points between), for scene and display
+// conditions from night to daylight and every surround. Bound: 2e-5 relative (linear
+// interpolation of x^p over a segment 1/128 of x wide: |p (p - 1)| / 8 / 128^2 < 1e-5 at
+// |p| <= 0.74, plus the formula's own rounding, ~1e-6 where |ls - ld| reaches ~20); a
+// table of the wrong condition, exponent or segment is off by percents.
+TEST(Dtucam, CarryTablesMatchTheFormula) {
+  std::vector<float> tab(2 * size_t(kToneTab));
+  std::vector<float> xs;
+  for (float l = -24.0f; l <= 2.0f; l += 1.0f / 384.0f) xs.push_back(std::exp2(l + 0.37f / 384.0f));
+  float worst = 0.0f;
+  for (float las : {0.02f, 5.0f, 300.0f, 8000.0f})
+    for (int sur = 0; sur < 3; ++sur) {
+      float c, nc;
+      cam_surround(sur, &c, &nc);
+      const CamCond cs = cam_condition(las, 0.69f, 1.0f, 3.05f * 0.55f);
+      const CamCond cd = cam_condition(20.0f + las * 0.01f, c, nc, 3.05f * 0.6f);
+      fill_cam_tables(cs, cd, tab.data());
+      for (size_t i = 0; i < xs.size(); ++i) {
+        // every A_s against A_d at a few points, and every A_d against A_s likewise
+        for (size_t k : {size_t(0), xs.size() / 3, xs.size() - 1}) {
+          for (int side = 0; side < 2; ++side) {
+            const float as = side ? xs[k] : xs[i], ad = side ? xs[i] : xs[k];
+            const float ref = cam_carry_gain(as, ad, cs, cd);
+            const float got = tone_lookup(tab.data(), as) * tone_lookup(tab.data() + kToneTab, ad);
+            const float e = std::fabs(got - ref) / ref;
+            worst = std::max(worst, e);
+            ASSERT_LT(e, 2e-5f) << "A_s " << as << " A_d " << ad << " La " << las << " surround " << sur;
+          }
+        }
+      }
+    }
+  std::printf("DTUCAM carry tables against the formula: largest relative difference %.2g\n", worst);
+}
+
 TEST(Gamut, DesaturatesTowardLuminanceInRange) {
   const Vec3 w = {0.2126f, 0.7152f, 0.0722f};
   const Vec3 in = {-20.0f, 80.0f, 150.0f};
