@@ -180,7 +180,6 @@ bool CpuEngine::process(const FrameView& in, const FrameView& out, double time_s
 
   stream_consts(K_, P_, C_, gw_, gh_);  // model.h: the stream's and parameters' constants
 
-  ++frame_no_;  // the grids change: Scratch::jx is stale
   gcap_snap_ = snap;
   gcap_k_ = snap ? 1.0f : smooth_k(dt, P_.cone_tau);
   pass1(in);
@@ -189,10 +188,10 @@ bool CpuEngine::process(const FrameView& in, const FrameView& out, double time_s
     // A cut is detected in low_res, after the optics of pass 1 used the glare cap smoothed
     // from the previous shot (model.h glare_cut_redo; ghost 0.26 without): the frame is
     // made again with the glare state snapped, low_res's global update as temporal_redo
-    // (what the cut gave, the detector's report kept). The CUDA engine does the same.
+    // (what the cut gave, the detector's report kept; its frame_consts renews the lookups'
+    // cache key, Scratch::jx). The CUDA engine does the same.
     gcap_snap_ = true;
     gcap_k_ = 1.0f;
-    ++frame_no_;  // low_res makes the grids again: the lookups' Scratch::jx of the first is stale
     pass1(in);
     low_res(dt, true, true);
   }

@@ -164,8 +164,9 @@ class CpuEngine final : public Engine {
   std::vector<float> la_tgt_, la_loc_, la_s_, la_rod_s_;  // grids, log2 cd/m^2
   std::vector<AdaptCell> cells_;
   std::vector<float> gridk_;  // kAd planar channel grids, gw x gh each
-  long long frame_no_ = 0;     // version of the grids the La lookup reads, bumped at each
-                               // frame and wherever they change (Scratch::jx_key)
+  long long frame_no_ = 0;     // version of the grids the La lookup reads, bumped where
+                               // they change: frame_consts, after every low_res (a cut's
+                               // second too) and after the display channels (Scratch::jx_key)
   std::vector<char> rod_row_;  // per grid row: some cell of it has a rod weight != 0
   std::vector<float> tone_tab_;  // photopic tone table, 3 x kToneTab (pixel_model.h)
   bool tone_on_ = false;         // this frame's photopic rows go through tone_tab_
