@@ -116,7 +116,6 @@ struct FrameConsts {
   Mat3 lms_to_out_rgb;    // display LMS (cd/m^2) -> output linear RGB (cd/m^2)
   Vec3 out_rgb_to_y;      // output linear RGB -> luminance Y
   // CIELAB hue restoration (gamut.h lab_hue_restore; pixel_model.h colour_consts)
-  Mat3 in_to_nxyz;        // input linear RGB -> white-normalised XYZ (via LMS, color.h)
   Mat3 out_to_nxyz;       // output linear RGB -> white-normalised XYZ
   Mat3 nxyz_to_out;       // and back
   Vec3 lms_to_nx, lms_to_nz;  // color.h lms_to_nxyz's X and Z rows (the gate's input ratios)

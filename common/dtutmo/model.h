@@ -600,8 +600,7 @@ DTUTMO_HD void input_consts(FrameConsts& K, Primaries in) {
                      -0.702f * r2x.m[0][1] + 1.039f * r2x.m[1][1] + 0.433f * r2x.m[2][1],
                      -0.702f * r2x.m[0][2] + 1.039f * r2x.m[1][2] + 0.433f * r2x.m[2][2]};
   K.in_rgb_to_y = {r2x.m[1][0], r2x.m[1][1], r2x.m[1][2]};
-  K.in_to_nxyz = mul(lms_to_nxyz(), K.in_rgb_to_lms);  // CIELAB hue restoration (gamut.h)
-  const Mat3 ln = lms_to_nxyz();
+  const Mat3 ln = lms_to_nxyz();  // CIELAB hue restoration's input ratios (pixel_model.h display_hue)
   K.lms_to_nx = {ln.m[0][0], ln.m[0][1], ln.m[0][2]};
   K.lms_to_nz = {ln.m[2][0], ln.m[2][1], ln.m[2][2]};
 }

@@ -252,7 +252,7 @@ TEST(Hue, CieLabGateSkipsOnlyDriftUnderItsBound) {
   output_consts(K, Primaries::BT709);
   K.peak = 100.0f;
   const ColourConsts cc = colour_consts(K, ColourOpts{1, 0.0f, 0.5f, 1});
-  const Mat3 o2n = K.out_to_nxyz, i2n = K.in_to_nxyz;
+  const Mat3 o2n = K.out_to_nxyz, i2n = mul(lms_to_nxyz(), K.in_rgb_to_lms);  // input -> n (color.h)
   const int N = 20;
   long long n = 0, skipped = 0, near_one = 0, near_one_skipped = 0;
   double worst_skipped = 0, worst_skipped_dh = 0, worst = 0;
