@@ -95,7 +95,9 @@ inline CutFrameDiff cut_frame_against_fresh(const std::function<std::unique_ptr<
 inline void expect_cut_frame_as_fresh(const CutFrameDiff& r, const std::string& what, bool exact = false) {
   EXPECT_TRUE(r.cut_detected) << what << ": the day -> night cut is not detected";
   EXPECT_GT(r.bytes, 0u) << what;
-  if (exact) EXPECT_EQ(r.worst, 0) << what << ": the cut's first frame differs from a fresh engine's";
+  if (exact) {
+    EXPECT_EQ(r.worst, 0) << what << ": the cut's first frame differs from a fresh engine's";
+  }
   EXPECT_LE(double(r.off), 0.001 * double(r.bytes))
       << what << ": the cut's first frame differs from a fresh engine's on " << r.off << " of " << r.bytes
       << " bytes by more than 1 code (worst " << r.worst << ")";
