@@ -154,14 +154,19 @@ DTUTMO_HD_CONST float kLabHueSkipDh = 0.1f;
 // 1 where the restore must run, else 0 (a float: selects multiplied, the CPU loop
 // vectorises; a NaN gives 0, as the gamut map has already made such a pixel black).
 DTUTMO_PX float lab_hue_gate(float kk, float ax, float az, float yr) {
-  // max then min (not clampf: two instructions, not compares and blends); a NaN gives 0
-  // here and still a gate of 0 below (kk's compare, or d's)
-  const float mx = minf(maxf(minf(1.0f + kk * ax, 1.0f + ax), 0.0f), 1.0f);
-  const float mz = minf(maxf(minf(1.0f + kk * az, 1.0f + az), 0.0f), 1.0f);
+  // m_i = clamp(min(1 + k' a_i, 1 + a_i), 0, 1) = max(1 + max(k', 1) min(a_i, 0), 0): a_i >= 0
+  // gives u_i >= 1 at both ends, and for a_i < 0 the end nearer 0 is t = max(k', 1) (the
+  // same rounded value: 1 + a_i is fma(1, a_i, 1), and k' a_i < a_i rounds to <=): one
+  // clamp less per term. A NaN a_i gives m_i = 1 and a NaN |a_i| below (a gate of 0 from
+  // d's compare); a NaN k' the compare k' > 0.
+  const float k1 = maxf(kk, 1.0f);
+  const float mx = maxf(1.0f + k1 * minf(ax, 0.0f), 0.0f);
+  const float mz = maxf(1.0f + k1 * minf(az, 0.0f), 0.0f);
   const float bx = maxf(ax, -ax), bz = maxf(az, -az);
   // d theta m_x m_z and C m_x m_z: the comparisons below without a division; m_i = 0 (the
   // segment reaches u_i <= 0) always runs the restore
-  const float d = 0.2f * maxf(1.0f - kk, kk - 1.0f) * (bx * mz + bz * mx);
+  const float px = bx * mz, pz = bz * mx;
+  const float d = 0.2f * maxf(1.0f - kk, kk - 1.0f) * (px + pz);
   // f_y's bound: steps of cbrt at cubes (one select each, not nested: GCC 12 left the
   // loop scalar for the nested form, "control flow in loop")
   float fy = maxf(yr, 1.0f);
@@ -169,7 +174,7 @@ DTUTMO_PX float lab_hue_gate(float kk, float ax, float az, float yr) {
   fy = yr <= 0.343f ? 0.7f : fy;
   fy = yr <= 0.125f ? 0.5f : fy;
   fy = yr <= 0.015625f ? 0.25f : fy;
-  const float cx = 500.0f * bx * mz, cz = 200.0f * bz * mx;
+  const float cx = 500.0f * px, cz = 200.0f * pz;
   const float c = fy * (1.0f / 3.0f) * (kk <= 1.0f ? 2.0f * minf(cx, cz) : kk * (cx + cz));
   const float mm = mx * mz;
   constexpr float kRad = kLabHueSkipDeg * 3.14159265f / 180.0f;
