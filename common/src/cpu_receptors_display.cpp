@@ -569,7 +569,7 @@ static inline __attribute__((always_inline)) void lab_row(const ColourConsts& cc
   }
 }
 
-DTUTMO_HOT void CpuEngine::row_colour(int y, float* __restrict o, Scratch& s) {
+DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) void CpuEngine::row_colour(int y, float* __restrict o, Scratch& s) {
   const int W = W_;
   const FrameConsts& K = K_;
   const float* __restrict ad = s.ad.data();
