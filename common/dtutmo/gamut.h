@@ -136,8 +136,7 @@ DTUTMO_PX Vec3 lab_hue_restore(Vec3 r, float ux, float uz, const Mat3& to_n, con
 // over-estimates. The restore keeps the result's CIELAB chroma C, so the skipped hue
 // difference is Delta H = 2 C sin(d theta / 2) <= C |d theta|, with
 //   C <= f_y k' (500 |a_x| / m_x + 200 |a_z| / m_z) / 3   (|cbrt(1 + s) - 1| <= |s| / (3
-//   min(1 + s, 1)); f_y = cbrt(Y / Yn) <= 1/4, 1/2, 0.7, 0.9, 1 for Y / Yn <= 1/64, 1/8,
-//   0.343, 0.729, 1; above, Y / Yn).
+//   min(1 + s, 1)); f_y = cbrt(Y / Yn) <= max(Y / Yn, (Y / Yn)^(1/4))).
 // Tighter for k' <= 1 (the common case: hue_preserve desaturated): with (A, B) = f_y (500 q_x,
 // -200 q_z) the exact d theta / dl is A B / (A^2 + B^2), not 1/2, and |q_i(t)| grows with t,
 // so C(k') <= C(t) on the segment and
@@ -171,13 +170,11 @@ DTUTMO_PX float lab_hue_gate(float kk, float ax, float az, float yr) {
   // segment reaches u_i <= 0) always runs the restore
   const float px = bx * mz, pz = bz * mx;
   const float d = 0.2f * maxf(1.0f - kk, kk - 1.0f) * (px + pz);
-  // f_y's bound: steps of cbrt at cubes (one select each, not nested: GCC 12 left the
-  // loop scalar for the nested form, "control flow in loop")
-  float fy = maxf(yr, 1.0f);
-  fy = yr <= 0.729f ? 0.9f : fy;
-  fy = yr <= 0.343f ? 0.7f : fy;
-  fy = yr <= 0.125f ? 0.5f : fy;
-  fy = yr <= 0.015625f ? 0.25f : fy;
+  // f_y = cbrt(y_r) <= max(y_r, y_r^(1/4)) (y_r^(1/4) >= y_r^(1/3) for y_r <= 1, y_r >= its
+  // cube root above): two square roots and a max, not four steps at cubes (eight compares
+  // and blends), and tighter except just under the steps' cubes (1/64: 0.35, step 0.25).
+  // A negative y_r (no light: the result is black) gives a NaN, hence a gate of 0.
+  const float fy = maxf(yr, sqrtf(sqrtf(yr)));
   const float cx = 500.0f * px, cz = 200.0f * pz;
   const float c = fy * (1.0f / 3.0f) * (kk <= 1.0f ? 2.0f * minf(cx, cz) : kk * (cx + cz));
   const float mm = mx * mz;

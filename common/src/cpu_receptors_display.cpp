@@ -627,9 +627,14 @@ DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) void CpuEngine::row_colo
       for (int x0 = 0; x0 < W; x0 += kChunk) {
         const int x1 = std::min(W, x0 + kChunk);
         // an integer count (vectorises; a float max reduction stayed a scalar loop, ~8 % of
-        // row_colour's samples with lab-hue on)
+        // row_colour's samples with lab-hue on); a full chunk with the constant trip
+        // count (two compares and a horizontal sum, not a generic vector loop with its
+        // remainder: ~6 % of row_colour's samples with lab-hue on)
         int any = 0;
-        for (int x = x0; x < x1; ++x) any += gt[x] > 0.0f ? 1 : 0;
+        if (x1 - x0 == kChunk)
+          for (int i = 0; i < kChunk; ++i) any += gt[x0 + i] > 0.0f ? 1 : 0;
+        else
+          for (int x = x0; x < x1; ++x) any += gt[x] > 0.0f ? 1 : 0;
         if (!any) continue;
         if (P_.gamut_map) lab_row<true>(cc, gt, gt + W, gt + 2 * size_t(W), x0, x1, o, o + W, o + W2);
         else lab_row<false>(cc, gt, gt + W, gt + 2 * size_t(W), x0, x1, o, o + W, o + W2);
