@@ -291,7 +291,7 @@ TEST(Lookup, WeightsAreConvex) {
 // ramp: one group is empty), the weights are the formula of spatial.h's La lookup itself:
 // the bilinear weights times 2^(-d^2 / (2 sigma^2)) + 1e-3, normalised, computed here in
 // double with libm. Catches a wrong range weight, bilinear weight or normalisation in the
-// staged computation (jbu_range, jbu_bound, jbu_combine) within weight_exp2's 6e-5.
+// staged computation (jbu_range, jbu_bound, jbu_combine) within weight_exp2's 7.5e-5.
 TEST(Lookup, WeightsAreTheFormulaWhereNoBoundActs) {
   uint32_t r = 4242;
   auto uni = [&r]() {
