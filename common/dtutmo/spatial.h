@@ -157,36 +157,24 @@ constexpr float kLookupRangeCoef = -0.72134752f / (kLookupRangeSigma * kLookupRa
 // once its binade is above u's, s comes out ~1e-7 below 0 or above 1, an empty group gets
 // a weight of that sign, and its mean constant kd / wd is noise (tried: single pixels
 // 115 codes off in balanced colored-lights, most of night off in an earlier try).
-DTUTMO_PX float jbu_ramp(float u) {
-  int32_t i;
-  memcpy(&i, &u, 4);
-  i = i > 0 ? i : 0;
-  i = i < 0x3f800000 ? i : 0x3f800000;  // 1.0f
-  float s;
-  memcpy(&s, &i, 4);
-  return s;
-}
-
-// max(u, 0) and, for u >= +0, min(u, 1) on the bits, as jbu_ramp (exact but for NaN): GCC 12
-// made a compare and a blend (or an and) of each float form in the vectorised lookup, one
-// integer instruction each here (jbu_bound: four of them, 4 of its ~97 AVX2 instructions
-// per 8 pixels).
+// jbu_bound's max(u, 0) and, for u >= +0, min(u, 1) are its two halves alone (exact but
+// for NaN): GCC 12 made a compare and a blend (or an and) of each float form in the
+// vectorised lookup, one integer instruction each here (jbu_bound: four of them).
 DTUTMO_PX float jbu_pos(float u) {
   int32_t i;
   memcpy(&i, &u, 4);
   i = i > 0 ? i : 0;
-  float s;
-  memcpy(&s, &i, 4);
-  return s;
+  memcpy(&u, &i, 4);
+  return u;
 }
 DTUTMO_PX float jbu_min1(float u) {
   int32_t i;
   memcpy(&i, &u, 4);
   i = i < 0x3f800000 ? i : 0x3f800000;  // 1.0f
-  float s;
-  memcpy(&s, &i, 4);
-  return s;
+  memcpy(&u, &i, 4);
+  return u;
 }
+DTUTMO_PX float jbu_ramp(float u) { return jbu_min1(jbu_pos(u)); }
 
 // Corner weights (00, 10, 01, 11 = (x0, y0), (x1, y0), (x0, y1), (x1, y1)) of a pixel of
 // log2 luminance ly at bilinear weights tx, ty, the corners' guides g[4] and their L/M
