@@ -157,15 +157,24 @@ constexpr float kLookupRangeCoef = -0.72134752f / (kLookupRangeSigma * kLookupRa
 // once its binade is above u's, s comes out ~1e-7 below 0 or above 1, an empty group gets
 // a weight of that sign, and its mean constant kd / wd is noise (tried: single pixels
 // 115 codes off in balanced colored-lights, most of night off in an earlier try).
-DTUTMO_PX float jbu_ramp(float u) {
+// jbu_bound's max(u, 0) and, for u >= +0, min(u, 1) are its two halves alone (exact but
+// for NaN): GCC 12 made a compare and a blend (or an and) of each float form in the
+// vectorised lookup, one integer instruction each here (jbu_bound: four of them).
+DTUTMO_PX float jbu_pos(float u) {
   int32_t i;
   memcpy(&i, &u, 4);
   i = i > 0 ? i : 0;
-  i = i < 0x3f800000 ? i : 0x3f800000;  // 1.0f
-  float s;
-  memcpy(&s, &i, 4);
-  return s;
+  memcpy(&u, &i, 4);
+  return u;
 }
+DTUTMO_PX float jbu_min1(float u) {
+  int32_t i;
+  memcpy(&i, &u, 4);
+  i = i < 0x3f800000 ? i : 0x3f800000;  // 1.0f
+  memcpy(&u, &i, 4);
+  return u;
+}
+DTUTMO_PX float jbu_ramp(float u) { return jbu_min1(jbu_pos(u)); }
 
 // Corner weights (00, 10, 01, 11 = (x0, y0), (x1, y0), (x0, y1), (x1, y1)) of a pixel of
 // log2 luminance ly at bilinear weights tx, ty, the corners' guides g[4] and their L/M
@@ -203,10 +212,15 @@ DTUTMO_PX void jbu_range(float ly, float g0, float g1, float g2, float g3, float
                          float a[4], float b[4]) {
   const float c = kLookupRangeCoef;
   const float d0 = ly - g0, d1 = ly - g1, d2 = ly - g2, d3 = ly - g3;
-  a[0] = (1 - tx) * (1 - ty) * (weight_exp2(c * d0 * d0) + 1e-3f);
-  a[1] = tx * (1 - ty) * (weight_exp2(c * d1 * d1) + 1e-3f);
-  a[2] = (1 - tx) * ty * (weight_exp2(c * d2 * d2) + 1e-3f);
-  a[3] = tx * ty * (weight_exp2(c * d3 * d3) + 1e-3f);
+  // the bilinear weights over (1 - ty) (ty < 1: grid_interp): the lookup normalises its
+  // weights (jbu_bound: every mean and share a ratio of sums), so a factor common to the
+  // four changes only their rounding; per pixel two multiplies fewer (the CPU row loop
+  // hoists ry, ty being the row's)
+  const float ux = 1 - tx, ry = ty / (1 - ty);
+  a[0] = ux * (weight_exp2(c * d0 * d0) + 1e-3f);
+  a[1] = tx * (weight_exp2(c * d1 * d1) + 1e-3f);
+  a[2] = ux * ry * (weight_exp2(c * d2 * d2) + 1e-3f);
+  a[3] = tx * ry * (weight_exp2(c * d3 * d3) + 1e-3f);
   // s = membership of D (1 at or below the pixel's level, 0 above, a ramp of +-kLookupTie
   // between), 1 - s of U
   const float it = 0.5f / kLookupTie;
@@ -236,10 +250,10 @@ DTUTMO_PX void jbu_bound(float ly, float g0, float g1, float g2, float g3, float
   const float hi = kdm + (ly - gd * iwd), lo = kum - (gu * iwu - ly);
   // each bound in proportion to its group's presence (0 for an empty group)
   const float ip = iwa * (1.0f / kLookupPresence);
-  const float md = minf(wd * ip, 1.0f), mu = minf(wu * ip, 1.0f);
+  const float md = jbu_min1(wd * ip), mu = jbu_min1(wu * ip);  // wd, wu >= +0
   const float k = ka * iwa;
-  const float t1 = k + mu * maxf(lo - k, 0.0f);
-  const float t = t1 - md * maxf(t1 - hi, 0.0f);  // hi wins if the bounds cross (no dark rim)
+  const float t1 = k + mu * jbu_pos(lo - k);
+  const float t = t1 - md * jbu_pos(t1 - hi);  // hi wins if the bounds cross (no dark rim)
   // D's share of the weight that puts the mix at t: t = f kdm + (1 - f) kum (at t = k it
   // is the range weights' own share wd / wa; then the weights are kept exactly, a / wa:
   // the other channels may differ between groups whose L/M constants agree)

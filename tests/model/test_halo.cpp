@@ -227,9 +227,10 @@ TEST(Halo, SmallBrightSourceHasNoDarkRim) {
     }
 }
 
-// The lookup's clamp on the float's bits (spatial.h jbu_ramp) is the clamp to [0, 1] on
-// every level the lookup can see and beyond (a select-free form with |u| - |u - 1| gave
-// ~-6e-8 at u = -1.48, which is what broke it before).
+// The lookup's clamp on the float's bits (spatial.h jbu_ramp, and its halves jbu_pos,
+// jbu_min1) is the clamp to [0, 1] on every level the lookup can see and beyond (a
+// select-free form with |u| - |u - 1| gave ~-6e-8 at u = -1.48, which is what broke it
+// before).
 TEST(Lookup, RampIsTheClamp) {
   const float it = 0.5f / kLookupTie;
   std::vector<float> us = {0.0f, -0.0f, 1.0f, 0.5f, 1e-40f, -1e-40f, 1.17549435e-38f, 1e-7f,
@@ -248,6 +249,9 @@ TEST(Lookup, RampIsTheClamp) {
   for (float u : us) {
     const float c = clampf(u, 0.0f, 1.0f);
     ASSERT_EQ(jbu_ramp(u), c) << "u = " << u;
+    // its halves (jbu_bound's max with 0, and min with 1 of a share >= +0)
+    ASSERT_EQ(jbu_pos(u), u > 0.0f ? u : 0.0f) << "u = " << u;
+    if (u >= 0.0f) ASSERT_EQ(jbu_min1(u), u < 1.0f ? u : 1.0f) << "u = " << u;
   }
 }
 
@@ -291,7 +295,7 @@ TEST(Lookup, WeightsAreConvex) {
 // ramp: one group is empty), the weights are the formula of spatial.h's La lookup itself:
 // the bilinear weights times 2^(-d^2 / (2 sigma^2)) + 1e-3, normalised, computed here in
 // double with libm. Catches a wrong range weight, bilinear weight or normalisation in the
-// staged computation (jbu_range, jbu_bound, jbu_combine) within weight_exp2's 6e-5.
+// staged computation (jbu_range, jbu_bound, jbu_combine) within weight_exp2's 7.5e-5.
 TEST(Lookup, WeightsAreTheFormulaWhereNoBoundActs) {
   uint32_t r = 4242;
   auto uni = [&r]() {
