@@ -105,9 +105,12 @@ class CpuEngine final : public Engine {
   // cpu_decode.cpp
   void build_decode_table();
   void pass1(const FrameView& in);
-  static long long decode_planar(const float* r, const float* g, const float* b, int w, float* o,
-                                 const float* tab, float mul);
+  // back: the linear values also over the code values r, g, b (planar, for the luminance)
+  static long long decode_planar(float* r, float* g, float* b, int w, float* o, const float* tab,
+                                 float mul, bool back);
   static void log_luminance(const float* rgb, float* ly, int w, Vec3 wy);
+  static void log_luminance_planar(const float* r, const float* g, const float* b, float* ly, int w,
+                                   Vec3 wy);
   // cpu_optics.cpp
   void setup_optics();
   void apply_optics();
