@@ -139,9 +139,20 @@ DTUTMO_HOT void CpuEngine::log_luminance_planar(const float* __restrict r, const
 
 // One row's log2 luminance into its band's cell sums cs and counts cc (gw cells of kCell
 // columns, the last one short); each cell summed left to right, then added to the band's.
-static void cell_row_sums(const float* __restrict ly, int w, int gw, float* __restrict cs,
-                          float* __restrict cc) {
-  for (int cx = 0; cx < gw; ++cx) {
+// The full cells with a constant trip count: GCC vectorises them across 8 cells (a
+// transpose, each lane still summing its cell left to right: the same sums); with the
+// count x1 - x0 the loop kept a remainder ladder per cell and took 1.8 % of fast at 1080p.
+DTUTMO_HOT static void cell_row_sums(const float* __restrict ly, int w, int gw, float* __restrict cs,
+                                     float* __restrict cc) {
+  const int full = w / kCell;
+  for (int cx = 0; cx < full; ++cx) {
+    const float* l = ly + cx * kCell;
+    float a = 0;
+    for (int k = 0; k < kCell; ++k) a += l[k];
+    cs[cx] += a;
+    cc[cx] += float(kCell);
+  }
+  for (int cx = full; cx < gw; ++cx) {
     const int x0 = cx * kCell, x1 = std::min(w, x0 + kCell);
     float a = 0;
     for (int x = x0; x < x1; ++x) a += ly[x];
