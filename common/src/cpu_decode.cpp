@@ -155,8 +155,8 @@ DTUTMO_HOT void CpuEngine::log_luminance_planar(const float* __restrict r, const
 // The full cells with a constant trip count: GCC vectorises them across 8 cells (a
 // transpose, each lane still summing its cell left to right: the same sums); with the
 // count x1 - x0 the loop kept a remainder ladder per cell and took 1.8 % of fast at 1080p.
-DTUTMO_HOT static void cell_row_sums(const float* __restrict ly, int w, int gw, float* __restrict cs,
-                                     float* __restrict cc) {
+DTUTMO_HOT void CpuEngine::cell_row_sums(const float* __restrict ly, int w, int gw, float* __restrict cs,
+                                         float* __restrict cc) {
   const int full = w / kCell;
   for (int cx = 0; cx < full; ++cx) {
     const float* l = ly + cx * kCell;

@@ -893,3 +893,66 @@ TEST(Engine, CodedInputPassOneMatchesTheReference) {
       }
     }
 }
+
+// Pass 1's row functions against their definitions: decode_planar (the AVX2 loop: table
+// pairs by scalar loads, the vector bad-sample count, the 3x8 interleave, the write-back;
+// and its scalar tail) against decode_lookup and bad_sample per sample, for widths 1..40
+// and 1925, codes beyond [0, 1], NaN, infinities and -0; cell_row_sums against each
+// cell's values summed left to right (the same sums, so that fusing it into the decode
+// changes no output), with short last cells.
+TEST(PassOne, DecodePlanarAndCellSumsMatchTheirDefinitions) {
+  std::vector<float> tab(kDecodeTab + 2);
+  fill_decode_table(Transfer::PQ, tab.data());
+  uint32_t seed = 12345;
+  auto rnd = [&]() {
+    seed = seed * 1664525u + 1013904223u;
+    return float(seed >> 8) / float(1 << 24);
+  };
+  const float special[] = {NAN, INFINITY, -INFINITY, -0.0f, 0.0f, 1.0f, 3.3e38f, -1e-20f, 1.0f - 1e-7f};
+  std::vector<int> widths;
+  for (int w = 1; w <= 40; ++w) widths.push_back(w);
+  widths.push_back(1925);
+  for (int w : widths)
+    for (float mul : {1.0f, 203.0f})
+      for (bool back : {false, true}) {
+        std::vector<float> p(3 * size_t(w));
+        for (size_t i = 0; i < p.size(); ++i)
+          p[i] = (i % 11 == 5) ? special[(i / 11) % 9] : -0.2f + 1.4f * rnd();
+        std::vector<float> q = p, o(3 * size_t(w), -7.0f);
+        const long long bad =
+            cpu::CpuEngine::decode_planar(q.data(), q.data() + w, q.data() + 2 * w, w, o.data(), tab.data(), mul, back);
+        long long want_bad = 0;
+        for (int c = 0; c < 3; ++c)
+          for (int x = 0; x < w; ++x) {
+            const float v = p[size_t(c) * w + x];
+            want_bad += bad_sample(v) ? 1 : 0;
+            const float want = decode_lookup(v, tab.data(), mul);
+            const float got = o[3 * size_t(x) + c];
+            ASSERT_NEAR(got, want, 1e-6f * std::fabs(want) + 1e-30f) << "w " << w << " x " << x << " c " << c << " code " << v;
+            const float kept = back ? got : v;  // the same bits (NaN codes stay NaN)
+            ASSERT_EQ(std::memcmp(&q[size_t(c) * w + x], &kept, 4), 0) << "w " << w << " x " << x << " c " << c;
+          }
+        ASSERT_EQ(bad, want_bad) << "w " << w << " mul " << mul;
+      }
+  for (int w : {8, 13, 64, 331, 1925}) {
+    const int gw = (w + kCell - 1) / kCell;
+    std::vector<float> ly(w), cs(gw), cc(gw);
+    for (int i = 0; i < gw; ++i) {
+      cs[i] = -3.0f + rnd();
+      cc[i] = float(8 * (i % 3));
+    }
+    for (float& v : ly) v = -20.0f + 40.0f * rnd();
+    std::vector<float> want_s = cs, want_c = cc;
+    for (int x = 0; x < w; ++x) want_c[x / kCell] += 1.0f;
+    for (int i = 0; i < gw; ++i) {
+      float a = 0.0f;
+      for (int x = i * kCell; x < std::min(w, (i + 1) * kCell); ++x) a += ly[x];
+      want_s[i] += a;
+    }
+    cpu::CpuEngine::cell_row_sums(ly.data(), w, gw, cs.data(), cc.data());
+    for (int i = 0; i < gw; ++i) {
+      EXPECT_EQ(cs[i], want_s[i]) << "w " << w << " cell " << i;
+      EXPECT_EQ(cc[i], want_c[i]) << "w " << w << " cell " << i;
+    }
+  }
+}
