@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "dtutmo/color.h"
+#include "dtutmo/convert.h"
 #include "dtutmo/engine.h"
 #include "dtutmo/scenes.h"
 #include "dtutmo/transfer.h"
@@ -810,6 +811,148 @@ TEST(Engine, LookupRowsFollowTheDisplayChannels) {
       const Img a = vec.run(in, f / 30.0), b = ref.run(in, f / 30.0);
       ASSERT_EQ(a.size(), b.size());
       EXPECT_LE(codes_apart(a, b, &codes, &off), 1.0f) << "frame " << f;
+    }
+  }
+}
+
+// Pass 1 on coded input (cpu_decode.cpp: the row unpack, the decode table read by pairs in
+// the AVX2 loop, and without optics the fused luminance and cell sums) against the
+// reference path's (decode_rows_reference: pio::read_rgb and decode_rgb per pixel, then
+// the interleaved statistics): every YUV container and two RGB formats, PQ, HLG and
+// BT.1886 input, odd sizes (the scalar tail and a short last cell), out-of-range YUV codes
+// (negative R'G'B': bad samples). The adaptation luminance comes from the cell sums (to
+// 1e-5), the bad samples from the decode's count (exactly); the output within 1 code. Fast and balanced (balanced: optics between decode and statistics, not fused).
+TEST(Engine, CodedInputPassOneMatchesTheReference) {
+  const int w = 331, h = 181;
+  struct Case {
+    PixelFormat f;
+    Transfer tf;
+  };
+  const Case cases[] = {{PixelFormat::P010_10LE, Transfer::PQ},  {PixelFormat::I420_10LE, Transfer::PQ},
+                        {PixelFormat::I420_12LE, Transfer::HLG}, {PixelFormat::Y444_16LE, Transfer::PQ},
+                        {PixelFormat::NV12, Transfer::BT1886},   {PixelFormat::RGBA64_LE, Transfer::PQ},
+                        {PixelFormat::RGB10A2_LE, Transfer::PQ}};
+  std::vector<float> lin(size_t(w) * h * 3);
+  for (Profile pr : {Profile::Fast, Profile::Balanced})
+    for (const Case& cs : cases) {
+      SCOPED_TRACE(std::string(profile_name(pr)) + " format " + std::to_string(int(cs.f)));
+      SignalDesc sin;
+      sin.transfer = cs.tf;
+      sin.primaries = Primaries::BT2020;
+      sin.matrix = YuvMatrix::BT2020NC;
+      std::vector<uint8_t> in(packed_size(cs.f, w, h));
+      const FrameView fi = packed_view(cs.f, w, h, in.data());
+      std::unique_ptr<Engine> e[2] = {create_cpu_engine(1), cpu::create_cpu_reference_engine(1)};
+      std::vector<uint8_t> out[2];
+      for (auto& eng : e) {
+        std::string err;
+        EXPECT_TRUE(eng->set_params(prof(pr), &err)) << err;
+        StreamConfig c;
+        c.width = w;
+        c.height = h;
+        c.in_format = cs.f;
+        c.out_format = PixelFormat::RGBA;
+        c.in = sin;
+        c.out.transfer = Transfer::SRGB;
+        c.out.primaries = Primaries::BT709;
+        EXPECT_TRUE(eng->configure(c, &err)) << err;
+      }
+      long long bad = 0;
+      for (int f = 0; f < 3; ++f) {
+        render_scene(Scene::Animated, w, h, f / 30.0, lin.data(), std::ptrdiff_t(w) * 3, Primaries::BT2020);
+        const float peak = cs.tf == Transfer::PQ ? 1.0f : cs.tf == Transfer::HLG ? 1000.0f : 100.0f;
+        for (float& v : lin) {
+          const float rel = std::min(v / (cs.tf == Transfer::PQ ? 1.0f : peak), 1.0f);
+          v = cs.tf == Transfer::PQ ? pq_inv_eotf(v) : cs.tf == Transfer::HLG ? hlg_oetf(rel) : std::sqrt(rel);
+        }
+        pack_rows(lin.data(), std::ptrdiff_t(w) * 3, fi, sin, 0, h, false);
+        const FormatInfo& fm = format_info(cs.f);
+        if (fm.yuv)  // a band of rows with luma 0 and extreme chroma: negative R'G'B'
+          for (int y = 20; y < 30; ++y) {
+            uint8_t* row = fi.data[0] + y * fi.stride[0];
+            std::memset(row, 0, size_t(w) * (fm.bits > 8 ? 2 : 1));
+          }
+        for (int k = 0; k < 2; ++k) {
+          out[k].assign(packed_size(PixelFormat::RGBA, w, h), 0);
+          const FrameView fo = packed_view(PixelFormat::RGBA, w, h, out[k].data());
+          std::string err;
+          EXPECT_TRUE(e[k]->process(fi, fo, f / 30.0, &err)) << err;
+        }
+        const EngineStats a = e[0]->stats(), b = e[1]->stats();
+        // 1e-5: the table interpolation's rounding differs (FMA in the AVX2 loop); an
+        // error of a pair's order or a pixel's lane moves it by whole percents
+        EXPECT_NEAR(a.adaptation_nits, b.adaptation_nits, 1e-5f * b.adaptation_nits) << "frame " << f;
+        EXPECT_EQ(a.bad_samples, b.bad_samples) << "frame " << f;
+        bad += a.bad_samples;
+        int worst = 0;
+        for (size_t i = 0; i < out[0].size(); ++i) worst = std::max(worst, std::abs(int(out[0][i]) - int(out[1][i])));
+        EXPECT_LE(worst, 1) << "frame " << f;
+      }
+      if (format_info(cs.f).yuv) {
+        EXPECT_GT(bad, 0);
+      }
+    }
+}
+
+// Pass 1's row functions against their definitions: decode_planar (the AVX2 loop: table
+// pairs by scalar loads, the vector bad-sample count, the 3x8 interleave, the write-back;
+// and its scalar tail) against decode_lookup and bad_sample per sample, for widths 1..40
+// and 1925, codes beyond [0, 1], NaN, infinities and -0; cell_row_sums against each
+// cell's values summed left to right (the same sums, so that fusing it into the decode
+// changes no output), with short last cells.
+TEST(PassOne, DecodePlanarAndCellSumsMatchTheirDefinitions) {
+  std::vector<float> tab(kDecodeTab + 2);
+  fill_decode_table(Transfer::PQ, tab.data());
+  uint32_t seed = 12345;
+  auto rnd = [&]() {
+    seed = seed * 1664525u + 1013904223u;
+    return float(seed >> 8) / float(1 << 24);
+  };
+  const float special[] = {NAN, INFINITY, -INFINITY, -0.0f, 0.0f, 1.0f, 3.3e38f, -1e-20f, 1.0f - 1e-7f};
+  std::vector<int> widths;
+  for (int w = 1; w <= 40; ++w) widths.push_back(w);
+  widths.push_back(1925);
+  for (int w : widths)
+    for (float mul : {1.0f, 203.0f})
+      for (bool back : {false, true}) {
+        std::vector<float> p(3 * size_t(w));
+        for (size_t i = 0; i < p.size(); ++i)
+          p[i] = (i % 11 == 5) ? special[(i / 11) % 9] : -0.2f + 1.4f * rnd();
+        std::vector<float> q = p, o(3 * size_t(w), -7.0f);
+        const long long bad =
+            cpu::CpuEngine::decode_planar(q.data(), q.data() + w, q.data() + 2 * w, w, o.data(), tab.data(), mul, back);
+        long long want_bad = 0;
+        for (int c = 0; c < 3; ++c)
+          for (int x = 0; x < w; ++x) {
+            const float v = p[size_t(c) * w + x];
+            want_bad += bad_sample(v) ? 1 : 0;
+            const float want = decode_lookup(v, tab.data(), mul);
+            const float got = o[3 * size_t(x) + c];
+            ASSERT_NEAR(got, want, 1e-6f * std::fabs(want) + 1e-30f) << "w " << w << " x " << x << " c " << c << " code " << v;
+            const float kept = back ? got : v;  // the same bits (NaN codes stay NaN)
+            ASSERT_EQ(std::memcmp(&q[size_t(c) * w + x], &kept, 4), 0) << "w " << w << " x " << x << " c " << c;
+          }
+        ASSERT_EQ(bad, want_bad) << "w " << w << " mul " << mul;
+      }
+  for (int w : {8, 13, 64, 331, 1925}) {
+    const int gw = (w + kCell - 1) / kCell;
+    std::vector<float> ly(w), cs(gw), cc(gw);
+    for (int i = 0; i < gw; ++i) {
+      cs[i] = -3.0f + rnd();
+      cc[i] = float(8 * (i % 3));
+    }
+    for (float& v : ly) v = -20.0f + 40.0f * rnd();
+    std::vector<float> want_s = cs, want_c = cc;
+    for (int x = 0; x < w; ++x) want_c[x / kCell] += 1.0f;
+    for (int i = 0; i < gw; ++i) {
+      float a = 0.0f;
+      for (int x = i * kCell; x < std::min(w, (i + 1) * kCell); ++x) a += ly[x];
+      want_s[i] += a;
+    }
+    cpu::CpuEngine::cell_row_sums(ly.data(), w, gw, cs.data(), cc.data());
+    for (int i = 0; i < gw; ++i) {
+      EXPECT_EQ(cs[i], want_s[i]) << "w " << w << " cell " << i;
+      EXPECT_EQ(cc[i], want_c[i]) << "w " << w << " cell " << i;
     }
   }
 }
