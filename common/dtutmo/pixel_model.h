@@ -59,15 +59,14 @@ DTUTMO_PX float decode_lookup(float v, const float* tab, float mul) {
 // display light in [0, 1], indexed by rel's float bits (exponent and top 7 mantissa bits:
 // 128 segments per octave, 2^-48 .. 1, as the tone table's kTone*), linear interpolation
 // on the low 16 bits; computed in double. No sqrt per value (the table on sqrt(rel), 16386
-// entries, needed one: ~1/3 of the encode's samples on the 1080p clip), and 24.6 kB where
-// that one had 64 kB (now in a 48 kB L1 with the rows). Error of the interpolation of
-// rel^(1/2.4) over a segment 1/128 of rel wide: p (1 - p) / 8 / 128^2 = 1.9e-6 relative,
-// i.e. < 2e-6 of the code range (sRGB x 1.055; its linear foot exact; the knee at 0.0031308
-// inside a segment: the slopes meet there, < 1e-7); entry 0 (rel = 2^-48) is 0, so that rel
-// = 0 (and below 2^-48, NaN) gives 0 exactly: the first segment is off by at most its end
-// value, 2^-20 = 1e-6 (BT.1886). So < 0.001 of an 8-bit, < 0.15 of a 16-bit step (the
-// table on sqrt(rel) had up to 2.1e-5 near black on BT.1886). tests/model test_math
-// Encode.TableMatchesTheFormula.
+// entries, needed one), and 24.6 kB where that one had 64 kB (a 48 kB L1 holds it with the
+// rows): the CPU's encode 1263 -> 900 samples on the 1080p clip (AVX2 clone). Error of the
+// interpolation of rel^(1/2.4) over a segment 1/128 of rel wide: p (1 - p) / 8 / 128^2 =
+// 1.9e-6 relative; sRGB's linear foot is exact. Entry 0 (rel = 2^-48) is 0, so that rel = 0
+// (and below 2^-48, NaN) gives 0 exactly: the first segment is off by at most its end
+// value, 2^-20 = 1e-6 (BT.1886). Measured: 1.4e-6 of the code range at most, both curves
+// (tests/model test_math Encode.TableMatchesTheFormula), < 0.001 of an 8-bit and < 0.1 of
+// a 16-bit step (the table on sqrt(rel) had up to 2.1e-5 near black on BT.1886).
 constexpr int kEncodeOct = 48, kEncodeSeg = 128, kEncodeBase = (127 - kEncodeOct) * kEncodeSeg;
 constexpr int kEncodeTab = kEncodeOct * kEncodeSeg;  // + 2 entries: rel = 1 reads entry kEncodeTab + 1
 constexpr float kEncodeMin = 3.5527137e-15f;         // 2^-48
