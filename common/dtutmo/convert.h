@@ -43,7 +43,7 @@ void pack_rows(const float* rgb, std::ptrdiff_t stride_floats, const FrameView& 
 // pack_rows from planar rows: row y's R' at rgb + (y - y0) row_floats, G' plane_floats
 // further, B' 2 plane_floats further. The same codes as pack_rows. `in_range`: the caller
 // promises values in [0, 1] (no NaN), so that YUV 4:2:0 outputs are packed from its rows
-// as they are, without the clamping copy (the CPU engine's output: its encode clamps).
+// as they are, without the clamping copy (the CPU engine's output: its encode gives [0, 1]).
 void pack_rows_planar(const float* rgb, std::ptrdiff_t row_floats, std::ptrdiff_t plane_floats,
                       const FrameView& out, const SignalDesc& sig, int y0, int y1, bool dither,
                       float* scratch = nullptr, bool in_range = false);

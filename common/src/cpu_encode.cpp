@@ -23,39 +23,40 @@ void CpuEngine::build_encode_table() {
 }
 
 #if defined(__x86_64__) || defined(__i386__)
-__attribute__((target("avx2,fma"))) static int encode_table_avx2(
-    float* __restrict o, int n, const float* __restrict tab, float black, float inv_range, bool clamp) {
-  const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f);
-  const __m256 scale = _mm256_set1_ps(float(kEncodeTab));
+// encode_lookup's arithmetic, 8 values per step (GCC does not vectorise the gathers of the
+// scalar loop). The result is in [0, 1] (pixel_model.h encode_lookup): no clamp01 needed.
+__attribute__((target("avx2,fma"))) static int encode_table_avx2(float* __restrict o, int n,
+                                                                 const float* __restrict tab, float black,
+                                                                 float inv_range) {
+  const __m256 mmin = _mm256_set1_ps(kEncodeMin), one = _mm256_set1_ps(1.0f);
+  const __m256 fs = _mm256_set1_ps(1.0f / 65536.0f);
+  const __m256i base = _mm256_set1_epi32(kEncodeBase), lowm = _mm256_set1_epi32(0xffff);
   const __m256 vb = _mm256_set1_ps(black), vi = _mm256_set1_ps(inv_range);
   int i = 0;
   for (; i + 8 <= n; i += 8) {
     const __m256 x = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(o + i), vb), vi);
-    const __m256 rel = _mm256_min_ps(_mm256_max_ps(x, zero), one);
-    const __m256 c = _mm256_mul_ps(_mm256_sqrt_ps(rel), scale);
-    const __m256i k = _mm256_cvttps_epi32(c);
-    const __m256 t = _mm256_sub_ps(c, _mm256_cvtepi32_ps(k));
+    // min(max(x, 2^-48), 1) (NaN -> 2^-48: maxps returns its second operand)
+    const __m256i bits = _mm256_castps_si256(_mm256_min_ps(_mm256_max_ps(x, mmin), one));
+    const __m256i k = _mm256_sub_epi32(_mm256_srli_epi32(bits, 16), base);
+    const __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_and_si256(bits, lowm)), fs);
     __m256 a, b;
     gather_pair(tab, k, a, b);
-    const __m256 v = _mm256_fmadd_ps(t, _mm256_sub_ps(b, a), a);
-    _mm256_storeu_ps(o + i, clamp ? _mm256_min_ps(_mm256_max_ps(v, zero), one) : v);  // = clamp01 (no NaN here)
+    _mm256_storeu_ps(o + i, _mm256_fmadd_ps(f, _mm256_sub_ps(b, a), a));
   }
   return i;
 }
 #endif
 
-// Output encode through enc_tab_ (sRGB / BT.1886): pixel_model.h encode_lookup; the
-// AVX2 path above gathers with its arithmetic (one FMA). `clamp`: clamp01 on the result.
+// Output encode through enc_tab_ (sRGB / BT.1886): pixel_model.h encode_lookup, whose
+// result lies in [0, 1] already (the packers' clamp01 is a no-op on it); the AVX2 path
+// above gathers with its arithmetic (one FMA).
 static void encode_table(float* __restrict o, int n, const float* __restrict tab, float black,
-                         float inv_range, bool clamp) {
+                         float inv_range) {
   int i0 = 0;
 #if defined(__x86_64__) || defined(__i386__)
-  if (have_avx2()) i0 = encode_table_avx2(o, n, tab, black, inv_range, clamp);
+  if (have_avx2()) i0 = encode_table_avx2(o, n, tab, black, inv_range);
 #endif
-  for (int i = i0; i < n; ++i) {
-    const float v = encode_lookup(o[i], tab, black, inv_range);
-    o[i] = clamp ? pio::clamp01(v) : v;
-  }
+  for (int i = i0; i < n; ++i) o[i] = encode_lookup(o[i], tab, black, inv_range);
 }
 
 // Display-linear output RGB (cd/m^2) of one row, planar rows R, G, B of W each, to code
@@ -79,8 +80,8 @@ DTUTMO_HOT void CpuEngine::encode_row(float* __restrict o, int W, bool clamp) co
         o[2 * W + x] = e.z;
       }
       break;
-    default:  // sRGB, BT.1886: the clamp in the table's loop
-      encode_table(o, n3, enc_tab_.data(), black, encode_inv_range(peak, black), clamp);
+    default:  // sRGB, BT.1886: in [0, 1] from the table (no clamp)
+      encode_table(o, n3, enc_tab_.data(), black, encode_inv_range(peak, black));
       return;
   }
   if (clamp)

@@ -161,9 +161,9 @@ class CpuEngine final : public Engine {
   FrameConsts K_{};
   int W_ = 0, H_ = 0, gw_ = 0, gh_ = 0;
 
-  bool out_420_ = false;  // YUV 4:2:0 output: encode_row clamps, pack_rows_planar reads its rows
+  bool out_420_ = false;  // YUV 4:2:0 output: encode_row gives [0, 1], pack_rows_planar reads its rows
   std::vector<float> dec_tab_;
-  std::vector<float> enc_tab_;  // output encode on sqrt(rel) (sRGB, BT.1886), kEncodeTab + 2
+  std::vector<float> enc_tab_;  // output encode on rel's float bits (sRGB, BT.1886), kEncodeTab + 2
   std::vector<float> logit_tab_, odds_tab_;  // display inverse (pixel_model.h fill_logit_tables)
   std::vector<float> lin_;    // W x H x 3 linear input RGB, cd/m^2
   std::vector<float> logy_;   // W x H log2 luminance

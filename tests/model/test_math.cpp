@@ -348,6 +348,40 @@ TEST(Dtucam, CarryTablesMatchTheFormula) {
   std::printf("DTUCAM carry tables against the formula: largest relative difference %.2g\n", worst);
 }
 
+// The encode table (pixel_model.h encode_lookup, on rel's float bits) against the
+// transfer functions in double: every octave from 2^-60 (below the table: 0) to 1, 997
+// points per octave (off the segment grid), the sRGB knee, and the clamps.
+TEST(Encode, TableMatchesTheFormula) {
+  std::vector<float> tab(kEncodeTab + 2);
+  for (Transfer tf : {Transfer::SRGB, Transfer::BT1886}) {
+    fill_encode_table(tf, tab.data());
+    auto ref = [tf](double rel) { return tf == Transfer::SRGB ? srgb_inv_eotf(rel) : bt1886_inv_eotf(rel); };
+    double worst = 0.0;
+    std::vector<float> rels = {0.0f, 1.0f, 0.0031308f, std::nextafter(0.0031308f, 1.0f), 0.5f};
+    for (int e = -60; e < 0; ++e)
+      for (int i = 0; i < 997; ++i) rels.push_back(std::ldexp(1.0f + i / 997.0f, e));
+    for (float rel : rels) {
+      const float got = encode_lookup(rel, tab.data(), 0.0f, 1.0f);
+      const double d = std::fabs(double(got) - ref(rel));
+      worst = std::max(worst, d);
+      ASSERT_LE(d, 2.5e-6) << "transfer " << int(tf) << " rel " << rel;  // < 0.00065 of an 8-bit code
+      ASSERT_GE(got, 0.0f);
+      ASSERT_LE(got, 1.0f);
+    }
+    EXPECT_EQ(encode_lookup(0.0f, tab.data(), 0.0f, 1.0f), 0.0f);  // black is code 0
+    EXPECT_EQ(encode_lookup(1.0f, tab.data(), 0.0f, 1.0f), float(ref(1.0)));
+    // through black and range: (o - black) / range, clamped (NaN -> 0)
+    const float black = 0.05f, peak = 203.0f, ir = encode_inv_range(peak, black);
+    EXPECT_EQ(encode_lookup(-3.0f, tab.data(), black, ir), 0.0f);
+    EXPECT_EQ(encode_lookup(black, tab.data(), black, ir), 0.0f);
+    EXPECT_EQ(encode_lookup(std::nanf(""), tab.data(), black, ir), 0.0f);
+    EXPECT_EQ(encode_lookup(1e9f, tab.data(), black, ir), float(ref(1.0)));
+    EXPECT_NEAR(encode_lookup(100.0f, tab.data(), black, ir), ref((100.0 - black) / (peak - black)), 3e-6);
+    std::printf("encode table (%s) against the formula: largest difference %.2g of the code range\n",
+                tf == Transfer::SRGB ? "sRGB" : "BT.1886", worst);
+  }
+}
+
 TEST(Gamut, DesaturatesTowardLuminanceInRange) {
   const Vec3 w = {0.2126f, 0.7152f, 0.0722f};
   const Vec3 in = {-20.0f, 80.0f, 150.0f};
