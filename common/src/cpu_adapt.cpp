@@ -43,6 +43,7 @@ void CpuEngine::low_res(double dt, bool snap, bool redo) {
   st_.cut_detected = step.cut != 0;
   st_.cut_shape = ts_.shape_change;
   snapped_ = step.snap != 0;
+  tl_.mark("lr.temporal");
 
   // local pooling: Gaussians of 0.5, 1, 2, 4 degrees (diameters 1, 2, 4, 8), 1:2:4:8
   const float ppd = float(W_) / P_.fov_deg;
@@ -54,8 +55,11 @@ void CpuEngine::low_res(double dt, bool snap, bool redo) {
     // edge-aware: each Gaussian is cross-bilateral in log luminance (DESIGN.md section 4),
     // so a dark tree does not pool the sky around it nor a lamp the room around it
     epool_.begin(la_loc_.data(), sig, wts, 4);
+    tl_.mark("lr.ep.begin");
     pool_.run(epool_.bins(), [&](int j, int th) { epool_.process_bin(j, th); });
+    tl_.mark("lr.ep.bins");
     pool_.run(gh_, [&](int y, int) { epool_.slice(y, y + 1, la_tgt_.data()); });
+    tl_.mark("lr.ep.slice");
     for (int i = 0; i < nc; ++i) la_tgt_[i] = local_target(la_tgt_[i], target_logmean, a);
     std::copy(la_loc_.begin(), la_loc_.end(), jguide_.begin());
     jbu_ = true;
@@ -97,6 +101,7 @@ void CpuEngine::low_res(double dt, bool snap, bool redo) {
     for (int i = cy * gw_, ie = i + gw_; i < ie; ++i) any |= gridk_[size_t(kChW) * nc + i] != 0.0f;
     rod_row_[cy] = any;
   }
+  tl_.mark("lr.cells");
   frame_consts(step.kq);
 }
 

@@ -168,16 +168,20 @@ void CpuEngine::pass1(const FrameView& in) {
   } else {
     pool_.run(gh_, decode_band);
   }
+  tl_.mark("p1.decode");
   long long bad = 0;
   for (Scratch& s : scr_) bad += s.bad;
   st_.bad_samples = bad;
 
   if (optics) {
     apply_optics();
+    tl_.mark("p1.optics");
     if (bd) bgrid_.clear();
     pool_.run(gh_, stats_band);
+    tl_.mark("p1.stats");
   }
   if (bd) bgrid_.finish();
+  tl_.mark("p1.bgrid");
 }
 
 }  // namespace cpu

@@ -2,6 +2,9 @@
 // indices with dynamic scheduling. The calling thread takes part. No allocation per call.
 #pragma once
 
+#include <pthread.h>
+#include <time.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <functional>
@@ -29,6 +32,15 @@ class CpuPool {
     for (auto& t : workers_) t.join();
   }
   int threads() const { return nthreads_; }
+  // CPU time of pool thread i so far, ms (0: the calling thread; the engine's timeline,
+  // StageTimes). 0 where the clock cannot be read.
+  double thread_cpu_ms(int i) {
+    clockid_t id = CLOCK_THREAD_CPUTIME_ID;
+    if (i > 0 && pthread_getcpuclockid(workers_[i - 1].native_handle(), &id) != 0) return 0.0;
+    timespec t;
+    if (clock_gettime(id, &t) != 0) return 0.0;
+    return t.tv_sec * 1e3 + t.tv_nsec * 1e-6;
+  }
 
   // Runs fn(task, thread) for task in [0, ntasks). `fn` must outlive the call (it does:
   // the call blocks until every task is done).

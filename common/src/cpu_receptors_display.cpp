@@ -78,6 +78,7 @@ void CpuEngine::frame_consts(float kq) {
       if (i < nsub) h[hist_bin(ra)]++;
     }
   });
+  tl_.mark("fc.hist");
   std::vector<uint32_t>& h0 = hist_[0];
   for (size_t t = 1; t < hist_.size(); ++t)
     for (int i = 0; i < kHistBins; ++i) h0[i] += hist_[t][i];
@@ -103,6 +104,7 @@ void CpuEngine::frame_consts(float kq) {
               P_.mesopic, &t_lo, &t_hi);
   finish_frame_consts(K, l_lo, l_hi, t_lo, t_hi, t_lo0, P_.knee, int(P_.viewing));
 
+  tl_.mark("fc.norm");
   // --- full-inverse / hybrid: display observer's local adaptation per cell ---
   const int nc = gw_ * gh_;
   if (P_.display_mode != DisplayMode::Whiteboard) {
@@ -119,6 +121,7 @@ void CpuEngine::frame_consts(float kq) {
     // last histogram row had the key of its first pass-2 row (balanced: runs of the same
     // frame differed, up to 9 codes at 13x7, 3 codes on 2495 pixels at 960x540)
     ++frame_no_;
+    tl_.mark("fc.dispcells");
     // hybrid edge weight: Sobel of the normalised response luminance (1/kSub grid),
     // Gaussian smoothed, smoothstep
     if (P_.display_mode == DisplayMode::Hybrid) {
@@ -129,6 +132,7 @@ void CpuEngine::frame_consts(float kq) {
       for (int i = 0; i < ew_ * eh_; ++i) edge_[i] = smoothstepf(K.hybrid_lo, K.hybrid_hi, m[i]);
     }
   }
+  tl_.mark("fc.edge");
   // --- CSF band gains (balanced) ---
   csf_active_ = P_.csf && csf_band_gains(K, P_.fov_deg, csf_gain_);
   // --- the photopic tone table (pixel_model.h): whiteboard without DTUCAM, detail or CSF
@@ -141,6 +145,7 @@ void CpuEngine::frame_consts(float kq) {
   if (tone_on_)
     pool_.run(3, [&](int c, int) { fill_tone_table(K, c, odds_tab_.data(), tone_tab_.data() + size_t(c) * kToneTab); });
   if (P_.dtucam && !reference_) fill_cam_tables(K.cam_scene, K.cam_display, cam_tab_.data());
+  tl_.mark("fc.tables");
 }
 
 // Scene responses (mesopic, per class L, M, S) of row y into r: planar, r[c * W + x].
@@ -642,7 +647,9 @@ void CpuEngine::pass2(const FrameView& out) {
   const int nb = (H_ + kCell - 1) / kCell;
   if (csf_active_) {
     pool_.run(H_, [&](int y, int th) { row_responses(y, resp_.data() + size_t(y) * W * 3, scr_[th]); });
+    tl_.mark("p2.csf.resp");
     csf_filter();
+    tl_.mark("p2.csf.filter");
   }
   if (reference_) {
     pool_.run(nb, [&](int b, int) { pass2_band_reference(out, b * kCell, std::min(H_, b * kCell + kCell)); });
