@@ -160,7 +160,7 @@ void CpuEngine::pass1(const FrameView& in) {
   if (!optics) {
     // no full-frame stage in between: decode and statistics of a band back to back,
     // while the band's linear RGB is still in cache (one pass over the frame)
-    if (bd) bgrid_.clear();
+    // (the bilateral grid's sums were zeroed by the last finish, or by its init)
     pool_.run(gh_, [&](int task, int th) {
       decode_band(task, th);
       stats_band(task, th);
@@ -176,11 +176,10 @@ void CpuEngine::pass1(const FrameView& in) {
   if (optics) {
     apply_optics();
     tl_.mark("p1.optics");
-    if (bd) bgrid_.clear();
     pool_.run(gh_, stats_band);
     tl_.mark("p1.stats");
   }
-  if (bd) bgrid_.finish();
+  if (bd) bgrid_.finish(&pool_);
   tl_.mark("p1.bgrid");
 }
 
