@@ -140,6 +140,14 @@ void EdgePooler::init(int w_, int h_, float dz_, int threads) {
   splat_.reserve(size_t(kMaxBins) * 2 * w * h);
   splat_.assign(size_t(16) * 2 * w * h, 0.0f);
   for (auto& r : res_) r.clear();
+  for (int k = 0; k < 4; ++k) {
+    for (Axis* a : {&sx_[k], &sy_[k]}) {
+      const size_t n = a == &sx_[k] ? size_t(w) : size_t(h);
+      a->i0.assign(n, 0);
+      a->i1.assign(n, 0);
+      a->t.assign(n, 0.0f);
+    }
+  }
   ts_.assign(std::max(threads, 1), Thread{});
   for (Thread& t : ts_) {
     for (int l = 0; l < 6; ++l) t.lev[l].assign(size_t(2) * lw[l] * lh[l], 0.0f);
@@ -193,6 +201,8 @@ void EdgePooler::begin(const float* in, const float* sigma_cells, const float* w
     if (res_[k].capacity() < size_t(kMaxBins) * 2 * ln) res_[k].reserve(size_t(kMaxBins) * 2 * ln);
     if (res_[k].size() < size_t(nb) * 2 * ln) res_[k].resize(size_t(nb) * 2 * ln);
     wsum += weights[k];
+    for (int x = 0; x < w; ++x) ep_slice_pos(x, w, lw[l], &sx_[k].i0[x], &sx_[k].i1[x], &sx_[k].t[x]);
+    for (int y = 0; y < h; ++y) ep_slice_pos(y, h, lh[l], &sy_[k].i0[y], &sy_[k].i1[y], &sy_[k].t[y]);
   }
 }
 
@@ -225,6 +235,9 @@ void EdgePooler::process_bin(int j, int thread) {
   }
 }
 
+// spatial.h ep_slice_at with the positions of the scales' columns and rows made once per
+// frame (begin): the same bits, ~0.6x the samples of ep_slice_at per cell (two divisions
+// and the clamps per cell and scale).
 void EdgePooler::slice(int y0, int y1, float* out) const {
   const float inv = 1.0f / dzc;
   for (int y = y0; y < y1; ++y)
@@ -237,7 +250,9 @@ void EdgePooler::slice(int y0, int y1, float* out) const {
       float acc = 0;
       for (int k = 0; k < nscale; ++k) {
         const int l = slev[k];
-        acc += swt[k] * ep_slice_at(res_[k].data(), lw[l], lh[l], w, h, x, y, j, f, v);
+        const Axis &ax = sx_[k], &ay = sy_[k];
+        acc += swt[k] * ep_slice_mix(res_[k].data(), lw[l], lh[l], ax.i0[x], ax.i1[x], ax.t[x], ay.i0[y],
+                                     ay.i1[y], ay.t[y], j, f, v);
       }
       out[i] = acc / wsum;
     }

@@ -83,6 +83,11 @@ struct EdgePooler {
   float sblur[4], swt[4];
   std::vector<float> splat_;             // kMaxBins x 2 planes (value, weight) of w x h
   std::vector<float> res_[4];            // per scale: kMaxBins x 2 planes at its level
+  struct Axis {                          // per scale, column or row: ep_slice_pos
+    std::vector<int> i0, i1;
+    std::vector<float> t;
+  };
+  Axis sx_[4], sy_[4];
   struct Thread {
     std::vector<float> lev[6];  // one bin's pyramid, 2 planes per level
     std::vector<float> tmp;

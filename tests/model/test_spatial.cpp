@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -111,4 +112,37 @@ TEST(EdgePooler, SplatOnAPoolSameBits) {
   CpuPool pool(2);
   EXPECT_TRUE(same_bits(pooled(&pool, 2, 1), ref));
   EXPECT_TRUE(same_bits(pooled(&pool, 2, 2), ref)) << "second frame";
+}
+
+// EdgePooler::slice (the scales' column and row positions made once per frame) against
+// spatial.h ep_slice_at per cell, the per-cell formula the CUDA kernel runs: bit for bit.
+TEST(EdgePooler, SliceSameBitsAsSliceAt) {
+  for (const auto& sz : {std::pair<int, int>{240, 135}, {97, 3}, {5, 61}}) {
+    const int w = sz.first, h = sz.second;
+    SCOPED_TRACE(std::to_string(w) + "x" + std::to_string(h));
+    std::vector<float> in = noise(size_t(w) * h, unsigned(w + h), -4.0f, 14.0f);
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) in[size_t(y) * w + x] += (x > w / 3 ? 6.0f : 0.0f);
+    const float sig[4] = {2, 4, 8, 16}, wts[4] = {1, 2, 4, 8};
+    EdgePooler p;
+    p.init(w, h, kPoolRangeStep, 1);
+    p.begin(in.data(), sig, wts, 4);
+    for (int j = 0; j < p.bins(); ++j) p.process_bin(j, 0);
+    std::vector<float> out(in.size()), ref(in.size());
+    p.slice(0, h, out.data());
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) {
+        const float v = in[size_t(y) * w + x];
+        int j;
+        float f;
+        ep_bin(v, p.lo, 1.0f / p.dzc, p.bins(), &j, &f);
+        float acc = 0;
+        for (int k = 0; k < p.nscale; ++k) {
+          const int l = p.slev[k];
+          acc += p.swt[k] * ep_slice_at(p.res_[k].data(), p.lw[l], p.lh[l], w, h, x, y, j, f, v);
+        }
+        ref[size_t(y) * w + x] = acc / p.wsum;
+      }
+    EXPECT_TRUE(same_bits(out, ref));
+  }
 }
