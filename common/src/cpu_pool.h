@@ -55,7 +55,6 @@ class CpuPool {
     job.fn = [&fn](int t, int th) { fn(t, th); };
     job.ntasks = ntasks;
     job.next.store(0);
-    job.pending.store(nthreads_ - 1);
     {
       std::lock_guard<std::mutex> l(mu_);
       job_ = &job;
@@ -63,9 +62,14 @@ class CpuPool {
     }
     cv_.notify_all();
     work(job, 0);
+    // Every task has been taken: the job is withdrawn, and only the workers that joined it
+    // (and may still run a task) are waited for. A worker not yet woken finds no job; the
+    // caller no longer waits for it to be scheduled just to report that there was nothing
+    // left, which on the shared 2-vCPU machine (other processes runnable) cost about a
+    // scheduling delay per run, ~10 runs per frame.
     std::unique_lock<std::mutex> l(mu_);
-    done_cv_.wait(l, [&] { return job.pending.load() == 0; });
     job_ = nullptr;
+    done_cv_.wait(l, [&] { return job.joined == 0; });
   }
 
  private:
@@ -73,7 +77,7 @@ class CpuPool {
     std::function<void(int, int)> fn;
     int ntasks = 0;
     std::atomic<int> next{0};
-    std::atomic<int> pending{0};
+    int joined = 0;  // workers inside work() on this job (under mu_)
   };
   static void work(Job& j, int th) {
     for (;;) {
@@ -92,11 +96,12 @@ class CpuPool {
         if (quit_) return;
         seen = gen_;
         j = job_;
+        if (j) ++j->joined;
       }
       if (j) {
         work(*j, th);
         std::lock_guard<std::mutex> l(mu_);
-        if (j->pending.fetch_sub(1) == 1) done_cv_.notify_all();
+        if (--j->joined == 0) done_cv_.notify_all();
       }
     }
   }
