@@ -146,3 +146,24 @@ TEST(EdgePooler, SliceSameBitsAsSliceAt) {
     EXPECT_TRUE(same_bits(out, ref));
   }
 }
+
+// down2 (whole 2x2 blocks without bounds checks) against spatial.h down2_at: bit for bit,
+// odd sizes included.
+TEST(Down2, SameBitsAsDown2At) {
+  for (const auto& sz : {std::pair<int, int>{240, 135}, {1, 1}, {7, 2}, {2, 9}, {33, 17}}) {
+    const int w = sz.first, h = sz.second;
+    SCOPED_TRACE(std::to_string(w) + "x" + std::to_string(h));
+    std::vector<float> in = noise(size_t(w) * h, unsigned(3 * w + h), -6.0f, 6.0f);
+    if (w > 1 && h > 1)  // a block of -0: +0 (down2_at's sum starts from +0)
+      in[0] = in[1] = in[size_t(w)] = in[size_t(w) + 1] = -0.0f;
+    const int W = (w + 1) / 2, H = (h + 1) / 2;
+    std::vector<float> out(size_t(W) * H), ref(out.size());
+    int ow, oh;
+    down2(in.data(), w, h, out.data(), &ow, &oh);
+    EXPECT_EQ(ow, W);
+    EXPECT_EQ(oh, H);
+    for (int y = 0; y < H; ++y)
+      for (int x = 0; x < W; ++x) ref[size_t(y) * W + x] = down2_at(in.data(), w, h, x, y);
+    EXPECT_TRUE(same_bits(out, ref));
+  }
+}
