@@ -175,7 +175,7 @@ void CpuEngine::pass1(const FrameView& in) {
 
   if (optics) {
     apply_optics();
-    tl_.mark("p1.optics");
+    tl_.mark("p1.glare.add");
     pool_.run(gh_, stats_band);
     tl_.mark("p1.stats");
   }
