@@ -326,7 +326,16 @@ void BilateralGrid::finish(CpuPool* pool) {
   float* dst = tmp.data();
   auto pass = [&](size_t stride, int len) {
     run([&](size_t c0, size_t c1) {
-      for (size_t i = c0; i < c1; ++i) bgrid_blur_at(src, dst, i, (i / stride) % size_t(len), stride, len);
+      // the cell's coordinate along the axis, (i / stride) % len, counted on (a 64-bit
+      // division per cell and pass was most of this stage)
+      size_t c = (c0 / stride) % size_t(len), r = c0 % stride;
+      for (size_t i = c0; i < c1; ++i) {
+        bgrid_blur_at(src, dst, i, c, stride, len);
+        if (++r == stride) {
+          r = 0;
+          if (++c == size_t(len)) c = 0;
+        }
+      }
     });
     std::swap(src, dst);
   };
