@@ -2,8 +2,10 @@
 // indices with dynamic scheduling. The calling thread takes part. No allocation per call.
 #pragma once
 
+#if defined(__linux__)
 #include <pthread.h>
 #include <time.h>
+#endif
 
 #include <atomic>
 #include <condition_variable>
@@ -33,13 +35,18 @@ class CpuPool {
   }
   int threads() const { return nthreads_; }
   // CPU time of pool thread i so far, ms (0: the calling thread; the engine's timeline,
-  // StageTimes). 0 where the clock cannot be read.
+  // StageTimes). 0 where the clock cannot be read (and off Linux: pthread_getcpuclockid).
   double thread_cpu_ms(int i) {
+#if defined(__linux__)
     clockid_t id = CLOCK_THREAD_CPUTIME_ID;
     if (i > 0 && pthread_getcpuclockid(workers_[i - 1].native_handle(), &id) != 0) return 0.0;
     timespec t;
     if (clock_gettime(id, &t) != 0) return 0.0;
     return t.tv_sec * 1e3 + t.tv_nsec * 1e-6;
+#else
+    (void)i;
+    return 0.0;
+#endif
   }
 
   // Runs fn(task, thread) for task in [0, ntasks). `fn` must outlive the call (it does:
