@@ -450,11 +450,13 @@ inline float tone_x(int i) {
   memcpy(&x, &bits, 4);
   return x;
 }
-// kToneTab entries of class c. Host.
-inline void fill_tone_table(const FrameConsts& K, int c, const float* odds_root, float* tab) {
+// kToneTab entries of class c (entries [i0, i1) of them: a table in parts on several
+// threads). Host.
+inline void fill_tone_table(const FrameConsts& K, int c, const float* odds_root, float* tab,
+                            int i0 = 0, int i1 = kToneTab) {
   float kwb[3];
   whiteboard_consts(K, kwb);
-  for (int i = 0; i < kToneTab; ++i) tab[i] = tone_chain(tone_x(i), K, c, kwb[c], odds_root);
+  for (int i = i0; i < i1; ++i) tab[i] = tone_chain(tone_x(i), K, c, kwb[c], odds_root);
 }
 // The receptor response alone, 1 / (1 + X^-n) (folded_response at K = 0), on the same
 // segments, read with tone_lookup: the CPU engine's receptor stage (every row the tone

@@ -455,15 +455,18 @@ DTUTMO_PX void ep_level(float sigma, const int* lw, const int* lh, int* level, f
 // One scale's pooled value at cell (x, y) of the w x h grid: its bins j, j + 1 (weight f)
 // at the scale's level (sw x sh, bin b's value plane at res + 2 b sw sh, its weight plane
 // after it), bilinear there, value / weight (the cell's own v where no weight arrived).
-DTUTMO_PX float ep_slice_at(const float* res, int sw, int sh, int w, int h, int x, int y, int j,
-                            float f, float v) {
+// In two parts, the position along x or y (ep_slice_pos: the CPU makes it once per column
+// and row, not per cell) and the sample (ep_slice_mix).
+DTUTMO_PX void ep_slice_pos(int x, int w, int sw, int* x0, int* x1, float* t) {
+  float g = (x + 0.5f) * (float)sw / w - 0.5f;
+  g = std_min(std_max(g, 0.0f), (float)(sw - 1));
+  *x0 = (int)g < sw - 1 ? (int)g : sw - 1;
+  *x1 = *x0 + 1 < sw - 1 ? *x0 + 1 : sw - 1;
+  *t = g - *x0;
+}
+DTUTMO_PX float ep_slice_mix(const float* res, int sw, int sh, int x0, int xa, float tx, int yb, int ya,
+                             float ty, int j, float f, float v) {
   const size_t ln = (size_t)sw * sh;
-  float gx = (x + 0.5f) * (float)sw / w - 0.5f, gy = (y + 0.5f) * (float)sh / h - 0.5f;
-  gx = std_min(std_max(gx, 0.0f), (float)(sw - 1));
-  gy = std_min(std_max(gy, 0.0f), (float)(sh - 1));
-  const int x0 = (int)gx < sw - 1 ? (int)gx : sw - 1, xa = x0 + 1 < sw - 1 ? x0 + 1 : sw - 1;
-  const int yb = (int)gy < sh - 1 ? (int)gy : sh - 1, ya = yb + 1 < sh - 1 ? yb + 1 : sh - 1;
-  const float tx = gx - x0, ty = gy - yb;
   const float w00 = (1 - tx) * (1 - ty), w10 = tx * (1 - ty), w01 = (1 - tx) * ty, w11 = tx * ty;
   const size_t c00 = (size_t)yb * sw + x0, c10 = (size_t)yb * sw + xa, c01 = (size_t)ya * sw + x0,
                c11 = (size_t)ya * sw + xa;
@@ -476,6 +479,14 @@ DTUTMO_PX float ep_slice_at(const float* res, int sw, int sh, int w, int h, int 
     den += wz * (w00 * pw[c00] + w10 * pw[c10] + w01 * pw[c01] + w11 * pw[c11]);
   }
   return den > 1e-8f ? num / den : v;
+}
+DTUTMO_PX float ep_slice_at(const float* res, int sw, int sh, int w, int h, int x, int y, int j,
+                            float f, float v) {
+  int x0, xa, yb, ya;
+  float tx, ty;
+  ep_slice_pos(x, w, sw, &x0, &xa, &tx);
+  ep_slice_pos(y, h, sh, &yb, &ya, &ty);
+  return ep_slice_mix(res, sw, sh, x0, xa, tx, yb, ya, ty, j, f, v);
 }
 
 }  // namespace dtutmo

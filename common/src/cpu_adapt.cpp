@@ -43,6 +43,7 @@ void CpuEngine::low_res(double dt, bool snap, bool redo) {
   st_.cut_detected = step.cut != 0;
   st_.cut_shape = ts_.shape_change;
   snapped_ = step.snap != 0;
+  tl_.mark("lr.temporal");
 
   // local pooling: Gaussians of 0.5, 1, 2, 4 degrees (diameters 1, 2, 4, 8), 1:2:4:8
   const float ppd = float(W_) / P_.fov_deg;
@@ -53,11 +54,19 @@ void CpuEngine::low_res(double dt, bool snap, bool redo) {
     const float wts[4] = {1, 2, 4, 8};
     // edge-aware: each Gaussian is cross-bilateral in log luminance (DESIGN.md section 4),
     // so a dark tree does not pool the sky around it nor a lamp the room around it
-    epool_.begin(la_loc_.data(), sig, wts, 4);
+    epool_.begin(la_loc_.data(), sig, wts, 4, &pool_);
+    tl_.mark("lr.ep.begin");
     pool_.run(epool_.bins(), [&](int j, int th) { epool_.process_bin(j, th); });
-    pool_.run(gh_, [&](int y, int) { epool_.slice(y, y + 1, la_tgt_.data()); });
-    for (int i = 0; i < nc; ++i) la_tgt_[i] = local_target(la_tgt_[i], target_logmean, a);
-    std::copy(la_loc_.begin(), la_loc_.end(), jguide_.begin());
+    tl_.mark("lr.ep.bins");
+    // (a row's targets and lookup guide with its slice: rows in parallel)
+    pool_.run(gh_, [&](int y, int) {
+      epool_.slice(y, y + 1, la_tgt_.data());
+      for (int i = y * gw_, ie = i + gw_; i < ie; ++i) {
+        la_tgt_[i] = local_target(la_tgt_[i], target_logmean, a);
+        jguide_[i] = la_loc_[i];
+      }
+    });
+    tl_.mark("lr.ep.slice");
     jbu_ = true;
   } else {
     for (int i = 0; i < nc; ++i) la_tgt_[i] = target_logmean;
@@ -83,20 +92,19 @@ void CpuEngine::low_res(double dt, bool snap, bool redo) {
       gridk_[size_t(kChRod) * nc + i] = k[2];
       gridk_[size_t(kChW) * nc + i] = k[3];
     }
+    // photopic (rod weight exactly 0): r = a + 0 (d - a) = a, so the rod response and its
+    // two channels need not be computed at all; decided per grid row: a pixel row whose
+    // two grid rows have none is photopic (interp_row)
+    char any = 0;
+    for (int i = cy * gw_, ie = i + gw_; i < ie; ++i) any |= gridk_[size_t(kChW) * nc + i] != 0.0f;
+    rod_row_[cy] = any;
   });
   // rods' global adaptation: the mean of the cells' rod adaptation
   double rs = 0;
   for (int i = 0; i < nc; ++i) rs += la_rod_s_[i];
   const float la_g_rod = std::exp2(float(rs / nc));
   K_.la_global_rod = la_g_rod;
-  // photopic (rod weight exactly 0): r = a + 0 (d - a) = a, so the rod response and its
-  // two channels need not be computed at all; decided per grid row: a pixel row whose two
-  // grid rows have none is photopic (interp_row)
-  for (int cy = 0; cy < gh_; ++cy) {
-    char any = 0;
-    for (int i = cy * gw_, ie = i + gw_; i < ie; ++i) any |= gridk_[size_t(kChW) * nc + i] != 0.0f;
-    rod_row_[cy] = any;
-  }
+  tl_.mark("lr.cells");
   frame_consts(step.kq);
 }
 

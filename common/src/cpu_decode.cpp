@@ -250,7 +250,7 @@ void CpuEngine::pass1(const FrameView& in) {
   if (!optics) {
     // no full-frame stage in between: decode and statistics of a band back to back,
     // while the band's linear RGB is still in cache (one pass over the frame)
-    if (bd) bgrid_.clear();
+    // (the bilateral grid's sums were zeroed by the last finish, or by its init)
     if (!reference_ && dc.mode == 0 && !dc.hlg)
       pool_.run(gh_, fused_band);
     else
@@ -261,16 +261,19 @@ void CpuEngine::pass1(const FrameView& in) {
   } else {
     pool_.run(gh_, decode_band);
   }
+  tl_.mark("p1.decode");
   long long bad = 0;
   for (Scratch& s : scr_) bad += s.bad;
   st_.bad_samples = bad;
 
   if (optics) {
     apply_optics();
-    if (bd) bgrid_.clear();
+    tl_.mark("p1.glare.add");
     pool_.run(gh_, stats_band);
+    tl_.mark("p1.stats");
   }
-  if (bd) bgrid_.finish();
+  if (bd) bgrid_.finish(&pool_);
+  tl_.mark("p1.bgrid");
 }
 
 }  // namespace cpu

@@ -78,6 +78,7 @@ void CpuEngine::frame_consts(float kq) {
       if (i < nsub) h[hist_bin(ra)]++;
     }
   });
+  tl_.mark("fc.hist");
   std::vector<uint32_t>& h0 = hist_[0];
   for (size_t t = 1; t < hist_.size(); ++t)
     for (int i = 0; i < kHistBins; ++i) h0[i] += hist_[t][i];
@@ -103,6 +104,7 @@ void CpuEngine::frame_consts(float kq) {
               P_.mesopic, &t_lo, &t_hi);
   finish_frame_consts(K, l_lo, l_hi, t_lo, t_hi, t_lo0, P_.knee, int(P_.viewing));
 
+  tl_.mark("fc.norm");
   // --- full-inverse / hybrid: display observer's local adaptation per cell ---
   const int nc = gw_ * gh_;
   if (P_.display_mode != DisplayMode::Whiteboard) {
@@ -119,16 +121,29 @@ void CpuEngine::frame_consts(float kq) {
     // last histogram row had the key of its first pass-2 row (balanced: runs of the same
     // frame differed, up to 9 codes at 13x7, 3 codes on 2495 pixels at 960x540)
     ++frame_no_;
+    tl_.mark("fc.dispcells");
     // hybrid edge weight: Sobel of the normalised response luminance (1/kSub grid),
     // Gaussian smoothed, smoothstep
+    // (rows in bands of 8 on the pool: ~1.8 ms per frame at 1080p on one thread before)
     if (P_.display_mode == DisplayMode::Hybrid) {
       float* m = edge_tmp_.data();
-      for (int y = 0; y < eh_; ++y)
-        for (int x = 0; x < ew_; ++x) m[size_t(y) * ew_ + x] = edge_sobel(edge_.data(), ew_, eh_, x, y, K);
-      blur_grid(m, ew_, eh_, 1.0f, edge_tmp_.data() + size_t(ew_) * eh_);
-      for (int i = 0; i < ew_ * eh_; ++i) edge_[i] = smoothstepf(K.hybrid_lo, K.hybrid_hi, m[i]);
+      float* bt = m + size_t(ew_) * eh_;
+      const int nb = (eh_ + 7) / 8;
+      const BlurTaps taps(1.0f);
+      pool_.run(nb, [&](int b, int) {
+        for (int y = b * 8, y1 = std::min(eh_, y + 8); y < y1; ++y)
+          for (int x = 0; x < ew_; ++x) m[size_t(y) * ew_ + x] = edge_sobel(edge_.data(), ew_, eh_, x, y, K);
+      });
+      pool_.run(nb, [&](int b, int) { blur_rows_h(m, bt, ew_, b * 8, std::min(eh_, b * 8 + 8), taps); });
+      pool_.run(nb, [&](int b, int) {
+        const int y0 = b * 8, y1 = std::min(eh_, y0 + 8);
+        blur_rows_v(bt, m, ew_, eh_, y0, y1, taps);
+        for (size_t i = size_t(y0) * ew_; i < size_t(y1) * ew_; ++i)
+          edge_[i] = smoothstepf(K.hybrid_lo, K.hybrid_hi, m[i]);
+      });
     }
   }
+  tl_.mark("fc.edge");
   // --- CSF band gains (balanced) ---
   csf_active_ = P_.csf && csf_band_gains(K, P_.fov_deg, csf_gain_);
   // --- the photopic tone table (pixel_model.h): whiteboard without DTUCAM, detail or CSF
@@ -138,9 +153,16 @@ void CpuEngine::frame_consts(float kq) {
   tone_rows_n_.store(0);
   rod_rows_n_.store(0);
   rod_cols_n_.store(0);
+  // (each class's table in 4 parts: 3 tasks kept one of 2 threads idle half the time)
+  constexpr int kParts = 4, kPart = (kToneTab + kParts - 1) / kParts;
   if (tone_on_)
-    pool_.run(3, [&](int c, int) { fill_tone_table(K, c, odds_tab_.data(), tone_tab_.data() + size_t(c) * kToneTab); });
+    pool_.run(3 * kParts, [&](int t, int) {
+      const int c = t / kParts, i0 = (t % kParts) * kPart;
+      fill_tone_table(K, c, odds_tab_.data(), tone_tab_.data() + size_t(c) * kToneTab, i0,
+                      std::min(kToneTab, i0 + kPart));
+    });
   if (P_.dtucam && !reference_) fill_cam_tables(K.cam_scene, K.cam_display, cam_tab_.data());
+  tl_.mark("fc.tables");
 }
 
 // Scene responses (mesopic, per class L, M, S) of row y into r: planar, r[c * W + x].
@@ -656,7 +678,9 @@ void CpuEngine::pass2(const FrameView& out) {
   const int nb = (H_ + kCell - 1) / kCell;
   if (csf_active_) {
     pool_.run(H_, [&](int y, int th) { row_responses(y, resp_.data() + size_t(y) * W * 3, scr_[th]); });
+    tl_.mark("p2.csf.resp");
     csf_filter();
+    tl_.mark("p2.csf.filter");
   }
   if (reference_) {
     pool_.run(nb, [&](int b, int) { pass2_band_reference(out, b * kCell, std::min(H_, b * kCell + kCell)); });

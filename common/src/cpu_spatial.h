@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include "cpu_pool.h"
 #include "dtutmo/spatial.h"
 
 namespace dtutmo {
@@ -15,6 +16,17 @@ namespace dtutmo {
 // brightening toward the edges; spatial.h blur_at). `tmp` must hold w*h floats.
 constexpr int kBlurMaxRadius = 255;
 void blur_grid(float* img, int w, int h, float sigma, float* tmp);
+// The same by rows, for rows in parallel: the taps of sigma (on: sigma above 0.05, else
+// the blur is the identity), the horizontal pass of rows [y0, y1) from img into tmp, then
+// (once every row's is done) the vertical pass of rows [y0, y1) from tmp into img.
+struct BlurTaps {
+  explicit BlurTaps(float sigma);
+  bool on;
+  int rr;
+  float k[2 * kBlurMaxRadius + 1];
+};
+void blur_rows_h(const float* img, float* tmp, int w, int y0, int y1, const BlurTaps& t);
+void blur_rows_v(const float* tmp, float* img, int w, int h, int y0, int y1, const BlurTaps& t);
 
 // Bilinear resampling by rows (spatial.h bilinear, the same bits as per sample): per
 // destination column the lower source column ix and the upper one's weight tx, made once
@@ -51,12 +63,14 @@ void upsample_row(const float* in, int sw, int sh, float* out, int dh, int y, co
 // that a static region never moves between bins). Linear splat and slice along z give a
 // range kernel of standard deviation ~0.58 dz (zero beyond 2 dz). Each scale is sliced
 // separately and normalised, then the scales are mixed with their weights.
-// Use: begin() (splat, serial), process_bin(j, thread) for j < bins() (independent,
+// Use: begin() (splat), process_bin(j, thread) for j < bins() (independent,
 // any thread), slice(y0, y1, out) for grid rows (independent). Deterministic.
 struct EdgePooler {
   static constexpr int kMaxBins = kEpMaxBins;
   void init(int w, int h, float dz, int threads);
-  void begin(const float* in, const float* sigma_cells, const float* weights, int n);
+  // (the splat by bands of rows on the pool's threads when one is given)
+  void begin(const float* in, const float* sigma_cells, const float* weights, int n,
+             CpuPool* pool = nullptr);
   int bins() const { return nb; }
   void process_bin(int j, int thread);
   void slice(int y0, int y1, float* out) const;
@@ -68,8 +82,12 @@ struct EdgePooler {
   int slev[4];
   float sblur[4], swt[4];
   std::vector<float> splat_;             // kMaxBins x 2 planes (value, weight) of w x h
-  std::vector<char> used_;               // bin has weight
   std::vector<float> res_[4];            // per scale: kMaxBins x 2 planes at its level
+  struct Axis {                          // per scale, column or row: ep_slice_pos
+    std::vector<int> i0, i1;
+    std::vector<float> t;
+  };
+  Axis sx_[4], sy_[4];
   struct Thread {
     std::vector<float> lev[6];  // one bin's pyramid, 2 planes per level
     std::vector<float> tmp;
@@ -83,7 +101,10 @@ struct BilateralGrid : BilateralDesc {  // the grid's geometry (spatial.h)
   void init(int width, int height, float ss, float sr, float lo, float hi, int threads);
   void clear();                                    // zero every thread's sums
   void splat_row(int thread, int y, const float* logy, int w);
-  void finish();                                   // sum threads' grids, blur
+  // Sums the threads' grids (zeroing them: the next splat starts from zero without
+  // clear()), then blurs; with a pool, in slices of the grid on its threads (the same
+  // bits: each cell's sum and taps are the same whichever thread makes it).
+  void finish(CpuPool* pool = nullptr);
   float slice(float x, float y, float logy) const; // pixel centre coordinates
   // The base of n pixels of row y at columns i step + step / 2, logy the row's log2
   // luminance (by column), out[i]: slice() by rows (the y lerp once per row for the x-z

@@ -4,13 +4,71 @@
 // cpu_receptors_display.cpp, cpu_csf.cpp and cpu_encode.cpp.
 #include "engine_cpu.h"
 
+#include <time.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 
 #include "dtutmo/convert.h"
 
 namespace dtutmo {
 namespace cpu {
+
+StageTimes::StageTimes(CpuPool* pool) : pool_(pool) {
+  const char* e = std::getenv("DTUTMO_TIMELINE");
+  on_ = e && *e && std::strcmp(e, "0") != 0;
+}
+
+StageTimes::~StageTimes() {
+  if (!on_ || frames_ == 0) return;
+  double w = 0, c = 0, m = 0;
+  for (const Stage& s : st_) w += s.wall, c += s.cpu, m += s.cmax;
+  std::fprintf(stderr,
+               "dtutmo timeline, %ld frames, %d threads: stage, wall ms/frame, CPU ms/frame, longest "
+               "thread's CPU ms/frame, par = CPU / longest\n",
+               frames_, pool_->threads());
+  auto line = [&](const char* n, double sw, double sc, double sm) {
+    std::fprintf(stderr, "  %-14s %8.3f %8.3f %8.3f %5.2f\n", n, sw / frames_, sc / frames_, sm / frames_,
+                 sm > 0 ? sc / sm : 0.0);
+  };
+  for (const Stage& s : st_) line(s.name, s.wall, s.cpu, s.cmax);
+  line("total", w, c, m);
+}
+
+void StageTimes::now(double* wall, double* cpu) {
+  timespec a;
+  clock_gettime(CLOCK_MONOTONIC, &a);
+  *wall = a.tv_sec * 1e3 + a.tv_nsec * 1e-6;
+  const int n = std::min(pool_->threads(), kTimelineThreads);
+  for (int i = 0; i < n; ++i) cpu[i] = pool_->thread_cpu_ms(i);
+}
+
+void StageTimes::record(const char* name) {
+  double w, c[kTimelineThreads];
+  now(&w, c);
+  Stage* s = nullptr;
+  for (Stage& x : st_)
+    if (x.name == name || std::strcmp(x.name, name) == 0) s = &x;
+  if (!s) {
+    st_.push_back({name, 0.0, 0.0, 0.0});
+    s = &st_.back();
+  }
+  s->wall += w - t_;
+  double sum = 0, mx = 0;
+  const int n = std::min(pool_->threads(), kTimelineThreads);
+  for (int i = 0; i < n; ++i) {
+    const double d = c[i] - c_[i];
+    sum += d;
+    mx = std::max(mx, d);
+    c_[i] = c[i];
+  }
+  s->cpu += sum;
+  s->cmax += mx;
+  t_ = w;
+}
 
 bool CpuEngine::set_params(const Params& p, std::string* err) {
   if (!validate(p, err)) return false;
@@ -176,9 +234,11 @@ bool CpuEngine::process(const FrameView& in, const FrameView& out, double time_s
   last_t_ = time_s;
   if (snap) st_.frames = 0;
 
+  tl_.begin();
   ensure_balanced();
 
   stream_consts(K_, P_, C_, gw_, gh_);  // model.h: the stream's and parameters' constants
+  tl_.mark("setup");
 
   gcap_snap_ = snap;
   gcap_k_ = snap ? 1.0f : smooth_k(dt, P_.cone_tau);
@@ -196,6 +256,8 @@ bool CpuEngine::process(const FrameView& in, const FrameView& out, double time_s
     low_res(dt, true, true);
   }
   pass2(out);
+  tl_.mark("pass2");
+  tl_.frame();
 
   std::lock_guard<std::mutex> l(state_mu_);
   st_.adaptation_nits = K_.la_global;

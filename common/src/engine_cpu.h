@@ -66,6 +66,45 @@ struct Scratch {
   long long jx_key[2] = {-1, -1};
   long long bad = 0;
 };
+// The frame's timeline, on only with the environment variable DTUTMO_TIMELINE set (read at
+// construction; off: one predictable branch per mark): per stage the wall time, the CPU
+// time of the pool's threads (the caller's and each worker's thread clock; idle workers
+// block, so they add nothing) and the longest of those, summed over frames and printed to
+// stderr as ms per frame when the engine is destroyed. "par" = CPU / longest thread: the
+// cores the stage would keep busy on an otherwise idle machine (1.0: serial or one task;
+// with 2 threads 2.0: balanced), not skewed by other processes as CPU / wall is on a
+// shared machine. Stages are named by string literals; mark(name) ends the stage that
+// began at the previous mark (or begin()).
+constexpr int kTimelineThreads = 64;  // threads the timeline follows (the first 64)
+class StageTimes {
+ public:
+  explicit StageTimes(CpuPool* pool);
+  ~StageTimes();
+  bool on() const { return on_; }
+  void begin() {
+    if (on_) now(&t_, c_);
+  }
+  void mark(const char* name) {
+    if (on_) record(name);
+  }
+  void frame() {
+    if (on_) ++frames_;
+  }
+
+ private:
+  void now(double* wall, double* cpu);
+  void record(const char* name);
+  CpuPool* pool_;
+  bool on_ = false;
+  double t_ = 0, c_[kTimelineThreads] = {};
+  long frames_ = 0;
+  struct Stage {
+    const char* name;
+    double wall, cpu, cmax;
+  };
+  std::vector<Stage> st_;
+};
+
 // Per-pixel adaptation channels (spatial.h AdaptChannel, kChLM .. kChD2): receptor
 // constants folded into one log2 each, K = log2 sigma - log2 p - log2 td, so
 // r = 1 / (1 + 2^(n (K - log2 L))); the rod weight; the display observer's local constants.
@@ -152,6 +191,7 @@ class CpuEngine final : public Engine {
 
   CpuPool pool_;
   const bool reference_;
+  StageTimes tl_{&pool_};  // DTUTMO_TIMELINE
   mutable std::mutex mu_, state_mu_;
   Params pending_;
   bool have_pending_ = false;

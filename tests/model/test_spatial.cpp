@@ -1,0 +1,169 @@
+// dtutmo -- the CPU engine's low-resolution helpers (common/src/cpu_spatial.h) against the
+// shared per-sample formulas (dtutmo/spatial.h) and against themselves on a thread pool:
+// the row-wise blur gives blur_at's bits; the bilateral grid's finish and the edge-aware
+// pooling's splat give the same bits on one thread or on a pool.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <utility>
+#include <string>
+#include <vector>
+
+#include "cpu_pool.h"
+#include "cpu_spatial.h"
+#include "dtutmo/model.h"
+#include "dtutmo/spatial.h"
+
+using namespace dtutmo;
+
+namespace {
+
+std::vector<float> noise(size_t n, unsigned seed, float lo, float hi) {
+  std::mt19937 g(seed);
+  std::uniform_real_distribution<float> d(lo, hi);
+  std::vector<float> v(n);
+  for (float& x : v) x = d(g);
+  return v;
+}
+
+bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+}  // namespace
+
+// blur_grid (interior pixels by rows, one pixel per vector lane) against spatial.h blur_at
+// per pixel, horizontal then vertical: bit for bit, grids narrower than the kernel included.
+TEST(BlurGrid, SameBitsAsBlurAtPerPixel) {
+  const int sizes[][2] = {{1, 1}, {2, 3}, {5, 4}, {11, 7}, {13, 40}, {37, 23}, {120, 68}, {240, 135}};
+  for (const auto& sz : sizes)
+    for (float sigma : {0.3f, 0.87f, 1.0f, 1.5f, 3.2f}) {
+      const int w = sz[0], h = sz[1];
+      SCOPED_TRACE(std::to_string(w) + "x" + std::to_string(h) + " sigma " + std::to_string(sigma));
+      const std::vector<float> in = noise(size_t(w) * h, unsigned(w * 31 + h), -3.0f, 5.0f);
+      float k[2 * kBlurMaxRadius + 1];
+      const int rr = gauss_radius(sigma, kBlurMaxRadius);
+      for (int i = -rr; i <= rr; ++i) k[i + rr] = gauss_tap(i, sigma);
+      std::vector<float> t(in.size()), ref(in.size());
+      for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x)
+          t[size_t(y) * w + x] = blur_at([&](int j) { return in[size_t(y) * w + j]; }, x, w, k, rr);
+      for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x)
+          ref[size_t(y) * w + x] = blur_at([&](int j) { return t[size_t(j) * w + x]; }, y, h, k, rr);
+      std::vector<float> out = in, tmp(in.size());
+      blur_grid(out.data(), w, h, sigma, tmp.data());
+      EXPECT_TRUE(same_bits(out, ref));
+      // by bands of rows (the engine's hybrid edge map): the same
+      std::vector<float> bands = in;
+      const BlurTaps taps(sigma);
+      for (int y = 0; y < h; y += 3) blur_rows_h(bands.data(), tmp.data(), w, y, std::min(h, y + 3), taps);
+      for (int y = 0; y < h; y += 5) blur_rows_v(tmp.data(), bands.data(), w, h, y, std::min(h, y + 5), taps);
+      EXPECT_TRUE(same_bits(bands, ref));
+    }
+}
+
+// The bilateral grid summed and blurred on a pool of 2 and 3 threads: the same grid as on
+// one thread, and finish() leaves the threads' sums zeroed for the next frame's splat.
+TEST(BilateralGrid, FinishOnAPoolSameBits) {
+  const int w = 331, h = 187;
+  const std::vector<float> ly = noise(size_t(w) * h, 7u, -8.0f, 12.0f);
+  const float lo = std::log2(kMinNits), hi = std::log2(kMaxNits);
+  auto build = [&](int threads, CpuPool* pool, int frames) {
+    BilateralGrid g;
+    g.init(w, h, 9.0f, 0.5f, lo, hi, threads);
+    for (int f = 0; f < frames; ++f) {
+      for (int y = 0; y < h; ++y) g.splat_row(y % threads, y, ly.data() + size_t(y) * w, w);
+      g.finish(pool);
+    }
+    return g.grid;
+  };
+  const std::vector<float> one = build(1, nullptr, 1);
+  for (int threads : {2, 3}) {
+    CpuPool pool(threads);
+    EXPECT_TRUE(same_bits(build(threads, &pool, 1), one)) << threads;
+    EXPECT_TRUE(same_bits(build(threads, &pool, 3), one)) << threads << " threads, third frame";
+  }
+}
+
+// The edge-aware pooling with its splat on a pool: the same pooled grid as without, and a
+// frame after another (different) one the same as a first frame.
+TEST(EdgePooler, SplatOnAPoolSameBits) {
+  const int w = 240, h = 135;
+  std::vector<float> in = noise(size_t(w) * h, 11u, -4.0f, 14.0f);
+  for (int y = 0; y < h; ++y)  // a hard edge and a smooth ramp
+    for (int x = 0; x < w; ++x) in[size_t(y) * w + x] += (x > w / 3 ? 6.0f : 0.0f) + 0.02f * y;
+  const float sig[4] = {2, 4, 8, 16}, wts[4] = {1, 2, 4, 8};
+  const std::vector<float> other = noise(in.size(), 12u, -2.0f, 9.0f);
+  auto pooled = [&](CpuPool* pool, int threads, int frames) {
+    EdgePooler p;
+    p.init(w, h, kPoolRangeStep, threads);
+    std::vector<float> out(in.size());
+    for (int f = frames - 1; f >= 0; --f) {  // the last frame is `in`
+      p.begin(f ? other.data() : in.data(), sig, wts, 4, pool);
+      for (int j = 0; j < p.bins(); ++j) p.process_bin(j, 0);
+      p.slice(0, h, out.data());
+    }
+    return out;
+  };
+  const std::vector<float> ref = pooled(nullptr, 1, 1);
+  CpuPool pool(2);
+  EXPECT_TRUE(same_bits(pooled(&pool, 2, 1), ref));
+  EXPECT_TRUE(same_bits(pooled(&pool, 2, 2), ref)) << "second frame";
+}
+
+// EdgePooler::slice (the scales' column and row positions made once per frame) against
+// spatial.h ep_slice_at per cell, the per-cell formula the CUDA kernel runs: bit for bit.
+TEST(EdgePooler, SliceSameBitsAsSliceAt) {
+  for (const auto& sz : {std::pair<int, int>{240, 135}, {97, 3}, {5, 61}}) {
+    const int w = sz.first, h = sz.second;
+    SCOPED_TRACE(std::to_string(w) + "x" + std::to_string(h));
+    std::vector<float> in = noise(size_t(w) * h, unsigned(w + h), -4.0f, 14.0f);
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) in[size_t(y) * w + x] += (x > w / 3 ? 6.0f : 0.0f);
+    const float sig[4] = {2, 4, 8, 16}, wts[4] = {1, 2, 4, 8};
+    EdgePooler p;
+    p.init(w, h, kPoolRangeStep, 1);
+    p.begin(in.data(), sig, wts, 4);
+    for (int j = 0; j < p.bins(); ++j) p.process_bin(j, 0);
+    std::vector<float> out(in.size()), ref(in.size());
+    p.slice(0, h, out.data());
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) {
+        const float v = in[size_t(y) * w + x];
+        int j;
+        float f;
+        ep_bin(v, p.lo, 1.0f / p.dzc, p.bins(), &j, &f);
+        float acc = 0;
+        for (int k = 0; k < p.nscale; ++k) {
+          const int l = p.slev[k];
+          acc += p.swt[k] * ep_slice_at(p.res_[k].data(), p.lw[l], p.lh[l], w, h, x, y, j, f, v);
+        }
+        ref[size_t(y) * w + x] = acc / p.wsum;
+      }
+    EXPECT_TRUE(same_bits(out, ref));
+  }
+}
+
+// down2 (whole 2x2 blocks without bounds checks) against spatial.h down2_at: bit for bit,
+// odd sizes included.
+TEST(Down2, SameBitsAsDown2At) {
+  for (const auto& sz : {std::pair<int, int>{240, 135}, {1, 1}, {7, 2}, {2, 9}, {33, 17}}) {
+    const int w = sz.first, h = sz.second;
+    SCOPED_TRACE(std::to_string(w) + "x" + std::to_string(h));
+    std::vector<float> in = noise(size_t(w) * h, unsigned(3 * w + h), -6.0f, 6.0f);
+    if (w > 1 && h > 1)  // a block of -0: +0 (down2_at's sum starts from +0)
+      in[0] = in[1] = in[size_t(w)] = in[size_t(w) + 1] = -0.0f;
+    const int W = (w + 1) / 2, H = (h + 1) / 2;
+    std::vector<float> out(size_t(W) * H), ref(out.size());
+    int ow, oh;
+    down2(in.data(), w, h, out.data(), &ow, &oh);
+    EXPECT_EQ(ow, W);
+    EXPECT_EQ(oh, H);
+    for (int y = 0; y < H; ++y)
+      for (int x = 0; x < W; ++x) ref[size_t(y) * W + x] = down2_at(in.data(), w, h, x, y);
+    EXPECT_TRUE(same_bits(out, ref));
+  }
+}
