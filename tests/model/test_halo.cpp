@@ -251,7 +251,9 @@ TEST(Lookup, RampIsTheClamp) {
     ASSERT_EQ(jbu_ramp(u), c) << "u = " << u;
     // its halves (jbu_bound's max with 0, and min with 1 of a share >= +0)
     ASSERT_EQ(jbu_pos(u), u > 0.0f ? u : 0.0f) << "u = " << u;
-    if (u >= 0.0f) ASSERT_EQ(jbu_min1(u), u < 1.0f ? u : 1.0f) << "u = " << u;
+    if (u >= 0.0f) {
+      ASSERT_EQ(jbu_min1(u), u < 1.0f ? u : 1.0f) << "u = " << u;
+    }
   }
 }
 
