@@ -280,10 +280,6 @@ void BilateralGrid::init(int width, int height, float ss_, float sr_, float lo_,
   tmp.assign(size_t(gx) * gy * gz * 2, 0.0f);
 }
 
-void BilateralGrid::clear() {
-  for (auto& p : part) std::fill(p.begin(), p.end(), 0ull);
-}
-
 void BilateralGrid::splat_row(int thread, int y, const float* logy, int w) {
   unsigned long long* g = part[thread].data();
   const float inv_ss = 1.0f / ss, inv_sr = 1.0f / sr;

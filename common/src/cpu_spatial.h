@@ -99,11 +99,10 @@ struct EdgePooler {
 struct BilateralGrid : BilateralDesc {  // the grid's geometry (spatial.h)
   // Spatial cell `ss` pixels, range cell `sr` log2 units, over [lo, hi] log2 units.
   void init(int width, int height, float ss, float sr, float lo, float hi, int threads);
-  void clear();                                    // zero every thread's sums
   void splat_row(int thread, int y, const float* logy, int w);
-  // Sums the threads' grids (zeroing them: the next splat starts from zero without
-  // clear()), then blurs; with a pool, in slices of the grid on its threads (the same
-  // bits: each cell's sum and taps are the same whichever thread makes it).
+  // Sums the threads' grids (zeroing them: init's zeros and then every finish are where
+  // the next splat starts), then blurs; with a pool, in slices of the grid on its threads
+  // (the same bits: each cell's sum and taps are the same whichever thread makes it).
   void finish(CpuPool* pool = nullptr);
   float slice(float x, float y, float logy) const; // pixel centre coordinates
   // The base of n pixels of row y at columns i step + step / 2, logy the row's log2

@@ -159,7 +159,6 @@ TEST(CudaStages, BilateralGrid) {
       const float lo = std::log2(kMinNits), hi = std::log2(kMaxNits);
       BilateralGrid cpu;
       cpu.init(w, h, ss, 0.5f, lo, hi, 1);
-      cpu.clear();
       for (int y = 0; y < h; ++y) cpu.splat_row(0, y, ly.data() + std::size_t(y) * w, w);
       cpu.finish();
       std::vector<float> ref(ly.size());
