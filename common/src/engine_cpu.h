@@ -132,6 +132,9 @@ class CpuEngine final : public Engine {
   long long rod_rows() const { return rod_rows_n_.load(); }
   // Columns of those rows through the tone table (rod weight 0 there; tests).
   long long rod_row_tone_cols() const { return rod_cols_n_.load(); }
+  // Pixels the La lookup has taken bilinearly so far (interp_row_jbu: corners within
+  // kJbuFlat; tests).
+  long long jbu_flat_pixels() const { return jbu_flat_n_.load(); }
   EngineStats stats() const override {
     std::lock_guard<std::mutex> l(state_mu_);
     return st_;
@@ -227,6 +230,7 @@ class CpuEngine final : public Engine {
   std::atomic<long long> tone_rows_n_{0};  // rows of the last frame through tone_tab_
   std::atomic<long long> rod_rows_n_{0};   // rows of the last frame with rods
   std::atomic<long long> rod_cols_n_{0};   // their columns through tone_tab_
+  std::atomic<long long> jbu_flat_n_{0};   // jbu_flat_pixels
   ColTable lcols_;  // the lookup's horizontal interpolation on the adaptation grid
   std::vector<int> lruns_;  // its runs of equal lcols_.ix: first columns, then W_ (interp_row_jbu)
   std::vector<float> dispk_;  // grid x 3: full-inverse constants per class

@@ -791,6 +791,35 @@ TEST(Engine, RowsWithRodsTakeTheToneTableWhereTheRodWeightIsZero) {
   EXPECT_LT(double(off), 0.005 * double(codes)) << off << " of " << codes << " codes differ by 1";
 }
 
+// The La lookup's shortcut (cpu_adapt.cpp kJbuFlat): a block of columns whose corners'
+// channels all lie within kJbuFlat takes the bilinear weights. Against the reference path
+// (the joint-bilateral weights per pixel, no shortcut) on the scenes, fast and balanced,
+// 960x540: within 1 code, few codes 1 apart, and the shortcut ran (and not everywhere).
+// Without the bound (every block bilinear) each scene came out 92-194 codes apart at its
+// edges; with kJbuFlat 0.03, balanced daylight 2 codes.
+TEST(Engine, LookupShortcutStaysWithinACodeOfTheFullLookup) {
+  const int w = 960, h = 540;
+  for (Profile p : {Profile::Fast, Profile::Balanced}) {
+    SCOPED_TRACE(profile_name(p));
+    long long codes = 0, off = 0, flat = 0;
+    for (Scene sc : {Scene::Daylight, Scene::ColoredLights, Scene::SkyGradient, Scene::Night}) {
+      SCOPED_TRACE(int(sc));
+      Runner vec(w, h, prof(p), PixelFormat::RGBA, Transfer::SRGB, 2);
+      Runner ref(w, h, prof(p), PixelFormat::RGBA, Transfer::SRGB, 2, true);
+      const auto* cpu_engine = dynamic_cast<const cpu::CpuEngine*>(vec.e.get());
+      ASSERT_NE(cpu_engine, nullptr);
+      Img in = scene(sc, w, h);
+      const Img a = vec.run(in, 0.0), b = ref.run(in, 0.0);
+      ASSERT_EQ(a.size(), b.size());
+      EXPECT_LE(codes_apart(a, b, &codes, &off), 1.0f);
+      flat += cpu_engine->jbu_flat_pixels();
+    }
+    EXPECT_GT(flat, 0);
+    EXPECT_LT(flat, 4LL * w * h);
+    EXPECT_LT(double(off), 0.01 * double(codes)) << off << " of " << codes << " codes differ by 1";
+  }
+}
+
 // The La lookup's expanded grid rows (interp_row_jbu, Scratch::jx) are made again when the
 // grids change within a frame: the display observer's channels are written after the
 // histogram pass expanded them, so a row of pass 2 with the key of the thread's last
