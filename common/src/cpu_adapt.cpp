@@ -136,9 +136,11 @@ constexpr int kJbuBlock = 32;  // columns per block of interp_row_jbu's stages
 // Measured (1080p clip; 7 scenes at 960x540, fast and balanced): within 1 code of the
 // full lookup everywhere, 127k of 187M bytes (fast) and 171k (balanced) 1 code apart;
 // 0.03 took 2 codes (balanced clip and daylight); no bound at all (every block bilinear)
-// 92-194 codes at the scenes' edges (test_engine LookupShortcutStaysWithinACodeOfTheFullLookup). Blocks of 32: 39 % of the clip's pass-2 pixels (64: 22 %,
-// 16: 51 % but the stages' per-block overhead ate the gain); interp_row_jbu's samples
-// -13 % (fast). Not in the CUDA lookup (per pixel, no blocks) nor the reference path.
+// 92-194 codes at the scenes' edges (test_engine
+// LookupShortcutStaysWithinACodeOfTheFullLookup). Blocks of 32: 39 % of the clip's pass-2
+// pixels (64: 22 %; 16: 51 %, but the stages' per-block set-up ate the gain);
+// interp_row_jbu's samples -13 % fast, -8 % balanced. Not in the CUDA lookup (per pixel,
+// no blocks) nor in the reference path.
 constexpr float kJbuFlat = 0.01f;
 // The weights of n <= kJbuBlock columns in stages (spatial.h jbu_range, then jbu_bound),
 // each stage a loop of its own through L1-resident block rows: ab[j] the range-weighted
