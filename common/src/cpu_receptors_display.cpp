@@ -121,12 +121,11 @@ void CpuEngine::frame_consts(float kq) {
         for (int k = 0; k < 3; ++k) gridk_[size_t(kChD0 + k) * nc + i] = dispk_[3 * i + k];
       }
     });
-    // (the histogram's lookup expands no rows since interp_cols; kept: any expansion
-    // before this point would be stale) the display channels changed after the
-    // histogram's rows expanded them (with the
-    // previous frame's values): without this, pass 2 reused such rows wherever a thread's
-    // last histogram row had the key of its first pass-2 row (balanced: runs of the same
-    // frame differed, up to 9 codes at 13x7, 3 codes on 2495 pixels at 960x540)
+    // the display channels changed: no expanded lookup row made before may be reused
+    // (when the histogram's rows still expanded them, before interp_cols, with the
+    // previous frame's values, pass 2 reused such rows wherever a thread's last histogram
+    // row had the key of its first pass-2 row: balanced runs of one frame differed, up to
+    // 9 codes at 13x7, 3 codes on 2495 pixels at 960x540)
     ++frame_no_;
     tl_.mark("fc.dispcells");
     // hybrid edge weight: Sobel of the normalised response luminance (1/kSub grid),
