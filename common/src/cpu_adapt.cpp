@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "dtutmo/spatial.h"
 #include "engine_cpu.h"
@@ -236,25 +237,27 @@ DTUTMO_HOT static int interp_row_jbu(int W, int gw, int nc, int nch, bool rods,
   float ab[8][B], su[B], dd[B];
   const int last = gw - 1;
   int nflat = 0;
+  // per cell c: 1 if the quad of cells c, c + 1 (clamped) in both grid rows holds every
+  // channel read within kJbuFlat (the corners of the columns whose ix is c)
+  thread_local std::vector<unsigned char> fq;
+  fq.assign(size_t(gw), 1);
+  unsigned char* __restrict fl = fq.data();
+  for (int k = 0; k < nch; ++k) {
+    if (!channel_read(k, rods)) continue;
+    const float* __restrict r0 = grid + size_t(k) * nc + size_t(y0) * gw;
+    const float* __restrict r1 = grid + size_t(k) * nc + size_t(y1) * gw;
+    for (int c = 0; c < last; ++c) {
+      const float lo = std::min(std::min(r0[c], r1[c]), std::min(r0[c + 1], r1[c + 1]));
+      const float hi = std::max(std::max(r0[c], r1[c]), std::max(r0[c + 1], r1[c + 1]));
+      fl[c] &= hi - lo <= kJbuFlat ? 1 : 0;
+    }
+    fl[last] &= std::max(r0[last], r1[last]) - std::min(r0[last], r1[last]) <= kJbuFlat ? 1 : 0;
+  }
   for (int x0 = 0; x0 < W; x0 += B) {
     const int n = std::min(B, W - x0);
-    // the block's cells (corners 00 .. 11 of its columns): is every channel read within
-    // kJbuFlat over them?
+    // every column's own corners within kJbuFlat? (its value then within kJbuFlat of theirs)
     bool flat = true;
-    {
-      const int ca = ix[x0], cb = std::min(ix[x0 + n - 1] + 1, last);
-      for (int k = 0; k < nch && flat; ++k) {
-        if (!channel_read(k, rods)) continue;
-        const float* __restrict r0 = grid + size_t(k) * nc + size_t(y0) * gw;
-        const float* __restrict r1 = grid + size_t(k) * nc + size_t(y1) * gw;
-        float lo = r0[ca], hi = r0[ca];
-        for (int c = ca; c <= cb; ++c) {
-          lo = std::min(lo, std::min(r0[c], r1[c]));
-          hi = std::max(hi, std::max(r0[c], r1[c]));
-        }
-        flat = hi - lo <= kJbuFlat;
-      }
-    }
+    for (int c = ix[x0], ce = ix[x0 + n - 1]; c <= ce; ++c) flat = flat && fl[c];
     if (flat) {  // the bilinear weights (convex: within kJbuFlat of the lookup's value)
       nflat += n;
       const float vy = 1.0f - ty;
