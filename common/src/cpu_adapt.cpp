@@ -128,20 +128,20 @@ static inline bool channel_read(int k, bool rods) { return rods || (k != kChRod 
 // holds the next cell of the last kCell columns. Half the expansion, which took ~a fifth
 // of this function's samples with the four corners expanded.
 constexpr int kJbuBlock = 32;  // columns per block of interp_row_jbu's stages
-// The lookup's shortcut where it cannot change much: a block of columns whose corners'
-// cells (both grid rows) hold every channel read within kJbuFlat of each other takes the
-// bilinear weights, not the joint-bilateral ones. Both sets are convex (spatial.h
-// jbu_bound; test_halo Lookup.WeightsAreConvex), so both values of a channel lie in the
-// corners' [min, max]: they differ by at most kJbuFlat (+ float rounding), in log2 units
-// for the receptor and display constants (0.7 % in sigma), in weight for the rod weight.
-// Measured (1080p clip; 7 scenes at 960x540, fast and balanced): within 1 code of the
-// full lookup everywhere, 127k of 187M bytes (fast) and 171k (balanced) 1 code apart;
-// 0.03 took 2 codes (balanced clip and daylight); no bound at all (every block bilinear)
-// 92-194 codes at the scenes' edges (test_engine
-// LookupShortcutStaysWithinACodeOfTheFullLookup). Blocks of 32: 39 % of the clip's pass-2
-// pixels (64: 22 %; 16: 51 %, but the stages' per-block set-up ate the gain);
-// interp_row_jbu's samples -13 % fast, -8 % balanced. Not in the CUDA lookup (per pixel,
-// no blocks) nor in the reference path.
+// The lookup's shortcut where it cannot change much: a block of columns each of whose
+// corner quads (cells ix, ix + 1 clamped, both grid rows) holds every channel read within
+// kJbuFlat takes the bilinear weights, not the joint-bilateral ones. Both sets are convex
+// (spatial.h jbu_bound; test_halo Lookup.WeightsAreConvex), so both values of a channel
+// lie in the pixel's corners' [min, max]: they differ by at most kJbuFlat (+ float
+// rounding), in log2 units for the receptor and display constants (0.7 % in sigma), in
+// weight for the rod weight. Measured (1080p clip; 7 scenes at 960x540, fast and
+// balanced): within 1 code of the full lookup everywhere, 217k of 187M bytes (fast) and
+// 291k (balanced) 1 code apart; 0.03 took 2 codes (balanced daylight); no bound at all
+// (every block bilinear) 92-194 codes at the scenes' edges (test_engine
+// LookupShortcutStaysWithinACodeOfTheFullLookup). Blocks of 32: 52 % of the clip's pass-2
+// pixels (one spread over the block's cells instead of per quad: 39 %; blocks of 64 or
+// 16: no faster, 16 pays the stages' per-block set-up); interp_row_jbu's samples ~-25 %.
+// Not in the CUDA lookup (per pixel, no blocks) nor in the reference path.
 constexpr float kJbuFlat = 0.01f;
 // The weights of n <= kJbuBlock columns in stages (spatial.h jbu_range, then jbu_bound),
 // each stage a loop of its own through L1-resident block rows: ab[j] the range-weighted
