@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 
 namespace dtutmo {
@@ -280,11 +281,59 @@ void BilateralGrid::init(int width, int height, float ss_, float sr_, float lo_,
   tmp.assign(size_t(gx) * gy * gz * 2, 0.0f);
 }
 
+#if defined(__x86_64__) || defined(__i386__)
+// splat_row's cell index (pairs, floats of `part`) and fixed-point value of n pixels from
+// x0 (n a multiple of 8), 8 lanes: the same operations as bgrid_cell_xy, bgrid_cell_z
+// (mul, then add: not contracted, as in splat_row) and bgrid_fix, whose
+// llrint((double)(v - lo) * 2^20) is cvtps2dq of (v - lo) * 2^20 in float (the scaling
+// is exact, v - lo >= 0, and below 2^31 where the caller allows this path).
+__attribute__((target("avx2,fma"))) static void splat_prep_avx2(const float* __restrict logy, int x0, int n,
+                                                              const BilateralDesc& d, int iy, int* __restrict idx,
+                                                              uint32_t* __restrict fx) {
+  const __m256 lo = _mm256_set1_ps(d.lo), hi = _mm256_set1_ps(d.hi);
+  const __m256 inv_ss = _mm256_set1_ps(1.0f / d.ss), inv_sr = _mm256_set1_ps(1.0f / d.sr);
+  const __m256 half = _mm256_set1_ps(0.5f), fix = _mm256_set1_ps(float(kBgridFix));
+  const __m256i one = _mm256_set1_epi32(1), gxv = _mm256_set1_epi32(d.gx), gyv = _mm256_set1_epi32(d.gy);
+  const __m256i iyv = _mm256_set1_epi32(iy);
+  __m256i xs = _mm256_add_epi32(_mm256_set1_epi32(x0), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  for (int i = 0; i < n; i += 8, xs = _mm256_add_epi32(xs, _mm256_set1_epi32(8))) {
+    const __m256 v = _mm256_min_ps(hi, _mm256_max_ps(lo, _mm256_loadu_ps(logy + i)));  // std::min / max
+    const __m256 dv = _mm256_sub_ps(v, lo);
+    const __m256i ix = _mm256_add_epi32(
+        _mm256_cvttps_epi32(_mm256_add_ps(_mm256_mul_ps(_mm256_add_ps(_mm256_cvtepi32_ps(xs), half), inv_ss), half)), one);
+    const __m256i iz = _mm256_add_epi32(_mm256_cvttps_epi32(_mm256_add_ps(_mm256_mul_ps(dv, inv_sr), half)), one);
+    const __m256i c = _mm256_add_epi32(_mm256_mullo_epi32(_mm256_add_epi32(_mm256_mullo_epi32(iz, gyv), iyv), gxv), ix);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(idx + i), _mm256_slli_epi32(c, 1));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(fx + i), _mm256_cvtps_epi32(_mm256_mul_ps(dv, fix)));
+  }
+}
+#endif
+
 void BilateralGrid::splat_row(int thread, int y, const float* logy, int w) {
   unsigned long long* g = part[thread].data();
   const float inv_ss = 1.0f / ss, inv_sr = 1.0f / sr;
   const int iy = bgrid_cell_xy(y, inv_ss);
-  for (int x = 0; x < w; ++x) {
+  int x0 = 0;
+#if defined(__x86_64__) || defined(__i386__)
+  // the indices and values by 8 lanes into a chunk, then only the adds scalar (the whole
+  // per-pixel arithmetic was scalar: ~5 % of balanced's samples)
+  if (cpu::have_avx2() && double(gx) * gy * gz * 2 < 2147483648.0 && double(hi - lo) * kBgridFix < 2147483648.0) {
+    constexpr int kChunk = 256;
+    alignas(32) int idx[kChunk];
+    alignas(32) uint32_t fx[kChunk];
+    while (w - x0 >= 8) {
+      const int n = std::min(kChunk, (w - x0) & ~7);
+      splat_prep_avx2(logy + x0, x0, n, desc(), iy, idx, fx);
+      for (int i = 0; i < n; ++i) {
+        unsigned long long* c = g + idx[i];
+        c[0] += fx[i];
+        c[1] += 1;
+      }
+      x0 += n;
+    }
+  }
+#endif
+  for (int x = x0; x < w; ++x) {
     const float v = std::min(std::max(logy[x], lo), hi);
     const int ix = bgrid_cell_xy(x, inv_ss);
     const int iz = bgrid_cell_z(v, lo, inv_sr);
