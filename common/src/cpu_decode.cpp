@@ -267,10 +267,8 @@ void CpuEngine::pass1(const FrameView& in) {
   st_.bad_samples = bad;
 
   if (optics) {
-    apply_optics();
-    tl_.mark("p1.glare.add");
-    pool_.run(gh_, stats_band);
-    tl_.mark("p1.stats");
+    apply_optics();  // with stats_band's statistics of each row after its veil
+    tl_.mark("p1.add.stats");
   }
   if (bd) bgrid_.finish(&pool_);
   tl_.mark("p1.bgrid");

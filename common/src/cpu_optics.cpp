@@ -34,15 +34,17 @@ void CpuEngine::setup_optics() {
 }
 
 // d (interleaved RGB, W pixels) plus 2^ of the planar log2 veil rows v (3 x W), capped
-// (optics.h add_veil).
-DTUTMO_HOT static void add_veil_row(float* __restrict d, const float* __restrict v, int W) {
-  const float* __restrict v0 = v;
-  const float* __restrict v1 = v + W;
-  const float* __restrict v2 = v + 2 * size_t(W);
+// (optics.h add_veil); the sums also back into v, planar (the luminance's unit-stride input).
+DTUTMO_HOT static void add_veil_row(float* __restrict d, float* __restrict v, int W) {
+  float* __restrict v0 = v;
+  float* __restrict v1 = v + W;
+  float* __restrict v2 = v + 2 * size_t(W);
   for (int x = 0; x < W; ++x) {
-    d[3 * x] = add_veil(d[3 * x], v0[x], kMaxNits);
-    d[3 * x + 1] = add_veil(d[3 * x + 1], v1[x], kMaxNits);
-    d[3 * x + 2] = add_veil(d[3 * x + 2], v2[x], kMaxNits);
+    const float a = add_veil(d[3 * x], v0[x], kMaxNits), b = add_veil(d[3 * x + 1], v1[x], kMaxNits),
+                c = add_veil(d[3 * x + 2], v2[x], kMaxNits);
+    d[3 * x] = a;
+    d[3 * x + 1] = b;
+    d[3 * x + 2] = c;
   }
 }
 
@@ -77,9 +79,33 @@ void CpuEngine::apply_optics() {
   // whichever thread took which row), the excess share by rows after the percentile: both
   // were serial, ~0.4 ms per frame at 1080p (256 x 144 cells)
   for (auto& h : hist_) std::fill(h.begin(), h.end(), 0u);
+  // Each cell's sums in double, rows then columns; kGc cells side by side (full cells):
+  // one cell at a time, its 3 chains of dependent adds (f^2 = 64 each at 1080p) were
+  // latency-bound; 4 cells' 12 chains interleave. Each cell's sums in the same order.
   pool_.run(ggh, [&](int gy, int th) {
     const int y0 = gy * f, y1 = std::min(H_, y0 + f);
-    for (int gx = 0; gx < ggw; ++gx) {
+    auto put = [&](int gx, const double* a, double n) {
+      const size_t i = size_t(gy) * ggw + gx;
+      for (int c = 0; c < 3; ++c) gsrc_[c][i] = float(a[c] / n);
+      hist_[th][glare_cap_bin(wy.x * gsrc_[0][i] + wy.y * gsrc_[1][i] + wy.z * gsrc_[2][i], kHistBins)]++;
+    };
+    constexpr int kGc = 4;
+    int gx = 0;
+    for (; gx + kGc <= ggw && (gx + kGc) * f <= W; gx += kGc) {
+      double a[kGc][3] = {};
+      for (int y = y0; y < y1; ++y) {
+        const float* s = lin_.data() + (size_t(y) * W + size_t(gx) * f) * 3;
+        for (int x = 0; x < f; ++x)
+          for (int k = 0; k < kGc; ++k) {
+            const float* p = s + 3 * (size_t(k) * f + x);
+            a[k][0] += p[0];
+            a[k][1] += p[1];
+            a[k][2] += p[2];
+          }
+      }
+      for (int k = 0; k < kGc; ++k) put(gx + k, a[k], double(y1 - y0) * f);
+    }
+    for (; gx < ggw; ++gx) {
       const int x0 = gx * f, x1 = std::min(W, x0 + f);
       double a[3] = {0, 0, 0};
       for (int y = y0; y < y1; ++y) {
@@ -90,10 +116,7 @@ void CpuEngine::apply_optics() {
           a[2] += s[3 * x + 2];
         }
       }
-      const double n = double(y1 - y0) * (x1 - x0);
-      const size_t i = size_t(gy) * ggw + gx;
-      for (int c = 0; c < 3; ++c) gsrc_[c][i] = float(a[c] / n);
-      hist_[th][glare_cap_bin(wy.x * gsrc_[0][i] + wy.y * gsrc_[1][i] + wy.z * gsrc_[2][i], kHistBins)]++;
+      put(gx, a, double(y1 - y0) * (x1 - x0));
     }
   });
   {
@@ -111,23 +134,45 @@ void CpuEngine::apply_optics() {
     });
   }
   tl_.mark("p1.glare.cells");
-  // the veil is interpolated in log2 (optics.h veil_log2, add_veil)
-  pool_.run(3, [&](int c, int) {
-    glare_[c].run(gsrc_[c].data(), gdst_[c].data());
-    for (float& v : gdst_[c]) v = veil_log2(v);
+  // the veil is interpolated in log2 (optics.h veil_log2, add_veil). The 3 channels'
+  // FFTs in CpuGlare's phases, each in kParts parts (12 tasks a phase: the 3 channels as
+  // 3 tasks kept one of 2 threads idle, par 1.6).
+  constexpr int kGp = CpuGlare::kParts;
+  pool_.run(3 * kGp, [&](int t, int) { glare_[t / kGp].rows(gsrc_[t / kGp].data(), t % kGp); });
+  pool_.run(3 * kGp, [&](int t, int) { glare_[t / kGp].columns(t % kGp); });
+  pool_.run(3 * kGp, [&](int t, int) {
+    const int c = t / kGp;
+    glare_[c].inverse(gdst_[c].data(), t % kGp);
+    int y0, y1;
+    glare_[c].part_rows(t % kGp, &y0, &y1);
+    for (size_t i = size_t(y0) * ggw; i < size_t(y1) * ggw; ++i) gdst_[c][i] = veil_log2(gdst_[c][i]);
   });
   tl_.mark("p1.glare.fft");
   // by rows (cpu_spatial.h bilinear_row: the same bits as sample_grid per pixel): the two
-  // grid rows lerped once per row, then a vectorised lerp, exp2 and add per pixel
-  pool_.run(H_, [&](int y, int th) {
+  // grid rows lerped once per row, then a vectorised lerp, exp2 and add per pixel; then
+  // pass 1's statistics of the row (stats_band's: log2 luminance, cell sums, bilateral
+  // splat) while the row is in L1, from the planar sums (one pass over lin_ for both:
+  // as two passes, the statistics re-read the 25 MB frame at 1080p)
+  const bool bd = P_.base_detail && bgrid_ready_;
+  pool_.run(gh_, [&](int task, int th) {
     Scratch& s = scr_[th];
-    int y0, y1;
-    float ty;
-    grid_interp(grid_pos(y, float(f)), ggh, &y0, &y1, &ty);
-    float* v = s.rsp.data();  // planar log2 veil, 3 x W (free in pass 1)
-    for (int c = 0; c < 3; ++c)
-      bilinear_row(gdst_[c].data(), size_t(ggw), y0, y1, ty, gcols_, s.vrow.data(), v + size_t(c) * W);
-    add_veil_row(lin_.data() + size_t(y) * W * 3, v, W);
+    const int r0 = task * kCell, r1 = std::min(H_, r0 + kCell);
+    float* cs = cell_sum_.data() + size_t(task) * gw_;
+    float* cc = cell_cnt_.data() + size_t(task) * gw_;
+    for (int i = 0; i < gw_; ++i) cs[i] = cc[i] = 0.0f;
+    float* v = s.rsp.data();  // planar log2 veil, 3 x W (free in pass 1), then the sums
+    for (int y = r0; y < r1; ++y) {
+      int y0, y1;
+      float ty;
+      grid_interp(grid_pos(y, float(f)), ggh, &y0, &y1, &ty);
+      for (int c = 0; c < 3; ++c)
+        bilinear_row(gdst_[c].data(), size_t(ggw), y0, y1, ty, gcols_, s.vrow.data(), v + size_t(c) * W);
+      add_veil_row(lin_.data() + size_t(y) * W * 3, v, W);
+      float* ly = logy_.data() + size_t(y) * W;
+      log_luminance(lin_.data() + size_t(y) * W * 3, ly, W, wy);
+      cell_row_sums(ly, W, gw_, cs, cc);
+      if (bd) bgrid_.splat_row(th, y, ly, W);
+    }
   });
 }
 

@@ -4,6 +4,7 @@
 // pooling's splat give the same bits on one thread or on a pool.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -85,6 +86,71 @@ TEST(BilateralGrid, FinishOnAPoolSameBits) {
     CpuPool pool(threads);
     EXPECT_TRUE(same_bits(build(threads, &pool, 1), one)) << threads;
     EXPECT_TRUE(same_bits(build(threads, &pool, 3), one)) << threads << " threads, third frame";
+  }
+}
+
+// BilateralGrid::splat_row (the AVX2 path: cell indices and fixed-point values by 8
+// lanes) against spatial.h's per-pixel cell and value (bgrid_cell_xy, bgrid_cell_z,
+// bgrid_fix): the same integer sums, bit for bit; values below lo and above hi, widths of
+// every remainder mod 8 and wider than a chunk.
+TEST(BilateralGrid, SplatRowSameSumsAsPerPixel) {
+  const float lo = std::log2(kMinNits), hi = std::log2(kMaxNits);
+  for (const auto& sz : {std::pair<int, int>{331, 7}, {1920, 3}, {13, 9}, {5, 2}}) {
+    const int w = sz.first, h = sz.second;
+    const std::vector<float> ly = noise(size_t(w) * h, 5u, lo - 3.0f, hi + 3.0f);
+    BilateralGrid g;
+    g.init(w, h, 9.0f, 0.5f, lo, hi, 1);
+    for (int y = 0; y < h; ++y) g.splat_row(0, y, ly.data() + size_t(y) * w, w);
+    std::vector<unsigned long long> ref(g.part[0].size(), 0ull);
+    const float inv_ss = 1.0f / g.ss, inv_sr = 1.0f / g.sr;
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) {
+        const float v = std::min(std::max(ly[size_t(y) * w + x], lo), hi);
+        const size_t c =
+            ((size_t(bgrid_cell_z(v, lo, inv_sr)) * g.gy + bgrid_cell_xy(y, inv_ss)) * g.gx + bgrid_cell_xy(x, inv_ss)) * 2;
+        ref[c] += bgrid_fix(v, lo);
+        ref[c + 1] += 1;
+      }
+    EXPECT_TRUE(g.part[0] == ref) << w << "x" << h;
+  }
+}
+
+// BilateralGrid::slice_row (the AVX2 path: two 128-bit loads per pixel, transposed; the
+// row's z range by 8-lane min / max) against spatial.h bgrid_slice per pixel, the formula
+// the CUDA kernel runs: values below lo and above hi (clamped), rows of every width mod 8,
+// the strided (histogram) form too. Not bit for bit: the engine's clone contracts the
+// lerps to FMA, this file's code does not (~1 ulp).
+TEST(BilateralGrid, SliceRowMatchesSlicePerPixel) {
+  const float lo = std::log2(kMinNits), hi = std::log2(kMaxNits);
+  for (const auto& sz : {std::pair<int, int>{331, 187}, {96, 40}, {13, 9}, {1, 1}}) {
+    const int w = sz.first, h = sz.second;
+    std::vector<float> ly = noise(size_t(w) * h, 21u, lo - 3.0f, hi + 3.0f);
+    for (int y = 0; y < h; ++y)  // smooth regions (runs of the same cells) and an edge
+      for (int x = 0; x < w / 2; ++x) ly[size_t(y) * w + x] = 0.01f * x - 0.02f * y + (x > w / 4 ? 9.0f : 0.0f);
+    BilateralGrid g;
+    g.init(w, h, 9.0f, 0.5f, lo, hi, 1);
+    for (int y = 0; y < h; ++y) g.splat_row(0, y, ly.data() + size_t(y) * w, w);
+    g.finish(nullptr);
+    std::vector<float> slab(g.slab_size()), out(w);
+    int bad = 0;
+    for (int y = 0; y < h; ++y) {
+      const float* row = ly.data() + size_t(y) * w;
+      g.slice_row(y, row, w, 1, out.data(), slab.data());
+      for (int x = 0; x < w; ++x) {
+        const float want = g.slice(float(x), float(y), row[x]);
+        if (!(std::fabs(out[x] - want) <= 1e-4f * (1.0f + std::fabs(want))) && bad++ < 5)
+          ADD_FAILURE() << w << "x" << h << " at " << x << "," << y << ": " << out[x] << " vs " << want;
+      }
+      const int step = 4, n = w / step;  // the histogram's samples: x = i * step + step / 2
+      g.slice_row(y, row, n, step, out.data(), slab.data());
+      for (int i = 0; i < n; ++i) {
+        const int x = i * step + step / 2;
+        const float want = g.slice(float(x), float(y), row[x]);
+        if (!(std::fabs(out[i] - want) <= 1e-4f * (1.0f + std::fabs(want))) && bad++ < 5)
+          ADD_FAILURE() << "strided " << w << "x" << h << " at " << x << "," << y;
+      }
+    }
+    EXPECT_EQ(bad, 0) << w << "x" << h;
   }
 }
 
