@@ -299,9 +299,10 @@ DTUTMO_HOT void CpuEngine::responses_core(int n, int step, const float* __restri
 // jump threading GCC 12 carried tone_arg's exp2 clamp ends through the rounding as
 // blends (118 -> 103 AVX2 instructions per 8 pixels without; fastmath.h fast_exp2).
 template <bool kLms>
-DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) static void tone_x_row(int x0, int x1, int W, const Mat3& m_, const float* __restrict rgb,
-                                  const float* __restrict klm, const float* __restrict ks, float* __restrict xl,
-                                  float* __restrict xm, float* __restrict xs, float* __restrict li) {
+DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) static void tone_x_row(
+    int x0, int x1, int W, const Mat3& m_, const float* __restrict rgb, const float* __restrict klm,
+    const float* __restrict ks, float* __restrict xl, float* __restrict xm, float* __restrict xs,
+    float* __restrict li) {
   const Mat3 m = m_;
   float* __restrict l0 = li;
   float* __restrict l1 = li + W;
@@ -626,8 +627,8 @@ static inline __attribute__((always_inline)) void lab_row(const ColourConsts& cc
   }
 }
 
-DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) void CpuEngine::row_colour(int y, float* __restrict o, Scratch& s,
-                                                                                   const float* __restrict li) {
+DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) void CpuEngine::row_colour(
+    int y, float* __restrict o, Scratch& s, const float* __restrict li) {
   const int W = W_;
   const FrameConsts& K = K_;
   const float* __restrict ad = s.ad.data();

@@ -1,6 +1,6 @@
 // dtutmo -- the CPU engine's table lookups with AVX2 (decode, encode, tone, display
-// inverse: gather_pair): GCC does not vectorise a table loop (no gather chosen), so these few are
-// written with intrinsics, in functions with target("avx2,fma") picked at run time.
+// inverse: gather_pair): GCC does not vectorise a table loop (no gather chosen), so these
+// few are written with intrinsics, in functions with target("avx2,fma") picked at run time.
 #pragma once
 
 // The hot row loops: one clone per ISA level, picked at load time (GCC's ifunc resolver).
