@@ -15,7 +15,13 @@
 namespace dtutmo {
 
 DTUTMO_FAST_HD float fast_exp2(float x) {
-  x = x < -126.0f ? -126.0f : (x > 126.0f ? 126.0f : x);
+  // clamped to [-126, 126], NaN kept (as the nested select before): each select in the
+  // operand order of x86's minps / maxps (NaN -> the second operand, x). With the nested
+  // select GCC built compares and blends and carried the constant ends through the
+  // rounding below as blends too (the tone stage's X loop, AVX2 clone, two exp2 per pixel:
+  // 125 -> 103 instructions per 8 pixels with this and no-thread-jumps there). Bit-identical.
+  x = 126.0f < x ? 126.0f : x;
+  x = -126.0f > x ? -126.0f : x;
   // round to nearest without floorf (a library call before SSE4.1): truncate, then fix
   const float xr = x + 0.5f;
   int32_t ii = (int32_t)xr;

@@ -361,24 +361,32 @@ DTUTMO_HD ColourConsts colour_consts(const FrameConsts& K, const ColourOpts& co)
 // run them as passes over planar rows (one loop over all needs more than the 16 AVX2
 // registers and spills in every iteration).
 // First half: the display LMS with the input's hue (display LMS, cd/m^2).
+// li: the input's LMS, mul(cc.in_rgb_to_lms, in_rgb) (the CPU's photopic rows have it from
+// the tone stage's matrix: display_hue_lms).
+DTUTMO_PX Vec3 display_hue_lms(Vec3 lms, Vec3 li, float cone_w, const ColourConsts& cc) {
+  return hue_preserve(li, lms, cc.wl, cc.saturation, cone_w);
+}
 DTUTMO_PX Vec3 display_hue(Vec3 lms, Vec3 in_rgb, float cone_w, const ColourConsts& cc) {
-  return hue_preserve(mul(cc.in_rgb_to_lms, in_rgb), lms, cc.wl, cc.saturation, cone_w);
+  return display_hue_lms(lms, mul(cc.in_rgb_to_lms, in_rgb), cone_w, cc);
 }
 // The same, and what the CIELAB hue gate needs of it: hue_preserve's k' (*kk), the
 // input's a_x = n_x / n_y - 1 and a_z = n_z / n_y - 1 (*ax, *az; 0 for no light: a grey),
 // from the input LMS the hue already has (the CPU's gate pass then reads four rows, not
 // the interleaved input again), and the result's luminance relative to the white (*yr:
 // hue_preserve keeps the display's y_o).
-DTUTMO_PX Vec3 display_hue(Vec3 lms, Vec3 in_rgb, float cone_w, const ColourConsts& cc, float* kk, float* ax,
-                           float* az, float* yr) {
+DTUTMO_PX Vec3 display_hue_lms(Vec3 lms, Vec3 li, float cone_w, const ColourConsts& cc, float* kk, float* ax,
+                               float* az, float* yr) {
   *yr = (cc.wl.x * lms.x + cc.wl.y * lms.y + cc.wl.z * lms.z) * cc.ipeak;
-  const Vec3 li = mul(cc.in_rgb_to_lms, in_rgb);
   float iy;
   const Vec3 v = hue_preserve(li, lms, cc.wl, cc.saturation, cone_w, kk, &iy);
   const float one = iy > 0.0f ? 1.0f : 0.0f;
   *ax = (cc.nx.x * li.x + cc.nx.y * li.y + cc.nx.z * li.z) * iy - one;
   *az = (cc.nz.x * li.x + cc.nz.y * li.y + cc.nz.z * li.z) * iy - one;
   return v;
+}
+DTUTMO_PX Vec3 display_hue(Vec3 lms, Vec3 in_rgb, float cone_w, const ColourConsts& cc, float* kk, float* ax,
+                           float* az, float* yr) {
+  return display_hue_lms(lms, mul(cc.in_rgb_to_lms, in_rgb), cone_w, cc, kk, ax, az, yr);
 }
 // Both, and whether the desaturation can move the CIELAB hue by more than may be skipped
 // (gamut.h lab_hue_gate: 1 = the third piece must run, 0 = skip it) into *gate (the GPU's

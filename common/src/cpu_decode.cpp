@@ -33,24 +33,8 @@ DTUTMO_HOT static long long count_bad(const float* __restrict v, size_t n) {
 // per channel, then the three vectors interleaved (output vector q, lane l holds channel
 // (8q + l) % 3 of pixel (8q + l) / 3: one permute per channel with that index, two
 // blends).
-// The table pairs (tab[k], tab[k + 1]) of 8 indices by eight scalar 64-bit loads: on the
-// Zen 5 this was measured on, 24 such loads a pixel triple beat the six 4-lane qword gathers
-// (gather_pair) by 25-30 % in a loop of only the lookup (1.9 against 2.5 ns/px, random and
-// smooth codes alike); the gathers were 7.3 % of fast at 1080p.
-__attribute__((target("avx2,fma"))) static inline void load_pairs(const float* __restrict tab,
-                                                                  __m256i k, __m256& a, __m256& b) {
-  alignas(32) int ki[8];
-  _mm256_store_si256(reinterpret_cast<__m256i*>(ki), k);
-  auto pair2 = [&](int i, int j) __attribute__((always_inline)) {  // a_i b_i a_j b_j
-    const __m128d lo = _mm_castsi128_pd(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(tab + i)));
-    return _mm_loadh_pd(lo, reinterpret_cast<const double*>(tab + j));
-  };
-  // lo: a0 b0 a1 b1 | a4 b4 a5 b5, hi: a2 b2 a3 b3 | a6 b6 a7 b7
-  const __m256 lo = _mm256_castpd_ps(_mm256_insertf128_pd(_mm256_castpd128_pd256(pair2(ki[0], ki[1])), pair2(ki[4], ki[5]), 1));
-  const __m256 hi = _mm256_castpd_ps(_mm256_insertf128_pd(_mm256_castpd128_pd256(pair2(ki[2], ki[3])), pair2(ki[6], ki[7]), 1));
-  a = _mm256_shuffle_ps(lo, hi, 0x88);
-  b = _mm256_shuffle_ps(lo, hi, 0xDD);
-}
+// The table pairs (tab[k], tab[k + 1]) by cpu_simd.h gather_pair (eight scalar 64-bit
+// loads, no gather instruction).
 // 8 code values through the table; `ok` counts the good ones per lane (bad_sample: !(x >=
 // 0 && x <= 3e38), NaN included: ordered compares): a vector add where a movemask and
 // popcount per vector took five scalar instructions. `Scale`: times `vm` (SDR and linear
@@ -67,7 +51,7 @@ __attribute__((target("avx2,fma"))) static inline __m256 decode8(const float* p,
   const __m256i k = _mm256_cvttps_epi32(c);
   const __m256 t = _mm256_sub_ps(c, _mm256_cvtepi32_ps(k));
   __m256 a, b;
-  load_pairs(tab, k, a, b);
+  gather_pair(tab, k, a, b);
   const __m256 v = _mm256_fmadd_ps(t, _mm256_sub_ps(b, a), a);
   return Scale ? _mm256_mul_ps(v, vm) : v;
 }

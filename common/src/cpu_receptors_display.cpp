@@ -298,25 +298,48 @@ DTUTMO_HOT void CpuEngine::responses_core(int n, int step, const float* __restri
   }
 }
 
-// Display luminance per class (planar, 3 x W) of photopic row y through the tone table,
-// in place of row_responses and row_display's normalisation and inverse (tone_on_ and
-// !s.rods; on a row with rods, the columns where the rod weight is 0: [x0, x1)). Expects
-// interp_row(y) on s.
-DTUTMO_HOT void CpuEngine::row_tone(int y, float* __restrict lum, const Scratch& s, int x0, int x1) const {
-  const int W = W_;
-  const float* __restrict rgb = lin_.data() + size_t(y) * W * 3;
-  const float* __restrict klm = s.ad.data() + kChLM * W;
-  const float* __restrict ks = s.ad.data() + kChS * W;
-  const Mat3 m = K_.in_rgb_to_lms;
-  float* __restrict xl = lum;
-  float* __restrict xm = lum + W;
-  float* __restrict xs = lum + 2 * size_t(W);
-  for (int x = x0; x < x1; ++x) {  // cone_responses' matrix, then X per class
+// X per class of the columns [x0, x1) of row y (cone_responses' matrix, then tone_arg)
+// into xl, xm, xs; kLms: the input LMS (the matrix's result) also into li (planar, 3 x W:
+// hue_row's input, display_hue_lms). Its own function with restrict parameters (a lambda
+// storing through captures stayed scalar elsewhere in this file); no-thread-jumps: with
+// jump threading GCC 12 carried tone_arg's exp2 clamp ends through the rounding as
+// blends (118 -> 103 AVX2 instructions per 8 pixels without; fastmath.h fast_exp2).
+template <bool kLms>
+DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) static void tone_x_row(
+    int x0, int x1, int W, const Mat3& m_, const float* __restrict rgb, const float* __restrict klm,
+    const float* __restrict ks, float* __restrict xl, float* __restrict xm, float* __restrict xs,
+    float* __restrict li) {
+  const Mat3 m = m_;
+  float* __restrict l0 = li;
+  float* __restrict l1 = li + W;
+  float* __restrict l2 = li + 2 * size_t(W);
+  for (int x = x0; x < x1; ++x) {
     const Vec3 c = mul(m, Vec3{rgb[3 * x], rgb[3 * x + 1], rgb[3 * x + 2]});
+    if constexpr (kLms) {
+      l0[x] = c.x;
+      l1[x] = c.y;
+      l2[x] = c.z;
+    }
     xl[x] = tone_arg(c.x, klm[x]);
     xm[x] = tone_arg(c.y, klm[x]);
     xs[x] = tone_arg(c.z, ks[x]);
   }
+}
+
+// Display luminance per class (planar, 3 x W) of photopic row y through the tone table,
+// in place of row_responses and row_display's normalisation and inverse (tone_on_ and
+// !s.rods; on a row with rods, the columns where the rod weight is 0: [x0, x1)). Expects
+// interp_row(y) on s. li (optional, 3 x W): the input LMS for row_colour's hue (on a
+// whole photopic row: hue_row then reads three planar rows, not the interleaved input
+// through the matrix again).
+DTUTMO_HOT void CpuEngine::row_tone(int y, float* __restrict lum, const Scratch& s, int x0, int x1,
+                                    float* __restrict li) const {
+  const int W = W_;
+  const float* __restrict rgb = lin_.data() + size_t(y) * W * 3;
+  const float* __restrict klm = s.ad.data() + kChLM * W;
+  const float* __restrict ks = s.ad.data() + kChS * W;
+  if (li) tone_x_row<true>(x0, x1, W, K_.in_rgb_to_lms, rgb, klm, ks, lum, lum + W, lum + 2 * size_t(W), li);
+  else tone_x_row<false>(x0, x1, W, K_.in_rgb_to_lms, rgb, klm, ks, lum, lum + W, lum + 2 * size_t(W), nullptr);
   for (int c = 0; c < 3; ++c) tone_lookup_row(lum + size_t(c) * W + x0, x1 - x0, tone_tab_.data() + size_t(c) * kToneTab);
 }
 
@@ -557,20 +580,33 @@ static inline __attribute__((always_inline)) int out_rgb_row(
 // branch until if-conversion), which the vectoriser then rebuilt as nested masks and
 // blends: the gate loop 88 AVX2 instructions per 8 pixels, now 67; the hue loop 145 and
 // 121 (gated, not), now 128 and 105, with fewer spills.
-template <bool kRods, bool kGated>
+// kLms (photopic rows, no rods): the input LMS from li (row_tone's, planar 3 x W), not
+// from the interleaved input rgb through the matrix (its de-interleave and 9 FMA per 8
+// pixels): on the 1080p clip (fast, AVX2 clone, perf samples, two alternated rounds)
+// hue_row<false, true> 937 -> 838, row_tone's X loop 887 -> 934 (three more stores).
+template <bool kRods, bool kGated, bool kLms = false>
 DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) static void hue_row(int W, const ColourConsts& cc_, const float* __restrict rgb,
                                const float* __restrict rwt, float* __restrict l0, float* __restrict l1,
-                               float* __restrict l2, float* __restrict gt) {
+                               float* __restrict l2, float* __restrict gt, const float* __restrict li = nullptr) {
   const ColourConsts cc = cc_;
   float* __restrict ax = gt + W;
   float* __restrict az = gt + 2 * size_t(W);
   float* __restrict yr = gt + 3 * size_t(W);
+  const float* __restrict i0 = li;
+  const float* __restrict i1 = li + W;
+  const float* __restrict i2 = li + 2 * size_t(W);
   for (int x = 0; x < W; ++x) {
     const float cw = kRods ? 1.0f - rwt[x] : 1.0f;
-    const Vec3 in = {rgb[3 * x], rgb[3 * x + 1], rgb[3 * x + 2]};
     Vec3 v;
-    if constexpr (kGated) v = display_hue({l0[x], l1[x], l2[x]}, in, cw, cc, &gt[x], &ax[x], &az[x], &yr[x]);
-    else v = display_hue({l0[x], l1[x], l2[x]}, in, cw, cc);
+    if constexpr (kLms) {
+      const Vec3 in = {i0[x], i1[x], i2[x]};
+      if constexpr (kGated) v = display_hue_lms({l0[x], l1[x], l2[x]}, in, cw, cc, &gt[x], &ax[x], &az[x], &yr[x]);
+      else v = display_hue_lms({l0[x], l1[x], l2[x]}, in, cw, cc);
+    } else {
+      const Vec3 in = {rgb[3 * x], rgb[3 * x + 1], rgb[3 * x + 2]};
+      if constexpr (kGated) v = display_hue({l0[x], l1[x], l2[x]}, in, cw, cc, &gt[x], &ax[x], &az[x], &yr[x]);
+      else v = display_hue({l0[x], l1[x], l2[x]}, in, cw, cc);
+    }
     l0[x] = v.x;
     l1[x] = v.y;
     l2[x] = v.z;
@@ -597,7 +633,8 @@ static inline __attribute__((always_inline)) void lab_row(const ColourConsts& cc
   }
 }
 
-DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) void CpuEngine::row_colour(int y, float* __restrict o, Scratch& s) {
+DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) void CpuEngine::row_colour(
+    int y, float* __restrict o, Scratch& s, const float* __restrict li) {
   const int W = W_;
   const FrameConsts& K = K_;
   const float* __restrict ad = s.ad.data();
@@ -627,9 +664,11 @@ DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) void CpuEngine::row_colo
     };
     if (lab) {
       if (s.rods) hue_row<true, true>(W, cc, rgb, rwt, l0, l1, l2, gt);
+      else if (li) hue_row<false, true, true>(W, cc, rgb, rwt, l0, l1, l2, gt, li);
       else hue_row<false, true>(W, cc, rgb, rwt, l0, l1, l2, gt);
     } else if (P_.hue_preserve) {
       if (s.rods) hue_row<true, false>(W, cc, rgb, rwt, l0, l1, l2, gt);
+      else if (li) hue_row<false, false, true>(W, cc, rgb, rwt, l0, l1, l2, gt, li);
       else hue_row<false, false>(W, cc, rgb, rwt, l0, l1, l2, gt);
     }
     if (!P_.gamut_map) {
@@ -715,8 +754,10 @@ void CpuEngine::pass2(const FrameView& out) {
       interp_row(y, s, bd ? base_row(y, s) : logy_.data() + size_t(y) * W);
       float* o = s.out.data() + size_t(y - y0) * W * 3;
       if (tone_on_ && !s.rods) {  // photopic whiteboard row: the tone table
-        row_tone(y, s.resp.data() + 3 * size_t(W), s, 0, W);
-        row_colour(y, o, s);
+        // the input LMS into s.resp's first half (free on this path: no responses, no
+        // row_lum), for row_colour's hue
+        row_tone(y, s.resp.data() + 3 * size_t(W), s, 0, W, s.resp.data());
+        row_colour(y, o, s, s.resp.data());
         ++tr;
         continue;
       }

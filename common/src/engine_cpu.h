@@ -178,10 +178,10 @@ class CpuEngine final : public Engine {
   const float* base_row(int y, Scratch& s);
   void responses_core(int n, int step, const float* rgb, const float* gsc, const float* ad,
                       float* r, int rstride, int ad_stride, bool rods, float* xr) const;
-  void row_tone(int y, float* lum, const Scratch& s, int x0, int x1) const;
+  void row_tone(int y, float* lum, const Scratch& s, int x0, int x1, float* li = nullptr) const;
   void row_display(int y, const float* r, float* o, Scratch& s);
   void row_lum(int y, const float* r, Scratch& s, int x0 = 0, int x1 = -1);
-  void row_colour(int y, float* o, Scratch& s);
+  void row_colour(int y, float* o, Scratch& s, const float* li = nullptr);  // li: row_tone's input LMS
   // cpu_csf.cpp
   void csf_filter();
   // cpu_reference.cpp: the scalar per-pixel path
