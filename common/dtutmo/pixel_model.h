@@ -182,10 +182,11 @@ DTUTMO_PX Vec3 decode_rgb(Vec3 c, const DecodeConsts& d) {
   return d.hlg ? hlg_display(v, d.hlg_peak) : v;
 }
 // log2 of the luminance (floored at kMinNits): the statistics, the La lookup's guide and
-// base/detail.
+// base/detail. poly_log2 (no division; its x >= 2^-126 holds above the floor; NaN Y takes
+// the floor).
 DTUTMO_PX float log2_luminance(Vec3 rgb, Vec3 wy) {
   const float Y = wy.x * rgb.x + wy.y * rgb.y + wy.z * rgb.z;
-  return fast_log2(Y > kMinNits ? Y : kMinNits);
+  return poly_log2(Y > kMinNits ? Y : kMinNits);
 }
 
 // ================================================================== receptors
