@@ -39,9 +39,17 @@ DTUTMO_HOT static long long count_bad(const float* __restrict v, size_t n) {
 // smooth codes alike); the gathers were 7.3 % of fast at 1080p.
 __attribute__((target("avx2,fma"))) static inline void load_pairs(const float* __restrict tab,
                                                                   __m256i k, __m256& a, __m256& b) {
-  alignas(32) int ki[8];
-  _mm256_store_si256(reinterpret_cast<__m256i*>(ki), k);
-  auto pair2 = [&](int i, int j) __attribute__((always_inline)) {  // a_i b_i a_j b_j
+  // The indices two at a time through 64-bit moves (k >= 0: a 32-bit move zero-extends):
+  // per 8 indices 4 vmovq / vpextrq, 4 shifts and 4 32-bit copies, where GCC turned an
+  // aligned store and 8 int loads into 8 vpextrd (2 uops each on Zen) and 8 movslq. 1080p
+  // fast: decode_planar_avx2 7.0 / 7.8 -> 6.2 / 6.7 % of the element's samples (2
+  // alternated runs), the same output.
+  const __m128i kl = _mm256_castsi256_si128(k), kh = _mm256_extracti128_si256(k, 1);
+  const uint64_t k01 = uint64_t(_mm_cvtsi128_si64(kl)), k23 = uint64_t(_mm_extract_epi64(kl, 1)),
+                 k45 = uint64_t(_mm_cvtsi128_si64(kh)), k67 = uint64_t(_mm_extract_epi64(kh, 1));
+  const uint32_t ki[8] = {uint32_t(k01), uint32_t(k01 >> 32), uint32_t(k23), uint32_t(k23 >> 32),
+                          uint32_t(k45), uint32_t(k45 >> 32), uint32_t(k67), uint32_t(k67 >> 32)};
+  auto pair2 = [&](uint32_t i, uint32_t j) __attribute__((always_inline)) {  // a_i b_i a_j b_j
     const __m128d lo = _mm_castsi128_pd(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(tab + i)));
     return _mm_loadh_pd(lo, reinterpret_cast<const double*>(tab + j));
   };
