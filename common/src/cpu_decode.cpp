@@ -63,12 +63,15 @@ __attribute__((target("avx2,fma"))) static inline void load_pairs(const float* _
 // 0 && x <= 3e38), NaN included: ordered compares): a vector add where a movemask and
 // popcount per vector took five scalar instructions. `Scale`: times `vm` (SDR and linear
 // input; PQ and HLG have mul = 1, and x 1 is exact, so the multiply is left out).
-template <bool Scale>
+// `Finite`: codes from an integer format (every one but RGBF32: no NaN, none beyond 3e38),
+// so good is x >= 0 alone (one compare and the and fewer per channel).
+template <bool Scale, bool Finite>
 __attribute__((target("avx2,fma"))) static inline __m256 decode8(const float* p, const float* __restrict tab,
                                                                  __m256 vm, __m256i& ok) {
   const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f), big = _mm256_set1_ps(3.0e38f);
   const __m256 x = _mm256_loadu_ps(p);
-  const __m256 good = _mm256_and_ps(_mm256_cmp_ps(x, zero, _CMP_GE_OQ), _mm256_cmp_ps(x, big, _CMP_LE_OQ));
+  const __m256 ge = _mm256_cmp_ps(x, zero, _CMP_GE_OQ);
+  const __m256 good = Finite ? ge : _mm256_and_ps(ge, _mm256_cmp_ps(x, big, _CMP_LE_OQ));
   ok = _mm256_sub_epi32(ok, _mm256_castps_si256(good));  // good lanes are -1
   const __m256 cl = _mm256_min_ps(_mm256_max_ps(x, zero), one);  // NaN -> 0 (maxps)
   const __m256 c = _mm256_mul_ps(cl, _mm256_set1_ps(float(kDecodeTab)));
@@ -82,7 +85,7 @@ __attribute__((target("avx2,fma"))) static inline __m256 decode8(const float* p,
 // Lum: the luminance (luminance_of on the vectors) into ly, whose log2 the caller takes
 // (log2_row): one store per 8 pixels where the planar write-back for log_luminance_planar
 // took three, and three loads fewer in the log2 loop.
-template <bool Scale, bool Lum>
+template <bool Scale, bool Lum, bool Finite>
 __attribute__((target("avx2,fma"))) static int decode_planar_avx2(const float* r, const float* g, const float* b,
                                                                  int w, float* __restrict o,
                                                                  const float* __restrict tab, float mul,
@@ -94,8 +97,8 @@ __attribute__((target("avx2,fma"))) static int decode_planar_avx2(const float* r
   __m256i ok = _mm256_setzero_si256();
   int x = 0;
   for (; x + 8 <= w; x += 8) {
-    const __m256 vr = decode8<Scale>(r + x, tab, vm, ok), vg = decode8<Scale>(g + x, tab, vm, ok),
-                 vb = decode8<Scale>(b + x, tab, vm, ok);
+    const __m256 vr = decode8<Scale, Finite>(r + x, tab, vm, ok), vg = decode8<Scale, Finite>(g + x, tab, vm, ok),
+                 vb = decode8<Scale, Finite>(b + x, tab, vm, ok);
     if (Lum) _mm256_storeu_ps(ly + x, luminance_of(vr, vg, vb, wy));
     const __m256 q0 = _mm256_blend_ps(_mm256_blend_ps(_mm256_permutevar8x32_ps(vr, i0),
                                                      _mm256_permutevar8x32_ps(vg, i0), 0x92),
@@ -121,16 +124,19 @@ __attribute__((target("avx2,fma"))) static int decode_planar_avx2(const float* r
 #endif
 
 long long CpuEngine::decode_planar(const float* r, const float* g, const float* b, int w, float* __restrict o,
-                                   const float* __restrict tab, float mul, float* __restrict ly, Vec3 wy) {
+                                   const float* __restrict tab, float mul, float* __restrict ly, Vec3 wy,
+                                   bool finite) {
   long long bad = 0;
   int x0 = 0;
 #if defined(__x86_64__) || defined(__i386__)
   if (have_avx2()) {
-    const bool m = mul == 1.0f;
-    x0 = ly ? (m ? decode_planar_avx2<false, true>(r, g, b, w, o, tab, mul, ly, wy, &bad)
-                 : decode_planar_avx2<true, true>(r, g, b, w, o, tab, mul, ly, wy, &bad))
-            : (m ? decode_planar_avx2<false, false>(r, g, b, w, o, tab, mul, ly, wy, &bad)
-                 : decode_planar_avx2<true, false>(r, g, b, w, o, tab, mul, ly, wy, &bad));
+    using Fn = int (*)(const float*, const float*, const float*, int, float*, const float*, float, float*, Vec3,
+                       long long*);
+    static const Fn fn[8] = {decode_planar_avx2<false, false, false>, decode_planar_avx2<false, false, true>,
+                             decode_planar_avx2<false, true, false>,  decode_planar_avx2<false, true, true>,
+                             decode_planar_avx2<true, false, false>,  decode_planar_avx2<true, false, true>,
+                             decode_planar_avx2<true, true, false>,   decode_planar_avx2<true, true, true>};
+    x0 = fn[(mul != 1.0f) * 4 + (ly != nullptr) * 2 + finite](r, g, b, w, o, tab, mul, ly, wy, &bad);
   }
 #endif
   for (int x = x0; x < w; ++x) {
@@ -187,6 +193,7 @@ void CpuEngine::pass1(const FrameView& in) {
   const DecodeConsts dc = decode_consts(C_.in_format, C_.in.transfer, K_.input_scale, P_.hlg_peak,
                                         dec_tab_.data());
   for (Scratch& s : scr_) s.bad = 0;
+  const bool finite = C_.in_format != PixelFormat::RGBF32;  // integer codes (decode_planar)
 
   // 1a: unpack + decode (+ luminance statistics when no optics)
   auto decode_band = [&](int task, int th) {
@@ -208,7 +215,7 @@ void CpuEngine::pass1(const FrameView& in) {
       for (int y = y0; y < y1; ++y) {
         unpack_row_planar(in, C_.in, y, pr, pr + W, pr + 2 * size_t(W), s.conv.data());
         s.bad += decode_planar(pr, pr + W, pr + 2 * size_t(W), W, rgb + size_t(y - y0) * W * 3, dc.tab,
-                               dc.mul);
+                               dc.mul, nullptr, {}, finite);
       }
       if (dc.hlg)
         for (size_t i = 0; i < n; i += 3) {
@@ -246,7 +253,7 @@ void CpuEngine::pass1(const FrameView& in) {
     for (int y = y0; y < y1; ++y) {
       unpack_row_planar(in, C_.in, y, pr, pg, pb, s.conv.data());
       float* ly = logy_.data() + size_t(y) * W;
-      s.bad += decode_planar(pr, pg, pb, W, lin_.data() + size_t(y) * W * 3, dc.tab, dc.mul, ly, wy);
+      s.bad += decode_planar(pr, pg, pb, W, lin_.data() + size_t(y) * W * 3, dc.tab, dc.mul, ly, wy, finite);
       log2_row(ly, W);
       cell_row_sums(ly, W, gw_, cs, cc);
       if (bd) bgrid_.splat_row(th, y, ly, W);

@@ -897,8 +897,9 @@ TEST(Engine, CodedInputPassOneMatchesTheReference) {
 // Pass 1's row functions against their definitions: decode_planar (the AVX2 loop: table
 // pairs by scalar loads, the vector bad-sample count, the 3x8 interleave, the luminance
 // from the vectors; and its scalar tail) against decode_lookup, bad_sample and
-// luminance_of per sample, then log2_row against log2_luminance, for widths 1..40 and
-// 1925, codes beyond [0, 1], NaN, infinities and -0, the planar input left as it was;
+// luminance_of per sample, then log2_row against log2_floored, for widths 1..40 and
+// 1925, codes beyond [0, 1], NaN, infinities and -0 (finite: the integer formats' path,
+// negatives and -0), the planar input left as it was;
 // cell_row_sums against each cell's values summed left to right (the same sums, so that
 // fusing it into the decode changes no output), with short last cells.
 TEST(PassOne, DecodePlanarAndCellSumsMatchTheirDefinitions) {
@@ -916,13 +917,17 @@ TEST(PassOne, DecodePlanarAndCellSumsMatchTheirDefinitions) {
   widths.push_back(1925);
   for (int w : widths)
     for (float mul : {1.0f, 203.0f})
-      for (bool lum : {false, true}) {
+      for (int variant = 0; variant < 4; ++variant) {
+        // finite: codes as the integer formats give (no NaN, none beyond 3e38 in magnitude)
+        const bool lum = variant & 1, finite = variant & 2;
         std::vector<float> p(3 * size_t(w));
-        for (size_t i = 0; i < p.size(); ++i)
-          p[i] = (i % 11 == 5) ? special[(i / 11) % 9] : -0.2f + 1.4f * rnd();
+        for (size_t i = 0; i < p.size(); ++i) {
+          const float sp = special[(i / 11) % 9];
+          p[i] = (i % 11 == 5 && (!finite || std::fabs(sp) <= 3e38f)) ? sp : -0.2f + 1.4f * rnd();
+        }
         std::vector<float> q = p, o(3 * size_t(w), -7.0f), ly(size_t(w), -99.0f);
         const long long bad = cpu::CpuEngine::decode_planar(q.data(), q.data() + w, q.data() + 2 * w, w, o.data(),
-                                                            tab.data(), mul, lum ? ly.data() : nullptr, wy);
+                                                            tab.data(), mul, lum ? ly.data() : nullptr, wy, finite);
         long long want_bad = 0;
         for (int x = 0; x < w; ++x) {
           Vec3 lin = {0, 0, 0};
@@ -942,7 +947,7 @@ TEST(PassOne, DecodePlanarAndCellSumsMatchTheirDefinitions) {
           else
             ASSERT_EQ(ly[x], -99.0f);
         }
-        ASSERT_EQ(bad, want_bad) << "w " << w << " mul " << mul;
+        ASSERT_EQ(bad, want_bad) << "w " << w << " mul " << mul << " finite " << finite;
         if (lum) {
           std::vector<float> l2 = ly;
           cpu::CpuEngine::log2_row(l2.data(), w);
