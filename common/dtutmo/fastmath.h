@@ -68,9 +68,10 @@ DTUTMO_FAST_HD float fast_log2(float x) {
 // log2(1 + u) / u on [sqrt(1/2) - 1, sqrt(2) - 1], mpmath: 1.3e-7 of the fit, times |u| <=
 // 0.414). Measured against double log2 over every 61st float from 2^-126 to 2^128
 // (tests/model test_math FastMath.PolyLog2MatchesLibm): 1.3e-7 beyond half an ulp of the
-// result (fast_log2 1.0e-7), 6.0e-7 absolute on 1e-4 .. 1e4 (fast_log2 5.7e-7). Where fast_log2's t = (m-1)/(m+1)
-// took a vdivps (1080p fast: log_luminance_planar's 2.7 % of the element's samples sat
-// mostly on the division's dependants), this is eight FMAs.
+// result (fast_log2 1.0e-7), 6.0e-7 absolute on 1e-4 .. 1e4 (fast_log2 5.7e-7). Where
+// fast_log2 takes a division, a compare-and-select split and a floor, this is the split,
+// eight FMAs and a conversion: the CPU's log2 luminance loop (cpu_decode.cpp log2_row)
+// has 21 AVX2 instructions per 8 pixels, log_luminance_planar had 41 (DESIGN.md, dec8).
 DTUTMO_FAST_HD float poly_log2(float x) {
   int32_t bits;
   memcpy(&bits, &x, 4);

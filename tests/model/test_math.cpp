@@ -89,8 +89,8 @@ TEST(FastMath, MatchesLibm) {
 // plus both sides of each reduction boundary 2^e sqrt(1/2) and the powers of two (exact:
 // u = 0). Absolute error (the one the statistics see: log2 Y is summed and binned) beyond
 // half an ulp of the result (the float rounding of e + log2 m: 3.8e-6 at |log2 x| near
-// 128), and plain absolute error over the luminance's range 1e-4 .. 1e4 cd/m^2. A wrong
-// coefficient or a wrong split (m outside [sqrt(1/2), sqrt(2))) is > 1e-5 off.
+// 128), and plain absolute error over the luminance's range 1e-4 .. 1e4 cd/m^2. One
+// coefficient 1e-5 off fails it (7.4e-7 beyond half an ulp), as would a wrong split.
 TEST(FastMath, PolyLog2MatchesLibm) {
   double m = 0, mf = 0, ml = 0, mlf = 0;
   auto check = [&](float x) {
