@@ -66,6 +66,38 @@ DTUTMO_FAST_HD float fast_log2(float x) {
   return (float)e + p * t * 1.4426950408889634f;
 }
 
+// log2 x without a division, for x >= 2^-126 (normal floats: the caller floors x; the
+// luminance's log2, pixel_model.h log2_luminance, floors at kMinNits). The reduction of
+// musl's log2f: the bits minus those of sqrt(1/2) split x into 2^e m with m in
+// [sqrt(1/2), sqrt(2)) (four integer instructions; fast_log2's compare-and-select split
+// took seven), then log2 m = u P(u), u = m - 1, P of degree 7 (Chebyshev fit of
+// log2(1 + u) / u on [sqrt(1/2) - 1, sqrt(2) - 1], mpmath: 1.3e-7 of the fit, times |u| <=
+// 0.414). Measured against double log2 over every 61st float from 2^-126 to 2^128
+// (tests/model test_math FastMath.PolyLog2MatchesLibm): 1.3e-7 beyond half an ulp of the
+// result (fast_log2 1.0e-7), 6.0e-7 absolute on 1e-4 .. 1e4 (fast_log2 5.7e-7). Where
+// fast_log2 takes a division, a compare-and-select split and a floor, this is the split,
+// eight FMAs and a conversion: the CPU's log2 luminance loop (cpu_decode.cpp log2_row)
+// has 21 AVX2 instructions per 8 pixels, log_luminance_planar had 41 (DESIGN.md, dec8).
+DTUTMO_FAST_HD float poly_log2(float x) {
+  int32_t bits;
+  memcpy(&bits, &x, 4);
+  const int32_t k = bits - 0x3f3504f3;                    // the bits of sqrt(1/2)
+  const int32_t e = k >> 23;                              // arithmetic shift: floor
+  const int32_t mb = (k & 0x007fffff) + 0x3f3504f3;       // m in [sqrt(1/2), sqrt(2))
+  float m;
+  memcpy(&m, &mb, 4);
+  const float u = m - 1.0f;
+  float p = -0.1427597344f;
+  p = p * u + 0.2326525788f;
+  p = p * u - 0.2492718221f;
+  p = p * u + 0.2872888824f;
+  p = p * u - 0.3602251825f;
+  p = p * u + 0.4809167080f;
+  p = p * u - 0.7213529314f;
+  p = p * u + 1.4426949950f;
+  return (float)e + u * p;
+}
+
 DTUTMO_FAST_HD float fast_pow(float x, float y) { return fast_exp2(y * fast_log2(x)); }
 
 // 2^x for interpolation weights (x <= 0): clamped at -24 (weights below 2^-24 are noise

@@ -181,12 +181,19 @@ DTUTMO_PX Vec3 decode_rgb(Vec3 c, const DecodeConsts& d) {
                   decode_lookup(c.z, d.tab, d.mul)};
   return d.hlg ? hlg_display(v, d.hlg_peak) : v;
 }
+// The luminance of linear RGB with the weights wy. A template so that the CPU's AVX2
+// decode loop applies the same expression to its 8-lane vectors (GCC vector extensions,
+// __m256; the same FMA contraction as the scalar loops').
+template <class T>
+DTUTMO_PX T luminance_of(T r, T g, T b, Vec3 wy) {
+  return wy.x * r + wy.y * g + wy.z * b;
+}
+// log2 of a luminance floored at kMinNits. poly_log2 (no division; its x >= 2^-126 holds
+// above the floor; NaN Y takes the floor).
+DTUTMO_PX float log2_floored(float Y) { return poly_log2(Y > kMinNits ? Y : kMinNits); }
 // log2 of the luminance (floored at kMinNits): the statistics, the La lookup's guide and
 // base/detail.
-DTUTMO_PX float log2_luminance(Vec3 rgb, Vec3 wy) {
-  const float Y = wy.x * rgb.x + wy.y * rgb.y + wy.z * rgb.z;
-  return fast_log2(Y > kMinNits ? Y : kMinNits);
-}
+DTUTMO_PX float log2_luminance(Vec3 rgb, Vec3 wy) { return log2_floored(luminance_of(rgb.x, rgb.y, rgb.z, wy)); }
 
 // ================================================================== receptors
 // Response of a receptor class to luminance `lum` (cd/m^2, floored at 1e-30) with the

@@ -39,12 +39,15 @@ DTUTMO_HOT static long long count_bad(const float* __restrict v, size_t n) {
 // 0 && x <= 3e38), NaN included: ordered compares): a vector add where a movemask and
 // popcount per vector took five scalar instructions. `Scale`: times `vm` (SDR and linear
 // input; PQ and HLG have mul = 1, and x 1 is exact, so the multiply is left out).
-template <bool Scale>
+// `Finite`: codes from an integer format (every one but RGBF32: no NaN, none beyond 3e38),
+// so good is x >= 0 alone (one compare and the and fewer per channel).
+template <bool Scale, bool Finite>
 __attribute__((target("avx2,fma"))) static inline __m256 decode8(const float* p, const float* __restrict tab,
                                                                  __m256 vm, __m256i& ok) {
   const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f), big = _mm256_set1_ps(3.0e38f);
   const __m256 x = _mm256_loadu_ps(p);
-  const __m256 good = _mm256_and_ps(_mm256_cmp_ps(x, zero, _CMP_GE_OQ), _mm256_cmp_ps(x, big, _CMP_LE_OQ));
+  const __m256 ge = _mm256_cmp_ps(x, zero, _CMP_GE_OQ);
+  const __m256 good = Finite ? ge : _mm256_and_ps(ge, _mm256_cmp_ps(x, big, _CMP_LE_OQ));
   ok = _mm256_sub_epi32(ok, _mm256_castps_si256(good));  // good lanes are -1
   const __m256 cl = _mm256_min_ps(_mm256_max_ps(x, zero), one);  // NaN -> 0 (maxps)
   const __m256 c = _mm256_mul_ps(cl, _mm256_set1_ps(float(kDecodeTab)));
@@ -55,11 +58,14 @@ __attribute__((target("avx2,fma"))) static inline __m256 decode8(const float* p,
   const __m256 v = _mm256_fmadd_ps(t, _mm256_sub_ps(b, a), a);
   return Scale ? _mm256_mul_ps(v, vm) : v;
 }
-template <bool Scale>
-__attribute__((target("avx2,fma"))) static int decode_planar_avx2(float* r, float* g, float* b, int w,
-                                                                 float* __restrict o,
+// Lum: the luminance (luminance_of on the vectors) into ly, whose log2 the caller takes
+// (log2_row): one store per 8 pixels where the planar write-back for log_luminance_planar
+// took three, and three loads fewer in the log2 loop.
+template <bool Scale, bool Lum, bool Finite>
+__attribute__((target("avx2,fma"))) static int decode_planar_avx2(const float* r, const float* g, const float* b,
+                                                                 int w, float* __restrict o,
                                                                  const float* __restrict tab, float mul,
-                                                                 bool back, long long* bad) {
+                                                                 float* __restrict ly, Vec3 wy, long long* bad) {
   const __m256 vm = _mm256_set1_ps(mul);
   const __m256i i0 = _mm256_setr_epi32(0, 0, 0, 1, 1, 1, 2, 2);
   const __m256i i1 = _mm256_setr_epi32(2, 3, 3, 3, 4, 4, 4, 5);
@@ -67,13 +73,9 @@ __attribute__((target("avx2,fma"))) static int decode_planar_avx2(float* r, floa
   __m256i ok = _mm256_setzero_si256();
   int x = 0;
   for (; x + 8 <= w; x += 8) {
-    const __m256 vr = decode8<Scale>(r + x, tab, vm, ok), vg = decode8<Scale>(g + x, tab, vm, ok),
-                 vb = decode8<Scale>(b + x, tab, vm, ok);
-    if (back) {
-      _mm256_storeu_ps(r + x, vr);
-      _mm256_storeu_ps(g + x, vg);
-      _mm256_storeu_ps(b + x, vb);
-    }
+    const __m256 vr = decode8<Scale, Finite>(r + x, tab, vm, ok), vg = decode8<Scale, Finite>(g + x, tab, vm, ok),
+                 vb = decode8<Scale, Finite>(b + x, tab, vm, ok);
+    if (Lum) _mm256_storeu_ps(ly + x, luminance_of(vr, vg, vb, wy));
     const __m256 q0 = _mm256_blend_ps(_mm256_blend_ps(_mm256_permutevar8x32_ps(vr, i0),
                                                      _mm256_permutevar8x32_ps(vg, i0), 0x92),
                                      _mm256_permutevar8x32_ps(vb, i0), 0x24);
@@ -97,14 +99,21 @@ __attribute__((target("avx2,fma"))) static int decode_planar_avx2(float* r, floa
 }
 #endif
 
-long long CpuEngine::decode_planar(float* r, float* g, float* b, int w, float* __restrict o,
-                                   const float* __restrict tab, float mul, bool back) {
+long long CpuEngine::decode_planar(const float* r, const float* g, const float* b, int w, float* __restrict o,
+                                   const float* __restrict tab, float mul, float* __restrict ly, Vec3 wy,
+                                   bool finite) {
   long long bad = 0;
   int x0 = 0;
 #if defined(__x86_64__) || defined(__i386__)
-  if (have_avx2())
-    x0 = mul == 1.0f ? decode_planar_avx2<false>(r, g, b, w, o, tab, mul, back, &bad)
-                     : decode_planar_avx2<true>(r, g, b, w, o, tab, mul, back, &bad);
+  if (have_avx2()) {
+    using Fn = int (*)(const float*, const float*, const float*, int, float*, const float*, float, float*, Vec3,
+                       long long*);
+    static const Fn fn[8] = {decode_planar_avx2<false, false, false>, decode_planar_avx2<false, false, true>,
+                             decode_planar_avx2<false, true, false>,  decode_planar_avx2<false, true, true>,
+                             decode_planar_avx2<true, false, false>,  decode_planar_avx2<true, false, true>,
+                             decode_planar_avx2<true, true, false>,   decode_planar_avx2<true, true, true>};
+    x0 = fn[(mul != 1.0f) * 4 + (ly != nullptr) * 2 + finite](r, g, b, w, o, tab, mul, ly, wy, &bad);
+  }
 #endif
   for (int x = x0; x < w; ++x) {
     bad += (bad_sample(r[x]) ? 1 : 0) + (bad_sample(g[x]) ? 1 : 0) + (bad_sample(b[x]) ? 1 : 0);
@@ -113,11 +122,7 @@ long long CpuEngine::decode_planar(float* r, float* g, float* b, int w, float* _
     o[3 * x] = lr;
     o[3 * x + 1] = lg;
     o[3 * x + 2] = lb;
-    if (back) {
-      r[x] = lr;
-      g[x] = lg;
-      b[x] = lb;
-    }
+    if (ly) ly[x] = luminance_of(lr, lg, lb, wy);
   }
   return bad;
 }
@@ -126,12 +131,10 @@ DTUTMO_HOT void CpuEngine::log_luminance(const float* __restrict rgb, float* __r
                                          Vec3 wy) {
   for (int x = 0; x < w; ++x) ly[x] = log2_luminance({rgb[3 * x], rgb[3 * x + 1], rgb[3 * x + 2]}, wy);
 }
-// The same from planar rows (the fused decode's): unit-stride loads, no deinterleaving
-// permutes (5 of the interleaved loop's ~30 vector instructions per 8 pixels).
-DTUTMO_HOT void CpuEngine::log_luminance_planar(const float* __restrict r, const float* __restrict g,
-                                                const float* __restrict b, float* __restrict ly,
-                                                int w, Vec3 wy) {
-  for (int x = 0; x < w; ++x) ly[x] = log2_luminance({r[x], g[x], b[x]}, wy);
+// A row of luminances (decode_planar's ly) to their log2, in place (log2_floored: the
+// second half of log2_luminance).
+DTUTMO_HOT void CpuEngine::log2_row(float* __restrict ly, int w) {
+  for (int x = 0; x < w; ++x) ly[x] = log2_floored(ly[x]);
 }
 
 // One row's log2 luminance into its band's cell sums cs and counts cc (gw cells of kCell
@@ -166,6 +169,7 @@ void CpuEngine::pass1(const FrameView& in) {
   const DecodeConsts dc = decode_consts(C_.in_format, C_.in.transfer, K_.input_scale, P_.hlg_peak,
                                         dec_tab_.data());
   for (Scratch& s : scr_) s.bad = 0;
+  const bool finite = C_.in_format != PixelFormat::RGBF32;  // integer codes (decode_planar)
 
   // 1a: unpack + decode (+ luminance statistics when no optics)
   auto decode_band = [&](int task, int th) {
@@ -187,7 +191,7 @@ void CpuEngine::pass1(const FrameView& in) {
       for (int y = y0; y < y1; ++y) {
         unpack_row_planar(in, C_.in, y, pr, pr + W, pr + 2 * size_t(W), s.conv.data());
         s.bad += decode_planar(pr, pr + W, pr + 2 * size_t(W), W, rgb + size_t(y - y0) * W * 3, dc.tab,
-                               dc.mul, false);
+                               dc.mul, nullptr, {}, finite);
       }
       if (dc.hlg)
         for (size_t i = 0; i < n; i += 3) {
@@ -213,8 +217,8 @@ void CpuEngine::pass1(const FrameView& in) {
     }
   };
   // 1a + 1b in one pass over each row (no optics in between; the table decode without the
-  // HLG OOTF): the row's linear RGB goes to lin_ and, planar, back over its code values,
-  // which the luminance then reads while in L1 (no re-read of lin_'s interleaved row).
+  // HLG OOTF): the decode loop writes the row's luminance from its registers, then its
+  // log2 in place while in L1 (no re-read of lin_'s interleaved row).
   auto fused_band = [&](int task, int th) {
     Scratch& s = scr_[th];
     const int y0 = task * kCell, y1 = std::min(H_, y0 + kCell);
@@ -224,9 +228,9 @@ void CpuEngine::pass1(const FrameView& in) {
     float *pr = s.row.data(), *pg = pr + W, *pb = pr + 2 * size_t(W);
     for (int y = y0; y < y1; ++y) {
       unpack_row_planar(in, C_.in, y, pr, pg, pb, s.conv.data());
-      s.bad += decode_planar(pr, pg, pb, W, lin_.data() + size_t(y) * W * 3, dc.tab, dc.mul, true);
       float* ly = logy_.data() + size_t(y) * W;
-      log_luminance_planar(pr, pg, pb, ly, W, wy);
+      s.bad += decode_planar(pr, pg, pb, W, lin_.data() + size_t(y) * W * 3, dc.tab, dc.mul, ly, wy, finite);
+      log2_row(ly, W);
       cell_row_sums(ly, W, gw_, cs, cc);
       if (bd) bgrid_.splat_row(th, y, ly, W);
     }

@@ -141,12 +141,13 @@ class CpuEngine final : public Engine {
   }
   // cpu_decode.cpp: pass 1's row functions (public for the tests). decode_planar: planar
   // code values through the decode table into the interleaved row o, returns the bad
-  // samples; back: the linear values also over r, g, b (planar, for the luminance).
-  static long long decode_planar(float* r, float* g, float* b, int w, float* o, const float* tab,
-                                 float mul, bool back);
+  // samples; ly: also the row's luminance (luminance_of, weights wy), for log2_row;
+  // finite: the codes are known finite (an integer format's), only x < 0 can be bad.
+  static long long decode_planar(const float* r, const float* g, const float* b, int w, float* o,
+                                 const float* tab, float mul, float* ly = nullptr, Vec3 wy = {},
+                                 bool finite = false);
+  static void log2_row(float* ly, int w);
   static void log_luminance(const float* rgb, float* ly, int w, Vec3 wy);
-  static void log_luminance_planar(const float* r, const float* g, const float* b, float* ly, int w,
-                                   Vec3 wy);
   // a row's log2 luminance into its band's cell sums cs and counts cc (gw cells)
   static void cell_row_sums(const float* ly, int w, int gw, float* cs, float* cc);
 

@@ -924,11 +924,13 @@ TEST(Engine, CodedInputPassOneMatchesTheReference) {
 }
 
 // Pass 1's row functions against their definitions: decode_planar (the AVX2 loop: table
-// pairs by scalar loads, the vector bad-sample count, the 3x8 interleave, the write-back;
-// and its scalar tail) against decode_lookup and bad_sample per sample, for widths 1..40
-// and 1925, codes beyond [0, 1], NaN, infinities and -0; cell_row_sums against each
-// cell's values summed left to right (the same sums, so that fusing it into the decode
-// changes no output), with short last cells.
+// pairs by scalar loads, the vector bad-sample count, the 3x8 interleave, the luminance
+// from the vectors; and its scalar tail) against decode_lookup, bad_sample and
+// luminance_of per sample, then log2_row against log2_floored, for widths 1..40 and
+// 1925, codes beyond [0, 1], NaN, infinities and -0 (finite: the integer formats' path,
+// negatives and -0), the planar input left as it was;
+// cell_row_sums against each cell's values summed left to right (the same sums, so that
+// fusing it into the decode changes no output), with short last cells.
 TEST(PassOne, DecodePlanarAndCellSumsMatchTheirDefinitions) {
   std::vector<float> tab(kDecodeTab + 2);
   fill_decode_table(Transfer::PQ, tab.data());
@@ -938,30 +940,51 @@ TEST(PassOne, DecodePlanarAndCellSumsMatchTheirDefinitions) {
     return float(seed >> 8) / float(1 << 24);
   };
   const float special[] = {NAN, INFINITY, -INFINITY, -0.0f, 0.0f, 1.0f, 3.3e38f, -1e-20f, 1.0f - 1e-7f};
+  const Vec3 wy = {0.2627f, 0.6780f, 0.0593f};  // BT.2020
   std::vector<int> widths;
   for (int w = 1; w <= 40; ++w) widths.push_back(w);
   widths.push_back(1925);
   for (int w : widths)
     for (float mul : {1.0f, 203.0f})
-      for (bool back : {false, true}) {
+      for (int variant = 0; variant < 4; ++variant) {
+        // finite: codes as the integer formats give (no NaN, none beyond 3e38 in magnitude)
+        const bool lum = variant & 1, finite = variant & 2;
         std::vector<float> p(3 * size_t(w));
-        for (size_t i = 0; i < p.size(); ++i)
-          p[i] = (i % 11 == 5) ? special[(i / 11) % 9] : -0.2f + 1.4f * rnd();
-        std::vector<float> q = p, o(3 * size_t(w), -7.0f);
-        const long long bad =
-            cpu::CpuEngine::decode_planar(q.data(), q.data() + w, q.data() + 2 * w, w, o.data(), tab.data(), mul, back);
+        for (size_t i = 0; i < p.size(); ++i) {
+          const float sp = special[(i / 11) % 9];
+          p[i] = (i % 11 == 5 && (!finite || std::fabs(sp) <= 3e38f)) ? sp : -0.2f + 1.4f * rnd();
+        }
+        std::vector<float> q = p, o(3 * size_t(w), -7.0f), ly(size_t(w), -99.0f);
+        const long long bad = cpu::CpuEngine::decode_planar(q.data(), q.data() + w, q.data() + 2 * w, w, o.data(),
+                                                            tab.data(), mul, lum ? ly.data() : nullptr, wy, finite);
         long long want_bad = 0;
-        for (int c = 0; c < 3; ++c)
-          for (int x = 0; x < w; ++x) {
+        for (int x = 0; x < w; ++x) {
+          Vec3 lin = {0, 0, 0};
+          for (int c = 0; c < 3; ++c) {
             const float v = p[size_t(c) * w + x];
             want_bad += bad_sample(v) ? 1 : 0;
             const float want = decode_lookup(v, tab.data(), mul);
             const float got = o[3 * size_t(x) + c];
             ASSERT_NEAR(got, want, 1e-6f * std::fabs(want) + 1e-30f) << "w " << w << " x " << x << " c " << c << " code " << v;
-            const float kept = back ? got : v;  // the same bits (NaN codes stay NaN)
-            ASSERT_EQ(std::memcmp(&q[size_t(c) * w + x], &kept, 4), 0) << "w " << w << " x " << x << " c " << c;
+            ASSERT_EQ(std::memcmp(&q[size_t(c) * w + x], &v, 4), 0) << "w " << w << " x " << x << " c " << c;
+            (c == 0 ? lin.x : c == 1 ? lin.y : lin.z) = got;
           }
-        ASSERT_EQ(bad, want_bad) << "w " << w << " mul " << mul;
+          // (the test's build may contract the dot product differently: FMA)
+          const float Y = luminance_of(lin.x, lin.y, lin.z, wy);
+          if (lum)
+            ASSERT_NEAR(ly[x], Y, 1e-6f * std::fabs(Y)) << "w " << w << " x " << x;
+          else
+            ASSERT_EQ(ly[x], -99.0f);
+        }
+        ASSERT_EQ(bad, want_bad) << "w " << w << " mul " << mul << " finite " << finite;
+        if (lum) {
+          std::vector<float> l2 = ly;
+          cpu::CpuEngine::log2_row(l2.data(), w);
+          for (int x = 0; x < w; ++x)  // 4e-6: 2 ulps at 16..32 (FMA contraction)
+            ASSERT_NEAR(l2[x], log2_floored(ly[x]), 4e-6f) << "w " << w << " x " << x;
+          ASSERT_NEAR(log2_floored(0.0f), std::log2(kMinNits), 1e-6f);
+          ASSERT_NEAR(log2_floored(NAN), std::log2(kMinNits), 1e-6f);
+        }
       }
   for (int w : {8, 13, 64, 331, 1925}) {
     const int gw = (w + kCell - 1) / kCell;
