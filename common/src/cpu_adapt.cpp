@@ -143,6 +143,7 @@ constexpr int kJbuBlock = 32;  // columns per block of interp_row_jbu's stages
 // 16: no faster, 16 pays the stages' per-block set-up); interp_row_jbu's samples ~-25 %.
 // Not in the CUDA lookup (per pixel, no blocks) nor in the reference path.
 constexpr float kJbuFlat = 0.01f;
+// (interp_row_jbu takes it as flat_tol: -1 turns the shortcut off, CpuEngine::set_lookup_shortcut.)
 // The weights of n <= kJbuBlock columns in stages (spatial.h jbu_range, then jbu_bound),
 // each stage a loop of its own through L1-resident block rows: ab[j] the range-weighted
 // bilinear weights a of corner j, ab[4 + j] D's parts b of them, su and dd jbu_bound's
@@ -172,7 +173,7 @@ __attribute__((always_inline)) static inline void jbu_stages(
     jbu_bound(ly[i], g0[i], g1[i], g2[i], g3[i], k0[i], k1[i], k2[i], k3[i], a, b, &su[i], &dd[i]);
   }
 }
-DTUTMO_HOT static int interp_row_jbu(int W, int gw, int nc, int nch, bool rods,
+DTUTMO_HOT static int interp_row_jbu(int W, int gw, int nc, int nch, bool rods, float flat_tol,
                                       const int* __restrict ix, const int* __restrict runs,
                                       int nruns, const float* __restrict tx,
                                       float ty, int y0, int y1, const float* __restrict ly,
@@ -249,9 +250,9 @@ DTUTMO_HOT static int interp_row_jbu(int W, int gw, int nc, int nch, bool rods,
     for (int c = 0; c < last; ++c) {
       const float lo = std::min(std::min(r0[c], r1[c]), std::min(r0[c + 1], r1[c + 1]));
       const float hi = std::max(std::max(r0[c], r1[c]), std::max(r0[c + 1], r1[c + 1]));
-      fl[c] &= hi - lo <= kJbuFlat ? 1 : 0;
+      fl[c] &= hi - lo <= flat_tol ? 1 : 0;
     }
-    fl[last] &= std::max(r0[last], r1[last]) - std::min(r0[last], r1[last]) <= kJbuFlat ? 1 : 0;
+    fl[last] &= std::max(r0[last], r1[last]) - std::min(r0[last], r1[last]) <= flat_tol ? 1 : 0;
   }
   for (int x0 = 0; x0 < W; x0 += B) {
     const int n = std::min(B, W - x0);
@@ -399,7 +400,8 @@ void CpuEngine::interp_row(int y, Scratch& s, const float* ly) {
     if (p1 < 0) p1 = k1 == k0 ? p0 : 1 - p0;
     s.jx_key[p0] = k0;
     s.jx_key[p1] = k1;
-    const int nflat = interp_row_jbu(W_, gw_, gw_ * gh_, nch, s.rods, lcols_.ix.data(), lruns_.data(),
+    const int nflat = interp_row_jbu(W_, gw_, gw_ * gh_, nch, s.rods, jbu_shortcut_ ? kJbuFlat : -1.0f,
+                   lcols_.ix.data(), lruns_.data(),
                    int(lruns_.size()) - 1, lcols_.tx.data(), ty, y0, y1,
                    ly, jguide_.data(), gridk_.data(), p0, p1, f0, f1,
                    s.jx.data(), s.jw.data(), s.ad.data());

@@ -135,6 +135,11 @@ class CpuEngine final : public Engine {
   // Pixels the La lookup has taken bilinearly so far (interp_row_jbu: corners within
   // kJbuFlat; tests).
   long long jbu_flat_pixels() const { return jbu_flat_n_.load(); }
+  // The shortcut on or off (default on; off: every pixel through the joint-bilateral
+  // weights, as the CUDA lookup and the reference path compute it). For the tests that
+  // compare the engines' math: the shortcut's own bound has its test (test_engine
+  // LookupShortcutStaysWithinACodeOfTheFullLookup). Set before process.
+  void set_lookup_shortcut(bool on) { jbu_shortcut_ = on; }
   EngineStats stats() const override {
     std::lock_guard<std::mutex> l(state_mu_);
     return st_;
@@ -232,6 +237,7 @@ class CpuEngine final : public Engine {
   std::atomic<long long> rod_rows_n_{0};   // rows of the last frame with rods
   std::atomic<long long> rod_cols_n_{0};   // their columns through tone_tab_
   std::atomic<long long> jbu_flat_n_{0};   // jbu_flat_pixels
+  bool jbu_shortcut_ = true;               // set_lookup_shortcut
   ColTable lcols_;  // the lookup's horizontal interpolation on the adaptation grid
   std::vector<int> lruns_;  // its runs of equal lcols_.ix: first columns, then W_ (interp_row_jbu)
   std::vector<float> dispk_;  // grid x 3: full-inverse constants per class

@@ -21,6 +21,7 @@
 #include "dtutmo/scenes.h"
 #include "dtutmo/transfer.h"
 #include "cut_frame_check.h"
+#include "engine_cpu.h"
 #include "gpu_gate.h"
 
 using namespace dtutmo;
@@ -89,6 +90,10 @@ struct Pair {
 Pair make_pair(const StreamConfig& cfg, const Params& p) {
   Pair r;
   r.cpu = create_cpu_engine(2);
+  // the same math on both sides: the CPU's La lookup shortcut (bilinear weights where the
+  // corners agree within its bound; not in the CUDA lookup) off, its bound tested on its
+  // own (test_engine LookupShortcutStaysWithinACodeOfTheFullLookup)
+  dynamic_cast<cpu::CpuEngine&>(*r.cpu).set_lookup_shortcut(false);
   std::string err;
   r.gpu = create_cuda_engine(0, &err);
   EXPECT_NE(r.gpu, nullptr) << err;
