@@ -1,6 +1,12 @@
 // dtutmo -- CPU engine, pass 1 (decode): unpack, EOTF through a table on the integer code,
 // sanitise, luminance, log2 Y into the 8x8 cell sums and the bilateral-grid splat. The
 // optics (balanced) run between the decode and the statistics (cpu_optics.cpp).
+//
+// -Wpsabi off (before the includes: the warning's location is in pixel_model.h):
+// luminance_of<__m256>, one formula for the scalar and the AVX2 loops, is instantiated
+// outside a target("avx2") scope, so GCC warns that passing AVX vectors by value changes
+// the ABI; it is only inlined into decode_planar_avx2, no call crosses an ABI boundary.
+#pragma GCC diagnostic ignored "-Wpsabi"
 #include <algorithm>
 #include <cmath>
 
