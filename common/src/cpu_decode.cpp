@@ -167,6 +167,19 @@ DTUTMO_HOT void CpuEngine::cell_row_sums(const float* __restrict ly, int w, int 
   }
 }
 
+float* CpuEngine::band_sums(int task, float** cc) {
+  float* cs = cell_sum_.data() + size_t(task) * gw_;
+  *cc = cell_cnt_.data() + size_t(task) * gw_;
+  for (int i = 0; i < gw_; ++i) cs[i] = (*cc)[i] = 0.0f;
+  return cs;
+}
+
+void CpuEngine::row_stats(int y, int th, float* cs, float* cc) {
+  const float* ly = logy_.data() + size_t(y) * W_;
+  cell_row_sums(ly, W_, gw_, cs, cc);
+  if (P_.base_detail && bgrid_ready_) bgrid_.splat_row(th, y, ly, W_);
+}
+
 void CpuEngine::pass1(const FrameView& in) {
   const bool optics = P_.optics && optics_ready_;
   const bool bd = P_.base_detail && bgrid_ready_;
@@ -211,15 +224,11 @@ void CpuEngine::pass1(const FrameView& in) {
   // 1b: luminance, log2, cell sums, bilateral splat
   auto stats_band = [&](int task, int th) {
     const int y0 = task * kCell, y1 = std::min(H_, y0 + kCell);
-    float* cs = cell_sum_.data() + size_t(task) * gw_;
-    float* cc = cell_cnt_.data() + size_t(task) * gw_;
-    for (int i = 0; i < gw_; ++i) cs[i] = cc[i] = 0.0f;
+    float* cc;
+    float* cs = band_sums(task, &cc);
     for (int y = y0; y < y1; ++y) {
-      const float* rgb = lin_.data() + size_t(y) * W * 3;
-      float* ly = logy_.data() + size_t(y) * W;
-      log_luminance(rgb, ly, W, wy);
-      cell_row_sums(ly, W, gw_, cs, cc);
-      if (bd) bgrid_.splat_row(th, y, ly, W);
+      log_luminance(lin_.data() + size_t(y) * W * 3, logy_.data() + size_t(y) * W, W, wy);
+      row_stats(y, th, cs, cc);
     }
   };
   // 1a + 1b in one pass over each row (no optics in between; the table decode without the
@@ -228,17 +237,15 @@ void CpuEngine::pass1(const FrameView& in) {
   auto fused_band = [&](int task, int th) {
     Scratch& s = scr_[th];
     const int y0 = task * kCell, y1 = std::min(H_, y0 + kCell);
-    float* cs = cell_sum_.data() + size_t(task) * gw_;
-    float* cc = cell_cnt_.data() + size_t(task) * gw_;
-    for (int i = 0; i < gw_; ++i) cs[i] = cc[i] = 0.0f;
+    float* cc;
+    float* cs = band_sums(task, &cc);
     float *pr = s.row.data(), *pg = pr + W, *pb = pr + 2 * size_t(W);
     for (int y = y0; y < y1; ++y) {
       unpack_row_planar(in, C_.in, y, pr, pg, pb, s.conv.data());
       float* ly = logy_.data() + size_t(y) * W;
       s.bad += decode_planar(pr, pg, pb, W, lin_.data() + size_t(y) * W * 3, dc.tab, dc.mul, ly, wy, finite);
       log2_row(ly, W);
-      cell_row_sums(ly, W, gw_, cs, cc);
-      if (bd) bgrid_.splat_row(th, y, ly, W);
+      row_stats(y, th, cs, cc);
     }
   };
   if (!optics) {

@@ -34,17 +34,15 @@ void CpuEngine::setup_optics() {
 }
 
 // d (interleaved RGB, W pixels) plus 2^ of the planar log2 veil rows v (3 x W), capped
-// (optics.h add_veil); the sums also back into v, planar (the luminance's unit-stride input).
-DTUTMO_HOT static void add_veil_row(float* __restrict d, float* __restrict v, int W) {
-  float* __restrict v0 = v;
-  float* __restrict v1 = v + W;
-  float* __restrict v2 = v + 2 * size_t(W);
+// (optics.h add_veil).
+DTUTMO_HOT static void add_veil_row(float* __restrict d, const float* __restrict v, int W) {
+  const float* __restrict v0 = v;
+  const float* __restrict v1 = v + W;
+  const float* __restrict v2 = v + 2 * size_t(W);
   for (int x = 0; x < W; ++x) {
-    const float a = add_veil(d[3 * x], v0[x], kMaxNits), b = add_veil(d[3 * x + 1], v1[x], kMaxNits),
-                c = add_veil(d[3 * x + 2], v2[x], kMaxNits);
-    d[3 * x] = a;
-    d[3 * x + 1] = b;
-    d[3 * x + 2] = c;
+    d[3 * x] = add_veil(d[3 * x], v0[x], kMaxNits);
+    d[3 * x + 1] = add_veil(d[3 * x + 1], v1[x], kMaxNits);
+    d[3 * x + 2] = add_veil(d[3 * x + 2], v2[x], kMaxNits);
   }
 }
 
@@ -150,17 +148,15 @@ void CpuEngine::apply_optics() {
   tl_.mark("p1.glare.fft");
   // by rows (cpu_spatial.h bilinear_row: the same bits as sample_grid per pixel): the two
   // grid rows lerped once per row, then a vectorised lerp, exp2 and add per pixel; then
-  // pass 1's statistics of the row (stats_band's: log2 luminance, cell sums, bilateral
-  // splat) while the row is in L1, from the planar sums (one pass over lin_ for both:
-  // as two passes, the statistics re-read the 25 MB frame at 1080p)
-  const bool bd = P_.base_detail && bgrid_ready_;
+  // pass 1's statistics of the row (log2 luminance, then row_stats: cell sums, bilateral
+  // splat) while the row is in L1 (one pass over lin_ for both: as two passes, the
+  // statistics re-read the 25 MB frame at 1080p)
   pool_.run(gh_, [&](int task, int th) {
     Scratch& s = scr_[th];
     const int r0 = task * kCell, r1 = std::min(H_, r0 + kCell);
-    float* cs = cell_sum_.data() + size_t(task) * gw_;
-    float* cc = cell_cnt_.data() + size_t(task) * gw_;
-    for (int i = 0; i < gw_; ++i) cs[i] = cc[i] = 0.0f;
-    float* v = s.rsp.data();  // planar log2 veil, 3 x W (free in pass 1), then the sums
+    float* cc;
+    float* cs = band_sums(task, &cc);
+    float* v = s.rsp.data();  // planar log2 veil, 3 x W (free in pass 1)
     for (int y = r0; y < r1; ++y) {
       int y0, y1;
       float ty;
@@ -168,10 +164,8 @@ void CpuEngine::apply_optics() {
       for (int c = 0; c < 3; ++c)
         bilinear_row(gdst_[c].data(), size_t(ggw), y0, y1, ty, gcols_, s.vrow.data(), v + size_t(c) * W);
       add_veil_row(lin_.data() + size_t(y) * W * 3, v, W);
-      float* ly = logy_.data() + size_t(y) * W;
-      log_luminance(lin_.data() + size_t(y) * W * 3, ly, W, wy);
-      cell_row_sums(ly, W, gw_, cs, cc);
-      if (bd) bgrid_.splat_row(th, y, ly, W);
+      log_luminance(lin_.data() + size_t(y) * W * 3, logy_.data() + size_t(y) * W, W, wy);
+      row_stats(y, th, cs, cc);
     }
   });
 }

@@ -163,6 +163,11 @@ class CpuEngine final : public Engine {
   // cpu_decode.cpp
   void build_decode_table();
   void pass1(const FrameView& in);
+  // pass 1's statistics by bands of kCell rows: the band's cell sums, zeroed (returned;
+  // its counts into *cc), then per row, with the row's log2 luminance in logy_, the
+  // cell sums and the bilateral splat (row_stats; pass 1's bands and apply_optics')
+  float* band_sums(int task, float** cc);
+  void row_stats(int y, int th, float* cs, float* cc);
   // cpu_optics.cpp
   void setup_optics();
   void apply_optics();
