@@ -346,10 +346,12 @@ DTUTMO_HOT void CpuEngine::row_tone(int y, float* __restrict lum, const Scratch&
 // The display inverse's tables (pixel_model.h fill_logit_tables; the AVX2 path below
 // gathers from them with logit_lookup's arithmetic).
 #if defined(__x86_64__) || defined(__i386__)
+template <bool kGain>
 __attribute__((target("avx2,fma"))) static int logit_n_avx2(const float* __restrict u, float lo,
                                                             float hi, const float* __restrict tab,
                                                             float* __restrict o, int n,
-                                                            int noff, bool neg, float scale) {
+                                                            int noff, bool neg, float scale,
+                                                            const float* __restrict gain) {
   const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi), half = _mm256_set1_ps(0.5f);
   const __m256 one = _mm256_set1_ps(1.0f), mmin = _mm256_set1_ps(kLogitMin);
   const __m256 fs = _mm256_set1_ps(1.0f / 65536.0f), sgn = _mm256_set1_ps(neg ? -0.0f : 0.0f);
@@ -370,42 +372,72 @@ __attribute__((target("avx2,fma"))) static int logit_n_avx2(const float* __restr
     __m256 a, b;
     gather_pair(tab, k, a, b);
     const __m256 h = _mm256_fmadd_ps(f, _mm256_sub_ps(b, a), a);
-    _mm256_storeu_ps(o + i, _mm256_mul_ps(_mm256_xor_ps(h, _mm256_and_ps(up, sgn)), sc));
+    const __m256 r = _mm256_mul_ps(_mm256_xor_ps(h, _mm256_and_ps(up, sgn)), sc);
+    _mm256_storeu_ps(o + i, kGain ? _mm256_mul_ps(r, _mm256_loadu_ps(gain + i)) : r);
   }
   return i;
 }
 #endif
 // o[x] = log2(v / (1 - v)) / n with v = clamp_response(u[x], lo, hi) (display_logit);
-// with lin, instead o[x] = scale * (v / (1 - v))^(1/n) (display_odds_root)
+// with lin, instead o[x] = scale * (v / (1 - v))^(1/n) (display_odds_root), times gain[x]
+// where gain is given (the detail gain: detail_gain_row)
 static void logit_n_row(const DisplayTables& T, const float* __restrict u, float lo, float hi,
-                        float* __restrict o, int n, bool lin = false, float scale = 1.0f) {
+                        float* __restrict o, int n, bool lin = false, float scale = 1.0f,
+                        const float* __restrict gain = nullptr) {
   const float* tab = lin ? T.odds_root : T.logit;
   const int noff = lin ? kLogitTab : 0;
   int i0 = 0;
 #if defined(__x86_64__) || defined(__i386__)
-  if (have_avx2()) i0 = logit_n_avx2(u, lo, hi, tab, o, n, noff, !lin, scale);
+  if (have_avx2())
+    i0 = gain ? logit_n_avx2<true>(u, lo, hi, tab, o, n, noff, !lin, scale, gain)
+              : logit_n_avx2<false>(u, lo, hi, tab, o, n, noff, !lin, scale, nullptr);
 #endif
-  for (int i = i0; i < n; ++i) o[i] = scale * logit_lookup(tab, clamp_response(u[i], lo, hi), noff, !lin);
+  for (int i = i0; i < n; ++i) {
+    const float v = scale * logit_lookup(tab, clamp_response(u[i], lo, hi), noff, !lin);
+    o[i] = gain ? v * gain[i] : v;
+  }
 }
 
+// The normalisation's constants of the three classes (normalise_response's arguments).
+struct NormConsts {
+  float g[3], off[3], tr[3], tg[3], k[3], rmax[3];
+  explicit NormConsts(const FrameConsts& K) {
+    for (int c = 0; c < 3; ++c) {
+      g[c] = K.norm_gain[c];
+      off[c] = K.norm_offset[c];
+      tr[c] = K.toe_r[c];
+      tg[c] = K.toe_gain[c];
+      k[c] = K.knee_r[c];
+      rmax[c] = K.r_max[c];
+    }
+  }
+  DTUTMO_PX float operator()(int c, float r) const { return normalise_response(r, g[c], off[c], tr[c], tg[c], k[c], rmax[c]); }
+};
+
 // Colour appearance of one row: chroma from the scene's appearance (Hunt effect), tone
-// from u (in place); pixel_model.h dtucam_display's pieces in passes over the row, the
-// carry gain from the per-frame tables (fill_cam_tables): 2 gathers for 2 log2 and an
-// exp2. t0, t1, t2: 3 rows of scratch. Restrict parameters and local condition copies:
-// the loops have no possible aliasing and vectorise (no libm call left: dtucam.h
-// cam_hue_dir); always inlined into row_display's clones.
+// from the normalised responses of r (NormConsts), into u; pixel_model.h dtucam_display's
+// pieces in passes over the row, the carry gain from the per-frame tables
+// (fill_cam_tables): 2 gathers for 2 log2 and an exp2. t0, t1, t2: 3 rows of scratch.
+// Restrict parameters and local condition copies: the loops have no possible aliasing
+// and vectorise (no libm call left: dtucam.h cam_hue_dir); always inlined into
+// row_display's clones. The normalisation is in the first loop: DTUCAM reads the
+// normalised responses only there, for the display's A (u0, u1 are never stored, u2 holds
+// A). As 3 loops of their own (row_lum) they stored and re-read 3 rows: 12 % of row_lum's
+// samples, loop 1 22 %; fused, 33 % (balanced, 1080p clip): the loop is bound by its 5
+// divisions per 8 pixels (3 soft knees, 2 odds scales), not by the rows' traffic.
 static inline __attribute__((always_inline)) void dtucam_row(
-    int W, const FrameConsts& K, const float* __restrict tab, const float* __restrict sl,
+    int W, const FrameConsts& K, const NormConsts& nc_, const float* __restrict tab, const float* __restrict sl,
     const float* __restrict ss, const float* __restrict r0, const float* __restrict r1,
     const float* __restrict r2, float* __restrict u0, float* __restrict u1, float* __restrict u2,
     float* __restrict t0, float* __restrict t1, float* __restrict t2) {
   const CamCond cam_s = K.cam_scene, cam_d = K.cam_display;
   const float sref = K.s_ref_display, isref = 1.0f / K.s_ref_display;
+  const NormConsts nc = nc_;
   // the scene's A (t0) and S on the L/M reference (t2); the display's A (t1, and u2: the
   // rest needs nothing else of u)
   for (int x = 0; x < W; ++x) {
     const Vec3 rr = dtucam_scene_r({r0[x], r1[x], r2[x]}, dtucam_s_factor(ss[x], sl[x]));
-    const float A = dtucam_display_a({u0[x], u1[x], u2[x]}, sref);
+    const float A = dtucam_display_a({nc(0, r0[x]), nc(1, r1[x]), nc(2, r2[x])}, sref);
     t0[x] = cam_opponent(rr).A;
     t2[x] = rr.z;
     t1[x] = A;
@@ -425,21 +457,55 @@ static inline __attribute__((always_inline)) void dtucam_row(
   }
 }
 
-// Detail re-applied on a row's display luminance (planar 3 x W, pixel_model.h
-// detail_gain): its own function with restrict parameters; inline in row_lum the loop
-// stayed scalar (GCC: "no vectype" on the response load).
-DTUTMO_HOT static void detail_row(int x0, int x1, int W, const float* __restrict ly, const float* __restrict bs,
-                                  const float* __restrict u, float r0, float ir, float dg,
-                                  float* __restrict lum) {
-  float* __restrict l0 = lum;
-  float* __restrict l1 = lum + W;
-  float* __restrict l2 = lum + 2 * size_t(W);
-  for (int x = x0; x < x1; ++x) {
-    const float g = detail_gain(ly[x] - bs[x], (u[x] - r0) * ir, dg);
-    l0[x] *= g;
-    l1[x] *= g;
-    l2[x] *= g;
+// The detail gain of a row (pixel_model.h detail_gain) into g, which the display inverse
+// multiplies into each class's luminance as it stores it (row_lum): as a pass of its own
+// over the 3 luminance rows after the inverse (load, multiply, store each) it was 2.2 %
+// of balanced's samples (1080p clip). Its own function with restrict parameters; inline
+// in row_lum the loop stayed scalar (GCC: "no vectype" on the response load).
+DTUTMO_HOT static void detail_gain_row(int x0, int x1, const float* __restrict ly, const float* __restrict bs,
+                                       const float* __restrict u, float r0, float ir, float dg,
+                                       float* __restrict g) {
+  for (int x = x0; x < x1; ++x) g[x] = detail_gain(ly[x] - bs[x], (u[x] - r0) * ir, dg);
+}
+
+// The runs of kChunk-column chunks of [x0, x1) where the hybrid weight hw is 0 on every
+// column or not (row_lum): the runs' ends into runs (alternating, the first flat or not:
+// *first); returns their count. A full chunk's test in GCC vector extensions (two
+// compares, an or, one test): GCC 12 unrolled the integer count over a full chunk (the
+// constant trip count 16) into 16 scalar ucomiss / setp, in row_lum as here (then 229
+// samples against row_lum's ~1900 on dtutmo-bench balanced, 40 frames).
+template <int kChunk>
+DTUTMO_HOT static int hw_runs(const float* __restrict hw, int x0, int x1, int* __restrict runs, bool* first) {
+  typedef float v8f __attribute__((vector_size(32)));
+  typedef int v8i __attribute__((vector_size(32)));
+  static_assert(kChunk % 8 == 0, "whole vectors");
+  auto flat = [&](int x) __attribute__((always_inline)) {
+    if (x + kChunk <= x1) {  // full chunks: vector compares, one test (GCC vector extensions)
+      v8i nz = {};
+      for (int i = 0; i < kChunk; i += 8) {
+        v8f v;
+        memcpy(&v, hw + x + i, sizeof v);
+        nz |= v != 0.0f;
+      }
+      long long q[4];
+      memcpy(q, &nz, sizeof q);
+      return (q[0] | q[1] | q[2] | q[3]) == 0;
+    }
+    int nz = 0;
+    for (int i = x; i < x1; ++i) nz += hw[i] != 0.0f ? 1 : 0;
+    return nz == 0;
+  };
+  int m = 0;
+  bool f = *first = flat(x0);
+  for (int a = x0 + kChunk; a < x1; a += kChunk) {
+    const bool fa = flat(a);
+    if (fa != f) {
+      runs[m++] = a;
+      f = fa;
+    }
   }
+  runs[m++] = x1;
+  return m;
 }
 
 // Display mapping and encoding of one row of planar responses r into o (3 x W codes,
@@ -477,25 +543,49 @@ DTUTMO_HOT void CpuEngine::row_lum(int y, const float* __restrict r, Scratch& s,
     grid_interp(grid_pos(y, float(kSub)), eh_, &y0, &y1, &ty);
     bilinear_row(edge_.data(), size_t(ew_), y0, y1, ty, ecols_, s.vrow.data(), hw);
   }
-  // normalisation + soft knee, per class
-  for (int c = 0; c < 3; ++c) {
-    const float g = K.norm_gain[c], off = K.norm_offset[c], k = K.knee_r[c], rmax = K.r_max[c];
-    const float tr = K.toe_r[c], tg = K.toe_gain[c];
-    const float* __restrict rc = r + size_t(c) * W;
-    float* __restrict uc = u + size_t(c) * W;
-    for (int x = x0; x < x1; ++x) uc[x] = normalise_response(rc[x], g, off, tr, tg, k, rmax);
-  }
-  if (cam)  // lum (free until the inverse below) as scratch
-    dtucam_row(n, K, cam_tab_.data(), sl + x0, ss + x0, r + x0, r + W + x0, r + 2 * size_t(W) + x0, u + x0,
+  // normalisation + soft knee, per class (with DTUCAM inside its first loop)
+  const NormConsts nk(K);
+  if (cam) {  // lum (free until the inverse below) as scratch
+    dtucam_row(n, K, nk, cam_tab_.data(), sl + x0, ss + x0, r + x0, r + W + x0, r + 2 * size_t(W) + x0, u + x0,
                u + W + x0, u + 2 * size_t(W) + x0, lum + x0, lum + W + x0, lum + 2 * size_t(W) + x0);
-  // display inverse per class: L = 2^(K + log2(v / (1 - v)) / n)
+  } else {
+    for (int c = 0; c < 3; ++c) {
+      const float g = K.norm_gain[c], off = K.norm_offset[c], k = K.knee_r[c], rmax = K.r_max[c];
+      const float tr = K.toe_r[c], tg = K.toe_gain[c];
+      const float* __restrict rc = r + size_t(c) * W;
+      float* __restrict uc = u + size_t(c) * W;
+      for (int x = x0; x < x1; ++x) uc[x] = normalise_response(rc[x], g, off, tr, tg, k, rmax);
+    }
+  }
+  // the detail gain (base/detail) into the second row of s.row (free until row_colour):
+  // each class's inverse below multiplies it in as it stores the luminance
+  float* __restrict gd = nullptr;
+  if (bd && K.detail != 0.0f) {
+    gd = s.row.data() + W;
+    const float r0 = K.r_min[0], ir = 1.0f / std::max(K.r_max[0] - K.r_min[0], 1e-6f);
+    detail_gain_row(x0, x1, ly, base_.data() + size_t(y) * W, u, r0, ir, K.detail, gd);  // base_: this row
+  }
+  // hybrid: where the edge weight hw is 0, hybrid_display_k is kc (w = 0) and the inverse
+  // the whiteboard's, 2^kc (v / (1 - v))^(1/n) from the odds-root table (no exp2 per
+  // pixel); runs of kHwChunk-column chunks of either kind, found once per row (hw is the
+  // same for the 3 classes; found per class, the scan was 8 % of row_lum's samples). On the
+  // 1080p clip hw is 0 on 85 % of the pixels, on 79 % of the 16-column chunks. runs:
+  // the runs' ends from x0, the first run flat or not (rf), alternating.
+  constexpr int kHwChunk = 16;
+  thread_local std::vector<int> runs;
+  bool rf = true;
+  if (mode == int(DisplayMode::Hybrid)) {
+    runs.resize(size_t((x1 - x0) / kHwChunk) + 2);
+    runs.resize(size_t(hw_runs<kHwChunk>(hw, x0, x1, runs.data(), &rf)));
+  }
+  // display inverse per class: L = 2^(K + log2(v / (1 - v)) / n) (times the detail gain)
   for (int c = 0; c < 3; ++c) {
     const float lo = K.r_min[c], hi = K.r_max[c], kc = kwb[c];
     const float* __restrict uc = u + size_t(c) * W;
     float* __restrict lc = lum + size_t(c) * W;
     const float* __restrict kl = ad + size_t(kChD0 + c) * W;
-    if (mode == int(DisplayMode::Whiteboard)) {
-      logit_n_row(tabs, uc + x0, lo, hi, lc + x0, n, true, fast_exp2(kc));  // whole inverse from the table
+    if (mode == int(DisplayMode::Whiteboard)) {  // whole inverse from the table
+      logit_n_row(tabs, uc + x0, lo, hi, lc + x0, n, true, fast_exp2(kc), gd ? gd + x0 : nullptr);
       continue;
     }
     float kn, ikn;
@@ -506,39 +596,30 @@ DTUTMO_HOT void CpuEngine::row_lum(int y, const float* __restrict r, Scratch& s,
         const float fade = inverse_fade(clamp_response(uc[x], lo, hi), kn, ikn);
         lc[x] = inverse_from_logit(full_inverse_k(fade, kl[x], kc), lc[x]);
       }
+      if (gd)
+        for (int x = x0; x < x1; ++x) lc[x] *= gd[x];
       continue;
     }
-    // hybrid: where the edge weight hw is 0, hybrid_display_k is kc (w = 0) and the inverse
-    // the whiteboard's, 2^kc (v / (1 - v))^(1/n) from the odds-root table (no exp2 per
-    // pixel); runs of kHwChunk-column chunks of either kind. On the 1080p clip hw is 0 on
-    // 85 % of the pixels, on 79 % of the 16-column chunks.
-    constexpr int kHwChunk = 16;
     const float skc = fast_exp2(kc);
-    for (int a = x0; a < x1;) {
-      auto flat = [&](int x) {
-        int nz = 0;  // an integer count (vectorises)
-        for (int i = x, ie = std::min(x1, x + kHwChunk); i < ie; ++i) nz += hw[i] != 0.0f ? 1 : 0;
-        return nz == 0;
-      };
-      const bool f = flat(a);
-      int b = std::min(x1, a + kHwChunk);
-      while (b < x1 && flat(b) == f) b = std::min(x1, b + kHwChunk);
+    bool f = rf;
+    for (int a = x0, j = 0; a < x1; f = !f) {
+      const int b = runs[j++];
       if (f) {
-        logit_n_row(tabs, uc + a, lo, hi, lc + a, b - a, true, skc);
+        logit_n_row(tabs, uc + a, lo, hi, lc + a, b - a, true, skc, gd ? gd + a : nullptr);
       } else {
         logit_n_row(tabs, uc + a, lo, hi, lc + a, b - a);
-        for (int x = a; x < b; ++x) {
-          const float fade = inverse_fade(clamp_response(uc[x], lo, hi), kn, ikn);
-          lc[x] = inverse_from_logit(hybrid_display_k(hw[x], kl[x], kc, fade), lc[x]);
-        }
+        auto inv = [&](auto gain) __attribute__((always_inline)) {
+          for (int x = a; x < b; ++x) {
+            const float fade = inverse_fade(clamp_response(uc[x], lo, hi), kn, ikn);
+            const float l = inverse_from_logit(hybrid_display_k(hw[x], kl[x], kc, fade), lc[x]);
+            lc[x] = decltype(gain)::value ? l * gd[x] : l;
+          }
+        };
+        if (gd) inv(std::true_type());
+        else inv(std::false_type());
       }
       a = b;
     }
-  }
-  if (bd && K.detail != 0.0f) {
-    const float r0 = K.r_min[0], ir = 1.0f / std::max(K.r_max[0] - K.r_min[0], 1e-6f);
-    const float dg = K.detail;
-    detail_row(x0, x1, W, ly, base_.data() + size_t(y) * W, u, r0, ir, dg, lum);  // base_: this row
   }
 }
 
