@@ -69,7 +69,7 @@ void CpuEngine::frame_consts(float kq) {
     }
     for (int i = 0; i < nsub; ++i) {
       const int x = i * step + step / 2;
-      gsc[x] = bdh ? fast_exp2(gd[i] - ly[x]) : 1.0f;
+      gsc[x] = bdh ? gd[i] - ly[x] : 0.0f;  // log2 of the base gain (responses_core)
     }
     responses_core(nsub, step, lin_.data() + size_t(y) * W_ * 3, gsc, s.ad.data(), s.rsp.data(), nsub, W_,
                    s.rods, s.resp.data());
@@ -187,11 +187,11 @@ DTUTMO_HOT void CpuEngine::row_responses(int y, float* __restrict r, Scratch& s,
   if (interp) interp_row(y, s, bd ? bs : ly);
   const float* __restrict rgb = lin_.data() + size_t(y) * W * 3;
   const float* __restrict ad = s.ad.data();
-  float* __restrict gsc = s.ad.data() + size_t(kAd) * W;  // spare row: base gain
+  float* __restrict gsc = s.ad.data() + size_t(kAd) * W;  // spare row: log2 of the base gain
   if (bd) {
-    for (int x = x0; x < x1; ++x) gsc[x] = fast_exp2(bs[x] - ly[x]);
+    for (int x = x0; x < x1; ++x) gsc[x] = bs[x] - ly[x];
   } else {
-    for (int x = x0; x < x1; ++x) gsc[x] = 1.0f;
+    for (int x = x0; x < x1; ++x) gsc[x] = 0.0f;
   }
   // the columns [x0, x1) (s.resp's first half: scratch, free until row_lum)
   responses_core(x1 - x0, 1, rgb + 3 * size_t(x0), gsc + x0, ad + x0, r + x0, W, W, s.rods, s.resp.data());
@@ -247,7 +247,13 @@ static void tone_lookup_row(float* __restrict v, int n, const float* __restrict 
 // the response tables (pixel_model.h fill_response_table): X = LMS 2^-K per class (and
 // the rods' X into xr, n floats of scratch, where a rod weight reaches the row), looked
 // up, then mesopic_mix; the formula (pixel_model.h mesopic_responses) had 4 log2, 4 exp2
-// and 4 divisions per pixel.
+// and 4 divisions per pixel. gsc: log2 of the base gain g = 2^(base - log2 Y) per pixel
+// (base/detail; 0 without): the receptors see rgb g, and LMS g 2^-K = LMS 2^-(K - log2 g),
+// so the gain goes into tone_arg's K (one exp2 per K: L/M and S, and the rods) instead of
+// its own exp2 and 3 products per pixel (row_responses had the exp2 loop). Balanced, the
+// 1080p clip, perf samples of 60 frames (2 alternated rounds): row_responses 294-307 ->
+// 67-68, responses_core 1638-1669 -> 1708-1718 (the subtractions), ~0.5 % of the frame's;
+// 934 of 186.6 M output bytes differ by 1 code (the rounding of the gain's product).
 DTUTMO_HOT void CpuEngine::responses_core(int n, int step, const float* __restrict rgb,
                                           const float* __restrict gsc, const float* __restrict ad,
                                           float* __restrict r, int rstride, int ad_stride, bool rods,
@@ -264,13 +270,14 @@ DTUTMO_HOT void CpuEngine::responses_core(int n, int step, const float* __restri
   // X per class (and for the rods); step == 1 (every pixel, pass 2) gets its own loops:
   // unit-stride loads instead of the element-by-element gathers a run-time stride forces
   auto px = [&](int i, int x, auto with_rods) __attribute__((always_inline)) {
-    const float g = gsc[x];
-    const Vec3 in = {rgb[3 * x] * g, rgb[3 * x + 1] * g, rgb[3 * x + 2] * g};
+    const float lg = gsc[x];
+    const Vec3 in = {rgb[3 * x], rgb[3 * x + 1], rgb[3 * x + 2]};
     const Vec3 c = mul(m, in);
-    rl[i] = tone_arg(c.x, klm[x]);
-    rm[i] = tone_arg(c.y, klm[x]);
-    rs[i] = tone_arg(c.z, ks[x]);
-    if (decltype(with_rods)::value) xr[i] = tone_arg(rod_signal(in, wr), kr[x]);
+    const float kg = klm[x] - lg;
+    rl[i] = tone_arg(c.x, kg);
+    rm[i] = tone_arg(c.y, kg);
+    rs[i] = tone_arg(c.z, ks[x] - lg);
+    if (decltype(with_rods)::value) xr[i] = tone_arg(rod_signal(in, wr), kr[x] - lg);
   };
   if (!rods && step == 1) {
     for (int i = 0; i < n; ++i) px(i, i, std::false_type());
