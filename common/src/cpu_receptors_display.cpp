@@ -6,13 +6,17 @@
 
 // glibc's libmvec has AVX2 variants of these (<= 4 ulp, i.e. float-rounding level): with
 // the simd declaration GCC vectorises the per-pixel DTUCAM loop in the AVX2 clone instead
-// of calling the scalar functions pixel by pixel.
+// of calling the scalar functions pixel by pixel, and display_cells_row (exp2f, log2f,
+// logf: glibc 2.35's; only that loop calls them in this file).
 #if defined(__x86_64__) && defined(__GLIBC__) && defined(DTUTMO_HAVE_LIBMVEC)
 extern "C" {
 __attribute__((simd("notinbranch"))) float powf(float, float) noexcept;
 __attribute__((const, simd("notinbranch"))) float cosf(float) noexcept;
 __attribute__((const, simd("notinbranch"))) float sinf(float) noexcept;
 __attribute__((simd("notinbranch"))) float atan2f(float, float) noexcept;
+__attribute__((simd("notinbranch"))) float exp2f(float) noexcept;
+__attribute__((simd("notinbranch"))) float log2f(float) noexcept;
+__attribute__((simd("notinbranch"))) float logf(float) noexcept;
 }
 #endif
 
@@ -29,6 +33,30 @@ __attribute__((simd("notinbranch"))) float atan2f(float, float) noexcept;
 
 namespace dtutmo {
 namespace cpu {
+
+// The display observer's constants of a row of n cells (model.h display_cell_consts: the
+// cell's own adaptation luminance as displayed, whiteboard, L class) into dk (3 per cell)
+// and the grid's display channels d0, d1, d2. Its own function with restrict parameters
+// and a local copy of the frame constants, and libmvec's exp2f, log2f, logf and powf
+// (the simd declarations above): GCC vectorises the loop, 8 cells a step (~16 libm calls
+// per cell; libmvec's are within 4 ulp of libm's). fc.dispcells (1080p clip, balanced,
+// 32400 cells) 3.86 -> 0.99 CPU-ms per frame; 4 more output bytes of 186.6 M differ from
+// libm's by 1 code.
+DTUTMO_HOT static void display_cells_row(const AdaptCell* __restrict cells, int n, const FrameConsts& K_, float a,
+                                         float black, float peak, float* __restrict dk, float* __restrict d0,
+                                         float* __restrict d1, float* __restrict d2) {
+  const FrameConsts K = K_;
+  for (int i = 0; i < n; ++i) {
+    float d[3];
+    display_cell_consts(cells[i], K, a, black, peak, d);
+    dk[3 * i] = d[0];
+    dk[3 * i + 1] = d[1];
+    dk[3 * i + 2] = d[2];
+    d0[i] = d[0];
+    d1[i] = d[1];
+    d2[i] = d[2];
+  }
+}
 
 void CpuEngine::frame_consts(float kq) {
   FrameConsts& K = K_;
@@ -114,12 +142,11 @@ void CpuEngine::frame_consts(float kq) {
   const int nc = gw_ * gh_;
   if (P_.display_mode != DisplayMode::Whiteboard) {
     const float a = P_.local ? P_.local_adaptation : 0.0f;
-    pool_.run(gh_, [&](int cy, int) {  // rows of cells in parallel (libm per cell)
-      for (int i = cy * gw_, ie = i + gw_; i < ie; ++i) {
-        // the cell's own adaptation luminance as displayed (whiteboard), L class
-        display_cell_consts(cells_[i], K, a, P_.display_black, display_peak_nits(P_), &dispk_[3 * i]);
-        for (int k = 0; k < 3; ++k) gridk_[size_t(kChD0 + k) * nc + i] = dispk_[3 * i + k];
-      }
+    pool_.run(gh_, [&](int cy, int) {  // rows of cells in parallel
+      const size_t i = size_t(cy) * gw_;
+      display_cells_row(cells_.data() + i, gw_, K, a, P_.display_black, display_peak_nits(P_),
+                        dispk_.data() + 3 * i, gridk_.data() + size_t(kChD0) * nc + i,
+                        gridk_.data() + size_t(kChD0 + 1) * nc + i, gridk_.data() + size_t(kChD0 + 2) * nc + i);
     });
     // the display channels changed: no expanded lookup row made before may be reused
     // (when the histogram's rows still expanded them, before interp_cols, with the
