@@ -606,12 +606,11 @@ DTUTMO_HOT void CpuEngine::row_lum(int y, const float* __restrict r, Scratch& s,
   // 1080p clip hw is 0 on 85 % of the pixels, on 79 % of the 16-column chunks. runs:
   // the runs' ends from x0, the first run flat or not (rf), alternating.
   constexpr int kHwChunk = 16;
-  thread_local std::vector<int> runs;
+  // (on the stack, at most one run per chunk of the widest frame: a thread_local vector
+  // allocates at its first use on each pool thread, which can come mid-stream: test_alloc)
+  int runs[DTUTMO_MAX_FRAME_SIDE / kHwChunk + 2];
   bool rf = true;
-  if (mode == int(DisplayMode::Hybrid)) {
-    runs.resize(size_t((x1 - x0) / kHwChunk) + 2);
-    runs.resize(size_t(hw_runs<kHwChunk>(hw, x0, x1, runs.data(), &rf)));
-  }
+  if (mode == int(DisplayMode::Hybrid)) hw_runs<kHwChunk>(hw, x0, x1, runs, &rf);
   // display inverse per class: L = 2^(K + log2(v / (1 - v)) / n) (times the detail gain)
   for (int c = 0; c < 3; ++c) {
     const float lo = K.r_min[c], hi = K.r_max[c], kc = kwb[c];
