@@ -541,20 +541,22 @@ DTUTMO_HD void display_cell_consts(const AdaptCell& c, const FrameConsts& K, flo
 }
 
 // Hybrid edge map: Sobel magnitude of the subsampled achromatic response at (x, y) of the
-// ew x eh map, edges replicated, times 0.125 and the normalisation gain.
-DTUTMO_HD float edge_sobel(const float* e, int ew, int eh, int x, int y, const FrameConsts& K) {
+// ew x eh map, edges replicated, times 0.125 and the normalisation gain. Its arithmetic on
+// the 3 x 3 neighbourhood: rows a (y - 1), b (y), c (y + 1) of the map at columns xl, x,
+// xr (the CPU's inner columns call it with x - 1, x + 1: no clamps, so the row loop
+// vectorises)...
+DTUTMO_HD float edge_sobel3(const float* a, const float* b, const float* c, int xl, int x, int xr,
+                            const FrameConsts& K) {
   const float g = (K.norm_gain[0] * 2 + K.norm_gain[1] + 0.05f * K.norm_gain[2]) / 3.05f;
-  float v[3][3];
-  for (int j = -1; j <= 1; ++j)
-    for (int i = -1; i <= 1; ++i) {
-      int xx = x + i, yy = y + j;
-      xx = xx < 0 ? 0 : (xx > ew - 1 ? ew - 1 : xx);
-      yy = yy < 0 ? 0 : (yy > eh - 1 ? eh - 1 : yy);
-      v[j + 1][i + 1] = e[(size_t)yy * ew + xx];
-    }
-  const float gx = (v[0][2] + 2 * v[1][2] + v[2][2]) - (v[0][0] + 2 * v[1][0] + v[2][0]);
-  const float gy = (v[2][0] + 2 * v[2][1] + v[2][2]) - (v[0][0] + 2 * v[0][1] + v[0][2]);
+  const float gx = (a[xr] + 2 * b[xr] + c[xr]) - (a[xl] + 2 * b[xl] + c[xl]);
+  const float gy = (c[xl] + 2 * c[x] + c[xr]) - (a[xl] + 2 * a[x] + a[xr]);
   return sqrtf(gx * gx + gy * gy) * 0.125f * g;
+}
+// ...and with the edges replicated (clamped rows and columns).
+DTUTMO_HD float edge_sobel(const float* e, int ew, int eh, int x, int y, const FrameConsts& K) {
+  const int ya = y > 0 ? y - 1 : 0, yc = y < eh - 1 ? y + 1 : eh - 1;
+  const int xl = x > 0 ? x - 1 : 0, xr = x < ew - 1 ? x + 1 : ew - 1;
+  return edge_sobel3(e + (size_t)ya * ew, e + (size_t)y * ew, e + (size_t)yc * ew, xl, x, xr, K);
 }
 
 // --------------------------------------------------------------- frame constants
