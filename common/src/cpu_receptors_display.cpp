@@ -173,7 +173,8 @@ void CpuEngine::frame_consts(float kq) {
 
 // Scene responses (mesopic, per class L, M, S) of row y into r: planar, r[c * W + x].
 // Loops are kept simple (no calls, no branches) so that GCC vectorises them.
-DTUTMO_HOT void CpuEngine::row_responses(int y, float* __restrict r, Scratch& s, bool interp, int x0, int x1) {
+DTUTMO_HOT void CpuEngine::row_responses(int y, float* __restrict r, Scratch& s, bool interp, int x0, int x1,
+                                         float* __restrict li) {
   if (reference_) {
     responses_row_reference(y, r);
     return;
@@ -194,7 +195,8 @@ DTUTMO_HOT void CpuEngine::row_responses(int y, float* __restrict r, Scratch& s,
     for (int x = x0; x < x1; ++x) gsc[x] = 1.0f;
   }
   // the columns [x0, x1) (s.resp's first half: scratch, free until row_lum)
-  responses_core(x1 - x0, 1, rgb + 3 * size_t(x0), gsc + x0, ad + x0, r + x0, W, W, s.rods, s.resp.data());
+  responses_core(x1 - x0, 1, rgb + 3 * size_t(x0), gsc + x0, ad + x0, r + x0, W, W, s.rods, s.resp.data(),
+                 li ? li + x0 : nullptr);
 }
 
 // The base/detail split's base (log2) of row y into base_ (bilateral grid slice); returns
@@ -247,11 +249,14 @@ static void tone_lookup_row(float* __restrict v, int n, const float* __restrict 
 // the response tables (pixel_model.h fill_response_table): X = LMS 2^-K per class (and
 // the rods' X into xr, n floats of scratch, where a rod weight reaches the row), looked
 // up, then mesopic_mix; the formula (pixel_model.h mesopic_responses) had 4 log2, 4 exp2
-// and 4 divisions per pixel.
+// and 4 divisions per pixel. li (optional, step 1 only; planar, `rstride` apart): the
+// matrix's LMS also into li, for row_colour's hue (hue_row's kLms: without, a row with rods
+// de-interleaved its input and ran the matrix again; the input LMS, as the gain gsc is 1
+// wherever the tone table runs: no base/detail).
 DTUTMO_HOT void CpuEngine::responses_core(int n, int step, const float* __restrict rgb,
                                           const float* __restrict gsc, const float* __restrict ad,
                                           float* __restrict r, int rstride, int ad_stride, bool rods,
-                                          float* __restrict xr) const {
+                                          float* __restrict xr, float* __restrict li) const {
   const Mat3 m = K_.in_rgb_to_lms;
   const Vec3 wr = K_.in_rgb_to_rod;
   const float* __restrict klm = ad + kChLM * ad_stride;
@@ -263,23 +268,37 @@ DTUTMO_HOT void CpuEngine::responses_core(int n, int step, const float* __restri
   float* __restrict rs = r + 2 * size_t(rstride);
   // X per class (and for the rods); step == 1 (every pixel, pass 2) gets its own loops:
   // unit-stride loads instead of the element-by-element gathers a run-time stride forces
-  auto px = [&](int i, int x, auto with_rods) __attribute__((always_inline)) {
+  float* __restrict li0 = li;
+  float* __restrict li1 = li + rstride;
+  float* __restrict li2 = li + 2 * size_t(rstride);
+  auto px = [&](int i, int x, auto with_rods, auto with_li) __attribute__((always_inline)) {
     const float g = gsc[x];
     const Vec3 in = {rgb[3 * x] * g, rgb[3 * x + 1] * g, rgb[3 * x + 2] * g};
     const Vec3 c = mul(m, in);
+    if (decltype(with_li)::value) {
+      li0[i] = c.x;
+      li1[i] = c.y;
+      li2[i] = c.z;
+    }
     rl[i] = tone_arg(c.x, klm[x]);
     rm[i] = tone_arg(c.y, klm[x]);
     rs[i] = tone_arg(c.z, ks[x]);
     if (decltype(with_rods)::value) xr[i] = tone_arg(rod_signal(in, wr), kr[x]);
   };
   if (!rods && step == 1) {
-    for (int i = 0; i < n; ++i) px(i, i, std::false_type());
+    if (li)
+      for (int i = 0; i < n; ++i) px(i, i, std::false_type(), std::true_type());
+    else
+      for (int i = 0; i < n; ++i) px(i, i, std::false_type(), std::false_type());
   } else if (!rods) {
-    for (int i = 0; i < n; ++i) px(i, i * step + (step >> 1), std::false_type());
+    for (int i = 0; i < n; ++i) px(i, i * step + (step >> 1), std::false_type(), std::false_type());
   } else if (step == 1) {
-    for (int i = 0; i < n; ++i) px(i, i, std::true_type());
+    if (li)
+      for (int i = 0; i < n; ++i) px(i, i, std::true_type(), std::true_type());
+    else
+      for (int i = 0; i < n; ++i) px(i, i, std::true_type(), std::false_type());
   } else {
-    for (int i = 0; i < n; ++i) px(i, i * step + (step >> 1), std::true_type());
+    for (int i = 0; i < n; ++i) px(i, i * step + (step >> 1), std::true_type(), std::false_type());
   }
   for (int c = 0; c < 3; ++c) tone_lookup_row(r + size_t(c) * rstride, n, resp_tab_.data());
   if (!rods) return;
@@ -588,10 +607,12 @@ static inline __attribute__((always_inline)) int out_rgb_row(
 // branch until if-conversion), which the vectoriser then rebuilt as nested masks and
 // blends: the gate loop 88 AVX2 instructions per 8 pixels, now 67; the hue loop 145 and
 // 121 (gated, not), now 128 and 105, with fewer spills.
-// kLms (photopic rows, no rods): the input LMS from li (row_tone's, planar 3 x W), not
-// from the interleaved input rgb through the matrix (its de-interleave and 9 FMA per 8
-// pixels): on the 1080p clip (fast, AVX2 clone, perf samples, two alternated rounds)
-// hue_row<false, true> 937 -> 838, row_tone's X loop 887 -> 934 (three more stores).
+// kLms (the tone table's rows): the input LMS from li (row_tone's, and on a row with rods
+// responses_core's in the rod weight's span; planar 3 x W), not from the interleaved input
+// rgb through the matrix (its de-interleave and 9 FMA per 8 pixels): on the 1080p clip
+// (fast, AVX2 clone, perf samples, two alternated rounds) hue_row<false, true> 937 -> 838,
+// row_tone's X loop 887 -> 934 (three more stores); with rods (col9) the hue loop 121 ->
+// 90 AVX2 instructions per 8 pixels (hue_row<true, true> 137 -> 98 samples, 3 rounds).
 template <bool kRods, bool kGated, bool kLms = false>
 DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) static void hue_row(int W, const ColourConsts& cc_, const float* __restrict rgb,
                                const float* __restrict rwt, float* __restrict l0, float* __restrict l1,
@@ -671,11 +692,13 @@ DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) void CpuEngine::row_colo
       return out_rgb_row<decltype(gmap)::value, false>(l0, l1, l2, cc, x0, x1, o, o + W, o + W2);
     };
     if (lab) {
-      if (s.rods) hue_row<true, true>(W, cc, rgb, rwt, l0, l1, l2, gt);
+      if (s.rods && li) hue_row<true, true, true>(W, cc, rgb, rwt, l0, l1, l2, gt, li);
+      else if (s.rods) hue_row<true, true>(W, cc, rgb, rwt, l0, l1, l2, gt);
       else if (li) hue_row<false, true, true>(W, cc, rgb, rwt, l0, l1, l2, gt, li);
       else hue_row<false, true>(W, cc, rgb, rwt, l0, l1, l2, gt);
     } else if (P_.hue_preserve) {
-      if (s.rods) hue_row<true, false>(W, cc, rgb, rwt, l0, l1, l2, gt);
+      if (s.rods && li) hue_row<true, false, true>(W, cc, rgb, rwt, l0, l1, l2, gt, li);
+      else if (s.rods) hue_row<true, false>(W, cc, rgb, rwt, l0, l1, l2, gt);
       else if (li) hue_row<false, false, true>(W, cc, rgb, rwt, l0, l1, l2, gt, li);
       else hue_row<false, false>(W, cc, rgb, rwt, l0, l1, l2, gt);
     }
@@ -775,15 +798,18 @@ void CpuEngine::pass2(const FrameView& out) {
         int a = 0, b = W;
         while (a < W && rw[a] == 0.0f) ++a;
         while (b > a && rw[b - 1] == 0.0f) --b;
+        // the input LMS of every column into s.lms (the tone's and the responses'
+        // matrix), for row_colour's hue
         float* lum = s.resp.data() + 3 * size_t(W);
-        if (a > 0) row_tone(y, lum, s, 0, a);
-        if (b < W) row_tone(y, lum, s, b, W);
+        float* li = s.lms.data();
+        if (a > 0) row_tone(y, lum, s, 0, a, li);
+        if (b < W) row_tone(y, lum, s, b, W, li);
         rc += W - (b - a);
         if (b > a) {
-          row_responses(y, s.rsp.data(), s, false, a, b);
+          row_responses(y, s.rsp.data(), s, false, a, b, li);
           row_lum(y, s.rsp.data(), s, a, b);
         }
-        row_colour(y, o, s);
+        row_colour(y, o, s, li);
         continue;
       }
       row_responses(y, s.rsp.data(), s, false);

@@ -53,6 +53,7 @@ struct Scratch {
   std::vector<float> out;   // encoded output for one band: per row planar R, G, B (3 x width)
   std::vector<float> row;   // misc row buffer
   std::vector<float> rsp;   // planar responses of one row (3 x width)
+  std::vector<float> lms;   // input LMS of a row with rods (3 x width): row_colour's hue
   std::vector<float> conv;  // the row converters' scratch (convert.h convert_scratch_floats)
   std::vector<float> vrow;  // vertically interpolated grid rows, kAd x (gw + 1) (and at
                             // least one row of the glare grid and the edge map + 1)
@@ -185,14 +186,18 @@ class CpuEngine final : public Engine {
   void frame_consts(float k_range);
   void pass2(const FrameView& out);
   // x0, x1: the columns [x0, x1) (x1 < 0: the row's width)
-  void row_responses(int y, float* r, Scratch& s, bool interp = true, int x0 = 0, int x1 = -1);
+  // li (optional, planar 3 x width, at the row's columns): the input LMS (responses_core)
+  void row_responses(int y, float* r, Scratch& s, bool interp = true, int x0 = 0, int x1 = -1,
+                     float* li = nullptr);
   const float* base_row(int y, Scratch& s);
   void responses_core(int n, int step, const float* rgb, const float* gsc, const float* ad,
-                      float* r, int rstride, int ad_stride, bool rods, float* xr) const;
+                      float* r, int rstride, int ad_stride, bool rods, float* xr,
+                      float* li = nullptr) const;
   void row_tone(int y, float* lum, const Scratch& s, int x0, int x1, float* li = nullptr) const;
   void row_display(int y, const float* r, float* o, Scratch& s);
   void row_lum(int y, const float* r, Scratch& s, int x0 = 0, int x1 = -1);
-  void row_colour(int y, float* o, Scratch& s, const float* li = nullptr);  // li: row_tone's input LMS
+  // li: the row's input LMS (row_tone's, and responses_core's where a rod weight reaches)
+  void row_colour(int y, float* o, Scratch& s, const float* li = nullptr);
   // cpu_csf.cpp
   void csf_filter();
   // cpu_reference.cpp: the scalar per-pixel path
