@@ -269,8 +269,8 @@ DTUTMO_HOT void CpuEngine::responses_core(int n, int step, const float* __restri
   // X per class (and for the rods); step == 1 (every pixel, pass 2) gets its own loops:
   // unit-stride loads instead of the element-by-element gathers a run-time stride forces
   float* __restrict li0 = li;
-  float* __restrict li1 = li + rstride;
-  float* __restrict li2 = li + 2 * size_t(rstride);
+  float* __restrict li1 = li ? li + rstride : nullptr;
+  float* __restrict li2 = li ? li + 2 * size_t(rstride) : nullptr;
   auto px = [&](int i, int x, auto with_rods, auto with_li) __attribute__((always_inline)) {
     const float g = gsc[x];
     const Vec3 in = {rgb[3 * x] * g, rgb[3 * x + 1] * g, rgb[3 * x + 2] * g};
