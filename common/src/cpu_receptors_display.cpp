@@ -47,6 +47,19 @@ DTUTMO_HOT static void display_cells(int n, const AdaptCell* __restrict cells, c
   }
 }
 
+// Entries [i0, i1) of class c's tone table (pixel_model.h tone_u, then the odds-root row);
+// below logit_n_row.
+static void tone_table_part(const FrameConsts& K, int c, const float* odds_root, float* tab, int i0, int i1);
+// Whether classes a and b hold the same bits in every constant tone_chain reads (their
+// tone tables are then the same).
+static bool same_tone_class(const FrameConsts& K, int a, int b) {
+  const float* f[] = {K.norm_gain, K.norm_offset, K.toe_r, K.toe_gain, K.knee_r, K.r_min, K.r_max,
+                      K.disp_log2_sigma};
+  for (const float* v : f)
+    if (float_bits(v[a]) != float_bits(v[b])) return false;
+  return true;
+}
+
 void CpuEngine::frame_consts(float kq) {
   FrameConsts& K = K_;
   // low_res has just written the grids the La lookup reads (a cut's second low_res too):
@@ -179,12 +192,19 @@ void CpuEngine::frame_consts(float kq) {
   rod_cols_n_.store(0);
   // (each class's table in 4 parts: 3 tasks kept one of 2 threads idle half the time)
   constexpr int kParts = 4, kPart = (kToneTab + kParts - 1) / kParts;
-  if (tone_on_)
-    pool_.run(3 * kParts, [&](int t, int) {
-      const int c = t / kParts, i0 = (t % kParts) * kPart;
-      fill_tone_table(K, c, odds_tab_.data(), tone_tab_.data() + size_t(c) * kToneTab, i0,
+  // M's table is L's where the class constants it reads are the same bits (model.h
+  // computes classes 0 and 1 by the same formulas, kConeM = kConeL: every frame): two
+  // tables made, L's copied (checked, so a class-specific M later still gets its own)
+  const bool m_is_l = tone_on_ && same_tone_class(K, 0, 1);
+  const int ntab = m_is_l ? 2 : 3;
+  if (tone_on_) {
+    pool_.run(ntab * kParts, [&](int t, int) {
+      const int c = (m_is_l && t >= kParts ? 2 * kParts + t - kParts : t) / kParts, i0 = (t % kParts) * kPart;
+      tone_table_part(K, c, odds_tab_.data(), tone_tab_.data() + size_t(c) * kToneTab, i0,
                       std::min(kToneTab, i0 + kPart));
     });
+    if (m_is_l) std::memcpy(tone_tab_.data() + kToneTab, tone_tab_.data(), sizeof(float) * kToneTab);
+  }
   if (P_.dtucam && !reference_) fill_cam_tables(K.cam_scene, K.cam_display, cam_tab_.data());
   tl_.mark("fc.tables");
 }
@@ -404,6 +424,26 @@ static void logit_n_row(const DisplayTables& T, const float* __restrict u, float
   if (have_avx2()) i0 = logit_n_avx2(u, lo, hi, tab, o, n, noff, !lin, scale);
 #endif
   for (int i = i0; i < n; ++i) o[i] = scale * logit_lookup(tab, clamp_response(u[i], lo, hi), noff, !lin);
+}
+
+// The tone table's response part u of entries [i0, i0 + n) (pixel_model.h tone_u): in the
+// ISA clones, with a local copy of K (the stores cannot alias its loads), vectorised.
+DTUTMO_HOT static void tone_u_row(const FrameConsts& consts, int c, int i0, int n, float* __restrict u) {
+  const FrameConsts K = consts;
+  for (int i = 0; i < n; ++i) u[i] = tone_u(tone_x(i0 + i), K, c);
+}
+static void tone_table_part(const FrameConsts& K, int c, const float* odds_root, float* tab, int i0, int i1) {
+  float kwb[3];
+  whiteboard_consts(K, kwb);
+  const DisplayTables T{nullptr, odds_root, nullptr};
+  const float scale = fast_exp2(kwb[c]);
+  constexpr int kBlock = 512;  // u of a block in L1, then its inverse
+  float u[kBlock];
+  for (int b = i0; b < i1; b += kBlock) {
+    const int n = std::min(kBlock, i1 - b);
+    tone_u_row(K, c, b, n, u);
+    logit_n_row(T, u, K.r_min[c], K.r_max[c], tab + b, n, true, scale);
+  }
 }
 
 // Colour appearance of one row: chroma from the scene's appearance (Hunt effect), tone
