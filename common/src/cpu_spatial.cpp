@@ -11,6 +11,15 @@
 
 namespace dtutmo {
 
+// The blurs and the 2x2 box: clones for AVX2 without FMA (8 lanes where the default build
+// vectorises 4; no FMA, so no contraction: the same bits as the default clone).
+// EdgePooler's bins (lr.ep.bins) and the CSF pyramid.
+#if defined(__x86_64__)
+#define DTUTMO_AVX2_EXACT __attribute__((target_clones("avx2", "default")))
+#else
+#define DTUTMO_AVX2_EXACT
+#endif
+
 BlurTaps::BlurTaps(float sigma) {
   on = sigma > 0.05f;
   rr = gauss_radius(sigma, kBlurMaxRadius);
@@ -21,8 +30,9 @@ BlurTaps::BlurTaps(float sigma) {
 // acc = 0 with the same weight sum (for the interior pixels, and for every pixel of a
 // border row of the vertical pass, one sum of the same taps), one pixel per vector lane
 // over the taps' loop instead of one call of blur_at per pixel (not a DTUTMO_HOT clone:
-// FMA contraction would change the bits). ~4x fewer samples than blur_at per pixel.
-void blur_rows_h(const float* img, float* tmp, int w, int y0, int y1, const BlurTaps& t) {
+// FMA contraction would change the bits; DTUTMO_AVX2_EXACT's clone has no FMA). ~4x fewer
+// samples than blur_at per pixel.
+DTUTMO_AVX2_EXACT void blur_rows_h(const float* img, float* tmp, int w, int y0, int y1, const BlurTaps& t) {
   const float* k = t.k;
   const int rr = t.rr;
   float wsum = 0.0f;
@@ -44,7 +54,7 @@ void blur_rows_h(const float* img, float* tmp, int w, int y0, int y1, const Blur
   }
 }
 
-void blur_rows_v(const float* tmp, float* img, int w, int h, int y0, int y1, const BlurTaps& t) {
+DTUTMO_AVX2_EXACT void blur_rows_v(const float* tmp, float* img, int w, int h, int y0, int y1, const BlurTaps& t) {
   const float* k = t.k;
   const int rr = t.rr;
   for (int y = y0; y < y1; ++y) {
@@ -71,7 +81,7 @@ void blur_grid(float* img, int w, int h, float sigma, float* tmp) {
   blur_rows_v(tmp, img, w, h, 0, h, t);
 }
 
-void down2(const float* in, int w, int h, float* out, int* ow, int* oh) {
+DTUTMO_AVX2_EXACT void down2(const float* in, int w, int h, float* out, int* ow, int* oh) {
   const int W = (w + 1) / 2, H = (h + 1) / 2;
   // the 2x2 blocks that exist whole: down2_at's sum in its order (from 0, row by row) and
   // its division by n = 4, without the per-sample bounds checks (the same bits; the odd
@@ -151,6 +161,7 @@ void EdgePooler::init(int w_, int h_, float dz_, int threads) {
   splat_.clear();
   splat_.reserve(size_t(kMaxBins) * 2 * w * h);
   splat_.assign(size_t(16) * 2 * w * h, 0.0f);
+  last_j_.assign(size_t(w) * h, -1);  // nothing splatted yet
   for (auto& r : res_) r.clear();
   for (int k = 0; k < 4; ++k) {
     for (Axis* a : {&sx_[k], &sy_[k]}) {
@@ -181,14 +192,21 @@ void EdgePooler::begin(const float* in, const float* sigma_cells, const float* w
   // to its own index of its two bins' planes: the bands are independent, the same bits);
   // the zeroing and the splat were ~0.4 ms per frame at 1080p on one thread
   const float inv = 1.0f / dzc;
+  // Only the four entries each cell wrote the frame before are zeroed (its bins then,
+  // last_j_), not every bin's planes: those were 2 nb planes of nc floats (nb ~20 at
+  // 1080p: ~5 MB of memset a frame); the rest of splat_ is zero since init.
+  int* __restrict lj = last_j_.data();
   auto band = [&](int b, int) {
     const int i0 = b * 8 * w, i1 = std::min(h, (b + 1) * 8) * w;
-    for (int p = 0; p < 2 * nb; ++p)
-      std::fill(splat_.begin() + size_t(p) * nc + i0, splat_.begin() + size_t(p) * nc + i1, 0.0f);
     for (int i = i0; i < i1; ++i) {
+      if (lj[i] >= 0) {
+        float* a = splat_.data() + size_t(lj[i]) * 2 * nc;
+        a[i] = a[nc + i] = a[2 * size_t(nc) + i] = a[3 * size_t(nc) + i] = 0.0f;
+      }
       int j;
       float f;
       ep_bin(in[i], lo, inv, nb, &j, &f);
+      lj[i] = j;
       float* a = splat_.data() + size_t(j) * 2 * nc;
       float* b = a + size_t(2) * nc;
       a[i] += (1 - f) * in[i];
@@ -225,7 +243,10 @@ void EdgePooler::process_bin(int j, int thread) {
   const float* sp = splat_.data() + size_t(j) * 2 * nc;
   char used = 0;  // the bin has weight
   for (int i = 0; i < nc && !used; ++i) used = sp[nc + i] > 0.0f;
-  if (used) std::memcpy(T.lev[0].data(), sp, sizeof(float) * 2 * nc);
+  // level 0 is the splat itself (read in place: a copy of its two planes per bin was
+  // ~5 MB of memcpy a 1080p frame)
+  const float* lev[6] = {sp};
+  for (int l = 1; l < 6; ++l) lev[l] = T.lev[l].data();
   for (int k = 0; k < nscale; ++k) {
     const int l = slev[k];
     const size_t ln = size_t(lw[l]) * lh[l];
@@ -237,11 +258,11 @@ void EdgePooler::process_bin(int j, int thread) {
     for (int b = built + 1; b <= l; ++b) {  // each level built once per bin
       int ow, oh;
       const size_t pn = size_t(lw[b - 1]) * lh[b - 1], qn = size_t(lw[b]) * lh[b];
-      down2(T.lev[b - 1].data(), lw[b - 1], lh[b - 1], T.lev[b].data(), &ow, &oh);
-      down2(T.lev[b - 1].data() + pn, lw[b - 1], lh[b - 1], T.lev[b].data() + qn, &ow, &oh);
+      down2(lev[b - 1], lw[b - 1], lh[b - 1], T.lev[b].data(), &ow, &oh);
+      down2(lev[b - 1] + pn, lw[b - 1], lh[b - 1], T.lev[b].data() + qn, &ow, &oh);
     }
     built = std::max(built, l);
-    std::memcpy(dst, T.lev[l].data(), sizeof(float) * 2 * ln);
+    std::memcpy(dst, lev[l], sizeof(float) * 2 * ln);
     blur_grid(dst, lw[l], lh[l], sblur[k], T.tmp.data());
     blur_grid(dst + ln, lw[l], lh[l], sblur[k], T.tmp.data());
   }
