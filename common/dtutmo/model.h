@@ -554,9 +554,20 @@ DTUTMO_PX void display_cell_consts(const AdaptCell& c, const FrameConsts& K, flo
 }
 
 // Hybrid edge map: Sobel magnitude of the subsampled achromatic response at (x, y) of the
-// ew x eh map, edges replicated, times 0.125 and the normalisation gain.
+// ew x eh map, edges replicated, times 0.125 and the normalisation gain (edge_gain). In
+// parts: the magnitude of a 3x3 neighbourhood v (rows y - 1 .. y + 1, columns x - 1 ..
+// x + 1; sobel_mag) and the clamped fetch (edge_sobel): the CPU's rows fetch the interior
+// unclamped, a loop that vectorises (cpu_receptors_display.cpp sobel_row; ~1 CPU-ms a
+// 1080p frame per cell with the clamps).
+DTUTMO_PX float edge_gain(const FrameConsts& K) {
+  return (K.norm_gain[0] * 2 + K.norm_gain[1] + 0.05f * K.norm_gain[2]) / 3.05f;
+}
+DTUTMO_PX float sobel_mag(const float v[3][3], float g) {
+  const float gx = (v[0][2] + 2 * v[1][2] + v[2][2]) - (v[0][0] + 2 * v[1][0] + v[2][0]);
+  const float gy = (v[2][0] + 2 * v[2][1] + v[2][2]) - (v[0][0] + 2 * v[0][1] + v[0][2]);
+  return sqrtf(gx * gx + gy * gy) * 0.125f * g;
+}
 DTUTMO_HD float edge_sobel(const float* e, int ew, int eh, int x, int y, const FrameConsts& K) {
-  const float g = (K.norm_gain[0] * 2 + K.norm_gain[1] + 0.05f * K.norm_gain[2]) / 3.05f;
   float v[3][3];
   for (int j = -1; j <= 1; ++j)
     for (int i = -1; i <= 1; ++i) {
@@ -565,9 +576,7 @@ DTUTMO_HD float edge_sobel(const float* e, int ew, int eh, int x, int y, const F
       yy = yy < 0 ? 0 : (yy > eh - 1 ? eh - 1 : yy);
       v[j + 1][i + 1] = e[(size_t)yy * ew + xx];
     }
-  const float gx = (v[0][2] + 2 * v[1][2] + v[2][2]) - (v[0][0] + 2 * v[1][0] + v[2][0]);
-  const float gy = (v[2][0] + 2 * v[2][1] + v[2][2]) - (v[0][0] + 2 * v[0][1] + v[0][2]);
-  return sqrtf(gx * gx + gy * gy) * 0.125f * g;
+  return sobel_mag(v, edge_gain(K));
 }
 
 // --------------------------------------------------------------- frame constants

@@ -50,6 +50,26 @@ DTUTMO_HOT static void display_cells(int n, const AdaptCell* __restrict cells, c
 // Entries [i0, i1) of class c's tone table (pixel_model.h tone_u, then the odds-root row);
 // below logit_n_row.
 static void tone_table_part(const FrameConsts& K, int c, const float* odds_root, float* tab, int i0, int i1);
+// Row y of the hybrid edge map's Sobel magnitude (model.h edge_sobel): the interior of an
+// interior row with unclamped neighbours (sobel_mag: vectorises), the rest through
+// edge_sobel's clamped fetch.
+DTUTMO_HOT static void sobel_row(const float* __restrict e, int ew, int eh, int y, const FrameConsts& K,
+                                 float* __restrict out) {
+  if (y == 0 || y == eh - 1 || ew < 3) {
+    for (int x = 0; x < ew; ++x) out[x] = edge_sobel(e, ew, eh, x, y, K);
+    return;
+  }
+  const float g = edge_gain(K);
+  const float* __restrict a = e + size_t(y - 1) * ew;
+  const float* __restrict b = a + ew;
+  const float* __restrict c = b + ew;
+  out[0] = edge_sobel(e, ew, eh, 0, y, K);
+  for (int x = 1; x < ew - 1; ++x) {
+    const float v[3][3] = {{a[x - 1], a[x], a[x + 1]}, {b[x - 1], b[x], b[x + 1]}, {c[x - 1], c[x], c[x + 1]}};
+    out[x] = sobel_mag(v, g);
+  }
+  out[ew - 1] = edge_sobel(e, ew, eh, ew - 1, y, K);
+}
 // Whether classes a and b hold the same bits in every constant tone_chain reads (their
 // tone tables are then the same).
 static bool same_tone_class(const FrameConsts& K, int a, int b) {
@@ -169,7 +189,7 @@ void CpuEngine::frame_consts(float kq) {
       const BlurTaps taps(1.0f);
       pool_.run(nb, [&](int b, int) {
         for (int y = b * 8, y1 = std::min(eh_, y + 8); y < y1; ++y)
-          for (int x = 0; x < ew_; ++x) m[size_t(y) * ew_ + x] = edge_sobel(edge_.data(), ew_, eh_, x, y, K);
+          sobel_row(edge_.data(), ew_, eh_, y, K, m + size_t(y) * ew_);
       });
       pool_.run(nb, [&](int b, int) { blur_rows_h(m, bt, ew_, b * 8, std::min(eh_, b * 8 + 8), taps); });
       pool_.run(nb, [&](int b, int) {
