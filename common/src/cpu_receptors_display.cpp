@@ -102,7 +102,20 @@ void CpuEngine::frame_consts(float kq) {
     Scratch& s = scr_[th];
     const int y = std::min(H_ - 1, j * kSub + kSub / 2);
     float* gsc = s.ad.data() + size_t(kAd) * W_;
-    const float* ly = logy_.data() + size_t(y) * W_;
+    // the row's samples as pass 1 kept them (row_stats, hsub_) back at their columns of
+    // a row of scratch (s.out, free until pass 2), read below as the row of logy_ and lin_
+    float* ly = s.out.data();
+    float* rgb = ly + W_;
+    {
+      const float* __restrict h = hsub_.data() + size_t(j) * nsub * 4;
+      for (int i = 0; i < nsub; ++i) {
+        const int x = i * step + step / 2;
+        ly[x] = h[i];
+        rgb[3 * x] = h[nsub + 3 * i];
+        rgb[3 * x + 1] = h[nsub + 3 * i + 1];
+        rgb[3 * x + 2] = h[nsub + 3 * i + 2];
+      }
+    }
     // the lookup's guide at the sampled pixels (only those are read), compact: the base
     // (bdh) or the pixel's level; the lookup at those columns only (interp_cols: the whole
     // row cost ~4x the work)
@@ -121,8 +134,7 @@ void CpuEngine::frame_consts(float kq) {
       const int x = i * step + step / 2;
       gsc[x] = bdh ? fast_exp2(gd[i] - ly[x]) : 1.0f;
     }
-    responses_core(nsub, step, lin_.data() + size_t(y) * W_ * 3, gsc, s.ad.data(), s.rsp.data(), nsub, W_,
-                   s.rods, s.resp.data());
+    responses_core(nsub, step, rgb, gsc, s.ad.data(), s.rsp.data(), nsub, W_, s.rods, s.resp.data());
     uint32_t* h = hist_[th].data();
     float* e = edge_.data() + size_t(j) * ew_;
     const float* r = s.rsp.data();
