@@ -19,7 +19,7 @@ namespace cpu {
 // receptor constants (adapt_cell) and folded constants (fold_cell_k) into the grid's
 // channel rows kLM, kS, kRod, kW. adapt_cell's fastmath.h functions make the loop
 // branch- and call-free: GCC vectorises it across 8 cells (with libm's 12 calls a cell
-// it took 2.3 CPU-ms of fast's 39 per 1080p frame, lr.cells).
+// it took 1.9-2.0 CPU-ms of fast's 39 per 1080p frame, lr.cells).
 DTUTMO_HOT static void cell_consts(const TemporalState& state, int n, const float* __restrict tgt, float target,
                                    float td, float ltd, int meso, float* __restrict ls, float* __restrict lr,
                                    AdaptCell* __restrict cells, float* __restrict klm, float* __restrict ks,

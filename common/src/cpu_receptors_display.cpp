@@ -70,8 +70,8 @@ DTUTMO_HOT static void sobel_row(const float* __restrict e, int ew, int eh, int 
   }
   out[ew - 1] = edge_sobel(e, ew, eh, ew - 1, y, K);
 }
-// Whether classes a and b hold the same bits in every constant tone_chain reads (their
-// tone tables are then the same).
+// Whether classes a and b hold the same bits in every constant their tone tables read
+// (tone_u, the clamp and 2^kwb: the tables are then the same).
 static bool same_tone_class(const FrameConsts& K, int a, int b) {
   const float* f[] = {K.norm_gain, K.norm_offset, K.toe_r, K.toe_gain, K.knee_r, K.r_min, K.r_max,
                       K.disp_log2_sigma};
