@@ -184,6 +184,32 @@ DTUTMO_FAST_HD float fast_rsqrt(float x) {
   return r;
 }
 
+// The transcendentals of the receptor formulas (receptors.h bleach, receptor_sigma,
+// mesopic_weight; model.h adapt_cell, display_cell_consts) two ways, a template argument
+// of those formulas (one copy of each): LibmFns, libm (the per-frame scalars: default),
+// and FastFns, the functions above (the per-cell constants, both engines: no library
+// call, so the CPU's cell loops vectorise across 8 cells; in lr.cells, 12 libm calls a
+// cell were ~2.5 CPU-ms per 1080p frame). FastFns' domain: log2 / ln / log10 of normal
+// floats x >= 2^-126 and pow of such a base (what the receptor formulas pass: ln of
+// Ia + 0.01, pow of a base >= 1, log2 of sigma >= k1 or of p in [0.1, 1], log10 of La
+// floored at 1e-30); exp2 clamped to [-126, 126]. Error: poly_log2 1.3e-7 absolute beyond
+// half an ulp, fast_exp2 1e-7 relative, so pow(x, y) ~ 1e-7 |y log2 x| relative more than
+// libm's (test_math FastFns.CellConstantsMatchLibm bounds the per-cell constants).
+struct LibmFns {
+  static DTUTMO_HD float exp2(float x) { return exp2f(x); }
+  static DTUTMO_HD float log2(float x) { return log2f(x); }
+  static DTUTMO_HD float ln(float x) { return logf(x); }
+  static DTUTMO_HD float log10(float x) { return log10f(x); }
+  static DTUTMO_HD float pow(float x, float y) { return powf(x, y); }
+};
+struct FastFns {
+  static DTUTMO_FAST_HD float exp2(float x) { return fast_exp2(x); }
+  static DTUTMO_FAST_HD float log2(float x) { return poly_log2(x); }
+  static DTUTMO_FAST_HD float ln(float x) { return poly_log2(x) * 0.69314718f; }
+  static DTUTMO_FAST_HD float log10(float x) { return poly_log2(x) * 0.30103000f; }
+  static DTUTMO_FAST_HD float pow(float x, float y) { return fast_exp2(y * poly_log2(x)); }
+};
+
 // The bits of a float and back (the table lookups index by them).
 DTUTMO_FAST_HD int32_t float_bits(float v) {
   int32_t b;

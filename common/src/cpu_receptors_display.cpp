@@ -30,6 +30,56 @@ __attribute__((simd("notinbranch"))) float atan2f(float, float) noexcept;
 namespace dtutmo {
 namespace cpu {
 
+// n cells' display constants (model.h display_cell_consts) into d (3 a cell) and the
+// grid's channel rows kD0 .. kD0 + 2. With a local copy of the frame's constants the
+// per-frame libm calls in display_cell_consts (log2 of disp_p and disp_la) are loop
+// invariants and the rest is fastmath.h's: GCC vectorises the loop across 8 cells.
+DTUTMO_HOT static void display_cells(int n, const AdaptCell* __restrict cells, const FrameConsts& consts, float a,
+                                     float black, float peak, float* __restrict d, float* __restrict g0,
+                                     float* __restrict g1, float* __restrict g2) {
+  const FrameConsts K = consts;
+  for (int i = 0; i < n; ++i) {
+    float k[3];
+    display_cell_consts(cells[i], K, a, black, peak, k);
+    d[3 * i] = g0[i] = k[0];
+    d[3 * i + 1] = g1[i] = k[1];
+    d[3 * i + 2] = g2[i] = k[2];
+  }
+}
+
+// Entries [i0, i1) of class c's tone table (pixel_model.h tone_u, then the odds-root row);
+// below logit_n_row.
+static void tone_table_part(const FrameConsts& K, int c, const float* odds_root, float* tab, int i0, int i1);
+// Row y of the hybrid edge map's Sobel magnitude (model.h edge_sobel): the interior of an
+// interior row with unclamped neighbours (sobel_mag: vectorises), the rest through
+// edge_sobel's clamped fetch.
+DTUTMO_HOT static void sobel_row(const float* __restrict e, int ew, int eh, int y, const FrameConsts& K,
+                                 float* __restrict out) {
+  if (y == 0 || y == eh - 1 || ew < 3) {
+    for (int x = 0; x < ew; ++x) out[x] = edge_sobel(e, ew, eh, x, y, K);
+    return;
+  }
+  const float g = edge_gain(K);
+  const float* __restrict a = e + size_t(y - 1) * ew;
+  const float* __restrict b = a + ew;
+  const float* __restrict c = b + ew;
+  out[0] = edge_sobel(e, ew, eh, 0, y, K);
+  for (int x = 1; x < ew - 1; ++x) {
+    const float v[3][3] = {{a[x - 1], a[x], a[x + 1]}, {b[x - 1], b[x], b[x + 1]}, {c[x - 1], c[x], c[x + 1]}};
+    out[x] = sobel_mag(v, g);
+  }
+  out[ew - 1] = edge_sobel(e, ew, eh, ew - 1, y, K);
+}
+// Whether classes a and b hold the same bits in every constant their tone tables read
+// (tone_u, the clamp and 2^kwb: the tables are then the same).
+static bool same_tone_class(const FrameConsts& K, int a, int b) {
+  const float* f[] = {K.norm_gain, K.norm_offset, K.toe_r, K.toe_gain, K.knee_r, K.r_min, K.r_max,
+                      K.disp_log2_sigma};
+  for (const float* v : f)
+    if (float_bits(v[a]) != float_bits(v[b])) return false;
+  return true;
+}
+
 void CpuEngine::frame_consts(float kq) {
   FrameConsts& K = K_;
   // low_res has just written the grids the La lookup reads (a cut's second low_res too):
@@ -52,7 +102,20 @@ void CpuEngine::frame_consts(float kq) {
     Scratch& s = scr_[th];
     const int y = std::min(H_ - 1, j * kSub + kSub / 2);
     float* gsc = s.ad.data() + size_t(kAd) * W_;
-    const float* ly = logy_.data() + size_t(y) * W_;
+    // the row's samples as pass 1 kept them (row_stats, hsub_) back at their columns of
+    // a row of scratch (s.out, free until pass 2), read below as the row of logy_ and lin_
+    float* ly = s.out.data();
+    float* rgb = ly + W_;
+    {
+      const float* __restrict h = hsub_.data() + size_t(j) * nsub * 4;
+      for (int i = 0; i < nsub; ++i) {
+        const int x = i * step + step / 2;
+        ly[x] = h[i];
+        rgb[3 * x] = h[nsub + 3 * i];
+        rgb[3 * x + 1] = h[nsub + 3 * i + 1];
+        rgb[3 * x + 2] = h[nsub + 3 * i + 2];
+      }
+    }
     // the lookup's guide at the sampled pixels (only those are read), compact: the base
     // (bdh) or the pixel's level; the lookup at those columns only (interp_cols: the whole
     // row cost ~4x the work)
@@ -71,8 +134,7 @@ void CpuEngine::frame_consts(float kq) {
       const int x = i * step + step / 2;
       gsc[x] = bdh ? fast_exp2(gd[i] - ly[x]) : 1.0f;
     }
-    responses_core(nsub, step, lin_.data() + size_t(y) * W_ * 3, gsc, s.ad.data(), s.rsp.data(), nsub, W_,
-                   s.rods, s.resp.data());
+    responses_core(nsub, step, rgb, gsc, s.ad.data(), s.rsp.data(), nsub, W_, s.rods, s.resp.data());
     uint32_t* h = hist_[th].data();
     float* e = edge_.data() + size_t(j) * ew_;
     const float* r = s.rsp.data();
@@ -114,12 +176,13 @@ void CpuEngine::frame_consts(float kq) {
   const int nc = gw_ * gh_;
   if (P_.display_mode != DisplayMode::Whiteboard) {
     const float a = P_.local ? P_.local_adaptation : 0.0f;
-    pool_.run(gh_, [&](int cy, int) {  // rows of cells in parallel (libm per cell)
-      for (int i = cy * gw_, ie = i + gw_; i < ie; ++i) {
-        // the cell's own adaptation luminance as displayed (whiteboard), L class
-        display_cell_consts(cells_[i], K, a, P_.display_black, display_peak_nits(P_), &dispk_[3 * i]);
-        for (int k = 0; k < 3; ++k) gridk_[size_t(kChD0 + k) * nc + i] = dispk_[3 * i + k];
-      }
+    const float black = P_.display_black, peak = display_peak_nits(P_);
+    pool_.run(gh_, [&](int cy, int) {  // rows of cells in parallel
+      // the cell's own adaptation luminance as displayed (whiteboard), L class
+      const size_t i0 = size_t(cy) * gw_;
+      float* g = gridk_.data() + i0;
+      display_cells(gw_, cells_.data() + i0, K, a, black, peak, dispk_.data() + 3 * i0, g + size_t(kChD0) * nc,
+                    g + size_t(kChD0 + 1) * nc, g + size_t(kChD0 + 2) * nc);
     });
     // the display channels changed: no expanded lookup row made before may be reused
     // (when the histogram's rows still expanded them, before interp_cols, with the
@@ -138,7 +201,7 @@ void CpuEngine::frame_consts(float kq) {
       const BlurTaps taps(1.0f);
       pool_.run(nb, [&](int b, int) {
         for (int y = b * 8, y1 = std::min(eh_, y + 8); y < y1; ++y)
-          for (int x = 0; x < ew_; ++x) m[size_t(y) * ew_ + x] = edge_sobel(edge_.data(), ew_, eh_, x, y, K);
+          sobel_row(edge_.data(), ew_, eh_, y, K, m + size_t(y) * ew_);
       });
       pool_.run(nb, [&](int b, int) { blur_rows_h(m, bt, ew_, b * 8, std::min(eh_, b * 8 + 8), taps); });
       pool_.run(nb, [&](int b, int) {
@@ -161,12 +224,19 @@ void CpuEngine::frame_consts(float kq) {
   rod_cols_n_.store(0);
   // (each class's table in 4 parts: 3 tasks kept one of 2 threads idle half the time)
   constexpr int kParts = 4, kPart = (kToneTab + kParts - 1) / kParts;
-  if (tone_on_)
-    pool_.run(3 * kParts, [&](int t, int) {
-      const int c = t / kParts, i0 = (t % kParts) * kPart;
-      fill_tone_table(K, c, odds_tab_.data(), tone_tab_.data() + size_t(c) * kToneTab, i0,
+  // M's table is L's where the class constants it reads are the same bits (model.h
+  // computes classes 0 and 1 by the same formulas, kConeM = kConeL: every frame): two
+  // tables made, L's copied (checked, so a class-specific M later still gets its own)
+  const bool m_is_l = tone_on_ && same_tone_class(K, 0, 1);
+  const int ntab = m_is_l ? 2 : 3;
+  if (tone_on_) {
+    pool_.run(ntab * kParts, [&](int t, int) {
+      const int c = (m_is_l && t >= kParts ? 2 * kParts + t - kParts : t) / kParts, i0 = (t % kParts) * kPart;
+      tone_table_part(K, c, odds_tab_.data(), tone_tab_.data() + size_t(c) * kToneTab, i0,
                       std::min(kToneTab, i0 + kPart));
     });
+    if (m_is_l) std::memcpy(tone_tab_.data() + kToneTab, tone_tab_.data(), sizeof(float) * kToneTab);
+  }
   if (P_.dtucam && !reference_) fill_cam_tables(K.cam_scene, K.cam_display, cam_tab_.data());
   tl_.mark("fc.tables");
 }
@@ -405,6 +475,26 @@ static void logit_n_row(const DisplayTables& T, const float* __restrict u, float
   if (have_avx2()) i0 = logit_n_avx2(u, lo, hi, tab, o, n, noff, !lin, scale);
 #endif
   for (int i = i0; i < n; ++i) o[i] = scale * logit_lookup(tab, clamp_response(u[i], lo, hi), noff, !lin);
+}
+
+// The tone table's response part u of entries [i0, i0 + n) (pixel_model.h tone_u): in the
+// ISA clones, with a local copy of K (the stores cannot alias its loads), vectorised.
+DTUTMO_HOT static void tone_u_row(const FrameConsts& consts, int c, int i0, int n, float* __restrict u) {
+  const FrameConsts K = consts;
+  for (int i = 0; i < n; ++i) u[i] = tone_u(tone_x(i0 + i), K, c);
+}
+static void tone_table_part(const FrameConsts& K, int c, const float* odds_root, float* tab, int i0, int i1) {
+  float kwb[3];
+  whiteboard_consts(K, kwb);
+  const DisplayTables T{nullptr, odds_root, nullptr};
+  const float scale = fast_exp2(kwb[c]);
+  constexpr int kBlock = 512;  // u of a block in L1, then its inverse
+  float u[kBlock];
+  for (int b = i0; b < i1; b += kBlock) {
+    const int n = std::min(kBlock, i1 - b);
+    tone_u_row(K, c, b, n, u);
+    logit_n_row(T, u, K.r_min[c], K.r_max[c], tab + b, n, true, scale);
+  }
 }
 
 // Colour appearance of one row: chroma from the scene's appearance (Hunt effect), tone

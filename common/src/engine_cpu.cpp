@@ -145,6 +145,7 @@ bool CpuEngine::configure(const StreamConfig& cfg, std::string* err) {
   edge_.assign(size_t(ew_) * eh_, 0.0f);
   edge_tmp_.assign(size_t(ew_) * eh_ * 2, 0.0f);
   ecols_.grid(W_, ew_, float(kSub));
+  hsub_.assign(size_t((H_ + kSub - 1) / kSub) * hist_nsub(W_) * 4, 0.0f);
   // balanced buffers are made lazily at the first frame that needs them (at configure
   // time when the profile is already balanced), never in the middle of a stream again.
   optics_ready_ = false;

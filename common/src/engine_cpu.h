@@ -166,7 +166,8 @@ class CpuEngine final : public Engine {
   void pass1(const FrameView& in);
   // pass 1's statistics by bands of kCell rows: the band's cell sums, zeroed (returned;
   // its counts into *cc), then per row, with the row's log2 luminance in logy_, the
-  // cell sums and the bilateral splat (row_stats; pass 1's bands and apply_optics')
+  // cell sums and the bilateral splat (row_stats; pass 1's bands and apply_optics'), and
+  // on the response histogram's rows their subsample for frame_consts (hsub_)
   float* band_sums(int task, float** cc);
   void row_stats(int y, int th, float* cs, float* cc);
   // cpu_optics.cpp
@@ -259,6 +260,7 @@ class CpuEngine final : public Engine {
   // edge map for the hybrid display mode, at 1/kSub resolution
   int ew_ = 0, eh_ = 0;
   std::vector<float> edge_, edge_tmp_;
+  std::vector<float> hsub_;  // per histogram row: its nsub samples' log2 Y, then their RGB (row_stats)
   ColTable ecols_;  // its per-column lerp onto the frame (row_lum)
   // optics
   bool optics_ready_ = false;
