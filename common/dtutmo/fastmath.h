@@ -22,12 +22,24 @@ DTUTMO_FAST_HD float fast_exp2(float x) {
   // 125 -> 103 instructions per 8 pixels with this and no-thread-jumps there). Bit-identical.
   x = 126.0f < x ? 126.0f : x;
   x = -126.0f > x ? -126.0f : x;
-  // round to nearest without floorf (a library call before SSE4.1): truncate, then fix
-  const float xr = x + 0.5f;
-  int32_t ii = (int32_t)xr;
-  ii -= (xr < (float)ii) ? 1 : 0;
-  const float fi = (float)ii;
+  // round to nearest (ties to even) by the magic number 1.5 2^23: x + M holds the integer
+  // nearest x in its low mantissa bits (|x| <= 126, far inside 2^22), M subtracted back
+  // gives it as a float exactly, and the bits minus M's are the integer (no conversion).
+  // The truncate-and-fix it replaces (x + 0.5, truncate, compare, correct, convert back:
+  // GCC 12 made it a vroundps, a vpblendvb and blends) cost 6 more AVX2 instructions per
+  // exp2: the tone stage's X loop (two exp2 per pixel) 104 -> 92 per 8 pixels; on the
+  // 1080p clip (fast, 3 alternated rounds) tone_x_row 153 -> 138 samples, responses_core
+  // 132 -> 121. Same value but at ties (x = n + 1/2 exactly: n + 1 became n for even n;
+  // 2^f is as accurate at f = 1/2 as at -1/2: the result differs by the polynomial's
+  // rounding, ~1 ulp); the element's output on the clip came out byte-identical.
+  // Needs IEEE additions (no -ffast-math reassociation; nvcc's --use_fast_math keeps them).
+  const float kRound = 12582912.0f;  // 1.5 2^23
+  const float xm = x + kRound;
+  const float fi = xm - kRound;
   const float f = x - fi;  // [-0.5, 0.5]
+  int32_t mb;
+  memcpy(&mb, &xm, 4);
+  const int32_t ii = mb - 0x4b400000;  // the bits of 1.5 2^23
   // Taylor series of 2^f = e^(f ln2) to degree 7 (rel. error < 1e-8 + rounding)
   float p = 1.525273380405984e-05f;
   p = p * f + 1.540353039338161e-04f;
@@ -171,6 +183,32 @@ DTUTMO_FAST_HD float fast_rsqrt(float x) {
   r = r * (1.5f - 0.5f * x * r * r);
   return r;
 }
+
+// The transcendentals of the receptor formulas (receptors.h bleach, receptor_sigma,
+// mesopic_weight; model.h adapt_cell, display_cell_consts) two ways, a template argument
+// of those formulas (one copy of each): LibmFns, libm (the per-frame scalars: default),
+// and FastFns, the functions above (the per-cell constants, both engines: no library
+// call, so the CPU's cell loops vectorise across 8 cells; in lr.cells, 12 libm calls a
+// cell were ~2.5 CPU-ms per 1080p frame). FastFns' domain: log2 / ln / log10 of normal
+// floats x >= 2^-126 and pow of such a base (what the receptor formulas pass: ln of
+// Ia + 0.01, pow of a base >= 1, log2 of sigma >= k1 or of p in [0.1, 1], log10 of La
+// floored at 1e-30); exp2 clamped to [-126, 126]. Error: poly_log2 1.3e-7 absolute beyond
+// half an ulp, fast_exp2 1e-7 relative, so pow(x, y) ~ 1e-7 |y log2 x| relative more than
+// libm's (test_math FastFns.CellConstantsMatchLibm bounds the per-cell constants).
+struct LibmFns {
+  static DTUTMO_HD float exp2(float x) { return exp2f(x); }
+  static DTUTMO_HD float log2(float x) { return log2f(x); }
+  static DTUTMO_HD float ln(float x) { return logf(x); }
+  static DTUTMO_HD float log10(float x) { return log10f(x); }
+  static DTUTMO_HD float pow(float x, float y) { return powf(x, y); }
+};
+struct FastFns {
+  static DTUTMO_FAST_HD float exp2(float x) { return fast_exp2(x); }
+  static DTUTMO_FAST_HD float log2(float x) { return poly_log2(x); }
+  static DTUTMO_FAST_HD float ln(float x) { return poly_log2(x) * 0.69314718f; }
+  static DTUTMO_FAST_HD float log10(float x) { return poly_log2(x) * 0.30103000f; }
+  static DTUTMO_FAST_HD float pow(float x, float y) { return fast_exp2(y * poly_log2(x)); }
+};
 
 // The bits of a float and back (the table lookups index by them).
 DTUTMO_FAST_HD int32_t float_bits(float v) {

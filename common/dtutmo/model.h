@@ -274,19 +274,25 @@ DTUTMO_HD void update_pct1(float h[2], float& s, float p, bool snap, float kq) {
 
 // --------------------------------------------------------------- per-cell constants
 // The receptor constants of a cell at cone / rod adaptation ls / lr (log2 cd/m^2).
-DTUTMO_HD AdaptCell adapt_cell(float ls, float lr, float td, int mesopic) {
-  const float la = exp2f(ls);
+// Per cell (32400 at 1080p), so with fastmath.h's functions (FastFns, both engines): no
+// library call, the CPU's cell loop (cpu_adapt.cpp cell_consts) vectorises across cells
+// and takes ~0.4 CPU-ms a 1080p frame where 12 libm calls a cell took ~1.9 (lr.cells).
+// M = LibmFns: what the engines computed before (test_math FastFns.CellConstantsMatchLibm
+// bounds the difference).
+template <class M = FastFns>
+DTUTMO_PX AdaptCell adapt_cell(float ls, float lr, float td, int mesopic) {
+  const float la = M::exp2(ls);
   const float ia = la * td;
-  const float pc = bleach(ia, kConeL.b);
-  const float iar = exp2f(lr) * kScotopicPerNitD65 * td;
-  const float pr = bleach(iar, kRod.b);
+  const float pc = bleach<M>(ia, kConeL.b);
+  const float iar = M::exp2(lr) * kScotopicPerNitD65 * td;
+  const float pr = bleach<M>(iar, kRod.b);
   AdaptCell c;
-  c.log2_sigma_lm = log2f(receptor_sigma(ia, pc, kConeL));
-  c.log2_sigma_s = log2f(receptor_sigma(ia, pc, kConeS));
+  c.log2_sigma_lm = M::log2(receptor_sigma<M>(ia, pc, kConeL));
+  c.log2_sigma_s = M::log2(receptor_sigma<M>(ia, pc, kConeS));
   c.p_cone = pc;
-  c.log2_sigma_rod = log2f(receptor_sigma(iar, pr, kRod));
+  c.log2_sigma_rod = M::log2(receptor_sigma<M>(iar, pr, kRod));
   c.p_rod = pr;
-  c.rod_w = mesopic ? mesopic_weight(la) : 0.0f;
+  c.rod_w = mesopic ? mesopic_weight<M>(la) : 0.0f;
   c.log2_la = ls;
   c.pad = 0.0f;
   return c;
@@ -294,11 +300,13 @@ DTUTMO_HD AdaptCell adapt_cell(float ls, float lr, float td, int mesopic) {
 
 // The folded per-pixel constants of an AdaptCell at the global pupil (log2_td = log2 td):
 // K = log2 sigma - log2 p - log2 td for L/M, S and rods, so that r = 1 / (1 + 2^(n (K -
-// log2 L))) with L in cd/m^2; k[3] the mesopic rod weight.
-DTUTMO_HD void fold_cell_k(const AdaptCell& c, float log2_td, float k[4]) {
-  k[0] = c.log2_sigma_lm - log2f(c.p_cone) - log2_td;
-  k[1] = c.log2_sigma_s - log2f(c.p_cone) - log2_td;
-  k[2] = c.log2_sigma_rod - log2f(c.p_rod) - log2_td;
+// log2 L))) with L in cd/m^2; k[3] the mesopic rod weight. (FastFns: per cell, as adapt_cell.)
+template <class M = FastFns>
+DTUTMO_PX void fold_cell_k(const AdaptCell& c, float log2_td, float k[4]) {
+  const float lpc = M::log2(c.p_cone);
+  k[0] = c.log2_sigma_lm - lpc - log2_td;
+  k[1] = c.log2_sigma_s - lpc - log2_td;
+  k[2] = c.log2_sigma_rod - M::log2(c.p_rod) - log2_td;
   k[3] = c.rod_w;
 }
 
@@ -517,46 +525,58 @@ DTUTMO_HD void whiteboard_consts(const FrameConsts& K, float kwb[3]) {
 
 // The display observer's local constants of one cell (full-inverse / hybrid): its
 // adaptation follows the cell's own adaptation luminance as displayed (whiteboard, L
-// class). `a` = local-adaptation (0 when local is off).
-DTUTMO_HD void display_cell_consts(const AdaptCell& c, const FrameConsts& K, float a, float black,
+// class). `a` = local-adaptation (0 when local is off). Per cell, so FastFns as
+// adapt_cell (the frame's constants kwb and log2 disp_la with libm: the CPU's cell loop,
+// cpu_receptors_display.cpp display_cells, hoists them); balanced's fc.dispcells
+// vectorised, 3.7 -> ~0.3 CPU-ms a 1080p frame.
+template <class M = FastFns>
+DTUTMO_PX void display_cell_consts(const AdaptCell& c, const FrameConsts& K, float a, float black,
                                    float peak, float d[3]) {
   float kwb[3];
   whiteboard_consts(K, kwb);
-  const float la = exp2f(c.log2_la);
+  const float la = M::exp2(c.log2_la);
   const float ip = c.p_cone * la * K.td_per_nit;
-  float r = 1.0f / (1.0f + powf(exp2f(c.log2_sigma_lm) / ip, kConeL.n));
-  const float rr = 1.0f / (1.0f + powf(exp2f(c.log2_sigma_rod) /
-                                           (c.p_rod * la * kScotopicPerNitD65 * K.td_per_nit),
-                                       kRod.n));
+  float r = 1.0f / (1.0f + M::pow(M::exp2(c.log2_sigma_lm) / ip, kConeL.n));
+  const float rr = 1.0f / (1.0f + M::pow(M::exp2(c.log2_sigma_rod) /
+                                             (c.p_rod * la * kScotopicPerNitD65 * K.td_per_nit),
+                                         kRod.n));
   r = (1 - c.rod_w) * r + c.rod_w * rr;
   const float u = std_min(std_max(K.norm_gain[0] * r + K.norm_offset[0], K.r_min[0]), K.r_max[0]);
-  const float dl = exp2f(kwb[0] + log2f(u / (1 - u)) / kConeL.n);
-  const float lad = exp2f(a * log2f(std_max(dl, 1e-3f)) + (1 - a) * log2f(K.disp_la));
+  const float dl = M::exp2(kwb[0] + M::log2(u / (1 - u)) / kConeL.n);
+  const float lad = M::exp2(a * M::log2(std_max(dl, 1e-3f)) + (1 - a) * log2f(K.disp_la));
   const float lad_c = std_min(std_max(lad, std_max(black, 0.01f)), peak);
   const float iad2 = lad_c * K.disp_td_per_nit;
-  const float pd = bleach(iad2, kConeL.b);
-  d[0] = log2f(receptor_sigma(iad2, pd, kConeL)) - log2f(pd) - K.disp_log2_td;
+  const float pd = bleach<M>(iad2, kConeL.b);
+  const float lpd = M::log2(pd);
+  d[0] = M::log2(receptor_sigma<M>(iad2, pd, kConeL)) - lpd - K.disp_log2_td;
   d[1] = d[0];
-  d[2] = log2f(receptor_sigma(iad2, pd, kConeS)) - log2f(pd) - K.disp_log2_td;
+  d[2] = M::log2(receptor_sigma<M>(iad2, pd, kConeS)) - lpd - K.disp_log2_td;
 }
 
 // Hybrid edge map: Sobel magnitude of the subsampled achromatic response at (x, y) of the
-// ew x eh map, edges replicated, times 0.125 and the normalisation gain. Its arithmetic on
-// the 3 x 3 neighbourhood: rows a (y - 1), b (y), c (y + 1) of the map at columns xl, x,
-// xr (the CPU's inner columns call it with x - 1, x + 1: no clamps, so the row loop
-// vectorises)...
-DTUTMO_HD float edge_sobel3(const float* a, const float* b, const float* c, int xl, int x, int xr,
-                            const FrameConsts& K) {
-  const float g = (K.norm_gain[0] * 2 + K.norm_gain[1] + 0.05f * K.norm_gain[2]) / 3.05f;
-  const float gx = (a[xr] + 2 * b[xr] + c[xr]) - (a[xl] + 2 * b[xl] + c[xl]);
-  const float gy = (c[xl] + 2 * c[x] + c[xr]) - (a[xl] + 2 * a[x] + a[xr]);
+// ew x eh map, edges replicated, times 0.125 and the normalisation gain (edge_gain). In
+// parts: the magnitude of a 3x3 neighbourhood v (rows y - 1 .. y + 1, columns x - 1 ..
+// x + 1; sobel_mag) and the clamped fetch (edge_sobel): the CPU's rows fetch the interior
+// unclamped, a loop that vectorises (cpu_receptors_display.cpp sobel_row; ~1 CPU-ms a
+// 1080p frame per cell with the clamps).
+DTUTMO_PX float edge_gain(const FrameConsts& K) {
+  return (K.norm_gain[0] * 2 + K.norm_gain[1] + 0.05f * K.norm_gain[2]) / 3.05f;
+}
+DTUTMO_PX float sobel_mag(const float v[3][3], float g) {
+  const float gx = (v[0][2] + 2 * v[1][2] + v[2][2]) - (v[0][0] + 2 * v[1][0] + v[2][0]);
+  const float gy = (v[2][0] + 2 * v[2][1] + v[2][2]) - (v[0][0] + 2 * v[0][1] + v[0][2]);
   return sqrtf(gx * gx + gy * gy) * 0.125f * g;
 }
-// ...and with the edges replicated (clamped rows and columns).
 DTUTMO_HD float edge_sobel(const float* e, int ew, int eh, int x, int y, const FrameConsts& K) {
-  const int ya = y > 0 ? y - 1 : 0, yc = y < eh - 1 ? y + 1 : eh - 1;
-  const int xl = x > 0 ? x - 1 : 0, xr = x < ew - 1 ? x + 1 : ew - 1;
-  return edge_sobel3(e + (size_t)ya * ew, e + (size_t)y * ew, e + (size_t)yc * ew, xl, x, xr, K);
+  float v[3][3];
+  for (int j = -1; j <= 1; ++j)
+    for (int i = -1; i <= 1; ++i) {
+      int xx = x + i, yy = y + j;
+      xx = xx < 0 ? 0 : (xx > ew - 1 ? ew - 1 : xx);
+      yy = yy < 0 ? 0 : (yy > eh - 1 ? eh - 1 : yy);
+      v[j + 1][i + 1] = e[(size_t)yy * ew + xx];
+    }
+  return sobel_mag(v, edge_gain(K));
 }
 
 // --------------------------------------------------------------- frame constants

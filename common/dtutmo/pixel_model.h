@@ -451,27 +451,24 @@ constexpr float kToneMin = 2.3283064e-10f;         // 2^-32
 constexpr float kToneMax = 4.2949673e9f;           // 2^32
 // The table's variable of one class: LMS_c (cd/m^2) times 2^-K_c.
 DTUTMO_PX float tone_arg(float lms, float k) { return (lms > 1e-30f ? lms : 1e-30f) * fast_exp2(-k); }
-// The chain the table holds for class c at X (kwb: whiteboard_consts of the frame).
-DTUTMO_PX float tone_chain(float x, const FrameConsts& K, int c, float kwb, const float* odds_root) {
+// The chain the table holds for class c at X, in two parts: the normalised response u
+// (tone_u), then the whiteboard inverse of u clamped to the display's responses,
+// 2^kwb display_odds_root(clamp_response(u, r_min, r_max)) (kwb: whiteboard_consts of the
+// frame). The CPU engine builds the table by blocks of entries, tone_u in a loop that
+// vectorises, the inverse by its odds-root row (cpu_receptors_display.cpp tone_table_part,
+// logit_n_row with scale 2^kwb): one scalar loop through both with the table read per
+// entry was ~0.75 CPU-ms a 1080p frame.
+DTUTMO_PX float tone_u(float x, const FrameConsts& K, int c) {
   const float r = folded_response(x, 0.0f, kConeL.n);
-  const float u = normalise_response(r, K.norm_gain[c], K.norm_offset[c], K.toe_r[c], K.toe_gain[c], K.knee_r[c],
-                                     K.r_max[c]);
-  return fast_exp2(kwb) * display_odds_root(odds_root, clamp_response(u, K.r_min[c], K.r_max[c]));
+  return normalise_response(r, K.norm_gain[c], K.norm_offset[c], K.toe_r[c], K.toe_gain[c], K.knee_r[c],
+                            K.r_max[c]);
 }
-// X of the table's entry i: float bits (i + kToneBase) << 16. Host.
-inline float tone_x(int i) {
+// X of the table's entry i: float bits (i + kToneBase) << 16.
+DTUTMO_PX float tone_x(int i) {
   const int32_t bits = (i + kToneBase) << 16;
   float x;
   memcpy(&x, &bits, 4);
   return x;
-}
-// kToneTab entries of class c (entries [i0, i1) of them: a table in parts on several
-// threads). Host.
-inline void fill_tone_table(const FrameConsts& K, int c, const float* odds_root, float* tab,
-                            int i0 = 0, int i1 = kToneTab) {
-  float kwb[3];
-  whiteboard_consts(K, kwb);
-  for (int i = i0; i < i1; ++i) tab[i] = tone_chain(tone_x(i), K, c, kwb[c], odds_root);
 }
 // The receptor response alone, 1 / (1 + X^-n) (folded_response at K = 0), on the same
 // segments, read with tone_lookup: the CPU engine's receptor stage (every row the tone

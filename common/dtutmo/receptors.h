@@ -3,6 +3,7 @@
 // (td = cd/m^2 x mm^2), pupil diameter mm, field area deg^2, age years.
 #pragma once
 
+#include "dtutmo/fastmath.h"
 #include "dtutmo/hd.h"
 
 namespace dtutmo {
@@ -42,14 +43,17 @@ DTUTMO_HD float pupil_area_eff(float d_mm) {
 // Bleaching p = clamp(B / (B + ln(Ia + 0.01)), 0.1, 1). Where ln(Ia + 0.01) <= 0 (Ia below
 // about 1 td) there is nothing to bleach and p = 1: the literal formula's denominator
 // would cross zero at Ia = exp(-B) and jump from 1 to the 0.1 floor (a defect).
-DTUTMO_HD float bleach(float ia_td, float b) {
-  const float l = logf(maxf(ia_td, 0.0f) + 0.01f);
+// (M: the transcendentals, fastmath.h LibmFns or FastFns; also below.)
+template <class M = LibmFns>
+DTUTMO_PX float bleach(float ia_td, float b) {
+  const float l = M::ln(maxf(ia_td, 0.0f) + 0.01f);
   return l <= 0.0f ? 1.0f : clampf(b / (b + l), 0.1f, 1.0f);
 }
 
 // Semi-saturation sigma = k1 ((O1 + Ia) / O1)^m + sigma_n / p, trolands.
-DTUTMO_HD float receptor_sigma(float ia_td, float p, const ReceptorClass& c) {
-  return c.k1 * powf((c.o1 + maxf(ia_td, 0.0f)) / c.o1, c.m) + kSigmaNoise / p;
+template <class M = LibmFns>
+DTUTMO_PX float receptor_sigma(float ia_td, float p, const ReceptorClass& c) {
+  return c.k1 * M::pow((c.o1 + maxf(ia_td, 0.0f)) / c.o1, c.m) + kSigmaNoise / p;
 }
 
 // Forward response r = (pI)^n / ((pI)^n + sigma^n), in [0, 1). A response, never
@@ -76,8 +80,9 @@ DTUTMO_PX float odds_shift(float r, float q) { return r * q / (1.0f - r + r * q)
 
 // Mesopic rod weight from the adaptation luminance (cd/m^2): 1 at 0.01, 0 at 10, linear
 // in log10 La in between (MODEL.md stage 6).
-DTUTMO_HD float mesopic_weight(float la) {
-  return clampf((1.0f - log10f(maxf(la, 1e-30f))) / 3.0f, 0.0f, 1.0f);
+template <class M = LibmFns>
+DTUTMO_PX float mesopic_weight(float la) {
+  return clampf((1.0f - M::log10(maxf(la, 1e-30f))) / 3.0f, 0.0f, 1.0f);
 }
 
 }  // namespace dtutmo

@@ -178,6 +178,23 @@ void CpuEngine::row_stats(int y, int th, float* cs, float* cc) {
   const float* ly = logy_.data() + size_t(y) * W_;
   cell_row_sums(ly, W_, gw_, cs, cc);
   if (P_.base_detail && bgrid_ready_) bgrid_.splat_row(th, y, ly, W_);
+  // the response histogram's row j (frame_consts: row min(H - 1, j kSub + kSub / 2)): its
+  // samples' log2 Y and RGB (columns i step + step / 2) while the row is in cache; read
+  // back from logy_ and lin_ there, their rows came from memory line by line (every line:
+  // ~8 MB a 1080p frame for 2 MB of samples)
+  const int j = y / kSub;
+  if (y == std::min(H_ - 1, j * kSub + kSub / 2)) {
+    const int step = hist_step(W_), nsub = hist_nsub(W_);
+    float* __restrict h = hsub_.data() + size_t(j) * nsub * 4;
+    const float* __restrict rgb = lin_.data() + size_t(y) * W_ * 3;
+    for (int i = 0; i < nsub; ++i) {
+      const int x = i * step + step / 2;
+      h[i] = ly[x];
+      h[nsub + 3 * i] = rgb[3 * x];
+      h[nsub + 3 * i + 1] = rgb[3 * x + 1];
+      h[nsub + 3 * i + 2] = rgb[3 * x + 2];
+    }
+  }
 }
 
 void CpuEngine::pass1(const FrameView& in) {

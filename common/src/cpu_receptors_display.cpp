@@ -6,17 +6,13 @@
 
 // glibc's libmvec has AVX2 variants of these (<= 4 ulp, i.e. float-rounding level): with
 // the simd declaration GCC vectorises the per-pixel DTUCAM loop in the AVX2 clone instead
-// of calling the scalar functions pixel by pixel, and display_cells_row (exp2f, log2f,
-// logf: glibc 2.35's; only that loop calls them in this file).
+// of calling the scalar functions pixel by pixel.
 #if defined(__x86_64__) && defined(__GLIBC__) && defined(DTUTMO_HAVE_LIBMVEC)
 extern "C" {
 __attribute__((simd("notinbranch"))) float powf(float, float) noexcept;
 __attribute__((const, simd("notinbranch"))) float cosf(float) noexcept;
 __attribute__((const, simd("notinbranch"))) float sinf(float) noexcept;
 __attribute__((simd("notinbranch"))) float atan2f(float, float) noexcept;
-__attribute__((simd("notinbranch"))) float exp2f(float) noexcept;
-__attribute__((simd("notinbranch"))) float log2f(float) noexcept;
-__attribute__((simd("notinbranch"))) float logf(float) noexcept;
 }
 #endif
 
@@ -34,44 +30,54 @@ __attribute__((simd("notinbranch"))) float logf(float) noexcept;
 namespace dtutmo {
 namespace cpu {
 
-// The display observer's constants of a row of n cells (model.h display_cell_consts: the
-// cell's own adaptation luminance as displayed, whiteboard, L class) into dk (3 per cell)
-// and the grid's display channels d0, d1, d2. Its own function with restrict parameters
-// and a local copy of the frame constants, and libmvec's exp2f, log2f, logf and powf
-// (the simd declarations above): GCC vectorises the loop, 8 cells a step (~16 libm calls
-// per cell; libmvec's are within 4 ulp of libm's). fc.dispcells (1080p clip, balanced,
-// 32400 cells) 3.86 -> 0.99 CPU-ms per frame; 4 more output bytes of 186.6 M differ from
-// libm's by 1 code.
-DTUTMO_HOT static void display_cells_row(const AdaptCell* __restrict cells, int n, const FrameConsts& K_, float a,
-                                         float black, float peak, float* __restrict dk, float* __restrict d0,
-                                         float* __restrict d1, float* __restrict d2) {
-  const FrameConsts K = K_;
+// n cells' display constants (model.h display_cell_consts) into d (3 a cell) and the
+// grid's channel rows kD0 .. kD0 + 2. With a local copy of the frame's constants the
+// per-frame libm calls in display_cell_consts (log2 of disp_p and disp_la) are loop
+// invariants and the rest is fastmath.h's: GCC vectorises the loop across 8 cells.
+DTUTMO_HOT static void display_cells(int n, const AdaptCell* __restrict cells, const FrameConsts& consts, float a,
+                                     float black, float peak, float* __restrict d, float* __restrict g0,
+                                     float* __restrict g1, float* __restrict g2) {
+  const FrameConsts K = consts;
   for (int i = 0; i < n; ++i) {
-    float d[3];
-    display_cell_consts(cells[i], K, a, black, peak, d);
-    dk[3 * i] = d[0];
-    dk[3 * i + 1] = d[1];
-    dk[3 * i + 2] = d[2];
-    d0[i] = d[0];
-    d1[i] = d[1];
-    d2[i] = d[2];
+    float k[3];
+    display_cell_consts(cells[i], K, a, black, peak, k);
+    d[3 * i] = g0[i] = k[0];
+    d[3 * i + 1] = g1[i] = k[1];
+    d[3 * i + 2] = g2[i] = k[2];
   }
 }
 
-// Row y of the hybrid edge map's Sobel magnitude (model.h edge_sobel) into m: the inner
-// columns through edge_sobel3 at x - 1, x, x + 1 (no clamps: unit-stride loads, the loop
-// vectorises), the two edge columns through edge_sobel. Per pixel with the clamps the loop
-// stayed scalar (sqrtss; GCC: "control flow in loop"), ~1 of fc.edge's 1.4 CPU-ms per
-// 1080p frame. Not a DTUTMO_HOT clone: FMA contraction would change the bits (these are
-// the scalar code's operations in its order, sqrtps exact as sqrtss).
-static void sobel_row(const float* __restrict e, int ew, int eh, int y, const FrameConsts& K, float* __restrict m) {
-  const float* __restrict a = e + size_t(y > 0 ? y - 1 : 0) * ew;
-  const float* __restrict b = e + size_t(y) * ew;
-  const float* __restrict c = e + size_t(y < eh - 1 ? y + 1 : eh - 1) * ew;
-  const int xe = std::max(1, ew - 1);
-  m[0] = edge_sobel(e, ew, eh, 0, y, K);
-  for (int x = 1; x < xe; ++x) m[x] = edge_sobel3(a, b, c, x - 1, x, x + 1, K);
-  if (ew > 1) m[ew - 1] = edge_sobel(e, ew, eh, ew - 1, y, K);
+// Entries [i0, i1) of class c's tone table (pixel_model.h tone_u, then the odds-root row);
+// below logit_n_row.
+static void tone_table_part(const FrameConsts& K, int c, const float* odds_root, float* tab, int i0, int i1);
+// Row y of the hybrid edge map's Sobel magnitude (model.h edge_sobel): the interior of an
+// interior row with unclamped neighbours (sobel_mag: vectorises), the rest through
+// edge_sobel's clamped fetch.
+DTUTMO_HOT static void sobel_row(const float* __restrict e, int ew, int eh, int y, const FrameConsts& K,
+                                 float* __restrict out) {
+  if (y == 0 || y == eh - 1 || ew < 3) {
+    for (int x = 0; x < ew; ++x) out[x] = edge_sobel(e, ew, eh, x, y, K);
+    return;
+  }
+  const float g = edge_gain(K);
+  const float* __restrict a = e + size_t(y - 1) * ew;
+  const float* __restrict b = a + ew;
+  const float* __restrict c = b + ew;
+  out[0] = edge_sobel(e, ew, eh, 0, y, K);
+  for (int x = 1; x < ew - 1; ++x) {
+    const float v[3][3] = {{a[x - 1], a[x], a[x + 1]}, {b[x - 1], b[x], b[x + 1]}, {c[x - 1], c[x], c[x + 1]}};
+    out[x] = sobel_mag(v, g);
+  }
+  out[ew - 1] = edge_sobel(e, ew, eh, ew - 1, y, K);
+}
+// Whether classes a and b hold the same bits in every constant their tone tables read
+// (tone_u, the clamp and 2^kwb: the tables are then the same).
+static bool same_tone_class(const FrameConsts& K, int a, int b) {
+  const float* f[] = {K.norm_gain, K.norm_offset, K.toe_r, K.toe_gain, K.knee_r, K.r_min, K.r_max,
+                      K.disp_log2_sigma};
+  for (const float* v : f)
+    if (float_bits(v[a]) != float_bits(v[b])) return false;
+  return true;
 }
 
 void CpuEngine::frame_consts(float kq) {
@@ -96,7 +102,20 @@ void CpuEngine::frame_consts(float kq) {
     Scratch& s = scr_[th];
     const int y = std::min(H_ - 1, j * kSub + kSub / 2);
     float* gsc = s.ad.data() + size_t(kAd) * W_;
-    const float* ly = logy_.data() + size_t(y) * W_;
+    // the row's samples as pass 1 kept them (row_stats, hsub_) back at their columns of
+    // a row of scratch (s.out, free until pass 2), read below as the row of logy_ and lin_
+    float* ly = s.out.data();
+    float* rgb = ly + W_;
+    {
+      const float* __restrict h = hsub_.data() + size_t(j) * nsub * 4;
+      for (int i = 0; i < nsub; ++i) {
+        const int x = i * step + step / 2;
+        ly[x] = h[i];
+        rgb[3 * x] = h[nsub + 3 * i];
+        rgb[3 * x + 1] = h[nsub + 3 * i + 1];
+        rgb[3 * x + 2] = h[nsub + 3 * i + 2];
+      }
+    }
     // the lookup's guide at the sampled pixels (only those are read), compact: the base
     // (bdh) or the pixel's level; the lookup at those columns only (interp_cols: the whole
     // row cost ~4x the work)
@@ -115,8 +134,7 @@ void CpuEngine::frame_consts(float kq) {
       const int x = i * step + step / 2;
       gsc[x] = bdh ? gd[i] - ly[x] : 0.0f;  // log2 of the base gain (responses_core)
     }
-    responses_core(nsub, step, lin_.data() + size_t(y) * W_ * 3, gsc, s.ad.data(), s.rsp.data(), nsub, W_,
-                   s.rods, s.resp.data());
+    responses_core(nsub, step, rgb, gsc, s.ad.data(), s.rsp.data(), nsub, W_, s.rods, s.resp.data());
     uint32_t* h = hist_[th].data();
     float* e = edge_.data() + size_t(j) * ew_;
     const float* r = s.rsp.data();
@@ -158,11 +176,13 @@ void CpuEngine::frame_consts(float kq) {
   const int nc = gw_ * gh_;
   if (P_.display_mode != DisplayMode::Whiteboard) {
     const float a = P_.local ? P_.local_adaptation : 0.0f;
+    const float black = P_.display_black, peak = display_peak_nits(P_);
     pool_.run(gh_, [&](int cy, int) {  // rows of cells in parallel
-      const size_t i = size_t(cy) * gw_;
-      display_cells_row(cells_.data() + i, gw_, K, a, P_.display_black, display_peak_nits(P_),
-                        dispk_.data() + 3 * i, gridk_.data() + size_t(kChD0) * nc + i,
-                        gridk_.data() + size_t(kChD0 + 1) * nc + i, gridk_.data() + size_t(kChD0 + 2) * nc + i);
+      // the cell's own adaptation luminance as displayed (whiteboard), L class
+      const size_t i0 = size_t(cy) * gw_;
+      float* g = gridk_.data() + i0;
+      display_cells(gw_, cells_.data() + i0, K, a, black, peak, dispk_.data() + 3 * i0, g + size_t(kChD0) * nc,
+                    g + size_t(kChD0 + 1) * nc, g + size_t(kChD0 + 2) * nc);
     });
     // the display channels changed: no expanded lookup row made before may be reused
     // (when the histogram's rows still expanded them, before interp_cols, with the
@@ -204,19 +224,27 @@ void CpuEngine::frame_consts(float kq) {
   rod_cols_n_.store(0);
   // (each class's table in 4 parts: 3 tasks kept one of 2 threads idle half the time)
   constexpr int kParts = 4, kPart = (kToneTab + kParts - 1) / kParts;
-  if (tone_on_)
-    pool_.run(3 * kParts, [&](int t, int) {
-      const int c = t / kParts, i0 = (t % kParts) * kPart;
-      fill_tone_table(K, c, odds_tab_.data(), tone_tab_.data() + size_t(c) * kToneTab, i0,
+  // M's table is L's where the class constants it reads are the same bits (model.h
+  // computes classes 0 and 1 by the same formulas, kConeM = kConeL: every frame): two
+  // tables made, L's copied (checked, so a class-specific M later still gets its own)
+  const bool m_is_l = tone_on_ && same_tone_class(K, 0, 1);
+  const int ntab = m_is_l ? 2 : 3;
+  if (tone_on_) {
+    pool_.run(ntab * kParts, [&](int t, int) {
+      const int c = (m_is_l && t >= kParts ? 2 * kParts + t - kParts : t) / kParts, i0 = (t % kParts) * kPart;
+      tone_table_part(K, c, odds_tab_.data(), tone_tab_.data() + size_t(c) * kToneTab, i0,
                       std::min(kToneTab, i0 + kPart));
     });
+    if (m_is_l) std::memcpy(tone_tab_.data() + kToneTab, tone_tab_.data(), sizeof(float) * kToneTab);
+  }
   if (P_.dtucam && !reference_) fill_cam_tables(K.cam_scene, K.cam_display, cam_tab_.data());
   tl_.mark("fc.tables");
 }
 
 // Scene responses (mesopic, per class L, M, S) of row y into r: planar, r[c * W + x].
 // Loops are kept simple (no calls, no branches) so that GCC vectorises them.
-DTUTMO_HOT void CpuEngine::row_responses(int y, float* __restrict r, Scratch& s, bool interp, int x0, int x1) {
+DTUTMO_HOT void CpuEngine::row_responses(int y, float* __restrict r, Scratch& s, bool interp, int x0, int x1,
+                                         float* __restrict li) {
   if (reference_) {
     responses_row_reference(y, r);
     return;
@@ -237,7 +265,8 @@ DTUTMO_HOT void CpuEngine::row_responses(int y, float* __restrict r, Scratch& s,
     for (int x = x0; x < x1; ++x) gsc[x] = 0.0f;
   }
   // the columns [x0, x1) (s.resp's first half: scratch, free until row_lum)
-  responses_core(x1 - x0, 1, rgb + 3 * size_t(x0), gsc + x0, ad + x0, r + x0, W, W, s.rods, s.resp.data());
+  responses_core(x1 - x0, 1, rgb + 3 * size_t(x0), gsc + x0, ad + x0, r + x0, W, W, s.rods, s.resp.data(),
+                 li ? li + x0 : nullptr);
 }
 
 // The base/detail split's base (log2) of row y into base_ (bilateral grid slice); returns
@@ -297,10 +326,13 @@ static void tone_lookup_row(float* __restrict v, int n, const float* __restrict 
 // 1080p clip, perf samples of 60 frames (2 alternated rounds): row_responses 294-307 ->
 // 67-68, responses_core 1638-1669 -> 1708-1718 (the subtractions), ~0.5 % of the frame's;
 // 934 of 186.6 M output bytes differ by 1 code (the rounding of the gain's product).
+// li (optional, step 1 only; planar, `rstride` apart): the matrix's LMS (of the input,
+// without the gain) also into li, for row_colour's hue (hue_row's kLms: without, a row with
+// rods de-interleaved its input and ran the matrix again).
 DTUTMO_HOT void CpuEngine::responses_core(int n, int step, const float* __restrict rgb,
                                           const float* __restrict gsc, const float* __restrict ad,
                                           float* __restrict r, int rstride, int ad_stride, bool rods,
-                                          float* __restrict xr) const {
+                                          float* __restrict xr, float* __restrict li) const {
   const Mat3 m = K_.in_rgb_to_lms;
   const Vec3 wr = K_.in_rgb_to_rod;
   const float* __restrict klm = ad + kChLM * ad_stride;
@@ -312,10 +344,18 @@ DTUTMO_HOT void CpuEngine::responses_core(int n, int step, const float* __restri
   float* __restrict rs = r + 2 * size_t(rstride);
   // X per class (and for the rods); step == 1 (every pixel, pass 2) gets its own loops:
   // unit-stride loads instead of the element-by-element gathers a run-time stride forces
-  auto px = [&](int i, int x, auto with_rods) __attribute__((always_inline)) {
+  float* __restrict li0 = li;
+  float* __restrict li1 = li ? li + rstride : nullptr;
+  float* __restrict li2 = li ? li + 2 * size_t(rstride) : nullptr;
+  auto px = [&](int i, int x, auto with_rods, auto with_li) __attribute__((always_inline)) {
     const float lg = gsc[x];
     const Vec3 in = {rgb[3 * x], rgb[3 * x + 1], rgb[3 * x + 2]};
     const Vec3 c = mul(m, in);
+    if (decltype(with_li)::value) {
+      li0[i] = c.x;
+      li1[i] = c.y;
+      li2[i] = c.z;
+    }
     const float kg = klm[x] - lg;
     rl[i] = tone_arg(c.x, kg);
     rm[i] = tone_arg(c.y, kg);
@@ -323,13 +363,19 @@ DTUTMO_HOT void CpuEngine::responses_core(int n, int step, const float* __restri
     if (decltype(with_rods)::value) xr[i] = tone_arg(rod_signal(in, wr), kr[x] - lg);
   };
   if (!rods && step == 1) {
-    for (int i = 0; i < n; ++i) px(i, i, std::false_type());
+    if (li)
+      for (int i = 0; i < n; ++i) px(i, i, std::false_type(), std::true_type());
+    else
+      for (int i = 0; i < n; ++i) px(i, i, std::false_type(), std::false_type());
   } else if (!rods) {
-    for (int i = 0; i < n; ++i) px(i, i * step + (step >> 1), std::false_type());
+    for (int i = 0; i < n; ++i) px(i, i * step + (step >> 1), std::false_type(), std::false_type());
   } else if (step == 1) {
-    for (int i = 0; i < n; ++i) px(i, i, std::true_type());
+    if (li)
+      for (int i = 0; i < n; ++i) px(i, i, std::true_type(), std::true_type());
+    else
+      for (int i = 0; i < n; ++i) px(i, i, std::true_type(), std::false_type());
   } else {
-    for (int i = 0; i < n; ++i) px(i, i * step + (step >> 1), std::true_type());
+    for (int i = 0; i < n; ++i) px(i, i * step + (step >> 1), std::true_type(), std::false_type());
   }
   for (int c = 0; c < 3; ++c) tone_lookup_row(r + size_t(c) * rstride, n, resp_tab_.data());
   if (!rods) return;
@@ -463,6 +509,26 @@ struct NormConsts {
   }
   DTUTMO_PX float operator()(int c, float r) const { return normalise_response(r, g[c], off[c], tr[c], tg[c], k[c], rmax[c]); }
 };
+
+// The tone table's response part u of entries [i0, i0 + n) (pixel_model.h tone_u): in the
+// ISA clones, with a local copy of K (the stores cannot alias its loads), vectorised.
+DTUTMO_HOT static void tone_u_row(const FrameConsts& consts, int c, int i0, int n, float* __restrict u) {
+  const FrameConsts K = consts;
+  for (int i = 0; i < n; ++i) u[i] = tone_u(tone_x(i0 + i), K, c);
+}
+static void tone_table_part(const FrameConsts& K, int c, const float* odds_root, float* tab, int i0, int i1) {
+  float kwb[3];
+  whiteboard_consts(K, kwb);
+  const DisplayTables T{nullptr, odds_root, nullptr};
+  const float scale = fast_exp2(kwb[c]);
+  constexpr int kBlock = 512;  // u of a block in L1, then its inverse
+  float u[kBlock];
+  for (int b = i0; b < i1; b += kBlock) {
+    const int n = std::min(kBlock, i1 - b);
+    tone_u_row(K, c, b, n, u);
+    logit_n_row(T, u, K.r_min[c], K.r_max[c], tab + b, n, true, scale);
+  }
+}
 
 // Colour appearance of one row: chroma from the scene's appearance (Hunt effect), tone
 // from the normalised responses of r (NormConsts), into u; pixel_model.h dtucam_display's
@@ -676,13 +742,16 @@ DTUTMO_HOT void CpuEngine::row_lum(int y, const float* __restrict r, Scratch& s,
 // own restrict parameters: the same loop with stores through o + W, o + 2 W inside
 // row_colour stayed scalar, "no vectype"); COUNT: returns the samples outside [0, peak]
 // or NaN (gamut.h out_of_gamut); MARK (with COUNT): also sets mk[x] = 1 where the pixel
-// is out of gamut (the CIELAB hue gate: where the gamut map acts the hue must be restored).
+// is out of gamut (the CIELAB hue gate: where the gamut map acts the hue must be restored)
+// and counts the marked pixels (the gate's and these) into *nmk: the CIELAB pass's test
+// in the same vector loop (as a loop of its own over the chunk GCC 12 left it scalar, 16
+// compares and adds: ~15 % of row_colour's samples, fast, 1080p clip).
 template <bool GMAP, bool COUNT, bool MARK = false>
 static inline __attribute__((always_inline)) int out_rgb_row(
     const float* __restrict l0, const float* __restrict l1, const float* __restrict l2,
     const ColourConsts& cc, int x0, int x1, float* __restrict r, float* __restrict g, float* __restrict b,
-    float* __restrict mk = nullptr) {
-  int out = 0;
+    float* __restrict mk = nullptr, int* nmk = nullptr) {
+  int out = 0, marked = 0;
   for (int x = x0; x < x1; ++x) {
     const Vec3 c = display_out_rgb({l0[x], l1[x], l2[x]}, cc, GMAP);
     r[x] = c.x;
@@ -691,9 +760,14 @@ static inline __attribute__((always_inline)) int out_rgb_row(
     if (COUNT) {
       const int og = out_of_gamut(c, cc.peak);
       out += og;
-      if (MARK) mk[x] = og ? 1.0f : mk[x];
+      if (MARK) {
+        const float m = og ? 1.0f : mk[x];
+        mk[x] = m;
+        marked += m > 0.0f ? 1 : 0;
+      }
     }
   }
+  if (MARK) *nmk = marked;
   return out;
 }
 
@@ -710,10 +784,12 @@ static inline __attribute__((always_inline)) int out_rgb_row(
 // branch until if-conversion), which the vectoriser then rebuilt as nested masks and
 // blends: the gate loop 88 AVX2 instructions per 8 pixels, now 67; the hue loop 145 and
 // 121 (gated, not), now 128 and 105, with fewer spills.
-// kLms (photopic rows, no rods): the input LMS from li (row_tone's, planar 3 x W), not
-// from the interleaved input rgb through the matrix (its de-interleave and 9 FMA per 8
-// pixels): on the 1080p clip (fast, AVX2 clone, perf samples, two alternated rounds)
-// hue_row<false, true> 937 -> 838, row_tone's X loop 887 -> 934 (three more stores).
+// kLms (the tone table's rows): the input LMS from li (row_tone's, and on a row with rods
+// responses_core's in the rod weight's span; planar 3 x W), not from the interleaved input
+// rgb through the matrix (its de-interleave and 9 FMA per 8 pixels): on the 1080p clip
+// (fast, AVX2 clone, perf samples, two alternated rounds) hue_row<false, true> 937 -> 838,
+// row_tone's X loop 887 -> 934 (three more stores); with rods (col9) the hue loop 121 ->
+// 90 AVX2 instructions per 8 pixels (hue_row<true, true> 137 -> 98 samples, 3 rounds).
 template <bool kRods, bool kGated, bool kLms = false>
 DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) static void hue_row(int W, const ColourConsts& cc_, const float* __restrict rgb,
                                const float* __restrict rwt, float* __restrict l0, float* __restrict l1,
@@ -793,11 +869,13 @@ DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) void CpuEngine::row_colo
       return out_rgb_row<decltype(gmap)::value, false>(l0, l1, l2, cc, x0, x1, o, o + W, o + W2);
     };
     if (lab) {
-      if (s.rods) hue_row<true, true>(W, cc, rgb, rwt, l0, l1, l2, gt);
+      if (s.rods && li) hue_row<true, true, true>(W, cc, rgb, rwt, l0, l1, l2, gt, li);
+      else if (s.rods) hue_row<true, true>(W, cc, rgb, rwt, l0, l1, l2, gt);
       else if (li) hue_row<false, true, true>(W, cc, rgb, rwt, l0, l1, l2, gt, li);
       else hue_row<false, true>(W, cc, rgb, rwt, l0, l1, l2, gt);
     } else if (P_.hue_preserve) {
-      if (s.rods) hue_row<true, false>(W, cc, rgb, rwt, l0, l1, l2, gt);
+      if (s.rods && li) hue_row<true, false, true>(W, cc, rgb, rwt, l0, l1, l2, gt, li);
+      else if (s.rods) hue_row<true, false>(W, cc, rgb, rwt, l0, l1, l2, gt);
       else if (li) hue_row<false, false, true>(W, cc, rgb, rwt, l0, l1, l2, gt, li);
       else hue_row<false, false>(W, cc, rgb, rwt, l0, l1, l2, gt);
     }
@@ -811,35 +889,32 @@ DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) void CpuEngine::row_colo
       // Full chunks with the end x0 + kChunk (a trip count GCC knows: two vectors, no loop
       // set-up and remainder per chunk, which with min(W, x0 + kChunk) took ~1/3 of the
       // test's samples), then the last, partial one.
+      // With the CIELAB hue, its third pass on the chunk right after (display_lab_hue,
+      // where a pixel is marked: the gate's or the gamut map's), while the chunk's rows
+      // are in L1; on the 1080p clip (fast) the gamut map acts on 7 % of the chunks, the
+      // CIELAB pass on 19 % (balanced 8 and 48 %).
       auto chunk = [&](int x0, int x1) __attribute__((always_inline)) {
-        const int n = lab ? out_rgb_row<false, true, true>(l0, l1, l2, cc, x0, x1, o, o + W, o + W2, gt)
+        int nmk = 0;
+        const int n = lab ? out_rgb_row<false, true, true>(l0, l1, l2, cc, x0, x1, o, o + W, o + W2, gt, &nmk)
                           : out_rgb_row<false, true>(l0, l1, l2, cc, x0, x1, o, o + W, o + W2);
         if (n) out_rgb(std::true_type(), x0, x1);
+        if (nmk) lab_row<true>(cc, gt, gt + W, gt + 2 * size_t(W), x0, x1, o, o + W, o + W2);
       };
       int x0 = 0;
       for (; x0 + kChunk <= W; x0 += kChunk) chunk(x0, x0 + kChunk);
       if (x0 < W) chunk(x0, W);
     }
-    // third pass (hue_preserve and lab_hue): the input's CIELAB hue on the straight-line
-    // result (display_lab_hue; display_colour composes the three for the GPU and the
-    // reference path), only on the 16-pixel chunks holding a pixel the gate marked, and
-    // there per pixel (the GPU's choice). On every pixel it cost ~33 CPU-ms per 1080p
-    // frame on the AVX2 clone, a third of fast.
-    if (lab) {
+    // third pass without the gamut map (hue_preserve and lab_hue): the input's CIELAB hue
+    // on the straight-line result (display_lab_hue; display_colour composes the three for
+    // the GPU and the reference path), only on the 16-pixel chunks holding a pixel the
+    // gate marked, and there per pixel (the GPU's choice). On every pixel it cost ~33
+    // CPU-ms per 1080p frame on the AVX2 clone, a third of fast.
+    if (lab && !P_.gamut_map) {
       for (int x0 = 0; x0 < W; x0 += kChunk) {
         const int x1 = std::min(W, x0 + kChunk);
-        // an integer count (vectorises; a float max reduction stayed a scalar loop, ~8 % of
-        // row_colour's samples with lab-hue on); a full chunk with the constant trip
-        // count (two compares and a horizontal sum, not a generic vector loop with its
-        // remainder: ~6 % of row_colour's samples with lab-hue on)
-        int any = 0;
-        if (x1 - x0 == kChunk)
-          for (int i = 0; i < kChunk; ++i) any += gt[x0 + i] > 0.0f ? 1 : 0;
-        else
-          for (int x = x0; x < x1; ++x) any += gt[x] > 0.0f ? 1 : 0;
-        if (!any) continue;
-        if (P_.gamut_map) lab_row<true>(cc, gt, gt + W, gt + 2 * size_t(W), x0, x1, o, o + W, o + W2);
-        else lab_row<false>(cc, gt, gt + W, gt + 2 * size_t(W), x0, x1, o, o + W, o + W2);
+        int any = 0;  // an integer count (vectorises; a float max reduction stayed scalar)
+        for (int x = x0; x < x1; ++x) any += gt[x] > 0.0f ? 1 : 0;
+        if (any) lab_row<false>(cc, gt, gt + W, gt + 2 * size_t(W), x0, x1, o, o + W, o + W2);
       }
     }
   }
@@ -900,15 +975,18 @@ void CpuEngine::pass2(const FrameView& out) {
         int a = 0, b = W;
         while (a < W && rw[a] == 0.0f) ++a;
         while (b > a && rw[b - 1] == 0.0f) --b;
+        // the input LMS of every column into s.lms (the tone's and the responses'
+        // matrix), for row_colour's hue
         float* lum = s.resp.data() + 3 * size_t(W);
-        if (a > 0) row_tone(y, lum, s, 0, a);
-        if (b < W) row_tone(y, lum, s, b, W);
+        float* li = s.lms.data();
+        if (a > 0) row_tone(y, lum, s, 0, a, li);
+        if (b < W) row_tone(y, lum, s, b, W, li);
         rc += W - (b - a);
         if (b > a) {
-          row_responses(y, s.rsp.data(), s, false, a, b);
+          row_responses(y, s.rsp.data(), s, false, a, b, li);
           row_lum(y, s.rsp.data(), s, a, b);
         }
-        row_colour(y, o, s);
+        row_colour(y, o, s, li);
         continue;
       }
       row_responses(y, s.rsp.data(), s, false);

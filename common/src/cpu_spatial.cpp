@@ -11,6 +11,15 @@
 
 namespace dtutmo {
 
+// The blurs and the 2x2 box: clones for AVX2 without FMA (8 lanes where the default build
+// vectorises 4; no FMA, so no contraction: the same bits as the default clone).
+// EdgePooler's bins (lr.ep.bins) and the CSF pyramid.
+#if defined(__x86_64__)
+#define DTUTMO_AVX2_EXACT __attribute__((target_clones("avx2", "default")))
+#else
+#define DTUTMO_AVX2_EXACT
+#endif
+
 BlurTaps::BlurTaps(float sigma) {
   on = sigma > 0.05f;
   rr = gauss_radius(sigma, kBlurMaxRadius);
@@ -21,8 +30,9 @@ BlurTaps::BlurTaps(float sigma) {
 // acc = 0 with the same weight sum (for the interior pixels, and for every pixel of a
 // border row of the vertical pass, one sum of the same taps), one pixel per vector lane
 // over the taps' loop instead of one call of blur_at per pixel (not a DTUTMO_HOT clone:
-// FMA contraction would change the bits). ~4x fewer samples than blur_at per pixel.
-void blur_rows_h(const float* img, float* tmp, int w, int y0, int y1, const BlurTaps& t) {
+// FMA contraction would change the bits; DTUTMO_AVX2_EXACT's clone has no FMA). ~4x fewer
+// samples than blur_at per pixel.
+DTUTMO_AVX2_EXACT void blur_rows_h(const float* img, float* tmp, int w, int y0, int y1, const BlurTaps& t) {
   const float* k = t.k;
   const int rr = t.rr;
   float wsum = 0.0f;
@@ -44,7 +54,7 @@ void blur_rows_h(const float* img, float* tmp, int w, int y0, int y1, const Blur
   }
 }
 
-void blur_rows_v(const float* tmp, float* img, int w, int h, int y0, int y1, const BlurTaps& t) {
+DTUTMO_AVX2_EXACT void blur_rows_v(const float* tmp, float* img, int w, int h, int y0, int y1, const BlurTaps& t) {
   const float* k = t.k;
   const int rr = t.rr;
   for (int y = y0; y < y1; ++y) {
@@ -71,7 +81,7 @@ void blur_grid(float* img, int w, int h, float sigma, float* tmp) {
   blur_rows_v(tmp, img, w, h, 0, h, t);
 }
 
-void down2(const float* in, int w, int h, float* out, int* ow, int* oh) {
+DTUTMO_AVX2_EXACT void down2(const float* in, int w, int h, float* out, int* ow, int* oh) {
   const int W = (w + 1) / 2, H = (h + 1) / 2;
   // the 2x2 blocks that exist whole: down2_at's sum in its order (from 0, row by row) and
   // its division by n = 4, without the per-sample bounds checks (the same bits; the odd
@@ -183,6 +193,7 @@ void EdgePooler::init(int w_, int h_, float dz_, int threads) {
   splat_.clear();
   splat_.reserve(size_t(kMaxBins) * 2 * w * h);
   splat_.assign(size_t(16) * 2 * w * h, 0.0f);
+  last_j_.assign(size_t(w) * h, -1);  // nothing splatted yet
   for (auto& r : res_) r.clear();
   for (int k = 0; k < 4; ++k) {
     for (Axis* a : {&sx_[k], &sy_[k]}) {
@@ -213,14 +224,21 @@ void EdgePooler::begin(const float* in, const float* sigma_cells, const float* w
   // to its own index of its two bins' planes: the bands are independent, the same bits);
   // the zeroing and the splat were ~0.4 ms per frame at 1080p on one thread
   const float inv = 1.0f / dzc;
+  // Only the four entries each cell wrote the frame before are zeroed (its bins then,
+  // last_j_), not every bin's planes: those were 2 nb planes of nc floats (nb ~20 at
+  // 1080p: ~5 MB of memset a frame); the rest of splat_ is zero since init.
+  int* __restrict lj = last_j_.data();
   auto band = [&](int b, int) {
     const int i0 = b * 8 * w, i1 = std::min(h, (b + 1) * 8) * w;
-    for (int p = 0; p < 2 * nb; ++p)
-      std::fill(splat_.begin() + size_t(p) * nc + i0, splat_.begin() + size_t(p) * nc + i1, 0.0f);
     for (int i = i0; i < i1; ++i) {
+      if (lj[i] >= 0) {
+        float* a = splat_.data() + size_t(lj[i]) * 2 * nc;
+        a[i] = a[nc + i] = a[2 * size_t(nc) + i] = a[3 * size_t(nc) + i] = 0.0f;
+      }
       int j;
       float f;
       ep_bin(in[i], lo, inv, nb, &j, &f);
+      lj[i] = j;
       float* a = splat_.data() + size_t(j) * 2 * nc;
       float* b = a + size_t(2) * nc;
       a[i] += (1 - f) * in[i];
@@ -257,7 +275,10 @@ void EdgePooler::process_bin(int j, int thread) {
   const float* sp = splat_.data() + size_t(j) * 2 * nc;
   char used = 0;  // the bin has weight
   for (int i = 0; i < nc && !used; ++i) used = sp[nc + i] > 0.0f;
-  if (used) std::memcpy(T.lev[0].data(), sp, sizeof(float) * 2 * nc);
+  // level 0 is the splat itself (read in place: a copy of its two planes per bin was
+  // ~5 MB of memcpy a 1080p frame)
+  const float* lev[6] = {sp};
+  for (int l = 1; l < 6; ++l) lev[l] = T.lev[l].data();
   for (int k = 0; k < nscale; ++k) {
     const int l = slev[k];
     const size_t ln = size_t(lw[l]) * lh[l];
@@ -269,11 +290,11 @@ void EdgePooler::process_bin(int j, int thread) {
     for (int b = built + 1; b <= l; ++b) {  // each level built once per bin
       int ow, oh;
       const size_t pn = size_t(lw[b - 1]) * lh[b - 1], qn = size_t(lw[b]) * lh[b];
-      down2(T.lev[b - 1].data(), lw[b - 1], lh[b - 1], T.lev[b].data(), &ow, &oh);
-      down2(T.lev[b - 1].data() + pn, lw[b - 1], lh[b - 1], T.lev[b].data() + qn, &ow, &oh);
+      down2(lev[b - 1], lw[b - 1], lh[b - 1], T.lev[b].data(), &ow, &oh);
+      down2(lev[b - 1] + pn, lw[b - 1], lh[b - 1], T.lev[b].data() + qn, &ow, &oh);
     }
     built = std::max(built, l);
-    std::memcpy(dst, T.lev[l].data(), sizeof(float) * 2 * ln);
+    std::memcpy(dst, lev[l], sizeof(float) * 2 * ln);
     blur_grid(dst, lw[l], lh[l], sblur[k], T.tmp.data());
     blur_grid(dst + ln, lw[l], lh[l], sblur[k], T.tmp.data());
   }
@@ -375,6 +396,13 @@ void BilateralGrid::splat_row(int thread, int y, const float* logy, int w) {
   }
 }
 
+// n pairs from pair i0 of the grid's blur (spatial.h bgrid_blur_at) at one coordinate c
+// on the axis: the clamps are loop invariants (GCC unswitches them), the loop vectorises.
+DTUTMO_HOT static void bgrid_blur_line(const float* __restrict src, float* __restrict dst, size_t i0, size_t n,
+                                       size_t c, size_t stride, int len) {
+  for (size_t r = 0; r < n; ++r) bgrid_blur_at(src, dst, i0 + r, c, stride, len);
+}
+
 void BilateralGrid::finish(CpuPool* pool) {
   const size_t np = grid.size() / 2;  // cells (pairs)
   // Slices of kSlice cells, in parallel with a pool: this was ~2.6 ms per frame on one
@@ -398,22 +426,44 @@ void BilateralGrid::finish(CpuPool* pool) {
     }
   });
   // [1 2 1] / 4 blur along x, y, z (twice in space: sigma ~ 1 cell), interleaved pairs;
-  // each pass from one buffer into the other (the result of an odd count in tmp: swapped)
+  // each pass from one buffer into the other (the result of an odd count in tmp: swapped).
+  // By lines along which the cell's coordinate c on the axis is constant (y and z: the
+  // `stride` pairs of one c; x: a row's interior, where any interior c takes the same
+  // taps), so that bgrid_blur_at's clamps are loop invariants and bgrid_blur_line
+  // vectorises; cell by cell with c counted on, this was ~1 of p1.bgrid's 1.6 CPU-ms
+  // a 1080p frame (balanced). The same bits (the taps' products by 1/4 and 1/2 are exact,
+  // so no contraction can change a sum).
   float* src = grid.data();
   float* dst = tmp.data();
   auto pass = [&](size_t stride, int len) {
-    run([&](size_t c0, size_t c1) {
-      // the cell's coordinate along the axis, (i / stride) % len, counted on (a 64-bit
-      // division per cell and pass was most of this stage)
-      size_t c = (c0 / stride) % size_t(len), r = c0 % stride;
-      for (size_t i = c0; i < c1; ++i) {
-        bgrid_blur_at(src, dst, i, c, stride, len);
-        if (++r == stride) {
-          r = 0;
-          if (++c == size_t(len)) c = 0;
+    const size_t lines = np / stride;  // (outer index, c) pairs: each `stride` pairs long
+    if (stride == 1 && len < 3) {      // a row of 1 or 2 cells: no interior
+      for (size_t i = 0; i < np; ++i) bgrid_blur_at(src, dst, i, i % size_t(len), 1, len);
+    } else if (stride == 1) {  // rows of len pairs, 64 a task
+      const size_t rows = np / size_t(len);
+      auto rows_fn = [&](int t, int) {
+        for (size_t o = size_t(t) * 64, oe = std::min(rows, o + 64); o < oe; ++o) {
+          const size_t i0 = o * size_t(len);
+          bgrid_blur_at(src, dst, i0, 0, 1, len);
+          bgrid_blur_line(src, dst, i0 + 1, size_t(len) - 2, 1, 1, len);
+          bgrid_blur_at(src, dst, i0 + size_t(len) - 1, size_t(len) - 1, 1, len);
         }
-      }
-    });
+      };
+      const int nt = int((rows + 63) / 64);
+      if (pool) pool->run(nt, rows_fn);
+      else
+        for (int t = 0; t < nt; ++t) rows_fn(t, 0);
+    } else {  // lines of `stride` pairs, in tasks of about kSlice pairs
+      const size_t per = std::max<size_t>(1, kSlice / stride);
+      auto lines_fn = [&](int t, int) {
+        for (size_t l = size_t(t) * per, le = std::min(lines, l + per); l < le; ++l)
+          bgrid_blur_line(src, dst, l * stride, stride, l % size_t(len), stride, len);
+      };
+      const int nt = int((lines + per - 1) / per);
+      if (pool) pool->run(nt, lines_fn);
+      else
+        for (int t = 0; t < nt; ++t) lines_fn(t, 0);
+    }
     std::swap(src, dst);
   };
   for (int it = 0; it < 2; ++it) {

@@ -82,6 +82,7 @@ struct EdgePooler {
   int slev[4];
   float sblur[4], swt[4];
   std::vector<float> splat_;             // kMaxBins x 2 planes (value, weight) of w x h
+  std::vector<int> last_j_;              // per cell: the lower bin it splatted last (-1: none)
   std::vector<float> res_[4];            // per scale: kMaxBins x 2 planes at its level
   struct Axis {                          // per scale, column or row: ep_slice_pos
     std::vector<int> i0, i1;

@@ -132,6 +132,7 @@ bool CpuEngine::configure(const StreamConfig& cfg, std::string* err) {
     s.ad.assign(size_t(kAd + 1) * W_ + 8, 0.0f);
     s.resp.assign(size_t(6) * W_, 0.0f);
     s.rsp.assign(size_t(3) * W_, 0.0f);
+    s.lms.assign(size_t(3) * W_, 0.0f);
     s.vrow.assign(std::max(size_t(kAd) * (gw_ + 1), size_t(ew_) + 1), 0.0f);
     s.jw.assign(size_t(4) * W_, 0.0f);
     s.jx.assign(size_t(2) * (kAd + 1) * (W_ + kJbuPad), 0.0f);
@@ -144,6 +145,7 @@ bool CpuEngine::configure(const StreamConfig& cfg, std::string* err) {
   edge_.assign(size_t(ew_) * eh_, 0.0f);
   edge_tmp_.assign(size_t(ew_) * eh_ * 2, 0.0f);
   ecols_.grid(W_, ew_, float(kSub));
+  hsub_.assign(size_t((H_ + kSub - 1) / kSub) * hist_nsub(W_) * 4, 0.0f);
   // balanced buffers are made lazily at the first frame that needs them (at configure
   // time when the profile is already balanced), never in the middle of a stream again.
   optics_ready_ = false;

@@ -53,6 +53,7 @@ struct Scratch {
   std::vector<float> out;   // encoded output for one band: per row planar R, G, B (3 x width)
   std::vector<float> row;   // misc row buffer
   std::vector<float> rsp;   // planar responses of one row (3 x width)
+  std::vector<float> lms;   // input LMS of a row with rods (3 x width): row_colour's hue
   std::vector<float> conv;  // the row converters' scratch (convert.h convert_scratch_floats)
   std::vector<float> vrow;  // vertically interpolated grid rows, kAd x (gw + 1) (and at
                             // least one row of the glare grid and the edge map + 1)
@@ -165,7 +166,8 @@ class CpuEngine final : public Engine {
   void pass1(const FrameView& in);
   // pass 1's statistics by bands of kCell rows: the band's cell sums, zeroed (returned;
   // its counts into *cc), then per row, with the row's log2 luminance in logy_, the
-  // cell sums and the bilateral splat (row_stats; pass 1's bands and apply_optics')
+  // cell sums and the bilateral splat (row_stats; pass 1's bands and apply_optics'), and
+  // on the response histogram's rows their subsample for frame_consts (hsub_)
   float* band_sums(int task, float** cc);
   void row_stats(int y, int th, float* cs, float* cc);
   // cpu_optics.cpp
@@ -185,14 +187,18 @@ class CpuEngine final : public Engine {
   void frame_consts(float k_range);
   void pass2(const FrameView& out);
   // x0, x1: the columns [x0, x1) (x1 < 0: the row's width)
-  void row_responses(int y, float* r, Scratch& s, bool interp = true, int x0 = 0, int x1 = -1);
+  // li (optional, planar 3 x width, at the row's columns): the input LMS (responses_core)
+  void row_responses(int y, float* r, Scratch& s, bool interp = true, int x0 = 0, int x1 = -1,
+                     float* li = nullptr);
   const float* base_row(int y, Scratch& s);
   void responses_core(int n, int step, const float* rgb, const float* gsc, const float* ad,
-                      float* r, int rstride, int ad_stride, bool rods, float* xr) const;
+                      float* r, int rstride, int ad_stride, bool rods, float* xr,
+                      float* li = nullptr) const;
   void row_tone(int y, float* lum, const Scratch& s, int x0, int x1, float* li = nullptr) const;
   void row_display(int y, const float* r, float* o, Scratch& s);
   void row_lum(int y, const float* r, Scratch& s, int x0 = 0, int x1 = -1);
-  void row_colour(int y, float* o, Scratch& s, const float* li = nullptr);  // li: row_tone's input LMS
+  // li: the row's input LMS (row_tone's, and responses_core's where a rod weight reaches)
+  void row_colour(int y, float* o, Scratch& s, const float* li = nullptr);
   // cpu_csf.cpp
   void csf_filter();
   // cpu_reference.cpp: the scalar per-pixel path
@@ -254,6 +260,7 @@ class CpuEngine final : public Engine {
   // edge map for the hybrid display mode, at 1/kSub resolution
   int ew_ = 0, eh_ = 0;
   std::vector<float> edge_, edge_tmp_;
+  std::vector<float> hsub_;  // per histogram row: its nsub samples' log2 Y, then their RGB (row_stats)
   ColTable ecols_;  // its per-column lerp onto the frame (row_lum)
   // optics
   bool optics_ready_ = false;

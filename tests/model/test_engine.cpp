@@ -699,8 +699,8 @@ static float codes_apart(const Img& a, const Img& b, long long* codes, long long
   return worst;
 }
 
-// The photopic tone table (pixel_model.h tone_chain / fill_tone_table, CPU fast path on
-// rows no rod weight reaches) against the formula (the reference path: the kernels'
+// The photopic tone table (pixel_model.h tone_u, cpu_receptors_display.cpp
+// tone_table_part; CPU fast path on rows no rod weight reaches) against the formula (the reference path: the kernels'
 // whole-pixel functions, which the CUDA engine runs): every scene, fast profile, 8-bit
 // sRGB out, three frames; within 1 code everywhere and on under 0.5 % of the codes. The
 // table path must have run (daylight: every row photopic) and must have been skipped on

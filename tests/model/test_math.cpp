@@ -15,6 +15,7 @@
 #include "dtutmo/dtucam.h"
 #include "dtutmo/fastmath.h"
 #include "dtutmo/gamut.h"
+#include "dtutmo/model.h"
 #include "dtutmo/optics.h"
 #include "dtutmo/pixel_model.h"
 #include "dtutmo/receptors.h"
@@ -233,6 +234,52 @@ TEST(Receptors, MesopicWeight) {
   EXPECT_NEAR(mesopic_weight(0.3162278f), 0.5f, 1e-4f);
   EXPECT_EQ(mesopic_weight(1e-6f), 1.0f);
   EXPECT_EQ(mesopic_weight(1e4f), 0.0f);
+}
+
+// The per-cell constants (model.h adapt_cell, fold_cell_k, display_cell_consts) with
+// fastmath.h's functions (FastFns, what both engines compute) against the same formulas
+// with libm (LibmFns, what they computed before), over cone / rod adaptation from 2^-14 to
+// 2^21 cd/m^2 (below kMinNits to beyond 1e6), pupils of 2 to 8 mm, mesopic on: the folded
+// constants K (log2 units, what a pixel's response is 1 / (1 + 2^(n (K - log2 L))) of)
+// within 8e-6, p and the rod weight within 1e-6. A K error of e moves a response by at
+// most n ln2 e / 4 (0.13 e): ~1e-6, far below a 16-bit output step (1.5e-5). Measured:
+// K 3.8e-6 (the scene's; the display observer's 9.5e-7), p and rod weight 1.2e-7: a few
+// ulps of log2 sigma (~10-25 in magnitude, an ulp 1-2e-6).
+TEST(FastFns, CellConstantsMatchLibm) {
+  double ek = 0, ep = 0, ew = 0, ed = 0;
+  for (float d_mm : {2.0f, 4.0f, 8.0f}) {
+    const float td = pupil_area_eff(d_mm), ltd = std::log2(td);
+    FrameConsts K{};
+    K.td_per_nit = td;
+    for (float ls = -14.0f; ls <= 21.0f; ls += 0.0371f) {
+      for (float dr : {-1.5f, 0.0f, 0.7f}) {  // rods' level off the cones' (rod-tau)
+        const AdaptCell f = adapt_cell<FastFns>(ls, ls + dr, td, 1), l = adapt_cell<LibmFns>(ls, ls + dr, td, 1);
+        float kf[4], kl[4];
+        fold_cell_k<FastFns>(f, ltd, kf);
+        fold_cell_k<LibmFns>(l, ltd, kl);
+        for (int k = 0; k < 3; ++k) ek = std::max(ek, double(std::fabs(kf[k] - kl[k])));
+        ew = std::max(ew, double(std::fabs(kf[3] - kl[3])));
+        ep = std::max({ep, double(std::fabs(f.p_cone - l.p_cone)), double(std::fabs(f.p_rod - l.p_rod))});
+        // the display observer's constants of this cell (full-inverse / hybrid), a display
+        // of 100 cd/m^2 adapted to the scene's level within its range, local adaptation 0.7
+        K.la_global = std::exp2(ls);
+        display_observer(K, 100.0f, 0.2f, int(ViewingCondition::Dim), 60.0f, 1920, 1080, 24.0f);
+        K.norm_gain[0] = 0.9f;
+        K.norm_offset[0] = 0.02f;
+        K.r_min[0] = 1e-3f;
+        K.r_max[0] = 0.97f;
+        float df[3], dl[3];
+        display_cell_consts<FastFns>(l, K, 0.7f, 0.1f, 100.0f, df);
+        display_cell_consts<LibmFns>(l, K, 0.7f, 0.1f, 100.0f, dl);
+        for (int k = 0; k < 3; ++k) ed = std::max(ed, double(std::fabs(df[k] - dl[k])));
+      }
+    }
+  }
+  std::printf("fast - libm, max: K %.2g, p %.2g, rod weight %.2g, display K %.2g\n", ek, ep, ew, ed);
+  EXPECT_LE(ek, 8e-6);
+  EXPECT_LE(ep, 1e-6);
+  EXPECT_LE(ew, 1e-6);
+  EXPECT_LE(ed, 8e-6);
 }
 
 TEST(Optics, OtfAndGlarePsf) {
