@@ -132,7 +132,7 @@ void CpuEngine::frame_consts(float kq) {
     }
     for (int i = 0; i < nsub; ++i) {
       const int x = i * step + step / 2;
-      gsc[x] = bdh ? gd[i] - ly[x] : 0.0f;  // log2 of the base gain (responses_core)
+      gsc[x] = bdh ? fast_exp2(gd[i] - ly[x]) : 1.0f;
     }
     responses_core(nsub, step, rgb, gsc, s.ad.data(), s.rsp.data(), nsub, W_, s.rods, s.resp.data());
     uint32_t* h = hist_[th].data();
@@ -258,11 +258,11 @@ DTUTMO_HOT void CpuEngine::row_responses(int y, float* __restrict r, Scratch& s,
   if (interp) interp_row(y, s, bd ? bs : ly);
   const float* __restrict rgb = lin_.data() + size_t(y) * W * 3;
   const float* __restrict ad = s.ad.data();
-  float* __restrict gsc = s.ad.data() + size_t(kAd) * W;  // spare row: log2 of the base gain
+  float* __restrict gsc = s.ad.data() + size_t(kAd) * W;  // spare row: base gain
   if (bd) {
-    for (int x = x0; x < x1; ++x) gsc[x] = bs[x] - ly[x];
+    for (int x = x0; x < x1; ++x) gsc[x] = fast_exp2(bs[x] - ly[x]);
   } else {
-    for (int x = x0; x < x1; ++x) gsc[x] = 0.0f;
+    for (int x = x0; x < x1; ++x) gsc[x] = 1.0f;
   }
   // the columns [x0, x1) (s.resp's first half: scratch, free until row_lum)
   responses_core(x1 - x0, 1, rgb + 3 * size_t(x0), gsc + x0, ad + x0, r + x0, W, W, s.rods, s.resp.data(),
@@ -319,16 +319,10 @@ static void tone_lookup_row(float* __restrict v, int n, const float* __restrict 
 // the response tables (pixel_model.h fill_response_table): X = LMS 2^-K per class (and
 // the rods' X into xr, n floats of scratch, where a rod weight reaches the row), looked
 // up, then mesopic_mix; the formula (pixel_model.h mesopic_responses) had 4 log2, 4 exp2
-// and 4 divisions per pixel. gsc: log2 of the base gain g = 2^(base - log2 Y) per pixel
-// (base/detail; 0 without): the receptors see rgb g, and LMS g 2^-K = LMS 2^-(K - log2 g),
-// so the gain goes into tone_arg's K (one exp2 per K: L/M and S, and the rods) instead of
-// its own exp2 and 3 products per pixel (row_responses had the exp2 loop). Balanced, the
-// 1080p clip, perf samples of 60 frames (2 alternated rounds): row_responses 294-307 ->
-// 67-68, responses_core 1638-1669 -> 1708-1718 (the subtractions), ~0.5 % of the frame's;
-// 934 of 186.6 M output bytes differ by 1 code (the rounding of the gain's product).
-// li (optional, step 1 only; planar, `rstride` apart): the matrix's LMS (of the input,
-// without the gain) also into li, for row_colour's hue (hue_row's kLms: without, a row with
-// rods de-interleaved its input and ran the matrix again).
+// and 4 divisions per pixel. li (optional, step 1 only; planar, `rstride` apart): the
+// matrix's LMS also into li, for row_colour's hue (hue_row's kLms: without, a row with rods
+// de-interleaved its input and ran the matrix again; the input LMS, as the gain gsc is 1
+// wherever the tone table runs: no base/detail).
 DTUTMO_HOT void CpuEngine::responses_core(int n, int step, const float* __restrict rgb,
                                           const float* __restrict gsc, const float* __restrict ad,
                                           float* __restrict r, int rstride, int ad_stride, bool rods,
@@ -348,19 +342,18 @@ DTUTMO_HOT void CpuEngine::responses_core(int n, int step, const float* __restri
   float* __restrict li1 = li ? li + rstride : nullptr;
   float* __restrict li2 = li ? li + 2 * size_t(rstride) : nullptr;
   auto px = [&](int i, int x, auto with_rods, auto with_li) __attribute__((always_inline)) {
-    const float lg = gsc[x];
-    const Vec3 in = {rgb[3 * x], rgb[3 * x + 1], rgb[3 * x + 2]};
+    const float g = gsc[x];
+    const Vec3 in = {rgb[3 * x] * g, rgb[3 * x + 1] * g, rgb[3 * x + 2] * g};
     const Vec3 c = mul(m, in);
     if (decltype(with_li)::value) {
       li0[i] = c.x;
       li1[i] = c.y;
       li2[i] = c.z;
     }
-    const float kg = klm[x] - lg;
-    rl[i] = tone_arg(c.x, kg);
-    rm[i] = tone_arg(c.y, kg);
-    rs[i] = tone_arg(c.z, ks[x] - lg);
-    if (decltype(with_rods)::value) xr[i] = tone_arg(rod_signal(in, wr), kr[x] - lg);
+    rl[i] = tone_arg(c.x, klm[x]);
+    rm[i] = tone_arg(c.y, klm[x]);
+    rs[i] = tone_arg(c.z, ks[x]);
+    if (decltype(with_rods)::value) xr[i] = tone_arg(rod_signal(in, wr), kr[x]);
   };
   if (!rods && step == 1) {
     if (li)
