@@ -127,7 +127,7 @@ static inline bool channel_read(int k, bool rods) { return rods || (k != kChRod 
 // and so is its weight: any finite value there gives the same sums and mixes. The pad
 // holds the next cell of the last kCell columns. Half the expansion, which took ~a fifth
 // of this function's samples with the four corners expanded.
-constexpr int kJbuBlock = 32;  // columns per block of interp_row_jbu's stages
+// kJbuBlock (engine_cpu.h): columns per block of interp_row_jbu's stages.
 // The lookup's shortcut where it cannot change much: a block of columns each of whose
 // corner quads (cells ix, ix + 1 clamped, both grid rows) holds every channel read within
 // kJbuFlat takes the bilinear weights, not the joint-bilateral ones. Both sets are convex
@@ -143,7 +143,7 @@ constexpr int kJbuBlock = 32;  // columns per block of interp_row_jbu's stages
 // 16: no faster, 16 pays the stages' per-block set-up); interp_row_jbu's samples ~-25 %.
 // Not in the CUDA lookup (per pixel, no blocks) nor in the reference path.
 constexpr float kJbuFlat = 0.01f;
-// (interp_row_jbu takes it as flat_tol: -1 turns the shortcut off, CpuEngine::set_lookup_shortcut.)
+// (jbu_flat_blocks takes it as flat_tol: -1 turns the shortcut off, CpuEngine::set_lookup_shortcut.)
 // The weights of n <= kJbuBlock columns in stages (spatial.h jbu_range, then jbu_bound),
 // each stage a loop of its own through L1-resident block rows: ab[j] the range-weighted
 // bilinear weights a of corner j, ab[4 + j] D's parts b of them, su and dd jbu_bound's
@@ -173,13 +173,13 @@ __attribute__((always_inline)) static inline void jbu_stages(
     jbu_bound(ly[i], g0[i], g1[i], g2[i], g3[i], k0[i], k1[i], k2[i], k3[i], a, b, &su[i], &dd[i]);
   }
 }
-DTUTMO_HOT static int interp_row_jbu(int W, int gw, int nc, int nch, bool rods, float flat_tol,
+DTUTMO_HOT static int interp_row_jbu(int W, int gw, int nc, int nch, bool rods,
                                       const int* __restrict ix, const int* __restrict runs,
                                       int nruns, const float* __restrict tx,
                                       float ty, int y0, int y1, const float* __restrict ly,
                                       const float* __restrict guide, const float* __restrict grid,
                                       int p0, int p1, bool f0, bool f1, float* __restrict ex,
-                                      float* __restrict wq,
+                                      const int* __restrict seg, int nseg,
                                       float* __restrict ad) {
   static_assert(kJbuPad == kCell, "corner 10 is corner 00 one cell on");
   const size_t Wp = size_t(W) + kJbuPad;
@@ -223,27 +223,65 @@ DTUTMO_HOT static int interp_row_jbu(int W, int gw, int nc, int nch, bool rods, 
   const float* __restrict k1 = corners(kChLM, 1);
   const float* __restrict k2 = corners(kChLM, 2);
   const float* __restrict k3 = corners(kChLM, 3);
-  // photopic whiteboard: only L/M and S, both mixed per block straight from the weights (no
-  // round trip of the four weight rows through scratch)
-  const bool fused = !rods && nch == kChD0;
-  const float* __restrict q0 = corners(kChS, 0);
-  const float* __restrict q1 = corners(kChS, 1);
-  const float* __restrict q2 = corners(kChS, 2);
-  const float* __restrict q3 = corners(kChS, 3);
-  float* __restrict w0 = wq;
-  float* __restrict w1 = wq + W;
-  float* __restrict w2 = wq + 2 * size_t(W);
-  float* __restrict w3 = wq + 3 * size_t(W);
+  // the channels read, mixed per block from its weights while they are in L1 (a row of
+  // four weight rows through scratch, then a pass per channel over the row, read and
+  // wrote ~40 KB more per row and ~15 % of this function's samples)
+  int ks[kAdaptChannels], nk = 0;
+  for (int k = 0; k < nch; ++k)
+    if (channel_read(k, rods)) ks[nk++] = k;
   constexpr int B = kJbuBlock;
-  float ab[8][B], su[B], dd[B];
-  const int last = gw - 1;
+  float ab[8][B], su[B], dd[B], w[4][B];
   int nflat = 0;
-  // per cell c: 1 if the quad of cells c, c + 1 (clamped) in both grid rows holds every
-  // channel read within kJbuFlat (the corners of the columns whose ix is c)
-  thread_local std::vector<unsigned char> fq;
-  fq.assign(size_t(gw), 1);
-  unsigned char* __restrict fl = fq.data();
-  for (int k = 0; k < nch; ++k) {
+  for (int sg = 0; sg < nseg; ++sg) {
+    const int x0 = seg[sg] >> 7, n = (seg[sg] >> 1) & 63;
+    if (seg[sg] & 1) {  // the bilinear weights (convex: within kJbuFlat of the lookup's value)
+      nflat += n;
+      const float vy = 1.0f - ty;
+      for (int i = 0; i < n; ++i) {
+        const float u = tx[x0 + i], v = 1.0f - u;
+        w[0][i] = v * vy;
+        w[1][i] = u * vy;
+        w[2][i] = v * ty;
+        w[3][i] = u * ty;
+      }
+    } else {
+      jbu_stages(n, ly + x0, g0 + x0, g1 + x0, g2 + x0, g3 + x0, k0 + x0, k1 + x0, k2 + x0,
+                 k3 + x0, tx + x0, ty, ab, su, dd);
+      for (int i = 0; i < n; ++i)
+        for (int j = 0; j < 4; ++j) w[j][i] = jbu_combine(ab[j][i], ab[4 + j][i], su[i], dd[i]);
+    }
+    for (int q = 0; q < nk; ++q) {
+      const int k = ks[q];
+      const float* __restrict c0 = corners(k, 0) + x0;
+      const float* __restrict c1 = corners(k, 1) + x0;
+      const float* __restrict c2 = corners(k, 2) + x0;
+      const float* __restrict c3 = corners(k, 3) + x0;
+      float* __restrict o = ad + size_t(k) * W + x0;
+      for (int i = 0; i < n; ++i) {
+        const float e[4] = {w[0][i], w[1][i], w[2][i], w[3][i]};
+        o[i] = jbu_mix(e, c0[i], c1[i], c2[i], c3[i]);
+      }
+    }
+  }
+  return nflat;
+}
+
+// The segments of a row between grid rows y0 and y1 for interp_row_jbu: runs of at most
+// kJbuBlock columns, flat (bilinear weights) where every column's corner quad (cells ix,
+// ix + 1 clamped, both grid rows) holds every channel read within flat_tol (flat_tol < 0:
+// none), each coded x0 << 7 | n << 1 | flat. Per column, not per block of 32 columns
+// all flat or not (the quads of a block of 32 from column 0 are 5, 4 of them shared with
+// its neighbours): the clip's flat pixels 52 -> 64 %. Depends on the grid-row pair only,
+// so made once per pair (CpuEngine::interp_row keys it), not per pixel row (4 rows).
+// Returns the segments' count.
+DTUTMO_HOT static int jbu_segments(int gw, int nc, int nch, bool rods, float flat_tol,
+                                   const int* __restrict ix, const int* __restrict runs, int nruns,
+                                   int y0, int y1, const float* __restrict grid,
+                                   unsigned char* __restrict fl, int* __restrict seg) {
+  static_assert(kJbuBlock < 64, "n in 6 bits");
+  const int last = gw - 1;
+  std::fill(fl, fl + gw, (unsigned char)(flat_tol >= 0.0f ? 1 : 0));
+  for (int k = 0; k < nch && flat_tol >= 0.0f; ++k) {
     if (!channel_read(k, rods)) continue;
     const float* __restrict r0 = grid + size_t(k) * nc + size_t(y0) * gw;
     const float* __restrict r1 = grid + size_t(k) * nc + size_t(y1) * gw;
@@ -254,72 +292,22 @@ DTUTMO_HOT static int interp_row_jbu(int W, int gw, int nc, int nch, bool rods, 
     }
     fl[last] &= std::max(r0[last], r1[last]) - std::min(r0[last], r1[last]) <= flat_tol ? 1 : 0;
   }
-  for (int x0 = 0; x0 < W; x0 += B) {
-    const int n = std::min(B, W - x0);
-    // every column's own corners within kJbuFlat? (its value then within kJbuFlat of theirs)
-    bool flat = true;
-    for (int c = ix[x0], ce = ix[x0 + n - 1]; c <= ce; ++c) flat = flat && fl[c];
-    if (flat) {  // the bilinear weights (convex: within kJbuFlat of the lookup's value)
-      nflat += n;
-      const float vy = 1.0f - ty;
-      if (fused) {
-        float* __restrict o0 = ad + size_t(kChLM) * W;
-        float* __restrict o1 = ad + size_t(kChS) * W;
-        for (int i = 0; i < n; ++i) {
-          const int x = x0 + i;
-          const float u = tx[x], v = 1.0f - u;
-          const float e[4] = {v * vy, u * vy, v * ty, u * ty};
-          o0[x] = jbu_mix(e, k0[x], k1[x], k2[x], k3[x]);
-          o1[x] = jbu_mix(e, q0[x], q1[x], q2[x], q3[x]);
-        }
-      } else {
-        for (int i = 0; i < n; ++i) {
-          const int x = x0 + i;
-          const float u = tx[x], v = 1.0f - u;
-          w0[x] = v * vy;
-          w1[x] = u * vy;
-          w2[x] = v * ty;
-          w3[x] = u * ty;
-        }
+  int ns = 0, x0 = 0, n = 0, f = 0;
+  for (int r = 0; r < nruns; ++r) {
+    const int rf = fl[ix[runs[r]]];
+    for (int x = runs[r], xe = runs[r + 1]; x < xe;) {
+      if (n > 0 && (rf != f || n == kJbuBlock)) {
+        seg[ns++] = x0 << 7 | n << 1 | f;
+        n = 0;
       }
-      continue;
-    }
-    jbu_stages(n, ly + x0, g0 + x0, g1 + x0, g2 + x0, g3 + x0, k0 + x0, k1 + x0, k2 + x0, k3 + x0,
-               tx + x0, ty, ab, su, dd);
-    if (fused) {
-      float* __restrict o0 = ad + size_t(kChLM) * W;
-      float* __restrict o1 = ad + size_t(kChS) * W;
-      for (int i = 0; i < n; ++i) {
-        const int x = x0 + i;
-        float e[4];
-        for (int j = 0; j < 4; ++j) e[j] = jbu_combine(ab[j][i], ab[4 + j][i], su[i], dd[i]);
-        o0[x] = jbu_mix(e, k0[x], k1[x], k2[x], k3[x]);
-        o1[x] = jbu_mix(e, q0[x], q1[x], q2[x], q3[x]);
-      }
-    } else {
-      for (int i = 0; i < n; ++i) {
-        const int x = x0 + i;
-        w0[x] = jbu_combine(ab[0][i], ab[4][i], su[i], dd[i]);
-        w1[x] = jbu_combine(ab[1][i], ab[5][i], su[i], dd[i]);
-        w2[x] = jbu_combine(ab[2][i], ab[6][i], su[i], dd[i]);
-        w3[x] = jbu_combine(ab[3][i], ab[7][i], su[i], dd[i]);
-      }
+      if (n == 0) x0 = x, f = rf;
+      const int m = std::min(xe - x, kJbuBlock - n);
+      n += m;
+      x += m;
     }
   }
-  if (fused) return nflat;
-  for (int k = 0; k < nch; ++k) {
-    if (!channel_read(k, rods)) continue;
-    const float* __restrict c0 = corners(k, 0);
-    const float* __restrict c1 = corners(k, 1);
-    const float* __restrict c2 = corners(k, 2);
-    const float* __restrict c3 = corners(k, 3);
-    float* __restrict o = ad + size_t(k) * W;
-    for (int x = 0; x < W; ++x) {
-      const float e[4] = {w0[x], w1[x], w2[x], w3[x]};
-      o[x] = jbu_mix(e, c0[x], c1[x], c2[x], c3[x]);
-    }
-  }
-  return nflat;
+  if (n > 0) seg[ns++] = x0 << 7 | n << 1 | f;
+  return ns;
 }
 
 // The joint-bilateral lookup at n columns x_i = i step + step / 2 of a row only (the
@@ -400,11 +388,20 @@ void CpuEngine::interp_row(int y, Scratch& s, const float* ly) {
     if (p1 < 0) p1 = k1 == k0 ? p0 : 1 - p0;
     s.jx_key[p0] = k0;
     s.jx_key[p1] = k1;
-    const int nflat = interp_row_jbu(W_, gw_, gw_ * gh_, nch, s.rods, jbu_shortcut_ ? kJbuFlat : -1.0f,
-                   lcols_.ix.data(), lruns_.data(),
-                   int(lruns_.size()) - 1, lcols_.tx.data(), ty, y0, y1,
-                   ly, jguide_.data(), gridk_.data(), p0, p1, f0, f1,
-                   s.jx.data(), s.jw.data(), s.ad.data());
+    // the flat blocks of this pair (jbu_flat_blocks), kept while the pair and its key hold
+    const float tol = jbu_shortcut_ ? kJbuFlat : -1.0f;
+    if (s.jf_key[0] != k0 || s.jf_key[1] != k1 || s.jf_nch != nch || s.jf_tol != tol) {
+      s.jf_n = jbu_segments(gw_, gw_ * gh_, nch, s.rods, tol, lcols_.ix.data(), lruns_.data(),
+                            int(lruns_.size()) - 1, y0, y1, gridk_.data(), s.jfc.data(), s.jf.data());
+      s.jf_key[0] = k0;
+      s.jf_key[1] = k1;
+      s.jf_nch = nch;
+      s.jf_tol = tol;
+    }
+    const int nflat = interp_row_jbu(W_, gw_, gw_ * gh_, nch, s.rods, lcols_.ix.data(), lruns_.data(),
+                                     int(lruns_.size()) - 1, lcols_.tx.data(), ty, y0, y1, ly,
+                                     jguide_.data(), gridk_.data(), p0, p1, f0, f1, s.jx.data(),
+                                     s.jf.data(), s.jf_n, s.ad.data());
     if (nflat) jbu_flat_n_.fetch_add(nflat, std::memory_order_relaxed);
     return;
   }

@@ -133,9 +133,11 @@ bool CpuEngine::configure(const StreamConfig& cfg, std::string* err) {
     s.resp.assign(size_t(6) * W_, 0.0f);
     s.rsp.assign(size_t(3) * W_, 0.0f);
     s.vrow.assign(std::max(size_t(kAd) * (gw_ + 1), size_t(ew_) + 1), 0.0f);
-    s.jw.assign(size_t(4) * W_, 0.0f);
+    s.jf.assign(lruns_.size() + size_t(W_) / kJbuBlock + 1, 0);
+    s.jfc.assign(size_t(gw_), 0);
     s.jx.assign(size_t(2) * (kAd + 1) * (W_ + kJbuPad), 0.0f);
     s.jx_key[0] = s.jx_key[1] = -1;
+    s.jf_key[0] = s.jf_key[1] = -1;
     s.out.assign(size_t(3) * W_ * kCell, 0.0f);
     s.row.assign(size_t(4) * W_, 0.0f);  // 4: row_colour's CIELAB hue gate and ratios
     s.conv.assign(convert_scratch_floats(W_), 0.0f);

@@ -47,6 +47,7 @@ namespace cpu {
 // columns past the row in the joint-bilateral lookup's expanded corner rows (interp_row_jbu:
 // corner 10 read as corner 00 one cell on)
 constexpr int kJbuPad = 8;
+constexpr int kJbuBlock = 32;  // columns per block of its stages (cpu_adapt.cpp kJbuFlat)
 struct Scratch {
   std::vector<float> ad;    // interpolated AdaptCell channels, kAd x width
   std::vector<float> resp;  // responses for one band, 3 x width x rows
@@ -56,7 +57,6 @@ struct Scratch {
   std::vector<float> conv;  // the row converters' scratch (convert.h convert_scratch_floats)
   std::vector<float> vrow;  // vertically interpolated grid rows, kAd x (gw + 1) (and at
                             // least one row of the glare grid and the edge map + 1)
-  std::vector<float> jw;    // joint-bilateral upsampling: 4 corner weights x width
   std::vector<float> bslab; // base/detail: the bilateral grid's x-z slab of a row (slice_row)
   bool rods = true;         // interp_row filled the rod channels (a rod weight reaches the row)
   // joint-bilateral lookup: two grid rows expanded per column (guide and each channel
@@ -64,6 +64,14 @@ struct Scratch {
   // jx_key[p] (frame, grid row, rods)
   std::vector<float> jx;
   long long jx_key[2] = {-1, -1};
+  // and its flat blocks (cpu_adapt.cpp jbu_flat_blocks: one byte per kJbuBlock columns; jfc
+  // the per-cell flags, gw) for the row pair jf_key (jx_key's keys), channels and tolerance
+  std::vector<int> jf;
+  std::vector<unsigned char> jfc;
+  int jf_n = 0;
+  long long jf_key[2] = {-1, -1};
+  int jf_nch = -1;
+  float jf_tol = 0.0f;
   long long bad = 0;
 };
 // The frame's timeline, on only with the environment variable DTUTMO_TIMELINE set (read at
