@@ -117,10 +117,17 @@ bool CpuEngine::configure(const StreamConfig& cfg, std::string* err) {
   fill_response_table(kConeL.n, resp_tab_.data());
   fill_response_table(kRod.n, resp_tab_.data() + kToneTab);
   lcols_.grid(W_, gw_, float(kCell));
-  lruns_.clear();
-  for (int x = 0; x < W_; ++x)
-    if (x == 0 || lcols_.ix[x] != lcols_.ix[x - 1]) lruns_.push_back(x);
-  lruns_.push_back(W_);
+  // the La lookup's units (interp_row_jbu): runs of equal ix, split into pieces of at most
+  // kCell columns, the short piece first (the first run: kCell / 2 clamped columns and
+  // kCell more)
+  lunits_.clear();
+  for (int x = 0; x < W_;) {
+    int e = x;
+    while (e < W_ && lcols_.ix[e] == lcols_.ix[x]) ++e;
+    for (int a = x, len = (e - x) % kCell ? (e - x) % kCell : kCell; a < e; a += len, len = kCell)
+      lunits_.insert(lunits_.end(), {a, len, lcols_.ix[x], std::min(lcols_.ix[x] + 1, gw_ - 1)});
+    x = e;
+  }
   epool_.init(gw_, gh_, kPoolRangeStep, pool_.threads());
   jguide_.assign(nc, 0.0f);
   jbu_ = false;
@@ -133,10 +140,8 @@ bool CpuEngine::configure(const StreamConfig& cfg, std::string* err) {
     s.resp.assign(size_t(6) * W_, 0.0f);
     s.rsp.assign(size_t(3) * W_, 0.0f);
     s.vrow.assign(std::max(size_t(kAd) * (gw_ + 1), size_t(ew_) + 1), 0.0f);
-    s.jf.assign(lruns_.size() + size_t(W_) / kJbuBlock + 1, 0);
+    s.jf.assign(lunits_.size() / 4, 0);
     s.jfc.assign(size_t(gw_), 0);
-    s.jx.assign(size_t(2) * (kAd + 1) * (W_ + kJbuPad), 0.0f);
-    s.jx_key[0] = s.jx_key[1] = -1;
     s.jf_key[0] = s.jf_key[1] = -1;
     s.out.assign(size_t(3) * W_ * kCell, 0.0f);
     s.row.assign(size_t(4) * W_, 0.0f);  // 4: row_colour's CIELAB hue gate and ratios

@@ -44,10 +44,8 @@ namespace cpu {
 // (dtutmo/model.h), the per-pixel model (dtutmo/pixel_model.h) and the spatial sampling
 // (dtutmo/spatial.h) are shared with the CUDA engine.
 
-// columns past the row in the joint-bilateral lookup's expanded corner rows (interp_row_jbu:
-// corner 10 read as corner 00 one cell on)
-constexpr int kJbuPad = 8;
-constexpr int kJbuBlock = 32;  // columns per block of its stages (cpu_adapt.cpp kJbuFlat)
+// columns per segment of the joint-bilateral lookup's stages (cpu_adapt.cpp kJbuFlat)
+constexpr int kJbuBlock = 32;
 struct Scratch {
   std::vector<float> ad;    // interpolated AdaptCell channels, kAd x width
   std::vector<float> resp;  // responses for one band, 3 x width x rows
@@ -59,13 +57,9 @@ struct Scratch {
                             // least one row of the glare grid and the edge map + 1)
   std::vector<float> bslab; // base/detail: the bilateral grid's x-z slab of a row (slice_row)
   bool rods = true;         // interp_row filled the rod channels (a rod weight reaches the row)
-  // joint-bilateral lookup: two grid rows expanded per column (guide and each channel
-  // read: 2 (kAd + 1) rows of width + kJbuPad, interp_row_jbu), row p valid for
-  // jx_key[p] (frame, grid row, rods)
-  std::vector<float> jx;
-  long long jx_key[2] = {-1, -1};
-  // and its flat blocks (cpu_adapt.cpp jbu_flat_blocks: one byte per kJbuBlock columns; jfc
-  // the per-cell flags, gw) for the row pair jf_key (jx_key's keys), channels and tolerance
+  // joint-bilateral lookup: the segments of a grid-row pair (cpu_adapt.cpp jbu_segments:
+  // jf_n of them; jfc the per-cell flags, gw) for the pair's keys jf_key (frame, grid
+  // row, rods: CpuEngine::interp_row), channels and tolerance
   std::vector<int> jf;
   std::vector<unsigned char> jfc;
   int jf_n = 0;
@@ -252,7 +246,7 @@ class CpuEngine final : public Engine {
   std::atomic<long long> jbu_flat_n_{0};   // jbu_flat_pixels
   bool jbu_shortcut_ = true;               // set_lookup_shortcut
   ColTable lcols_;  // the lookup's horizontal interpolation on the adaptation grid
-  std::vector<int> lruns_;  // its runs of equal lcols_.ix: first columns, then W_ (interp_row_jbu)
+  std::vector<int> lunits_;  // the La lookup's units: x0, len, cell, next cell (interp_row_jbu)
   std::vector<float> dispk_;  // grid x 3: full-inverse constants per class
   EdgePooler epool_;          // edge-aware (cross-bilateral) pooling of the La grid
   std::vector<float> jguide_; // per cell log2 mean luminance: guide of the La lookup
