@@ -190,7 +190,8 @@ DTUTMO_HOT static int interp_row_jbu(int W, int gw, int nc, int nch, bool rods,
                                       const int (*__restrict units)[4], const float* __restrict tx,
                                       float ty, int y0, int y1, const float* __restrict ly,
                                       const float* __restrict guide, const float* __restrict grid,
-                                      const int* __restrict seg, int nseg, float* __restrict ad) {
+                                      const int* __restrict seg, int nseg, float* __restrict vr,
+                                      float* __restrict ad) {
   const float* __restrict r0 = guide + size_t(y0) * gw;  // guide, grid row y0
   const float* __restrict r1 = guide + size_t(y1) * gw;
   const float* __restrict l0 = grid + size_t(kChLM) * nc + size_t(y0) * gw;  // L/M constants
@@ -203,6 +204,15 @@ DTUTMO_HOT static int interp_row_jbu(int W, int gw, int nc, int nch, bool rods,
       cr[nk] = grid + size_t(k) * nc + size_t(y0) * gw;
       ks[nk++] = k;
     }
+  bool any_flat = false;
+  for (int sg = 0; sg < nseg; ++sg) any_flat |= (seg[sg] & 1) != 0;
+  if (any_flat)  // the flat segments' vertical lerps, every cell of the row pair (vectorised)
+    for (int c = 0; c < nk; ++c) {
+      float* __restrict d = vr + size_t(c) * gw;
+      const float* __restrict c0 = cr[c];
+      const float* __restrict c1 = cr[c] + dy;
+      for (int i = 0; i < gw; ++i) d[i] = lerpf(c0[i], c1[i], ty);
+    }
   constexpr int B = kJbuBlock;
   static_assert(kJbuBlock % kCell == 0, "a segment's units fill its block");
   float ab[8][B], su[B], dd[B], w[4][B];
@@ -211,16 +221,15 @@ DTUTMO_HOT static int interp_row_jbu(int W, int gw, int nc, int nch, bool rods,
     const int u0 = seg[sg] >> 8, nu = (seg[sg] >> 1) & 127;
     const int X0 = units[u0][0];
     if (seg[sg] & 1) {
-      // bilinear (convex weights: within kJbuFlat of the lookup's value), as interp_h: per
-      // unit and channel the vertical lerps of its two corner columns, then per column one
-      // horizontal lerp (no weights: the corner-weight mix cost ~4x as much)
+      // bilinear (convex weights: within kJbuFlat of the lookup's value), as interp_h: the
+      // vertical lerps of the cells (vr), then per column one horizontal lerp (no
+      // weights: the corner-weight mix cost ~4x as much)
       for (int c = 0; c < nk; ++c) {
-        const float* __restrict c0 = cr[c];
-        const float* __restrict c1 = cr[c] + dy;
+        const float* __restrict d = vr + size_t(c) * gw;
         float* __restrict o = ad + size_t(ks[c]) * W;
         for (int q = u0; q < u0 + nu; ++q) {
-          const int x = units[q][0], m = units[q][2], m1 = units[q][3];
-          const float d0 = lerpf(c0[m], c1[m], ty), d1 = lerpf(c0[m1], c1[m1], ty);
+          const int x = units[q][0];
+          const float d0 = d[units[q][2]], d1 = d[units[q][3]];
           jbu_lanes(units[q][1], [&](int u) { o[x + u] = lerpf(d0, d1, tx[x + u]); });
         }
       }
@@ -393,7 +402,7 @@ void CpuEngine::interp_row(int y, Scratch& s, const float* ly) {
     }
     const int nflat = interp_row_jbu(W_, gw_, gw_ * gh_, nch, s.rods, units, lcols_.tx.data(), ty,
                                      y0, y1, ly, jguide_.data(), gridk_.data(), s.jf.data(), s.jf_n,
-                                     s.ad.data());
+                                     s.vrow.data(), s.ad.data());
     if (nflat) jbu_flat_n_.fetch_add(nflat, std::memory_order_relaxed);
     return;
   }
