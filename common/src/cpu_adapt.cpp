@@ -125,32 +125,32 @@ static inline bool channel_read(int k, bool rods) { return rods || (k != kChRod 
 // loads stalled (the stages' first load ~12 % of the lookup's samples). Channels read:
 // L/M and S, the rods' two where a rod weight reaches the row, the display observer's
 // three unless whiteboard (nch).
-// kJbuBlock (engine_cpu.h): columns per block of interp_row_jbu's stages.
-// The lookup's shortcut where it cannot change much: a block of columns each of whose
-// corner quads (cells ix, ix + 1 clamped, both grid rows) holds every channel read within
-// kJbuFlat takes the bilinear weights, not the joint-bilateral ones. Both sets are convex
+// kJbuBlock (engine_cpu.h): columns per segment of interp_row_jbu's stages.
+// The lookup's shortcut where it cannot change much: a column whose corner quad (cells
+// ix, ix + 1 clamped, both grid rows) holds every channel read within kJbuFlat takes the
+// bilinear lookup (interp_h's lerps), not the joint-bilateral weights. Both are convex
 // (spatial.h jbu_bound; test_halo Lookup.WeightsAreConvex), so both values of a channel
 // lie in the pixel's corners' [min, max]: they differ by at most kJbuFlat (+ float
 // rounding), in log2 units for the receptor and display constants (0.7 % in sigma), in
-// weight for the rod weight. Measured (1080p clip; 7 scenes at 960x540, fast and
-// balanced): within 1 code of the full lookup everywhere, 217k of 187M bytes (fast) and
-// 291k (balanced) 1 code apart; 0.03 took 2 codes (balanced daylight); no bound at all
-// (every block bilinear) 92-194 codes at the scenes' edges (test_engine
-// LookupShortcutStaysWithinACodeOfTheFullLookup). Blocks of 32: 52 % of the clip's pass-2
-// pixels (one spread over the block's cells instead of per quad: 39 %; blocks of 64 or
-// 16: no faster, 16 pays the stages' per-block set-up); interp_row_jbu's samples ~-25 %.
-// Not in the CUDA lookup (per pixel, no blocks) nor in the reference path.
+// weight for the rod weight. Measured (jbu8, blocks of 32 columns all flat: 1080p clip; 7
+// scenes at 960x540, fast and balanced): within 1 code of the full lookup everywhere,
+// 217k of 187M bytes (fast) and 291k (balanced) 1 code apart; 0.03 took 2 codes
+// (balanced daylight); no bound at all (every column bilinear) 92-194 codes at the
+// scenes' edges (test_engine LookupShortcutStaysWithinACodeOfTheFullLookup). Per column
+// (jbu9, jbu_segments): 64 % of the clip's pass-2 pixels (blocks of 32: 53 %), within 1
+// code of the blocks' output (118k bytes fast, 103k balanced). Not in the CUDA lookup
+// (per pixel) nor in the reference path.
 constexpr float kJbuFlat = 0.01f;
-// (jbu_flat_blocks takes it as flat_tol: -1 turns the shortcut off, CpuEngine::set_lookup_shortcut.)
+// (jbu_segments takes it as flat_tol: -1 turns the shortcut off, CpuEngine::set_lookup_shortcut.)
 // The weights of n <= kJbuBlock columns in stages (spatial.h jbu_range, then jbu_bound),
 // each stage a loop of its own through L1-resident block rows: ab[j] the range-weighted
 // bilinear weights a of corner j, ab[4 + j] D's parts b of them, su and dd jbu_bound's
 // scales (corner j's weight: jbu_combine). In one loop (~220 AVX2 instructions per 8
 // pixels, two divisions and ~25 spills on one chain of ~40 dependent operations) the
 // out-of-order window held about two iterations and the loop ran at the chain's latency;
-// split, the stages' iterations overlap. Inlined into both callers (interp_row_jbu, the
-// whole row; interp_cols_jbu, the histogram's columns gathered), so both vectorise the
-// same code and give the same values bit for bit.
+// split, the stages' iterations overlap. interp_cols_jbu's (the histogram's columns
+// gathered); interp_row_jbu runs the same stages over its units, corners broadcast (the
+// same operations per column: the same values bit for bit).
 __attribute__((always_inline)) static inline void jbu_stages(
     int n, const float* __restrict ly, const float* __restrict g0, const float* __restrict g1,
     const float* __restrict g2, const float* __restrict g3, const float* __restrict k0,
@@ -324,9 +324,7 @@ DTUTMO_HOT static int jbu_segments(int gw, int nc, int nch, bool rods, float fla
 // The joint-bilateral lookup at n columns x_i = i step + step / 2 of a row only (the
 // response histogram's subsample, frame_consts), channels L/M, S and, with rods, the rods'
 // two (those responses_core reads): per block of kJbuBlock columns the corners gathered
-// from the grids (no expanded rows: corner 10 is the next cell, clamped, where
-// interp_row_jbu reads whatever column x + kCell holds; both are finite and weighted +0
-// there, tx = 0), then the same stages and mix. lv: the pixels' levels, compact (lv[i]);
+// from the grids, then the same stages and mix (per column: interp_row_jbu's per unit). lv: the pixels' levels, compact (lv[i]);
 // out: ad[k * W + x_i]. The same values bit for bit as interp_row_jbu at those columns;
 // the whole row, which the histogram read a quarter of, cost it ~4x the work (fast:
 // ~1.5 of fc.hist's 3.6 CPU-ms per frame at 1080p).

@@ -256,7 +256,7 @@ bool CpuEngine::process(const FrameView& in, const FrameView& out, double time_s
     // from the previous shot (model.h glare_cut_redo; ghost 0.26 without): the frame is
     // made again with the glare state snapped, low_res's global update as temporal_redo
     // (what the cut gave, the detector's report kept; its frame_consts renews the lookups'
-    // cache key, Scratch::jx). The CUDA engine does the same.
+    // cache key, Scratch::jf_key). The CUDA engine does the same.
     gcap_snap_ = true;
     gcap_k_ = 1.0f;
     pass1(in);

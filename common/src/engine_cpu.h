@@ -232,7 +232,7 @@ class CpuEngine final : public Engine {
   std::vector<float> gridk_;  // kAd planar channel grids, gw x gh each
   long long frame_no_ = 0;     // version of the grids the La lookup reads, bumped where
                                // they change: frame_consts, after every low_res (a cut's
-                               // second too) and after the display channels (Scratch::jx_key)
+                               // second too) and after the display channels (Scratch::jf_key)
   std::vector<char> rod_row_;  // per grid row: some cell of it has a rod weight != 0
   std::vector<float> tone_tab_;  // photopic tone table, 3 x kToneTab (pixel_model.h)
   bool tone_on_ = false;         // this frame's photopic rows go through tone_tab_
