@@ -143,45 +143,43 @@ void CpuEngine::low_res(double dt, bool snap, bool redo) {
 static inline bool channel_read(int k, bool rods) { return rods || (k != kChRod && k != kChW); }
 
 // Joint-bilateral lookup of the adaptation channels for one row (spatial.h jbu_weights,
-// DESIGN.md section 4): loops over the whole row on the corners expanded per column
-// (ex: the guide's, then each channel's; made once per grid row pair, i.e. for ~kCell
-// rows), not a short loop per run of kCell columns, whose set-up cost a fifth of the
-// lookup. Channels read: L/M and S, the rods' two where a rod weight reaches the row,
-// the display observer's three unless whiteboard (nch).
-//
-// Only corners 00 and 01 are expanded (rows of W + kJbuPad): corner 10 (11) of column x is
-// corner 00 (01) of column x + kCell, ex + kCell. Where the two differ, tx is exactly 0
-// (grid_interp: the first kCell / 2 columns, clamped to cell 0, and those clamped to the
-// last cell), so corner 10's range weight a = tx (1 - ty) (...) and its D part are +0
-// and so is its weight: any finite value there gives the same sums and mixes. The pad
-// holds the next cell of the last kCell columns. Half the expansion, which took ~a fifth
-// of this function's samples with the four corners expanded.
-constexpr int kJbuBlock = 32;  // columns per block of interp_row_jbu's stages
-// The lookup's shortcut where it cannot change much: a block of columns each of whose
-// corner quads (cells ix, ix + 1 clamped, both grid rows) holds every channel read within
-// kJbuFlat takes the bilinear weights, not the joint-bilateral ones. Both sets are convex
+// DESIGN.md section 4), by units of at most kCell columns of one cell (CpuEngine::lunits_:
+// the runs of equal ix, the first and last split where longer than kCell): within a
+// unit every column has the same four corner cells, so each corner value (guide and
+// channels) is one scalar from the grid rows y0, y1 broadcast over the unit's lanes, and
+// the loops over a unit's columns (kCell, one AVX2 vector; jbu_lanes) take them as
+// invariants. The grid rows read are a few KB (L1); corners expanded per column (one row
+// of W floats per corner row and channel, made once per grid row pair) took ~123 KB per
+// thread that pass 2 streamed from L2 and ~a tenth of the lookup to make, and the
+// loads stalled (the stages' first load ~12 % of the lookup's samples). Channels read:
+// L/M and S, the rods' two where a rod weight reaches the row, the display observer's
+// three unless whiteboard (nch).
+// kJbuBlock (engine_cpu.h): columns per segment of interp_row_jbu's stages.
+// The lookup's shortcut where it cannot change much: a column whose corner quad (cells
+// ix, ix + 1 clamped, both grid rows) holds every channel read within kJbuFlat takes the
+// bilinear lookup (interp_h's lerps), not the joint-bilateral weights. Both are convex
 // (spatial.h jbu_bound; test_halo Lookup.WeightsAreConvex), so both values of a channel
 // lie in the pixel's corners' [min, max]: they differ by at most kJbuFlat (+ float
 // rounding), in log2 units for the receptor and display constants (0.7 % in sigma), in
-// weight for the rod weight. Measured (1080p clip; 7 scenes at 960x540, fast and
-// balanced): within 1 code of the full lookup everywhere, 217k of 187M bytes (fast) and
-// 291k (balanced) 1 code apart; 0.03 took 2 codes (balanced daylight); no bound at all
-// (every block bilinear) 92-194 codes at the scenes' edges (test_engine
-// LookupShortcutStaysWithinACodeOfTheFullLookup). Blocks of 32: 52 % of the clip's pass-2
-// pixels (one spread over the block's cells instead of per quad: 39 %; blocks of 64 or
-// 16: no faster, 16 pays the stages' per-block set-up); interp_row_jbu's samples ~-25 %.
-// Not in the CUDA lookup (per pixel, no blocks) nor in the reference path.
+// weight for the rod weight. Measured (jbu8, blocks of 32 columns all flat: 1080p clip; 7
+// scenes at 960x540, fast and balanced): within 1 code of the full lookup everywhere,
+// 217k of 187M bytes (fast) and 291k (balanced) 1 code apart; 0.03 took 2 codes
+// (balanced daylight); no bound at all (every column bilinear) 92-194 codes at the
+// scenes' edges (test_engine LookupShortcutStaysWithinACodeOfTheFullLookup). Per column
+// (jbu9, jbu_segments): 64 % of the clip's pass-2 pixels (blocks of 32: 53 %), within 1
+// code of the blocks' output (118k bytes fast, 103k balanced). Not in the CUDA lookup
+// (per pixel) nor in the reference path.
 constexpr float kJbuFlat = 0.01f;
-// (interp_row_jbu takes it as flat_tol: -1 turns the shortcut off, CpuEngine::set_lookup_shortcut.)
+// (jbu_segments takes it as flat_tol: -1 turns the shortcut off, CpuEngine::set_lookup_shortcut.)
 // The weights of n <= kJbuBlock columns in stages (spatial.h jbu_range, then jbu_bound),
 // each stage a loop of its own through L1-resident block rows: ab[j] the range-weighted
 // bilinear weights a of corner j, ab[4 + j] D's parts b of them, su and dd jbu_bound's
 // scales (corner j's weight: jbu_combine). In one loop (~220 AVX2 instructions per 8
 // pixels, two divisions and ~25 spills on one chain of ~40 dependent operations) the
 // out-of-order window held about two iterations and the loop ran at the chain's latency;
-// split, the stages' iterations overlap. Inlined into both callers (interp_row_jbu, the
-// whole row; interp_cols_jbu, the histogram's columns gathered), so both vectorise the
-// same code and give the same values bit for bit.
+// split, the stages' iterations overlap. interp_cols_jbu's (the histogram's columns
+// gathered); interp_row_jbu runs the same stages over its units, corners broadcast (the
+// same operations per column: the same values bit for bit).
 __attribute__((always_inline)) static inline void jbu_stages(
     int n, const float* __restrict ly, const float* __restrict g0, const float* __restrict g1,
     const float* __restrict g2, const float* __restrict g3, const float* __restrict k0,
@@ -202,77 +200,132 @@ __attribute__((always_inline)) static inline void jbu_stages(
     jbu_bound(ly[i], g0[i], g1[i], g2[i], g3[i], k0[i], k1[i], k2[i], k3[i], a, b, &su[i], &dd[i]);
   }
 }
-DTUTMO_HOT static int interp_row_jbu(int W, int gw, int nc, int nch, bool rods, float flat_tol,
-                                      const int* __restrict ix, const int* __restrict runs,
-                                      int nruns, const float* __restrict tx,
+// f(u) for the lanes u of a unit of len columns: a loop of kCell iterations (one AVX2
+// vector, no remainder) for the full units, a short loop for the row's ends.
+template <class F>
+__attribute__((always_inline)) static inline void jbu_lanes(int len, F&& f) {
+  if (len == kCell) {
+    for (int u = 0; u < kCell; ++u) f(u);
+  } else {
+    for (int u = 0; u < len; ++u) f(u);
+  }
+}
+// One row between grid rows y0 and y1 (weight ty of y1) by the segments of jbu_segments:
+// flat ones take the bilinear weights, the others the joint-bilateral ones in stages
+// (jbu_stages' loops, here over the segment's units); then every channel read is mixed
+// per segment while its weights are in L1. units: x0, len, cell m and m + 1 clamped per
+// unit (CpuEngine::lunits_). Returns the columns that took the bilinear weights.
+DTUTMO_HOT static int interp_row_jbu(int W, int gw, int nc, int nch, bool rods,
+                                      const int (*__restrict units)[4], const float* __restrict tx,
                                       float ty, int y0, int y1, const float* __restrict ly,
                                       const float* __restrict guide, const float* __restrict grid,
-                                      int p0, int p1, bool f0, bool f1, float* __restrict ex,
-                                      float* __restrict wq,
+                                      const int* __restrict seg, int nseg, float* __restrict vr,
                                       float* __restrict ad) {
-  static_assert(kJbuPad == kCell, "corner 10 is corner 00 one cell on");
-  const size_t Wp = size_t(W) + kJbuPad;
-  if (f0 || f1) {
-    // grid rows y0 (if f0) and y1 (if f1) into ex's rows p0 and p1 of the guide (slot 0)
-    // and of each channel read (slot k + 1): the corners 00 and 01
-    const int last = gw - 1;
-    for (int k = -1; k < nch; ++k) {
-      if (k >= 0 && !channel_read(k, rods)) continue;
-      const float* __restrict src = k < 0 ? guide : grid + size_t(k) * nc;
-      for (int j = 0; j < 2; ++j) {
-        if (!(j == 0 ? f0 : f1)) continue;
-        const float* __restrict a = src + size_t(j == 0 ? y0 : y1) * gw;
-        float* __restrict e = ex + (size_t(k + 1) * 2 + (j == 0 ? p0 : p1)) * Wp;
-        // by runs of equal ix (kCell columns, the first and last clamped ones longer or
-        // shorter): the cell's value broadcast 8 at a time, up to 7 columns past the run
-        // (the next run, then the pad, overwrite them), where a per-column load of
-        // a[ix[x]] (GCC: 8 scalar loads and inserts per vector) cost about four times as much
-        static_assert(kJbuPad >= 8, "a run's last store may reach 7 columns past the row");
-        for (int r = 0; r < nruns; ++r) {
-          const int x1 = runs[r + 1];
-          const float v = a[ix[runs[r]]];
-          for (int x = runs[r]; x < x1; x += 8)
-            for (int u = 0; u < 8; ++u) e[x + u] = v;
+  const float* __restrict r0 = guide + size_t(y0) * gw;  // guide, grid row y0
+  const float* __restrict r1 = guide + size_t(y1) * gw;
+  const float* __restrict l0 = grid + size_t(kChLM) * nc + size_t(y0) * gw;  // L/M constants
+  const float* __restrict l1 = grid + size_t(kChLM) * nc + size_t(y1) * gw;
+  int ks[kAdaptChannels], nk = 0;
+  const float* cr[kAdaptChannels];  // channel ks[c]'s grid row y0 (y1: + dy)
+  const ptrdiff_t dy = ptrdiff_t(y1 - y0) * gw;
+  for (int k = 0; k < nch; ++k)
+    if (channel_read(k, rods)) {
+      cr[nk] = grid + size_t(k) * nc + size_t(y0) * gw;
+      ks[nk++] = k;
+    }
+  bool any_flat = false;
+  for (int sg = 0; sg < nseg; ++sg) any_flat |= (seg[sg] & 1) != 0;
+  if (any_flat)  // the flat segments' vertical lerps, every cell of the row pair (vectorised)
+    for (int c = 0; c < nk; ++c) {
+      float* __restrict d = vr + size_t(c) * gw;
+      const float* __restrict c0 = cr[c];
+      const float* __restrict c1 = cr[c] + dy;
+      for (int i = 0; i < gw; ++i) d[i] = lerpf(c0[i], c1[i], ty);
+    }
+  constexpr int B = kJbuBlock;
+  static_assert(kJbuBlock % kCell == 0, "a segment's units fill its block");
+  float ab[8][B], su[B], dd[B], w[4][B];
+  int nflat = 0;
+  for (int sg = 0; sg < nseg; ++sg) {
+    const int u0 = seg[sg] >> 8, nu = (seg[sg] >> 1) & 127;
+    const int X0 = units[u0][0];
+    if (seg[sg] & 1) {
+      // bilinear (convex weights: within kJbuFlat of the lookup's value), as interp_h: the
+      // vertical lerps of the cells (vr), then per column one horizontal lerp (no
+      // weights: the corner-weight mix cost ~4x as much)
+      for (int c = 0; c < nk; ++c) {
+        const float* __restrict d = vr + size_t(c) * gw;
+        float* __restrict o = ad + size_t(ks[c]) * W;
+        for (int q = u0; q < u0 + nu; ++q) {
+          const int x = units[q][0];
+          const float d0 = d[units[q][2]], d1 = d[units[q][3]];
+          jbu_lanes(units[q][1], [&](int u) { o[x + u] = lerpf(d0, d1, tx[x + u]); });
         }
-        for (int p = 0; p < kJbuPad; ++p) {  // corner 10 of column W - kJbuPad + p
-          const int x = W - kJbuPad + p;
-          e[W + p] = x >= 0 ? a[std::min(ix[x] + 1, last)] : 0.0f;
-        }
+      }
+      for (int q = u0; q < u0 + nu; ++q) nflat += units[q][1];
+      continue;
+    } else {
+      // the stages as jbu_stages, corners broadcast per unit
+      for (int q = u0, i = 0; q < u0 + nu; i += units[q][1], ++q) {
+        const int x = units[q][0], m = units[q][2], m1 = units[q][3];
+        const float g0 = r0[m], g1 = r0[m1], g2 = r1[m], g3 = r1[m1];
+        jbu_lanes(units[q][1], [&](int u) {
+          float a[4], b[4];
+          jbu_range(ly[x + u], g0, g1, g2, g3, tx[x + u], ty, a, b);
+          for (int j = 0; j < 4; ++j) {
+            ab[j][i + u] = a[j];
+            ab[4 + j][i + u] = b[j];
+          }
+        });
+      }
+      for (int q = u0, i = 0; q < u0 + nu; i += units[q][1], ++q) {
+        const int x = units[q][0], m = units[q][2], m1 = units[q][3];
+        const float g0 = r0[m], g1 = r0[m1], g2 = r1[m], g3 = r1[m1];
+        const float k0 = l0[m], k1 = l0[m1], k2 = l1[m], k3 = l1[m1];
+        jbu_lanes(units[q][1], [&](int u) {
+          const float a[4] = {ab[0][i + u], ab[1][i + u], ab[2][i + u], ab[3][i + u]};
+          const float b[4] = {ab[4][i + u], ab[5][i + u], ab[6][i + u], ab[7][i + u]};
+          jbu_bound(ly[x + u], g0, g1, g2, g3, k0, k1, k2, k3, a, b, &su[i + u], &dd[i + u]);
+        });
+      }
+      for (int q = u0, i = 0; q < u0 + nu; i += units[q][1], ++q)
+        jbu_lanes(units[q][1], [&](int u) {
+          for (int j = 0; j < 4; ++j)
+            w[j][i + u] = jbu_combine(ab[j][i + u], ab[4 + j][i + u], su[i + u], dd[i + u]);
+        });
+    }
+    for (int c = 0; c < nk; ++c) {
+      const float* __restrict c0 = cr[c];
+      const float* __restrict c1 = cr[c] + dy;
+      float* __restrict o = ad + size_t(ks[c]) * W + X0;
+      for (int q = u0, i = 0; q < u0 + nu; i += units[q][1], ++q) {
+        const int m = units[q][2], m1 = units[q][3];
+        const float e0 = c0[m], e1 = c0[m1], e2 = c1[m], e3 = c1[m1];
+        jbu_lanes(units[q][1], [&](int u) {
+          const float e[4] = {w[0][i + u], w[1][i + u], w[2][i + u], w[3][i + u]};
+          o[i + u] = jbu_mix(e, e0, e1, e2, e3);
+        });
       }
     }
   }
-  auto corners = [&](int k, int j) {
-    return ex + (size_t(k + 1) * 2 + ((j >> 1) ? p1 : p0)) * Wp + (j & 1) * kJbuPad;
-  };
-  const float* __restrict g0 = corners(-1, 0);
-  const float* __restrict g1 = corners(-1, 1);
-  const float* __restrict g2 = corners(-1, 2);
-  const float* __restrict g3 = corners(-1, 3);
-  const float* __restrict k0 = corners(kChLM, 0);
-  const float* __restrict k1 = corners(kChLM, 1);
-  const float* __restrict k2 = corners(kChLM, 2);
-  const float* __restrict k3 = corners(kChLM, 3);
-  // photopic whiteboard: only L/M and S, both mixed per block straight from the weights (no
-  // round trip of the four weight rows through scratch)
-  const bool fused = !rods && nch == kChD0;
-  const float* __restrict q0 = corners(kChS, 0);
-  const float* __restrict q1 = corners(kChS, 1);
-  const float* __restrict q2 = corners(kChS, 2);
-  const float* __restrict q3 = corners(kChS, 3);
-  float* __restrict w0 = wq;
-  float* __restrict w1 = wq + W;
-  float* __restrict w2 = wq + 2 * size_t(W);
-  float* __restrict w3 = wq + 3 * size_t(W);
-  constexpr int B = kJbuBlock;
-  float ab[8][B], su[B], dd[B];
+  return nflat;
+}
+
+// The segments of a row between grid rows y0 and y1 for interp_row_jbu: runs of at most
+// kJbuBlock / kCell units (CpuEngine::lunits_), flat (bilinear weights) where every
+// column's corner quad (cells m, m + 1 clamped, both grid rows) holds every channel read
+// within flat_tol (flat_tol < 0: none), each coded u0 << 8 | units << 1 | flat. Per
+// unit, not per block of 32 columns all flat or not (a block of 32 from column 0 spans 5
+// quads, 4 of them shared with its neighbours): the clip's flat pixels 53 -> 64 %.
+// Depends on the grid-row pair only, so made once per pair (CpuEngine::interp_row keys
+// it), not per pixel row (4 rows). Returns the segments' count.
+DTUTMO_HOT static int jbu_segments(int gw, int nc, int nch, bool rods, float flat_tol,
+                                   const int (*__restrict units)[4], int nunits, int y0, int y1,
+                                   const float* __restrict grid, unsigned char* __restrict fl,
+                                   int* __restrict seg) {
   const int last = gw - 1;
-  int nflat = 0;
-  // per cell c: 1 if the quad of cells c, c + 1 (clamped) in both grid rows holds every
-  // channel read within kJbuFlat (the corners of the columns whose ix is c)
-  thread_local std::vector<unsigned char> fq;
-  fq.assign(size_t(gw), 1);
-  unsigned char* __restrict fl = fq.data();
-  for (int k = 0; k < nch; ++k) {
+  std::fill(fl, fl + gw, (unsigned char)(flat_tol >= 0.0f ? 1 : 0));
+  for (int k = 0; k < nch && flat_tol >= 0.0f; ++k) {
     if (!channel_read(k, rods)) continue;
     const float* __restrict r0 = grid + size_t(k) * nc + size_t(y0) * gw;
     const float* __restrict r1 = grid + size_t(k) * nc + size_t(y1) * gw;
@@ -283,80 +336,24 @@ DTUTMO_HOT static int interp_row_jbu(int W, int gw, int nc, int nch, bool rods, 
     }
     fl[last] &= std::max(r0[last], r1[last]) - std::min(r0[last], r1[last]) <= flat_tol ? 1 : 0;
   }
-  for (int x0 = 0; x0 < W; x0 += B) {
-    const int n = std::min(B, W - x0);
-    // every column's own corners within kJbuFlat? (its value then within kJbuFlat of theirs)
-    bool flat = true;
-    for (int c = ix[x0], ce = ix[x0 + n - 1]; c <= ce; ++c) flat = flat && fl[c];
-    if (flat) {  // the bilinear weights (convex: within kJbuFlat of the lookup's value)
-      nflat += n;
-      const float vy = 1.0f - ty;
-      if (fused) {
-        float* __restrict o0 = ad + size_t(kChLM) * W;
-        float* __restrict o1 = ad + size_t(kChS) * W;
-        for (int i = 0; i < n; ++i) {
-          const int x = x0 + i;
-          const float u = tx[x], v = 1.0f - u;
-          const float e[4] = {v * vy, u * vy, v * ty, u * ty};
-          o0[x] = jbu_mix(e, k0[x], k1[x], k2[x], k3[x]);
-          o1[x] = jbu_mix(e, q0[x], q1[x], q2[x], q3[x]);
-        }
-      } else {
-        for (int i = 0; i < n; ++i) {
-          const int x = x0 + i;
-          const float u = tx[x], v = 1.0f - u;
-          w0[x] = v * vy;
-          w1[x] = u * vy;
-          w2[x] = v * ty;
-          w3[x] = u * ty;
-        }
-      }
-      continue;
+  int ns = 0, u0 = 0, n = 0, f = 0;
+  for (int q = 0; q < nunits; ++q) {
+    const int uf = fl[units[q][2]];
+    if (n > 0 && (uf != f || n == kJbuBlock / kCell)) {
+      seg[ns++] = u0 << 8 | n << 1 | f;
+      n = 0;
     }
-    jbu_stages(n, ly + x0, g0 + x0, g1 + x0, g2 + x0, g3 + x0, k0 + x0, k1 + x0, k2 + x0, k3 + x0,
-               tx + x0, ty, ab, su, dd);
-    if (fused) {
-      float* __restrict o0 = ad + size_t(kChLM) * W;
-      float* __restrict o1 = ad + size_t(kChS) * W;
-      for (int i = 0; i < n; ++i) {
-        const int x = x0 + i;
-        float e[4];
-        for (int j = 0; j < 4; ++j) e[j] = jbu_combine(ab[j][i], ab[4 + j][i], su[i], dd[i]);
-        o0[x] = jbu_mix(e, k0[x], k1[x], k2[x], k3[x]);
-        o1[x] = jbu_mix(e, q0[x], q1[x], q2[x], q3[x]);
-      }
-    } else {
-      for (int i = 0; i < n; ++i) {
-        const int x = x0 + i;
-        w0[x] = jbu_combine(ab[0][i], ab[4][i], su[i], dd[i]);
-        w1[x] = jbu_combine(ab[1][i], ab[5][i], su[i], dd[i]);
-        w2[x] = jbu_combine(ab[2][i], ab[6][i], su[i], dd[i]);
-        w3[x] = jbu_combine(ab[3][i], ab[7][i], su[i], dd[i]);
-      }
-    }
+    if (n == 0) u0 = q, f = uf;
+    ++n;
   }
-  if (fused) return nflat;
-  for (int k = 0; k < nch; ++k) {
-    if (!channel_read(k, rods)) continue;
-    const float* __restrict c0 = corners(k, 0);
-    const float* __restrict c1 = corners(k, 1);
-    const float* __restrict c2 = corners(k, 2);
-    const float* __restrict c3 = corners(k, 3);
-    float* __restrict o = ad + size_t(k) * W;
-    for (int x = 0; x < W; ++x) {
-      const float e[4] = {w0[x], w1[x], w2[x], w3[x]};
-      o[x] = jbu_mix(e, c0[x], c1[x], c2[x], c3[x]);
-    }
-  }
-  return nflat;
+  if (n > 0) seg[ns++] = u0 << 8 | n << 1 | f;
+  return ns;
 }
 
 // The joint-bilateral lookup at n columns x_i = i step + step / 2 of a row only (the
 // response histogram's subsample, frame_consts), channels L/M, S and, with rods, the rods'
 // two (those responses_core reads): per block of kJbuBlock columns the corners gathered
-// from the grids (no expanded rows: corner 10 is the next cell, clamped, where
-// interp_row_jbu reads whatever column x + kCell holds; both are finite and weighted +0
-// there, tx = 0), then the same stages and mix. lv: the pixels' levels, compact (lv[i]);
+// from the grids, then the same stages and mix (per column: interp_row_jbu's per unit). lv: the pixels' levels, compact (lv[i]);
 // out: ad[k * W + x_i]. The same values bit for bit as interp_row_jbu at those columns;
 // the whole row, which the histogram read a quarter of, cost it ~4x the work (fast:
 // ~1.5 of fc.hist's 3.6 CPU-ms per frame at 1080p).
@@ -415,25 +412,24 @@ void CpuEngine::interp_row(int y, Scratch& s, const float* ly) {
   // rod channels only where a rod weight reaches the row (else they are 0 and not read)
   s.rods = rod_row_[y0] || rod_row_[y1];
   if (jbu_) {
-    // s.jx holds two expanded grid rows, each valid for its key (this frame's grid row,
-    // and rod channels only if they were expanded with it): a row pair reuses the row it
-    // shares with the pair before (y1 becomes y0 halfway through an 8-row band), so a
-    // band expands 3 grid rows, not 4
+    // the segments of this grid-row pair (jbu_segments), kept while the pair holds: keys of
+    // this frame's grids (frame_no_), the grid row and whether the rods' channels are read
     const long long k0 = (frame_no_ * (gh_ + 1) + y0) * 2 + (s.rods ? 1 : 0);
     const long long k1 = (frame_no_ * (gh_ + 1) + y1) * 2 + (s.rods ? 1 : 0);
-    int p0 = s.jx_key[0] == k0 ? 0 : (s.jx_key[1] == k0 ? 1 : -1);
-    int p1 = s.jx_key[0] == k1 ? 0 : (s.jx_key[1] == k1 ? 1 : -1);
-    const bool f0 = p0 < 0;
-    if (f0) p0 = p1 == 0 ? 1 : 0;
-    const bool f1 = p1 < 0 && k1 != k0;
-    if (p1 < 0) p1 = k1 == k0 ? p0 : 1 - p0;
-    s.jx_key[p0] = k0;
-    s.jx_key[p1] = k1;
-    const int nflat = interp_row_jbu(W_, gw_, gw_ * gh_, nch, s.rods, jbu_shortcut_ ? kJbuFlat : -1.0f,
-                   lcols_.ix.data(), lruns_.data(),
-                   int(lruns_.size()) - 1, lcols_.tx.data(), ty, y0, y1,
-                   ly, jguide_.data(), gridk_.data(), p0, p1, f0, f1,
-                   s.jx.data(), s.jw.data(), s.ad.data());
+    const float tol = jbu_shortcut_ ? kJbuFlat : -1.0f;
+    const int(*units)[4] = reinterpret_cast<const int(*)[4]>(lunits_.data());
+    const int nunits = int(lunits_.size() / 4);
+    if (s.jf_key[0] != k0 || s.jf_key[1] != k1 || s.jf_nch != nch || s.jf_tol != tol) {
+      s.jf_n = jbu_segments(gw_, gw_ * gh_, nch, s.rods, tol, units, nunits, y0, y1, gridk_.data(),
+                            s.jfc.data(), s.jf.data());
+      s.jf_key[0] = k0;
+      s.jf_key[1] = k1;
+      s.jf_nch = nch;
+      s.jf_tol = tol;
+    }
+    const int nflat = interp_row_jbu(W_, gw_, gw_ * gh_, nch, s.rods, units, lcols_.tx.data(), ty,
+                                     y0, y1, ly, jguide_.data(), gridk_.data(), s.jf.data(), s.jf_n,
+                                     s.vrow.data(), s.ad.data());
     if (nflat) jbu_flat_n_.fetch_add(nflat, std::memory_order_relaxed);
     return;
   }

@@ -83,7 +83,7 @@ static bool same_tone_class(const FrameConsts& K, int a, int b) {
 void CpuEngine::frame_consts(float kq) {
   FrameConsts& K = K_;
   // low_res has just written the grids the La lookup reads (a cut's second low_res too):
-  // the lookup's expanded rows (Scratch::jx) are stale
+  // the lookup's segments (Scratch::jf, keyed by frame_no_) are stale
   ++frame_no_;
   // display observer (and the rods' S odds factor)
   display_observer(K, display_peak_nits(P_), P_.display_adapt, int(P_.viewing), P_.fov_deg, W_, H_,

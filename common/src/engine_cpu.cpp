@@ -117,10 +117,17 @@ bool CpuEngine::configure(const StreamConfig& cfg, std::string* err) {
   fill_response_table(kConeL.n, resp_tab_.data());
   fill_response_table(kRod.n, resp_tab_.data() + kToneTab);
   lcols_.grid(W_, gw_, float(kCell));
-  lruns_.clear();
-  for (int x = 0; x < W_; ++x)
-    if (x == 0 || lcols_.ix[x] != lcols_.ix[x - 1]) lruns_.push_back(x);
-  lruns_.push_back(W_);
+  // the La lookup's units (interp_row_jbu): runs of equal ix, split into pieces of at most
+  // kCell columns, the short piece first (the first run: kCell / 2 clamped columns and
+  // kCell more)
+  lunits_.clear();
+  for (int x = 0; x < W_;) {
+    int e = x;
+    while (e < W_ && lcols_.ix[e] == lcols_.ix[x]) ++e;
+    for (int a = x, len = (e - x) % kCell ? (e - x) % kCell : kCell; a < e; a += len, len = kCell)
+      lunits_.insert(lunits_.end(), {a, len, lcols_.ix[x], std::min(lcols_.ix[x] + 1, gw_ - 1)});
+    x = e;
+  }
   epool_.init(gw_, gh_, kPoolRangeStep, pool_.threads());
   jguide_.assign(nc, 0.0f);
   jbu_ = false;
@@ -134,9 +141,9 @@ bool CpuEngine::configure(const StreamConfig& cfg, std::string* err) {
     s.rsp.assign(size_t(3) * W_, 0.0f);
     s.lms.assign(size_t(3) * W_, 0.0f);
     s.vrow.assign(std::max(size_t(kAd) * (gw_ + 1), size_t(ew_) + 1), 0.0f);
-    s.jw.assign(size_t(4) * W_, 0.0f);
-    s.jx.assign(size_t(2) * (kAd + 1) * (W_ + kJbuPad), 0.0f);
-    s.jx_key[0] = s.jx_key[1] = -1;
+    s.jf.assign(lunits_.size() / 4, 0);
+    s.jfc.assign(size_t(gw_), 0);
+    s.jf_key[0] = s.jf_key[1] = -1;
     s.out.assign(size_t(3) * W_ * kCell, 0.0f);
     s.row.assign(size_t(4) * W_, 0.0f);  // 4: row_colour's CIELAB hue gate and ratios
     s.conv.assign(convert_scratch_floats(W_), 0.0f);
@@ -251,7 +258,7 @@ bool CpuEngine::process(const FrameView& in, const FrameView& out, double time_s
     // from the previous shot (model.h glare_cut_redo; ghost 0.26 without): the frame is
     // made again with the glare state snapped, low_res's global update as temporal_redo
     // (what the cut gave, the detector's report kept; its frame_consts renews the lookups'
-    // cache key, Scratch::jx). The CUDA engine does the same.
+    // cache key, Scratch::jf_key). The CUDA engine does the same.
     gcap_snap_ = true;
     gcap_k_ = 1.0f;
     pass1(in);

@@ -44,9 +44,8 @@ namespace cpu {
 // (dtutmo/model.h), the per-pixel model (dtutmo/pixel_model.h) and the spatial sampling
 // (dtutmo/spatial.h) are shared with the CUDA engine.
 
-// columns past the row in the joint-bilateral lookup's expanded corner rows (interp_row_jbu:
-// corner 10 read as corner 00 one cell on)
-constexpr int kJbuPad = 8;
+// columns per segment of the joint-bilateral lookup's stages (cpu_adapt.cpp kJbuFlat)
+constexpr int kJbuBlock = 32;
 struct Scratch {
   std::vector<float> ad;    // interpolated AdaptCell channels, kAd x width
   std::vector<float> resp;  // responses for one band, 3 x width x rows
@@ -57,14 +56,17 @@ struct Scratch {
   std::vector<float> conv;  // the row converters' scratch (convert.h convert_scratch_floats)
   std::vector<float> vrow;  // vertically interpolated grid rows, kAd x (gw + 1) (and at
                             // least one row of the glare grid and the edge map + 1)
-  std::vector<float> jw;    // joint-bilateral upsampling: 4 corner weights x width
   std::vector<float> bslab; // base/detail: the bilateral grid's x-z slab of a row (slice_row)
   bool rods = true;         // interp_row filled the rod channels (a rod weight reaches the row)
-  // joint-bilateral lookup: two grid rows expanded per column (guide and each channel
-  // read: 2 (kAd + 1) rows of width + kJbuPad, interp_row_jbu), row p valid for
-  // jx_key[p] (frame, grid row, rods)
-  std::vector<float> jx;
-  long long jx_key[2] = {-1, -1};
+  // joint-bilateral lookup: the segments of a grid-row pair (cpu_adapt.cpp jbu_segments:
+  // jf_n of them; jfc the per-cell flags, gw) for the pair's keys jf_key (frame, grid
+  // row, rods: CpuEngine::interp_row), channels and tolerance
+  std::vector<int> jf;
+  std::vector<unsigned char> jfc;
+  int jf_n = 0;
+  long long jf_key[2] = {-1, -1};
+  int jf_nch = -1;
+  float jf_tol = 0.0f;
   long long bad = 0;
 };
 // The frame's timeline, on only with the environment variable DTUTMO_TIMELINE set (read at
@@ -236,7 +238,7 @@ class CpuEngine final : public Engine {
   std::vector<float> gridk_;  // kAd planar channel grids, gw x gh each
   long long frame_no_ = 0;     // version of the grids the La lookup reads, bumped where
                                // they change: frame_consts, after every low_res (a cut's
-                               // second too) and after the display channels (Scratch::jx_key)
+                               // second too) and after the display channels (Scratch::jf_key)
   std::vector<char> rod_row_;  // per grid row: some cell of it has a rod weight != 0
   std::vector<float> tone_tab_;  // photopic tone table, 3 x kToneTab (pixel_model.h)
   bool tone_on_ = false;         // this frame's photopic rows go through tone_tab_
@@ -250,7 +252,7 @@ class CpuEngine final : public Engine {
   std::atomic<long long> jbu_flat_n_{0};   // jbu_flat_pixels
   bool jbu_shortcut_ = true;               // set_lookup_shortcut
   ColTable lcols_;  // the lookup's horizontal interpolation on the adaptation grid
-  std::vector<int> lruns_;  // its runs of equal lcols_.ix: first columns, then W_ (interp_row_jbu)
+  std::vector<int> lunits_;  // the La lookup's units: x0, len, cell, next cell (interp_row_jbu)
   std::vector<float> dispk_;  // grid x 3: full-inverse constants per class
   EdgePooler epool_;          // edge-aware (cross-bilateral) pooling of the La grid
   std::vector<float> jguide_; // per cell log2 mean luminance: guide of the La lookup

@@ -791,8 +791,8 @@ TEST(Engine, RowsWithRodsTakeTheToneTableWhereTheRodWeightIsZero) {
   EXPECT_LT(double(off), 0.005 * double(codes)) << off << " of " << codes << " codes differ by 1";
 }
 
-// The La lookup's shortcut (cpu_adapt.cpp kJbuFlat): a block of columns whose corners'
-// channels all lie within kJbuFlat takes the bilinear weights. Against the reference path
+// The La lookup's shortcut (cpu_adapt.cpp kJbuFlat): a column whose corners' channels all
+// lie within kJbuFlat takes the bilinear lookup. Against the reference path
 // (the joint-bilateral weights per pixel, no shortcut) on the scenes, fast and balanced,
 // 960x540: within 1 code, few codes 1 apart, and the shortcut ran (and not everywhere).
 // Without the bound (every block bilinear) each scene came out 92-194 codes apart at its
@@ -820,11 +820,12 @@ TEST(Engine, LookupShortcutStaysWithinACodeOfTheFullLookup) {
   }
 }
 
-// The La lookup's expanded grid rows (interp_row_jbu, Scratch::jx) are made again when the
-// grids change within a frame: the display observer's channels are written after the
-// histogram pass expanded them, so a row of pass 2 with the key of the thread's last
-// histogram row took the previous frame's display constants (balanced: runs of one frame
-// differed by up to 9 codes). A frame one cell row high (every row has that key) on one
+// The La lookup's per-pair caches are made again when the grids change within a frame:
+// the display observer's channels are written after the histogram pass, so a row of pass 2
+// with the key of the thread's last histogram row took the previous frame's display
+// constants (the expanded grid rows of jbu8 and before, Scratch::jx: balanced, runs of one
+// frame up to 9 codes apart); now the flat segments (Scratch::jf), whose flags read every
+// channel. A frame one cell row high (every row has that key) on one
 // thread makes it certain; the reference path (the kernels' whole-pixel functions)
 // expands nothing. Balanced and quality, first frame (the previous constants are 0) and
 // a later one.
