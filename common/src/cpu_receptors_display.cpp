@@ -501,6 +501,10 @@ struct NormConsts {
     }
   }
   DTUTMO_PX float operator()(int c, float r) const { return normalise_response(r, g[c], off[c], tr[c], tg[c], k[c], rmax[c]); }
+  // as the ratio *n / *d (display.h soft_knee_nd)
+  DTUTMO_PX void nd(int c, float r, float* n, float* d) const {
+    soft_knee_nd(normalise_linear(r, g[c], off[c], tr[c], tg[c]), k[c], rmax[c], n, d);
+  }
 };
 
 // The tone table's response part u of entries [i0, i0 + n) (pixel_model.h tone_u): in the
@@ -546,7 +550,11 @@ static inline __attribute__((always_inline)) void dtucam_row(
   // rest needs nothing else of u)
   for (int x = 0; x < W; ++x) {
     const Vec3 rr = dtucam_scene_r({r0[x], r1[x], r2[x]}, dtucam_s_factor(ss[x], sl[x]));
-    const float A = dtucam_display_a({nc(0, r0[x]), nc(1, r1[x]), nc(2, r2[x])}, sref);
+    Vec3 un, ud;
+    nc.nd(0, r0[x], &un.x, &ud.x);
+    nc.nd(1, r1[x], &un.y, &ud.y);
+    nc.nd(2, r2[x], &un.z, &ud.z);
+    const float A = dtucam_display_a(un, ud, sref);
     t0[x] = cam_opponent(rr).A;
     t2[x] = rr.z;
     t1[x] = A;
