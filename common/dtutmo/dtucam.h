@@ -177,21 +177,27 @@ DTUTMO_PX CamJMh dtucam_forward(Vec3 r, const CamCond& k) {
 //   rL = (460 A + 451 a + 288 b)/1403, rM = (460 A - 891 a - 261 b)/1403,
 //   rS = (460 A - 220 a - 6300 b)/1403,
 // den = rL + rM + 1.05 rS = D0 A + d1 a + d2 b; t den = kk s (s = f L) solved for f:
-//   f = p D0 A / (1 - p (d1 a_d + d2 b_d)) = pn D0 A / (pq - pn (d1 a_d + d2 b_d)),
-// 0 where that denominator is <= 1e-9 pq (no finite chroma has the display's t). One
-// division, no square root: dtucam_display_rest passes the scene's (a, b) itself, whose
-// length s and e_t cancel (t_s = kk_s e_t s / den, and e_t is the display's too).
-DTUTMO_PX Vec3 dtucam_inverse_dir(float A, float pn, float pq, float ad, float bd) {
+//   f = p D0 A / (1 - p (d1 a_d + d2 b_d)) = pn D0 A / q,  q = pq - pn (d1 a_d + d2 b_d),
+// 0 where q <= 1e-9 pq (no finite chroma has the display's t). No square root:
+// dtucam_display_rest passes the scene's (a, b) itself, whose length s and e_t cancel
+// (t_s = kk_s e_t s / den, and e_t is the display's too). As numerators *rn over the
+// common denominator returned, 1403 q (no division: a caller folds it into its own).
+DTUTMO_PX float dtucam_inverse_nd(float A, float pn, float pq, float ad, float bd, Vec3* rn) {
   const float d0 = (460.0f + 460.0f + 1.05f * 460.0f) / 1403.0f;
   const float d1 = (451.0f - 891.0f - 1.05f * 220.0f) / 1403.0f;
   const float d2 = (288.0f - 261.0f - 1.05f * 6300.0f) / 1403.0f;
   const float q = pq - pn * (d1 * ad + d2 * bd);
-  const float fq = pn * d0 * A / maxf(q, 1e-9f * pq);
-  const float f = q > 1e-9f * pq ? fq : 0.0f;
-  const float a = f * ad, b = f * bd;
-  const float i1403 = 1.0f / 1403.0f;  // a product: a division by 1403 stays a division
-  return {(460.0f * A + 451.0f * a + 288.0f * b) * i1403, (460.0f * A - 891.0f * a - 261.0f * b) * i1403,
-          (460.0f * A - 220.0f * a - 6300.0f * b) * i1403};
+  const float fn = q > 1e-9f * pq ? pn * d0 * A : 0.0f;  // f = fn / q
+  const float qa = maxf(q, 1e-9f * pq);
+  const float a = fn * ad, b = fn * bd;  // q (a, b)
+  *rn = {460.0f * A * qa + 451.0f * a + 288.0f * b, 460.0f * A * qa - 891.0f * a - 261.0f * b,
+         460.0f * A * qa - 220.0f * a - 6300.0f * b};
+  return 1403.0f * qa;
+}
+DTUTMO_PX Vec3 dtucam_inverse_dir(float A, float pn, float pq, float ad, float bd) {
+  Vec3 rn;
+  const float iq = 1.0f / dtucam_inverse_nd(A, pn, pq, ad, bd, &rn);
+  return {rn.x * iq, rn.y * iq, rn.z * iq};
 }
 // The inverse from the achromatic signal A of J (A = A_w (J / 100)^(1 / c z)), t = tn / tq
 // (tq > 0) and the hue's direction (cos h, sin h) (dtucam_inverse).

@@ -549,12 +549,12 @@ static inline __attribute__((always_inline)) void dtucam_row(
   // the scene's A (t0) and S on the L/M reference (t2); the display's A (t1, and u2: the
   // rest needs nothing else of u)
   for (int x = 0; x < W; ++x) {
-    const Vec3 rr = dtucam_scene_r({r0[x], r1[x], r2[x]}, dtucam_s_factor(ss[x], sl[x]));
-    Vec3 un, ud;
+    Vec3 un, ud, rr;
     nc.nd(0, r0[x], &un.x, &ud.x);
     nc.nd(1, r1[x], &un.y, &ud.y);
     nc.nd(2, r2[x], &un.z, &ud.z);
-    const float A = dtucam_display_a(un, ud, sref);
+    float A;
+    dtucam_inputs({r0[x], r1[x], r2[x]}, dtucam_s_factor(ss[x], sl[x]), un, ud, sref, &rr, &A);
     t0[x] = cam_opponent(rr).A;
     t2[x] = rr.z;
     t1[x] = A;
