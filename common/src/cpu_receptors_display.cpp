@@ -537,7 +537,10 @@ static void tone_table_part(const FrameConsts& K, int c, const float* odds_root,
 // normalised responses only there, for the display's A (u0, u1 are never stored, u2 holds
 // A). As 3 loops of their own (row_lum) they stored and re-read 3 rows: 12 % of row_lum's
 // samples, loop 1 22 %; fused, 33 % (balanced, 1080p clip): the loop is bound by its 5
-// divisions per 8 pixels (3 soft knees, 2 odds scales), not by the rows' traffic.
+// divisions per 8 pixels (3 soft knees, 2 odds scales), not by the rows' traffic. Now 1
+// (pixel_model.h dtucam_inputs: the knees as ratios, NormConsts::nd, one reciprocal),
+// and the second loop's square root and 3 divisions 1 (dtucam_display_rest): row_lum's
+// samples -20 % (element, clip, balanced: ~2900 -> ~2350 of ~27500).
 static inline __attribute__((always_inline)) void dtucam_row(
     int W, const FrameConsts& K, const NormConsts& nc_, const float* __restrict tab, const float* __restrict sl,
     const float* __restrict ss, const float* __restrict r0, const float* __restrict r1,
