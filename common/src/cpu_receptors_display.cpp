@@ -540,7 +540,7 @@ static void tone_table_part(const FrameConsts& K, int c, const float* odds_root,
 // divisions per 8 pixels (3 soft knees, 2 odds scales), not by the rows' traffic. Now 1
 // (pixel_model.h dtucam_inputs: the knees as ratios, NormConsts::nd, one reciprocal),
 // and the second loop's square root and 3 divisions 1 (dtucam_display_rest): row_lum's
-// samples -20 % (element, clip, balanced: ~2900 -> ~2350 of ~27500).
+// samples -16 to -20 % (element, clip, balanced: ~2950 -> ~2350-2500 of 27-31 K).
 static inline __attribute__((always_inline)) void dtucam_row(
     int W, const FrameConsts& K, const NormConsts& nc_, const float* __restrict tab, const float* __restrict sl,
     const float* __restrict ss, const float* __restrict r0, const float* __restrict r1,
