@@ -32,6 +32,14 @@ DTUTMO_PX float soft_knee(float r, float k, float rmax) {
   const float t = (r - k) * (1.0f / w);
   return r > k ? k + w * t / (1.0f + t) : r;
 }
+// The same as a ratio *n / *d (d = 1 below the knee, 1 + t above it, n = k d + w t), for
+// a caller that folds the division into one of its own (pixel_model.h dtucam_display_a).
+DTUTMO_PX void soft_knee_nd(float r, float k, float rmax, float* n, float* d) {
+  const float w = std_max(rmax - k, 1e-6f);
+  const float t = (r - k) * (1.0f / w);
+  *d = r > k ? 1.0f + t : 1.0f;
+  *n = r > k ? k * (1.0f + t) + w * t : r;
+}
 
 // Largest detail (log2 luminance, stops) re-applied after display mapping, either sign.
 DTUTMO_HD_CONST float kDetailMax = 1.0f;

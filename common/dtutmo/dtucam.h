@@ -63,10 +63,18 @@ DTUTMO_HD void cam_surround(int viewing, float* c, float* nc) {
 // q = (sigma_S / sigma_LM)^n... stored as its inverse factor `f` = (sigma_LM/sigma_S)^-n.
 // odds(r') = odds(r) * f. Use f = (sigma_S / sigma_LM)^n to go to the L/M reference and
 // 1/f to come back.
+// odds_scale_nd: of a response given as a ratio r = rn / rd (rd > 0), the result as the
+// ratio *n / *d (for a caller that folds the division into one of its own).
+DTUTMO_PX void odds_scale_nd(float rn, float rd, float f, float* n, float* d) {
+  rn = clampf(rn, 0.0f, (1.0f - 1e-7f) * rd);
+  // o / (1 + o) with o = f r / (1 - r)
+  *n = f * rn;
+  *d = rd - rn + f * rn;
+}
 DTUTMO_PX float odds_scale(float r, float f) {
-  r = clampf(r, 0.0f, 1.0f - 1e-7f);
-  // o / (1 + o) with o = f r / (1 - r), written with one division
-  return f * r / (1.0f - r + f * r);
+  float n, d;
+  odds_scale_nd(r, 1.0f, f, &n, &d);
+  return n / d;
 }
 
 struct CamJMh {
@@ -111,9 +119,8 @@ DTUTMO_PX float cam_et(float ch, float sh) {
 }
 // CIECAM16's t from |(a, b)| = s, the denominator and the hue's direction (its numerator
 // alone: cam_t_num)...
-DTUTMO_PX float cam_t_num(float s, float ch, float sh, const CamCond& k) {
-  return 50000.0f / 13.0f * k.nc * k.ncb * cam_et(ch, sh) * s;
-}
+DTUTMO_PX float cam_t_k(const CamCond& k) { return 50000.0f / 13.0f * k.nc * k.ncb; }
+DTUTMO_PX float cam_t_num(float s, float ch, float sh, const CamCond& k) { return cam_t_k(k) * cam_et(ch, sh) * s; }
 DTUTMO_PX float cam_t(float s, float den, float ch, float sh, const CamCond& k) {
   return cam_t_num(s, ch, sh, k) / den;
 }
@@ -163,28 +170,39 @@ DTUTMO_PX CamJMh dtucam_forward(Vec3 r, const CamCond& k) {
   return {j, cam_m(cam_t(s, o.den, ch, sh, k), j, k), atan2f(o.b, o.a)};
 }
 
-// The inverse from the achromatic signal A of J (A = A_w (J / 100)^(1 / c z)), t = tn / tq
-// (tq > 0: dtucam_display passes t's numerator and denominator, one division fewer) and
-// the hue's direction (cos h, sin h): what dtucam_display needs, which has A, t and the
-// direction from the forward model and so needs no trigonometry here.
-DTUTMO_PX Vec3 dtucam_inverse_t(float A, float tn, float tq, float ch, float sh, const CamCond& k) {
-  const float kk = 50000.0f / 13.0f * k.nc * k.ncb * cam_et(ch, sh);
-  // (A, a, b) -> (rL, rM, rS): inverse of [[2,1,1/20],[1,-12/11,1/11],[1/9,1/9,-2/9]].
-  // rL = (460 A + 451 a + 288 b)/1403, rM = (460 A - 891 a - 261 b)/1403,
-  // rS = (460 A - 220 a - 6300 b)/1403.
-  // den = rL + rM + 1.05 rS = D0 A + s (d1 cos h + d2 sin h), s = |(a, b)|;
-  // solve t den = kk s  ->  s = t D0 A / (kk - t dh) = tn D0 A / (kk tq - tn dh).
+// The inverse's core: the responses of the achromatic signal A and the chroma (a, b) =
+// f (a_d, b_d) along a direction (a_d, b_d) of any length L, with the ratio p = pn / pq
+// (pq > 0) of t to kk L (kk = 50000/13 N_c N_cb e_t). (A, a, b) -> (rL, rM, rS): inverse of
+// [[2,1,1/20],[1,-12/11,1/11],[1/9,1/9,-2/9]]:
+//   rL = (460 A + 451 a + 288 b)/1403, rM = (460 A - 891 a - 261 b)/1403,
+//   rS = (460 A - 220 a - 6300 b)/1403,
+// den = rL + rM + 1.05 rS = D0 A + d1 a + d2 b; t den = kk s (s = f L) solved for f:
+//   f = p D0 A / (1 - p (d1 a_d + d2 b_d)) = pn D0 A / q,  q = pq - pn (d1 a_d + d2 b_d),
+// 0 where q <= 1e-9 pq (no finite chroma has the display's t). No square root:
+// dtucam_display_rest passes the scene's (a, b) itself, whose length s and e_t cancel
+// (t_s = kk_s e_t s / den, and e_t is the display's too). As numerators *rn over the
+// common denominator returned, 1403 q (no division: a caller folds it into its own).
+DTUTMO_PX float dtucam_inverse_nd(float A, float pn, float pq, float ad, float bd, Vec3* rn) {
   const float d0 = (460.0f + 460.0f + 1.05f * 460.0f) / 1403.0f;
   const float d1 = (451.0f - 891.0f - 1.05f * 220.0f) / 1403.0f;
   const float d2 = (288.0f - 261.0f - 1.05f * 6300.0f) / 1403.0f;
-  const float dh = d1 * ch + d2 * sh;
-  const float q = kk * tq - tn * dh;  // (kk - t dh) tq
-  const float sq = tn * d0 * A / maxf(q, 1e-9f * tq);
-  const float s = q > 1e-9f * tq ? sq : 0.0f;
-  const float a = s * ch, b = s * sh;
-  const float i1403 = 1.0f / 1403.0f;  // a product: a division by 1403 stays a division
-  return {(460.0f * A + 451.0f * a + 288.0f * b) * i1403, (460.0f * A - 891.0f * a - 261.0f * b) * i1403,
-          (460.0f * A - 220.0f * a - 6300.0f * b) * i1403};
+  const float q = pq - pn * (d1 * ad + d2 * bd);
+  const float fn = q > 1e-9f * pq ? pn * d0 * A : 0.0f;  // f = fn / q
+  const float qa = maxf(q, 1e-9f * pq);
+  const float a = fn * ad, b = fn * bd;  // q (a, b)
+  *rn = {460.0f * A * qa + 451.0f * a + 288.0f * b, 460.0f * A * qa - 891.0f * a - 261.0f * b,
+         460.0f * A * qa - 220.0f * a - 6300.0f * b};
+  return 1403.0f * qa;
+}
+DTUTMO_PX Vec3 dtucam_inverse_dir(float A, float pn, float pq, float ad, float bd) {
+  Vec3 rn;
+  const float iq = 1.0f / dtucam_inverse_nd(A, pn, pq, ad, bd, &rn);
+  return {rn.x * iq, rn.y * iq, rn.z * iq};
+}
+// The inverse from the achromatic signal A of J (A = A_w (J / 100)^(1 / c z)), t = tn / tq
+// (tq > 0) and the hue's direction (cos h, sin h) (dtucam_inverse).
+DTUTMO_PX Vec3 dtucam_inverse_t(float A, float tn, float tq, float ch, float sh, const CamCond& k) {
+  return dtucam_inverse_dir(A, tn, cam_t_k(k) * cam_et(ch, sh) * tq, ch, sh);
 }
 
 DTUTMO_PX Vec3 dtucam_inverse(CamJMh v, const CamCond& k) {

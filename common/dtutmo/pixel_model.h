@@ -243,36 +243,59 @@ DTUTMO_PX float csf_rebuild(float up, float band, float gain) { return up + gain
 // Normalisation of a class response onto the display observer's (below toe_r with the
 // slope before the display key's darkening: gain - toe_gain; model.h finish_frame_consts),
 // then the soft knee.
+DTUTMO_PX float normalise_linear(float r, float gain, float offset, float toe_r, float toe_gain) {
+  return gain * r + offset + toe_gain * std_max(toe_r - r, 0.0f);
+}
 DTUTMO_PX float normalise_response(float r, float gain, float offset, float toe_r, float toe_gain,
                                    float knee, float rmax) {
-  return soft_knee(gain * r + offset + toe_gain * std_max(toe_r - r, 0.0f), knee, rmax);
+  return soft_knee(normalise_linear(r, gain, offset, toe_r, toe_gain), knee, rmax);
 }
 // DTUCAM (balanced): chroma from the scene's appearance (Hunt effect), tone from the
 // normalised responses u. fs: the scene S -> L/M reference (dtucam_s_factor of the cell).
 DTUTMO_PX float dtucam_s_factor(float ks, float klm) { return fast_exp2(kConeL.n * (ks - klm)); }
 // Its pieces (the CPU engine runs them as passes over a row, the carry gain from tables:
-// fill_cam_tables): the scene's responses with S on the L/M reference...
-DTUTMO_PX Vec3 dtucam_scene_r(Vec3 r, float fs) { return {r.x, r.y, odds_scale(r.z, fs)}; }
-// ...the display's achromatic signal A of the normalised responses u...
-DTUTMO_PX float dtucam_display_a(Vec3 u, float sref) {
-  return std_max(cam_opponent({u.x, u.y, odds_scale(u.z, sref)}).A, 0.0f);
+// fill_cam_tables): the scene's responses with S on the L/M reference (*rs) and the
+// display's achromatic signal A (cam_opponent's 2 u_L + u_M + u_S' / 20, u_S' =
+// odds_scale(u_S, sref), >= 0) of the normalised responses u = un / ud (display.h
+// soft_knee_nd's ratios; ud = 1: u itself), each over one common denominator, with one
+// reciprocal for both: 1 division where the scene's odds scale, the 3 soft knees and the
+// display's odds scale had 5 (balanced's DTUCAM loops). Relative error a few float
+// roundings (products of 4 ratios' terms; ud in [1, 1 + (r - k) / (rmax - k)])...
+DTUTMO_PX void dtucam_inputs(Vec3 r, float fs, Vec3 un, Vec3 ud, float sref, Vec3* rs, float* A) {
+  float zn, zd, sn, sd;
+  odds_scale_nd(r.z, 1.0f, fs, &zn, &zd);
+  odds_scale_nd(un.z, ud.z, sref, &sn, &sd);
+  const float dxy = ud.x * ud.y;
+  const float ad = dxy * sd;
+  const float an = (2.0f * un.x * ud.y + un.y * ud.x) * sd + 0.05f * sn * dxy;
+  const float ir = 1.0f / (zd * ad);
+  *rs = {r.x, r.y, zn * ad * ir};
+  *A = std_max(an * zd * ir, 0.0f);
 }
 // ...and the rest from the scene's opponent signals o, the display's A and the carry gain
-// g (dtucam.h cam_carry_gain): dtucam_forward's t and hue direction (no atan2: the inverse
-// needs cos h and sin h only), t_d = t_s g, then dtucam_inverse with the display's A (no
-// power); t_s = t_num / den goes to the inverse as a ratio (its division folded into the
-// inverse's).
+// g (dtucam.h cam_carry_gain): dtucam_forward's t, t_d = t_s g, then dtucam_inverse with
+// the display's A (no power) along the scene's hue. With t_s = kk_s e_t s / den (kk_s =
+// cam_t_k(cs)) and the direction (a, b) / s, e_t and s cancel (dtucam.h dtucam_inverse_nd:
+// p = t_d / (kk_d e_t s) = kk_s g / (kk_d den)): no hue direction, no square root; the
+// inverse's denominator and the odds scale's share one reciprocal. 1 division where the
+// hue's direction (cam_hue_dir), the inverse and the odds scale had a square root and 3
+// (with dtucam_inputs: 9 divisions or roots per pixel, now 2). The same to float
+// rounding (test_math: against the unfolded chain; the grey s = 0 is a = b = 0 in both).
 DTUTMO_PX Vec3 dtucam_display_rest(const CamOpp& o, float A, float g, const CamCond& cs, const CamCond& cd,
                                    float isref) {
-  float s, ch, sh;
-  cam_hue_dir(o.a, o.b, &s, &ch, &sh);
-  const Vec3 o3 = dtucam_inverse_t(A, cam_t_num(s, ch, sh, cs) * g, o.den, ch, sh, cd);
-  return {o3.x, o3.y, odds_scale(std_max(o3.z, 0.0f), isref)};
+  Vec3 rn;  // the responses rn / qd
+  const float qd = dtucam_inverse_nd(A, cam_t_k(cs) * g, cam_t_k(cd) * o.den, o.a, o.b, &rn);
+  float sn, sd;  // S back from the L/M reference: odds_scale(max(rn.z / qd, 0), isref) = sn / sd
+  odds_scale_nd(rn.z, qd, isref, &sn, &sd);
+  const float ir = 1.0f / (qd * sd);
+  return {rn.x * sd * ir, rn.y * sd * ir, sn * qd * ir};
 }
 DTUTMO_PX Vec3 dtucam_display(Vec3 r, Vec3 u, float fs, const CamCond& cs, const CamCond& cd,
                               float sref, float isref) {
-  const CamOpp o = cam_opponent(dtucam_scene_r(r, fs));
-  const float A = dtucam_display_a(u, sref);
+  Vec3 rs;
+  float A;
+  dtucam_inputs(r, fs, u, {1.0f, 1.0f, 1.0f}, sref, &rs, &A);
+  const CamOpp o = cam_opponent(rs);
   return dtucam_display_rest(o, A, cam_carry_gain(std_max(o.A, 0.0f), A, cs, cd), cs, cd, isref);
 }
 // The response clamped to the display's [black, peak] responses (the inverse's domain).

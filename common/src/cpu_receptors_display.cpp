@@ -501,6 +501,10 @@ struct NormConsts {
     }
   }
   DTUTMO_PX float operator()(int c, float r) const { return normalise_response(r, g[c], off[c], tr[c], tg[c], k[c], rmax[c]); }
+  // as the ratio *n / *d (display.h soft_knee_nd)
+  DTUTMO_PX void nd(int c, float r, float* n, float* d) const {
+    soft_knee_nd(normalise_linear(r, g[c], off[c], tr[c], tg[c]), k[c], rmax[c], n, d);
+  }
 };
 
 // The tone table's response part u of entries [i0, i0 + n) (pixel_model.h tone_u): in the
@@ -533,7 +537,10 @@ static void tone_table_part(const FrameConsts& K, int c, const float* odds_root,
 // normalised responses only there, for the display's A (u0, u1 are never stored, u2 holds
 // A). As 3 loops of their own (row_lum) they stored and re-read 3 rows: 12 % of row_lum's
 // samples, loop 1 22 %; fused, 33 % (balanced, 1080p clip): the loop is bound by its 5
-// divisions per 8 pixels (3 soft knees, 2 odds scales), not by the rows' traffic.
+// divisions per 8 pixels (3 soft knees, 2 odds scales), not by the rows' traffic. Now 1
+// (pixel_model.h dtucam_inputs: the knees as ratios, NormConsts::nd, one reciprocal),
+// and the second loop's square root and 3 divisions 1 (dtucam_display_rest): row_lum's
+// samples -16 to -20 % (element, clip, balanced: ~2950 -> ~2350-2500 of 27-31 K).
 static inline __attribute__((always_inline)) void dtucam_row(
     int W, const FrameConsts& K, const NormConsts& nc_, const float* __restrict tab, const float* __restrict sl,
     const float* __restrict ss, const float* __restrict r0, const float* __restrict r1,
@@ -545,8 +552,12 @@ static inline __attribute__((always_inline)) void dtucam_row(
   // the scene's A (t0) and S on the L/M reference (t2); the display's A (t1, and u2: the
   // rest needs nothing else of u)
   for (int x = 0; x < W; ++x) {
-    const Vec3 rr = dtucam_scene_r({r0[x], r1[x], r2[x]}, dtucam_s_factor(ss[x], sl[x]));
-    const float A = dtucam_display_a({nc(0, r0[x]), nc(1, r1[x]), nc(2, r2[x])}, sref);
+    Vec3 un, ud, rr;
+    nc.nd(0, r0[x], &un.x, &ud.x);
+    nc.nd(1, r1[x], &un.y, &ud.y);
+    nc.nd(2, r2[x], &un.z, &ud.z);
+    float A;
+    dtucam_inputs({r0[x], r1[x], r2[x]}, dtucam_s_factor(ss[x], sl[x]), un, ud, sref, &rr, &A);
     t0[x] = cam_opponent(rr).A;
     t2[x] = rr.z;
     t1[x] = A;

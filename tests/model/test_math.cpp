@@ -394,6 +394,43 @@ TEST(Dtucam, DisplayIsForwardThenInverseAtTheDisplaysJ) {
   std::printf("dtucam_display against the unfolded chain: largest relative difference %.2g\n", worst);
 }
 
+// The ratio forms the CPU's DTUCAM loops fold into shared reciprocals (pixel_model.h
+// dtucam_inputs with display.h soft_knee_nd's un / ud, dtucam.h odds_scale_nd) against
+// the direct forms (soft_knee, odds_scale, cam_opponent's A): knees below and above,
+// S responses from 0 to past the odds scale's clamp, over the scales both ways.
+TEST(Dtucam, RatioFormsMatchTheDirectOnes) {
+  float worst = 0.0f;
+  const float k[3] = {0.55f, 0.6f, 0.5f}, rmax[3] = {0.9f, 0.92f, 0.97f};
+  for (float f : {0.4f, 1.0f, 2.5f})
+    for (float x = -0.05f; x < 2.5f; x += 0.0937f)
+      for (float y = -0.05f; y < 2.5f; y += 0.1113f)
+        for (float z = -0.05f; z < 2.5f; z += 0.1291f) {
+          Vec3 un, ud, rs;
+          soft_knee_nd(x, k[0], rmax[0], &un.x, &ud.x);
+          soft_knee_nd(y, k[1], rmax[1], &un.y, &ud.y);
+          soft_knee_nd(z, k[2], rmax[2], &un.z, &ud.z);
+          EXPECT_NEAR(un.x / ud.x, soft_knee(x, k[0], rmax[0]), 2e-7f * std::max(1.0f, std::fabs(x)));
+          float sn, sd;
+          odds_scale_nd(un.z, ud.z, f, &sn, &sd);
+          const float os = odds_scale(soft_knee(z, k[2], rmax[2]), f);
+          EXPECT_NEAR(sn / sd, os, 4e-7f);
+          float A;
+          const Vec3 r = {std::min(std::fabs(x), 0.99f), std::min(std::fabs(y), 0.99f), std::min(std::fabs(z) * 0.4f, 0.99f)};
+          dtucam_inputs(r, f, un, ud, 1.0f / f, &rs, &A);
+          const float kx = soft_knee(x, k[0], rmax[0]), ky = soft_knee(y, k[1], rmax[1]);
+          const float ks = 0.05f * odds_scale(soft_knee(z, k[2], rmax[2]), 1.0f / f);
+          const float ref = std::max(2.0f * kx + ky + ks, 0.0f);
+          // relative to the terms' magnitude (below the knees u < 0 can cancel the sum)
+          const float ea = std::fabs(A - ref) / std::max(2.0f * std::fabs(kx) + std::fabs(ky) + ks, 1e-3f);
+          const float ez = std::fabs(rs.z - odds_scale(r.z, f)) / std::max(odds_scale(r.z, f), 1e-3f);
+          worst = std::max({worst, ea, ez});
+          ASSERT_LT(std::max(ea, ez), 2e-6f) << x << " " << y << " " << z << " f " << f;
+          EXPECT_EQ(rs.x, r.x);
+          EXPECT_EQ(rs.y, r.y);
+        }
+  std::printf("dtucam_inputs against the direct forms: largest relative difference %.2g\n", worst);
+}
+
 // The CPU engine's DTUCAM carry tables (pixel_model.h fill_cam_tables: 2^ls of the
 // scene's A and 2^-ld of the display's on the tone table's segments, read with
 // tone_lookup) against the formula (dtucam.h cam_carry_gain) over A's whole domain: both
