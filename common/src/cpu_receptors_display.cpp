@@ -184,11 +184,12 @@ void CpuEngine::frame_consts(float kq) {
       display_cells(gw_, cells_.data() + i0, K, a, black, peak, dispk_.data() + 3 * i0, g + size_t(kChD0) * nc,
                     g + size_t(kChD0 + 1) * nc, g + size_t(kChD0 + 2) * nc);
     });
-    // the display channels changed: no expanded lookup row made before may be reused
-    // (when the histogram's rows still expanded them, before interp_cols, with the
-    // previous frame's values, pass 2 reused such rows wherever a thread's last histogram
-    // row had the key of its first pass-2 row: balanced runs of one frame differed, up to
-    // 9 codes at 13x7, 3 codes on 2495 pixels at 960x540)
+    // the display channels changed: no lookup state keyed before may be reused. Since
+    // jbu8 nothing between the bump at the top and this one keys any (fc.hist reads by
+    // interp_cols_jbu, uncached), so this bump is a safeguard for a later stage that
+    // would; when the histogram's rows still expanded lookup rows with the previous
+    // frame's display channels, pass 2 reused them (balanced runs of one frame differed, up
+    // to 9 codes at 13x7; Engine.LookupRowsFollowTheDisplayChannels)
     ++frame_no_;
     tl_.mark("fc.dispcells");
     // hybrid edge weight: Sobel of the normalised response luminance (1/kSub grid),

@@ -411,9 +411,9 @@ TEST(CudaModelHost, CpuCutFrameMatchesAFreshEngine) {
   const dtutmo_test::CutFrameDiff r =
       dtutmo_test::cut_frame_against_fresh([] { return create_cpu_engine(2); });
   dtutmo_test::expect_cut_frame_as_fresh(r, "cpu", true);
-  // One row of cells, one thread: every lookup row expands the same grid row pair, so the
-  // first pass's expanded corners (Scratch::jx) served the frame made again unless the
-  // redo renews their key (worst 2 codes; with several threads it depended on which
+  // One row of cells, one thread: every lookup row reads the same grid row pair, so the
+  // first pass's cached lookup state (then Scratch::jx's expanded corners, now the
+  // segments Scratch::jf) served the frame made again unless the redo renews their key (worst 2 codes; with several threads it depended on which
   // thread took which row: 535 bytes 1 code off in 1 of ~10 runs, 320x180 cuts sequence).
   const dtutmo_test::CutFrameDiff r1 =
       dtutmo_test::cut_frame_against_fresh([] { return create_cpu_engine(1); }, Precision::FP16, 160, 8);
