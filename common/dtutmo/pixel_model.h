@@ -474,6 +474,10 @@ constexpr float kToneMin = 2.3283064e-10f;         // 2^-32
 constexpr float kToneMax = 4.2949673e9f;           // 2^32
 // The table's variable of one class: LMS_c (cd/m^2) times 2^-K_c.
 DTUTMO_PX float tone_arg(float lms, float k) { return (lms > 1e-30f ? lms : 1e-30f) * fast_exp2(-k); }
+// X of the three cone classes of an input LMS: L and M on the L/M constant klm, S on ks.
+DTUTMO_PX Vec3 cone_tone_args(Vec3 lms, float klm, float ks) {
+  return {tone_arg(lms.x, klm), tone_arg(lms.y, klm), tone_arg(lms.z, ks)};
+}
 // The chain the table holds for class c at X, in two parts: the normalised response u
 // (tone_u), then the whiteboard inverse of u clamped to the display's responses,
 // 2^kwb display_odds_root(clamp_response(u, r_min, r_max)) (kwb: whiteboard_consts of the

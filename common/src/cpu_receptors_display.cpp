@@ -351,9 +351,10 @@ DTUTMO_HOT void CpuEngine::responses_core(int n, int step, const float* __restri
       li1[i] = c.y;
       li2[i] = c.z;
     }
-    rl[i] = tone_arg(c.x, klm[x]);
-    rm[i] = tone_arg(c.y, klm[x]);
-    rs[i] = tone_arg(c.z, ks[x]);
+    const Vec3 t = cone_tone_args(c, klm[x], ks[x]);
+    rl[i] = t.x;
+    rm[i] = t.y;
+    rs[i] = t.z;
     if (decltype(with_rods)::value) xr[i] = tone_arg(rod_signal(in, wr), kr[x]);
   };
   if (!rods && step == 1) {
@@ -410,9 +411,10 @@ DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) static void tone_x_row(
       l1[x] = c.y;
       l2[x] = c.z;
     }
-    xl[x] = tone_arg(c.x, klm[x]);
-    xm[x] = tone_arg(c.y, klm[x]);
-    xs[x] = tone_arg(c.z, ks[x]);
+    const Vec3 t = cone_tone_args(c, klm[x], ks[x]);
+    xl[x] = t.x;
+    xm[x] = t.y;
+    xs[x] = t.z;
   }
 }
 
@@ -501,8 +503,7 @@ struct NormConsts {
       rmax[c] = K.r_max[c];
     }
   }
-  DTUTMO_PX float operator()(int c, float r) const { return normalise_response(r, g[c], off[c], tr[c], tg[c], k[c], rmax[c]); }
-  // as the ratio *n / *d (display.h soft_knee_nd)
+  // normalise_response of class c's r as the ratio *n / *d (display.h soft_knee_nd)
   DTUTMO_PX void nd(int c, float r, float* n, float* d) const {
     soft_knee_nd(normalise_linear(r, g[c], off[c], tr[c], tg[c]), k[c], rmax[c], n, d);
   }
@@ -665,9 +666,8 @@ DTUTMO_HOT void CpuEngine::row_lum(int y, const float* __restrict r, Scratch& s,
     bilinear_row(edge_.data(), size_t(ew_), y0, y1, ty, ecols_, s.vrow.data(), hw);
   }
   // normalisation + soft knee, per class (with DTUCAM inside its first loop)
-  const NormConsts nk(K);
   if (cam) {  // lum (free until the inverse below) as scratch
-    dtucam_row(n, K, nk, cam_tab_.data(), sl + x0, ss + x0, r + x0, r + W + x0, r + 2 * size_t(W) + x0, u + x0,
+    dtucam_row(n, K, NormConsts(K), cam_tab_.data(), sl + x0, ss + x0, r + x0, r + W + x0, r + 2 * size_t(W) + x0, u + x0,
                u + W + x0, u + 2 * size_t(W) + x0, lum + x0, lum + W + x0, lum + 2 * size_t(W) + x0);
   } else {
     for (int c = 0; c < 3; ++c) {
