@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "cpu_alloc.h"
 #include "cpu_glare.h"
 #include "cpu_pool.h"
 #include "cpu_simd.h"
@@ -230,8 +231,8 @@ class CpuEngine final : public Engine {
   std::vector<float> dec_tab_;
   std::vector<float> enc_tab_;  // output encode on rel's float bits (sRGB, BT.1886), kEncodeTab + 2
   std::vector<float> logit_tab_, odds_tab_;  // display inverse (pixel_model.h fill_logit_tables)
-  std::vector<float> lin_;    // W x H x 3 linear input RGB, cd/m^2
-  std::vector<float> logy_;   // W x H log2 luminance
+  FrameBuf lin_;    // W x H x 3 linear input RGB, cd/m^2
+  FrameBuf logy_;   // W x H log2 luminance
   std::vector<float> cell_sum_, cell_cnt_;
   std::vector<float> la_tgt_, la_loc_, la_s_, la_rod_s_;  // grids, log2 cd/m^2
   std::vector<AdaptCell> cells_;
@@ -274,10 +275,10 @@ class CpuEngine final : public Engine {
   // base / detail
   BilateralGrid bgrid_;
   bool bgrid_ready_ = false;
-  std::vector<float> base_;   // W x H base log2 luminance
+  FrameBuf base_;   // W x H base log2 luminance
   // CSF
-  std::vector<float> resp_;   // W x H x 3 (responses, balanced when CSF runs)
-  std::vector<float> pyr_[kCsfLevels + 1][3];  // levels 1 ..; level 0 is resp_ (cpu_csf.cpp)
+  FrameBuf resp_;   // W x H x 3 (responses, balanced when CSF runs)
+  FrameBuf pyr_[kCsfLevels + 1][3];  // levels 1 ..; level 0 is resp_ (cpu_csf.cpp)
   ColTable csf_cols_[kCsfLevels];  // level k's upsample from k + 1 (ColTable::scaled)
   int pw_[kCsfLevels + 1], ph_[kCsfLevels + 1];
   float csf_gain_[kCsfLevels][3];
