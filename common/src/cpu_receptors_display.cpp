@@ -30,6 +30,9 @@ __attribute__((simd("notinbranch"))) float atan2f(float, float) noexcept;
 namespace dtutmo {
 namespace cpu {
 
+// row_tone's chunk (pixels) and how many chunks ahead it prefetches the input
+constexpr int kToneChunk = 64, kTonePrefetch = 2;
+
 // n cells' display constants (model.h display_cell_consts) into d (3 a cell) and the
 // grid's channel rows kD0 .. kD0 + 2. With a local copy of the frame's constants the
 // per-frame libm calls in display_cell_consts (log2 of disp_p and disp_la) are loop
@@ -282,10 +285,11 @@ const float* CpuEngine::base_row(int y, Scratch& s) {
   return bs;
 }
 
-// The photopic tone table at X (pixel_model.h tone_lookup's arithmetic, 8 values per
-// step: GCC does not vectorise the gathers of the scalar loop).
+// The tone and response tables at X from `in` into `out` (pixel_model.h tone_lookup's
+// arithmetic, 8 values per step: GCC does not vectorise the gathers of the scalar loop);
+// returns the values done. in == out allowed (each step loads before it stores).
 #if defined(__x86_64__) || defined(__i386__)
-__attribute__((target("avx2,fma"))) static int tone_lookup_avx2(float* __restrict v, int n,
+__attribute__((target("avx2,fma"))) static int tone_lookup_avx2(const float* in, float* out, int n,
                                                                 const float* __restrict tab) {
   const __m256 mmin = _mm256_set1_ps(kToneMin), mmax = _mm256_set1_ps(kToneMax);
   const __m256 fs = _mm256_set1_ps(1.0f / 65536.0f);
@@ -293,13 +297,13 @@ __attribute__((target("avx2,fma"))) static int tone_lookup_avx2(float* __restric
   int i = 0;
   for (; i + 8 <= n; i += 8) {
     // min(max(x, 2^-32), 2^32) (NaN -> 2^-32: maxps returns its second operand)
-    const __m256 m = _mm256_min_ps(_mm256_max_ps(_mm256_loadu_ps(v + i), mmin), mmax);
+    const __m256 m = _mm256_min_ps(_mm256_max_ps(_mm256_loadu_ps(in + i), mmin), mmax);
     const __m256i bits = _mm256_castps_si256(m);
     const __m256i k = _mm256_sub_epi32(_mm256_srli_epi32(bits, 16), base);
     const __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_and_si256(bits, lowm)), fs);
     __m256 a, b;
     gather_pair(tab, k, a, b);
-    _mm256_storeu_ps(v + i, _mm256_fmadd_ps(f, _mm256_sub_ps(b, a), a));
+    _mm256_storeu_ps(out + i, _mm256_fmadd_ps(f, _mm256_sub_ps(b, a), a));
   }
   return i;
 }
@@ -309,7 +313,7 @@ __attribute__((target("avx2,fma"))) static int tone_lookup_avx2(float* __restric
 static void tone_lookup_row(float* __restrict v, int n, const float* __restrict tab) {
   int i0 = 0;
 #if defined(__x86_64__) || defined(__i386__)
-  if (have_avx2()) i0 = tone_lookup_avx2(v, n, tab);
+  if (have_avx2()) i0 = tone_lookup_avx2(v, v, n, tab);
 #endif
   for (int i = i0; i < n; ++i) v[i] = tone_lookup(tab, v[i]);
 }
@@ -389,22 +393,21 @@ DTUTMO_HOT void CpuEngine::responses_core(int n, int step, const float* __restri
   }
 }
 
-// X per class of the columns [x0, x1) of row y (cone_responses' matrix, then tone_arg)
-// into xl, xm, xs; kLms: the input LMS (the matrix's result) also into li (planar, 3 x W:
-// hue_row's input, display_hue_lms). Its own function with restrict parameters (a lambda
-// storing through captures stayed scalar elsewhere in this file); no-thread-jumps: with
-// jump threading GCC 12 carried tone_arg's exp2 clamp ends through the rounding as
-// blends (118 -> 103 AVX2 instructions per 8 pixels without; fastmath.h fast_exp2).
-template <bool kLms>
+// X per class of n pixels (cone_responses' matrix, then tone_arg) into xl, xm, xs; kLms:
+// the input LMS (the matrix's result) also into l0, l1, l2 (planar rows: hue_row's input,
+// display_hue_lms). Its own function with restrict parameters (a lambda storing through
+// captures stayed scalar elsewhere in this file); no-thread-jumps: with jump threading
+// GCC 12 carried tone_arg's exp2 clamp ends through the rounding as blends (118 -> 103
+// AVX2 instructions per 8 pixels without; fastmath.h fast_exp2). N > 0: n = N (a trip
+// count GCC knows: row_tone's full chunks, no loop set-up and remainder per chunk).
+template <bool kLms, int N = 0>
 DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) static void tone_x_row(
-    int x0, int x1, int W, const Mat3& m_, const float* __restrict rgb, const float* __restrict klm,
+    int n, const Mat3& m_, const float* __restrict rgb, const float* __restrict klm,
     const float* __restrict ks, float* __restrict xl, float* __restrict xm, float* __restrict xs,
-    float* __restrict li) {
+    float* __restrict l0, float* __restrict l1, float* __restrict l2) {
   const Mat3 m = m_;
-  float* __restrict l0 = li;
-  float* __restrict l1 = li + W;
-  float* __restrict l2 = li + 2 * size_t(W);
-  for (int x = x0; x < x1; ++x) {
+  if (N > 0) n = N;
+  for (int x = 0; x < n; ++x) {
     const Vec3 c = mul(m, Vec3{rgb[3 * x], rgb[3 * x + 1], rgb[3 * x + 2]});
     if constexpr (kLms) {
       l0[x] = c.x;
@@ -424,15 +427,51 @@ DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) static void tone_x_row(
 // interp_row(y) on s. li (optional, 3 x W): the input LMS for row_colour's hue (on a
 // whole photopic row: hue_row then reads three planar rows, not the interleaved input
 // through the matrix again).
+// By chunks of kToneChunk pixels: X into three rows on the stack (L1), then the three
+// lookups from them into lum, with the input prefetched kTonePrefetch chunks ahead (on
+// into the next row at the row's end). The input (lin_, pass 1's 24 MB a 1080p frame)
+// comes from memory: perf put ~47 % of the whole-row X loop's samples on its loads (the
+// stream restarts on each row, after the row's colour and encode). 1080p clip, fast, AVX2
+// clone, 3 alternated rounds: the tone's samples (X loop + lookups) ~1530 -> ~1300 (the
+// chunks alone ~1515: the prefetch is the gain; 4 chunks ahead or the next row's chunk
+// into L2 measured the same or worse).
 DTUTMO_HOT void CpuEngine::row_tone(int y, float* __restrict lum, const Scratch& s, int x0, int x1,
                                     float* __restrict li) const {
   const int W = W_;
   const float* __restrict rgb = lin_.data() + size_t(y) * W * 3;
+  const char* pin = reinterpret_cast<const char*>(rgb);
+  const size_t pend = size_t(H_ - y) * W * 12;  // bytes to the end of lin_
   const float* __restrict klm = s.ad.data() + kChLM * W;
   const float* __restrict ks = s.ad.data() + kChS * W;
-  if (li) tone_x_row<true>(x0, x1, W, K_.in_rgb_to_lms, rgb, klm, ks, lum, lum + W, lum + 2 * size_t(W), li);
-  else tone_x_row<false>(x0, x1, W, K_.in_rgb_to_lms, rgb, klm, ks, lum, lum + W, lum + 2 * size_t(W), nullptr);
-  for (int c = 0; c < 3; ++c) tone_lookup_row(lum + size_t(c) * W + x0, x1 - x0, tone_tab_.data() + size_t(c) * kToneTab);
+  const Mat3& m = K_.in_rgb_to_lms;
+  constexpr int C = kToneChunk;
+  alignas(32) float xb[3][C];
+  float* l0 = li;
+  float* l1 = li ? li + W : nullptr;
+  float* l2 = li ? li + 2 * size_t(W) : nullptr;
+  for (int xc = x0; xc < x1; xc += C) {
+    const int n = std::min(C, x1 - xc);
+    // prefetch: the input kTonePrefetch chunks ahead, on into the next row (lin_ is contiguous)
+    for (size_t b = 12 * size_t(xc + kTonePrefetch * C); b < std::min(pend, 12 * size_t(xc + kTonePrefetch * C + n)); b += 64)
+      __builtin_prefetch(pin + b, 0, 3);
+    const float* r = rgb + 3 * size_t(xc);
+    if (li) {
+      if (n == C) tone_x_row<true, C>(n, m, r, klm + xc, ks + xc, xb[0], xb[1], xb[2], l0 + xc, l1 + xc, l2 + xc);
+      else tone_x_row<true>(n, m, r, klm + xc, ks + xc, xb[0], xb[1], xb[2], l0 + xc, l1 + xc, l2 + xc);
+    } else {
+      if (n == C) tone_x_row<false, C>(n, m, r, klm + xc, ks + xc, xb[0], xb[1], xb[2], nullptr, nullptr, nullptr);
+      else tone_x_row<false>(n, m, r, klm + xc, ks + xc, xb[0], xb[1], xb[2], nullptr, nullptr, nullptr);
+    }
+    for (int c = 0; c < 3; ++c) {
+      const float* tab = tone_tab_.data() + size_t(c) * kToneTab;
+      float* lc = lum + size_t(c) * W + xc;
+      int i = 0;
+#if defined(__x86_64__) || defined(__i386__)
+      if (have_avx2()) i = tone_lookup_avx2(xb[c], lc, n, tab);
+#endif
+      for (; i < n; ++i) lc[i] = tone_lookup(tab, xb[c][i]);
+    }
+  }
 }
 
 // The display inverse's tables (pixel_model.h fill_logit_tables; the AVX2 path below
