@@ -6,6 +6,7 @@
 // local adaptation on).
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -170,6 +171,15 @@ static inline bool channel_read(int k, bool rods) { return rods || (k != kChRod 
 // code of the blocks' output (118k bytes fast, 103k balanced). Not in the CUDA lookup
 // (per pixel) nor in the reference path.
 constexpr float kJbuFlat = 0.01f;
+// The guide row is prefetched kJbuAhead columns ahead of each segment: in fast it is a row
+// of logy_ (8 MB at 1080p, from memory), first read here, and only by the non-flat
+// segments (flat ones read no guide), so the hardware prefetcher lost the stream and the
+// range stage's first load of ly held ~15-16 % of interp_row_jbu's samples (perf annotate,
+// the clip, fast). 256 columns (1 KB; 128, 512 and 1024 measured the same within noise);
+// first two prefetches per segment (segments of one unit asked for the same lines
+// again), now one per line: interp_row_jbu's share of fast's samples 9.3-9.9 % ->
+// 8.9-9.7 % (4 alternated rounds, within noise).
+constexpr int kJbuAhead = 256;
 // (jbu_segments takes it as flat_tol: -1 turns the shortcut off, CpuEngine::set_lookup_shortcut.)
 // The weights of n <= kJbuBlock columns in stages (spatial.h jbu_range, then jbu_bound),
 // each stage a loop of its own through L1-resident block rows: ab[j] the range-weighted
@@ -246,9 +256,16 @@ DTUTMO_HOT static int interp_row_jbu(int W, int gw, int nc, int nch, bool rods,
   static_assert(kJbuBlock % kCell == 0, "a segment's units fill its block");
   float ab[8][B], su[B], dd[B], w[4][B];
   int nflat = 0;
+  const uintptr_t lya = reinterpret_cast<uintptr_t>(ly);
+  int pf = kJbuAhead;
   for (int sg = 0; sg < nseg; ++sg) {
     const int u0 = seg[sg] >> 8, nu = (seg[sg] >> 1) & 127;
     const int X0 = units[u0][0];
+    // the guide up to kJbuAhead columns past this segment, one prefetch per 16 columns
+    // (64 bytes) not yet asked for (past the row's end: the next row of logy_, which
+    // follows it in memory; elsewhere a harmless hint, never a fault)
+    for (; pf < X0 + kJbuAhead + B; pf += 16)
+      __builtin_prefetch(reinterpret_cast<const void*>(lya + 4 * uintptr_t(pf)));
     if (seg[sg] & 1) {
       // bilinear (convex weights: within kJbuFlat of the lookup's value), as interp_h: the
       // vertical lerps of the cells (vr), then per column one horizontal lerp (no
