@@ -377,11 +377,18 @@ void BilateralGrid::splat_row(int thread, int y, const float* logy, int w) {
     while (w - x0 >= 8) {
       const int n = std::min(kChunk, (w - x0) & ~7);
       splat_prep_avx2(logy + x0, x0, n, desc(), iy, idx, fx);
-      for (int i = 0; i < n; ++i) {
-        unsigned long long* c = g + idx[i];
-        c[0] += fx[i];
-        c[1] += 1;
-      }
+      // the adds as 4 interleaved streams a quarter chunk apart (n / 4 >= 2 pixels; 64 at
+      // full chunks, more than a cell's ss = 36 px at 1080p): consecutive pixels mostly
+      // add into the same cell, one load-add-store chain through store forwarding (~60 %
+      // of the loop's samples on the one paddq); 4 streams in different cells overlap.
+      // Integer sums: the same grid in any order (bgrid_fix).
+      const int q = n / 4;
+      for (int i = 0; i < q; ++i)
+        for (int k = 0; k < 4; ++k) {
+          unsigned long long* c = g + idx[i + k * q];
+          c[0] += fx[i + k * q];
+          c[1] += 1;
+        }
       x0 += n;
     }
   }
