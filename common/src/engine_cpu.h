@@ -174,7 +174,11 @@ class CpuEngine final : public Engine {
   void row_stats(int y, int th, float* cs, float* cc);
   // cpu_optics.cpp
   void setup_optics();
-  void apply_optics();
+  // cells_done: the glare cells' sums and histogram already made (glare_cells_row in pass
+  // 1's decode bands, hist_ zeroed before)
+  void apply_optics(bool cells_done = false);
+  // the glare grid's row gy of cell averages (gsrc_) and their luminance histogram (hist_[th])
+  void glare_cells_row(int gy, int th);
   // cpu_adapt.cpp
   // redo: the cut frame made again (process): its global update is model.h temporal_redo
   void low_res(double dt, bool snap, bool redo = false);
@@ -269,6 +273,7 @@ class CpuEngine final : public Engine {
   CpuGlare glare_[3];
   std::vector<float> gsrc_[3], gdst_[3];
   ColTable gcols_;  // the veil's per-column lerp on the glare grid (apply_optics)
+  std::vector<std::vector<double>> glare_sums_;  // per thread: a glare row's cell sums (glare_cells_row)
   float otf_sigma_px_ = 0;
   std::vector<float> otf_tmp_;
   // base / detail
