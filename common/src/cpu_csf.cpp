@@ -3,33 +3,39 @@
 // the low-pass residual untouched.
 #include <algorithm>
 
+#include "cpu_simd.h"
 #include "dtutmo/pixel_model.h"
 #include "engine_cpu.h"
 
 namespace dtutmo {
 namespace cpu {
 
+// A row of responses (planar L, M, S rows of r, W apart) into the opponent channels, in
+// place: by pass 2's responses pass right after the row is written (in L1), where
+// csf_filter's own pass read and wrote the 25 MB of level 0 again at 1080p.
+DTUTMO_HOT void CpuEngine::csf_opponent_row(float* __restrict r, int w) {
+  float* __restrict a = r;
+  float* __restrict rg = r + w;
+  float* __restrict yb = r + 2 * size_t(w);
+  for (int x = 0; x < w; ++x) {
+    const Vec3 o = opponent_from_responses(a[x], rg[x], yb[x]);
+    a[x] = o.x;
+    rg[x] = o.y;
+    yb[x] = o.z;
+  }
+}
+
 void CpuEngine::csf_filter() {
   // Laplacian pyramid of the opponent channels A = (L+M)/2, RG = L - M, YB = (L+M)/2 - S;
   // band k times its gain, the low-pass residual untouched (DC gain exactly 1).
-  // Level 0 is resp_ itself, turned into opponent channels in place (its planar rows:
-  // channel c of row y at y 3W + c W), and back at the end: no full-frame level 0.
+  // Level 0 is resp_ itself, in opponent channels (its planar rows: channel c of row y at
+  // y 3W + c W; pass 2's responses pass made them, csf_opponent_row), turned back at the
+  // end: no full-frame level 0.
   const int W = W_, H = H_;
   const size_t rs0 = size_t(3) * W;  // level 0's row stride
   auto row = [&](int k, int c, int y) {
     return k == 0 ? resp_.data() + size_t(y) * rs0 + size_t(c) * W : pyr_[k][c].data() + size_t(y) * pw_[k];
   };
-  pool_.run(H, [&](int y, int) {
-    float* a = row(0, 0, y);
-    float* rg = row(0, 1, y);
-    float* yb = row(0, 2, y);
-    for (int x = 0; x < W; ++x) {
-      const Vec3 o = opponent_from_responses(a[x], rg[x], yb[x]);
-      a[x] = o.x;
-      rg[x] = o.y;
-      yb[x] = o.z;
-    }
-  });
   int lv = 0;
   if (pw_[0] > 8 && ph_[0] > 8 && kCsfLevels > 0) {  // level 1 from level 0's rows
     pool_.run(ph_[1], [&](int y, int) {

@@ -205,8 +205,10 @@ class CpuEngine final : public Engine {
   void row_lum(int y, const float* r, Scratch& s, int x0 = 0, int x1 = -1);
   // li: the row's input LMS (row_tone's, and responses_core's where a rod weight reaches)
   void row_colour(int y, float* o, Scratch& s, const float* li = nullptr);
-  // cpu_csf.cpp
+  // cpu_csf.cpp: csf_filter on resp_, whose rows the responses pass turned into opponent
+  // channels (csf_opponent_row: planar rows, w apart)
   void csf_filter();
+  static void csf_opponent_row(float* r, int w);
   // cpu_reference.cpp: the scalar per-pixel path
   CellSample cell_at(int x, int y, float ly, int nch) const;
   long long decode_rows_reference(const FrameView& in, int y0, int y1, const DecodeConsts& dc);
