@@ -276,6 +276,9 @@ class CpuEngine final : public Engine {
   std::vector<float> gsrc_[3], gdst_[3];
   ColTable gcols_;  // the veil's per-column lerp on the glare grid (apply_optics)
   std::vector<std::vector<double>> glare_sums_;  // per thread: a glare row's cell sums (glare_cells_row)
+  std::vector<int> gidx_;  // the glare's source cells, row-major (apply_optics)
+  // the veil by CpuGlare::direct where at most 1 cell in kGlareDirectCells is a source
+  static constexpr size_t kGlareDirectCells = 128;
   float otf_sigma_px_ = 0;
   std::vector<float> otf_tmp_;
   // base / detail
