@@ -58,8 +58,8 @@ void CpuEngine::csf_filter() {
   // up(D_{k+1}) with D_k = R_k - g_{k-1} G_k = (g_k - g_{k-1}) G_k + up(D_{k+1}), D_lv =
   // (1 - g_{lv-1}) G_lv, each D_k in place of G_k (csf_rebuild(up, G_k, g_k - g_{k-1})),
   // then R_0 = csf_rebuild(up(D_1), G_0, g_0). The band passes (an upsample and a read
-  // and write of every level, 25 MB at level 0 at 1080p) are gone: p2.csf.filter ~2.2 ->
-  // ~1.2 CPU-ms a 1080p frame. The same sums as the bands' up to float rounding (the
+  // and write of every level, 25 MB at level 0 at 1080p) are gone: p2.csf.filter 2.2 -> 1.5
+  // CPU-ms a 1080p frame. The same sums as the bands' up to float rounding (the
   // CUDA engine keeps the bands; the element's output on the 1080p clip within 1 code).
   // By rows (cpu_spatial.h upsample_row: the upsampled row in the thread's scratch, no
   // full-frame temporary), rows in parallel. s.row: the upsampled row (W), then the
