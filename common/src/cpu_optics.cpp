@@ -28,6 +28,8 @@ void CpuEngine::setup_optics() {
   for (Scratch& s : scr_)
     if (s.vrow.size() < size_t(glare_[0].gw()) + 1) s.vrow.resize(size_t(glare_[0].gw()) + 1);
   glare_sums_.assign(scr_.size(), std::vector<double>(size_t(3) * glare_[0].gw()));
+  gidx_.clear();
+  gidx_.reserve(size_t(glare_[0].gw()) * glare_[0].gh());  // (no allocation per frame; pages as used)
   otf_sigma_px_ = otf_sigma_deg(otf_fc(P_.observer_age)) * ppd;
   // the OTF's full-frame temporary only where the OTF runs (never at video ppd)
   if (otf_sigma_px_ >= 0.3f && otf_tmp_.size() != lin_.size()) otf_tmp_.assign(lin_.size(), 0.0f);
