@@ -37,21 +37,15 @@ void CpuEngine::setup_optics() {
 }
 
 // d (interleaved RGB, W pixels) plus 2^ of the planar log2 veil rows v (3 x W), capped
-// (optics.h add_veil), and the sums' log2 luminance into ly (pixel_model.h
-// log2_luminance, as log_luminance): in one loop, the sums from its registers (as two
-// loops, log_luminance loaded and de-interleaved the row again).
-DTUTMO_HOT static void add_veil_row(float* __restrict d, const float* __restrict v, int W, float* __restrict ly,
-                                    Vec3 wy) {
+// (optics.h add_veil).
+DTUTMO_HOT static void add_veil_row(float* __restrict d, const float* __restrict v, int W) {
   const float* __restrict v0 = v;
   const float* __restrict v1 = v + W;
   const float* __restrict v2 = v + 2 * size_t(W);
   for (int x = 0; x < W; ++x) {
-    const float r = add_veil(d[3 * x], v0[x], kMaxNits), g = add_veil(d[3 * x + 1], v1[x], kMaxNits),
-                b = add_veil(d[3 * x + 2], v2[x], kMaxNits);
-    d[3 * x] = r;
-    d[3 * x + 1] = g;
-    d[3 * x + 2] = b;
-    ly[x] = log2_luminance({r, g, b}, wy);
+    d[3 * x] = add_veil(d[3 * x], v0[x], kMaxNits);
+    d[3 * x + 1] = add_veil(d[3 * x + 1], v1[x], kMaxNits);
+    d[3 * x + 2] = add_veil(d[3 * x + 2], v2[x], kMaxNits);
   }
 }
 
@@ -232,7 +226,8 @@ void CpuEngine::apply_optics(bool cells_done) {
       grid_interp(grid_pos(y, float(f)), ggh, &y0, &y1, &ty);
       for (int c = 0; c < 3; ++c)
         bilinear_row(gdst_[c].data(), size_t(ggw), y0, y1, ty, gcols_, s.vrow.data(), v + size_t(c) * W);
-      add_veil_row(lin_.data() + size_t(y) * W * 3, v, W, logy_.data() + size_t(y) * W, wy);
+      add_veil_row(lin_.data() + size_t(y) * W * 3, v, W);
+      log_luminance(lin_.data() + size_t(y) * W * 3, logy_.data() + size_t(y) * W, W, wy);
       row_stats(y, th, cs, cc);
     }
   });
