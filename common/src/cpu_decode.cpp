@@ -280,7 +280,7 @@ void CpuEngine::pass1(const FrameView& in) {
   } else if (otf_sigma_px_ < kOtfMinSigmaPx) {
     // by the glare grid's rows (f rows each): the glare cells' sums of a band right after
     // its decode, from L2 (apply_optics read the whole frame again: p1.decode +
-    // p1.glare.cells 7.6-7.8 -> 5.4-5.7 CPU-ms a 1080p frame, with the vectorised sums)
+    // p1.glare.cells 6.9-8.0 -> 5.5-5.6 CPU-ms a 1080p frame, with the vectorised sums)
     for (auto& h : hist_) std::fill(h.begin(), h.end(), 0u);
     const int f = glare_[0].cell();
     pool_.run(glare_[0].gh(), [&](int gy, int th) {
