@@ -1,8 +1,10 @@
 // dtutmo CUDA -- the neural CSF (balanced): a Laplacian pyramid of the opponent channels
 // A = (L+M)/2, RG = L-M, YB = (L+M)/2 - S of the responses; band k times the gain the
 // device computed this frame (csf_ratio_gain of csf.h, in k_frame_setup); the low-pass
-// residual untouched (DC gain exactly 1). CpuEngine::csf_filter's steps; the per-sample
-// pieces are pixel_model.h's and spatial.h's.
+// residual untouched (DC gain exactly 1). CpuEngine::csf_filter's pyramid (the CPU
+// rebuilds from the Gaussian levels without forming the bands: the same sums by
+// linearity, up to float rounding); the per-sample pieces are pixel_model.h's and
+// spatial.h's.
 // The pyramid is FP32 whatever the precision (band differences are small numbers).
 // Every kernel returns at once when state->csf_active == 0 (the CPU then skips the filter
 // too), so the host never needs to know.

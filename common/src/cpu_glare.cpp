@@ -9,6 +9,7 @@ extern "C" {
 #include <libavutil/tx.h>
 }
 
+#include "cpu_simd.h"
 #include "dtutmo/glare_kernel.h"
 
 namespace dtutmo {
@@ -47,7 +48,7 @@ static int fft_rows(int gh) {
   return best;
 }
 
-bool CpuGlare::init(int width, int height, float ppd, int max_cells, float age, float pig) {
+bool CpuGlare::init(int width, int height, float ppd, int max_cells, float age, float pig, bool direct_kernel) {
   free_plans();
   w_ = width;
   h_ = height;
@@ -86,6 +87,14 @@ bool CpuGlare::init(int width, int height, float ppd, int max_cells, float age, 
   // Kernel: weight of a source cell at offset (dx, dy) cells, wrapped into the padded grid.
   std::fill(real_.begin(), real_.end(), 0.0f);
   glare_kernel_table(g, ppd, age, pig, 1.0f, real_.data());
+  kern_.clear();
+  if (direct_kernel) {  // the same weights, wrapped into (2 gh - 1) x (2 gw - 1): no overlap
+    const int kw = 2 * gw_ - 1, kh = 2 * gh_ - 1;
+    kern_.assign(size_t(kw) * kh, 0.0f);
+    for (int dy = -(gh_ - 1); dy <= gh_ - 1; ++dy)
+      for (int dx = -(gw_ - 1); dx <= gw_ - 1; ++dx)
+        kern_[size_t((dy + kh) % kh) * kw + (dx + kw) % kw] = real_[size_t((dy + ph_) % ph_) * pw_ + (dx + pw_) % pw_];
+  }
   fwd2d(real_.data(), kspec_.data());
   const float norm = 1.0f / (float(pw_) * float(ph_));
   for (float& v : kspec_) v *= norm;
@@ -136,7 +145,14 @@ void CpuGlare::rows(const float* src, int part) {
   for (int b0 = y0; b0 < y1; b0 += kBlk) {
     const int b1 = std::min(y1, b0 + kBlk);
     for (int y = b0; y < b1; ++y) {
-      std::memcpy(line, src + size_t(y) * gw_, sizeof(float) * gw_);
+      const float* sr = src + size_t(y) * gw_;
+      if (std::all_of(sr, sr + gw_, [](float v) { return v == 0.0f; })) {
+        // a row without a source (glare on a display: most rows, the cells above the
+        // frame's 99.9th percentile feed the veil): its spectrum is zero
+        std::fill(rows_.data() + size_t(y) * cw_ * 2, rows_.data() + size_t(y + 1) * cw_ * 2, 0.0f);
+        continue;
+      }
+      std::memcpy(line, sr, sizeof(float) * gw_);
       std::fill(line + gw_, line + pw_, 0.0f);  // (each row: the transform's input is const
                                                 // by its API, not by its documentation)
       rf(rf_[part], rows_.data() + size_t(y) * cw_ * 2, line, sizeof(float));
@@ -146,6 +162,27 @@ void CpuGlare::rows(const float* src, int part) {
         cols_[(size_t(x) * ph_ + y) * 2] = rows_[(size_t(y) * cw_ + x) * 2];
         cols_[(size_t(x) * ph_ + y) * 2 + 1] = rows_[(size_t(y) * cw_ + x) * 2 + 1];
       }
+  }
+}
+
+// Per output row, each source's kernel row times its value added in (the sources in idx
+// order: the same sums whatever thread takes which rows); the kernel row's columns x - sx
+// wrap at kw, so a source's row is two contiguous runs (vectorised).
+DTUTMO_HOT void CpuGlare::direct(const float* const* src, float* const* dst, int nch, const int* idx, int n, int y0,
+                                 int y1) const {
+  const int kw = 2 * gw_ - 1, kh = 2 * gh_ - 1;
+  for (int y = y0; y < y1; ++y) {
+    for (int c = 0; c < nch; ++c) std::fill(dst[c] + size_t(y) * gw_, dst[c] + size_t(y + 1) * gw_, 0.0f);
+    for (int k = 0; k < n; ++k) {
+      const int sy = idx[k] / gw_, sx = idx[k] - sy * gw_;
+      const float* __restrict kr = kern_.data() + size_t((y - sy + kh) % kh) * kw;
+      for (int c = 0; c < nch; ++c) {
+        const float v = src[c][idx[k]];
+        float* __restrict d = dst[c] + size_t(y) * gw_;
+        for (int x = 0; x < sx; ++x) d[x] += v * kr[x - sx + kw];
+        for (int x = sx; x < gw_; ++x) d[x] += v * kr[x - sx];
+      }
+    }
   }
 }
 

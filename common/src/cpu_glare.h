@@ -22,7 +22,9 @@ class CpuGlare {
   CpuGlare& operator=(const CpuGlare&) = delete;
 
   // width x height pixels, ppd pixels per degree. Returns false when av_tx fails.
-  bool init(int width, int height, float ppd, int max_cells, float age, float pig);
+  // direct_kernel: also keep the kernel's table for direct() (one channel's object is
+  // enough: the kernel is the same for the three).
+  bool init(int width, int height, float ppd, int max_cells, float age, float pig, bool direct_kernel = false);
   bool matches(int width, int height, float ppd, int max_cells, float age, float pig) const;
 
   int cell() const { return f_; }
@@ -41,6 +43,11 @@ class CpuGlare {
   void inverse(float* dst, int part);
   // the rows [y0, y1) of the grid that rows(., part) and inverse(., part) do
   void part_rows(int part, int* y0, int* y1) const;
+  // The veil of a sparse source by the direct sum (init with direct_kernel): rows [y0,
+  // y1) of nch channels' dst (gw x gh each) from the n source cells idx[] (row-major
+  // order) of the channels' src; the same linear convolution as run() without the FFT's
+  // rounding noise. Thread-safe (reads the kernel only).
+  void direct(const float* const* src, float* const* dst, int nch, const int* idx, int n, int y0, int y1) const;
 
  private:
   void free_plans();
@@ -56,6 +63,7 @@ class CpuGlare {
   std::vector<float> cols_;      // cw x ph complex (transposed)
   std::vector<float> tmpc_;      // kParts x (ph + 1) complex
   std::vector<float> kspec_;     // cw x ph complex, kernel spectrum scaled by 1/(pw ph)
+  std::vector<float> kern_;      // (2 gh - 1) x (2 gw - 1): the kernel at (dx, dy) wrapped (direct)
 };
 
 }  // namespace dtutmo

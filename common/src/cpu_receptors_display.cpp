@@ -971,7 +971,11 @@ void CpuEngine::pass2(const FrameView& out) {
   const bool dither = P_.dither;
   const int nb = (H_ + kCell - 1) / kCell;
   if (csf_active_) {
-    pool_.run(H_, [&](int y, int th) { row_responses(y, resp_.data() + size_t(y) * W * 3, scr_[th]); });
+    pool_.run(H_, [&](int y, int th) {
+      float* r = resp_.data() + size_t(y) * W * 3;
+      row_responses(y, r, scr_[th]);
+      csf_opponent_row(r, W);  // csf_filter's level 0 (cpu_csf.cpp)
+    });
     tl_.mark("p2.csf.resp");
     csf_filter();
     tl_.mark("p2.csf.filter");

@@ -175,7 +175,11 @@ class CpuEngine final : public Engine {
   void row_stats(int y, int th, float* cs, float* cc);
   // cpu_optics.cpp
   void setup_optics();
-  void apply_optics();
+  // cells_done: the glare cells' sums and histogram already made (glare_cells_row in pass
+  // 1's decode bands, hist_ zeroed before)
+  void apply_optics(bool cells_done = false);
+  // the glare grid's row gy of cell averages (gsrc_) and their luminance histogram (hist_[th])
+  void glare_cells_row(int gy, int th);
   // cpu_adapt.cpp
   // redo: the cut frame made again (process): its global update is model.h temporal_redo
   void low_res(double dt, bool snap, bool redo = false);
@@ -202,8 +206,10 @@ class CpuEngine final : public Engine {
   void row_lum(int y, const float* r, Scratch& s, int x0 = 0, int x1 = -1);
   // li: the row's input LMS (row_tone's, and responses_core's where a rod weight reaches)
   void row_colour(int y, float* o, Scratch& s, const float* li = nullptr);
-  // cpu_csf.cpp
+  // cpu_csf.cpp: csf_filter on resp_, whose rows the responses pass turned into opponent
+  // channels (csf_opponent_row: planar rows, w apart)
   void csf_filter();
+  static void csf_opponent_row(float* r, int w);
   // cpu_reference.cpp: the scalar per-pixel path
   CellSample cell_at(int x, int y, float ly, int nch) const;
   long long decode_rows_reference(const FrameView& in, int y0, int y1, const DecodeConsts& dc);
@@ -270,6 +276,10 @@ class CpuEngine final : public Engine {
   CpuGlare glare_[3];
   std::vector<float> gsrc_[3], gdst_[3];
   ColTable gcols_;  // the veil's per-column lerp on the glare grid (apply_optics)
+  std::vector<std::vector<double>> glare_sums_;  // per thread: a glare row's cell sums (glare_cells_row)
+  std::vector<int> gidx_;  // the glare's source cells, row-major (apply_optics)
+  // the veil by CpuGlare::direct where at most 1 cell in kGlareDirectCells is a source
+  static constexpr size_t kGlareDirectCells = 128;
   float otf_sigma_px_ = 0;
   std::vector<float> otf_tmp_;
   // base / detail
