@@ -182,18 +182,23 @@ TEST(EdgePooler, SplatOnAPoolSameBits) {
 
 // EdgePooler::slice (the scales' column and row positions made once per frame) against
 // spatial.h ep_slice_at per cell, the per-cell formula the CUDA kernel runs: bit for bit.
-// Noise (neighbours' bins far apart: the AVX2 path's gathers) and a smooth ramp with an
-// edge (8 cells' bins one or two apart: its windows, and the gathers at the edge).
+// Noise (neighbours' bins far apart: the AVX2 path's gathers) and ramps with an edge
+// (slope s log2 units a cell: 8 cells' bins one to four apart, its windows; the gathers
+// at the edge).
 TEST(EdgePooler, SliceSameBitsAsSliceAt) {
-  for (const auto& sz : {std::pair<int, int>{240, 135}, {97, 3}, {5, 61}, {-240, 135}, {-61, 37}}) {
-    const bool smooth = sz.first < 0;
-    const int w = std::abs(sz.first), h = sz.second;
-    SCOPED_TRACE(std::to_string(w) + "x" + std::to_string(h) + (smooth ? " smooth" : ""));
+  struct Case {
+    int w, h;
+    float slope;  // 0: noise
+  };
+  for (const Case& cs : {Case{240, 135, 0}, {97, 3, 0}, {5, 61, 0}, {240, 135, 0.05f}, {61, 37, 0.05f},
+                         {240, 135, 0.4f}, {83, 20, 0.25f}}) {
+    const int w = cs.w, h = cs.h;
+    SCOPED_TRACE(std::to_string(w) + "x" + std::to_string(h) + " slope " + std::to_string(cs.slope));
     std::vector<float> in = noise(size_t(w) * h, unsigned(w + h), -4.0f, 14.0f);
     for (int y = 0; y < h; ++y)
       for (int x = 0; x < w; ++x) {
         float& v = in[size_t(y) * w + x];
-        if (smooth) v = 0.02f * v + 0.05f * x + 0.03f * y;  // ~0.4 log2 units per 8 cells
+        if (cs.slope > 0) v = 0.02f * v + cs.slope * x + 0.03f * y;
         v += (x > w / 3 ? 6.0f : 0.0f);
       }
     const float sig[4] = {2, 4, 8, 16}, wts[4] = {1, 2, 4, 8};
