@@ -139,14 +139,16 @@ void CpuEngine::frame_consts(float kq) {
     // sample repeat it), then their bins by chunks: the responses and the bins vectorised,
     // only the increments scalar (one loop with them all stayed scalar, reloading ew_ and
     // nsub after each increment: ~70 % of this lambda's own samples)
+    // (a frame at most kSub wide has ew_ = 1 < nsub: its first sample alone is binned)
     float* __restrict e = edge_.data() + size_t(j) * ew_;
     const float* __restrict r = s.rsp.data();
-    for (int i = 0; i < nsub; ++i) e[i] = achromatic_response({r[i], r[nsub + i], r[2 * nsub + i]});
-    for (int i = nsub; i < ew_; ++i) e[i] = e[nsub - 1];
+    const int ne = std::min(nsub, ew_);
+    for (int i = 0; i < ne; ++i) e[i] = achromatic_response({r[i], r[nsub + i], r[2 * nsub + i]});
+    for (int i = ne; i < ew_; ++i) e[i] = e[nsub - 1];
     uint32_t* __restrict h = hist_[th].data();
-    for (int i0 = 0; i0 < nsub; i0 += 256) {
+    for (int i0 = 0; i0 < ne; i0 += 256) {
       int b[256];
-      const int m = std::min(256, nsub - i0);
+      const int m = std::min(256, ne - i0);
       for (int i = 0; i < m; ++i) b[i] = hist_bin(e[i0 + i]);
       for (int i = 0; i < m; ++i) h[b[i]]++;
     }

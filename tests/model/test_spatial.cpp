@@ -231,7 +231,7 @@ TEST(EdgePooler, SliceSameBitsAsSliceAt) {
 // hold the last frame's and bin's cells outside the box). Inputs: noise (boxes of the
 // whole grid), a blob at the right edge and a ramp (small boxes, at edges, odd sizes).
 TEST(EdgePooler, BinsSameBitsAsWholeGrid) {
-  for (const auto& sz : {std::pair<int, int>{240, 135}, {61, 37}, {9, 70}}) {
+  for (const auto& sz : {std::pair<int, int>{240, 135}, {61, 37}, {9, 70}, {1, 1}, {3, 2}}) {
     const int w = sz.first, h = sz.second;
     std::vector<float> noisy = noise(size_t(w) * h, unsigned(2 * w + h), -4.0f, 14.0f);
     std::vector<float> blob(size_t(w) * h), ramp(size_t(w) * h);
