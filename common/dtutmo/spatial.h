@@ -464,20 +464,32 @@ DTUTMO_PX void ep_slice_pos(int x, int w, int sw, int* x0, int* x1, float* t) {
   *x1 = *x0 + 1 < sw - 1 ? *x0 + 1 : sw - 1;
   *t = g - *x0;
 }
+// ep_slice_mix's sums: num (value planes) and den (weight planes) of the bins j, j + 1
+// (weight f) and the 4 corners, q[dj][plane][corner] (corners 00, 10, 01, 11). T: float,
+// or the CPU's 8-lane vectors (EdgePooler::slice's AVX2 path: the same operations in the
+// same order, not contracted: the same bits).
+template <class T>
+DTUTMO_PX void ep_slice_sums(const T (&q)[2][2][4], T tx, T ty, T f, T* num, T* den) {
+  const T w00 = (1.0f - tx) * (1.0f - ty), w10 = tx * (1.0f - ty), w01 = (1.0f - tx) * ty, w11 = tx * ty;
+  T n = {}, d = {};
+  for (int dj = 0; dj < 2; ++dj) {
+    const T wz = dj ? f : 1.0f - f;
+    n += wz * (w00 * q[dj][0][0] + w10 * q[dj][0][1] + w01 * q[dj][0][2] + w11 * q[dj][0][3]);
+    d += wz * (w00 * q[dj][1][0] + w10 * q[dj][1][1] + w01 * q[dj][1][2] + w11 * q[dj][1][3]);
+  }
+  *num = n;
+  *den = d;
+}
 DTUTMO_PX float ep_slice_mix(const float* res, int sw, int sh, int x0, int xa, float tx, int yb, int ya,
                              float ty, int j, float f, float v) {
   const size_t ln = (size_t)sw * sh;
-  const float w00 = (1 - tx) * (1 - ty), w10 = tx * (1 - ty), w01 = (1 - tx) * ty, w11 = tx * ty;
-  const size_t c00 = (size_t)yb * sw + x0, c10 = (size_t)yb * sw + xa, c01 = (size_t)ya * sw + x0,
-               c11 = (size_t)ya * sw + xa;
-  float num = 0.0f, den = 0.0f;
-  for (int dj = 0; dj < 2; ++dj) {
-    const float wz = dj ? f : 1 - f;
-    const float* pv = res + (size_t)(j + dj) * 2 * ln;
-    const float* pw = pv + ln;
-    num += wz * (w00 * pv[c00] + w10 * pv[c10] + w01 * pv[c01] + w11 * pv[c11]);
-    den += wz * (w00 * pw[c00] + w10 * pw[c10] + w01 * pw[c01] + w11 * pw[c11]);
-  }
+  const size_t c[4] = {(size_t)yb * sw + x0, (size_t)yb * sw + xa, (size_t)ya * sw + x0, (size_t)ya * sw + xa};
+  float q[2][2][4];
+  for (int dj = 0; dj < 2; ++dj)
+    for (int p = 0; p < 2; ++p)
+      for (int i = 0; i < 4; ++i) q[dj][p][i] = res[(size_t)(j + dj) * 2 * ln + p * ln + c[i]];
+  float num, den;
+  ep_slice_sums(q, tx, ty, f, &num, &den);
   return den > 1e-8f ? num / den : v;
 }
 DTUTMO_PX float ep_slice_at(const float* res, int sw, int sh, int w, int h, int x, int y, int j,

@@ -87,6 +87,32 @@ inline __attribute__((always_inline)) void read_codes(Cont c, const uint8_t* p, 
   }
 }
 
+// Two rows' codes (n, `step` components apart) mixed by chroma_mix(a, b, w) into out: the
+// 4:2:0 vertical interpolation straight from the codes (read_codes of each row into
+// scratch and a mix loop reading both back stored and loaded every value twice more).
+template <Cont C>
+inline __attribute__((always_inline)) void read_mix(const uint8_t* __restrict p0, const uint8_t* __restrict p1,
+                                                    int n, int step, int bits, float w, float* __restrict out) {
+  if (step == 1) {
+    for (int i = 0; i < n; ++i)
+      out[i] = chroma_mix(static_cast<float>(load_code<C>(p0 + i * cont_bytes(C), bits)),
+                          static_cast<float>(load_code<C>(p1 + i * cont_bytes(C), bits)), w);
+    return;
+  }
+  const int sb = step * cont_bytes(C);
+  for (int i = 0; i < n; ++i)
+    out[i] = chroma_mix(static_cast<float>(load_code<C>(p0 + i * sb, bits)),
+                        static_cast<float>(load_code<C>(p1 + i * sb, bits)), w);
+}
+inline __attribute__((always_inline)) void read_mix(Cont c, const uint8_t* p0, const uint8_t* p1, int n, int step,
+                                                    int bits, float w, float* out) {
+  switch (c) {
+    case Cont::U8: read_mix<Cont::U8>(p0, p1, n, step, bits, w, out); break;
+    case Cont::U16Hi: read_mix<Cont::U16Hi>(p0, p1, n, step, bits, w, out); break;
+    case Cont::U16Lo: read_mix<Cont::U16Lo>(p0, p1, n, step, bits, w, out); break;
+  }
+}
+
 // Scratch rows of one call: the caller's (convert_scratch_floats), or else the calling
 // thread's, grown on its first use there.
 std::size_t padded_width(int w) { return (std::size_t(w) + 15) & ~std::size_t(15); }
@@ -110,7 +136,7 @@ inline void prefetch_bytes(const uint8_t* p, std::size_t n) {
 // Every loop below is over planar rows with unit stride (or stride 2 for the chroma pairs),
 // so that the callers' ISA clones vectorise them; the matrix is the shared yuv_to_rgb.
 // `buf`: unpack_scratch_floats(w) floats.
-std::size_t unpack_scratch_floats(int w) { return 3 * std::size_t(w) + 6 * chroma_pad(w); }
+std::size_t unpack_scratch_floats(int w) { return 3 * std::size_t(w) + 2 * chroma_pad(w); }
 DTUTMO_HOT
 void unpack_yuv_row(const FrameView& in, const FormatInfo& fi, const YuvDecode& d, int y,
                     float* __restrict r, float* __restrict g, float* __restrict b,
@@ -143,11 +169,7 @@ void unpack_yuv_row(const FrameView& in, const FormatInfo& fi, const YuvDecode& 
     // replicate the edges), then horizontally per luma pixel.
     const int cw = (w + 1) / 2, ch = (h + 1) / 2;
     const std::size_t pad = chroma_pad(w);
-    float* __restrict ua = buf + 3 * std::size_t(w);
-    float* __restrict va = ua + pad;
-    float* __restrict ub = va + pad;
-    float* __restrict vb = ub + pad;
-    float* __restrict uc = vb + pad;
+    float* __restrict uc = buf + 3 * std::size_t(w);
     float* __restrict vc = uc + pad;
     // Chroma row j mixed with its neighbour jn by wy (chroma_phase: centre siting, even y
     // -> rows j (3/4), j-1 (1/4), odd y -> j (3/4), j+1 (1/4); cosited, even y -> row j).
@@ -159,19 +181,11 @@ void unpack_yuv_row(const FrameView& in, const FormatInfo& fi, const YuvDecode& 
     if (interleaved_uv(in.format)) {
       const uint8_t* r0 = in.data[1] + j * in.stride[1];
       const uint8_t* r1 = in.data[1] + jn * in.stride[1];
-      read_codes(c, r0, cw, 2, bits, ua + 1);
-      read_codes(c, r0 + cb, cw, 2, bits, va + 1);
-      read_codes(c, r1, cw, 2, bits, ub + 1);
-      read_codes(c, r1 + cb, cw, 2, bits, vb + 1);
+      read_mix(c, r0, r1, cw, 2, bits, wy, uc + 1);
+      read_mix(c, r0 + cb, r1 + cb, cw, 2, bits, wy, vc + 1);
     } else {
-      read_codes(c, in.data[1] + j * in.stride[1], cw, 1, bits, ua + 1);
-      read_codes(c, in.data[2] + j * in.stride[2], cw, 1, bits, va + 1);
-      read_codes(c, in.data[1] + jn * in.stride[1], cw, 1, bits, ub + 1);
-      read_codes(c, in.data[2] + jn * in.stride[2], cw, 1, bits, vb + 1);
-    }
-    for (int i = 1; i <= cw; ++i) {
-      uc[i] = chroma_mix(ua[i], ub[i], wy);
-      vc[i] = chroma_mix(va[i], vb[i], wy);
+      read_mix(c, in.data[1] + j * in.stride[1], in.data[1] + jn * in.stride[1], cw, 1, bits, wy, uc + 1);
+      read_mix(c, in.data[2] + j * in.stride[2], in.data[2] + jn * in.stride[2], cw, 1, bits, wy, vc + 1);
     }
     uc[0] = uc[1];
     vc[0] = vc[1];

@@ -104,48 +104,56 @@ void CpuEngine::frame_consts(float kq) {
     }
     Scratch& s = scr_[th];
     const int y = std::min(H_ - 1, j * kSub + kSub / 2);
-    float* gsc = s.ad.data() + size_t(kAd) * W_;
-    // the row's samples as pass 1 kept them (row_stats, hsub_) back at their columns of
-    // a row of scratch (s.out, free until pass 2), read below as the row of logy_ and lin_
-    float* ly = s.out.data();
-    float* rgb = ly + W_;
-    {
-      const float* __restrict h = hsub_.data() + size_t(j) * nsub * 4;
-      for (int i = 0; i < nsub; ++i) {
-        const int x = i * step + step / 2;
-        ly[x] = h[i];
-        rgb[3 * x] = h[nsub + 3 * i];
-        rgb[3 * x + 1] = h[nsub + 3 * i + 1];
-        rgb[3 * x + 2] = h[nsub + 3 * i + 2];
-      }
-    }
+    // the row's samples as pass 1 kept them (row_stats, hsub_): log2 Y (hl) and RGB (hrgb),
+    // compact, which responses_core reads with step 1 (unit-stride loops); its strided
+    // loop (step kSub) on a row scattered back to its columns took ~2x the samples
+    const float* __restrict hl = hsub_.data() + size_t(j) * nsub * 4;
+    const float* __restrict hrgb = hl + nsub;
     // the lookup's guide at the sampled pixels (only those are read), compact: the base
-    // (bdh) or the pixel's level; the lookup at those columns only (interp_cols: the whole
-    // row cost ~4x the work)
+    // (bdh, sliced from the row's log2 Y back at its columns of a row of scratch: s.out,
+    // free until pass 2) or the pixel's level; the lookup at those columns only
+    // (interp_cols: the whole row cost ~4x the work)
     float* gd = s.row.data();
+    float* ly = s.out.data();
     if (bdh) {
+      for (int i = 0; i < nsub; ++i) ly[i * step + step / 2] = hl[i];
       bgrid_.slice_row(y, ly, nsub, step, gd, s.bslab.data());
     } else {
-      for (int i = 0; i < nsub; ++i) gd[i] = ly[i * step + step / 2];
+      std::memcpy(gd, hl, sizeof(float) * nsub);
     }
     if (jbu_) {
       interp_cols(y, s, gd, nsub, step);
     } else {
-      interp_row(y, s, ly);  // bilinear: no guide
+      interp_row(y, s, nullptr);  // bilinear: no guide
     }
-    for (int i = 0; i < nsub; ++i) {
-      const int x = i * step + step / 2;
-      gsc[x] = bdh ? fast_exp2(gd[i] - ly[x]) : 1.0f;
+    // the channels responses_core reads (L/M, S; the rods' two on rows with rods:
+    // channel_read) and the base gain, compact after the scattered row in s.out
+    const int nk = s.rods ? kChD0 : kChRod;
+    float* adc = s.out.data() + W_;
+    float* gsc = adc + size_t(kChD0) * nsub;
+    for (int k = 0; k < nk; ++k) {
+      const float* __restrict a = s.ad.data() + size_t(k) * W_ + step / 2;
+      float* __restrict o = adc + size_t(k) * nsub;
+      for (int i = 0; i < nsub; ++i) o[i] = a[i * step];
     }
-    responses_core(nsub, step, rgb, gsc, s.ad.data(), s.rsp.data(), nsub, W_, s.rods, s.resp.data());
-    uint32_t* h = hist_[th].data();
-    float* e = edge_.data() + size_t(j) * ew_;
-    const float* r = s.rsp.data();
-    for (int i = 0; i < ew_; ++i) {
-      const int q = std::min(i, nsub - 1);
-      const float ra = achromatic_response({r[q], r[nsub + q], r[2 * nsub + q]});
-      e[i] = ra;
-      if (i < nsub) h[hist_bin(ra)]++;
+    for (int i = 0; i < nsub; ++i) gsc[i] = bdh ? fast_exp2(gd[i] - hl[i]) : 1.0f;
+    responses_core(nsub, 1, hrgb, gsc, adc, s.rsp.data(), nsub, nsub, s.rods, s.resp.data());
+    // the samples' achromatic responses into the edge map's row (its columns past the last
+    // sample repeat it), then their bins by chunks: the responses and the bins vectorised,
+    // only the increments scalar (one loop with them all stayed scalar, reloading ew_ and
+    // nsub after each increment: ~70 % of this lambda's own samples)
+    // (a frame at most kSub wide has ew_ = 1 < nsub: its first sample alone is binned)
+    float* __restrict e = edge_.data() + size_t(j) * ew_;
+    const float* __restrict r = s.rsp.data();
+    const int ne = std::min(nsub, ew_);
+    for (int i = 0; i < ne; ++i) e[i] = achromatic_response({r[i], r[nsub + i], r[2 * nsub + i]});
+    for (int i = ne; i < ew_; ++i) e[i] = e[nsub - 1];
+    uint32_t* __restrict h = hist_[th].data();
+    for (int i0 = 0; i0 < ne; i0 += 256) {
+      int b[256];
+      const int m = std::min(256, ne - i0);
+      for (int i = 0; i < m; ++i) b[i] = hist_bin(e[i0 + i]);
+      for (int i = 0; i < m; ++i) h[b[i]]++;
     }
   });
   tl_.mark("fc.hist");

@@ -32,17 +32,20 @@ BlurTaps::BlurTaps(float sigma) {
 // over the taps' loop instead of one call of blur_at per pixel (not a DTUTMO_HOT clone:
 // FMA contraction would change the bits; DTUTMO_AVX2_EXACT's clone has no FMA). ~4x fewer
 // samples than blur_at per pixel.
-DTUTMO_AVX2_EXACT void blur_rows_h(const float* img, float* tmp, int w, int y0, int y1, const BlurTaps& t) {
+DTUTMO_AVX2_EXACT void blur_rows_h(const float* img, float* tmp, int w, int y0, int y1, const BlurTaps& t, int x0,
+                                   int x1) {
   const float* k = t.k;
   const int rr = t.rr;
+  if (x1 < 0) x1 = w;
   float wsum = 0.0f;
   for (int i = 0; i <= 2 * rr; ++i) wsum += k[i];
-  const int xa = std::min(rr, w), xb = std::max(xa, w - rr);  // interior [xa, xb)
+  // interior [xa, xb) of [x0, x1)
+  const int xa = std::max(x0, std::min(rr, w)), xb = std::max(xa, std::min(x1, w - rr));
   for (int y = y0; y < y1; ++y) {
     const float* s = img + size_t(y) * w;
     float* __restrict d = tmp + size_t(y) * w;
-    for (int x = 0; x < xa; ++x) d[x] = blur_at([&](int j) { return s[j]; }, x, w, k, rr);
-    for (int x = xb; x < w; ++x) d[x] = blur_at([&](int j) { return s[j]; }, x, w, k, rr);
+    for (int x = x0; x < std::min(xa, x1); ++x) d[x] = blur_at([&](int j) { return s[j]; }, x, w, k, rr);
+    for (int x = std::max(xb, x0); x < x1; ++x) d[x] = blur_at([&](int j) { return s[j]; }, x, w, k, rr);
     if (xb <= xa) continue;
     for (int x = xa; x < xb; ++x) d[x] = 0.0f;
     for (int i = 0; i <= 2 * rr; ++i) {
@@ -54,21 +57,24 @@ DTUTMO_AVX2_EXACT void blur_rows_h(const float* img, float* tmp, int w, int y0, 
   }
 }
 
-DTUTMO_AVX2_EXACT void blur_rows_v(const float* tmp, float* img, int w, int h, int y0, int y1, const BlurTaps& t) {
+DTUTMO_AVX2_EXACT void blur_rows_v(const float* tmp, float* img, int w, int h, int y0, int y1, const BlurTaps& t,
+                                   int x0, int x1, int s0, int s1) {
   const float* k = t.k;
   const int rr = t.rr;
+  if (x1 < 0) x1 = w;
+  if (s1 < 0) s1 = h;
   for (int y = y0; y < y1; ++y) {
     const int a = std::max(y - rr, 0), b = std::min(y + rr, h - 1);
     float ws = 0.0f;
     for (int i = a; i <= b; ++i) ws += k[i - y + rr];
     float* __restrict d = img + size_t(y) * w;
-    for (int x = 0; x < w; ++x) d[x] = 0.0f;
-    for (int i = a; i <= b; ++i) {
+    for (int x = x0; x < x1; ++x) d[x] = 0.0f;
+    for (int i = std::max(a, s0); i <= std::min(b, s1 - 1); ++i) {
       const float kw = k[i - y + rr];
       const float* __restrict si = tmp + size_t(i) * w;
-      for (int x = 0; x < w; ++x) d[x] += kw * si[x];
+      for (int x = x0; x < x1; ++x) d[x] += kw * si[x];
     }
-    for (int x = 0; x < w; ++x) d[x] /= ws;
+    for (int x = x0; x < x1; ++x) d[x] /= ws;
   }
 }
 
@@ -81,23 +87,27 @@ void blur_grid(float* img, int w, int h, float sigma, float* tmp) {
   blur_rows_v(tmp, img, w, h, 0, h, t);
 }
 
-DTUTMO_AVX2_EXACT void down2(const float* in, int w, int h, float* out, int* ow, int* oh) {
-  const int W = (w + 1) / 2, H = (h + 1) / 2;
+DTUTMO_AVX2_EXACT void down2_box(const float* in, int w, int h, float* out, const CellBox& bx) {
+  const int W = (w + 1) / 2;
   // the 2x2 blocks that exist whole: down2_at's sum in its order (from 0, row by row) and
   // its division by n = 4, without the per-sample bounds checks (the same bits; the odd
   // last row and column through down2_at)
-  const int fw = w / 2, fh = h / 2;
-  for (int y = 0; y < fh; ++y) {
+  const int fw = std::min(w / 2, bx.x1), fh = std::min(h / 2, bx.y1);
+  for (int y = bx.y0; y < fh; ++y) {
     const float* __restrict a = in + size_t(2 * y) * w;
     const float* __restrict b = a + w;
     float* __restrict o = out + size_t(y) * W;
-    for (int x = 0; x < fw; ++x) o[x] = (0.0f + a[2 * x] + a[2 * x + 1] + b[2 * x] + b[2 * x + 1]) / 4.0f;
-    for (int x = fw; x < W; ++x) o[x] = down2_at(in, w, h, x, y);
+    for (int x = bx.x0; x < fw; ++x) o[x] = (0.0f + a[2 * x] + a[2 * x + 1] + b[2 * x] + b[2 * x + 1]) / 4.0f;
+    for (int x = std::max(fw, bx.x0); x < bx.x1; ++x) o[x] = down2_at(in, w, h, x, y);
   }
-  for (int y = fh; y < H; ++y)
-    for (int x = 0; x < W; ++x) out[size_t(y) * W + x] = down2_at(in, w, h, x, y);
-  *ow = W;
-  *oh = H;
+  for (int y = std::max(fh, bx.y0); y < bx.y1; ++y)
+    for (int x = bx.x0; x < bx.x1; ++x) out[size_t(y) * W + x] = down2_at(in, w, h, x, y);
+}
+
+void down2(const float* in, int w, int h, float* out, int* ow, int* oh) {
+  *ow = (w + 1) / 2;
+  *oh = (h + 1) / 2;
+  down2_box(in, w, h, out, CellBox{0, *ow, 0, *oh});
 }
 
 void ColTable::grid(int dw, int sw_, float step) {
@@ -268,13 +278,41 @@ void EdgePooler::begin(const float* in, const float* sigma_cells, const float* w
   }
 }
 
+// blur_grid of one lw x lh plane whose cells outside box b are +0: only the cells that
+// can differ from +0 (b widened by the taps' radius, horizontally in the first pass, then
+// vertically), reading only the rows the first pass wrote; every other cell of the blur
+// is a sum of +0 terms, +0, as the plane holds there already. The same bits.
+void EdgePooler::blur_box(float* img, int lw_, int lh_, const BlurTaps& t, const CellBox& b, float* tmp) const {
+  if (!t.on) return;
+  const int x0 = std::max(b.x0 - t.rr, 0), x1 = std::min(b.x1 + t.rr, lw_);
+  blur_rows_h(img, tmp, lw_, b.y0, b.y1, t, x0, x1);
+  blur_rows_v(tmp, img, lw_, lh_, std::max(b.y0 - t.rr, 0), std::min(b.y1 + t.rr, lh_), t, x0, x1, b.y0, b.y1);
+}
+
+// A bin's pyramid and blurs on the box of cells where its planes can be nonzero (its
+// splat's weight plane nonzero; the value plane, (1 - f) v or f v, is +0 where its weight
+// is), halved per level: a bin holds the cells of its slice of the frame's range, on the
+// clip ~40 % of the grid's cells for the bins in use (lr.ep.bins took 0.9 CPU-ms a 1080p
+// frame over the whole grid). Outside the box every cell of every level and result is +0,
+// as over the whole grid: the same bits.
 void EdgePooler::process_bin(int j, int thread) {
   Thread& T = ts_[thread];
   const int nc = w * h;
   int built = 0;
   const float* sp = splat_.data() + size_t(j) * 2 * nc;
-  char used = 0;  // the bin has weight
-  for (int i = 0; i < nc && !used; ++i) used = sp[nc + i] > 0.0f;
+  CellBox bx[6];
+  bx[0] = {w, 0, h, 0};
+  for (int y = 0; y < h; ++y) {
+    const float* __restrict r = sp + nc + size_t(y) * w;
+    int any = 0;  // (vectorised; most rows of a bin are empty)
+    for (int x = 0; x < w; ++x) any |= r[x] != 0.0f;
+    if (!any) continue;
+    int a = 0, e = w;
+    while (r[a] == 0.0f) ++a;
+    while (r[e - 1] == 0.0f) --e;
+    bx[0] = {std::min(bx[0].x0, a), std::max(bx[0].x1, e), std::min(bx[0].y0, y), y + 1};
+  }
+  const bool used = !bx[0].empty();  // the bin has weight
   // level 0 is the splat itself (read in place: a copy of its two planes per bin was
   // ~5 MB of memcpy a 1080p frame)
   const float* lev[6] = {sp};
@@ -283,30 +321,116 @@ void EdgePooler::process_bin(int j, int thread) {
     const int l = slev[k];
     const size_t ln = size_t(lw[l]) * lh[l];
     float* dst = res_[k].data() + size_t(j) * 2 * ln;
-    if (!used) {
-      std::fill(dst, dst + 2 * ln, 0.0f);
-      continue;
-    }
+    std::fill(dst, dst + 2 * ln, 0.0f);
+    if (!used) continue;
     for (int b = built + 1; b <= l; ++b) {  // each level built once per bin
-      int ow, oh;
       const size_t pn = size_t(lw[b - 1]) * lh[b - 1], qn = size_t(lw[b]) * lh[b];
-      down2(lev[b - 1], lw[b - 1], lh[b - 1], T.lev[b].data(), &ow, &oh);
-      down2(lev[b - 1] + pn, lw[b - 1], lh[b - 1], T.lev[b].data() + qn, &ow, &oh);
+      const CellBox& p = bx[b - 1];
+      CellBox& q = bx[b];
+      q = {p.x0 / 2, (p.x1 + 1) / 2, p.y0 / 2, (p.y1 + 1) / 2};
+      for (int c = 0; c < 2; ++c) {
+        float* o = T.lev[b].data() + c * qn;
+        down2_box(lev[b - 1] + c * pn, lw[b - 1], lh[b - 1], o, q);
+        // the ring of cells around the box (+0) that the next level's blocks read
+        const int xa = std::max(q.x0 - 1, 0), xb = std::min(q.x1 + 1, lw[b]);
+        if (q.y0 > 0) std::fill(o + size_t(q.y0 - 1) * lw[b] + xa, o + size_t(q.y0 - 1) * lw[b] + xb, 0.0f);
+        if (q.y1 < lh[b]) std::fill(o + size_t(q.y1) * lw[b] + xa, o + size_t(q.y1) * lw[b] + xb, 0.0f);
+        for (int y = q.y0; y < q.y1; ++y) {
+          if (q.x0 > 0) o[size_t(y) * lw[b] + q.x0 - 1] = 0.0f;
+          if (q.x1 < lw[b]) o[size_t(y) * lw[b] + q.x1] = 0.0f;
+        }
+      }
     }
     built = std::max(built, l);
-    std::memcpy(dst, lev[l], sizeof(float) * 2 * ln);
-    blur_grid(dst, lw[l], lh[l], sblur[k], T.tmp.data());
-    blur_grid(dst + ln, lw[l], lh[l], sblur[k], T.tmp.data());
+    const CellBox& q = bx[l];
+    const BlurTaps taps(sblur[k]);
+    for (int c = 0; c < 2; ++c) {
+      float* d = dst + c * ln;
+      for (int y = q.y0; y < q.y1; ++y)
+        std::memcpy(d + size_t(y) * lw[l] + q.x0, lev[l] + c * ln + size_t(y) * lw[l] + q.x0,
+                    sizeof(float) * (q.x1 - q.x0));
+      blur_box(d, lw[l], lh[l], taps, q, T.tmp.data());
+    }
   }
 }
 
+// Cells [x, x + 8) of row y by 8 lanes (ep_slice_sums on __m256: the same operations in
+// the same order; target avx2 without FMA, so nothing is contracted: the same bits as the
+// scalar loop, as tests/model/test_spatial checks); jb, fb: their bins (ep_bin), j0 / j1
+// the lowest / highest. The scalar loop's 16 loads per cell and scale (and their address
+// arithmetic) were its cost, and 8-lane vgatherdps cost as much. Here the 8 cells' corners
+// come from windows: at a scale's level the 8 cells' columns x0 span at most 8 (xa = x0 +
+// 1 but at the right edge), so each bin, plane and row is one 8-float load at the lowest
+// x0 (and one at x0 + 1 for xa) permuted (vpermps); where the cells' bins span two
+// (j0 + 1 = j1), the two windows blended per lane. Else (bins further apart, the right
+// edge, a window past the buffer) the corners by vgatherdps.
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("avx2"))) static void ep_slice8_avx2(const EdgePooler& P, int y, int x, const int* jb,
+                                                           const float* fb, int j0, int j1, float* out) {
+  const __m256i j = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(jb));
+  const __m256 f = _mm256_loadu_ps(fb), v = _mm256_loadu_ps(P.guide + size_t(y) * P.w + x);
+  const __m256 hi = _mm256_castsi256_ps(_mm256_cmpeq_epi32(j, _mm256_set1_epi32(j1)));  // lanes on bin j1
+  __m256 acc = {};
+  for (int k = 0; k < P.nscale; ++k) {
+    const int l = P.slev[k], sw = P.lw[l], ln = P.lw[l] * P.lh[l];
+    const EdgePooler::Axis &ax = P.sx_[k], &ay = P.sy_[k];
+    const int rb = ay.i0[y] * sw, ra = ay.i1[y] * sw;
+    const int* i0 = ax.i0.data() + x;
+    const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(i0));
+    const float* res = P.res_[k].data();
+    __m256 q[2][2][4];
+    const int xm = i0[0];  // the lowest x0 (x0 rises with x)
+    if (j1 - j0 <= 1 && i0[7] - xm <= 7 && ax.i1[x + 7] == i0[7] + 1 &&
+        size_t(j1 + 1) * 2 * ln + ln + std::max(rb, ra) + xm + 9 <= P.res_[k].size()) {
+      const __m256i idx = _mm256_sub_epi32(x0, _mm256_set1_epi32(xm));
+      const int r[4] = {rb, rb, ra, ra}, d[4] = {0, 1, 0, 1};  // corners 00, 10, 01, 11
+      for (int dj = 0; dj < 2; ++dj)
+        for (int p = 0; p < 2; ++p)
+          for (int i = 0; i < 4; ++i) {
+            const float* w = res + size_t(j0 + dj) * 2 * ln + size_t(p) * ln + r[i] + xm + d[i];
+            const __m256 lo = _mm256_permutevar8x32_ps(_mm256_loadu_ps(w), idx);
+            q[dj][p][i] = j1 == j0 ? lo
+                                   : _mm256_blendv_ps(lo, _mm256_permutevar8x32_ps(_mm256_loadu_ps(w + 2 * ln), idx), hi);
+          }
+    } else {
+      const __m256i xa = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ax.i1.data() + x));
+      const __m256i vb = _mm256_set1_epi32(rb), va = _mm256_set1_epi32(ra);
+      const __m256i c[4] = {_mm256_add_epi32(vb, x0), _mm256_add_epi32(vb, xa), _mm256_add_epi32(va, x0),
+                            _mm256_add_epi32(va, xa)};
+      const __m256i b0 = _mm256_mullo_epi32(j, _mm256_set1_epi32(2 * ln));
+      for (int dj = 0; dj < 2; ++dj)
+        for (int p = 0; p < 2; ++p) {
+          const __m256i b = _mm256_add_epi32(b0, _mm256_set1_epi32(dj * 2 * ln + p * ln));
+          for (int i = 0; i < 4; ++i) q[dj][p][i] = _mm256_i32gather_ps(res, _mm256_add_epi32(b, c[i]), 4);
+        }
+    }
+    __m256 num, den;
+    ep_slice_sums(q, _mm256_loadu_ps(ax.t.data() + x), _mm256_set1_ps(ay.t[y]), f, &num, &den);
+    const __m256 mix = _mm256_blendv_ps(v, _mm256_div_ps(num, den),
+                                        _mm256_cmp_ps(den, _mm256_set1_ps(1e-8f), _CMP_GT_OQ));
+    acc += P.swt[k] * mix;
+  }
+  _mm256_storeu_ps(out + size_t(y) * P.w + x, acc / P.wsum);
+}
+#endif
+
 // spatial.h ep_slice_at with the positions of the scales' columns and rows made once per
 // frame (begin): the same bits, ~0.6x the samples of ep_slice_at per cell (two divisions
-// and the clamps per cell and scale).
+// and the clamps per cell and scale); with AVX2 8 cells a step (ep_slice8_avx2).
 void EdgePooler::slice(int y0, int y1, float* out) const {
   const float inv = 1.0f / dzc;
-  for (int y = y0; y < y1; ++y)
-    for (int x = 0; x < w; ++x) {
+  for (int y = y0; y < y1; ++y) {
+    int x = 0;
+#if defined(__x86_64__) || defined(__i386__)
+    if (cpu::have_avx2())
+      for (; x + 8 <= w; x += 8) {
+        int jb[8];
+        float fb[8];
+        for (int i = 0; i < 8; ++i) ep_bin(guide[y * w + x + i], lo, inv, nb, &jb[i], &fb[i]);
+        ep_slice8_avx2(*this, y, x, jb, fb, *std::min_element(jb, jb + 8), *std::max_element(jb, jb + 8), out);
+      }
+#endif
+    for (; x < w; ++x) {
       const int i = y * w + x;
       const float v = guide[i];
       int j;
@@ -321,6 +445,7 @@ void EdgePooler::slice(int y0, int y1, float* out) const {
       }
       out[i] = acc / wsum;
     }
+  }
 }
 
 void BilateralGrid::init(int width, int height, float ss_, float sr_, float lo_, float hi_,

@@ -25,8 +25,17 @@ struct BlurTaps {
   int rr;
   float k[2 * kBlurMaxRadius + 1];
 };
-void blur_rows_h(const float* img, float* tmp, int w, int y0, int y1, const BlurTaps& t);
-void blur_rows_v(const float* tmp, float* img, int w, int h, int y0, int y1, const BlurTaps& t);
+// Columns [x0, x1) only (x1 < 0: to w); blur_rows_v reads tmp's rows [s0, s1) only (s1 <
+// 0: to h), the others taken as +0 (their terms, +0, are left out: the same sums).
+void blur_rows_h(const float* img, float* tmp, int w, int y0, int y1, const BlurTaps& t, int x0 = 0,
+                 int x1 = -1);
+void blur_rows_v(const float* tmp, float* img, int w, int h, int y0, int y1, const BlurTaps& t, int x0 = 0,
+                 int x1 = -1, int s0 = 0, int s1 = -1);
+// A box of cells [x0, x1) x [y0, y1) (EdgePooler: where a bin's planes can be nonzero).
+struct CellBox {
+  int x0, x1, y0, y1;
+  bool empty() const { return x0 >= x1 || y0 >= y1; }
+};
 
 // Bilinear resampling by rows (spatial.h bilinear, the same bits as per sample): per
 // destination column the lower source column ix and the upper one's weight tx, made once
@@ -49,6 +58,8 @@ void bilinear_row(const float* p, size_t stride, int y0, int y1, float ty, const
 
 // 2x2 box downsample (odd sizes: the last row/column averages what exists).
 void down2(const float* in, int w, int h, float* out, int* ow, int* oh);
+// Its output cells in box b only.
+void down2_box(const float* in, int w, int h, float* out, const CellBox& b);
 // Bilinear upsample from (sw, sh) to (dw, dh): sample centres aligned (factor dw/sw).
 void upsample_bilinear(const float* in, int sw, int sh, float* out, int dw, int dh);
 // Its row y alone, by rows (cpu_spatial.h bilinear_row; t: ColTable::scaled(dw, sw), the
@@ -83,6 +94,8 @@ struct EdgePooler {
   float sblur[4], swt[4];
   std::vector<float> splat_;             // kMaxBins x 2 planes (value, weight) of w x h
   std::vector<int> last_j_;              // per cell: the lower bin it splatted last (-1: none)
+  // one plane of a bin at a level, a blur's taps: on box b only (process_bin)
+  void blur_box(float* img, int lw, int lh, const BlurTaps& t, const CellBox& b, float* tmp) const;
   std::vector<float> res_[4];            // per scale: kMaxBins x 2 planes at its level
   struct Axis {                          // per scale, column or row: ep_slice_pos
     std::vector<int> i0, i1;

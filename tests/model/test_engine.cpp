@@ -847,6 +847,34 @@ TEST(Engine, LookupRowsFollowTheDisplayChannels) {
   }
 }
 
+// The response histogram on frames narrower than the subsample's step and just above it
+// (model.h hist_step: every pixel of a row at most kSub wide, nsub of them, but ew_ = 1
+// edge-map column and the first sample alone binned, as hist_row_reference does; frame_consts
+// compacts the samples for responses_core and bins what the edge map's row holds): the CPU
+// path against the reference path within 1 code, fast and balanced, two frames.
+TEST(Engine, NarrowFramesHistogramAsTheReference) {
+  for (Profile p : {Profile::Fast, Profile::Balanced}) {
+    SCOPED_TRACE(profile_name(p));
+    for (int w : {1, 2, 3, 4, 5, 6, 9}) {
+      SCOPED_TRACE(w);
+      const int h = 37;
+      Runner vec(w, h, prof(p), PixelFormat::RGBA, Transfer::SRGB, 2);
+      Runner ref(w, h, prof(p), PixelFormat::RGBA, Transfer::SRGB, 2, true);
+      long long codes = 0, off = 0;
+      for (int f = 0; f < 2; ++f) {
+        Img in(size_t(w) * h * 3);
+        for (int y = 0; y < h; ++y)  // columns 1 and 3 far brighter than column 0
+          for (int x = 0; x < w; ++x)
+            for (int c = 0; c < 3; ++c)
+              in[(size_t(y) * w + x) * 3 + c] = (x & 1 ? 3000.0f : 2.0f) * (1.0f + 0.05f * y) * (c + 1);
+        const Img a = vec.run(in, f / 30.0), b = ref.run(in, f / 30.0);
+        ASSERT_EQ(a.size(), b.size());
+        EXPECT_LE(codes_apart(a, b, &codes, &off), 1.0f) << "frame " << f;
+      }
+    }
+  }
+}
+
 // Pass 1 on coded input (cpu_decode.cpp: the row unpack, the decode table read by pairs in
 // the AVX2 loop, and without optics the fused luminance and cell sums) against the
 // reference path's (decode_rows_reference: pio::read_rgb and decode_rgb per pixel, then

@@ -182,13 +182,25 @@ TEST(EdgePooler, SplatOnAPoolSameBits) {
 
 // EdgePooler::slice (the scales' column and row positions made once per frame) against
 // spatial.h ep_slice_at per cell, the per-cell formula the CUDA kernel runs: bit for bit.
+// Noise (neighbours' bins far apart: the AVX2 path's gathers) and ramps with an edge
+// (slope s log2 units a cell: 8 cells' bins one to four apart, its windows; the gathers
+// at the edge).
 TEST(EdgePooler, SliceSameBitsAsSliceAt) {
-  for (const auto& sz : {std::pair<int, int>{240, 135}, {97, 3}, {5, 61}}) {
-    const int w = sz.first, h = sz.second;
-    SCOPED_TRACE(std::to_string(w) + "x" + std::to_string(h));
+  struct Case {
+    int w, h;
+    float slope;  // 0: noise
+  };
+  for (const Case& cs : {Case{240, 135, 0}, {97, 3, 0}, {5, 61, 0}, {240, 135, 0.05f}, {61, 37, 0.05f},
+                         {240, 135, 0.4f}, {83, 20, 0.25f}}) {
+    const int w = cs.w, h = cs.h;
+    SCOPED_TRACE(std::to_string(w) + "x" + std::to_string(h) + " slope " + std::to_string(cs.slope));
     std::vector<float> in = noise(size_t(w) * h, unsigned(w + h), -4.0f, 14.0f);
     for (int y = 0; y < h; ++y)
-      for (int x = 0; x < w; ++x) in[size_t(y) * w + x] += (x > w / 3 ? 6.0f : 0.0f);
+      for (int x = 0; x < w; ++x) {
+        float& v = in[size_t(y) * w + x];
+        if (cs.slope > 0) v = 0.02f * v + cs.slope * x + 0.03f * y;
+        v += (x > w / 3 ? 6.0f : 0.0f);
+      }
     const float sig[4] = {2, 4, 8, 16}, wts[4] = {1, 2, 4, 8};
     EdgePooler p;
     p.init(w, h, kPoolRangeStep, 1);
@@ -210,6 +222,55 @@ TEST(EdgePooler, SliceSameBitsAsSliceAt) {
         ref[size_t(y) * w + x] = acc / p.wsum;
       }
     EXPECT_TRUE(same_bits(out, ref));
+  }
+}
+
+// EdgePooler::process_bin (each bin's pyramid and blurs on the box of cells its weight
+// reaches) against the whole grid: down2 and blur_grid of the bin's splat planes at every
+// scale's level, bit for bit, for every bin, on a second frame too (a thread's levels
+// hold the last frame's and bin's cells outside the box). Inputs: noise (boxes of the
+// whole grid), a blob at the right edge and a ramp (small boxes, at edges, odd sizes).
+TEST(EdgePooler, BinsSameBitsAsWholeGrid) {
+  for (const auto& sz : {std::pair<int, int>{240, 135}, {61, 37}, {9, 70}, {1, 1}, {3, 2}}) {
+    const int w = sz.first, h = sz.second;
+    std::vector<float> noisy = noise(size_t(w) * h, unsigned(2 * w + h), -4.0f, 14.0f);
+    std::vector<float> blob(size_t(w) * h), ramp(size_t(w) * h);
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) {
+        const float dx = float(x - w + 3), dy = float(y - h / 3);
+        blob[size_t(y) * w + x] = 1.0f + (dx * dx + dy * dy < 0.05f * w * w ? 9.0f : 0.0f) + 0.001f * noisy[size_t(y) * w + x];
+        ramp[size_t(y) * w + x] = 0.11f * x + 0.07f * y;
+      }
+    const float sig[4] = {2, 4, 8, 16}, wts[4] = {1, 2, 4, 8};
+    EdgePooler p;
+    p.init(w, h, kPoolRangeStep, 1);
+    int n = 0;
+    for (const std::vector<float>* in : {&noisy, &blob, &ramp, &noisy}) {
+      SCOPED_TRACE(std::to_string(w) + "x" + std::to_string(h) + " input " + std::to_string(n++));
+      p.begin(in->data(), sig, wts, 4);
+      for (int j = 0; j < p.bins(); ++j) p.process_bin(j, 0);
+      for (int j = 0; j < p.bins(); ++j) {
+        // the whole grid: levels by down2 of the two planes, then the scale's blur
+        std::vector<std::vector<float>> lev(6);
+        lev[0].assign(p.splat_.begin() + size_t(j) * 2 * w * h, p.splat_.begin() + size_t(j + 1) * 2 * w * h);
+        for (int l = 1; l < 6; ++l) {
+          const size_t pn = size_t(p.lw[l - 1]) * p.lh[l - 1], qn = size_t(p.lw[l]) * p.lh[l];
+          lev[l].assign(2 * qn, 0.0f);
+          int ow, oh;
+          for (int c = 0; c < 2; ++c)
+            down2(lev[l - 1].data() + c * pn, p.lw[l - 1], p.lh[l - 1], lev[l].data() + c * qn, &ow, &oh);
+        }
+        for (int k = 0; k < p.nscale; ++k) {
+          const int l = p.slev[k];
+          const size_t ln = size_t(p.lw[l]) * p.lh[l];
+          std::vector<float> ref = lev[l], tmp(ln);
+          for (int c = 0; c < 2; ++c) blur_grid(ref.data() + c * ln, p.lw[l], p.lh[l], p.sblur[k], tmp.data());
+          const std::vector<float> got(p.res_[k].begin() + size_t(j) * 2 * ln,
+                                       p.res_[k].begin() + size_t(j + 1) * 2 * ln);
+          EXPECT_TRUE(same_bits(got, ref)) << "bin " << j << " scale " << k;
+        }
+      }
+    }
   }
 }
 
