@@ -918,30 +918,35 @@ DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) void CpuEngine::row_colo
                    : out_rgb_row<false, true>(l0, l1, l2, cc, x0, x1, o, o + W, o + W2);
       };
       const int nf = W / kChunk;  // full chunks
-      float* __restrict gl = gt + 3 * size_t(W);  // their lists (yr's row, free after hue_row)
-      float* __restrict ll = gl + nf;
-      int ng = 0, nl = 0;
+      // their lists, in yr's row (free after hue_row): the gamut map's chunks, and the
+      // CIELAB pass's as runs of adjacent chunks [rs[i], re[i]), i = 1 .. nr (slot 0 a
+      // dummy), so that its loops run long (the marked pixels cluster)
+      float* __restrict gl = gt + 3 * size_t(W);
+      float* __restrict rs = gl + nf;
+      float* __restrict re = rs + nf + 1;
+      int ng = 0, nr = 0, prev = 0;
       for (int i = 0; i < nf; ++i) {
         const int x0 = i * kChunk;
         int nmk = 0;
         const int n = test(x0, x0 + kChunk, &nmk);
         gl[ng] = float(x0);
         ng += n ? 1 : 0;
-        ll[nl] = float(x0);
-        nl += nmk ? 1 : 0;
+        // branch-free: a marked chunk after an unmarked one starts a run, every marked one
+        // moves its run's end
+        const int m = nmk ? 1 : 0;
+        rs[nr + 1] = float(x0);
+        nr += m & (prev ^ 1);
+        re[nr] = m ? float(x0 + kChunk) : re[nr];
+        prev = m;
       }
       for (int i = 0; i < ng; ++i) {
         const int x0 = int(gl[i]);
         out_rgb(std::true_type(), x0, x0 + kChunk);
       }
-      for (int i = 0; i < nl; ++i) {
-        const int x0 = int(ll[i]);
-        lab_ratio_row(cc, gt, gt + W, gt + 2 * size_t(W), x0, x0 + kChunk, o, o + W, o + W2);
-      }
-      for (int i = 0; i < nl; ++i) {
-        const int x0 = int(ll[i]);
-        lab_apply_row<true>(cc, gt, gt + W, gt + 2 * size_t(W), x0, x0 + kChunk, o, o + W, o + W2);
-      }
+      for (int i = 1; i <= nr; ++i)
+        lab_ratio_row(cc, gt, gt + W, gt + 2 * size_t(W), int(rs[i]), int(re[i]), o, o + W, o + W2);
+      for (int i = 1; i <= nr; ++i)
+        lab_apply_row<true>(cc, gt, gt + W, gt + 2 * size_t(W), int(rs[i]), int(re[i]), o, o + W, o + W2);
       if (const int x0 = nf * kChunk; x0 < W) {
         int nmk = 0;
         if (test(x0, W, &nmk)) out_rgb(std::true_type(), x0, W);
