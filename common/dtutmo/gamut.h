@@ -32,12 +32,13 @@ DTUTMO_HD Vec3 gamut_desaturate(Vec3 c, Vec3 w, float peak) {
 // the grey axis and c: the mix keeps the pixel's dominant wavelength (no hue rotation).
 // keep = 0 is gamut_desaturate exactly; keep = 1 keeps the full chromaticity of bright
 // saturated lights at the cost of their luminance. Monotonic in the pixel's intensity.
-DTUTMO_PX Vec3 gamut_map_keep(Vec3 c, Vec3 w, float peak, float keep) {
-  // Branch-free (selects only, three divisions): the CPU row loop vectorises. Same values
-  // as the branchy form: the smallest of y / (y - c_i) over the negative channels is y
-  // over the largest denominator, y - min(c, 0) (division is monotonic and correctly
-  // rounded), and likewise the desaturation of gamut_desaturate(p) is limited by the
-  // largest channel alone, (peak - y2) / (max(p) - y2).
+// In two pieces (gamut_map_keep composes them; the CPU row loop runs each as a loop of its
+// own, like lab_hue_restore's halves: shorter chains, more iterations in the out-of-order
+// window). First, the negative channels removed: p (black for no light or NaN).
+DTUTMO_PX Vec3 gamut_lift(Vec3 c, Vec3 w) {
+  // Branch-free (selects only): the CPU row loop vectorises. Same values as the branchy
+  // form: the smallest of y / (y - c_i) over the negative channels is y over the largest
+  // denominator, y - min(c, 0) (division is monotonic and correctly rounded).
   const float y = w.x * c.x + w.y * c.y + w.z * c.z;
   const bool ok = y > 0.0f;  // no light (or NaN): black
   const float mn = minf(minf(minf(c.x, c.y), c.z), 0.0f);
@@ -45,8 +46,14 @@ DTUTMO_PX Vec3 gamut_map_keep(Vec3 c, Vec3 w, float peak, float keep) {
   const float t = mn < 0.0f ? tq : 1.0f;
   const Vec3 p = {maxf(y + t * (c.x - y), 0.0f), maxf(y + t * (c.y - y), 0.0f),
                   maxf(y + t * (c.z - y), 0.0f)};
+  return {ok ? p.x : 0.0f, ok ? p.y : 0.0f, ok ? p.z : 0.0f};
+}
+// Second, p (every channel >= 0) above the peak mapped to d + keep (s - d); in gamut, p as
+// it is (black stays black: mx = 0).
+DTUTMO_PX Vec3 gamut_keep_peak(Vec3 p, Vec3 w, float peak, float keep) {
   const float mx = maxf(p.x, maxf(p.y, p.z));
-  // above the peak: d = gamut_desaturate(p) (every p_i >= 0, so only the peak limits t2)
+  // above the peak: d = gamut_desaturate(p) (every p_i >= 0, so only the peak limits t2,
+  // by the largest channel alone: (peak - y2) / (max(p) - y2))
   const float y2 = w.x * p.x + w.y * p.y + w.z * p.z;
   const float t2 = minf((peak - y2) / maxf(mx - y2, 1e-30f), 1.0f);
   const float dx = clampf(y2 + t2 * (p.x - y2), 0.0f, peak);
@@ -61,7 +68,10 @@ DTUTMO_PX Vec3 gamut_map_keep(Vec3 c, Vec3 w, float peak, float keep) {
   const float qx = clampf(ex + keep * (p.x * g - ex), 0.0f, peak);
   const float qy = clampf(ey + keep * (p.y * g - ey), 0.0f, peak);
   const float qz = clampf(ez + keep * (p.z * g - ez), 0.0f, peak);
-  return {ok ? (hi ? qx : p.x) : 0.0f, ok ? (hi ? qy : p.y) : 0.0f, ok ? (hi ? qz : p.z) : 0.0f};
+  return {hi ? qx : p.x, hi ? qy : p.y, hi ? qz : p.z};
+}
+DTUTMO_PX Vec3 gamut_map_keep(Vec3 c, Vec3 w, float peak, float keep) {
+  return gamut_keep_peak(gamut_lift(c, w), w, peak, keep);
 }
 
 // ---------------------------------------------------------------- constant CIELAB hue

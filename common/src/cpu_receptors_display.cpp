@@ -826,6 +826,27 @@ DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) static void hue_row(int 
     for (int x = 0; x < W; ++x) gt[x] = lab_hue_gate(gt[x], ax[x], az[x], yr[x]);
 }
 
+// The gamut map (gamut.h gamut_map_keep) over x0 .. x1 of the planar output rows r, g, b in
+// place (the chunk test left the unmapped output there), in its two pieces, each a loop
+// of its own (gamut.h gamut_lift: shorter chains than the one loop's).
+static inline __attribute__((always_inline)) void gmap_rows(const ColourConsts& cc_, int x0, int x1,
+                                                            float* __restrict r, float* __restrict g,
+                                                            float* __restrict b) {
+  const ColourConsts cc = cc_;
+  for (int x = x0; x < x1; ++x) {
+    const Vec3 p = gamut_lift({r[x], g[x], b[x]}, cc.wy);
+    r[x] = p.x;
+    g[x] = p.y;
+    b[x] = p.z;
+  }
+  for (int x = x0; x < x1; ++x) {
+    const Vec3 q = gamut_keep_peak({r[x], g[x], b[x]}, cc.wy, cc.peak, cc.keep);
+    r[x] = q.x;
+    g[x] = q.y;
+    b[x] = q.z;
+  }
+}
+
 // The third colour pass (pixel_model.h display_lab_hue) over x0 .. x1 of the planar output
 // rows r, g, b in place, in its two halves, each a loop of its own (gamut.h
 // lab_hue_ratio: in one loop the out-of-order window could not hide the chain).
@@ -937,7 +958,7 @@ DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) void CpuEngine::row_colo
       }
       for (int i = 0; i < ng; ++i) {
         const int x0 = int(gl[i]);
-        out_rgb(std::true_type(), x0, x0 + kChunk);
+        gmap_rows(cc, x0, x0 + kChunk, o, o + W, o + W2);
       }
       for (int i = 0; i < nl; ++i) {
         const int x0 = int(ll[i]);
