@@ -32,12 +32,13 @@ DTUTMO_HD Vec3 gamut_desaturate(Vec3 c, Vec3 w, float peak) {
 // the grey axis and c: the mix keeps the pixel's dominant wavelength (no hue rotation).
 // keep = 0 is gamut_desaturate exactly; keep = 1 keeps the full chromaticity of bright
 // saturated lights at the cost of their luminance. Monotonic in the pixel's intensity.
-DTUTMO_PX Vec3 gamut_map_keep(Vec3 c, Vec3 w, float peak, float keep) {
-  // Branch-free (selects only, three divisions): the CPU row loop vectorises. Same values
-  // as the branchy form: the smallest of y / (y - c_i) over the negative channels is y
-  // over the largest denominator, y - min(c, 0) (division is monotonic and correctly
-  // rounded), and likewise the desaturation of gamut_desaturate(p) is limited by the
-  // largest channel alone, (peak - y2) / (max(p) - y2).
+// In two pieces (gamut_map_keep composes them; the CPU row loop runs each as a loop of its
+// own, like lab_hue_restore's halves: shorter chains, more iterations in the out-of-order
+// window). First, the negative channels removed: p (black for no light or NaN).
+DTUTMO_PX Vec3 gamut_lift(Vec3 c, Vec3 w) {
+  // Branch-free (selects only): the CPU row loop vectorises. Same values as the branchy
+  // form: the smallest of y / (y - c_i) over the negative channels is y over the largest
+  // denominator, y - min(c, 0) (division is monotonic and correctly rounded).
   const float y = w.x * c.x + w.y * c.y + w.z * c.z;
   const bool ok = y > 0.0f;  // no light (or NaN): black
   const float mn = minf(minf(minf(c.x, c.y), c.z), 0.0f);
@@ -45,8 +46,14 @@ DTUTMO_PX Vec3 gamut_map_keep(Vec3 c, Vec3 w, float peak, float keep) {
   const float t = mn < 0.0f ? tq : 1.0f;
   const Vec3 p = {maxf(y + t * (c.x - y), 0.0f), maxf(y + t * (c.y - y), 0.0f),
                   maxf(y + t * (c.z - y), 0.0f)};
+  return {ok ? p.x : 0.0f, ok ? p.y : 0.0f, ok ? p.z : 0.0f};
+}
+// Second, p (every channel >= 0) above the peak mapped to d + keep (s - d); in gamut, p as
+// it is (black stays black: mx = 0).
+DTUTMO_PX Vec3 gamut_keep_peak(Vec3 p, Vec3 w, float peak, float keep) {
   const float mx = maxf(p.x, maxf(p.y, p.z));
-  // above the peak: d = gamut_desaturate(p) (every p_i >= 0, so only the peak limits t2)
+  // above the peak: d = gamut_desaturate(p) (every p_i >= 0, so only the peak limits t2,
+  // by the largest channel alone: (peak - y2) / (max(p) - y2))
   const float y2 = w.x * p.x + w.y * p.y + w.z * p.z;
   const float t2 = minf((peak - y2) / maxf(mx - y2, 1e-30f), 1.0f);
   const float dx = clampf(y2 + t2 * (p.x - y2), 0.0f, peak);
@@ -61,7 +68,10 @@ DTUTMO_PX Vec3 gamut_map_keep(Vec3 c, Vec3 w, float peak, float keep) {
   const float qx = clampf(ex + keep * (p.x * g - ex), 0.0f, peak);
   const float qy = clampf(ey + keep * (p.y * g - ey), 0.0f, peak);
   const float qz = clampf(ez + keep * (p.z * g - ez), 0.0f, peak);
-  return {ok ? (hi ? qx : p.x) : 0.0f, ok ? (hi ? qy : p.y) : 0.0f, ok ? (hi ? qz : p.z) : 0.0f};
+  return {hi ? qx : p.x, hi ? qy : p.y, hi ? qz : p.z};
+}
+DTUTMO_PX Vec3 gamut_map_keep(Vec3 c, Vec3 w, float peak, float keep) {
+  return gamut_keep_peak(gamut_lift(c, w), w, peak, keep);
 }
 
 // ---------------------------------------------------------------- constant CIELAB hue
@@ -89,13 +99,20 @@ DTUTMO_PX Vec3 gamut_map_keep(Vec3 c, Vec3 w, float peak, float keep) {
 // from_n: output RGB <-> white-normalised XYZ; gmap: fit [0, peak]; run: 0 returns r as it
 // is (lab_hue_gate said skip; a factor of the select below, so that the CPU loop that
 // applies the gate per pixel vectorises).
-DTUTMO_PX Vec3 lab_hue_restore(Vec3 r, float ux, float uz, const Mat3& to_n, const Mat3& from_n, float peak,
-                               bool gmap, float run = 1.0f) {
+// In two halves (lab_hue_restore composes them; the CPU row loop runs each as a loop of its
+// own): in one loop the chain from the input through three divisions, a square root and
+// two cube roots in series is ~160 cycles long, and the out-of-order window held too few
+// iterations to hide it (the AVX2 clone, Zen 5: ~108 cycles per 8 pixels for ~180
+// instructions, half the FP pipes' rate); split, each half's chain is shorter and the
+// two loops ran 36 -> 26 ns per 8 pixels (a microbenchmark of the 1920-pixel row).
+// First half, the ratio: s = |q_r| / |q_in| >= 0, or -1 where nothing is restored (a
+// grey input, no light, run 0: the second half returns r as it is); *qx, *qz: q_in.
+DTUTMO_PX float lab_hue_ratio(Vec3 r, float ux, float uz, const Mat3& to_n, float run, float* qx, float* qz) {
   const Vec3 nr = mul(to_n, r);
-  // the chroma ratio and the fit as a division and a square root, not fast_rsqrt's
-  // Newton steps: on the AVX2 clone (Zen 5) the restore loop 222 -> 178 instructions per
-  // 8 pixels with the min/max tail below, row_colour's samples (fast, lab-hue on, 1080p
-  // clip) 1415 -> 1123: the divider is not what limits this loop, its instruction count is
+  // the chroma ratio as a division and a square root, not fast_rsqrt's Newton steps: on
+  // the AVX2 clone (Zen 5) the restore loop 222 -> 178 instructions per 8 pixels with the
+  // min/max tail below, row_colour's samples (fast, lab-hue on, 1080p clip) 1415 -> 1123:
+  // the divider is not what limits this loop, its instruction count is
   const float iy = 1.0f / maxf(nr.y, 1e-15f);
   const float rx = fast_cbrt(maxf(nr.x * iy, 1e-6f)) - 1.0f, rz = fast_cbrt(maxf(nr.z * iy, 1e-6f)) - 1.0f;
   const float ix = fast_cbrt(maxf(ux, 1e-6f)) - 1.0f, iz = fast_cbrt(maxf(uz, 1e-6f)) - 1.0f;
@@ -105,17 +122,32 @@ DTUTMO_PX Vec3 lab_hue_restore(Vec3 r, float ux, float uz, const Mat3& to_n, con
   // (float selects multiplied, no bool &: see hue_preserve; the CPU loop vectorises)
   const float on = (ci2 > 1e-8f ? 1.0f : 0.0f) * (nr.y > 1e-15f ? 1.0f : 0.0f) * run;
   const float s = sqrtf(cr2 / maxf(ci2, 1e-30f));  // |q_r| / |q_in|
-  const float a = maxf(1.0f + s * ix, 0.0f), b = maxf(1.0f + s * iz, 0.0f);
-  const float y = nr.y;
+  *qx = ix;
+  *qz = iz;
+  return on > 0.0f ? s : -1.0f;
+}
+// Second half: the point on the input's hue line (s, qx, qz: the first half's), [fit to
+// [0, peak]]; s < 0: r as it is. Its luminance nr.y again from r (three FMA, not a row
+// more to carry between the halves; the same expression, so the same value).
+DTUTMO_PX Vec3 lab_hue_apply(Vec3 r, float s, float qx, float qz, const Mat3& to_n, const Mat3& from_n, float peak,
+                             bool gmap) {
+  const float a = maxf(1.0f + s * qx, 0.0f), b = maxf(1.0f + s * qz, 0.0f);
+  const float y = mul(to_n, r).y;
   const Vec3 p = mul(from_n, Vec3{y * a * a * a, y, y * b * b * b});
   const float mx = maxf(maxf(p.x, p.y), p.z);
   const float g = gmap ? minf(peak / maxf(mx, 1e-30f), 1.0f) : 1.0f;
   // min of max (not clampf's nested ?:, which GCC 12 built as compares, masks and
-  // blends: 24 instructions of 222); a NaN gives 0 (no NaN reaches here: on is 0 then)
+  // blends: 24 instructions of 222); a NaN gives 0 (no NaN reaches here: s is -1 then)
   const float ox = gmap ? minf(maxf(g * p.x, 0.0f), peak) : p.x;
   const float oy = gmap ? minf(maxf(g * p.y, 0.0f), peak) : p.y;
   const float oz = gmap ? minf(maxf(g * p.z, 0.0f), peak) : p.z;
-  return {on > 0.0f ? ox : r.x, on > 0.0f ? oy : r.y, on > 0.0f ? oz : r.z};
+  return {s < 0.0f ? r.x : ox, s < 0.0f ? r.y : oy, s < 0.0f ? r.z : oz};
+}
+DTUTMO_PX Vec3 lab_hue_restore(Vec3 r, float ux, float uz, const Mat3& to_n, const Mat3& from_n, float peak,
+                               bool gmap, float run = 1.0f) {
+  float qx, qz;
+  const float s = lab_hue_ratio(r, ux, uz, to_n, run, &qx, &qz);
+  return lab_hue_apply(r, s, qx, qz, to_n, from_n, peak, gmap);
 }
 
 // ---------------------------------------------------------------- where the restore is needed

@@ -441,6 +441,15 @@ DTUTMO_PX Vec3 display_out_rgb(Vec3 lms, const ColourConsts& cc, bool gmap) {
 DTUTMO_PX Vec3 display_lab_hue(Vec3 rgb, float ax, float az, const ColourConsts& cc, bool gmap, float gate = 1.0f) {
   return lab_hue_restore(rgb, 1.0f + ax, 1.0f + az, cc.out_to_nxyz, cc.nxyz_to_out, cc.peak, gmap, gate);
 }
+// The same in gamut.h's two halves (the CPU row loop's passes): the ratio (s, or -1: rgb
+// as it is; *qx, *qz), then the point on the input's hue line.
+DTUTMO_PX float display_lab_ratio(Vec3 rgb, float ax, float az, const ColourConsts& cc, float gate, float* qx,
+                                  float* qz) {
+  return lab_hue_ratio(rgb, 1.0f + ax, 1.0f + az, cc.out_to_nxyz, gate, qx, qz);
+}
+DTUTMO_PX Vec3 display_lab_apply(Vec3 rgb, float s, float qx, float qz, const ColourConsts& cc, bool gmap) {
+  return lab_hue_apply(rgb, s, qx, qz, cc.out_to_nxyz, cc.nxyz_to_out, cc.peak, gmap);
+}
 DTUTMO_PX Vec3 display_colour(Vec3 lms, Vec3 in_rgb, float cone_w, const ColourConsts& cc, bool hue,
                               bool gmap, bool lab) {
   if (!hue) return display_out_rgb(lms, cc, gmap);

@@ -873,18 +873,54 @@ DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) static void hue_row(int 
     for (int x = 0; x < W; ++x) gt[x] = lab_hue_gate(gt[x], ax[x], az[x], yr[x]);
 }
 
-// The third colour pass (pixel_model.h display_lab_hue) over x0 .. x1 of the planar output
-// rows r, g, b in place; gt: the gate, ax, az: the input's a_x, a_z (hue_row). Its own
-// function with restrict parameters: as a lambda in row_colour, reading a_x, a_z, GCC 12
-// left the loop scalar ("no vectype").
-template <bool GMAP>
-static inline __attribute__((always_inline)) void lab_row(const ColourConsts& cc_, const float* __restrict gt,
-                                                          const float* __restrict ax, const float* __restrict az,
-                                                          int x0, int x1, float* __restrict r, float* __restrict g,
-                                                          float* __restrict b) {
+// The gamut map (gamut.h gamut_map_keep) over x0 .. x1 of the planar output rows r, g, b in
+// place (the chunk test left the unmapped output there), in its two pieces, each a loop
+// of its own (gamut.h gamut_lift: shorter chains than the one loop's).
+static inline __attribute__((always_inline)) void gmap_rows(const ColourConsts& cc_, int x0, int x1,
+                                                            float* __restrict r, float* __restrict g,
+                                                            float* __restrict b) {
   const ColourConsts cc = cc_;
   for (int x = x0; x < x1; ++x) {
-    const Vec3 c = display_lab_hue({r[x], g[x], b[x]}, ax[x], az[x], cc, GMAP, gt[x]);
+    const Vec3 p = gamut_lift({r[x], g[x], b[x]}, cc.wy);
+    r[x] = p.x;
+    g[x] = p.y;
+    b[x] = p.z;
+  }
+  for (int x = x0; x < x1; ++x) {
+    const Vec3 q = gamut_keep_peak({r[x], g[x], b[x]}, cc.wy, cc.peak, cc.keep);
+    r[x] = q.x;
+    g[x] = q.y;
+    b[x] = q.z;
+  }
+}
+
+// The third colour pass (pixel_model.h display_lab_hue) over x0 .. x1 of the planar output
+// rows r, g, b in place, in its two halves, each a loop of its own (gamut.h
+// lab_hue_ratio: in one loop the out-of-order window could not hide the chain).
+// lab_ratio_row: gt, the gate, and ax, az, the input's a_x, a_z (hue_row), are replaced in
+// place by s and q_in (their last reader); lab_apply_row reads those. Their own functions
+// with restrict parameters: as a lambda in row_colour, reading a_x, a_z, GCC 12 left the
+// loop scalar ("no vectype").
+static inline __attribute__((always_inline)) void lab_ratio_row(const ColourConsts& cc_, float* __restrict gt,
+                                                                float* __restrict ax, float* __restrict az, int x0,
+                                                                int x1, const float* __restrict r,
+                                                                const float* __restrict g, const float* __restrict b) {
+  const ColourConsts cc = cc_;
+  for (int x = x0; x < x1; ++x) {
+    float qx, qz;
+    gt[x] = display_lab_ratio({r[x], g[x], b[x]}, ax[x], az[x], cc, gt[x], &qx, &qz);
+    ax[x] = qx;
+    az[x] = qz;
+  }
+}
+template <bool GMAP>
+static inline __attribute__((always_inline)) void lab_apply_row(const ColourConsts& cc_, const float* __restrict sr,
+                                                                const float* __restrict qx, const float* __restrict qz,
+                                                                int x0, int x1, float* __restrict r,
+                                                                float* __restrict g, float* __restrict b) {
+  const ColourConsts cc = cc_;
+  for (int x = x0; x < x1; ++x) {
+    const Vec3 c = display_lab_apply({r[x], g[x], b[x]}, sr[x], qx[x], qz[x], cc, GMAP);
     r[x] = c.x;
     g[x] = c.y;
     b[x] = c.z;
@@ -941,20 +977,52 @@ DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) void CpuEngine::row_colo
       // Full chunks with the end x0 + kChunk (a trip count GCC knows: two vectors, no loop
       // set-up and remainder per chunk, which with min(W, x0 + kChunk) took ~1/3 of the
       // test's samples), then the last, partial one.
-      // With the CIELAB hue, its third pass on the chunk right after (display_lab_hue,
-      // where a pixel is marked: the gate's or the gamut map's), while the chunk's rows
-      // are in L1; on the 1080p clip (fast) the gamut map acts on 7 % of the chunks, the
-      // CIELAB pass on 19 % (balanced 8 and 48 %).
-      auto chunk = [&](int x0, int x1) __attribute__((always_inline)) {
-        int nmk = 0;
-        const int n = lab ? out_rgb_row<false, true, true>(l0, l1, l2, cc, x0, x1, o, o + W, o + W2, gt, &nmk)
-                          : out_rgb_row<false, true>(l0, l1, l2, cc, x0, x1, o, o + W, o + W2);
-        if (n) out_rgb(std::true_type(), x0, x1);
-        if (nmk) lab_row<true>(cc, gt, gt + W, gt + 2 * size_t(W), x0, x1, o, o + W, o + W2);
+      // With the CIELAB hue, its third pass (display_lab_hue, where a pixel is marked: the
+      // gate's or the gamut map's) after the gamut map; on the 1080p clip (fast) the gamut
+      // map acts on 7 % of the chunks, the CIELAB pass on 19 % (balanced 8 and 48 %). Both
+      // once the test has listed the row's chunks (col10), each chunk a loop of 16 pixels
+      // (a trip count GCC knows): run right after each chunk's test, the restore's two
+      // vectors and their branch left its long chain exposed, and each chunk reloaded ~30
+      // constants. Runs of adjacent chunks as one loop each (a variable trip count) were
+      // slower in fast (row_colour per yardstick sample 0.27-0.28 -> 0.30-0.31, 3 rounds).
+      auto test = [&](int x0, int x1, int* nmk) __attribute__((always_inline)) {
+        return lab ? out_rgb_row<false, true, true>(l0, l1, l2, cc, x0, x1, o, o + W, o + W2, gt, nmk)
+                   : out_rgb_row<false, true>(l0, l1, l2, cc, x0, x1, o, o + W, o + W2);
       };
-      int x0 = 0;
-      for (; x0 + kChunk <= W; x0 += kChunk) chunk(x0, x0 + kChunk);
-      if (x0 < W) chunk(x0, W);
+      const int nf = W / kChunk;  // full chunks
+      float* __restrict gl = gt + 3 * size_t(W);  // their lists (yr's row, free after hue_row),
+                                                   // branch-free
+      float* __restrict ll = gl + nf;
+      int ng = 0, nl = 0;
+      for (int i = 0; i < nf; ++i) {
+        const int x0 = i * kChunk;
+        int nmk = 0;
+        const int n = test(x0, x0 + kChunk, &nmk);
+        gl[ng] = float(x0);
+        ng += n ? 1 : 0;
+        ll[nl] = float(x0);
+        nl += nmk ? 1 : 0;
+      }
+      for (int i = 0; i < ng; ++i) {
+        const int x0 = int(gl[i]);
+        gmap_rows(cc, x0, x0 + kChunk, o, o + W, o + W2);
+      }
+      for (int i = 0; i < nl; ++i) {
+        const int x0 = int(ll[i]);
+        lab_ratio_row(cc, gt, gt + W, gt + 2 * size_t(W), x0, x0 + kChunk, o, o + W, o + W2);
+      }
+      for (int i = 0; i < nl; ++i) {
+        const int x0 = int(ll[i]);
+        lab_apply_row<true>(cc, gt, gt + W, gt + 2 * size_t(W), x0, x0 + kChunk, o, o + W, o + W2);
+      }
+      if (const int x0 = nf * kChunk; x0 < W) {
+        int nmk = 0;
+        if (test(x0, W, &nmk)) out_rgb(std::true_type(), x0, W);
+        if (nmk) {
+          lab_ratio_row(cc, gt, gt + W, gt + 2 * size_t(W), x0, W, o, o + W, o + W2);
+          lab_apply_row<true>(cc, gt, gt + W, gt + 2 * size_t(W), x0, W, o, o + W, o + W2);
+        }
+      }
     }
     // third pass without the gamut map (hue_preserve and lab_hue): the input's CIELAB hue
     // on the straight-line result (display_lab_hue; display_colour composes the three for
@@ -966,7 +1034,10 @@ DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) void CpuEngine::row_colo
         const int x1 = std::min(W, x0 + kChunk);
         int any = 0;  // an integer count (vectorises; a float max reduction stayed scalar)
         for (int x = x0; x < x1; ++x) any += gt[x] > 0.0f ? 1 : 0;
-        if (any) lab_row<false>(cc, gt, gt + W, gt + 2 * size_t(W), x0, x1, o, o + W, o + W2);
+        if (any) {
+          lab_ratio_row(cc, gt, gt + W, gt + 2 * size_t(W), x0, x1, o, o + W, o + W2);
+          lab_apply_row<false>(cc, gt, gt + W, gt + 2 * size_t(W), x0, x1, o, o + W, o + W2);
+        }
       }
     }
   }
