@@ -32,7 +32,7 @@ void CpuEngine::setup_optics() {
   gidx_.reserve(size_t(glare_[0].gw()) * glare_[0].gh());  // (no allocation per frame; pages as used)
   otf_sigma_px_ = otf_sigma_deg(otf_fc(P_.observer_age)) * ppd;
   // the OTF's full-frame temporary only where the OTF runs (never at video ppd)
-  if (otf_sigma_px_ >= 0.3f && otf_tmp_.size() != lin_.size()) otf_tmp_.assign(lin_.size(), 0.0f);
+  if (otf_sigma_px_ >= kOtfMinSigmaPx && otf_tmp_.size() != lin_.size()) otf_tmp_.assign(lin_.size(), 0.0f);
   optics_ready_ = true;
 }
 
@@ -181,8 +181,12 @@ void CpuEngine::apply_optics(bool cells_done) {
   for (int i = 0, n = ggw * ggh; i < n; ++i)
     if (gsrc_[0][i] != 0.0f || gsrc_[1][i] != 0.0f || gsrc_[2][i] != 0.0f) gidx_.push_back(i);
   tl_.mark("p1.glare.cells");
-  // the veil is interpolated in log2 (optics.h veil_log2, add_veil)
+  // the veil is interpolated in log2 (optics.h veil_log2, add_veil): channel c's rows
+  // [y0, y1) of the grid, once the veil's sums are there
   constexpr int kGp = CpuGlare::kParts;
+  auto to_log2 = [&](int c, int y0, int y1) {
+    for (size_t i = size_t(y0) * ggw; i < size_t(y1) * ggw; ++i) gdst_[c][i] = veil_log2(gdst_[c][i]);
+  };
   if (gidx_.size() * kGlareDirectCells <= size_t(ggw) * ggh) {
     // a sparse source by the direct sum (CpuGlare::direct: 3 ggw ggh products a source
     // cell, ~1 us at 1080p, where the 3 FFTs take ~4 CPU-ms whatever the source; an
@@ -192,8 +196,7 @@ void CpuEngine::apply_optics(bool cells_done) {
     pool_.run(3 * kGp, [&](int t, int) {
       const int y0 = int(long(ggh) * t / (3 * kGp)), y1 = int(long(ggh) * (t + 1) / (3 * kGp));
       glare_[0].direct(src, dst, 3, gidx_.data(), int(gidx_.size()), y0, y1);
-      for (int c = 0; c < 3; ++c)
-        for (size_t i = size_t(y0) * ggw; i < size_t(y1) * ggw; ++i) gdst_[c][i] = veil_log2(gdst_[c][i]);
+      for (int c = 0; c < 3; ++c) to_log2(c, y0, y1);
     });
   } else {
     // the 3 channels' FFTs in CpuGlare's phases, each in kParts parts (12 tasks a phase:
@@ -205,7 +208,7 @@ void CpuEngine::apply_optics(bool cells_done) {
       glare_[c].inverse(gdst_[c].data(), t % kGp);
       int y0, y1;
       glare_[c].part_rows(t % kGp, &y0, &y1);
-      for (size_t i = size_t(y0) * ggw; i < size_t(y1) * ggw; ++i) gdst_[c][i] = veil_log2(gdst_[c][i]);
+      to_log2(c, y0, y1);
     });
   }
   tl_.mark("p1.glare.fft");

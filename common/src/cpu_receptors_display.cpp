@@ -317,14 +317,17 @@ __attribute__((target("avx2,fma"))) static int tone_lookup_avx2(const float* in,
 }
 #endif
 
-// v[i] = tone_lookup(tab, v[i]) over a row (the tone and response tables).
-static void tone_lookup_row(float* __restrict v, int n, const float* __restrict tab) {
+// out[i] = tone_lookup(tab, in[i]) over a row (the tone and response tables; in == out
+// allowed).
+static void tone_lookup_row(const float* in, float* out, int n, const float* __restrict tab) {
   int i0 = 0;
 #if defined(__x86_64__) || defined(__i386__)
-  if (have_avx2()) i0 = tone_lookup_avx2(v, v, n, tab);
+  if (have_avx2()) i0 = tone_lookup_avx2(in, out, n, tab);
 #endif
-  for (int i = i0; i < n; ++i) v[i] = tone_lookup(tab, v[i]);
+  for (int i = i0; i < n; ++i) out[i] = tone_lookup(tab, in[i]);
 }
+// in place
+static void tone_lookup_row(float* v, int n, const float* __restrict tab) { tone_lookup_row(v, v, n, tab); }
 
 // The per-pixel receptor stage: n pixels taken every `step` from rgb (interleaved) and
 // the adaptation channels ad (planar, `ad_stride` apart); planar responses out (classes
@@ -470,15 +473,8 @@ DTUTMO_HOT void CpuEngine::row_tone(int y, float* __restrict lum, const Scratch&
       if (n == C) tone_x_row<false, C>(n, m, r, klm + xc, ks + xc, xb[0], xb[1], xb[2], nullptr, nullptr, nullptr);
       else tone_x_row<false>(n, m, r, klm + xc, ks + xc, xb[0], xb[1], xb[2], nullptr, nullptr, nullptr);
     }
-    for (int c = 0; c < 3; ++c) {
-      const float* tab = tone_tab_.data() + size_t(c) * kToneTab;
-      float* lc = lum + size_t(c) * W + xc;
-      int i = 0;
-#if defined(__x86_64__) || defined(__i386__)
-      if (have_avx2()) i = tone_lookup_avx2(xb[c], lc, n, tab);
-#endif
-      for (; i < n; ++i) lc[i] = tone_lookup(tab, xb[c][i]);
-    }
+    for (int c = 0; c < 3; ++c)
+      tone_lookup_row(xb[c], lum + size_t(c) * W + xc, n, tone_tab_.data() + size_t(c) * kToneTab);
   }
 }
 
@@ -926,6 +922,15 @@ static inline __attribute__((always_inline)) void lab_apply_row(const ColourCons
     b[x] = c.z;
   }
 }
+// Both halves over one span x0 .. x1 (gt: the gate, then a_x, a_z a row apart each, W;
+// o, its planar rows W apart): the row's partial chunk and the pass without the gamut map.
+template <bool GMAP>
+static inline __attribute__((always_inline)) void lab_row(const ColourConsts& cc, float* gt, int W, int x0,
+                                                          int x1, float* o) {
+  const size_t W2 = 2 * size_t(W);
+  lab_ratio_row(cc, gt, gt + W, gt + W2, x0, x1, o, o + W, o + W2);
+  lab_apply_row<GMAP>(cc, gt, gt + W, gt + W2, x0, x1, o, o + W, o + W2);
+}
 
 DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) void CpuEngine::row_colour(
     int y, float* __restrict o, Scratch& s, const float* __restrict li) {
@@ -1017,11 +1022,8 @@ DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) void CpuEngine::row_colo
       }
       if (const int x0 = nf * kChunk; x0 < W) {
         int nmk = 0;
-        if (test(x0, W, &nmk)) out_rgb(std::true_type(), x0, W);
-        if (nmk) {
-          lab_ratio_row(cc, gt, gt + W, gt + 2 * size_t(W), x0, W, o, o + W, o + W2);
-          lab_apply_row<true>(cc, gt, gt + W, gt + 2 * size_t(W), x0, W, o, o + W, o + W2);
-        }
+        if (test(x0, W, &nmk)) gmap_rows(cc, x0, W, o, o + W, o + W2);
+        if (nmk) lab_row<true>(cc, gt, W, x0, W, o);
       }
     }
     // third pass without the gamut map (hue_preserve and lab_hue): the input's CIELAB hue
@@ -1034,10 +1036,7 @@ DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) void CpuEngine::row_colo
         const int x1 = std::min(W, x0 + kChunk);
         int any = 0;  // an integer count (vectorises; a float max reduction stayed scalar)
         for (int x = x0; x < x1; ++x) any += gt[x] > 0.0f ? 1 : 0;
-        if (any) {
-          lab_ratio_row(cc, gt, gt + W, gt + 2 * size_t(W), x0, x1, o, o + W, o + W2);
-          lab_apply_row<false>(cc, gt, gt + W, gt + 2 * size_t(W), x0, x1, o, o + W, o + W2);
-        }
+        if (any) lab_row<false>(cc, gt, W, x0, x1, o);
       }
     }
   }
