@@ -4,9 +4,10 @@
 // fault per 2 MiB instead of one per 4 KiB.
 //
 // Why: a 1080p stream's buffers are ~33 MB (8100 pages of 4 KiB); their first touch at
-// configure was ~0.15 s of page faults on a 2-vCPU VM (perf: the kernel's fault path 27 % and
-// the zero fill 12 % of a 2-frame run's samples), about a tenth of a 60-frame run's wall
-// time, single-threaded, before the first frame. Huge pages also take the frames' streaming
+// configure cost page faults on a 2-vCPU VM (perf: the kernel's fault path 27 % and the zero
+// fill 12 % of a 2-frame run's samples), single-threaded, before the first frame; with huge
+// pages a 2-frame 1080p run took ~0.12 s less CPU (perf stat, 6 alternated runs: 496-537 ->
+// 382-421 ms), of a 60-frame run's ~1.5 s wall. Huge pages also take the frames' streaming
 // passes off the 4 KiB TLB. Buffers under 2 MiB, and systems without THP, get plain
 // operator new (the madvise is a hint: refused, nothing changes but the fault count).
 #pragma once
