@@ -49,6 +49,15 @@ DTUTMO_HOT static void add_veil_row(float* __restrict d, const float* __restrict
   }
 }
 
+// add_veil_row for a veil that is the same at every pixel (log2 lv: a frame without a
+// source cell, whose veil grid is veil_log2(0) everywhere): over n interleaved floats,
+// no interpolation. The same bits as add_veil_row's: bilinear_row gives lv itself where
+// both corners are lv (fma(0, t, lv)), and the add's lin + p 2^k (fast_exp2's last
+// product, which GCC may contract into the add) is lin + the exact 2^lv either way.
+DTUTMO_HOT static void add_veil_const(float* __restrict d, float lv, size_t n) {
+  for (size_t i = 0; i < n; ++i) d[i] = add_veil(d[i], lv, kMaxNits);
+}
+
 // The sums of a block of `rows` rows of `cols` interleaved RGB pixels (row stride `stride`
 // floats) in double, per channel into out[3]: 12 double lanes along the row (lane l sums
 // channel l % 3; 12 % 3 == 0, so the tail's lanes keep their channels), 3 ymm of
@@ -224,12 +233,16 @@ void CpuEngine::apply_optics(bool cells_done) {
     float* cs = band_sums(task, &cc);
     float* v = s.rsp.data();  // planar log2 veil, 3 x W (free in pass 1)
     for (int y = r0; y < r1; ++y) {
-      int y0, y1;
-      float ty;
-      grid_interp(grid_pos(y, float(f)), ggh, &y0, &y1, &ty);
-      for (int c = 0; c < 3; ++c)
-        bilinear_row(gdst_[c].data(), size_t(ggw), y0, y1, ty, gcols_, s.vrow.data(), v + size_t(c) * W);
-      add_veil_row(lin_.data() + size_t(y) * W * 3, v, W);
+      if (gidx_.empty()) {  // no source cell (12 of the 1080p clip's 60 frames)
+        add_veil_const(lin_.data() + size_t(y) * W * 3, veil_log2(0.0f), size_t(W) * 3);
+      } else {
+        int y0, y1;
+        float ty;
+        grid_interp(grid_pos(y, float(f)), ggh, &y0, &y1, &ty);
+        for (int c = 0; c < 3; ++c)
+          bilinear_row(gdst_[c].data(), size_t(ggw), y0, y1, ty, gcols_, s.vrow.data(), v + size_t(c) * W);
+        add_veil_row(lin_.data() + size_t(y) * W * 3, v, W);
+      }
       log_luminance(lin_.data() + size_t(y) * W * 3, logy_.data() + size_t(y) * W, W, wy);
       row_stats(y, th, cs, cc);
     }

@@ -266,7 +266,7 @@ DTUTMO_HOT void CpuEngine::row_responses(int y, float* __restrict r, Scratch& s,
   const bool bd = P_.base_detail && bgrid_ready_;
   const float* __restrict ly = logy_.data() + size_t(y) * W;
   // the base row (pass 2 without the CSF sliced it already, before its lookup)
-  const float* __restrict bs = bd && interp ? base_row(y, s) : base_.data() + size_t(y) * W;
+  const float* __restrict bs = bd && interp ? base_row(y, s) : base_at(y, s);
   if (interp) interp_row(y, s, bd ? bs : ly);
   const float* __restrict rgb = lin_.data() + size_t(y) * W * 3;
   const float* __restrict ad = s.ad.data();
@@ -281,14 +281,16 @@ DTUTMO_HOT void CpuEngine::row_responses(int y, float* __restrict r, Scratch& s,
                  li ? li + x0 : nullptr);
 }
 
-// The base/detail split's base (log2) of row y into base_ (bilateral grid slice); returns
-// the row. It is also the La lookup's guide (spatial.h jbu_weights): the receptors see the
+// The base/detail split's base (log2) of row y (bilateral grid slice) into base_ where the
+// CSF runs, else into the thread's row s.brow (base_at; the row is read only while its row
+// is made: written to the 8 MB base_ a 1080p frame and read back from cache, it cost the
+// stores' traffic to memory); returns the row. It is also the La lookup's guide (spatial.h jbu_weights): the receptors see the
 // base, so the lookup's monotonic bound must be in the base's level (with the pixel's own
 // level, the sun's soft edge took a base below its level and a constant above it: a dark
 // ring in balanced).
 const float* CpuEngine::base_row(int y, Scratch& s) {
   const int W = W_;
-  float* __restrict bs = base_.data() + size_t(y) * W;
+  float* __restrict bs = csf_active_ ? base_.data() + size_t(y) * W : s.brow.data();
   bgrid_.slice_row(y, logy_.data() + size_t(y) * W, W, 1, bs, s.bslab.data());
   return bs;
 }
@@ -727,7 +729,7 @@ DTUTMO_HOT void CpuEngine::row_lum(int y, const float* __restrict r, Scratch& s,
   if (bd && K.detail != 0.0f) {
     gd = s.row.data() + W;
     const float r0 = K.r_min[0], ir = 1.0f / std::max(K.r_max[0] - K.r_min[0], 1e-6f);
-    detail_gain_row(x0, x1, ly, base_.data() + size_t(y) * W, u, r0, ir, K.detail, gd);  // base_: this row
+    detail_gain_row(x0, x1, ly, base_at(y, s), u, r0, ir, K.detail, gd);  // this row's base
   }
   // hybrid: where the edge weight hw is 0, hybrid_display_k is kc (w = 0) and the inverse
   // the whiteboard's, 2^kc (v / (1 - v))^(1/n) from the odds-root table (no exp2 per

@@ -193,7 +193,10 @@ void CpuEngine::ensure_balanced() {
     if (base_.empty()) base_.assign(size_t(W_) * H_, 0.0f);
     if (!bgrid_ready_ || bgrid_.ss != std::max(ss, 1.0f)) {
       bgrid_.init(W_, H_, ss, 0.5f, std::log2(kMinNits), std::log2(kMaxNits), pool_.threads());
-      for (Scratch& s : scr_) s.bslab.assign(bgrid_.slab_size(), 0.0f);
+      for (Scratch& s : scr_) {
+        s.bslab.assign(bgrid_.slab_size(), 0.0f);
+        s.brow.assign(size_t(W_), 0.0f);
+      }
       bgrid_ready_ = true;
     }
   }

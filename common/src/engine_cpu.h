@@ -58,6 +58,7 @@ struct Scratch {
   std::vector<float> vrow;  // vertically interpolated grid rows, kAd x (gw + 1) (and at
                             // least one row of the glare grid and the edge map + 1)
   std::vector<float> bslab; // base/detail: the bilateral grid's x-z slab of a row (slice_row)
+  std::vector<float> brow;  // base/detail: the row's base where no CSF runs (base_row, width)
   bool rods = true;         // interp_row filled the rod channels (a rod weight reaches the row)
   // joint-bilateral lookup: the segments of a grid-row pair (cpu_adapt.cpp jbu_segments:
   // jf_n of them; jfc the per-cell flags, gw) for the pair's keys jf_key (frame, grid
@@ -197,7 +198,12 @@ class CpuEngine final : public Engine {
   // li (optional, planar 3 x width, at the row's columns): the input LMS (responses_core)
   void row_responses(int y, float* r, Scratch& s, bool interp = true, int x0 = 0, int x1 = -1,
                      float* li = nullptr);
+  // row y's base (log2), sliced into base_ where the CSF runs (its band loop reads it in a
+  // later pass), else into s.brow; base_at: that row, read back in the same row's pass
   const float* base_row(int y, Scratch& s);
+  const float* base_at(int y, const Scratch& s) const {
+    return csf_active_ ? base_.data() + size_t(y) * W_ : s.brow.data();
+  }
   void responses_core(int n, int step, const float* rgb, const float* gsc, const float* ad,
                       float* r, int rstride, int ad_stride, bool rods, float* xr,
                       float* li = nullptr) const;
