@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdlib>
 #include <new>
+#include <utility>
 #include <vector>
 
 #if defined(__linux__)
@@ -45,6 +46,16 @@ struct HugePageAllocator {
   void deallocate(T* p, std::size_t n) noexcept {
     if (n * sizeof(T) < kHuge) ::operator delete(p);
     else std::free(p);
+  }
+  // resize(n) default-initialises (no writes: the caller fills, CpuEngine::zero_fill, in
+  // parallel); assign(n, v) and the other constructors construct from their values
+  template <class U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... A>
+  void construct(U* p, A&&... a) {
+    ::new (static_cast<void*>(p)) U(std::forward<A>(a)...);
   }
   template <class U>
   bool operator==(const HugePageAllocator<U>&) const noexcept { return true; }

@@ -17,11 +17,16 @@ void CpuEngine::setup_optics() {
   const float ppd = float(W_) / P_.fov_deg;
   const int cells = int(P_.glare_max_cells);
   if (!glare_[0].matches(W_, H_, ppd, cells, P_.observer_age, P_.pigmentation)) {
-    for (int c = 0; c < 3; ++c) {
+    // channels 1 and 2 on the pool (each its own contexts, buffers and kernel: the three
+    // were ~35 ms at 1080p, most of it the buffers' first touch, serial on the first
+    // frame), after channel 0: its av_tx_init calls make libavutil's shared tables first
+    auto init = [&](int c, int) {
       glare_[c].init(W_, H_, ppd, cells, P_.observer_age, P_.pigmentation, c == 0);
       gsrc_[c].assign(size_t(glare_[c].gw()) * glare_[c].gh(), 0.0f);
       gdst_[c].assign(size_t(glare_[c].gw()) * glare_[c].gh(), 0.0f);
-    }
+    };
+    init(0, 0);
+    pool_.run(2, [&](int t, int th) { init(t + 1, th); });
   }
   // the veil's columns on the glare grid (by rows, apply_optics), its row scratch
   gcols_.grid(W_, glare_[0].gw(), float(glare_[0].cell()));

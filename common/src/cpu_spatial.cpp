@@ -449,9 +449,14 @@ void EdgePooler::slice(int y0, int y1, float* out) const {
 }
 
 void BilateralGrid::init(int width, int height, float ss_, float sr_, float lo_, float hi_,
-                         int threads) {
+                         int threads, CpuPool* pool) {
   static_cast<BilateralDesc&>(*this) = bgrid_desc(width, height, ss_, sr_, lo_, hi_);  // spatial.h
-  part.assign(threads, std::vector<unsigned long long>(size_t(gx) * gy * gz * 2, 0ull));
+  // the threads' sums (~1.8 MB each at 1080p): their first touch in parallel
+  part.assign(threads, {});
+  auto zero = [&](int t, int) { part[t].assign(size_t(gx) * gy * gz * 2, 0ull); };
+  if (pool) pool->run(threads, zero);
+  else
+    for (int t = 0; t < threads; ++t) zero(t, 0);
   cx0.resize(width);
   ctx.resize(width);
   for (int x = 0; x < width; ++x) bgrid_pos(float(x), ss, gx, &cx0[x], &ctx[x]);

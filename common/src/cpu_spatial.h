@@ -112,7 +112,8 @@ struct EdgePooler {
 // Bilateral grid on log2 luminance (Chen, Paris & Durand 2007): splat, blur, slice.
 struct BilateralGrid : BilateralDesc {  // the grid's geometry (spatial.h)
   // Spatial cell `ss` pixels, range cell `sr` log2 units, over [lo, hi] log2 units.
-  void init(int width, int height, float ss, float sr, float lo, float hi, int threads);
+  // pool (optional): the threads' sums zeroed in parallel (first touch: page faults)
+  void init(int width, int height, float ss, float sr, float lo, float hi, int threads, CpuPool* pool = nullptr);
   void splat_row(int thread, int y, const float* logy, int w);
   // Sums the threads' grids (zeroing them: init's zeros and then every finish are where
   // the next splat starts), then blurs; with a pool, in slices of the grid on its threads

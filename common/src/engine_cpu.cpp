@@ -182,7 +182,23 @@ bool CpuEngine::check_view(const FrameView& v, PixelFormat f, const char* what,
   return false;
 }
 
-// Buffers of the balanced stages (first frame that needs them; they stay allocated).
+// b as n zeros, written by the pool's threads in 2 MiB parts: a new buffer's first touch
+// is its page faults (the kernel's zero fill of each huge page), ~27 us a 4 KiB page in
+// this VM, which on one thread made most of balanced's first-frame set-up.
+void CpuEngine::zero_fill(FrameBuf& b, size_t n) {
+  b.clear();
+  b.resize(n);  // no writes (HugePageAllocator::construct)
+  constexpr size_t kPart = (size_t(2) << 20) / sizeof(float);
+  float* p = b.data();
+  pool_.run(int((n + kPart - 1) / kPart), [&](int t, int) {
+    const size_t i0 = size_t(t) * kPart;
+    std::memset(p + i0, 0, std::min(kPart, n - i0) * sizeof(float));
+  });
+}
+
+// Buffers of the balanced stages (first frame that needs them; they stay allocated). Made
+// in parallel (zero_fill, the glare channels, the bilateral grid's sums): their first
+// touch was ~150 ms of serial set-up on the first 1080p frame.
 void CpuEngine::ensure_balanced() {
   if (P_.optics && (!optics_ready_ ||
                     !glare_[0].matches(W_, H_, float(W_) / P_.fov_deg, int(P_.glare_max_cells),
@@ -190,9 +206,9 @@ void CpuEngine::ensure_balanced() {
     setup_optics();
   if (P_.base_detail) {
     const float ss = P_.base_scale * float(std::max(W_, H_));
-    if (base_.empty()) base_.assign(size_t(W_) * H_, 0.0f);
+    if (base_.empty()) zero_fill(base_, size_t(W_) * H_);
     if (!bgrid_ready_ || bgrid_.ss != std::max(ss, 1.0f)) {
-      bgrid_.init(W_, H_, ss, 0.5f, std::log2(kMinNits), std::log2(kMaxNits), pool_.threads());
+      bgrid_.init(W_, H_, ss, 0.5f, std::log2(kMinNits), std::log2(kMaxNits), pool_.threads(), &pool_);
       for (Scratch& s : scr_) {
         s.bslab.assign(bgrid_.slab_size(), 0.0f);
         s.brow.assign(size_t(W_), 0.0f);
@@ -202,7 +218,7 @@ void CpuEngine::ensure_balanced() {
   }
   if (P_.csf && resp_.empty()) {
     const size_t np = size_t(W_) * H_;
-    resp_.assign(np * 3, 0.0f);
+    zero_fill(resp_, np * 3);
     pw_[0] = W_;
     ph_[0] = H_;
     for (int k = 0; k <= kCsfLevels; ++k) {
@@ -212,7 +228,7 @@ void CpuEngine::ensure_balanced() {
       }
       // level 0 is resp_ itself (cpu_csf.cpp)
       if (k > 0)
-        for (int c = 0; c < 3; ++c) pyr_[k][c].assign(size_t(pw_[k]) * ph_[k], 0.0f);
+        for (int c = 0; c < 3; ++c) zero_fill(pyr_[k][c], size_t(pw_[k]) * ph_[k]);
     }
     // bands and rebuild by rows (cpu_csf.cpp): per level the upsample's column table
     for (int k = 0; k < kCsfLevels; ++k) csf_cols_[k].scaled(pw_[k], pw_[k + 1]);

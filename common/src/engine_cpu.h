@@ -201,6 +201,7 @@ class CpuEngine final : public Engine {
   // row y's base (log2), sliced into base_ where the CSF runs (its band loop reads it in a
   // later pass), else into s.brow; base_at: that row, read back in the same row's pass
   const float* base_row(int y, Scratch& s);
+  void zero_fill(FrameBuf& b, size_t n);
   const float* base_at(int y, const Scratch& s) const {
     return csf_active_ ? base_.data() + size_t(y) * W_ : s.brow.data();
   }
