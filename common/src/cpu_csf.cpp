@@ -25,12 +25,12 @@ DTUTMO_HOT void CpuEngine::csf_opponent_row(float* __restrict r, int w) {
   }
 }
 
-void CpuEngine::csf_filter() {
+void CpuEngine::csf_filter(bool level0) {
   // Laplacian pyramid of the opponent channels A = (L+M)/2, RG = L - M, YB = (L+M)/2 - S;
   // band k times its gain, the low-pass residual untouched (DC gain exactly 1).
   // Level 0 is resp_ itself, in opponent channels (its planar rows: channel c of row y at
   // y 3W + c W; pass 2's responses pass made them, csf_opponent_row), turned back at the
-  // end: no full-frame level 0.
+  // end (level0) or row by row by pass 2's band loop (csf_row): no full-frame level 0.
   const int W = W_, H = H_;
   const size_t rs0 = size_t(3) * W;  // level 0's row stride
   auto row = [&](int k, int c, int y) {
@@ -53,6 +53,7 @@ void CpuEngine::csf_filter() {
     });
     ++lv;
   }
+  csf_lv_ = lv;
   // The rebuild R_lv = G_lv, R_k = up(R_{k+1}) + g_k band_k (band_k = G_k - up(G_{k+1}))
   // from the Gaussian levels, without the bands: up is linear, so R_k = g_k G_k +
   // up(D_{k+1}) with D_k = R_k - g_{k-1} G_k = (g_k - g_{k-1}) G_k + up(D_{k+1}), D_lv =
@@ -62,13 +63,7 @@ void CpuEngine::csf_filter() {
   // CPU-ms a 1080p frame. The same sums as the bands' up to float rounding (the
   // CUDA engine keeps the bands; the element's output on the 1080p clip within 1 code).
   // By rows (cpu_spatial.h upsample_row: the upsampled row in the thread's scratch, no
-  // full-frame temporary), rows in parallel. s.row: the upsampled row (W), then the
-  // vertical lerp's row (<= W / 2 + 2).
-  auto up_row = [&](int k, int c, int y, Scratch& s) {
-    float* up = s.row.data();
-    upsample_row(pyr_[k + 1][c].data(), pw_[k + 1], ph_[k + 1], up, ph_[k], y, csf_cols_[k], s.row.data() + W);
-    return up;
-  };
+  // full-frame temporary), rows in parallel.
   auto gain = [&](int k, int c) { return csf_gain_[std::min(k, kCsfLevels - 1)][c]; };
   if (lv > 0)
     pool_.run(3, [&](int c, int) {
@@ -79,7 +74,7 @@ void CpuEngine::csf_filter() {
   for (int k = lv - 1; k >= 1; --k) {
     pool_.run(ph_[k], [&](int y, int th) {
       for (int c = 0; c < 3; ++c) {
-        const float* up = up_row(k, c, y, scr_[th]);
+        const float* up = csf_up_row(k, c, y, scr_[th]);
         float* g = row(k, c, y);
         const float d = gain(k, c) - gain(k - 1, c);
         for (int x = 0; x < pw_[k]; ++x) g[x] = csf_rebuild(up[x], g[x], d);
@@ -87,23 +82,44 @@ void CpuEngine::csf_filter() {
     });
   }
   // level 0 rebuilt and turned back into responses row by row (in place in resp_)
-  pool_.run(H, [&](int y, int th) {
-    for (int c = 0; c < 3 && lv > 0; ++c) {
-      const float* up = up_row(0, c, y, scr_[th]);
-      float* g = row(0, c, y);
-      const float g0 = gain(0, c);
-      for (int x = 0; x < W; ++x) g[x] = csf_rebuild(up[x], g[x], g0);
+  if (level0) pool_.run(H, [&](int y, int th) { csf_row(y, scr_[th], resp_.data() + size_t(y) * rs0); });
+}
+
+// level k's row y of channel c upsampled from level k + 1 (D_{k+1}) into s.row (W), the
+// vertical lerp's row after it (<= W / 2 + 2)
+const float* CpuEngine::csf_up_row(int k, int c, int y, Scratch& s) {
+  float* up = s.row.data();
+  upsample_row(pyr_[k + 1][c].data(), pw_[k + 1], ph_[k + 1], up, ph_[k], y, csf_cols_[k], s.row.data() + W_);
+  return up;
+}
+
+// R_0's row y (csf_filter's last step) into out, planar (out == level 0's row allowed: in
+// place). In pass 2's band loop (csf_row of the row it displays, into the thread's row)
+// where it was a pass of its own over resp_: the 25 MB of level 0 at 1080p read and
+// written once more between the rebuild and the band loop's read.
+void CpuEngine::csf_row(int y, Scratch& s, float* out) {
+  const int W = W_;
+  const float* g0 = resp_.data() + size_t(y) * 3 * W;
+  for (int c = 0; c < 3; ++c) {
+    const float* g = g0 + size_t(c) * W;
+    float* o = out + size_t(c) * W;
+    if (csf_lv_ > 0) {
+      const float* up = csf_up_row(0, c, y, s);
+      const float gc = csf_gain_[0][c];
+      for (int x = 0; x < W; ++x) o[x] = csf_rebuild(up[x], g[x], gc);
+    } else if (o != g) {
+      std::copy(g, g + W, o);
     }
-    float* a = row(0, 0, y);
-    float* rg = row(0, 1, y);
-    float* yb = row(0, 2, y);
-    for (int x = 0; x < W; ++x) {
-      const Vec3 r = responses_from_opponent(a[x], rg[x], yb[x]);
-      a[x] = r.x;
-      rg[x] = r.y;
-      yb[x] = r.z;
-    }
-  });
+  }
+  float* a = out;
+  float* rg = out + W;
+  float* yb = out + 2 * size_t(W);
+  for (int x = 0; x < W; ++x) {
+    const Vec3 r = responses_from_opponent(a[x], rg[x], yb[x]);
+    a[x] = r.x;
+    rg[x] = r.y;
+    yb[x] = r.z;
+  }
 }
 
 }  // namespace cpu

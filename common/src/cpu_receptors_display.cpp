@@ -1057,7 +1057,7 @@ void CpuEngine::pass2(const FrameView& out) {
       csf_opponent_row(r, W);  // csf_filter's level 0 (cpu_csf.cpp)
     });
     tl_.mark("p2.csf.resp");
-    csf_filter();
+    csf_filter(reference_);
     tl_.mark("p2.csf.filter");
   }
   if (reference_) {
@@ -1072,7 +1072,8 @@ void CpuEngine::pass2(const FrameView& out) {
       for (int y = y0; y < y1; ++y) {
         // the base rows were sliced by the responses pass above
         interp_row(y, s, (bd ? base_.data() : logy_.data()) + size_t(y) * W);
-        row_display(y, resp_.data() + size_t(y) * W * 3, s.out.data() + size_t(y - y0) * W * 3, s);
+        csf_row(y, s, s.rsp.data());  // the filtered responses (s.row: scratch till row_lum)
+        row_display(y, s.rsp.data(), s.out.data() + size_t(y - y0) * W * 3, s);
       }
       pack_rows_planar(s.out.data(), std::ptrdiff_t(W) * 3, W, out, C_.out, y0, y1, dither, s.conv.data(), out_420_);
     });

@@ -215,7 +215,13 @@ class CpuEngine final : public Engine {
   void row_colour(int y, float* o, Scratch& s, const float* li = nullptr);
   // cpu_csf.cpp: csf_filter on resp_, whose rows the responses pass turned into opponent
   // channels (csf_opponent_row: planar rows, w apart)
-  void csf_filter();
+  // level0: level 0 rebuilt into resp_ as responses (the reference path reads them);
+  // else pass 2's band loop rebuilds each row as it needs it (csf_row)
+  void csf_filter(bool level0);
+  // row y of the CSF-filtered responses (planar 3 x width) into out, from level 0's
+  // opponent row in resp_ and level 1's rebuilt D_1 (csf_filter(false) ran)
+  void csf_row(int y, Scratch& s, float* out);
+  const float* csf_up_row(int k, int c, int y, Scratch& s);
   static void csf_opponent_row(float* r, int w);
   // cpu_reference.cpp: the scalar per-pixel path
   CellSample cell_at(int x, int y, float ly, int nch) const;
@@ -300,6 +306,7 @@ class CpuEngine final : public Engine {
   int pw_[kCsfLevels + 1], ph_[kCsfLevels + 1];
   float csf_gain_[kCsfLevels][3];
   bool csf_active_ = false;
+  int csf_lv_ = 0;  // the CSF pyramid's levels this frame (csf_filter)
 
   // temporal state (model.h): the global level only; the cells' adaptation is recomputed
   // from every frame's layout (cpu_adapt.cpp)
