@@ -631,8 +631,16 @@ static inline __attribute__((always_inline)) void dtucam_row(
 // in row_lum the loop stayed scalar (GCC: "no vectype" on the response load).
 DTUTMO_HOT static void detail_gain_row(int x0, int x1, const float* __restrict ly, const float* __restrict bs,
                                        const float* __restrict u, float r0, float ir, float dg,
-                                       float* __restrict g) {
-  for (int x = x0; x < x1; ++x) g[x] = detail_gain(ly[x] - bs[x], (u[x] - r0) * ir, dg);
+                                       float* __restrict g, const float* pf_ly, const float* pf_lin) {
+  constexpr int kChunk = 64;
+  for (int a = x0; a < x1; a += kChunk) {
+    const int b = std::min(x1, a + kChunk);
+    if (pf_ly) {
+      for (int i = a; i < b; i += 16) __builtin_prefetch(pf_ly + i, 0, 3);
+      for (int i = 3 * a; i < 3 * b; i += 16) __builtin_prefetch(pf_lin + i, 0, 3);
+    }
+    for (int x = a; x < b; ++x) g[x] = detail_gain(ly[x] - bs[x], (u[x] - r0) * ir, dg);
+  }
 }
 
 // The runs of kChunk-column chunks of [x0, x1) where the hybrid weight hw is 0 on every
@@ -729,7 +737,9 @@ DTUTMO_HOT void CpuEngine::row_lum(int y, const float* __restrict r, Scratch& s,
   if (bd && K.detail != 0.0f) {
     gd = s.row.data() + W;
     const float r0 = K.r_min[0], ir = 1.0f / std::max(K.r_max[0] - K.r_min[0], 1e-6f);
-    detail_gain_row(x0, x1, ly, base_at(y, s), u, r0, ir, K.detail, gd);  // this row's base
+    const bool pf = y + 1 < H_ && !csf_active_;
+    detail_gain_row(x0, x1, ly, base_at(y, s), u, r0, ir, K.detail, gd, pf ? ly + W : nullptr,
+                    pf ? lin_.data() + size_t(y + 1) * W * 3 : nullptr);  // this row's base
   }
   // hybrid: where the edge weight hw is 0, hybrid_display_k is kc (w = 0) and the inverse
   // the whiteboard's, 2^kc (v / (1 - v))^(1/n) from the odds-root table (no exp2 per
