@@ -24,17 +24,24 @@
 
 namespace dtutmo {
 
-template <class T>
+// kMin: the smallest size that takes huge pages (rounded up to 2 MiB): the frame buffers'
+// 2 MiB by default; CpuGlare's arenas 512 KiB (one fault per 2 MiB for ~0.9-2.5 MB, where
+// the glare's 4 KiB pages were ~1.9 K faults of balanced's first frame at 1080p).
+template <class T, std::size_t kMin = std::size_t(2) << 20>
 struct HugePageAllocator {
   using value_type = T;
   static constexpr std::size_t kHuge = std::size_t(2) << 20;
+  template <class U>
+  struct rebind {
+    using other = HugePageAllocator<U, kMin>;
+  };
   HugePageAllocator() noexcept = default;
   template <class U>
-  HugePageAllocator(const HugePageAllocator<U>&) noexcept {}
+  HugePageAllocator(const HugePageAllocator<U, kMin>&) noexcept {}
   T* allocate(std::size_t n) {
     if (n > std::size_t(-1) / sizeof(T)) throw std::bad_alloc();
     const std::size_t bytes = n * sizeof(T);
-    if (bytes < kHuge) return static_cast<T*>(::operator new(bytes));
+    if (bytes < kMin) return static_cast<T*>(::operator new(bytes));
     const std::size_t sz = (bytes + kHuge - 1) / kHuge * kHuge;  // aligned_alloc: a multiple
     void* p = std::aligned_alloc(kHuge, sz);
     if (!p) throw std::bad_alloc();
@@ -44,7 +51,7 @@ struct HugePageAllocator {
     return static_cast<T*>(p);
   }
   void deallocate(T* p, std::size_t n) noexcept {
-    if (n * sizeof(T) < kHuge) ::operator delete(p);
+    if (n * sizeof(T) < kMin) ::operator delete(p);
     else std::free(p);
   }
   // resize(n) default-initialises (no writes: the caller fills, CpuEngine::zero_fill, in
@@ -58,9 +65,9 @@ struct HugePageAllocator {
     ::new (static_cast<void*>(p)) U(std::forward<A>(a)...);
   }
   template <class U>
-  bool operator==(const HugePageAllocator<U>&) const noexcept { return true; }
+  bool operator==(const HugePageAllocator<U, kMin>&) const noexcept { return true; }
   template <class U>
-  bool operator!=(const HugePageAllocator<U>&) const noexcept { return false; }
+  bool operator!=(const HugePageAllocator<U, kMin>&) const noexcept { return false; }
 };
 
 // a frame-sized float buffer

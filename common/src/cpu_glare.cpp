@@ -48,7 +48,8 @@ static int fft_rows(int gh) {
   return best;
 }
 
-bool CpuGlare::init(int width, int height, float ppd, int max_cells, float age, float pig, bool direct_kernel) {
+bool CpuGlare::init(int width, int height, float ppd, int max_cells, float age, float pig, bool direct_kernel,
+                    const CpuGlare* kernel_of) {
   free_plans();
   w_ = width;
   h_ = height;
@@ -78,16 +79,25 @@ bool CpuGlare::init(int width, int height, float ppd, int max_cells, float age, 
     if (av_tx_init(&ci_[p], &fn, AV_TX_FLOAT_FFT, 1, ph_, &scale, AV_TX_UNALIGNED) < 0) return false;
     ci_fn_ = (void*)fn;
   }
-  real_.assign(size_t(pw_ + 2) * ph_, 0.0f);
-  rows_.assign(size_t(ph_) * cw_ * 2, 0.0f);
-  cols_.assign(size_t(cw_) * ph_ * 2, 0.0f);
-  tmpc_.assign(size_t(kParts) * (size_t(ph_) * 2 + 2), 0.0f);
-  kspec_.assign(size_t(cw_) * ph_ * 2, 0.0f);
+  const bool own = !kernel_of;  // this object makes the kernel (else kernel_of's spectrum)
+  const size_t nreal = size_t(pw_ + 2) * (own ? ph_ : kParts), nrows = size_t(own ? ph_ : gh_) * cw_ * 2;
+  const size_t ncols = size_t(cw_) * ph_ * 2, ntmp = size_t(kParts) * (size_t(ph_) * 2 + 2);
+  const size_t nspec = own ? size_t(cw_) * ph_ * 2 : 0;
+  arena_.assign(nreal + nrows + ncols + ntmp + nspec, 0.0f);
+  real_ = arena_.data();
+  rows_ = real_ + nreal;
+  cols_ = rows_ + nrows;
+  tmpc_ = cols_ + ncols;
+  kern_.clear();
+  if (!own) {
+    kspec_ = kernel_of->kspec_;
+    return true;
+  }
+  float* kspec = tmpc_ + ntmp;
+  kspec_ = kspec;
 
   // Kernel: weight of a source cell at offset (dx, dy) cells, wrapped into the padded grid.
-  std::fill(real_.begin(), real_.end(), 0.0f);
-  glare_kernel_table(g, ppd, age, pig, 1.0f, real_.data());
-  kern_.clear();
+  glare_kernel_table(g, ppd, age, pig, 1.0f, real_);
   if (direct_kernel) {  // the same weights, wrapped into (2 gh - 1) x (2 gw - 1): no overlap
     const int kw = 2 * gw_ - 1, kh = 2 * gh_ - 1;
     kern_.assign(size_t(kw) * kh, 0.0f);
@@ -95,9 +105,9 @@ bool CpuGlare::init(int width, int height, float ppd, int max_cells, float age, 
       for (int dx = -(gw_ - 1); dx <= gw_ - 1; ++dx)
         kern_[size_t((dy + kh) % kh) * kw + (dx + kw) % kw] = real_[size_t((dy + ph_) % ph_) * pw_ + (dx + pw_) % pw_];
   }
-  fwd2d(real_.data(), kspec_.data());
+  fwd2d(real_, kspec);
   const float norm = 1.0f / (float(pw_) * float(ph_));
-  for (float& v : kspec_) v *= norm;
+  for (size_t i = 0; i < nspec; ++i) kspec[i] *= norm;
   return true;
 }
 
@@ -105,7 +115,7 @@ void CpuGlare::fwd2d(float* real, float* out) {
   auto rf = (av_tx_fn)rf_fn_;
   auto cf = (av_tx_fn)cf_fn_;
   for (int y = 0; y < ph_; ++y)
-    rf(rf_[0], rows_.data() + size_t(y) * cw_ * 2, real + size_t(y) * pw_, sizeof(float));
+    rf(rf_[0], rows_ + size_t(y) * cw_ * 2, real + size_t(y) * pw_, sizeof(float));
   // transpose to column-major complex, then FFT along y
   for (int y = 0; y < ph_; ++y)
     for (int x = 0; x < cw_; ++x) {
@@ -113,7 +123,7 @@ void CpuGlare::fwd2d(float* real, float* out) {
       cols_[(size_t(x) * ph_ + y) * 2 + 1] = rows_[(size_t(y) * cw_ + x) * 2 + 1];
     }
   for (int x = 0; x < cw_; ++x)
-    cf(cf_[0], out + size_t(x) * ph_ * 2, cols_.data() + size_t(x) * ph_ * 2, sizeof(AVComplexFloat));
+    cf(cf_[0], out + size_t(x) * ph_ * 2, cols_ + size_t(x) * ph_ * 2, sizeof(AVComplexFloat));
 }
 
 void CpuGlare::run(const float* src, float* dst) {
@@ -139,7 +149,7 @@ void CpuGlare::part_rows(int part, int* y0, int* y1) const {
 
 void CpuGlare::rows(const float* src, int part) {
   auto rf = (av_tx_fn)rf_fn_;
-  float* line = real_.data() + size_t(part) * pw_;  // (real_ holds >= 4 rows of pw)
+  float* line = real_ + size_t(part) * pw_;  // (real_ holds >= 4 rows of pw)
   int y0, y1;
   part_rows(part, &y0, &y1);
   for (int b0 = y0; b0 < y1; b0 += kBlk) {
@@ -149,13 +159,13 @@ void CpuGlare::rows(const float* src, int part) {
       if (std::all_of(sr, sr + gw_, [](float v) { return v == 0.0f; })) {
         // a row without a source (glare on a display: most rows, the cells above the
         // frame's 99.9th percentile feed the veil): its spectrum is zero
-        std::fill(rows_.data() + size_t(y) * cw_ * 2, rows_.data() + size_t(y + 1) * cw_ * 2, 0.0f);
+        std::fill(rows_ + size_t(y) * cw_ * 2, rows_ + size_t(y + 1) * cw_ * 2, 0.0f);
         continue;
       }
       std::memcpy(line, sr, sizeof(float) * gw_);
       std::fill(line + gw_, line + pw_, 0.0f);  // (each row: the transform's input is const
                                                 // by its API, not by its documentation)
-      rf(rf_[part], rows_.data() + size_t(y) * cw_ * 2, line, sizeof(float));
+      rf(rf_[part], rows_ + size_t(y) * cw_ * 2, line, sizeof(float));
     }
     for (int x = 0; x < cw_; ++x)
       for (int y = b0; y < b1; ++y) {
@@ -189,13 +199,13 @@ DTUTMO_HOT void CpuGlare::direct(const float* const* src, float* const* dst, int
 void CpuGlare::columns(int part) {
   auto cf = (av_tx_fn)cf_fn_;
   auto ci = (av_tx_fn)ci_fn_;
-  float* t = tmpc_.data() + size_t(part) * (size_t(ph_) * 2 + 2);
+  float* t = tmpc_ + size_t(part) * (size_t(ph_) * 2 + 2);
   const int x0 = int(long(cw_) * part / kParts), x1 = int(long(cw_) * (part + 1) / kParts);
   for (int x = x0; x < x1; ++x) {
-    float* c = cols_.data() + size_t(x) * ph_ * 2;
+    float* c = cols_ + size_t(x) * ph_ * 2;
     std::fill(c + size_t(gh_) * 2, c + size_t(ph_) * 2, 0.0f);  // the zero rows' spectra
     cf(cf_[part], t, c, sizeof(AVComplexFloat));
-    const float* k = kspec_.data() + size_t(x) * ph_ * 2;
+    const float* k = kspec_ + size_t(x) * ph_ * 2;
     for (int y = 0; y < ph_; ++y) {
       const float ar = t[2 * y], ai = t[2 * y + 1];
       const float br = k[2 * y], bi = k[2 * y + 1];
@@ -208,7 +218,7 @@ void CpuGlare::columns(int part) {
 
 void CpuGlare::inverse(float* dst, int part) {
   auto ri = (av_tx_fn)ri_fn_;
-  float* line = real_.data() + size_t(part) * pw_;
+  float* line = real_ + size_t(part) * pw_;
   int y0, y1;
   part_rows(part, &y0, &y1);
   for (int b0 = y0; b0 < y1; b0 += kBlk) {
@@ -219,7 +229,7 @@ void CpuGlare::inverse(float* dst, int part) {
         rows_[(size_t(y) * cw_ + x) * 2 + 1] = cols_[(size_t(x) * ph_ + y) * 2 + 1];
       }
     for (int y = b0; y < b1; ++y) {
-      ri(ri_[part], line, rows_.data() + size_t(y) * cw_ * 2, sizeof(AVComplexFloat));
+      ri(ri_[part], line, rows_ + size_t(y) * cw_ * 2, sizeof(AVComplexFloat));
       for (int x = 0; x < gw_; ++x) dst[size_t(y) * gw_ + x] = std::max(0.0f, line[x]);
     }
   }

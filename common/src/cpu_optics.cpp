@@ -17,11 +17,12 @@ void CpuEngine::setup_optics() {
   const float ppd = float(W_) / P_.fov_deg;
   const int cells = int(P_.glare_max_cells);
   if (!glare_[0].matches(W_, H_, ppd, cells, P_.observer_age, P_.pigmentation)) {
-    // channels 1 and 2 on the pool (each its own contexts, buffers and kernel: the three
-    // were ~35 ms at 1080p, most of it the buffers' first touch, serial on the first
-    // frame), after channel 0: its av_tx_init calls make libavutil's shared tables first
+    // channels 1 and 2 on the pool (each its own contexts and buffers; the kernel, the same
+    // for the three, is channel 0's: the three were ~35 ms at 1080p, most of it the
+    // buffers' first touch, serial on the first frame), after channel 0: it makes the
+    // kernel, and its av_tx_init calls make libavutil's shared tables first
     auto init = [&](int c, int) {
-      glare_[c].init(W_, H_, ppd, cells, P_.observer_age, P_.pigmentation, c == 0);
+      glare_[c].init(W_, H_, ppd, cells, P_.observer_age, P_.pigmentation, c == 0, c ? &glare_[0] : nullptr);
       gsrc_[c].assign(size_t(glare_[c].gw()) * glare_[c].gh(), 0.0f);
       gdst_[c].assign(size_t(glare_[c].gw()) * glare_[c].gh(), 0.0f);
     };

@@ -111,7 +111,7 @@ TEST(BilateralGrid, SplatRowSameSumsAsPerPixel) {
         ref[c] += bgrid_fix(v, lo);
         ref[c + 1] += 1;
       }
-    EXPECT_TRUE(g.part[0] == ref) << w << "x" << h;
+    EXPECT_TRUE(std::equal(g.part[0].begin(), g.part[0].end(), ref.begin(), ref.end())) << w << "x" << h;
   }
 }
 
