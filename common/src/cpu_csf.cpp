@@ -13,15 +13,21 @@ namespace cpu {
 // A row of responses (planar L, M, S rows of r, W apart) into the opponent channels, in
 // place: by pass 2's responses pass right after the row is written (in L1), where
 // csf_filter's own pass read and wrote the 25 MB of level 0 again at 1080p.
-DTUTMO_HOT void CpuEngine::csf_opponent_row(float* __restrict r, int w) {
+// pf: the next row's lines, prefetched by 64-column chunks.
+DTUTMO_HOT void CpuEngine::csf_opponent_row(float* __restrict r, int w, const RowPrefetch& pf) {
   float* __restrict a = r;
   float* __restrict rg = r + w;
   float* __restrict yb = r + 2 * size_t(w);
-  for (int x = 0; x < w; ++x) {
-    const Vec3 o = opponent_from_responses(a[x], rg[x], yb[x]);
-    a[x] = o.x;
-    rg[x] = o.y;
-    yb[x] = o.z;
+  constexpr int kChunk = 64;
+  for (int c0 = 0; c0 < w; c0 += kChunk) {
+    const int c1 = std::min(w, c0 + kChunk);
+    pf(c0, c1);
+    for (int x = c0; x < c1; ++x) {
+      const Vec3 o = opponent_from_responses(a[x], rg[x], yb[x]);
+      a[x] = o.x;
+      rg[x] = o.y;
+      yb[x] = o.z;
+    }
   }
 }
 

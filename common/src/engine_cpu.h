@@ -45,6 +45,25 @@ namespace cpu {
 // (dtutmo/model.h), the per-pixel model (dtutmo/pixel_model.h) and the spatial sampling
 // (dtutmo/spatial.h) are shared with the CUDA engine.
 
+// The next row's lines that its first loops read from memory (lin_, logy_, ...), prefetched
+// across one of this row's own loops by chunks (pass 2 of balanced: detail_gain_row,
+// csf_opponent_row), up to 4 streams of k floats a pixel: the prefetches spread over the
+// row's work (a row's all at once stalled on the miss buffers).
+struct RowPrefetch {
+  const float* p[4] = {};
+  int k[4] = {};
+  int n = 0;
+  void add(const float* q, int floats_per_pixel) {
+    p[n] = q;
+    k[n++] = floats_per_pixel;
+  }
+  // columns [a, b): one prefetch per 64-byte line
+  void operator()(int a, int b) const {
+    for (int j = 0; j < n; ++j)
+      for (int i = k[j] * a; i < k[j] * b; i += 16) __builtin_prefetch(p[j] + i, 0, 3);
+  }
+};
+
 // columns per segment of the joint-bilateral lookup's stages (cpu_adapt.cpp kJbuFlat)
 constexpr int kJbuBlock = 32;
 struct Scratch {
@@ -60,6 +79,7 @@ struct Scratch {
   std::vector<float> bslab; // base/detail: the bilateral grid's x-z slab of a row (slice_row)
   std::vector<float> brow;  // base/detail: the row's base where no CSF runs (base_row, width)
   bool rods = true;         // interp_row filled the rod channels (a rod weight reaches the row)
+  RowPrefetch pf;           // pass 2's band loops: the next row's lines (CpuEngine::next_row)
   // joint-bilateral lookup: the segments of a grid-row pair (cpu_adapt.cpp jbu_segments:
   // jf_n of them; jfc the per-cell flags, gw) for the pair's keys jf_key (frame, grid
   // row, rods: CpuEngine::interp_row), channels and tolerance
@@ -201,6 +221,9 @@ class CpuEngine final : public Engine {
   // row y's base (log2), sliced into base_ where the CSF runs (its band loop reads it in a
   // later pass), else into s.brow; base_at: that row, read back in the same row's pass
   const float* base_row(int y, Scratch& s);
+  // row y + 1's lines that pass 2 reads first (lin_, logy_; with the CSF resp_ and base_
+  // too: band is its band loop), where row y + 1 < y1 is the same task's
+  RowPrefetch next_row(int y, int y1, bool band) const;
   void zero_fill(FrameBuf& b, size_t n);
   const float* base_at(int y, const Scratch& s) const {
     return csf_active_ ? base_.data() + size_t(y) * W_ : s.brow.data();
@@ -222,7 +245,7 @@ class CpuEngine final : public Engine {
   // opponent row in resp_ and level 1's rebuilt D_1 (csf_filter(false) ran)
   void csf_row(int y, Scratch& s, float* out);
   const float* csf_up_row(int k, int c, int y, Scratch& s);
-  static void csf_opponent_row(float* r, int w);
+  static void csf_opponent_row(float* r, int w, const RowPrefetch& pf = RowPrefetch());
   // cpu_reference.cpp: the scalar per-pixel path
   CellSample cell_at(int x, int y, float ly, int nch) const;
   long long decode_rows_reference(const FrameView& in, int y0, int y1, const DecodeConsts& dc);
