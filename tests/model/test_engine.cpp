@@ -10,6 +10,8 @@
 #include "dtutmo/color.h"
 #include "dtutmo/convert.h"
 #include "dtutmo/engine.h"
+#include "dtutmo/model.h"
+#include "dtutmo/optics.h"
 #include "dtutmo/scenes.h"
 #include "dtutmo/transfer.h"
 #include "engine_cpu.h"
@@ -170,6 +172,32 @@ TEST(Engine, SdrSceneOnSdrDisplayComesOutCloseToItself) {
     de /= in.size() / 3;
     std::printf("%s: mean dE2000 vs input = %.2f\n", profile_name(p), de);
     EXPECT_LT(de, 6.0) << profile_name(p);
+  }
+}
+
+// A frame without a glare source (a uniform field: no cell above the glare cap, the 99.9th
+// percentile, which lies inside the field's own histogram bin when the field's level is in
+// the bin's middle) gets the veil's floor at every pixel (apply_optics' add_veil_const:
+// 2^veil_log2(0), 1e-9 cd/m^2): within float noise of the same frame without optics, at a
+// level where 1e-9 cd/m^2 moves the pixels' floats (1.6e-4 cd/m^2) and two where it does
+// not. A veil other than the floor (its log2 added, or the constant path's index off)
+// moves the dim field by whole percents or makes it NaN.
+TEST(Engine, BalancedUniformFieldGetsTheFloorVeil) {
+  const int w = 67, h = 45;  // odd: a partial glare cell and a scalar tail
+  for (float bin : {40.5f, 300.5f, 700.5f}) {
+    const float v = std::exp2(kGlareCapLo + bin * (kGlareCapHi - kGlareCapLo) / float(kHistBins));
+    Img in(size_t(w) * h * 3, v);
+    Img out[2];
+    for (int k = 0; k < 2; ++k) {
+      Params pr = prof(Profile::Balanced);
+      pr.optics = k == 0;
+      Runner r(w, h, pr);
+      out[k] = r.run(in, 0.0);
+    }
+    int bad = 0;
+    for (size_t i = 0; i < out[0].size(); ++i)
+      if (!(std::fabs(out[0][i] - out[1][i]) <= 1e-4f * std::fabs(out[1][i]) + 1e-7f)) ++bad;
+    EXPECT_EQ(bad, 0) << "field " << v << " cd/m^2: " << out[0][0] << " against " << out[1][0];
   }
 }
 
