@@ -97,8 +97,8 @@ bool CpuEngine::configure(const StreamConfig& cfg, std::string* err) {
   gw_ = (W_ + kCell - 1) / kCell;
   gh_ = (H_ + kCell - 1) / kCell;
   const size_t np = size_t(W_) * H_;
-  lin_.assign(np * 3, 0.0f);
-  logy_.assign(np, 0.0f);
+  zero_fill(lin_, np * 3);  // (their first touch on the pool's threads: zero_fill)
+  zero_fill(logy_, np);
   base_.clear();  // balanced (base/detail) only: ensure_balanced
   const size_t nc = size_t(gw_) * gh_;
   cell_sum_.assign(nc, 0.0f);
