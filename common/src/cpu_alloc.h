@@ -8,8 +8,9 @@
 // fill 12 % of a 2-frame run's samples), single-threaded, before the first frame; with huge
 // pages a 2-frame 1080p run took ~0.12 s less CPU (perf stat, 6 alternated runs: 496-537 ->
 // 382-421 ms), of a 60-frame run's ~1.5 s wall. Huge pages also take the frames' streaming
-// passes off the 4 KiB TLB. Buffers under 2 MiB, and systems without THP, get plain
-// operator new (the madvise is a hint: refused, nothing changes but the fault count).
+// passes off the 4 KiB TLB. Buffers under kMin (2 MiB by default; see the parameter), and
+// systems without THP, get plain operator new (the madvise is a hint: refused, nothing
+// changes but the fault count).
 #pragma once
 
 #include <cstddef>
