@@ -462,6 +462,9 @@ void BilateralGrid::init(int width, int height, float ss_, float sr_, float lo_,
   for (int x = 0; x < width; ++x) bgrid_pos(float(x), ss, gx, &cx0[x], &ctx[x]);
   grid.assign(size_t(gx) * gy * gz * 2, 0.0f);
   tmp.assign(size_t(gx) * gy * gz * 2, 0.0f);
+  zspan.assign(size_t(threads) * 2, 0);
+  for (int t = 0; t < threads; ++t) zspan[2 * t] = gz, zspan[2 * t + 1] = -1;
+  zr[0] = zr[1] = 0;
 }
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -472,7 +475,8 @@ void BilateralGrid::init(int width, int height, float ss_, float sr_, float lo_,
 // is exact, v - lo >= 0, and below 2^31 where the caller allows this path).
 __attribute__((target("avx2,fma"))) static void splat_prep_avx2(const float* __restrict logy, int x0, int n,
                                                               const BilateralDesc& d, int iy, int* __restrict idx,
-                                                              uint32_t* __restrict fx) {
+                                                              uint32_t* __restrict fx, int* zmin, int* zmax) {
+  __m256i zlo = _mm256_set1_epi32(*zmin), zhi = _mm256_set1_epi32(*zmax);
   const __m256 lo = _mm256_set1_ps(d.lo), hi = _mm256_set1_ps(d.hi);
   const __m256 inv_ss = _mm256_set1_ps(1.0f / d.ss), inv_sr = _mm256_set1_ps(1.0f / d.sr);
   const __m256 half = _mm256_set1_ps(0.5f), fix = _mm256_set1_ps(float(kBgridFix));
@@ -485,9 +489,18 @@ __attribute__((target("avx2,fma"))) static void splat_prep_avx2(const float* __r
     const __m256i ix = _mm256_add_epi32(
         _mm256_cvttps_epi32(_mm256_add_ps(_mm256_mul_ps(_mm256_add_ps(_mm256_cvtepi32_ps(xs), half), inv_ss), half)), one);
     const __m256i iz = _mm256_add_epi32(_mm256_cvttps_epi32(_mm256_add_ps(_mm256_mul_ps(dv, inv_sr), half)), one);
+    zlo = _mm256_min_epi32(zlo, iz);
+    zhi = _mm256_max_epi32(zhi, iz);
     const __m256i c = _mm256_add_epi32(_mm256_mullo_epi32(_mm256_add_epi32(_mm256_mullo_epi32(iz, gyv), iyv), gxv), ix);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(idx + i), _mm256_slli_epi32(c, 1));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(fx + i), _mm256_cvtps_epi32(_mm256_mul_ps(dv, fix)));
+  }
+  alignas(32) int a[8], b[8];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(a), zlo);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(b), zhi);
+  for (int k = 0; k < 8; ++k) {
+    *zmin = std::min(*zmin, a[k]);
+    *zmax = std::max(*zmax, b[k]);
   }
 }
 #endif
@@ -496,6 +509,7 @@ void BilateralGrid::splat_row(int thread, int y, const float* logy, int w) {
   unsigned long long* g = part[thread].data();
   const float inv_ss = 1.0f / ss, inv_sr = 1.0f / sr;
   const int iy = bgrid_cell_xy(y, inv_ss);
+  int zmin = zspan[2 * thread], zmax = zspan[2 * thread + 1];
   int x0 = 0;
 #if defined(__x86_64__) || defined(__i386__)
   // the indices and values by 8 lanes into a chunk, then only the adds scalar (the whole
@@ -506,7 +520,7 @@ void BilateralGrid::splat_row(int thread, int y, const float* logy, int w) {
     alignas(32) uint32_t fx[kChunk];
     while (w - x0 >= 8) {
       const int n = std::min(kChunk, (w - x0) & ~7);
-      splat_prep_avx2(logy + x0, x0, n, desc(), iy, idx, fx);
+      splat_prep_avx2(logy + x0, x0, n, desc(), iy, idx, fx, &zmin, &zmax);
       // the adds as 8 interleaved streams an eighth of the chunk apart (n / 8 >= 1 pixel;
       // 64 at full chunks, more than a cell's ss = 36 px at 1080p): consecutive pixels
       // mostly add into the same cell, one load-add-store chain through store forwarding
@@ -528,10 +542,14 @@ void BilateralGrid::splat_row(int thread, int y, const float* logy, int w) {
     const float v = std::min(std::max(logy[x], lo), hi);
     const int ix = bgrid_cell_xy(x, inv_ss);
     const int iz = bgrid_cell_z(v, lo, inv_sr);
+    zmin = std::min(zmin, iz);
+    zmax = std::max(zmax, iz);
     unsigned long long* c = g + ((size_t(iz) * gy + iy) * gx + ix) * 2;
     c[0] += bgrid_fix(v, lo);  // spatial.h: integer sums, the same in any order
     c[1] += 1;
   }
+  zspan[2 * thread] = zmin;
+  zspan[2 * thread + 1] = zmax;
 }
 
 // n pairs from pair i0 of the grid's blur (spatial.h bgrid_blur_at) at one coordinate c
@@ -542,15 +560,42 @@ DTUTMO_HOT static void bgrid_blur_line(const float* __restrict src, float* __res
 }
 
 void BilateralGrid::finish(CpuPool* pool) {
-  const size_t np = grid.size() / 2;  // cells (pairs)
+  const size_t plane = size_t(gx) * gy;  // pairs of one z plane (z-major: planes contiguous)
+  // The planes that can be non-zero: the splats' z range [zl, zh] (zspan), one plane more
+  // each side after the z blur ([za, zb)); the sums and the x / y passes over two more
+  // each side ([a, b): zeros, the z taps' inputs). Only those planes are summed and
+  // blurred, and the planes the last finish wrote outside them zeroed: the same grid as
+  // over every plane (the rest is 0 + 0 taps of 0), where the content spans ~15 of the
+  // ~70 planes of [kMinNits, kMaxNits] at sr = 1/2.
+  int zl = gz, zh = -1;
+  for (size_t t = 0; t < zspan.size(); t += 2) {
+    zl = std::min(zl, zspan[t]);
+    zh = std::max(zh, zspan[t + 1]);
+    zspan[t] = gz;
+    zspan[t + 1] = -1;
+  }
+  const bool any = zh >= zl;
+  const int a = any ? std::max(0, zl - 2) : 0, b = any ? std::min(gz, zh + 3) : 0;
+  const int za = any ? std::max(0, zl - 1) : 0, zb = any ? std::min(gz, zh + 2) : 0;
+  auto zero_planes = [&](float* g, int p0, int p1) {
+    if (p1 > p0) std::fill(g + 2 * size_t(p0) * plane, g + 2 * size_t(p1) * plane, 0.0f);
+  };
+  for (float* g : {grid.data(), tmp.data()}) {  // the last finish's planes outside [a, b)
+    zero_planes(g, zr[0], std::min(zr[1], a));
+    zero_planes(g, std::max(zr[0], b), zr[1]);
+  }
+  zr[0] = a;
+  zr[1] = b;
+  const size_t p0 = size_t(a) * plane, p1 = size_t(b) * plane;  // pairs [p0, p1)
   // Slices of kSlice cells, in parallel with a pool: this was ~2.6 ms per frame on one
   // thread at 1080p (53 x 32 x 57 cells, five passes) while the other core idled.
   constexpr size_t kSlice = 4096;
-  const int ns = int((np + kSlice - 1) / kSlice);
+  const int ns = int((p1 - p0 + kSlice - 1) / kSlice);
   auto run = [&](auto&& fn) {
-    if (pool) pool->run(ns, [&](int s, int) { fn(size_t(s) * kSlice, std::min(np, size_t(s + 1) * kSlice)); });
+    auto slice = [&](int s) { fn(p0 + size_t(s) * kSlice, std::min(p1, p0 + size_t(s + 1) * kSlice)); };
+    if (pool) pool->run(ns, [&](int s, int) { slice(s); });
     else
-      for (int s = 0; s < ns; ++s) fn(size_t(s) * kSlice, std::min(np, size_t(s + 1) * kSlice));
+      for (int s = 0; s < ns; ++s) slice(s);
   };
   run([&](size_t c0, size_t c1) {
     for (size_t i = 2 * c0; i < 2 * c1; i += 2) {
@@ -570,34 +615,33 @@ void BilateralGrid::finish(CpuPool* pool) {
   // taps), so that bgrid_blur_at's clamps are loop invariants and bgrid_blur_line
   // vectorises; cell by cell with c counted on, this was ~1 of p1.bgrid's 1.6 CPU-ms
   // a 1080p frame (balanced). The same bits (the taps' products by 1/4 and 1/2 are exact,
-  // so no contraction can change a sum).
+  // so no contraction can change a sum). Lines [l0, l1) of each pass: the planes' (x, y:
+  // rows and lines l = z gy + y of [a, b); z: the planes [za, zb)).
   float* src = grid.data();
   float* dst = tmp.data();
-  auto pass = [&](size_t stride, int len) {
-    const size_t lines = np / stride;  // (outer index, c) pairs: each `stride` pairs long
-    if (stride == 1 && len < 3) {      // a row of 1 or 2 cells: no interior
-      for (size_t i = 0; i < np; ++i) bgrid_blur_at(src, dst, i, i % size_t(len), 1, len);
+  auto pass = [&](size_t stride, int len, size_t l0, size_t l1) {
+    if (stride == 1 && len < 3) {  // a row of 1 or 2 cells: no interior
+      for (size_t i = l0 * size_t(len); i < l1 * size_t(len); ++i) bgrid_blur_at(src, dst, i, i % size_t(len), 1, len);
     } else if (stride == 1) {  // rows of len pairs, 64 a task
-      const size_t rows = np / size_t(len);
       auto rows_fn = [&](int t, int) {
-        for (size_t o = size_t(t) * 64, oe = std::min(rows, o + 64); o < oe; ++o) {
+        for (size_t o = l0 + size_t(t) * 64, oe = std::min(l1, o + 64); o < oe; ++o) {
           const size_t i0 = o * size_t(len);
           bgrid_blur_at(src, dst, i0, 0, 1, len);
           bgrid_blur_line(src, dst, i0 + 1, size_t(len) - 2, 1, 1, len);
           bgrid_blur_at(src, dst, i0 + size_t(len) - 1, size_t(len) - 1, 1, len);
         }
       };
-      const int nt = int((rows + 63) / 64);
+      const int nt = int((l1 - l0 + 63) / 64);
       if (pool) pool->run(nt, rows_fn);
       else
         for (int t = 0; t < nt; ++t) rows_fn(t, 0);
     } else {  // lines of `stride` pairs, in tasks of about kSlice pairs
       const size_t per = std::max<size_t>(1, kSlice / stride);
       auto lines_fn = [&](int t, int) {
-        for (size_t l = size_t(t) * per, le = std::min(lines, l + per); l < le; ++l)
+        for (size_t l = l0 + size_t(t) * per, le = std::min(l1, l + per); l < le; ++l)
           bgrid_blur_line(src, dst, l * stride, stride, l % size_t(len), stride, len);
       };
-      const int nt = int((lines + per - 1) / per);
+      const int nt = int((l1 - l0 + per - 1) / per);
       if (pool) pool->run(nt, lines_fn);
       else
         for (int t = 0; t < nt; ++t) lines_fn(t, 0);
@@ -605,10 +649,14 @@ void BilateralGrid::finish(CpuPool* pool) {
     std::swap(src, dst);
   };
   for (int it = 0; it < 2; ++it) {
-    pass(1, gx);
-    pass(size_t(gx), gy);
+    pass(1, gx, size_t(a) * gy, size_t(b) * gy);
+    pass(size_t(gx), gy, size_t(a) * gy, size_t(b) * gy);
   }
-  pass(size_t(gx) * gy, gz);
+  pass(plane, gz, size_t(za), size_t(zb));
+  // the z pass wrote [za, zb) of dst (now src): its planes [a, za) and [zb, b) are the
+  // zeros the full blur gives there
+  zero_planes(src, a, za);
+  zero_planes(src, zb, b);
   grid.swap(tmp);  // five passes: the last one wrote tmp
 }
 

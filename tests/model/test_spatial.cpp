@@ -89,6 +89,53 @@ TEST(BilateralGrid, FinishOnAPoolSameBits) {
   }
 }
 
+// BilateralGrid::finish sums and blurs only the planes that the splats' z range reaches
+// (two more each side) and zeroes those its last call wrote outside them: after frames of
+// other ranges (bright, dark, one spanning [lo, hi] and beyond, dark again) the grid is the
+// definition's bit for bit: the per-pixel fixed-point sums (bgrid_cell_*, bgrid_fix),
+// bgrid_unfix, and bgrid_blur_at over every cell, x y x y z. With and without a pool.
+TEST(BilateralGrid, FinishOnTheSplatsPlanesIsTheWholeGridsBlur) {
+  const int w = 331, h = 187;
+  const float lo = std::log2(kMinNits), hi = std::log2(kMaxNits);
+  const std::vector<float> frames[] = {noise(size_t(w) * h, 3u, 8.0f, 14.0f), noise(size_t(w) * h, 4u, -6.0f, -1.0f),
+                                       noise(size_t(w) * h, 5u, lo - 1.0f, hi + 1.0f),
+                                       noise(size_t(w) * h, 6u, -6.0f, -1.0f)};
+  for (int threads : {1, 2}) {
+    CpuPool pool(threads);
+    BilateralGrid g;
+    g.init(w, h, 9.0f, 0.5f, lo, hi, threads);
+    for (size_t f = 0; f < 4; ++f) {
+      const std::vector<float>& ly = frames[f];
+      for (int y = 0; y < h; ++y) g.splat_row(y % threads, y, ly.data() + size_t(y) * w, w);
+      g.finish(threads > 1 ? &pool : nullptr);
+      // the definition
+      const size_t np = size_t(g.gx) * g.gy * g.gz;
+      std::vector<unsigned long long> acc(2 * np, 0ull);
+      const float inv_ss = 1.0f / g.ss, inv_sr = 1.0f / g.sr;
+      for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) {
+          const float v = std::min(std::max(ly[size_t(y) * w + x], lo), hi);
+          const size_t c =
+              (size_t(bgrid_cell_z(v, lo, inv_sr)) * g.gy + bgrid_cell_xy(y, inv_ss)) * g.gx + bgrid_cell_xy(x, inv_ss);
+          acc[2 * c] += bgrid_fix(v, lo);
+          acc[2 * c + 1] += 1;
+        }
+      std::vector<float> a(2 * np), b(2 * np);
+      for (size_t i = 0; i < np; ++i) bgrid_unfix(acc[2 * i], acc[2 * i + 1], lo, &a[2 * i]);
+      auto blur = [&](size_t stride, int len) {
+        for (size_t i = 0; i < np; ++i) bgrid_blur_at(a.data(), b.data(), i, (i / stride) % size_t(len), stride, len);
+        a.swap(b);
+      };
+      for (int it = 0; it < 2; ++it) {
+        blur(1, g.gx);
+        blur(size_t(g.gx), g.gy);
+      }
+      blur(size_t(g.gx) * g.gy, g.gz);
+      EXPECT_TRUE(same_bits(g.grid, a)) << threads << " threads, frame " << f;
+    }
+  }
+}
+
 // BilateralGrid::splat_row (the AVX2 path: cell indices and fixed-point values by 8
 // lanes) against spatial.h's per-pixel cell and value (bgrid_cell_xy, bgrid_cell_z,
 // bgrid_fix): the same integer sums, bit for bit; values below lo and above hi, widths of
