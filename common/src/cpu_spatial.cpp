@@ -87,6 +87,11 @@ void blur_grid(float* img, int w, int h, float sigma, float* tmp) {
   blur_rows_v(tmp, img, w, h, 0, h, t);
 }
 
+DTUTMO_AVX2_EXACT void down2_rows(const float* __restrict a, const float* __restrict b, int x0, int x1,
+                                  float* __restrict o) {
+  for (int x = x0; x < x1; ++x) o[x] = (0.0f + a[2 * x] + a[2 * x + 1] + b[2 * x] + b[2 * x + 1]) / 4.0f;
+}
+
 DTUTMO_AVX2_EXACT void down2_box(const float* in, int w, int h, float* out, const CellBox& bx) {
   const int W = (w + 1) / 2;
   // the 2x2 blocks that exist whole: down2_at's sum in its order (from 0, row by row) and
@@ -94,10 +99,9 @@ DTUTMO_AVX2_EXACT void down2_box(const float* in, int w, int h, float* out, cons
   // last row and column through down2_at)
   const int fw = std::min(w / 2, bx.x1), fh = std::min(h / 2, bx.y1);
   for (int y = bx.y0; y < fh; ++y) {
-    const float* __restrict a = in + size_t(2 * y) * w;
-    const float* __restrict b = a + w;
-    float* __restrict o = out + size_t(y) * W;
-    for (int x = bx.x0; x < fw; ++x) o[x] = (0.0f + a[2 * x] + a[2 * x + 1] + b[2 * x] + b[2 * x + 1]) / 4.0f;
+    const float* a = in + size_t(2 * y) * w;
+    float* o = out + size_t(y) * W;
+    down2_rows(a, a + w, bx.x0, fw, o);
     for (int x = std::max(fw, bx.x0); x < bx.x1; ++x) o[x] = down2_at(in, w, h, x, y);
   }
   for (int y = std::max(fh, bx.y0); y < bx.y1; ++y)

@@ -65,6 +65,10 @@ void down2_box(const float* in, int w, int h, float* out, const CellBox& b);
 void upsample_bilinear(const float* in, int sw, int sh, float* out, int dw, int dh);
 // Its row y alone, by rows (cpu_spatial.h bilinear_row; t: ColTable::scaled(dw, sw), the
 // row out[0 .. dw); vr: sw + 1 floats).
+// spatial.h down2_at's 2 x 2 box of whole blocks, the same bits (its sum in its order from
+// 0, where 0 + -0 is +0, and its division by 4): o[x] for x in [x0, x1) from rows a and b
+// (columns 2x, 2x + 1), vectorised (down2_box; the CSF's level 1 from level 0's rows)
+void down2_rows(const float* a, const float* b, int x0, int x1, float* o);
 void upsample_row(const float* in, int sw, int sh, float* out, int dh, int y, const ColTable& t,
                   float* vr);
 

@@ -89,6 +89,27 @@ TEST(BilateralGrid, FinishOnAPoolSameBits) {
   }
 }
 
+// down2_rows (down2_box's and the CSF's level 1's whole blocks, vectorised) against
+// spatial.h's down2_at_stride per output: the same bits at every width's whole blocks and
+// from an offset, with an all -0 block (down2_at_stride's sum from 0 gives +0), subnormals
+// and either sign.
+TEST(Down2, RowsSameBitsAsDown2AtStride) {
+  for (int w : {2, 3, 8, 17, 64, 1921}) {
+    std::vector<float> in = noise(size_t(w) * 2, unsigned(w), -1e4f, 1e4f);
+    in[0] = in[1] = in[size_t(w)] = in[size_t(w) + 1] = -0.0f;
+    if (w >= 6) {
+      in[2] = 1e-40f;
+      in[3] = -3e-39f;
+      in[size_t(w) + 2] = 7e-41f;
+    }
+    const int n = w / 2, x0 = n / 3;
+    std::vector<float> out(static_cast<size_t>(n), -1.0f), ref(static_cast<size_t>(n), -1.0f);
+    down2_rows(in.data(), in.data() + w, x0, n, out.data());
+    for (int x = x0; x < n; ++x) ref[size_t(x)] = down2_at_stride(in.data(), size_t(w), w, 2, x, 0);
+    EXPECT_TRUE(same_bits(out, ref)) << w;
+  }
+}
+
 // BilateralGrid::finish sums and blurs only the planes that the splats' z range reaches
 // (two more each side) and zeroes those its last call wrote outside them: after frames of
 // other ranges (bright, dark, one spanning [lo, hi] and beyond, dark again) the grid is the
