@@ -466,8 +466,8 @@ void BilateralGrid::init(int width, int height, float ss_, float sr_, float lo_,
   for (int x = 0; x < width; ++x) bgrid_pos(float(x), ss, gx, &cx0[x], &ctx[x]);
   grid.assign(size_t(gx) * gy * gz * 2, 0.0f);
   tmp.assign(size_t(gx) * gy * gz * 2, 0.0f);
-  zspan.assign(size_t(threads) * 2, 0);
-  for (int t = 0; t < threads; ++t) zspan[2 * t] = gz, zspan[2 * t + 1] = -1;
+  zspan.assign(size_t(threads) * kZspan, 0);
+  for (int t = 0; t < threads; ++t) zspan[kZspan * t] = gz, zspan[kZspan * t + 1] = -1;
   zr[0] = zr[1] = 0;
 }
 
@@ -513,7 +513,7 @@ void BilateralGrid::splat_row(int thread, int y, const float* logy, int w) {
   unsigned long long* g = part[thread].data();
   const float inv_ss = 1.0f / ss, inv_sr = 1.0f / sr;
   const int iy = bgrid_cell_xy(y, inv_ss);
-  int zmin = zspan[2 * thread], zmax = zspan[2 * thread + 1];
+  int zmin = zspan[kZspan * thread], zmax = zspan[kZspan * thread + 1];
   int x0 = 0;
 #if defined(__x86_64__) || defined(__i386__)
   // the indices and values by 8 lanes into a chunk, then only the adds scalar (the whole
@@ -552,8 +552,8 @@ void BilateralGrid::splat_row(int thread, int y, const float* logy, int w) {
     c[0] += bgrid_fix(v, lo);  // spatial.h: integer sums, the same in any order
     c[1] += 1;
   }
-  zspan[2 * thread] = zmin;
-  zspan[2 * thread + 1] = zmax;
+  zspan[kZspan * thread] = zmin;
+  zspan[kZspan * thread + 1] = zmax;
 }
 
 // n pairs from pair i0 of the grid's blur (spatial.h bgrid_blur_at) at one coordinate c
@@ -572,7 +572,7 @@ void BilateralGrid::finish(CpuPool* pool) {
   // over every plane (the rest is 0 + 0 taps of 0), where the content spans ~15 of the
   // ~70 planes of [kMinNits, kMaxNits] at sr = 1/2.
   int zl = gz, zh = -1;
-  for (size_t t = 0; t < zspan.size(); t += 2) {
+  for (size_t t = 0; t < zspan.size(); t += kZspan) {
     zl = std::min(zl, zspan[t]);
     zh = std::max(zh, zspan[t + 1]);
     zspan[t] = gz;

@@ -137,9 +137,11 @@ struct BilateralGrid : BilateralDesc {  // the grid's geometry (spatial.h)
   // huge pages (1.8 MB each at 1080p: ~450 page faults each as 4 KiB pages)
   std::vector<std::vector<unsigned long long, HugePageAllocator<unsigned long long, (size_t(1) << 19)>>> part;
   std::vector<float> grid, tmp;
-  // per thread: the least and greatest z cell splatted since the last finish (which sums
-  // and blurs only the planes they reach), and the planes [zr[0], zr[1]) that the last
-  // finish wrote in grid and tmp (the rest of both is zero)
+  // per thread (kZspan ints apart: a 64-byte line each, written after every row): the
+  // least and greatest z cell splatted since the last finish (which sums and blurs only
+  // the planes they reach), and the planes [zr[0], zr[1]) that the last finish wrote in
+  // grid and tmp (the rest of both is zero)
+  static constexpr int kZspan = 16;
   std::vector<int> zspan;
   int zr[2] = {0, 0};
   std::vector<int> cx0;    // per pixel column: lower x cell and the upper one's weight
