@@ -36,9 +36,7 @@ DTUTMO_HOT static long long count_bad(const float* __restrict v, size_t n) {
 #if defined(__x86_64__) || defined(__i386__)
 // GCC does not vectorise a table loop (no gather chosen), so the AVX2 path is written
 // with intrinsics: 8 pixels a step, decode_lookup's arithmetic (one FMA, two table reads)
-// per channel, then the three vectors interleaved (output vector q, lane l holds channel
-// (8q + l) % 3 of pixel (8q + l) / 3: one permute per channel with that index, two
-// blends).
+// per channel, then the three vectors interleaved (interleave3, below).
 // The table pairs (tab[k], tab[k + 1]) by cpu_simd.h gather_pair (eight scalar 64-bit
 // loads, no gather instruction).
 // 8 code values through the table; `ok` counts the good ones per lane (bad_sample: !(x >=
@@ -64,6 +62,21 @@ __attribute__((target("avx2,fma"))) static inline __m256 decode8(const float* p,
   const __m256 v = _mm256_fmadd_ps(t, _mm256_sub_ps(b, a), a);
   return Scale ? _mm256_mul_ps(v, vm) : v;
 }
+// Planar r, g, b (8 pixels each) to r0 g0 b0 r1 ... b7 at q (24 floats). Within each
+// 128-bit half (4 pixels, 12 floats = three quarter vectors x0 x1 x2): one in-lane
+// permute per channel (r0 r3 r2 r1, g1 g0 g3 g2, b2 b1 b0 b3), then x0 = r g b r, x1 =
+// g b r g, x2 = b r g b by two blends each; the halves put in order by two 128-bit
+// permutes and a blend. 3 + 3 shuffles where three vpermps per channel took 9 (and three
+// index vectors, which pushed the loop's values onto the stack).
+__attribute__((target("avx2,fma"))) static inline void interleave3(__m256 r, __m256 g, __m256 b, float* q) {
+  const __m256 rr = _mm256_permute_ps(r, 0x6C), gg = _mm256_permute_ps(g, 0xB1), bb = _mm256_permute_ps(b, 0xC6);
+  const __m256 x0 = _mm256_blend_ps(_mm256_blend_ps(rr, gg, 0x22), bb, 0x44);
+  const __m256 x1 = _mm256_blend_ps(_mm256_blend_ps(rr, gg, 0x99), bb, 0x22);
+  const __m256 x2 = _mm256_blend_ps(_mm256_blend_ps(rr, gg, 0x44), bb, 0x99);
+  _mm256_storeu_ps(q, _mm256_permute2f128_ps(x0, x1, 0x20));
+  _mm256_storeu_ps(q + 8, _mm256_blend_ps(x2, x0, 0xF0));
+  _mm256_storeu_ps(q + 16, _mm256_permute2f128_ps(x1, x2, 0x31));
+}
 // Lum: the luminance (luminance_of on the vectors) into ly, whose log2 the caller takes
 // (log2_row): one store per 8 pixels where the planar write-back for log_luminance_planar
 // took three, and three loads fewer in the log2 loop.
@@ -73,28 +86,13 @@ __attribute__((target("avx2,fma"))) static int decode_planar_avx2(const float* r
                                                                  const float* __restrict tab, float mul,
                                                                  float* __restrict ly, Vec3 wy, long long* bad) {
   const __m256 vm = _mm256_set1_ps(mul);
-  const __m256i i0 = _mm256_setr_epi32(0, 0, 0, 1, 1, 1, 2, 2);
-  const __m256i i1 = _mm256_setr_epi32(2, 3, 3, 3, 4, 4, 4, 5);
-  const __m256i i2 = _mm256_setr_epi32(5, 5, 6, 6, 6, 7, 7, 7);
   __m256i ok = _mm256_setzero_si256();
   int x = 0;
   for (; x + 8 <= w; x += 8) {
     const __m256 vr = decode8<Scale, Finite>(r + x, tab, vm, ok), vg = decode8<Scale, Finite>(g + x, tab, vm, ok),
                  vb = decode8<Scale, Finite>(b + x, tab, vm, ok);
     if (Lum) _mm256_storeu_ps(ly + x, luminance_of(vr, vg, vb, wy));
-    const __m256 q0 = _mm256_blend_ps(_mm256_blend_ps(_mm256_permutevar8x32_ps(vr, i0),
-                                                     _mm256_permutevar8x32_ps(vg, i0), 0x92),
-                                     _mm256_permutevar8x32_ps(vb, i0), 0x24);
-    const __m256 q1 = _mm256_blend_ps(_mm256_blend_ps(_mm256_permutevar8x32_ps(vr, i1),
-                                                     _mm256_permutevar8x32_ps(vg, i1), 0x24),
-                                     _mm256_permutevar8x32_ps(vb, i1), 0x49);
-    const __m256 q2 = _mm256_blend_ps(_mm256_blend_ps(_mm256_permutevar8x32_ps(vr, i2),
-                                                     _mm256_permutevar8x32_ps(vg, i2), 0x49),
-                                     _mm256_permutevar8x32_ps(vb, i2), 0x92);
-    float* q = o + 3 * x;
-    _mm256_storeu_ps(q, q0);
-    _mm256_storeu_ps(q + 8, q1);
-    _mm256_storeu_ps(q + 16, q2);
+    interleave3(vr, vg, vb, o + 3 * x);
   }
   alignas(32) int32_t n[8];
   _mm256_store_si256(reinterpret_cast<__m256i*>(n), ok);
