@@ -1059,25 +1059,58 @@ DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) void CpuEngine::colour_r
 // output matrix keep it, so a pixel's output luminance is its own tone). A flat block gives
 // the per-pixel result. docs/DESIGN.md "Colour at chroma resolution (issue 10, c420)".
 
-// m[i]: the mean of the 2x2 block i of rows a, b (W wide), times f (a row given for both
-// with f = 1/2: the block mean with the other row 0); an odd last column's block is its two
-// pixels (write_block and pack_yuv420_pair replicate that column).
-DTUTMO_HOT static void block_mean_row(const float* __restrict a, const float* __restrict b, float* __restrict m,
-                                      int W, float f = 1.0f) {
+// The pixels' weights in their block's colour (colour_pair): w = 1 / sqrt(y + y0), y the
+// display luminance (wl . lms), y0 a floor (the display's black level's order: 1e-3 of
+// the peak) so that black pixels, whose chroma is noise, do not take the block. The
+// block's chroma from means weighted by the luminance (w = 1) went to its brightest pixel:
+// at the edge of a bright light on a dark saturated ring, the ring's pixels took the
+// light's near-white chroma at their own low luminance (grey dots); a 4:2:0 output
+// subsampled from R'G'B' (the per-pixel path) weights its pixels about as y^(1/2.2 .. 1/2.4)
+// does in linear light, which w ~ y^(-1/2) follows. sw: 1 / the block's sum of weights.
+DTUTMO_HOT static void block_weights(const float* __restrict a, const float* __restrict b, int W, Vec3 wl,
+                                     float y0, float* __restrict wa, float* __restrict wb,
+                                     float* __restrict sw) {
+  const size_t W2 = 2 * size_t(W);
+  for (int x = 0; x < W; ++x) {
+    wa[x] = 1.0f / std::sqrt(wl.x * a[x] + wl.y * a[W + x] + wl.z * a[W2 + x] + y0);
+    wb[x] = 1.0f / std::sqrt(wl.x * b[x] + wl.y * b[W + x] + wl.z * b[W2 + x] + y0);
+  }
+  const int h = W / 2;
+  for (int i = 0; i < h; ++i) sw[i] = 1.0f / ((wa[2 * i] + wa[2 * i + 1]) + (wb[2 * i] + wb[2 * i + 1]));
+  if (W & 1) sw[h] = 1.0f / (wa[W - 1] + wb[W - 1]);
+}
+// m[i]: the weighted mean (block_weights) of the 2x2 block i of rows a, b (W wide); an
+// odd last column's block is its two pixels (write_block and pack_yuv420_pair replicate
+// that column).
+DTUTMO_HOT static void block_mean_row(const float* __restrict a, const float* __restrict b,
+                                      const float* __restrict wa, const float* __restrict wb,
+                                      const float* __restrict sw, float* __restrict m, int W) {
+  const int h = W / 2;
+  for (int i = 0; i < h; ++i)
+    m[i] = ((wa[2 * i] * a[2 * i] + wa[2 * i + 1] * a[2 * i + 1]) + (wb[2 * i] * b[2 * i] + wb[2 * i + 1] * b[2 * i + 1])) *
+           sw[i];
+  if (W & 1) m[h] = (wa[W - 1] * a[W - 1] + wb[W - 1] * b[W - 1]) * sw[h];
+}
+// The same on interleaved RGB rows (m: interleaved, (W + 1) / 2 pixels).
+DTUTMO_HOT static void block_mean_rgb(const float* __restrict a, const float* __restrict b,
+                                      const float* __restrict wa, const float* __restrict wb,
+                                      const float* __restrict sw, float* __restrict m, int W) {
+  const int h = W / 2;
+  for (int i = 0; i < h; ++i)
+    for (int c = 0; c < 3; ++c)
+      m[3 * i + c] = ((wa[2 * i] * a[6 * i + c] + wa[2 * i + 1] * a[6 * i + 3 + c]) +
+                      (wb[2 * i] * b[6 * i + c] + wb[2 * i + 1] * b[6 * i + 3 + c])) *
+                     sw[i];
+  if (W & 1)
+    for (int c = 0; c < 3; ++c) m[3 * h + c] = (wa[W - 1] * a[3 * (W - 1) + c] + wb[W - 1] * b[3 * (W - 1) + c]) * sw[h];
+}
+// The plain mean (the rod weight; a row given for both with f = 1/2: the other row 0).
+DTUTMO_HOT static void block_mean_plain(const float* __restrict a, const float* __restrict b, float* __restrict m,
+                                        int W, float f) {
   const int h = W / 2;
   const float q = 0.25f * f;
   for (int i = 0; i < h; ++i) m[i] = q * ((a[2 * i] + a[2 * i + 1]) + (b[2 * i] + b[2 * i + 1]));
   if (W & 1) m[h] = 2.0f * q * (a[W - 1] + b[W - 1]);
-}
-// The same on interleaved RGB rows (m: interleaved, (W + 1) / 2 pixels).
-DTUTMO_HOT static void block_mean_rgb(const float* __restrict a, const float* __restrict b, float* __restrict m,
-                                      int W) {
-  const int h = W / 2;
-  for (int i = 0; i < h; ++i)
-    for (int c = 0; c < 3; ++c)
-      m[3 * i + c] = 0.25f * ((a[6 * i + c] + a[6 * i + 3 + c]) + (b[6 * i + c] + b[6 * i + 3 + c]));
-  if (W & 1)
-    for (int c = 0; c < 3; ++c) m[3 * h + c] = 0.5f * (a[3 * (W - 1) + c] + b[3 * (W - 1) + c]);
 }
 // iy[i] = 1 / (block i's display luminance), 0 for none (l: planar display LMS, n apart)
 DTUTMO_HOT static void block_inv_y(const float* __restrict l0, const float* __restrict l1,
@@ -1164,16 +1197,23 @@ DTUTMO_HOT void CpuEngine::colour_pair(int y, const float* __restrict la, const 
   float* __restrict gt = bo + 3 * size_t(n);  // colour_rows' scratch (4 x n)
   float* __restrict iy = gt + 4 * size_t(n);  // 1 / block luminance (n)
   float* __restrict rw = iy + n;              // block rod weight (n)
-  for (int c = 0; c < 3; ++c) block_mean_row(la + size_t(c) * W, lb + size_t(c) * W, bl + size_t(c) * n, W);
+  float* __restrict sw = rw + n;              // 1 / the block's sum of weights (n)
+  float* __restrict wa = sw + n;              // the pixels' weights, rows y, y + 1 (W each)
+  float* __restrict wb = wa + W;
+  const Vec3 wl = lms_to_y_row(K_.lms_to_out_rgb, K_.out_rgb_to_y);  // ColourConsts::wl
+  block_weights(la, lb, W, wl, 1e-3f * K_.peak, wa, wb, sw);
+  for (int c = 0; c < 3; ++c)
+    block_mean_row(la + size_t(c) * W, lb + size_t(c) * W, wa, wb, sw, bl + size_t(c) * n, W);
   const bool lms = ia && ib;
   if (lms) {
-    for (int c = 0; c < 3; ++c) block_mean_row(ia + size_t(c) * W, ib + size_t(c) * W, bi + size_t(c) * n, W);
+    for (int c = 0; c < 3; ++c)
+      block_mean_row(ia + size_t(c) * W, ib + size_t(c) * W, wa, wb, sw, bi + size_t(c) * n, W);
   } else {  // the input RGB's block means, interleaved (colour_rows' rgb)
     const float* r0 = lin_.data() + size_t(y) * W * 3;
-    block_mean_rgb(r0, r0 + size_t(W) * 3, bi, W);
+    block_mean_rgb(r0, r0 + size_t(W) * 3, wa, wb, sw, bi, W);
   }
   const bool rods = rwa || rwb;
-  if (rods) block_mean_row(rwa ? rwa : rwb, rwb ? rwb : rwa, rw, W, rwa && rwb ? 1.0f : 0.5f);
+  if (rods) block_mean_plain(rwa ? rwa : rwb, rwb ? rwb : rwa, rw, W, rwa && rwb ? 1.0f : 0.5f);
   const ColourConsts cc = colour_consts(K_, ColourOpts{P_.hue_preserve, P_.saturation, P_.highlight_chroma, P_.lab_hue});
   block_inv_y(bl, bl + n, bl + 2 * size_t(n), cc.wl, n, iy);
   colour_rows(n, bl, lms ? bi : nullptr, lms ? nullptr : bi, rw, rods, gt, bo);
