@@ -1059,50 +1059,84 @@ DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) void CpuEngine::colour_r
 // output matrix keep it, so a pixel's output luminance is its own tone). A flat block gives
 // the per-pixel result. docs/DESIGN.md "Colour at chroma resolution (issue 10, c420)".
 
-// The pixels' weights in their block's colour (colour_pair): w = 1 / sqrt(y + y0), y the
+// The pixels' weights in their block's colour (colour_pair): w ~ 1 / sqrt(y + y0), y the
 // display luminance (wl . lms), y0 a floor (the display's black level's order: 1e-3 of
-// the peak) so that black pixels, whose chroma is noise, do not take the block. The
-// block's chroma from means weighted by the luminance (w = 1) went to its brightest pixel:
-// at the edge of a bright light on a dark saturated ring, the ring's pixels took the
-// light's near-white chroma at their own low luminance (grey dots); a 4:2:0 output
-// subsampled from R'G'B' (the per-pixel path) weights its pixels about as y^(1/2.2 .. 1/2.4)
-// does in linear light, which w ~ y^(-1/2) follows. sw: 1 / the block's sum of weights.
+// the peak) so that black pixels, whose chroma is noise, do not take the block; normalised
+// per block (sum 1), in place. The block's chroma from means weighted by the luminance
+// (w = 1) went to its brightest pixel: at the edge of a bright light on a dark saturated
+// ring, the ring's pixels took the light's near-white chroma at their own low luminance
+// (grey dots); a 4:2:0 output subsampled from R'G'B' (the per-pixel path) weights its
+// pixels about as y^(1/2.2 .. 1/2.4) does in linear light, which w ~ y^(-1/2) follows.
+// 1 / sqrt by the bits (0x5f3759df - bits / 2: within 3.5 %, a weight needs no more; a
+// flat block's weights are equal whatever their error); sqrt and a division per pixel
+// took ~2/3 of this function's samples.
 DTUTMO_HOT static void block_weights(const float* __restrict a, const float* __restrict b, int W, Vec3 wl,
-                                     float y0, float* __restrict wa, float* __restrict wb,
-                                     float* __restrict sw) {
+                                     float y0, float* __restrict wa, float* __restrict wb) {
   const size_t W2 = 2 * size_t(W);
+  auto rs = [](float v) __attribute__((always_inline)) {
+    const int32_t k = 0x5f3759df - (float_bits(v) >> 1);
+    float r;
+    std::memcpy(&r, &k, 4);
+    return r;
+  };
   for (int x = 0; x < W; ++x) {
-    wa[x] = 1.0f / std::sqrt(wl.x * a[x] + wl.y * a[W + x] + wl.z * a[W2 + x] + y0);
-    wb[x] = 1.0f / std::sqrt(wl.x * b[x] + wl.y * b[W + x] + wl.z * b[W2 + x] + y0);
+    wa[x] = rs(wl.x * a[x] + wl.y * a[W + x] + wl.z * a[W2 + x] + y0);
+    wb[x] = rs(wl.x * b[x] + wl.y * b[W + x] + wl.z * b[W2 + x] + y0);
   }
   const int h = W / 2;
-  for (int i = 0; i < h; ++i) sw[i] = 1.0f / ((wa[2 * i] + wa[2 * i + 1]) + (wb[2 * i] + wb[2 * i + 1]));
-  if (W & 1) sw[h] = 1.0f / (wa[W - 1] + wb[W - 1]);
+  for (int i = 0; i < h; ++i) {
+    const float q = 1.0f / ((wa[2 * i] + wa[2 * i + 1]) + (wb[2 * i] + wb[2 * i + 1]));
+    wa[2 * i] *= q;
+    wa[2 * i + 1] *= q;
+    wb[2 * i] *= q;
+    wb[2 * i + 1] *= q;
+  }
+  if (W & 1) {
+    const float q = 1.0f / (wa[W - 1] + wb[W - 1]);
+    wa[W - 1] *= q;
+    wb[W - 1] *= q;
+  }
 }
-// m[i]: the weighted mean (block_weights) of the 2x2 block i of rows a, b (W wide); an
-// odd last column's block is its two pixels (write_block and pack_yuv420_pair replicate
-// that column).
+// m[c][i]: the weighted mean (block_weights' normalised weights) of the 2x2 block i of
+// rows a, b (planar, 3 channels W apart; m: n apart), the three channels in one loop (the
+// weights loaded once: one channel a loop took ~1.4x the samples); an odd last column's
+// block is its two pixels (write_block and pack_yuv420_pair replicate that column).
 DTUTMO_HOT static void block_mean_row(const float* __restrict a, const float* __restrict b,
-                                      const float* __restrict wa, const float* __restrict wb,
-                                      const float* __restrict sw, float* __restrict m, int W) {
+                                      const float* __restrict wa, const float* __restrict wb, float* __restrict m,
+                                      int W, int n) {
   const int h = W / 2;
-  for (int i = 0; i < h; ++i)
-    m[i] = ((wa[2 * i] * a[2 * i] + wa[2 * i + 1] * a[2 * i + 1]) + (wb[2 * i] * b[2 * i] + wb[2 * i + 1] * b[2 * i + 1])) *
-           sw[i];
-  if (W & 1) m[h] = (wa[W - 1] * a[W - 1] + wb[W - 1] * b[W - 1]) * sw[h];
+  const float* __restrict a0 = a;
+  const float* __restrict a1 = a + W;
+  const float* __restrict a2 = a + 2 * size_t(W);
+  const float* __restrict b0 = b;
+  const float* __restrict b1 = b + W;
+  const float* __restrict b2 = b + 2 * size_t(W);
+  float* __restrict m0 = m;
+  float* __restrict m1 = m + n;
+  float* __restrict m2 = m + 2 * size_t(n);
+  for (int i = 0; i < h; ++i) {
+    const float p = wa[2 * i], q = wa[2 * i + 1], r = wb[2 * i], t = wb[2 * i + 1];
+    m0[i] = (p * a0[2 * i] + q * a0[2 * i + 1]) + (r * b0[2 * i] + t * b0[2 * i + 1]);
+    m1[i] = (p * a1[2 * i] + q * a1[2 * i + 1]) + (r * b1[2 * i] + t * b1[2 * i + 1]);
+    m2[i] = (p * a2[2 * i] + q * a2[2 * i + 1]) + (r * b2[2 * i] + t * b2[2 * i + 1]);
+  }
+  if (W & 1) {
+    m0[h] = wa[W - 1] * a0[W - 1] + wb[W - 1] * b0[W - 1];
+    m1[h] = wa[W - 1] * a1[W - 1] + wb[W - 1] * b1[W - 1];
+    m2[h] = wa[W - 1] * a2[W - 1] + wb[W - 1] * b2[W - 1];
+  }
 }
 // The same on interleaved RGB rows (m: interleaved, (W + 1) / 2 pixels).
 DTUTMO_HOT static void block_mean_rgb(const float* __restrict a, const float* __restrict b,
-                                      const float* __restrict wa, const float* __restrict wb,
-                                      const float* __restrict sw, float* __restrict m, int W) {
+                                      const float* __restrict wa, const float* __restrict wb, float* __restrict m,
+                                      int W) {
   const int h = W / 2;
   for (int i = 0; i < h; ++i)
     for (int c = 0; c < 3; ++c)
-      m[3 * i + c] = ((wa[2 * i] * a[6 * i + c] + wa[2 * i + 1] * a[6 * i + 3 + c]) +
-                      (wb[2 * i] * b[6 * i + c] + wb[2 * i + 1] * b[6 * i + 3 + c])) *
-                     sw[i];
+      m[3 * i + c] = (wa[2 * i] * a[6 * i + c] + wa[2 * i + 1] * a[6 * i + 3 + c]) +
+                     (wb[2 * i] * b[6 * i + c] + wb[2 * i + 1] * b[6 * i + 3 + c]);
   if (W & 1)
-    for (int c = 0; c < 3; ++c) m[3 * h + c] = (wa[W - 1] * a[3 * (W - 1) + c] + wb[W - 1] * b[3 * (W - 1) + c]) * sw[h];
+    for (int c = 0; c < 3; ++c) m[3 * h + c] = wa[W - 1] * a[3 * (W - 1) + c] + wb[W - 1] * b[3 * (W - 1) + c];
 }
 // The plain mean (the rod weight; a row given for both with f = 1/2: the other row 0).
 DTUTMO_HOT static void block_mean_plain(const float* __restrict a, const float* __restrict b, float* __restrict m,
@@ -1145,10 +1179,10 @@ static inline __attribute__((always_inline)) int scale_blocks(
   return out;
 }
 // One row of the pair: its pixels from the block colours (c: planar, n = (W + 1) / 2
-// apart), then, on a row with a pixel above the peak (brighter than its block, whose
-// colour was mapped), the gamut map per pixel on the 16-pixel chunks holding one, as
-// row_colour maps. The count per row, not per chunk: the chunks' horizontal sums were
-// ~1/3 of this function's samples (1080p clip, fast).
+// apart), then the gamut map per pixel on the 16-pixel chunks with a pixel above the peak
+// (brighter than its block, whose colour was mapped), as row_colour maps. (The count per
+// row, then the chunks' test again on rows with any: most rows of bright content have
+// one, and scale_row's samples rose 261 -> 393 on the 1080p clip, fast.)
 DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) static void scale_row(
     int W, const ColourConsts& cc_, const float* __restrict l, const float* __restrict c,
     const float* __restrict iy, float* __restrict o, bool gmap) {
@@ -1162,7 +1196,14 @@ DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) static void scale_row(
   const float* c1 = c + n;
   const float* c2 = c + 2 * size_t(n);
   const Vec3 wl = cc.wl;
-  int m = scale_blocks(0, h, l0, l1, l2, c0, c1, c2, iy, wl, cc.peak, o, o + W, o + W2);
+  constexpr int kChunk = 8;  // blocks (16 pixels, row_colour's chunk)
+  const int nf = h / kChunk;
+  for (int j = 0; j < nf; ++j) {
+    const int i0 = j * kChunk;
+    const int m = scale_blocks(i0, i0 + kChunk, l0, l1, l2, c0, c1, c2, iy, wl, cc.peak, o, o + W, o + W2);
+    if (m && gmap) gmap_rows(cc, 2 * i0, 2 * i0 + 2 * kChunk, o, o + W, o + W2);
+  }
+  int m = scale_blocks(nf * kChunk, h, l0, l1, l2, c0, c1, c2, iy, wl, cc.peak, o, o + W, o + W2);
   if (W & 1) {  // the odd last column: a block of one column
     const float q = (wl.x * l0[W - 1] + wl.y * l1[W - 1] + wl.z * l2[W - 1]) * iy[h];
     const Vec3 v = {c0[h] * q, c1[h] * q, c2[h] * q};
@@ -1171,14 +1212,7 @@ DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) static void scale_row(
     o[W2 + W - 1] = v.z;
     m += out_of_gamut(v, cc.peak);
   }
-  if (!m || !gmap) return;
-  constexpr int kChunk = 16;
-  for (int x0 = 0; x0 < W; x0 += kChunk) {
-    const int x1 = std::min(W, x0 + kChunk);
-    int k = 0;
-    for (int x = x0; x < x1; ++x) k += out_of_gamut({o[x], o[W + x], o[W2 + x]}, cc.peak);
-    if (k) gmap_rows(cc, x0, x1, o, o + W, o + W2);
-  }
+  if (m && gmap) gmap_rows(cc, 2 * nf * kChunk, W, o, o + W, o + W2);
 }
 
 // Rows y (even) and y + 1 of a 4:2:0 output (display LMS la, lb; input LMS ia, ib, or
@@ -1197,20 +1231,17 @@ DTUTMO_HOT void CpuEngine::colour_pair(int y, const float* __restrict la, const 
   float* __restrict gt = bo + 3 * size_t(n);  // colour_rows' scratch (4 x n)
   float* __restrict iy = gt + 4 * size_t(n);  // 1 / block luminance (n)
   float* __restrict rw = iy + n;              // block rod weight (n)
-  float* __restrict sw = rw + n;              // 1 / the block's sum of weights (n)
-  float* __restrict wa = sw + n;              // the pixels' weights, rows y, y + 1 (W each)
+  float* __restrict wa = rw + n;              // the pixels' weights, rows y, y + 1 (W each)
   float* __restrict wb = wa + W;
   const Vec3 wl = lms_to_y_row(K_.lms_to_out_rgb, K_.out_rgb_to_y);  // ColourConsts::wl
-  block_weights(la, lb, W, wl, 1e-3f * K_.peak, wa, wb, sw);
-  for (int c = 0; c < 3; ++c)
-    block_mean_row(la + size_t(c) * W, lb + size_t(c) * W, wa, wb, sw, bl + size_t(c) * n, W);
+  block_weights(la, lb, W, wl, 1e-3f * K_.peak, wa, wb);
+  block_mean_row(la, lb, wa, wb, bl, W, n);
   const bool lms = ia && ib;
   if (lms) {
-    for (int c = 0; c < 3; ++c)
-      block_mean_row(ia + size_t(c) * W, ib + size_t(c) * W, wa, wb, sw, bi + size_t(c) * n, W);
+    block_mean_row(ia, ib, wa, wb, bi, W, n);
   } else {  // the input RGB's block means, interleaved (colour_rows' rgb)
     const float* r0 = lin_.data() + size_t(y) * W * 3;
-    block_mean_rgb(r0, r0 + size_t(W) * 3, wa, wb, sw, bi, W);
+    block_mean_rgb(r0, r0 + size_t(W) * 3, wa, wb, bi, W);
   }
   const bool rods = rwa || rwb;
   if (rods) block_mean_plain(rwa ? rwa : rwb, rwb ? rwb : rwa, rw, W, rwa && rwb ? 1.0f : 0.5f);
