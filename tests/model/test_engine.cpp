@@ -41,15 +41,21 @@ struct Runner {
     c.in.primaries = Primaries::BT709;
     c.out.transfer = ot;
     c.out.primaries = Primaries::BT709;
+    c.out.matrix = YuvMatrix::BT709;  // YUV outputs (the ColourSampling tests)
     EXPECT_TRUE(e->configure(c, &err)) << err;
   }
-  // Returns output values (RGBF32: display-relative linear light; RGBA: bytes as floats).
-  Img run(Img& in, double t) {
+  // The output frame's bytes.
+  std::vector<uint8_t> run_bytes(Img& in, double t) {
     std::string err;
     FrameView fi = packed_view(PixelFormat::RGBF32, w, h, reinterpret_cast<uint8_t*>(in.data()));
     std::vector<uint8_t> buf(packed_size(out_fmt, w, h));
     FrameView fo = packed_view(out_fmt, w, h, buf.data());
     EXPECT_TRUE(e->process(fi, fo, t, &err)) << err;
+    return buf;
+  }
+  // Returns output values (RGBF32: display-relative linear light; RGBA: bytes as floats).
+  Img run(Img& in, double t) {
+    const std::vector<uint8_t> buf = run_bytes(in, t);
     Img o;
     if (out_fmt == PixelFormat::RGBF32) {
       o.resize(size_t(w) * h * 3);
@@ -1050,27 +1056,11 @@ namespace {
 std::vector<uint8_t> run_i420(const Img& in0, int w, int h, Params p, ColourSampling cs, long long* blk,
                               int frames = 3, PixelFormat of = PixelFormat::I420) {
   p.colour_sampling = cs;
-  p.input_scale = 1.0f;
-  auto e = create_cpu_engine(1);
-  std::string err;
-  EXPECT_TRUE(e->set_params(p, &err)) << err;
-  StreamConfig c;
-  c.width = w;
-  c.height = h;
-  c.in_format = PixelFormat::RGBF32;
-  c.out_format = of;
-  c.in.transfer = Transfer::Linear;
-  c.in.primaries = Primaries::BT709;
-  c.out.transfer = Transfer::BT1886;
-  c.out.primaries = Primaries::BT709;
-  c.out.matrix = YuvMatrix::BT709;
-  EXPECT_TRUE(e->configure(c, &err)) << err;
+  Runner r(w, h, p, of, Transfer::BT1886, 1);
   Img in = in0;
-  std::vector<uint8_t> buf(packed_size(of, w, h));
-  FrameView fi = packed_view(PixelFormat::RGBF32, w, h, reinterpret_cast<uint8_t*>(in.data()));
-  FrameView fo = packed_view(of, w, h, buf.data());
-  for (int f = 0; f < frames; ++f) EXPECT_TRUE(e->process(fi, fo, f / 30.0, &err)) << err;
-  *blk = dynamic_cast<const cpu::CpuEngine&>(*e).colour_block_rows();
+  std::vector<uint8_t> buf;
+  for (int f = 0; f < frames; ++f) buf = r.run_bytes(in, f / 30.0);
+  *blk = dynamic_cast<const cpu::CpuEngine&>(*r.e).colour_block_rows();
   return buf;
 }
 // Largest byte difference, and the bytes more than 1 apart into *n1 (I420: Y, then U, V).
