@@ -674,16 +674,13 @@ DTUTMO_HOT static int hw_runs(const float* __restrict hw, int x0, int x1, int* _
   return m;
 }
 
-// Display mapping and encoding of one row of planar responses r into o (3 x W codes,
-// planar rows R', G', B' for pack_rows_planar), one stage at a time over planar rows (pixel_model.h; the
-// GPU's display_pixel runs the same pieces per pixel). Expects interp_row(y) on s.
-// row_display = row_lum (tone: display luminance per class into s.resp's second half)
-// then row_colour (colour rendering and encode); row_tone replaces row_lum on photopic
-// whiteboard rows and on the columns of a row with rods where the rod weight is 0.
-void CpuEngine::row_display(int y, const float* r, float* o, Scratch& s) {
-  row_lum(y, r, s);
-  row_colour(y, o, s);
-}
+// Display mapping and encoding of one row of planar responses r, one stage at a time over
+// planar rows (pixel_model.h; the GPU's display_pixel runs the same pieces per pixel):
+// row_lum (tone: display luminance per class into s.resp's second half), then row_colour
+// (colour rendering and encode into planar rows R', G', B' for pack_rows_planar; or, for a
+// 4:2:0 output's row pair, colour_pair); row_tone replaces row_lum on photopic whiteboard
+// rows and on the columns of a row with rods where the rod weight is 0. Expects
+// interp_row(y) on s.
 
 DTUTMO_HOT void CpuEngine::row_lum(int y, const float* __restrict r, Scratch& s, int x0, int x1) {
   const int W = W_;
@@ -1282,23 +1279,42 @@ void CpuEngine::pass2(const FrameView& out) {
     pool_.run(nb, [&](int b, int) { pass2_band_reference(out, b * kCell, std::min(H_, b * kCell + kCell)); });
     return;
   }
+  // colour at chroma resolution (colour_pair): 4:2:0 output, colour-sampling auto, on row
+  // pairs y, y + 1 with y even (the output's chroma rows)
+  const bool blk = out_420_ && P_.colour_sampling == ColourSampling::Auto;
   if (csf_active_) {
     pool_.run(nb, [&](int b, int th) {
       Scratch& s = scr_[th];
       const int y0 = b * kCell, y1 = std::min(H_, y0 + kCell);
       const bool bd = P_.base_detail && bgrid_ready_;
-      for (int y = y0; y < y1; ++y) {
-        // the base rows were sliced by the responses pass above
+      int bk = 0;
+      // row_lum (the base rows were sliced by the responses pass above)
+      auto lum_row = [&](int y) {
         interp_row(y, s, (bd ? base_.data() : logy_.data()) + size_t(y) * W);
-        row_display(y, resp_.data() + size_t(y) * W * 3, s.out.data() + size_t(y - y0) * W * 3, s);
+        row_lum(y, resp_.data() + size_t(y) * W * 3, s);
+      };
+      for (int y = y0; y < y1; ++y) {
+        float* o = s.out.data() + size_t(y - y0) * W * 3;
+        lum_row(y);
+        if (blk && !(y & 1) && y + 1 < y1) {  // as below, without input LMS
+          const float* la = s.resp.data() + 3 * size_t(W);
+          const float* rwa = s.rods ? s.ad.data() + size_t(kChW) * W : nullptr;
+          std::swap(s.ad, s.ad2);
+          std::swap(s.resp, s.resp2);
+          lum_row(y + 1);
+          colour_pair(y, la, nullptr, rwa, s.resp.data() + 3 * size_t(W), nullptr,
+                      s.rods ? s.ad.data() + size_t(kChW) * W : nullptr, o, o + 3 * size_t(W), s);
+          bk += 2;
+          ++y;
+          continue;
+        }
+        row_colour(y, o, s);
       }
+      if (bk) blk_rows_n_.fetch_add(bk, std::memory_order_relaxed);
       pack_rows_planar(s.out.data(), std::ptrdiff_t(W) * 3, W, out, C_.out, y0, y1, dither, s.conv.data(), out_420_);
     });
     return;
   }
-  // colour at chroma resolution (colour_pair): 4:2:0 output, colour-sampling auto, on row
-  // pairs y, y + 1 with y even (the output's chroma rows)
-  const bool blk = out_420_ && P_.colour_sampling == ColourSampling::Auto;
   pool_.run(nb, [&](int b, int th) {
     Scratch& s = scr_[th];
     const int y0 = b * kCell, y1 = std::min(H_, y0 + kCell);
@@ -1339,7 +1355,7 @@ void CpuEngine::pass2(const FrameView& out) {
         return li;
       }
       row_responses(y, s.rsp.data(), s, false);
-      row_lum(y, s.rsp.data(), s);  // row_display's first half
+      row_lum(y, s.rsp.data(), s);
       return nullptr;
     };
     for (int y = y0; y < y1; ++y) {

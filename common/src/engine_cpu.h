@@ -207,7 +207,6 @@ class CpuEngine final : public Engine {
                       float* r, int rstride, int ad_stride, bool rods, float* xr,
                       float* li = nullptr) const;
   void row_tone(int y, float* lum, const Scratch& s, int x0, int x1, float* li = nullptr) const;
-  void row_display(int y, const float* r, float* o, Scratch& s);
   void row_lum(int y, const float* r, Scratch& s, int x0 = 0, int x1 = -1);
   // li: the row's input LMS (row_tone's, and responses_core's where a rod weight reaches)
   void row_colour(int y, float* o, Scratch& s, const float* li = nullptr);
