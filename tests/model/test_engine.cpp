@@ -1167,7 +1167,7 @@ TEST(ColourSampling, FlatBlocksGiveThePerPixelColour) {
 //             texture 26.8 / 5.43 vs 25.8 / 5.46; bytes at most 18 apart, 0-1.9 % of them
 //             more than 1 (texture 13 %);
 //   balanced  daylight 9.0 / 0.44 vs 2.6 / 0.42, night 3.8 / 0.39 vs 9.5 / 0.40,
-//             colored-lights 18.1 / 0.66 vs 49.2 / 0.68, texture 33.0 / 6.53 vs 32.9 /
+//             colored-lights 19.1 / 0.66 vs 49.2 / 0.68, texture 33.0 / 6.53 vs 32.9 /
 //             7.03; bytes at most 43 apart, 0-3.4 % more than 1 (texture 34 %).
 // The mean is the same; the largest errors move: lower at the saturated lights, higher at
 // daylight's sky-ground edge (a block across it takes one chroma, which the player's
