@@ -1066,9 +1066,10 @@ DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) void CpuEngine::colour_r
 // pixels about as y^(1/2.2 .. 1/2.4) does in linear light, which w ~ y^(-1/2) follows.
 // 1 / sqrt by the bits (0x5f3759df - bits / 2: within 3.5 %, a weight needs no more; a
 // flat block's weights are equal whatever their error); sqrt and a division per pixel
-// took ~2/3 of this function's samples.
+// took ~2/3 of this function's samples. The pixels' luminance also into ya, yb (scale_row's).
 DTUTMO_HOT static void block_weights(const float* __restrict a, const float* __restrict b, int W, Vec3 wl,
-                                     float y0, float* __restrict wa, float* __restrict wb) {
+                                     float y0, float* __restrict wa, float* __restrict wb, float* __restrict ya,
+                                     float* __restrict yb) {
   const size_t W2 = 2 * size_t(W);
   auto rs = [](float v) __attribute__((always_inline)) {
     const int32_t k = 0x5f3759df - (float_bits(v) >> 1);
@@ -1077,8 +1078,12 @@ DTUTMO_HOT static void block_weights(const float* __restrict a, const float* __r
     return r;
   };
   for (int x = 0; x < W; ++x) {
-    wa[x] = rs(wl.x * a[x] + wl.y * a[W + x] + wl.z * a[W2 + x] + y0);
-    wb[x] = rs(wl.x * b[x] + wl.y * b[W + x] + wl.z * b[W2 + x] + y0);
+    const float u = wl.x * a[x] + wl.y * a[W + x] + wl.z * a[W2 + x];
+    const float v = wl.x * b[x] + wl.y * b[W + x] + wl.z * b[W2 + x];
+    ya[x] = u;
+    yb[x] = v;
+    wa[x] = rs(u + y0);
+    wb[x] = rs(v + y0);
   }
   const int h = W / 2;
   for (int i = 0; i < h; ++i) {
@@ -1152,21 +1157,20 @@ DTUTMO_HOT static void block_inv_y(const float* __restrict l0, const float* __re
   }
 }
 // Blocks [i0, i1) of one row's output (planar r, g, b, W apart from o) from the block
-// colours c (planar, n apart) and iy, scaled by the pixels' display luminance (l: the row's
-// display LMS, planar); returns the pixels above the peak (brighter than their block: the
+// colours c (planar, n apart) and iy, scaled by the pixels' display luminance yl;
+// returns the pixels above the peak (brighter than their block: the
 // block's colour is in gamut, so only the peak can be crossed), found as y mq > peak with
 // mq = max(c) iy per block (one compare a pixel: out_of_gamut's six took ~1/4 of the
 // loop). Two pixels per block in the loop body (x >> 1 as an index left the loop scalar).
 static inline __attribute__((always_inline)) int scale_blocks(
-    int i0, int i1, const float* __restrict l0, const float* __restrict l1, const float* __restrict l2,
-    const float* __restrict c0, const float* __restrict c1, const float* __restrict c2,
-    const float* __restrict iy, const float* __restrict mq, Vec3 wl, float peak, float* __restrict r,
-    float* __restrict g, float* __restrict b) {
+    int i0, int i1, const float* __restrict yl, const float* __restrict c0, const float* __restrict c1,
+    const float* __restrict c2, const float* __restrict iy, const float* __restrict mq, float peak,
+    float* __restrict r, float* __restrict g, float* __restrict b) {
   int out = 0;
   for (int i = i0; i < i1; ++i) {
     for (int k = 0; k < 2; ++k) {
       const int x = 2 * i + k;
-      const float y = wl.x * l0[x] + wl.y * l1[x] + wl.z * l2[x];
+      const float y = yl[x];
       const float q = y * iy[i];
       r[x] = c0[i] * q;
       g[x] = c1[i] * q;
@@ -1182,39 +1186,35 @@ DTUTMO_HOT static void block_max_iy(const float* __restrict c0, const float* __r
                                     float* __restrict mq) {
   for (int i = 0; i < n; ++i) mq[i] = std::max(c0[i], std::max(c1[i], c2[i])) * iy[i];
 }
-// One row of the pair: its pixels from the block colours (c: planar, n = (W + 1) / 2
-// apart), then the gamut map per pixel on the 16-pixel chunks with a pixel above the peak
+// One row of the pair: its pixels (luminance yl) from the block colours (c: planar, n =
+// (W + 1) / 2 apart), then the gamut map per pixel on the 16-pixel chunks with a pixel above the peak
 // (brighter than its block, whose colour was mapped), as row_colour maps. (The count per
 // row, then the chunks' test again on rows with any: most rows of bright content have
 // one, and scale_row's samples rose 261 -> 393 on the 1080p clip, fast.)
 DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) static void scale_row(
-    int W, const ColourConsts& cc_, const float* __restrict l, const float* __restrict c,
+    int W, const ColourConsts& cc_, const float* __restrict yl, const float* __restrict c,
     const float* __restrict iy, const float* __restrict mq, float* __restrict o, bool gmap) {
   const ColourConsts cc = cc_;
   const int n = (W + 1) / 2, h = W / 2;
   const size_t W2 = 2 * size_t(W);
-  const float* l0 = l;
-  const float* l1 = l + W;
-  const float* l2 = l + W2;
   const float* c0 = c;
   const float* c1 = c + n;
   const float* c2 = c + 2 * size_t(n);
-  const Vec3 wl = cc.wl;
   constexpr int kChunk = 8;  // blocks (16 pixels, row_colour's chunk)
   const int nf = h / kChunk;
   for (int j = 0; j < nf; ++j) {
     const int i0 = j * kChunk;
-    const int m = scale_blocks(i0, i0 + kChunk, l0, l1, l2, c0, c1, c2, iy, mq, wl, cc.peak, o, o + W, o + W2);
+    const int m = scale_blocks(i0, i0 + kChunk, yl, c0, c1, c2, iy, mq, cc.peak, o, o + W, o + W2);
     if (m && gmap) gmap_rows(cc, 2 * i0, 2 * i0 + 2 * kChunk, o, o + W, o + W2);
   }
-  int m = scale_blocks(nf * kChunk, h, l0, l1, l2, c0, c1, c2, iy, mq, wl, cc.peak, o, o + W, o + W2);
+  int m = scale_blocks(nf * kChunk, h, yl, c0, c1, c2, iy, mq, cc.peak, o, o + W, o + W2);
   if (W & 1) {  // the odd last column: a block of one column
-    const float q = (wl.x * l0[W - 1] + wl.y * l1[W - 1] + wl.z * l2[W - 1]) * iy[h];
+    const float q = yl[W - 1] * iy[h];
     const Vec3 v = {c0[h] * q, c1[h] * q, c2[h] * q};
     o[W - 1] = v.x;
     o[W + W - 1] = v.y;
     o[W2 + W - 1] = v.z;
-    m += out_of_gamut(v, cc.peak);  // (mq unused here)
+    m += out_of_gamut(v, cc.peak);
   }
   if (m && gmap) gmap_rows(cc, 2 * nf * kChunk, W, o, o + W, o + W2);
 }
@@ -1237,8 +1237,10 @@ DTUTMO_HOT void CpuEngine::colour_pair(int y, const float* __restrict la, const 
   float* __restrict rw = iy + n;              // block rod weight (n)
   float* __restrict wa = rw + n;              // the pixels' weights, rows y, y + 1 (W each)
   float* __restrict wb = wa + W;
+  float* __restrict ya = wb + W;              // the pixels' display luminance (W each)
+  float* __restrict yb = ya + W;
   const Vec3 wl = lms_to_y_row(K_.lms_to_out_rgb, K_.out_rgb_to_y);  // ColourConsts::wl
-  block_weights(la, lb, W, wl, 1e-3f * K_.peak, wa, wb);
+  block_weights(la, lb, W, wl, 1e-3f * K_.peak, wa, wb, ya, yb);
   block_mean_row(la, lb, wa, wb, bl, W, n);
   const bool lms = ia && ib;
   if (lms) {
@@ -1254,8 +1256,8 @@ DTUTMO_HOT void CpuEngine::colour_pair(int y, const float* __restrict la, const 
   colour_rows(n, bl, lms ? bi : nullptr, lms ? nullptr : bi, rw, rods, gt, bo);
   float* __restrict mq = gt;  // max(block RGB) / block luminance (scale_blocks), in gt (free now)
   block_max_iy(bo, bo + n, bo + 2 * size_t(n), iy, n, mq);
-  scale_row(W, cc, la, bo, iy, mq, oa, P_.gamut_map);
-  scale_row(W, cc, lb, bo, iy, mq, ob, P_.gamut_map);
+  scale_row(W, cc, ya, bo, iy, mq, oa, P_.gamut_map);
+  scale_row(W, cc, yb, bo, iy, mq, ob, P_.gamut_map);
   encode_row(oa, W, out_420_);
   encode_row(ob, W, out_420_);
 }

@@ -58,7 +58,7 @@ struct Scratch {
   std::vector<float> vrow;  // vertically interpolated grid rows, kAd x (gw + 1) (and at
                             // least one row of the glare grid and the edge map + 1)
   std::vector<float> bslab; // base/detail: the bilateral grid's x-z slab of a row (slice_row)
-  std::vector<float> blk;   // colour_pair: rows of 2x2-block means and weights, 15 x ((width + 1) / 2) + 2 x width
+  std::vector<float> blk;   // colour_pair: rows of 2x2-block means and weights, 15 x ((width + 1) / 2) + 4 x width
   // colour_pair: the first row's ad, resp and lms, swapped out while the second is made
   std::vector<float> ad2, resp2, lms2;
   bool rods = true;         // interp_row filled the rod channels (a rod weight reaches the row)
