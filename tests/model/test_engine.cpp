@@ -1224,3 +1224,22 @@ TEST(ColourSampling, OnlyFourTwoZeroOutputsTakeTheBlockColour) {
   EXPECT_EQ(ba, h);
   EXPECT_GT(bytes_apart(a, f), 1);
 }
+
+// Uniform frames of black, the half-float maximum and NaN (sanitised in pass 1), at 1x1,
+// 7x3 and 33x17 (odd columns and rows: blocks of one column, a last row alone), fast and
+// balanced: the block colour of a uniform frame is its pixels' (within 1 code of full),
+// with no NaN from the weights or the luminance ratio of black blocks (y = 0: ratio 0).
+TEST(ColourSampling, UniformAndBadFramesMatchThePerPixelColour) {
+  for (Profile pr : {Profile::Fast, Profile::Balanced})
+    for (auto [w, h] : {std::pair{1, 1}, std::pair{7, 3}, std::pair{33, 17}})
+      for (float v : {0.0f, 65504.0f, std::nanf("")}) {
+        SCOPED_TRACE(std::string(profile_name(pr)) + " " + std::to_string(w) + "x" + std::to_string(h) + " " +
+                     std::to_string(v));
+        const Img in(size_t(w) * h * 3, v);
+        long long ba = 0, bf = 0;
+        const auto a = run_i420(in, w, h, prof(pr), ColourSampling::Auto, &ba);
+        const auto f = run_i420(in, w, h, prof(pr), ColourSampling::Full, &bf);
+        EXPECT_LE(bytes_apart(a, f), 1);
+        EXPECT_EQ(ba, h & ~1);
+      }
+}
