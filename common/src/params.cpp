@@ -171,7 +171,7 @@ const std::vector<Entry>& registry() {
        "trade; other outputs, the CUDA engine and the reference path are always per pixel)",
        enum_ref(&Params::colour_sampling),
        {{"auto", 0,
-         "Auto: on the CPU engine's photopic tone rows of a 4:2:0 output, hue, gamut map and "
+         "Auto: on the CPU engine with a 4:2:0 output, hue, gamut map and "
          "CIELAB hue once per 2x2 block (what the output's chroma stores), luminance per pixel"},
         {"full", 1, "Full: the colour rendered per pixel, then subsampled"}});
     fl("fov", "Horizontal field of view of the frame, degrees [1, 180]", &Params::fov_deg, 1, 180);
