@@ -14,6 +14,11 @@ enum class AdaptationMode { Natural = 0, Broadcast = 1 };
 enum class ViewingCondition { Dark = 0, Dim = 1, Average = 2 };
 enum class Target { SDR = 0, PQ = 1, HLG = 2 };
 enum class Precision { FP16 = 0, FP32 = 1 };
+// Where the CPU engine renders colour (hue, output matrix, gamut map, CIELAB hue) for a
+// 4:2:0 YUV output: Auto once per 2x2 block (the chroma a 4:2:0 output stores; luminance
+// per pixel; docs/DESIGN.md "Colour at chroma resolution"), Full per pixel. Other outputs,
+// the CUDA engine and the reference path are always per pixel.
+enum class ColourSampling { Auto = 0, Full = 1 };
 
 // The fields a profile sets (apply_profile), as bits of Params::explicit_fields.
 enum ProfileField : unsigned {
@@ -53,6 +58,8 @@ struct Params {
   // more CPU on the 1080p bench clip (the budget is 10 %: docs/DESIGN.md); false gives the
   // straight-line hue.
   bool lab_hue = true;
+  // CPU engine, 4:2:0 YUV output: the colour once per 2x2 block (auto) or per pixel (full)
+  ColourSampling colour_sampling = ColourSampling::Auto;
 
   // --- observer and viewing geometry ---
   float fov_deg = 60.0f;           // horizontal field of view of the frame, degrees [1, 180]

@@ -342,6 +342,30 @@ inline __attribute__((always_inline)) void luma_row(uint8_t* __restrict py, cons
   for (; x < w; ++x) px(x, tt[x & 7]);
 }
 
+#if defined(__x86_64__) || defined(__i386__)
+// chroma_down's sums (the same products and order, so the same values: w00 c00 + w01 c01 +
+// w10 c10 + w11 c11, w = wv wh) of the 2x2 blocks of n chroma samples (n a multiple of 8)
+// from rows p0, p1 (luma 2i, 2i + 1 of each) into out. Each row's even and odd columns by
+// one in-lane vshufps each, which leaves the 8 sums in the order 0 1 4 5 2 3 6 7 (one
+// vpermpd puts them back); GCC's stride-2 loads took two lane-crossing vpermd and a blend
+// per row and column parity (12 of them per 8 samples and channel).
+__attribute__((target("avx2,fma"))) static void chroma_down_avx2(const float* __restrict p0,
+                                                                 const float* __restrict p1, int n,
+                                                                 const float w[4], float* __restrict out) {
+  const __m256 w00 = _mm256_set1_ps(w[0]), w01 = _mm256_set1_ps(w[1]), w10 = _mm256_set1_ps(w[2]),
+               w11 = _mm256_set1_ps(w[3]);
+  for (int k = 0; k < n; k += 8) {
+    const __m256 a0 = _mm256_loadu_ps(p0 + 2 * k), a1 = _mm256_loadu_ps(p0 + 2 * k + 8);
+    const __m256 b0 = _mm256_loadu_ps(p1 + 2 * k), b1 = _mm256_loadu_ps(p1 + 2 * k + 8);
+    __m256 acc = _mm256_mul_ps(w00, _mm256_shuffle_ps(a0, a1, 0x88));
+    acc = _mm256_fmadd_ps(w01, _mm256_shuffle_ps(a0, a1, 0xDD), acc);
+    acc = _mm256_fmadd_ps(w10, _mm256_shuffle_ps(b0, b1, 0x88), acc);
+    acc = _mm256_fmadd_ps(w11, _mm256_shuffle_ps(b0, b1, 0xDD), acc);
+    _mm256_storeu_ps(out + k, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(acc), 0xD8)));
+  }
+}
+#endif
+
 // 4:2:0, one row pair: luma of row y (and y + 1 when `two`), and the chroma row of the
 // pair when y is even (a band starting at an odd row writes that row's luma only). The
 // rows come clamped to [0, 1] and planar (R0 G0 B0 row y, R1 G1 B1 row y + 1, row y's
@@ -388,15 +412,30 @@ void pack_yuv420_pair(const float* R0, const float* G0, const float* B0, const f
   // arrays (stride-2 loads, unit-stride stores), then quantised and stored as the luma is
   // (8 offsets, one per lane). In one loop, quantised codes through small arrays of 8, the
   // stores stayed scalar and the loop spilled (~1/3 of the packer's samples on the clip).
+  // With AVX2 the blocks' R'G'B' come from chroma_down_avx2 (same sums) into fr, fg, fb,
+  // and the codes from them.
   constexpr int kBlk = 64;
   float fu[kBlk], fv[kBlk];
   uint8_t* __restrict qu = pu;
   uint8_t* __restrict qv = pv;
+#if defined(__x86_64__) || defined(__i386__)
+  const bool avx2 = cpu::have_avx2();
+  const float w4[4] = {wv[0] * wh[0], wv[0] * wh[1], wv[1] * wh[0], wv[1] * wh[1]};
+  float fr[kBlk], fg[kBlk], fb[kBlk];
+#endif
   int i = 0;
   auto blocks = [&](auto nb) __attribute__((always_inline)) {
     constexpr int N = decltype(nb)::value;
     for (; i + N <= w / 2; i += N) {
-      for (int k = 0; k < N; ++k) cpx(i + k, 2 * (i + k) + 1, fu[k], fv[k]);
+#if defined(__x86_64__) || defined(__i386__)
+      if (avx2) {
+        chroma_down_avx2(R0 + 2 * i, R1 + 2 * i, N, w4, fr);
+        chroma_down_avx2(G0 + 2 * i, G1 + 2 * i, N, w4, fg);
+        chroma_down_avx2(B0 + 2 * i, B1 + 2 * i, N, w4, fb);
+        for (int k = 0; k < N; ++k) rgb_to_cbcr_code(ec, fr[k], fg[k], fb[k], fu[k], fv[k]);
+      } else
+#endif
+        for (int k = 0; k < N; ++k) cpx(i + k, 2 * (i + k) + 1, fu[k], fv[k]);
       if (il) {
         for (int k0 = 0; k0 < N; k0 += 8)
           for (int k = 0; k < 8; ++k) {

@@ -234,6 +234,7 @@ void CpuEngine::frame_consts(float kq) {
   tone_rows_n_.store(0);
   rod_rows_n_.store(0);
   rod_cols_n_.store(0);
+  blk_rows_n_.store(0);
   // (each class's table in 4 parts: 3 tasks kept one of 2 threads idle half the time)
   constexpr int kParts = 4, kPart = (kToneTab + kParts - 1) / kParts;
   // M's table is L's where the class constants it reads are the same bits (model.h
@@ -681,16 +682,13 @@ DTUTMO_HOT static int hw_runs(const float* __restrict hw, int x0, int x1, int* _
   return m;
 }
 
-// Display mapping and encoding of one row of planar responses r into o (3 x W codes,
-// planar rows R', G', B' for pack_rows_planar), one stage at a time over planar rows (pixel_model.h; the
-// GPU's display_pixel runs the same pieces per pixel). Expects interp_row(y) on s.
-// row_display = row_lum (tone: display luminance per class into s.resp's second half)
-// then row_colour (colour rendering and encode); row_tone replaces row_lum on photopic
-// whiteboard rows and on the columns of a row with rods where the rod weight is 0.
-void CpuEngine::row_display(int y, const float* r, float* o, Scratch& s) {
-  row_lum(y, r, s);
-  row_colour(y, o, s);
-}
+// Display mapping and encoding of one row of planar responses r, one stage at a time over
+// planar rows (pixel_model.h; the GPU's display_pixel runs the same pieces per pixel):
+// row_lum (tone: display luminance per class into s.resp's second half), then row_colour
+// (colour rendering and encode into planar rows R', G', B' for pack_rows_planar; or, for a
+// 4:2:0 output's row pair, colour_pair); row_tone replaces row_lum on photopic whiteboard
+// rows and on the columns of a row with rods where the rod weight is 0. Expects
+// interp_row(y) on s.
 
 DTUTMO_HOT void CpuEngine::row_lum(int y, const float* __restrict r, Scratch& s, int x0, int x1) {
   const int W = W_;
@@ -942,12 +940,21 @@ static inline __attribute__((always_inline)) void lab_row(const ColourConsts& cc
   lab_apply_row<GMAP>(cc, gt, gt + W, gt + W2, x0, x1, o, o + W, o + W2);
 }
 
-DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) void CpuEngine::row_colour(
-    int y, float* __restrict o, Scratch& s, const float* __restrict li) {
+void CpuEngine::row_colour(int y, float* o, Scratch& s, const float* li) {
   const int W = W_;
+  colour_rows(W, s.resp.data() + 3 * size_t(W), li, lin_.data() + size_t(y) * W * 3,
+              s.ad.data() + size_t(kChW) * W, s.rods, s.row.data(), o);
+  encode_row(o, W, out_420_);
+}
+
+// row_colour's stages on planar rows W wide: a frame row, or pass 2's row of 2x2-block
+// means (colour_pair). lum: display LMS (3 x W, overwritten), li: the input LMS (3 x W;
+// null: from the interleaved input rgb through the matrix), rwt: the rod weight (read
+// where rods), gt: 4 x W scratch, o: output linear RGB (3 x W, planar).
+DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) void CpuEngine::colour_rows(
+    int W, float* __restrict lum, const float* __restrict li, const float* __restrict rgb,
+    const float* __restrict rwt, bool rods, float* __restrict gt, float* __restrict o) const {
   const FrameConsts& K = K_;
-  const float* __restrict ad = s.ad.data();
-  float* __restrict lum = s.resp.data() + 3 * size_t(W);  // planar luminance (3W)
   const size_t W2 = 2 * size_t(W);  // planar output rows o[x], o[W + x], o[W2 + x] (stores
                                      // through restrict locals o0.. left the loops scalar)
   // hue restoration (optional), then display LMS -> output RGB and the gamut map
@@ -958,8 +965,6 @@ DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) void CpuEngine::row_colo
   // split, both loops vectorise without spills.
   {
     const ColourConsts cc = colour_consts(K, ColourOpts{P_.hue_preserve, P_.saturation, P_.highlight_chroma, P_.lab_hue});
-    const float* __restrict rgb = lin_.data() + size_t(y) * W * 3;
-    const float* __restrict rwt = ad + size_t(kChW) * W;  // rod weight (valid if s.rods)
     float* __restrict l0 = lum;
     float* __restrict l1 = lum + W;
     float* __restrict l2 = lum + 2 * size_t(W);
@@ -967,18 +972,17 @@ DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) void CpuEngine::row_colo
     // lab_hue_gate, then the gamut map's pixels), in the row the tone stage left free
     const bool lab = P_.hue_preserve && P_.lab_hue;
     constexpr int kChunk = 16;  // the gamut map's and the CIELAB pass's chunks (below)
-    float* __restrict gt = s.row.data();
     auto out_rgb = [&](auto gmap, int x0, int x1) __attribute__((always_inline)) {
       return out_rgb_row<decltype(gmap)::value, false>(l0, l1, l2, cc, x0, x1, o, o + W, o + W2);
     };
     if (lab) {
-      if (s.rods && li) hue_row<true, true, true>(W, cc, rgb, rwt, l0, l1, l2, gt, li);
-      else if (s.rods) hue_row<true, true>(W, cc, rgb, rwt, l0, l1, l2, gt);
+      if (rods && li) hue_row<true, true, true>(W, cc, rgb, rwt, l0, l1, l2, gt, li);
+      else if (rods) hue_row<true, true>(W, cc, rgb, rwt, l0, l1, l2, gt);
       else if (li) hue_row<false, true, true>(W, cc, rgb, rwt, l0, l1, l2, gt, li);
       else hue_row<false, true>(W, cc, rgb, rwt, l0, l1, l2, gt);
     } else if (P_.hue_preserve) {
-      if (s.rods && li) hue_row<true, false, true>(W, cc, rgb, rwt, l0, l1, l2, gt, li);
-      else if (s.rods) hue_row<true, false>(W, cc, rgb, rwt, l0, l1, l2, gt);
+      if (rods && li) hue_row<true, false, true>(W, cc, rgb, rwt, l0, l1, l2, gt, li);
+      else if (rods) hue_row<true, false>(W, cc, rgb, rwt, l0, l1, l2, gt);
       else if (li) hue_row<false, false, true>(W, cc, rgb, rwt, l0, l1, l2, gt, li);
       else hue_row<false, false>(W, cc, rgb, rwt, l0, l1, l2, gt);
     }
@@ -1050,7 +1054,222 @@ DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) void CpuEngine::row_colo
       }
     }
   }
-  encode_row(o, W, out_420_);
+}
+
+// ---------------------------------------------------------------- colour at chroma resolution
+// A 4:2:0 output stores one chroma pair per 2x2 block (pixel_io.h chroma_down: the block's
+// mean for centre siting), so with colour-sampling auto pass 2's photopic tone rows make
+// the colour (hue_preserve, the output matrix, the gamut map, the CIELAB hue: colour_rows,
+// the per-pixel path's own functions) once per block from the block's mean display LMS and
+// mean input LMS, and each pixel takes the block's output RGB scaled to its own display
+// luminance (the same linear map, lms_to_y_row, for pixel and block: hue_preserve and the
+// output matrix keep it, so a pixel's output luminance is its own tone). A flat block gives
+// the per-pixel result. docs/DESIGN.md "Colour at chroma resolution (issue 10, c420)".
+
+// The pixels' weights in their block's colour (colour_pair): w ~ 1 / sqrt(y + y0), y the
+// display luminance (wl . lms), y0 a floor (the display's black level's order: 1e-3 of
+// the peak) so that black pixels, whose chroma is noise, do not take the block; normalised
+// per block (sum 1), in place. The block's chroma from means weighted by the luminance
+// (w = 1) went to its brightest pixel: at the edge of a bright light on a dark saturated
+// ring, the ring's pixels took the light's near-white chroma at their own low luminance
+// (grey dots); a 4:2:0 output subsampled from R'G'B' (the per-pixel path) weights its
+// pixels about as y^(1/2.2 .. 1/2.4) does in linear light, which w ~ y^(-1/2) follows.
+// 1 / sqrt by the bits (0x5f3759df - bits / 2: within 3.5 %, a weight needs no more; a
+// flat block's weights are equal whatever their error); sqrt and a division per pixel
+// took ~2/3 of this function's samples. The pixels' luminance also into ya, yb (scale_row's).
+DTUTMO_HOT static void block_weights(const float* __restrict a, const float* __restrict b, int W, Vec3 wl,
+                                     float y0, float* __restrict wa, float* __restrict wb, float* __restrict ya,
+                                     float* __restrict yb) {
+  const size_t W2 = 2 * size_t(W);
+  auto rs = [](float v) __attribute__((always_inline)) {
+    const int32_t k = 0x5f3759df - (float_bits(v) >> 1);
+    float r;
+    std::memcpy(&r, &k, 4);
+    return r;
+  };
+  for (int x = 0; x < W; ++x) {
+    const float u = wl.x * a[x] + wl.y * a[W + x] + wl.z * a[W2 + x];
+    const float v = wl.x * b[x] + wl.y * b[W + x] + wl.z * b[W2 + x];
+    ya[x] = u;
+    yb[x] = v;
+    wa[x] = rs(u + y0);
+    wb[x] = rs(v + y0);
+  }
+  const int h = W / 2;
+  for (int i = 0; i < h; ++i) {
+    const float q = 1.0f / ((wa[2 * i] + wa[2 * i + 1]) + (wb[2 * i] + wb[2 * i + 1]));
+    wa[2 * i] *= q;
+    wa[2 * i + 1] *= q;
+    wb[2 * i] *= q;
+    wb[2 * i + 1] *= q;
+  }
+  if (W & 1) {
+    const float q = 1.0f / (wa[W - 1] + wb[W - 1]);
+    wa[W - 1] *= q;
+    wb[W - 1] *= q;
+  }
+}
+// m[c][i]: the weighted mean (block_weights' normalised weights) of the 2x2 block i of
+// rows a, b (planar, 3 channels W apart; m: n apart), the three channels in one loop (the
+// weights loaded once: one channel a loop took ~1.4x the samples); an odd last column's
+// block is its two pixels (write_block and pack_yuv420_pair replicate that column).
+DTUTMO_HOT static void block_mean_row(const float* __restrict a, const float* __restrict b,
+                                      const float* __restrict wa, const float* __restrict wb, float* __restrict m,
+                                      int W, int n) {
+  const int h = W / 2;
+  const float* __restrict a0 = a;
+  const float* __restrict a1 = a + W;
+  const float* __restrict a2 = a + 2 * size_t(W);
+  const float* __restrict b0 = b;
+  const float* __restrict b1 = b + W;
+  const float* __restrict b2 = b + 2 * size_t(W);
+  float* __restrict m0 = m;
+  float* __restrict m1 = m + n;
+  float* __restrict m2 = m + 2 * size_t(n);
+  for (int i = 0; i < h; ++i) {
+    const float p = wa[2 * i], q = wa[2 * i + 1], r = wb[2 * i], t = wb[2 * i + 1];
+    m0[i] = (p * a0[2 * i] + q * a0[2 * i + 1]) + (r * b0[2 * i] + t * b0[2 * i + 1]);
+    m1[i] = (p * a1[2 * i] + q * a1[2 * i + 1]) + (r * b1[2 * i] + t * b1[2 * i + 1]);
+    m2[i] = (p * a2[2 * i] + q * a2[2 * i + 1]) + (r * b2[2 * i] + t * b2[2 * i + 1]);
+  }
+  if (W & 1) {
+    m0[h] = wa[W - 1] * a0[W - 1] + wb[W - 1] * b0[W - 1];
+    m1[h] = wa[W - 1] * a1[W - 1] + wb[W - 1] * b1[W - 1];
+    m2[h] = wa[W - 1] * a2[W - 1] + wb[W - 1] * b2[W - 1];
+  }
+}
+// The same on interleaved RGB rows (m: interleaved, (W + 1) / 2 pixels).
+DTUTMO_HOT static void block_mean_rgb(const float* __restrict a, const float* __restrict b,
+                                      const float* __restrict wa, const float* __restrict wb, float* __restrict m,
+                                      int W) {
+  const int h = W / 2;
+  for (int i = 0; i < h; ++i)
+    for (int c = 0; c < 3; ++c)
+      m[3 * i + c] = (wa[2 * i] * a[6 * i + c] + wa[2 * i + 1] * a[6 * i + 3 + c]) +
+                     (wb[2 * i] * b[6 * i + c] + wb[2 * i + 1] * b[6 * i + 3 + c]);
+  if (W & 1)
+    for (int c = 0; c < 3; ++c) m[3 * h + c] = wa[W - 1] * a[3 * (W - 1) + c] + wb[W - 1] * b[3 * (W - 1) + c];
+}
+// The plain mean (the rod weight; a row given for both with f = 1/2: the other row 0).
+DTUTMO_HOT static void block_mean_plain(const float* __restrict a, const float* __restrict b, float* __restrict m,
+                                        int W, float f) {
+  const int h = W / 2;
+  const float q = 0.25f * f;
+  for (int i = 0; i < h; ++i) m[i] = q * ((a[2 * i] + a[2 * i + 1]) + (b[2 * i] + b[2 * i + 1]));
+  if (W & 1) m[h] = 2.0f * q * (a[W - 1] + b[W - 1]);
+}
+// iy[i] = 1 / (block i's display luminance), 0 for none (l: planar display LMS, n apart)
+DTUTMO_HOT static void block_inv_y(const float* __restrict l0, const float* __restrict l1,
+                                   const float* __restrict l2, Vec3 wl, int n, float* __restrict iy) {
+  for (int i = 0; i < n; ++i) {
+    const float y = wl.x * l0[i] + wl.y * l1[i] + wl.z * l2[i];
+    iy[i] = y > 0.0f ? 1.0f / y : 0.0f;
+  }
+}
+// Blocks [i0, i1) of one row's output (planar r, g, b, W apart from o) from the block
+// colours c (planar, n apart) and iy, scaled by the pixels' display luminance yl;
+// returns the pixels above the peak (brighter than their block: the
+// block's colour is in gamut, so only the peak can be crossed), found as y mq > peak with
+// mq = max(c) iy per block (one compare a pixel: out_of_gamut's six took ~1/4 of the
+// loop). Two pixels per block in the loop body (x >> 1 as an index left the loop scalar).
+static inline __attribute__((always_inline)) int scale_blocks(
+    int i0, int i1, const float* __restrict yl, const float* __restrict c0, const float* __restrict c1,
+    const float* __restrict c2, const float* __restrict iy, const float* __restrict mq, float peak,
+    float* __restrict r, float* __restrict g, float* __restrict b) {
+  int out = 0;
+  for (int i = i0; i < i1; ++i) {
+    for (int k = 0; k < 2; ++k) {
+      const int x = 2 * i + k;
+      const float y = yl[x];
+      const float q = y * iy[i];
+      r[x] = c0[i] * q;
+      g[x] = c1[i] * q;
+      b[x] = c2[i] * q;
+      out += y * mq[i] > peak ? 1 : 0;
+    }
+  }
+  return out;
+}
+// mq[i] = max(c0, c1, c2)[i] iy[i] (scale_blocks' test)
+DTUTMO_HOT static void block_max_iy(const float* __restrict c0, const float* __restrict c1,
+                                    const float* __restrict c2, const float* __restrict iy, int n,
+                                    float* __restrict mq) {
+  for (int i = 0; i < n; ++i) mq[i] = std::max(c0[i], std::max(c1[i], c2[i])) * iy[i];
+}
+// One row of the pair: its pixels (luminance yl) from the block colours (c: planar, n =
+// (W + 1) / 2 apart), then the gamut map per pixel on the 16-pixel chunks with a pixel above the peak
+// (brighter than its block, whose colour was mapped), as row_colour maps. (The count per
+// row, then the chunks' test again on rows with any: most rows of bright content have
+// one, and scale_row's samples rose 261 -> 393 on the 1080p clip, fast.)
+DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) static void scale_row(
+    int W, const ColourConsts& cc_, const float* __restrict yl, const float* __restrict c,
+    const float* __restrict iy, const float* __restrict mq, float* __restrict o, bool gmap) {
+  const ColourConsts cc = cc_;
+  const int n = (W + 1) / 2, h = W / 2;
+  const size_t W2 = 2 * size_t(W);
+  const float* c0 = c;
+  const float* c1 = c + n;
+  const float* c2 = c + 2 * size_t(n);
+  constexpr int kChunk = 8;  // blocks (16 pixels, row_colour's chunk)
+  const int nf = h / kChunk;
+  for (int j = 0; j < nf; ++j) {
+    const int i0 = j * kChunk;
+    const int m = scale_blocks(i0, i0 + kChunk, yl, c0, c1, c2, iy, mq, cc.peak, o, o + W, o + W2);
+    if (m && gmap) gmap_rows(cc, 2 * i0, 2 * i0 + 2 * kChunk, o, o + W, o + W2);
+  }
+  int m = scale_blocks(nf * kChunk, h, yl, c0, c1, c2, iy, mq, cc.peak, o, o + W, o + W2);
+  if (W & 1) {  // the odd last column: a block of one column
+    const float q = yl[W - 1] * iy[h];
+    const Vec3 v = {c0[h] * q, c1[h] * q, c2[h] * q};
+    o[W - 1] = v.x;
+    o[W + W - 1] = v.y;
+    o[W2 + W - 1] = v.z;
+    m += out_of_gamut(v, cc.peak);
+  }
+  if (m && gmap) gmap_rows(cc, 2 * nf * kChunk, W, o, o + W, o + W2);
+}
+
+// Rows y (even) and y + 1 of a 4:2:0 output (display LMS la, lb; input LMS ia, ib, or
+// null: lin_'s rows through the matrix; rod weights rwa, rwb, or null for none; all planar,
+// W apart) into the output rows oa, ob (planar R', G', B', encoded): the block means
+// (s.blk), their colour (colour_rows, (W + 1) / 2 wide), each pixel scaled to its own
+// luminance (scale_row), encode.
+DTUTMO_HOT void CpuEngine::colour_pair(int y, const float* __restrict la, const float* __restrict ia,
+                                       const float* __restrict rwa, const float* __restrict lb,
+                                       const float* __restrict ib, const float* __restrict rwb,
+                                       float* __restrict oa, float* __restrict ob, Scratch& s) const {
+  const int W = W_, n = (W + 1) / 2;
+  float* __restrict bl = s.blk.data();        // block display LMS (3 x n)
+  float* __restrict bi = bl + 3 * size_t(n);  // block input LMS (3 x n) or RGB (interleaved)
+  float* __restrict bo = bi + 3 * size_t(n);  // block output linear RGB (3 x n)
+  float* __restrict gt = bo + 3 * size_t(n);  // colour_rows' scratch (4 x n)
+  float* __restrict iy = gt + 4 * size_t(n);  // 1 / block luminance (n)
+  float* __restrict rw = iy + n;              // block rod weight (n)
+  float* __restrict wa = rw + n;              // the pixels' weights, rows y, y + 1 (W each)
+  float* __restrict wb = wa + W;
+  float* __restrict ya = wb + W;              // the pixels' display luminance (W each)
+  float* __restrict yb = ya + W;
+  const Vec3 wl = lms_to_y_row(K_.lms_to_out_rgb, K_.out_rgb_to_y);  // ColourConsts::wl
+  block_weights(la, lb, W, wl, 1e-3f * K_.peak, wa, wb, ya, yb);
+  block_mean_row(la, lb, wa, wb, bl, W, n);
+  const bool lms = ia && ib;
+  if (lms) {
+    block_mean_row(ia, ib, wa, wb, bi, W, n);
+  } else {  // the input RGB's block means, interleaved (colour_rows' rgb)
+    const float* r0 = lin_.data() + size_t(y) * W * 3;
+    block_mean_rgb(r0, r0 + size_t(W) * 3, wa, wb, bi, W);
+  }
+  const bool rods = rwa || rwb;
+  if (rods) block_mean_plain(rwa ? rwa : rwb, rwb ? rwb : rwa, rw, W, rwa && rwb ? 1.0f : 0.5f);
+  const ColourConsts cc = colour_consts(K_, ColourOpts{P_.hue_preserve, P_.saturation, P_.highlight_chroma, P_.lab_hue});
+  block_inv_y(bl, bl + n, bl + 2 * size_t(n), cc.wl, n, iy);
+  colour_rows(n, bl, lms ? bi : nullptr, lms ? nullptr : bi, rw, rods, gt, bo);
+  float* __restrict mq = gt;  // max(block RGB) / block luminance (scale_blocks), in gt (free now)
+  block_max_iy(bo, bo + n, bo + 2 * size_t(n), iy, n, mq);
+  scale_row(W, cc, ya, bo, iy, mq, oa, P_.gamut_map);
+  scale_row(W, cc, yb, bo, iy, mq, ob, P_.gamut_map);
+  encode_row(oa, W, out_420_);
+  encode_row(ob, W, out_420_);
 }
 
 // ---------------------------------------------------------------- pass 2
@@ -1090,18 +1309,40 @@ void CpuEngine::pass2(const FrameView& out) {
     pool_.run(nb, [&](int b, int) { pass2_band_reference(out, b * kCell, std::min(H_, b * kCell + kCell)); });
     return;
   }
+  // colour at chroma resolution (colour_pair): 4:2:0 output, colour-sampling auto, on row
+  // pairs y, y + 1 with y even (the output's chroma rows)
+  const bool blk = out_420_ && P_.colour_sampling == ColourSampling::Auto;
   if (csf_active_) {
     pool_.run(nb, [&](int b, int th) {
       Scratch& s = scr_[th];
       const int y0 = b * kCell, y1 = std::min(H_, y0 + kCell);
       const bool bd = P_.base_detail && bgrid_ready_;
-      for (int y = y0; y < y1; ++y) {
+      int bk = 0;
+      // row_lum (the base rows were sliced by the responses pass above)
+      auto lum_row = [&](int y) {
         s.pf = next_row(y, y1, true);
-        // the base rows were sliced by the responses pass above
         interp_row(y, s, (bd ? base_.data() : logy_.data()) + size_t(y) * W);
         csf_row(y, s, s.rsp.data());  // the filtered responses (s.row: scratch till row_lum)
-        row_display(y, s.rsp.data(), s.out.data() + size_t(y - y0) * W * 3, s);
+        row_lum(y, s.rsp.data(), s);
+      };
+      for (int y = y0; y < y1; ++y) {
+        float* o = s.out.data() + size_t(y - y0) * W * 3;
+        lum_row(y);
+        if (blk && !(y & 1) && y + 1 < y1) {  // as below, without input LMS
+          const float* la = s.resp.data() + 3 * size_t(W);
+          const float* rwa = s.rods ? s.ad.data() + size_t(kChW) * W : nullptr;
+          std::swap(s.ad, s.ad2);
+          std::swap(s.resp, s.resp2);
+          lum_row(y + 1);
+          colour_pair(y, la, nullptr, rwa, s.resp.data() + 3 * size_t(W), nullptr,
+                      s.rods ? s.ad.data() + size_t(kChW) * W : nullptr, o, o + 3 * size_t(W), s);
+          bk += 2;
+          ++y;
+          continue;
+        }
+        row_colour(y, o, s);
       }
+      if (bk) blk_rows_n_.fetch_add(bk, std::memory_order_relaxed);
       pack_rows_planar(s.out.data(), std::ptrdiff_t(W) * 3, W, out, C_.out, y0, y1, dither, s.conv.data(), out_420_);
     });
     return;
@@ -1109,19 +1350,21 @@ void CpuEngine::pass2(const FrameView& out) {
   pool_.run(nb, [&](int b, int th) {
     Scratch& s = scr_[th];
     const int y0 = b * kCell, y1 = std::min(H_, y0 + kCell);
-    int tr = 0, rr = 0, rc = 0;
+    int tr = 0, rr = 0, rc = 0, bk = 0;
     const bool bd = P_.base_detail && bgrid_ready_;
-    for (int y = y0; y < y1; ++y) {
+    // Row y's display luminance per class into s.resp's second half (planar 3 x W);
+    // returns its input LMS (planar 3 x W, for the colour's hue) or null (the colour then
+    // takes lin_'s row through the matrix).
+    auto lum_row = [&](int y) -> const float* {
       s.pf = next_row(y, y1, false);
       interp_row(y, s, bd ? base_row(y, s) : logy_.data() + size_t(y) * W);
-      float* o = s.out.data() + size_t(y - y0) * W * 3;
+      float* lum = s.resp.data() + 3 * size_t(W);
       if (tone_on_ && !s.rods) {  // photopic whiteboard row: the tone table
         // the input LMS into s.resp's first half (free on this path: no responses, no
         // row_lum), for row_colour's hue
-        row_tone(y, s.resp.data() + 3 * size_t(W), s, 0, W, s.resp.data());
-        row_colour(y, o, s, s.resp.data());
+        row_tone(y, lum, s, 0, W, s.resp.data());
         ++tr;
-        continue;
+        return s.resp.data();
       }
       rr += s.rods;
       if (tone_on_) {
@@ -1134,7 +1377,6 @@ void CpuEngine::pass2(const FrameView& out) {
         while (b > a && rw[b - 1] == 0.0f) --b;
         // the input LMS of every column into s.lms (the tone's and the responses'
         // matrix), for row_colour's hue
-        float* lum = s.resp.data() + 3 * size_t(W);
         float* li = s.lms.data();
         if (a > 0) row_tone(y, lum, s, 0, a, li);
         if (b < W) row_tone(y, lum, s, b, W, li);
@@ -1143,13 +1385,35 @@ void CpuEngine::pass2(const FrameView& out) {
           row_responses(y, s.rsp.data(), s, false, a, b, li);
           row_lum(y, s.rsp.data(), s, a, b);
         }
-        row_colour(y, o, s, li);
-        continue;
+        return li;
       }
       row_responses(y, s.rsp.data(), s, false);
-      row_display(y, s.rsp.data(), o, s);
+      row_lum(y, s.rsp.data(), s);
+      return nullptr;
+    };
+    for (int y = y0; y < y1; ++y) {
+      float* o = s.out.data() + size_t(y - y0) * W * 3;
+      const float* li = lum_row(y);
+      if (blk && !(y & 1) && y + 1 < y1) {
+        // the pair: row y's rows (luminance, input LMS, rod weight) swapped out of the
+        // way (the pointers stay valid: std::swap exchanges the buffers), row y + 1 made
+        // as row y was, then the colour per 2x2 block
+        const float* la = s.resp.data() + 3 * size_t(W);
+        const float* rwa = s.rods ? s.ad.data() + size_t(kChW) * W : nullptr;
+        std::swap(s.ad, s.ad2);
+        std::swap(s.resp, s.resp2);
+        std::swap(s.lms, s.lms2);
+        const float* lib = lum_row(y + 1);
+        colour_pair(y, la, li, rwa, s.resp.data() + 3 * size_t(W), lib,
+                    s.rods ? s.ad.data() + size_t(kChW) * W : nullptr, o, o + 3 * size_t(W), s);
+        bk += 2;
+        ++y;
+        continue;
+      }
+      row_colour(y, o, s, li);
     }
     if (tr) tone_rows_n_.fetch_add(tr, std::memory_order_relaxed);
+    if (bk) blk_rows_n_.fetch_add(bk, std::memory_order_relaxed);
     if (rr) rod_rows_n_.fetch_add(rr, std::memory_order_relaxed);
     if (rc) rod_cols_n_.fetch_add(rc, std::memory_order_relaxed);
     pack_rows_planar(s.out.data(), std::ptrdiff_t(W) * 3, W, out, C_.out, y0, y1, dither, s.conv.data(), out_420_);

@@ -140,6 +140,10 @@ bool CpuEngine::configure(const StreamConfig& cfg, std::string* err) {
     s.resp.assign(size_t(6) * W_, 0.0f);
     s.rsp.assign(size_t(3) * W_, 0.0f);
     s.lms.assign(size_t(3) * W_, 0.0f);
+    s.blk.assign(size_t(15) * ((W_ + 1) / 2) + 4 * size_t(W_) + 8, 0.0f);
+    s.ad2.assign(s.ad.size(), 0.0f);
+    s.resp2.assign(s.resp.size(), 0.0f);
+    s.lms2.assign(s.lms.size(), 0.0f);
     s.vrow.assign(std::max(size_t(kAd) * (gw_ + 1), size_t(ew_) + 1), 0.0f);
     s.jf.assign(lunits_.size() / 4, 0);
     s.jfc.assign(size_t(gw_), 0);

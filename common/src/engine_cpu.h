@@ -78,6 +78,9 @@ struct Scratch {
                             // least one row of the glare grid and the edge map + 1)
   std::vector<float> bslab; // base/detail: the bilateral grid's x-z slab of a row (slice_row)
   std::vector<float> brow;  // base/detail: the row's base where no CSF runs (base_row, width)
+  std::vector<float> blk;   // colour_pair: rows of 2x2-block means and weights, 15 x ((width + 1) / 2) + 4 x width
+  // colour_pair: the first row's ad, resp and lms, swapped out while the second is made
+  std::vector<float> ad2, resp2, lms2;
   bool rods = true;         // interp_row filled the rod channels (a rod weight reaches the row)
   RowPrefetch pf;           // pass 2's band loops: the next row's lines (CpuEngine::next_row)
   // joint-bilateral lookup: the segments of a grid-row pair (cpu_adapt.cpp jbu_segments:
@@ -153,6 +156,8 @@ class CpuEngine final : public Engine {
   }
   // Rows of the last frame that went through the photopic tone table (row_tone; tests).
   long long tone_rows() const { return tone_rows_n_.load(); }
+  // Rows of the last frame whose colour was made per 2x2 block (colour_pair; tests).
+  long long colour_block_rows() const { return blk_rows_n_.load(); }
   // Rows of the last frame that a rod weight reaches (pass 2 without the CSF; tests).
   long long rod_rows() const { return rod_rows_n_.load(); }
   // Columns of those rows through the tone table (rod weight 0 there; tests).
@@ -232,10 +237,17 @@ class CpuEngine final : public Engine {
                       float* r, int rstride, int ad_stride, bool rods, float* xr,
                       float* li = nullptr) const;
   void row_tone(int y, float* lum, const Scratch& s, int x0, int x1, float* li = nullptr) const;
-  void row_display(int y, const float* r, float* o, Scratch& s);
   void row_lum(int y, const float* r, Scratch& s, int x0 = 0, int x1 = -1);
   // li: the row's input LMS (row_tone's, and responses_core's where a rod weight reaches)
   void row_colour(int y, float* o, Scratch& s, const float* li = nullptr);
+  void colour_rows(int W, float* lum, const float* li, const float* rgb, const float* rwt, bool rods,
+                   float* gt, float* o) const;
+  // colour at chroma resolution (4:2:0 output, colour-sampling auto): a row pair's colour
+  // from its 2x2 blocks' means, luminance per pixel (cpu_receptors_display.cpp)
+  // (rows y, y + 1: display LMS la, lb; input LMS ia, ib or null for lin_'s; rod weights
+  // rwa, rwb or null for none)
+  void colour_pair(int y, const float* la, const float* ia, const float* rwa, const float* lb,
+                   const float* ib, const float* rwb, float* oa, float* ob, Scratch& s) const;
   // cpu_csf.cpp: csf_filter on resp_, whose rows the responses pass turned into opponent
   // channels (csf_opponent_row: planar rows, w apart)
   // level0: level 0 rebuilt into resp_ as responses (the reference path reads them);
@@ -291,6 +303,7 @@ class CpuEngine final : public Engine {
                                  // fill_response_table; responses_core)
   std::atomic<long long> tone_rows_n_{0};  // rows of the last frame through tone_tab_
   std::atomic<long long> rod_rows_n_{0};   // rows of the last frame with rods
+  std::atomic<long long> blk_rows_n_{0};   // rows of the last frame through colour_pair
   std::atomic<long long> rod_cols_n_{0};   // their columns through tone_tab_
   std::atomic<long long> jbu_flat_n_{0};   // jbu_flat_pixels
   bool jbu_shortcut_ = true;               // set_lookup_shortcut

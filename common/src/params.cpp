@@ -166,6 +166,14 @@ const std::vector<Entry>& registry() {
        "saturated colours (default: on in every profile; off: the straight-line hue, up to ~12 "
        "degrees of CIELAB hue drift, ~5-7 % less CPU in fast)",
        &Params::lab_hue, kFieldLabHue);
+    en("colour-sampling",
+       "Colour rendering for 4:2:0 YUV outputs on the CPU engine (a deliberate quality/speed "
+       "trade; other outputs, the CUDA engine and the reference path are always per pixel)",
+       enum_ref(&Params::colour_sampling),
+       {{"auto", 0,
+         "Auto: on the CPU engine with a 4:2:0 output, hue, gamut map and "
+         "CIELAB hue once per 2x2 block (what the output's chroma stores), luminance per pixel"},
+        {"full", 1, "Full: the colour rendered per pixel, then subsampled"}});
     fl("fov", "Horizontal field of view of the frame, degrees [1, 180]", &Params::fov_deg, 1, 180);
     fl("observer-age", "Observer age, years [1, 100]", &Params::observer_age, 1, 100);
     fl("pigmentation", "Eye pigmentation: 0 dark brown, 0.5 brown, 1 blue [0, 1]",

@@ -157,6 +157,9 @@ TEST(CudaModelHost, KernelPixelPathMatchesTheCpuRowLoops) {
           ++n;
           Params p = params_for_profile(pr);
           p.display_mode = dm;
+          // per pixel, as the reference path (colour-sampling auto: per 2x2 block of a
+          // 4:2:0 output on the row loops, a deliberate difference; docs/DESIGN.md)
+          p.colour_sampling = ColourSampling::Full;
           if (out.t == Transfer::PQ || out.t == Transfer::HLG) {
             p.display_peak = 1000.0f;
             p.target = out.t == Transfer::PQ ? Target::PQ : Target::HLG;
