@@ -1201,23 +1201,38 @@ TEST(ColourSampling, FlatBlocksGiveThePerPixelColour) {
 // daylight's sky-ground edge (a block across it takes one chroma, which the player's
 // interpolated chroma then does not match: the pixels' luma was made for the block's).
 // Every pixel the block's RGB (no luminance ratio) fails here at once.
+// The accepted cost (helpers tone1, c420b; DESIGN.md "Colour at chroma resolution"): the
+// same texture at photopic levels only (30 .. 3000 cd/m^2: no rods at its dark end, which
+// at 1 .. 3000 hide it) shows what a block's one chromaticity costs a saturated texture
+// whose pixels the model desaturates by their own amounts: fast 56.4 / 8.65 vs 32.3 /
+// 8.14, balanced 37.7 / 8.66 vs 31.1 / 8.55. Bounded here so that the trade cannot grow
+// unnoticed: mean within 8 % of full's, max within twice full's.
 TEST(ColourSampling, ShownPictureIsNoFurtherFromThePerPixelColour) {
   const int w = 192, h = 96;
   const float hue[6][3] = {{1, 0.05f, 0.05f}, {0.05f, 1, 0.05f}, {0.05f, 0.05f, 1},
                            {1, 0.8f, 0.05f}, {0.05f, 0.8f, 1}, {1, 0.05f, 0.8f}};
   const float tex[4] = {1.0f, 0.5f, 0.25f, 2.0f};
-  Img texture(size_t(w) * h * 3);
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x) {
-      const int bx = x / 2, by = y / 2;
-      const float l = std::pow(3000.0f, float(bx % 48) / 47.0f) * tex[(y & 1) * 2 + (x & 1)];
-      for (int c = 0; c < 3; ++c) texture[(size_t(y) * w + x) * 3 + c] = l * hue[(bx / 8 + by) % 6][c];
-    }
-  const Scene scenes[] = {Scene::Daylight, Scene::Night, Scene::ColoredLights, Scene::FineDetail, Scene::COUNT};
+  // the texture from lo to 3000 cd/m^2 across the frame
+  auto texture = [&](float lo) {
+    Img t(size_t(w) * h * 3);
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) {
+        const int bx = x / 2, by = y / 2;
+        const float l = lo * std::pow(3000.0f / lo, float(bx % 48) / 47.0f) * tex[(y & 1) * 2 + (x & 1)];
+        for (int c = 0; c < 3; ++c) t[(size_t(y) * w + x) * 3 + c] = l * hue[(bx / 8 + by) % 6][c];
+      }
+    return t;
+  };
+  // Scene::COUNT: the texture from 1 cd/m^2; COUNT + 1: from 30 (photopic)
+  const int scenes[] = {int(Scene::Daylight), int(Scene::Night), int(Scene::ColoredLights),
+                        int(Scene::FineDetail), int(Scene::COUNT), int(Scene::COUNT) + 1};
   for (Profile pr : {Profile::Fast, Profile::Balanced})
-    for (Scene sc : scenes) {
-      SCOPED_TRACE(std::string(profile_name(pr)) + " " + (sc == Scene::COUNT ? "texture" : scene_name(sc)));
-      const Img in = sc == Scene::COUNT ? texture : scene(sc, w, h);
+    for (int si : scenes) {
+      const bool tx = si >= int(Scene::COUNT), photopic = si > int(Scene::COUNT);
+      const Scene sc = tx ? Scene::COUNT : Scene(si);
+      SCOPED_TRACE(std::string(profile_name(pr)) + " " +
+                   (photopic ? "texture 30..3000" : tx ? "texture 1..3000" : scene_name(sc)));
+      const Img in = tx ? texture(photopic ? 30.0f : 1.0f) : scene(sc, w, h);
       long long ba = 0, bf = 0, n1 = 0;
       const auto a = run_i420(in, w, h, prof(pr), ColourSampling::Auto, &ba);
       const auto f = run_i420(in, w, h, prof(pr), ColourSampling::Full, &bf);
@@ -1225,10 +1240,19 @@ TEST(ColourSampling, ShownPictureIsNoFurtherFromThePerPixelColour) {
       double ma, mf;
       const double xa = shown_luma_error(a, t, w, h, &ma), xf = shown_luma_error(f, t, w, h, &mf);
       const int d = bytes_apart(a, f, &n1);
-      EXPECT_LE(ma, 1.02 * mf + 0.02) << "shown luminance error, mean (code units): full " << mf;
-      EXPECT_LE(xa, xf + 8.0) << "shown luminance error, max (code units): full " << xf;
+      if (photopic) {
+        EXPECT_LE(ma, 1.08 * mf) << "shown luminance error, mean (code units): full " << mf;
+        EXPECT_LE(xa, 2.0 * xf) << "shown luminance error, max (code units): full " << xf;
+        EXPECT_GT(xa, xf) << "the photopic texture no longer shows the block colour's cost: "
+                             "update the bounds and DESIGN.md";
+      } else {
+        EXPECT_LE(ma, 1.02 * mf + 0.02) << "shown luminance error, mean (code units): full " << mf;
+        EXPECT_LE(xa, xf + 8.0) << "shown luminance error, max (code units): full " << xf;
+      }
       EXPECT_LE(d, 50) << n1 << " bytes of " << a.size() << " more than 1 apart";
-      EXPECT_LT(double(n1), 0.4 * double(a.size()));
+      // (the photopic texture: ~55-63 % of the bytes more than 1 apart, every block's
+      // pixels a different chroma amount; its shown error is what is bounded above)
+      if (!photopic) EXPECT_LT(double(n1), 0.4 * double(a.size()));
       EXPECT_EQ(ba, h);
     }
 }
