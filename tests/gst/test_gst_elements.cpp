@@ -1289,6 +1289,34 @@ TEST(Properties, ChangesWhilePlayingTakeEffect) {
   gst_caps_unref(in_copy);
 }
 
+// colour-sampling changed while playing (4:2:0 output, the CPU engine) takes effect at
+// the next frame, and back again gives the same bytes as before the change.
+TEST(Properties, ColourSamplingChangesWhilePlaying) {
+  Harness hh("target=sdr colour-sampling=auto");
+  GstCaps* in = video_caps("P010_10LE", 64, 32, "bt2100-pq");
+  GstCaps* in_copy = gst_caps_copy(in);
+  ASSERT_TRUE(hh.start(in, gst_caps_from_string("video/x-raw,format=I420")));
+  auto grab = [&]() {
+    EXPECT_EQ(hh.push_next(make_scene(in_copy, 5, 200)), GST_FLOW_OK);
+    GstBuffer* b = gst_harness_pull(hh.h);
+    GstMapInfo m;
+    gst_buffer_map(b, &m, GST_MAP_READ);
+    std::vector<uint8_t> v(m.data, m.data + m.size);
+    gst_buffer_unmap(b, &m);
+    gst_buffer_unref(b);
+    return v;
+  };
+  for (int i = 0; i < 20; ++i) grab();  // converge
+  const auto a = grab();
+  ASSERT_EQ(a, grab()) << "static scene must be stable before the change";
+  gst_util_set_object_arg(G_OBJECT(hh.h->element), "colour-sampling", "full");
+  const auto f = grab();
+  EXPECT_NE(a, f) << "colour-sampling=full did not change the 4:2:0 output";
+  gst_util_set_object_arg(G_OBJECT(hh.h->element), "colour-sampling", "auto");
+  EXPECT_EQ(grab(), a);
+  gst_caps_unref(in_copy);
+}
+
 TEST(Properties, TargetChangeWhilePlayingRenegotiates) {
   Harness hh("target=sdr");
   GstCaps* in = video_caps("P010_10LE", 32, 16, "bt2100-pq");
