@@ -1260,22 +1260,25 @@ TEST(Properties, ExplicitCudaWithoutDeviceFailsToStart) {
   gst_object_unref(e);
 }
 
+// One frame of make_scene (5 .. 200 cd/m^2) through the started harness: the output's bytes.
+std::vector<uint8_t> push_pull_scene(Harness& hh, GstCaps* in) {
+  EXPECT_EQ(hh.push_next(make_scene(in, 5, 200)), GST_FLOW_OK);
+  GstBuffer* b = gst_harness_pull(hh.h);
+  GstMapInfo m;
+  gst_buffer_map(b, &m, GST_MAP_READ);
+  std::vector<uint8_t> v(m.data, m.data + m.size);
+  gst_buffer_unmap(b, &m);
+  gst_buffer_unref(b);
+  return v;
+}
+
 // A property changed while playing takes effect at the next frame.
 TEST(Properties, ChangesWhilePlayingTakeEffect) {
   Harness hh("target=sdr dither=true");
   GstCaps* in = video_caps("P010_10LE", 64, 16, "bt2100-pq");
   GstCaps* in_copy = gst_caps_copy(in);
   ASSERT_TRUE(hh.start(in, gst_caps_from_string("video/x-raw,format=RGBA")));
-  auto grab = [&]() {
-    EXPECT_EQ(hh.push_next(make_scene(in_copy, 5, 200)), GST_FLOW_OK);
-    GstBuffer* b = gst_harness_pull(hh.h);
-    GstMapInfo m;
-    gst_buffer_map(b, &m, GST_MAP_READ);
-    std::vector<uint8_t> v(m.data, m.data + m.size);
-    gst_buffer_unmap(b, &m);
-    gst_buffer_unref(b);
-    return v;
-  };
+  auto grab = [&]() { return push_pull_scene(hh, in_copy); };
   for (int i = 0; i < 20; ++i) grab();  // converge
   const auto a = grab();
   const auto a2 = grab();
@@ -1296,16 +1299,7 @@ TEST(Properties, ColourSamplingChangesWhilePlaying) {
   GstCaps* in = video_caps("P010_10LE", 64, 32, "bt2100-pq");
   GstCaps* in_copy = gst_caps_copy(in);
   ASSERT_TRUE(hh.start(in, gst_caps_from_string("video/x-raw,format=I420")));
-  auto grab = [&]() {
-    EXPECT_EQ(hh.push_next(make_scene(in_copy, 5, 200)), GST_FLOW_OK);
-    GstBuffer* b = gst_harness_pull(hh.h);
-    GstMapInfo m;
-    gst_buffer_map(b, &m, GST_MAP_READ);
-    std::vector<uint8_t> v(m.data, m.data + m.size);
-    gst_buffer_unmap(b, &m);
-    gst_buffer_unref(b);
-    return v;
-  };
+  auto grab = [&]() { return push_pull_scene(hh, in_copy); };
   for (int i = 0; i < 20; ++i) grab();  // converge
   const auto a = grab();
   ASSERT_EQ(a, grab()) << "static scene must be stable before the change";
