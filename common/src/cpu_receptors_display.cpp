@@ -1249,8 +1249,8 @@ DTUTMO_HOT void CpuEngine::colour_pair(int y, const float* __restrict la, const 
   float* __restrict wb = wa + W;
   float* __restrict ya = wb + W;              // the pixels' display luminance (W each)
   float* __restrict yb = ya + W;
-  const Vec3 wl = lms_to_y_row(K_.lms_to_out_rgb, K_.out_rgb_to_y);  // ColourConsts::wl
-  block_weights(la, lb, W, wl, 1e-3f * K_.peak, wa, wb, ya, yb);
+  const ColourConsts cc = colour_consts(K_, ColourOpts{P_.hue_preserve, P_.saturation, P_.highlight_chroma, P_.lab_hue});
+  block_weights(la, lb, W, cc.wl, 1e-3f * K_.peak, wa, wb, ya, yb);
   block_mean_row(la, lb, wa, wb, bl, W, n);
   const bool lms = ia && ib;
   if (lms) {
@@ -1261,7 +1261,6 @@ DTUTMO_HOT void CpuEngine::colour_pair(int y, const float* __restrict la, const 
   }
   const bool rods = rwa || rwb;
   if (rods) block_mean_plain(rwa ? rwa : rwb, rwb ? rwb : rwa, rw, W, rwa && rwb ? 1.0f : 0.5f);
-  const ColourConsts cc = colour_consts(K_, ColourOpts{P_.hue_preserve, P_.saturation, P_.highlight_chroma, P_.lab_hue});
   block_inv_y(bl, bl + n, bl + 2 * size_t(n), cc.wl, n, iy);
   colour_rows(n, bl, lms ? bi : nullptr, lms ? nullptr : bi, rw, rods, gt, bo);
   float* __restrict mq = gt;  // max(block RGB) / block luminance (scale_blocks), in gt (free now)
@@ -1270,6 +1269,42 @@ DTUTMO_HOT void CpuEngine::colour_pair(int y, const float* __restrict la, const 
   scale_row(W, cc, yb, bo, iy, mq, ob, P_.gamut_map);
   encode_row(oa, W, out_420_);
   encode_row(ob, W, out_420_);
+}
+
+// A band's rows y0 .. y1 of pass 2 after their lookup and tone: lum_row(y) makes row y's
+// display luminance per class (s.resp's second half) and returns its input LMS (planar 3 x
+// W) or null (the colour then takes lin_'s row through the matrix); then the colour and
+// encode into s.out per row (row_colour) or, for a 4:2:0 output with colour-sampling auto,
+// per row pair y (even), y + 1 per 2x2 block (colour_pair; the output's chroma rows): row
+// y's rows (luminance, input LMS, rod weight) swapped out of the way (the pointers stay
+// valid: std::swap exchanges the buffers), row y + 1 made as row y was; then the band
+// packed into out (pack_rows_planar).
+template <class LumRow>
+void CpuEngine::colour_band(const FrameView& out, int y0, int y1, Scratch& s, LumRow&& lum_row) {
+  const int W = W_;
+  const bool blk = out_420_ && P_.colour_sampling == ColourSampling::Auto;
+  int bk = 0;
+  for (int y = y0; y < y1; ++y) {
+    float* o = s.out.data() + size_t(y - y0) * W * 3;
+    const float* li = lum_row(y);
+    if (blk && !(y & 1) && y + 1 < y1) {
+      const float* la = s.resp.data() + 3 * size_t(W);
+      const float* rwa = s.rods ? s.ad.data() + size_t(kChW) * W : nullptr;
+      std::swap(s.ad, s.ad2);
+      std::swap(s.resp, s.resp2);
+      std::swap(s.lms, s.lms2);
+      const float* lib = lum_row(y + 1);
+      colour_pair(y, la, li, rwa, s.resp.data() + 3 * size_t(W), lib,
+                  s.rods ? s.ad.data() + size_t(kChW) * W : nullptr, o, o + 3 * size_t(W), s);
+      bk += 2;
+      ++y;
+      continue;
+    }
+    row_colour(y, o, s, li);
+  }
+  if (bk) blk_rows_n_.fetch_add(bk, std::memory_order_relaxed);
+  pack_rows_planar(s.out.data(), std::ptrdiff_t(W) * 3, W, out, C_.out, y0, y1, P_.dither, s.conv.data(),
+                   out_420_);
 }
 
 // ---------------------------------------------------------------- pass 2
@@ -1288,7 +1323,6 @@ RowPrefetch CpuEngine::next_row(int y, int y1, bool band) const {
 
 void CpuEngine::pass2(const FrameView& out) {
   const int W = W_;
-  const bool dither = P_.dither;
   const int nb = (H_ + kCell - 1) / kCell;
   if (csf_active_) {
     // by bands (rows of a band on one thread: the next row's lines prefetched across the
@@ -1309,48 +1343,26 @@ void CpuEngine::pass2(const FrameView& out) {
     pool_.run(nb, [&](int b, int) { pass2_band_reference(out, b * kCell, std::min(H_, b * kCell + kCell)); });
     return;
   }
-  // colour at chroma resolution (colour_pair): 4:2:0 output, colour-sampling auto, on row
-  // pairs y, y + 1 with y even (the output's chroma rows)
-  const bool blk = out_420_ && P_.colour_sampling == ColourSampling::Auto;
   if (csf_active_) {
     pool_.run(nb, [&](int b, int th) {
       Scratch& s = scr_[th];
       const int y0 = b * kCell, y1 = std::min(H_, y0 + kCell);
       const bool bd = P_.base_detail && bgrid_ready_;
-      int bk = 0;
-      // row_lum (the base rows were sliced by the responses pass above)
-      auto lum_row = [&](int y) {
+      // row_lum (the base rows were sliced by the responses pass above); no input LMS
+      colour_band(out, y0, y1, s, [&](int y) -> const float* {
         s.pf = next_row(y, y1, true);
         interp_row(y, s, (bd ? base_.data() : logy_.data()) + size_t(y) * W);
         csf_row(y, s, s.rsp.data());  // the filtered responses (s.row: scratch till row_lum)
         row_lum(y, s.rsp.data(), s);
-      };
-      for (int y = y0; y < y1; ++y) {
-        float* o = s.out.data() + size_t(y - y0) * W * 3;
-        lum_row(y);
-        if (blk && !(y & 1) && y + 1 < y1) {  // as below, without input LMS
-          const float* la = s.resp.data() + 3 * size_t(W);
-          const float* rwa = s.rods ? s.ad.data() + size_t(kChW) * W : nullptr;
-          std::swap(s.ad, s.ad2);
-          std::swap(s.resp, s.resp2);
-          lum_row(y + 1);
-          colour_pair(y, la, nullptr, rwa, s.resp.data() + 3 * size_t(W), nullptr,
-                      s.rods ? s.ad.data() + size_t(kChW) * W : nullptr, o, o + 3 * size_t(W), s);
-          bk += 2;
-          ++y;
-          continue;
-        }
-        row_colour(y, o, s);
-      }
-      if (bk) blk_rows_n_.fetch_add(bk, std::memory_order_relaxed);
-      pack_rows_planar(s.out.data(), std::ptrdiff_t(W) * 3, W, out, C_.out, y0, y1, dither, s.conv.data(), out_420_);
+        return nullptr;
+      });
     });
     return;
   }
   pool_.run(nb, [&](int b, int th) {
     Scratch& s = scr_[th];
     const int y0 = b * kCell, y1 = std::min(H_, y0 + kCell);
-    int tr = 0, rr = 0, rc = 0, bk = 0;
+    int tr = 0, rr = 0, rc = 0;
     const bool bd = P_.base_detail && bgrid_ready_;
     // Row y's display luminance per class into s.resp's second half (planar 3 x W);
     // returns its input LMS (planar 3 x W, for the colour's hue) or null (the colour then
@@ -1391,32 +1403,10 @@ void CpuEngine::pass2(const FrameView& out) {
       row_lum(y, s.rsp.data(), s);
       return nullptr;
     };
-    for (int y = y0; y < y1; ++y) {
-      float* o = s.out.data() + size_t(y - y0) * W * 3;
-      const float* li = lum_row(y);
-      if (blk && !(y & 1) && y + 1 < y1) {
-        // the pair: row y's rows (luminance, input LMS, rod weight) swapped out of the
-        // way (the pointers stay valid: std::swap exchanges the buffers), row y + 1 made
-        // as row y was, then the colour per 2x2 block
-        const float* la = s.resp.data() + 3 * size_t(W);
-        const float* rwa = s.rods ? s.ad.data() + size_t(kChW) * W : nullptr;
-        std::swap(s.ad, s.ad2);
-        std::swap(s.resp, s.resp2);
-        std::swap(s.lms, s.lms2);
-        const float* lib = lum_row(y + 1);
-        colour_pair(y, la, li, rwa, s.resp.data() + 3 * size_t(W), lib,
-                    s.rods ? s.ad.data() + size_t(kChW) * W : nullptr, o, o + 3 * size_t(W), s);
-        bk += 2;
-        ++y;
-        continue;
-      }
-      row_colour(y, o, s, li);
-    }
+    colour_band(out, y0, y1, s, lum_row);
     if (tr) tone_rows_n_.fetch_add(tr, std::memory_order_relaxed);
-    if (bk) blk_rows_n_.fetch_add(bk, std::memory_order_relaxed);
     if (rr) rod_rows_n_.fetch_add(rr, std::memory_order_relaxed);
     if (rc) rod_cols_n_.fetch_add(rc, std::memory_order_relaxed);
-    pack_rows_planar(s.out.data(), std::ptrdiff_t(W) * 3, W, out, C_.out, y0, y1, dither, s.conv.data(), out_420_);
   });
 }
 

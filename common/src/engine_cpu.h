@@ -248,6 +248,10 @@ class CpuEngine final : public Engine {
   // rwa, rwb or null for none)
   void colour_pair(int y, const float* la, const float* ia, const float* rwa, const float* lb,
                    const float* ib, const float* rwb, float* oa, float* ob, Scratch& s) const;
+  // pass 2's colour of a band's rows after their tone (row_colour or colour_pair; lum_row(y)
+  // tones row y and returns its input LMS or null), then their pack into out
+  template <class LumRow>
+  void colour_band(const FrameView& out, int y0, int y1, Scratch& s, LumRow&& lum_row);
   // cpu_csf.cpp: csf_filter on resp_, whose rows the responses pass turned into opponent
   // channels (csf_opponent_row: planar rows, w apart)
   // level0: level 0 rebuilt into resp_ as responses (the reference path reads them);
