@@ -1252,7 +1252,9 @@ TEST(ColourSampling, ShownPictureIsNoFurtherFromThePerPixelColour) {
       EXPECT_LE(d, 50) << n1 << " bytes of " << a.size() << " more than 1 apart";
       // (the photopic texture: ~55-63 % of the bytes more than 1 apart, every block's
       // pixels a different chroma amount; its shown error is what is bounded above)
-      if (!photopic) EXPECT_LT(double(n1), 0.4 * double(a.size()));
+      if (!photopic) {
+        EXPECT_LT(double(n1), 0.4 * double(a.size()));
+      }
       EXPECT_EQ(ba, h);
     }
 }
