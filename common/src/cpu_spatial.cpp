@@ -189,6 +189,44 @@ void upsample_row(const float* in, int sw, int sh, float* out, int dh, int y, co
   bilinear_row(in, size_t(sw), y0, y1, ty, t, vr, out);
 }
 
+// Each row's bins (EdgePooler::jr_): [least j, greatest j + 1] of ep_bin over the row's
+// cells (integer min / max: vectorised).
+DTUTMO_AVX2_EXACT static void ep_row_bins(const float* __restrict in, int w, int h, float lo, float inv, int nb,
+                                          int* __restrict jr) {
+  for (int y = 0; y < h; ++y) {
+    const float* __restrict r = in + size_t(y) * w;
+    int a = nb, b = -1;
+    for (int x = 0; x < w; ++x) {
+      int j;
+      float f;
+      ep_bin(r[x], lo, inv, nb, &j, &f);
+      a = std::min(a, j);
+      b = std::max(b, j);
+    }
+    jr[2 * y] = a;
+    jr[2 * y + 1] = b + 1;
+  }
+}
+
+// Bin b's splat, its value and weight planes (val, wt; w floats a row) on rows [y0, y1):
+// per cell 0 + (1 - f) v and 0 + (1 - f) where b is its lower bin j (ep_bin), 0 + f v and
+// 0 + f where b is j + 1, +0 elsewhere: what the splat's read-modify-writes from +0 gave
+// (a cell adds once to each of its two bins), the same bits. Vectorised (no FMA in the
+// AVX2 clone: 0 + x is not contracted; as an FMA, 0 + (1 - f) v would be the same bits).
+DTUTMO_AVX2_EXACT static void ep_splat_rows(const float* __restrict in, int w, int y0, int y1, float lo, float inv,
+                                            int nb, int b, float* __restrict val, float* __restrict wt) {
+  for (size_t i = size_t(y0) * w, e = size_t(y1) * w; i < e; ++i) {
+    int j;
+    float f;
+    ep_bin(in[i], lo, inv, nb, &j, &f);
+    const bool m = (j == b) | (j + 1 == b);
+    const float g = j == b ? 1 - f : f;
+    const float v = 0.0f + g * in[i], u = 0.0f + g;  // (both stored: no masked stores)
+    val[i] = m ? v : 0.0f;
+    wt[i] = m ? u : 0.0f;
+  }
+}
+
 void EdgePooler::init(int w_, int h_, float dz_, int threads) {
   w = w_;
   h = h_;
@@ -199,15 +237,11 @@ void EdgePooler::init(int w_, int h_, float dz_, int threads) {
     lw[l] = (lw[l - 1] + 1) / 2;
     lh[l] = (lh[l - 1] + 1) / 2;
   }
-  // Capacity for every bin (kMaxBins) reserved now, 16 bins (30 stops at dz = 2) sized
-  // (touched); a wider frame sizes more within the capacity: no allocation mid-stream, and
-  // only the bins in use are resident. The per-scale results live at their pyramid level
-  // (known at the first begin()): 16 bins at level 0 for each of the 4 scales were 8 bytes
-  // per pixel.
-  splat_.clear();
-  splat_.reserve(size_t(kMaxBins) * 2 * w * h);
-  splat_.assign(size_t(16) * 2 * w * h, 0.0f);
-  last_j_.assign(size_t(w) * h, -1);  // nothing splatted yet
+  // No splat planes: each bin's level 0 is made by its process_bin task in its thread's
+  // lev[0] (ep_splat_rows), only on the rows its bins reach (jr_); the per-scale results
+  // live at their pyramid level (known at the first begin()): 16 bins at level 0 for each
+  // of the 4 scales were 8 bytes per pixel.
+  jr_.assign(size_t(2) * h, 0);
   for (auto& r : res_) r.clear();
   for (int k = 0; k < 4; ++k) {
     for (Axis* a : {&sx_[k], &sy_[k]}) {
@@ -233,38 +267,14 @@ void EdgePooler::begin(const float* in, const float* sigma_cells, const float* w
   for (int i = 1; i < nc; ++i) mn = std::min(mn, in[i]), mx = std::max(mx, in[i]);
   // bins at multiples of dz (absolute positions: temporally stable), spatial.h ep_bins
   ep_bins(mn, mx, dz, &lo, &dzc, &nb);
-  if (splat_.size() < size_t(nb) * 2 * nc) splat_.resize(size_t(nb) * 2 * nc);
-  // the splat by bands of grid rows, on the pool's threads if given (each cell adds only
-  // to its own index of its two bins' planes: the bands are independent, the same bits);
-  // the zeroing and the splat were ~0.4 ms per frame at 1080p on one thread
-  const float inv = 1.0f / dzc;
-  // Only the four entries each cell wrote the frame before are zeroed (its bins then,
-  // last_j_), not every bin's planes: those were 2 nb planes of nc floats (nb ~20 at
-  // 1080p: ~5 MB of memset a frame); the rest of splat_ is zero since init.
-  int* __restrict lj = last_j_.data();
-  auto band = [&](int b, int) {
-    const int i0 = b * 8 * w, i1 = std::min(h, (b + 1) * 8) * w;
-    for (int i = i0; i < i1; ++i) {
-      if (lj[i] >= 0) {
-        float* a = splat_.data() + size_t(lj[i]) * 2 * nc;
-        a[i] = a[nc + i] = a[2 * size_t(nc) + i] = a[3 * size_t(nc) + i] = 0.0f;
-      }
-      int j;
-      float f;
-      ep_bin(in[i], lo, inv, nb, &j, &f);
-      lj[i] = j;
-      float* a = splat_.data() + size_t(j) * 2 * nc;
-      float* b = a + size_t(2) * nc;
-      a[i] += (1 - f) * in[i];
-      a[nc + i] += 1 - f;
-      b[i] += f * in[i];
-      b[nc + i] += f;
-    }
-  };
-  const int nbands = (h + 7) / 8;
-  if (pool) pool->run(nbands, band);
-  else
-    for (int b = 0; b < nbands; ++b) band(b, 0);
+  // Each row's bins, [least j, greatest j + 1] (ep_bin): the rows whose splat a bin's
+  // process_bin makes (ep_splat_rows). Was the splat itself here, by bands on the pool:
+  // per cell four read-modify-writes into its two bins' planes (~14 planes of 130 KB at
+  // 1080p, ~3.6 MB: from L3 every frame) and the zeroing of the four it wrote the frame
+  // before (lr.ep.begin ~0.33 CPU-ms a 1080p frame); each process_bin then scanned its
+  // whole weight plane for its box.
+  (void)pool;
+  ep_row_bins(in, w, h, lo, 1.0f / dzc, nb, jr_.data());
   wsum = 0;
   for (int k = 0; k < nscale; ++k) {
     ep_level(sigma_cells[k], lw, lh, &slev[k], &sblur[k]);  // spatial.h
@@ -303,10 +313,16 @@ void EdgePooler::process_bin(int j, int thread) {
   Thread& T = ts_[thread];
   const int nc = w * h;
   int built = 0;
-  const float* sp = splat_.data() + size_t(j) * 2 * nc;
+  // level 0, the bin's splat (ep_splat_rows), in the thread's lev[0] on the rows whose
+  // bins reach it (jr_) and the row on either side (down2_box's blocks read them: +0)
+  int ya = h, yb = 0;
+  for (int y = 0; y < h; ++y)
+    if (jr_[2 * y] <= j && j <= jr_[2 * y + 1]) ya = std::min(ya, y), yb = y + 1;
+  float* sp = T.lev[0].data();
+  if (ya < yb) ep_splat_rows(guide, w, std::max(ya - 1, 0), std::min(yb + 1, h), lo, 1.0f / dzc, nb, j, sp, sp + nc);
   CellBox bx[6];
   bx[0] = {w, 0, h, 0};
-  for (int y = 0; y < h; ++y) {
+  for (int y = ya; y < yb; ++y) {
     const float* __restrict r = sp + nc + size_t(y) * w;
     int any = 0;  // (vectorised; most rows of a bin are empty)
     for (int x = 0; x < w; ++x) any |= r[x] != 0.0f;
@@ -317,8 +333,6 @@ void EdgePooler::process_bin(int j, int thread) {
     bx[0] = {std::min(bx[0].x0, a), std::max(bx[0].x1, e), std::min(bx[0].y0, y), y + 1};
   }
   const bool used = !bx[0].empty();  // the bin has weight
-  // level 0 is the splat itself (read in place: a copy of its two planes per bin was
-  // ~5 MB of memcpy a 1080p frame)
   const float* lev[6] = {sp};
   for (int l = 1; l < 6; ++l) lev[l] = T.lev[l].data();
   for (int k = 0; k < nscale; ++k) {

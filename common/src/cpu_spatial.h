@@ -97,8 +97,7 @@ struct EdgePooler {
   int lw[6], lh[6];
   int slev[4];
   float sblur[4], swt[4];
-  std::vector<float> splat_;             // kMaxBins x 2 planes (value, weight) of w x h
-  std::vector<int> last_j_;              // per cell: the lower bin it splatted last (-1: none)
+  std::vector<int> jr_;                  // per row: its least and greatest bin (begin)
   // one plane of a bin at a level, a blur's taps: on box b only (process_bin)
   void blur_box(float* img, int lw, int lh, const BlurTaps& t, const CellBox& b, float* tmp) const;
   std::vector<float> res_[4];            // per scale: kMaxBins x 2 planes at its level

@@ -294,10 +294,12 @@ TEST(EdgePooler, SliceSameBitsAsSliceAt) {
 }
 
 // EdgePooler::process_bin (each bin's pyramid and blurs on the box of cells its weight
-// reaches) against the whole grid: down2 and blur_grid of the bin's splat planes at every
-// scale's level, bit for bit, for every bin, on a second frame too (a thread's levels
-// hold the last frame's and bin's cells outside the box). Inputs: noise (boxes of the
-// whole grid), a blob at the right edge and a ramp (small boxes, at edges, odd sizes).
+// reaches; its level 0, the bin's splat, made there on the rows its bins reach) against
+// the whole grid: the splat by its definition, down2 and blur_grid of its planes at every
+// scale's level, bit for bit, for every bin, on later frames too (a thread's levels hold
+// the last frame's and bin's cells outside the box), bins on two threads' levels, scales
+// from level 1 and from level 0. Inputs: noise (boxes of the whole grid), a blob at the
+// right edge and a ramp (small boxes, at edges, odd sizes).
 TEST(EdgePooler, BinsSameBitsAsWholeGrid) {
   for (const auto& sz : {std::pair<int, int>{240, 135}, {61, 37}, {9, 70}, {1, 1}, {3, 2}}) {
     const int w = sz.first, h = sz.second;
@@ -309,18 +311,34 @@ TEST(EdgePooler, BinsSameBitsAsWholeGrid) {
         blob[size_t(y) * w + x] = 1.0f + (dx * dx + dy * dy < 0.05f * w * w ? 9.0f : 0.0f) + 0.001f * noisy[size_t(y) * w + x];
         ramp[size_t(y) * w + x] = 0.11f * x + 0.07f * y;
       }
-    const float sig[4] = {2, 4, 8, 16}, wts[4] = {1, 2, 4, 8};
+    // (sigmas of 2 cells and more pool from level 1 up; 1 and 0.7 from level 0)
+    const float sig[2][4] = {{2, 4, 8, 16}, {0.7f, 1, 3, 6}}, wts[4] = {1, 2, 4, 8};
     EdgePooler p;
-    p.init(w, h, kPoolRangeStep, 1);
+    p.init(w, h, kPoolRangeStep, 2);
     int n = 0;
-    for (const std::vector<float>* in : {&noisy, &blob, &ramp, &noisy}) {
-      SCOPED_TRACE(std::to_string(w) + "x" + std::to_string(h) + " input " + std::to_string(n++));
-      p.begin(in->data(), sig, wts, 4);
-      for (int j = 0; j < p.bins(); ++j) p.process_bin(j, 0);
+    for (const std::vector<float>* in : {&noisy, &blob, &ramp, &noisy, &blob}) {
+      SCOPED_TRACE(std::to_string(w) + "x" + std::to_string(h) + " input " + std::to_string(n));
+      p.begin(in->data(), sig[n++ % 2], wts, 4);
+      for (int j = 0; j < p.bins(); ++j) p.process_bin(j, j % 2);
+      // the splat by its definition: each cell adds (1 - f) v, 1 - f to its lower bin j's
+      // value and weight planes, f v, f to bin j + 1's, all from +0
+      const size_t nc = size_t(w) * h;
+      std::vector<float> splat(size_t(p.bins()) * 2 * nc, 0.0f);
+      for (size_t i = 0; i < nc; ++i) {
+        int j;
+        float f;
+        ep_bin((*in)[i], p.lo, 1.0f / p.dzc, p.bins(), &j, &f);
+        float* a = splat.data() + size_t(j) * 2 * nc;
+        float* b = a + 2 * nc;
+        a[i] += (1 - f) * (*in)[i];
+        a[nc + i] += 1 - f;
+        b[i] += f * (*in)[i];
+        b[nc + i] += f;
+      }
       for (int j = 0; j < p.bins(); ++j) {
         // the whole grid: levels by down2 of the two planes, then the scale's blur
         std::vector<std::vector<float>> lev(6);
-        lev[0].assign(p.splat_.begin() + size_t(j) * 2 * w * h, p.splat_.begin() + size_t(j + 1) * 2 * w * h);
+        lev[0].assign(splat.begin() + size_t(j) * 2 * nc, splat.begin() + size_t(j + 1) * 2 * nc);
         for (int l = 1; l < 6; ++l) {
           const size_t pn = size_t(p.lw[l - 1]) * p.lh[l - 1], qn = size_t(p.lw[l]) * p.lh[l];
           lev[l].assign(2 * qn, 0.0f);
