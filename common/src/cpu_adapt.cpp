@@ -90,7 +90,7 @@ void CpuEngine::low_res(double dt, bool snap, bool redo) {
     const float wts[4] = {1, 2, 4, 8};
     // edge-aware: each Gaussian is cross-bilateral in log luminance (DESIGN.md section 4),
     // so a dark tree does not pool the sky around it nor a lamp the room around it
-    epool_.begin(la_loc_.data(), sig, wts, 4, &pool_);
+    epool_.begin(la_loc_.data(), sig, wts, 4);
     tl_.mark("lr.ep.begin");
     pool_.run(epool_.bins(), [&](int j, int th) { epool_.process_bin(j, th); });
     tl_.mark("lr.ep.bins");

@@ -189,42 +189,69 @@ void upsample_row(const float* in, int sw, int sh, float* out, int dh, int y, co
   bilinear_row(in, size_t(sw), y0, y1, ty, t, vr, out);
 }
 
-// Each row's bins (EdgePooler::jr_): [least j, greatest j + 1] of ep_bin over the row's
-// cells (integer min / max: vectorised).
-DTUTMO_AVX2_EXACT static void ep_row_bins(const float* __restrict in, int w, int h, float lo, float inv, int nb,
-                                          int* __restrict jr) {
+// The least and greatest of n values (n >= 1) by 8 chains (one chain's min / max latency
+// bound the loop), each from v[0] (NaN skipped as std::min / std::max do after it): the
+// same values as one pass in order, but for the sign of a zero (ep_bins gives the same
+// bins for either).
+DTUTMO_AVX2_EXACT static void min_max(const float* __restrict v, int n, float* mn, float* mx) {
+  float a[8], b[8];
+  for (int k = 0; k < 8; ++k) a[k] = b[k] = v[0];
+  int i = 1;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; ++k) a[k] = std::min(a[k], v[i + k]), b[k] = std::max(b[k], v[i + k]);
+  for (; i < n; ++i) a[0] = std::min(a[0], v[i]), b[0] = std::max(b[0], v[i]);
+  for (int k = 1; k < 8; ++k) a[0] = std::min(a[0], a[k]), b[0] = std::max(b[0], b[k]);
+  *mn = a[0];
+  *mx = b[0];
+}
+
+// Every cell's bins j, j + 1 and weight f (spatial.h ep_bin), n cells (vectorised).
+DTUTMO_AVX2_EXACT static void ep_cell_bins(const float* __restrict in, int n, float lo, float inv, int nb,
+                                           int* __restrict cj, float* __restrict cf) {
+  for (int i = 0; i < n; ++i) ep_bin(in[i], lo, inv, nb, &cj[i], &cf[i]);
+}
+
+// Each bin's box (box[b], nb of them, from empty): the cells whose lower bin j (cj, w x h)
+// or upper one j + 1 it is, from each row's first and last cell of each j (stores only:
+// the first by a pass from the right; first, last: nb ints of scratch).
+DTUTMO_AVX2_EXACT static void ep_bin_boxes(const int* __restrict cj, int w, int h, int nb, CellBox* box,
+                                           int* __restrict first, int* __restrict last) {
   for (int y = 0; y < h; ++y) {
-    const float* __restrict r = in + size_t(y) * w;
-    int a = nb, b = -1;
-    for (int x = 0; x < w; ++x) {
-      int j;
-      float f;
-      ep_bin(r[x], lo, inv, nb, &j, &f);
-      a = std::min(a, j);
-      b = std::max(b, j);
+    const int* __restrict r = cj + size_t(y) * w;
+    int ja = nb, jb = -1;  // (vectorised)
+    for (int x = 0; x < w; ++x) ja = std::min(ja, r[x]), jb = std::max(jb, r[x]);
+    for (int j = ja; j <= jb; ++j) last[j] = -1;
+    for (int x = 0; x < w; ++x) last[r[x]] = x;
+    for (int x = w - 1; x >= 0; --x) first[r[x]] = x;
+    for (int j = ja; j <= jb; ++j) {
+      if (last[j] < 0) continue;
+      for (int b = j; b <= j + 1; ++b) {
+        CellBox& q = box[b];
+        q = {std::min(q.x0, first[j]), std::max(q.x1, last[j] + 1), std::min(q.y0, y), y + 1};
+      }
     }
-    jr[2 * y] = a;
-    jr[2 * y + 1] = b + 1;
   }
 }
 
-// Bin b's splat, its value and weight planes (val, wt; w floats a row) on rows [y0, y1):
-// per cell 0 + (1 - f) v and 0 + (1 - f) where b is its lower bin j (ep_bin), 0 + f v and
-// 0 + f where b is j + 1, +0 elsewhere: what the splat's read-modify-writes from +0 gave
-// (a cell adds once to each of its two bins), the same bits. Vectorised (no FMA in the
-// AVX2 clone: 0 + x is not contracted; as an FMA, 0 + (1 - f) v would be the same bits).
-DTUTMO_AVX2_EXACT static void ep_splat_rows(const float* __restrict in, int w, int y0, int y1, float lo, float inv,
-                                            int nb, int b, float* __restrict val, float* __restrict wt) {
-  for (size_t i = size_t(y0) * w, e = size_t(y1) * w; i < e; ++i) {
-    int j;
-    float f;
-    ep_bin(in[i], lo, inv, nb, &j, &f);
-    const bool m = (j == b) | (j + 1 == b);
-    const float g = j == b ? 1 - f : f;
-    const float v = 0.0f + g * in[i], u = 0.0f + g;  // (both stored: no masked stores)
-    val[i] = m ? v : 0.0f;
-    wt[i] = m ? u : 0.0f;
-  }
+// Bin b's splat, its value and weight planes (val, wt; w floats a row) on columns
+// [x0, x1) of rows [y0, y1): per cell 0 + (1 - f) v and 0 + (1 - f) where b is its lower
+// bin j, 0 + f v and 0 + f where b is j + 1, +0 elsewhere: what the splat's
+// read-modify-writes from +0 gave (a cell adds once to each of its two bins), the same
+// bits. Vectorised (no FMA in the AVX2 clone: 0 + x is not contracted; as an FMA,
+// 0 + (1 - f) v would be the same bits).
+DTUTMO_AVX2_EXACT static void ep_splat_box(const float* __restrict in, const int* __restrict cj,
+                                           const float* __restrict cf, int w, const CellBox& bx, int b,
+                                           float* __restrict val, float* __restrict wt) {
+  for (int y = bx.y0; y < bx.y1; ++y)
+    for (size_t i = size_t(y) * w + bx.x0, e = size_t(y) * w + bx.x1; i < e; ++i) {
+      const int j = cj[i];
+      const float f = cf[i];
+      const bool m = (j == b) | (j + 1 == b);  // (no || : GCC made masked stores of it)
+      const float g = j == b ? 1 - f : f;
+      const float v = 0.0f + g * in[i], u = 0.0f + g;
+      val[i] = m ? v : 0.0f;
+      wt[i] = m ? u : 0.0f;
+    }
 }
 
 void EdgePooler::init(int w_, int h_, float dz_, int threads) {
@@ -238,10 +265,13 @@ void EdgePooler::init(int w_, int h_, float dz_, int threads) {
     lh[l] = (lh[l - 1] + 1) / 2;
   }
   // No splat planes: each bin's level 0 is made by its process_bin task in its thread's
-  // lev[0] (ep_splat_rows), only on the rows its bins reach (jr_); the per-scale results
-  // live at their pyramid level (known at the first begin()): 16 bins at level 0 for each
-  // of the 4 scales were 8 bytes per pixel.
-  jr_.assign(size_t(2) * h, 0);
+  // lev[0] (ep_splat_box) on its box (bbox_); the per-scale results live at their pyramid
+  // level (known at the first begin()): 16 bins at level 0 for each of the 4 scales were 8
+  // bytes per pixel.
+  cj_.assign(size_t(w) * h, 0);
+  cf_.assign(size_t(w) * h, 0.0f);
+  first_.assign(kMaxBins, 0);
+  last_.assign(kMaxBins, 0);
   for (auto& r : res_) r.clear();
   for (int k = 0; k < 4; ++k) {
     for (Axis* a : {&sx_[k], &sy_[k]}) {
@@ -258,23 +288,23 @@ void EdgePooler::init(int w_, int h_, float dz_, int threads) {
   }
 }
 
-void EdgePooler::begin(const float* in, const float* sigma_cells, const float* weights, int n,
-                       CpuPool* pool) {
+void EdgePooler::begin(const float* in, const float* sigma_cells, const float* weights, int n) {
   guide = in;
   nscale = std::min(n, 4);
   const int nc = w * h;
-  float mn = in[0], mx = in[0];
-  for (int i = 1; i < nc; ++i) mn = std::min(mn, in[i]), mx = std::max(mx, in[i]);
+  float mn, mx;
+  min_max(in, nc, &mn, &mx);
   // bins at multiples of dz (absolute positions: temporally stable), spatial.h ep_bins
   ep_bins(mn, mx, dz, &lo, &dzc, &nb);
-  // Each row's bins, [least j, greatest j + 1] (ep_bin): the rows whose splat a bin's
-  // process_bin makes (ep_splat_rows). Was the splat itself here, by bands on the pool:
-  // per cell four read-modify-writes into its two bins' planes (~14 planes of 130 KB at
-  // 1080p, ~3.6 MB: from L3 every frame) and the zeroing of the four it wrote the frame
-  // before (lr.ep.begin ~0.33 CPU-ms a 1080p frame); each process_bin then scanned its
-  // whole weight plane for its box.
-  (void)pool;
-  ep_row_bins(in, w, h, lo, 1.0f / dzc, nb, jr_.data());
+  // Every cell's bins (ep_bin, once: process_bin and slice read them) and each bin's box:
+  // the cells whose j or j + 1 it is (a superset of where its weight is nonzero: f may be
+  // 0; ep_bin_boxes). Was the splat itself here, by bands on the pool: per cell four
+  // read-modify-writes into its two bins' planes (~14-20 planes of 130 KB at 1080p: from
+  // L3 every frame) and the zeroing of the four it wrote the frame before (lr.ep.begin
+  // ~0.33 CPU-ms a 1080p frame); each process_bin then scanned its whole weight plane.
+  ep_cell_bins(in, nc, lo, 1.0f / dzc, nb, cj_.data(), cf_.data());
+  for (int b = 0; b < nb; ++b) bbox_[b] = {w, 0, h, 0};
+  ep_bin_boxes(cj_.data(), w, h, nb, bbox_, first_.data(), last_.data());
   wsum = 0;
   for (int k = 0; k < nscale; ++k) {
     ep_level(sigma_cells[k], lw, lh, &slev[k], &sblur[k]);  // spatial.h
@@ -313,21 +343,23 @@ void EdgePooler::process_bin(int j, int thread) {
   Thread& T = ts_[thread];
   const int nc = w * h;
   int built = 0;
-  // level 0, the bin's splat (ep_splat_rows), in the thread's lev[0] on the rows whose
-  // bins reach it (jr_) and the row on either side (down2_box's blocks read them: +0)
-  int ya = h, yb = 0;
-  for (int y = 0; y < h; ++y)
-    if (jr_[2 * y] <= j && j <= jr_[2 * y + 1]) ya = std::min(ya, y), yb = y + 1;
+  // level 0, the bin's splat (ep_splat_box), in the thread's lev[0] on its box (begin)
+  // and the ring of cells around it (down2_box's blocks read them: +0)
+  const CellBox& sb = bbox_[j];
   float* sp = T.lev[0].data();
-  if (ya < yb) ep_splat_rows(guide, w, std::max(ya - 1, 0), std::min(yb + 1, h), lo, 1.0f / dzc, nb, j, sp, sp + nc);
+  if (!sb.empty())
+    ep_splat_box(guide, cj_.data(), cf_.data(), w,
+                 {std::max(sb.x0 - 1, 0), std::min(sb.x1 + 1, w), std::max(sb.y0 - 1, 0), std::min(sb.y1 + 1, h)}, j,
+                 sp, sp + nc);
+  // the box where its weight is nonzero
   CellBox bx[6];
   bx[0] = {w, 0, h, 0};
-  for (int y = ya; y < yb; ++y) {
+  for (int y = sb.y0; y < sb.y1; ++y) {
     const float* __restrict r = sp + nc + size_t(y) * w;
-    int any = 0;  // (vectorised; most rows of a bin are empty)
-    for (int x = 0; x < w; ++x) any |= r[x] != 0.0f;
+    int any = 0;  // (vectorised)
+    for (int x = sb.x0; x < sb.x1; ++x) any |= r[x] != 0.0f;
     if (!any) continue;
-    int a = 0, e = w;
+    int a = sb.x0, e = sb.x1;
     while (r[a] == 0.0f) ++a;
     while (r[e - 1] == 0.0f) --e;
     bx[0] = {std::min(bx[0].x0, a), std::max(bx[0].x1, e), std::min(bx[0].y0, y), y + 1};
@@ -434,26 +466,23 @@ __attribute__((target("avx2"))) static void ep_slice8_avx2(const EdgePooler& P, 
 
 // spatial.h ep_slice_at with the positions of the scales' columns and rows made once per
 // frame (begin): the same bits, ~0.6x the samples of ep_slice_at per cell (two divisions
-// and the clamps per cell and scale); with AVX2 8 cells a step (ep_slice8_avx2).
+// and the clamps per cell and scale); with AVX2 8 cells a step (ep_slice8_avx2). The
+// cells' bins as begin made them (cj_, cf_).
 void EdgePooler::slice(int y0, int y1, float* out) const {
-  const float inv = 1.0f / dzc;
   for (int y = y0; y < y1; ++y) {
     int x = 0;
 #if defined(__x86_64__) || defined(__i386__)
     if (cpu::have_avx2())
       for (; x + 8 <= w; x += 8) {
-        int jb[8];
-        float fb[8];
-        for (int i = 0; i < 8; ++i) ep_bin(guide[y * w + x + i], lo, inv, nb, &jb[i], &fb[i]);
-        ep_slice8_avx2(*this, y, x, jb, fb, *std::min_element(jb, jb + 8), *std::max_element(jb, jb + 8), out);
+        const int* jb = cj_.data() + size_t(y) * w + x;
+        ep_slice8_avx2(*this, y, x, jb, cf_.data() + size_t(y) * w + x, *std::min_element(jb, jb + 8),
+                       *std::max_element(jb, jb + 8), out);
       }
 #endif
     for (; x < w; ++x) {
       const int i = y * w + x;
-      const float v = guide[i];
-      int j;
-      float f;
-      ep_bin(v, lo, inv, nb, &j, &f);
+      const float v = guide[i], f = cf_[i];
+      const int j = cj_[i];
       float acc = 0;
       for (int k = 0; k < nscale; ++k) {
         const int l = slev[k];

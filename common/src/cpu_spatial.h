@@ -84,9 +84,8 @@ void upsample_row(const float* in, int sw, int sh, float* out, int dh, int y, co
 struct EdgePooler {
   static constexpr int kMaxBins = kEpMaxBins;
   void init(int w, int h, float dz, int threads);
-  // (the splat by bands of rows on the pool's threads when one is given)
-  void begin(const float* in, const float* sigma_cells, const float* weights, int n,
-             CpuPool* pool = nullptr);
+  // (each cell's bins and each bin's box; the splat is process_bin's)
+  void begin(const float* in, const float* sigma_cells, const float* weights, int n);
   int bins() const { return nb; }
   void process_bin(int j, int thread);
   void slice(int y0, int y1, float* out) const;
@@ -97,7 +96,10 @@ struct EdgePooler {
   int lw[6], lh[6];
   int slev[4];
   float sblur[4], swt[4];
-  std::vector<int> jr_;                  // per row: its least and greatest bin (begin)
+  std::vector<int> cj_;                  // per cell: its lower bin j (ep_bin; begin)...
+  std::vector<float> cf_;                // ...and the upper one's weight f
+  CellBox bbox_[kMaxBins];               // per bin: the cells whose j or j + 1 it is (begin)
+  std::vector<int> first_, last_;        // begin's scratch: a row's first and last cell of each j
   // one plane of a bin at a level, a blur's taps: on box b only (process_bin)
   void blur_box(float* img, int lw, int lh, const BlurTaps& t, const CellBox& b, float* tmp) const;
   std::vector<float> res_[4];            // per scale: kMaxBins x 2 planes at its level

@@ -222,30 +222,29 @@ TEST(BilateralGrid, SliceRowMatchesSlicePerPixel) {
   }
 }
 
-// The edge-aware pooling with its splat on a pool: the same pooled grid as without, and a
-// frame after another (different) one the same as a first frame.
-TEST(EdgePooler, SplatOnAPoolSameBits) {
+// The edge-aware pooling with its bins on two threads' levels: the same pooled grid as on
+// one, and a frame after another (different) one the same as a first frame.
+TEST(EdgePooler, BinsOnThreadsSameBits) {
   const int w = 240, h = 135;
   std::vector<float> in = noise(size_t(w) * h, 11u, -4.0f, 14.0f);
   for (int y = 0; y < h; ++y)  // a hard edge and a smooth ramp
     for (int x = 0; x < w; ++x) in[size_t(y) * w + x] += (x > w / 3 ? 6.0f : 0.0f) + 0.02f * y;
   const float sig[4] = {2, 4, 8, 16}, wts[4] = {1, 2, 4, 8};
   const std::vector<float> other = noise(in.size(), 12u, -2.0f, 9.0f);
-  auto pooled = [&](CpuPool* pool, int threads, int frames) {
+  auto pooled = [&](int threads, int frames) {
     EdgePooler p;
     p.init(w, h, kPoolRangeStep, threads);
     std::vector<float> out(in.size());
     for (int f = frames - 1; f >= 0; --f) {  // the last frame is `in`
-      p.begin(f ? other.data() : in.data(), sig, wts, 4, pool);
-      for (int j = 0; j < p.bins(); ++j) p.process_bin(j, 0);
+      p.begin(f ? other.data() : in.data(), sig, wts, 4);
+      for (int j = 0; j < p.bins(); ++j) p.process_bin(j, j % threads);
       p.slice(0, h, out.data());
     }
     return out;
   };
-  const std::vector<float> ref = pooled(nullptr, 1, 1);
-  CpuPool pool(2);
-  EXPECT_TRUE(same_bits(pooled(&pool, 2, 1), ref));
-  EXPECT_TRUE(same_bits(pooled(&pool, 2, 2), ref)) << "second frame";
+  const std::vector<float> ref = pooled(1, 1);
+  EXPECT_TRUE(same_bits(pooled(2, 1), ref));
+  EXPECT_TRUE(same_bits(pooled(2, 2), ref)) << "second frame";
 }
 
 // EdgePooler::slice (the scales' column and row positions made once per frame) against
