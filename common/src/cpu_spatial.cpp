@@ -26,6 +26,11 @@ BlurTaps::BlurTaps(float sigma) {
   for (int i = -rr; i <= rr; ++i) k[i + rr] = gauss_tap(i, sigma);
 }
 
+// 8 floats in GCC vector extensions (two SSE registers in the default clone, one AVX
+// register in the AVX2 one; the same IEEE operations per lane).
+typedef float v8f __attribute__((vector_size(32)));
+#define DTUTMO_LOAD8(v, p) (std::memcpy(&(v), (p), sizeof(v8f)), (v))
+
 // spatial.h blur_at by rows, the same bits: per pixel the taps in the same order from
 // acc = 0 with the same weight sum (for the interior pixels, and for every pixel of a
 // border row of the vertical pass, one sum of the same taps), one pixel per vector lane
@@ -47,13 +52,20 @@ DTUTMO_AVX2_EXACT void blur_rows_h(const float* img, float* tmp, int w, int y0, 
     for (int x = x0; x < std::min(xa, x1); ++x) d[x] = blur_at([&](int j) { return s[j]; }, x, w, k, rr);
     for (int x = std::max(xb, x0); x < x1; ++x) d[x] = blur_at([&](int j) { return s[j]; }, x, w, k, rr);
     if (xb <= xa) continue;
-    for (int x = xa; x < xb; ++x) d[x] = 0.0f;
-    for (int i = 0; i <= 2 * rr; ++i) {
-      const float kw = k[i];
-      const float* __restrict si = s - rr + i;
-      for (int x = xa; x < xb; ++x) d[x] += kw * si[x];
+    // 8 pixels a step with their sums in registers over the taps (a pass over the row per
+    // tap loaded and stored every sum once a tap: the stores were ~30 % of the samples)
+    int x = xa;
+    for (; x + 8 <= xb; x += 8) {
+      v8f a = {}, t;
+      for (int i = 0; i <= 2 * rr; ++i) a += k[i] * DTUTMO_LOAD8(t, s + x - rr + i);
+      a /= wsum;
+      std::memcpy(d + x, &a, sizeof a);
     }
-    for (int x = xa; x < xb; ++x) d[x] /= wsum;
+    for (; x < xb; ++x) {
+      float a = 0.0f;
+      for (int i = 0; i <= 2 * rr; ++i) a += k[i] * s[x - rr + i];
+      d[x] = a / wsum;
+    }
   }
 }
 
@@ -68,13 +80,19 @@ DTUTMO_AVX2_EXACT void blur_rows_v(const float* tmp, float* img, int w, int h, i
     float ws = 0.0f;
     for (int i = a; i <= b; ++i) ws += k[i - y + rr];
     float* __restrict d = img + size_t(y) * w;
-    for (int x = x0; x < x1; ++x) d[x] = 0.0f;
-    for (int i = std::max(a, s0); i <= std::min(b, s1 - 1); ++i) {
-      const float kw = k[i - y + rr];
-      const float* __restrict si = tmp + size_t(i) * w;
-      for (int x = x0; x < x1; ++x) d[x] += kw * si[x];
+    const int ia = std::max(a, s0), ib = std::min(b, s1 - 1);
+    int x = x0;
+    for (; x + 8 <= x1; x += 8) {  // (as blur_rows_h: the sums in registers over the taps)
+      v8f c = {}, t;
+      for (int i = ia; i <= ib; ++i) c += k[i - y + rr] * DTUTMO_LOAD8(t, tmp + size_t(i) * w + x);
+      c /= ws;
+      std::memcpy(d + x, &c, sizeof c);
     }
-    for (int x = x0; x < x1; ++x) d[x] /= ws;
+    for (; x < x1; ++x) {
+      float c = 0.0f;
+      for (int i = ia; i <= ib; ++i) c += k[i - y + rr] * tmp[size_t(i) * w + x];
+      d[x] = c / ws;
+    }
   }
 }
 
