@@ -20,7 +20,11 @@ namespace cpu {
 // receptor constants (adapt_cell) and folded constants (fold_cell_k) into the grid's
 // channel rows kLM, kS, kRod, kW. adapt_cell's fastmath.h functions make the loop
 // branch- and call-free: GCC vectorises it across 8 cells (with libm's 12 calls a cell
-// it took 1.9-2.0 CPU-ms of fast's 39 per 1080p frame, lr.cells).
+// it took 1.9-2.0 CPU-ms of fast's 39 per 1080p frame, lr.cells). kCells: the cells'
+// AdaptCell too (display_cells reads them, where the display observer adapts locally: not
+// whiteboard); their 8 fields a cell were stored one float at a time (vextractps, ~13 %
+// of the loop's samples in fast, which never reads them).
+template <bool kCells>
 DTUTMO_HOT static void cell_consts(const TemporalState& state, int n, const float* __restrict tgt, float target,
                                    float td, float ltd, int meso, float* __restrict ls, float* __restrict lr,
                                    AdaptCell* __restrict cells, float* __restrict klm, float* __restrict ks,
@@ -34,15 +38,17 @@ DTUTMO_HOT static void cell_consts(const TemporalState& state, int n, const floa
     fold_cell_k(c, ltd, k);
     ls[i] = a;
     lr[i] = b;
-    AdaptCell& o = cells[i];  // by field: a struct copy is one statement GCC does not vectorise
-    o.log2_sigma_lm = c.log2_sigma_lm;
-    o.log2_sigma_s = c.log2_sigma_s;
-    o.p_cone = c.p_cone;
-    o.log2_sigma_rod = c.log2_sigma_rod;
-    o.p_rod = c.p_rod;
-    o.rod_w = c.rod_w;
-    o.log2_la = c.log2_la;
-    o.pad = c.pad;
+    if (kCells) {
+      AdaptCell& o = cells[i];  // by field: a struct copy is one statement GCC does not vectorise
+      o.log2_sigma_lm = c.log2_sigma_lm;
+      o.log2_sigma_s = c.log2_sigma_s;
+      o.p_cone = c.p_cone;
+      o.log2_sigma_rod = c.log2_sigma_rod;
+      o.p_rod = c.p_rod;
+      o.rod_w = c.rod_w;
+      o.log2_la = c.log2_la;
+      o.pad = c.pad;
+    }
     klm[i] = k[0];
     ks[i] = k[1];
     krod[i] = k[2];
@@ -117,12 +123,14 @@ void CpuEngine::low_res(double dt, bool snap, bool redo) {
   // receptor constants (libm transcendentals per cell: rows of cells in parallel)
   const bool meso = P_.mesopic;
   const float ltd = std::log2(td);
+  const bool cells = P_.display_mode != DisplayMode::Whiteboard;  // (frame_consts' display_cells)
   pool_.run(gh_, [&](int cy, int) {
     const size_t i0 = size_t(cy) * gw_;
     float* k = gridk_.data() + i0;
-    cell_consts(ts_, gw_, la_tgt_.data() + i0, target_logmean, td, ltd, meso, la_s_.data() + i0,
-                la_rod_s_.data() + i0, cells_.data() + i0, k + size_t(kChLM) * nc, k + size_t(kChS) * nc,
-                k + size_t(kChRod) * nc, k + size_t(kChW) * nc);
+    (cells ? cell_consts<true> : cell_consts<false>)(ts_, gw_, la_tgt_.data() + i0, target_logmean, td, ltd, meso,
+                                                     la_s_.data() + i0, la_rod_s_.data() + i0, cells_.data() + i0,
+                                                     k + size_t(kChLM) * nc, k + size_t(kChS) * nc,
+                                                     k + size_t(kChRod) * nc, k + size_t(kChW) * nc);
     // photopic (rod weight exactly 0): r = a + 0 (d - a) = a, so the rod response and its
     // two channels need not be computed at all; decided per grid row: a pixel row whose
     // two grid rows have none is photopic (interp_row)

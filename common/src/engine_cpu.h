@@ -293,7 +293,7 @@ class CpuEngine final : public Engine {
   FrameBuf logy_;   // W x H log2 luminance
   std::vector<float> cell_sum_, cell_cnt_;
   std::vector<float> la_tgt_, la_loc_, la_s_, la_rod_s_;  // grids, log2 cd/m^2
-  std::vector<AdaptCell> cells_;
+  std::vector<AdaptCell> cells_;  // (low_res writes them only where display_cells reads them: not whiteboard)
   std::vector<float> gridk_;  // kAd planar channel grids, gw x gh each
   long long frame_no_ = 0;     // version of the grids the La lookup reads, bumped where
                                // they change: frame_consts, after every low_res (a cut's

@@ -317,7 +317,7 @@ TEST(EdgePooler, BinsSameBitsAsWholeGrid) {
     int n = 0;
     for (const std::vector<float>* in : {&noisy, &blob, &ramp, &noisy, &blob}) {
       SCOPED_TRACE(std::to_string(w) + "x" + std::to_string(h) + " input " + std::to_string(n));
-      p.begin(in->data(), sig[n++ % 2], wts, 4);
+      p.begin(in->data(), sig[n++ / 2 % 2], wts, 4);  // (two frames at each)
       for (int j = 0; j < p.bins(); ++j) p.process_bin(j, j % 2);
       // the splat by its definition: each cell adds (1 - f) v, 1 - f to its lower bin j's
       // value and weight planes, f v, f to bin j + 1's, all from +0
