@@ -355,7 +355,7 @@ class CpuEngine final : public Engine {
   bool fresh_ = true;
   double last_t_ = 0.0;
   TemporalState ts_ = temporal_initial();
-  std::vector<uint32_t> cut_hist_ = std::vector<uint32_t>(kCutBins, 0u);  // cut signature histogram
+  std::vector<uint32_t> cut_hist_ = std::vector<uint32_t>(4 * kCutBins, 0u);  // cut signature histogram (low_res: 4 partial ones, summed into the first)
   // glare cap (optics.h): log2 cd/m^2, smoothed, and its median-of-3 history
   float s_gcap_ = 0, h_gcap_[2] = {0, 0};
   float s_rmed_ = 0.5f, h_rmed_[2] = {0.5f, 0.5f};  // median response (display key)
