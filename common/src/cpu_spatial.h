@@ -79,8 +79,9 @@ void upsample_row(const float* in, int sw, int sh, float* out, int dh, int y, co
 // that a static region never moves between bins). Linear splat and slice along z give a
 // range kernel of standard deviation ~0.58 dz (zero beyond 2 dz). Each scale is sliced
 // separately and normalised, then the scales are mixed with their weights.
-// Use: begin() (splat), process_bin(j, thread) for j < bins() (independent,
-// any thread), slice(y0, y1, out) for grid rows (independent). Deterministic.
+// Use: begin() (each cell's bins, each bin's box), process_bin(j, thread) for j < bins()
+// (the bin's splat, pyramid and blurs: independent, any thread), slice(y0, y1, out) for
+// grid rows (independent). Deterministic.
 struct EdgePooler {
   static constexpr int kMaxBins = kEpMaxBins;
   void init(int w, int h, float dz, int threads);

@@ -1,7 +1,7 @@
 // dtutmo -- the CPU engine's low-resolution helpers (common/src/cpu_spatial.h) against the
 // shared per-sample formulas (dtutmo/spatial.h) and against themselves on a thread pool:
-// the row-wise blur gives blur_at's bits; the bilateral grid's finish and the edge-aware
-// pooling's splat give the same bits on one thread or on a pool.
+// the row-wise blur gives blur_at's bits; the bilateral grid's finish gives the same bits
+// on one thread or on a pool, the edge-aware pooling's bins on one thread's levels or two.
 #include <gtest/gtest.h>
 
 #include <algorithm>
