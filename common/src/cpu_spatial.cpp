@@ -369,20 +369,12 @@ void EdgePooler::process_bin(int j, int thread) {
     ep_splat_box(guide, cj_.data(), cf_.data(), w,
                  {std::max(sb.x0 - 1, 0), std::min(sb.x1 + 1, w), std::max(sb.y0 - 1, 0), std::min(sb.y1 + 1, h)}, j,
                  sp, sp + nc);
-  // the box where its weight is nonzero
+  // its box (a superset of where its weight is nonzero: f may be 0; the cells of the box
+  // with none are +0 in every level and result, as outside it: the same bits; a scan of the
+  // weight plane for the exact box cost more than it saved)
   CellBox bx[6];
-  bx[0] = {w, 0, h, 0};
-  for (int y = sb.y0; y < sb.y1; ++y) {
-    const float* __restrict r = sp + nc + size_t(y) * w;
-    int any = 0;  // (vectorised)
-    for (int x = sb.x0; x < sb.x1; ++x) any |= r[x] != 0.0f;
-    if (!any) continue;
-    int a = sb.x0, e = sb.x1;
-    while (r[a] == 0.0f) ++a;
-    while (r[e - 1] == 0.0f) --e;
-    bx[0] = {std::min(bx[0].x0, a), std::max(bx[0].x1, e), std::min(bx[0].y0, y), y + 1};
-  }
-  const bool used = !bx[0].empty();  // the bin has weight
+  bx[0] = sb;
+  const bool used = !bx[0].empty();  // the bin has cells
   const float* lev[6] = {sp};
   for (int l = 1; l < 6; ++l) lev[l] = T.lev[l].data();
   for (int k = 0; k < nscale; ++k) {
