@@ -58,21 +58,20 @@ DTUTMO_HOT static void cell_consts(const TemporalState& state, int n, const floa
 
 void CpuEngine::low_res(double dt, bool snap, bool redo) {
   const int nc = gw_ * gh_;
-  // cell means, the global log-mean (pixel weighted) and the cut detector's signature of
-  // this frame (quantiles of the cells' log2 luminance), in one pass (serial: gs is a
-  // chain of dependent double adds, and the histogram's increments were another wherever
-  // neighbouring cells share a bin, through memory; in one loop they overlap), the
-  // histogram as 4 partial ones (cell i into i % 4), summed after: the same counts
+  // cell means and the global log-mean (pixel weighted)
   double gs = 0, gn = 0;
-  uint32_t* __restrict ch = cut_hist_.data();
-  std::fill(cut_hist_.begin(), cut_hist_.end(), 0u);
   for (int i = 0; i < nc; ++i) {
     gs += cell_sum_[i];
     gn += cell_cnt_[i];
-    const float m = cell_mean(cell_sum_[i], cell_cnt_[i]);
-    la_loc_[i] = m;
-    ch[(i & 3) * kCutBins + cut_bin(m)]++;
+    la_loc_[i] = cell_mean(cell_sum_[i], cell_cnt_[i]);
   }
+  // the cut detector's signature of this frame: quantiles of the cells' log2 luminance;
+  // the histogram as 4 partial ones (cell i into i % 4), summed after (the same counts):
+  // one histogram's increments were a chain through memory wherever neighbouring cells
+  // share a bin
+  uint32_t* __restrict ch = cut_hist_.data();
+  std::fill(cut_hist_.begin(), cut_hist_.end(), 0u);
+  for (int i = 0; i < nc; ++i) ch[(i & 3) * kCutBins + cut_bin(la_loc_[i])]++;
   for (int b = 0; b < kCutBins; ++b) ch[b] += ch[kCutBins + b] + ch[2 * kCutBins + b] + ch[3 * kCutBins + b];
   const float target_logmean = float(gs / std::max(gn, 1.0));
   float sig[kCutQ];
