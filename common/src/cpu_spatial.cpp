@@ -223,10 +223,20 @@ DTUTMO_AVX2_EXACT static void min_max(const float* __restrict v, int n, float* m
   *mx = b[0];
 }
 
-// Every cell's bins j, j + 1 and weight f (spatial.h ep_bin), n cells (vectorised).
+// Every cell's bins j, j + 1 and weight f (spatial.h ep_bin), n cells (vectorised), by
+// chunks of 256 with the next chunk's lines of cj and cf prefetched: their stores missed
+// (the frame's pass 2 evicts them), ~half the loop's samples; lr.ep.begin 0.159-0.185 ->
+// 0.146-0.166 ms (3 rounds).
 DTUTMO_AVX2_EXACT static void ep_cell_bins(const float* __restrict in, int n, float lo, float inv, int nb,
                                            int* __restrict cj, float* __restrict cf) {
-  for (int i = 0; i < n; ++i) ep_bin(in[i], lo, inv, nb, &cj[i], &cf[i]);
+  constexpr int kC = 256;
+  for (int i0 = 0; i0 < n; i0 += kC) {
+    for (int i = i0 + kC; i < std::min(n, i0 + 2 * kC); i += 16) {
+      __builtin_prefetch(cj + i, 1);
+      __builtin_prefetch(cf + i, 1);
+    }
+    for (int i = i0, e = std::min(n, i0 + kC); i < e; ++i) ep_bin(in[i], lo, inv, nb, &cj[i], &cf[i]);
+  }
 }
 
 // Each bin's box (box[b], nb of them, from empty): the cells whose lower bin j (cj, w x h)
