@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "dtutmo/spatial.h"
@@ -220,6 +221,76 @@ __attribute__((always_inline)) static inline void jbu_lanes(int len, F&& f) {
     for (int u = 0; u < len; ++u) f(u);
   }
 }
+// f(std::integral_constant<int, nk>) for the channel counts a row reads (L/M and S; with
+// the rods' two; the display observer's three with or without them), f of 0 for any other
+// (the count then at run time): the per-unit loops below unroll their channels.
+template <class F>
+__attribute__((always_inline)) static inline void jbu_nk(int nk, F&& f) {
+  switch (nk) {
+    case 2: f(std::integral_constant<int, 2>()); break;
+    case 4: f(std::integral_constant<int, 4>()); break;
+    case 5: f(std::integral_constant<int, 5>()); break;
+    case 7: f(std::integral_constant<int, 7>()); break;
+    default: f(std::integral_constant<int, 0>()); break;
+  }
+}
+// A flat segment's units q in [u0, u0 + nu): per column the horizontal lerp of the cells'
+// vertical lerps (vr, row c of gw per channel) into each channel's output row oc[c].
+// Units outer, channels inner (NK of them, unrolled; 0: nkr at run time).
+template <int NK>
+__attribute__((always_inline)) static inline void jbu_flat_units(
+    int nkr, int u0, int nu, const int (*__restrict units)[4], const float* __restrict tx,
+    const float* __restrict vr, int gw, float* const* __restrict oc) {
+  const int n = NK > 0 ? NK : nkr;
+  for (int q = u0; q < u0 + nu; ++q) {
+    const int x = units[q][0], len = units[q][1], m = units[q][2], m1 = units[q][3];
+    for (int c = 0; c < n; ++c) {
+      const float d0 = vr[size_t(c) * gw + m], d1 = vr[size_t(c) * gw + m1];
+      float* __restrict o = oc[c] + x;
+      const float* __restrict t = tx + x;
+      if (len == kCell) {
+#pragma GCC unroll 1
+        for (int u = 0; u < kCell; ++u) o[u] = lerpf(d0, d1, t[u]);
+      } else {
+        for (int u = 0; u < len; ++u) o[u] = lerpf(d0, d1, t[u]);
+      }
+    }
+  }
+}
+// A joint-bilateral segment's weights (jbu_combine of ab, su, dd: i counts the segment's
+// columns) and every channel's mix into oc[c], units outer, channels inner as above.
+template <int NK>
+__attribute__((always_inline)) static inline void jbu_mix_units(
+    int nkr, int u0, int nu, const int (*__restrict units)[4], const float (*__restrict ab)[kJbuBlock],
+    const float* __restrict su, const float* __restrict dd, const float* const* __restrict cr,
+    ptrdiff_t dy, float* const* __restrict oc) {
+  const int n = NK > 0 ? NK : nkr;
+  for (int q = u0, i = 0; q < u0 + nu; i += units[q][1], ++q) {
+    const int x = units[q][0], len = units[q][1], m = units[q][2], m1 = units[q][3];
+    if (len == kCell) {
+      float w[4][kCell];
+#pragma GCC unroll 1
+      for (int u = 0; u < kCell; ++u)
+        for (int j = 0; j < 4; ++j) w[j][u] = jbu_combine(ab[j][i + u], ab[4 + j][i + u], su[i + u], dd[i + u]);
+      for (int c = 0; c < n; ++c) {
+        const float e0 = cr[c][m], e1 = cr[c][m1], e2 = cr[c][dy + m], e3 = cr[c][dy + m1];
+        float* __restrict o = oc[c] + x;
+#pragma GCC unroll 1
+        for (int u = 0; u < kCell; ++u) {
+          const float e[4] = {w[0][u], w[1][u], w[2][u], w[3][u]};
+          o[u] = jbu_mix(e, e0, e1, e2, e3);
+        }
+      }
+    } else {
+      for (int u = 0; u < len; ++u) {
+        float w[4];
+        for (int j = 0; j < 4; ++j) w[j] = jbu_combine(ab[j][i + u], ab[4 + j][i + u], su[i + u], dd[i + u]);
+        for (int c = 0; c < n; ++c)
+          oc[c][x + u] = jbu_mix(w, cr[c][m], cr[c][m1], cr[c][dy + m], cr[c][dy + m1]);
+      }
+    }
+  }
+}
 // One row between grid rows y0 and y1 (weight ty of y1) by the segments of jbu_segments:
 // flat ones take the bilinear weights, the others the joint-bilateral ones in stages
 // (jbu_stages' loops, here over the segment's units); then every channel read is mixed
@@ -235,13 +306,15 @@ DTUTMO_HOT static int interp_row_jbu(int W, int gw, int nc, int nch, bool rods,
   const float* __restrict r1 = guide + size_t(y1) * gw;
   const float* __restrict l0 = grid + size_t(kChLM) * nc + size_t(y0) * gw;  // L/M constants
   const float* __restrict l1 = grid + size_t(kChLM) * nc + size_t(y1) * gw;
-  int ks[kAdaptChannels], nk = 0;
-  const float* cr[kAdaptChannels];  // channel ks[c]'s grid row y0 (y1: + dy)
+  int nk = 0;
+  const float* cr[kAdaptChannels];  // the c-th channel read: its grid row y0 (y1: + dy)
+  float* oc[kAdaptChannels];        // and its output row
   const ptrdiff_t dy = ptrdiff_t(y1 - y0) * gw;
   for (int k = 0; k < nch; ++k)
     if (channel_read(k, rods)) {
       cr[nk] = grid + size_t(k) * nc + size_t(y0) * gw;
-      ks[nk++] = k;
+      oc[nk] = ad + size_t(k) * W;
+      ++nk;
     }
   bool any_flat = false;
   for (int sg = 0; sg < nseg; ++sg) any_flat |= (seg[sg] & 1) != 0;
@@ -254,7 +327,7 @@ DTUTMO_HOT static int interp_row_jbu(int W, int gw, int nc, int nch, bool rods,
     }
   constexpr int B = kJbuBlock;
   static_assert(kJbuBlock % kCell == 0, "a segment's units fill its block");
-  float ab[8][B], su[B], dd[B], w[4][B];
+  float ab[8][B], su[B], dd[B];
   int nflat = 0;
   const uintptr_t lya = reinterpret_cast<uintptr_t>(ly);
   int pf = kJbuAhead;
@@ -270,15 +343,7 @@ DTUTMO_HOT static int interp_row_jbu(int W, int gw, int nc, int nch, bool rods,
       // bilinear (convex weights: within kJbuFlat of the lookup's value), as interp_h: the
       // vertical lerps of the cells (vr), then per column one horizontal lerp (no
       // weights: the corner-weight mix cost ~4x as much)
-      for (int c = 0; c < nk; ++c) {
-        const float* __restrict d = vr + size_t(c) * gw;
-        float* __restrict o = ad + size_t(ks[c]) * W;
-        for (int q = u0; q < u0 + nu; ++q) {
-          const int x = units[q][0];
-          const float d0 = d[units[q][2]], d1 = d[units[q][3]];
-          jbu_lanes(units[q][1], [&](int u) { o[x + u] = lerpf(d0, d1, tx[x + u]); });
-        }
-      }
+      jbu_nk(nk, [&](auto nkc) { jbu_flat_units<decltype(nkc)::value>(nk, u0, nu, units, tx, vr, gw, oc); });
       for (int q = u0; q < u0 + nu; ++q) nflat += units[q][1];
       continue;
     } else {
@@ -305,24 +370,9 @@ DTUTMO_HOT static int interp_row_jbu(int W, int gw, int nc, int nch, bool rods,
           jbu_bound(ly[x + u], g0, g1, g2, g3, k0, k1, k2, k3, a, b, &su[i + u], &dd[i + u]);
         });
       }
-      for (int q = u0, i = 0; q < u0 + nu; i += units[q][1], ++q)
-        jbu_lanes(units[q][1], [&](int u) {
-          for (int j = 0; j < 4; ++j)
-            w[j][i + u] = jbu_combine(ab[j][i + u], ab[4 + j][i + u], su[i + u], dd[i + u]);
-        });
-    }
-    for (int c = 0; c < nk; ++c) {
-      const float* __restrict c0 = cr[c];
-      const float* __restrict c1 = cr[c] + dy;
-      float* __restrict o = ad + size_t(ks[c]) * W + X0;
-      for (int q = u0, i = 0; q < u0 + nu; i += units[q][1], ++q) {
-        const int m = units[q][2], m1 = units[q][3];
-        const float e0 = c0[m], e1 = c0[m1], e2 = c1[m], e3 = c1[m1];
-        jbu_lanes(units[q][1], [&](int u) {
-          const float e[4] = {w[0][i + u], w[1][i + u], w[2][i + u], w[3][i + u]};
-          o[i + u] = jbu_mix(e, e0, e1, e2, e3);
-        });
-      }
+      jbu_nk(nk, [&](auto nkc) {
+        jbu_mix_units<decltype(nkc)::value>(nk, u0, nu, units, ab, su, dd, cr, dy, oc);
+      });
     }
   }
   return nflat;
