@@ -406,7 +406,7 @@ DTUTMO_HOT static int jbu_segments(int gw, int nc, int nch, bool rods, float fla
   int ns = 0, u0 = 0, n = 0, f = 0;
   for (int q = 0; q < nunits; ++q) {
     const int uf = fl[units[q][2]];
-    if (n > 0 && (uf != f || n == kJbuBlock / kCell)) {
+    if (n > 0 && (uf != f || n == (f ? 127 : kJbuBlock / kCell))) {
       seg[ns++] = u0 << 8 | n << 1 | f;
       n = 0;
     }
