@@ -244,16 +244,25 @@ __attribute__((always_inline)) static inline void jbu_flat_units(
   const int n = NK > 0 ? NK : nkr;
   for (int q = u0; q < u0 + nu; ++q) {
     const int x = units[q][0], len = units[q][1], m = units[q][2], m1 = units[q][3];
+    const float* __restrict t = tx + x;
+    if (NK > 0 && len == kCell) {
+      float d0[NK > 0 ? NK : 1], d1[NK > 0 ? NK : 1];
+      float* o[NK > 0 ? NK : 1];
+      for (int c = 0; c < NK; ++c) {
+        d0[c] = vr[size_t(c) * gw + m];
+        d1[c] = vr[size_t(c) * gw + m1];
+        o[c] = oc[c] + x;
+      }
+#pragma GCC ivdep
+#pragma GCC unroll 1
+      for (int u = 0; u < kCell; ++u)
+        for (int c = 0; c < NK; ++c) o[c][u] = lerpf(d0[c], d1[c], t[u]);
+      continue;
+    }
     for (int c = 0; c < n; ++c) {
       const float d0 = vr[size_t(c) * gw + m], d1 = vr[size_t(c) * gw + m1];
       float* __restrict o = oc[c] + x;
-      const float* __restrict t = tx + x;
-      if (len == kCell) {
-#pragma GCC unroll 1
-        for (int u = 0; u < kCell; ++u) o[u] = lerpf(d0, d1, t[u]);
-      } else {
-        for (int u = 0; u < len; ++u) o[u] = lerpf(d0, d1, t[u]);
-      }
+      for (int u = 0; u < len; ++u) o[u] = lerpf(d0, d1, t[u]);
     }
   }
 }
@@ -267,27 +276,30 @@ __attribute__((always_inline)) static inline void jbu_mix_units(
   const int n = NK > 0 ? NK : nkr;
   for (int q = u0, i = 0; q < u0 + nu; i += units[q][1], ++q) {
     const int x = units[q][0], len = units[q][1], m = units[q][2], m1 = units[q][3];
-    if (len == kCell) {
-      float w[4][kCell];
-#pragma GCC unroll 1
-      for (int u = 0; u < kCell; ++u)
-        for (int j = 0; j < 4; ++j) w[j][u] = jbu_combine(ab[j][i + u], ab[4 + j][i + u], su[i + u], dd[i + u]);
-      for (int c = 0; c < n; ++c) {
-        const float e0 = cr[c][m], e1 = cr[c][m1], e2 = cr[c][dy + m], e3 = cr[c][dy + m1];
-        float* __restrict o = oc[c] + x;
-#pragma GCC unroll 1
-        for (int u = 0; u < kCell; ++u) {
-          const float e[4] = {w[0][u], w[1][u], w[2][u], w[3][u]};
-          o[u] = jbu_mix(e, e0, e1, e2, e3);
-        }
+    if (NK > 0 && len == kCell) {
+      float e[NK > 0 ? NK : 1][4];
+      float* o[NK > 0 ? NK : 1];
+      for (int c = 0; c < NK; ++c) {
+        e[c][0] = cr[c][m];
+        e[c][1] = cr[c][m1];
+        e[c][2] = cr[c][dy + m];
+        e[c][3] = cr[c][dy + m1];
+        o[c] = oc[c] + x;
       }
-    } else {
-      for (int u = 0; u < len; ++u) {
+#pragma GCC ivdep
+#pragma GCC unroll 1
+      for (int u = 0; u < kCell; ++u) {
         float w[4];
         for (int j = 0; j < 4; ++j) w[j] = jbu_combine(ab[j][i + u], ab[4 + j][i + u], su[i + u], dd[i + u]);
-        for (int c = 0; c < n; ++c)
-          oc[c][x + u] = jbu_mix(w, cr[c][m], cr[c][m1], cr[c][dy + m], cr[c][dy + m1]);
+        for (int c = 0; c < NK; ++c) o[c][u] = jbu_mix(w, e[c][0], e[c][1], e[c][2], e[c][3]);
       }
+      continue;
+    }
+    for (int u = 0; u < len; ++u) {
+      float w[4];
+      for (int j = 0; j < 4; ++j) w[j] = jbu_combine(ab[j][i + u], ab[4 + j][i + u], su[i + u], dd[i + u]);
+      for (int c = 0; c < n; ++c)
+        oc[c][x + u] = jbu_mix(w, cr[c][m], cr[c][m1], cr[c][dy + m], cr[c][dy + m1]);
     }
   }
 }
