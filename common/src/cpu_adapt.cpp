@@ -356,7 +356,7 @@ DTUTMO_HOT static int interp_row_jbu(int W, int gw, int nc, int nch, bool rods,
       // vertical lerps of the cells (vr), then per column one horizontal lerp (no
       // weights: the corner-weight mix cost ~4x as much)
       jbu_nk(nk, [&](auto nkc) { jbu_flat_units<decltype(nkc)::value>(nk, u0, nu, units, tx, vr, gw, oc); });
-      for (int q = u0; q < u0 + nu; ++q) nflat += units[q][1];
+      nflat += units[u0 + nu - 1][0] + units[u0 + nu - 1][1] - X0;  // units are contiguous
       continue;
     } else {
       // the stages as jbu_stages, corners broadcast per unit
