@@ -428,14 +428,14 @@ DTUTMO_HOT static int jbu_segments(int gw, int nc, int nch, bool rods, float fla
     }
     fl[last] &= std::max(r0[last], r1[last]) - std::min(r0[last], r1[last]) <= flat_tol ? 1 : 0;
   }
-  int ns = 0, u0 = 0, n = 0, f = 0;
+  int ns = 0, u0 = 0, n = 0, f = 0, cap = 0;
   for (int q = 0; q < nunits; ++q) {
     const int uf = fl[units[q][2]];
-    if (n > 0 && (uf != f || n == (f ? 127 : kJbuBlock / kCell))) {
+    if (n > 0 && (uf != f || n == cap)) {
       seg[ns++] = u0 << 8 | n << 1 | f;
       n = 0;
     }
-    if (n == 0) u0 = q, f = uf;
+    if (n == 0) u0 = q, f = uf, cap = uf ? 127 : kJbuBlock / kCell;
     ++n;
   }
   if (n > 0) seg[ns++] = u0 << 8 | n << 1 | f;
