@@ -238,12 +238,13 @@ __attribute__((always_inline)) static inline void jbu_nk(int nk, F&& f) {
 // vertical lerps (vr, row c of gw per channel) into each channel's output row oc[c].
 // Units outer, channels inner (NK of them, unrolled; 0: nkr at run time): a full unit is
 // one lane loop (one AVX2 vector) holding every channel, its corner values and output rows
-// locals, tx loaded once. Per channel, a loop per unit (jbu12: before, channels outer)
-// kept the channel loop with stack spills and tested the unit's length per channel; with
-// jbu_lanes' loop inside the unrolled channels GCC 12 unrolled the lanes too and
+// locals, tx loaded once (jbu12; before, a loop over the units per channel). Tried: a lane
+// loop per channel inside the unit (jbu_lanes): GCC 12 unrolled the lanes and
 // SLP-vectorised them (8 scalar tx loads through spilled pointers, a multiply and an add
-// for the FMA: the lookup +15 %). `unroll 1` keeps the lane loop for the loop vectoriser,
-// `ivdep` tells it the NK output rows do not overlap (no run-time alias checks).
+// for the FMA: the lookup +15 %); with `unroll 1` on it, it kept the channel loop with
+// stack spills and the length test per channel (-4 %, this form -13 %). `unroll 1` keeps
+// the lane loop for the loop vectoriser, `ivdep` tells it the NK output rows do not
+// overlap (no run-time alias checks).
 template <int NK>
 __attribute__((always_inline)) static inline void jbu_flat_units(
     int nkr, int u0, int nu, const int (*__restrict units)[4], const float* __restrict tx,
