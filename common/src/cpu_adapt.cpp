@@ -367,54 +367,118 @@ DTUTMO_HOT static int jbu_segments(int gw, int nc, int nch, bool rods, float fla
   return ns;
 }
 
+// The corners of 8 histogram samples (cells a[0..8) and their right neighbours min(a + 1,
+// last)) from nr grid rows src[r] (the guide's and each channel's rows y0, y1) into
+// dst[r][0] (cell a) and dst[r][1] (its neighbour), 8 floats each: one 8-float load per
+// row at s = min(a[0], gw - 8) permuted twice (vpermps). The samples' cells rise with x
+// and 8 samples (step kSub = 4: 29 columns) span at most 5 cells of kCell = 8, so both
+// lanes' cells lie in the window; the load never leaves the row (s + 8 <= gw). False
+// (nothing written) where they do not (gw < 8, or a step or cell grid that spreads
+// further): the caller gathers those lanes one by one. The same values (copies).
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("avx2"))) static bool cols_corners8_avx2(const int* __restrict a, int gw, int nr,
+                                                               const float* const* __restrict src,
+                                                               float* const (*__restrict dst)[2]) {
+  if (gw < 8) return false;
+  const __m256i va = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a));
+  const int s = std::min(a[0], gw - 8);
+  const __m256i vs = _mm256_set1_epi32(s);
+  const __m256i ia = _mm256_sub_epi32(va, vs);
+  const __m256i ib = _mm256_min_epi32(_mm256_add_epi32(ia, _mm256_set1_epi32(1)), _mm256_set1_epi32(gw - 1 - s));
+  // every lane's cell and neighbour in [0, 7]: ia >= 0 and ib <= 7 (ib >= ia)
+  const __m256i bad = _mm256_or_si256(_mm256_cmpgt_epi32(_mm256_setzero_si256(), ia),
+                                      _mm256_cmpgt_epi32(ib, _mm256_set1_epi32(7)));
+  if (!_mm256_testz_si256(bad, bad)) return false;
+  for (int r = 0; r < nr; ++r) {
+    const __m256 w = _mm256_loadu_ps(src[r] + s);
+    _mm256_storeu_ps(dst[r][0], _mm256_permutevar8x32_ps(w, ia));
+    _mm256_storeu_ps(dst[r][1], _mm256_permutevar8x32_ps(w, ib));
+  }
+  return true;
+}
+#endif
+
 // The joint-bilateral lookup at n columns x_i = i step + step / 2 of a row only (the
 // response histogram's subsample, frame_consts), channels L/M, S and, with rods, the rods'
 // two (those responses_core reads): per block of kJbuBlock columns the corners gathered
 // from the grids, then the same stages and mix (per column: interp_row_jbu's per unit). lv: the pixels' levels, compact (lv[i]);
-// out: ad[k * W + x_i]. The same values bit for bit as interp_row_jbu at those columns;
-// the whole row, which the histogram read a quarter of, cost it ~4x the work (fast:
-// ~1.5 of fc.hist's 3.6 CPU-ms per frame at 1080p).
-DTUTMO_HOT static void interp_cols_jbu(int n, int step, int W, int gw, int nc, bool rods,
+// out: compact, ad[k * n + i] (responses_core reads them so; were scattered to
+// ad[k * W + x_i] and copied back by frame_consts). The same values bit for bit as
+// interp_row_jbu at those columns; the whole row, which the histogram read a quarter of,
+// cost it ~4x the work (fast: ~1.5 of fc.hist's 3.6 CPU-ms per frame at 1080p).
+// The corners per 8 samples from one window per grid row (cols_corners8_avx2): one by one
+// (4 + 4 nk scalar loads and stores a sample, their addresses from ix) they were ~half of
+// this function's samples (hist12, DESIGN.md).
+DTUTMO_HOT static void interp_cols_jbu(int n, int step, int gw, int nc, bool rods,
                                        const int* __restrict ix, const float* __restrict tx, float ty,
                                        int y0, int y1, const float* __restrict lv,
                                        const float* __restrict guide, const float* __restrict grid,
                                        float* __restrict ad) {
   constexpr int B = kJbuBlock;
+  static_assert(kJbuBlock % 8 == 0, "blocks of whole 8-sample groups");
   const int nk = rods ? kChD0 : kChRod;  // channels 0 .. nk - 1
   const int last = gw - 1;
-  float cg[4][B], ck[kChD0][4][B], txb[B], ab[8][B], su[B], dd[B], w[4][B];
+  alignas(32) float cg[4][B], ck[kChD0][4][B], txb[B], ab[8][B], su[B], dd[B], w[4][B];
+  alignas(32) int cell[B];
+  // the grid rows read (guide y0, y1, then each channel's y0, y1) and where their corners
+  // go: row y0's (cell, neighbour) are corners 0, 1, row y1's 2, 3
+  const float* src[2 + 2 * kChD0];
+  const int nr = 2 + 2 * nk;
+  for (int r = 0; r < nr; ++r) {
+    const int yr = (r & 1) ? y1 : y0;
+    src[r] = (r < 2 ? guide : grid + size_t(r / 2 - 1) * nc) + size_t(yr) * gw;
+  }
   for (int i0 = 0; i0 < n; i0 += B) {
     const int m = std::min(B, n - i0);
     for (int i = 0; i < m; ++i) {
       const int x = (i0 + i) * step + step / 2;
-      const int a = ix[x], b = std::min(a + 1, last);
-      const int c[4] = {y0 * gw + a, y0 * gw + b, y1 * gw + a, y1 * gw + b};
+      cell[i] = ix[x];
       txb[i] = tx[x];
-      for (int j = 0; j < 4; ++j) cg[j][i] = guide[c[j]];
-      for (int k = 0; k < nk; ++k)
-        for (int j = 0; j < 4; ++j) ck[k][j][i] = grid[size_t(k) * nc + c[j]];
+    }
+    int i = 0;
+#if defined(__x86_64__) || defined(__i386__)
+    if (have_avx2())
+      for (; i + 8 <= m; i += 8) {
+        float* d[2 + 2 * kChD0][2];
+        for (int r = 0; r < nr; ++r) {
+          float(*c)[B] = r < 2 ? cg : ck[r / 2 - 1];
+          const int j = (r & 1) * 2;  // corners 0, 1 (row y0) or 2, 3 (row y1)
+          d[r][0] = c[j] + i;
+          d[r][1] = c[j + 1] + i;
+        }
+        if (!cols_corners8_avx2(cell + i, gw, nr, src, d)) break;
+      }
+#endif
+    for (; i < m; ++i) {
+      const int a = cell[i], b = std::min(a + 1, last);
+      for (int r = 0; r < nr; ++r) {
+        float(*c)[B] = r < 2 ? cg : ck[r / 2 - 1];
+        const int j = (r & 1) * 2;
+        c[j][i] = src[r][a];
+        c[j + 1][i] = src[r][b];
+      }
     }
     const float(*kl)[B] = ck[kChLM];
     jbu_stages(m, lv + i0, cg[0], cg[1], cg[2], cg[3], kl[0], kl[1], kl[2], kl[3], txb, ty, ab, su, dd);
     for (int i = 0; i < m; ++i)
       for (int j = 0; j < 4; ++j) w[j][i] = jbu_combine(ab[j][i], ab[4 + j][i], su[i], dd[i]);
     for (int k = 0; k < nk; ++k) {
-      float* __restrict o = ad + size_t(k) * W;
+      float* __restrict o = ad + size_t(k) * n + i0;
       for (int i = 0; i < m; ++i) {
         const float e[4] = {w[0][i], w[1][i], w[2][i], w[3][i]};
-        o[(i0 + i) * step + step / 2] = jbu_mix(e, ck[k][0][i], ck[k][1][i], ck[k][2][i], ck[k][3][i]);
+        o[i] = jbu_mix(e, ck[k][0][i], ck[k][1][i], ck[k][2][i], ck[k][3][i]);
       }
     }
   }
 }
 
-void CpuEngine::interp_cols(int y, Scratch& s, const float* lv, int n, int step) {
+void CpuEngine::interp_cols(int y, Scratch& s, const float* lv, int n, int step, float* ad) {
   int y0, y1;
   float ty;
   grid_interp(grid_pos(y, float(kCell)), gh_, &y0, &y1, &ty);
   s.rods = rod_row_[y0] || rod_row_[y1];
-  interp_cols_jbu(n, step, W_, gw_, gw_ * gh_, s.rods, lcols_.ix.data(), lcols_.tx.data(), ty, y0, y1,
-                  lv, jguide_.data(), gridk_.data(), s.ad.data());
+  interp_cols_jbu(n, step, gw_, gw_ * gh_, s.rods, lcols_.ix.data(), lcols_.tx.data(), ty, y0, y1, lv,
+                  jguide_.data(), gridk_.data(), ad);
 }
 
 // Bilinear interpolation of the adaptation channels for row y (spatial.h cell_sample, by

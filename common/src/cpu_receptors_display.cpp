@@ -121,20 +121,21 @@ void CpuEngine::frame_consts(float kq) {
     } else {
       std::memcpy(gd, hl, sizeof(float) * nsub);
     }
-    if (jbu_) {
-      interp_cols(y, s, gd, nsub, step);
-    } else {
-      interp_row(y, s, nullptr);  // bilinear: no guide
-    }
     // the channels responses_core reads (L/M, S; the rods' two on rows with rods:
-    // channel_read) and the base gain, compact after the scattered row in s.out
-    const int nk = s.rods ? kChD0 : kChRod;
+    // channel_read) and the base gain, compact after the scattered row in s.out (the
+    // joint-bilateral lookup writes them so; the bilinear one's row copied)
     float* adc = s.out.data() + W_;
     float* gsc = adc + size_t(kChD0) * nsub;
-    for (int k = 0; k < nk; ++k) {
-      const float* __restrict a = s.ad.data() + size_t(k) * W_ + step / 2;
-      float* __restrict o = adc + size_t(k) * nsub;
-      for (int i = 0; i < nsub; ++i) o[i] = a[i * step];
+    if (jbu_) {
+      interp_cols(y, s, gd, nsub, step, adc);
+    } else {
+      interp_row(y, s, nullptr);  // bilinear: no guide
+      const int nk = s.rods ? kChD0 : kChRod;
+      for (int k = 0; k < nk; ++k) {
+        const float* __restrict a = s.ad.data() + size_t(k) * W_ + step / 2;
+        float* __restrict o = adc + size_t(k) * nsub;
+        for (int i = 0; i < nsub; ++i) o[i] = a[i * step];
+      }
     }
     for (int i = 0; i < nsub; ++i) gsc[i] = bdh ? fast_exp2(gd[i] - hl[i]) : 1.0f;
     responses_core(nsub, 1, hrgb, gsc, adc, s.rsp.data(), nsub, nsub, s.rods, s.resp.data());

@@ -213,8 +213,9 @@ class CpuEngine final : public Engine {
   // base/detail on: base_row; else logy_)
   void interp_row(int y, Scratch& s, const float* ly);
   // the joint-bilateral lookup (local adaptation on: jbu_) at columns i step + step / 2 of
-  // row y only, i < n, of the channels responses_core reads; lv: the pixels' levels (lv[i])
-  void interp_cols(int y, Scratch& s, const float* lv, int n, int step);
+  // row y only, i < n, of the channels responses_core reads; lv: the pixels' levels (lv[i]);
+  // ad: out, compact (channel k's at ad[k * n + i]); sets s.rods
+  void interp_cols(int y, Scratch& s, const float* lv, int n, int step, float* ad);
   void interp_h(int nch, const float* vr, float* ad, bool rods) const;
   // cpu_receptors_display.cpp
   void frame_consts(float k_range);
