@@ -398,19 +398,19 @@ __attribute__((target("avx2"))) static bool cols_corners8_avx2(const int* __rest
 }
 #endif
 
-// The joint-bilateral lookup at n columns x_i = i step + step / 2 of a row only (the
-// response histogram's subsample, frame_consts), channels L/M, S and, with rods, the rods'
-// two (those responses_core reads): per block of kJbuBlock columns the corners gathered
-// from the grids, then the same stages and mix (per column: interp_row_jbu's per unit). lv: the pixels' levels, compact (lv[i]);
-// out: compact, ad[k * n + i] (responses_core reads them so; were scattered to
-// ad[k * W + x_i] and copied back by frame_consts). The same values bit for bit as
-// interp_row_jbu at those columns; the whole row, which the histogram read a quarter of,
-// cost it ~4x the work (fast: ~1.5 of fc.hist's 3.6 CPU-ms per frame at 1080p).
-// The corners per 8 samples from one window per grid row (cols_corners8_avx2): one by one
-// (4 + 4 nk scalar loads and stores a sample, their addresses from ix) they were ~half of
-// this function's samples (hist12, DESIGN.md).
-DTUTMO_HOT static void interp_cols_jbu(int n, int step, int gw, int nc, bool rods,
-                                       const int* __restrict ix, const float* __restrict tx, float ty,
+// The joint-bilateral lookup at the n columns of a row that the response histogram samples
+// (frame_consts; CpuEngine::hcols_: their cells ix and weights tx, compact), channels L/M,
+// S and, with rods, the rods' two (those responses_core reads): per block of kJbuBlock
+// samples the corners gathered from the grids, then the same stages and mix (per column:
+// interp_row_jbu's per unit; the same values bit for bit as its non-flat segments). lv:
+// the samples' levels, compact; out: compact, ad[k * n + i], as responses_core reads them
+// (were scattered to ad[k * W + x_i] and copied back by frame_consts). The whole row, of
+// which the histogram reads a quarter, cost ~4x the work. The corners per 8 samples from
+// one window per grid row (cols_corners8_avx2): one by one (4 + 4 nk scalar loads and
+// stores a sample, their addresses from ix, ix and tx read with stride kSub from lcols_)
+// they were about half of this function's samples (hist12, DESIGN.md).
+DTUTMO_HOT static void interp_cols_jbu(int n, int gw, int nc, bool rods, const int* __restrict ix,
+                                       const float* __restrict tx, float ty,
                                        int y0, int y1, const float* __restrict lv,
                                        const float* __restrict guide, const float* __restrict grid,
                                        float* __restrict ad) {
@@ -418,8 +418,7 @@ DTUTMO_HOT static void interp_cols_jbu(int n, int step, int gw, int nc, bool rod
   static_assert(kJbuBlock % 8 == 0, "blocks of whole 8-sample groups");
   const int nk = rods ? kChD0 : kChRod;  // channels 0 .. nk - 1
   const int last = gw - 1;
-  alignas(32) float cg[4][B], ck[kChD0][4][B], txb[B], ab[8][B], su[B], dd[B], w[4][B];
-  alignas(32) int cell[B];
+  alignas(32) float cg[4][B], ck[kChD0][4][B], ab[8][B], su[B], dd[B], w[4][B];
   // the grid rows read (guide y0, y1, then each channel's y0, y1) and where their corners
   // go: row y0's (cell, neighbour) are corners 0, 1, row y1's 2, 3
   const float* src[2 + 2 * kChD0];
@@ -430,11 +429,8 @@ DTUTMO_HOT static void interp_cols_jbu(int n, int step, int gw, int nc, bool rod
   }
   for (int i0 = 0; i0 < n; i0 += B) {
     const int m = std::min(B, n - i0);
-    for (int i = 0; i < m; ++i) {
-      const int x = (i0 + i) * step + step / 2;
-      cell[i] = ix[x];
-      txb[i] = tx[x];
-    }
+    const int* __restrict cell = ix + i0;
+    const float* __restrict txb = tx + i0;
     int i = 0;
 #if defined(__x86_64__) || defined(__i386__)
     if (have_avx2())
@@ -472,13 +468,13 @@ DTUTMO_HOT static void interp_cols_jbu(int n, int step, int gw, int nc, bool rod
   }
 }
 
-void CpuEngine::interp_cols(int y, Scratch& s, const float* lv, int n, int step, float* ad) {
+void CpuEngine::interp_cols(int y, Scratch& s, const float* lv, float* ad) {
   int y0, y1;
   float ty;
   grid_interp(grid_pos(y, float(kCell)), gh_, &y0, &y1, &ty);
   s.rods = rod_row_[y0] || rod_row_[y1];
-  interp_cols_jbu(n, step, gw_, gw_ * gh_, s.rods, lcols_.ix.data(), lcols_.tx.data(), ty, y0, y1, lv,
-                  jguide_.data(), gridk_.data(), ad);
+  interp_cols_jbu(int(hcols_.ix.size()), gw_, gw_ * gh_, s.rods, hcols_.ix.data(), hcols_.tx.data(), ty, y0,
+                  y1, lv, jguide_.data(), gridk_.data(), ad);
 }
 
 // Bilinear interpolation of the adaptation channels for row y (spatial.h cell_sample, by

@@ -117,6 +117,16 @@ bool CpuEngine::configure(const StreamConfig& cfg, std::string* err) {
   fill_response_table(kConeL.n, resp_tab_.data());
   fill_response_table(kRod.n, resp_tab_.data() + kToneTab);
   lcols_.grid(W_, gw_, float(kCell));
+  {
+    const int step = hist_step(W_), nsub = hist_nsub(W_);
+    hcols_.sw = lcols_.sw;
+    hcols_.ix.resize(nsub);
+    hcols_.tx.resize(nsub);
+    for (int i = 0; i < nsub; ++i) {
+      hcols_.ix[i] = lcols_.ix[size_t(i) * step + step / 2];
+      hcols_.tx[i] = lcols_.tx[size_t(i) * step + step / 2];
+    }
+  }
   // the La lookup's units (interp_row_jbu): runs of equal ix, split into pieces of at most
   // kCell columns, the short piece first (the first run: kCell / 2 clamped columns and
   // kCell more)
@@ -152,7 +162,7 @@ bool CpuEngine::configure(const StreamConfig& cfg, std::string* err) {
     s.row.assign(size_t(4) * W_, 0.0f);  // 4: row_colour's CIELAB hue gate and ratios
     s.conv.assign(convert_scratch_floats(W_), 0.0f);
   }
-  hist_.assign(nt, std::vector<uint32_t>(kHistBins, 0));
+  hist_.assign(nt, std::vector<uint32_t>(size_t(kHistBins) * kHistCopies, 0));
   edge_.assign(size_t(ew_) * eh_, 0.0f);
   edge_tmp_.assign(size_t(ew_) * eh_ * 2, 0.0f);
   ecols_.grid(W_, ew_, float(kSub));
