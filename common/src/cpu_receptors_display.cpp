@@ -163,7 +163,7 @@ void CpuEngine::frame_consts(float kq) {
     float* adc = s.out.data() + W_;
     float* gsc = adc + size_t(kChD0) * nsub;
     if (jbu_) {
-      interp_cols(y, s, lv, adc);
+      interp_cols(y, s, lv, adc, hrgb, 3 * nsub);
     } else {
       interp_row(y, s, nullptr);  // bilinear: no guide
       const int nk = s.rods ? kChD0 : kChRod;

@@ -219,7 +219,7 @@ class CpuEngine final : public Engine {
   // columns of row y only (hcols_: model.h hist_step, hist_nsub), of the channels
   // responses_core reads; lv: the samples' levels (lv[i]); ad: out, compact (channel k's
   // at ad[k * nsub + i]); sets s.rods
-  void interp_cols(int y, Scratch& s, const float* lv, float* ad);
+  void interp_cols(int y, Scratch& s, const float* lv, float* ad, const float* pf, int npf);
   void interp_h(int nch, const float* vr, float* ad, bool rods) const;
   // cpu_receptors_display.cpp
   void frame_consts(float k_range);
