@@ -147,19 +147,15 @@ void CpuEngine::frame_consts(float kq) {
     const float* __restrict hl = hsub_.data() + size_t(j) * nsub * 4;
     const float* __restrict hrgb = hl + nsub;
     // the lookup's guide at the sampled pixels (only those are read), compact: the base
-    // (bdh, sliced from the row's log2 Y back at its columns of a row of scratch: s.out,
-    // free until pass 2) or the pixel's level; the lookup at those columns only
-    // (interp_cols: the whole row cost ~4x the work)
+    // (bdh, sliced at the samples' columns from their log2 Y, hbx0_ / hbtx_) or the
+    // pixel's level (hl itself); the lookup at those columns only (interp_cols: the whole
+    // row cost ~4x the work)
     float* gd = s.row.data();
-    float* ly = s.out.data();
-    if (bdh) {
-      for (int i = 0; i < nsub; ++i) ly[i * step + step / 2] = hl[i];
-      bgrid_.slice_row(y, ly, nsub, step, gd, s.bslab.data());
-    }
+    if (bdh) bgrid_.slice_row(y, hl, nsub, 1, gd, s.bslab.data(), hbx0_.data(), hbtx_.data());
     const float* lv = bdh ? gd : hl;
     // the channels responses_core reads (L/M, S; the rods' two on rows with rods:
-    // channel_read) and the base gain, compact after the scattered row in s.out (the
-    // joint-bilateral lookup writes them so; the bilinear one's row copied)
+    // channel_read) and the base gain, compact in s.out (free until pass 2) from column W_
+    // (the joint-bilateral lookup writes them so; the bilinear one's row copied)
     float* adc = s.out.data() + W_;
     float* gsc = adc + size_t(kChD0) * nsub;
     if (jbu_) {

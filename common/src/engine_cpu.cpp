@@ -223,6 +223,13 @@ void CpuEngine::ensure_balanced() {
     if (base_.empty()) zero_fill(base_, size_t(W_) * H_);
     if (!bgrid_ready_ || bgrid_.ss != std::max(ss, 1.0f)) {
       bgrid_.init(W_, H_, ss, 0.5f, std::log2(kMinNits), std::log2(kMaxNits), pool_.threads(), &pool_);
+      const int step = hist_step(W_), nsub = hist_nsub(W_);
+      hbx0_.resize(nsub);
+      hbtx_.resize(nsub);
+      for (int i = 0; i < nsub; ++i) {
+        hbx0_[i] = bgrid_.cx0[size_t(i) * step + step / 2];
+        hbtx_[i] = bgrid_.ctx[size_t(i) * step + step / 2];
+      }
       for (Scratch& s : scr_) {
         s.bslab.assign(bgrid_.slab_size(), 0.0f);
         s.brow.assign(size_t(W_), 0.0f);

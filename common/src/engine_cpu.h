@@ -348,6 +348,8 @@ class CpuEngine final : public Engine {
   // base / detail
   BilateralGrid bgrid_;
   bool bgrid_ready_ = false;
+  std::vector<int> hbx0_;    // bgrid_'s cx0 and ctx at the histogram's sample columns, compact
+  std::vector<float> hbtx_;  // (frame_consts' slice_row of the samples)
   FrameBuf base_;   // W x H base log2 luminance
   // CSF
   FrameBuf resp_;   // W x H x 3 (responses, balanced when CSF runs)
