@@ -83,19 +83,29 @@ static bool same_tone_class(const FrameConsts& K, int a, int b) {
   return true;
 }
 
+// frame_consts' per-sample loops with an AVX2 clone without FMA (target "avx2", not
+// DTUTMO_HOT's x86-64-v3): nothing contracted, the same bits as the SSE2 code they were
+// compiled to in frame_consts' lambda (which no clone reaches), 8 lanes a step.
+#if defined(__x86_64__) && defined(__GLIBC__)
+#define DTUTMO_NOFMA_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define DTUTMO_NOFMA_CLONES
+#endif
+// The base/detail gain 2^(base - level) of n samples (fastmath.h fast_exp2; SSE2, its
+// degree-7 polynomial's chain ~20 % of balanced's fc.hist lambda's samples, hist12).
+DTUTMO_NOFMA_CLONES static void hist_base_gains(const float* __restrict base, const float* __restrict lv, int n,
+                                                float* __restrict g) {
+  for (int i = 0; i < n; ++i) g[i] = fast_exp2(base[i] - lv[i]);
+}
 // The response histogram's samples of a row: their achromatic responses (model.h
 // achromatic_response) into the edge map's row e (its columns past the last sample repeat
 // it), then their bins (hist_bin) counted in h, kHistCopies histograms of kHistBins,
 // sample i in copy i % kHistCopies. One histogram: a run of samples in one bin (smooth
 // regions) was a chain of read-modify-writes of one counter, each waiting for the last
 // one's store (~40 % of frame_consts' lambda's own samples, hist12). The responses and
-// bins vectorised, the increments scalar (one loop with them all stayed scalar). AVX2
-// without FMA (target "avx2", not DTUTMO_HOT's x86-64-v3): nothing contracted, the same
-// bits as the lambda's SSE2 code (2 r.x + r.y + 0.05 r.z as an FMA would round once).
-#if defined(__x86_64__) && defined(__GLIBC__)
-__attribute__((target_clones("avx2", "default")))
-#endif
-static void hist_row_bins(const float* __restrict r, int nsub, int ew, float* __restrict e,
+// bins vectorised, the increments scalar (one loop with them all stayed scalar). No FMA:
+// 2 r.x + r.y + 0.05 r.z as an FMA would round once.
+DTUTMO_NOFMA_CLONES static void hist_row_bins(const float* __restrict r, int nsub, int ew, float* __restrict e,
                           uint32_t* __restrict h) {
   // (a frame at most kSub wide has ew_ = 1 < nsub: its first sample alone is binned)
   const int ne = std::min(nsub, ew);
@@ -169,7 +179,10 @@ void CpuEngine::frame_consts(float kq) {
         for (int i = 0; i < nsub; ++i) o[i] = a[i * step];
       }
     }
-    for (int i = 0; i < nsub; ++i) gsc[i] = bdh ? fast_exp2(gd[i] - hl[i]) : 1.0f;
+    if (bdh)
+      hist_base_gains(gd, hl, nsub, gsc);
+    else
+      std::fill(gsc, gsc + nsub, 1.0f);
     responses_core(nsub, 1, hrgb, gsc, adc, s.rsp.data(), nsub, nsub, s.rods, s.resp.data());
     // the samples' achromatic responses into the edge map's row, then their bins (one
     // loop with the increments stayed scalar, reloading ew_ and nsub after each: ~70 % of
