@@ -419,8 +419,9 @@ __attribute__((target("avx2"))) static int cols_corners_avx2(const int* __restri
 // stores a sample, their addresses from ix, ix and tx read with stride kSub from lcols_)
 // they were about half of this function's samples (hist12, DESIGN.md). pf, npf: npf floats
 // (the row's RGB samples, which responses_core reads next) prefetched in step with the
-// blocks: hsub_, written in pass 1, came from memory line by line (~40 % of responses_core's
-// samples in fc.hist; the whole row at the task's start stalled on the prefetches, lr9).
+// blocks: hsub_, written in pass 1, came from memory line by line (responses_core's
+// samples in fc.hist 566 -> 353; the whole row at the task's start stalled on the
+// prefetches, lr9).
 DTUTMO_HOT static void interp_cols_jbu(int n, int gw, int nc, bool rods, const int* __restrict ix,
                                        const float* __restrict tx, float ty,
                                        int y0, int y1, const float* __restrict lv,
