@@ -106,7 +106,7 @@ DTUTMO_NOFMA_CLONES static void hist_base_gains(const float* __restrict base, co
 // bins vectorised, the increments scalar (one loop with them all stayed scalar). No FMA:
 // 2 r.x + r.y + 0.05 r.z as an FMA would round once.
 DTUTMO_NOFMA_CLONES static void hist_row_bins(const float* __restrict r, int nsub, int ew, float* __restrict e,
-                          uint32_t* __restrict h) {
+                                              uint32_t* __restrict h) {
   // (a frame at most kSub wide has ew_ = 1 < nsub: its first sample alone is binned)
   const int ne = std::min(nsub, ew);
   for (int i = 0; i < ne; ++i) e[i] = achromatic_response({r[i], r[nsub + i], r[2 * nsub + i]});

@@ -218,7 +218,8 @@ class CpuEngine final : public Engine {
   // the joint-bilateral lookup (local adaptation on: jbu_) at the response histogram's
   // columns of row y only (hcols_: model.h hist_step, hist_nsub), of the channels
   // responses_core reads; lv: the samples' levels (lv[i]); ad: out, compact (channel k's
-  // at ad[k * nsub + i]); sets s.rods
+  // at ad[k * nsub + i]); sets s.rods. pf: npf floats prefetched as the lookup goes (the
+  // row's samples that responses_core reads next)
   void interp_cols(int y, Scratch& s, const float* lv, float* ad, const float* pf, int npf);
   void interp_h(int nch, const float* vr, float* ad, bool rods) const;
   // cpu_receptors_display.cpp
