@@ -443,54 +443,125 @@ DTUTMO_HOT static int jbu_segments(int gw, int nc, int nch, bool rods, float fla
   return ns;
 }
 
-// The joint-bilateral lookup at n columns x_i = i step + step / 2 of a row only (the
-// response histogram's subsample, frame_consts), channels L/M, S and, with rods, the rods'
-// two (those responses_core reads): per block of kJbuBlock columns the corners gathered
-// from the grids, then the same stages and mix (per column: interp_row_jbu's per unit). lv: the pixels' levels, compact (lv[i]);
-// out: ad[k * W + x_i]. The same values bit for bit as interp_row_jbu at those columns;
-// the whole row, which the histogram read a quarter of, cost it ~4x the work (fast:
-// ~1.5 of fc.hist's 3.6 CPU-ms per frame at 1080p).
-DTUTMO_HOT static void interp_cols_jbu(int n, int step, int W, int gw, int nc, bool rods,
-                                       const int* __restrict ix, const float* __restrict tx, float ty,
+// The corners of the histogram samples of a block, 8 at a time while they fit a window:
+// sample i's cell a[i] and its right neighbour min(a[i] + 1, gw - 1) from the np planes'
+// grid rows src[2 p] (y0) and src[2 p + 1] (y1) into cor[p][0 .. 4)[i] (corners 00, 10, 01,
+// 11), B samples a plane's corner row; returns the samples done (whole groups of 8, from
+// 0). Per group one 8-float load per grid row at s = min(a[0], gw - 8), permuted twice
+// (vpermps). The samples' cells rise with x and 8 samples (step kSub = 4: 29 columns)
+// span at most 5 cells of kCell = 8, so both cells lie in the window; the load never
+// leaves the row (s + 8 <= gw). Stops at a group that does not fit (gw < 8, or a step or
+// cell grid that spreads further): the caller gathers the rest one by one. The same values
+// (copies). The stores' addresses from cor alone (a table of row pointers was reloaded
+// after each store).
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("avx2"))) static int cols_corners_avx2(const int* __restrict a, int m, int gw, int np,
+                                                             const float* const* __restrict src,
+                                                             float* __restrict cor, int B) {
+  if (gw < 8) return 0;
+  int i = 0;
+  for (; i + 8 <= m; i += 8) {
+    const __m256i va = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + i));
+    const int s = std::min(a[i], gw - 8);
+    const __m256i ia = _mm256_sub_epi32(va, _mm256_set1_epi32(s));
+    const __m256i ib =
+        _mm256_min_epi32(_mm256_add_epi32(ia, _mm256_set1_epi32(1)), _mm256_set1_epi32(gw - 1 - s));
+    // every lane's cell and neighbour in [0, 7]: ia >= 0 and ib <= 7 (ib >= ia)
+    const __m256i bad = _mm256_or_si256(_mm256_cmpgt_epi32(_mm256_setzero_si256(), ia),
+                                        _mm256_cmpgt_epi32(ib, _mm256_set1_epi32(7)));
+    if (!_mm256_testz_si256(bad, bad)) break;
+    float* __restrict o = cor + i;
+    for (int p = 0; p < np; ++p, o += 4 * B) {
+      const __m256 w0 = _mm256_loadu_ps(src[2 * p] + s), w1 = _mm256_loadu_ps(src[2 * p + 1] + s);
+      _mm256_storeu_ps(o, _mm256_permutevar8x32_ps(w0, ia));
+      _mm256_storeu_ps(o + B, _mm256_permutevar8x32_ps(w0, ib));
+      _mm256_storeu_ps(o + 2 * B, _mm256_permutevar8x32_ps(w1, ia));
+      _mm256_storeu_ps(o + 3 * B, _mm256_permutevar8x32_ps(w1, ib));
+    }
+  }
+  return i;
+}
+#endif
+
+// The joint-bilateral lookup at the n columns of a row that the response histogram samples
+// (frame_consts; CpuEngine::hcols_: their cells ix and weights tx, compact), channels L/M,
+// S and, with rods, the rods' two (those responses_core reads): per block of kJbuBlock
+// samples the corners gathered from the grids, then the same stages and mix (per column:
+// interp_row_jbu's per unit; the same values bit for bit as its non-flat segments). lv:
+// the samples' levels, compact; out: compact, ad[k * n + i], as responses_core reads them
+// (were scattered to ad[k * W + x_i] and copied back by frame_consts). The whole row, of
+// which the histogram reads a quarter, cost ~4x the work. The corners per 8 samples from
+// one window per grid row (cols_corners_avx2): one by one (4 + 4 nk scalar loads and
+// stores a sample, their addresses from ix, ix and tx read with stride kSub from lcols_)
+// they were about half of this function's samples (hist12, DESIGN.md). pf, npf: npf floats
+// (the row's RGB samples, which responses_core reads next) prefetched in step with the
+// blocks: hsub_, written in pass 1, came from memory line by line (responses_core's
+// samples in fc.hist 566 -> 353; the whole row at the task's start stalled on the
+// prefetches, lr9).
+DTUTMO_HOT static void interp_cols_jbu(int n, int gw, int nc, bool rods, const int* __restrict ix,
+                                       const float* __restrict tx, float ty,
                                        int y0, int y1, const float* __restrict lv,
                                        const float* __restrict guide, const float* __restrict grid,
-                                       float* __restrict ad) {
+                                       float* __restrict ad, const float* __restrict pf, int npf) {
   constexpr int B = kJbuBlock;
+  static_assert(kJbuBlock % 8 == 0, "blocks of whole 8-sample groups");
   const int nk = rods ? kChD0 : kChRod;  // channels 0 .. nk - 1
   const int last = gw - 1;
-  float cg[4][B], ck[kChD0][4][B], txb[B], ab[8][B], su[B], dd[B], w[4][B];
+  // the corners: plane 0 the guide's, plane 1 + k channel k's
+  alignas(32) float cor[1 + kChD0][4][B], ab[8][B], su[B], dd[B], w[4][B];
+  // the grid rows read: plane p's rows y0, y1 (corners 0, 1 and 2, 3)
+  const float* src[2 + 2 * kChD0];
+  const int np = 1 + nk;
+  for (int p = 0; p < np; ++p) {
+    const float* g = p == 0 ? guide : grid + size_t(p - 1) * nc;
+    src[2 * p] = g + size_t(y0) * gw;
+    src[2 * p + 1] = g + size_t(y1) * gw;
+  }
+  // the prefetch's lines, in step with the blocks
+  const uintptr_t pfa = reinterpret_cast<uintptr_t>(pf);
+  uintptr_t pfl = pfa & ~uintptr_t(63);
   for (int i0 = 0; i0 < n; i0 += B) {
     const int m = std::min(B, n - i0);
-    for (int i = 0; i < m; ++i) {
-      const int x = (i0 + i) * step + step / 2;
-      const int a = ix[x], b = std::min(a + 1, last);
-      const int c[4] = {y0 * gw + a, y0 * gw + b, y1 * gw + a, y1 * gw + b};
-      txb[i] = tx[x];
-      for (int j = 0; j < 4; ++j) cg[j][i] = guide[c[j]];
-      for (int k = 0; k < nk; ++k)
-        for (int j = 0; j < 4; ++j) ck[k][j][i] = grid[size_t(k) * nc + c[j]];
+    for (const uintptr_t e = pfa + 4 * uintptr_t((long long)npf * (i0 + m) / n); pfl < e; pfl += 64)
+      __builtin_prefetch(reinterpret_cast<const void*>(pfl), 0, 2);
+    const int* __restrict cell = ix + i0;
+    const float* __restrict txb = tx + i0;
+    int i = 0;
+#if defined(__x86_64__) || defined(__i386__)
+    if (have_avx2()) i = cols_corners_avx2(cell, m, gw, np, src, &cor[0][0][0], B);
+#endif
+    for (; i < m; ++i) {
+      const int a = cell[i], b = std::min(a + 1, last);
+      for (int p = 0; p < np; ++p) {
+        cor[p][0][i] = src[2 * p][a];
+        cor[p][1][i] = src[2 * p][b];
+        cor[p][2][i] = src[2 * p + 1][a];
+        cor[p][3][i] = src[2 * p + 1][b];
+      }
     }
-    const float(*kl)[B] = ck[kChLM];
+    const float(*cg)[B] = cor[0];
+    const float(*kl)[B] = cor[1 + kChLM];
     jbu_stages(m, lv + i0, cg[0], cg[1], cg[2], cg[3], kl[0], kl[1], kl[2], kl[3], txb, ty, ab, su, dd);
     for (int i = 0; i < m; ++i)
       for (int j = 0; j < 4; ++j) w[j][i] = jbu_combine(ab[j][i], ab[4 + j][i], su[i], dd[i]);
     for (int k = 0; k < nk; ++k) {
-      float* __restrict o = ad + size_t(k) * W;
+      const float(*c)[B] = cor[1 + k];
+      float* __restrict o = ad + size_t(k) * n + i0;
       for (int i = 0; i < m; ++i) {
         const float e[4] = {w[0][i], w[1][i], w[2][i], w[3][i]};
-        o[(i0 + i) * step + step / 2] = jbu_mix(e, ck[k][0][i], ck[k][1][i], ck[k][2][i], ck[k][3][i]);
+        o[i] = jbu_mix(e, c[0][i], c[1][i], c[2][i], c[3][i]);
       }
     }
   }
 }
 
-void CpuEngine::interp_cols(int y, Scratch& s, const float* lv, int n, int step) {
+void CpuEngine::interp_cols(int y, Scratch& s, const float* lv, float* ad, const float* pf, int npf) {
   int y0, y1;
   float ty;
   grid_interp(grid_pos(y, float(kCell)), gh_, &y0, &y1, &ty);
   s.rods = rod_row_[y0] || rod_row_[y1];
-  interp_cols_jbu(n, step, W_, gw_, gw_ * gh_, s.rods, lcols_.ix.data(), lcols_.tx.data(), ty, y0, y1,
-                  lv, jguide_.data(), gridk_.data(), s.ad.data());
+  interp_cols_jbu(int(hcols_.ix.size()), gw_, gw_ * gh_, s.rods, hcols_.ix.data(), hcols_.tx.data(), ty, y0,
+                  y1, lv, jguide_.data(), gridk_.data(), ad, pf, npf);
 }
 
 // Bilinear interpolation of the adaptation channels for row y (spatial.h cell_sample, by

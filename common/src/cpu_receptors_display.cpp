@@ -83,6 +83,53 @@ static bool same_tone_class(const FrameConsts& K, int a, int b) {
   return true;
 }
 
+// frame_consts' per-sample loops with an AVX2 clone without FMA (target "avx2", not
+// DTUTMO_HOT's x86-64-v3): nothing contracted, the same bits as the SSE2 code they were
+// compiled to in frame_consts' lambda (which no clone reaches), 8 lanes a step.
+#if defined(__x86_64__) && defined(__GLIBC__)
+#define DTUTMO_NOFMA_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define DTUTMO_NOFMA_CLONES
+#endif
+// The base/detail gain 2^(base - level) of n samples (fastmath.h fast_exp2; SSE2, its
+// degree-7 polynomial's chain ~20 % of balanced's fc.hist lambda's samples, hist12).
+DTUTMO_NOFMA_CLONES static void hist_base_gains(const float* __restrict base, const float* __restrict lv, int n,
+                                                float* __restrict g) {
+  for (int i = 0; i < n; ++i) g[i] = fast_exp2(base[i] - lv[i]);
+}
+// The response histogram's samples of a row: their achromatic responses (model.h
+// achromatic_response) into the edge map's row e (its columns past the last sample repeat
+// it), then their bins (hist_bin) counted in h, kHistCopies histograms of kHistBins,
+// sample i in copy i % kHistCopies. One histogram: a run of samples in one bin (smooth
+// regions) was a chain of read-modify-writes of one counter, each waiting for the last
+// one's store (~40 % of frame_consts' lambda's own samples, hist12). The responses and
+// bins vectorised, the increments scalar (one loop with them all stayed scalar). No FMA:
+// 2 r.x + r.y + 0.05 r.z as an FMA would round once.
+DTUTMO_NOFMA_CLONES static void hist_row_bins(const float* __restrict r, int nsub, int ew, float* __restrict e,
+                                              uint32_t* __restrict h) {
+  // (a frame at most kSub wide has ew_ = 1 < nsub: its first sample alone is binned)
+  const int ne = std::min(nsub, ew);
+  for (int i = 0; i < ne; ++i) e[i] = achromatic_response({r[i], r[nsub + i], r[2 * nsub + i]});
+  for (int i = ne; i < ew; ++i) e[i] = e[nsub - 1];
+  static_assert(kHistCopies == 4, "the increments below go round 4 copies");
+  uint32_t* __restrict h1 = h + kHistBins;
+  uint32_t* __restrict h2 = h + 2 * kHistBins;
+  uint32_t* __restrict h3 = h + 3 * kHistBins;
+  for (int i0 = 0; i0 < ne; i0 += 256) {
+    int b[256];
+    const int m = std::min(256, ne - i0);
+    for (int i = 0; i < m; ++i) b[i] = hist_bin(e[i0 + i]);
+    int i = 0;
+    for (; i + 4 <= m; i += 4) {
+      h[b[i]]++;
+      h1[b[i + 1]]++;
+      h2[b[i + 2]]++;
+      h3[b[i + 3]]++;
+    }
+    for (; i < m; ++i) h[b[i]]++;
+  }
+}
+
 void CpuEngine::frame_consts(float kq) {
   FrameConsts& K = K_;
   // low_res has just written the grids the La lookup reads (a cut's second low_res too):
@@ -110,56 +157,45 @@ void CpuEngine::frame_consts(float kq) {
     const float* __restrict hl = hsub_.data() + size_t(j) * nsub * 4;
     const float* __restrict hrgb = hl + nsub;
     // the lookup's guide at the sampled pixels (only those are read), compact: the base
-    // (bdh, sliced from the row's log2 Y back at its columns of a row of scratch: s.out,
-    // free until pass 2) or the pixel's level; the lookup at those columns only
-    // (interp_cols: the whole row cost ~4x the work)
+    // (bdh, sliced at the samples' columns from their log2 Y, hbx0_ / hbtx_) or the
+    // pixel's level (hl itself); the lookup at those columns only (interp_cols: the whole
+    // row cost ~4x the work)
     float* gd = s.row.data();
-    float* ly = s.out.data();
-    if (bdh) {
-      for (int i = 0; i < nsub; ++i) ly[i * step + step / 2] = hl[i];
-      bgrid_.slice_row(y, ly, nsub, step, gd, s.bslab.data());
-    } else {
-      std::memcpy(gd, hl, sizeof(float) * nsub);
-    }
-    if (jbu_) {
-      interp_cols(y, s, gd, nsub, step);
-    } else {
-      interp_row(y, s, nullptr);  // bilinear: no guide
-    }
+    if (bdh) bgrid_.slice_row(y, hl, nsub, 1, gd, s.bslab.data(), hbx0_.data(), hbtx_.data());
+    const float* lv = bdh ? gd : hl;
     // the channels responses_core reads (L/M, S; the rods' two on rows with rods:
-    // channel_read) and the base gain, compact after the scattered row in s.out
-    const int nk = s.rods ? kChD0 : kChRod;
+    // channel_read) and the base gain, compact in s.out (free until pass 2) from column W_
+    // (the joint-bilateral lookup writes them so; the bilinear one's row copied)
     float* adc = s.out.data() + W_;
     float* gsc = adc + size_t(kChD0) * nsub;
-    for (int k = 0; k < nk; ++k) {
-      const float* __restrict a = s.ad.data() + size_t(k) * W_ + step / 2;
-      float* __restrict o = adc + size_t(k) * nsub;
-      for (int i = 0; i < nsub; ++i) o[i] = a[i * step];
+    if (jbu_) {
+      interp_cols(y, s, lv, adc, hrgb, 3 * nsub);
+    } else {
+      interp_row(y, s, nullptr);  // bilinear: no guide
+      const int nk = s.rods ? kChD0 : kChRod;
+      for (int k = 0; k < nk; ++k) {
+        const float* __restrict a = s.ad.data() + size_t(k) * W_ + step / 2;
+        float* __restrict o = adc + size_t(k) * nsub;
+        for (int i = 0; i < nsub; ++i) o[i] = a[i * step];
+      }
     }
-    for (int i = 0; i < nsub; ++i) gsc[i] = bdh ? fast_exp2(gd[i] - hl[i]) : 1.0f;
+    if (bdh)
+      hist_base_gains(gd, hl, nsub, gsc);
+    else
+      std::fill(gsc, gsc + nsub, 1.0f);
     responses_core(nsub, 1, hrgb, gsc, adc, s.rsp.data(), nsub, nsub, s.rods, s.resp.data());
-    // the samples' achromatic responses into the edge map's row (its columns past the last
-    // sample repeat it), then their bins by chunks: the responses and the bins vectorised,
-    // only the increments scalar (one loop with them all stayed scalar, reloading ew_ and
-    // nsub after each increment: ~70 % of this lambda's own samples)
-    // (a frame at most kSub wide has ew_ = 1 < nsub: its first sample alone is binned)
-    float* __restrict e = edge_.data() + size_t(j) * ew_;
-    const float* __restrict r = s.rsp.data();
-    const int ne = std::min(nsub, ew_);
-    for (int i = 0; i < ne; ++i) e[i] = achromatic_response({r[i], r[nsub + i], r[2 * nsub + i]});
-    for (int i = ne; i < ew_; ++i) e[i] = e[nsub - 1];
-    uint32_t* __restrict h = hist_[th].data();
-    for (int i0 = 0; i0 < ne; i0 += 256) {
-      int b[256];
-      const int m = std::min(256, ne - i0);
-      for (int i = 0; i < m; ++i) b[i] = hist_bin(e[i0 + i]);
-      for (int i = 0; i < m; ++i) h[b[i]]++;
-    }
+    // the samples' achromatic responses into the edge map's row, then their bins (one
+    // loop with the increments stayed scalar, reloading ew_ and nsub after each: ~70 % of
+    // this lambda's own samples)
+    hist_row_bins(s.rsp.data(), nsub, ew_, edge_.data() + size_t(j) * ew_, hist_[th].data());
   });
   tl_.mark("fc.hist");
+  // every thread's copies into hist_[0]'s first (the reference path counts in the first
+  // copy only: the others are 0)
   std::vector<uint32_t>& h0 = hist_[0];
-  for (size_t t = 1; t < hist_.size(); ++t)
-    for (int i = 0; i < kHistBins; ++i) h0[i] += hist_[t][i];
+  for (size_t t = 0; t < hist_.size(); ++t)
+    for (int c = t == 0 ? 1 : 0; c < kHistCopies; ++c)
+      for (int i = 0; i < kHistBins; ++i) h0[i] += hist_[t][size_t(c) * kHistBins + i];
   uint64_t tot = 0;
   for (int i = 0; i < kHistBins; ++i) tot += h0[i];
   // outlier rejection as in low_res: the median of the last three frames' percentiles,

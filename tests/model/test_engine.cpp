@@ -909,6 +909,41 @@ TEST(Engine, NarrowFramesHistogramAsTheReference) {
   }
 }
 
+// The response histogram's samples (frame_consts: the La lookup at their columns by
+// windows of the grid rows, cpu_adapt.cpp cols_corners_avx2, and one by one where a group
+// of 8 does not fit or at a block's end; balanced's base sliced at their columns) on grids
+// 5 to 25 cells wide, the window at the row's right end clamped: the edge map, which the
+// hybrid display mode reads per pixel, and the percentiles against the reference path
+// (per pixel through the kernels' functions), within 1 code, fast and balanced, two frames.
+// Checked to fail: corners 10 and 01 swapped in the one-by-one samples, widths 37 and 61
+// out by 2-6 codes and the low percentile by 6-8 bins; in the windows, 61, 64, 67 and 200
+// by 3-14 codes.
+TEST(Engine, HistogramSamplesAsTheReferenceAtGridWidths) {
+  for (Profile p : {Profile::Fast, Profile::Balanced}) {
+    SCOPED_TRACE(profile_name(p));
+    long long codes = 0, off = 0;
+    for (int w : {37, 61, 64, 67, 96, 131, 200}) {
+      SCOPED_TRACE(w);
+      const int h = 29;
+      Params pr = prof(p);
+      pr.display_mode = DisplayMode::Hybrid;
+      Runner vec(w, h, pr, PixelFormat::RGBA, Transfer::SRGB, 2);
+      Runner ref(w, h, pr, PixelFormat::RGBA, Transfer::SRGB, 2, true);
+      // the per-pixel lookup in pass 2 too: the histogram's is the full one
+      dynamic_cast<cpu::CpuEngine&>(*vec.e).set_lookup_shortcut(false);
+      for (int f = 0; f < 2; ++f) {
+        Img in = scene(Scene::ColoredLights, w, h, f ? 0.3f : 1.0f);
+        const Img a = vec.run(in, f / 30.0), b = ref.run(in, f / 30.0);
+        ASSERT_EQ(a.size(), b.size());
+        EXPECT_LE(codes_apart(a, b, &codes, &off), 1.0f) << "frame " << f;
+        EXPECT_NEAR(vec.e->stats().response_low, ref.e->stats().response_low, 2.0f / kHistBins) << "frame " << f;
+        EXPECT_NEAR(vec.e->stats().response_high, ref.e->stats().response_high, 2.0f / kHistBins) << "frame " << f;
+      }
+    }
+    EXPECT_LT(double(off), 0.01 * double(codes)) << off << " of " << codes << " codes differ by 1";
+  }
+}
+
 // Pass 1 on coded input (cpu_decode.cpp: the row unpack, the decode table read by pairs in
 // the AVX2 loop, and without optics the fused luminance and cell sums) against the
 // reference path's (decode_rows_reference: pio::read_rgb and decode_rgb per pixel, then
