@@ -1159,16 +1159,10 @@ DTUTMO_HOT static void block_mean_plain(const float* __restrict a, const float* 
   for (int i = 0; i < h; ++i) m[i] = q * ((a[2 * i] + a[2 * i + 1]) + (b[2 * i] + b[2 * i + 1]));
   if (W & 1) m[h] = 2.0f * q * (a[W - 1] + b[W - 1]);
 }
-// iy[i] = 1 / (block i's display luminance), 0 for none, and that luminance into yk[i] (l:
-// planar display LMS, n apart)
-DTUTMO_HOT static void block_inv_y(const float* __restrict l0, const float* __restrict l1,
-                                   const float* __restrict l2, Vec3 wl, int n, float* __restrict iy,
-                                   float* __restrict yk) {
-  for (int i = 0; i < n; ++i) {
-    const float y = wl.x * l0[i] + wl.y * l1[i] + wl.z * l2[i];
-    iy[i] = y > 0.0f ? 1.0f / y : 0.0f;
-    yk[i] = y;
-  }
+// yk[i]: block i's display luminance (l: planar display LMS, n apart)
+DTUTMO_HOT static void block_y(const float* __restrict l0, const float* __restrict l1, const float* __restrict l2,
+                               Vec3 wl, int n, float* __restrict yk) {
+  for (int i = 0; i < n; ++i) yk[i] = wl.x * l0[i] + wl.y * l1[i] + wl.z * l2[i];
 }
 // Blocks [i0, i1) of one row's output (planar r, g, b, W apart from o) from the block
 // colours c (planar, n apart) and iy, scaled by the pixels' display luminance yl;
@@ -1194,11 +1188,15 @@ static inline __attribute__((always_inline)) int scale_blocks(
   }
   return out;
 }
-// mq[i] = max(c0, c1, c2)[i] iy[i] (scale_blocks' test)
+// iy[i] = 1 / yk[i], 0 for none, and mq[i] = max(c0, c1, c2)[i] iy[i] (scale_blocks' test)
 DTUTMO_HOT static void block_max_iy(const float* __restrict c0, const float* __restrict c1,
-                                    const float* __restrict c2, const float* __restrict iy, int n,
-                                    float* __restrict mq) {
-  for (int i = 0; i < n; ++i) mq[i] = std::max(c0[i], std::max(c1[i], c2[i])) * iy[i];
+                                    const float* __restrict c2, const float* __restrict yk, int n,
+                                    float* __restrict iy, float* __restrict mq) {
+  for (int i = 0; i < n; ++i) {
+    const float y = yk[i];
+    iy[i] = y > 0.0f ? 1.0f / y : 0.0f;
+    mq[i] = std::max(c0[i], std::max(c1[i], c2[i])) * iy[i];
+  }
 }
 // Chunk j (16 pixels, blocks 8j .. 8j + 8; j = W / 16: the last, partial one, with an odd
 // last column's block of one column) of one row of the pair: its pixels (luminance yl)
@@ -1288,8 +1286,8 @@ DTUTMO_HOT static void block_factors(const float* __restrict bo, const float* __
 // Rows y (even) and y + 1 of a 4:2:0 output (display LMS la, lb; input LMS ia, ib, or
 // null: lin_'s rows through the matrix; rod weights rwa, rwb, or null for none; all planar,
 // W apart) into the output rows oa, ob (planar R', G', B', encoded): the block means
-// (s.blk), their colour (colour_rows, (W + 1) / 2 wide), each pixel scaled to its own
-// luminance (scale_row), encode.
+// (s.blk), their colour (colour_rows, (W + 1) / 2 wide), each pixel at its own luminance,
+// encoded (encode_pair).
 DTUTMO_HOT void CpuEngine::colour_pair(int y, const float* __restrict la, const float* __restrict ia,
                                        const float* __restrict rwa, const float* __restrict lb,
                                        const float* __restrict ib, const float* __restrict rwb,
@@ -1299,8 +1297,8 @@ DTUTMO_HOT void CpuEngine::colour_pair(int y, const float* __restrict la, const 
   float* __restrict bi = bl + 3 * size_t(n);  // block input LMS (3 x n) or RGB (interleaved)
   float* __restrict bo = bi + 3 * size_t(n);  // block output linear RGB (3 x n)
   float* __restrict gt = bo + 3 * size_t(n);  // colour_rows' scratch (4 x n)
-  float* __restrict iy = gt + 4 * size_t(n);  // 1 / block luminance (n)
-  float* __restrict rw = iy + n;              // block rod weight (n)
+  float* __restrict yk = gt + 4 * size_t(n);  // block luminance (n)
+  float* __restrict rw = yk + n;              // block rod weight (n)
   float* __restrict wa = rw + n;              // the pixels' weights, rows y, y + 1 (W each)
   float* __restrict wb = wa + W;
   float* __restrict ya = wb + W;              // the pixels' display luminance (W each)
@@ -1317,18 +1315,31 @@ DTUTMO_HOT void CpuEngine::colour_pair(int y, const float* __restrict la, const 
   }
   const bool rods = rwa || rwb;
   if (rods) block_mean_plain(rwa ? rwa : rwb, rwb ? rwb : rwa, rw, W, rwa && rwb ? 1.0f : 0.5f);
-  float* __restrict yk = wa;  // block luminance (n; the weights are read)
-  block_inv_y(bl, bl + n, bl + 2 * size_t(n), cc.wl, n, iy, yk);
+  block_y(bl, bl + n, bl + 2 * size_t(n), cc.wl, n, yk);
   colour_rows(n, bl, lms ? bi : nullptr, lms ? nullptr : bi, rw, rods, gt, bo);
-  float* __restrict mq = gt;  // max(block RGB) / block luminance (scale_blocks), in gt (free now)
-  block_max_iy(bo, bo + n, bo + 2 * size_t(n), iy, n, mq);
+  encode_pair(W, bo, yk, ya, yb, oa, ob, bl, gt);  // bl, gt: free now
+}
+
+// The pixels of a 4:2:0 row pair from their blocks' colours: bo, the blocks' output linear
+// RGB (planar, n = (W + 1) / 2 apart), yk their display luminance, ya, yb the pixels' (W
+// each), into oa, ob (planar R', G', B', encoded, W apart). BT.1886 by the factorisation
+// (block_factors; one lookup a pixel), the chunks it leaves and other transfers: each
+// pixel its block's colour times y_p / y_i (scale_row), then encode_row. t: 3 n floats
+// of scratch, s: 4 n.
+DTUTMO_HOT void CpuEngine::encode_pair(int W, const float* __restrict bo, const float* __restrict yk,
+                                       const float* __restrict ya, const float* __restrict yb, float* __restrict oa,
+                                       float* __restrict ob, float* __restrict t, float* __restrict s) const {
+  const int n = (W + 1) / 2;
+  const ColourConsts cc = colour_consts(K_, ColourOpts{P_.hue_preserve, P_.saturation, P_.highlight_chroma, P_.lab_hue});
+  float* __restrict iy = s;       // 1 / block luminance (n)
+  float* __restrict mq = s + n;   // max(block RGB) / block luminance (scale_blocks' test, n)
+  float* __restrict sb = mq + n;  // (n)
+  float* __restrict list = sb + n;  // the chunks left (W / 16 + 1 <= n)
+  block_max_iy(bo, bo + n, bo + 2 * size_t(n), yk, n, iy, mq);
   if (C_.out.transfer == Transfer::BT1886) {
-    // the block factorisation (block_factors): one lookup a pixel; the chunks with a pixel
-    // above the peak or of a block left out, by the block's own path (scale_chunk, as
-    // below) and the three lookups
-    float* __restrict t = bl;    // r_c / m, then its code (3 x n)
-    float* __restrict sb = bi;   // (n)
-    float* __restrict list = wb;  // the chunks left (W)
+    // the block factorisation: t = r_c / m per block (block_factors), then their codes;
+    // the chunks with a pixel above the peak or of a block left out by the block's own
+    // path (scale_chunk, as below) and the three lookups
     block_factors(bo, yk, n, K_.black, encode_inv_range(K_.peak, K_.black), t, sb);
     encode_span(t, n, 0, n, true);
     for (int k = 0; k < 2; ++k) {
