@@ -52,7 +52,7 @@ __attribute__((target("avx2,fma"), always_inline)) static inline __m256 dup4(con
   return _mm256_permutevar8x32_ps(_mm256_castps128_ps256(_mm_loadu_ps(p)), dup);
 }
 // encode_scaled_row's full chunks (16 pixels, 8 blocks), 8 pixels a step: the block values
-// (4) each into both its columns by one vpermps.
+// each into both its columns by one vpermps.
 __attribute__((target("avx2,fma"))) static int encode_scaled_avx2(int nf, const float* __restrict yl,
                                                                   const float* __restrict sb,
                                                                   const float* __restrict g0,
@@ -94,18 +94,20 @@ static void encode_table(float* __restrict o, int n, const float* __restrict tab
   for (int i = i0; i < n; ++i) o[i] = encode_lookup(o[i], tab, black, inv_range);
 }
 
-// Columns x0 .. x1 of the planar rows R, G, B (W apart), display-linear (rel: already
-// relative, (o - black) / range), encoded in place through the table (sRGB / BT.1886 only).
-void CpuEngine::encode_span(float* o, int W, int x0, int x1, bool rel) const {
-  const float black = rel ? 0.0f : K_.black, ir = rel ? 1.0f : encode_inv_range(K_.peak, K_.black);
-  for (int c = 0; c < 3; ++c) encode_table(o + size_t(c) * W + x0, x1 - x0, enc_tab_.data(), black, ir);
+// Columns x0 .. x1 of the planar rows R, G, B (W apart), display-linear, encoded in place
+// through the table (sRGB / BT.1886 only).
+void CpuEngine::encode_span(float* o, int W, int x0, int x1) const {
+  const float ir = encode_inv_range(K_.peak, K_.black);
+  for (int c = 0; c < 3; ++c) encode_table(o + size_t(c) * W + x0, x1 - x0, enc_tab_.data(), K_.black, ir);
 }
+// n values of rel (relative display light, (o - black) / range) to codes in place.
+void CpuEngine::encode_rel(float* v, int n) const { encode_table(v, n, enc_tab_.data(), 0.0f, 1.0f); }
 
 // One row of a 4:2:0 pair by the block factorisation (BT.1886 only; colour_pair): pixel x
 // of block i = x / 2 encodes as F((yl[x] - black) sb[i]) g_c[i] (g: planar, n = (W + 1) / 2
 // apart) into the planar rows o (W apart), in [0, 1]. Returns the 16-pixel chunks (their
 // first column, as floats, into list; the last, partial one too) holding a pixel whose
-// table argument is above 1 or NaN (the block's own path: colour_pair).
+// table argument is above 1 or NaN (the block's own path: encode_pair).
 int CpuEngine::encode_scaled_row(const float* __restrict yl, int W, const float* __restrict sb,
                                  const float* __restrict g, float* __restrict o, float* __restrict list) const {
   const int n = (W + 1) / 2, h = W / 2, nf = h / 8;

@@ -1198,16 +1198,16 @@ DTUTMO_HOT static void block_max_iy(const float* __restrict c0, const float* __r
     mq[i] = std::max(c0[i], std::max(c1[i], c2[i])) * iy[i];
   }
 }
-// Chunk j (16 pixels, blocks 8j .. 8j + 8; j = W / 16: the last, partial one, with an odd
-// last column's block of one column) of one row of the pair: its pixels (luminance yl)
+// Chunk j (kChunk blocks, 2 kChunk pixels, from block kChunk j; j = (W / 2) / kChunk: the
+// last, partial one, with an odd last column's block of one column) of one row of the pair: its pixels (luminance yl)
 // from the block colours (c: planar, n = (W + 1) / 2 apart), then the gamut map per pixel
 // if one is above the peak (brighter than its block, whose colour was mapped), as
 // row_colour maps. Returns the chunk's end column.
+template <int kChunk>
 static inline __attribute__((always_inline)) int scale_chunk(int W, const ColourConsts& cc,
                                                              const float* __restrict yl, const float* __restrict c,
                                                              const float* __restrict iy, const float* __restrict mq,
                                                              float* __restrict o, bool gmap, int j) {
-  constexpr int kChunk = 8;  // blocks (16 pixels, row_colour's chunk)
   const int n = (W + 1) / 2, h = W / 2, nf = h / kChunk;
   const size_t W2 = 2 * size_t(W);
   const float* c0 = c;
@@ -1238,8 +1238,9 @@ DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) static void scale_row(
     int W, const ColourConsts& cc_, const float* __restrict yl, const float* __restrict c,
     const float* __restrict iy, const float* __restrict mq, float* __restrict o, bool gmap) {
   const ColourConsts cc = cc_;
-  const int nf = W / 16;
-  for (int j = 0; j <= nf; ++j) scale_chunk(W, cc, yl, c, iy, mq, o, gmap, j);
+  constexpr int kChunk = 8;  // blocks (16 pixels, row_colour's chunk)
+  const int nf = W / 2 / kChunk;
+  for (int j = 0; j <= nf; ++j) scale_chunk<kChunk>(W, cc, yl, c, iy, mq, o, gmap, j);
 }
 
 // The block factorisation's per-block terms (BT.1886 output, F(v) = v^(1/2.4), so F(a b) =
@@ -1249,7 +1250,8 @@ DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) static void scale_row(
 // F(q r_c) = F(q m) F(r_c / m), r_c = (bo_c - black) / range, m = max_c r_c: ONE table
 // lookup a pixel, F((y_p - black) sb_i) with sb_i = m / (y_i - black), times the block's
 // F(t_c), t_c = r_c / m (1 for the largest channel, <= 0 below black: F = 0). Out: t (3 x
-// n, planar; colour_pair looks them up), sb. sb_i = NaN (the chunk then takes the block's
+// n, planar: the other two channels' t_c, then the largest one's index; encode_pair looks
+// up the two, block_gains makes the three), sb. sb_i = NaN (the chunk then takes the block's
 // own path: colour_pair) where q has no meaning (y_i <= black), the block is above the
 // peak (m > 1: without the gamut map) or the neutral-black scaling would move a channel
 // from scale_blocks' o_c = (y_p / y_i) bo_c by more than kNeutralBlack |1 - y_p / y_i| of
@@ -1271,15 +1273,31 @@ DTUTMO_HOT static void block_factors(const float* __restrict bo, const float* __
   const float nan = std::numeric_limits<float>::quiet_NaN();
   const float bk = black * ir;  // black / range
   for (int i = 0; i < n; ++i) {
-    const float mx = std::max(b0[i], std::max(b1[i], b2[i]));
-    const float m = (mx - black) * ir;
-    const float q = m > 0.0f ? 1.0f / (mx - black) : 0.0f;
-    t0[i] = (b0[i] - black) * q;  // r_c / m: 1 for the largest channel (F(1) = 1), <= 0 below black (F = 0)
-    t1[i] = (b1[i] - black) * q;
-    t2[i] = (b2[i] - black) * q;
+    const float c0 = b0[i] - black, c1 = b1[i] - black, c2 = b2[i] - black;
+    const float mx = std::max(c0, std::max(c1, c2));
+    const float m = mx * ir;
+    const float q = m > 0.0f ? 1.0f / mx : 0.0f;
+    // the two channels other than the largest (whose t is 1: no lookup), and which it is
+    const bool k0 = c0 >= c1 && c0 >= c2, k2 = !k0 && c2 > c1;
+    t0[i] = (k0 ? c1 : c0) * q;
+    t1[i] = (k2 ? c1 : c2) * q;
+    t2[i] = k0 ? 0.0f : k2 ? 2.0f : 1.0f;
     const float y = yk[i], d = y - black;
     const float dev = std::max(std::fabs(b0[i] - y), std::max(std::fabs(b1[i] - y), std::fabs(b2[i] - y)));
     sb[i] = d > 0.0f && m <= 1.0f && bk * dev <= kNeutralBlack * d ? m / d : nan;
+  }
+}
+// t (block_factors' two channels' codes, F(t), and the largest channel's index) -> the
+// three channels' F(t_c), planar, in place
+DTUTMO_HOT static void block_gains(float* __restrict t, int n) {
+  float* __restrict t0 = t;
+  float* __restrict t1 = t + n;
+  float* __restrict t2 = t + 2 * size_t(n);
+  for (int i = 0; i < n; ++i) {
+    const float fa = t0[i], fb = t1[i], k = t2[i];
+    t0[i] = k == 0.0f ? 1.0f : fa;
+    t1[i] = k == 1.0f ? 1.0f : k == 0.0f ? fa : fb;
+    t2[i] = k == 2.0f ? 1.0f : fb;
   }
 }
 
@@ -1341,14 +1359,15 @@ DTUTMO_HOT void CpuEngine::encode_pair(int W, const float* __restrict bo, const 
     // the chunks with a pixel above the peak or of a block left out by the block's own
     // path (scale_chunk, as below) and the three lookups
     block_factors(bo, yk, n, K_.black, encode_inv_range(K_.peak, K_.black), t, sb);
-    encode_span(t, n, 0, n, true);
+    encode_rel(t, 2 * n);
+    block_gains(t, n);
     for (int k = 0; k < 2; ++k) {
       const float* yl = k ? yb : ya;
       float* o = k ? ob : oa;
       const int nl = encode_scaled_row(yl, W, sb, t, o, list);
       for (int i = 0; i < nl; ++i) {
         const int x0 = int(list[i]);
-        const int x1 = scale_chunk(W, cc, yl, bo, iy, mq, o, P_.gamut_map, x0 / 16);
+        const int x1 = scale_chunk<8>(W, cc, yl, bo, iy, mq, o, P_.gamut_map, x0 / 16);
         encode_span(o, W, x0, x1);
       }
     }
