@@ -111,18 +111,13 @@ void CpuEngine::encode_rel(float* v, int n) const { encode_table(v, n, enc_tab_.
 int CpuEngine::encode_scaled_row(const float* __restrict yl, int W, const float* __restrict sb,
                                  const float* __restrict g, float* __restrict o, float* __restrict list) const {
   const int n = (W + 1) / 2, h = W / 2, nf = h / 8;
-  const float* __restrict g0 = g;
-  const float* __restrict g1 = g + n;
-  const float* __restrict g2 = g + 2 * size_t(n);
-  float* __restrict r = o;
-  float* __restrict gg = o + W;
-  float* __restrict b = o + 2 * size_t(W);
+  const size_t n2 = 2 * size_t(n), W2 = 2 * size_t(W);
   const float* tab = enc_tab_.data();
   const float black = K_.black;
   int nl = 0, j0 = 0;
 #if defined(__x86_64__) || defined(__i386__)
   if (have_avx2()) {
-    nl = encode_scaled_avx2(nf, yl, sb, g0, g1, g2, black, tab, r, gg, b, list);
+    nl = encode_scaled_avx2(nf, yl, sb, g, g + n, g + n2, black, tab, o, o + W, o + W2, list);
     j0 = nf;
   }
 #endif
@@ -130,9 +125,9 @@ int CpuEngine::encode_scaled_row(const float* __restrict yl, int W, const float*
     const int i = x / 2;
     const float v = (yl[x] - black) * sb[i];
     const float e = encode_lookup(v, tab, 0.0f, 1.0f);
-    r[x] = e * g0[i];
-    gg[x] = e * g1[i];
-    b[x] = e * g2[i];
+    o[x] = e * g[i];
+    o[W + x] = e * g[n + i];
+    o[W2 + x] = e * g[n2 + i];
     return !(v <= 1.0f);
   };
   for (int j = j0; j < nf; ++j) {

@@ -1267,9 +1267,6 @@ DTUTMO_HOT static void block_factors(const float* __restrict bo, const float* __
   const float* __restrict b0 = bo;
   const float* __restrict b1 = bo + n;
   const float* __restrict b2 = bo + 2 * size_t(n);
-  float* __restrict t0 = t;
-  float* __restrict t1 = t + n;
-  float* __restrict t2 = t + 2 * size_t(n);
   const float nan = std::numeric_limits<float>::quiet_NaN();
   const float bk = black * ir;  // black / range
   for (int i = 0; i < n; ++i) {
@@ -1279,9 +1276,9 @@ DTUTMO_HOT static void block_factors(const float* __restrict bo, const float* __
     const float q = m > 0.0f ? 1.0f / mx : 0.0f;
     // the two channels other than the largest (whose t is 1: no lookup), and which it is
     const bool k0 = c0 >= c1 && c0 >= c2, k2 = !k0 && c2 > c1;
-    t0[i] = (k0 ? c1 : c0) * q;
-    t1[i] = (k2 ? c1 : c2) * q;
-    t2[i] = k0 ? 0.0f : k2 ? 2.0f : 1.0f;
+    t[i] = (k0 ? c1 : c0) * q;
+    t[n + i] = (k2 ? c1 : c2) * q;
+    t[2 * size_t(n) + i] = k0 ? 0.0f : k2 ? 2.0f : 1.0f;
     const float y = yk[i], d = y - black;
     const float dev = std::max(std::fabs(b0[i] - y), std::max(std::fabs(b1[i] - y), std::fabs(b2[i] - y)));
     sb[i] = d > 0.0f && m <= 1.0f && bk * dev <= kNeutralBlack * d ? m / d : nan;
