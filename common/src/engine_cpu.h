@@ -188,6 +188,12 @@ class CpuEngine final : public Engine {
   static void log_luminance(const float* rgb, float* ly, int w, Vec3 wy);
   // a row's log2 luminance into its band's cell sums cs and counts cc (gw cells)
   static void cell_row_sums(const float* ly, int w, int gw, float* cs, float* cc);
+  // cpu_receptors_display.cpp: a 4:2:0 row pair's pixels from their 2x2 blocks' colour
+  // (colour_pair; public for the tests, after a frame): bo the blocks' output linear RGB
+  // (planar, (w + 1) / 2 apart), yk their display luminance, ya, yb the pixels' (w each),
+  // into oa, ob (planar R', G', B', w apart); t, s: 3 and 4 x (w + 1) / 2 floats of scratch
+  void encode_pair(int w, const float* bo, const float* yk, const float* ya, const float* yb, float* oa,
+                   float* ob, float* t, float* s) const;
 
  private:
   // engine_cpu.cpp
@@ -278,6 +284,9 @@ class CpuEngine final : public Engine {
   void build_encode_table();
   DisplayTables tables() const { return {logit_tab_.data(), odds_tab_.data(), enc_tab_.data()}; }
   void encode_row(float* o, int w, bool clamp) const;  // planar rows R, G, B
+  void encode_span(float* o, int w, int x0, int x1) const;  // columns x0 .. x1 of rows R, G, B (tables)
+  void encode_rel(float* v, int n) const;                    // values relative to the range (tables)
+  int encode_scaled_row(const float* yl, int w, const float* sb, const float* g, float* o, float* list) const;
 
   CpuPool pool_;
   const bool reference_;
