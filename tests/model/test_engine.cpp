@@ -1377,7 +1377,9 @@ TEST(ColourSampling, FactorisedEncodeIsTheNeutralBlackScaling) {
         EXPECT_NEAR(o[size_t(ch) * W + x], own ? today : neutral, own ? 1e-6f : 1e-5f) << "channel " << ch;
         apart = std::max(apart, std::fabs(today - neutral));
       }
-      if (!own && y == 0.5f * yk[i]) EXPECT_GT(apart, 5e-5f);  // the two formulas apart at q = 0.5
+      if (!own && y == 0.5f * yk[i]) {
+        EXPECT_GT(apart, 5e-5f);  // the two formulas apart at q = 0.5
+      }
     }
   // block 10's bright pixel: the neutral-black scaling would be more than 8 codes off
   const float q = (3.0f - black) / (yk[10] - black);
