@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "dtutmo/spatial.h"
@@ -233,11 +234,104 @@ __attribute__((always_inline)) static inline void jbu_lanes(int len, F&& f) {
     for (int u = 0; u < len; ++u) f(u);
   }
 }
+// f(std::integral_constant<int, nk>) for the channel counts a row reads (L/M and S; with
+// the rods' two; the display observer's three with or without them), f of 0 for any other
+// (the count then at run time): the per-unit loops below unroll their channels.
+template <class F>
+__attribute__((always_inline)) static inline void jbu_nk(int nk, F&& f) {
+  switch (nk) {
+    case 2: f(std::integral_constant<int, 2>()); break;
+    case 4: f(std::integral_constant<int, 4>()); break;
+    case 5: f(std::integral_constant<int, 5>()); break;
+    case 7: f(std::integral_constant<int, 7>()); break;
+    default: f(std::integral_constant<int, 0>()); break;
+  }
+}
+// A flat segment's units q in [u0, u0 + nu): per column the horizontal lerp of the cells'
+// vertical lerps (vr, row c of gw per channel) into each channel's output row oc[c].
+// Units outer, channels inner (NK of them, unrolled; 0: nkr at run time): a full unit is
+// one lane loop (one AVX2 vector) holding every channel, its corner values and output rows
+// locals, tx loaded once (jbu12; before, a loop over the units per channel). Tried: a lane
+// loop per channel inside the unit (jbu_lanes): GCC 12 unrolled the lanes and
+// SLP-vectorised them (8 scalar tx loads through spilled pointers, a multiply and an add
+// for the FMA: the lookup +15 %); with `unroll 1` on it, it kept the channel loop with
+// stack spills and the length test per channel (-4 %, this form -13 %). `unroll 1` keeps
+// the lane loop for the loop vectoriser, `ivdep` tells it the NK output rows do not
+// overlap (no run-time alias checks).
+template <int NK>
+__attribute__((always_inline)) static inline void jbu_flat_units(
+    int nkr, int u0, int nu, const int (*__restrict units)[4], const float* __restrict tx,
+    const float* __restrict vr, int gw, float* const* __restrict oc) {
+  const int n = NK > 0 ? NK : nkr;
+  for (int q = u0; q < u0 + nu; ++q) {
+    const int x = units[q][0], len = units[q][1], m = units[q][2], m1 = units[q][3];
+    const float* __restrict t = tx + x;
+    if (NK > 0 && len == kCell) {
+      float d0[NK > 0 ? NK : 1], d1[NK > 0 ? NK : 1];
+      float* o[NK > 0 ? NK : 1];
+      for (int c = 0; c < NK; ++c) {
+        d0[c] = vr[size_t(c) * gw + m];
+        d1[c] = vr[size_t(c) * gw + m1];
+        o[c] = oc[c] + x;
+      }
+#pragma GCC ivdep
+#pragma GCC unroll 1
+      for (int u = 0; u < kCell; ++u)
+        for (int c = 0; c < NK; ++c) o[c][u] = lerpf(d0[c], d1[c], t[u]);
+      continue;
+    }
+    for (int c = 0; c < n; ++c) {
+      const float d0 = vr[size_t(c) * gw + m], d1 = vr[size_t(c) * gw + m1];
+      float* __restrict o = oc[c] + x;
+      for (int u = 0; u < len; ++u) o[u] = lerpf(d0, d1, t[u]);
+    }
+  }
+}
+// A joint-bilateral segment's weights (jbu_combine of ab, su, dd: i counts the segment's
+// columns) and every channel's mix into oc[c], units outer, channels inner as above: a
+// unit's four corner weights stay in registers for its NK mixes, where the combine
+// stage stored them (w[4][kJbuBlock]) and each channel's loop loaded them again.
+template <int NK>
+__attribute__((always_inline)) static inline void jbu_mix_units(
+    int nkr, int u0, int nu, const int (*__restrict units)[4], const float (*__restrict ab)[kJbuBlock],
+    const float* __restrict su, const float* __restrict dd, const float* const* __restrict cr,
+    ptrdiff_t dy, float* const* __restrict oc) {
+  const int n = NK > 0 ? NK : nkr;
+  for (int q = u0, i = 0; q < u0 + nu; i += units[q][1], ++q) {
+    const int x = units[q][0], len = units[q][1], m = units[q][2], m1 = units[q][3];
+    if (NK > 0 && len == kCell) {
+      float e[NK > 0 ? NK : 1][4];
+      float* o[NK > 0 ? NK : 1];
+      for (int c = 0; c < NK; ++c) {
+        e[c][0] = cr[c][m];
+        e[c][1] = cr[c][m1];
+        e[c][2] = cr[c][dy + m];
+        e[c][3] = cr[c][dy + m1];
+        o[c] = oc[c] + x;
+      }
+#pragma GCC ivdep
+#pragma GCC unroll 1
+      for (int u = 0; u < kCell; ++u) {
+        float w[4];
+        for (int j = 0; j < 4; ++j) w[j] = jbu_combine(ab[j][i + u], ab[4 + j][i + u], su[i + u], dd[i + u]);
+        for (int c = 0; c < NK; ++c) o[c][u] = jbu_mix(w, e[c][0], e[c][1], e[c][2], e[c][3]);
+      }
+      continue;
+    }
+    for (int u = 0; u < len; ++u) {
+      float w[4];
+      for (int j = 0; j < 4; ++j) w[j] = jbu_combine(ab[j][i + u], ab[4 + j][i + u], su[i + u], dd[i + u]);
+      for (int c = 0; c < n; ++c)
+        oc[c][x + u] = jbu_mix(w, cr[c][m], cr[c][m1], cr[c][dy + m], cr[c][dy + m1]);
+    }
+  }
+}
 // One row between grid rows y0 and y1 (weight ty of y1) by the segments of jbu_segments:
-// flat ones take the bilinear weights, the others the joint-bilateral ones in stages
-// (jbu_stages' loops, here over the segment's units); then every channel read is mixed
-// per segment while its weights are in L1. units: x0, len, cell m and m + 1 clamped per
-// unit (CpuEngine::lunits_). Returns the columns that took the bilinear weights.
+// flat ones take the bilinear weights (jbu_flat_units), the others the joint-bilateral
+// ones in stages (jbu_stages' loops, here over the segment's units, ab, su and dd in L1),
+// then per unit the corner weights and every channel read mixed (jbu_mix_units). units:
+// x0, len, cell m and m + 1 clamped per unit (CpuEngine::lunits_). Returns the columns
+// that took the bilinear weights.
 DTUTMO_HOT static int interp_row_jbu(int W, int gw, int nc, int nch, bool rods,
                                       const int (*__restrict units)[4], const float* __restrict tx,
                                       float ty, int y0, int y1, const float* __restrict ly,
@@ -248,13 +342,15 @@ DTUTMO_HOT static int interp_row_jbu(int W, int gw, int nc, int nch, bool rods,
   const float* __restrict r1 = guide + size_t(y1) * gw;
   const float* __restrict l0 = grid + size_t(kChLM) * nc + size_t(y0) * gw;  // L/M constants
   const float* __restrict l1 = grid + size_t(kChLM) * nc + size_t(y1) * gw;
-  int ks[kAdaptChannels], nk = 0;
-  const float* cr[kAdaptChannels];  // channel ks[c]'s grid row y0 (y1: + dy)
+  int nk = 0;
+  const float* cr[kAdaptChannels];  // the c-th channel read: its grid row y0 (y1: + dy)
+  float* oc[kAdaptChannels];        // and its output row
   const ptrdiff_t dy = ptrdiff_t(y1 - y0) * gw;
   for (int k = 0; k < nch; ++k)
     if (channel_read(k, rods)) {
       cr[nk] = grid + size_t(k) * nc + size_t(y0) * gw;
-      ks[nk++] = k;
+      oc[nk] = ad + size_t(k) * W;
+      ++nk;
     }
   bool any_flat = false;
   for (int sg = 0; sg < nseg; ++sg) any_flat |= (seg[sg] & 1) != 0;
@@ -267,7 +363,7 @@ DTUTMO_HOT static int interp_row_jbu(int W, int gw, int nc, int nch, bool rods,
     }
   constexpr int B = kJbuBlock;
   static_assert(kJbuBlock % kCell == 0, "a segment's units fill its block");
-  float ab[8][B], su[B], dd[B], w[4][B];
+  float ab[8][B], su[B], dd[B];
   int nflat = 0;
   const uintptr_t lya = reinterpret_cast<uintptr_t>(ly);
   int pf = kJbuAhead;
@@ -283,16 +379,8 @@ DTUTMO_HOT static int interp_row_jbu(int W, int gw, int nc, int nch, bool rods,
       // bilinear (convex weights: within kJbuFlat of the lookup's value), as interp_h: the
       // vertical lerps of the cells (vr), then per column one horizontal lerp (no
       // weights: the corner-weight mix cost ~4x as much)
-      for (int c = 0; c < nk; ++c) {
-        const float* __restrict d = vr + size_t(c) * gw;
-        float* __restrict o = ad + size_t(ks[c]) * W;
-        for (int q = u0; q < u0 + nu; ++q) {
-          const int x = units[q][0];
-          const float d0 = d[units[q][2]], d1 = d[units[q][3]];
-          jbu_lanes(units[q][1], [&](int u) { o[x + u] = lerpf(d0, d1, tx[x + u]); });
-        }
-      }
-      for (int q = u0; q < u0 + nu; ++q) nflat += units[q][1];
+      jbu_nk(nk, [&](auto nkc) { jbu_flat_units<decltype(nkc)::value>(nk, u0, nu, units, tx, vr, gw, oc); });
+      nflat += units[u0 + nu - 1][0] + units[u0 + nu - 1][1] - X0;  // units are contiguous
       continue;
     } else {
       // the stages as jbu_stages, corners broadcast per unit
@@ -318,33 +406,21 @@ DTUTMO_HOT static int interp_row_jbu(int W, int gw, int nc, int nch, bool rods,
           jbu_bound(ly[x + u], g0, g1, g2, g3, k0, k1, k2, k3, a, b, &su[i + u], &dd[i + u]);
         });
       }
-      for (int q = u0, i = 0; q < u0 + nu; i += units[q][1], ++q)
-        jbu_lanes(units[q][1], [&](int u) {
-          for (int j = 0; j < 4; ++j)
-            w[j][i + u] = jbu_combine(ab[j][i + u], ab[4 + j][i + u], su[i + u], dd[i + u]);
-        });
-    }
-    for (int c = 0; c < nk; ++c) {
-      const float* __restrict c0 = cr[c];
-      const float* __restrict c1 = cr[c] + dy;
-      float* __restrict o = ad + size_t(ks[c]) * W + X0;
-      for (int q = u0, i = 0; q < u0 + nu; i += units[q][1], ++q) {
-        const int m = units[q][2], m1 = units[q][3];
-        const float e0 = c0[m], e1 = c0[m1], e2 = c1[m], e3 = c1[m1];
-        jbu_lanes(units[q][1], [&](int u) {
-          const float e[4] = {w[0][i + u], w[1][i + u], w[2][i + u], w[3][i + u]};
-          o[i + u] = jbu_mix(e, e0, e1, e2, e3);
-        });
-      }
+      jbu_nk(nk, [&](auto nkc) {
+        jbu_mix_units<decltype(nkc)::value>(nk, u0, nu, units, ab, su, dd, cr, dy, oc);
+      });
     }
   }
   return nflat;
 }
 
-// The segments of a row between grid rows y0 and y1 for interp_row_jbu: runs of at most
-// kJbuBlock / kCell units (CpuEngine::lunits_), flat (bilinear weights) where every
-// column's corner quad (cells m, m + 1 clamped, both grid rows) holds every channel read
-// within flat_tol (flat_tol < 0: none), each coded u0 << 8 | units << 1 | flat. Per
+// The segments of a row between grid rows y0 and y1 for interp_row_jbu: runs of units
+// (CpuEngine::lunits_), flat (bilinear weights) where every column's corner quad (cells
+// m, m + 1 clamped, both grid rows) holds every channel read within flat_tol (flat_tol <
+// 0: none), each coded u0 << 8 | units << 1 | flat; joint-bilateral runs of at most
+// kJbuBlock / kCell units (the stages' block arrays), flat ones of at most 127 (the
+// code's field: the flat lerps keep no block; capped like the others, the clip's 1080p
+// rows were 68 segments, 43 of them flat, 3.6 units on average). Per
 // unit, not per block of 32 columns all flat or not (a block of 32 from column 0 spans 5
 // quads, 4 of them shared with its neighbours): the clip's flat pixels 53 -> 64 %.
 // Depends on the grid-row pair only, so made once per pair (CpuEngine::interp_row keys
@@ -366,68 +442,139 @@ DTUTMO_HOT static int jbu_segments(int gw, int nc, int nch, bool rods, float fla
     }
     fl[last] &= std::max(r0[last], r1[last]) - std::min(r0[last], r1[last]) <= flat_tol ? 1 : 0;
   }
-  int ns = 0, u0 = 0, n = 0, f = 0;
+  int ns = 0, u0 = 0, n = 0, f = 0, cap = 0;
   for (int q = 0; q < nunits; ++q) {
     const int uf = fl[units[q][2]];
-    if (n > 0 && (uf != f || n == kJbuBlock / kCell)) {
+    if (n > 0 && (uf != f || n == cap)) {
       seg[ns++] = u0 << 8 | n << 1 | f;
       n = 0;
     }
-    if (n == 0) u0 = q, f = uf;
+    if (n == 0) u0 = q, f = uf, cap = uf ? 127 : kJbuBlock / kCell;
     ++n;
   }
   if (n > 0) seg[ns++] = u0 << 8 | n << 1 | f;
   return ns;
 }
 
-// The joint-bilateral lookup at n columns x_i = i step + step / 2 of a row only (the
-// response histogram's subsample, frame_consts), channels L/M, S and, with rods, the rods'
-// two (those responses_core reads): per block of kJbuBlock columns the corners gathered
-// from the grids, then the same stages and mix (per column: interp_row_jbu's per unit). lv: the pixels' levels, compact (lv[i]);
-// out: ad[k * W + x_i]. The same values bit for bit as interp_row_jbu at those columns;
-// the whole row, which the histogram read a quarter of, cost it ~4x the work (fast:
-// ~1.5 of fc.hist's 3.6 CPU-ms per frame at 1080p).
-DTUTMO_HOT static void interp_cols_jbu(int n, int step, int W, int gw, int nc, bool rods,
-                                       const int* __restrict ix, const float* __restrict tx, float ty,
+// The corners of the histogram samples of a block, 8 at a time while they fit a window:
+// sample i's cell a[i] and its right neighbour min(a[i] + 1, gw - 1) from the np planes'
+// grid rows src[2 p] (y0) and src[2 p + 1] (y1) into cor[p][0 .. 4)[i] (corners 00, 10, 01,
+// 11), B samples a plane's corner row; returns the samples done (whole groups of 8, from
+// 0). Per group one 8-float load per grid row at s = min(a[0], gw - 8), permuted twice
+// (vpermps). The samples' cells rise with x and 8 samples (step kSub = 4: 29 columns)
+// span at most 5 cells of kCell = 8, so both cells lie in the window; the load never
+// leaves the row (s + 8 <= gw). Stops at a group that does not fit (gw < 8, or a step or
+// cell grid that spreads further): the caller gathers the rest one by one. The same values
+// (copies). The stores' addresses from cor alone (a table of row pointers was reloaded
+// after each store).
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("avx2"))) static int cols_corners_avx2(const int* __restrict a, int m, int gw, int np,
+                                                             const float* const* __restrict src,
+                                                             float* __restrict cor, int B) {
+  if (gw < 8) return 0;
+  int i = 0;
+  for (; i + 8 <= m; i += 8) {
+    const __m256i va = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + i));
+    const int s = std::min(a[i], gw - 8);
+    const __m256i ia = _mm256_sub_epi32(va, _mm256_set1_epi32(s));
+    const __m256i ib =
+        _mm256_min_epi32(_mm256_add_epi32(ia, _mm256_set1_epi32(1)), _mm256_set1_epi32(gw - 1 - s));
+    // every lane's cell and neighbour in [0, 7]: ia >= 0 and ib <= 7 (ib >= ia)
+    const __m256i bad = _mm256_or_si256(_mm256_cmpgt_epi32(_mm256_setzero_si256(), ia),
+                                        _mm256_cmpgt_epi32(ib, _mm256_set1_epi32(7)));
+    if (!_mm256_testz_si256(bad, bad)) break;
+    float* __restrict o = cor + i;
+    for (int p = 0; p < np; ++p, o += 4 * B) {
+      const __m256 w0 = _mm256_loadu_ps(src[2 * p] + s), w1 = _mm256_loadu_ps(src[2 * p + 1] + s);
+      _mm256_storeu_ps(o, _mm256_permutevar8x32_ps(w0, ia));
+      _mm256_storeu_ps(o + B, _mm256_permutevar8x32_ps(w0, ib));
+      _mm256_storeu_ps(o + 2 * B, _mm256_permutevar8x32_ps(w1, ia));
+      _mm256_storeu_ps(o + 3 * B, _mm256_permutevar8x32_ps(w1, ib));
+    }
+  }
+  return i;
+}
+#endif
+
+// The joint-bilateral lookup at the n columns of a row that the response histogram samples
+// (frame_consts; CpuEngine::hcols_: their cells ix and weights tx, compact), channels L/M,
+// S and, with rods, the rods' two (those responses_core reads): per block of kJbuBlock
+// samples the corners gathered from the grids, then the same stages and mix (per column:
+// interp_row_jbu's per unit; the same values bit for bit as its non-flat segments). lv:
+// the samples' levels, compact; out: compact, ad[k * n + i], as responses_core reads them
+// (were scattered to ad[k * W + x_i] and copied back by frame_consts). The whole row, of
+// which the histogram reads a quarter, cost ~4x the work. The corners per 8 samples from
+// one window per grid row (cols_corners_avx2): one by one (4 + 4 nk scalar loads and
+// stores a sample, their addresses from ix, ix and tx read with stride kSub from lcols_)
+// they were about half of this function's samples (hist12, DESIGN.md). pf, npf: npf floats
+// (the row's RGB samples, which responses_core reads next) prefetched in step with the
+// blocks: hsub_, written in pass 1, came from memory line by line (responses_core's
+// samples in fc.hist 566 -> 353; the whole row at the task's start stalled on the
+// prefetches, lr9).
+DTUTMO_HOT static void interp_cols_jbu(int n, int gw, int nc, bool rods, const int* __restrict ix,
+                                       const float* __restrict tx, float ty,
                                        int y0, int y1, const float* __restrict lv,
                                        const float* __restrict guide, const float* __restrict grid,
-                                       float* __restrict ad) {
+                                       float* __restrict ad, const float* __restrict pf, int npf) {
   constexpr int B = kJbuBlock;
+  static_assert(kJbuBlock % 8 == 0, "blocks of whole 8-sample groups");
   const int nk = rods ? kChD0 : kChRod;  // channels 0 .. nk - 1
   const int last = gw - 1;
-  float cg[4][B], ck[kChD0][4][B], txb[B], ab[8][B], su[B], dd[B], w[4][B];
+  // the corners: plane 0 the guide's, plane 1 + k channel k's
+  alignas(32) float cor[1 + kChD0][4][B], ab[8][B], su[B], dd[B], w[4][B];
+  // the grid rows read: plane p's rows y0, y1 (corners 0, 1 and 2, 3)
+  const float* src[2 + 2 * kChD0];
+  const int np = 1 + nk;
+  for (int p = 0; p < np; ++p) {
+    const float* g = p == 0 ? guide : grid + size_t(p - 1) * nc;
+    src[2 * p] = g + size_t(y0) * gw;
+    src[2 * p + 1] = g + size_t(y1) * gw;
+  }
+  // the prefetch's lines, in step with the blocks
+  const uintptr_t pfa = reinterpret_cast<uintptr_t>(pf);
+  uintptr_t pfl = pfa & ~uintptr_t(63);
   for (int i0 = 0; i0 < n; i0 += B) {
     const int m = std::min(B, n - i0);
-    for (int i = 0; i < m; ++i) {
-      const int x = (i0 + i) * step + step / 2;
-      const int a = ix[x], b = std::min(a + 1, last);
-      const int c[4] = {y0 * gw + a, y0 * gw + b, y1 * gw + a, y1 * gw + b};
-      txb[i] = tx[x];
-      for (int j = 0; j < 4; ++j) cg[j][i] = guide[c[j]];
-      for (int k = 0; k < nk; ++k)
-        for (int j = 0; j < 4; ++j) ck[k][j][i] = grid[size_t(k) * nc + c[j]];
+    for (const uintptr_t e = pfa + 4 * uintptr_t((long long)npf * (i0 + m) / n); pfl < e; pfl += 64)
+      __builtin_prefetch(reinterpret_cast<const void*>(pfl), 0, 2);
+    const int* __restrict cell = ix + i0;
+    const float* __restrict txb = tx + i0;
+    int i = 0;
+#if defined(__x86_64__) || defined(__i386__)
+    if (have_avx2()) i = cols_corners_avx2(cell, m, gw, np, src, &cor[0][0][0], B);
+#endif
+    for (; i < m; ++i) {
+      const int a = cell[i], b = std::min(a + 1, last);
+      for (int p = 0; p < np; ++p) {
+        cor[p][0][i] = src[2 * p][a];
+        cor[p][1][i] = src[2 * p][b];
+        cor[p][2][i] = src[2 * p + 1][a];
+        cor[p][3][i] = src[2 * p + 1][b];
+      }
     }
-    const float(*kl)[B] = ck[kChLM];
+    const float(*cg)[B] = cor[0];
+    const float(*kl)[B] = cor[1 + kChLM];
     jbu_stages(m, lv + i0, cg[0], cg[1], cg[2], cg[3], kl[0], kl[1], kl[2], kl[3], txb, ty, ab, su, dd);
     for (int i = 0; i < m; ++i)
       for (int j = 0; j < 4; ++j) w[j][i] = jbu_combine(ab[j][i], ab[4 + j][i], su[i], dd[i]);
     for (int k = 0; k < nk; ++k) {
-      float* __restrict o = ad + size_t(k) * W;
+      const float(*c)[B] = cor[1 + k];
+      float* __restrict o = ad + size_t(k) * n + i0;
       for (int i = 0; i < m; ++i) {
         const float e[4] = {w[0][i], w[1][i], w[2][i], w[3][i]};
-        o[(i0 + i) * step + step / 2] = jbu_mix(e, ck[k][0][i], ck[k][1][i], ck[k][2][i], ck[k][3][i]);
+        o[i] = jbu_mix(e, c[0][i], c[1][i], c[2][i], c[3][i]);
       }
     }
   }
 }
 
-void CpuEngine::interp_cols(int y, Scratch& s, const float* lv, int n, int step) {
+void CpuEngine::interp_cols(int y, Scratch& s, const float* lv, float* ad, const float* pf, int npf) {
   int y0, y1;
   float ty;
   grid_interp(grid_pos(y, float(kCell)), gh_, &y0, &y1, &ty);
   s.rods = rod_row_[y0] || rod_row_[y1];
-  interp_cols_jbu(n, step, W_, gw_, gw_ * gh_, s.rods, lcols_.ix.data(), lcols_.tx.data(), ty, y0, y1,
-                  lv, jguide_.data(), gridk_.data(), s.ad.data());
+  interp_cols_jbu(int(hcols_.ix.size()), gw_, gw_ * gh_, s.rods, hcols_.ix.data(), hcols_.tx.data(), ty, y0,
+                  y1, lv, jguide_.data(), gridk_.data(), ad, pf, npf);
 }
 
 // Bilinear interpolation of the adaptation channels for row y (spatial.h cell_sample, by

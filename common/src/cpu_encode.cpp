@@ -23,27 +23,62 @@ void CpuEngine::build_encode_table() {
 }
 
 #if defined(__x86_64__) || defined(__i386__)
-// encode_lookup's arithmetic, 8 values per step (GCC does not vectorise the gathers of the
-// scalar loop). The result is in [0, 1] (pixel_model.h encode_lookup): no clamp01 needed.
-__attribute__((target("avx2,fma"))) static int encode_table_avx2(float* __restrict o, int n,
-                                                                 const float* __restrict tab, float black,
-                                                                 float inv_range) {
+// encode_lookup's table read, 8 values of rel (already (o - black) / range) per step (GCC
+// does not vectorise the gathers of the scalar loop). The result is in [0, 1]
+// (pixel_model.h encode_lookup): no clamp01 needed.
+__attribute__((target("avx2,fma"), always_inline)) static inline __m256 encode_rel8(__m256 x, const float* __restrict tab) {
   const __m256 mmin = _mm256_set1_ps(kEncodeMin), one = _mm256_set1_ps(1.0f);
   const __m256 fs = _mm256_set1_ps(1.0f / 65536.0f);
   const __m256i base = _mm256_set1_epi32(kEncodeBase), lowm = _mm256_set1_epi32(0xffff);
+  // min(max(x, 2^-48), 1) (NaN -> 2^-48: maxps returns its second operand)
+  const __m256i bits = _mm256_castps_si256(_mm256_min_ps(_mm256_max_ps(x, mmin), one));
+  const __m256i k = _mm256_sub_epi32(_mm256_srli_epi32(bits, 16), base);
+  const __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_and_si256(bits, lowm)), fs);
+  __m256 a, b;
+  gather_pair(tab, k, a, b);
+  return _mm256_fmadd_ps(f, _mm256_sub_ps(b, a), a);
+}
+__attribute__((target("avx2,fma"))) static int encode_table_avx2(float* __restrict o, int n,
+                                                                 const float* __restrict tab, float black,
+                                                                 float inv_range) {
   const __m256 vb = _mm256_set1_ps(black), vi = _mm256_set1_ps(inv_range);
   int i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const __m256 x = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(o + i), vb), vi);
-    // min(max(x, 2^-48), 1) (NaN -> 2^-48: maxps returns its second operand)
-    const __m256i bits = _mm256_castps_si256(_mm256_min_ps(_mm256_max_ps(x, mmin), one));
-    const __m256i k = _mm256_sub_epi32(_mm256_srli_epi32(bits, 16), base);
-    const __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_and_si256(bits, lowm)), fs);
-    __m256 a, b;
-    gather_pair(tab, k, a, b);
-    _mm256_storeu_ps(o + i, _mm256_fmadd_ps(f, _mm256_sub_ps(b, a), a));
-  }
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(o + i, encode_rel8(_mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(o + i), vb), vi), tab));
   return i;
+}
+// p[0] p[0] p[1] p[1] .. p[3] p[3]
+__attribute__((target("avx2,fma"), always_inline)) static inline __m256 dup4(const float* p, __m256i dup) {
+  return _mm256_permutevar8x32_ps(_mm256_castps128_ps256(_mm_loadu_ps(p)), dup);
+}
+// encode_scaled_row's full chunks (16 pixels, 8 blocks), 8 pixels a step: the block values
+// each into both its columns by one vpermps.
+__attribute__((target("avx2,fma"))) static int encode_scaled_avx2(int nf, const float* __restrict yl,
+                                                                  const float* __restrict sb,
+                                                                  const float* __restrict g0,
+                                                                  const float* __restrict g1,
+                                                                  const float* __restrict g2, float black,
+                                                                  const float* __restrict tab, float* __restrict r,
+                                                                  float* __restrict g, float* __restrict b,
+                                                                  float* __restrict list) {
+  const __m256 vb = _mm256_set1_ps(black), one = _mm256_set1_ps(1.0f);
+  const __m256i dup = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3);
+  int nl = 0;
+  for (int j = 0; j < nf; ++j) {
+    int any = 0;
+    for (int k = 0; k < 2; ++k) {
+      const int i = 8 * j + 4 * k, x = 2 * i;
+      const __m256 v = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(yl + x), vb), dup4(sb + i, dup));
+      any |= _mm256_movemask_ps(_mm256_cmp_ps(v, one, _CMP_NLE_UQ));  // > 1 or NaN
+      const __m256 e = encode_rel8(v, tab);
+      _mm256_storeu_ps(r + x, _mm256_mul_ps(e, dup4(g0 + i, dup)));
+      _mm256_storeu_ps(g + x, _mm256_mul_ps(e, dup4(g1 + i, dup)));
+      _mm256_storeu_ps(b + x, _mm256_mul_ps(e, dup4(g2 + i, dup)));
+    }
+    list[nl] = float(16 * j);
+    nl += any ? 1 : 0;
+  }
+  return nl;
 }
 #endif
 
@@ -57,6 +92,55 @@ static void encode_table(float* __restrict o, int n, const float* __restrict tab
   if (have_avx2()) i0 = encode_table_avx2(o, n, tab, black, inv_range);
 #endif
   for (int i = i0; i < n; ++i) o[i] = encode_lookup(o[i], tab, black, inv_range);
+}
+
+// Columns x0 .. x1 of the planar rows R, G, B (W apart), display-linear, encoded in place
+// through the table (sRGB / BT.1886 only).
+void CpuEngine::encode_span(float* o, int W, int x0, int x1) const {
+  const float ir = encode_inv_range(K_.peak, K_.black);
+  for (int c = 0; c < 3; ++c) encode_table(o + size_t(c) * W + x0, x1 - x0, enc_tab_.data(), K_.black, ir);
+}
+// n values of rel (relative display light, (o - black) / range) to codes in place.
+void CpuEngine::encode_rel(float* v, int n) const { encode_table(v, n, enc_tab_.data(), 0.0f, 1.0f); }
+
+// One row of a 4:2:0 pair by the block factorisation (BT.1886 only; colour_pair): pixel x
+// of block i = x / 2 encodes as F((yl[x] - black) sb[i]) g_c[i] (g: planar, n = (W + 1) / 2
+// apart) into the planar rows o (W apart), in [0, 1]. Returns the 16-pixel chunks (their
+// first column, as floats, into list; the last, partial one too) holding a pixel whose
+// table argument is above 1 or NaN (the block's own path: encode_pair).
+int CpuEngine::encode_scaled_row(const float* __restrict yl, int W, const float* __restrict sb,
+                                 const float* __restrict g, float* __restrict o, float* __restrict list) const {
+  const int n = (W + 1) / 2, h = W / 2, nf = h / 8;
+  const size_t n2 = 2 * size_t(n), W2 = 2 * size_t(W);
+  const float* tab = enc_tab_.data();
+  const float black = K_.black;
+  int nl = 0, j0 = 0;
+#if defined(__x86_64__) || defined(__i386__)
+  if (have_avx2()) {
+    nl = encode_scaled_avx2(nf, yl, sb, g, g + n, g + n2, black, tab, o, o + W, o + W2, list);
+    j0 = nf;
+  }
+#endif
+  auto px = [&](int x) __attribute__((always_inline)) {
+    const int i = x / 2;
+    const float v = (yl[x] - black) * sb[i];
+    const float e = encode_lookup(v, tab, 0.0f, 1.0f);
+    o[x] = e * g[i];
+    o[W + x] = e * g[n + i];
+    o[W2 + x] = e * g[n2 + i];
+    return !(v <= 1.0f);
+  };
+  for (int j = j0; j < nf; ++j) {
+    bool any = false;
+    for (int x = 16 * j; x < 16 * j + 16; ++x) any |= px(x);
+    list[nl] = float(16 * j);
+    nl += any ? 1 : 0;
+  }
+  bool any = false;
+  for (int x = 16 * nf; x < W; ++x) any |= px(x);
+  list[nl] = float(16 * nf);
+  nl += any ? 1 : 0;
+  return nl;
 }
 
 // Display-linear output RGB (cd/m^2) of one row, planar rows R, G, B of W each, to code

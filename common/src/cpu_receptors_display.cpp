@@ -19,6 +19,7 @@ __attribute__((simd("notinbranch"))) float atan2f(float, float) noexcept;
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <type_traits>
 
 #include "cpu_simd.h"
@@ -83,6 +84,53 @@ static bool same_tone_class(const FrameConsts& K, int a, int b) {
   return true;
 }
 
+// frame_consts' per-sample loops with an AVX2 clone without FMA (target "avx2", not
+// DTUTMO_HOT's x86-64-v3): nothing contracted, the same bits as the SSE2 code they were
+// compiled to in frame_consts' lambda (which no clone reaches), 8 lanes a step.
+#if defined(__x86_64__) && defined(__GLIBC__)
+#define DTUTMO_NOFMA_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define DTUTMO_NOFMA_CLONES
+#endif
+// The base/detail gain 2^(base - level) of n samples (fastmath.h fast_exp2; SSE2, its
+// degree-7 polynomial's chain ~20 % of balanced's fc.hist lambda's samples, hist12).
+DTUTMO_NOFMA_CLONES static void hist_base_gains(const float* __restrict base, const float* __restrict lv, int n,
+                                                float* __restrict g) {
+  for (int i = 0; i < n; ++i) g[i] = fast_exp2(base[i] - lv[i]);
+}
+// The response histogram's samples of a row: their achromatic responses (model.h
+// achromatic_response) into the edge map's row e (its columns past the last sample repeat
+// it), then their bins (hist_bin) counted in h, kHistCopies histograms of kHistBins,
+// sample i in copy i % kHistCopies. One histogram: a run of samples in one bin (smooth
+// regions) was a chain of read-modify-writes of one counter, each waiting for the last
+// one's store (~40 % of frame_consts' lambda's own samples, hist12). The responses and
+// bins vectorised, the increments scalar (one loop with them all stayed scalar). No FMA:
+// 2 r.x + r.y + 0.05 r.z as an FMA would round once.
+DTUTMO_NOFMA_CLONES static void hist_row_bins(const float* __restrict r, int nsub, int ew, float* __restrict e,
+                                              uint32_t* __restrict h) {
+  // (a frame at most kSub wide has ew_ = 1 < nsub: its first sample alone is binned)
+  const int ne = std::min(nsub, ew);
+  for (int i = 0; i < ne; ++i) e[i] = achromatic_response({r[i], r[nsub + i], r[2 * nsub + i]});
+  for (int i = ne; i < ew; ++i) e[i] = e[nsub - 1];
+  static_assert(kHistCopies == 4, "the increments below go round 4 copies");
+  uint32_t* __restrict h1 = h + kHistBins;
+  uint32_t* __restrict h2 = h + 2 * kHistBins;
+  uint32_t* __restrict h3 = h + 3 * kHistBins;
+  for (int i0 = 0; i0 < ne; i0 += 256) {
+    int b[256];
+    const int m = std::min(256, ne - i0);
+    for (int i = 0; i < m; ++i) b[i] = hist_bin(e[i0 + i]);
+    int i = 0;
+    for (; i + 4 <= m; i += 4) {
+      h[b[i]]++;
+      h1[b[i + 1]]++;
+      h2[b[i + 2]]++;
+      h3[b[i + 3]]++;
+    }
+    for (; i < m; ++i) h[b[i]]++;
+  }
+}
+
 void CpuEngine::frame_consts(float kq) {
   FrameConsts& K = K_;
   // low_res has just written the grids the La lookup reads (a cut's second low_res too):
@@ -110,56 +158,45 @@ void CpuEngine::frame_consts(float kq) {
     const float* __restrict hl = hsub_.data() + size_t(j) * nsub * 4;
     const float* __restrict hrgb = hl + nsub;
     // the lookup's guide at the sampled pixels (only those are read), compact: the base
-    // (bdh, sliced from the row's log2 Y back at its columns of a row of scratch: s.out,
-    // free until pass 2) or the pixel's level; the lookup at those columns only
-    // (interp_cols: the whole row cost ~4x the work)
+    // (bdh, sliced at the samples' columns from their log2 Y, hbx0_ / hbtx_) or the
+    // pixel's level (hl itself); the lookup at those columns only (interp_cols: the whole
+    // row cost ~4x the work)
     float* gd = s.row.data();
-    float* ly = s.out.data();
-    if (bdh) {
-      for (int i = 0; i < nsub; ++i) ly[i * step + step / 2] = hl[i];
-      bgrid_.slice_row(y, ly, nsub, step, gd, s.bslab.data());
-    } else {
-      std::memcpy(gd, hl, sizeof(float) * nsub);
-    }
-    if (jbu_) {
-      interp_cols(y, s, gd, nsub, step);
-    } else {
-      interp_row(y, s, nullptr);  // bilinear: no guide
-    }
+    if (bdh) bgrid_.slice_row(y, hl, nsub, 1, gd, s.bslab.data(), hbx0_.data(), hbtx_.data());
+    const float* lv = bdh ? gd : hl;
     // the channels responses_core reads (L/M, S; the rods' two on rows with rods:
-    // channel_read) and the base gain, compact after the scattered row in s.out
-    const int nk = s.rods ? kChD0 : kChRod;
+    // channel_read) and the base gain, compact in s.out (free until pass 2) from column W_
+    // (the joint-bilateral lookup writes them so; the bilinear one's row copied)
     float* adc = s.out.data() + W_;
     float* gsc = adc + size_t(kChD0) * nsub;
-    for (int k = 0; k < nk; ++k) {
-      const float* __restrict a = s.ad.data() + size_t(k) * W_ + step / 2;
-      float* __restrict o = adc + size_t(k) * nsub;
-      for (int i = 0; i < nsub; ++i) o[i] = a[i * step];
+    if (jbu_) {
+      interp_cols(y, s, lv, adc, hrgb, 3 * nsub);
+    } else {
+      interp_row(y, s, nullptr);  // bilinear: no guide
+      const int nk = s.rods ? kChD0 : kChRod;
+      for (int k = 0; k < nk; ++k) {
+        const float* __restrict a = s.ad.data() + size_t(k) * W_ + step / 2;
+        float* __restrict o = adc + size_t(k) * nsub;
+        for (int i = 0; i < nsub; ++i) o[i] = a[i * step];
+      }
     }
-    for (int i = 0; i < nsub; ++i) gsc[i] = bdh ? fast_exp2(gd[i] - hl[i]) : 1.0f;
+    if (bdh)
+      hist_base_gains(gd, hl, nsub, gsc);
+    else
+      std::fill(gsc, gsc + nsub, 1.0f);
     responses_core(nsub, 1, hrgb, gsc, adc, s.rsp.data(), nsub, nsub, s.rods, s.resp.data());
-    // the samples' achromatic responses into the edge map's row (its columns past the last
-    // sample repeat it), then their bins by chunks: the responses and the bins vectorised,
-    // only the increments scalar (one loop with them all stayed scalar, reloading ew_ and
-    // nsub after each increment: ~70 % of this lambda's own samples)
-    // (a frame at most kSub wide has ew_ = 1 < nsub: its first sample alone is binned)
-    float* __restrict e = edge_.data() + size_t(j) * ew_;
-    const float* __restrict r = s.rsp.data();
-    const int ne = std::min(nsub, ew_);
-    for (int i = 0; i < ne; ++i) e[i] = achromatic_response({r[i], r[nsub + i], r[2 * nsub + i]});
-    for (int i = ne; i < ew_; ++i) e[i] = e[nsub - 1];
-    uint32_t* __restrict h = hist_[th].data();
-    for (int i0 = 0; i0 < ne; i0 += 256) {
-      int b[256];
-      const int m = std::min(256, ne - i0);
-      for (int i = 0; i < m; ++i) b[i] = hist_bin(e[i0 + i]);
-      for (int i = 0; i < m; ++i) h[b[i]]++;
-    }
+    // the samples' achromatic responses into the edge map's row, then their bins (one
+    // loop with the increments stayed scalar, reloading ew_ and nsub after each: ~70 % of
+    // this lambda's own samples)
+    hist_row_bins(s.rsp.data(), nsub, ew_, edge_.data() + size_t(j) * ew_, hist_[th].data());
   });
   tl_.mark("fc.hist");
+  // every thread's copies into hist_[0]'s first (the reference path counts in the first
+  // copy only: the others are 0)
   std::vector<uint32_t>& h0 = hist_[0];
-  for (size_t t = 1; t < hist_.size(); ++t)
-    for (int i = 0; i < kHistBins; ++i) h0[i] += hist_[t][i];
+  for (size_t t = 0; t < hist_.size(); ++t)
+    for (int c = t == 0 ? 1 : 0; c < kHistCopies; ++c)
+      for (int i = 0; i < kHistBins; ++i) h0[i] += hist_[t][size_t(c) * kHistBins + i];
   uint64_t tot = 0;
   for (int i = 0; i < kHistBins; ++i) tot += h0[i];
   // outlier rejection as in low_res: the median of the last three frames' percentiles,
@@ -1158,13 +1195,10 @@ DTUTMO_HOT static void block_mean_plain(const float* __restrict a, const float* 
   for (int i = 0; i < h; ++i) m[i] = q * ((a[2 * i] + a[2 * i + 1]) + (b[2 * i] + b[2 * i + 1]));
   if (W & 1) m[h] = 2.0f * q * (a[W - 1] + b[W - 1]);
 }
-// iy[i] = 1 / (block i's display luminance), 0 for none (l: planar display LMS, n apart)
-DTUTMO_HOT static void block_inv_y(const float* __restrict l0, const float* __restrict l1,
-                                   const float* __restrict l2, Vec3 wl, int n, float* __restrict iy) {
-  for (int i = 0; i < n; ++i) {
-    const float y = wl.x * l0[i] + wl.y * l1[i] + wl.z * l2[i];
-    iy[i] = y > 0.0f ? 1.0f / y : 0.0f;
-  }
+// yk[i]: block i's display luminance (l: planar display LMS, n apart)
+DTUTMO_HOT static void block_y(const float* __restrict l0, const float* __restrict l1, const float* __restrict l2,
+                               Vec3 wl, int n, float* __restrict yk) {
+  for (int i = 0; i < n; ++i) yk[i] = wl.x * l0[i] + wl.y * l1[i] + wl.z * l2[i];
 }
 // Blocks [i0, i1) of one row's output (planar r, g, b, W apart from o) from the block
 // colours c (planar, n apart) and iy, scaled by the pixels' display luminance yl;
@@ -1190,32 +1224,36 @@ static inline __attribute__((always_inline)) int scale_blocks(
   }
   return out;
 }
-// mq[i] = max(c0, c1, c2)[i] iy[i] (scale_blocks' test)
+// iy[i] = 1 / yk[i], 0 for none, and mq[i] = max(c0, c1, c2)[i] iy[i] (scale_blocks' test)
 DTUTMO_HOT static void block_max_iy(const float* __restrict c0, const float* __restrict c1,
-                                    const float* __restrict c2, const float* __restrict iy, int n,
-                                    float* __restrict mq) {
-  for (int i = 0; i < n; ++i) mq[i] = std::max(c0[i], std::max(c1[i], c2[i])) * iy[i];
+                                    const float* __restrict c2, const float* __restrict yk, int n,
+                                    float* __restrict iy, float* __restrict mq) {
+  for (int i = 0; i < n; ++i) {
+    const float y = yk[i];
+    iy[i] = y > 0.0f ? 1.0f / y : 0.0f;
+    mq[i] = std::max(c0[i], std::max(c1[i], c2[i])) * iy[i];
+  }
 }
-// One row of the pair: its pixels (luminance yl) from the block colours (c: planar, n =
-// (W + 1) / 2 apart), then the gamut map per pixel on the 16-pixel chunks with a pixel above the peak
-// (brighter than its block, whose colour was mapped), as row_colour maps. (The count per
-// row, then the chunks' test again on rows with any: most rows of bright content have
-// one, and scale_row's samples rose 261 -> 393 on the 1080p clip, fast.)
-DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) static void scale_row(
-    int W, const ColourConsts& cc_, const float* __restrict yl, const float* __restrict c,
-    const float* __restrict iy, const float* __restrict mq, float* __restrict o, bool gmap) {
-  const ColourConsts cc = cc_;
-  const int n = (W + 1) / 2, h = W / 2;
+// Chunk j (kChunk blocks, 2 kChunk pixels, from block kChunk j; j = (W / 2) / kChunk: the
+// last, partial one, with an odd last column's block of one column) of one row of the pair: its pixels (luminance yl)
+// from the block colours (c: planar, n = (W + 1) / 2 apart), then the gamut map per pixel
+// if one is above the peak (brighter than its block, whose colour was mapped), as
+// row_colour maps. Returns the chunk's end column.
+template <int kChunk>
+static inline __attribute__((always_inline)) int scale_chunk(int W, const ColourConsts& cc,
+                                                             const float* __restrict yl, const float* __restrict c,
+                                                             const float* __restrict iy, const float* __restrict mq,
+                                                             float* __restrict o, bool gmap, int j) {
+  const int n = (W + 1) / 2, h = W / 2, nf = h / kChunk;
   const size_t W2 = 2 * size_t(W);
   const float* c0 = c;
   const float* c1 = c + n;
   const float* c2 = c + 2 * size_t(n);
-  constexpr int kChunk = 8;  // blocks (16 pixels, row_colour's chunk)
-  const int nf = h / kChunk;
-  for (int j = 0; j < nf; ++j) {
+  if (j < nf) {
     const int i0 = j * kChunk;
     const int m = scale_blocks(i0, i0 + kChunk, yl, c0, c1, c2, iy, mq, cc.peak, o, o + W, o + W2);
     if (m && gmap) gmap_rows(cc, 2 * i0, 2 * i0 + 2 * kChunk, o, o + W, o + W2);
+    return 2 * (i0 + kChunk);
   }
   int m = scale_blocks(nf * kChunk, h, yl, c0, c1, c2, iy, mq, cc.peak, o, o + W, o + W2);
   if (W & 1) {  // the odd last column: a block of one column
@@ -1227,13 +1265,80 @@ DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) static void scale_row(
     m += out_of_gamut(v, cc.peak);
   }
   if (m && gmap) gmap_rows(cc, 2 * nf * kChunk, W, o, o + W, o + W2);
+  return W;
+}
+// One row of the pair by chunks (scale_chunk). (The count per row, then the chunks' test
+// again on rows with any: most rows of bright content have one, and scale_row's samples
+// rose 261 -> 393 on the 1080p clip, fast.)
+DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) static void scale_row(
+    int W, const ColourConsts& cc_, const float* __restrict yl, const float* __restrict c,
+    const float* __restrict iy, const float* __restrict mq, float* __restrict o, bool gmap) {
+  const ColourConsts cc = cc_;
+  constexpr int kChunk = 8;  // blocks (16 pixels, row_colour's chunk)
+  const int nf = W / 2 / kChunk;
+  for (int j = 0; j <= nf; ++j) scale_chunk<kChunk>(W, cc, yl, c, iy, mq, o, gmap, j);
+}
+
+// The block factorisation's per-block terms (BT.1886 output, F(v) = v^(1/2.4), so F(a b) =
+// F(a) F(b); colour_pair). Each pixel p of block i is the block's light above the display
+// black scaled to the pixel's, o_c(p) = black + q (bo_c - black), q = (y_p - black) / (y_i
+// - black) (the same luminance y_p as the ratio y_p / y_i of scale_blocks), so its code is
+// F(q r_c) = F(q m) F(r_c / m), r_c = (bo_c - black) / range, m = max_c r_c: ONE table
+// lookup a pixel, F((y_p - black) sb_i) with sb_i = m / (y_i - black), times the block's
+// F(t_c), t_c = r_c / m (1 for the largest channel, <= 0 below black: F = 0). Out: t (3 x
+// n, planar: the other two channels' t_c, then the largest one's index; encode_pair looks
+// up the two, block_gains makes the three), sb. sb_i = NaN (the chunk then takes the block's
+// own path: colour_pair) where q has no meaning (y_i <= black), the block is above the
+// peak (m > 1: without the gamut map) or the neutral-black scaling would move a channel
+// from scale_blocks' o_c = (y_p / y_i) bo_c by more than kNeutralBlack |1 - y_p / y_i| of
+// the range: the two differ by (1 - y_p / y_i) (black / range) (bo_c - y_i) / (y_i -
+// black), which is large for saturated colours near black. (Without that bound the
+// texture of test_engine ColourSampling.ShownPictureIsNoFurtherFromThePerPixelColour,
+// saturated, 1 .. 3000 cd/m^2, showed a mean error 3 % above today's, fast 5.61 against
+// 5.43: the model's per-pixel colours are not its block's light above black scaled;
+// docs/DESIGN.md "The 4:2:0 block path's encode by factorisation (issue 10, enc12)".)
+constexpr float kNeutralBlack = 1e-3f;
+DTUTMO_HOT static void block_factors(const float* __restrict bo, const float* __restrict yk, int n, float black,
+                                     float ir, float* __restrict t, float* __restrict sb) {
+  const float* __restrict b0 = bo;
+  const float* __restrict b1 = bo + n;
+  const float* __restrict b2 = bo + 2 * size_t(n);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float bk = black * ir;  // black / range
+  for (int i = 0; i < n; ++i) {
+    const float c0 = b0[i] - black, c1 = b1[i] - black, c2 = b2[i] - black;
+    const float mx = std::max(c0, std::max(c1, c2));
+    const float m = mx * ir;
+    const float q = m > 0.0f ? 1.0f / mx : 0.0f;
+    // the two channels other than the largest (whose t is 1: no lookup), and which it is
+    const bool k0 = c0 >= c1 && c0 >= c2, k2 = !k0 && c2 > c1;
+    t[i] = (k0 ? c1 : c0) * q;
+    t[n + i] = (k2 ? c1 : c2) * q;
+    t[2 * size_t(n) + i] = k0 ? 0.0f : k2 ? 2.0f : 1.0f;
+    const float y = yk[i], d = y - black;
+    const float dev = std::max(std::fabs(b0[i] - y), std::max(std::fabs(b1[i] - y), std::fabs(b2[i] - y)));
+    sb[i] = d > 0.0f && m <= 1.0f && bk * dev <= kNeutralBlack * d ? m / d : nan;
+  }
+}
+// t (block_factors' two channels' codes, F(t), and the largest channel's index) -> the
+// three channels' F(t_c), planar, in place
+DTUTMO_HOT static void block_gains(float* __restrict t, int n) {
+  float* __restrict t0 = t;
+  float* __restrict t1 = t + n;
+  float* __restrict t2 = t + 2 * size_t(n);
+  for (int i = 0; i < n; ++i) {
+    const float fa = t0[i], fb = t1[i], k = t2[i];
+    t0[i] = k == 0.0f ? 1.0f : fa;
+    t1[i] = k == 1.0f ? 1.0f : k == 0.0f ? fa : fb;
+    t2[i] = k == 2.0f ? 1.0f : fb;
+  }
 }
 
 // Rows y (even) and y + 1 of a 4:2:0 output (display LMS la, lb; input LMS ia, ib, or
 // null: lin_'s rows through the matrix; rod weights rwa, rwb, or null for none; all planar,
 // W apart) into the output rows oa, ob (planar R', G', B', encoded): the block means
-// (s.blk), their colour (colour_rows, (W + 1) / 2 wide), each pixel scaled to its own
-// luminance (scale_row), encode.
+// (s.blk), their colour (colour_rows, (W + 1) / 2 wide), each pixel at its own luminance,
+// encoded (encode_pair).
 DTUTMO_HOT void CpuEngine::colour_pair(int y, const float* __restrict la, const float* __restrict ia,
                                        const float* __restrict rwa, const float* __restrict lb,
                                        const float* __restrict ib, const float* __restrict rwb,
@@ -1243,8 +1348,8 @@ DTUTMO_HOT void CpuEngine::colour_pair(int y, const float* __restrict la, const 
   float* __restrict bi = bl + 3 * size_t(n);  // block input LMS (3 x n) or RGB (interleaved)
   float* __restrict bo = bi + 3 * size_t(n);  // block output linear RGB (3 x n)
   float* __restrict gt = bo + 3 * size_t(n);  // colour_rows' scratch (4 x n)
-  float* __restrict iy = gt + 4 * size_t(n);  // 1 / block luminance (n)
-  float* __restrict rw = iy + n;              // block rod weight (n)
+  float* __restrict yk = gt + 4 * size_t(n);  // block luminance (n)
+  float* __restrict rw = yk + n;              // block rod weight (n)
   float* __restrict wa = rw + n;              // the pixels' weights, rows y, y + 1 (W each)
   float* __restrict wb = wa + W;
   float* __restrict ya = wb + W;              // the pixels' display luminance (W each)
@@ -1261,10 +1366,46 @@ DTUTMO_HOT void CpuEngine::colour_pair(int y, const float* __restrict la, const 
   }
   const bool rods = rwa || rwb;
   if (rods) block_mean_plain(rwa ? rwa : rwb, rwb ? rwb : rwa, rw, W, rwa && rwb ? 1.0f : 0.5f);
-  block_inv_y(bl, bl + n, bl + 2 * size_t(n), cc.wl, n, iy);
+  block_y(bl, bl + n, bl + 2 * size_t(n), cc.wl, n, yk);
   colour_rows(n, bl, lms ? bi : nullptr, lms ? nullptr : bi, rw, rods, gt, bo);
-  float* __restrict mq = gt;  // max(block RGB) / block luminance (scale_blocks), in gt (free now)
-  block_max_iy(bo, bo + n, bo + 2 * size_t(n), iy, n, mq);
+  encode_pair(W, bo, yk, ya, yb, oa, ob, bl, gt);  // bl, gt: free now
+}
+
+// The pixels of a 4:2:0 row pair from their blocks' colours: bo, the blocks' output linear
+// RGB (planar, n = (W + 1) / 2 apart), yk their display luminance, ya, yb the pixels' (W
+// each), into oa, ob (planar R', G', B', encoded, W apart). BT.1886 by the factorisation
+// (block_factors; one lookup a pixel), the chunks it leaves and other transfers: each
+// pixel its block's colour times y_p / y_i (scale_row), then encode_row. t: 3 n floats
+// of scratch, s: 4 n.
+DTUTMO_HOT void CpuEngine::encode_pair(int W, const float* __restrict bo, const float* __restrict yk,
+                                       const float* __restrict ya, const float* __restrict yb, float* __restrict oa,
+                                       float* __restrict ob, float* __restrict t, float* __restrict s) const {
+  const int n = (W + 1) / 2;
+  const ColourConsts cc = colour_consts(K_, ColourOpts{P_.hue_preserve, P_.saturation, P_.highlight_chroma, P_.lab_hue});
+  float* __restrict iy = s;       // 1 / block luminance (n)
+  float* __restrict mq = s + n;   // max(block RGB) / block luminance (scale_blocks' test, n)
+  float* __restrict sb = mq + n;  // (n)
+  float* __restrict list = sb + n;  // the chunks left (W / 16 + 1 <= n)
+  block_max_iy(bo, bo + n, bo + 2 * size_t(n), yk, n, iy, mq);
+  if (C_.out.transfer == Transfer::BT1886) {
+    // the block factorisation: t = r_c / m per block (block_factors), then their codes;
+    // the chunks with a pixel above the peak or of a block left out by the block's own
+    // path (scale_chunk, as below) and the three lookups
+    block_factors(bo, yk, n, K_.black, encode_inv_range(K_.peak, K_.black), t, sb);
+    encode_rel(t, 2 * n);
+    block_gains(t, n);
+    for (int k = 0; k < 2; ++k) {
+      const float* yl = k ? yb : ya;
+      float* o = k ? ob : oa;
+      const int nl = encode_scaled_row(yl, W, sb, t, o, list);
+      for (int i = 0; i < nl; ++i) {
+        const int x0 = int(list[i]);
+        const int x1 = scale_chunk<8>(W, cc, yl, bo, iy, mq, o, P_.gamut_map, x0 / 16);
+        encode_span(o, W, x0, x1);
+      }
+    }
+    return;
+  }
   scale_row(W, cc, ya, bo, iy, mq, oa, P_.gamut_map);
   scale_row(W, cc, yb, bo, iy, mq, ob, P_.gamut_map);
   encode_row(oa, W, out_420_);

@@ -825,7 +825,8 @@ __attribute__((target("avx2,fma"))) static int slice_xz_avx2(const float* __rest
 #endif
 
 DTUTMO_HOT void BilateralGrid::slice_row(int y, const float* __restrict logy, int n, int step,
-                                         float* __restrict out, float* __restrict slab) const {
+                                         float* __restrict out, float* __restrict slab, const int* x0c,
+                                         const float* txc) const {
   const BilateralDesc d = desc();  // locals: the member loads would not vectorise (aliasing)
   const float lo = d.lo, hi = d.hi;
   int y0;
@@ -855,8 +856,8 @@ DTUTMO_HOT void BilateralGrid::slice_row(int y, const float* __restrict logy, in
     float* __restrict sz = slab + size_t(z) * rs;
     for (size_t x = 0; x < rs; ++x) sz[x] = bgrid_ylerp_at(a + x, rs, ty);
   }
-  const int* __restrict x0 = cx0.data();
-  const float* __restrict tx = ctx.data();
+  const int* __restrict x0 = x0c ? x0c : cx0.data();
+  const float* __restrict tx = txc ? txc : ctx.data();
   const int sgx = d.gx;
   // int indices: GCC gathers with 32-bit offsets (a size_t index left the loop scalar)
   auto ld = [&](int i, int k, int c) { return slab[(k * sgx + i) * 2 + c]; };

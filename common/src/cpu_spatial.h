@@ -130,8 +130,12 @@ struct BilateralGrid : BilateralDesc {  // the grid's geometry (spatial.h)
   // The base of n pixels of row y at columns i step + step / 2, logy the row's log2
   // luminance (by column), out[i]: slice() by rows (the y lerp once per row for the x-z
   // slab of the row's value range, then bilinear in x and z; the same bits). slab:
-  // slab_size() floats of scratch.
-  void slice_row(int y, const float* logy, int n, int step, float* out, float* slab) const;
+  // slab_size() floats of scratch. x0, tx (optional): the n columns' cx0 and ctx compact,
+  // logy compact too and step 1 (the response histogram's samples: unit-stride loads and
+  // the AVX2 slice, where step kSub gathered each pixel's cells lane by lane: ~38 % of
+  // balanced's fc.hist samples; the same bits, as the AVX2 clone's scalar slice).
+  void slice_row(int y, const float* logy, int n, int step, float* out, float* slab, const int* x0 = nullptr,
+                 const float* tx = nullptr) const;
   size_t slab_size() const { return size_t(gx) * gz * 2; }
   const BilateralDesc& desc() const { return *this; }
   // per thread: gx*gy*gz*2 (fixed-point sum of values, count; spatial.h bgrid_fix), so

@@ -78,6 +78,15 @@ bool CpuEngine::set_params(const Params& p, std::string* err) {
   return true;
 }
 
+// A per-column table of a row w wide at the response histogram's sample columns, compact
+// (model.h hist_step, hist_nsub; frame_consts reads its samples so).
+template <class T>
+static void hist_cols(const std::vector<T>& v, int w, std::vector<T>* out) {
+  const int step = hist_step(w), n = hist_nsub(w);
+  out->resize(n);
+  for (int i = 0; i < n; ++i) (*out)[i] = v[size_t(i) * step + step / 2];
+}
+
 bool CpuEngine::configure(const StreamConfig& cfg, std::string* err) {
   std::string m;
   if (!validate(cfg, &m)) {
@@ -117,6 +126,9 @@ bool CpuEngine::configure(const StreamConfig& cfg, std::string* err) {
   fill_response_table(kConeL.n, resp_tab_.data());
   fill_response_table(kRod.n, resp_tab_.data() + kToneTab);
   lcols_.grid(W_, gw_, float(kCell));
+  hcols_.sw = lcols_.sw;
+  hist_cols(lcols_.ix, W_, &hcols_.ix);
+  hist_cols(lcols_.tx, W_, &hcols_.tx);
   // the La lookup's units (interp_row_jbu): runs of equal ix, split into pieces of at most
   // kCell columns, the short piece first (the first run: kCell / 2 clamped columns and
   // kCell more)
@@ -152,7 +164,7 @@ bool CpuEngine::configure(const StreamConfig& cfg, std::string* err) {
     s.row.assign(size_t(4) * W_, 0.0f);  // 4: row_colour's CIELAB hue gate and ratios
     s.conv.assign(convert_scratch_floats(W_), 0.0f);
   }
-  hist_.assign(nt, std::vector<uint32_t>(kHistBins, 0));
+  hist_.assign(nt, std::vector<uint32_t>(size_t(kHistBins) * kHistCopies, 0));
   edge_.assign(size_t(ew_) * eh_, 0.0f);
   edge_tmp_.assign(size_t(ew_) * eh_ * 2, 0.0f);
   ecols_.grid(W_, ew_, float(kSub));
@@ -213,6 +225,8 @@ void CpuEngine::ensure_balanced() {
     if (base_.empty()) zero_fill(base_, size_t(W_) * H_);
     if (!bgrid_ready_ || bgrid_.ss != std::max(ss, 1.0f)) {
       bgrid_.init(W_, H_, ss, 0.5f, std::log2(kMinNits), std::log2(kMaxNits), pool_.threads(), &pool_);
+      hist_cols(bgrid_.cx0, W_, &hbx0_);
+      hist_cols(bgrid_.ctx, W_, &hbtx_);
       for (Scratch& s : scr_) {
         s.bslab.assign(bgrid_.slab_size(), 0.0f);
         s.brow.assign(size_t(W_), 0.0f);

@@ -66,6 +66,9 @@ struct RowPrefetch {
 
 // columns per segment of the joint-bilateral lookup's stages (cpu_adapt.cpp kJbuFlat)
 constexpr int kJbuBlock = 32;
+// The response histogram's copies per thread (frame_consts, hist_row_bins): sample i
+// counts in copy i % kHistCopies, summed at the frame's end.
+constexpr int kHistCopies = 4;
 struct Scratch {
   std::vector<float> ad;    // interpolated AdaptCell channels, kAd x width
   std::vector<float> resp;  // responses for one band, 3 x width x rows
@@ -185,6 +188,12 @@ class CpuEngine final : public Engine {
   static void log_luminance(const float* rgb, float* ly, int w, Vec3 wy);
   // a row's log2 luminance into its band's cell sums cs and counts cc (gw cells)
   static void cell_row_sums(const float* ly, int w, int gw, float* cs, float* cc);
+  // cpu_receptors_display.cpp: a 4:2:0 row pair's pixels from their 2x2 blocks' colour
+  // (colour_pair; public for the tests, after a frame): bo the blocks' output linear RGB
+  // (planar, (w + 1) / 2 apart), yk their display luminance, ya, yb the pixels' (w each),
+  // into oa, ob (planar R', G', B', w apart); t, s: 3 and 4 x (w + 1) / 2 floats of scratch
+  void encode_pair(int w, const float* bo, const float* yk, const float* ya, const float* yb, float* oa,
+                   float* ob, float* t, float* s) const;
 
  private:
   // engine_cpu.cpp
@@ -212,9 +221,12 @@ class CpuEngine final : public Engine {
   // ly: the row's lookup guide, log2 luminance as the receptors see it (the base with
   // base/detail on: base_row; else logy_)
   void interp_row(int y, Scratch& s, const float* ly);
-  // the joint-bilateral lookup (local adaptation on: jbu_) at columns i step + step / 2 of
-  // row y only, i < n, of the channels responses_core reads; lv: the pixels' levels (lv[i])
-  void interp_cols(int y, Scratch& s, const float* lv, int n, int step);
+  // the joint-bilateral lookup (local adaptation on: jbu_) at the response histogram's
+  // columns of row y only (hcols_: model.h hist_step, hist_nsub), of the channels
+  // responses_core reads; lv: the samples' levels (lv[i]); ad: out, compact (channel k's
+  // at ad[k * nsub + i]); sets s.rods. pf: npf floats prefetched as the lookup goes (the
+  // row's samples that responses_core reads next)
+  void interp_cols(int y, Scratch& s, const float* lv, float* ad, const float* pf, int npf);
   void interp_h(int nch, const float* vr, float* ad, bool rods) const;
   // cpu_receptors_display.cpp
   void frame_consts(float k_range);
@@ -272,6 +284,9 @@ class CpuEngine final : public Engine {
   void build_encode_table();
   DisplayTables tables() const { return {logit_tab_.data(), odds_tab_.data(), enc_tab_.data()}; }
   void encode_row(float* o, int w, bool clamp) const;  // planar rows R, G, B
+  void encode_span(float* o, int w, int x0, int x1) const;  // columns x0 .. x1 of rows R, G, B (tables)
+  void encode_rel(float* v, int n) const;                    // values relative to the range (tables)
+  int encode_scaled_row(const float* yl, int w, const float* sb, const float* g, float* o, float* list) const;
 
   CpuPool pool_;
   const bool reference_;
@@ -312,12 +327,15 @@ class CpuEngine final : public Engine {
   std::atomic<long long> jbu_flat_n_{0};   // jbu_flat_pixels
   bool jbu_shortcut_ = true;               // set_lookup_shortcut
   ColTable lcols_;  // the lookup's horizontal interpolation on the adaptation grid
+  ColTable hcols_;  // lcols_ at the histogram's sample columns, compact (interp_cols)
   std::vector<int> lunits_;  // the La lookup's units: x0, len, cell, next cell (interp_row_jbu)
   std::vector<float> dispk_;  // grid x 3: full-inverse constants per class
   EdgePooler epool_;          // edge-aware (cross-bilateral) pooling of the La grid
   std::vector<float> jguide_; // per cell log2 mean luminance: guide of the La lookup
   bool jbu_ = false;          // La lookup is joint-bilateral (local adaptation on)
   std::vector<Scratch> scr_;
+  // per thread kHistCopies histograms of kHistBins (the glare stage and the reference path
+  // use the first; frame_consts' fast path all, hist_row_bins)
   std::vector<std::vector<uint32_t>> hist_;
   // edge map for the hybrid display mode, at 1/kSub resolution
   int ew_ = 0, eh_ = 0;
@@ -340,6 +358,8 @@ class CpuEngine final : public Engine {
   // base / detail
   BilateralGrid bgrid_;
   bool bgrid_ready_ = false;
+  std::vector<int> hbx0_;    // bgrid_'s cx0 and ctx at the histogram's sample columns, compact
+  std::vector<float> hbtx_;  // (frame_consts' slice_row of the samples)
   FrameBuf base_;   // W x H base log2 luminance
   // CSF
   FrameBuf resp_;   // W x H x 3 (responses, balanced when CSF runs)

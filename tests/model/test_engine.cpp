@@ -909,6 +909,41 @@ TEST(Engine, NarrowFramesHistogramAsTheReference) {
   }
 }
 
+// The response histogram's samples (frame_consts: the La lookup at their columns by
+// windows of the grid rows, cpu_adapt.cpp cols_corners_avx2, and one by one where a group
+// of 8 does not fit or at a block's end; balanced's base sliced at their columns) on grids
+// 5 to 25 cells wide, the window at the row's right end clamped: the edge map, which the
+// hybrid display mode reads per pixel, and the percentiles against the reference path
+// (per pixel through the kernels' functions), within 1 code, fast and balanced, two frames.
+// Checked to fail: corners 10 and 01 swapped in the one-by-one samples, widths 37 and 61
+// out by 2-6 codes and the low percentile by 6-8 bins; in the windows, 61, 64, 67 and 200
+// by 3-14 codes.
+TEST(Engine, HistogramSamplesAsTheReferenceAtGridWidths) {
+  for (Profile p : {Profile::Fast, Profile::Balanced}) {
+    SCOPED_TRACE(profile_name(p));
+    long long codes = 0, off = 0;
+    for (int w : {37, 61, 64, 67, 96, 131, 200}) {
+      SCOPED_TRACE(w);
+      const int h = 29;
+      Params pr = prof(p);
+      pr.display_mode = DisplayMode::Hybrid;
+      Runner vec(w, h, pr, PixelFormat::RGBA, Transfer::SRGB, 2);
+      Runner ref(w, h, pr, PixelFormat::RGBA, Transfer::SRGB, 2, true);
+      // the per-pixel lookup in pass 2 too: the histogram's is the full one
+      dynamic_cast<cpu::CpuEngine&>(*vec.e).set_lookup_shortcut(false);
+      for (int f = 0; f < 2; ++f) {
+        Img in = scene(Scene::ColoredLights, w, h, f ? 0.3f : 1.0f);
+        const Img a = vec.run(in, f / 30.0), b = ref.run(in, f / 30.0);
+        ASSERT_EQ(a.size(), b.size());
+        EXPECT_LE(codes_apart(a, b, &codes, &off), 1.0f) << "frame " << f;
+        EXPECT_NEAR(vec.e->stats().response_low, ref.e->stats().response_low, 2.0f / kHistBins) << "frame " << f;
+        EXPECT_NEAR(vec.e->stats().response_high, ref.e->stats().response_high, 2.0f / kHistBins) << "frame " << f;
+      }
+    }
+    EXPECT_LT(double(off), 0.01 * double(codes)) << off << " of " << codes << " codes differ by 1";
+  }
+}
+
 // Pass 1 on coded input (cpu_decode.cpp: the row unpack, the decode table read by pairs in
 // the AVX2 loop, and without optics the fused luminance and cell sums) against the
 // reference path's (decode_rows_reference: pio::read_rgb and decode_rgb per pixel, then
@@ -1277,6 +1312,80 @@ TEST(ColourSampling, OnlyFourTwoZeroOutputsTakeTheBlockColour) {
   const auto f = run_i420(in, w, h, prof(Profile::Fast), ColourSampling::Full, &bf);
   EXPECT_EQ(ba, h);
   EXPECT_GT(bytes_apart(a, f), 1);
+}
+
+// The block path's encode by factorisation (BT.1886 output; cpu_receptors_display.cpp
+// block_factors, CpuEngine::encode_pair) against the formula it factorises, each channel
+// through encode_lookup on its own: a pixel p of block i is the block's light above the
+// display black scaled to the pixel's, black + (y_p - black) / (y_i - black) (bo_c -
+// black), where that stays within kNeutralBlack of scale_blocks' (y_p / y_i) bo_c; else,
+// and on a 16-pixel chunk with a pixel above the peak, every pixel of the chunk is
+// (y_p / y_i) bo_c (the gamut map on the one above). 61 pixels wide (3 full chunks and a
+// partial one with a block of one column): chunk 0 and the last textured blocks of
+// moderate colour (the two formulas ~1e-4 apart: today's fails here), chunk 1 holds a
+// saturated block near black with one bright pixel (the neutral-black scaling would move
+// it by more than 8 codes: the bound keeps it at the block's own), chunk 2 a pixel above
+// the peak.
+TEST(ColourSampling, FactorisedEncodeIsTheNeutralBlackScaling) {
+  const int W = 61, n = (W + 1) / 2;
+  const Params p = prof(Profile::Fast);
+  Runner r(W, 2, p, PixelFormat::I420, Transfer::BT1886, 1);
+  Img in(size_t(W) * 2 * 3, 50.0f);
+  r.run_bytes(in, 0.0);  // the frame's constants (display black and peak)
+  const auto& e = dynamic_cast<const cpu::CpuEngine&>(*r.e);
+  const float black = p.display_black, peak = display_peak_nits(p);
+  const float ir = encode_inv_range(peak, black);
+  std::vector<float> tab(kEncodeTab + 2);
+  fill_encode_table(Transfer::BT1886, tab.data());
+  const float wy[3] = {0.2126f, 0.7152f, 0.0722f};  // BT.709: the blocks' luminance
+  std::vector<float> bo(3 * size_t(n)), yk(n), ya(W), yb(W);
+  const float tex[4] = {0.5f, 1.3f, 0.8f, 1.0f};  // ya, ya, yb, yb of a block, times y_i
+  for (int i = 0; i < n; ++i) {
+    const float k = 1.0f + 0.1f * float(i % 8);
+    float c[3] = {30.0f * k, 20.0f * k, 10.0f * k};
+    if (i == 10) c[0] = 0.6f, c[1] = 0.12f, c[2] = 0.1f;  // saturated, near black
+    if (i == 17) c[0] = 80.0f, c[1] = 60.0f, c[2] = 40.0f;
+    yk[i] = wy[0] * c[0] + wy[1] * c[1] + wy[2] * c[2];
+    for (int ch = 0; ch < 3; ++ch) bo[size_t(ch) * n + i] = c[ch];
+    for (int j = 0; j < 2; ++j) {
+      if (2 * i + j >= W) continue;
+      ya[2 * i + j] = yk[i] * tex[j];
+      yb[2 * i + j] = yk[i] * tex[2 + j];
+    }
+  }
+  ya[20] = 3.0f;             // block 10's bright pixel
+  ya[35] = 1.5f * yk[17];    // above the peak: 1.5 x 80 cd/m^2 red
+  std::vector<float> oa(3 * size_t(W)), ob(3 * size_t(W)), t(3 * size_t(n)), sc(4 * size_t(n));
+  e.encode_pair(W, bo.data(), yk.data(), ya.data(), yb.data(), oa.data(), ob.data(), t.data(), sc.data());
+  for (int k = 0; k < 2; ++k)
+    for (int x = 0; x < W; ++x) {
+      const int i = x / 2, chunk = x / 16;
+      const float y = (k ? yb : ya)[x];
+      const float* o = (k ? ob : oa).data();
+      const bool own = chunk == 1 || (chunk == 2 && k == 0);  // the chunks the factorisation leaves
+      SCOPED_TRACE("row " + std::to_string(k) + " x " + std::to_string(x));
+      if (k == 0 && x == 35) {  // the gamut map's: in range, the largest channel at the peak
+        EXPECT_GE(std::max(o[x], std::max(o[W + x], o[2 * W + x])), 0.99f);
+        continue;
+      }
+      float apart = 0.0f;
+      for (int ch = 0; ch < 3; ++ch) {
+        const float b = bo[size_t(ch) * n + i];
+        const float today = encode_lookup(b * (y * (1.0f / yk[i])), tab.data(), black, ir);
+        const float neutral =
+            encode_lookup(black + (y - black) / (yk[i] - black) * (b - black), tab.data(), black, ir);
+        EXPECT_NEAR(o[size_t(ch) * W + x], own ? today : neutral, own ? 1e-6f : 1e-5f) << "channel " << ch;
+        apart = std::max(apart, std::fabs(today - neutral));
+      }
+      if (!own && y == 0.5f * yk[i]) {
+        EXPECT_GT(apart, 5e-5f);  // the two formulas apart at q = 0.5
+      }
+    }
+  // block 10's bright pixel: the neutral-black scaling would be more than 8 codes off
+  const float q = (3.0f - black) / (yk[10] - black);
+  EXPECT_GT(255.0f * (encode_lookup(black + q * (0.6f - black), tab.data(), black, ir) -
+                      encode_lookup(0.6f * 3.0f / yk[10], tab.data(), black, ir)),
+            8.0f);
 }
 
 // Uniform frames of black, the half-float maximum and NaN (sanitised in pass 1), at 1x1,
