@@ -1116,7 +1116,7 @@ DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) void CpuEngine::colour_r
 // took ~2/3 of this function's samples. The pixels' luminance also into ya, yb (scale_row's).
 DTUTMO_HOT static void block_weights(const float* __restrict a, const float* __restrict b, int W, Vec3 wl,
                                      float y0, float* __restrict wa, float* __restrict wb, float* __restrict ya,
-                                     float* __restrict yb) {
+                                     float* __restrict yb, int x0 = 0) {
   const size_t W2 = 2 * size_t(W);
   auto rs = [](float v) __attribute__((always_inline)) {
     const int32_t k = 0x5f3759df - (float_bits(v) >> 1);
@@ -1124,7 +1124,7 @@ DTUTMO_HOT static void block_weights(const float* __restrict a, const float* __r
     std::memcpy(&r, &k, 4);
     return r;
   };
-  for (int x = 0; x < W; ++x) {
+  for (int x = x0; x < W; ++x) {
     const float u = wl.x * a[x] + wl.y * a[W + x] + wl.z * a[W2 + x];
     const float v = wl.x * b[x] + wl.y * b[W + x] + wl.z * b[W2 + x];
     ya[x] = u;
@@ -1133,7 +1133,7 @@ DTUTMO_HOT static void block_weights(const float* __restrict a, const float* __r
     wb[x] = rs(v + y0);
   }
   const int h = W / 2;
-  for (int i = 0; i < h; ++i) {
+  for (int i = x0 / 2; i < h; ++i) {
     const float q = 1.0f / ((wa[2 * i] + wa[2 * i + 1]) + (wb[2 * i] + wb[2 * i + 1]));
     wa[2 * i] *= q;
     wa[2 * i + 1] *= q;
@@ -1152,7 +1152,7 @@ DTUTMO_HOT static void block_weights(const float* __restrict a, const float* __r
 // block is its two pixels (write_block and pack_yuv420_pair replicate that column).
 DTUTMO_HOT static void block_mean_row(const float* __restrict a, const float* __restrict b,
                                       const float* __restrict wa, const float* __restrict wb, float* __restrict m,
-                                      int W, int n) {
+                                      int W, int n, int i0 = 0) {
   const int h = W / 2;
   const float* __restrict a0 = a;
   const float* __restrict a1 = a + W;
@@ -1163,7 +1163,7 @@ DTUTMO_HOT static void block_mean_row(const float* __restrict a, const float* __
   float* __restrict m0 = m;
   float* __restrict m1 = m + n;
   float* __restrict m2 = m + 2 * size_t(n);
-  for (int i = 0; i < h; ++i) {
+  for (int i = i0; i < h; ++i) {
     const float p = wa[2 * i], q = wa[2 * i + 1], r = wb[2 * i], t = wb[2 * i + 1];
     m0[i] = (p * a0[2 * i] + q * a0[2 * i + 1]) + (r * b0[2 * i] + t * b0[2 * i + 1]);
     m1[i] = (p * a1[2 * i] + q * a1[2 * i + 1]) + (r * b1[2 * i] + t * b1[2 * i + 1]);
@@ -1197,9 +1197,84 @@ DTUTMO_HOT static void block_mean_plain(const float* __restrict a, const float* 
 }
 // yk[i]: block i's display luminance (l: planar display LMS, n apart)
 DTUTMO_HOT static void block_y(const float* __restrict l0, const float* __restrict l1, const float* __restrict l2,
-                               Vec3 wl, int n, float* __restrict yk) {
-  for (int i = 0; i < n; ++i) yk[i] = wl.x * l0[i] + wl.y * l1[i] + wl.z * l2[i];
+                               Vec3 wl, int n, float* __restrict yk, int i0 = 0) {
+  for (int i = i0; i < n; ++i) yk[i] = wl.x * l0[i] + wl.y * l1[i] + wl.z * l2[i];
 }
+#if defined(__x86_64__) || defined(__i386__)
+// block_weights, block_mean_row on the display LMS (a, b) and on the input LMS (ia, ib),
+// and block_y, fused: one pass over the pair's rows, 8 blocks (16 pixels) a step, the
+// same operations in the same order (the same bits; fma where GCC contracts the scalar
+// loops). The weights stay in registers (the scalar path stores them, and de-interleaves
+// them again in each of its two mean passes: GCC's de-interleave at stride 2 took two
+// vpermd and a blend per vector). Here vshufps 0x88 / 0xDD split a pair of vectors into
+// their even and odd columns in the lanes' order (blocks 0 1 4 5 2 3 6 7), the same for
+// weights and values; each result vector back to block order by one vpermpd. Blocks
+// [0, 8 nf); the rest by the scalar functions. Out: ya, yb (W each), m (display, 3 x n),
+// mi (input, 3 x n), yk (n).
+#define DTUTMO_AVX2_INL __attribute__((target("avx2,fma"), always_inline)) static inline
+// wl . lms as block_weights' and block_y's loops: wl.z c + (wl.x a + wl.y b)
+DTUTMO_AVX2_INL __m256 bm_lum(__m256 vx, __m256 vy, __m256 vz, __m256 c0, __m256 c1, __m256 c2) {
+  return _mm256_fmadd_ps(vz, c2, _mm256_fmadd_ps(vx, c0, _mm256_mul_ps(vy, c1)));
+}
+// the even and the odd columns of lo, hi (blocks 0 1 4 5 2 3 6 7)
+DTUTMO_AVX2_INL __m256 bm_ev(__m256 lo, __m256 hi) { return _mm256_shuffle_ps(lo, hi, 0x88); }
+DTUTMO_AVX2_INL __m256 bm_od(__m256 lo, __m256 hi) { return _mm256_shuffle_ps(lo, hi, 0xDD); }
+// blocks 0 1 4 5 2 3 6 7 -> 0 .. 7
+DTUTMO_AVX2_INL __m256 bm_fix(__m256 v) {
+  return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(v), 0xD8));
+}
+// block_mean_row's (p a_e + q a_o) + (r b_e + t b_o) as GCC contracts it, 8 blocks
+DTUTMO_AVX2_INL __m256 bm_mean(const float* pa, const float* pb, __m256 p, __m256 q, __m256 r, __m256 t) {
+  const __m256 a0 = _mm256_loadu_ps(pa), a1 = _mm256_loadu_ps(pa + 8);
+  const __m256 b0 = _mm256_loadu_ps(pb), b1 = _mm256_loadu_ps(pb + 8);
+  return _mm256_add_ps(_mm256_fmadd_ps(p, bm_ev(a0, a1), _mm256_mul_ps(q, bm_od(a0, a1))),
+                       _mm256_fmadd_ps(r, bm_ev(b0, b1), _mm256_mul_ps(t, bm_od(b0, b1))));
+}
+// block_weights' 1 / sqrt(u + y0) by the bits, unnormalised
+DTUTMO_AVX2_INL __m256 bm_rs(__m256 u, __m256 v0) {
+  const __m256i k = _mm256_srai_epi32(_mm256_castps_si256(_mm256_add_ps(u, v0)), 1);
+  return _mm256_castsi256_ps(_mm256_sub_epi32(_mm256_set1_epi32(0x5f3759df), k));
+}
+__attribute__((target("avx2,fma"))) static void block_means_avx2(
+    int nf, const float* __restrict a, const float* __restrict b, const float* __restrict ia,
+    const float* __restrict ib, int W, int n, Vec3 wl, float y0, float* __restrict ya, float* __restrict yb,
+    float* __restrict m, float* __restrict mi, float* __restrict yk) {
+  const size_t W2 = 2 * size_t(W), n2 = 2 * size_t(n);
+  const __m256 vx = _mm256_set1_ps(wl.x), vy = _mm256_set1_ps(wl.y), vz = _mm256_set1_ps(wl.z);
+  const __m256 v0 = _mm256_set1_ps(y0), one = _mm256_set1_ps(1.0f);
+  for (int j = 0; j < nf; ++j) {
+    const int x = 16 * j, i = 8 * j;
+    const __m256 ua = bm_lum(vx, vy, vz, _mm256_loadu_ps(a + x), _mm256_loadu_ps(a + W + x), _mm256_loadu_ps(a + W2 + x));
+    const __m256 ua1 = bm_lum(vx, vy, vz, _mm256_loadu_ps(a + x + 8), _mm256_loadu_ps(a + W + x + 8),
+                              _mm256_loadu_ps(a + W2 + x + 8));
+    const __m256 ub = bm_lum(vx, vy, vz, _mm256_loadu_ps(b + x), _mm256_loadu_ps(b + W + x), _mm256_loadu_ps(b + W2 + x));
+    const __m256 ub1 = bm_lum(vx, vy, vz, _mm256_loadu_ps(b + x + 8), _mm256_loadu_ps(b + W + x + 8),
+                              _mm256_loadu_ps(b + W2 + x + 8));
+    _mm256_storeu_ps(ya + x, ua);
+    _mm256_storeu_ps(ya + x + 8, ua1);
+    _mm256_storeu_ps(yb + x, ub);
+    _mm256_storeu_ps(yb + x + 8, ub1);
+    const __m256 wa = bm_rs(ua, v0), wa1 = bm_rs(ua1, v0), wb = bm_rs(ub, v0), wb1 = bm_rs(ub1, v0);
+    __m256 p = bm_ev(wa, wa1), q = bm_od(wa, wa1), r = bm_ev(wb, wb1), t = bm_od(wb, wb1);
+    const __m256 s = _mm256_div_ps(one, _mm256_add_ps(_mm256_add_ps(p, q), _mm256_add_ps(r, t)));
+    p = _mm256_mul_ps(p, s);
+    q = _mm256_mul_ps(q, s);
+    r = _mm256_mul_ps(r, s);
+    t = _mm256_mul_ps(t, s);
+    const __m256 m0 = bm_mean(a + x, b + x, p, q, r, t);
+    const __m256 m1 = bm_mean(a + W + x, b + W + x, p, q, r, t);
+    const __m256 m2 = bm_mean(a + W2 + x, b + W2 + x, p, q, r, t);
+    _mm256_storeu_ps(m + i, bm_fix(m0));
+    _mm256_storeu_ps(m + n + i, bm_fix(m1));
+    _mm256_storeu_ps(m + n2 + i, bm_fix(m2));
+    _mm256_storeu_ps(yk + i, bm_fix(bm_lum(vx, vy, vz, m0, m1, m2)));
+    _mm256_storeu_ps(mi + i, bm_fix(bm_mean(ia + x, ib + x, p, q, r, t)));
+    _mm256_storeu_ps(mi + n + i, bm_fix(bm_mean(ia + W + x, ib + W + x, p, q, r, t)));
+    _mm256_storeu_ps(mi + n2 + i, bm_fix(bm_mean(ia + W2 + x, ib + W2 + x, p, q, r, t)));
+  }
+}
+#undef DTUTMO_AVX2_INL
+#endif
 // Blocks [i0, i1) of one row's output (planar r, g, b, W apart from o) from the block
 // colours c (planar, n apart) and iy, scaled by the pixels' display luminance yl;
 // returns the pixels above the peak (brighter than their block: the
@@ -1355,18 +1430,26 @@ DTUTMO_HOT void CpuEngine::colour_pair(int y, const float* __restrict la, const 
   float* __restrict ya = wb + W;              // the pixels' display luminance (W each)
   float* __restrict yb = ya + W;
   const ColourConsts cc = colour_consts(K_, ColourOpts{P_.hue_preserve, P_.saturation, P_.highlight_chroma, P_.lab_hue});
-  block_weights(la, lb, W, cc.wl, 1e-3f * K_.peak, wa, wb, ya, yb);
-  block_mean_row(la, lb, wa, wb, bl, W, n);
   const bool lms = ia && ib;
+  const float y0 = 1e-3f * K_.peak;
+  int i0 = 0;  // blocks done by block_means_avx2 (input LMS rows only)
+#if defined(__x86_64__) || defined(__i386__)
+  if (lms && have_avx2()) {
+    i0 = 8 * (W / 16);
+    block_means_avx2(W / 16, la, lb, ia, ib, W, n, cc.wl, y0, ya, yb, bl, bi, yk);
+  }
+#endif
+  block_weights(la, lb, W, cc.wl, y0, wa, wb, ya, yb, 2 * i0);
+  block_mean_row(la, lb, wa, wb, bl, W, n, i0);
   if (lms) {
-    block_mean_row(ia, ib, wa, wb, bi, W, n);
+    block_mean_row(ia, ib, wa, wb, bi, W, n, i0);
   } else {  // the input RGB's block means, interleaved (colour_rows' rgb)
     const float* r0 = lin_.data() + size_t(y) * W * 3;
     block_mean_rgb(r0, r0 + size_t(W) * 3, wa, wb, bi, W);
   }
   const bool rods = rwa || rwb;
   if (rods) block_mean_plain(rwa ? rwa : rwb, rwb ? rwb : rwa, rw, W, rwa && rwb ? 1.0f : 0.5f);
-  block_y(bl, bl + n, bl + 2 * size_t(n), cc.wl, n, yk);
+  block_y(bl, bl + n, bl + 2 * size_t(n), cc.wl, n, yk, i0);
   colour_rows(n, bl, lms ? bi : nullptr, lms ? nullptr : bi, rw, rods, gt, bo);
   encode_pair(W, bo, yk, ya, yb, oa, ob, bl, gt);  // bl, gt: free now
 }
