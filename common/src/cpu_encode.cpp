@@ -51,32 +51,42 @@ __attribute__((target("avx2,fma"))) static int encode_table_avx2(float* __restri
 __attribute__((target("avx2,fma"), always_inline)) static inline __m256 dup4(const float* p, __m256i dup) {
   return _mm256_permutevar8x32_ps(_mm256_castps128_ps256(_mm_loadu_ps(p)), dup);
 }
-// encode_scaled_row's full chunks (16 pixels, 8 blocks), 8 pixels a step: the block values
-// each into both its columns by one vpermps.
-__attribute__((target("avx2,fma"))) static int encode_scaled_avx2(int nf, const float* __restrict yl,
+// encode_scaled_pair's full chunks (16 pixels, 8 blocks) of both rows, 8 pixels a step:
+// the block values each into both its columns by one vpermps, once for the two rows (a
+// row a call spread them twice: 4 of the 8 vpermps per 8 pixels of the pair), and the
+// two rows' lookups independent chains in one body.
+__attribute__((target("avx2,fma"))) static int encode_scaled_avx2(int nf, int W, const float* __restrict ya,
+                                                                  const float* __restrict yb,
                                                                   const float* __restrict sb,
                                                                   const float* __restrict g0,
                                                                   const float* __restrict g1,
                                                                   const float* __restrict g2, float black,
-                                                                  const float* __restrict tab, float* __restrict r,
-                                                                  float* __restrict g, float* __restrict b,
-                                                                  float* __restrict list) {
+                                                                  const float* __restrict tab, float* __restrict oa,
+                                                                  float* __restrict ob, float* __restrict list) {
   const __m256 vb = _mm256_set1_ps(black), one = _mm256_set1_ps(1.0f);
   const __m256i dup = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3);
+  const size_t W2 = 2 * size_t(W);
   int nl = 0;
   for (int j = 0; j < nf; ++j) {
-    int any = 0;
+    int any_a = 0, any_b = 0;
     for (int k = 0; k < 2; ++k) {
       const int i = 8 * j + 4 * k, x = 2 * i;
-      const __m256 v = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(yl + x), vb), dup4(sb + i, dup));
-      any |= _mm256_movemask_ps(_mm256_cmp_ps(v, one, _CMP_NLE_UQ));  // > 1 or NaN
-      const __m256 e = encode_rel8(v, tab);
-      _mm256_storeu_ps(r + x, _mm256_mul_ps(e, dup4(g0 + i, dup)));
-      _mm256_storeu_ps(g + x, _mm256_mul_ps(e, dup4(g1 + i, dup)));
-      _mm256_storeu_ps(b + x, _mm256_mul_ps(e, dup4(g2 + i, dup)));
+      const __m256 s = dup4(sb + i, dup), h0 = dup4(g0 + i, dup), h1 = dup4(g1 + i, dup), h2 = dup4(g2 + i, dup);
+      const __m256 va = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(ya + x), vb), s);
+      const __m256 vc = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(yb + x), vb), s);
+      any_a |= _mm256_movemask_ps(_mm256_cmp_ps(va, one, _CMP_NLE_UQ));  // > 1 or NaN
+      any_b |= _mm256_movemask_ps(_mm256_cmp_ps(vc, one, _CMP_NLE_UQ));
+      const __m256 ea = encode_rel8(va, tab), ec = encode_rel8(vc, tab);
+      _mm256_storeu_ps(oa + x, _mm256_mul_ps(ea, h0));
+      _mm256_storeu_ps(oa + W + x, _mm256_mul_ps(ea, h1));
+      _mm256_storeu_ps(oa + W2 + x, _mm256_mul_ps(ea, h2));
+      _mm256_storeu_ps(ob + x, _mm256_mul_ps(ec, h0));
+      _mm256_storeu_ps(ob + W + x, _mm256_mul_ps(ec, h1));
+      _mm256_storeu_ps(ob + W2 + x, _mm256_mul_ps(ec, h2));
     }
-    list[nl] = float(16 * j);
-    nl += any ? 1 : 0;
+    const int rows = (any_a ? 1 : 0) | (any_b ? 2 : 0);
+    list[nl] = float(16 * j + rows);
+    nl += rows ? 1 : 0;
   }
   return nl;
 }
@@ -103,13 +113,16 @@ void CpuEngine::encode_span(float* o, int W, int x0, int x1) const {
 // n values of rel (relative display light, (o - black) / range) to codes in place.
 void CpuEngine::encode_rel(float* v, int n) const { encode_table(v, n, enc_tab_.data(), 0.0f, 1.0f); }
 
-// One row of a 4:2:0 pair by the block factorisation (BT.1886 only; colour_pair): pixel x
-// of block i = x / 2 encodes as F((yl[x] - black) sb[i]) g_c[i] (g: planar, n = (W + 1) / 2
-// apart) into the planar rows o (W apart), in [0, 1]. Returns the 16-pixel chunks (their
-// first column, as floats, into list; the last, partial one too) holding a pixel whose
-// table argument is above 1 or NaN (the block's own path: encode_pair).
-int CpuEngine::encode_scaled_row(const float* __restrict yl, int W, const float* __restrict sb,
-                                 const float* __restrict g, float* __restrict o, float* __restrict list) const {
+// A 4:2:0 row pair by the block factorisation (BT.1886 only; colour_pair): pixel x of
+// block i = x / 2 in row ya (yb) encodes as F((ya[x] - black) sb[i]) g_c[i] (g: planar, n =
+// (W + 1) / 2 apart) into the planar rows oa (ob; W apart), in [0, 1]. Returns the 16-pixel
+// chunks (the last, partial one too) holding a pixel whose table argument is above 1 or
+// NaN (the block's own path: encode_pair): into list, as floats, each chunk's first column
+// plus 1 where row a has one, plus 2 where row b has (one list for both rows: it fits in
+// the W / 16 + 1 floats of a row's).
+int CpuEngine::encode_scaled_pair(const float* __restrict ya, const float* __restrict yb, int W,
+                                  const float* __restrict sb, const float* __restrict g, float* __restrict oa,
+                                  float* __restrict ob, float* __restrict list) const {
   const int n = (W + 1) / 2, h = W / 2, nf = h / 8;
   const size_t n2 = 2 * size_t(n), W2 = 2 * size_t(W);
   const float* tab = enc_tab_.data();
@@ -117,11 +130,11 @@ int CpuEngine::encode_scaled_row(const float* __restrict yl, int W, const float*
   int nl = 0, j0 = 0;
 #if defined(__x86_64__) || defined(__i386__)
   if (have_avx2()) {
-    nl = encode_scaled_avx2(nf, yl, sb, g, g + n, g + n2, black, tab, o, o + W, o + W2, list);
+    nl = encode_scaled_avx2(nf, W, ya, yb, sb, g, g + n, g + n2, black, tab, oa, ob, list);
     j0 = nf;
   }
 #endif
-  auto px = [&](int x) __attribute__((always_inline)) {
+  auto px = [&](const float* __restrict yl, float* __restrict o, int x) __attribute__((always_inline)) {
     const int i = x / 2;
     const float v = (yl[x] - black) * sb[i];
     const float e = encode_lookup(v, tab, 0.0f, 1.0f);
@@ -130,16 +143,16 @@ int CpuEngine::encode_scaled_row(const float* __restrict yl, int W, const float*
     o[W2 + x] = e * g[n2 + i];
     return !(v <= 1.0f);
   };
-  for (int j = j0; j < nf; ++j) {
-    bool any = false;
-    for (int x = 16 * j; x < 16 * j + 16; ++x) any |= px(x);
-    list[nl] = float(16 * j);
-    nl += any ? 1 : 0;
-  }
-  bool any = false;
-  for (int x = 16 * nf; x < W; ++x) any |= px(x);
-  list[nl] = float(16 * nf);
-  nl += any ? 1 : 0;
+  auto chunk = [&](int x0, int x1) __attribute__((always_inline)) {
+    bool any_a = false, any_b = false;
+    for (int x = x0; x < x1; ++x) any_a |= px(ya, oa, x);
+    for (int x = x0; x < x1; ++x) any_b |= px(yb, ob, x);
+    const int rows = (any_a ? 1 : 0) | (any_b ? 2 : 0);
+    list[nl] = float(x0 + rows);
+    nl += rows ? 1 : 0;
+  };
+  for (int j = j0; j < nf; ++j) chunk(16 * j, 16 * j + 16);
+  chunk(16 * nf, W);
   return nl;
 }
 

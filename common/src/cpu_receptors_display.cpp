@@ -1477,13 +1477,13 @@ DTUTMO_HOT void CpuEngine::encode_pair(int W, const float* __restrict bo, const 
     block_factors(bo, yk, n, K_.black, encode_inv_range(K_.peak, K_.black), t, sb);
     encode_rel(t, 2 * n);
     block_gains(t, n);
-    for (int k = 0; k < 2; ++k) {
-      const float* yl = k ? yb : ya;
-      float* o = k ? ob : oa;
-      const int nl = encode_scaled_row(yl, W, sb, t, o, list);
-      for (int i = 0; i < nl; ++i) {
-        const int x0 = int(list[i]);
-        const int x1 = scale_chunk<8>(W, cc, yl, bo, iy, mq, o, P_.gamut_map, x0 / 16);
+    const int nl = encode_scaled_pair(ya, yb, W, sb, t, oa, ob, list);
+    for (int i = 0; i < nl; ++i) {
+      const int e = int(list[i]), x0 = e & ~15;  // the chunk's column, its rows in the low bits
+      for (int k = 0; k < 2; ++k) {
+        if (!(e & (1 << k))) continue;
+        float* o = k ? ob : oa;
+        const int x1 = scale_chunk<8>(W, cc, k ? yb : ya, bo, iy, mq, o, P_.gamut_map, x0 / 16);
         encode_span(o, W, x0, x1);
       }
     }

@@ -286,7 +286,8 @@ class CpuEngine final : public Engine {
   void encode_row(float* o, int w, bool clamp) const;  // planar rows R, G, B
   void encode_span(float* o, int w, int x0, int x1) const;  // columns x0 .. x1 of rows R, G, B (tables)
   void encode_rel(float* v, int n) const;                    // values relative to the range (tables)
-  int encode_scaled_row(const float* yl, int w, const float* sb, const float* g, float* o, float* list) const;
+  int encode_scaled_pair(const float* ya, const float* yb, int w, const float* sb, const float* g, float* oa,
+                         float* ob, float* list) const;
 
   CpuPool pool_;
   const bool reference_;
