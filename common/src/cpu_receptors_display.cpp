@@ -1178,9 +1178,9 @@ DTUTMO_HOT static void block_mean_row(const float* __restrict a, const float* __
 // The same on interleaved RGB rows (m: interleaved, (W + 1) / 2 pixels).
 DTUTMO_HOT static void block_mean_rgb(const float* __restrict a, const float* __restrict b,
                                       const float* __restrict wa, const float* __restrict wb, float* __restrict m,
-                                      int W) {
+                                      int W, int i0 = 0) {
   const int h = W / 2;
-  for (int i = 0; i < h; ++i)
+  for (int i = i0; i < h; ++i)
     for (int c = 0; c < 3; ++c)
       m[3 * i + c] = (wa[2 * i] * a[6 * i + c] + wa[2 * i + 1] * a[6 * i + 3 + c]) +
                      (wb[2 * i] * b[6 * i + c] + wb[2 * i + 1] * b[6 * i + 3 + c]);
@@ -1235,6 +1235,18 @@ DTUTMO_AVX2_INL __m256 bm_rs(__m256 u, __m256 v0) {
   const __m256i k = _mm256_srai_epi32(_mm256_castps_si256(_mm256_add_ps(u, v0)), 1);
   return _mm256_castsi256_ps(_mm256_sub_epi32(_mm256_set1_epi32(0x5f3759df), k));
 }
+// block_mean_rgb's means of 2 blocks (128-bit lanes: the block's r g b and a lane of
+// garbage; pr, pa: its even pixel in rows a, b; P Q R T its weights in each lane)
+DTUTMO_AVX2_INL __m256 bm_two(const float* v) {  // v[0..3] | v[6..9]
+  return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(v)), _mm_loadu_ps(v + 6), 1);
+}
+// the odd pixel's r g b from v[2..5] (b_e r_o g_o b_o: no read past the pair's 6 floats)
+DTUTMO_AVX2_INL __m256 bm_odd(const float* v) { return _mm256_permute_ps(bm_two(v + 2), 0xF9); }
+DTUTMO_AVX2_INL __m256 bm_rgb2(const float* pa, const float* pb, __m256 p, __m256 q, __m256 r, __m256 t) {
+  return _mm256_add_ps(_mm256_fmadd_ps(p, bm_two(pa), _mm256_mul_ps(q, bm_odd(pa))),
+                       _mm256_fmadd_ps(r, bm_two(pb), _mm256_mul_ps(t, bm_odd(pb))));
+}
+template <bool RGB>
 __attribute__((target("avx2,fma"))) static void block_means_avx2(
     int nf, const float* __restrict a, const float* __restrict b, const float* __restrict ia,
     const float* __restrict ib, int W, int n, Vec3 wl, float y0, float* __restrict ya, float* __restrict yb,
@@ -1268,9 +1280,27 @@ __attribute__((target("avx2,fma"))) static void block_means_avx2(
     _mm256_storeu_ps(m + n + i, bm_fix(m1));
     _mm256_storeu_ps(m + n2 + i, bm_fix(m2));
     _mm256_storeu_ps(yk + i, bm_fix(bm_lum(vx, vy, vz, m0, m1, m2)));
-    _mm256_storeu_ps(mi + i, bm_fix(bm_mean(ia + x, ib + x, p, q, r, t)));
-    _mm256_storeu_ps(mi + n + i, bm_fix(bm_mean(ia + W + x, ib + W + x, p, q, r, t)));
-    _mm256_storeu_ps(mi + n2 + i, bm_fix(bm_mean(ia + W2 + x, ib + W2 + x, p, q, r, t)));
+    if (!RGB) {
+      _mm256_storeu_ps(mi + i, bm_fix(bm_mean(ia + x, ib + x, p, q, r, t)));
+      _mm256_storeu_ps(mi + n + i, bm_fix(bm_mean(ia + W + x, ib + W + x, p, q, r, t)));
+      _mm256_storeu_ps(mi + n2 + i, bm_fix(bm_mean(ia + W2 + x, ib + W2 + x, p, q, r, t)));
+    } else {
+      // interleaved rows ia, ib, m: blocks 2u, 2u + 1 a register, each weight spread to
+      // its block's lane by one vpermps (p .. t in the order 0 1 4 5 2 3 6 7); 4 floats a
+      // block stored, the fourth overwritten by the next block's (the caller leaves the
+      // last block of the row to the scalar path)
+      alignas(32) static const int kPos[4][8] = {
+          {0, 0, 0, 0, 1, 1, 1, 1}, {4, 4, 4, 4, 5, 5, 5, 5}, {2, 2, 2, 2, 3, 3, 3, 3}, {6, 6, 6, 6, 7, 7, 7, 7}};
+      for (int u = 0; u < 4; ++u) {
+        const __m256i k = _mm256_load_si256(reinterpret_cast<const __m256i*>(kPos[u]));
+        const size_t f = 3 * size_t(x + 4 * u);
+        const __m256 v = bm_rgb2(ia + f, ib + f, _mm256_permutevar8x32_ps(p, k), _mm256_permutevar8x32_ps(q, k),
+                                 _mm256_permutevar8x32_ps(r, k), _mm256_permutevar8x32_ps(t, k));
+        float* o = mi + 3 * size_t(i + 2 * u);
+        _mm_storeu_ps(o, _mm256_castps256_ps128(v));
+        _mm_storeu_ps(o + 3, _mm256_extractf128_ps(v, 1));
+      }
+    }
   }
 }
 #undef DTUTMO_AVX2_INL
@@ -1432,11 +1462,18 @@ DTUTMO_HOT void CpuEngine::colour_pair(int y, const float* __restrict la, const 
   const ColourConsts cc = colour_consts(K_, ColourOpts{P_.hue_preserve, P_.saturation, P_.highlight_chroma, P_.lab_hue});
   const bool lms = ia && ib;
   const float y0 = 1e-3f * K_.peak;
-  int i0 = 0;  // blocks done by block_means_avx2 (input LMS rows only)
+  const float* r0 = lin_.data() + size_t(y) * W * 3;  // the input RGB rows (without ia, ib)
+  int i0 = 0;  // blocks done by block_means_avx2
 #if defined(__x86_64__) || defined(__i386__)
-  if (lms && have_avx2()) {
-    i0 = 8 * (W / 16);
-    block_means_avx2(W / 16, la, lb, ia, ib, W, n, cc.wl, y0, ya, yb, bl, bi, yk);
+  if (have_avx2()) {
+    if (lms) {
+      i0 = 8 * (W / 16);
+      block_means_avx2<false>(W / 16, la, lb, ia, ib, W, n, cc.wl, y0, ya, yb, bl, bi, yk);
+    } else {  // the last block by the scalar path (the interleaved stores' fourth float)
+      const int nf = std::min(W / 16, (n - 1) / 8);
+      i0 = 8 * nf;
+      block_means_avx2<true>(nf, la, lb, r0, r0 + size_t(W) * 3, W, n, cc.wl, y0, ya, yb, bl, bi, yk);
+    }
   }
 #endif
   block_weights(la, lb, W, cc.wl, y0, wa, wb, ya, yb, 2 * i0);
@@ -1444,8 +1481,7 @@ DTUTMO_HOT void CpuEngine::colour_pair(int y, const float* __restrict la, const 
   if (lms) {
     block_mean_row(ia, ib, wa, wb, bi, W, n, i0);
   } else {  // the input RGB's block means, interleaved (colour_rows' rgb)
-    const float* r0 = lin_.data() + size_t(y) * W * 3;
-    block_mean_rgb(r0, r0 + size_t(W) * 3, wa, wb, bi, W);
+    block_mean_rgb(r0, r0 + size_t(W) * 3, wa, wb, bi, W, i0);
   }
   const bool rods = rwa || rwb;
   if (rods) block_mean_plain(rwa ? rwa : rwb, rwb ? rwb : rwa, rw, W, rwa && rwb ? 1.0f : 0.5f);
