@@ -1439,6 +1439,38 @@ DTUTMO_HOT static void block_gains(float* __restrict t, int n) {
   }
 }
 
+// colour_pair's block means of a row pair (display LMS la, lb; input LMS ia, ib or, where
+// null, the interleaved input RGB ra, rb): bl (3 x n), bi (3 x n, or interleaved RGB), yk
+// (n), the pixels' luminance ya, yb, and (where the scalar path ran) their normalised
+// weights wa, wb. simd: block_means_avx2 where the CPU has AVX2 (the tests compare it with
+// simd false, the scalar functions alone).
+void CpuEngine::block_means(int W, const float* la, const float* lb, const float* ia, const float* ib,
+                            const float* ra, const float* rb, Vec3 wl, float y0, float* bl, float* bi, float* yk,
+                            float* ya, float* yb, float* wa, float* wb, bool simd) {
+  const int n = (W + 1) / 2;
+  const bool lms = ia && ib;
+  int i0 = 0;  // blocks done by block_means_avx2
+#if defined(__x86_64__) || defined(__i386__)
+  if (simd && have_avx2()) {
+    if (lms) {
+      i0 = 8 * (W / 16);
+      block_means_avx2<false>(W / 16, la, lb, ia, ib, W, n, wl, y0, ya, yb, bl, bi, yk);
+    } else {  // the last block by the scalar path (the interleaved stores' fourth float)
+      const int nf = std::min(W / 16, (n - 1) / 8);
+      i0 = 8 * nf;
+      block_means_avx2<true>(nf, la, lb, ra, rb, W, n, wl, y0, ya, yb, bl, bi, yk);
+    }
+  }
+#else
+  (void)simd;
+#endif
+  block_weights(la, lb, W, wl, y0, wa, wb, ya, yb, 2 * i0);
+  block_mean_row(la, lb, wa, wb, bl, W, n, i0);
+  if (lms) block_mean_row(ia, ib, wa, wb, bi, W, n, i0);
+  else block_mean_rgb(ra, rb, wa, wb, bi, W, i0);  // interleaved (colour_rows' rgb)
+  block_y(bl, bl + n, bl + 2 * size_t(n), wl, n, yk, i0);
+}
+
 // Rows y (even) and y + 1 of a 4:2:0 output (display LMS la, lb; input LMS ia, ib, or
 // null: lin_'s rows through the matrix; rod weights rwa, rwb, or null for none; all planar,
 // W apart) into the output rows oa, ob (planar R', G', B', encoded): the block means
@@ -1461,31 +1493,11 @@ DTUTMO_HOT void CpuEngine::colour_pair(int y, const float* __restrict la, const 
   float* __restrict yb = ya + W;
   const ColourConsts cc = colour_consts(K_, ColourOpts{P_.hue_preserve, P_.saturation, P_.highlight_chroma, P_.lab_hue});
   const bool lms = ia && ib;
-  const float y0 = 1e-3f * K_.peak;
   const float* r0 = lin_.data() + size_t(y) * W * 3;  // the input RGB rows (without ia, ib)
-  int i0 = 0;  // blocks done by block_means_avx2
-#if defined(__x86_64__) || defined(__i386__)
-  if (have_avx2()) {
-    if (lms) {
-      i0 = 8 * (W / 16);
-      block_means_avx2<false>(W / 16, la, lb, ia, ib, W, n, cc.wl, y0, ya, yb, bl, bi, yk);
-    } else {  // the last block by the scalar path (the interleaved stores' fourth float)
-      const int nf = std::min(W / 16, (n - 1) / 8);
-      i0 = 8 * nf;
-      block_means_avx2<true>(nf, la, lb, r0, r0 + size_t(W) * 3, W, n, cc.wl, y0, ya, yb, bl, bi, yk);
-    }
-  }
-#endif
-  block_weights(la, lb, W, cc.wl, y0, wa, wb, ya, yb, 2 * i0);
-  block_mean_row(la, lb, wa, wb, bl, W, n, i0);
-  if (lms) {
-    block_mean_row(ia, ib, wa, wb, bi, W, n, i0);
-  } else {  // the input RGB's block means, interleaved (colour_rows' rgb)
-    block_mean_rgb(r0, r0 + size_t(W) * 3, wa, wb, bi, W, i0);
-  }
+  block_means(W, la, lb, ia, ib, r0, r0 + size_t(W) * 3, cc.wl, 1e-3f * K_.peak, bl, bi, yk, ya, yb, wa, wb,
+              true);
   const bool rods = rwa || rwb;
   if (rods) block_mean_plain(rwa ? rwa : rwb, rwb ? rwb : rwa, rw, W, rwa && rwb ? 1.0f : 0.5f);
-  block_y(bl, bl + n, bl + 2 * size_t(n), cc.wl, n, yk, i0);
   colour_rows(n, bl, lms ? bi : nullptr, lms ? nullptr : bi, rw, rods, gt, bo);
   encode_pair(W, bo, yk, ya, yb, oa, ob, bl, gt);  // bl, gt: free now
 }

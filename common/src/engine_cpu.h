@@ -194,6 +194,13 @@ class CpuEngine final : public Engine {
   // into oa, ob (planar R', G', B', w apart); t, s: 3 and 4 x (w + 1) / 2 floats of scratch
   void encode_pair(int w, const float* bo, const float* yk, const float* ya, const float* yb, float* oa,
                    float* ob, float* t, float* s) const;
+  // colour_pair's block means of a row pair (public for the tests): la, lb the display
+  // LMS, ia, ib the input LMS or null (then ra, rb: interleaved input RGB), planar, w
+  // apart; out bl, bi (3 x (w + 1) / 2), yk ((w + 1) / 2), ya, yb, wa, wb (w each); simd:
+  // the fused AVX2 pass where the CPU has it, else the scalar functions alone
+  static void block_means(int w, const float* la, const float* lb, const float* ia, const float* ib,
+                          const float* ra, const float* rb, Vec3 wl, float y0, float* bl, float* bi, float* yk,
+                          float* ya, float* yb, float* wa, float* wb, bool simd);
 
  private:
   // engine_cpu.cpp

@@ -1314,6 +1314,44 @@ TEST(ColourSampling, OnlyFourTwoZeroOutputsTakeTheBlockColour) {
   EXPECT_GT(bytes_apart(a, f), 1);
 }
 
+// The block means of a row pair (cpu_receptors_display.cpp block_means): the fused AVX2
+// pass (block_means_avx2, 8 blocks a step; balanced's interleaved input RGB two blocks a
+// register) against the scalar functions it fuses (block_weights, block_mean_row,
+// block_mean_rgb, block_y), bit for bit: the weights, their normalisation and every mean
+// in the same order, fma where GCC contracts the scalar loops. Widths with and without a
+// remainder after the 16-pixel steps, odd (a block of one column), and 16 (the RGB pass
+// leaves the row's last block to the scalar path); values over six decades and zeros (the
+// weights' floor). On a CPU without AVX2 both runs are the scalar path.
+TEST(ColourSampling, FusedBlockMeansAreTheScalarFunctions) {
+  uint32_t seed = 12345;
+  auto rnd = [&]() {  // deterministic, [0, 1)
+    seed = seed * 1664525u + 1013904223u;
+    return float(seed >> 8) / float(1 << 24);
+  };
+  const Vec3 wl = {0.6899f, 0.3482f, 0.0f};
+  for (const int W : {16, 33, 97, 160, 1922}) {
+    const int n = (W + 1) / 2;
+    std::vector<float> la(3 * size_t(W)), lb(la.size()), ia(la.size()), ib(la.size()), ra(la.size()), rb(la.size());
+    for (auto* v : {&la, &lb, &ia, &ib, &ra, &rb})
+      for (float& x : *v) x = rnd() < 0.05f ? 0.0f : std::exp2(20.0f * rnd() - 10.0f);
+    for (const bool lms : {true, false}) {
+      std::vector<float> out[2];
+      for (int k = 0; k < 2; ++k) {
+        std::vector<float> bl(3 * size_t(n), -1.0f), bi(bl.size(), -1.0f), yk(n, -1.0f), ya(W, -1.0f), yb(W, -1.0f),
+            wa(W), wb(W);
+        cpu::CpuEngine::block_means(W, la.data(), lb.data(), lms ? ia.data() : nullptr, lms ? ib.data() : nullptr,
+                                    ra.data(), rb.data(), wl, 0.1f, bl.data(), bi.data(), yk.data(), ya.data(),
+                                    yb.data(), wa.data(), wb.data(), k == 0);
+        for (auto* v : {&bl, &bi, &yk, &ya, &yb}) out[k].insert(out[k].end(), v->begin(), v->end());
+      }
+      ASSERT_EQ(out[0].size(), out[1].size());
+      size_t bad = 0;
+      for (size_t i = 0; i < out[0].size(); ++i) bad += std::memcmp(&out[0][i], &out[1][i], 4) != 0 ? 1 : 0;
+      EXPECT_EQ(bad, 0u) << "W " << W << (lms ? " input LMS" : " input RGB");
+    }
+  }
+}
+
 // The block path's encode by factorisation (BT.1886 output; cpu_receptors_display.cpp
 // block_factors, CpuEngine::encode_pair) against the formula it factorises, each channel
 // through encode_lookup on its own: a pixel p of block i is the block's light above the
