@@ -207,13 +207,22 @@ void unpack_yuv_row(const FrameView& in, const FormatInfo& fi, const YuvDecode& 
     chroma_phase(0, dc.h_cosited, &fe, &we);
     chroma_phase(1, dc.h_cosited, &fo, &wo);
     const int pairs = w / 2;
-    for (int i = 0; i < pairs; ++i) {
-      const int k = i + 1;
-      us[2 * i] = chroma_mix(uc[k], uc[k + fe], we);
-      vs[2 * i] = chroma_mix(vc[k], vc[k + fe], we);
-      us[2 * i + 1] = chroma_mix(uc[k], uc[k + fo], wo);
-      vs[2 * i + 1] = chroma_mix(vc[k], vc[k + fo], wo);
-    }
+    // Horizontally cosited ("mpeg2", H.264 / HEVC's default; the element's input caps
+    // without a chroma-site): x = 2i sits on chroma sample i, chroma_mix(a, a, 0) = 1 a +
+    // 0 a is a exactly (codes: finite), so a copy: half the row's mixes.
+    auto upsample = [&](auto on_sample) __attribute__((always_inline)) {
+      for (int i = 0; i < pairs; ++i) {
+        const int k = i + 1;
+        us[2 * i] = decltype(on_sample)::value ? uc[k] : chroma_mix(uc[k], uc[k + fe], we);
+        vs[2 * i] = decltype(on_sample)::value ? vc[k] : chroma_mix(vc[k], vc[k + fe], we);
+        us[2 * i + 1] = chroma_mix(uc[k], uc[k + fo], wo);
+        vs[2 * i + 1] = chroma_mix(vc[k], vc[k + fo], wo);
+      }
+    };
+    if (fe == 0 && we == 0.0f)
+      upsample(std::true_type{});
+    else
+      upsample(std::false_type{});
     if (w & 1) {  // last chroma sample, padded index cw
       us[w - 1] = chroma_mix(uc[cw], uc[cw + fe], we);
       vs[w - 1] = chroma_mix(vc[cw], vc[cw + fe], we);
