@@ -114,8 +114,8 @@ inline __attribute__((always_inline)) void read_mix(Cont c, const uint8_t* p0, c
 }
 
 // The YUV matrix of a row: luma codes read as they are (p, n codes), chroma rows us, vs,
-// into planar r, g, b. Without a float luma row stored and loaded back: unpack_yuv_row's
-// samples -10 % (element, fast, 1080p), pass 1's row work -2 to -3 % (dec12).
+// into planar r, g, b. Without a float luma row stored and loaded back (one store and one
+// load per 8 pixels fewer): pass 1's row work -2 to -3 % in a harness (dec12).
 template <Cont C>
 inline __attribute__((always_inline)) void luma_matrix(const uint8_t* __restrict p, int n, int bits,
                                                        const YuvDecode& dc, const float* __restrict us,
