@@ -1493,15 +1493,20 @@ void CpuEngine::colour_band(const FrameView& out, int y0, int y1, Scratch& s, Lu
 
 // ---------------------------------------------------------------- pass 2
 // f[j] = whether chunk j (kRodChunk columns) of the rod weight row rw (n columns) has a
-// non-zero weight. A count per chunk (vectorises; written in pass 2's lambda as an
-// or of compares it stayed scalar: ~2.5 instructions a column, callgrind).
+// weight != 0 (NaN included): an or of the bits without the sign, vectorised (written in
+// pass 2's lambda as an or of compares it stayed scalar, ~2.5 instructions a column; a
+// count of the compares per chunk ~1.7, callgrind).
 DTUTMO_HOT static void rod_chunks(const float* __restrict rw, int n, unsigned char* __restrict f) {
   for (int j = 0; j * kRodChunk < n; ++j) {
     const float* __restrict v = rw + size_t(j) * kRodChunk;
     const int e = std::min(kRodChunk, n - j * kRodChunk);
-    int k = 0;
-    for (int i = 0; i < e; ++i) k += v[i] != 0.0f ? 1 : 0;
-    f[j] = k != 0;
+    uint32_t u = 0;
+    for (int i = 0; i < e; ++i) {
+      uint32_t b;
+      std::memcpy(&b, v + i, 4);
+      u |= b << 1;
+    }
+    f[j] = u != 0;
   }
 }
 
