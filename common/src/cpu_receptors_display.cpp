@@ -1493,21 +1493,24 @@ void CpuEngine::colour_band(const FrameView& out, int y0, int y1, Scratch& s, Lu
 
 // ---------------------------------------------------------------- pass 2
 // f[j] = whether chunk j (kRodChunk columns) of the rod weight row rw (n columns) has a
-// weight != 0 (NaN included): an or of the bits without the sign, vectorised (written in
-// pass 2's lambda as an or of compares it stayed scalar, ~2.5 instructions a column; a
-// count of the compares per chunk ~1.7, callgrind).
+// weight != 0 (NaN included): an or of the bits without the sign, vectorised, full chunks
+// with their trip count known. Instructions (callgrind, the clip's first 6 frames, fast:
+// rod rows nearly everywhere): an or of compares in pass 2's lambda (scalar) 30.5 M, a
+// count of the compares per chunk 10.9 M, the bits' or with the chunk's length a variable
+// 12.2 M, this 5.2 M.
 DTUTMO_HOT static void rod_chunks(const float* __restrict rw, int n, unsigned char* __restrict f) {
-  for (int j = 0; j * kRodChunk < n; ++j) {
-    const float* __restrict v = rw + size_t(j) * kRodChunk;
-    const int e = std::min(kRodChunk, n - j * kRodChunk);
+  auto any = [&](const float* __restrict v, int e) __attribute__((always_inline)) {
     uint32_t u = 0;
     for (int i = 0; i < e; ++i) {
       uint32_t b;
       std::memcpy(&b, v + i, 4);
       u |= b << 1;
     }
-    f[j] = u != 0;
-  }
+    return u != 0;
+  };
+  const int nf = n / kRodChunk;
+  for (int j = 0; j < nf; ++j) f[j] = any(rw + size_t(j) * kRodChunk, kRodChunk);
+  if (nf * kRodChunk < n) f[nf] = any(rw + size_t(nf) * kRodChunk, n - nf * kRodChunk);
 }
 
 RowPrefetch CpuEngine::next_row(int y, int y1, bool band) const {
