@@ -279,8 +279,10 @@ void CpuEngine::frame_consts(float kq) {
   constexpr int kParts = 4, kPart = (kToneTab + kParts - 1) / kParts;
   // M's table is L's where the class constants it reads are the same bits (model.h
   // computes classes 0 and 1 by the same formulas, kConeM = kConeL: every frame): two
-  // tables made, L's copied (checked, so a class-specific M later still gets its own)
+  // tables made, row_tone looks M up in L's (checked, so a class-specific M later still
+  // gets its own; one 32 KB table less in L1/L2, no copy)
   const bool m_is_l = tone_on_ && same_tone_class(K, 0, 1);
+  tone_m_is_l_ = m_is_l;
   const int ntab = m_is_l ? 2 : 3;
   if (tone_on_) {
     pool_.run(ntab * kParts, [&](int t, int) {
@@ -288,7 +290,6 @@ void CpuEngine::frame_consts(float kq) {
       tone_table_part(K, c, odds_tab_.data(), tone_tab_.data() + size_t(c) * kToneTab, i0,
                       std::min(kToneTab, i0 + kPart));
     });
-    if (m_is_l) std::memcpy(tone_tab_.data() + kToneTab, tone_tab_.data(), sizeof(float) * kToneTab);
   }
   if (P_.dtucam && !reference_) fill_cam_tables(K.cam_scene, K.cam_display, cam_tab_.data());
   tl_.mark("fc.tables");
@@ -538,7 +539,8 @@ DTUTMO_HOT void CpuEngine::row_tone(int y, float* __restrict lum, const Scratch&
   const Mat3& m = K_.in_rgb_to_lms;
   constexpr int C = kToneChunk;
   alignas(32) float xb[3][C];
-  const float* const tab[3] = {tone_tab_.data(), tone_tab_.data() + kToneTab, tone_tab_.data() + 2 * size_t(kToneTab)};
+  const float* const tab[3] = {tone_tab_.data(), tone_tab_.data() + (tone_m_is_l_ ? 0 : kToneTab),
+                               tone_tab_.data() + 2 * size_t(kToneTab)};
   float* l0 = li;
   float* l1 = li ? li + W : nullptr;
   float* l2 = li ? li + 2 * size_t(W) : nullptr;
