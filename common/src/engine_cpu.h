@@ -324,6 +324,7 @@ class CpuEngine final : public Engine {
   std::vector<char> rod_row_;  // per grid row: some cell of it has a rod weight != 0
   std::vector<float> tone_tab_;  // photopic tone table, 3 x kToneTab (pixel_model.h)
   bool tone_on_ = false;         // this frame's photopic rows go through tone_tab_
+  bool tone_m_is_l_ = false;     // M's table is L's (tone_tab_'s second is not made)
   std::vector<float> cam_tab_;   // DTUCAM carry gain factors, 2 x kToneTab (pixel_model.h
                                  // fill_cam_tables), filled per frame where DTUCAM is on
   std::vector<float> resp_tab_;  // receptor responses, 2 x kToneTab: cones, rods (pixel_model.h

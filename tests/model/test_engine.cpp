@@ -799,11 +799,12 @@ TEST(Engine, BalancedDtucamMatchesTheFormula) {
   EXPECT_LT(double(off), 0.005 * double(codes)) << off << " of " << codes << " codes differ by 1";
 }
 
-// A row with rods over part of its width (the night on the left third, daylight on the
-// rest): the tone table on the columns the rod weight does not reach, the responses and
-// row_lum on the span that it does; within 1 code of the formula (the reference path).
-TEST(Engine, RowsWithRodsTakeTheToneTableWhereTheRodWeightIsZero) {
-  const int w = 320, h = 180;
+// Fast, w x h, three frames of daylight with the night where night(x) (rods there):
+// within 1 code of the formula (the reference path) on under 0.5 % of the codes; the rows
+// with rods and their columns that took the tone table (pass 2's split) into *rod_rows,
+// *cols.
+template <class Night>
+static void run_rods_split(int w, int h, Night night_at, long long* rod_rows, long long* cols) {
   Runner vec(w, h, prof(Profile::Fast), PixelFormat::RGBA, Transfer::SRGB, 1);
   Runner ref(w, h, prof(Profile::Fast), PixelFormat::RGBA, Transfer::SRGB, 1, true);
   const auto* cpu_engine = dynamic_cast<const cpu::CpuEngine*>(vec.e.get());
@@ -811,20 +812,45 @@ TEST(Engine, RowsWithRodsTakeTheToneTableWhereTheRodWeightIsZero) {
   const Img night = scene(Scene::Night, w, h), day = scene(Scene::Daylight, w, h);
   Img in = day;
   for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w / 3; ++x)
-      for (int c = 0; c < 3; ++c) in[(size_t(y) * w + x) * 3 + c] = night[(size_t(y) * w + x) * 3 + c];
-  long long rod_rows = 0, cols = 0, codes = 0, off = 0;
+    for (int x = 0; x < w; ++x)
+      if (night_at(x))
+        for (int c = 0; c < 3; ++c) in[(size_t(y) * w + x) * 3 + c] = night[(size_t(y) * w + x) * 3 + c];
+  long long codes = 0, off = 0;
+  *rod_rows = *cols = 0;
   for (int f = 0; f < 3; ++f) {
     const Img a = vec.run(in, f / 30.0), b = ref.run(in, f / 30.0);
     ASSERT_EQ(a.size(), b.size());
-    rod_rows += cpu_engine->rod_rows();
-    cols += cpu_engine->rod_row_tone_cols();
+    *rod_rows += cpu_engine->rod_rows();
+    *cols += cpu_engine->rod_row_tone_cols();
     EXPECT_LE(codes_apart(a, b, &codes, &off), 1.0f) << "frame " << f;
   }
+  EXPECT_LT(double(off), 0.005 * double(codes)) << off << " of " << codes << " codes differ by 1";
+}
+
+// A row with rods over part of its width (the night on the left third, daylight on the
+// rest): the tone table on the columns the rod weight does not reach, the responses and
+// row_lum on the chunks that it does.
+TEST(Engine, RowsWithRodsTakeTheToneTableWhereTheRodWeightIsZero) {
+  const int w = 320, h = 180;
+  long long rod_rows = 0, cols = 0;
+  run_rods_split(w, h, [&](int x) { return x < w / 3; }, &rod_rows, &cols);
   EXPECT_GT(rod_rows, 0);
   EXPECT_GT(cols, 0);  // the split ran, and the rods' span was not empty:
   EXPECT_LT(cols, rod_rows * (long long)w) << cols << " columns of " << rod_rows << " rows";
-  EXPECT_LT(double(off), 0.005 * double(codes)) << off << " of " << codes << " codes differ by 1";
+}
+
+// Rods on both ends of each row (the night on the left and right quarters, daylight in the
+// middle): the rod weight's span from the first to the last column it reaches is the whole
+// row, yet the middle's 64-column chunks that no weight reaches take the tone table
+// (pass 2's rod_chunks split; with one span a row, as before, no column took it: cols 0
+// here).
+TEST(Engine, RowsWithRodsTakeTheToneTableOnEveryChunkWithoutRodWeight) {
+  const int w = 960, h = 96;
+  long long rod_rows = 0, cols = 0;
+  run_rods_split(w, h, [&](int x) { return x < w / 4 || x >= w - w / 4; }, &rod_rows, &cols);
+  EXPECT_GT(rod_rows, 0);
+  EXPECT_GT(cols, rod_rows * 64) << cols << " columns of " << rod_rows << " rows";
+  EXPECT_LT(cols, rod_rows * (long long)w) << cols << " columns of " << rod_rows << " rows";
 }
 
 // The La lookup's shortcut (cpu_adapt.cpp kJbuFlat): a column whose corners' channels all
