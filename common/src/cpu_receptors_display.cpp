@@ -923,7 +923,7 @@ static inline __attribute__((always_inline)) int out_rgb_row(
 // blends: the gate loop 88 AVX2 instructions per 8 pixels, now 67; the hue loop 145 and
 // 121 (gated, not), now 128 and 105, with fewer spills.
 // kLms (the tone table's rows): the input LMS from li (row_tone's, and on a row with rods
-// responses_core's in the rod weight's span; planar 3 x W), not from the interleaved input
+// responses_core's on the chunks a rod weight reaches; planar 3 x W), not from the interleaved input
 // rgb through the matrix (its de-interleave and 9 FMA per 8 pixels): on the 1080p clip
 // (fast, AVX2 clone, perf samples, two alternated rounds) hue_row<false, true> 937 -> 838,
 // row_tone's X loop 887 -> 934 (three more stores); with rods (col9) the hue loop 121 ->
