@@ -1036,7 +1036,6 @@ void CpuEngine::row_colour(int y, float* o, Scratch& s, const float* li) {
 DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) void CpuEngine::colour_rows(
     int W, float* __restrict lum, const float* __restrict li, const float* __restrict rgb,
     const float* __restrict rwt, bool rods, float* __restrict gt, float* __restrict o) const {
-  const FrameConsts& K = K_;
   const size_t W2 = 2 * size_t(W);  // planar output rows o[x], o[W + x], o[W2 + x] (stores
                                      // through restrict locals o0.. left the loops scalar)
   // hue restoration (optional), then display LMS -> output RGB and the gamut map
@@ -1046,7 +1045,7 @@ DTUTMO_HOT __attribute__((optimize("no-thread-jumps"))) void CpuEngine::colour_r
   // one loop the AVX2 clone ran out of its 16 registers and spilled in every iteration;
   // split, both loops vectorise without spills.
   {
-    const ColourConsts cc = colour_consts(K, ColourOpts{P_.hue_preserve, P_.saturation, P_.highlight_chroma, P_.lab_hue});
+    const ColourConsts cc = frame_colour_consts();
     float* __restrict l0 = lum;
     float* __restrict l1 = lum + W;
     float* __restrict l2 = lum + 2 * size_t(W);
@@ -1536,7 +1535,7 @@ DTUTMO_HOT void CpuEngine::colour_pair(int y, const float* __restrict la, const 
   float* __restrict wb = wa + W;
   float* __restrict ya = wb + W;              // the pixels' display luminance (W each)
   float* __restrict yb = ya + W;
-  const ColourConsts cc = colour_consts(K_, ColourOpts{P_.hue_preserve, P_.saturation, P_.highlight_chroma, P_.lab_hue});
+  const ColourConsts cc = frame_colour_consts();
   const bool lms = ia && ib;
   const float* r0 = lin_.data() + size_t(y) * W * 3;  // the input RGB rows (without ia, ib)
   block_means(W, la, lb, ia, ib, r0, r0 + size_t(W) * 3, cc.wl, 1e-3f * K_.peak, bl, bi, yk, ya, yb, wa, wb,
@@ -1544,20 +1543,20 @@ DTUTMO_HOT void CpuEngine::colour_pair(int y, const float* __restrict la, const 
   const bool rods = rwa || rwb;
   if (rods) block_mean_plain(rwa ? rwa : rwb, rwb ? rwb : rwa, rw, W, rwa && rwb ? 1.0f : 0.5f);
   colour_rows(n, bl, lms ? bi : nullptr, lms ? nullptr : bi, rw, rods, gt, bo);
-  encode_pair(W, bo, yk, ya, yb, oa, ob, bl, gt);  // bl, gt: free now
+  encode_pair(W, cc, bo, yk, ya, yb, oa, ob, bl, gt);  // bl, gt: free now
 }
 
 // The pixels of a 4:2:0 row pair from their blocks' colours: bo, the blocks' output linear
 // RGB (planar, n = (W + 1) / 2 apart), yk their display luminance, ya, yb the pixels' (W
-// each), into oa, ob (planar R', G', B', encoded, W apart). BT.1886 by the factorisation
+// each), into oa, ob (planar R', G', B', encoded, W apart); cc: colour_pair's. BT.1886 by the factorisation
 // (block_factors; one lookup a pixel), the chunks it leaves and other transfers: each
 // pixel its block's colour times y_p / y_i (scale_row), then encode_row. t: 3 n floats
 // of scratch, s: 4 n.
-DTUTMO_HOT void CpuEngine::encode_pair(int W, const float* __restrict bo, const float* __restrict yk,
+DTUTMO_HOT void CpuEngine::encode_pair(int W, const ColourConsts& cc, const float* __restrict bo,
+                                       const float* __restrict yk,
                                        const float* __restrict ya, const float* __restrict yb, float* __restrict oa,
                                        float* __restrict ob, float* __restrict t, float* __restrict s) const {
   const int n = (W + 1) / 2;
-  const ColourConsts cc = colour_consts(K_, ColourOpts{P_.hue_preserve, P_.saturation, P_.highlight_chroma, P_.lab_hue});
   float* __restrict iy = s;       // 1 / block luminance (n)
   float* __restrict mq = s + n;   // max(block RGB) / block luminance (scale_blocks' test, n)
   float* __restrict sb = mq + n;  // (n)

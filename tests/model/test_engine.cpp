@@ -1426,7 +1426,8 @@ TEST(ColourSampling, FactorisedEncodeIsTheNeutralBlackScaling) {
   ya[20] = 3.0f;             // block 10's bright pixel
   ya[35] = 1.5f * yk[17];    // above the peak: 1.5 x 80 cd/m^2 red
   std::vector<float> oa(3 * size_t(W)), ob(3 * size_t(W)), t(3 * size_t(n)), sc(4 * size_t(n));
-  e.encode_pair(W, bo.data(), yk.data(), ya.data(), yb.data(), oa.data(), ob.data(), t.data(), sc.data());
+  e.encode_pair(W, e.frame_colour_consts(), bo.data(), yk.data(), ya.data(), yb.data(), oa.data(), ob.data(),
+                t.data(), sc.data());
   for (int k = 0; k < 2; ++k)
     for (int x = 0; x < W; ++x) {
       const int i = x / 2, chunk = x / 16;
