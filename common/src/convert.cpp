@@ -65,6 +65,17 @@ inline void store_code(uint8_t* p, uint32_t code, int bits) {
     store_u16(p, code);
 }
 constexpr int cont_bytes(Cont c) { return c == Cont::U8 ? 1 : 2; }
+// f(std::integral_constant<Cont, C>) for c's container C: the run-time container to the
+// template parameter of the row loops (their callers' one switch). Always inlined, and the
+// callers' lambdas too, so that an always-inline loop lands in the caller's ISA clone.
+template <class F>
+inline __attribute__((always_inline)) void with_cont(Cont c, F&& f) {
+  switch (c) {
+    case Cont::U8: f(std::integral_constant<Cont, Cont::U8>()); break;
+    case Cont::U16Hi: f(std::integral_constant<Cont, Cont::U16Hi>()); break;
+    case Cont::U16Lo: f(std::integral_constant<Cont, Cont::U16Lo>()); break;
+  }
+}
 
 // n codes, `step` components apart, into floats. Always inlined, so that the callers'
 // ISA clones (DTUTMO_HOT) vectorise it; unit stride (planar rows) has its own loop.
@@ -80,11 +91,7 @@ inline __attribute__((always_inline)) void read_codes(const uint8_t* __restrict 
 }
 inline __attribute__((always_inline)) void read_codes(Cont c, const uint8_t* p, int n, int step,
                                                       int bits, float* out) {
-  switch (c) {
-    case Cont::U8: read_codes<Cont::U8>(p, n, step, bits, out); break;
-    case Cont::U16Hi: read_codes<Cont::U16Hi>(p, n, step, bits, out); break;
-    case Cont::U16Lo: read_codes<Cont::U16Lo>(p, n, step, bits, out); break;
-  }
+  with_cont(c, [&](auto k) __attribute__((always_inline)) { read_codes<decltype(k)::value>(p, n, step, bits, out); });
 }
 
 // Two rows' codes (n, `step` components apart) mixed by chroma_mix(a, b, w) into out: the
@@ -106,11 +113,7 @@ inline __attribute__((always_inline)) void read_mix(const uint8_t* __restrict p0
 }
 inline __attribute__((always_inline)) void read_mix(Cont c, const uint8_t* p0, const uint8_t* p1, int n, int step,
                                                     int bits, float w, float* out) {
-  switch (c) {
-    case Cont::U8: read_mix<Cont::U8>(p0, p1, n, step, bits, w, out); break;
-    case Cont::U16Hi: read_mix<Cont::U16Hi>(p0, p1, n, step, bits, w, out); break;
-    case Cont::U16Lo: read_mix<Cont::U16Lo>(p0, p1, n, step, bits, w, out); break;
-  }
+  with_cont(c, [&](auto k) __attribute__((always_inline)) { read_mix<decltype(k)::value>(p0, p1, n, step, bits, w, out); });
 }
 
 // The YUV matrix of a row: luma codes read as they are (p, n codes), chroma rows us, vs,
@@ -231,11 +234,9 @@ void unpack_yuv_row(const FrameView& in, const FormatInfo& fi, const YuvDecode& 
   }
   // the matrix on the luma codes as read (no ys row stored and loaded back)
   const uint8_t* luma = in.data[0] + y * in.stride[0];
-  switch (c) {
-    case Cont::U8: luma_matrix<Cont::U8>(luma, w, bits, dc, us, vs, r, g, b); break;
-    case Cont::U16Hi: luma_matrix<Cont::U16Hi>(luma, w, bits, dc, us, vs, r, g, b); break;
-    case Cont::U16Lo: luma_matrix<Cont::U16Lo>(luma, w, bits, dc, us, vs, r, g, b); break;
-  }
+  with_cont(c, [&](auto k) __attribute__((always_inline)) {
+    luma_matrix<decltype(k)::value>(luma, w, bits, dc, us, vs, r, g, b);
+  });
 }
 
 // --- RGB unpack: read_pixel with a compile-time format folds to a straight loop ---
@@ -520,11 +521,8 @@ void pack_interleaved(const float* rgb, std::ptrdiff_t sf, const FrameView& out,
                       const SignalDesc& sig, int y0, int y1, bool dither) {
   if (fi.yuv) {
     const YuvEncode e = yuv_encode(sig, fi.bits);
-    switch (container_of(out.format)) {
-      case Cont::U8: pack_yuv444<Cont::U8>(rgb, sf, out, e, fi.bits, y0, y1, dither); break;
-      case Cont::U16Hi: pack_yuv444<Cont::U16Hi>(rgb, sf, out, e, fi.bits, y0, y1, dither); break;
-      case Cont::U16Lo: pack_yuv444<Cont::U16Lo>(rgb, sf, out, e, fi.bits, y0, y1, dither); break;
-    }
+    with_cont(container_of(out.format),
+              [&](auto k) { pack_yuv444<decltype(k)::value>(rgb, sf, out, e, fi.bits, y0, y1, dither); });
     return;
   }
   switch (out.format) {
@@ -565,11 +563,9 @@ void pack_420(const FrameView& out, const FormatInfo& fi, const SignalDesc& sig,
     const bool two = yn == y + 2;
     const PlanarRow a = prep(y, pl, pl + wp, pl + 2 * wp);
     const PlanarRow b = two ? prep(y + 1, pl + 3 * wp, pl + 4 * wp, pl + 5 * wp) : a;
-    switch (container_of(out.format)) {
-      case Cont::U8: pack_yuv420_pair<Cont::U8>(a.r, a.g, a.b, b.r, b.g, b.b, out, e, fi.bits, il, y, two, dither); break;
-      case Cont::U16Hi: pack_yuv420_pair<Cont::U16Hi>(a.r, a.g, a.b, b.r, b.g, b.b, out, e, fi.bits, il, y, two, dither); break;
-      case Cont::U16Lo: pack_yuv420_pair<Cont::U16Lo>(a.r, a.g, a.b, b.r, b.g, b.b, out, e, fi.bits, il, y, two, dither); break;
-    }
+    with_cont(container_of(out.format), [&](auto k) {
+      pack_yuv420_pair<decltype(k)::value>(a.r, a.g, a.b, b.r, b.g, b.b, out, e, fi.bits, il, y, two, dither);
+    });
     y = yn;
   }
 }
