@@ -87,17 +87,12 @@ static bool same_tone_class(const FrameConsts& K, int a, int b) {
   return true;
 }
 
-// frame_consts' per-sample loops with an AVX2 clone without FMA (target "avx2", not
-// DTUTMO_HOT's x86-64-v3): nothing contracted, the same bits as the SSE2 code they were
-// compiled to in frame_consts' lambda (which no clone reaches), 8 lanes a step.
-#if defined(__x86_64__) && defined(__GLIBC__)
-#define DTUTMO_NOFMA_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define DTUTMO_NOFMA_CLONES
-#endif
+// frame_consts' per-sample loops with an AVX2 clone without FMA (cpu_simd.h
+// DTUTMO_AVX2_EXACT): the same bits as the SSE2 code they were compiled to in
+// frame_consts' lambda (which no clone reaches), 8 lanes a step.
 // The base/detail gain 2^(base - level) of n samples (fastmath.h fast_exp2; SSE2, its
 // degree-7 polynomial's chain ~20 % of balanced's fc.hist lambda's samples, hist12).
-DTUTMO_NOFMA_CLONES static void hist_base_gains(const float* __restrict base, const float* __restrict lv, int n,
+DTUTMO_AVX2_EXACT static void hist_base_gains(const float* __restrict base, const float* __restrict lv, int n,
                                                 float* __restrict g) {
   for (int i = 0; i < n; ++i) g[i] = fast_exp2(base[i] - lv[i]);
 }
@@ -109,7 +104,7 @@ DTUTMO_NOFMA_CLONES static void hist_base_gains(const float* __restrict base, co
 // one's store (~40 % of frame_consts' lambda's own samples, hist12). The responses and
 // bins vectorised, the increments scalar (one loop with them all stayed scalar). No FMA:
 // 2 r.x + r.y + 0.05 r.z as an FMA would round once.
-DTUTMO_NOFMA_CLONES static void hist_row_bins(const float* __restrict r, int nsub, int ew, float* __restrict e,
+DTUTMO_AVX2_EXACT static void hist_row_bins(const float* __restrict r, int nsub, int ew, float* __restrict e,
                                               uint32_t* __restrict h) {
   // (a frame at most kSub wide has ew_ = 1 < nsub: its first sample alone is binned)
   const int ne = std::min(nsub, ew);

@@ -15,6 +15,16 @@
 #define DTUTMO_HOT
 #endif
 
+// Loops that must give the default clone's bits with 8 lanes: a clone for AVX2 without FMA
+// (target "avx2", not DTUTMO_HOT's x86-64-v3: nothing contracted, the same IEEE operations
+// per lane as the default build's SSE2 code). The blurs, the 2x2 box, EdgePooler's bins
+// (cpu_spatial.cpp), frame_consts' histogram samples (cpu_receptors_display.cpp).
+#if defined(__x86_64__)
+#define DTUTMO_AVX2_EXACT __attribute__((target_clones("avx2", "default")))
+#else
+#define DTUTMO_AVX2_EXACT
+#endif
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 

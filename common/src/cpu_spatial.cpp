@@ -11,14 +11,8 @@
 
 namespace dtutmo {
 
-// The blurs and the 2x2 box: clones for AVX2 without FMA (8 lanes where the default build
-// vectorises 4; no FMA, so no contraction: the same bits as the default clone).
-// EdgePooler's bins (lr.ep.bins) and the CSF pyramid.
-#if defined(__x86_64__)
-#define DTUTMO_AVX2_EXACT __attribute__((target_clones("avx2", "default")))
-#else
-#define DTUTMO_AVX2_EXACT
-#endif
+// The blurs and the 2x2 box: DTUTMO_AVX2_EXACT (cpu_simd.h; 8 lanes where the default
+// build vectorises 4, the same bits). EdgePooler's bins (lr.ep.bins) and the CSF pyramid.
 
 BlurTaps::BlurTaps(float sigma) {
   on = sigma > 0.05f;
