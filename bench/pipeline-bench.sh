@@ -7,7 +7,7 @@
 # 10-bit 4:2:0 file (yuv420p10le = GStreamer's I420_10LE, what avdec_h265 gives), so the
 # decoder is measured on neither side. Both sides read that file from the page cache and
 # write 8-bit 4:2:0 BT.709 (limited range) to a null sink:
-#   dtutmo:  filesrc blocksize=FRAME ! rawvideoparse format=i420-10le colorimetry=bt2100-pq
+#   dtutmo:  filesrc blocksize=FRAME ! video/x-raw,format=I420_10LE,colorimetry=bt2100-pq,...
 #              ! dtutmo engine=cpu profile=P target=sdr ! video/x-raw,format=I420 ! fakesink
 #   FFmpeg:  ffmpeg -threads 2 -filter_threads 2 -f rawvideo -pix_fmt yuv420p10le ...
 #              -vf zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,
@@ -34,6 +34,11 @@
 #   WORK       folder for the clips and raw files, kept between runs (default
 #              $BUILD_DIR/bench-work; the raw files are 6.2 MB per 1080p frame)
 #   ENGINE     dtutmo engine (default cpu)
+#   READER     caps (default): filesrc's buffers (one frame each) taken as frames by a caps
+#              filter; rawvideoparse: through rawvideoparse, which copies every frame into a
+#              new buffer on the streaming thread (GStreamer 1.22's gst_raw_video_parse_process
+#              always does), ~1.5 ms a 1080p frame that neither FFmpeg's raw reader nor a
+#              decoder upstream of dtutmo spends (the bench's figures before 2026-12-03)
 set -eu
 ROOT=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
 BUILD=${BUILD_DIR:-$ROOT/build}
@@ -105,7 +110,15 @@ for S in $SIZES; do
   # filesrc's default 4 KiB blocks the identity pipeline (filesrc ! rawvideoparse ! fakesink,
   # 60 1080p frames) took 290-435 against 250-360 CPU-ms (4 alternated runs), ~1 ms per frame
   # of plumbing that a decoder upstream of dtutmo would not add
-  SRC="filesrc location=$RAW blocksize=$((W * H * 3)) ! rawvideoparse format=i420-10le width=$W height=$H framerate=30/1 colorimetry=bt2100-pq"
+  # the frames as they are in the file: a caps filter gives filesrc's buffers (one frame
+  # each, no timestamps: dtutmo then advances its clock by the caps' frame duration, as
+  # rawvideoparse's timestamps would) the caps rawvideoparse would give them, chroma siting
+  # included (the output is the same bytes either way)
+  if [ "${READER:-caps}" = rawvideoparse ]; then
+    SRC="filesrc location=$RAW blocksize=$((W * H * 3)) ! rawvideoparse format=i420-10le width=$W height=$H framerate=30/1 colorimetry=bt2100-pq"
+  else
+    SRC="filesrc location=$RAW blocksize=$((W * H * 3)) ! video/x-raw,format=I420_10LE,width=$W,height=$H,framerate=30/1,colorimetry=bt2100-pq,chroma-site=mpeg2,pixel-aspect-ratio=1/1,interlace-mode=progressive"
+  fi
   OUTCAPS="video/x-raw,format=I420,colorimetry=bt709"
   echo
   echo "== ${W}x$H, $N frames of $(basename "$CLIP") (x265 HDR10), raw 10-bit 4:2:0 in, 8-bit 4:2:0 BT.709 out"
