@@ -10,6 +10,7 @@
 #include "gstdtutmo_cuda.h"
 
 #include "gstdtutmo.h"  // DTUTMO_VIDEO_CAPS_MAKE_WITH_FEATURES
+#include "hugepages.h"
 
 #include <atomic>
 #include <mutex>
@@ -406,7 +407,12 @@ gboolean gst_dtutmo_cuda_propose_allocation(GstBaseTransform* trans, GstQuery* d
 gboolean gst_dtutmo_cuda_decide_allocation(GstBaseTransform* trans, GstQuery* query) {
   GstCaps* outcaps = nullptr;
   gst_query_parse_allocation(query, &outcaps, nullptr);
-  if (!caps_have_cuda(outcaps)) return parent_trans_class->decide_allocation(trans, query);
+  if (!caps_have_cuda(outcaps)) {
+    // system memory: GstVideoFilter's pool, its frames in huge pages (hugepages.h)
+    GstVideoInfo sys;
+    if (outcaps && gst_video_info_from_caps(&sys, outcaps)) dtutmo_prefer_huge_pages(query, sys.size);
+    return parent_trans_class->decide_allocation(trans, query);
+  }
 #ifdef HAVE_GST_CUDA
   CudaElementState* c = state_of(trans);
   GstVideoInfo info;

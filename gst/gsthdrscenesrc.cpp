@@ -13,6 +13,7 @@
 // scene time is the PTS in seconds (the animated scene and the edited sequences are
 // periodic; scenes.h).
 #include "gsthdrscenesrc.h"
+#include "hugepages.h"
 
 #include <gst/video/video-hdr.h>
 
@@ -325,6 +326,7 @@ static gboolean gst_hdr_scene_src_decide_allocation(GstBaseSrc* src, GstQuery* q
   else
     gst_query_add_allocation_pool(query, pool, size, min, max);
   gst_object_unref(pool);
+  dtutmo_prefer_huge_pages(query, info.size);  // basesrc's default gives the pool the allocator
   return GST_BASE_SRC_CLASS(parent_class)->decide_allocation(src, query);
 }
 

@@ -1740,6 +1740,70 @@ TEST(HdrSceneSrc, LinearOutputScalesByLinearScale) {
   EXPECT_GT(means[0], means[1] * 3.0);
 }
 
+// System-memory output frames of 2 MiB or more come from the huge-page allocator
+// (gst/hugepages.h) when downstream names none or the default one: 2 MiB-aligned data.
+// Smaller frames keep the default allocator, and downstream's own allocator is kept.
+struct CountingAllocator {
+  GstAllocator parent;
+};
+struct CountingAllocatorClass {
+  GstAllocatorClass parent_class;
+};
+GType counting_allocator_get_type();
+G_DEFINE_TYPE(CountingAllocator, counting_allocator, GST_TYPE_ALLOCATOR)
+gint counting_allocs = 0;
+// a stand-in for a downstream allocator of its own: system memory, counted
+GstMemory* counting_alloc(GstAllocator*, gsize size, GstAllocationParams* params) {
+  g_atomic_int_inc(&counting_allocs);
+  return gst_allocator_alloc(nullptr, size, params);
+}
+void counting_allocator_class_init(CountingAllocatorClass* klass) {
+  GST_ALLOCATOR_CLASS(klass)->alloc = counting_alloc;
+}
+void counting_allocator_init(CountingAllocator* self) { GST_ALLOCATOR(self)->mem_type = "Counting"; }
+
+TEST(Allocation, LargeSystemFramesTakeHugePages) {
+  constexpr uintptr_t kHuge = uintptr_t(2) << 20;
+  // the output frame's data address (downstream proposing `down` when given)
+  auto output = [](int w, int h, GstAllocator* down) -> uintptr_t {
+    Harness hh("target=sdr");
+    if (down) gst_harness_set_propose_allocator(hh.h, GST_ALLOCATOR(gst_object_ref(down)), nullptr);
+    GstCaps* in = video_caps("P010_10LE", w, h, "bt2100-pq");
+    GstCaps* in_copy = gst_caps_copy(in);
+    EXPECT_TRUE(hh.start(in, gst_caps_from_string("video/x-raw,format=I420")));
+    EXPECT_EQ(hh.push_next(make_scene(in_copy, 0.5f, 800.0f)), GST_FLOW_OK);
+    gst_caps_unref(in_copy);
+    GstBuffer* ob = gst_harness_pull(hh.h);
+    uintptr_t addr = 1;
+    GstMapInfo m;
+    if (ob && gst_buffer_map(ob, &m, GST_MAP_READ)) {
+      addr = reinterpret_cast<uintptr_t>(m.data);
+      gst_buffer_unmap(ob, &m);
+    }
+    if (ob) gst_buffer_unref(ob);
+    return addr;
+  };
+  // 1920x1088 I420: 3.1 MB, one whole 2 MiB page; the same with the default allocator named
+  GstAllocator* def = gst_allocator_find(nullptr);
+  EXPECT_EQ(output(1920, 1088, nullptr) % kHuge, 0u);
+  EXPECT_EQ(output(1920, 1088, def) % kHuge, 0u);
+  GstAllocator* huge = gst_allocator_find("dtutmo-hugepages");
+  EXPECT_NE(huge, nullptr);  // registered by the element
+  if (huge) gst_object_unref(huge);
+  // a small frame: the default allocator's alignment (2 MiB only by chance: a few frames)
+  int aligned = 0;
+  for (int i = 0; i < 4; ++i) aligned += output(320, 240, nullptr) % kHuge == 0;
+  EXPECT_LT(aligned, 4);
+  gst_object_unref(def);
+  // downstream's own allocator: asked for every frame of the pool
+  GstAllocator* own = GST_ALLOCATOR(g_object_new(counting_allocator_get_type(), nullptr));
+  gst_object_ref_sink(own);
+  const int before = g_atomic_int_get(&counting_allocs);
+  EXPECT_NE(output(1920, 1088, own) % kHuge, 0u);
+  EXPECT_GT(g_atomic_int_get(&counting_allocs), before);
+  gst_object_unref(own);
+}
+
 TEST(HdrSceneSrc, ScenesDifferAndLiveReportsLatency) {
   double means[2];
   const char* scenes[2] = {"night", "daylight"};
