@@ -367,8 +367,13 @@ gboolean gst_dtutmo_cuda_propose_allocation(GstBaseTransform* trans, GstQuery* d
                                             GstQuery* query) {
   GstCaps* caps = nullptr;
   gst_query_parse_allocation(query, &caps, nullptr);
-  if (!caps_have_cuda(caps))
+  if (!caps_have_cuda(caps)) {
+    // system memory: GstVideoFilter proposes a video pool with the query's first
+    // allocator, here the huge-page one (hugepages.h) for frames of 2 MiB and more
+    GstVideoInfo sys;
+    if (decide_query && caps && gst_video_info_from_caps(&sys, caps)) dtutmo_prefer_huge_pages(query, sys.size);
     return parent_trans_class->propose_allocation(trans, decide_query, query);
+  }
 #ifdef HAVE_GST_CUDA
   if (!decide_query) return TRUE;  // passthrough (never, the element always converts)
   GstVideoInfo info;

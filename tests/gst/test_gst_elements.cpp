@@ -1795,6 +1795,33 @@ TEST(Allocation, LargeSystemFramesTakeHugePages) {
   for (int i = 0; i < 4; ++i) aligned += output(320, 240, nullptr) % kHuge == 0;
   EXPECT_LT(aligned, 4);
   gst_object_unref(def);
+  // upstream asking (a decoder's ALLOCATION query after its caps): a pool whose allocator,
+  // first in the query, is the huge-page one for a 6.2 MB P010 frame, not for a small one
+  auto proposed = [](int w, int h) {
+    Harness hh("target=sdr");
+    GstCaps* in = video_caps("P010_10LE", w, h, "bt2100-pq");
+    GstCaps* q_caps = gst_caps_copy(in);
+    EXPECT_TRUE(hh.start(in, gst_caps_from_string("video/x-raw,format=I420")));
+    GstQuery* q = gst_query_new_allocation(q_caps, TRUE);
+    gst_caps_unref(q_caps);
+    std::string name = "(no answer)";
+    if (gst_pad_peer_query(hh.h->srcpad, q)) {
+      name = "(none)";
+      GstAllocator* a = nullptr;
+      if (gst_query_get_n_allocation_params(q) > 0) gst_query_parse_nth_allocation_param(q, 0, &a, nullptr);
+      if (a) name = GST_OBJECT_NAME(a) ? GST_OBJECT_NAME(a) : "(unnamed)";
+      if (a) gst_object_unref(a);
+      EXPECT_GT(gst_query_get_n_allocation_pools(q), 0u);
+    }
+    gst_query_unref(q);
+    return name;
+  };
+  GstAllocator* ours = gst_allocator_find("dtutmo-hugepages");
+  ASSERT_NE(ours, nullptr);
+  const std::string our_name = GST_OBJECT_NAME(ours);
+  gst_object_unref(ours);
+  EXPECT_EQ(proposed(1920, 1080), our_name);
+  EXPECT_NE(proposed(320, 240), our_name);
   // downstream's own allocator: asked for every frame of the pool
   GstAllocator* own = GST_ALLOCATOR(g_object_new(counting_allocator_get_type(), nullptr));
   gst_object_ref_sink(own);
