@@ -438,6 +438,17 @@ __attribute__((target("avx2,fma"), always_inline)) static inline __m256 exp2_neg
 // kept in registers, no stack rows): slower (~1100 samples against ~850 for this loop and
 // the lookups: each iteration one chain of ~85 cycles' latency, matrix, exp2, index,
 // loads, interpolation, ~200 instructions: too few iterations in flight).
+// Whether tone_x_avx2 runs: an AVX2 CPU, unless the x86-64-v4 (AVX-512) clones are built
+// and picked (GCC's 16-lane loops there: tone_x_row<true, 64> 328-364 perf samples against
+// this loop's 461-513 on the Zen 5 VM, the clip, fast; the same bytes either way).
+static inline bool x_loop_avx2() {
+#if defined(DTUTMO_NO_AVX512)
+  return have_avx2();
+#else
+  static const bool v4 = __builtin_cpu_supports("x86-64-v4");
+  return have_avx2() && !v4;
+#endif
+}
 template <bool kLms, bool kRods, bool kGain>
 __attribute__((target("avx2,fma"))) static int tone_x_avx2(int n, const Mat3& m_, Vec3 wr_,
                                                           const float* __restrict rgb,
@@ -548,7 +559,7 @@ DTUTMO_HOT void CpuEngine::responses_core(int n, int step, const float* __restri
   // step 1 with AVX2: tone_x_avx2 (the same bits), the generic loop for the last n % 8
   int i0 = 0;
 #if defined(__x86_64__) || defined(__i386__)
-  if (step == 1 && have_avx2()) {
+  if (step == 1 && x_loop_avx2()) {
     auto x8 = [&](auto with_lms, auto with_rods) {
       i0 = tone_x_avx2<decltype(with_lms)::value, decltype(with_rods)::value, true>(n, m, wr, rgb, gsc, klm, ks, kr_, rl, rm, rs,
                                                                         xr, li0, li1, li2);
@@ -664,7 +675,7 @@ DTUTMO_HOT void CpuEngine::row_tone(int y, float* __restrict lum, const Scratch&
       __builtin_prefetch(pin + b, 0, 3);
     const float* r = rgb + 3 * size_t(xc);
 #if defined(__x86_64__) || defined(__i386__)
-    if (n == C && have_avx2()) {
+    if (n == C && x_loop_avx2()) {
       if (li)
         tone_x_avx2<true, false, false>(C, m, Vec3{}, r, nullptr, klm + xc, ks + xc, nullptr, xb[0], xb[1], xb[2],
                                         nullptr, l0 + xc, l1 + xc, l2 + xc);
