@@ -378,6 +378,117 @@ __attribute__((target("avx2,fma"))) static int tone_lookup3_avx2(const float* co
   }
   return i;
 }
+
+// fastmath.h fast_exp2 of 8 values, the same operations in the same order (the clamps as
+// its selects in minps / maxps operand order, NaN kept; the round by 1.5 2^23; the degree-7
+// polynomial as GCC contracts it, p * f + c into one FMA): the same bits per lane as the
+// x86-64-v3 clone's vectorised fast_exp2.
+__attribute__((target("avx2,fma"), always_inline)) static inline __m256 fast_exp2_avx2(__m256 x) {
+  x = _mm256_min_ps(_mm256_set1_ps(126.0f), x);   // 126 < x ? 126 : x
+  x = _mm256_max_ps(_mm256_set1_ps(-126.0f), x);  // -126 > x ? -126 : x
+  const __m256 kr = _mm256_set1_ps(12582912.0f);
+  const __m256 xm = _mm256_add_ps(x, kr);
+  const __m256 f = _mm256_sub_ps(x, _mm256_sub_ps(xm, kr));
+  __m256 p = _mm256_set1_ps(1.525273380405984e-05f);
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.540353039338161e-04f));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.333355814642844e-03f));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(9.618129107628477e-03f));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(5.550410866482158e-02f));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(2.402265069591007e-01f));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(6.931471805599453e-01f));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.0f));
+  // (bits(xm) - bits(1.5 2^23) + 127) << 23
+  const __m256i e = _mm256_slli_epi32(
+      _mm256_add_epi32(_mm256_castps_si256(xm), _mm256_set1_epi32(127 - 0x4b400000)), 23);
+  return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+// rgb (interleaved, 8 pixels from p) as three vectors: each from three 128-bit halves
+// (vshufps, 5 shuffles; GCC's de-interleave of tone_x_row took 6 vpermd, 3 vpermilps and
+// 6 blends).
+__attribute__((target("avx2,fma"), always_inline)) static inline void load_rgb8(const float* p, __m256& r,
+                                                                               __m256& g, __m256& b) {
+  // px 0 and 4 | 1 and 5 | 2 and 6 on: r0 g0 b0 r1 | g1 b1 r2 g2 | b2 r3 g3 b3 (and 4-7 above)
+  const __m256 m03 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(p)), _mm_loadu_ps(p + 12), 1);
+  const __m256 m14 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(p + 4)), _mm_loadu_ps(p + 16), 1);
+  const __m256 m25 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(p + 8)), _mm_loadu_ps(p + 20), 1);
+  const __m256 xy = _mm256_shuffle_ps(m14, m25, _MM_SHUFFLE(2, 1, 3, 2));  // r2 g2 r3 g3
+  const __m256 yz = _mm256_shuffle_ps(m03, m14, _MM_SHUFFLE(1, 0, 2, 1));  // g0 b0 g1 b1
+  r = _mm256_shuffle_ps(m03, xy, _MM_SHUFFLE(2, 0, 3, 0));
+  g = _mm256_shuffle_ps(yz, xy, _MM_SHUFFLE(3, 1, 2, 0));
+  b = _mm256_shuffle_ps(yz, m25, _MM_SHUFFLE(3, 0, 3, 1));
+}
+// One row of mul(m, v) or a dot product (a, b, c) . (r, g, b), as GCC contracts
+// (a r + b g) + c b: fma(c, b, fma(a, r, b g)), the same bits as the vectorised loops'.
+__attribute__((target("avx2,fma"), always_inline)) static inline __m256 dot3_avx2(__m256 a, __m256 b, __m256 c,
+                                                                                 __m256 x, __m256 y, __m256 z) {
+  return _mm256_fmadd_ps(c, z, _mm256_fmadd_ps(a, x, _mm256_mul_ps(b, y)));
+}
+// tone_arg(lms, k) of 8 values: (lms > 1e-30 ? lms : 1e-30) 2^-k (maxps' operand order)
+__attribute__((target("avx2,fma"), always_inline)) static inline __m256 tone_arg_avx2(__m256 lms, __m256 e) {
+  return _mm256_mul_ps(_mm256_max_ps(lms, _mm256_set1_ps(1e-30f)), e);
+}
+__attribute__((target("avx2,fma"), always_inline)) static inline __m256 exp2_neg_avx2(const float* k) {
+  return fast_exp2_avx2(_mm256_xor_ps(_mm256_loadu_ps(k), _mm256_set1_ps(-0.0f)));
+}
+// The X loop of row_tone's chunks and responses_core's pass-2 rows (step 1) with intrinsics:
+// tone_x_row / responses_core's px in the same operations, the same bits (cone_tone_args of
+// mul(m, rgb g); the rods' tone_arg(rod_signal(rgb g, wr), kr) into xr where kRods; the
+// matrix's LMS into l0, l1, l2 where kLms; g = gsc[x] where kGain, else 1: not multiplied).
+// Returns the pixels done (a multiple of 8). Tried: the three lookups in the same loop (X
+// kept in registers, no stack rows): slower (~1100 samples against ~850 for this loop and
+// the lookups: each iteration one chain of ~85 cycles' latency, matrix, exp2, index,
+// loads, interpolation, ~200 instructions: too few iterations in flight).
+// Whether tone_x_avx2 runs: an AVX2 CPU, unless the x86-64-v4 (AVX-512) clones are built
+// and picked (GCC's 16-lane loops there: tone_x_row<true, 64> 328-364 perf samples against
+// this loop's 461-513 on the Zen 5 VM, the clip, fast; the same bytes either way).
+static inline bool x_loop_avx2() {
+#if defined(DTUTMO_NO_AVX512)
+  return have_avx2();
+#else
+  static const bool v4 = __builtin_cpu_supports("x86-64-v4");
+  return have_avx2() && !v4;
+#endif
+}
+template <bool kLms, bool kRods, bool kGain>
+__attribute__((target("avx2,fma"))) static int tone_x_avx2(int n, const Mat3& m_, Vec3 wr_,
+                                                          const float* __restrict rgb,
+                                                          const float* __restrict gsc,
+                                                          const float* __restrict klm,
+                                                          const float* __restrict ks,
+                                                          const float* __restrict kr, float* __restrict xl,
+                                                          float* __restrict xm, float* __restrict xs,
+                                                          float* __restrict xr, float* __restrict l0,
+                                                          float* __restrict l1, float* __restrict l2) {
+  __m256 mm[9];
+  for (int i = 0; i < 9; ++i) mm[i] = _mm256_set1_ps(m_.m[i / 3][i % 3]);
+  const __m256 w0 = _mm256_set1_ps(wr_.x), w1 = _mm256_set1_ps(wr_.y), w2 = _mm256_set1_ps(wr_.z);
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 r, g, b;
+    load_rgb8(rgb + 3 * size_t(i), r, g, b);
+    if constexpr (kGain) {
+      const __m256 s = _mm256_loadu_ps(gsc + i);
+      r = _mm256_mul_ps(r, s);
+      g = _mm256_mul_ps(g, s);
+      b = _mm256_mul_ps(b, s);
+    }
+    const __m256 cl = dot3_avx2(mm[0], mm[1], mm[2], r, g, b);
+    const __m256 cm = dot3_avx2(mm[3], mm[4], mm[5], r, g, b);
+    const __m256 cs = dot3_avx2(mm[6], mm[7], mm[8], r, g, b);
+    if constexpr (kLms) {
+      _mm256_storeu_ps(l0 + i, cl);
+      _mm256_storeu_ps(l1 + i, cm);
+      _mm256_storeu_ps(l2 + i, cs);
+    }
+    const __m256 elm = exp2_neg_avx2(klm + i);
+    _mm256_storeu_ps(xl + i, tone_arg_avx2(cl, elm));
+    _mm256_storeu_ps(xm + i, tone_arg_avx2(cm, elm));
+    _mm256_storeu_ps(xs + i, tone_arg_avx2(cs, exp2_neg_avx2(ks + i)));
+    if constexpr (kRods)
+      _mm256_storeu_ps(xr + i, tone_arg_avx2(dot3_avx2(w0, w1, w2, r, g, b), exp2_neg_avx2(kr + i)));
+  }
+  return i;
+}
 #endif
 
 // out[i] = tone_lookup(tab, in[i]) over a row (the tone and response tables; in == out
@@ -420,6 +531,7 @@ DTUTMO_HOT void CpuEngine::responses_core(int n, int step, const float* __restri
   const float* __restrict klm = ad + kChLM * ad_stride;
   const float* __restrict ks = ad + kChS * ad_stride;
   const float* __restrict kr = ad + kChRod * ad_stride;
+  const float* kr_ = kr;
   const float* __restrict rw = ad + kChW * ad_stride;
   float* __restrict rl = r;
   float* __restrict rm = r + rstride;
@@ -444,18 +556,35 @@ DTUTMO_HOT void CpuEngine::responses_core(int n, int step, const float* __restri
     rs[i] = t.z;
     if (decltype(with_rods)::value) xr[i] = tone_arg(rod_signal(in, wr), kr[x]);
   };
+  // step 1 with AVX2: tone_x_avx2 (the same bits), the generic loop for the last n % 8
+  int i0 = 0;
+#if defined(__x86_64__) || defined(__i386__)
+  if (step == 1 && x_loop_avx2()) {
+    auto x8 = [&](auto with_lms, auto with_rods) {
+      i0 = tone_x_avx2<decltype(with_lms)::value, decltype(with_rods)::value, true>(n, m, wr, rgb, gsc, klm, ks, kr_, rl, rm, rs,
+                                                                        xr, li0, li1, li2);
+    };
+    if (rods) {
+      if (li) x8(std::true_type(), std::true_type());
+      else x8(std::false_type(), std::true_type());
+    } else {
+      if (li) x8(std::true_type(), std::false_type());
+      else x8(std::false_type(), std::false_type());
+    }
+  }
+#endif
   if (!rods && step == 1) {
     if (li)
-      for (int i = 0; i < n; ++i) px(i, i, std::false_type(), std::true_type());
+      for (int i = i0; i < n; ++i) px(i, i, std::false_type(), std::true_type());
     else
-      for (int i = 0; i < n; ++i) px(i, i, std::false_type(), std::false_type());
+      for (int i = i0; i < n; ++i) px(i, i, std::false_type(), std::false_type());
   } else if (!rods) {
     for (int i = 0; i < n; ++i) px(i, i * step + (step >> 1), std::false_type(), std::false_type());
   } else if (step == 1) {
     if (li)
-      for (int i = 0; i < n; ++i) px(i, i, std::true_type(), std::true_type());
+      for (int i = i0; i < n; ++i) px(i, i, std::true_type(), std::true_type());
     else
-      for (int i = 0; i < n; ++i) px(i, i, std::true_type(), std::false_type());
+      for (int i = i0; i < n; ++i) px(i, i, std::true_type(), std::false_type());
   } else {
     for (int i = 0; i < n; ++i) px(i, i * step + (step >> 1), std::true_type(), std::false_type());
   }
@@ -545,6 +674,16 @@ DTUTMO_HOT void CpuEngine::row_tone(int y, float* __restrict lum, const Scratch&
     for (size_t b = 12 * size_t(xc + kTonePrefetch * C); b < std::min(pend, 12 * size_t(xc + kTonePrefetch * C + n)); b += 64)
       __builtin_prefetch(pin + b, 0, 3);
     const float* r = rgb + 3 * size_t(xc);
+#if defined(__x86_64__) || defined(__i386__)
+    if (n == C && x_loop_avx2()) {
+      if (li)
+        tone_x_avx2<true, false, false>(C, m, Vec3{}, r, nullptr, klm + xc, ks + xc, nullptr, xb[0], xb[1], xb[2],
+                                        nullptr, l0 + xc, l1 + xc, l2 + xc);
+      else
+        tone_x_avx2<false, false, false>(C, m, Vec3{}, r, nullptr, klm + xc, ks + xc, nullptr, xb[0], xb[1], xb[2],
+                                         nullptr, nullptr, nullptr, nullptr);
+    } else
+#endif
     if (li) {
       if (n == C) tone_x_row<true, C>(n, m, r, klm + xc, ks + xc, xb[0], xb[1], xb[2], l0 + xc, l1 + xc, l2 + xc);
       else tone_x_row<true>(n, m, r, klm + xc, ks + xc, xb[0], xb[1], xb[2], l0 + xc, l1 + xc, l2 + xc);
