@@ -100,6 +100,14 @@ int depth_of_name(const char* name) {
   return fi ? int(GST_VIDEO_FORMAT_INFO_DEPTH(fi, 0)) : 8;
 }
 
+// A format with subsampled chroma (the 4:2:0 outputs: NV12, I420, P010_10LE).
+bool is_subsampled_yuv_name(const char* name) {
+  const GstVideoFormat f = gst_video_format_from_string(name);
+  const GstVideoFormatInfo* fi = gst_video_format_get_info(f);
+  return fi && GST_VIDEO_FORMAT_INFO_IS_YUV(fi) &&
+         (GST_VIDEO_FORMAT_INFO_W_SUB(fi, 1) != 0 || GST_VIDEO_FORMAT_INFO_H_SUB(fi, 1) != 0);
+}
+
 bool target_is_hdr(dtutmo::Target t) { return t != dtutmo::Target::SDR; }
 
 // ---------------------------------------------------------------------------------------
@@ -860,6 +868,13 @@ static GstCaps* gst_dtutmo_fixate_caps(GstBaseTransform* trans, GstPadDirection 
       gst_structure_fixate_field_string(s, "colorimetry", g_value_get_string(first));
   }
   gst_structure_fixate(s);
+  // 4:2:0 outputs say where their chroma sits. Downstream that names no chroma-site gets
+  // centre-sited chroma (the engine's 2x2 mean, GstVideoInfo's reading of caps without the
+  // field), and caps without the field were encoded as H.264 / HEVC's default, left-cosited
+  // ("mpeg2": x264enc wrote chroma_loc_type 0), so players shifted the chroma by half a
+  // luma pixel. Naming it ("jpeg") changes no output byte; x264enc / x265enc write it.
+  if (is_subsampled_yuv_name(best_fmt.c_str()) && !gst_structure_has_field(s, "chroma-site"))
+    gst_structure_set(s, "chroma-site", G_TYPE_STRING, "jpeg", NULL);
   gst_structure_remove_fields(s, "mastering-display-info", "content-light-level", NULL);
   GstCaps* result = gst_caps_new_full(s, NULL);
   gst_dtutmo_cuda_keep_features(result, othercaps, best_idx);  // CUDA memory stays CUDA

@@ -488,6 +488,41 @@ TEST(Negotiation, FormatPreferences) {
   }
 }
 
+// 4:2:0 outputs name the chroma siting the engine packs: centre ("jpeg") when downstream
+// names none (without the field encoders wrote H.264 / HEVC's left-cosited default for
+// centre-sited samples), downstream's own choice otherwise; RGB outputs carry none.
+TEST(Negotiation, SubsampledOutputsNameTheirChromaSite) {
+  struct Case {
+    const char* target;
+    const char* downstream;
+    const char* expect_fmt;
+    const char* expect_site;  // nullptr: no chroma-site field
+  } cases[] = {
+      {"sdr", "video/x-raw,format=I420", "I420", "jpeg"},
+      {"sdr", "video/x-raw,format=NV12", "NV12", "jpeg"},
+      {"pq", "video/x-raw,format=P010_10LE", "P010_10LE", "jpeg"},
+      {"sdr", "video/x-raw,format=I420,chroma-site=mpeg2", "I420", "mpeg2"},
+      {"pq", "video/x-raw,format=P010_10LE,chroma-site=cosited", "P010_10LE", "cosited"},
+      {"sdr", "video/x-raw,format=RGBA", "RGBA", nullptr},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::string(c.target) + " -> " + c.downstream);
+    Harness hh((std::string("target=") + c.target).c_str());
+    GstCaps* in = video_caps("P010_10LE", 16, 8, "bt2100-pq");
+    gst_caps_set_simple(in, "chroma-site", G_TYPE_STRING, "mpeg2", NULL);
+    GstCaps* in_copy = gst_caps_copy(in);
+    ASSERT_TRUE(hh.start(in, gst_caps_from_string(c.downstream)));
+    ASSERT_EQ(hh.push_next(make_uniform(in_copy, 50)), GST_FLOW_OK);
+    GstCaps* oc = hh.out_caps();
+    const GstStructure* s = gst_caps_get_structure(oc, 0);
+    EXPECT_STREQ(gst_structure_get_string(s, "format"), c.expect_fmt);
+    EXPECT_STREQ(gst_structure_get_string(s, "chroma-site"), c.expect_site);
+    gst_caps_unref(oc);
+    gst_caps_unref(in_copy);
+    hh.drain();
+  }
+}
+
 TEST(Negotiation, UntaggedHdrInputWarnsOnceAndDefaultsToPq) {
   Harness hh;
   GstCaps* in = video_caps("P010_10LE", 16, 16, nullptr);
