@@ -210,6 +210,7 @@ struct GstDtutmoState {
   std::atomic<bool> have_last_time{false};
   double frame_duration_s = 1.0 / 30.0;
   bool warned_untagged = false;
+  bool warned_interlaced = false;
   GstClockTime last_post_rt = GST_CLOCK_TIME_NONE;  // running time of the last message
   std::string warned_colorimetry;    // the last unusable colorimetry warned about
   bool caps_error_posted = false;    // set_info posted the error of the current caps event
@@ -1065,6 +1066,19 @@ static gboolean gst_dtutmo_set_info(GstVideoFilter* filter, GstCaps* incaps,
       GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("Cannot decode the input: %s", why.c_str()),
                       ("%" GST_PTR_FORMAT, incaps));
     return FALSE;
+  }
+  // Interlaced input goes through as whole frames (the caps' interlace mode is kept):
+  // the spatial stages and the 4:2:0 chroma, read and written per frame row pair, mix
+  // the two fields. It works, but deinterlacing first is better: said once.
+  if (GST_VIDEO_INFO_IS_INTERLACED(in_info) && !st->warned_interlaced) {
+    st->warned_interlaced = true;
+    const char* mode = gst_video_interlace_mode_to_string(GST_VIDEO_INFO_INTERLACE_MODE(in_info));
+    GST_ELEMENT_WARNING(self, STREAM, FORMAT,
+                        ("Input is interlaced (interlace-mode=%s): dtutmo processes whole frames, "
+                         "so local adaptation and the 4:2:0 chroma mix the two fields; "
+                         "deinterlace upstream (e.g. deinterlace) for clean fields",
+                         mode ? mode : "?"),
+                        ("%" GST_PTR_FORMAT, incaps));
   }
   dtutmo::Target target;
   if (!output_signal(out_info, &cfg.out, &target)) {

@@ -548,6 +548,35 @@ TEST(Negotiation, UntaggedHdrInputWarnsOnceAndDefaultsToPq) {
   h8.drain();
 }
 
+// Interlaced input is processed (as whole frames, the interlace mode kept on the output)
+// with one warning that says the fields are mixed; progressive input gets none.
+TEST(Negotiation, InterlacedInputWarnsOnce) {
+  for (const char* mode : {"interleaved", "mixed", "progressive"}) {
+    SCOPED_TRACE(mode);
+    Harness hh;
+    GstCaps* in = video_caps("P010_10LE", 16, 16, "bt2100-pq");
+    gst_caps_set_simple(in, "interlace-mode", G_TYPE_STRING, mode, NULL);
+    GstCaps* in_copy = gst_caps_copy(in);
+    ASSERT_TRUE(hh.start(in));
+    for (int i = 0; i < 3; ++i) ASSERT_EQ(hh.push_next(make_uniform(in_copy, 50)), GST_FLOW_OK);
+    GstCaps* oc = hh.out_caps();
+    EXPECT_STREQ(gst_structure_get_string(gst_caps_get_structure(oc, 0), "interlace-mode"), mode);
+    gst_caps_unref(oc);
+    GstMessage* m = hh.pop(GST_MESSAGE_WARNING);
+    if (std::strcmp(mode, "progressive") == 0) {
+      EXPECT_EQ(m, nullptr) << message_text(m);
+    } else {
+      ASSERT_NE(m, nullptr);
+      EXPECT_NE(message_text(m).find("interlaced"), std::string::npos) << message_text(m);
+      EXPECT_NE(message_text(m).find(mode), std::string::npos) << message_text(m);
+      EXPECT_EQ(hh.pop(GST_MESSAGE_WARNING), nullptr) << "warned more than once";
+    }
+    if (m) gst_message_unref(m);
+    gst_caps_unref(in_copy);
+    hh.drain();
+  }
+}
+
 TEST(Negotiation, HdrMetadataDroppedForSdrAndSetForPq) {
   for (const char* target : {"sdr", "pq"}) {
     Harness hh((std::string("target=") + target + " display-peak=600 display-black=0.05").c_str());
@@ -1372,6 +1401,51 @@ TEST(Properties, TargetChangeWhilePlayingRenegotiates) {
   ASSERT_NE(last, nullptr);
   EXPECT_GE(gst_buffer_get_size(last), oi.size);
   gst_buffer_unref(last);
+  gst_caps_unref(in_copy);
+}
+
+// display-peak / display-black changed while playing on an HDR target: the next buffer
+// goes out under new caps whose HDR10 fields describe the new display (an encoder
+// downstream writes them into its SEI); on an SDR target nothing is renegotiated.
+TEST(Properties, HdrDisplayChangeWhilePlayingUpdatesTheCapsMetadata) {
+  Harness hh("target=pq display-peak=1000 display-black=0.05");
+  GstCaps* in = video_caps("P010_10LE", 32, 16, "bt2100-pq");
+  GstCaps* in_copy = gst_caps_copy(in);
+  ASSERT_TRUE(hh.start(in));
+  auto metadata = [&](guint32* peak, guint32* black, guint* cll) {
+    GstCaps* oc = hh.out_caps();
+    GstVideoMasteringDisplayInfo minfo;
+    GstVideoContentLightLevel ll;
+    ASSERT_TRUE(gst_video_mastering_display_info_from_caps(&minfo, oc));
+    ASSERT_TRUE(gst_video_content_light_level_from_caps(&ll, oc));
+    *peak = minfo.max_display_mastering_luminance;
+    *black = minfo.min_display_mastering_luminance;
+    *cll = ll.max_content_light_level;
+    gst_caps_unref(oc);
+  };
+  guint32 peak = 0, black = 0;
+  guint cll = 0;
+  ASSERT_EQ(hh.push_next(make_uniform(in_copy, 100)), GST_FLOW_OK);
+  metadata(&peak, &black, &cll);
+  EXPECT_EQ(peak, 1000u * 10000u);
+  EXPECT_EQ(black, 500u);
+  EXPECT_EQ(cll, 1000u);
+  g_object_set(hh.h->element, "display-peak", 4000.0, NULL);
+  ASSERT_EQ(hh.push_next(make_uniform(in_copy, 100)), GST_FLOW_OK);
+  metadata(&peak, &black, &cll);
+  EXPECT_EQ(peak, 4000u * 10000u);
+  EXPECT_EQ(cll, 4000u);
+  g_object_set(hh.h->element, "display-black", 0.2, NULL);
+  ASSERT_EQ(hh.push_next(make_uniform(in_copy, 100)), GST_FLOW_OK);
+  metadata(&peak, &black, &cll);
+  EXPECT_EQ(black, 2000u);
+  // 0 = the target's display (1000 cd/m2 for pq)
+  g_object_set(hh.h->element, "display-peak", 0.0, NULL);
+  ASSERT_EQ(hh.push_next(make_uniform(in_copy, 100)), GST_FLOW_OK);
+  metadata(&peak, &black, &cll);
+  EXPECT_EQ(peak, 1000u * 10000u);
+  EXPECT_EQ(cll, 1000u);
+  hh.drain();
   gst_caps_unref(in_copy);
 }
 
