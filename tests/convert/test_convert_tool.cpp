@@ -344,6 +344,14 @@ TEST_F(ConvertTool, ClearErrorsAndExitStatus) {
   EXPECT_NE(r.err.find("local-adaptation"), std::string::npos) << r.err;
   r = convert({g_clip, out, "--set", "no-such-property=1"});
   EXPECT_EQ(r.status, 2);
+  // Each value in its range, the pair invalid: refused up front (the element would hold
+  // the pair back and convert with other settings than asked).
+  r = convert({g_clip, out, "--set", "display-peak=5"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("display-peak"), std::string::npos) << r.err;
+  r = convert({g_clip, out, "--set", "display-black=20"});  // SDR's 100 cd/m2 peak
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("display-black"), std::string::npos) << r.err;
   r = convert({g_clip, out, "--target", "pq", "--codec", "h264"});
   EXPECT_EQ(r.status, 2);
   EXPECT_FALSE(exists(out)) << "failed runs leave no output";

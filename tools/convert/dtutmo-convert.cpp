@@ -769,6 +769,22 @@ bool prepare_element(Options* opts, std::string* err) {
     g_value_unset(&v);
     if (!ok) break;
   }
+  if (ok) {
+    // Pairs with a constraint between them (display-black <= display-peak / 10, a display
+    // peak of 0 or >= 10, percentile-low < percentile-high): the element holds an invalid
+    // pair back with a warning and streams on with the previous values, which suits a
+    // live change; a conversion asked for them up front is refused instead.
+    dtutmo::Params p;
+    std::string perr;
+    dtutmo::ParamDetails d;
+    dtutmo::set_param(p, "target", o.target, &perr);
+    for (const auto& kv : all)
+      if (dtutmo::param_details(kv.first, &d)) dtutmo::set_param(p, kv.first, kv.second, &perr);
+    if (!dtutmo::validate(p, &perr)) {
+      *err = "these settings do not go together: " + perr;
+      ok = false;
+    }
+  }
   gst_object_unref(e);
   return ok;
 }
