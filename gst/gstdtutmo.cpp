@@ -100,6 +100,14 @@ int depth_of_name(const char* name) {
   return fi ? int(GST_VIDEO_FORMAT_INFO_DEPTH(fi, 0)) : 8;
 }
 
+// A format with subsampled chroma (the 4:2:0 outputs: NV12, I420, P010_10LE).
+bool is_subsampled_yuv_name(const char* name) {
+  const GstVideoFormat f = gst_video_format_from_string(name);
+  const GstVideoFormatInfo* fi = gst_video_format_get_info(f);
+  return fi && GST_VIDEO_FORMAT_INFO_IS_YUV(fi) &&
+         (GST_VIDEO_FORMAT_INFO_W_SUB(fi, 1) != 0 || GST_VIDEO_FORMAT_INFO_H_SUB(fi, 1) != 0);
+}
+
 bool target_is_hdr(dtutmo::Target t) { return t != dtutmo::Target::SDR; }
 
 // ---------------------------------------------------------------------------------------
@@ -202,6 +210,7 @@ struct GstDtutmoState {
   std::atomic<bool> have_last_time{false};
   double frame_duration_s = 1.0 / 30.0;
   bool warned_untagged = false;
+  bool warned_interlaced = false;
   GstClockTime last_post_rt = GST_CLOCK_TIME_NONE;  // running time of the last message
   std::string warned_colorimetry;    // the last unusable colorimetry warned about
   bool caps_error_posted = false;    // set_info posted the error of the current caps event
@@ -860,6 +869,13 @@ static GstCaps* gst_dtutmo_fixate_caps(GstBaseTransform* trans, GstPadDirection 
       gst_structure_fixate_field_string(s, "colorimetry", g_value_get_string(first));
   }
   gst_structure_fixate(s);
+  // 4:2:0 outputs say where their chroma sits. Downstream that names no chroma-site gets
+  // centre-sited chroma (the engine's 2x2 mean, GstVideoInfo's reading of caps without the
+  // field), and caps without the field were encoded as H.264 / HEVC's default, left-cosited
+  // ("mpeg2": x264enc wrote chroma_loc_type 0), so players shifted the chroma by half a
+  // luma pixel. Naming it ("jpeg") changes no output byte; x264enc / x265enc write it.
+  if (is_subsampled_yuv_name(best_fmt.c_str()) && !gst_structure_has_field(s, "chroma-site"))
+    gst_structure_set(s, "chroma-site", G_TYPE_STRING, "jpeg", NULL);
   gst_structure_remove_fields(s, "mastering-display-info", "content-light-level", NULL);
   GstCaps* result = gst_caps_new_full(s, NULL);
   gst_dtutmo_cuda_keep_features(result, othercaps, best_idx);  // CUDA memory stays CUDA
@@ -1050,6 +1066,19 @@ static gboolean gst_dtutmo_set_info(GstVideoFilter* filter, GstCaps* incaps,
       GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("Cannot decode the input: %s", why.c_str()),
                       ("%" GST_PTR_FORMAT, incaps));
     return FALSE;
+  }
+  // Interlaced input goes through as whole frames (the caps' interlace mode is kept):
+  // the spatial stages and the 4:2:0 chroma, read and written per frame row pair, mix
+  // the two fields. It works, but deinterlacing first is better: said once.
+  if (GST_VIDEO_INFO_IS_INTERLACED(in_info) && !st->warned_interlaced) {
+    st->warned_interlaced = true;
+    const char* mode = gst_video_interlace_mode_to_string(GST_VIDEO_INFO_INTERLACE_MODE(in_info));
+    GST_ELEMENT_WARNING(self, STREAM, FORMAT,
+                        ("Input is interlaced (interlace-mode=%s): dtutmo processes whole frames, "
+                         "so local adaptation and the 4:2:0 chroma mix the two fields; "
+                         "deinterlace upstream (e.g. deinterlace) for clean fields",
+                         mode ? mode : "?"),
+                        ("%" GST_PTR_FORMAT, incaps));
   }
   dtutmo::Target target;
   if (!output_signal(out_info, &cfg.out, &target)) {

@@ -3,9 +3,10 @@
 #   hdrscenesrc (procedural HDR scenes: a light ramp, daylight, a cut to a night street)
 #   ! dtutmo ! x264enc -> an H.264 MP4 you can play anywhere, plus a contact sheet PNG
 #   of six frames across the clip (taken with ffmpeg from the MP4).
-# Watch the eye adapt: after the cut to night the picture starts dark and opens up over
-# about a second (rod-tau), colours fade at night (rods), and the lamps get glare with
-# profile=balanced.
+# Watch the eye adapt: the picture follows the light ramp indoors, colours fade at night
+# (rods), and the lamps get glare with profile=balanced. Cuts are re-adapted to on their
+# first frame (adaptation=broadcast, the default); with DTUTMO_ARGS="adaptation=natural"
+# the picture after the cut to night starts dark and opens up over about a second.
 #
 # Usage: pipelines/demo.sh [INPUT] [OUT.mp4] [SHEET.png]
 #   INPUT  optional video file (HDR10/HLG/SDR, anything decodebin reads); default: the

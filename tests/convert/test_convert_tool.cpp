@@ -230,6 +230,8 @@ TEST_F(ConvertTool, Hdr10ToSdrMp4KeepsAudioTagsBt709AndPlots) {
   EXPECT_EQ(probe(out, "v:0", "stream=color_transfer"), "bt709");
   EXPECT_EQ(probe(out, "v:0", "stream=color_space"), "bt709");
   EXPECT_EQ(probe(out, "v:0", "stream=color_range"), "tv");
+  // dtutmo packs centre-sited chroma; the stream says so (not H.264's left default).
+  EXPECT_EQ(probe(out, "v:0", "stream=chroma_location"), "center");
   EXPECT_EQ(probe(out, "v:0", "stream=nb_frames"), std::to_string(kClipFrames));
   EXPECT_EQ(probe(out, "v:0", "stream=width"), "160");
   EXPECT_EQ(probe(out, "a:0", "stream=codec_name"), "aac");
@@ -272,6 +274,7 @@ TEST_F(ConvertTool, HdrTargetsCarryBt2020PqHlgAndHdr10Metadata) {
   EXPECT_EQ(probe(pq, "v:0", "stream=color_primaries"), "bt2020");
   EXPECT_EQ(probe(pq, "v:0", "stream=color_transfer"), "smpte2084");
   EXPECT_EQ(probe(pq, "v:0", "stream=color_space"), "bt2020nc");
+  EXPECT_EQ(probe(pq, "v:0", "stream=chroma_location"), "center");  // x265: chromaloc=1
   const std::vector<std::string> first = {"-read_intervals", "%+#1"};
   EXPECT_EQ(probe(pq, "v:0", "frame_side_data=max_luminance", first), "10000000/10000");
   EXPECT_EQ(probe(pq, "v:0", "frame_side_data=max_content", first), "1000");
@@ -281,6 +284,7 @@ TEST_F(ConvertTool, HdrTargetsCarryBt2020PqHlgAndHdr10Metadata) {
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(probe(hlg, "v:0", "stream=color_transfer"), "arib-std-b67");
   EXPECT_EQ(probe(hlg, "v:0", "stream=color_primaries"), "bt2020");
+  EXPECT_EQ(probe(hlg, "v:0", "stream=chroma_location"), "center");
   EXPECT_EQ(probe(hlg, "a", "stream=codec_name"), "") << "--no-audio";
   EXPECT_EQ(probe(hlg, "v:0", "stream=nb_frames"), std::to_string(kClipFrames));
 }
@@ -340,6 +344,14 @@ TEST_F(ConvertTool, ClearErrorsAndExitStatus) {
   EXPECT_NE(r.err.find("local-adaptation"), std::string::npos) << r.err;
   r = convert({g_clip, out, "--set", "no-such-property=1"});
   EXPECT_EQ(r.status, 2);
+  // Each value in its range, the pair invalid: refused up front (the element would hold
+  // the pair back and convert with other settings than asked).
+  r = convert({g_clip, out, "--set", "display-peak=5"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("display-peak"), std::string::npos) << r.err;
+  r = convert({g_clip, out, "--set", "display-black=20"});  // SDR's 100 cd/m2 peak
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("display-black"), std::string::npos) << r.err;
   r = convert({g_clip, out, "--target", "pq", "--codec", "h264"});
   EXPECT_EQ(r.status, 2);
   EXPECT_FALSE(exists(out)) << "failed runs leave no output";

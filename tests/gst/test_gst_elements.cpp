@@ -488,6 +488,41 @@ TEST(Negotiation, FormatPreferences) {
   }
 }
 
+// 4:2:0 outputs name the chroma siting the engine packs: centre ("jpeg") when downstream
+// names none (without the field encoders wrote H.264 / HEVC's left-cosited default for
+// centre-sited samples), downstream's own choice otherwise; RGB outputs carry none.
+TEST(Negotiation, SubsampledOutputsNameTheirChromaSite) {
+  struct Case {
+    const char* target;
+    const char* downstream;
+    const char* expect_fmt;
+    const char* expect_site;  // nullptr: no chroma-site field
+  } cases[] = {
+      {"sdr", "video/x-raw,format=I420", "I420", "jpeg"},
+      {"sdr", "video/x-raw,format=NV12", "NV12", "jpeg"},
+      {"pq", "video/x-raw,format=P010_10LE", "P010_10LE", "jpeg"},
+      {"sdr", "video/x-raw,format=I420,chroma-site=mpeg2", "I420", "mpeg2"},
+      {"pq", "video/x-raw,format=P010_10LE,chroma-site=cosited", "P010_10LE", "cosited"},
+      {"sdr", "video/x-raw,format=RGBA", "RGBA", nullptr},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::string(c.target) + " -> " + c.downstream);
+    Harness hh((std::string("target=") + c.target).c_str());
+    GstCaps* in = video_caps("P010_10LE", 16, 8, "bt2100-pq");
+    gst_caps_set_simple(in, "chroma-site", G_TYPE_STRING, "mpeg2", NULL);
+    GstCaps* in_copy = gst_caps_copy(in);
+    ASSERT_TRUE(hh.start(in, gst_caps_from_string(c.downstream)));
+    ASSERT_EQ(hh.push_next(make_uniform(in_copy, 50)), GST_FLOW_OK);
+    GstCaps* oc = hh.out_caps();
+    const GstStructure* s = gst_caps_get_structure(oc, 0);
+    EXPECT_STREQ(gst_structure_get_string(s, "format"), c.expect_fmt);
+    EXPECT_STREQ(gst_structure_get_string(s, "chroma-site"), c.expect_site);
+    gst_caps_unref(oc);
+    gst_caps_unref(in_copy);
+    hh.drain();
+  }
+}
+
 TEST(Negotiation, UntaggedHdrInputWarnsOnceAndDefaultsToPq) {
   Harness hh;
   GstCaps* in = video_caps("P010_10LE", 16, 16, nullptr);
@@ -511,6 +546,35 @@ TEST(Negotiation, UntaggedHdrInputWarnsOnceAndDefaultsToPq) {
   EXPECT_EQ(h8.pop(GST_MESSAGE_WARNING), nullptr);
   gst_caps_unref(in8_copy);
   h8.drain();
+}
+
+// Interlaced input is processed (as whole frames, the interlace mode kept on the output)
+// with one warning that says the fields are mixed; progressive input gets none.
+TEST(Negotiation, InterlacedInputWarnsOnce) {
+  for (const char* mode : {"interleaved", "mixed", "progressive"}) {
+    SCOPED_TRACE(mode);
+    Harness hh;
+    GstCaps* in = video_caps("P010_10LE", 16, 16, "bt2100-pq");
+    gst_caps_set_simple(in, "interlace-mode", G_TYPE_STRING, mode, NULL);
+    GstCaps* in_copy = gst_caps_copy(in);
+    ASSERT_TRUE(hh.start(in));
+    for (int i = 0; i < 3; ++i) ASSERT_EQ(hh.push_next(make_uniform(in_copy, 50)), GST_FLOW_OK);
+    GstCaps* oc = hh.out_caps();
+    EXPECT_STREQ(gst_structure_get_string(gst_caps_get_structure(oc, 0), "interlace-mode"), mode);
+    gst_caps_unref(oc);
+    GstMessage* m = hh.pop(GST_MESSAGE_WARNING);
+    if (std::strcmp(mode, "progressive") == 0) {
+      EXPECT_EQ(m, nullptr) << message_text(m);
+    } else {
+      ASSERT_NE(m, nullptr);
+      EXPECT_NE(message_text(m).find("interlaced"), std::string::npos) << message_text(m);
+      EXPECT_NE(message_text(m).find(mode), std::string::npos) << message_text(m);
+      EXPECT_EQ(hh.pop(GST_MESSAGE_WARNING), nullptr) << "warned more than once";
+    }
+    if (m) gst_message_unref(m);
+    gst_caps_unref(in_copy);
+    hh.drain();
+  }
 }
 
 TEST(Negotiation, HdrMetadataDroppedForSdrAndSetForPq) {
@@ -1337,6 +1401,51 @@ TEST(Properties, TargetChangeWhilePlayingRenegotiates) {
   ASSERT_NE(last, nullptr);
   EXPECT_GE(gst_buffer_get_size(last), oi.size);
   gst_buffer_unref(last);
+  gst_caps_unref(in_copy);
+}
+
+// display-peak / display-black changed while playing on an HDR target: the next buffer
+// goes out under new caps whose HDR10 fields describe the new display (an encoder
+// downstream writes them into its SEI); on an SDR target nothing is renegotiated.
+TEST(Properties, HdrDisplayChangeWhilePlayingUpdatesTheCapsMetadata) {
+  Harness hh("target=pq display-peak=1000 display-black=0.05");
+  GstCaps* in = video_caps("P010_10LE", 32, 16, "bt2100-pq");
+  GstCaps* in_copy = gst_caps_copy(in);
+  ASSERT_TRUE(hh.start(in));
+  auto metadata = [&](guint32* peak, guint32* black, guint* cll) {
+    GstCaps* oc = hh.out_caps();
+    GstVideoMasteringDisplayInfo minfo;
+    GstVideoContentLightLevel ll;
+    ASSERT_TRUE(gst_video_mastering_display_info_from_caps(&minfo, oc));
+    ASSERT_TRUE(gst_video_content_light_level_from_caps(&ll, oc));
+    *peak = minfo.max_display_mastering_luminance;
+    *black = minfo.min_display_mastering_luminance;
+    *cll = ll.max_content_light_level;
+    gst_caps_unref(oc);
+  };
+  guint32 peak = 0, black = 0;
+  guint cll = 0;
+  ASSERT_EQ(hh.push_next(make_uniform(in_copy, 100)), GST_FLOW_OK);
+  metadata(&peak, &black, &cll);
+  EXPECT_EQ(peak, 1000u * 10000u);
+  EXPECT_EQ(black, 500u);
+  EXPECT_EQ(cll, 1000u);
+  g_object_set(hh.h->element, "display-peak", 4000.0, NULL);
+  ASSERT_EQ(hh.push_next(make_uniform(in_copy, 100)), GST_FLOW_OK);
+  metadata(&peak, &black, &cll);
+  EXPECT_EQ(peak, 4000u * 10000u);
+  EXPECT_EQ(cll, 4000u);
+  g_object_set(hh.h->element, "display-black", 0.2, NULL);
+  ASSERT_EQ(hh.push_next(make_uniform(in_copy, 100)), GST_FLOW_OK);
+  metadata(&peak, &black, &cll);
+  EXPECT_EQ(black, 2000u);
+  // 0 = the target's display (1000 cd/m2 for pq)
+  g_object_set(hh.h->element, "display-peak", 0.0, NULL);
+  ASSERT_EQ(hh.push_next(make_uniform(in_copy, 100)), GST_FLOW_OK);
+  metadata(&peak, &black, &cll);
+  EXPECT_EQ(peak, 1000u * 10000u);
+  EXPECT_EQ(cll, 1000u);
+  hh.drain();
   gst_caps_unref(in_copy);
 }
 

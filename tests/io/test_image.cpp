@@ -702,3 +702,13 @@ TEST(ImageTool, OutdirSeveralInputs) {
   EXPECT_EQ(w, 48);
   EXPECT_EQ(h, 27);
 }
+
+// --outdir given with a trailing slash (as a shell completes it) names its files with one.
+TEST(ImageTool, OutdirWithTrailingSlash) {
+  const std::string dir = tmpdir() + "/slash";
+  const ToolRun r = run_tool("--passthrough --size 16x8 --outdir " + dir + "/ scene:night");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_TRUE(exists(dir + "/night.png"));
+  EXPECT_NE(r.out.find(dir + "/night.png"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("//"), std::string::npos) << r.out;
+}

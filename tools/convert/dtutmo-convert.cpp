@@ -420,9 +420,13 @@ bool build_video_branch(App* app, GstPad* src, GstPad* mux_pad, std::string* err
   gst_util_set_object_arg(G_OBJECT(tm), "target", o.target.c_str());
   if (!o.plot.empty()) g_object_set(tm, "post-messages", TRUE, NULL);
   // The encoder's input: 8-bit 4:2:0 for SDR, 10-bit 4:2:0 for PQ/HLG (videoconvert keeps
-  // the colorimetry and the HDR10 caps fields).
-  GstCaps* fc = gst_caps_from_string(o.target == "sdr" ? "video/x-raw,format={I420,NV12}"
-                                                       : "video/x-raw,format=I420_10LE");
+  // the colorimetry and the HDR10 caps fields), chroma centre-sited as dtutmo packs it when
+  // nothing downstream asks otherwise: x264enc writes the caps' chroma-site into the
+  // stream; x265enc (1.22) does not, so it gets chromaloc=1 below (without it both
+  // streams said left-cosited, H.264 / HEVC's default, and players shifted the chroma).
+  GstCaps* fc = gst_caps_from_string(o.target == "sdr"
+                                         ? "video/x-raw,format={I420,NV12},chroma-site=jpeg"
+                                         : "video/x-raw,format=I420_10LE,chroma-site=jpeg");
   g_object_set(filter, "caps", fc, NULL);
   gst_caps_unref(fc);
   g_object_set(q, "max-size-buffers", 4u, "max-size-bytes", 0u, "max-size-time", guint64(0), NULL);
@@ -442,8 +446,8 @@ bool build_video_branch(App* app, GstPad* src, GstPad* mux_pad, std::string* err
     set_arg(enc, "speed-preset", o.preset);
     if (o.bitrate > 0)
       set_arg(enc, "bitrate", std::to_string(o.bitrate));
-    else
-      set_arg(enc, "option-string", "crf=" + std::to_string(crf));
+    set_arg(enc, "option-string",
+            (o.bitrate > 0 ? std::string() : "crf=" + std::to_string(crf) + ":") + "chromaloc=1");
   } else if (o.bitrate > 0 && !set_arg(enc, "bitrate", std::to_string(o.bitrate))) {
     std::fprintf(stderr, "%s: warning: %s has no bitrate property; its default rate control\n",
                  kProg, enc_name.c_str());
@@ -764,6 +768,22 @@ bool prepare_element(Options* opts, std::string* err) {
     }
     g_value_unset(&v);
     if (!ok) break;
+  }
+  if (ok) {
+    // Pairs with a constraint between them (display-black <= display-peak / 10, a display
+    // peak of 0 or >= 10, percentile-low < percentile-high): the element holds an invalid
+    // pair back with a warning and streams on with the previous values, which suits a
+    // live change; a conversion asked for them up front is refused instead.
+    dtutmo::Params p;
+    std::string perr;
+    dtutmo::ParamDetails d;
+    dtutmo::set_param(p, "target", o.target, &perr);
+    for (const auto& kv : all)
+      if (dtutmo::param_details(kv.first, &d)) dtutmo::set_param(p, kv.first, kv.second, &perr);
+    if (!dtutmo::validate(p, &perr)) {
+      *err = "these settings do not go together: " + perr;
+      ok = false;
+    }
   }
   gst_object_unref(e);
   return ok;

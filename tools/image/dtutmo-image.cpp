@@ -79,7 +79,7 @@ std::string basename_noext(const std::string& path) {
 
 std::string default_output(const std::string& input, const std::string& outdir, bool scene) {
   const std::string name = scene ? input.substr(6) : basename_noext(input);
-  if (!outdir.empty()) return outdir + "/" + name + ".png";
+  if (!outdir.empty()) return outdir + (outdir.back() == '/' ? "" : "/") + name + ".png";
   if (scene) return name + ".png";
   const std::size_t s = input.find_last_of('/');
   return (s == std::string::npos ? std::string() : input.substr(0, s + 1)) + name + ".png";
