@@ -258,8 +258,9 @@ __attribute__((target("avx2,fma"))) static void codes_rgb_avx2(const float* __re
 // The blocks' code factors (encode_codes_avx2) from their R'G'B' factors g (planar, n
 // apart): gy = (kr g0 + kg g1 + kb g2) y_scale, gu = (g2 - Y'n) cb_mul w, gv = (g0 - Y'n)
 // cr_mul w (w: the chroma weight folded in, centre siting; else 1).
-DTUTMO_HOT static void block_code_factors(const float* __restrict g, int n, const Yuv420Codes& kc_, float w,
-                                          float* __restrict gy, float* __restrict gu, float* __restrict gv) {
+[[maybe_unused]] DTUTMO_HOT static void block_code_factors(const float* __restrict g, int n, const Yuv420Codes& kc_, float w,
+                                                           float* __restrict gy, float* __restrict gu,
+                                                           float* __restrict gv) {
   const Yuv420Codes kc = kc_;
   const float* __restrict g0 = g;
   const float* __restrict g1 = g + n;
