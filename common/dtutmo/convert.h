@@ -48,4 +48,33 @@ void pack_rows_planar(const float* rgb, std::ptrdiff_t row_floats, std::ptrdiff_
                       const FrameView& out, const SignalDesc& sig, int y0, int y1, bool dither,
                       float* scratch = nullptr, bool in_range = false);
 
+// The code constants of a YUV 4:2:0 output (pack_rows_planar's: yuv_encode, the chroma
+// siting's weights, the dither), for a caller that makes a row pair's codes itself: the
+// CPU engine's 4:2:0 block path (colour-sampling auto), whose pixels are their block's
+// R'G'B' factors times one encoded value each, so Y' is one product a pixel and Cb, Cr
+// one per block. Codes as pack_rows_planar's: code = y_off + (kr R' + kg G' + kb B')
+// y_scale, Cb = c_off + (B' - Y'n) cb_mul, Cr = c_off + (R' - Y'n) cr_mul (cb_mul, cr_mul
+// include c_scale), plus the dither offset (bayer8_threshold, 0.5 without), clamped to
+// [0, maxc], truncated; the chroma from the 2x2 block's R'G'B' weighted by w (w00, w01,
+// w10, w11: row y's columns 2i, 2i + 1, then row y + 1's).
+struct Yuv420Codes {
+  int bits = 0;         // bits per code
+  int bytes = 0;        // bytes per code: 1, or 2 (16-bit words)
+  bool high = false;    // 16-bit words with the code in their high bits (P010, P012)
+  bool il = false;      // Cb, Cr interleaved in plane 1 (NV12, P010)
+  bool dither = false;  // ordered dither (8 bits or fewer and asked for)
+  float kr = 0, kg = 0, kb = 0, y_off = 0, y_scale = 0, c_off = 0, cb_mul = 0, cr_mul = 0, maxc = 0;
+  float w[4] = {0, 0, 0, 0};
+};
+// False (c untouched) unless `out` is a YUV 4:2:0 format.
+bool yuv420_codes(const FrameView& out, const SignalDesc& sig, bool dither, Yuv420Codes* c);
+
+// pack_rows_planar (in range: values in [0, 1], no NaN) of the row pair y (even), y + 1 of
+// a YUV 4:2:0 output, only the columns [xs[2k], xs[2k + 1]) for k < ns: each span from a
+// multiple of 16 to a multiple of 16 or the width (their codes are pack_rows_planar's for
+// the whole rows). Row y's R' at rgb, G' plane_floats further, B' 2 plane_floats further;
+// row y + 1's row_floats after.
+void pack_pair_spans(const float* rgb, std::ptrdiff_t row_floats, std::ptrdiff_t plane_floats,
+                     const FrameView& out, const SignalDesc& sig, int y, const int* xs, int ns, bool dither);
+
 }  // namespace dtutmo

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "cpu_simd.h"
+#include "dtutmo/convert.h"
 #include "dtutmo/pixel_io.h"
 #include "dtutmo/pixel_model.h"
 #include "engine_cpu.h"
@@ -90,7 +91,188 @@ __attribute__((target("avx2,fma"))) static int encode_scaled_avx2(int nf, int W,
   }
   return nl;
 }
+
+// The 4:2:0 block path's codes straight into the output (encode_codes_pair, the CPU
+// engine's BT.1886 4:2:0 output with colour-sampling auto): a factorised pixel's R'G'B' is
+// e (g0, g1, g2), e = F((y_p - black) sb_i) its one lookup and g its block's factors, so
+// its Y' code is y_off + e GY_i, GY_i = (kr g0 + kg g1 + kb g2) y_scale, and a block's
+// chroma sum of e (chroma_down's weights) times its (g2 - Y'n) cb_mul and (g0 - Y'n) cr_mul
+// gives Cb, Cr (pack_yuv420_pair's rgb_to_y_code and rgb_to_cbcr_code on those R'G'B',
+// the same up to float rounding). Where encode_scaled_avx2 stored e g_c (6 rows of floats
+// a pair) for the packer to read back, weigh per pixel and sum per block, the codes come
+// from the loop that looks e up. The packer's quantisation (quantize_code_m: the dither's
+// offset per lane, NaN and below 0 to 0, above maxc to maxc, truncated) and stores
+// (store_code: bytes, or 16-bit words, High: the code in their high bits; IL: Cb, Cr
+// interleaved). The offsets y_off, c_off are added to the dither's (one vector a row).
+
+// the quantised codes of 8 values (code + offset: max, min, truncate; High: shifted into
+// a 16-bit word's high bits, to_high_bits). Bytes (!Wide) without the max and min: the
+// truncated value's unsigned saturation to 8 bits in store_codes' packs is the same clamp
+// to [0, 255] (NaN truncates to INT_MIN: 0, as quantize_code's NaN).
+template <bool Wide, bool High>
+__attribute__((target("avx2,fma"), always_inline)) static inline __m256i quant8(__m256 c, __m256 zero, __m256 mx,
+                                                                              __m128i hs) {
+  if (!Wide) return _mm256_cvttps_epi32(c);
+  const __m256i q = _mm256_cvttps_epi32(_mm256_min_ps(_mm256_max_ps(c, zero), mx));
+  return High ? _mm256_sll_epi32(q, hs) : q;
+}
+// A chunk's codes into the planes: 16 Y' of row a (qa0, qa1: columns x .. x + 7, x + 8 ..
+// x + 15) and of row b, 8 Cb and Cr (blocks i .. i + 7, i = x / 2)
+template <bool Wide, bool IL>
+__attribute__((target("avx2,fma"), always_inline)) static inline void store_codes(
+    __m256i qa0, __m256i qa1, __m256i qb0, __m256i qb1, __m256i cb, __m256i cr, uint8_t* __restrict pya,
+    uint8_t* __restrict pyb, uint8_t* __restrict pu, uint8_t* __restrict pv, int x, int i) {
+  if (!Wide) {
+    // bytes: packus 32 -> 16 -> 8 bits, the dwords back in order by one vpermd
+    const __m256i d4 = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    const __m256i l =
+        _mm256_permutevar8x32_epi32(_mm256_packus_epi16(_mm256_packus_epi32(qa0, qa1), _mm256_packus_epi32(qb0, qb1)), d4);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(pya + x), _mm256_castsi256_si128(l));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(pyb + x), _mm256_extracti128_si256(l, 1));
+    if (IL) {  // Cb Cr Cb Cr ...: 16 bytes
+      const __m256i w = _mm256_packus_epi32(_mm256_unpacklo_epi32(cb, cr), _mm256_unpackhi_epi32(cb, cr));
+      const __m256i b8 = _mm256_permute4x64_epi64(_mm256_packus_epi16(w, w), 0x08);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(pu + 2 * i), _mm256_castsi256_si128(b8));
+    } else {  // 8 bytes each
+      const __m256i w = _mm256_packus_epi32(cb, cr);
+      const __m128i b8 = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(_mm256_packus_epi16(w, w), d4));
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(pu + i), b8);
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(pv + i), _mm_unpackhi_epi64(b8, b8));
+    }
+  } else {
+    // 16-bit words: 16 a row, in order after one vpermq
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(pya + 2 * x),
+                        _mm256_permute4x64_epi64(_mm256_packus_epi32(qa0, qa1), 0xD8));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(pyb + 2 * x),
+                        _mm256_permute4x64_epi64(_mm256_packus_epi32(qb0, qb1), 0xD8));
+    if (IL) {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(pu + 4 * i),
+                          _mm256_packus_epi32(_mm256_unpacklo_epi32(cb, cr), _mm256_unpackhi_epi32(cb, cr)));
+    } else {
+      const __m256i w = _mm256_permute4x64_epi64(_mm256_packus_epi32(cb, cr), 0xD8);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(pu + 2 * i), _mm256_castsi256_si128(w));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(pv + 2 * i), _mm256_extracti128_si256(w, 1));
+    }
+  }
+}
+// The block sums of 16 values of rows a, b (a0, a1 / b0, b1: columns 0-7, 8-15) in
+// chroma_down's order, w00 a_e + w01 a_o + w10 b_e + w11 b_o, even and odd columns by
+// vshufps (blocks 0 1 4 5 2 3 6 7, then one vpermpd). Centre (all four weights equal, the
+// weight folded into the caller's factors): (a_e + a_o) + (b_e + b_o).
+template <bool Centre>
+__attribute__((target("avx2,fma"), always_inline)) static inline __m256 block_sum8(__m256 a0, __m256 a1, __m256 b0,
+                                                                                 __m256 b1, const float* w) {
+  __m256 e;
+  if (Centre) {
+    e = _mm256_add_ps(_mm256_add_ps(_mm256_shuffle_ps(a0, a1, 0x88), _mm256_shuffle_ps(a0, a1, 0xDD)),
+                      _mm256_add_ps(_mm256_shuffle_ps(b0, b1, 0x88), _mm256_shuffle_ps(b0, b1, 0xDD)));
+  } else {
+    e = _mm256_mul_ps(_mm256_set1_ps(w[0]), _mm256_shuffle_ps(a0, a1, 0x88));
+    e = _mm256_fmadd_ps(_mm256_set1_ps(w[1]), _mm256_shuffle_ps(a0, a1, 0xDD), e);
+    e = _mm256_fmadd_ps(_mm256_set1_ps(w[2]), _mm256_shuffle_ps(b0, b1, 0x88), e);
+    e = _mm256_fmadd_ps(_mm256_set1_ps(w[3]), _mm256_shuffle_ps(b0, b1, 0xDD), e);
+  }
+  return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), 0xD8));
+}
+// The full chunks (16 pixels, 8 blocks) of the pair: gy, gu, gv the blocks' code factors
+// (block_code_factors), off: y_off + the dither's offsets of rows a, b, then c_off + the
+// chroma row's (8 lanes each). Returns the chunks to redo, listed as encode_scaled_avx2
+// lists them.
+template <bool Wide, bool High, bool IL, bool Centre>
+__attribute__((target("avx2,fma"))) static int encode_codes_avx2(
+    int nf, const float* __restrict ya, const float* __restrict yb, const float* __restrict sb,
+    const float* __restrict gy, const float* __restrict gu, const float* __restrict gv, float black,
+    const float* __restrict tab, const Yuv420Codes& kc, const float* __restrict off, uint8_t* __restrict pya,
+    uint8_t* __restrict pyb, uint8_t* __restrict pu, uint8_t* __restrict pv, float* __restrict list) {
+  const __m256 vb = _mm256_set1_ps(black), one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
+  const __m256 mx = _mm256_set1_ps(kc.maxc);
+  const __m256 oa = _mm256_loadu_ps(off), ob = _mm256_loadu_ps(off + 8), oc = _mm256_loadu_ps(off + 16);
+  const __m256i dup0 = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3), dup1 = _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7);
+  const __m128i hs = _mm_cvtsi32_si128(High ? 16 - kc.bits : 0);
+  int nl = 0;
+  for (int j = 0; j < nf; ++j) {
+    const int i = 8 * j, x = 16 * j;
+    const __m256 s8 = _mm256_loadu_ps(sb + i), g8 = _mm256_loadu_ps(gy + i);
+    __m256 ea[2], ec[2];
+    __m256i qa[2], qb[2];
+    int any = 0;
+    for (int k = 0; k < 2; ++k) {
+      const __m256i dup = k ? dup1 : dup0;
+      const __m256 s = _mm256_permutevar8x32_ps(s8, dup), g = _mm256_permutevar8x32_ps(g8, dup);
+      const __m256 va = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(ya + x + 8 * k), vb), s);
+      const __m256 vc = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(yb + x + 8 * k), vb), s);
+      any |= _mm256_movemask_ps(_mm256_or_ps(_mm256_cmp_ps(va, one, _CMP_NLE_UQ), _mm256_cmp_ps(vc, one, _CMP_NLE_UQ)))
+             << (8 * k);
+      ea[k] = encode_rel8(va, tab);
+      ec[k] = encode_rel8(vc, tab);
+      qa[k] = quant8<Wide, High>(_mm256_fmadd_ps(ea[k], g, oa), zero, mx, hs);
+      qb[k] = quant8<Wide, High>(_mm256_fmadd_ps(ec[k], g, ob), zero, mx, hs);
+    }
+    const __m256 e = block_sum8<Centre>(ea[0], ea[1], ec[0], ec[1], kc.w);
+    const __m256i cb = quant8<Wide, High>(_mm256_fmadd_ps(e, _mm256_loadu_ps(gu + i), oc), zero, mx, hs);
+    const __m256i cr = quant8<Wide, High>(_mm256_fmadd_ps(e, _mm256_loadu_ps(gv + i), oc), zero, mx, hs);
+    store_codes<Wide, IL>(qa[0], qa[1], qb[0], qb[1], cb, cr, pya, pyb, pu, pv, x, i);
+    list[nl] = float(x + 3);  // both rows: encode_codes_pair's caller looks again
+    nl += any ? 1 : 0;
+  }
+  return nl;
+}
+// One chunk's codes from its R'G'B' (ra, rb: rows a, b at the chunk's first column,
+// planes W apart), as pack_yuv420_pair makes them: Y' = y_off + (kr R' + kg G' + kb B')
+// y_scale, the block's R'G'B' by chroma_down's weights, its Cb, Cr by rgb_to_cbcr_code;
+// th: the dither's offsets of rows a, b and the chroma row.
+template <bool Wide, bool High, bool IL>
+__attribute__((target("avx2,fma"))) static void codes_rgb_avx2(const float* __restrict ra, const float* __restrict rb,
+                                                               int W, const Yuv420Codes& kc, const float* __restrict th,
+                                                               uint8_t* __restrict pya, uint8_t* __restrict pyb,
+                                                               uint8_t* __restrict pu, uint8_t* __restrict pv) {
+  const __m256 zero = _mm256_setzero_ps(), mx = _mm256_set1_ps(kc.maxc);
+  const __m256 kr = _mm256_set1_ps(kc.kr), kg = _mm256_set1_ps(kc.kg), kb = _mm256_set1_ps(kc.kb);
+  const __m256 ysc = _mm256_set1_ps(kc.y_scale), yoff = _mm256_set1_ps(kc.y_off), coff = _mm256_set1_ps(kc.c_off);
+  const __m128i hs = _mm_cvtsi32_si128(High ? 16 - kc.bits : 0);
+  __m256i q[4];
+  for (int r = 0; r < 4; ++r) {  // rows a, a, b, b: 8 columns each
+    const float* p = (r < 2 ? ra : rb) + 8 * (r & 1);
+    const __m256 l = _mm256_fmadd_ps(
+        kb, _mm256_loadu_ps(p + 2 * W), _mm256_fmadd_ps(kg, _mm256_loadu_ps(p + W), _mm256_mul_ps(kr, _mm256_loadu_ps(p))));
+    q[r] = quant8<Wide, High>(_mm256_add_ps(_mm256_fmadd_ps(l, ysc, yoff), _mm256_loadu_ps(th + (r < 2 ? 0 : 8))), zero, mx,
+                        hs);
+  }
+  __m256 c[3];
+  for (int ch = 0; ch < 3; ++ch) {
+    const float* a = ra + size_t(ch) * W;
+    const float* b = rb + size_t(ch) * W;
+    c[ch] = block_sum8<false>(_mm256_loadu_ps(a), _mm256_loadu_ps(a + 8), _mm256_loadu_ps(b), _mm256_loadu_ps(b + 8),
+                              kc.w);
+  }
+  const __m256 yn = _mm256_fmadd_ps(kb, c[2], _mm256_fmadd_ps(kg, c[1], _mm256_mul_ps(kr, c[0])));
+  const __m256 tc = _mm256_loadu_ps(th + 16);
+  const __m256i cb = quant8<Wide, High>(
+      _mm256_add_ps(_mm256_fmadd_ps(_mm256_sub_ps(c[2], yn), _mm256_set1_ps(kc.cb_mul), coff), tc), zero, mx, hs);
+  const __m256i cr = quant8<Wide, High>(
+      _mm256_add_ps(_mm256_fmadd_ps(_mm256_sub_ps(c[0], yn), _mm256_set1_ps(kc.cr_mul), coff), tc), zero, mx, hs);
+  store_codes<Wide, IL>(q[0], q[1], q[2], q[3], cb, cr, pya, pyb, pu, pv, 0, 0);
+}
 #endif
+
+// The blocks' code factors (encode_codes_avx2) from their R'G'B' factors g (planar, n
+// apart): gy = (kr g0 + kg g1 + kb g2) y_scale, gu = (g2 - Y'n) cb_mul w, gv = (g0 - Y'n)
+// cr_mul w (w: the chroma weight folded in, centre siting; else 1).
+[[maybe_unused]] DTUTMO_HOT static void block_code_factors(const float* __restrict g, int n, const Yuv420Codes& kc_, float w,
+                                                           float* __restrict gy, float* __restrict gu,
+                                                           float* __restrict gv) {
+  const Yuv420Codes kc = kc_;
+  const float* __restrict g0 = g;
+  const float* __restrict g1 = g + n;
+  const float* __restrict g2 = g + 2 * size_t(n);
+  const float cbm = kc.cb_mul * w, crm = kc.cr_mul * w;
+  for (int i = 0; i < n; ++i) {
+    const float y = kc.kr * g0[i] + kc.kg * g1[i] + kc.kb * g2[i];
+    gy[i] = y * kc.y_scale;
+    gu[i] = (g2[i] - y) * cbm;
+    gv[i] = (g0[i] - y) * crm;
+  }
+}
 
 // Output encode through enc_tab_ (sRGB / BT.1886): pixel_model.h encode_lookup, whose
 // result lies in [0, 1] already (the packers' clamp01 is a no-op on it); the AVX2 path
@@ -154,6 +336,121 @@ int CpuEngine::encode_scaled_pair(const float* __restrict ya, const float* __res
   for (int j = j0; j < nf; ++j) chunk(16 * j, 16 * j + 16);
   chunk(16 * nf, W);
   return nl;
+}
+
+// The row pair y (even), y + 1's planes and dither offsets (encode_codes_pair, encode_codes_rgb).
+PairCodes CpuEngine::pair_codes(const FrameView& out, const Yuv420Codes& kc, int y) {
+  PairCodes p;
+  p.y = y;
+  p.pya = out.data[0] + std::ptrdiff_t(y) * out.stride[0];
+  p.pyb = p.pya + out.stride[0];
+  p.pu = out.data[1] + std::ptrdiff_t(y >> 1) * out.stride[1];
+  p.pv = kc.il ? p.pu : out.data[2] + std::ptrdiff_t(y >> 1) * out.stride[2];
+  for (int k = 0; k < 8; ++k) {
+    p.th[k] = kc.dither ? pio::bayer8_threshold(k, y) : 0.5f;
+    p.th[8 + k] = kc.dither ? pio::bayer8_threshold(k, y + 1) : 0.5f;
+    p.th[16 + k] = kc.dither ? pio::bayer8_threshold(k, y >> 1) : 0.5f;
+  }
+  return p;
+}
+
+// The full 16-pixel chunks of a 4:2:0 row pair by the block factorisation (as
+// encode_scaled_pair; g: the blocks' three factors) straight into the output's codes
+// (encode_codes_avx2). Returns the chunks to redo in list (encode_scaled_pair's); their
+// codes here are wrong: the caller makes their R'G'B' and encode_codes_rgb packs them.
+// gc: 3 n floats of scratch. AVX2 only (the caller checks have_avx2()).
+int CpuEngine::encode_codes_pair(const float* __restrict ya, const float* __restrict yb, int W,
+                                 const float* __restrict sb, const float* __restrict g, float* __restrict gc,
+                                 const Yuv420Codes& kc, const PairCodes& pc, float* __restrict list) const {
+#if defined(__x86_64__) || defined(__i386__)
+  const int n = (W + 1) / 2, nf = (W / 2) / 8;
+  const bool centre = kc.w[0] == kc.w[1] && kc.w[0] == kc.w[2] && kc.w[0] == kc.w[3];
+  float* __restrict gy = gc;
+  float* __restrict gu = gc + n;
+  float* __restrict gv = gc + 2 * size_t(n);
+  block_code_factors(g, n, kc, centre ? kc.w[0] : 1.0f, gy, gu, gv);
+  float off[24];
+  for (int k = 0; k < 8; ++k) {
+    off[k] = kc.y_off + pc.th[k];
+    off[8 + k] = kc.y_off + pc.th[8 + k];
+    off[16 + k] = kc.c_off + pc.th[16 + k];
+  }
+  const float* tab = enc_tab_.data();
+  auto run = [&](auto wide, auto high, auto il) {
+    constexpr bool Wd = decltype(wide)::value, Hi = decltype(high)::value, IL = decltype(il)::value;
+    return centre ? encode_codes_avx2<Wd, Hi, IL, true>(nf, ya, yb, sb, gy, gu, gv, K_.black, tab, kc, off, pc.pya,
+                                                        pc.pyb, pc.pu, pc.pv, list)
+                  : encode_codes_avx2<Wd, Hi, IL, false>(nf, ya, yb, sb, gy, gu, gv, K_.black, tab, kc, off, pc.pya,
+                                                         pc.pyb, pc.pu, pc.pv, list);
+  };
+  using T = std::true_type;
+  using F = std::false_type;
+  if (kc.bytes == 1) return kc.il ? run(F(), F(), T()) : run(F(), F(), F());
+  if (kc.high) return kc.il ? run(T(), T(), T()) : run(T(), T(), F());
+  return kc.il ? run(T(), F(), T()) : run(T(), F(), F());
+#else
+  (void)ya, (void)yb, (void)W, (void)sb, (void)g, (void)gc, (void)kc, (void)pc, (void)list;
+  return 0;
+#endif
+}
+// The codes of the full chunk from column x0 (a multiple of 16) of the pair from their
+// R'G'B' rows oa, ob (planar, W apart), as the packer makes them (codes_rgb_avx2).
+void CpuEngine::encode_codes_rgb(const float* __restrict oa, const float* __restrict ob, int W, int x0,
+                                 const Yuv420Codes& kc, const PairCodes& pc) {
+#if defined(__x86_64__) || defined(__i386__)
+  const int b = kc.bytes, i = x0 / 2;
+  uint8_t* ya = pc.pya + x0 * b;
+  uint8_t* yb = pc.pyb + x0 * b;
+  uint8_t* u = pc.pu + i * b * (kc.il ? 2 : 1);
+  uint8_t* v = pc.pv + i * b;
+  if (b == 1) {
+    if (kc.il) codes_rgb_avx2<false, false, true>(oa + x0, ob + x0, W, kc, pc.th, ya, yb, u, v);
+    else codes_rgb_avx2<false, false, false>(oa + x0, ob + x0, W, kc, pc.th, ya, yb, u, v);
+  } else if (kc.high) {
+    if (kc.il) codes_rgb_avx2<true, true, true>(oa + x0, ob + x0, W, kc, pc.th, ya, yb, u, v);
+    else codes_rgb_avx2<true, true, false>(oa + x0, ob + x0, W, kc, pc.th, ya, yb, u, v);
+  } else {
+    if (kc.il) codes_rgb_avx2<true, false, true>(oa + x0, ob + x0, W, kc, pc.th, ya, yb, u, v);
+    else codes_rgb_avx2<true, false, false>(oa + x0, ob + x0, W, kc, pc.th, ya, yb, u, v);
+  }
+#else
+  (void)oa, (void)ob, (void)W, (void)x0, (void)kc, (void)pc;
+#endif
+}
+
+// The factorised R'G'B' (encode_scaled_pair's values) of chunk j (16 pixels, from column
+// 16 j; the last may be partial) of both rows into oa, ob (planar, W apart). Returns the
+// rows that hold a pixel to redo (bit 0: row a, bit 1: row b).
+int CpuEngine::encode_scaled_chunk(const float* __restrict ya, const float* __restrict yb, int W,
+                                   const float* __restrict sb, const float* __restrict g, int j,
+                                   float* __restrict oa, float* __restrict ob) const {
+  const int n = (W + 1) / 2, x0 = 16 * j, x1 = std::min(W, x0 + 16);
+  const size_t n2 = 2 * size_t(n), W2 = 2 * size_t(W);
+  const float* tab = enc_tab_.data();
+  const float black = K_.black;
+#if defined(__x86_64__) || defined(__i386__)
+  if (x1 - x0 == 16 && have_avx2()) {
+    float l[1];
+    const int i = 8 * j;
+    if (!encode_scaled_avx2(1, W, ya + x0, yb + x0, sb + i, g + i, g + n + i, g + n2 + i, black, tab, oa + x0,
+                            ob + x0, l))
+      return 0;
+    return int(l[0]) & 3;
+  }
+#endif
+  auto px = [&](const float* __restrict yl, float* __restrict o, int x) __attribute__((always_inline)) {
+    const int i = x / 2;
+    const float v = (yl[x] - black) * sb[i];
+    const float e = encode_lookup(v, tab, 0.0f, 1.0f);
+    o[x] = e * g[i];
+    o[W + x] = e * g[n + i];
+    o[W2 + x] = e * g[n2 + i];
+    return !(v <= 1.0f);
+  };
+  bool any_a = false, any_b = false;
+  for (int x = x0; x < x1; ++x) any_a |= px(ya, oa, x);
+  for (int x = x0; x < x1; ++x) any_b |= px(yb, ob, x);
+  return (any_a ? 1 : 0) | (any_b ? 2 : 0);
 }
 
 // Display-linear output RGB (cd/m^2) of one row, planar rows R, G, B of W each, to code

@@ -270,6 +270,7 @@ void CpuEngine::frame_consts(float kq) {
   rod_rows_n_.store(0);
   rod_cols_n_.store(0);
   blk_rows_n_.store(0);
+  pack_rows_n_.store(0);
   // (each class's table in 4 parts: 3 tasks kept one of 2 threads idle half the time)
   constexpr int kParts = 4, kPart = (kToneTab + kParts - 1) / kParts;
   // M's table is L's where the class constants it reads are the same bits (model.h
@@ -1653,11 +1654,13 @@ void CpuEngine::block_means(int W, const float* la, const float* lb, const float
 // null: lin_'s rows through the matrix; rod weights rwa, rwb, or null for none; all planar,
 // W apart) into the output rows oa, ob (planar R', G', B', encoded): the block means
 // (s.blk), their colour (colour_rows, (W + 1) / 2 wide), each pixel at its own luminance,
-// encoded (encode_pair).
-DTUTMO_HOT void CpuEngine::colour_pair(int y, const float* __restrict la, const float* __restrict ia,
+// encoded (encode_pair); with kc (a BT.1886 4:2:0 output, AVX2: colour_band decides) the
+// pair's codes straight into *out (encode_pack_pair): returns whether it packed them.
+DTUTMO_HOT bool CpuEngine::colour_pair(int y, const float* __restrict la, const float* __restrict ia,
                                        const float* __restrict rwa, const float* __restrict lb,
                                        const float* __restrict ib, const float* __restrict rwb,
-                                       float* __restrict oa, float* __restrict ob, Scratch& s) const {
+                                       float* __restrict oa, float* __restrict ob, Scratch& s,
+                                       const FrameView* out, const Yuv420Codes* kc) const {
   const int W = W_, n = (W + 1) / 2;
   float* __restrict bl = s.blk.data();        // block display LMS (3 x n)
   float* __restrict bi = bl + 3 * size_t(n);  // block input LMS (3 x n) or RGB (interleaved)
@@ -1677,7 +1680,12 @@ DTUTMO_HOT void CpuEngine::colour_pair(int y, const float* __restrict la, const 
   const bool rods = rwa || rwb;
   if (rods) block_mean_plain(rwa ? rwa : rwb, rwb ? rwb : rwa, rw, W, rwa && rwb ? 1.0f : 0.5f);
   colour_rows(n, bl, lms ? bi : nullptr, lms ? nullptr : bi, rw, rods, gt, bo);
-  encode_pair(W, cc, bo, yk, ya, yb, oa, ob, bl, gt);  // bl, gt: free now
+  if (kc) {  // bl, gt: free now
+    encode_pack_pair(y, W, cc, bo, yk, ya, yb, oa, ob, bl, gt, bi, *out, *kc);  // bi: free too
+    return true;
+  }
+  encode_pair(W, cc, bo, yk, ya, yb, oa, ob, bl, gt);
+  return false;
 }
 
 // The pixels of a 4:2:0 row pair from their blocks' colours: bo, the blocks' output linear
@@ -1721,6 +1729,54 @@ DTUTMO_HOT void CpuEngine::encode_pair(int W, const ColourConsts& cc, const floa
   encode_row(ob, W, out_420_);
 }
 
+// encode_pair's factorisation (BT.1886) with the codes made in the loop that looks the
+// pixels up (encode_codes_pair: Y' per pixel from its lookup and its block's factors, Cb,
+// Cr per block), written into out: no R'G'B' rows for the packer to read back. The chunks
+// the factorisation leaves (encode_pair's list): their R'G'B' into oa, ob as encode_pair
+// makes them (encode_scaled_chunk; scale_chunk and the three lookups on a row redone),
+// then their codes as the packer's (encode_codes_rgb); the last, partial chunk of a width
+// not a multiple of 16 the same, packed by pack_pair_spans. gc: 3 n floats of scratch.
+DTUTMO_HOT void CpuEngine::encode_pack_pair(int y, int W, const ColourConsts& cc, const float* __restrict bo,
+                                            const float* __restrict yk, const float* __restrict ya,
+                                            const float* __restrict yb, float* __restrict oa,
+                                            float* __restrict ob, float* __restrict t, float* __restrict s,
+                                            float* __restrict gc, const FrameView& out,
+                                            const Yuv420Codes& kc) const {
+  const int n = (W + 1) / 2, nf = (W / 2) / 8;
+  float* __restrict iy = s;
+  float* __restrict mq = s + n;
+  float* __restrict sb = mq + n;
+  float* __restrict list = sb + n;
+  block_factors(bo, yk, n, K_.black, encode_inv_range(K_.peak, K_.black), t, sb);
+  encode_rel(t, 2 * n);
+  block_gains(t, n);
+  const PairCodes pc = pair_codes(out, kc, y);
+  const int nl = encode_codes_pair(ya, yb, W, sb, t, gc, kc, pc, list);
+  auto redo = [&](int j) __attribute__((always_inline)) {
+    const int x0 = 16 * j, rows = encode_scaled_chunk(ya, yb, W, sb, t, j, oa, ob);
+    if (rows) {  // scale_chunk's iy, mq of the chunk's blocks only (encode_pair: the row's)
+      const int i0 = 8 * j, m = std::min(n, i0 + 8) - i0;
+      block_max_iy(bo + i0, bo + n + i0, bo + 2 * size_t(n) + i0, yk + i0, m, iy + i0, mq + i0);
+    }
+    for (int k = 0; k < 2; ++k) {
+      if (!(rows & (1 << k))) continue;
+      float* o = k ? ob : oa;
+      const int x1 = scale_chunk<8>(W, cc, k ? yb : ya, bo, iy, mq, o, P_.gamut_map, j);
+      encode_span(o, W, x0, x1);
+    }
+  };
+  for (int i = 0; i < nl; ++i) {
+    const int x0 = int(list[i]) & ~15;
+    redo(x0 / 16);
+    encode_codes_rgb(oa, ob, W, x0, kc, pc);
+  }
+  if (16 * nf < W) {
+    redo(nf);
+    const int xs[2] = {16 * nf, W};
+    pack_pair_spans(oa, std::ptrdiff_t(3) * W, W, out, C_.out, y, xs, 1, P_.dither);
+  }
+}
+
 // A band's rows y0 .. y1 of pass 2 after their lookup and tone: lum_row(y) makes row y's
 // display luminance per class (s.resp's second half) and returns its input LMS (planar 3 x
 // W) or null (the colour then takes lin_'s row through the matrix); then the colour and
@@ -1733,7 +1789,16 @@ template <class LumRow>
 void CpuEngine::colour_band(const FrameView& out, int y0, int y1, Scratch& s, LumRow&& lum_row) {
   const int W = W_;
   const bool blk = out_420_ && P_.colour_sampling == ColourSampling::Auto;
-  int bk = 0;
+  // the block path's codes straight into out (encode_pack_pair): BT.1886, AVX2
+  Yuv420Codes kc;
+  const bool codes = blk && C_.out.transfer == Transfer::BT1886 && pack_codes_ && have_avx2() &&
+                     yuv420_codes(out, C_.out, P_.dither, &kc);
+  int bk = 0, pk = 0, yp = y0;  // rows [yp, y) not packed yet
+  auto pack = [&](int ya, int yb) {
+    if (ya < yb)
+      pack_rows_planar(s.out.data() + size_t(ya - y0) * W * 3, std::ptrdiff_t(W) * 3, W, out, C_.out, ya, yb,
+                       P_.dither, s.conv.data(), out_420_);
+  };
   for (int y = y0; y < y1; ++y) {
     float* o = s.out.data() + size_t(y - y0) * W * 3;
     const float* li = lum_row(y);
@@ -1744,8 +1809,13 @@ void CpuEngine::colour_band(const FrameView& out, int y0, int y1, Scratch& s, Lu
       std::swap(s.resp, s.resp2);
       std::swap(s.lms, s.lms2);
       const float* lib = lum_row(y + 1);
-      colour_pair(y, la, li, rwa, s.resp.data() + 3 * size_t(W), lib,
-                  s.rods ? s.ad.data() + size_t(kChW) * W : nullptr, o, o + 3 * size_t(W), s);
+      if (colour_pair(y, la, li, rwa, s.resp.data() + 3 * size_t(W), lib,
+                      s.rods ? s.ad.data() + size_t(kChW) * W : nullptr, o, o + 3 * size_t(W), s, &out,
+                      codes ? &kc : nullptr)) {
+        pack(yp, y);  // the rows before, then past the pair
+        yp = y + 2;
+        pk += 2;
+      }
       bk += 2;
       ++y;
       continue;
@@ -1753,8 +1823,8 @@ void CpuEngine::colour_band(const FrameView& out, int y0, int y1, Scratch& s, Lu
     row_colour(y, o, s, li);
   }
   if (bk) blk_rows_n_.fetch_add(bk, std::memory_order_relaxed);
-  pack_rows_planar(s.out.data(), std::ptrdiff_t(W) * 3, W, out, C_.out, y0, y1, P_.dither, s.conv.data(),
-                   out_420_);
+  if (pk) pack_rows_n_.fetch_add(pk, std::memory_order_relaxed);
+  pack(yp, y1);
 }
 
 // ---------------------------------------------------------------- pass 2

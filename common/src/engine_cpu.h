@@ -33,6 +33,7 @@
 #include "cpu_pool.h"
 #include "cpu_simd.h"
 #include "cpu_spatial.h"
+#include "dtutmo/convert.h"
 #include "dtutmo/engine.h"
 #include "dtutmo/frame_consts.h"
 #include "dtutmo/model.h"
@@ -96,6 +97,14 @@ struct Scratch {
   int jf_nch = -1;
   float jf_tol = 0.0f;
   long long bad = 0;
+};
+// A 4:2:0 output's row pair y (even), y + 1 as the block path writes its codes
+// (cpu_encode.cpp encode_codes_pair): the planes' rows and the dither's offsets (rows y,
+// y + 1, then the chroma row; 0.5 without dither).
+struct PairCodes {
+  int y = 0;
+  uint8_t *pya = nullptr, *pyb = nullptr, *pu = nullptr, *pv = nullptr;
+  float th[24] = {};
 };
 // The frame's timeline, on only with the environment variable DTUTMO_TIMELINE set (read at
 // construction; off: one predictable branch per mark): per stage the wall time, the CPU
@@ -161,6 +170,11 @@ class CpuEngine final : public Engine {
   long long tone_rows() const { return tone_rows_n_.load(); }
   // Rows of the last frame whose colour was made per 2x2 block (colour_pair; tests).
   long long colour_block_rows() const { return blk_rows_n_.load(); }
+  // Those of them whose codes the block path wrote itself (encode_pack_pair; tests).
+  long long coded_block_rows() const { return pack_rows_n_.load(); }
+  // The block path's codes made with its encode (default on; off: its R'G'B' rows through
+  // the packer, as other paths). For the test that compares the two. Set before process.
+  void set_pack_codes(bool on) { pack_codes_ = on; }
   // Rows of the last frame that a rod weight reaches (pass 2 without the CSF; tests).
   long long rod_rows() const { return rod_rows_n_.load(); }
   // Columns of those rows through the tone table (rod weight 0 there; tests).
@@ -274,8 +288,12 @@ class CpuEngine final : public Engine {
   // from its 2x2 blocks' means, luminance per pixel (cpu_receptors_display.cpp)
   // (rows y, y + 1: display LMS la, lb; input LMS ia, ib or null for lin_'s; rod weights
   // rwa, rwb or null for none)
-  void colour_pair(int y, const float* la, const float* ia, const float* rwa, const float* lb,
-                   const float* ib, const float* rwb, float* oa, float* ob, Scratch& s) const;
+  bool colour_pair(int y, const float* la, const float* ia, const float* rwa, const float* lb,
+                   const float* ib, const float* rwb, float* oa, float* ob, Scratch& s,
+                   const FrameView* out = nullptr, const Yuv420Codes* kc = nullptr) const;
+  void encode_pack_pair(int y, int w, const ColourConsts& cc, const float* bo, const float* yk, const float* ya,
+                        const float* yb, float* oa, float* ob, float* t, float* s, float* gc,
+                        const FrameView& out, const Yuv420Codes& kc) const;
   // pass 2's colour of a band's rows after their tone (row_colour or colour_pair; lum_row(y)
   // tones row y and returns its input LMS or null), then their pack into out
   template <class LumRow>
@@ -304,6 +322,13 @@ class CpuEngine final : public Engine {
   void encode_rel(float* v, int n) const;                    // values relative to the range (tables)
   int encode_scaled_pair(const float* ya, const float* yb, int w, const float* sb, const float* g, float* oa,
                          float* ob, float* list) const;
+  static PairCodes pair_codes(const FrameView& out, const Yuv420Codes& kc, int y);
+  int encode_codes_pair(const float* ya, const float* yb, int w, const float* sb, const float* g, float* gc,
+                        const Yuv420Codes& kc, const PairCodes& pc, float* list) const;
+  static void encode_codes_rgb(const float* oa, const float* ob, int w, int x0, const Yuv420Codes& kc,
+                               const PairCodes& pc);
+  int encode_scaled_chunk(const float* ya, const float* yb, int w, const float* sb, const float* g, int j,
+                          float* oa, float* ob) const;
 
   CpuPool pool_;
   const bool reference_;
@@ -341,6 +366,8 @@ class CpuEngine final : public Engine {
   std::atomic<long long> tone_rows_n_{0};  // rows of the last frame through tone_tab_
   std::atomic<long long> rod_rows_n_{0};   // rows of the last frame with rods
   std::atomic<long long> blk_rows_n_{0};   // rows of the last frame through colour_pair
+  std::atomic<long long> pack_rows_n_{0};  // those packed by encode_pack_pair
+  bool pack_codes_ = true;                 // set_pack_codes
   std::atomic<long long> rod_cols_n_{0};   // their columns through tone_tab_
   std::atomic<long long> jbu_flat_n_{0};   // jbu_flat_pixels
   bool jbu_shortcut_ = true;               // set_lookup_shortcut

@@ -27,8 +27,9 @@ struct Runner {
   int w, h;
   PixelFormat out_fmt;
   // reference: the CPU engine's scalar whole-pixel path (the CUDA kernels' functions)
+  // cosited: the output's 4:2:0 chroma sited on the even columns and rows (else centred)
   Runner(int w_, int h_, Params p, PixelFormat of = PixelFormat::RGBF32,
-         Transfer ot = Transfer::Linear, int threads = 0, bool reference = false)
+         Transfer ot = Transfer::Linear, int threads = 0, bool reference = false, bool cosited = false)
       : e(reference ? cpu::create_cpu_reference_engine(threads) : create_cpu_engine(threads)),
         w(w_), h(h_), out_fmt(of) {
     std::string err;
@@ -44,6 +45,7 @@ struct Runner {
     c.out.transfer = ot;
     c.out.primaries = Primaries::BT709;
     c.out.matrix = YuvMatrix::BT709;  // YUV outputs (the ColourSampling tests)
+    c.out.chroma_h_cosited = c.out.chroma_v_cosited = cosited;
     EXPECT_TRUE(e->configure(c, &err)) << err;
   }
   // The output frame's bytes.
@@ -1457,6 +1459,80 @@ TEST(ColourSampling, FactorisedEncodeIsTheNeutralBlackScaling) {
   EXPECT_GT(255.0f * (encode_lookup(black + q * (0.6f - black), tab.data(), black, ir) -
                       encode_lookup(0.6f * 3.0f / yk[10], tab.data(), black, ir)),
             8.0f);
+}
+
+// The block path's codes made in its encode loop (cpu_encode.cpp encode_codes_pair, BT.1886
+// 4:2:0 outputs with AVX2: Y' per pixel from the pixel's lookup and its block's factors,
+// Cb, Cr per block from the block's sum; the chunks the factorisation leaves from their
+// R'G'B' as the packer makes them, a last partial chunk by the packer itself) against the
+// same R'G'B' rows through the packer (set_pack_codes(false)): within 1 code, and one
+// float rounding apart only, so almost every code the same (measured: 0-3 codes of a
+// frame). I420, NV12 (interleaved chroma), P010 (the code in a word's high bits) and
+// I420_10LE (the low bits), with and without dither, centred and cosited chroma (the
+// chroma weights 1/4 each, folded into the blocks' factors, or 1, 0, 0, 0); widths with a partial last chunk
+// and an odd last column; scenes with saturated colours near black (blocks the
+// factorisation leaves: chunks redone), lamps and the 3-stop saturated texture of
+// ShownPictureIsNoFurtherFromThePerPixelColour, 1 .. 3000 cd/m^2. A code path that
+// misplaces a store, skips the redone chunks or the last chunk, or misreads the chroma
+// weights moves many codes by more than 1 (checked by breaking each: hundreds to thousands).
+TEST(ColourSampling, CodesFromTheBlockFactorsAreThePackersWithinACode) {
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  const int sizes[][2] = {{160, 90}, {97, 35}, {1922, 6}};
+  const float hue[3][3] = {{1, 0.05f, 0.05f}, {0.05f, 0.05f, 1}, {1, 0.05f, 0.8f}};
+  const float tex[4] = {1.0f, 0.5f, 0.25f, 2.0f};
+  for (const auto& sz : sizes)
+    for (const PixelFormat of : {PixelFormat::I420, PixelFormat::NV12, PixelFormat::P010_10LE, PixelFormat::I420_10LE})
+      for (int si : {int(Scene::Daylight), int(Scene::ColoredLights), int(Scene::Night), -1})
+        for (const int mode : {0, 1, 2}) {  // dither; none; dither with cosited chroma
+          const bool dither = mode != 1, cosited = mode == 2;
+          const int w = sz[0], h = sz[1];
+          Img in;
+          if (si >= 0) {
+            in = scene(Scene(si), w, h);
+          } else {  // the saturated texture
+            in.assign(size_t(w) * h * 3, 0.0f);
+            for (int y = 0; y < h; ++y)
+              for (int x = 0; x < w; ++x) {
+                const int bx = x / 2, by = y / 2;
+                const float l = std::pow(3000.0f, float(bx % 48) / 47.0f) * tex[(y & 1) * 2 + (x & 1)];
+                for (int c = 0; c < 3; ++c) in[(size_t(y) * w + x) * 3 + c] = l * hue[(bx / 8 + by) % 3][c];
+              }
+          }
+          SCOPED_TRACE(std::string(si >= 0 ? scene_name(Scene(si)) : "texture") + " " + std::to_string(w) + "x" +
+                       std::to_string(h) + " format " + std::to_string(int(of)) + (dither ? " dither" : "") +
+                       (cosited ? " cosited" : ""));
+          Params p = prof(Profile::Fast);
+          p.dither = dither;
+          std::vector<uint8_t> out[2];
+          long long coded[2] = {0, 0};
+          for (int k = 0; k < 2; ++k) {
+            Runner r(w, h, p, of, Transfer::BT1886, 1, false, cosited);
+            auto& e = dynamic_cast<cpu::CpuEngine&>(*r.e);
+            e.set_pack_codes(k == 0);
+            Img f = in;
+            for (int fr = 0; fr < 2; ++fr) out[k] = r.run_bytes(f, fr / 30.0);
+            coded[k] = e.coded_block_rows();
+            EXPECT_EQ(e.colour_block_rows(), h & ~1);
+          }
+          EXPECT_EQ(coded[0], avx2 ? (h & ~1) : 0);
+          EXPECT_EQ(coded[1], 0);
+          ASSERT_EQ(out[0].size(), out[1].size());
+          const bool wide = of == PixelFormat::P010_10LE || of == PixelFormat::I420_10LE;
+          const int sh = of == PixelFormat::P010_10LE ? 6 : 0;
+          long long n = 0, apart = 0;
+          int mx = 0;
+          for (size_t i = 0; i < out[0].size(); i += wide ? 2 : 1) {
+            auto code = [&](const std::vector<uint8_t>& b) {
+              return wide ? int((b[i] | (b[i + 1] << 8)) >> sh) : int(b[i]);
+            };
+            const int d = std::abs(code(out[0]) - code(out[1]));
+            mx = std::max(mx, d);
+            apart += d > 0;
+            ++n;
+          }
+          EXPECT_LE(mx, 1);
+          EXPECT_LE(double(apart), 2e-4 * double(n) + 2.0) << apart << " of " << n << " codes apart";
+        }
 }
 
 // Uniform frames of black, the half-float maximum and NaN (sanitised in pass 1), at 1x1,
