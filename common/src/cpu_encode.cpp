@@ -175,7 +175,7 @@ __attribute__((target("avx2,fma"), always_inline)) static inline __m256 block_su
   return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), 0xD8));
 }
 // The full chunks (16 pixels, 8 blocks) of the pair: gy, gu, gv the blocks' code factors
-// (block_code_factors), off: y_off + the dither's offsets of rows a, b, then c_off + the
+// (gains_codes_avx2), off: y_off + the dither's offsets of rows a, b, then c_off + the
 // chroma row's (8 lanes each). Returns the chunks to redo, listed as encode_scaled_avx2
 // lists them.
 template <bool Wide, bool High, bool IL, bool Centre>
@@ -253,26 +253,58 @@ __attribute__((target("avx2,fma"))) static void codes_rgb_avx2(const float* __re
       _mm256_add_ps(_mm256_fmadd_ps(_mm256_sub_ps(c[0], yn), _mm256_set1_ps(kc.cr_mul), coff), tc), zero, mx, hs);
   store_codes<Wide, IL>(q[0], q[1], q[2], q[3], cb, cr, pya, pyb, pu, pv, 0, 0);
 }
-#endif
-
-// The blocks' code factors (encode_codes_avx2) from their R'G'B' factors g (planar, n
-// apart): gy = (kr g0 + kg g1 + kb g2) y_scale, gu = (g2 - Y'n) cb_mul w, gv = (g0 - Y'n)
-// cr_mul w (w: the chroma weight folded in, centre siting; else 1).
-[[maybe_unused]] DTUTMO_HOT static void block_code_factors(const float* __restrict g, int n, const Yuv420Codes& kc_, float w,
-                                                           float* __restrict gy, float* __restrict gu,
-                                                           float* __restrict gv) {
-  const Yuv420Codes kc = kc_;
-  const float* __restrict g0 = g;
-  const float* __restrict g1 = g + n;
-  const float* __restrict g2 = g + 2 * size_t(n);
-  const float cbm = kc.cb_mul * w, crm = kc.cr_mul * w;
-  for (int i = 0; i < n; ++i) {
-    const float y = kc.kr * g0[i] + kc.kg * g1[i] + kc.kb * g2[i];
-    gy[i] = y * kc.y_scale;
-    gu[i] = (g2[i] - y) * cbm;
-    gv[i] = (g0[i] - y) * crm;
+// encode_codes_pair's per-block factors in one pass (were three: encode_rel on block_factors'
+// two channels' t_c, block_gains, block_code_factors), 8 blocks a step: t (3 x n, planar,
+// block_factors') -> the three channels' F(t_c) in place (block_gains' selects; the
+// redone chunks read them), and the code factors gy, gu, gv (block_code_factors': gy =
+// (kr g0 + kg g1 + kb g2) y_scale, gu = (g2 - Y'n) cbm, gv = (g0 - Y'n) crm, the sum as
+// GCC contracted it there: kb g2 + (kr g0 + kg g1), one product rounded). The same
+// operations on the same values: the same bits. The last n % 8 blocks through a copy
+// padded to 8 (encode_rel's scalar tail had encode_lookup without fma: within an ulp).
+__attribute__((target("avx2,fma"), always_inline)) static inline void gains_codes8(
+    float* __restrict t0, float* __restrict t1, float* __restrict t2, const float* __restrict tab, __m256 kr,
+    __m256 kg, __m256 kb, __m256 ysc, __m256 cbm, __m256 crm, float* __restrict gy, float* __restrict gu,
+    float* __restrict gv) {
+  const __m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps(), two = _mm256_set1_ps(2.0f);
+  const __m256 fa = encode_rel8(_mm256_loadu_ps(t0), tab), fb = encode_rel8(_mm256_loadu_ps(t1), tab);
+  const __m256 k = _mm256_loadu_ps(t2);
+  const __m256 k0 = _mm256_cmp_ps(k, zero, _CMP_EQ_OQ), k1 = _mm256_cmp_ps(k, one, _CMP_EQ_OQ),
+               k2 = _mm256_cmp_ps(k, two, _CMP_EQ_OQ);
+  const __m256 g0 = _mm256_blendv_ps(fa, one, k0);
+  const __m256 g1 = _mm256_blendv_ps(_mm256_blendv_ps(fb, fa, k0), one, k1);
+  const __m256 g2 = _mm256_blendv_ps(fb, one, k2);
+  _mm256_storeu_ps(t0, g0);
+  _mm256_storeu_ps(t1, g1);
+  _mm256_storeu_ps(t2, g2);
+  const __m256 y = _mm256_fmadd_ps(kb, g2, _mm256_fmadd_ps(kr, g0, _mm256_mul_ps(kg, g1)));
+  _mm256_storeu_ps(gy, _mm256_mul_ps(y, ysc));
+  _mm256_storeu_ps(gu, _mm256_mul_ps(_mm256_sub_ps(g2, y), cbm));
+  _mm256_storeu_ps(gv, _mm256_mul_ps(_mm256_sub_ps(g0, y), crm));
+}
+__attribute__((target("avx2,fma"))) static void gains_codes_avx2(float* __restrict t, int n,
+                                                                const float* __restrict tab, const Yuv420Codes& kc,
+                                                                float w, float* __restrict gy, float* __restrict gu,
+                                                                float* __restrict gv) {
+  float* __restrict t0 = t;
+  float* __restrict t1 = t + n;
+  float* __restrict t2 = t + 2 * size_t(n);
+  const __m256 kr = _mm256_set1_ps(kc.kr), kg = _mm256_set1_ps(kc.kg), kb = _mm256_set1_ps(kc.kb);
+  const __m256 ysc = _mm256_set1_ps(kc.y_scale);
+  const __m256 cbm = _mm256_set1_ps(kc.cb_mul * w), crm = _mm256_set1_ps(kc.cr_mul * w);
+  int i = 0;
+  for (; i + 8 <= n; i += 8) gains_codes8(t0 + i, t1 + i, t2 + i, tab, kr, kg, kb, ysc, cbm, crm, gy + i, gu + i, gv + i);
+  if (i < n) {
+    float a[6][8] = {};
+    const int m = n - i;
+    for (int l = 0; l < m; ++l) a[0][l] = t0[i + l], a[1][l] = t1[i + l], a[2][l] = t2[i + l];
+    gains_codes8(a[0], a[1], a[2], tab, kr, kg, kb, ysc, cbm, crm, a[3], a[4], a[5]);
+    for (int l = 0; l < m; ++l) {
+      t0[i + l] = a[0][l], t1[i + l] = a[1][l], t2[i + l] = a[2][l];
+      gy[i + l] = a[3][l], gu[i + l] = a[4][l], gv[i + l] = a[5][l];
+    }
   }
 }
+#endif
 
 // Output encode through enc_tab_ (sRGB / BT.1886): pixel_model.h encode_lookup, whose
 // result lies in [0, 1] already (the packers' clamp01 is a no-op on it); the AVX2 path
@@ -356,11 +388,13 @@ PairCodes CpuEngine::pair_codes(const FrameView& out, const Yuv420Codes& kc, int
 
 // The full 16-pixel chunks of a 4:2:0 row pair by the block factorisation (as
 // encode_scaled_pair; g: the blocks' three factors) straight into the output's codes
-// (encode_codes_avx2). Returns the chunks to redo in list (encode_scaled_pair's); their
-// codes here are wrong: the caller makes their R'G'B' and encode_codes_rgb packs them.
-// gc: 3 n floats of scratch. AVX2 only (the caller checks have_avx2()).
+// (encode_codes_avx2). g: block_factors' t, made the three factors F(t_c) in place
+// (gains_codes_avx2: encode_rel and block_gains). Returns the chunks to redo in list
+// (encode_scaled_pair's); their codes here are wrong: the caller makes their R'G'B' and
+// encode_codes_rgb packs them. gc: 3 n floats of scratch. AVX2 only (the caller checks
+// have_avx2()).
 int CpuEngine::encode_codes_pair(const float* __restrict ya, const float* __restrict yb, int W,
-                                 const float* __restrict sb, const float* __restrict g, float* __restrict gc,
+                                 const float* __restrict sb, float* __restrict g, float* __restrict gc,
                                  const Yuv420Codes& kc, const PairCodes& pc, float* __restrict list) const {
 #if defined(__x86_64__) || defined(__i386__)
   const int n = (W + 1) / 2, nf = (W / 2) / 8;
@@ -368,7 +402,7 @@ int CpuEngine::encode_codes_pair(const float* __restrict ya, const float* __rest
   float* __restrict gy = gc;
   float* __restrict gu = gc + n;
   float* __restrict gv = gc + 2 * size_t(n);
-  block_code_factors(g, n, kc, centre ? kc.w[0] : 1.0f, gy, gu, gv);
+  gains_codes_avx2(g, n, enc_tab_.data(), kc, centre ? kc.w[0] : 1.0f, gy, gu, gv);
   float off[24];
   for (int k = 0; k < 8; ++k) {
     off[k] = kc.y_off + pc.th[k];

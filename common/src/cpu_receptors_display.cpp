@@ -1748,9 +1748,7 @@ DTUTMO_HOT void CpuEngine::encode_pack_pair(int y, int W, const ColourConsts& cc
   float* __restrict sb = mq + n;
   float* __restrict list = sb + n;
   block_factors(bo, yk, n, K_.black, encode_inv_range(K_.peak, K_.black), t, sb);
-  encode_rel(t, 2 * n);
-  block_gains(t, n);
-  const PairCodes pc = pair_codes(out, kc, y);
+  const PairCodes pc = pair_codes(out, kc, y);  // t: the three factors after this (block_gains)
   const int nl = encode_codes_pair(ya, yb, W, sb, t, gc, kc, pc, list);
   auto redo = [&](int j) __attribute__((always_inline)) {
     const int x0 = 16 * j, rows = encode_scaled_chunk(ya, yb, W, sb, t, j, oa, ob);

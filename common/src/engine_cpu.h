@@ -323,7 +323,7 @@ class CpuEngine final : public Engine {
   int encode_scaled_pair(const float* ya, const float* yb, int w, const float* sb, const float* g, float* oa,
                          float* ob, float* list) const;
   static PairCodes pair_codes(const FrameView& out, const Yuv420Codes& kc, int y);
-  int encode_codes_pair(const float* ya, const float* yb, int w, const float* sb, const float* g, float* gc,
+  int encode_codes_pair(const float* ya, const float* yb, int w, const float* sb, float* g, float* gc,
                         const Yuv420Codes& kc, const PairCodes& pc, float* list) const;
   static void encode_codes_rgb(const float* oa, const float* ob, int w, int x0, const Yuv420Codes& kc,
                                const PairCodes& pc);
