@@ -195,14 +195,14 @@ __attribute__((target("avx2,fma"))) static int encode_codes_avx2(
     const __m256 s8 = _mm256_loadu_ps(sb + i), g8 = _mm256_loadu_ps(gy + i);
     __m256 ea[2], ec[2];
     __m256i qa[2], qb[2];
-    int any = 0;
+    int any_a = 0, any_b = 0;
     for (int k = 0; k < 2; ++k) {
       const __m256i dup = k ? dup1 : dup0;
       const __m256 s = _mm256_permutevar8x32_ps(s8, dup), g = _mm256_permutevar8x32_ps(g8, dup);
       const __m256 va = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(ya + x + 8 * k), vb), s);
       const __m256 vc = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(yb + x + 8 * k), vb), s);
-      any |= _mm256_movemask_ps(_mm256_or_ps(_mm256_cmp_ps(va, one, _CMP_NLE_UQ), _mm256_cmp_ps(vc, one, _CMP_NLE_UQ)))
-             << (8 * k);
+      any_a |= _mm256_movemask_ps(_mm256_cmp_ps(va, one, _CMP_NLE_UQ));  // > 1 or NaN
+      any_b |= _mm256_movemask_ps(_mm256_cmp_ps(vc, one, _CMP_NLE_UQ));
       ea[k] = encode_rel8(va, tab);
       ec[k] = encode_rel8(vc, tab);
       qa[k] = quant8<Wide, High>(_mm256_fmadd_ps(ea[k], g, oa), zero, mx, hs);
@@ -212,8 +212,9 @@ __attribute__((target("avx2,fma"))) static int encode_codes_avx2(
     const __m256i cb = quant8<Wide, High>(_mm256_fmadd_ps(e, _mm256_loadu_ps(gu + i), oc), zero, mx, hs);
     const __m256i cr = quant8<Wide, High>(_mm256_fmadd_ps(e, _mm256_loadu_ps(gv + i), oc), zero, mx, hs);
     store_codes<Wide, IL>(qa[0], qa[1], qb[0], qb[1], cb, cr, pya, pyb, pu, pv, x, i);
-    list[nl] = float(x + 3);  // both rows: encode_codes_pair's caller looks again
-    nl += any ? 1 : 0;
+    const int rows = (any_a ? 1 : 0) | (any_b ? 2 : 0);
+    list[nl] = float(x + rows);  // encode_scaled_avx2's list
+    nl += rows ? 1 : 0;
   }
   return nl;
 }

@@ -1750,8 +1750,11 @@ DTUTMO_HOT void CpuEngine::encode_pack_pair(int y, int W, const ColourConsts& cc
   block_factors(bo, yk, n, K_.black, encode_inv_range(K_.peak, K_.black), t, sb);
   const PairCodes pc = pair_codes(out, kc, y);  // t: the three factors after this (block_gains)
   const int nl = encode_codes_pair(ya, yb, W, sb, t, gc, kc, pc, list);
-  auto redo = [&](int j) __attribute__((always_inline)) {
-    const int x0 = 16 * j, rows = encode_scaled_chunk(ya, yb, W, sb, t, j, oa, ob);
+  // chunk j; known: its rows to redo where known (encode_codes_pair's list), else 0
+  auto redo = [&](int j, int known) __attribute__((always_inline)) {
+    // both rows redone: no factorised R'G'B' needed (encode_scaled_chunk's would all be
+    // overwritten)
+    const int x0 = 16 * j, rows = known == 3 ? 3 : encode_scaled_chunk(ya, yb, W, sb, t, j, oa, ob);
     if (rows) {  // scale_chunk's iy, mq of the chunk's blocks only (encode_pair: the row's)
       const int i0 = 8 * j, m = std::min(n, i0 + 8) - i0;
       block_max_iy(bo + i0, bo + n + i0, bo + 2 * size_t(n) + i0, yk + i0, m, iy + i0, mq + i0);
@@ -1764,12 +1767,12 @@ DTUTMO_HOT void CpuEngine::encode_pack_pair(int y, int W, const ColourConsts& cc
     }
   };
   for (int i = 0; i < nl; ++i) {
-    const int x0 = int(list[i]) & ~15;
-    redo(x0 / 16);
+    const int e = int(list[i]), x0 = e & ~15;
+    redo(x0 / 16, e & 3);
     encode_codes_rgb(oa, ob, W, x0, kc, pc);
   }
   if (16 * nf < W) {
-    redo(nf);
+    redo(nf, 0);
     const int xs[2] = {16 * nf, W};
     pack_pair_spans(oa, std::ptrdiff_t(3) * W, W, out, C_.out, y, xs, 1, P_.dither);
   }
