@@ -1868,6 +1868,50 @@ TEST(HdrSceneSrc, PqCapsMetadataAndTimestamps) {
   gst_harness_teardown(h);
 }
 
+// P010's 4:2:0 chroma is named in the caps (centre, "jpeg", unless downstream asks for
+// another siting) and packed at the siting named: the same frame at "mpeg2" or "cosited"
+// has the same luma and other chroma (so encoders label what is there; make-hdr10-clip.sh).
+TEST(HdrSceneSrc, ChromaSiteNamedAndPackedAsNamed) {
+  const char* const sites[] = {nullptr, "jpeg", "mpeg2", "cosited"};
+  std::vector<uint8_t> y[4], uv[4];
+  for (int k = 0; k < 4; ++k) {
+    GstHarness* h = gst_harness_new("hdrscenesrc");
+    gst_util_set_object_arg(G_OBJECT(h->element), "scene", "colored-lights");
+    std::string sink = "video/x-raw,format=P010_10LE,width=64,height=36,framerate=30/1";
+    if (sites[k]) sink += std::string(",chroma-site=") + sites[k];
+    gst_harness_set_sink_caps_str(h, sink.c_str());
+    gst_harness_play(h);
+    GstBuffer* b = gst_harness_pull(h);
+    GstCaps* caps = gst_pad_get_current_caps(h->sinkpad);
+    EXPECT_STREQ(gst_structure_get_string(gst_caps_get_structure(caps, 0), "chroma-site"),
+                 sites[k] ? sites[k] : "jpeg");
+    GstVideoInfo info;
+    ASSERT_TRUE(gst_video_info_from_caps(&info, caps));
+    GstVideoFrame f;
+    ASSERT_TRUE(gst_video_frame_map(&f, &info, b, GST_MAP_READ));
+    for (int r = 0; r < 36; ++r) {
+      const uint8_t* p = static_cast<const uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&f, 0)) +
+                         r * GST_VIDEO_FRAME_PLANE_STRIDE(&f, 0);
+      y[k].insert(y[k].end(), p, p + 64 * 2);
+    }
+    for (int r = 0; r < 18; ++r) {
+      const uint8_t* p = static_cast<const uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&f, 1)) +
+                         r * GST_VIDEO_FRAME_PLANE_STRIDE(&f, 1);
+      uv[k].insert(uv[k].end(), p, p + 64 * 2);
+    }
+    gst_video_frame_unmap(&f);
+    gst_buffer_unref(b);
+    gst_caps_unref(caps);
+    gst_harness_teardown(h);
+  }
+  EXPECT_EQ(uv[0], uv[1]) << "the default is centre-sited chroma";
+  for (int k = 2; k < 4; ++k) {
+    SCOPED_TRACE(sites[k]);
+    EXPECT_EQ(y[k], y[1]);
+    EXPECT_NE(uv[k], uv[1]) << "the chroma is packed at the siting the caps name";
+  }
+}
+
 TEST(HdrSceneSrc, LinearOutputScalesByLinearScale) {
   double means[2];
   const char* scales[2] = {"1000", "10000"};
