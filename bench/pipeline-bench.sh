@@ -7,10 +7,11 @@
 # 10-bit 4:2:0 file (yuv420p10le = GStreamer's I420_10LE, what avdec_h265 gives), so the
 # decoder is measured on neither side. Both sides read that file from the page cache and
 # write 8-bit 4:2:0 BT.709 (limited range) to a null sink:
-#   dtutmo:  filesrc blocksize=FRAME ! video/x-raw,format=I420_10LE,colorimetry=bt2100-pq,...
+#   dtutmo:  filesrc blocksize=FRAME ! video/x-raw,format=I420_10LE,colorimetry=bt2100-pq,
+#              chroma-site=jpeg,...
 #              ! dtutmo engine=cpu profile=P target=sdr ! video/x-raw,format=I420 ! fakesink
 #   FFmpeg:  ffmpeg -threads 2 -filter_threads 2 -f rawvideo -pix_fmt yuv420p10le ...
-#              -vf zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,
+#              -vf zscale=chromalin=center:t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,
 #                  tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv,format=yuv420p -f null -
 # Rounds: each round runs every dtutmo profile and then FFmpeg back to back; the ratio
 # dtutmo/FFmpeg is taken within a round (the machine's load is about the same), and the
@@ -57,7 +58,9 @@ command -v /usr/bin/time >/dev/null || { echo "error: /usr/bin/time missing (apt
 ffmpeg -hide_banner -filters 2>/dev/null | grep -q " zscale " ||
   { echo "error: FFmpeg without zscale (libzimg): no PQ chain to compare with" >&2; exit 1; }
 
-VF="zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=hable:desat=0"
+# chromalin=center: the clip's chroma is centre-sited (hdrscenesrc's, chromaloc=1 in the
+# stream; the raw file carries no siting, and zscale would take it as left-cosited)
+VF="zscale=chromalin=center:t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=hable:desat=0"
 VF="$VF,zscale=t=bt709:m=bt709:r=tv,format=yuv420p"
 
 # run NAME FRAMES CMD...: runs CMD under /usr/bin/time; sets FPS, CPUMS (CPU ms/frame), CORES
@@ -112,12 +115,16 @@ for S in $SIZES; do
   # of plumbing that a decoder upstream of dtutmo would not add
   # the frames as they are in the file: a caps filter gives filesrc's buffers (one frame
   # each, no timestamps: dtutmo then advances its clock by the caps' frame duration, as
-  # rawvideoparse's timestamps would) the caps rawvideoparse would give them, chroma siting
-  # included (the output is the same bytes either way)
+  # rawvideoparse's timestamps would) the caps rawvideoparse would give them, with the
+  # clip's chroma siting: centre ("jpeg"; hdrscenesrc packs each 2x2 block's mean, and
+  # make-hdr10-clip.sh labels the HEVC stream so). rawvideoparse has no chroma-site
+  # property and says "mpeg2" (left-cosited): capssetter corrects it (in place), so that
+  # both readers give the same output bytes. (Before 2026-12-03 the bench said "mpeg2":
+  # dtutmo's output bytes differ since, not its work.)
   if [ "${READER:-caps}" = rawvideoparse ]; then
-    SRC="filesrc location=$RAW blocksize=$((W * H * 3)) ! rawvideoparse format=i420-10le width=$W height=$H framerate=30/1 colorimetry=bt2100-pq"
+    SRC="filesrc location=$RAW blocksize=$((W * H * 3)) ! rawvideoparse format=i420-10le width=$W height=$H framerate=30/1 colorimetry=bt2100-pq ! capssetter caps=video/x-raw,chroma-site=jpeg"
   else
-    SRC="filesrc location=$RAW blocksize=$((W * H * 3)) ! video/x-raw,format=I420_10LE,width=$W,height=$H,framerate=30/1,colorimetry=bt2100-pq,chroma-site=mpeg2,pixel-aspect-ratio=1/1,interlace-mode=progressive"
+    SRC="filesrc location=$RAW blocksize=$((W * H * 3)) ! video/x-raw,format=I420_10LE,width=$W,height=$H,framerate=30/1,colorimetry=bt2100-pq,chroma-site=jpeg,pixel-aspect-ratio=1/1,interlace-mode=progressive"
   fi
   OUTCAPS="video/x-raw,format=I420,colorimetry=bt709"
   echo

@@ -972,12 +972,16 @@ static bool input_signal(GstDtutmo* self, GstCaps* caps, const GstVideoInfo* inf
     case GST_VIDEO_TRANSFER_BT601:
     case GST_VIDEO_TRANSFER_BT2020_10:
     case GST_VIDEO_TRANSFER_BT2020_12:
-    case GST_VIDEO_TRANSFER_GAMMA22:
     case GST_VIDEO_TRANSFER_SMPTE240M:
     case GST_VIDEO_TRANSFER_UNKNOWN:
       // SDR video: displayed through BT.1886 (gamma 2.4).
       sig->transfer = dtutmo::Transfer::BT1886;
       break;
+    // BT.470 System M and B/G (old NTSC and PAL/SECAM SD tags): the display gamma the tag
+    // names, a pure power 2.2 / 2.8, as FFmpeg's zscale and colorspace and GStreamer's own
+    // transfer decode read them.
+    case GST_VIDEO_TRANSFER_GAMMA22: sig->transfer = dtutmo::Transfer::Gamma22; break;
+    case GST_VIDEO_TRANSFER_GAMMA28: sig->transfer = dtutmo::Transfer::Gamma28; break;
     default: {
       // A GStreamer transfer function that is not a display transfer (log100, log316...).
       GEnumClass* ec = G_ENUM_CLASS(g_type_class_ref(GST_TYPE_VIDEO_TRANSFER_FUNCTION));

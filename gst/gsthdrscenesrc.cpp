@@ -1,7 +1,8 @@
 // dtutmo -- `hdrscenesrc`. See gsthdrscenesrc.h.
 //
 // Output (chosen through caps; the default is the first):
-//   - PQ:     P010_10LE  colorimetry=bt2100-pq  (limited range, BT.2020 matrix)
+//   - PQ:     P010_10LE  colorimetry=bt2100-pq  (limited range, BT.2020 matrix), 4:2:0
+//             chroma at chroma-site=jpeg (centre; mpeg2 or cosited when downstream asks)
 //             RGBA64_LE  colorimetry=1:1:14:7   (full-range RGB, PQ, BT.2020)
 //     both with mastering-display-info and content-light-level in the caps.
 //   - linear: RGBA64_LE  colorimetry=1:1:1:7    (full-range RGB, linear, BT.2020);
@@ -73,7 +74,7 @@ GST_ELEMENT_REGISTER_DEFINE(hdrscenesrc, "hdrscenesrc", GST_RANK_NONE, GST_TYPE_
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
     "src", GST_PAD_SRC, GST_PAD_ALWAYS,
     GST_STATIC_CAPS("video/x-raw, format=(string)P010_10LE, colorimetry=(string)bt2100-pq, "
-                    SRC_CAPS_COMMON "; "
+                    "chroma-site=(string){ jpeg, mpeg2, cosited }, " SRC_CAPS_COMMON "; "
                     "video/x-raw, format=(string)RGBA64_LE, colorimetry=(string){1:1:14:7, "
                     "1:1:1:7}, " SRC_CAPS_COMMON));
 
@@ -287,6 +288,10 @@ static gboolean gst_hdr_scene_src_set_caps(GstBaseSrc* src, GstCaps* caps) {
   st->sig.matrix = dtutmo::YuvMatrix::BT2020NC;
   st->sig.full_range = !GST_VIDEO_INFO_IS_YUV(&info) ||
                        info.colorimetry.range == GST_VIDEO_COLOR_RANGE_0_255;
+  // P010's 4:2:0 chroma is packed at the siting the caps name (the first, centre, unless
+  // downstream asks for another), so that encoders label it right.
+  st->sig.chroma_h_cosited = (info.chroma_site & GST_VIDEO_CHROMA_SITE_H_COSITED) != 0;
+  st->sig.chroma_v_cosited = (info.chroma_site & GST_VIDEO_CHROMA_SITE_V_COSITED) != 0;
   st->rgb.assign(size_t(info.width) * size_t(info.height) * 3, 0.0f);
   GST_INFO_OBJECT(self, "%dx%d %s %s at %d/%d", info.width, info.height,
                   GST_VIDEO_INFO_NAME(&info), lin ? "linear" : "PQ", info.fps_n, info.fps_d);

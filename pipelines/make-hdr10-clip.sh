@@ -26,10 +26,14 @@ fi
 X265="colorprim=bt2020:transfer=smpte2084:colormatrix=bt2020nc:range=limited:hdr10=1"
 X265="$X265:master-display=G(8500,39850)B(6550,2300)R(35400,14600)WP(15635,16450)L(10000000,1)"
 X265="$X265:max-cll=1000,400:repeat-headers=1"
+# hdrscenesrc packs 4:2:0 chroma at the centre of each 2x2 block (its caps say
+# chroma-site=jpeg, kept through videoconvert); x265enc (1.22) writes no chroma location,
+# HEVC's default being left-cosited, so it is named: chromaloc=1 (centre, H.273 type 1).
+X265="$X265:chromaloc=1"
 echo "make-hdr10-clip: $FRAMES frames ${W}x$H of '$SCENE' -> $OUT"
 gst-launch-1.0 -e hdrscenesrc scene="$SCENE" num-buffers="$FRAMES" \
   ! "video/x-raw,format=P010_10LE,width=$W,height=$H,framerate=30/1" \
-  ! videoconvert ! "video/x-raw,format=I420_10LE,colorimetry=bt2100-pq" \
+  ! videoconvert ! "video/x-raw,format=I420_10LE,colorimetry=bt2100-pq,chroma-site=jpeg" \
   ! x265enc speed-preset=ultrafast option-string="$X265" \
   ! video/x-h265,profile=main-10 ! h265parse ! queue ! mp4mux name=mux ! filesink location="$OUT" \
   $AUDIO_BRANCH

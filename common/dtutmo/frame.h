@@ -34,7 +34,9 @@ enum class PixelFormat : int {
   COUNT
 };
 
-enum class Transfer { Linear = 0, PQ, HLG, SRGB, BT1886 };
+// Gamma22 and Gamma28 (BT.470 System M and B/G display gammas, pure powers) are input
+// transfers only: dtutmo::validate refuses them on the output.
+enum class Transfer { Linear = 0, PQ, HLG, SRGB, BT1886, Gamma22, Gamma28 };
 enum class Primaries { BT709 = 0, BT2020 };
 enum class YuvMatrix { BT709 = 0, BT2020NC, BT601 };
 

@@ -41,6 +41,8 @@ inline void fill_decode_table(Transfer tf, float* tab) {
       case Transfer::HLG: v = hlg_inv_oetf(c); break;
       case Transfer::SRGB: v = srgb_eotf(c); break;
       case Transfer::BT1886: v = bt1886_eotf(c); break;
+      case Transfer::Gamma22: v = power_eotf(c, kGammaBT470M); break;
+      case Transfer::Gamma28: v = power_eotf(c, kGammaBT470BG); break;
       case Transfer::Linear: v = c; break;
     }
     tab[i] = v;

@@ -102,9 +102,21 @@ DTUTMO_HD T srgb_inv_eotf(T rel) {
   return rel <= T(0.0031308) ? rel * T(12.92) : T(1.055) * pow_t(rel, T(1) / T(2.4)) - T(0.055);
 }
 
+// --- Pure power display EOTFs, code [0, 1] -> rel [0, 1]: code^gamma. The one formula of
+// BT.1886 below and of the BT.470 display gammas.
+DTUTMO_HD float power_eotf(float code, float gamma) { return powf(clampf(code, 0.0f, 1.0f), gamma); }
+
+// --- ITU-R BT.470-6 (H.273 transfer_characteristics 4 and 5): the display gamma the old
+// SD systems assume, a pure power: System M (NTSC, gamma 2.2; GStreamer's GAMMA22, FFmpeg's
+// gamma22) and Systems B, G (PAL / SECAM, gamma 2.8; GAMMA28, gamma28). zimg (FFmpeg's
+// zscale), FFmpeg's colorspace filter and GStreamer's gst_video_transfer_function_decode
+// decode these tags with the same pure powers.
+constexpr float kGammaBT470M = 2.2f;
+constexpr float kGammaBT470BG = 2.8f;
+
 // --- ITU-R BT.1886 reference EOTF, with the black level folded in by the caller:
 // pure gamma 2.4 on [0, 1] (the display's black is added in cd/m^2 by the display stage).
-DTUTMO_HD float bt1886_eotf(float code) { return powf(clampf(code, 0.0f, 1.0f), 2.4f); }
+DTUTMO_HD float bt1886_eotf(float code) { return power_eotf(code, 2.4f); }
 template <class T>
 DTUTMO_HD T bt1886_inv_eotf(T rel) {
   return pow_t(rel < T(0) ? T(0) : (rel > T(1) ? T(1) : rel), T(1) / T(2.4));

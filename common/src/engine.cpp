@@ -15,6 +15,16 @@ bool validate(const StreamConfig& cfg, std::string* err) {
     if (err) *err = "unknown pixel format";
     return false;
   }
+  if (int(cfg.in.transfer) < 0 || cfg.in.transfer > Transfer::Gamma28 || int(cfg.out.transfer) < 0 ||
+      cfg.out.transfer > Transfer::Gamma28) {
+    if (err) *err = "unknown transfer function";
+    return false;
+  }
+  // The engines encode PQ, HLG, linear, sRGB and BT.1886; the BT.470 gammas are decoded only.
+  if (cfg.out.transfer == Transfer::Gamma22 || cfg.out.transfer == Transfer::Gamma28) {
+    if (err) *err = "the BT.470 gamma 2.2 / 2.8 transfers are input transfers only";
+    return false;
+  }
   if (cfg.out.transfer == Transfer::Linear && cfg.out_format != PixelFormat::RGBF32) {
     if (err) *err = "linear output transfer needs RGBF32";
     return false;

@@ -76,6 +76,8 @@ dtutmo::SignalDesc signal_of(const GstVideoInfo& info) {
                : c.transfer == GST_VIDEO_TRANSFER_ARIB_STD_B67 ? dtutmo::Transfer::HLG
                : c.transfer == GST_VIDEO_TRANSFER_GAMMA10      ? dtutmo::Transfer::Linear
                : c.transfer == GST_VIDEO_TRANSFER_SRGB         ? dtutmo::Transfer::SRGB
+               : c.transfer == GST_VIDEO_TRANSFER_GAMMA22      ? dtutmo::Transfer::Gamma22
+               : c.transfer == GST_VIDEO_TRANSFER_GAMMA28      ? dtutmo::Transfer::Gamma28
                                                                : dtutmo::Transfer::BT1886;
   s.primaries = c.primaries == GST_VIDEO_COLOR_PRIMARIES_BT2020 ? dtutmo::Primaries::BT2020
                                                                : dtutmo::Primaries::BT709;
@@ -95,6 +97,9 @@ float encode_nits(const dtutmo::SignalDesc& s, float nits, float scale = 100.0f)
     case dtutmo::Transfer::Linear: return std::min(1.0f, nits / scale);
     case dtutmo::Transfer::SRGB: return dtutmo::srgb_inv_eotf(nits / scale);
     case dtutmo::Transfer::HLG: return dtutmo::hlg_oetf(nits / 1000.0f);
+    // The BT.470 display gammas, inverted here (the engines only decode them).
+    case dtutmo::Transfer::Gamma22: return std::pow(std::clamp(nits / scale, 0.0f, 1.0f), 1.0f / 2.2f);
+    case dtutmo::Transfer::Gamma28: return std::pow(std::clamp(nits / scale, 0.0f, 1.0f), 1.0f / 2.8f);
     default: return dtutmo::bt1886_inv_eotf(nits / scale);
   }
 }
@@ -641,6 +646,51 @@ TEST(Pixels, SdrRangeInputComesOutNearItself) {
   gst_buffer_unref(ob);
   gst_caps_unref(oc);
   gst_caps_unref(in_copy);
+}
+
+// Input tagged with the BT.470 SD gammas (GStreamer's gamma22, 1:4:4:1 for NTSC-era
+// files, and gamma28, 1:4:8:1, what PAL DVDs and broadcasts carry) negotiates and is
+// decoded as the pure power the tag names: a picture encoded with gamma 2.8 (2.2) comes
+// out as the same picture encoded with BT.709 (decoded through BT.1886, gamma 2.4), within
+// a code. The same bytes tagged BT.709 come out several codes apart on average (brighter
+// for gamma 2.8, darker for 2.2).
+TEST(Pixels, Bt470GammaInputDecodesAsItsPurePower) {
+  const char* const tags[][2] = {{"1:4:8:1", "1:4:5:1"}, {"1:4:4:1", "1:4:5:1"},
+                                 {"1:1:8:1", "1:1:5:1"}};
+  const char* const fmts[] = {"I420_10LE", "I420_10LE", "RGBA64_LE"};
+  const GstVideoTransferFunction tfs[] = {GST_VIDEO_TRANSFER_GAMMA28, GST_VIDEO_TRANSFER_GAMMA22,
+                                          GST_VIDEO_TRANSFER_GAMMA28};
+  for (int k = 0; k < 3; ++k) {
+    SCOPED_TRACE(std::string(fmts[k]) + " colorimetry=" + tags[k][0]);
+    GstVideoColorimetry cm;
+    ASSERT_TRUE(gst_video_colorimetry_from_string(&cm, tags[k][0]));
+    ASSERT_EQ(cm.transfer, tfs[k]);
+    std::vector<float> out[3];
+    GstBuffer* tagged_bytes = nullptr;
+    for (int v = 0; v < 3; ++v) {
+      // v 0: the BT.470 tag; 1: the same picture encoded as BT.709; 2: v 0's bytes tagged BT.709.
+      Harness hh("target=sdr input-scale=100");
+      GstCaps* in = video_caps(fmts[k], 64, 36, tags[k][v == 0 ? 0 : 1]);
+      GstCaps* in_copy = gst_caps_copy(in);
+      ASSERT_TRUE(hh.start(in, gst_caps_from_string("video/x-raw,format=RGBA")));
+      GstBuffer* ib = v == 2 ? tagged_bytes : make_scene(in_copy, 0.5f, 90.0f);
+      if (v == 0) tagged_bytes = gst_buffer_copy(ib);
+      out[v] = hh.push_read(ib);
+      gst_caps_unref(in_copy);
+      ASSERT_FALSE(out[v].empty());
+    }
+    float d01 = 0.0f;
+    double d02 = 0.0;  // mean |difference|
+    for (size_t i = 0; i < out[0].size(); ++i) {
+      d01 = std::max(d01, std::fabs(out[0][i] - out[1][i]));
+      d02 += std::fabs(out[2][i] - out[0][i]);
+    }
+    d02 /= double(out[0].size());
+    std::printf("%s %s: max |BT.470 - BT.709 picture| %.2f codes, mean |tag ignored| %.2f codes\n",
+                fmts[k], tags[k][0], d01 * 255.0f, d02 * 255.0);
+    EXPECT_LE(d01 * 255.0f, 1.01f) << "the BT.470 picture against the same picture in BT.709";
+    EXPECT_GT(d02 * 255.0, 3.0) << "the tag's bytes read as BT.1886 differ (the test can tell)";
+  }
 }
 
 // 4:2:0 input is decoded with the caps' chroma-site: the same NV12 bytes, a chroma edge
@@ -1816,6 +1866,50 @@ TEST(HdrSceneSrc, PqCapsMetadataAndTimestamps) {
   for (auto& b : bufs) gst_buffer_unref(b);
   gst_caps_unref(caps);
   gst_harness_teardown(h);
+}
+
+// P010's 4:2:0 chroma is named in the caps (centre, "jpeg", unless downstream asks for
+// another siting) and packed at the siting named: the same frame at "mpeg2" or "cosited"
+// has the same luma and other chroma (so encoders label what is there; make-hdr10-clip.sh).
+TEST(HdrSceneSrc, ChromaSiteNamedAndPackedAsNamed) {
+  const char* const sites[] = {nullptr, "jpeg", "mpeg2", "cosited"};
+  std::vector<uint8_t> y[4], uv[4];
+  for (int k = 0; k < 4; ++k) {
+    GstHarness* h = gst_harness_new("hdrscenesrc");
+    gst_util_set_object_arg(G_OBJECT(h->element), "scene", "colored-lights");
+    std::string sink = "video/x-raw,format=P010_10LE,width=64,height=36,framerate=30/1";
+    if (sites[k]) sink += std::string(",chroma-site=") + sites[k];
+    gst_harness_set_sink_caps_str(h, sink.c_str());
+    gst_harness_play(h);
+    GstBuffer* b = gst_harness_pull(h);
+    GstCaps* caps = gst_pad_get_current_caps(h->sinkpad);
+    EXPECT_STREQ(gst_structure_get_string(gst_caps_get_structure(caps, 0), "chroma-site"),
+                 sites[k] ? sites[k] : "jpeg");
+    GstVideoInfo info;
+    ASSERT_TRUE(gst_video_info_from_caps(&info, caps));
+    GstVideoFrame f;
+    ASSERT_TRUE(gst_video_frame_map(&f, &info, b, GST_MAP_READ));
+    for (int r = 0; r < 36; ++r) {
+      const uint8_t* p = static_cast<const uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&f, 0)) +
+                         r * GST_VIDEO_FRAME_PLANE_STRIDE(&f, 0);
+      y[k].insert(y[k].end(), p, p + 64 * 2);
+    }
+    for (int r = 0; r < 18; ++r) {
+      const uint8_t* p = static_cast<const uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&f, 1)) +
+                         r * GST_VIDEO_FRAME_PLANE_STRIDE(&f, 1);
+      uv[k].insert(uv[k].end(), p, p + 64 * 2);
+    }
+    gst_video_frame_unmap(&f);
+    gst_buffer_unref(b);
+    gst_caps_unref(caps);
+    gst_harness_teardown(h);
+  }
+  EXPECT_EQ(uv[0], uv[1]) << "the default is centre-sited chroma";
+  for (int k = 2; k < 4; ++k) {
+    SCOPED_TRACE(sites[k]);
+    EXPECT_EQ(y[k], y[1]);
+    EXPECT_NE(uv[k], uv[1]) << "the chroma is packed at the siting the caps name";
+  }
 }
 
 TEST(HdrSceneSrc, LinearOutputScalesByLinearScale) {

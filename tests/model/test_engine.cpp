@@ -360,6 +360,15 @@ TEST(Engine, ClearErrors) {
   c.in_format = PixelFormat::RGBF32;
   c.out_format = PixelFormat::RGBA;
   c.in.transfer = Transfer::Linear;
+  // The BT.470 gammas are decoded, never encoded: refused on the output, with a reason.
+  for (Transfer t : {Transfer::Gamma22, Transfer::Gamma28}) {
+    c.out.transfer = t;
+    err.clear();
+    EXPECT_FALSE(e->configure(c, &err));
+    EXPECT_NE(err.find("input transfers only"), std::string::npos) << err;
+  }
+  c.out.transfer = Transfer(99);
+  EXPECT_FALSE(e->configure(c, &err));
   c.out.transfer = Transfer::SRGB;
   ASSERT_TRUE(e->configure(c, &err)) << err;
   Img in(16 * 10 * 3, 1.0f);

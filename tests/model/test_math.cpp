@@ -55,6 +55,31 @@ TEST(Transfer, SrgbAndBt1886) {
   }
 }
 
+// BT.470 System M and B/G (GStreamer's gamma22 / gamma28 tags): pure powers 2.2 and 2.8
+// of the code, relative to the SDR input scale, through the decode table both engines
+// read. Code 0.5 at input-scale 100: 100 * 0.5^2.8 = 14.3587 cd/m^2 (BT.1886 would give
+// 18.95), 100 * 0.5^2.2 = 21.764; code 0.25: 2.0617 and 4.7366.
+TEST(Transfer, Bt470GammasDecodeAsPurePowers) {
+  EXPECT_NEAR(power_eotf(0.5f, kGammaBT470BG), 0.1435873f, 1e-6f);
+  EXPECT_NEAR(power_eotf(0.5f, kGammaBT470M), 0.2176376f, 1e-6f);
+  EXPECT_EQ(power_eotf(-0.1f, kGammaBT470BG), 0.0f);
+  EXPECT_EQ(power_eotf(1.5f, kGammaBT470BG), 1.0f);
+  const struct {
+    Transfer tf;
+    float at_half, at_quarter;
+  } cases[] = {{Transfer::Gamma28, 14.35873f, 2.061731f}, {Transfer::Gamma22, 21.76376f, 4.736614f}};
+  for (const auto& c : cases) {
+    std::vector<float> tab(kDecodeTab + 2);
+    fill_decode_table(c.tf, tab.data());
+    const DecodeConsts d = decode_consts(PixelFormat::I420, c.tf, 100.0f, 1000.0f, tab.data());
+    EXPECT_FLOAT_EQ(d.mul, 100.0f) << "SDR: relative to the input scale";
+    EXPECT_NEAR(decode_lookup(0.5f, tab.data(), d.mul), c.at_half, 1e-3f * c.at_half);
+    EXPECT_NEAR(decode_lookup(0.25f, tab.data(), d.mul), c.at_quarter, 1e-3f * c.at_quarter);
+    EXPECT_FLOAT_EQ(decode_lookup(1.0f, tab.data(), d.mul), 100.0f);
+    EXPECT_EQ(decode_lookup(0.0f, tab.data(), d.mul), 0.0f);
+  }
+}
+
 TEST(Color, MatricesInvertAndD65IsNeutral) {
   for (Primaries p : {Primaries::BT709, Primaries::BT2020}) {
     const Mat3 a = mul(rgb_to_xyz(p), xyz_to_rgb(p));

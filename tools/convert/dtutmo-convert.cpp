@@ -807,6 +807,8 @@ std::string describe_video(GstDiscovererVideoInfo* v) {
   if (colorimetry && gst_video_colorimetry_from_string(&c, colorimetry)) {
     s += c.transfer == GST_VIDEO_TRANSFER_SMPTE2084      ? ", PQ"
          : c.transfer == GST_VIDEO_TRANSFER_ARIB_STD_B67 ? ", HLG"
+         : c.transfer == GST_VIDEO_TRANSFER_GAMMA28      ? ", SDR gamma 2.8 (BT.470 B/G)"
+         : c.transfer == GST_VIDEO_TRANSFER_GAMMA22      ? ", SDR gamma 2.2 (BT.470 M)"
                                                          : ", SDR";
     s += c.primaries == GST_VIDEO_COLOR_PRIMARIES_BT2020 ? " BT.2020" : " BT.709";
   } else {
