@@ -328,6 +328,31 @@ void CpuEngine::encode_span(float* o, int W, int x0, int x1) const {
 // n values of rel (relative display light, (o - black) / range) to codes in place.
 void CpuEngine::encode_rel(float* v, int n) const { encode_table(v, n, enc_tab_.data(), 0.0f, 1.0f); }
 
+// The factorised R'G'B' of columns [x0, x1) of both rows, one pixel at a time (what
+// encode_scaled_avx2 does 16 at a time): each pixel's light above black times its block's
+// scale through the encode table, times the block's three gains, into oa, ob (planar, W
+// apart). Returns the rows that hold a pixel past the table (bit 0: row a, bit 1: row b).
+__attribute__((always_inline)) static inline int encode_scaled_cols(
+    const float* __restrict ya, const float* __restrict yb, int W, const float* __restrict sb,
+    const float* __restrict g, int x0, int x1, float black, const float* __restrict tab, float* __restrict oa,
+    float* __restrict ob) {
+  const int n = (W + 1) / 2;
+  const size_t n2 = 2 * size_t(n), W2 = 2 * size_t(W);
+  auto px = [&](const float* __restrict yl, float* __restrict o, int x) __attribute__((always_inline)) {
+    const int i = x / 2;
+    const float v = (yl[x] - black) * sb[i];
+    const float e = encode_lookup(v, tab, 0.0f, 1.0f);
+    o[x] = e * g[i];
+    o[W + x] = e * g[n + i];
+    o[W2 + x] = e * g[n2 + i];
+    return !(v <= 1.0f);
+  };
+  bool any_a = false, any_b = false;
+  for (int x = x0; x < x1; ++x) any_a |= px(ya, oa, x);
+  for (int x = x0; x < x1; ++x) any_b |= px(yb, ob, x);
+  return (any_a ? 1 : 0) | (any_b ? 2 : 0);
+}
+
 // A 4:2:0 row pair by the block factorisation (BT.1886 only; colour_pair): pixel x of
 // block i = x / 2 in row ya (yb) encodes as F((ya[x] - black) sb[i]) g_c[i] (g: planar, n =
 // (W + 1) / 2 apart) into the planar rows oa (ob; W apart), in [0, 1]. Returns the 16-pixel
@@ -339,7 +364,7 @@ int CpuEngine::encode_scaled_pair(const float* __restrict ya, const float* __res
                                   const float* __restrict sb, const float* __restrict g, float* __restrict oa,
                                   float* __restrict ob, float* __restrict list) const {
   const int n = (W + 1) / 2, h = W / 2, nf = h / 8;
-  const size_t n2 = 2 * size_t(n), W2 = 2 * size_t(W);
+  const size_t n2 = 2 * size_t(n);
   const float* tab = enc_tab_.data();
   const float black = K_.black;
   int nl = 0, j0 = 0;
@@ -349,20 +374,8 @@ int CpuEngine::encode_scaled_pair(const float* __restrict ya, const float* __res
     j0 = nf;
   }
 #endif
-  auto px = [&](const float* __restrict yl, float* __restrict o, int x) __attribute__((always_inline)) {
-    const int i = x / 2;
-    const float v = (yl[x] - black) * sb[i];
-    const float e = encode_lookup(v, tab, 0.0f, 1.0f);
-    o[x] = e * g[i];
-    o[W + x] = e * g[n + i];
-    o[W2 + x] = e * g[n2 + i];
-    return !(v <= 1.0f);
-  };
   auto chunk = [&](int x0, int x1) __attribute__((always_inline)) {
-    bool any_a = false, any_b = false;
-    for (int x = x0; x < x1; ++x) any_a |= px(ya, oa, x);
-    for (int x = x0; x < x1; ++x) any_b |= px(yb, ob, x);
-    const int rows = (any_a ? 1 : 0) | (any_b ? 2 : 0);
+    const int rows = encode_scaled_cols(ya, yb, W, sb, g, x0, x1, black, tab, oa, ob);
     list[nl] = float(x0 + rows);
     nl += rows ? 1 : 0;
   };
@@ -460,7 +473,7 @@ int CpuEngine::encode_scaled_chunk(const float* __restrict ya, const float* __re
                                    const float* __restrict sb, const float* __restrict g, int j,
                                    float* __restrict oa, float* __restrict ob) const {
   const int n = (W + 1) / 2, x0 = 16 * j, x1 = std::min(W, x0 + 16);
-  const size_t n2 = 2 * size_t(n), W2 = 2 * size_t(W);
+  const size_t n2 = 2 * size_t(n);
   const float* tab = enc_tab_.data();
   const float black = K_.black;
 #if defined(__x86_64__) || defined(__i386__)
@@ -473,19 +486,7 @@ int CpuEngine::encode_scaled_chunk(const float* __restrict ya, const float* __re
     return int(l[0]) & 3;
   }
 #endif
-  auto px = [&](const float* __restrict yl, float* __restrict o, int x) __attribute__((always_inline)) {
-    const int i = x / 2;
-    const float v = (yl[x] - black) * sb[i];
-    const float e = encode_lookup(v, tab, 0.0f, 1.0f);
-    o[x] = e * g[i];
-    o[W + x] = e * g[n + i];
-    o[W2 + x] = e * g[n2 + i];
-    return !(v <= 1.0f);
-  };
-  bool any_a = false, any_b = false;
-  for (int x = x0; x < x1; ++x) any_a |= px(ya, oa, x);
-  for (int x = x0; x < x1; ++x) any_b |= px(yb, ob, x);
-  return (any_a ? 1 : 0) | (any_b ? 2 : 0);
+  return encode_scaled_cols(ya, yb, W, sb, g, x0, x1, black, tab, oa, ob);
 }
 
 // Display-linear output RGB (cd/m^2) of one row, planar rows R, G, B of W each, to code
