@@ -384,6 +384,18 @@ int CpuEngine::encode_scaled_pair(const float* __restrict ya, const float* __res
   return nl;
 }
 
+// f(wide, high, il) with a 4:2:0 output's code layout as std::bool_constant types, for the
+// template loops below: 16-bit words (else bytes), the code in their high bits (P010),
+// Cb and Cr interleaved in plane 1 (NV12, P010).
+template <class Fn>
+static auto with_code_layout(const Yuv420Codes& kc, Fn&& f) {
+  using T = std::true_type;
+  using F = std::false_type;
+  if (kc.bytes == 1) return kc.il ? f(F(), F(), T()) : f(F(), F(), F());
+  if (kc.high) return kc.il ? f(T(), T(), T()) : f(T(), T(), F());
+  return kc.il ? f(T(), F(), T()) : f(T(), F(), F());
+}
+
 // The row pair y (even), y + 1's planes and dither offsets (encode_codes_pair, encode_codes_rgb).
 PairCodes CpuEngine::pair_codes(const FrameView& out, const Yuv420Codes& kc, int y) {
   PairCodes p;
@@ -424,18 +436,13 @@ int CpuEngine::encode_codes_pair(const float* __restrict ya, const float* __rest
     off[16 + k] = kc.c_off + pc.th[16 + k];
   }
   const float* tab = enc_tab_.data();
-  auto run = [&](auto wide, auto high, auto il) {
+  return with_code_layout(kc, [&](auto wide, auto high, auto il) {
     constexpr bool Wd = decltype(wide)::value, Hi = decltype(high)::value, IL = decltype(il)::value;
     return centre ? encode_codes_avx2<Wd, Hi, IL, true>(nf, ya, yb, sb, gy, gu, gv, K_.black, tab, kc, off, pc.pya,
                                                         pc.pyb, pc.pu, pc.pv, list)
                   : encode_codes_avx2<Wd, Hi, IL, false>(nf, ya, yb, sb, gy, gu, gv, K_.black, tab, kc, off, pc.pya,
                                                          pc.pyb, pc.pu, pc.pv, list);
-  };
-  using T = std::true_type;
-  using F = std::false_type;
-  if (kc.bytes == 1) return kc.il ? run(F(), F(), T()) : run(F(), F(), F());
-  if (kc.high) return kc.il ? run(T(), T(), T()) : run(T(), T(), F());
-  return kc.il ? run(T(), F(), T()) : run(T(), F(), F());
+  });
 #else
   (void)ya, (void)yb, (void)W, (void)sb, (void)g, (void)gc, (void)kc, (void)pc, (void)list;
   return 0;
@@ -451,16 +458,10 @@ void CpuEngine::encode_codes_rgb(const float* __restrict oa, const float* __rest
   uint8_t* yb = pc.pyb + x0 * b;
   uint8_t* u = pc.pu + i * b * (kc.il ? 2 : 1);
   uint8_t* v = pc.pv + i * b;
-  if (b == 1) {
-    if (kc.il) codes_rgb_avx2<false, false, true>(oa + x0, ob + x0, W, kc, pc.th, ya, yb, u, v);
-    else codes_rgb_avx2<false, false, false>(oa + x0, ob + x0, W, kc, pc.th, ya, yb, u, v);
-  } else if (kc.high) {
-    if (kc.il) codes_rgb_avx2<true, true, true>(oa + x0, ob + x0, W, kc, pc.th, ya, yb, u, v);
-    else codes_rgb_avx2<true, true, false>(oa + x0, ob + x0, W, kc, pc.th, ya, yb, u, v);
-  } else {
-    if (kc.il) codes_rgb_avx2<true, false, true>(oa + x0, ob + x0, W, kc, pc.th, ya, yb, u, v);
-    else codes_rgb_avx2<true, false, false>(oa + x0, ob + x0, W, kc, pc.th, ya, yb, u, v);
-  }
+  with_code_layout(kc, [&](auto wide, auto high, auto il) {
+    constexpr bool Wd = decltype(wide)::value, Hi = decltype(high)::value, IL = decltype(il)::value;
+    codes_rgb_avx2<Wd, Hi, IL>(oa + x0, ob + x0, W, kc, pc.th, ya, yb, u, v);
+  });
 #else
   (void)oa, (void)ob, (void)W, (void)x0, (void)kc, (void)pc;
 #endif

@@ -1688,6 +1688,23 @@ DTUTMO_HOT bool CpuEngine::colour_pair(int y, const float* __restrict la, const 
   return false;
 }
 
+// The rows of chunk j (16 pixels) marked in rows (bit 0: ya's, bit 1: yb's) by the
+// block's own path: each pixel its block's colour times y_p / y_i (scale_chunk, iy and mq
+// block_max_iy's for the chunk's blocks), then the three lookups (encode_span), into oa,
+// ob (encode_pair's and encode_pack_pair's chunks the factorisation leaves). Inline: into
+// each caller's target clone.
+inline __attribute__((always_inline)) void CpuEngine::redo_chunk_rows(
+    int W, const ColourConsts& cc, const float* __restrict bo, const float* __restrict iy,
+    const float* __restrict mq, const float* __restrict ya, const float* __restrict yb, float* __restrict oa,
+    float* __restrict ob, int j, int rows) const {
+  for (int k = 0; k < 2; ++k) {
+    if (!(rows & (1 << k))) continue;
+    float* o = k ? ob : oa;
+    const int x1 = scale_chunk<8>(W, cc, k ? yb : ya, bo, iy, mq, o, P_.gamut_map, j);
+    encode_span(o, W, 16 * j, x1);
+  }
+}
+
 // The pixels of a 4:2:0 row pair from their blocks' colours: bo, the blocks' output linear
 // RGB (planar, n = (W + 1) / 2 apart), yk their display luminance, ya, yb the pixels' (W
 // each), into oa, ob (planar R', G', B', encoded, W apart); cc: colour_pair's. BT.1886 by the factorisation
@@ -1713,13 +1730,8 @@ DTUTMO_HOT void CpuEngine::encode_pair(int W, const ColourConsts& cc, const floa
     block_gains(t, n);
     const int nl = encode_scaled_pair(ya, yb, W, sb, t, oa, ob, list);
     for (int i = 0; i < nl; ++i) {
-      const int e = int(list[i]), x0 = e & ~15;  // the chunk's column, its rows in the low bits
-      for (int k = 0; k < 2; ++k) {
-        if (!(e & (1 << k))) continue;
-        float* o = k ? ob : oa;
-        const int x1 = scale_chunk<8>(W, cc, k ? yb : ya, bo, iy, mq, o, P_.gamut_map, x0 / 16);
-        encode_span(o, W, x0, x1);
-      }
+      const int e = int(list[i]);  // the chunk's column, its rows in the low bits
+      redo_chunk_rows(W, cc, bo, iy, mq, ya, yb, oa, ob, e >> 4, e & 3);
     }
     return;
   }
@@ -1754,17 +1766,12 @@ DTUTMO_HOT void CpuEngine::encode_pack_pair(int y, int W, const ColourConsts& cc
   auto redo = [&](int j, int known) __attribute__((always_inline)) {
     // both rows redone: no factorised R'G'B' needed (encode_scaled_chunk's would all be
     // overwritten)
-    const int x0 = 16 * j, rows = known == 3 ? 3 : encode_scaled_chunk(ya, yb, W, sb, t, j, oa, ob);
+    const int rows = known == 3 ? 3 : encode_scaled_chunk(ya, yb, W, sb, t, j, oa, ob);
     if (rows) {  // scale_chunk's iy, mq of the chunk's blocks only (encode_pair: the row's)
       const int i0 = 8 * j, m = std::min(n, i0 + 8) - i0;
       block_max_iy(bo + i0, bo + n + i0, bo + 2 * size_t(n) + i0, yk + i0, m, iy + i0, mq + i0);
     }
-    for (int k = 0; k < 2; ++k) {
-      if (!(rows & (1 << k))) continue;
-      float* o = k ? ob : oa;
-      const int x1 = scale_chunk<8>(W, cc, k ? yb : ya, bo, iy, mq, o, P_.gamut_map, j);
-      encode_span(o, W, x0, x1);
-    }
+    redo_chunk_rows(W, cc, bo, iy, mq, ya, yb, oa, ob, j, rows);
   };
   for (int i = 0; i < nl; ++i) {
     const int e = int(list[i]), x0 = e & ~15;

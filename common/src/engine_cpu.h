@@ -294,6 +294,8 @@ class CpuEngine final : public Engine {
   void encode_pack_pair(int y, int w, const ColourConsts& cc, const float* bo, const float* yk, const float* ya,
                         const float* yb, float* oa, float* ob, float* t, float* s, float* gc,
                         const FrameView& out, const Yuv420Codes& kc) const;
+  void redo_chunk_rows(int w, const ColourConsts& cc, const float* bo, const float* iy, const float* mq,
+                       const float* ya, const float* yb, float* oa, float* ob, int j, int rows) const;
   // pass 2's colour of a band's rows after their tone (row_colour or colour_pair; lum_row(y)
   // tones row y and returns its input LMS or null), then their pack into out
   template <class LumRow>
