@@ -70,11 +70,10 @@ struct Yuv420Codes {
 bool yuv420_codes(const FrameView& out, const SignalDesc& sig, bool dither, Yuv420Codes* c);
 
 // pack_rows_planar (in range: values in [0, 1], no NaN) of the row pair y (even), y + 1 of
-// a YUV 4:2:0 output, only the columns [xs[2k], xs[2k + 1]) for k < ns: each span from a
-// multiple of 16 to a multiple of 16 or the width (their codes are pack_rows_planar's for
-// the whole rows). Row y's R' at rgb, G' plane_floats further, B' 2 plane_floats further;
-// row y + 1's row_floats after.
-void pack_pair_spans(const float* rgb, std::ptrdiff_t row_floats, std::ptrdiff_t plane_floats,
-                     const FrameView& out, const SignalDesc& sig, int y, const int* xs, int ns, bool dither);
+// a YUV 4:2:0 output, only the columns [x0, x1): x0 a multiple of 16, x1 a multiple of 16
+// or the width (their codes are pack_rows_planar's for the whole rows). Row y's R' at rgb,
+// G' plane_floats further, B' 2 plane_floats further; row y + 1's row_floats after.
+void pack_pair_span(const float* rgb, std::ptrdiff_t row_floats, std::ptrdiff_t plane_floats,
+                    const FrameView& out, const SignalDesc& sig, int y, int x0, int x1, bool dither);
 
 }  // namespace dtutmo

@@ -396,16 +396,15 @@ __attribute__((target("avx2,fma"))) static void chroma_down_avx2(const float* __
 // pair when y is even (a band starting at an odd row writes that row's luma only). The
 // rows come clamped to [0, 1] and planar (R0 G0 B0 row y, R1 G1 B1 row y + 1, row y's
 // again when !two), so that the loops below have unit or stride-2 loads and vectorise.
-// The columns [xs[2k], xs[2k + 1]) for k < ns (each span's start a multiple of 16 or 0,
-// its end the frame's width or a multiple of 16: the dither's lanes and the chroma blocks
-// stay where the whole row puts them): pack_rows_planar's whole row is one span {0, w};
-// the CPU engine's 4:2:0 block path packs the 16-pixel chunks it did not pack itself
-// (pack_pair_spans).
+// The columns [xa, xb) (xa a multiple of 16, xb the frame's width or a multiple of 16:
+// the dither's lanes and the chroma blocks stay where the whole row puts them):
+// pack_rows_planar's whole row is [0, w); the CPU engine's 4:2:0 block path packs the
+// partial last chunk it did not pack itself (pack_pair_span).
 template <Cont C>
 DTUTMO_HOT
 void pack_yuv420_pair(const float* R0, const float* G0, const float* B0, const float* R1,
                       const float* G1, const float* B1, const FrameView& out, const YuvEncode& e,
-                      int bits, bool il, int y, bool two, bool dither, const int* xs, int ns) {
+                      int bits, bool il, int y, bool two, bool dither, int xa, int xb) {
   constexpr int B = cont_bytes(C);
   // A local copy of the coefficients: the byte stores below may alias `e` as far as the
   // compiler knows, which would reload every coefficient per pixel and block vectorising.
@@ -428,73 +427,71 @@ void pack_yuv420_pair(const float* R0, const float* G0, const float* B0, const f
   const bool avx2 = cpu::have_avx2();
   const float w4[4] = {wv[0] * wh[0], wv[0] * wh[1], wv[1] * wh[0], wv[1] * wh[1]};
 #endif
-  for (int sp = 0; sp < ns; ++sp) {
-    const int xa = xs[2 * sp], w = xs[2 * sp + 1] - xa;  // the span, w columns from xa
-    const int cw = (w + 1) / 2;
-    const float *r0 = R0 + xa, *g0 = G0 + xa, *b0 = B0 + xa, *r1 = R1 + xa, *g1 = G1 + xa, *b1 = B1 + xa;
-    luma_row<C>(out.data[0] + y * out.stride[0] + xa * B, r0, g0, b0, w, ec, bits, tl0);
-    if (two) luma_row<C>(out.data[0] + (y + 1) * out.stride[0] + xa * B, r1, g1, b1, w, ec, bits, tl1);
-    if (y & 1) continue;
-    uint8_t* pu = out.data[1] + j * out.stride[1] + (xa / 2) * cstep;
-    uint8_t* pv = il ? pu + B : out.data[2] + j * out.stride[2] + (xa / 2) * B;
-    // the R'G'B' of chroma sample i from its 2x2 block per the siting (x1 = x0 + 1, or the
-    // last column), into the codes before the dither offset
-    auto cpx = [&](int i, int x1, float& cbv, float& crv) __attribute__((always_inline)) {
-      const int x0 = 2 * i;
-      const float r = chroma_down(r0[x0], r0[x1], r1[x0], r1[x1], wh, wv);
-      const float g = chroma_down(g0[x0], g0[x1], g1[x0], g1[x1], wh, wv);
-      const float b = chroma_down(b0[x0], b0[x1], b1[x0], b1[x1], wh, wv);
-      rgb_to_cbcr_code(ec, r, g, b, cbv, crv);
-    };
-    // Blocks of full 2x2 blocks (kBlk, then 8) in two loops: the float codes into two small
-    // arrays (stride-2 loads, unit-stride stores), then quantised and stored as the luma is
-    // (8 offsets, one per lane). In one loop, quantised codes through small arrays of 8, the
-    // stores stayed scalar and the loop spilled (~1/3 of the packer's samples on the clip).
-    // With AVX2 the blocks' R'G'B' come from chroma_down_avx2 (same sums) into fr, fg, fb,
-    // and the codes from them.
-    constexpr int kBlk = 64;
-    float fu[kBlk], fv[kBlk];
-    uint8_t* __restrict qu = pu;
-    uint8_t* __restrict qv = pv;
+  const int w = xb - xa;  // the span, w columns from xa
+  const int cw = (w + 1) / 2;
+  const float *r0 = R0 + xa, *g0 = G0 + xa, *b0 = B0 + xa, *r1 = R1 + xa, *g1 = G1 + xa, *b1 = B1 + xa;
+  luma_row<C>(out.data[0] + y * out.stride[0] + xa * B, r0, g0, b0, w, ec, bits, tl0);
+  if (two) luma_row<C>(out.data[0] + (y + 1) * out.stride[0] + xa * B, r1, g1, b1, w, ec, bits, tl1);
+  if (y & 1) return;
+  uint8_t* pu = out.data[1] + j * out.stride[1] + (xa / 2) * cstep;
+  uint8_t* pv = il ? pu + B : out.data[2] + j * out.stride[2] + (xa / 2) * B;
+  // the R'G'B' of chroma sample i from its 2x2 block per the siting (x1 = x0 + 1, or the
+  // last column), into the codes before the dither offset
+  auto cpx = [&](int i, int x1, float& cbv, float& crv) __attribute__((always_inline)) {
+    const int x0 = 2 * i;
+    const float r = chroma_down(r0[x0], r0[x1], r1[x0], r1[x1], wh, wv);
+    const float g = chroma_down(g0[x0], g0[x1], g1[x0], g1[x1], wh, wv);
+    const float b = chroma_down(b0[x0], b0[x1], b1[x0], b1[x1], wh, wv);
+    rgb_to_cbcr_code(ec, r, g, b, cbv, crv);
+  };
+  // Blocks of full 2x2 blocks (kBlk, then 8) in two loops: the float codes into two small
+  // arrays (stride-2 loads, unit-stride stores), then quantised and stored as the luma is
+  // (8 offsets, one per lane). In one loop, quantised codes through small arrays of 8, the
+  // stores stayed scalar and the loop spilled (~1/3 of the packer's samples on the clip).
+  // With AVX2 the blocks' R'G'B' come from chroma_down_avx2 (same sums) into fr, fg, fb,
+  // and the codes from them.
+  constexpr int kBlk = 64;
+  float fu[kBlk], fv[kBlk];
+  uint8_t* __restrict qu = pu;
+  uint8_t* __restrict qv = pv;
 #if defined(__x86_64__) || defined(__i386__)
-    float fr[kBlk], fg[kBlk], fb[kBlk];
+  float fr[kBlk], fg[kBlk], fb[kBlk];
 #endif
-    int i = 0;
-    auto blocks = [&](auto nb) __attribute__((always_inline)) {
-      constexpr int N = decltype(nb)::value;
-      for (; i + N <= w / 2; i += N) {
+  int i = 0;
+  auto blocks = [&](auto nb) __attribute__((always_inline)) {
+    constexpr int N = decltype(nb)::value;
+    for (; i + N <= w / 2; i += N) {
 #if defined(__x86_64__) || defined(__i386__)
-        if (avx2) {
-          chroma_down_avx2(r0 + 2 * i, r1 + 2 * i, N, w4, fr);
-          chroma_down_avx2(g0 + 2 * i, g1 + 2 * i, N, w4, fg);
-          chroma_down_avx2(b0 + 2 * i, b1 + 2 * i, N, w4, fb);
-          for (int k = 0; k < N; ++k) rgb_to_cbcr_code(ec, fr[k], fg[k], fb[k], fu[k], fv[k]);
-        } else
+      if (avx2) {
+        chroma_down_avx2(r0 + 2 * i, r1 + 2 * i, N, w4, fr);
+        chroma_down_avx2(g0 + 2 * i, g1 + 2 * i, N, w4, fg);
+        chroma_down_avx2(b0 + 2 * i, b1 + 2 * i, N, w4, fb);
+        for (int k = 0; k < N; ++k) rgb_to_cbcr_code(ec, fr[k], fg[k], fb[k], fu[k], fv[k]);
+      } else
 #endif
-          for (int k = 0; k < N; ++k) cpx(i + k, 2 * (i + k) + 1, fu[k], fv[k]);
-        if (il) {
-          for (int k0 = 0; k0 < N; k0 += 8)
-            for (int k = 0; k < 8; ++k) {
-              store_code<C>(qu + (i + k0 + k) * 2 * B, qc(fu[k0 + k], th[k]), bits);
-              store_code<C>(qu + (i + k0 + k) * 2 * B + B, qc(fv[k0 + k], th[k]), bits);
-            }
-        } else {
-          for (int k0 = 0; k0 < N; k0 += 8)
-            for (int k = 0; k < 8; ++k) {
-              store_code<C>(qu + (i + k0 + k) * B, qc(fu[k0 + k], th[k]), bits);
-              store_code<C>(qv + (i + k0 + k) * B, qc(fv[k0 + k], th[k]), bits);
-            }
-        }
+        for (int k = 0; k < N; ++k) cpx(i + k, 2 * (i + k) + 1, fu[k], fv[k]);
+      if (il) {
+        for (int k0 = 0; k0 < N; k0 += 8)
+          for (int k = 0; k < 8; ++k) {
+            store_code<C>(qu + (i + k0 + k) * 2 * B, qc(fu[k0 + k], th[k]), bits);
+            store_code<C>(qu + (i + k0 + k) * 2 * B + B, qc(fv[k0 + k], th[k]), bits);
+          }
+      } else {
+        for (int k0 = 0; k0 < N; k0 += 8)
+          for (int k = 0; k < 8; ++k) {
+            store_code<C>(qu + (i + k0 + k) * B, qc(fu[k0 + k], th[k]), bits);
+            store_code<C>(qv + (i + k0 + k) * B, qc(fv[k0 + k], th[k]), bits);
+          }
       }
-    };
-    blocks(std::integral_constant<int, kBlk>());
-    blocks(std::integral_constant<int, 8>());
-    for (; i < cw; ++i) {
-      float cbv, crv;
-      cpx(i, std::min(2 * i + 1, w - 1), cbv, crv);
-      store_code<C>(pu + i * cstep, qc(cbv, th[i & 7]), bits);
-      store_code<C>(pv + i * cstep, qc(crv, th[i & 7]), bits);
     }
+  };
+  blocks(std::integral_constant<int, kBlk>());
+  blocks(std::integral_constant<int, 8>());
+  for (; i < cw; ++i) {
+    float cbv, crv;
+    cpx(i, std::min(2 * i + 1, w - 1), cbv, crv);
+    store_code<C>(pu + i * cstep, qc(cbv, th[i & 7]), bits);
+    store_code<C>(pv + i * cstep, qc(crv, th[i & 7]), bits);
   }
 }
 
@@ -573,9 +570,9 @@ void pack_420(const FrameView& out, const FormatInfo& fi, const SignalDesc& sig,
     const bool two = yn == y + 2;
     const PlanarRow a = prep(y, pl, pl + wp, pl + 2 * wp);
     const PlanarRow b = two ? prep(y + 1, pl + 3 * wp, pl + 4 * wp, pl + 5 * wp) : a;
-    const int xs[2] = {0, out.width};
     with_cont(container_of(out.format), [&](auto k) {
-      pack_yuv420_pair<decltype(k)::value>(a.r, a.g, a.b, b.r, b.g, b.b, out, e, fi.bits, il, y, two, dither, xs, 1);
+      pack_yuv420_pair<decltype(k)::value>(a.r, a.g, a.b, b.r, b.g, b.b, out, e, fi.bits, il, y, two, dither, 0,
+                                           out.width);
     });
     y = yn;
   }
@@ -724,10 +721,10 @@ bool yuv420_codes(const FrameView& out, const SignalDesc& sig, bool dither, Yuv4
   return true;
 }
 
-void pack_pair_spans(const float* rgb, std::ptrdiff_t row_floats, std::ptrdiff_t plane_floats,
-                     const FrameView& out, const SignalDesc& sig, int y, const int* xs, int ns, bool dither) {
+void pack_pair_span(const float* rgb, std::ptrdiff_t row_floats, std::ptrdiff_t plane_floats,
+                    const FrameView& out, const SignalDesc& sig, int y, int x0, int x1, bool dither) {
   const FormatInfo& fi = format_info(out.format);
-  if (ns <= 0 || !(fi.yuv && fi.subsampled) || y < 0 || y + 1 >= out.height || (y & 1)) return;
+  if (x1 <= x0 || !(fi.yuv && fi.subsampled) || y < 0 || y + 1 >= out.height || (y & 1)) return;
   dither = dither && fi.bits <= 8;
   const YuvEncode e = yuv_encode(sig, fi.bits);
   const bool il = interleaved_uv(out.format);
@@ -735,7 +732,7 @@ void pack_pair_spans(const float* rgb, std::ptrdiff_t row_floats, std::ptrdiff_t
   const float* b = rgb + row_floats;
   with_cont(container_of(out.format), [&](auto k) {
     pack_yuv420_pair<decltype(k)::value>(a, a + plane_floats, a + 2 * plane_floats, b, b + plane_floats,
-                                         b + 2 * plane_floats, out, e, fi.bits, il, y, true, dither, xs, ns);
+                                         b + 2 * plane_floats, out, e, fi.bits, il, y, true, dither, x0, x1);
   });
 }
 

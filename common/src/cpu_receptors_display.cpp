@@ -1747,7 +1747,7 @@ DTUTMO_HOT void CpuEngine::encode_pair(int W, const ColourConsts& cc, const floa
 // the factorisation leaves (encode_pair's list): their R'G'B' into oa, ob as encode_pair
 // makes them (encode_scaled_chunk; scale_chunk and the three lookups on a row redone),
 // then their codes as the packer's (encode_codes_rgb); the last, partial chunk of a width
-// not a multiple of 16 the same, packed by pack_pair_spans. gc: 3 n floats of scratch.
+// not a multiple of 16 the same, packed by pack_pair_span. gc: 3 n floats of scratch.
 DTUTMO_HOT void CpuEngine::encode_pack_pair(int y, int W, const ColourConsts& cc, const float* __restrict bo,
                                             const float* __restrict yk, const float* __restrict ya,
                                             const float* __restrict yb, float* __restrict oa,
@@ -1780,8 +1780,7 @@ DTUTMO_HOT void CpuEngine::encode_pack_pair(int y, int W, const ColourConsts& cc
   }
   if (16 * nf < W) {
     redo(nf, 0);
-    const int xs[2] = {16 * nf, W};
-    pack_pair_spans(oa, std::ptrdiff_t(3) * W, W, out, C_.out, y, xs, 1, P_.dither);
+    pack_pair_span(oa, std::ptrdiff_t(3) * W, W, out, C_.out, y, 16 * nf, W, P_.dither);
   }
 }
 
