@@ -14,14 +14,30 @@
 
 namespace dtutmo {
 
+// fast_exp2's constants, for it and the CPU engine's AVX2 copy of it (cpu_receptors_display.cpp
+// fast_exp2_avx2, the same operations 8 lanes at a time): the clamp, the rounding magic
+// number 1.5 2^23, and the Taylor series of 2^f = e^(f ln2) to degree 7, highest first.
+// (Plain constexpr scalars: nvcc uses their values in device code; as __host__ __device__
+// variables, -kExp2Clamp in a host path warned that a device variable was read.)
+constexpr float kExp2Clamp = 126.0f;
+constexpr float kExp2Round = 12582912.0f;  // 1.5 2^23
+constexpr float kExp2P7 = 1.525273380405984e-05f;
+constexpr float kExp2P6 = 1.540353039338161e-04f;
+constexpr float kExp2P5 = 1.333355814642844e-03f;
+constexpr float kExp2P4 = 9.618129107628477e-03f;
+constexpr float kExp2P3 = 5.550410866482158e-02f;
+constexpr float kExp2P2 = 2.402265069591007e-01f;
+constexpr float kExp2P1 = 6.931471805599453e-01f;
+constexpr float kExp2P0 = 1.0f;
+
 DTUTMO_FAST_HD float fast_exp2(float x) {
   // clamped to [-126, 126], NaN kept (as the nested select before): each select in the
   // operand order of x86's minps / maxps (NaN -> the second operand, x). With the nested
   // select GCC built compares and blends and carried the constant ends through the
   // rounding below as blends too (the tone stage's X loop, AVX2 clone, two exp2 per pixel:
   // 125 -> 103 instructions per 8 pixels with this and no-thread-jumps there). Bit-identical.
-  x = 126.0f < x ? 126.0f : x;
-  x = -126.0f > x ? -126.0f : x;
+  x = kExp2Clamp < x ? kExp2Clamp : x;
+  x = -kExp2Clamp > x ? -kExp2Clamp : x;
   // round to nearest (ties to even) by the magic number 1.5 2^23: x + M holds the integer
   // nearest x in its low mantissa bits (|x| <= 126, far inside 2^22), M subtracted back
   // gives it as a float exactly, and the bits minus M's are the integer (no conversion).
@@ -33,22 +49,21 @@ DTUTMO_FAST_HD float fast_exp2(float x) {
   // 2^f is as accurate at f = 1/2 as at -1/2: the result differs by the polynomial's
   // rounding, ~1 ulp); the element's output on the clip came out byte-identical.
   // Needs IEEE additions (no -ffast-math reassociation; nvcc's --use_fast_math keeps them).
-  const float kRound = 12582912.0f;  // 1.5 2^23
-  const float xm = x + kRound;
-  const float fi = xm - kRound;
+  const float xm = x + kExp2Round;
+  const float fi = xm - kExp2Round;
   const float f = x - fi;  // [-0.5, 0.5]
   int32_t mb;
   memcpy(&mb, &xm, 4);
   const int32_t ii = mb - 0x4b400000;  // the bits of 1.5 2^23
   // Taylor series of 2^f = e^(f ln2) to degree 7 (rel. error < 1e-8 + rounding)
-  float p = 1.525273380405984e-05f;
-  p = p * f + 1.540353039338161e-04f;
-  p = p * f + 1.333355814642844e-03f;
-  p = p * f + 9.618129107628477e-03f;
-  p = p * f + 5.550410866482158e-02f;
-  p = p * f + 2.402265069591007e-01f;
-  p = p * f + 6.931471805599453e-01f;
-  p = p * f + 1.0f;
+  float p = kExp2P7;
+  p = p * f + kExp2P6;
+  p = p * f + kExp2P5;
+  p = p * f + kExp2P4;
+  p = p * f + kExp2P3;
+  p = p * f + kExp2P2;
+  p = p * f + kExp2P1;
+  p = p * f + kExp2P0;
   const int32_t e = ii + 127;
   const int32_t bits = e << 23;
   float s;
@@ -134,8 +149,8 @@ DTUTMO_FAST_HD float weight_exp2(float x) {
     u = u < 0xc1c00000u ? u : 0xc1c00000u;  // the bits of -24.0f
     memcpy(&x, &u, 4);
   }
-  const float r = x + 12582912.0f;  // 1.5 2^23 + round(x)
-  const float f = x - (r - 12582912.0f);  // [-0.5, 0.5]
+  const float r = x + kExp2Round;  // 1.5 2^23 + round(x)
+  const float f = x - (r - kExp2Round);  // [-0.5, 0.5]
   float p = 0.0551716685f;
   p = p * f + 0.242611125f;
   p = p * f + 0.693260968f;

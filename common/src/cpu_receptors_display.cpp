@@ -385,19 +385,19 @@ __attribute__((target("avx2,fma"))) static int tone_lookup3_avx2(const float* co
 // polynomial as GCC contracts it, p * f + c into one FMA): the same bits per lane as the
 // x86-64-v3 clone's vectorised fast_exp2.
 __attribute__((target("avx2,fma"), always_inline)) static inline __m256 fast_exp2_avx2(__m256 x) {
-  x = _mm256_min_ps(_mm256_set1_ps(126.0f), x);   // 126 < x ? 126 : x
-  x = _mm256_max_ps(_mm256_set1_ps(-126.0f), x);  // -126 > x ? -126 : x
-  const __m256 kr = _mm256_set1_ps(12582912.0f);
+  x = _mm256_min_ps(_mm256_set1_ps(kExp2Clamp), x);   // 126 < x ? 126 : x
+  x = _mm256_max_ps(_mm256_set1_ps(-kExp2Clamp), x);  // -126 > x ? -126 : x
+  const __m256 kr = _mm256_set1_ps(kExp2Round);
   const __m256 xm = _mm256_add_ps(x, kr);
   const __m256 f = _mm256_sub_ps(x, _mm256_sub_ps(xm, kr));
-  __m256 p = _mm256_set1_ps(1.525273380405984e-05f);
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.540353039338161e-04f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.333355814642844e-03f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(9.618129107628477e-03f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(5.550410866482158e-02f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(2.402265069591007e-01f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(6.931471805599453e-01f));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.0f));
+  __m256 p = _mm256_set1_ps(kExp2P7);
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(kExp2P6));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(kExp2P5));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(kExp2P4));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(kExp2P3));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(kExp2P2));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(kExp2P1));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(kExp2P0));
   // (bits(xm) - bits(1.5 2^23) + 127) << 23
   const __m256i e = _mm256_slli_epi32(
       _mm256_add_epi32(_mm256_castps_si256(xm), _mm256_set1_epi32(127 - 0x4b400000)), 23);
