@@ -483,8 +483,12 @@ constexpr int kToneOct = 64, kToneSeg = 128, kToneBase = (127 - 32) * kToneSeg;
 constexpr int kToneTab = kToneOct * kToneSeg + 2;  // per class
 constexpr float kToneMin = 2.3283064e-10f;         // 2^-32
 constexpr float kToneMax = 4.2949673e9f;           // 2^32
-// The table's variable of one class: LMS_c (cd/m^2) times 2^-K_c.
-DTUTMO_PX float tone_arg(float lms, float k) { return (lms > 1e-30f ? lms : 1e-30f) * fast_exp2(-k); }
+// The table's variable of one class: LMS_c (cd/m^2, floored at kToneArgFloor) times 2^-K_c
+// (the CPU's AVX2 X loop, cpu_receptors_display.cpp tone_arg_avx2, the same).
+constexpr float kToneArgFloor = 1e-30f;
+DTUTMO_PX float tone_arg(float lms, float k) {
+  return (lms > kToneArgFloor ? lms : kToneArgFloor) * fast_exp2(-k);
+}
 // X of the three cone classes of an input LMS: L and M on the L/M constant klm, S on ks.
 DTUTMO_PX Vec3 cone_tone_args(Vec3 lms, float klm, float ks) {
   return {tone_arg(lms.x, klm), tone_arg(lms.y, klm), tone_arg(lms.z, ks)};

@@ -424,9 +424,9 @@ __attribute__((target("avx2,fma"), always_inline)) static inline __m256 dot3_avx
                                                                                  __m256 x, __m256 y, __m256 z) {
   return _mm256_fmadd_ps(c, z, _mm256_fmadd_ps(a, x, _mm256_mul_ps(b, y)));
 }
-// tone_arg(lms, k) of 8 values: (lms > 1e-30 ? lms : 1e-30) 2^-k (maxps' operand order)
+// tone_arg(lms, k) of 8 values: (lms > floor ? lms : floor) 2^-k (maxps' operand order)
 __attribute__((target("avx2,fma"), always_inline)) static inline __m256 tone_arg_avx2(__m256 lms, __m256 e) {
-  return _mm256_mul_ps(_mm256_max_ps(lms, _mm256_set1_ps(1e-30f)), e);
+  return _mm256_mul_ps(_mm256_max_ps(lms, _mm256_set1_ps(kToneArgFloor)), e);
 }
 __attribute__((target("avx2,fma"), always_inline)) static inline __m256 exp2_neg_avx2(const float* k) {
   return fast_exp2_avx2(_mm256_xor_ps(_mm256_loadu_ps(k), _mm256_set1_ps(-0.0f)));
