@@ -30,7 +30,8 @@ __device__ double block_sum(double v, double* sh) {
 }
 
 __global__ void k_global_stats(const float* cell_sum, const float* cell_cnt, float* la_loc,
-                               DevState* st, FrameConsts tmpl, FrameConsts* K, SetupParams sp, int redo) {
+                               DevState* st, FrameConsts tmpl, FrameConsts* K, SetupParams sp,
+                               GlarePicture glare, int redo) {
   if (redo && !st->redo) return;  // the whole block, before any barrier (thread 0 writes
                                   // st->redo only in the first pass)
   __shared__ double sh[kRed];
@@ -38,20 +39,46 @@ __global__ void k_global_stats(const float* cell_sum, const float* cell_cnt, flo
                                          // the same whatever the order of the atomics)
   for (int i = threadIdx.x; i < kCutBins; i += blockDim.x) ch[i] = 0u;
   __syncthreads();
+  __shared__ int box[4];  // the lit cells' box (model.h picture_area)
+  if (threadIdx.x == 0) {
+    box[0] = sp.gw;  // x0, x1, y0, y1 (CellBox)
+    box[1] = 0;
+    box[2] = sp.gh;
+    box[3] = 0;
+  }
+  __syncthreads();
   const int nc = sp.gw * sp.gh;
-  double gs = 0.0, gn = 0.0;
   for (int i = threadIdx.x; i < nc; i += blockDim.x) {
-    const float s = cell_sum[i], n = cell_cnt[i];
-    gs += s;
-    gn += n;
-    const float v = cell_mean(s, n);  // model.h
+    const float v = cell_mean(cell_sum[i], cell_cnt[i]);  // model.h
     la_loc[i] = v;
     atomicAdd(&ch[cut_bin(v)], 1u);
+    if (cell_lit(v)) {
+      const int cx = i % sp.gw, cy = i / sp.gw;
+      atomicMin(&box[0], cx);
+      atomicMax(&box[1], cx + 1);
+      atomicMin(&box[2], cy);
+      atomicMax(&box[3], cy + 1);
+    }
+  }
+  __syncthreads();
+  const CellBox glit = glare.lit ? CellBox{glare.gw - glare.lit[0], glare.lit[1], glare.gh - glare.lit[2],
+                                           glare.lit[3]}
+                                 : CellBox{0, 0, 0, 0};
+  const CellBox pic = frame_picture({box[0], box[1], box[2], box[3]}, sp.gw, sp.gh, glare.lit ? &glit : nullptr,
+                                    glare.f, glare.gw, glare.gh, tmpl.width, tmpl.height);
+  // the global log-mean over the picture (pixel weighted)
+  const int pw = pic.x1 - pic.x0, np = pw * (pic.y1 - pic.y0);
+  double gs = 0.0, gn = 0.0;
+  for (int k = threadIdx.x; k < np; k += blockDim.x) {
+    const int i = (pic.y0 + k / pw) * sp.gw + pic.x0 + k % pw;
+    gs += cell_sum[i];
+    gn += cell_cnt[i];
   }
   gs = block_sum(gs, sh);  // (its barriers also order the histogram's atomics)
   gn = block_sum(gn, sh);
   if (threadIdx.x != 0) return;
   *K = tmpl;
+  set_picture(*K, pic);
   float sig[kCutQ];
   cut_signature(ch, sig);
   update_global_state(*st, (float)(gs / (gn > 1.0 ? gn : 1.0)), sig, sp, *K, redo != 0);
@@ -206,8 +233,8 @@ dim3 grid2(int w, int h, dim3 b) { return dim3(div_up(w, b.x), div_up(h, b.y)); 
 
 std::string launch_global_stats(const float* cell_sum, const float* cell_cnt, float* la_loc,
                                 DevState* state, const FrameConsts& tmpl, FrameConsts* K,
-                                SetupParams sp, cudaStream_t s, bool redo) {
-  k_global_stats<<<1, kRed, 0, s>>>(cell_sum, cell_cnt, la_loc, state, tmpl, K, sp, redo ? 1 : 0);
+                                SetupParams sp, GlarePicture glare, cudaStream_t s, bool redo) {
+  k_global_stats<<<1, kRed, 0, s>>>(cell_sum, cell_cnt, la_loc, state, tmpl, K, sp, glare, redo ? 1 : 0);
   DTUTMO_LAUNCH_CHECK("k_global_stats");
   return {};
 }

@@ -512,7 +512,9 @@ std::string CudaEngine::run_frame(const FrameView& in, const FrameView& out, dou
   FrameConsts* K = consts_.get();
   // Per-stage marks (profiling only) name the single-block kernels apart, so the
   // benchmark shows what multi-block reductions would save.
-  DTUTMO_TRY(launch_global_stats(cell_sum_.get(), cell_cnt_.get(), la_loc_.get(), st, tmpl, K, sp,
+  // (with optics the picture area is found on the glare grid, before the veil)
+  const GlarePicture gpic = {P.optics ? glare_.lit() : nullptr, glare_.cell(), glare_.gw(), glare_.gh()};
+  DTUTMO_TRY(launch_global_stats(cell_sum_.get(), cell_cnt_.get(), la_loc_.get(), st, tmpl, K, sp, gpic,
                                  stream_));
   mark("global-stats");
   // A cut with optics on: the frame is made again with the glare state snapped, as the CPU
@@ -525,7 +527,7 @@ std::string CudaEngine::run_frame(const FrameView& in, const FrameView& out, dou
   // frame, against a balanced 4K budget of 3.3 ms.
   if (glare_cut_redo(P.optics, sp.broadcast != 0, snap)) {
     DTUTMO_TRY(pass1_lin(dec, lin, logy, true, 1.0f, &st->redo));
-    DTUTMO_TRY(launch_global_stats(cell_sum_.get(), cell_cnt_.get(), la_loc_.get(), st, tmpl, K, sp,
+    DTUTMO_TRY(launch_global_stats(cell_sum_.get(), cell_cnt_.get(), la_loc_.get(), st, tmpl, K, sp, gpic,
                                    stream_, true));
     mark("cut-redo");
   }

@@ -74,9 +74,15 @@ std::string launch_stats_from_lin(Plane lin, int w, int h, Vec3 rgb_to_y, Plane 
 // on the device unless state->redo.
 // `tmpl` carries the stream/parameter fields of FrameConsts (host-filled); it is copied
 // into *K first, then the state-dependent fields are filled in on the device.
+// `glare`: with optics, the glare grid's lit box (GlareDev::lit) and geometry, from which
+// the picture area is found (model.h frame_picture); lit == nullptr: the cells' own.
+struct GlarePicture {
+  const int* lit;
+  int f, gw, gh;
+};
 std::string launch_global_stats(const float* cell_sum, const float* cell_cnt, float* la_loc,
                                 DevState* state, const FrameConsts& tmpl, FrameConsts* K,
-                                SetupParams sp, cudaStream_t s, bool redo = false);
+                                SetupParams sp, GlarePicture glare, cudaStream_t s, bool redo = false);
 // Pooling primitives (cpu_spatial.cpp on the device).
 std::string launch_down2(const float* in, int w, int h, float* out, cudaStream_t s);
 std::string launch_blur_grid(float* img, int w, int h, float sigma, float* tmp, cudaStream_t s);
@@ -212,6 +218,9 @@ class GlareDev {
   int cell() const { return f_; }
   int gw() const { return gw_; }
   int gh() const { return gh_; }
+  // The last run's lit cells' box, 4 ints: gw - x0, x1, gh - y0, y1 (all 0: none lit;
+  // model.h frame_picture).
+  const int* lit() const { return lit_.get(); }
 
  private:
   void destroy();
@@ -227,6 +236,7 @@ class GlareDev {
   cudaEvent_t ktab_done_ = nullptr;    // the last upload from ktab_ has been read
   DeviceBuffer<unsigned int> hist_;    // kHistBins: log2 cell luminance (the glare cap)
   DeviceBuffer<float> cap_;            // h[0], h[1], s (log2), cap (cd/m^2)
+  DeviceBuffer<int> lit_;              // the lit cells' box (lit())
 };
 
 // ----------------------------------------------------------------- detail.cu

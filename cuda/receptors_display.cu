@@ -40,7 +40,7 @@ __global__ void k_hist_sample(LinSource src, const KCell* cells, int gw, int gh,
     const CellSample a = sample_at(src, cells, gw, gh, x, y, p.ly, false);
     const float ra = achromatic_response(scene_responses(p.rgb, a, K));
     edge[idx] = ra;
-    if (i < nsub) atomicAdd(&sh[hist_bin(ra)], 1u);
+    if (i < nsub && in_picture(K, x, y)) atomicAdd(&sh[hist_bin(ra)], 1u);
   }
   __syncthreads();
   for (int i = threadIdx.x; i < kHistBins; i += blockDim.x)
@@ -99,11 +99,9 @@ __global__ void k_frame_setup(const unsigned int* hist, DevState* st, FrameConst
   }
   __syncthreads();
   if (threadIdx.x != 0) return;
-  float t_lo, t_hi;
-  display_targets(tv[0], tv[1], lv[0], lv[1], sp.black, sp.peak, &t_lo, &t_hi);
-  const float t_lo0 = t_lo;  // before the key: the slope below the low percentile
-  key_targets(K, st->s_rmed, lv[0], lv[1], sp.black, sp.peak, sp.key, sp.key_strength, sp.mesopic,
-              &t_lo, &t_hi);
+  float t_lo, t_hi, t_lo0;  // t_lo0: before the key, the slope below the low percentile
+  frame_targets(K, st->s_rmed, lv[0], lv[1], tv[0], tv[1], sp.black, sp.peak, sp.key, sp.key_strength,
+                sp.mesopic, &t_lo, &t_hi, &t_lo0);
   finish_frame_consts(K, lv[0], lv[1], t_lo, t_hi, t_lo0, sp.knee, sp.viewing);
   st->csf_active = sp.csf ? (int)csf_band_gains(K, sp.fov_deg, st->csf_gain) : 0;
   *Kg = K;

@@ -50,6 +50,8 @@ struct FrameConsts {
   int grid_w, grid_h;     // adaptation grid size, cells
   int cell;               // adaptation grid cell size, pixels (8)
   float ppd;              // pixels per degree = width / fov
+  int pic_x0, pic_y0, pic_x1, pic_y1;  // this frame's picture area, pixels [x0, x1) x [y0, y1):
+                                       // the frame less letterbox / pillarbox bars (model.h picture_area)
 
   // --- decode (MODEL.md "Input decoding") ---
   int in_transfer;        // dtutmo::Transfer of the input (as int)

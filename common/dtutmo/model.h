@@ -133,6 +133,76 @@ DTUTMO_HD float cut_shape_change(const float q[kCutQ], const float p[kCutQ]) {
   return s / (float)n;
 }
 
+// ------------------------------------------------------------ picture area
+// Letterbox and pillarbox bars are not the scene: the frame's statistics (the global
+// log-mean that sets the adaptation level, and the response histogram: the percentiles
+// and the display key's median) are taken over the picture, the bounding box of the lit
+// cells (a cell's mean log2 luminance more than half a stop above the floor, kCutBlack:
+// what a signal's black decodes to, PQ codes 64-65 at 10 bits, is not lit), when that box
+// spans at least half the frame each way (a letterbox of 2.76:1 in 16:9 keeps 64 % of the
+// height, a 4:3 pillarbox 75 % of the width); otherwise, and on a frame without a lit
+// cell, the whole frame: a title line or a logo on black keeps the whole frame's
+// statistics. With the bars counted, a 2.39:1 film in a 16:9 frame (a quarter of it
+// black) was adapted far below its picture and came out washed out (the daylight scene
+// letterboxed: mean code 164 -> 208, its spread down by a third).
+DTUTMO_HD bool cell_lit(float cell_log2_mean) { return cell_log2_mean > kCutBlack; }
+// The same for a cell's mean luminance (cd/m^2; the glare grid's cells).
+DTUTMO_HD bool lum_lit(float y) { return y > 0.0f && cell_lit(log2f(y)); }
+// The picture area from the lit cells' bounding box (empty when no cell is lit) on a
+// gw x gh grid: the box less its cells on a bar's edge (partly bar, partly picture: a
+// bar's edge rarely falls on a cell's, and its black in the histogram put the low
+// percentile at black still).
+DTUTMO_HD CellBox picture_area(CellBox lit, int gw, int gh) {
+  if (lit.empty() || 2 * (lit.x1 - lit.x0) < gw || 2 * (lit.y1 - lit.y0) < gh) return {0, gw, 0, gh};
+  return {lit.x0 > 0 ? lit.x0 + 1 : 0, lit.x1 < gw ? lit.x1 - 1 : gw, lit.y0 > 0 ? lit.y0 + 1 : 0,
+          lit.y1 < gh ? lit.y1 - 1 : gh};
+}
+// The frame's picture area in adaptation cells (gw x gh, kCell pixels, on a w x h frame):
+// from their own lit cells (lit), or with optics from the glare grid's (glit: cells of gf
+// pixels on a ggw x ggh grid, before the veil, which lights the bars): the adaptation
+// cells wholly inside the pixels of its picture area.
+DTUTMO_HD CellBox frame_picture(CellBox lit, int gw, int gh, const CellBox* glit, int gf, int ggw, int ggh,
+                                int w, int h) {
+  if (!glit) return picture_area(lit, gw, gh);
+  const CellBox g = picture_area(*glit, ggw, ggh);
+  const int px0 = g.x0 * gf, py0 = g.y0 * gf;
+  const int px1 = g.x1 * gf < w ? g.x1 * gf : w, py1 = g.y1 * gf < h ? g.y1 * gf : h;
+  const CellBox c = {(px0 + kCell - 1) / kCell, px1 >= w ? gw : px1 / kCell, (py0 + kCell - 1) / kCell,
+                     py1 >= h ? gh : py1 / kCell};
+  return c.empty() ? CellBox{0, gw, 0, gh} : c;
+}
+// The picture area in pixels into K (the last cell may be partial).
+DTUTMO_HD void set_picture(FrameConsts& K, CellBox c) {
+  K.pic_x0 = c.x0 * kCell;
+  K.pic_y0 = c.y0 * kCell;
+  K.pic_x1 = c.x1 * kCell < K.width ? c.x1 * kCell : K.width;
+  K.pic_y1 = c.y1 * kCell < K.height ? c.y1 * kCell : K.height;
+}
+// A lit cell at (x, y) into a bounding box (start from empty_box(gw, gh)).
+DTUTMO_HD CellBox empty_box(int gw, int gh) { return {gw, 0, gh, 0}; }
+DTUTMO_HD void box_add(CellBox& b, int x, int y) {
+  b.x0 = x < b.x0 ? x : b.x0;
+  b.x1 = x + 1 > b.x1 ? x + 1 : b.x1;
+  b.y0 = y < b.y0 ? y : b.y0;
+  b.y1 = y + 1 > b.y1 ? y + 1 : b.y1;
+}
+DTUTMO_HD bool in_picture(const FrameConsts& K, int x, int y) {
+  return x >= K.pic_x0 && x < K.pic_x1 && y >= K.pic_y0 && y < K.pic_y1;
+}
+// The response histogram's samples of one row that lie in the picture: [*i0, *i1) of the
+// row's nsub (sample i at column i step + step / 2, hist_nsub), none when y is outside.
+DTUTMO_HD void picture_samples(const FrameConsts& K, int y, int step, int nsub, int* i0, int* i1) {
+  if (y < K.pic_y0 || y >= K.pic_y1) {
+    *i0 = *i1 = 0;
+    return;
+  }
+  const int h = step >> 1;
+  const int a = K.pic_x0 > h ? (K.pic_x0 - h + step - 1) / step : 0;  // first with x >= pic_x0
+  const int b = K.pic_x1 > h ? (K.pic_x1 - h + step - 1) / step : 0;  // first with x >= pic_x1
+  *i0 = a < nsub ? a : nsub;
+  *i1 = b < nsub ? b : nsub;
+}
+
 // The global temporal state (the CPU engine's member, inside the CUDA engine's DevState).
 struct TemporalState {
   float s_logmean, s_rodmean;  // smoothed global log2 adaptation: cones (cone-tau), rods (rod-tau)
@@ -409,17 +479,29 @@ DTUTMO_HD void widen_range(float* l_lo, float* l_hi) {
     *l_hi = g * 2.0f;
   }
 }
+// How visible a display luminance t matched to the scene (response matching) is on a
+// display whose black is `black`: 0 at or below black / 2 (the eye's response to that part
+// of the scene is less than what the display's own black gives the display observer),
+// 1 at 2 x black and above, linear in log2 between (continuous: a fade keeps its steps).
+DTUTMO_HD float visible_share(float t, float black) {
+  const float v = 0.5f * log2f(std_max(t, 1e-12f) / std_max(black, 1e-3f)) + 0.5f;
+  return std_min(std_max(v, 0.0f), 1.0f);
+}
 // Display targets from the response-matched display luminances t_lo_m, t_hi_m: the low
 // end never gives a smaller contrast ratio than the scene's percentile range where the
 // display can show it (when the high end is held down by the peak, the low end follows
-// instead of lifting the blacks into a grey veil).
+// instead of lifting the blacks into a grey veil). A frame the eye sees gets at least
+// 4 x black of range at the top; one it does not (its top matched below the display's
+// black: a black frame, the last frames of a fade) keeps its matched top, below black,
+// and shows as black: lifted to 4 x black, a frame of no light came out dark grey.
 DTUTMO_HD void display_targets(float t_lo_m, float t_hi_m, float l_lo, float l_hi, float black,
                                float peak, float* t_lo, float* t_hi) {
   float th = std_min(peak, t_hi_m);
   float tl = std_min(t_lo_m, sqrtf(t_lo_m * th * (l_lo / l_hi)));
   tl = std_max(black, tl);
   tl = std_min(tl, th * 0.25f);
-  th = std_max(th, 4.0f * std_max(black, 1e-3f));
+  const float th_min = 4.0f * std_max(black, 1e-3f);
+  if (th < th_min) th *= powf(th_min / th, visible_share(t_hi_m, black));
   th = std_min(th, peak);
   *t_lo = tl;
   *t_hi = th;
@@ -440,13 +522,17 @@ DTUTMO_HD float mapped_grey(const FrameConsts& K, float r, float s0, float s1, f
 // key x peak x (1 - 0.6 w), w the mesopic rod weight of the scene's global adaptation:
 // night (rods) is shown darker, at 0.4 of the day key, but readable. The factor e is
 // bounded to [1/8, 8]. To brighten, the top moves by e (held at the peak) and the low end
-// by sqrt(e): dim frames gain contrast, their blacks stay dark. To darken, only the low end
-// moves (by e, and further down to e^2 where that reaches the median): a bright frame's
-// shadows deepen and its whites stay white.
+// by sqrt(e): dim frames gain contrast, their blacks stay dark. Each end brightens only by
+// its visible share (visible_share of its response-matched luminance t_lo_m, t_hi_m): the
+// eye's own darkness is not made visible. The black round a lit object (credits on
+// black, stars) stays display black, and a frame of no light is not lifted into grey
+// (brightened by 8 at both ends, black came out at code 32-44). To darken, only the low
+// end moves (by e, and further down to e^2 where that reaches the median): a bright
+// frame's shadows deepen and its whites stay white.
 // key <= 0 or strength <= 0: unchanged.
-DTUTMO_HD void key_targets(const FrameConsts& K, float r_med, float l_lo, float l_hi, float black,
-                           float peak, float key, float strength, int mesopic, float* t_lo,
-                           float* t_hi) {
+DTUTMO_HD void key_targets(const FrameConsts& K, float r_med, float l_lo, float l_hi, float t_lo_m,
+                           float t_hi_m, float black, float peak, float key, float strength,
+                           int mesopic, float* t_lo, float* t_hi) {
   if (!(key > 0.0f) || !(strength > 0.0f)) return;
   const float s0 = scene_resp_grey(K, 3, l_lo), s1 = scene_resp_grey(K, 3, l_hi);
   const float w = mesopic ? mesopic_weight(K.la_global) : 0.0f;
@@ -471,13 +557,24 @@ DTUTMO_HD void key_targets(const FrameConsts& K, float r_med, float l_lo, float 
     *t_lo = tl;
     return;
   }
-  const float th = std_min(peak, *t_hi * e);
+  const float th = std_min(peak, *t_hi * powf(e, visible_share(t_hi_m, black)));
   // the low end rises half as far (in log) as the top: a dim frame gains contrast and its
   // blacks stay dark (both by e, or the low end searched up to the median, lifted night
   // skies into a grey veil)
-  const float tl = std_min(std_max(*t_lo * sqrtf(e), bl), th * 0.25f);
+  const float tl = std_min(std_max(*t_lo * powf(e, 0.5f * visible_share(t_lo_m, black)), bl), th * 0.25f);
   *t_lo = tl;
   *t_hi = th;
+}
+
+// The display targets (t_lo, t_hi) of the percentile range (l_lo, l_hi) and the low end
+// before the key (t_lo0, finish_frame_consts): response matching (the matched display
+// luminances t_lo_m, t_hi_m), display_targets, then the display key.
+DTUTMO_HD void frame_targets(const FrameConsts& K, float r_med, float l_lo, float l_hi, float t_lo_m,
+                             float t_hi_m, float black, float peak, float key, float strength,
+                             int mesopic, float* t_lo, float* t_hi, float* t_lo0) {
+  display_targets(t_lo_m, t_hi_m, l_lo, l_hi, black, peak, t_lo, t_hi);
+  *t_lo0 = *t_lo;
+  key_targets(K, r_med, l_lo, l_hi, t_lo_m, t_hi_m, black, peak, key, strength, mesopic, t_lo, t_hi);
 }
 
 // Per-class normalisation, knee, DTUCAM conditions (Hunt effect bounded) and the display
@@ -645,6 +742,9 @@ inline void param_consts(FrameConsts& K, const Params& P, int width, int height,
   K.grid_h = grid_h;
   K.cell = kCell;
   K.ppd = float(width) / P.fov_deg;
+  K.pic_x0 = K.pic_y0 = 0;  // the whole frame until a frame's statistics say otherwise
+  K.pic_x1 = width;
+  K.pic_y1 = height;
   K.local = P.local;
   K.mesopic = P.mesopic;
   K.base_detail = P.base_detail;

@@ -20,6 +20,12 @@ namespace dtutmo {
 // ------------------------------------------------------------------ grids
 constexpr int kCell = 8;  // adaptation grid cell, pixels
 constexpr int kSub = 4;   // histogram / edge-map subsampling step, pixels
+// A box of cells [x0, x1) x [y0, y1): a frame's picture area (model.h picture_area), the
+// CPU's EdgePooler's where a bin's planes can be nonzero.
+struct CellBox {
+  int x0, x1, y0, y1;
+  DTUTMO_HD bool empty() const { return x0 >= x1 || y0 >= y1; }
+};
 
 // Position of pixel p on a grid whose sample i sits at pixel (i + 0.5) step, in samples.
 DTUTMO_PX float grid_pos(int p, float step) { return ((float)p + 0.5f) / step - 0.5f; }

@@ -105,18 +105,21 @@ DTUTMO_AVX2_EXACT static void hist_base_gains(const float* __restrict base, cons
 // bins vectorised, the increments scalar (one loop with them all stayed scalar). No FMA:
 // 2 r.x + r.y + 0.05 r.z as an FMA would round once.
 DTUTMO_AVX2_EXACT static void hist_row_bins(const float* __restrict r, int nsub, int ew, float* __restrict e,
-                                              uint32_t* __restrict h) {
+                                              uint32_t* __restrict h, int b0, int b1) {
   // (a frame at most kSub wide has ew_ = 1 < nsub: its first sample alone is binned)
   const int ne = std::min(nsub, ew);
   for (int i = 0; i < ne; ++i) e[i] = achromatic_response({r[i], r[nsub + i], r[2 * nsub + i]});
   for (int i = ne; i < ew; ++i) e[i] = e[nsub - 1];
+  // only the samples [b0, b1) in the picture are binned (model.h picture_samples)
+  e += b0;
+  const int nb = std::max(std::min(b1, ne) - b0, 0);
   static_assert(kHistCopies == 4, "the increments below go round 4 copies");
   uint32_t* __restrict h1 = h + kHistBins;
   uint32_t* __restrict h2 = h + 2 * kHistBins;
   uint32_t* __restrict h3 = h + 3 * kHistBins;
-  for (int i0 = 0; i0 < ne; i0 += 256) {
+  for (int i0 = 0; i0 < nb; i0 += 256) {
     int b[256];
-    const int m = std::min(256, ne - i0);
+    const int m = std::min(256, nb - i0);
     for (int i = 0; i < m; ++i) b[i] = hist_bin(e[i0 + i]);
     int i = 0;
     for (; i + 4 <= m; i += 4) {
@@ -186,7 +189,9 @@ void CpuEngine::frame_consts(float kq) {
     // the samples' achromatic responses into the edge map's row, then their bins (one
     // loop with the increments stayed scalar, reloading ew_ and nsub after each: ~70 % of
     // this lambda's own samples)
-    hist_row_bins(s.rsp.data(), nsub, ew_, edge_.data() + size_t(j) * ew_, hist_[th].data());
+    int b0, b1;
+    picture_samples(K, y, step, nsub, &b0, &b1);
+    hist_row_bins(s.rsp.data(), nsub, ew_, edge_.data() + size_t(j) * ew_, hist_[th].data(), b0, b1);
   });
   tl_.mark("fc.hist");
   // every thread's copies into hist_[0]'s first (the reference path counts in the first
@@ -208,13 +213,10 @@ void CpuEngine::frame_consts(float kq) {
   // per-class gains, knee and the DTUCAM conditions ---
   float l_lo = inverse_scene_grey(K, ts_.s_rlo), l_hi = inverse_scene_grey(K, ts_.s_rhi);
   widen_range(&l_lo, &l_hi);
-  float t_lo, t_hi;
-  display_targets(inverse_disp_grey(K, scene_resp_grey(K, 3, l_lo)),
-                  inverse_disp_grey(K, scene_resp_grey(K, 3, l_hi)), l_lo, l_hi, P_.display_black,
-                  display_peak_nits(P_), &t_lo, &t_hi);
-  const float t_lo0 = t_lo;  // before the key: the slope below the low percentile
-  key_targets(K, s_rmed_, l_lo, l_hi, P_.display_black, display_peak_nits(P_), P_.key, P_.key_strength,
-              P_.mesopic, &t_lo, &t_hi);
+  float t_lo, t_hi, t_lo0;  // t_lo0: before the key, the slope below the low percentile
+  frame_targets(K, s_rmed_, l_lo, l_hi, inverse_disp_grey(K, scene_resp_grey(K, 3, l_lo)),
+                inverse_disp_grey(K, scene_resp_grey(K, 3, l_hi)), P_.display_black, display_peak_nits(P_),
+                P_.key, P_.key_strength, P_.mesopic, &t_lo, &t_hi, &t_lo0);
   finish_frame_consts(K, l_lo, l_hi, t_lo, t_hi, t_lo0, P_.knee, int(P_.viewing));
 
   tl_.mark("fc.norm");

@@ -71,7 +71,7 @@ void CpuEngine::hist_row_reference(int j, uint32_t* hist) {
     const CellSample a = cell_at(x, y, logy_[size_t(y) * W_ + x] - d, kChD0);
     const float ra = achromatic_response(scene_responses(rgb, a, K_));
     edge_[size_t(j) * ew_ + i] = ra;
-    if (i < nsub) hist[hist_bin(ra)]++;
+    if (i < nsub && in_picture(K_, x, y)) hist[hist_bin(ra)]++;
   }
 }
 

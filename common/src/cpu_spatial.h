@@ -32,11 +32,7 @@ void blur_rows_h(const float* img, float* tmp, int w, int y0, int y1, const Blur
                  int x1 = -1);
 void blur_rows_v(const float* tmp, float* img, int w, int h, int y0, int y1, const BlurTaps& t, int x0 = 0,
                  int x1 = -1, int s0 = 0, int s1 = -1);
-// A box of cells [x0, x1) x [y0, y1) (EdgePooler: where a bin's planes can be nonzero).
-struct CellBox {
-  int x0, x1, y0, y1;
-  bool empty() const { return x0 >= x1 || y0 >= y1; }
-};
+// (CellBox, a box of cells: spatial.h)
 
 // Bilinear resampling by rows (spatial.h bilinear, the same bits as per sample): per
 // destination column the lower source column ix and the upper one's weight tx, made once

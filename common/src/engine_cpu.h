@@ -396,6 +396,7 @@ class CpuEngine final : public Engine {
   CpuGlare glare_[3];
   std::vector<float> gsrc_[3], gdst_[3];
   ColTable gcols_;  // the veil's per-column lerp on the glare grid (apply_optics)
+  CellBox glare_lit_ = {0, 0, 0, 0};  // this frame's lit glare cells (apply_optics; model.h frame_picture)
   std::vector<std::vector<double>> glare_sums_;  // per thread: a glare row's cell sums (glare_cells_row)
   std::vector<int> gidx_;  // the glare's source cells, row-major (apply_optics)
   // the veil by CpuGlare::direct where at most 1 cell in kGlareDirectCells is a source

@@ -648,6 +648,39 @@ TEST(Pixels, SdrRangeInputComesOutNearItself) {
   gst_caps_unref(in_copy);
 }
 
+// A stream of black (PQ black, code 64, and its neighbour 65 on every other row) comes out
+// as video black: Y' 16 (17 where the dither rounds up), neutral chroma, from the first
+// frame on. It had come out at Y' 44, dark grey: the display key brightened a frame of
+// no light and the normalisation spread it over 4x the display's black.
+TEST(Pixels, BlackInputIsVideoBlack) {
+  Harness hh("target=sdr");
+  GstCaps* in = video_caps("P010_10LE", 64, 36, "bt2100-pq");
+  GstCaps* in_copy = gst_caps_copy(in);
+  ASSERT_TRUE(hh.start(in, gst_caps_from_string("video/x-raw,format=I420")));
+  for (int f = 0; f < 3; ++f) {
+    ASSERT_EQ(hh.push_next(make_frame(in_copy, [](int, int y, float* p) { p[0] = p[1] = p[2] = y % 2 ? 5e-5f : 0.0f; })),
+              GST_FLOW_OK);
+    GstBuffer* ob = gst_harness_pull(hh.h);
+    ASSERT_NE(ob, nullptr);
+    GstMapInfo m;
+    ASSERT_TRUE(gst_buffer_map(ob, &m, GST_MAP_READ));
+    const size_t ny = 64 * 36, nc = 32 * 18;
+    int ymax = 0, cdev = 0;
+    double ysum = 0;
+    for (size_t i = 0; i < ny; ++i) {
+      ymax = std::max(ymax, int(m.data[i]));
+      ysum += m.data[i];
+    }
+    for (size_t i = ny; i < ny + 2 * nc; ++i) cdev = std::max(cdev, std::abs(int(m.data[i]) - 128));
+    gst_buffer_unmap(ob, &m);
+    gst_buffer_unref(ob);
+    EXPECT_LE(ymax, 17) << "frame " << f;
+    EXPECT_LT(ysum / ny, 16.5) << "frame " << f;
+    EXPECT_LE(cdev, 1) << "frame " << f;
+  }
+  gst_caps_unref(in_copy);
+}
+
 // Input tagged with the BT.470 SD gammas (GStreamer's gamma22, 1:4:4:1 for NTSC-era
 // files, and gamma28, 1:4:8:1, what PAL DVDs and broadcasts carry) negotiates and is
 // decoded as the pure power the tag names: a picture encoded with gamma 2.8 (2.2) comes
