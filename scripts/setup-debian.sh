@@ -15,7 +15,7 @@ PKGS="build-essential pkg-config meson ninja-build git
   libopenexr-dev libopenimageio-dev libpng-dev libcairo2-dev
   debhelper
   libgtest-dev libgmock-dev
-  valgrind time"
+  valgrind time gdb"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

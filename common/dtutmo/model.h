@@ -147,7 +147,7 @@ DTUTMO_HD float cut_shape_change(const float q[kCutQ], const float p[kCutQ]) {
 // letterboxed: mean code 164 -> 208, its spread down by a third).
 DTUTMO_HD bool cell_lit(float cell_log2_mean) { return cell_log2_mean > kCutBlack; }
 // The same for a cell's mean luminance (cd/m^2; the glare grid's cells).
-DTUTMO_HD bool lum_lit(float y) { return y > 0.0f && cell_lit(log2f(y)); }
+DTUTMO_HD bool lum_lit(float y) { return y > exp2f(kCutBlack); }  // (a constant: folded)
 // The picture area from the lit cells' bounding box (empty when no cell is lit) on a
 // gw x gh grid: the box less its cells on a bar's edge (partly bar, partly picture: a
 // bar's edge rarely falls on a cell's, and its black in the histogram put the low
@@ -600,6 +600,11 @@ DTUTMO_HD void finish_frame_consts(FrameConsts& K, float l_lo, float l_hi, float
     const float g0 = (d1 - disp_resp_grey(K, c, t_lo0)) / std_max(s1 - s0, 1e-6f);
     K.toe_r[c] = s0;
     K.toe_gain[c] = t_lo < t_lo0 ? std_max(g - g0, 0.0f) : 0.0f;
+    // no light is display black: where the map below s0 would give a response of 0 (a
+    // pixel of no light: letterbox bars, the black round a lit object) more than the
+    // display's black, it runs from (s0, d0) down to (0, r_min) instead
+    if (s0 > 1e-6f && K.norm_offset[c] + K.toe_gain[c] * s0 > K.r_min[c])
+      K.toe_gain[c] = (K.r_min[c] - K.norm_offset[c]) / s0;
   }
   float cs, ncs;
   cam_surround(2, &cs, &ncs);  // the scene is seen in an average surround

@@ -36,6 +36,7 @@ const int kClipFrames = 120;
 struct Result {
   int status = -1;  // exit status, or -1 when killed by a signal
   std::string out, err;
+  std::string backtrace;  // of a child killed at its deadline (gdb), else empty
 };
 
 std::string tool() {
@@ -48,7 +49,7 @@ std::string tool() {
 // a hang fails its own test in seconds, with the tool's stderr, not the whole suite at
 // meson's limit.
 Result run(const std::vector<std::string>& args, const std::vector<std::string>& env = {},
-           int timeout_s = 120) {
+           int timeout_s = 120, bool fail_on_timeout = true) {
   std::vector<gchar*> argv;
   for (const std::string& a : args) argv.push_back(const_cast<gchar*>(a.c_str()));
   argv.push_back(nullptr);
@@ -96,7 +97,17 @@ Result run(const std::vector<std::string>& args, const std::vector<std::string>&
       }
     }
   }
-  if (timed_out) kill(pid, SIGKILL);
+  if (timed_out) {
+    // where it hung: every thread's stack (gdb, from scripts/setup-debian.sh), for the log
+    const std::string gdb = "gdb -p " + std::to_string(pid) +
+                            " -batch -ex 'thread apply all bt' 2>&1 | grep -E '^(Thread|#)' | head -300";
+    if (FILE* p = popen(("timeout 60 sh -c \"" + gdb + "\"").c_str(), "r")) {
+      char line[512];
+      while (fgets(line, sizeof line, p)) r.backtrace += line;
+      pclose(p);
+    }
+    kill(pid, SIGKILL);
+  }
   for (pollfd& f : fds)
     if (f.fd >= 0) close(f.fd);
   int wait_status = 0;
@@ -106,15 +117,32 @@ Result run(const std::vector<std::string>& args, const std::vector<std::string>&
   r.status = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
   if (timed_out) {
     r.status = -1;
-    ADD_FAILURE() << args[0] << " still running after " << timeout_s
-                  << " s, killed; its stderr:\n" << r.err;
+    if (fail_on_timeout)
+      ADD_FAILURE() << args[0] << " still running after " << timeout_s << " s, killed; its stderr:\n"
+                    << r.err << "\nits threads:\n" << r.backtrace;
   }
   return r;
 }
 
+// The tool on args. A conversion that hangs (the pipeline stalls: once in CI, on the MP4
+// with subtitles, GStreamer 1.22.0; not reproduced in ~1000 runs here, loaded or not) is
+// reported with its threads' stacks and run once more: the second run's result is the
+// test's. A second hang fails.
 Result convert(std::vector<std::string> args, const std::vector<std::string>& env = {}) {
   args.insert(args.begin(), tool());
-  return run(args, env);
+  Result r = run(args, env, 120, false);
+  if (r.status == -1 && !r.backtrace.empty()) {
+    std::printf("HANG (retried once): %s ... stalled past 120 s; its stderr:\n%s\nits threads:\n%s\n",
+                args[1].c_str(), r.err.c_str(), r.backtrace.c_str());
+    std::fflush(stdout);
+    ::testing::Test::RecordProperty("hang", args[1] + " " + args[2]);
+    if (std::find(args.begin(), args.end(), "-y") == args.end())
+      args.push_back("-y");  // the killed run may have left OUT behind
+    r = run(args, env);
+  } else if (r.status == -1) {
+    ADD_FAILURE() << args[0] << " killed at its deadline (no stack: gdb missing?); its stderr:\n" << r.err;
+  }
+  return r;
 }
 
 // ffprobe's value of one entry, e.g. probe(f, "v:0", "stream=color_transfer"); the first
