@@ -73,7 +73,7 @@ __global__ void k_frame_setup(const unsigned int* hist, DevState* st, FrameConst
                               SetupParams sp, DevStats* stats) {
   __shared__ FrameConsts K;
   __shared__ unsigned int h[kHistBins];
-  __shared__ float lv[2], tv[2];
+  __shared__ float lv[2], tv[2], lraw[2];
   for (int i = threadIdx.x; i < kHistBins; i += blockDim.x) h[i] = hist[i];
   if (threadIdx.x == 0) K = *Kg;
   __syncthreads();
@@ -90,7 +90,11 @@ __global__ void k_frame_setup(const unsigned int* hist, DevState* st, FrameConst
     if ((threadIdx.x & 31) == 0) lv[wi] = v;
   }
   __syncthreads();
-  if (threadIdx.x == 0) widen_range(&lv[0], &lv[1]);
+  if (threadIdx.x == 0) {
+    lraw[0] = lv[0];  // before widening (frame_targets' lit_share)
+    lraw[1] = lv[1];
+    widen_range(&lv[0], &lv[1]);
+  }
   __syncthreads();
   {
     const int wi = threadIdx.x >> 5;
@@ -100,8 +104,8 @@ __global__ void k_frame_setup(const unsigned int* hist, DevState* st, FrameConst
   __syncthreads();
   if (threadIdx.x != 0) return;
   float t_lo, t_hi, t_lo0;  // t_lo0: before the key, the slope below the low percentile
-  frame_targets(K, st->s_rmed, lv[0], lv[1], tv[0], tv[1], sp.black, sp.peak, sp.key, sp.key_strength,
-                sp.mesopic, &t_lo, &t_hi, &t_lo0);
+  frame_targets(K, st->s_rmed, lv[0], lv[1], lraw[0], lraw[1], tv[0], tv[1], sp.black, sp.peak, sp.key,
+                sp.key_strength, sp.mesopic, &t_lo, &t_hi, &t_lo0);
   finish_frame_consts(K, lv[0], lv[1], t_lo, t_hi, t_lo0, sp.knee, sp.viewing);
   st->csf_active = sp.csf ? (int)csf_band_gains(K, sp.fov_deg, st->csf_gain) : 0;
   *Kg = K;

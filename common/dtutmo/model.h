@@ -487,21 +487,37 @@ DTUTMO_HD float visible_share(float t, float black) {
   const float v = 0.5f * log2f(std_max(t, 1e-12f) / std_max(black, 1e-3f)) + 0.5f;
   return std_min(std_max(v, 0.0f), 1.0f);
 }
+// How much light a percentile's equivalent luminance l (cd/m^2, before widen_range) is:
+// 0 up to a stop above the floor (kMinNits; kCutBlack, half a stop above it, is what a
+// signal's black decodes to, PQ codes 64-65 at 10 bits: a black frame's percentiles come
+// out at ~0.8 stop, through the histogram's bins and the global inverse), 1 two stops
+// further (8e-4 cd/m^2, PQ code ~72), linear in log2 between. A frame of no light
+// responds a little (the floor), and a display observer adapted to a bright HDR display
+// matches that to above its black (a PQ black frame came out at 0.55 cd/m^2 on the
+// 1000 cd/m^2 target, 1 cd/m^2 before the visible shares).
+DTUTMO_HD float lit_share(float l) {
+  const float v = 0.5f * (log2f(std_max(l, 1e-12f)) - (kCutBlack + 0.5f));
+  return std_min(std_max(v, 0.0f), 1.0f);
+}
 // Display targets from the response-matched display luminances t_lo_m, t_hi_m: the low
 // end never gives a smaller contrast ratio than the scene's percentile range where the
 // display can show it (when the high end is held down by the peak, the low end follows
 // instead of lifting the blacks into a grey veil). A frame the eye sees gets at least
-// 4 x black of range at the top; one it does not (its top matched below the display's
-// black: a black frame, the last frames of a fade) keeps its matched top, below black,
-// and shows as black: lifted to 4 x black, a frame of no light came out dark grey.
+// 4 x black of range at the top; one it does not (v_hi, its top's visible share: matched
+// below the display's black, or no light: a black frame, the last frames of a fade) has
+// its top at most at the display's black and shows as black: lifted to 4 x black, a frame
+// of no light came out dark grey (and at its matched top, 0.15 cd/m^2 on a 1000 cd/m^2
+// display whose observer is adapted far above its black, a faint grey).
 DTUTMO_HD void display_targets(float t_lo_m, float t_hi_m, float l_lo, float l_hi, float black,
-                               float peak, float* t_lo, float* t_hi) {
+                               float peak, float v_hi, float* t_lo, float* t_hi) {
   float th = std_min(peak, t_hi_m);
+  const float bl = std_max(black, 1e-3f);
+  if (th > bl) th *= powf(bl / th, 1.0f - v_hi);  // unseen: down to black at v_hi = 0
   float tl = std_min(t_lo_m, sqrtf(t_lo_m * th * (l_lo / l_hi)));
   tl = std_max(black, tl);
   tl = std_min(tl, th * 0.25f);
-  const float th_min = 4.0f * std_max(black, 1e-3f);
-  if (th < th_min) th *= powf(th_min / th, visible_share(t_hi_m, black));
+  const float th_min = 4.0f * bl;
+  if (th < th_min) th *= powf(th_min / th, v_hi);
   th = std_min(th, peak);
   *t_lo = tl;
   *t_hi = th;
@@ -523,15 +539,15 @@ DTUTMO_HD float mapped_grey(const FrameConsts& K, float r, float s0, float s1, f
 // night (rods) is shown darker, at 0.4 of the day key, but readable. The factor e is
 // bounded to [1/8, 8]. To brighten, the top moves by e (held at the peak) and the low end
 // by sqrt(e): dim frames gain contrast, their blacks stay dark. Each end brightens only by
-// its visible share (visible_share of its response-matched luminance t_lo_m, t_hi_m): the
-// eye's own darkness is not made visible. The black round a lit object (credits on
-// black, stars) stays display black, and a frame of no light is not lifted into grey
-// (brightened by 8 at both ends, black came out at code 32-44). To darken, only the low
-// end moves (by e, and further down to e^2 where that reaches the median): a bright
-// frame's shadows deepen and its whites stay white.
+// its visible share v_lo, v_hi (frame_targets): the eye's own darkness is not made
+// visible. The black round a lit object (credits on black, stars) stays display black,
+// and a frame of no light is not lifted into grey (brightened by 8 at both ends, black
+// came out at code 32-44). To darken, only the low end moves (by e, and further down to
+// e^2 where that reaches the median): a bright frame's shadows deepen and its whites stay
+// white.
 // key <= 0 or strength <= 0: unchanged.
-DTUTMO_HD void key_targets(const FrameConsts& K, float r_med, float l_lo, float l_hi, float t_lo_m,
-                           float t_hi_m, float black, float peak, float key, float strength,
+DTUTMO_HD void key_targets(const FrameConsts& K, float r_med, float l_lo, float l_hi, float v_lo,
+                           float v_hi, float black, float peak, float key, float strength,
                            int mesopic, float* t_lo, float* t_hi) {
   if (!(key > 0.0f) || !(strength > 0.0f)) return;
   const float s0 = scene_resp_grey(K, 3, l_lo), s1 = scene_resp_grey(K, 3, l_hi);
@@ -557,24 +573,28 @@ DTUTMO_HD void key_targets(const FrameConsts& K, float r_med, float l_lo, float 
     *t_lo = tl;
     return;
   }
-  const float th = std_min(peak, *t_hi * powf(e, visible_share(t_hi_m, black)));
+  const float th = std_min(peak, *t_hi * powf(e, v_hi));
   // the low end rises half as far (in log) as the top: a dim frame gains contrast and its
   // blacks stay dark (both by e, or the low end searched up to the median, lifted night
   // skies into a grey veil)
-  const float tl = std_min(std_max(*t_lo * powf(e, 0.5f * visible_share(t_lo_m, black)), bl), th * 0.25f);
+  const float tl = std_min(std_max(*t_lo * powf(e, 0.5f * v_lo), bl), th * 0.25f);
   *t_lo = tl;
   *t_hi = th;
 }
 
-// The display targets (t_lo, t_hi) of the percentile range (l_lo, l_hi) and the low end
-// before the key (t_lo0, finish_frame_consts): response matching (the matched display
-// luminances t_lo_m, t_hi_m), display_targets, then the display key.
-DTUTMO_HD void frame_targets(const FrameConsts& K, float r_med, float l_lo, float l_hi, float t_lo_m,
-                             float t_hi_m, float black, float peak, float key, float strength,
-                             int mesopic, float* t_lo, float* t_hi, float* t_lo0) {
-  display_targets(t_lo_m, t_hi_m, l_lo, l_hi, black, peak, t_lo, t_hi);
+// The display targets (t_lo, t_hi) of the percentile range (l_lo, l_hi; before
+// widen_range l_lo_raw, l_hi_raw) and the low end before the key (t_lo0,
+// finish_frame_consts): response matching (the matched display luminances t_lo_m,
+// t_hi_m), display_targets, then the display key. Each end's visible share: the lesser
+// of visible_share (against the display's black) and lit_share (against no light).
+DTUTMO_HD void frame_targets(const FrameConsts& K, float r_med, float l_lo, float l_hi, float l_lo_raw,
+                             float l_hi_raw, float t_lo_m, float t_hi_m, float black, float peak, float key,
+                             float strength, int mesopic, float* t_lo, float* t_hi, float* t_lo0) {
+  const float v_lo = std_min(visible_share(t_lo_m, black), lit_share(l_lo_raw));
+  const float v_hi = std_min(visible_share(t_hi_m, black), lit_share(l_hi_raw));
+  display_targets(t_lo_m, t_hi_m, l_lo, l_hi, black, peak, v_hi, t_lo, t_hi);
   *t_lo0 = *t_lo;
-  key_targets(K, r_med, l_lo, l_hi, t_lo_m, t_hi_m, black, peak, key, strength, mesopic, t_lo, t_hi);
+  key_targets(K, r_med, l_lo, l_hi, v_lo, v_hi, black, peak, key, strength, mesopic, t_lo, t_hi);
 }
 
 // Per-class normalisation, knee, DTUCAM conditions (Hunt effect bounded) and the display

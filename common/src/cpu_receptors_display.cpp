@@ -211,10 +211,11 @@ void CpuEngine::frame_consts(float kq) {
   // --- normalisation: equivalent luminances of the percentiles (scene model at the
   // global adaptation), display targets by response matching (DESIGN.md section 10),
   // per-class gains, knee and the DTUCAM conditions ---
-  float l_lo = inverse_scene_grey(K, ts_.s_rlo), l_hi = inverse_scene_grey(K, ts_.s_rhi);
+  const float l_lo_raw = inverse_scene_grey(K, ts_.s_rlo), l_hi_raw = inverse_scene_grey(K, ts_.s_rhi);
+  float l_lo = l_lo_raw, l_hi = l_hi_raw;
   widen_range(&l_lo, &l_hi);
   float t_lo, t_hi, t_lo0;  // t_lo0: before the key, the slope below the low percentile
-  frame_targets(K, s_rmed_, l_lo, l_hi, inverse_disp_grey(K, scene_resp_grey(K, 3, l_lo)),
+  frame_targets(K, s_rmed_, l_lo, l_hi, l_lo_raw, l_hi_raw, inverse_disp_grey(K, scene_resp_grey(K, 3, l_lo)),
                 inverse_disp_grey(K, scene_resp_grey(K, 3, l_hi)), P_.display_black, display_peak_nits(P_),
                 P_.key, P_.key_strength, P_.mesopic, &t_lo, &t_hi, &t_lo0);
   finish_frame_consts(K, l_lo, l_hi, t_lo, t_hi, t_lo0, P_.knee, int(P_.viewing));

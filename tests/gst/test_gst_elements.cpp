@@ -649,36 +649,47 @@ TEST(Pixels, SdrRangeInputComesOutNearItself) {
 }
 
 // A stream of black (PQ black, code 64, and its neighbour 65 on every other row) comes out
-// as video black: Y' 16 (17 where the dither rounds up), neutral chroma, from the first
-// frame on. It had come out at Y' 44, dark grey: the display key brightened a frame of
-// no light and the normalisation spread it over 4x the display's black.
+// as video black from the first frame on: SDR Y' 16 (17 where the dither rounds up),
+// neutral chroma; PQ at the display's black (display-black, 0.1 cd/m^2: its PQ code, one
+// code of rounding). It had come out at Y' 44 (SDR) and 0.55 cd/m^2 (PQ on the 1000 cd/m^2
+// target): the display key brightened a frame of no light, the normalisation spread it
+// over 4x the display's black, and on a bright display the observer's response matching
+// put the floor's tiny response above black.
 TEST(Pixels, BlackInputIsVideoBlack) {
-  Harness hh("target=sdr");
-  GstCaps* in = video_caps("P010_10LE", 64, 36, "bt2100-pq");
-  GstCaps* in_copy = gst_caps_copy(in);
-  ASSERT_TRUE(hh.start(in, gst_caps_from_string("video/x-raw,format=I420")));
-  for (int f = 0; f < 3; ++f) {
-    ASSERT_EQ(hh.push_next(make_frame(in_copy, [](int, int y, float* p) { p[0] = p[1] = p[2] = y % 2 ? 5e-5f : 0.0f; })),
-              GST_FLOW_OK);
-    GstBuffer* ob = gst_harness_pull(hh.h);
-    ASSERT_NE(ob, nullptr);
-    GstMapInfo m;
-    ASSERT_TRUE(gst_buffer_map(ob, &m, GST_MAP_READ));
-    const size_t ny = 64 * 36, nc = 32 * 18;
-    int ymax = 0, cdev = 0;
-    double ysum = 0;
-    for (size_t i = 0; i < ny; ++i) {
-      ymax = std::max(ymax, int(m.data[i]));
-      ysum += m.data[i];
+  for (const char* target : {"sdr", "pq"}) {
+    const bool sdr = std::string(target) == "sdr";
+    Harness hh((std::string("target=") + target).c_str());
+    GstCaps* in = video_caps("P010_10LE", 64, 36, "bt2100-pq");
+    GstCaps* in_copy = gst_caps_copy(in);
+    ASSERT_TRUE(hh.start(in, gst_caps_from_string(sdr ? "video/x-raw,format=I420" : "video/x-raw,format=P010_10LE")));
+    // the black's luma code, limited range (a neutral grey's Y' is its R'G'B' code): SDR
+    // 16 (BT.1886's black is the display's), PQ 64 + 876 x PQ^-1(0.1 cd/m^2)
+    const float y_black = sdr ? 16.0f : 64.0f + 876.0f * dtutmo::pq_inv_eotf(0.1f);
+    for (int f = 0; f < 3; ++f) {
+      ASSERT_EQ(hh.push_next(make_frame(in_copy, [](int, int y, float* p) { p[0] = p[1] = p[2] = y % 2 ? 5e-5f : 0.0f; })),
+                GST_FLOW_OK);
+      GstBuffer* ob = gst_harness_pull(hh.h);
+      ASSERT_NE(ob, nullptr);
+      GstMapInfo m;
+      ASSERT_TRUE(gst_buffer_map(ob, &m, GST_MAP_READ));
+      const size_t ny = 64 * 36, nc = 32 * 18;
+      auto at = [&](size_t i) { return sdr ? int(m.data[i]) : int(reinterpret_cast<const uint16_t*>(m.data)[i] >> 6); };
+      int ymax = 0, cdev = 0;
+      double ysum = 0;
+      for (size_t i = 0; i < ny; ++i) {
+        ymax = std::max(ymax, at(i));
+        ysum += at(i);
+      }
+      const int mid = sdr ? 128 : 512;  // I420: U then V planes; P010: interleaved UV
+      for (size_t i = ny; i < ny + 2 * nc; ++i) cdev = std::max(cdev, std::abs(at(i) - mid));
+      gst_buffer_unmap(ob, &m);
+      gst_buffer_unref(ob);
+      EXPECT_LE(ymax, y_black + 1.5f) << target << " frame " << f;
+      EXPECT_LT(ysum / ny, y_black + 0.5f) << target << " frame " << f;
+      EXPECT_LE(cdev, 1) << target << " frame " << f;
     }
-    for (size_t i = ny; i < ny + 2 * nc; ++i) cdev = std::max(cdev, std::abs(int(m.data[i]) - 128));
-    gst_buffer_unmap(ob, &m);
-    gst_buffer_unref(ob);
-    EXPECT_LE(ymax, 17) << "frame " << f;
-    EXPECT_LT(ysum / ny, 16.5) << "frame " << f;
-    EXPECT_LE(cdev, 1) << "frame " << f;
+    gst_caps_unref(in_copy);
   }
-  gst_caps_unref(in_copy);
 }
 
 // Input tagged with the BT.470 SD gammas (GStreamer's gamma22, 1:4:4:1 for NTSC-era
