@@ -39,12 +39,13 @@ __global__ void k_global_stats(const float* cell_sum, const float* cell_cnt, flo
                                          // the same whatever the order of the atomics)
   for (int i = threadIdx.x; i < kCutBins; i += blockDim.x) ch[i] = 0u;
   __syncthreads();
-  __shared__ int box[4];  // the lit cells' box (model.h picture_area)
+  __shared__ int ext[4];  // the rows and columns not bar-like (model.h picture_area)
   if (threadIdx.x == 0) {
-    box[0] = sp.gw;  // x0, x1, y0, y1 (CellBox)
-    box[1] = 0;
-    box[2] = sp.gh;
-    box[3] = 0;
+    const CellBox e = glare.lit ? empty_box(glare.gw, glare.gh) : empty_box(sp.gw, sp.gh);
+    ext[0] = e.x0;
+    ext[1] = e.x1;
+    ext[2] = e.y0;
+    ext[3] = e.y1;
   }
   __syncthreads();
   const int nc = sp.gw * sp.gh;
@@ -52,20 +53,39 @@ __global__ void k_global_stats(const float* cell_sum, const float* cell_cnt, flo
     const float v = cell_mean(cell_sum[i], cell_cnt[i]);  // model.h
     la_loc[i] = v;
     atomicAdd(&ch[cut_bin(v)], 1u);
-    if (cell_lit(v)) {
-      const int cx = i % sp.gw, cy = i / sp.gw;
-      atomicMin(&box[0], cx);
-      atomicMax(&box[1], cx + 1);
-      atomicMin(&box[2], cy);
-      atomicMax(&box[3], cy + 1);
+  }
+  if (glare.lit) {  // the glare cells' counts (k_glare_hist)
+    for (int y = threadIdx.x; y < glare.gh; y += blockDim.x)
+      if (!bar_like(glare.lit[y], glare.gw)) {
+        atomicMin(&ext[2], y);
+        atomicMax(&ext[3], y + 1);
+      }
+    for (int x = threadIdx.x; x < glare.gw; x += blockDim.x)
+      if (!bar_like(glare.lit[glare.gh + x], glare.gh)) {
+        atomicMin(&ext[0], x);
+        atomicMax(&ext[1], x + 1);
+      }
+  } else {  // the adaptation cells' (their flags again from the sums: la_loc is others')
+    for (int y = threadIdx.x; y < sp.gh; y += blockDim.x) {
+      int n = 0;
+      for (int x = 0, i = y * sp.gw; x < sp.gw; ++x, ++i) n += cell_lit(cell_mean(cell_sum[i], cell_cnt[i]));
+      if (!bar_like(n, sp.gw)) {
+        atomicMin(&ext[2], y);
+        atomicMax(&ext[3], y + 1);
+      }
+    }
+    for (int x = threadIdx.x; x < sp.gw; x += blockDim.x) {
+      int n = 0;
+      for (int y = 0, i = x; y < sp.gh; ++y, i += sp.gw) n += cell_lit(cell_mean(cell_sum[i], cell_cnt[i]));
+      if (!bar_like(n, sp.gh)) {
+        atomicMin(&ext[0], x);
+        atomicMax(&ext[1], x + 1);
+      }
     }
   }
   __syncthreads();
-  const CellBox glit = glare.lit ? CellBox{glare.gw - glare.lit[0], glare.lit[1], glare.gh - glare.lit[2],
-                                           glare.lit[3]}
-                                 : CellBox{0, 0, 0, 0};
-  const CellBox pic = frame_picture({box[0], box[1], box[2], box[3]}, sp.gw, sp.gh, glare.lit ? &glit : nullptr,
-                                    glare.f, glare.gw, glare.gh, tmpl.width, tmpl.height);
+  const CellBox pic = picture_area({ext[0], ext[1], ext[2], ext[3]}, glare.lit ? glare.f : kCell, sp.gw, sp.gh,
+                                   tmpl.width, tmpl.height);
   // the global log-mean over the picture (pixel weighted)
   const int pw = pic.x1 - pic.x0, np = pw * (pic.y1 - pic.y0);
   double gs = 0.0, gn = 0.0;

@@ -74,8 +74,9 @@ std::string launch_stats_from_lin(Plane lin, int w, int h, Vec3 rgb_to_y, Plane 
 // on the device unless state->redo.
 // `tmpl` carries the stream/parameter fields of FrameConsts (host-filled); it is copied
 // into *K first, then the state-dependent fields are filled in on the device.
-// `glare`: with optics, the glare grid's lit box (GlareDev::lit) and geometry, from which
-// the picture area is found (model.h frame_picture); lit == nullptr: the cells' own.
+// `glare`: with optics, the glare grid's lit cells per row and column (GlareDev::lit) and
+// its geometry, from which the picture area is found (model.h picture_area); lit ==
+// nullptr: from the adaptation cells.
 struct GlarePicture {
   const int* lit;
   int f, gw, gh;
@@ -218,8 +219,8 @@ class GlareDev {
   int cell() const { return f_; }
   int gw() const { return gw_; }
   int gh() const { return gh_; }
-  // The last run's lit cells' box, 4 ints: gw - x0, x1, gh - y0, y1 (all 0: none lit;
-  // model.h frame_picture).
+  // The last run's lit cells per row (gh ints) then per column (gw ints) (model.h
+  // picture_area: the bars).
   const int* lit() const { return lit_.get(); }
 
  private:
@@ -236,7 +237,7 @@ class GlareDev {
   cudaEvent_t ktab_done_ = nullptr;    // the last upload from ktab_ has been read
   DeviceBuffer<unsigned int> hist_;    // kHistBins: log2 cell luminance (the glare cap)
   DeviceBuffer<float> cap_;            // h[0], h[1], s (log2), cap (cd/m^2)
-  DeviceBuffer<int> lit_;              // the lit cells' box (lit())
+  DeviceBuffer<int> lit_;              // lit cells per row and column (lit())
 };
 
 // ----------------------------------------------------------------- detail.cu

@@ -67,31 +67,21 @@ __global__ void k_glare_cells(const T* lin, int w, int h, int f, int gw, int gh,
 // Glare on a display (optics.h): the histogram of log2 cell luminance, the cap (one
 // thread: percentile, median-of-3, smoothing; model.h update_glare_cap), and the share of
 // each cell's light above the cap that feeds the veil. Mirrors CpuEngine::pass1.
-// Also the lit cells' box (model.h frame_picture: the picture area, found here before the
-// veil lights the bars), as gw - x0, x1, gh - y0, y1 with atomicMax on zeros: per block in
-// shared memory, then one atomic per block and field.
+// Also the lit cells of each row and column (model.h picture_area: the bars, found here
+// before the veil lights them): lit[gy] and lit[gh + gx].
 __global__ void k_glare_hist(const float* real, int gw, int gh, int pw, int ph, Vec3 wy,
                              unsigned int* hist, int* lit, const int* gate) {
-  if (gate && !*gate) return;  // (the whole grid: before any barrier)
-  __shared__ int box[4];
-  const int t = threadIdx.y * blockDim.x + threadIdx.x;
-  if (t < 4) box[t] = 0;
-  __syncthreads();
+  if (gate && !*gate) return;
   const int gx = blockIdx.x * blockDim.x + threadIdx.x;
   const int gy = blockIdx.y * blockDim.y + threadIdx.y;
-  if (gx < gw && gy < gh) {
-    const size_t plane = (size_t)pw * ph, i = (size_t)gy * pw + gx;
-    const float y = wy.x * real[i] + wy.y * real[plane + i] + wy.z * real[2 * plane + i];
-    atomicAdd(&hist[glare_cap_bin(y, kHistBins)], 1u);
-    if (lum_lit(y)) {
-      atomicMax(&box[0], gw - gx);
-      atomicMax(&box[1], gx + 1);
-      atomicMax(&box[2], gh - gy);
-      atomicMax(&box[3], gy + 1);
-    }
+  if (gx >= gw || gy >= gh) return;
+  const size_t plane = (size_t)pw * ph, i = (size_t)gy * pw + gx;
+  const float y = wy.x * real[i] + wy.y * real[plane + i] + wy.z * real[2 * plane + i];
+  atomicAdd(&hist[glare_cap_bin(y, kHistBins)], 1u);
+  if (lum_lit(y)) {
+    atomicAdd(&lit[gy], 1);
+    atomicAdd(&lit[gh + gx], 1);
   }
-  __syncthreads();
-  if (t < 4 && box[t] > 0) atomicMax(&lit[t], box[t]);
 }
 
 __global__ void k_glare_cap(const unsigned int* hist, unsigned long long n, float* cap, int snap,
@@ -226,7 +216,7 @@ std::string GlareDev::init(int width, int height, int max_cells) {
   if (!ktab_done_) DTUTMO_CUDA_TRY(cudaEventCreateWithFlags(&ktab_done_, cudaEventDisableTiming));
   DTUTMO_TRY(hist_.allocate(kHistBins));
   DTUTMO_TRY(cap_.allocate(4));
-  DTUTMO_TRY(lit_.allocate(4));
+  DTUTMO_TRY(lit_.allocate((size_t)gh_ + gw_));
   DTUTMO_CUDA_TRY(cudaMemset(cap_.get(), 0, 4 * sizeof(float)));  // the first frame snaps
 
   int n[2] = {ph_, pw_};
@@ -291,7 +281,7 @@ std::string GlareDev::run(Plane lin, Vec3 rgb_to_y, bool snap, float k, cudaStre
                                                           f_, gw_, gh_, pw_, ph_, real_.get(), gate);
   DTUTMO_LAUNCH_CHECK("k_glare_cells");
   DTUTMO_CUDA_TRY(cudaMemsetAsync(hist_.get(), 0, kHistBins * sizeof(unsigned int), s));
-  DTUTMO_CUDA_TRY(cudaMemsetAsync(lit_.get(), 0, 4 * sizeof(int), s));
+  DTUTMO_CUDA_TRY(cudaMemsetAsync(lit_.get(), 0, (size_t)(gh_ + gw_) * sizeof(int), s));
   k_glare_hist<<<grid2(gw_, gh_, b), b, 0, s>>>(real_.get(), gw_, gh_, pw_, ph_, rgb_to_y, hist_.get(),
                                                 lit_.get(), gate);
   DTUTMO_LAUNCH_CHECK("k_glare_hist");

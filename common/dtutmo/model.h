@@ -136,40 +136,56 @@ DTUTMO_HD float cut_shape_change(const float q[kCutQ], const float p[kCutQ]) {
 // ------------------------------------------------------------ picture area
 // Letterbox and pillarbox bars are not the scene: the frame's statistics (the global
 // log-mean that sets the adaptation level, and the response histogram: the percentiles
-// and the display key's median) are taken over the picture, the bounding box of the lit
-// cells (a cell's mean log2 luminance more than half a stop above the floor, kCutBlack:
-// what a signal's black decodes to, PQ codes 64-65 at 10 bits, is not lit), when that box
-// spans at least half the frame each way (a letterbox of 2.76:1 in 16:9 keeps 64 % of the
-// height, a 4:3 pillarbox 75 % of the width); otherwise, and on a frame without a lit
-// cell, the whole frame: a title line or a logo on black keeps the whole frame's
-// statistics. With the bars counted, a 2.39:1 film in a 16:9 frame (a quarter of it
-// black) was adapted far below its picture and came out washed out (the daylight scene
-// letterboxed: mean code 164 -> 208, its spread down by a third).
+// and the display key's median) are taken over the picture between the bars. A cell is
+// lit when its mean log2 luminance is more than half a stop above the floor (kCutBlack:
+// what a signal's black decodes to, PQ codes 64-65 at 10 bits, is not lit); a row (column)
+// of cells is bar-like when at most 90 % of its cells are lit: a bar's rows, also where
+// burned-in subtitles sit in the bar (a subtitle line rarely spans 90 % of the width, so it
+// neither ends the bar nor, outside the picture, enters the statistics). The bars are the
+// runs of bar-like rows (columns) from opposite edges, of equal size: the lesser of the
+// two runs, so black on one side only (a night sky of no light) is picture and a light
+// appearing in it does not move the statistics by all the black it would let in. Bars
+// that would leave less than half the frame each way (a letterbox of 2.76:1 in 16:9 keeps
+// 64 % of the height, a 4:3 pillarbox 75 % of the width) are none: a title line or a logo
+// on black keeps the whole frame's statistics. With the bars counted, a 2.39:1 film in a
+// 16:9 frame (a quarter of it black) was adapted far below its picture and came out
+// washed out (the daylight scene letterboxed: mean code 171 -> 208, its spread down by a
+// third).
 DTUTMO_HD bool cell_lit(float cell_log2_mean) { return cell_log2_mean > kCutBlack; }
 // The same for a cell's mean luminance (cd/m^2; the glare grid's cells).
 DTUTMO_HD bool lum_lit(float y) { return y > exp2f(kCutBlack); }  // (a constant: folded)
-// The picture area from the lit cells' bounding box (empty when no cell is lit) on a
-// gw x gh grid: the box less its cells on a bar's edge (partly bar, partly picture: a
-// bar's edge rarely falls on a cell's, and its black in the histogram put the low
-// percentile at black still).
-DTUTMO_HD CellBox picture_area(CellBox lit, int gw, int gh) {
-  if (lit.empty() || 2 * (lit.x1 - lit.x0) < gw || 2 * (lit.y1 - lit.y0) < gh) return {0, gw, 0, gh};
-  return {lit.x0 > 0 ? lit.x0 + 1 : 0, lit.x1 < gw ? lit.x1 - 1 : gw, lit.y0 > 0 ? lit.y0 + 1 : 0,
-          lit.y1 < gh ? lit.y1 - 1 : gh};
+DTUTMO_HD bool bar_like(int lit, int n) { return 10 * lit <= 9 * n; }
+// The rows and columns that are not bar-like, as their extent: the first and the last + 1
+// (start from empty_box; add each such row and column).
+DTUTMO_HD CellBox empty_box(int gw, int gh) { return {gw, 0, gh, 0}; }
+DTUTMO_HD void extent_add_row(CellBox& b, int y) {
+  b.y0 = y < b.y0 ? y : b.y0;
+  b.y1 = y + 1 > b.y1 ? y + 1 : b.y1;
 }
-// The frame's picture area in adaptation cells (gw x gh, kCell pixels, on a w x h frame):
-// from their own lit cells (lit), or with optics from the glare grid's (glit: cells of gf
-// pixels on a ggw x ggh grid, before the veil, which lights the bars): the adaptation
-// cells wholly inside the pixels of its picture area.
-DTUTMO_HD CellBox frame_picture(CellBox lit, int gw, int gh, const CellBox* glit, int gf, int ggw, int ggh,
-                                int w, int h) {
-  if (!glit) return picture_area(lit, gw, gh);
-  const CellBox g = picture_area(*glit, ggw, ggh);
-  const int px0 = g.x0 * gf, py0 = g.y0 * gf;
-  const int px1 = g.x1 * gf < w ? g.x1 * gf : w, py1 = g.y1 * gf < h ? g.y1 * gf : h;
-  const CellBox c = {(px0 + kCell - 1) / kCell, px1 >= w ? gw : px1 / kCell, (py0 + kCell - 1) / kCell,
-                     py1 >= h ? gh : py1 / kCell};
-  return c.empty() ? CellBox{0, gw, 0, gh} : c;
+DTUTMO_HD void extent_add_col(CellBox& b, int x) {
+  b.x0 = x < b.x0 ? x : b.x0;
+  b.x1 = x + 1 > b.x1 ? x + 1 : b.x1;
+}
+// The picture area in adaptation cells (gw x gh, kCell pixels, on a w x h frame) from
+// the extent e on a grid of cells of f pixels (the adaptation grid's own, or with optics
+// the glare grid's: found before the veil, which lights the bars). The bars' size in
+// pixels is the lesser of the two edges' runs (a partial last cell row or column counts
+// its pixels only); the picture is what lies between, less a cell more on each bar's
+// side (the cells on a bar's edge are partly bar: a bar's edge rarely falls on a cell's,
+// and its black in the histogram put the low percentile at black still); its adaptation
+// cells are those wholly inside.
+DTUTMO_HD CellBox picture_area(CellBox e, int f, int gw, int gh, int w, int h) {
+  const bool rows = e.y1 > e.y0, cols = e.x1 > e.x0;
+  const int top = rows ? e.y0 * f : 0, bottom = rows && e.y1 * f < h ? h - e.y1 * f : 0;
+  const int left = cols ? e.x0 * f : 0, right = cols && e.x1 * f < w ? w - e.x1 * f : 0;
+  const int bv = top < bottom ? top : bottom, bh = left < right ? left : right;
+  const CellBox whole = {0, gw, 0, gh};
+  if (4 * bv > h || 4 * bh > w) return whole;
+  const int mv = bv ? bv + f : 0, mh = bh ? bh + f : 0;
+  const int y1 = h - mv, x1 = w - mh;
+  const CellBox c = {(mh + kCell - 1) / kCell, x1 >= w ? gw : x1 / kCell, (mv + kCell - 1) / kCell,
+                     y1 >= h ? gh : y1 / kCell};
+  return c.empty() ? whole : c;
 }
 // The picture area in pixels into K (the last cell may be partial).
 DTUTMO_HD void set_picture(FrameConsts& K, CellBox c) {
@@ -177,14 +193,6 @@ DTUTMO_HD void set_picture(FrameConsts& K, CellBox c) {
   K.pic_y0 = c.y0 * kCell;
   K.pic_x1 = c.x1 * kCell < K.width ? c.x1 * kCell : K.width;
   K.pic_y1 = c.y1 * kCell < K.height ? c.y1 * kCell : K.height;
-}
-// A lit cell at (x, y) into a bounding box (start from empty_box(gw, gh)).
-DTUTMO_HD CellBox empty_box(int gw, int gh) { return {gw, 0, gh, 0}; }
-DTUTMO_HD void box_add(CellBox& b, int x, int y) {
-  b.x0 = x < b.x0 ? x : b.x0;
-  b.x1 = x + 1 > b.x1 ? x + 1 : b.x1;
-  b.y0 = y < b.y0 ? y : b.y0;
-  b.y1 = y + 1 > b.y1 ? y + 1 : b.y1;
 }
 DTUTMO_HD bool in_picture(const FrameConsts& K, int x, int y) {
   return x >= K.pic_x0 && x < K.pic_x1 && y >= K.pic_y0 && y < K.pic_y1;

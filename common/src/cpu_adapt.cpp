@@ -59,18 +59,15 @@ DTUTMO_HOT static void cell_consts(const TemporalState& state, int n, const floa
 
 void CpuEngine::low_res(double dt, bool snap, bool redo) {
   const int nc = gw_ * gh_;
-  // cell means, the picture area (the lit cells' box, model.h picture_area: bars are not
-  // the scene) and the global log-mean over it (pixel weighted)
-  // (with optics the glare cells' box, apply_optics: the veil lights the bars)
-  CellBox lit = empty_box(gw_, gh_);
-  for (int cy = 0, i = 0; cy < gh_; ++cy)
-    for (int cx = 0; cx < gw_; ++cx, ++i) {
-      la_loc_[i] = cell_mean(cell_sum_[i], cell_cnt_[i]);
-      if (cell_lit(la_loc_[i])) box_add(lit, cx, cy);
-    }
+  // cell means, the picture area (model.h picture_area: bars are not the scene; with
+  // optics from the glare cells, apply_optics: the veil lights the bars) and the global
+  // log-mean over it (pixel weighted)
+  for (int i = 0; i < nc; ++i) la_loc_[i] = cell_mean(cell_sum_[i], cell_cnt_[i]);
   const bool optics = P_.optics && optics_ready_;
-  const CellBox pic = frame_picture(lit, gw_, gh_, optics ? &glare_lit_ : nullptr, glare_[0].cell(),
-                                    glare_[0].gw(), glare_[0].gh(), W_, H_);
+  const CellBox pic =
+      optics ? picture_area(glare_extent_, glare_[0].cell(), gw_, gh_, W_, H_)
+             : picture_area(bar_extent(gw_, gh_, bar_cols_, [&](int i) { return cell_lit(la_loc_[i]); }), kCell, gw_,
+                            gh_, W_, H_);
   set_picture(K_, pic);
   double gs = 0, gn = 0;
   for (int cy = pic.y0; cy < pic.y1; ++cy)

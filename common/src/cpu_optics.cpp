@@ -181,13 +181,11 @@ void CpuEngine::apply_optics(bool cells_done) {
     for (size_t t = 1; t < hist_.size(); ++t)
       for (int i = 0; i < kHistBins; ++i) h[i] += hist_[t][i];
     const size_t ng = size_t(ggw) * ggh;
-    // the lit glare cells' box (model.h frame_picture: the picture area, found before the
-    // veil lights the bars)
-    glare_lit_ = empty_box(ggw, ggh);
-    for (int gy = 0, i = 0; gy < ggh; ++gy)
-      for (int gx = 0; gx < ggw; ++gx, ++i)
-        if (lum_lit(wy.x * gsrc_[0][i] + wy.y * gsrc_[1][i] + wy.z * gsrc_[2][i]))
-          box_add(glare_lit_, gx, gy);
+    // the glare cells' bar extent (model.h picture_area: the bars, found before
+    // the veil lights the bars)
+    glare_extent_ = bar_extent(ggw, ggh, bar_cols_, [&](int i) {
+      return lum_lit(wy.x * gsrc_[0][i] + wy.y * gsrc_[1][i] + wy.z * gsrc_[2][i]);
+    });
     const float tgt = glare_cap_log2(hist_percentile(h.data(), ng, kGlareCapPct));
     const float cap = update_glare_cap(h_gcap_, s_gcap_, tgt, gcap_snap_, gcap_k_);
     pool_.run(ggh, [&](int gy, int) {

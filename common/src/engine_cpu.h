@@ -46,6 +46,27 @@ namespace cpu {
 // (dtutmo/model.h), the per-pixel model (dtutmo/pixel_model.h) and the spatial sampling
 // (dtutmo/spatial.h) are shared with the CUDA engine.
 
+// The extent of the rows and columns of a gw x gh grid of cells that are not bar-like
+// (model.h picture_area), lit(i) whether cell i (row-major) is lit; cols: gw ints of
+// scratch (kept: no allocation once sized).
+template <class Lit>
+CellBox bar_extent(int gw, int gh, std::vector<int>& cols, Lit lit) {
+  cols.assign(size_t(gw), 0);
+  CellBox e = empty_box(gw, gh);
+  for (int y = 0, i = 0; y < gh; ++y) {
+    int n = 0;
+    for (int x = 0; x < gw; ++x, ++i)
+      if (lit(i)) {
+        ++n;
+        ++cols[size_t(x)];
+      }
+    if (!bar_like(n, gw)) extent_add_row(e, y);
+  }
+  for (int x = 0; x < gw; ++x)
+    if (!bar_like(cols[size_t(x)], gh)) extent_add_col(e, x);
+  return e;
+}
+
 // The next row's lines that its first loops read from memory (lin_, logy_, ...), prefetched
 // across one of this row's own loops by chunks (pass 2 of balanced: detail_gain_row,
 // csf_opponent_row), up to 4 streams of k floats a pixel: the prefetches spread over the
@@ -396,7 +417,8 @@ class CpuEngine final : public Engine {
   CpuGlare glare_[3];
   std::vector<float> gsrc_[3], gdst_[3];
   ColTable gcols_;  // the veil's per-column lerp on the glare grid (apply_optics)
-  CellBox glare_lit_ = {0, 0, 0, 0};  // this frame's lit glare cells (apply_optics; model.h frame_picture)
+  CellBox glare_extent_ = {0, 0, 0, 0};  // this frame's glare cells' bar extent (apply_optics; model.h picture_area)
+  std::vector<int> bar_cols_;  // bar_extent's scratch
   std::vector<std::vector<double>> glare_sums_;  // per thread: a glare row's cell sums (glare_cells_row)
   std::vector<int> gidx_;  // the glare's source cells, row-major (apply_optics)
   // the veil by CpuGlare::direct where at most 1 cell in kGlareDirectCells is a source

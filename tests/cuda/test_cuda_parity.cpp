@@ -227,6 +227,39 @@ TEST(CudaParity, BalancedFp16EightBit) {
   eight_bit_case(Profile::Balanced);
 }
 
+// Letterbox and pillarbox bars (the picture area: the adaptation cells' rows and columns,
+// or with optics the glare grid's, model.h picture_area), a black frame and white titles
+// on black (the visible shares, model.h frame_targets), fast and balanced, FP32: the CUDA
+// engine as the CPU's.
+TEST(CudaParity, BarsAndBlackFrames) {
+  NEED_DEVICE();
+  const int w = 160, h = 90;
+  for (Profile prof : {Profile::Fast, Profile::Balanced})
+    for (int k = 0; k < 4; ++k) {
+      const std::string what = std::string(profile_name(prof)) + " case " + std::to_string(k);
+      SCOPED_TRACE(what);
+      Frame in = scene_linear(k == 1 ? Scene::ColoredLights : Scene::Daylight, w, h, 0.0);
+      float* p = reinterpret_cast<float*>(in.buf.data());
+      for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) {
+          const bool bar = k == 0 ? (y < 13 || y >= h - 13)          // letterbox
+                           : k == 1 ? (x < 21 || x >= w - 21)        // pillarbox
+                           : k == 2 ? true                           // black
+                                    : !(y >= 40 && y < 48 && x >= 30 && x < 130);  // titles
+          for (int c = 0; c < 3; ++c)
+            if (bar) p[(size_t(y) * w + x) * 3 + c] = (x + y) % 3 ? 0.0f : 5e-5f;
+            else if (k == 3) p[(size_t(y) * w + x) * 3 + c] = 300.0f;
+        }
+      Pair e = make_pair(linear_in(w, h, PixelFormat::RGBF32, Transfer::Linear), params(prof, Precision::FP32));
+      ASSERT_NE(e.gpu, nullptr);
+      Frame oc(PixelFormat::RGBF32, w, h), og(PixelFormat::RGBF32, w, h);
+      for (int f = 0; f < 3; ++f) {
+        step(e, in, oc, og, f / 30.0);
+        expect_float_close(oc, og, 1e-3f, 1e-5f, what + " frame " + std::to_string(f));
+      }
+    }
+}
+
 // Every display mode and output transfer once (FP32, encoded floats).
 TEST(CudaParity, FastModesAndTransfers) {
   NEED_DEVICE();

@@ -348,6 +348,59 @@ TEST(Letterbox, BarsDoNotChangeThePicture) {
   }
 }
 
+// Black on one side only is picture, not a bar: a night sky of no light over a lit scene
+// keeps the whole frame's statistics, so a small light appearing in it changes the rest
+// of the picture by little (taken for a letterbox, the statistics would jump from the
+// scene's alone to the whole frame's as the light let the black rows in: the lit part
+// ~40 codes brighter).
+TEST(Letterbox, BlackOnOneSideIsPicture) {
+  const int w = 128, h = 96;
+  const Img day = scene(Scene::Daylight, w, h);
+  Img sky = day;
+  for (size_t i = 0; i < size_t(h / 3) * w * 3; ++i) sky[i] = 0.0f;  // the top third: no light
+  Img lamp = sky;  // and a small light in it, at the top edge
+  for (int y = 0; y < 4; ++y)
+    for (int x = 60; x < 64; ++x)
+      for (int c = 0; c < 3; ++c) lamp[(size_t(y) * w + x) * 3 + c] = 50.0f;
+  for (Profile p : {Profile::Fast, Profile::Balanced}) {
+    Runner ra(w, h, prof(p), PixelFormat::RGBA, Transfer::SRGB), rb(w, h, prof(p), PixelFormat::RGBA, Transfer::SRGB);
+    const Img a = ra.run(sky, 0.0), b = rb.run(lamp, 0.0);
+    double d = 0;
+    const size_t i0 = size_t(h / 3) * w * 3;
+    for (size_t i = i0; i < a.size(); ++i) d += std::fabs(a[i] - b[i]);
+    d /= double(a.size() - i0);
+    std::printf("%s: the lit part with and without the light in the black: %.2f codes\n", profile_name(p), d);
+    EXPECT_LT(d, 3.0) << profile_name(p);
+  }
+}
+
+// Subtitles burned into a letterbox's bottom bar neither end the bar nor enter the
+// statistics: the picture is the same with and without them (a row of cells is a bar's
+// while at most 90 % of it is lit). Taken as picture, the rows between the picture and
+// the subtitles would have let the bar's black in whenever a line appeared.
+TEST(Letterbox, SubtitlesInTheBarDoNotMoveThePicture) {
+  const int w = 160, h = 120, bar = 21;
+  const Img day = scene(Scene::Daylight, w, h);
+  Img boxed = day;
+  for (int y = 0; y < h; ++y)
+    if (y < bar || y >= h - bar)
+      for (int i = 0; i < w * 3; ++i) boxed[size_t(y) * w * 3 + i] = 0.0f;
+  Img subs = boxed;  // a line of text, 70 % of the width, in the bottom bar
+  for (int y = h - 12; y < h - 6; ++y)
+    for (int x = 24; x < 136; ++x)
+      if ((x / 3) % 2 == 0)
+        for (int c = 0; c < 3; ++c) subs[(size_t(y) * w + x) * 3 + c] = 200.0f;
+  for (Profile p : {Profile::Fast, Profile::Balanced}) {
+    Runner ra(w, h, prof(p), PixelFormat::RGBA, Transfer::SRGB), rb(w, h, prof(p), PixelFormat::RGBA, Transfer::SRGB);
+    const Img a = ra.run(boxed, 0.0), b = rb.run(subs, 0.0);
+    double d = 0;
+    for (size_t i = size_t(bar) * w * 3; i < size_t(h - bar) * w * 3; ++i) d += std::fabs(a[i] - b[i]);
+    d /= double(h - 2 * bar) * w * 3;
+    std::printf("%s: the picture with and without subtitles in the bar: %.3f codes\n", profile_name(p), d);
+    EXPECT_LT(d, 0.5) << profile_name(p);
+  }
+}
+
 TEST(Engine, StepResponseFollowsConeTau) {
   const int w = 32, h = 24;
   Params pr = prof(Profile::Fast);
