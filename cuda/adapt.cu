@@ -29,9 +29,9 @@ __device__ double block_sum(double v, double* sh) {
   return r;
 }
 
-__global__ void k_global_stats(const float* cell_sum, const float* cell_cnt, float* la_loc,
-                               DevState* st, FrameConsts tmpl, FrameConsts* K, SetupParams sp,
-                               GlarePicture glare, int redo) {
+__global__ void __launch_bounds__(kRed)
+    k_global_stats(const float* cell_sum, const float* cell_cnt, float* la_loc, DevState* st, FrameConsts tmpl,
+                   FrameConsts* K, SetupParams sp, GlarePicture glare, int redo) {
   if (redo && !st->redo) return;  // the whole block, before any barrier (thread 0 writes
                                   // st->redo only in the first pass)
   __shared__ double sh[kRed];
@@ -40,6 +40,8 @@ __global__ void k_global_stats(const float* cell_sum, const float* cell_cnt, flo
   for (int i = threadIdx.x; i < kCutBins; i += blockDim.x) ch[i] = 0u;
   __syncthreads();
   __shared__ int ext[4];  // the rows and columns not bar-like (model.h picture_area)
+  constexpr int kMaxCells = (kMaxFrameSide + kCell - 1) / kCell;
+  __shared__ int cnt[2 * kMaxCells];  // lit cells per row (gh), then per column (gw)
   if (threadIdx.x == 0) {
     const CellBox e = glare.lit ? empty_box(glare.gw, glare.gh) : empty_box(sp.gw, sp.gh);
     ext[0] = e.x0;
@@ -47,42 +49,33 @@ __global__ void k_global_stats(const float* cell_sum, const float* cell_cnt, flo
     ext[2] = e.y0;
     ext[3] = e.y1;
   }
+  if (!glare.lit)
+    for (int i = threadIdx.x; i < sp.gh + sp.gw; i += blockDim.x) cnt[i] = 0;
   __syncthreads();
   const int nc = sp.gw * sp.gh;
   for (int i = threadIdx.x; i < nc; i += blockDim.x) {
     const float v = cell_mean(cell_sum[i], cell_cnt[i]);  // model.h
     la_loc[i] = v;
     atomicAdd(&ch[cut_bin(v)], 1u);
-  }
-  if (glare.lit) {  // the glare cells' counts (k_glare_hist)
-    for (int y = threadIdx.x; y < glare.gh; y += blockDim.x)
-      if (!bar_like(glare.lit[y], glare.gw)) {
-        atomicMin(&ext[2], y);
-        atomicMax(&ext[3], y + 1);
-      }
-    for (int x = threadIdx.x; x < glare.gw; x += blockDim.x)
-      if (!bar_like(glare.lit[glare.gh + x], glare.gh)) {
-        atomicMin(&ext[0], x);
-        atomicMax(&ext[1], x + 1);
-      }
-  } else {  // the adaptation cells' (their flags again from the sums: la_loc is others')
-    for (int y = threadIdx.x; y < sp.gh; y += blockDim.x) {
-      int n = 0;
-      for (int x = 0, i = y * sp.gw; x < sp.gw; ++x, ++i) n += cell_lit(cell_mean(cell_sum[i], cell_cnt[i]));
-      if (!bar_like(n, sp.gw)) {
-        atomicMin(&ext[2], y);
-        atomicMax(&ext[3], y + 1);
-      }
-    }
-    for (int x = threadIdx.x; x < sp.gw; x += blockDim.x) {
-      int n = 0;
-      for (int y = 0, i = x; y < sp.gh; ++y, i += sp.gw) n += cell_lit(cell_mean(cell_sum[i], cell_cnt[i]));
-      if (!bar_like(n, sp.gh)) {
-        atomicMin(&ext[0], x);
-        atomicMax(&ext[1], x + 1);
-      }
+    if (!glare.lit && cell_lit(v)) {
+      atomicAdd(&cnt[i / sp.gw], 1);
+      atomicAdd(&cnt[sp.gh + i % sp.gw], 1);
     }
   }
+  __syncthreads();
+  // with optics the glare cells' counts (k_glare_hist), else the adaptation cells'
+  const int* lit = glare.lit ? glare.lit : cnt;
+  const int rw = glare.lit ? glare.gw : sp.gw, rh = glare.lit ? glare.gh : sp.gh;
+  for (int y = threadIdx.x; y < rh; y += blockDim.x)
+    if (!bar_like(lit[y], rw)) {
+      atomicMin(&ext[2], y);
+      atomicMax(&ext[3], y + 1);
+    }
+  for (int x = threadIdx.x; x < rw; x += blockDim.x)
+    if (!bar_like(lit[rh + x], rh)) {
+      atomicMin(&ext[0], x);
+      atomicMax(&ext[1], x + 1);
+    }
   __syncthreads();
   const CellBox pic = picture_area({ext[0], ext[1], ext[2], ext[3]}, glare.lit ? glare.f : kCell, sp.gw, sp.gh,
                                    tmpl.width, tmpl.height);
