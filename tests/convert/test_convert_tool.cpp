@@ -336,6 +336,25 @@ TEST_F(ConvertTool, SubtitlesCopiedWhereTheContainerCarriesThem) {
   EXPECT_EQ(probe(ts, "v:0", "stream=codec_name"), "h264");
 }
 
+// A pipeline that stalls (nothing converted or written: its streaming threads waiting on
+// each other) is given up after --stall-timeout seconds with a plain message, exit 1 and
+// no partial file, rather than waiting forever. The stall is made by the tool's test hook
+// (DTUTMO_CONVERT_TEST_STALL=N holds the video branch after N frames).
+TEST_F(ConvertTool, StalledPipelineIsGivenUp) {
+  const std::string out = path("stalled.mp4");
+  const auto t0 = std::chrono::steady_clock::now();
+  const Result r = convert({g_clip, out, "--stall-timeout", "3", "--preset", "ultrafast"},
+                           {"DTUTMO_CONVERT_TEST_STALL=10"});
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_NE(r.err.find("stalled"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("after 11 frames"), std::string::npos) << r.err;
+  EXPECT_FALSE(exists(out)) << "partial file left behind";
+  EXPECT_LT(s, 60.0) << "gave up after " << s << " s";
+  const Result u = convert({g_clip, out, "--stall-timeout", "x"});
+  EXPECT_EQ(u.status, 2) << u.err;
+}
+
 // Clear errors and exit status 1 for what a user gets wrong, 2 for bad usage; nothing
 // left behind.
 TEST_F(ConvertTool, ClearErrorsAndExitStatus) {

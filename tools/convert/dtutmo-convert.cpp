@@ -91,6 +91,7 @@ struct Options {
   int bitrate = 0;   // kbit/s; 0: constant quality (crf)
   bool quiet = false, overwrite = false, no_audio = false, no_subtitles = false;
   bool realtime = false;
+  int stall_s = 300;  // --stall-timeout: seconds without output before giving up; 0 never
 };
 
 void usage(FILE* f) {
@@ -117,6 +118,8 @@ void usage(FILE* f) {
       "      --no-audio         drop the audio streams\n"
       "      --no-subtitles     drop the subtitle streams\n"
       "      --realtime         process at the clip's own speed (like ffmpeg -re)\n"
+      "      --stall-timeout S  give up when nothing is converted or written for S seconds\n"
+      "                         (a stalled pipeline; default 300, 0 = wait forever)\n"
       "  -y, --overwrite        replace OUT if it exists\n"
       "  -q, --quiet            no progress line and no summary (errors only)\n"
       "  -h, --help\n"
@@ -183,6 +186,8 @@ Options parse_args(int argc, char** argv) {
       o.no_subtitles = true;
     } else if (a == "--realtime") {
       o.realtime = true;
+    } else if (a == "--stall-timeout") {
+      if (!parse_int(value(), 0, 86400, &o.stall_s)) die_usage("--stall-timeout needs seconds in [0, 86400]");
     } else if (a == "-y" || a == "--overwrite") {
       o.overwrite = true;
     } else if (a == "-q" || a == "--quiet") {
@@ -306,7 +311,10 @@ struct App {
 
   GstClockTime duration = GST_CLOCK_TIME_NONE;
   std::atomic<guint64> frames{0};
+  std::atomic<guint64> written{0};  // buffers the muxer gave the file (the stall watchdog)
   std::atomic<gint64> position_ns{-1};
+  guint64 seen = 0;        // frames + written at the watchdog's last look
+  gint64 active_us = 0;    // when they last changed
   gint64 start_us = 0;
   bool progress = false;
   size_t progress_width = 0;
@@ -388,6 +396,11 @@ GstPadProbeReturn count_frame(GstPad* pad, GstPadProbeInfo* info, gpointer data)
   App* app = static_cast<App*>(data);
   GstBuffer* buf = GST_PAD_PROBE_INFO_BUFFER(info);
   app->frames++;
+  // (tests only: DTUTMO_CONVERT_TEST_STALL=N holds the video branch forever after N
+  // frames, a stalled pipeline for the watchdog to find)
+  static const char* stall_after = std::getenv("DTUTMO_CONVERT_TEST_STALL");
+  if (stall_after && app->frames > guint64(std::atoll(stall_after)))
+    for (;;) g_usleep(G_USEC_PER_SEC);
   if (buf && GST_BUFFER_PTS_IS_VALID(buf)) {
     GstEvent* ev = gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0);
     if (ev) {
@@ -589,6 +602,31 @@ void release_unselected(App* app, GstMessage* msg) {
 // The subtitle reader (parsebin) exposed every stream it will: those it linked are done.
 void on_subtitles_exposed(GstElement*, gpointer data) {
   release_unexposed(static_cast<App*>(data), true, {});
+}
+
+// The stall watchdog (every second): a pipeline that neither converts a frame nor writes a
+// buffer for --stall-timeout seconds has stalled (its streaming threads wait on each
+// other; once in CI on GStreamer 1.22.0): said plainly and given up, the partial file
+// removed. _exit: a stalled pipeline can block its own state change to NULL as well.
+gboolean on_watchdog(gpointer data) {
+  App* app = static_cast<App*>(data);
+  if (app->finished) return G_SOURCE_REMOVE;
+  const guint64 now_seen = app->frames + app->written;
+  const gint64 now = g_get_monotonic_time();
+  if (now_seen != app->seen || app->active_us == 0) {
+    app->seen = now_seen;
+    app->active_us = now;
+    return G_SOURCE_CONTINUE;
+  }
+  if (now - app->active_us < gint64(app->o.stall_s) * G_USEC_PER_SEC) return G_SOURCE_CONTINUE;
+  if (app->progress) std::fputc('\n', stderr);
+  std::fprintf(stderr,
+               "%s: the pipeline stalled: nothing converted or written for %d s (after %llu frames); "
+               "giving up, %s removed\n",
+               kProg, app->o.stall_s, (unsigned long long)app->frames.load(), app->o.out.c_str());
+  std::fflush(stderr);
+  std::remove(app->o.out.c_str());
+  _exit(kFailed);
 }
 
 void print_progress(App* app, bool final_line) {
@@ -1065,6 +1103,16 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s: cannot link %s to filesink\n", kProg, app.container->muxer);
     return kFailed;
   }
+  {  // what the muxer writes, for the stall watchdog (an encoder's flush writes, converts nothing)
+    GstPad* sp = gst_element_get_static_pad(sink, "sink");
+    gst_pad_add_probe(sp, GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+                      [](GstPad*, GstPadProbeInfo*, gpointer d) {
+                        static_cast<App*>(d)->written++;
+                        return GST_PAD_PROBE_OK;
+                      },
+                      &app, nullptr);
+    gst_object_unref(sp);
+  }
   // Every muxer pad before the first buffer (see App::streams).
   for (App::Stream& st : app.streams) {
     st.mux_pad = request_mux_pad(app.mux, st.caps);
@@ -1103,6 +1151,7 @@ int main(int argc, char** argv) {
     // The bus carries the reason; let the loop pick it up.
   }
   if (app.progress) g_timeout_add(500, on_progress_timer, &app);
+  if (o.stall_s > 0) g_timeout_add_seconds(1, on_watchdog, &app);
   g_main_loop_run(app.loop);
   const bool ok = app.finished && app.error.empty();
   if (app.progress && ok) print_progress(&app, true);
