@@ -281,12 +281,21 @@ DTUTMO_HD void cell_la(const TemporalState& s, float tgt, float target, float& l
 }
 
 // The response percentiles (the response range the display mapping normalises): median
-// of the last three frames', smoothed with kq (range-tau).
+// of the last three frames', smoothed with kq (range-tau). The high end rises
+// kRangeRise times faster (time constant range-tau / kRangeRise) than it falls: a frame
+// whose responses climb above the range (a fade in from black, where the level lags the
+// light by several stops, a lamp switched on) was clipped for as long as the range took to
+// follow -- the fades sequence's fade-in went to mean code 219 against 120 settled, with
+// its interior blown to white for half a second; now 136. Falling stays slow: a bright
+// window leaving a pan would pump the picture (DESIGN.md "Response range: range-tau").
+constexpr float kRangeRise = 10.0f;
 DTUTMO_HD void update_pct(TemporalState& s, float p_lo, float p_hi, bool snap, float kq) {
   const float lo_t = med3_push(s.h_rlo[0], s.h_rlo[1], p_lo, snap);
   const float hi_t = med3_push(s.h_rhi[0], s.h_rhi[1], p_hi, snap);
   s.s_rlo = kq >= 1.0f ? lo_t : smooth_to(s.s_rlo, lo_t, kq);
-  s.s_rhi = kq >= 1.0f ? hi_t : smooth_to(s.s_rhi, hi_t, kq);
+  // (1 - kq)^kRangeRise: smooth_k(dt, range-tau / kRangeRise)
+  const float k_hi = hi_t > s.s_rhi ? 1.0f - powf(1.0f - kq, kRangeRise) : kq;
+  s.s_rhi = kq >= 1.0f ? hi_t : smooth_to(s.s_rhi, hi_t, k_hi);
 }
 
 // Response of a receptor from log2 of p*I and log2 sigma: 1 / (1 + (sigma / pI)^n).

@@ -712,6 +712,35 @@ TEST(Temporal, BroadcastModeReadaptsAtCuts) {
   EXPECT_FALSE(r.e->stats().cut_detected);
 }
 
+// A fade in from black is not blown out: the picture brightens toward its settled look
+// instead of passing far above it. The level lags a fade's first frames by several stops
+// (cone-tau and the median of three), so the frame's responses climb above the response
+// range, which followed at range-tau and clipped them: the fades sequence's interior
+// (scenes.cpp: after its fade to black, a cut into the room fading in) went to a mean
+// ~90 codes above its settled one, white walls and window, for half a second. The range's
+// high end now rises at range-tau / kRangeRise (model.h update_pct). Broadcast mode (the
+// default); in natural mode a stream fading in after seconds of black dazzles by design
+// (the eye dark-adapted, its time constants across cuts).
+TEST(Temporal, FadeInFromBlackIsNotBlownOut) {
+  const int w = 96, h = 54;
+  for (Profile pf : {Profile::Fast, Profile::Balanced}) {
+    Runner r(w, h, prof(pf), PixelFormat::RGBA, Transfer::SRGB);
+    double peak = 0, settled = 0;
+    for (int f = 0; f <= 105; ++f) {  // 0 .. 3.5 s: the fade to black, the fade in, settled
+      Img in = scene(Scene::Fades, w, h);
+      render_scene(Scene::Fades, w, h, f / 30.0, in.data(), std::ptrdiff_t(w) * 3);
+      const Img o = r.run(in, f / 30.0);
+      double m = 0;
+      for (float v : o) m += v;
+      m /= double(o.size());
+      if (f >= 61 && f < 90) peak = std::max(peak, m);
+      if (f == 105) settled = m;
+    }
+    std::printf("%s: fade-in peak mean %.1f, settled %.1f\n", profile_name(pf), peak, settled);
+    EXPECT_LT(peak, settled + 40.0) << profile_name(pf);  // (+98 and +102 before)
+  }
+}
+
 TEST(Profiles, FastAndBalancedAreValidAndVisiblyDifferent) {
   const int w = 96, h = 64;
   Img in = scene(Scene::Daylight, w, h);
