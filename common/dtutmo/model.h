@@ -501,8 +501,7 @@ DTUTMO_HD void widen_range(float* l_lo, float* l_hi) {
 // of the scene is less than what the display's own black gives the display observer),
 // 1 at 2 x black and above, linear in log2 between (continuous: a fade keeps its steps).
 DTUTMO_HD float visible_share(float t, float black) {
-  const float v = 0.5f * log2f(std_max(t, 1e-12f) / std_max(black, 1e-3f)) + 0.5f;
-  return std_min(std_max(v, 0.0f), 1.0f);
+  return clampf(0.5f * log2f(std_max(t, 1e-12f) / std_max(black, 1e-3f)) + 0.5f, 0.0f, 1.0f);
 }
 // How much light a percentile's equivalent luminance l (cd/m^2, before widen_range) is:
 // 0 up to a stop above the floor (kMinNits; kCutBlack, half a stop above it, is what a
@@ -513,8 +512,7 @@ DTUTMO_HD float visible_share(float t, float black) {
 // matches that to above its black (a PQ black frame came out at 0.55 cd/m^2 on the
 // 1000 cd/m^2 target, 1 cd/m^2 before the visible shares).
 DTUTMO_HD float lit_share(float l) {
-  const float v = 0.5f * (log2f(std_max(l, 1e-12f)) - (kCutBlack + 0.5f));
-  return std_min(std_max(v, 0.0f), 1.0f);
+  return clampf(0.5f * (log2f(std_max(l, 1e-12f)) - (kCutBlack + 0.5f)), 0.0f, 1.0f);
 }
 // Display targets from the response-matched display luminances t_lo_m, t_hi_m: the low
 // end never gives a smaller contrast ratio than the scene's percentile range where the

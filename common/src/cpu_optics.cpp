@@ -140,7 +140,7 @@ void CpuEngine::glare_cells_row(int gy, int th) {
     const double r = x1 - x0 == f ? rfull : 1.0 / (double(y1 - y0) * (x1 - x0));
     const size_t i = size_t(gy) * ggw + gx;
     for (int c = 0; c < 3; ++c) gsrc_[c][i] = float(a[3 * gx + c] * r);
-    hist_[th][glare_cap_bin(wy.x * gsrc_[0][i] + wy.y * gsrc_[1][i] + wy.z * gsrc_[2][i], kHistBins)]++;
+    hist_[th][glare_cap_bin(luminance_of(gsrc_[0][i], gsrc_[1][i], gsrc_[2][i], wy), kHistBins)]++;
   }
 }
 
@@ -184,13 +184,13 @@ void CpuEngine::apply_optics(bool cells_done) {
     // the glare cells' bar extent (model.h picture_area: the bars, found before
     // the veil lights the bars)
     glare_extent_ = bar_extent(ggw, ggh, bar_cols_, [&](int i) {
-      return lum_lit(wy.x * gsrc_[0][i] + wy.y * gsrc_[1][i] + wy.z * gsrc_[2][i]);
+      return lum_lit(luminance_of(gsrc_[0][i], gsrc_[1][i], gsrc_[2][i], wy));
     });
     const float tgt = glare_cap_log2(hist_percentile(h.data(), ng, kGlareCapPct));
     const float cap = update_glare_cap(h_gcap_, s_gcap_, tgt, gcap_snap_, gcap_k_);
     pool_.run(ggh, [&](int gy, int) {
       for (size_t i = size_t(gy) * ggw, ie = i + ggw; i < ie; ++i) {
-        const float e = glare_excess_share(wy.x * gsrc_[0][i] + wy.y * gsrc_[1][i] + wy.z * gsrc_[2][i], cap);
+        const float e = glare_excess_share(luminance_of(gsrc_[0][i], gsrc_[1][i], gsrc_[2][i], wy), cap);
         for (int c = 0; c < 3; ++c) gsrc_[c][i] *= e;
       }
     });
