@@ -29,7 +29,8 @@
 # Environment:
 #   BUILD_DIR  build with the plugin (default build); a build configured with -Davx512=false
 #              runs the AVX2 clone of the hot loops on an AVX-512 CPU (README, Performance)
-#   PROFILES   dtutmo profiles (default "fast balanced")
+#   PROFILES   dtutmo profiles (default "fast balanced"); NAME_half runs profile NAME with
+#              model-resolution=half (e.g. fast_half)
 #   REPEAT     rounds (default 3)
 #   FRAMES     frames at 1920x1080 (default 120); other sizes scale by pixel count, >= 30
 #   WORK       folder for the clips and raw files, kept between runs (default
@@ -136,8 +137,12 @@ for S in $SIZES; do
   while [ "$r" -le "$REPEAT" ]; do
     line="round $r:"
     for P in $PROFILES; do
+      case $P in
+        *_half) props="profile=${P%_half} model-resolution=half" ;;
+        *) props="profile=$P" ;;
+      esac
       # shellcheck disable=SC2086
-      run "dtutmo $P" "$N" gst-launch-1.0 -q $SRC ! dtutmo engine="$ENGINE" profile="$P" target=sdr \
+      run "dtutmo $P" "$N" gst-launch-1.0 -q $SRC ! dtutmo engine="$ENGINE" $props target=sdr \
         ! "$OUTCAPS" ! fakesink sync=false
       eval "f_$P=\$FPS; c_$P=\$CPUMS; m_$P=\$RSS"
       line="$line dtutmo $P $FPS fps ($CPUMS CPU-ms/f, $CORES cores),"

@@ -383,29 +383,6 @@ __attribute__((target("avx2,fma"))) static int tone_lookup3_avx2(const float* co
   return i;
 }
 
-// fastmath.h fast_exp2 of 8 values, the same operations in the same order (the clamps as
-// its selects in minps / maxps operand order, NaN kept; the round by 1.5 2^23; the degree-7
-// polynomial as GCC contracts it, p * f + c into one FMA): the same bits per lane as the
-// x86-64-v3 clone's vectorised fast_exp2.
-__attribute__((target("avx2,fma"), always_inline)) static inline __m256 fast_exp2_avx2(__m256 x) {
-  x = _mm256_min_ps(_mm256_set1_ps(kExp2Clamp), x);   // 126 < x ? 126 : x
-  x = _mm256_max_ps(_mm256_set1_ps(-kExp2Clamp), x);  // -126 > x ? -126 : x
-  const __m256 kr = _mm256_set1_ps(kExp2Round);
-  const __m256 xm = _mm256_add_ps(x, kr);
-  const __m256 f = _mm256_sub_ps(x, _mm256_sub_ps(xm, kr));
-  __m256 p = _mm256_set1_ps(kExp2P7);
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(kExp2P6));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(kExp2P5));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(kExp2P4));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(kExp2P3));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(kExp2P2));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(kExp2P1));
-  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(kExp2P0));
-  // (bits(xm) - bits(1.5 2^23) + 127) << 23
-  const __m256i e = _mm256_slli_epi32(
-      _mm256_add_epi32(_mm256_castps_si256(xm), _mm256_set1_epi32(127 - 0x4b400000)), 23);
-  return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
-}
 // rgb (interleaved, 8 pixels from p) as three vectors: each from three 128-bit halves
 // (vshufps, 5 shuffles; GCC's de-interleave of tone_x_row took 6 vpermd, 3 vpermilps and
 // 6 blends).

@@ -103,6 +103,36 @@ bool CpuEngine::configure(const StreamConfig& cfg, std::string* err) {
   C_ = cfg;
   W_ = cfg.width;
   H_ = cfg.height;
+  half_fits_ = !reference_ && half_model_fits(cfg);
+  half_auto_ = !reference_ && half_model_auto(cfg);
+  half_.reset();
+  full_ready_ = false;
+  configured_ = false;
+  if (use_half()) {
+    if (!start_half(err)) return false;
+    last_half_ = true;
+  } else {
+    alloc_full();
+    last_half_ = false;
+  }
+  configured_ = true;
+  fresh_ = true;
+  return true;
+}
+
+// The half-resolution model (cpu_half.h) with the parameters in force.
+bool CpuEngine::start_half(std::string* err) {
+  half_.reset(new HalfModel(&pool_, pool_.threads()));
+  if (!half_->configure(C_, P_, err)) {
+    half_.reset();
+    return false;
+  }
+  return true;
+}
+
+// The full-size buffers, grids and tables of the per-pixel model.
+void CpuEngine::alloc_full() {
+  const StreamConfig& cfg = C_;
   gw_ = (W_ + kCell - 1) / kCell;
   gh_ = (H_ + kCell - 1) / kCell;
   const size_t np = size_t(W_) * H_;
@@ -180,9 +210,7 @@ bool CpuEngine::configure(const StreamConfig& cfg, std::string* err) {
   }
   build_decode_table();
   build_encode_table();
-  configured_ = true;
-  fresh_ = true;
-  return true;
+  full_ready_ = true;
 }
 
 bool CpuEngine::check_view(const FrameView& v, PixelFormat f, const char* what,
@@ -261,13 +289,42 @@ bool CpuEngine::process(const FrameView& in, const FrameView& out, double time_s
   }
   if (!check_view(in, C_.in_format, "input", err) || !check_view(out, C_.out_format, "output", err))
     return false;
+  bool newp = false;
   {
     std::lock_guard<std::mutex> l(mu_);
     if (have_pending_) {
       P_ = pending_;
       have_pending_ = false;
+      newp = true;
     }
   }
+  if (use_half()) {
+    // the model at half resolution (cpu_half.h); a switch from full starts it afresh
+    bool fresh;
+    {
+      std::lock_guard<std::mutex> l(state_mu_);
+      fresh = fresh_ || !last_half_;
+      fresh_ = false;
+    }
+    if (!half_) {
+      if (!start_half(err)) return false;
+    } else {
+      if (newp && !half_->set_params(P_, err)) return false;
+      if (fresh) half_->reset();
+    }
+    last_half_ = true;
+    if (!half_->process(in, out, time_s, err)) return false;
+    const EngineStats hs = half_->stats();
+    std::lock_guard<std::mutex> l(state_mu_);
+    st_ = hs;
+    return true;
+  }
+  if (!full_ready_) alloc_full();
+  if (last_half_) {
+    std::lock_guard<std::mutex> l(state_mu_);
+    fresh_ = true;  // from half resolution: the per-pixel model starts afresh
+  }
+  last_half_ = false;
   bool snap;
   double dt;
   {

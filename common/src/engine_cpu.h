@@ -24,12 +24,14 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "cpu_alloc.h"
 #include "cpu_glare.h"
+#include "cpu_half.h"
 #include "cpu_pool.h"
 #include "cpu_simd.h"
 #include "cpu_spatial.h"
@@ -362,6 +364,19 @@ class CpuEngine final : public Engine {
   Params P_;
   StreamConfig C_;
   bool configured_ = false;
+  // model-resolution=half (cpu_half.h): whether the stream fits it, the model that runs
+  // it (made at the first frame that asks for it), whether the full-size buffers are made
+  // (configure, or the first frame at full resolution), which ran last
+  bool half_fits_ = false, half_auto_ = false;
+  bool use_half() const {
+    return P_.model_resolution == ModelResolution::Half ? half_fits_
+                                                        : P_.model_resolution == ModelResolution::Auto && half_auto_;
+  }
+  std::unique_ptr<HalfModel> half_;
+  bool full_ready_ = false;
+  bool last_half_ = false;
+  bool start_half(std::string* err);
+  void alloc_full();
   FrameConsts K_{};
   int W_ = 0, H_ = 0, gw_ = 0, gh_ = 0;
 

@@ -174,6 +174,17 @@ const std::vector<Entry>& registry() {
          "Auto: on the CPU engine with a 4:2:0 output, hue, gamut map and "
          "CIELAB hue once per 2x2 block (what the output's chroma stores), luminance per pixel"},
         {"full", 1, "Full: the colour rendered per pixel, then subsampled"}});
+    en("model-resolution",
+       "Where the CPU engine runs the model for a 4:2:0 YUV input and an 8-bit 4:2:0 SDR "
+       "output (a deliberate quality/speed trade; other streams, the CUDA engine and the "
+       "reference path always run it per pixel)",
+       enum_ref(&Params::model_resolution),
+       {{"auto", 0,
+         "Auto: half for frames at least 3840 wide or 2160 high (UHD), full below"},
+        {"full", 1, "Full: the model on every pixel"},
+        {"half", 2,
+         "Half: the model on the 2x2 block means (a quarter of the pixels), each pixel's "
+         "detail restored by its block's local tone slope"}});
     fl("fov", "Horizontal field of view of the frame, degrees [1, 180]", &Params::fov_deg, 1, 180);
     fl("observer-age", "Observer age, years [1, 100]", &Params::observer_age, 1, 100);
     fl("pigmentation", "Eye pigmentation: 0 dark brown, 0.5 brown, 1 blue [0, 1]",

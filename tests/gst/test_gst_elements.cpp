@@ -1469,6 +1469,28 @@ TEST(Properties, ColourSamplingChangesWhilePlaying) {
   gst_caps_unref(in_copy);
 }
 
+// model-resolution changed while playing (4:2:0 in and out, the CPU engine) takes effect
+// at the next frame (the model at half resolution starts its state afresh), and back to
+// full gives the per-pixel output again once the state has settled.
+TEST(Properties, ModelResolutionChangesWhilePlaying) {
+  Harness hh("target=sdr model-resolution=full");
+  GstCaps* in = video_caps("P010_10LE", 64, 32, "bt2100-pq");
+  GstCaps* in_copy = gst_caps_copy(in);
+  ASSERT_TRUE(hh.start(in, gst_caps_from_string("video/x-raw,format=I420")));
+  auto grab = [&]() { return push_pull_scene(hh, in_copy); };
+  for (int i = 0; i < 20; ++i) grab();  // converge
+  const auto a = grab();
+  ASSERT_EQ(a, grab()) << "static scene must be stable before the change";
+  gst_util_set_object_arg(G_OBJECT(hh.h->element), "model-resolution", "half");
+  const auto h = grab();
+  EXPECT_NE(a, h) << "model-resolution=half did not change the 4:2:0 output";
+  EXPECT_EQ(h.size(), a.size());
+  gst_util_set_object_arg(G_OBJECT(hh.h->element), "model-resolution", "full");
+  for (int i = 0; i < 20; ++i) grab();
+  EXPECT_EQ(grab(), a);
+  gst_caps_unref(in_copy);
+}
+
 TEST(Properties, TargetChangeWhilePlayingRenegotiates) {
   Harness hh("target=sdr");
   GstCaps* in = video_caps("P010_10LE", 32, 16, "bt2100-pq");

@@ -1,0 +1,519 @@
+// dtutmo -- the CPU engine's model at half resolution (cpu_half.h).
+#include "cpu_half.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "cpu_simd.h"
+#include "dtutmo/color.h"
+#include "dtutmo/fastmath.h"
+#include "dtutmo/pixel_io.h"
+#include "dtutmo/pixel_model.h"
+#include "engine_cpu.h"
+
+namespace dtutmo {
+namespace cpu {
+
+namespace {
+
+bool subsampled_hdr_in(PixelFormat f) {
+  switch (f) {
+    case PixelFormat::P010_10LE:
+    case PixelFormat::P012_LE:
+    case PixelFormat::P016_LE:
+    case PixelFormat::I420_10LE:
+    case PixelFormat::I420_12LE: return true;
+    default: return false;
+  }
+}
+
+using Codes = HalfCodes;
+
+// One output row of luma codes (8-bit), pixels [x0, n): s = 2^(q (G(code) - g)) in
+// [lo, hi], q the block's qu where G > g, else qd, with its block's constants (qu, qd, g,
+// lo, hi, a: one a block, pixel x's at x / 2), the
+// code y_off + s a + the dither's threshold th[x & 7], truncated into [0, maxc]; s kept in
+// srow.
+void luma_row(const uint16_t* __restrict in, int x0, int n, Codes cd, const float* __restrict gtab,
+              const float* __restrict qu, const float* __restrict qd, const float* __restrict au,
+              const float* __restrict xu, const float* __restrict ad, const float* __restrict xd,
+              const float* __restrict gb, const float* __restrict lo, const float* __restrict hi,
+              const float* __restrict a, const float* __restrict th, float y_off, float maxc,
+              float* __restrict srow, uint8_t* __restrict o) {
+  for (int x = x0; x < n; ++x) {
+    const int b = x >> 1;
+    const float G = gtab[cd(in[x]) >> 4];
+    const float d = G - gb[b];
+    const bool up = d > 0.0f;
+    const float q = up ? qu[b] : qd[b];
+    const float e = G - (up ? xu[b] : xd[b]);
+    const float tb = (up ? au[b] : ad[b]) + q * (up ? (e > 0.0f ? e : 0.0f) : (e < 0.0f ? e : 0.0f));
+    float t = q * d;
+    t = up ? (t < tb ? t : tb) : (t > tb ? t : tb);
+    float s = fast_exp2(t);
+    s = s > lo[b] ? s : lo[b];
+    s = s < hi[b] ? s : hi[b];
+    srow[x] = s;
+    float v = s * a[b] + (y_off + th[x & 7]);
+    v = v > 0.0f ? (v < maxc ? v : maxc) : 0.0f;
+    o[x] = uint8_t(int32_t(v));
+  }
+}
+
+#if defined(__x86_64__)
+// luma_row by AVX2, 16 pixels (8 blocks) a step; returns the pixels done (a multiple of 16).
+// The blocks' constants are loaded once for 8 blocks and spread to the pixels by one
+// permute each; G by gather_pair (its second value unused: the table has one entry more). Its
+// operations those of luma_row (FMA contraction aside).
+__attribute__((target("avx2,fma"))) int luma_row_avx2(const uint16_t* __restrict in, int n, Codes cd,
+                                                      const float* __restrict gtab, const float* __restrict qu,
+                                                      const float* __restrict qd, const float* __restrict au,
+                                                      const float* __restrict xu, const float* __restrict ad,
+                                                      const float* __restrict xd, const float* __restrict gb,
+                                                      const float* __restrict lo, const float* __restrict hi,
+                                                      const float* __restrict a,
+                                                      const float* __restrict th, float y_off, float maxc,
+                                                      float* __restrict srow, uint8_t* __restrict o) {
+  const __m256i dup[2] = {_mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3), _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7)};
+  const __m256 off = _mm256_add_ps(_mm256_set1_ps(y_off), _mm256_loadu_ps(th));
+  const __m256 zero = _mm256_setzero_ps(), top = _mm256_set1_ps(maxc);
+  const __m128i sh = _mm_cvtsi32_si128(cd.shl);
+  const __m256i mask = _mm256_set1_epi32(int(cd.mask));
+  int x = 0;
+  for (; x + 16 <= n; x += 16) {
+    const int b = x >> 1;
+    const __m256 QU = _mm256_loadu_ps(qu + b), QD = _mm256_loadu_ps(qd + b), GB = _mm256_loadu_ps(gb + b),
+                 LO = _mm256_loadu_ps(lo + b), HI = _mm256_loadu_ps(hi + b), A = _mm256_loadu_ps(a + b),
+                 AU = _mm256_loadu_ps(au + b), XU = _mm256_loadu_ps(xu + b), AD = _mm256_loadu_ps(ad + b),
+                 XD = _mm256_loadu_ps(xd + b);
+    __m256i ci[2];
+    for (int h = 0; h < 2; ++h) {
+      __m256i k = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in + x + 8 * h)));
+      k = _mm256_srli_epi32(_mm256_sll_epi32(_mm256_and_si256(k, mask), sh), 4);
+      __m256 g, unused;
+      gather_pair(gtab, k, g, unused);
+      const __m256i d = dup[h];
+      const __m256 dg = _mm256_sub_ps(g, _mm256_permutevar8x32_ps(GB, d));
+      const __m256 up = _mm256_cmp_ps(dg, zero, _CMP_GT_OQ);
+      // the block's constants of the pixel's side (up: qu, xu, au; else qd, xd, ad)
+      const __m256 q = _mm256_blendv_ps(_mm256_permutevar8x32_ps(QD, d), _mm256_permutevar8x32_ps(QU, d), up);
+      const __m256 xb = _mm256_blendv_ps(_mm256_permutevar8x32_ps(XD, d), _mm256_permutevar8x32_ps(XU, d), up);
+      const __m256 ab = _mm256_blendv_ps(_mm256_permutevar8x32_ps(AD, d), _mm256_permutevar8x32_ps(AU, d), up);
+      const __m256 e = _mm256_sub_ps(g, xb);
+      const __m256 ec = _mm256_blendv_ps(_mm256_min_ps(e, zero), _mm256_max_ps(e, zero), up);
+      const __m256 tb = _mm256_fmadd_ps(q, ec, ab);
+      const __m256 t = _mm256_mul_ps(q, dg);
+      __m256 s = fast_exp2_avx2(_mm256_blendv_ps(_mm256_max_ps(t, tb), _mm256_min_ps(t, tb), up));
+      s = _mm256_min_ps(_mm256_max_ps(s, _mm256_permutevar8x32_ps(LO, d)), _mm256_permutevar8x32_ps(HI, d));
+      _mm256_storeu_ps(srow + x + 8 * h, s);
+      __m256 v = _mm256_fmadd_ps(s, _mm256_permutevar8x32_ps(A, d), off);
+      v = _mm256_min_ps(_mm256_max_ps(v, zero), top);
+      ci[h] = _mm256_cvttps_epi32(v);
+    }
+    const __m256i w = _mm256_permute4x64_epi64(_mm256_packus_epi32(ci[0], ci[1]), 0xD8);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(o + x),
+                     _mm_packus_epi16(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1)));
+  }
+  return x;
+}
+#endif
+
+// The 2x2 means of two luma rows a, b (Codes), n full blocks, from block i0.
+DTUTMO_HOT void down_luma(const uint16_t* __restrict a, const uint16_t* __restrict b, int i0, int n, Codes cd,
+                          uint16_t* __restrict o) {
+  for (int i = i0; i < n; ++i)
+    o[i] = uint16_t((cd.q(a[2 * i]) + cd.q(a[2 * i + 1]) + cd.q(b[2 * i]) + cd.q(b[2 * i + 1])) << cd.l);
+}
+#if defined(__x86_64__)
+// down_luma by AVX2, 8 blocks a step (16-bit sums, pairs by vpmaddwd); returns the blocks done.
+__attribute__((target("avx2"))) int down_luma_avx2(const uint16_t* __restrict a, const uint16_t* __restrict b,
+                                                   int n, Codes cd, uint16_t* __restrict o) {
+  const __m256i m = _mm256_set1_epi16(short(cd.mask)), one = _mm256_set1_epi16(1);
+  const __m128i rr = _mm_cvtsi32_si128(cd.r), ll = _mm_cvtsi32_si128(cd.l);
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256i va = _mm256_srl_epi16(
+        _mm256_and_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 2 * i)), m), rr);
+    const __m256i vb = _mm256_srl_epi16(
+        _mm256_and_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 2 * i)), m), rr);
+    const __m256i sum = _mm256_sll_epi32(_mm256_madd_epi16(_mm256_add_epi16(va, vb), one), ll);
+    const __m256i p = _mm256_permute4x64_epi64(_mm256_packus_epi32(sum, sum), 0x08);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(o + i), _mm256_castsi256_si128(p));
+  }
+  return i;
+}
+#endif
+
+// One block row's chroma plane (16-bit codes) from the chroma rows p0 (its own) and p1 (the
+// next, for vertically cosited chroma): the sample moved to the block's centre by the
+// siting's weights (3/4, 1/4 each way it is cosited). Samples STEP words apart.
+template <int STEP>
+inline __attribute__((always_inline)) void down_chroma_t(const uint16_t* __restrict p0,
+                                                         const uint16_t* __restrict p1, int n, bool hc, bool vc,
+                                                         Codes cd, uint16_t* __restrict o) {
+  const int last = n - 1;
+  if (!hc && !vc) {
+    for (int i = 0; i < n; ++i) o[i] = uint16_t(cd(p0[i * STEP]));
+  } else if (!vc) {
+    for (int i = 0; i < last; ++i) o[i] = uint16_t((3 * cd(p0[i * STEP]) + cd(p0[(i + 1) * STEP]) + 2) >> 2);
+    o[last] = uint16_t(cd(p0[last * STEP]));
+  } else if (!hc) {
+    for (int i = 0; i < n; ++i) o[i] = uint16_t((3 * cd(p0[i * STEP]) + cd(p1[i * STEP]) + 2) >> 2);
+  } else {
+    for (int i = 0; i < last; ++i)
+      o[i] = uint16_t((9 * cd(p0[i * STEP]) + 3 * cd(p0[(i + 1) * STEP]) + 3 * cd(p1[i * STEP]) +
+                       cd(p1[(i + 1) * STEP]) + 8) >> 4);
+    o[last] = uint16_t((3 * cd(p0[last * STEP]) + cd(p1[last * STEP]) + 2) >> 2);
+  }
+}
+DTUTMO_HOT void down_chroma_planar(const uint16_t* p0, const uint16_t* p1, int n, bool hc, bool vc, Codes cd,
+                                   uint16_t* o) {
+  down_chroma_t<1>(p0, p1, n, hc, vc, cd, o);
+}
+DTUTMO_HOT void down_chroma_il(const uint16_t* p0, const uint16_t* p1, int n, bool hc, bool vc, Codes cd,
+                               uint16_t* o) {
+  down_chroma_t<2>(p0, p1, n, hc, vc, cd, o);
+}
+
+// A block row's x (G at the mean code), y (2.4 log2 of the output's Y') and Y' (luma
+// weights kr, kg, kb of the output) from the inner engine's R'G'B'.
+DTUTMO_HOT void block_row(const float* __restrict rgb, const uint16_t* __restrict code, int n,
+                          const float* __restrict gtab, float kr, float kg, float kb, float* __restrict xo,
+                          float* __restrict yo, float* __restrict ybo) {
+  for (int i = 0; i < n; ++i) {
+    const float r = clampf(rgb[3 * i], 0.0f, 1.0f), g = clampf(rgb[3 * i + 1], 0.0f, 1.0f),
+                b = clampf(rgb[3 * i + 2], 0.0f, 1.0f);
+    const float yv = kr * r + kg * g + kb * b;
+    ybo[i] = yv;
+    yo[i] = 2.4f * poly_log2(yv > 1e-6f ? yv : 1e-6f);
+    xo[i] = gtab[code[i] >> 4];
+  }
+}
+
+// The blocks' constants of a block row from its x and y and its neighbours' (rows p0
+// above, p1 its own, p2 below; each padded with its edge block on both sides: index i + 1
+// is block i): the slopes of y against x through the block's own point, least squares
+// over the neighbours brighter in x (bu) and darker (bd), each drawn toward b0 by eps
+// (a pixel brighter than its block's mean follows its brighter neighbours, a darker one its
+// darker: an edge through the block gives each side its side's output); the bounds of
+// each side (au, xu: log2 of the brightest output among the brighter neighbours over the
+// block's, / 2.4 as q, and the largest x among them; ad, xd the darkest's): a pixel above
+// its block goes no further above the brightest neighbour's output than its slope times
+// how far it is above the largest neighbour's x (no overshoot where the neighbours span it,
+// texture beyond them kept), and the same below; then qu = bu / 2.4, qd = bd / 2.4, lo, hi
+// (s's bounds: the frame's least Y', the gamut),
+// a = Y' y_scale, the chroma's (B' - Y') cb_mul, (R' - Y') cr_mul.
+DTUTMO_HOT void block_consts(const float* __restrict x0, const float* __restrict x1, const float* __restrict x2,
+                             const float* __restrict v0, const float* __restrict v1, const float* __restrict v2,
+                             const float* __restrict yb, const float* __restrict rgb, int n, float eps, float b0,
+                             float bmax, float ymin, float y_scale, float cb_mul, float cr_mul,
+                             float* __restrict qu, float* __restrict qd, float* __restrict au,
+                             float* __restrict xu, float* __restrict ad, float* __restrict xd,
+                             float* __restrict lo, float* __restrict hi, float* __restrict a,
+                             float* __restrict cbk, float* __restrict crk) {
+  for (int i = 0; i < n; ++i) {
+    const float xc = x1[i + 1], yc = v1[i + 1];
+    float uxx = eps, uxy = eps * b0, dxx = eps, dxy = eps * b0;
+    float xmax = xc, yhi = yc, xmin = xc, ylo = yc;
+    auto add = [&](float xn, float yn) __attribute__((always_inline)) {
+      const float dx = xn - xc, dy = yn - yc;
+      const float xx = dx * dx, xy = dx * dy;
+      const bool up = dx > 0.0f;
+      uxx += up ? xx : 0.0f;
+      uxy += up ? xy : 0.0f;
+      dxx += up ? 0.0f : xx;
+      dxy += up ? 0.0f : xy;
+      xmax = xn > xmax ? xn : xmax;
+      xmin = xn < xmin ? xn : xmin;
+      const float yu = up ? yn : yc, yd = up ? yc : yn;
+      yhi = yu > yhi ? yu : yhi;
+      ylo = yd < ylo ? yd : ylo;
+    };
+    add(x0[i], v0[i]);
+    add(x0[i + 1], v0[i + 1]);
+    add(x0[i + 2], v0[i + 2]);
+    add(x1[i], v1[i]);
+    add(x1[i + 2], v1[i + 2]);
+    add(x2[i], v2[i]);
+    add(x2[i + 1], v2[i + 1]);
+    add(x2[i + 2], v2[i + 2]);
+    const float bu = clampf(uxy / uxx, 0.0f, bmax), bd = clampf(dxy / dxx, 0.0f, bmax);
+    const float yv = yb[i];
+    const float r = clampf(rgb[3 * i], 0.0f, 1.0f), g = clampf(rgb[3 * i + 1], 0.0f, 1.0f),
+                bl = clampf(rgb[3 * i + 2], 0.0f, 1.0f);
+    const float mg = r > g ? r : g, mc = mg > bl ? mg : bl;
+    qu[i] = bu * (1.0f / 2.4f);
+    qd[i] = bd * (1.0f / 2.4f);
+    au[i] = (yhi - yc) * (1.0f / 2.4f);
+    xu[i] = xmax;
+    ad[i] = (ylo - yc) * (1.0f / 2.4f);
+    xd[i] = xmin;
+    lo[i] = yv > ymin ? ymin / yv : 1.0f;
+    hi[i] = mc > 1e-6f ? 1.0f / mc : 1.0f;  // >= 1: mc <= 1
+    a[i] = yv * y_scale;
+    cbk[i] = (bl - yv) * cb_mul;
+    crk[i] = (r - yv) * cr_mul;
+  }
+}
+
+// A block row's chroma codes: the siting-weighted mean of its pixels' s (s0, s1: rows 2i,
+// 2i + 1, one column more than the blocks), times the block's chroma, + offset + the
+// dither's th[i & 7]; u, v every `step` bytes.
+DTUTMO_HOT void chroma_row(const float* __restrict s0, const float* __restrict s1, int n, float w0, float w1,
+                           float w2, float w3, const float* __restrict cbk, const float* __restrict crk,
+                           float c_off, const float* __restrict th, float maxc, uint8_t* __restrict u,
+                           uint8_t* __restrict v, int step) {
+  for (int i = 0; i < n; ++i) {
+    const float sb = w0 * s0[2 * i] + w1 * s0[2 * i + 1] + w2 * s1[2 * i] + w3 * s1[2 * i + 1];
+    float cu = sb * cbk[i] + (c_off + th[i & 7]), cv = sb * crk[i] + (c_off + th[i & 7]);
+    cu = cu > 0.0f ? (cu < maxc ? cu : maxc) : 0.0f;
+    cv = cv > 0.0f ? (cv < maxc ? cv : maxc) : 0.0f;
+    u[i * step] = uint8_t(int32_t(cu));
+    v[i * step] = uint8_t(int32_t(cv));
+  }
+}
+
+}  // namespace
+
+bool half_model_fits(const StreamConfig& c) {
+  return subsampled_hdr_in(c.in_format) &&
+         (c.out_format == PixelFormat::I420 || c.out_format == PixelFormat::NV12) &&
+         c.out.transfer == Transfer::BT1886 && c.width >= 2 && c.height >= 2;
+}
+
+bool half_model_auto(const StreamConfig& c) {
+  return half_model_fits(c) && (c.width >= kHalfAutoWidth || c.height >= kHalfAutoHeight);
+}
+
+HalfModel::HalfModel(CpuPool* pool, int threads) : pool_(pool), inner_(new CpuEngine(threads)) {}
+HalfModel::~HalfModel() = default;
+
+static Params inner_params(Params p) {
+  p.model_resolution = ModelResolution::Full;
+  return p;
+}
+
+bool HalfModel::configure(const StreamConfig& cfg, const Params& p, std::string* err) {
+  if (!half_model_fits(cfg)) {
+    if (err) *err = "cpu engine: the half-resolution model needs 4:2:0 YUV in and 8-bit 4:2:0 BT.1886 out";
+    return false;
+  }
+  C_ = cfg;
+  P_ = p;
+  W_ = cfg.width;
+  H_ = cfg.height;
+  w_ = (W_ + 1) / 2;
+  h_ = (H_ + 1) / 2;
+  cd_ = Codes{};
+  if (cfg.in_format == PixelFormat::I420_10LE) cd_ = Codes{0x3FF, 6, 0, 4};
+  if (cfg.in_format == PixelFormat::I420_12LE) cd_ = Codes{0xFFF, 4, 0, 2};
+  in_il_ = cfg.in_format == PixelFormat::P010_10LE || cfg.in_format == PixelFormat::P012_LE ||
+           cfg.in_format == PixelFormat::P016_LE;
+  StreamConfig ic = cfg;
+  ic.width = w_;
+  ic.height = h_;
+  ic.in_format = PixelFormat::Y444_16LE;
+  ic.out_format = PixelFormat::RGBF32;
+  ic.in.chroma_h_cosited = ic.in.chroma_v_cosited = false;
+  if (!inner_->set_params(inner_params(p), err) || !inner_->configure(ic, err)) return false;
+  const size_t nb = size_t(w_) * h_;
+  hin_.assign(nb * 3, 0);
+  rgb_.assign(nb * 3, 0.0f);
+  x_.assign(nb, 0.0f);
+  y_.assign(nb, 0.0f);
+  yb_.assign(nb, 0.0f);
+  gtab_.assign(kGTab + 1, 0.0f);  // + 1: gather_pair reads a pair
+  least_.assign(size_t(pool_->threads()) * 8, 0.0f);
+  scr_.assign(pool_->threads(), std::vector<float>(size_t(3) * (W_ + 8) + size_t(17) * (w_ + 8), 0.0f));
+  build_g();
+  return true;
+}
+
+bool HalfModel::set_params(const Params& p, std::string* err) {
+  if (!inner_->set_params(inner_params(p), err)) return false;
+  const bool g = p.input_scale != P_.input_scale || p.hlg_peak != P_.hlg_peak;
+  P_ = p;
+  if (g) build_g();
+  return true;
+}
+
+void HalfModel::reset() { inner_->reset(); }
+EngineStats HalfModel::stats() const { return inner_->stats(); }
+
+// G: the log2 luminance of a grey at each 12-bit luma code (its centre), through the
+// shared converters (unpack_rows: the input's matrix and range) and decode (pixel_model.h
+// decode_rgb: the transfer, input-scale, HLG's OOTF), floored as the engine's statistics.
+void HalfModel::build_g() {
+  std::vector<uint16_t> row(size_t(kGTab) * 3);
+  for (int i = 0; i < kGTab; ++i) {
+    row[i] = uint16_t((i << 4) + 8);
+    row[kGTab + i] = row[2 * kGTab + i] = 32768;
+  }
+  FrameView v;
+  v.format = PixelFormat::Y444_16LE;
+  v.width = kGTab;
+  v.height = 1;
+  for (int p = 0; p < 3; ++p) {
+    v.data[p] = reinterpret_cast<uint8_t*>(row.data() + size_t(p) * kGTab);
+    v.stride[p] = 2 * kGTab;
+  }
+  std::vector<float> rgb(size_t(kGTab) * 3);
+  unpack_rows(v, C_.in, 0, 1, rgb.data(), std::ptrdiff_t(kGTab) * 3);
+  std::vector<float> tab(kDecodeTab + 2);
+  fill_decode_table(C_.in.transfer, tab.data());
+  const DecodeConsts d = decode_consts(PixelFormat::Y444_16LE, C_.in.transfer, P_.input_scale, P_.hlg_peak,
+                                       tab.data());
+  const Mat3 m = rgb_to_xyz(C_.in.primaries);
+  const Vec3 wy = {m.m[1][0], m.m[1][1], m.m[1][2]};
+  for (int i = 0; i < kGTab; ++i) {
+    const Vec3 l = decode_rgb({rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2]}, d);
+    gtab_[i] = log2_floored(luminance_of(l.x, l.y, l.z, wy));
+  }
+  gtab_[kGTab] = gtab_[kGTab - 1];
+}
+
+// Block rows [y0, y1): the 2x2 mean luma code, the chroma at the block's centre.
+void HalfModel::down_rows(const FrameView& in, int y0, int y1) {
+  const size_t nb = size_t(w_) * h_;
+  const bool hc = C_.in.chroma_h_cosited, vc = C_.in.chroma_v_cosited;
+#if defined(__x86_64__)
+  const bool avx2 = have_avx2();
+#endif
+  const int full = W_ / 2;
+  for (int by = y0; by < y1; ++by) {
+    const uint16_t* a = reinterpret_cast<const uint16_t*>(in.data[0] + in.stride[0] * std::ptrdiff_t(2 * by));
+    const uint16_t* b =
+        reinterpret_cast<const uint16_t*>(in.data[0] + in.stride[0] * std::ptrdiff_t(std::min(2 * by + 1, H_ - 1)));
+    uint16_t* oy = hin_.data() + size_t(by) * w_;
+    int i = 0;
+#if defined(__x86_64__)
+    if (avx2) i = down_luma_avx2(a, b, full, cd_, oy);
+#endif
+    down_luma(a, b, i, full, cd_, oy);
+    if (full < w_) oy[full] = uint16_t((2 * cd_.q(a[W_ - 1]) + 2 * cd_.q(b[W_ - 1])) << cd_.l);
+    const int r1 = std::min(by + 1, h_ - 1);
+    for (int c = 0; c < 2; ++c) {
+      uint16_t* oc = hin_.data() + nb * (1 + c) + size_t(by) * w_;
+      if (in_il_) {
+        const uint16_t* p0 = reinterpret_cast<const uint16_t*>(in.data[1] + in.stride[1] * std::ptrdiff_t(by)) + c;
+        const uint16_t* p1 = reinterpret_cast<const uint16_t*>(in.data[1] + in.stride[1] * std::ptrdiff_t(r1)) + c;
+        down_chroma_il(p0, p1, w_, hc, vc, cd_, oc);
+      } else {
+        const uint16_t* p0 = reinterpret_cast<const uint16_t*>(in.data[1 + c] + in.stride[1 + c] * std::ptrdiff_t(by));
+        const uint16_t* p1 = reinterpret_cast<const uint16_t*>(in.data[1 + c] + in.stride[1 + c] * std::ptrdiff_t(r1));
+        down_chroma_planar(p0, p1, w_, hc, vc, cd_, oc);
+      }
+    }
+  }
+}
+
+// Block rows [y0, y1): x, y, the output's Y'; *least: the least Y'.
+void HalfModel::block_rows(int y0, int y1, float* least) {
+  float ymin = 2.0f;
+  for (int by = y0; by < y1; ++by) {
+    const size_t r = size_t(by) * w_;
+    block_row(&rgb_[3 * r], &hin_[r], w_, gtab_.data(), k_.kr, k_.kg, k_.kb, &x_[r], &y_[r], &yb_[r]);
+    for (int bx = 0; bx < w_; ++bx) ymin = std::min(ymin, yb_[r + bx]);
+  }
+  *least = ymin;
+}
+
+// Block rows [y0, y1) of the output: the slopes, the pixels' luma, the chroma.
+void HalfModel::write_rows(const FrameView& out, const FrameView& in, int y0, int y1, int th) {
+  float* s = scr_[th].data();
+  const int W8 = W_ + 8, w8 = w_ + 8;
+  float *S0 = s, *S1 = S0 + W8, *TH = S1 + W8;
+  float* px[3] = {TH + W8, TH + W8 + w8, TH + W8 + 2 * w8};  // x of rows by - 1 .. by + 1, padded
+  float* py[3] = {px[2] + w8, px[2] + 2 * w8, px[2] + 3 * w8};
+  float *QU = py[2] + w8, *QD = QU + w8, *AU = QD + w8, *XU = AU + w8, *AD = XU + w8, *XD = AD + w8,
+        *LO = XD + w8, *HI = LO + w8, *A = HI + w8, *cbk = A + w8, *crk = cbk + w8;
+#if defined(__x86_64__)
+  const bool avx2 = have_avx2();
+#endif
+  for (int by = y0; by < y1; ++by) {
+    const size_t r0 = size_t(std::max(by - 1, 0)) * w_, r1 = size_t(by) * w_,
+                 r2 = size_t(std::min(by + 1, h_ - 1)) * w_;
+    const size_t rr[3] = {r0, r1, r2};
+    for (int k = 0; k < 3; ++k) {
+      std::memcpy(px[k] + 1, &x_[rr[k]], sizeof(float) * w_);
+      std::memcpy(py[k] + 1, &y_[rr[k]], sizeof(float) * w_);
+      px[k][0] = px[k][1], py[k][0] = py[k][1];
+      px[k][w_ + 1] = px[k][w_], py[k][w_ + 1] = py[k][w_];
+    }
+    block_consts(px[0], px[1], px[2], py[0], py[1], py[2], &yb_[r1], &rgb_[3 * r1], w_, kSlopeEps, kSlopePrior, kSlopeMax,
+                 ymin_, k_.y_scale, k_.cb_mul, k_.cr_mul, QU, QD, AU, XU, AD, XD, LO, HI, A, cbk, crk);
+    for (int k = 0; k < 2; ++k) {
+      const int ry = 2 * by + k;
+      float* srow = k ? S1 : S0;
+      if (ry >= H_) {
+        std::memcpy(S1, S0, sizeof(float) * (W_ + 1));
+        break;
+      }
+      for (int j = 0; j < 8; ++j) TH[j] = k_.dither ? pio::bayer8_threshold(j, ry) : 0.5f;
+      const uint16_t* ir = reinterpret_cast<const uint16_t*>(in.data[0] + in.stride[0] * std::ptrdiff_t(ry));
+      uint8_t* orow = out.data[0] + out.stride[0] * std::ptrdiff_t(ry);
+      int x = 0;
+#if defined(__x86_64__)
+      if (avx2)
+        x = luma_row_avx2(ir, W_, cd_, gtab_.data(), QU, QD, AU, XU, AD, XD, &x_[r1], LO, HI, A, TH, k_.y_off, k_.maxc, srow, orow);
+#endif
+      luma_row(ir, x, W_, cd_, gtab_.data(), QU, QD, AU, XU, AD, XD, &x_[r1], LO, HI, A, TH, k_.y_off, k_.maxc, srow, orow);
+      srow[W_] = srow[W_ - 1];  // an odd width's last block: its one column twice
+    }
+    for (int j = 0; j < 8; ++j) TH[j] = k_.dither ? pio::bayer8_threshold(j, by) : 0.5f;
+    if (k_.il) {
+      uint8_t* o = out.data[1] + out.stride[1] * std::ptrdiff_t(by);
+      chroma_row(S0, S1, w_, k_.w[0], k_.w[1], k_.w[2], k_.w[3], cbk, crk, k_.c_off, TH, k_.maxc, o, o + 1, 2);
+    } else {
+      chroma_row(S0, S1, w_, k_.w[0], k_.w[1], k_.w[2], k_.w[3], cbk, crk, k_.c_off, TH, k_.maxc,
+                 out.data[1] + out.stride[1] * std::ptrdiff_t(by), out.data[2] + out.stride[2] * std::ptrdiff_t(by), 1);
+    }
+  }
+}
+
+bool HalfModel::process(const FrameView& in, const FrameView& out, double time_s, std::string* err) {
+  {
+    FrameView o = out;
+    yuv420_codes(o, C_.out, P_.dither, &k_);
+  }
+  const int nt = pool_->threads();
+  const int ntask = std::min(h_, nt * 8);
+  auto band = [&](int t, int* y0, int* y1) {
+    *y0 = int(int64_t(h_) * t / ntask);
+    *y1 = int(int64_t(h_) * (t + 1) / ntask);
+  };
+  pool_->run(ntask, [&](int t, int) {
+    int y0, y1;
+    band(t, &y0, &y1);
+    down_rows(in, y0, y1);
+  });
+  const size_t nb = size_t(w_) * h_;
+  FrameView hi, ho;
+  hi.format = PixelFormat::Y444_16LE;
+  hi.width = ho.width = w_;
+  hi.height = ho.height = h_;
+  for (int p = 0; p < 3; ++p) {
+    hi.data[p] = reinterpret_cast<uint8_t*>(hin_.data() + nb * p);
+    hi.stride[p] = std::ptrdiff_t(w_) * 2;
+  }
+  ho.format = PixelFormat::RGBF32;
+  ho.data[0] = reinterpret_cast<uint8_t*>(rgb_.data());
+  ho.stride[0] = std::ptrdiff_t(w_) * 12;
+  if (!inner_->process(hi, ho, time_s, err)) return false;
+  pool_->run(ntask, [&](int t, int) {
+    int y0, y1;
+    band(t, &y0, &y1);
+    block_rows(y0, y1, &least_[size_t(t)]);
+  });
+  ymin_ = *std::min_element(least_.begin(), least_.begin() + ntask);
+  pool_->run(ntask, [&](int t, int th) {
+    int y0, y1;
+    band(t, &y0, &y1);
+    write_rows(out, in, y0, y1, th);
+  });
+  return true;
+}
+
+}  // namespace cpu
+}  // namespace dtutmo

@@ -1,0 +1,112 @@
+// dtutmo -- the CPU engine's model at half resolution (model-resolution=half): for a 4:2:0
+// YUV input and an 8-bit 4:2:0 BT.1886 output, the model runs on the frame's 2x2 block
+// means (a quarter of the pixels, the chroma samples' own grid) and each pixel takes its
+// block's output scaled by the local tone slope (docs/DESIGN.md "The model at half
+// resolution").
+//
+// Per frame:
+//  1. down: each 2x2 block's mean luma code and its chroma sample (moved to the block's
+//     centre by the siting's weights) into a half-size Y444_16LE frame;
+//  2. the unchanged CPU engine on that frame (the same parameters and temporal state; its
+//     cells twice as large in the picture), R'G'B' floats out (RGBF32, BT.1886);
+//  3. per block: x, the log2 luminance of a grey at the block's mean luma code (the table
+//     G of the input's luma code, made by the shared decode: pixel_model.h), y, the log2
+//     of the output's luma to the 2.4th power (BT.1886's light), and two local slopes of
+//     y against x through the block's point, least squares over its brighter and over its
+//     darker neighbours among the 3x3 blocks, drawn toward 1 where they barely differ (a
+//     guided upsampling of the tone, one slope a side of the block's mean so that an edge
+//     through a block gives each side its side's output);
+//  4. per pixel: s = 2^(b (G(code) - x) / 2.4), b its side's slope, bounded by its side's
+//     neighbours (no overshoot) and kept in [the darkest block's luma / the block's, 1 /
+//     the block's largest R'G'B'] (never below the frame's black, never out of gamut);
+//     Y' = s Y'blk (BT.1886 is a pure power: the pixel's light is the block's times
+//     2^(b (G - x)), its hue the block's); the chroma sample the block's chroma times the
+//     siting-weighted mean of its pixels' s.
+// A flat block gives the block's output exactly (s = 1). The engine is a CpuEngine member
+// so that the element, the tools and the tests see one engine.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cpu_pool.h"
+#include "dtutmo/convert.h"
+#include "dtutmo/engine.h"
+
+namespace dtutmo {
+namespace cpu {
+
+// Whether a stream can run the model at half resolution: a 4:2:0 YUV input (P010, P012,
+// P016, I420_10LE, I420_12LE) and an 8-bit 4:2:0 YUV output (I420, NV12) with BT.1886,
+// at least 2x2 pixels.
+bool half_model_fits(const StreamConfig& c);
+// Whether model-resolution=auto runs it: a stream it fits of at least 3840 pixels across
+// or 2160 down (the half-size frame at least 1920 or 1080: its cells of 8 pixels then
+// cover no more of the picture than the per-pixel model's at 1920x1080; measured on the
+// procedural scenes at 3840x2160, fast and balanced: 0.2-0.7 codes of Y' apart on average,
+// 1.3 on fine-detail; at 1920x1080 up to 4.3, night's lamps: docs/DESIGN.md).
+constexpr int kHalfAutoWidth = 3840, kHalfAutoHeight = 2160;
+bool half_model_auto(const StreamConfig& c);
+
+// The input's words as 16-bit codes: (v & mask) << shl (I420_10LE: 10 low bits << 6,
+// I420_12LE: 12 << 4, P01x as they are). Bits above the format's are dropped.
+// A 2x2 block's mean is (sum of ((v & mask) >> r)) << l: I420: the sum of the 4 codes
+// << (shl - 2), exact; P01x: the sum of the words >> 2 (exact for P010 and P012, whose low
+// bits are zero; P016 loses its 2 lowest bits). Every sum fits in 15 bits.
+struct HalfCodes {
+  uint32_t mask = 0xFFFF;
+  int shl = 0, r = 2, l = 0;
+  uint32_t operator()(uint32_t v) const { return (v & mask) << shl; }
+  uint32_t q(uint32_t v) const { return (v & mask) >> r; }
+};
+
+class HalfModel {
+ public:
+  // pool: the outer engine's pool (its threads run the per-pixel passes); threads: the
+  // inner engine's.
+  HalfModel(CpuPool* pool, int threads);
+  ~HalfModel();
+  bool configure(const StreamConfig& cfg, const Params& p, std::string* err);
+  bool set_params(const Params& p, std::string* err);
+  bool process(const FrameView& in, const FrameView& out, double time_s, std::string* err);
+  void reset();
+  EngineStats stats() const;
+  // The slope fit's prior (kSlopePrior) and its weight (log2 units squared): a pixel in a
+  // block whose neighbours' x vary less than ~sqrt(kSlopeEps) (0.14 stop) keeps its Weber
+  // contrast to the block's mean (slope 1). The per-pixel model's own slope for detail
+  // at a fixed adaptation is about 1 (its cone response and the display observer's
+  // inverse have the same exponent); the frame's global slope (0.3-0.7 on the scenes)
+  // took 3-8 % of the fine detail's energy off and 40 % of a 1-pixel grating's contrast.
+  static constexpr float kSlopeEps = 0.02f;
+  static constexpr float kSlopePrior = 1.0f;
+  static constexpr float kSlopeMax = 1.25f;
+  static constexpr int kGTab = 4096;  // G: 12-bit luma codes
+
+ private:
+  void build_g();
+  void down_rows(const FrameView& in, int y0, int y1);
+  void block_rows(int y0, int y1, float* least);
+  void write_rows(const FrameView& out, const FrameView& in, int y0, int y1, int th);
+
+  CpuPool* pool_;
+  std::unique_ptr<Engine> inner_;
+  StreamConfig C_{};
+  Params P_{};
+  int W_ = 0, H_ = 0, w_ = 0, h_ = 0;
+  HalfCodes cd_{};
+  bool in_il_ = false;  // input chroma interleaved (P01x)
+  Yuv420Codes k_{};
+  bool dither_ = true;
+  std::vector<uint16_t> hin_;  // Y444_16LE, w_ x h_
+  std::vector<float> rgb_;     // the inner engine's R'G'B', w_ x h_ x 3
+  std::vector<float> x_, y_, yb_;  // per block: log2 input grey, log2 output light, Y'
+  std::vector<float> gtab_;
+  float ymin_ = 0.0f;  // the frame's least output Y' (s's lower bound: no pixel below it)
+  std::vector<std::vector<float>> scr_;  // per pool thread
+  std::vector<float> least_;             // per task: the least Y'
+};
+
+}  // namespace cpu
+}  // namespace dtutmo
