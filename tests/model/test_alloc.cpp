@@ -35,7 +35,7 @@ namespace {
 // Frames of `scene` (PQ P010, BT.2020) through the CPU engine with `profile`; returns the
 // number of operator new calls during the frames after `warm` warm-up frames.
 long news_in_steady_state(const char* profile, const char* scene, PixelFormat out_fmt, int warm,
-                          int frames) {
+                          int frames, const char* model_resolution = "auto") {
   const int W = 320, H = 180;
   Scene sc;
   EXPECT_TRUE(scene_from_name(scene, &sc));
@@ -52,6 +52,7 @@ long news_in_steady_state(const char* profile, const char* scene, PixelFormat ou
   Params p;
   std::string err;
   EXPECT_TRUE(set_param(p, "profile", profile, &err)) << err;
+  EXPECT_TRUE(set_param(p, "model-resolution", model_resolution, &err)) << err;
   EXPECT_TRUE(e->set_params(p, &err)) << err;
   StreamConfig c;
   c.width = W;
@@ -87,6 +88,12 @@ TEST(Alloc, FastAllocatesNothingPerFrame) {
 TEST(Alloc, BalancedAllocatesNothingPerFrame) {
   EXPECT_EQ(news_in_steady_state("balanced", "animated", PixelFormat::I420, 3, 4), 0);
   EXPECT_EQ(news_in_steady_state("balanced", "colored-lights", PixelFormat::RGBA, 3, 4), 0);
+}
+
+// The model at half resolution (cpu_half.h) neither: its buffers are made at configure.
+TEST(Alloc, HalfResolutionAllocatesNothingPerFrame) {
+  EXPECT_EQ(news_in_steady_state("fast", "animated", PixelFormat::NV12, 3, 6, "half"), 0);
+  EXPECT_EQ(news_in_steady_state("balanced", "animated", PixelFormat::I420, 3, 4, "half"), 0);
 }
 
 // The counter works: a frame that does allocate is seen (the first one, which makes the
