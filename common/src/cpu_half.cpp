@@ -62,58 +62,100 @@ void luma_row(const uint16_t* __restrict in, int x0, int n, Codes cd, const floa
 }
 
 #if defined(__x86_64__)
-// luma_row by AVX2, 16 pixels (8 blocks) a step; returns the pixels done (a multiple of 16).
-// The blocks' constants are loaded once for 8 blocks and spread to the pixels by one
-// permute each; G by gather_pair (its second value unused: the table has one entry more). Its
-// operations those of luma_row (FMA contraction aside).
-__attribute__((target("avx2,fma"))) int luma_row_avx2(const uint16_t* __restrict in, int n, Codes cd,
-                                                      const float* __restrict gtab, const float* __restrict qu,
-                                                      const float* __restrict qd, const float* __restrict au,
-                                                      const float* __restrict xu, const float* __restrict ad,
-                                                      const float* __restrict xd, const float* __restrict gb,
-                                                      const float* __restrict lo, const float* __restrict hi,
-                                                      const float* __restrict a,
-                                                      const float* __restrict th, float y_off, float maxc,
-                                                      float* __restrict srow, uint8_t* __restrict o) {
+// The per-block constants of a block row (write_rows' rows, one value a block).
+struct BlockRow {
+  const float *qu, *qd, *au, *xu, *ad, *xd, *gb, *lo, *hi, *a, *cbk, *crk;
+};
+// luma_row's s and code of 8 pixels (codes k: 16-bit words, widened), their blocks'
+// constants spread to them (d: the permute from 4 blocks to 8 pixels).
+__attribute__((target("avx2,fma"), always_inline)) static inline void pixels8(
+    __m256i k, const float* __restrict gtab, __m256i mask, __m128i sh, __m256 q_u, __m256 q_d, __m256 a_u,
+    __m256 x_u, __m256 a_d, __m256 x_d, __m256 g_b, __m256 l_o, __m256 h_i, __m256 a_b, __m256 off, __m256 top,
+    __m256& s, __m256i& code) {
+  const __m256 zero = _mm256_setzero_ps();
+  k = _mm256_srli_epi32(_mm256_sll_epi32(_mm256_and_si256(k, mask), sh), 4);
+  __m256 g, unused;
+  gather_pair(gtab, k, g, unused);
+  const __m256 dg = _mm256_sub_ps(g, g_b);
+  const __m256 up = _mm256_cmp_ps(dg, zero, _CMP_GT_OQ);
+  // the block's constants of the pixel's side (up: qu, xu, au; else qd, xd, ad)
+  const __m256 q = _mm256_blendv_ps(q_d, q_u, up);
+  const __m256 e = _mm256_sub_ps(g, _mm256_blendv_ps(x_d, x_u, up));
+  const __m256 ec = _mm256_blendv_ps(_mm256_min_ps(e, zero), _mm256_max_ps(e, zero), up);
+  const __m256 tb = _mm256_fmadd_ps(q, ec, _mm256_blendv_ps(a_d, a_u, up));
+  const __m256 t = _mm256_mul_ps(q, dg);
+  s = fast_exp2_avx2(_mm256_blendv_ps(_mm256_max_ps(t, tb), _mm256_min_ps(t, tb), up));
+  s = _mm256_min_ps(_mm256_max_ps(s, l_o), h_i);
+  __m256 v = _mm256_fmadd_ps(s, a_b, off);
+  v = _mm256_min_ps(_mm256_max_ps(v, zero), top);
+  code = _mm256_cvttps_epi32(v);
+}
+// 16 codes (two vectors of 8 int32 in [0, 255]) as 16 bytes in order.
+__attribute__((target("avx2"), always_inline)) static inline __m128i bytes16(__m256i c0, __m256i c1) {
+  const __m256i w = _mm256_permute4x64_epi64(_mm256_packus_epi32(c0, c1), 0xD8);
+  return _mm_packus_epi16(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1));
+}
+
+// A row pair's luma codes (rows a, b: luma_row's) and its blocks' chroma codes
+// (chroma_row's) by AVX2, 16 columns (8 blocks) a step: the blocks' constants loaded and
+// spread to the pixels once for both rows, the chroma from the pixels' s in registers.
+// in_b, o_b: nullptr for a last row alone (its chroma from row a twice). u, v: chroma
+// bytes (interleaved: v = u + 1, step 2). Returns the columns done (a multiple of 16).
+__attribute__((target("avx2,fma"))) int pair_avx2(const uint16_t* __restrict in_a, const uint16_t* __restrict in_b,
+                                                  int n, Codes cd, const float* __restrict gtab, const BlockRow& br,
+                                                  const float* th_a, const float* th_b, const float* th_c,
+                                                  float y_off, float c_off, const float w[4], float maxc,
+                                                  uint8_t* __restrict o_a, uint8_t* __restrict o_b,
+                                                  uint8_t* __restrict u, uint8_t* __restrict v, bool il) {
   const __m256i dup[2] = {_mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3), _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7)};
-  const __m256 off = _mm256_add_ps(_mm256_set1_ps(y_off), _mm256_loadu_ps(th));
+  const __m256 off_a = _mm256_add_ps(_mm256_set1_ps(y_off), _mm256_loadu_ps(th_a));
+  const __m256 off_b = _mm256_add_ps(_mm256_set1_ps(y_off), _mm256_loadu_ps(th_b));
+  const __m256 off_c = _mm256_add_ps(_mm256_set1_ps(c_off), _mm256_loadu_ps(th_c));
   const __m256 zero = _mm256_setzero_ps(), top = _mm256_set1_ps(maxc);
+  const __m256 w0 = _mm256_set1_ps(w[0]), w1 = _mm256_set1_ps(w[1]), w2 = _mm256_set1_ps(w[2]),
+               w3 = _mm256_set1_ps(w[3]);
   const __m128i sh = _mm_cvtsi32_si128(cd.shl);
   const __m256i mask = _mm256_set1_epi32(int(cd.mask));
+  const uint16_t* ib = in_b ? in_b : in_a;
   int x = 0;
   for (; x + 16 <= n; x += 16) {
     const int b = x >> 1;
-    const __m256 QU = _mm256_loadu_ps(qu + b), QD = _mm256_loadu_ps(qd + b), GB = _mm256_loadu_ps(gb + b),
-                 LO = _mm256_loadu_ps(lo + b), HI = _mm256_loadu_ps(hi + b), A = _mm256_loadu_ps(a + b),
-                 AU = _mm256_loadu_ps(au + b), XU = _mm256_loadu_ps(xu + b), AD = _mm256_loadu_ps(ad + b),
-                 XD = _mm256_loadu_ps(xd + b);
-    __m256i ci[2];
+    const __m256 QU = _mm256_loadu_ps(br.qu + b), QD = _mm256_loadu_ps(br.qd + b), AU = _mm256_loadu_ps(br.au + b),
+                 XU = _mm256_loadu_ps(br.xu + b), AD = _mm256_loadu_ps(br.ad + b), XD = _mm256_loadu_ps(br.xd + b),
+                 GB = _mm256_loadu_ps(br.gb + b), LO = _mm256_loadu_ps(br.lo + b), HI = _mm256_loadu_ps(br.hi + b),
+                 A = _mm256_loadu_ps(br.a + b);
+    __m256 sa[2], sb[2];
+    __m256i ca[2], cb[2];
     for (int h = 0; h < 2; ++h) {
-      __m256i k = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in + x + 8 * h)));
-      k = _mm256_srli_epi32(_mm256_sll_epi32(_mm256_and_si256(k, mask), sh), 4);
-      __m256 g, unused;
-      gather_pair(gtab, k, g, unused);
       const __m256i d = dup[h];
-      const __m256 dg = _mm256_sub_ps(g, _mm256_permutevar8x32_ps(GB, d));
-      const __m256 up = _mm256_cmp_ps(dg, zero, _CMP_GT_OQ);
-      // the block's constants of the pixel's side (up: qu, xu, au; else qd, xd, ad)
-      const __m256 q = _mm256_blendv_ps(_mm256_permutevar8x32_ps(QD, d), _mm256_permutevar8x32_ps(QU, d), up);
-      const __m256 xb = _mm256_blendv_ps(_mm256_permutevar8x32_ps(XD, d), _mm256_permutevar8x32_ps(XU, d), up);
-      const __m256 ab = _mm256_blendv_ps(_mm256_permutevar8x32_ps(AD, d), _mm256_permutevar8x32_ps(AU, d), up);
-      const __m256 e = _mm256_sub_ps(g, xb);
-      const __m256 ec = _mm256_blendv_ps(_mm256_min_ps(e, zero), _mm256_max_ps(e, zero), up);
-      const __m256 tb = _mm256_fmadd_ps(q, ec, ab);
-      const __m256 t = _mm256_mul_ps(q, dg);
-      __m256 s = fast_exp2_avx2(_mm256_blendv_ps(_mm256_max_ps(t, tb), _mm256_min_ps(t, tb), up));
-      s = _mm256_min_ps(_mm256_max_ps(s, _mm256_permutevar8x32_ps(LO, d)), _mm256_permutevar8x32_ps(HI, d));
-      _mm256_storeu_ps(srow + x + 8 * h, s);
-      __m256 v = _mm256_fmadd_ps(s, _mm256_permutevar8x32_ps(A, d), off);
-      v = _mm256_min_ps(_mm256_max_ps(v, zero), top);
-      ci[h] = _mm256_cvttps_epi32(v);
+      const __m256 q_u = _mm256_permutevar8x32_ps(QU, d), q_d = _mm256_permutevar8x32_ps(QD, d),
+                   a_u = _mm256_permutevar8x32_ps(AU, d), x_u = _mm256_permutevar8x32_ps(XU, d),
+                   a_d = _mm256_permutevar8x32_ps(AD, d), x_d = _mm256_permutevar8x32_ps(XD, d),
+                   g_b = _mm256_permutevar8x32_ps(GB, d), l_o = _mm256_permutevar8x32_ps(LO, d),
+                   h_i = _mm256_permutevar8x32_ps(HI, d), a_b = _mm256_permutevar8x32_ps(A, d);
+      pixels8(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in_a + x + 8 * h))), gtab,
+              mask, sh, q_u, q_d, a_u, x_u, a_d, x_d, g_b, l_o, h_i, a_b, off_a, top, sa[h], ca[h]);
+      pixels8(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(ib + x + 8 * h))), gtab,
+              mask, sh, q_u, q_d, a_u, x_u, a_d, x_d, g_b, l_o, h_i, a_b, off_b, top, sb[h], cb[h]);
     }
-    const __m256i w = _mm256_permute4x64_epi64(_mm256_packus_epi32(ci[0], ci[1]), 0xD8);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(o + x),
-                     _mm_packus_epi16(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1)));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(o_a + x), bytes16(ca[0], ca[1]));
+    if (o_b) _mm_storeu_si128(reinterpret_cast<__m128i*>(o_b + x), bytes16(cb[0], cb[1]));
+    // the blocks' mean s: even and odd columns of each row, blocks in the order 0 1 4 5 2 3 6 7
+    const __m256 ea = _mm256_shuffle_ps(sa[0], sa[1], 0x88), oa = _mm256_shuffle_ps(sa[0], sa[1], 0xDD);
+    const __m256 eb = _mm256_shuffle_ps(sb[0], sb[1], 0x88), ob = _mm256_shuffle_ps(sb[0], sb[1], 0xDD);
+    __m256 sm = _mm256_fmadd_ps(w3, ob, _mm256_fmadd_ps(w2, eb, _mm256_fmadd_ps(w1, oa, _mm256_mul_ps(w0, ea))));
+    sm = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(sm), 0xD8));
+    __m256 cu = _mm256_fmadd_ps(sm, _mm256_loadu_ps(br.cbk + b), off_c);
+    __m256 cv = _mm256_fmadd_ps(sm, _mm256_loadu_ps(br.crk + b), off_c);
+    cu = _mm256_min_ps(_mm256_max_ps(cu, zero), top);
+    cv = _mm256_min_ps(_mm256_max_ps(cv, zero), top);
+    const __m128i uv = bytes16(_mm256_cvttps_epi32(cu), _mm256_cvttps_epi32(cv));  // u0..7 v0..7
+    if (il) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(u + 2 * b), _mm_unpacklo_epi8(uv, _mm_srli_si128(uv, 8)));
+    } else {
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(u + b), uv);
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(v + b), _mm_srli_si128(uv, 8));
+    }
   }
   return x;
 }
@@ -257,14 +299,14 @@ DTUTMO_HOT void block_consts(const float* __restrict x0, const float* __restrict
   }
 }
 
-// A block row's chroma codes: the siting-weighted mean of its pixels' s (s0, s1: rows 2i,
+// A block row's chroma codes, blocks [i0, n): the siting-weighted mean of its pixels' s (s0, s1: rows 2i,
 // 2i + 1, one column more than the blocks), times the block's chroma, + offset + the
 // dither's th[i & 7]; u, v every `step` bytes.
-DTUTMO_HOT void chroma_row(const float* __restrict s0, const float* __restrict s1, int n, float w0, float w1,
+DTUTMO_HOT void chroma_row(const float* __restrict s0, const float* __restrict s1, int i0, int n, float w0, float w1,
                            float w2, float w3, const float* __restrict cbk, const float* __restrict crk,
                            float c_off, const float* __restrict th, float maxc, uint8_t* __restrict u,
                            uint8_t* __restrict v, int step) {
-  for (int i = 0; i < n; ++i) {
+  for (int i = i0; i < n; ++i) {
     const float sb = w0 * s0[2 * i] + w1 * s0[2 * i + 1] + w2 * s1[2 * i] + w3 * s1[2 * i + 1];
     float cu = sb * cbk[i] + (c_off + th[i & 7]), cv = sb * crk[i] + (c_off + th[i & 7]);
     cu = cu > 0.0f ? (cu < maxc ? cu : maxc) : 0.0f;
@@ -325,7 +367,7 @@ bool HalfModel::configure(const StreamConfig& cfg, const Params& p, std::string*
   yb_.assign(nb, 0.0f);
   gtab_.assign(kGTab + 1, 0.0f);  // + 1: gather_pair reads a pair
   least_.assign(size_t(pool_->threads()) * 8, 0.0f);
-  scr_.assign(pool_->threads(), std::vector<float>(size_t(3) * (W_ + 8) + size_t(17) * (w_ + 8), 0.0f));
+  scr_.assign(pool_->threads(), std::vector<float>(size_t(2) * (W_ + 8) + 24 + size_t(17) * (w_ + 8), 0.0f));
   build_g();
   return true;
 }
@@ -378,7 +420,7 @@ void HalfModel::down_rows(const FrameView& in, int y0, int y1) {
   const size_t nb = size_t(w_) * h_;
   const bool hc = C_.in.chroma_h_cosited, vc = C_.in.chroma_v_cosited;
 #if defined(__x86_64__)
-  const bool avx2 = have_avx2();
+  const bool avx2 = vector_ && have_avx2();
 #endif
   const int full = W_ / 2;
   for (int by = y0; by < y1; ++by) {
@@ -423,13 +465,13 @@ void HalfModel::block_rows(int y0, int y1, float* least) {
 void HalfModel::write_rows(const FrameView& out, const FrameView& in, int y0, int y1, int th) {
   float* s = scr_[th].data();
   const int W8 = W_ + 8, w8 = w_ + 8;
-  float *S0 = s, *S1 = S0 + W8, *TH = S1 + W8;
-  float* px[3] = {TH + W8, TH + W8 + w8, TH + W8 + 2 * w8};  // x of rows by - 1 .. by + 1, padded
+  float *S0 = s, *S1 = S0 + W8, *TH = S1 + W8;  // TH: the dither's thresholds of rows a, b and the chroma row
+  float* px[3] = {TH + 24, TH + 24 + w8, TH + 24 + 2 * w8};  // x of rows by - 1 .. by + 1, padded
   float* py[3] = {px[2] + w8, px[2] + 2 * w8, px[2] + 3 * w8};
   float *QU = py[2] + w8, *QD = QU + w8, *AU = QD + w8, *XU = AU + w8, *AD = XU + w8, *XD = AD + w8,
         *LO = XD + w8, *HI = LO + w8, *A = HI + w8, *cbk = A + w8, *crk = cbk + w8;
 #if defined(__x86_64__)
-  const bool avx2 = have_avx2();
+  const bool avx2 = vector_ && have_avx2();
 #endif
   for (int by = y0; by < y1; ++by) {
     const size_t r0 = size_t(std::max(by - 1, 0)) * w_, r1 = size_t(by) * w_,
@@ -443,31 +485,40 @@ void HalfModel::write_rows(const FrameView& out, const FrameView& in, int y0, in
     }
     block_consts(px[0], px[1], px[2], py[0], py[1], py[2], &yb_[r1], &rgb_[3 * r1], w_, kSlopeEps, kSlopePrior, kSlopeMax,
                  ymin_, k_.y_scale, k_.cb_mul, k_.cr_mul, QU, QD, AU, XU, AD, XD, LO, HI, A, cbk, crk);
-    for (int k = 0; k < 2; ++k) {
-      const int ry = 2 * by + k;
-      float* srow = k ? S1 : S0;
-      if (ry >= H_) {
-        std::memcpy(S1, S0, sizeof(float) * (W_ + 1));
-        break;
-      }
-      for (int j = 0; j < 8; ++j) TH[j] = k_.dither ? pio::bayer8_threshold(j, ry) : 0.5f;
-      const uint16_t* ir = reinterpret_cast<const uint16_t*>(in.data[0] + in.stride[0] * std::ptrdiff_t(ry));
-      uint8_t* orow = out.data[0] + out.stride[0] * std::ptrdiff_t(ry);
-      int x = 0;
-#if defined(__x86_64__)
-      if (avx2)
-        x = luma_row_avx2(ir, W_, cd_, gtab_.data(), QU, QD, AU, XU, AD, XD, &x_[r1], LO, HI, A, TH, k_.y_off, k_.maxc, srow, orow);
-#endif
-      luma_row(ir, x, W_, cd_, gtab_.data(), QU, QD, AU, XU, AD, XD, &x_[r1], LO, HI, A, TH, k_.y_off, k_.maxc, srow, orow);
-      srow[W_] = srow[W_ - 1];  // an odd width's last block: its one column twice
+    const int ra = 2 * by, rb = ra + 1 < H_ ? ra + 1 : -1;
+    for (int j = 0; j < 8; ++j) {
+      TH[j] = k_.dither ? pio::bayer8_threshold(j, ra) : 0.5f;
+      TH[8 + j] = k_.dither ? pio::bayer8_threshold(j, ra + 1) : 0.5f;
+      TH[16 + j] = k_.dither ? pio::bayer8_threshold(j, by) : 0.5f;
     }
-    for (int j = 0; j < 8; ++j) TH[j] = k_.dither ? pio::bayer8_threshold(j, by) : 0.5f;
-    if (k_.il) {
-      uint8_t* o = out.data[1] + out.stride[1] * std::ptrdiff_t(by);
-      chroma_row(S0, S1, w_, k_.w[0], k_.w[1], k_.w[2], k_.w[3], cbk, crk, k_.c_off, TH, k_.maxc, o, o + 1, 2);
-    } else {
-      chroma_row(S0, S1, w_, k_.w[0], k_.w[1], k_.w[2], k_.w[3], cbk, crk, k_.c_off, TH, k_.maxc,
-                 out.data[1] + out.stride[1] * std::ptrdiff_t(by), out.data[2] + out.stride[2] * std::ptrdiff_t(by), 1);
+    const uint16_t* ia = reinterpret_cast<const uint16_t*>(in.data[0] + in.stride[0] * std::ptrdiff_t(ra));
+    const uint16_t* ib =
+        rb < 0 ? nullptr : reinterpret_cast<const uint16_t*>(in.data[0] + in.stride[0] * std::ptrdiff_t(rb));
+    uint8_t* oa = out.data[0] + out.stride[0] * std::ptrdiff_t(ra);
+    uint8_t* ob = rb < 0 ? nullptr : out.data[0] + out.stride[0] * std::ptrdiff_t(rb);
+    uint8_t* ou = out.data[1] + out.stride[1] * std::ptrdiff_t(by);
+    uint8_t* ov = k_.il ? ou + 1 : out.data[2] + out.stride[2] * std::ptrdiff_t(by);
+    const int step = k_.il ? 2 : 1;
+    int x = 0;
+#if defined(__x86_64__)
+    if (avx2) {
+      const BlockRow br = {QU, QD, AU, XU, AD, XD, &x_[r1], LO, HI, A, cbk, crk};
+      x = pair_avx2(ia, ib, W_, cd_, gtab_.data(), br, TH, TH + 8, TH + 16, k_.y_off, k_.c_off, k_.w, k_.maxc, oa, ob,
+                    ou, ov, k_.il);
+    }
+#endif
+    if (x < W_) {  // the rest per pixel (the scalar path: all of it)
+      luma_row(ia, x, W_, cd_, gtab_.data(), QU, QD, AU, XU, AD, XD, &x_[r1], LO, HI, A, TH, k_.y_off, k_.maxc, S0, oa);
+      S0[W_] = S0[W_ - 1];  // an odd width's last block: its one column twice
+      if (ob) {
+        luma_row(ib, x, W_, cd_, gtab_.data(), QU, QD, AU, XU, AD, XD, &x_[r1], LO, HI, A, TH + 8, k_.y_off, k_.maxc,
+                 S1, ob);
+        S1[W_] = S1[W_ - 1];
+      } else {
+        std::memcpy(S1 + x, S0 + x, sizeof(float) * (W_ + 1 - x));
+      }
+      chroma_row(S0, S1, x / 2, w_, k_.w[0], k_.w[1], k_.w[2], k_.w[3], cbk, crk, k_.c_off, TH + 16, k_.maxc, ou, ov,
+                 step);
     }
   }
 }

@@ -73,6 +73,8 @@ class HalfModel {
   bool process(const FrameView& in, const FrameView& out, double time_s, std::string* err);
   void reset();
   EngineStats stats() const;
+  // The AVX2 loops where the CPU has them (default), or the portable ones only (tests).
+  void set_vector(bool on) { vector_ = on; }
   // The slope fit's prior (kSlopePrior) and its weight (log2 units squared): a pixel in a
   // block whose neighbours' x vary less than ~sqrt(kSlopeEps) (0.14 stop) keeps its Weber
   // contrast to the block's mean (slope 1). The per-pixel model's own slope for detail
@@ -96,6 +98,7 @@ class HalfModel {
   Params P_{};
   int W_ = 0, H_ = 0, w_ = 0, h_ = 0;
   HalfCodes cd_{};
+  bool vector_ = true;
   bool in_il_ = false;  // input chroma interleaved (P01x)
   Yuv420Codes k_{};
   bool dither_ = true;

@@ -123,6 +123,7 @@ bool CpuEngine::configure(const StreamConfig& cfg, std::string* err) {
 // The half-resolution model (cpu_half.h) with the parameters in force.
 bool CpuEngine::start_half(std::string* err) {
   half_.reset(new HalfModel(&pool_, pool_.threads()));
+  half_->set_vector(half_vector_);
   if (!half_->configure(C_, P_, err)) {
     half_.reset();
     return false;

@@ -198,6 +198,12 @@ class CpuEngine final : public Engine {
   // The block path's codes made with its encode (default on; off: its R'G'B' rows through
   // the packer, as other paths). For the test that compares the two. Set before process.
   void set_pack_codes(bool on) { pack_codes_ = on; }
+  // The half-resolution model's AVX2 loops (default on) or its portable ones (tests; set
+  // before process).
+  void set_half_vector(bool on) {
+    half_vector_ = on;
+    if (half_) half_->set_vector(on);
+  }
   // Rows of the last frame that a rod weight reaches (pass 2 without the CSF; tests).
   long long rod_rows() const { return rod_rows_n_.load(); }
   // Columns of those rows through the tone table (rod weight 0 there; tests).
@@ -375,6 +381,7 @@ class CpuEngine final : public Engine {
   std::unique_ptr<HalfModel> half_;
   bool full_ready_ = false;
   bool last_half_ = false;
+  bool half_vector_ = true;
   bool start_half(std::string* err);
   void alloc_full();
   FrameConsts K_{};

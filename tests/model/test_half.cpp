@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cpu_half.h"
+#include "engine_cpu.h"
 #include "dtutmo/convert.h"
 #include "dtutmo/engine.h"
 #include "dtutmo/scenes.h"
@@ -340,6 +341,35 @@ TEST(HalfModel, ContainersGiveTheSameCodes) {
     for (size_t i = 0; i < cw * ch; ++i) bad += oa[n + i] != ob[n + 2 * i] || oa[n + cw * ch + i] != ob[n + 2 * i + 1];
     EXPECT_EQ(bad, 0) << "chroma, cosited " << cos;
   }
+}
+
+// The AVX2 loops (pair_avx2: both rows' luma and the chroma, 16 columns a step; the 2x2
+// means) give the portable loops' codes (within a code: FMA contraction), on widths with
+// and without a tail of the 16-column steps, I420 and NV12, each siting.
+TEST(HalfModel, VectorLoopsMatchThePortableOnes) {
+  const int sizes[][2] = {{160, 90}, {97, 35}, {64, 33}};
+  for (const auto& sz : sizes)
+    for (PixelFormat of : {PixelFormat::I420, PixelFormat::NV12})
+      for (bool cos : {false, true}) {
+        const int w = sz[0], h = sz[1];
+        SCOPED_TRACE(std::to_string(w) + "x" + std::to_string(h) + " " + format_info(of).name + " cosited " +
+                     std::to_string(cos));
+        auto in = hdr_frame(scene(Scene::Night, w, h), w, h, PixelFormat::I420_10LE, cos, cos);
+        const Params p = prof(Profile::Fast, ModelResolution::Half);
+        YuvRun a(w, h, p, PixelFormat::I420_10LE, of, cos, cos), b(w, h, p, PixelFormat::I420_10LE, of, cos, cos);
+        dynamic_cast<cpu::CpuEngine&>(*b.e).set_half_vector(false);
+        const auto oa = a.settle(in), ob = b.settle(in);
+        ASSERT_EQ(oa.size(), ob.size());
+        int worst = 0;
+        size_t apart = 0;
+        for (size_t i = 0; i < oa.size(); ++i) {
+          const int d = std::abs(int(oa[i]) - int(ob[i]));
+          worst = std::max(worst, d);
+          apart += d > 0;
+        }
+        EXPECT_LE(worst, 1);
+        EXPECT_LT(double(apart), 0.01 * double(oa.size()));
+      }
 }
 
 // Streams the half model does not fit run per pixel whatever the setting: RGBA out gives
