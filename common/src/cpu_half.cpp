@@ -523,7 +523,8 @@ void HalfModel::write_rows(const FrameView& out, const FrameView& in, int y0, in
   }
 }
 
-bool HalfModel::process(const FrameView& in, const FrameView& out, double time_s, std::string* err) {
+bool HalfModel::process(const FrameView& in, const FrameView& out, double time_s, std::string* err,
+                        StageTimes* tl) {
   {
     FrameView o = out;
     yuv420_codes(o, C_.out, P_.dither, &k_);
@@ -551,18 +552,22 @@ bool HalfModel::process(const FrameView& in, const FrameView& out, double time_s
   ho.format = PixelFormat::RGBF32;
   ho.data[0] = reinterpret_cast<uint8_t*>(rgb_.data());
   ho.stride[0] = std::ptrdiff_t(w_) * 12;
+  tl->mark("half.down");
   if (!inner_->process(hi, ho, time_s, err)) return false;
+  tl->mark("half.inner");
   pool_->run(ntask, [&](int t, int) {
     int y0, y1;
     band(t, &y0, &y1);
     block_rows(y0, y1, &least_[size_t(t)]);
   });
   ymin_ = *std::min_element(least_.begin(), least_.begin() + ntask);
+  tl->mark("half.blocks");
   pool_->run(ntask, [&](int t, int th) {
     int y0, y1;
     band(t, &y0, &y1);
     write_rows(out, in, y0, y1, th);
   });
+  tl->mark("half.write");
   return true;
 }
 

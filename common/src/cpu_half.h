@@ -55,6 +55,8 @@ bool half_model_auto(const StreamConfig& c);
 // A 2x2 block's mean is (sum of ((v & mask) >> r)) << l: I420: the sum of the 4 codes
 // << (shl - 2), exact; P01x: the sum of the words >> 2 (exact for P010 and P012, whose low
 // bits are zero; P016 loses its 2 lowest bits). Every sum fits in 15 bits.
+class StageTimes;
+
 struct HalfCodes {
   uint32_t mask = 0xFFFF;
   int shl = 0, r = 2, l = 0;
@@ -70,7 +72,8 @@ class HalfModel {
   ~HalfModel();
   bool configure(const StreamConfig& cfg, const Params& p, std::string* err);
   bool set_params(const Params& p, std::string* err);
-  bool process(const FrameView& in, const FrameView& out, double time_s, std::string* err);
+  // tl: the outer engine's timeline (DTUTMO_TIMELINE=1), marked after each pass
+  bool process(const FrameView& in, const FrameView& out, double time_s, std::string* err, StageTimes* tl);
   void reset();
   EngineStats stats() const;
   // The AVX2 loops where the CPU has them (default), or the portable ones only (tests).

@@ -314,7 +314,9 @@ bool CpuEngine::process(const FrameView& in, const FrameView& out, double time_s
       if (fresh) half_->reset();
     }
     last_half_ = true;
-    if (!half_->process(in, out, time_s, err)) return false;
+    tl_.begin();
+    if (!half_->process(in, out, time_s, err, &tl_)) return false;
+    tl_.frame();
     const EngineStats hs = half_->stats();
     std::lock_guard<std::mutex> l(state_mu_);
     st_ = hs;
