@@ -1450,10 +1450,12 @@ TEST(Properties, ChangesWhilePlayingTakeEffect) {
   gst_caps_unref(in_copy);
 }
 
-// colour-sampling changed while playing (4:2:0 output, the CPU engine) takes effect at
-// the next frame, and back again gives the same bytes as before the change.
-TEST(Properties, ColourSamplingChangesWhilePlaying) {
-  Harness hh("target=sdr colour-sampling=auto");
+// A 4:2:0 property of the CPU engine changed while playing (P010 64x32 PQ in, I420 out,
+// the static scene settled first): the next frame after the change from `start` to
+// `other` differs; back to `start`, `settle` frames later the output is the settled one
+// again.
+void switch_420_while_playing(const char* prop, const char* start, const char* other, int settle) {
+  Harness hh((std::string("target=sdr ") + prop + "=" + start).c_str());
   GstCaps* in = video_caps("P010_10LE", 64, 32, "bt2100-pq");
   GstCaps* in_copy = gst_caps_copy(in);
   ASSERT_TRUE(hh.start(in, gst_caps_from_string("video/x-raw,format=I420")));
@@ -1461,34 +1463,25 @@ TEST(Properties, ColourSamplingChangesWhilePlaying) {
   for (int i = 0; i < 20; ++i) grab();  // converge
   const auto a = grab();
   ASSERT_EQ(a, grab()) << "static scene must be stable before the change";
-  gst_util_set_object_arg(G_OBJECT(hh.h->element), "colour-sampling", "full");
-  const auto f = grab();
-  EXPECT_NE(a, f) << "colour-sampling=full did not change the 4:2:0 output";
-  gst_util_set_object_arg(G_OBJECT(hh.h->element), "colour-sampling", "auto");
+  gst_util_set_object_arg(G_OBJECT(hh.h->element), prop, other);
+  const auto b = grab();
+  EXPECT_NE(a, b) << prop << "=" << other << " did not change the 4:2:0 output";
+  EXPECT_EQ(b.size(), a.size());
+  gst_util_set_object_arg(G_OBJECT(hh.h->element), prop, start);
+  for (int i = 0; i < settle; ++i) grab();
   EXPECT_EQ(grab(), a);
   gst_caps_unref(in_copy);
 }
 
-// model-resolution changed while playing (4:2:0 in and out, the CPU engine) takes effect
-// at the next frame (the model at half resolution starts its state afresh), and back to
-// full gives the per-pixel output again once the state has settled.
+// colour-sampling: takes effect at the next frame, and back again gives the same bytes
+// as before the change.
+TEST(Properties, ColourSamplingChangesWhilePlaying) { switch_420_while_playing("colour-sampling", "auto", "full", 0); }
+
+// model-resolution: takes effect at the next frame (the model at half resolution starts
+// its state afresh), and back to full gives the per-pixel output again once the state has
+// settled.
 TEST(Properties, ModelResolutionChangesWhilePlaying) {
-  Harness hh("target=sdr model-resolution=full");
-  GstCaps* in = video_caps("P010_10LE", 64, 32, "bt2100-pq");
-  GstCaps* in_copy = gst_caps_copy(in);
-  ASSERT_TRUE(hh.start(in, gst_caps_from_string("video/x-raw,format=I420")));
-  auto grab = [&]() { return push_pull_scene(hh, in_copy); };
-  for (int i = 0; i < 20; ++i) grab();  // converge
-  const auto a = grab();
-  ASSERT_EQ(a, grab()) << "static scene must be stable before the change";
-  gst_util_set_object_arg(G_OBJECT(hh.h->element), "model-resolution", "half");
-  const auto h = grab();
-  EXPECT_NE(a, h) << "model-resolution=half did not change the 4:2:0 output";
-  EXPECT_EQ(h.size(), a.size());
-  gst_util_set_object_arg(G_OBJECT(hh.h->element), "model-resolution", "full");
-  for (int i = 0; i < 20; ++i) grab();
-  EXPECT_EQ(grab(), a);
-  gst_caps_unref(in_copy);
+  switch_420_while_playing("model-resolution", "full", "half", 20);
 }
 
 TEST(Properties, TargetChangeWhilePlayingRenegotiates) {

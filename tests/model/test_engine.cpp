@@ -13,6 +13,7 @@
 #include "dtutmo/model.h"
 #include "dtutmo/optics.h"
 #include "dtutmo/scenes.h"
+#include "test_images.h"
 #include "dtutmo/transfer.h"
 #include "engine_cpu.h"
 
@@ -20,7 +21,9 @@ using namespace dtutmo;
 
 namespace {
 
-using Img = std::vector<float>;  // packed RGB float
+using test::Img;
+using test::flat_blocks;
+using test::scene;
 
 struct Runner {
   std::unique_ptr<Engine> e;
@@ -74,12 +77,6 @@ struct Runner {
 
 Params prof(Profile p) { return params_for_profile(p); }
 
-Img scene(Scene s, int w, int h, float scale = 1.0f) {
-  Img v(size_t(w) * h * 3);
-  render_scene(s, w, h, 0.0, v.data(), std::ptrdiff_t(w) * 3);
-  for (float& x : v) x *= scale;
-  return v;
-}
 
 double luma(const float* p) { return 0.2126 * p[0] + 0.7152 * p[1] + 0.0722 * p[2]; }
 double mean_luma(const Img& v) {
@@ -1388,14 +1385,6 @@ double shown_luma_error(const std::vector<uint8_t>& yuv, const std::vector<uint8
   }
   *mean = s / (double(w) * h);
   return m;
-}
-// Every 2x2 block of `v` (w x h, an odd last column or row a block of its own) takes its
-// top-left pixel.
-Img flat_blocks(Img v, int w, int h) {
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x)
-      for (int c = 0; c < 3; ++c) v[(size_t(y) * w + x) * 3 + c] = v[(size_t(y & ~1) * w + (x & ~1)) * 3 + c];
-  return v;
 }
 
 }  // namespace

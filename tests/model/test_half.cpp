@@ -18,12 +18,15 @@
 #include "dtutmo/engine.h"
 #include "dtutmo/scenes.h"
 #include "dtutmo/transfer.h"
+#include "test_images.h"
 
 using namespace dtutmo;
 
 namespace {
 
-using Img = std::vector<float>;  // packed linear RGB, cd/m^2
+using test::Img;
+using test::flat_blocks;
+using test::scene;
 
 SignalDesc hdr_sig(bool hc = false, bool vc = false) {
   SignalDesc s;
@@ -52,11 +55,6 @@ std::vector<uint8_t> hdr_frame(const Img& lin, int w, int h, PixelFormat f = Pix
   return buf;
 }
 
-Img scene(Scene s, int w, int h) {
-  Img v(size_t(w) * h * 3);
-  render_scene(s, w, h, 0.0, v.data(), std::ptrdiff_t(w) * 3);
-  return v;
-}
 
 Params prof(Profile p, ModelResolution m, bool dither = true) {
   Params q = params_for_profile(p);
@@ -111,13 +109,6 @@ void luma_apart(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b, in
   *p99 = d[size_t(0.99 * double(d.size() - 1))];
 }
 
-// Every 2x2 block takes its top-left pixel (an odd last column or row a block of its own).
-Img flat_blocks(Img v, int w, int h) {
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x)
-      for (int c = 0; c < 3; ++c) v[(size_t(y) * w + x) * 3 + c] = v[(size_t(y & ~1) * w + (x & ~1)) * 3 + c];
-  return v;
-}
 
 }  // namespace
 
