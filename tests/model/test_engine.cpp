@@ -1352,13 +1352,7 @@ int bytes_apart(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b, lo
   return m;
 }
 // The signal run_i420 writes (BT.709, BT.1886).
-SignalDesc out_sig() {
-  SignalDesc o;
-  o.transfer = Transfer::BT1886;
-  o.primaries = Primaries::BT709;
-  o.matrix = YuvMatrix::BT709;
-  return o;
-}
+SignalDesc out_sig() { return test::sdr_signal(); }
 // How far the picture a player shows from a 4:2:0 output (unpack_rows: the chroma
 // upsampled, the matrix removed) lies from the per-pixel colour the model renders (the
 // full path's RGBF32 output: R'G'B' per pixel, unquantised): the displayed luminance

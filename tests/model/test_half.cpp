@@ -37,13 +37,6 @@ SignalDesc hdr_sig(bool hc = false, bool vc = false) {
   s.chroma_v_cosited = vc;
   return s;
 }
-SignalDesc sdr_sig() {
-  SignalDesc s;
-  s.transfer = Transfer::BT1886;
-  s.primaries = Primaries::BT709;
-  s.matrix = YuvMatrix::BT709;
-  return s;
-}
 
 // A linear picture (taken as BT.2020 RGB) as PQ codes in a 4:2:0 format (the shared packer).
 std::vector<uint8_t> hdr_frame(const Img& lin, int w, int h, PixelFormat f = PixelFormat::I420_10LE,
@@ -78,7 +71,7 @@ struct YuvRun {
     c.in_format = inf;
     c.out_format = outf;
     c.in = hdr_sig(hc, vc);
-    c.out = sdr_sig();
+    c.out = test::sdr_signal();
     EXPECT_TRUE(e->configure(c, &err)) << err;
   }
   std::vector<uint8_t> run(std::vector<uint8_t>& in, double t) {
@@ -120,7 +113,7 @@ TEST(HalfModel, StreamsItFitsAndAutosChoice) {
   c.in_format = PixelFormat::P010_10LE;
   c.out_format = PixelFormat::NV12;
   c.in = hdr_sig();
-  c.out = sdr_sig();
+  c.out = test::sdr_signal();
   EXPECT_TRUE(cpu::half_model_fits(c));
   EXPECT_FALSE(cpu::half_model_auto(c));
   c.width = 3840;

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <vector>
 
+#include "dtutmo/frame.h"
 #include "dtutmo/scenes.h"
 
 namespace dtutmo {
@@ -26,6 +27,15 @@ inline Img flat_blocks(Img v, int w, int h) {
     for (int x = 0; x < w; ++x)
       for (int c = 0; c < 3; ++c) v[(size_t(y) * w + x) * 3 + c] = v[(size_t(y & ~1) * w + (x & ~1)) * 3 + c];
   return v;
+}
+
+// An SDR output's signal: BT.709 primaries and matrix, BT.1886, limited range.
+inline SignalDesc sdr_signal() {
+  SignalDesc o;
+  o.transfer = Transfer::BT1886;
+  o.primaries = Primaries::BT709;
+  o.matrix = YuvMatrix::BT709;
+  return o;
 }
 
 }  // namespace test
