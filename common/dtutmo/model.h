@@ -166,7 +166,7 @@ DTUTMO_HD void extent_add_col(CellBox& b, int x) {
   b.x0 = x < b.x0 ? x : b.x0;
   b.x1 = x + 1 > b.x1 ? x + 1 : b.x1;
 }
-// The picture area in adaptation cells (gw x gh, kCell pixels, on a w x h frame) from
+// The picture area in adaptation cells (gw x gh, `cell` pixels, on a w x h frame) from
 // the extent e on a grid of cells of f pixels (the adaptation grid's own, or with optics
 // the glare grid's: found before the veil, which lights the bars). The bars' size in
 // pixels is the lesser of the two edges' runs (a partial last cell row or column counts
@@ -174,7 +174,7 @@ DTUTMO_HD void extent_add_col(CellBox& b, int x) {
 // side (the cells on a bar's edge are partly bar: a bar's edge rarely falls on a cell's,
 // and its black in the histogram put the low percentile at black still); its adaptation
 // cells are those wholly inside.
-DTUTMO_HD CellBox picture_area(CellBox e, int f, int gw, int gh, int w, int h) {
+DTUTMO_HD CellBox picture_area(CellBox e, int f, int gw, int gh, int w, int h, int cell = kCell) {
   const bool rows = e.y1 > e.y0, cols = e.x1 > e.x0;
   const int top = rows ? e.y0 * f : 0, bottom = rows && e.y1 * f < h ? h - e.y1 * f : 0;
   const int left = cols ? e.x0 * f : 0, right = cols && e.x1 * f < w ? w - e.x1 * f : 0;
@@ -183,16 +183,16 @@ DTUTMO_HD CellBox picture_area(CellBox e, int f, int gw, int gh, int w, int h) {
   if (4 * bv > h || 4 * bh > w) return whole;
   const int mv = bv ? bv + f : 0, mh = bh ? bh + f : 0;
   const int y1 = h - mv, x1 = w - mh;
-  const CellBox c = {(mh + kCell - 1) / kCell, x1 >= w ? gw : x1 / kCell, (mv + kCell - 1) / kCell,
-                     y1 >= h ? gh : y1 / kCell};
+  const CellBox c = {(mh + cell - 1) / cell, x1 >= w ? gw : x1 / cell, (mv + cell - 1) / cell,
+                     y1 >= h ? gh : y1 / cell};
   return c.empty() ? whole : c;
 }
-// The picture area in pixels into K (the last cell may be partial).
+// The picture area in pixels into K (cells of K.cell pixels; the last cell may be partial).
 DTUTMO_HD void set_picture(FrameConsts& K, CellBox c) {
-  K.pic_x0 = c.x0 * kCell;
-  K.pic_y0 = c.y0 * kCell;
-  K.pic_x1 = c.x1 * kCell < K.width ? c.x1 * kCell : K.width;
-  K.pic_y1 = c.y1 * kCell < K.height ? c.y1 * kCell : K.height;
+  K.pic_x0 = c.x0 * K.cell;
+  K.pic_y0 = c.y0 * K.cell;
+  K.pic_x1 = c.x1 * K.cell < K.width ? c.x1 * K.cell : K.width;
+  K.pic_y1 = c.y1 * K.cell < K.height ? c.y1 * K.cell : K.height;
 }
 DTUTMO_HD bool in_picture(const FrameConsts& K, int x, int y) {
   return x >= K.pic_x0 && x < K.pic_x1 && y >= K.pic_y0 && y < K.pic_y1;

@@ -23,8 +23,8 @@ enum class ColourSampling { Auto = 0, Full = 1 };
 // output: Full on every pixel; Half on the frame's 2x2 block means (a quarter of the
 // pixels), each pixel then given its block's output scaled by the local tone slope
 // (cpu_half.h; docs/DESIGN.md "The model at half resolution"); Auto: Half for frames of
-// at least 3840 pixels across or 2160 down (UHD: the half-size model's adaptation cells
-// then no coarser in the picture than the per-pixel model's at 1920x1080), else Full.
+// at least 1920 pixels across or 1080 down (HD and above: there it stays within about a
+// code of the per-pixel model), else Full.
 // Other streams, the CUDA engine and the reference path always run it on every pixel.
 enum class ModelResolution { Auto = 0, Full = 1, Half = 2 };
 
@@ -69,8 +69,8 @@ struct Params {
   // CPU engine, 4:2:0 YUV output: the colour once per 2x2 block (auto) or per pixel (full)
   ColourSampling colour_sampling = ColourSampling::Auto;
   // CPU engine, 4:2:0 YUV in and 8-bit 4:2:0 out: the model per pixel (full), per 2x2
-  // block with the pixels' detail restored by the local tone slope (half), or half at UHD
-  // sizes and full below (auto)
+  // block with the pixels' detail restored by the local tone slope (half), or half at HD
+  // sizes and above and full below (auto)
   ModelResolution model_resolution = ModelResolution::Auto;
 
   // --- observer and viewing geometry ---

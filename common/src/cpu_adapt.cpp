@@ -65,8 +65,8 @@ void CpuEngine::low_res(double dt, bool snap, bool redo) {
   for (int i = 0; i < nc; ++i) la_loc_[i] = cell_mean(cell_sum_[i], cell_cnt_[i]);
   const bool optics = P_.optics && optics_ready_;
   const CellBox pic =
-      optics ? picture_area(glare_extent_, glare_[0].cell(), gw_, gh_, W_, H_)
-             : picture_area(bar_extent(gw_, gh_, bar_cols_, [&](int i) { return cell_lit(la_loc_[i]); }), kCell, gw_,
+      optics ? picture_area(glare_extent_, glare_[0].cell(), gw_, gh_, W_, H_, cell_)
+             : picture_area(bar_extent(gw_, gh_, bar_cols_, [&](int i) { return cell_lit(la_loc_[i]); }), cell_, gw_,
                             gh_, W_, H_);
   set_picture(K_, pic);
   double gs = 0, gn = 0;
@@ -106,8 +106,8 @@ void CpuEngine::low_res(double dt, bool snap, bool redo) {
   const float ppd = float(W_) / P_.fov_deg;
   const float a = P_.local ? P_.local_adaptation : 0.0f;
   if (a > 0.0f) {
-    const float sig[4] = {0.5f * ppd / kCell, 1.0f * ppd / kCell, 2.0f * ppd / kCell,
-                          4.0f * ppd / kCell};
+    const float sig[4] = {0.5f * ppd / cell_, 1.0f * ppd / cell_, 2.0f * ppd / cell_,
+                          4.0f * ppd / cell_};
     const float wts[4] = {1, 2, 4, 8};
     // edge-aware: each Gaussian is cross-bilateral in log luminance (DESIGN.md section 4),
     // so a dark tree does not pool the sky around it nor a lamp the room around it
@@ -580,7 +580,7 @@ DTUTMO_HOT static void interp_cols_jbu(int n, int gw, int nc, bool rods, const i
 void CpuEngine::interp_cols(int y, Scratch& s, const float* lv, float* ad, const float* pf, int npf) {
   int y0, y1;
   float ty;
-  grid_interp(grid_pos(y, float(kCell)), gh_, &y0, &y1, &ty);
+  grid_interp(grid_pos(y, float(cell_)), gh_, &y0, &y1, &ty);
   s.rods = rod_row_[y0] || rod_row_[y1];
   interp_cols_jbu(int(hcols_.ix.size()), gw_, gw_ * gh_, s.rods, hcols_.ix.data(), hcols_.tx.data(), ty, y0,
                   y1, lv, jguide_.data(), gridk_.data(), ad, pf, npf);
@@ -593,7 +593,7 @@ void CpuEngine::interp_cols(int y, Scratch& s, const float* lv, float* ad, const
 void CpuEngine::interp_row(int y, Scratch& s, const float* ly) {
   int y0, y1;
   float ty;
-  grid_interp(grid_pos(y, float(kCell)), gh_, &y0, &y1, &ty);
+  grid_interp(grid_pos(y, float(cell_)), gh_, &y0, &y1, &ty);
   const int nch = P_.display_mode != DisplayMode::Whiteboard ? kAd : kChD0;
   // rod channels only where a rod weight reaches the row (else they are 0 and not read)
   s.rods = rod_row_[y0] || rod_row_[y1];

@@ -216,21 +216,31 @@ __attribute__((target("avx2"))) static int cell_sums8_avx2(const float* __restri
 // count x1 - x0 the loop kept a remainder ladder per cell and took 1.8 % of fast at 1080p.
 // With AVX2 by cell_sums8_avx2's cheaper transpose.
 DTUTMO_HOT void CpuEngine::cell_row_sums(const float* __restrict ly, int w, int gw, float* __restrict cs,
-                                         float* __restrict cc) {
-  const int full = w / kCell;
+                                         float* __restrict cc, int cell) {
+  const int full = w / cell;
   int c0 = 0;
+  if (cell == kCell) {
 #if defined(__x86_64__) || defined(__i386__)
-  if (have_avx2()) c0 = cell_sums8_avx2(ly, full, cs, cc);
+    if (have_avx2()) c0 = cell_sums8_avx2(ly, full, cs, cc);
 #endif
-  for (int cx = c0; cx < full; ++cx) {
-    const float* l = ly + cx * kCell;
-    float a = 0;
-    for (int k = 0; k < kCell; ++k) a += l[k];
-    cs[cx] += a;
-    cc[cx] += float(kCell);
+    for (int cx = c0; cx < full; ++cx) {
+      const float* l = ly + cx * kCell;
+      float a = 0;
+      for (int k = 0; k < kCell; ++k) a += l[k];
+      cs[cx] += a;
+      cc[cx] += float(kCell);
+    }
+  } else {  // the half model's inner engine below UHD (cpu_half.h): cells of 4
+    for (int cx = 0; cx < full; ++cx) {
+      const float* l = ly + cx * cell;
+      float a = 0;
+      for (int k = 0; k < cell; ++k) a += l[k];
+      cs[cx] += a;
+      cc[cx] += float(cell);
+    }
   }
   for (int cx = full; cx < gw; ++cx) {
-    const int x0 = cx * kCell, x1 = std::min(w, x0 + kCell);
+    const int x0 = cx * cell, x1 = std::min(w, x0 + cell);
     float a = 0;
     for (int x = x0; x < x1; ++x) a += ly[x];
     cs[cx] += a;
@@ -247,7 +257,7 @@ float* CpuEngine::band_sums(int task, float** cc) {
 
 void CpuEngine::row_stats(int y, int th, float* cs, float* cc) {
   const float* ly = logy_.data() + size_t(y) * W_;
-  cell_row_sums(ly, W_, gw_, cs, cc);
+  cell_row_sums(ly, W_, gw_, cs, cc, cell_);
   if (P_.base_detail && bgrid_ready_) bgrid_.splat_row(th, y, ly, W_);
   // the response histogram's row j (frame_consts: row min(H - 1, j kSub + kSub / 2)): its
   // samples' log2 Y and RGB (columns i step + step / 2) while the row is in cache; read
@@ -310,9 +320,10 @@ void CpuEngine::pass1(const FrameView& in) {
     }
   };
   // 1b: luminance, log2, cell sums, bilateral splat
-  auto decode_band = [&](int task, int th) { decode_rows(task * kCell, std::min(H_, (task + 1) * kCell), th); };
+  const int cell = cell_;
+  auto decode_band = [&](int task, int th) { decode_rows(task * cell, std::min(H_, (task + 1) * cell), th); };
   auto stats_band = [&](int task, int th) {
-    const int y0 = task * kCell, y1 = std::min(H_, y0 + kCell);
+    const int y0 = task * cell, y1 = std::min(H_, y0 + cell);
     float* cc;
     float* cs = band_sums(task, &cc);
     for (int y = y0; y < y1; ++y) {
@@ -325,7 +336,7 @@ void CpuEngine::pass1(const FrameView& in) {
   // log2 in place while in L1 (no re-read of lin_'s interleaved row).
   auto fused_band = [&](int task, int th) {
     Scratch& s = scr_[th];
-    const int y0 = task * kCell, y1 = std::min(H_, y0 + kCell);
+    const int y0 = task * cell, y1 = std::min(H_, y0 + cell);
     float* cc;
     float* cs = band_sums(task, &cc);
     float *pr = s.row.data(), *pg = pr + W, *pb = pr + 2 * size_t(W);

@@ -328,6 +328,10 @@ bool half_model_auto(const StreamConfig& c) {
   return half_model_fits(c) && (c.width >= kHalfAutoWidth || c.height >= kHalfAutoHeight);
 }
 
+int half_model_inner_cell(const StreamConfig& c) {
+  return c.width >= kHalfCoarseWidth || c.height >= kHalfCoarseHeight ? kCell : 4;
+}
+
 HalfModel::HalfModel(CpuPool* pool, int threads) : pool_(pool), inner_(new CpuEngine(threads)) {}
 HalfModel::~HalfModel() = default;
 
@@ -358,6 +362,7 @@ bool HalfModel::configure(const StreamConfig& cfg, const Params& p, std::string*
   ic.in_format = PixelFormat::Y444_16LE;
   ic.out_format = PixelFormat::RGBF32;
   ic.in.chroma_h_cosited = ic.in.chroma_v_cosited = false;
+  static_cast<CpuEngine&>(*inner_).set_cell(half_model_inner_cell(cfg));
   if (!inner_->set_params(inner_params(p), err) || !inner_->configure(ic, err)) return false;
   const size_t nb = size_t(w_) * h_;
   hin_.assign(nb * 3, 0);

@@ -42,13 +42,21 @@ namespace cpu {
 // P016, I420_10LE, I420_12LE) and an 8-bit 4:2:0 YUV output (I420, NV12) with BT.1886,
 // at least 2x2 pixels.
 bool half_model_fits(const StreamConfig& c);
-// Whether model-resolution=auto runs it: a stream it fits of at least 3840 pixels across
-// or 2160 down (the half-size frame at least 1920 or 1080: its cells of 8 pixels then
-// cover no more of the picture than the per-pixel model's at 1920x1080; measured on the
-// procedural scenes at 3840x2160, fast and balanced: 0.2-0.7 codes of Y' apart on average,
-// 1.3 on fine-detail; at 1920x1080 up to 4.3, night's lamps: docs/DESIGN.md).
-constexpr int kHalfAutoWidth = 3840, kHalfAutoHeight = 2160;
+// Whether model-resolution=auto runs it: a stream it fits of at least 1920 pixels across or
+// 1080 down (HD and above). Measured through the element on the procedural scenes, fast,
+// mean |dY'| against the per-pixel model: 0.13-0.96 codes at 1920x1080, 0.12-1.30 at
+// 3840x2160 (docs/DESIGN.md "The model at half resolution"); below HD the per-pixel
+// model itself moves more with its cells' size (night at 640x360: 7.9 codes between cells
+// of 8 and of 4 pixels) and half gains less.
+constexpr int kHalfAutoWidth = 1920, kHalfAutoHeight = 1080;
 bool half_model_auto(const StreamConfig& c);
+// The inner engine's adaptation cells (CpuEngine::set_cell): 4 pixels, which are 8 of the
+// input's, the per-pixel engine's cells in the picture; at 3840 across or 2160 down and
+// above 8 (16 of the input's: as large in the picture as the per-pixel engine's at
+// 1920x1080, measured within 0.2-1.3 codes; cells of 4 there were closer, 0.1-0.7, and
+// ~10 % slower).
+constexpr int kHalfCoarseWidth = 3840, kHalfCoarseHeight = 2160;
+int half_model_inner_cell(const StreamConfig& c);
 
 // The input's words as 16-bit codes: (v & mask) << shl (I420_10LE: 10 low bits << 6,
 // I420_12LE: 12 << 4, P01x as they are). Bits above the format's are dropped.

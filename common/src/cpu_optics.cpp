@@ -239,7 +239,7 @@ void CpuEngine::apply_optics(bool cells_done) {
   // statistics re-read the 25 MB frame at 1080p)
   pool_.run(gh_, [&](int task, int th) {
     Scratch& s = scr_[th];
-    const int r0 = task * kCell, r1 = std::min(H_, r0 + kCell);
+    const int r0 = task * cell_, r1 = std::min(H_, r0 + cell_);
     float* cc;
     float* cs = band_sums(task, &cc);
     float* v = s.rsp.data();  // planar log2 veil, 3 x W (free in pass 1)

@@ -1851,12 +1851,12 @@ RowPrefetch CpuEngine::next_row(int y, int y1, bool band) const {
 
 void CpuEngine::pass2(const FrameView& out) {
   const int W = W_;
-  const int nb = (H_ + kCell - 1) / kCell;
+  const int cell = cell_, nb = (H_ + cell - 1) / cell;
   if (csf_active_) {
     // by bands (rows of a band on one thread: the next row's lines prefetched across the
     // opponent loop, next_row)
     pool_.run(nb, [&](int b, int th) {
-      const int y0 = b * kCell, y1 = std::min(H_, y0 + kCell);
+      const int y0 = b * cell, y1 = std::min(H_, y0 + cell);
       for (int y = y0; y < y1; ++y) {
         float* r = resp_.data() + size_t(y) * W * 3;
         row_responses(y, r, scr_[th]);
@@ -1868,13 +1868,13 @@ void CpuEngine::pass2(const FrameView& out) {
     tl_.mark("p2.csf.filter");
   }
   if (reference_) {
-    pool_.run(nb, [&](int b, int) { pass2_band_reference(out, b * kCell, std::min(H_, b * kCell + kCell)); });
+    pool_.run(nb, [&](int b, int) { pass2_band_reference(out, b * cell, std::min(H_, b * cell + cell)); });
     return;
   }
   if (csf_active_) {
     pool_.run(nb, [&](int b, int th) {
       Scratch& s = scr_[th];
-      const int y0 = b * kCell, y1 = std::min(H_, y0 + kCell);
+      const int y0 = b * cell, y1 = std::min(H_, y0 + cell);
       const bool bd = P_.base_detail && bgrid_ready_;
       // row_lum (the base rows were sliced by the responses pass above); no input LMS
       colour_band(out, y0, y1, s, [&](int y) -> const float* {
@@ -1889,7 +1889,7 @@ void CpuEngine::pass2(const FrameView& out) {
   }
   pool_.run(nb, [&](int b, int th) {
     Scratch& s = scr_[th];
-    const int y0 = b * kCell, y1 = std::min(H_, y0 + kCell);
+    const int y0 = b * cell, y1 = std::min(H_, y0 + cell);
     int tr = 0, rr = 0, rc = 0;
     const bool bd = P_.base_detail && bgrid_ready_;
     // Row y's display luminance per class into s.resp's second half (planar 3 x W);

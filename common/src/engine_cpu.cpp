@@ -134,8 +134,8 @@ bool CpuEngine::start_half(std::string* err) {
 // The full-size buffers, grids and tables of the per-pixel model.
 void CpuEngine::alloc_full() {
   const StreamConfig& cfg = C_;
-  gw_ = (W_ + kCell - 1) / kCell;
-  gh_ = (H_ + kCell - 1) / kCell;
+  gw_ = (W_ + cell_ - 1) / cell_;
+  gh_ = (H_ + cell_ - 1) / cell_;
   const size_t np = size_t(W_) * H_;
   zero_fill(lin_, np * 3);  // (their first touch on the pool's threads: zero_fill)
   zero_fill(logy_, np);
@@ -156,7 +156,7 @@ void CpuEngine::alloc_full() {
   resp_tab_.assign(2 * size_t(kToneTab), 0.0f);
   fill_response_table(kConeL.n, resp_tab_.data());
   fill_response_table(kRod.n, resp_tab_.data() + kToneTab);
-  lcols_.grid(W_, gw_, float(kCell));
+  lcols_.grid(W_, gw_, float(cell_));
   hcols_.sw = lcols_.sw;
   hist_cols(lcols_.ix, W_, &hcols_.ix);
   hist_cols(lcols_.tx, W_, &hcols_.tx);
@@ -167,7 +167,7 @@ void CpuEngine::alloc_full() {
   for (int x = 0; x < W_;) {
     int e = x;
     while (e < W_ && lcols_.ix[e] == lcols_.ix[x]) ++e;
-    for (int a = x, len = (e - x) % kCell ? (e - x) % kCell : kCell; a < e; a += len, len = kCell)
+    for (int a = x, len = (e - x) % cell_ ? (e - x) % cell_ : cell_; a < e; a += len, len = cell_)
       lunits_.insert(lunits_.end(), {a, len, lcols_.ix[x], std::min(lcols_.ix[x] + 1, gw_ - 1)});
     x = e;
   }
@@ -344,6 +344,7 @@ bool CpuEngine::process(const FrameView& in, const FrameView& out, double time_s
   ensure_balanced();
 
   stream_consts(K_, P_, C_, gw_, gh_);  // model.h: the stream's and parameters' constants
+  K_.cell = cell_;
   tl_.mark("setup");
 
   gcap_snap_ = snap;

@@ -198,6 +198,11 @@ class CpuEngine final : public Engine {
   // The block path's codes made with its encode (default on; off: its R'G'B' rows through
   // the packer, as other paths). For the test that compares the two. Set before process.
   void set_pack_codes(bool on) { pack_codes_ = on; }
+  // The adaptation cells' side in pixels: kCell (default), or 4 for the half model's inner
+  // engine below UHD (cpu_half.h: its cells then the per-pixel engine's in the picture).
+  // Set before configure.
+  void set_cell(int c) { cell_ = c == 4 ? 4 : kCell; }
+  int cell() const { return cell_; }
   // The half-resolution model's AVX2 loops (default on) or its portable ones (tests; set
   // before process).
   void set_half_vector(bool on) {
@@ -230,7 +235,7 @@ class CpuEngine final : public Engine {
   static void log2_row(float* ly, int w);
   static void log_luminance(const float* rgb, float* ly, int w, Vec3 wy);
   // a row's log2 luminance into its band's cell sums cs and counts cc (gw cells)
-  static void cell_row_sums(const float* ly, int w, int gw, float* cs, float* cc);
+  static void cell_row_sums(const float* ly, int w, int gw, float* cs, float* cc, int cell = kCell);
   // cpu_receptors_display.cpp: a 4:2:0 row pair's pixels from their 2x2 blocks' colour
   // (colour_pair; public for the tests, after a frame): bo the blocks' output linear RGB
   // (planar, (w + 1) / 2 apart), yk their display luminance, ya, yb the pixels' (w each),
@@ -373,6 +378,7 @@ class CpuEngine final : public Engine {
   // model-resolution=half (cpu_half.h): whether the stream fits it, the model that runs
   // it (made at the first frame that asks for it), whether the full-size buffers are made
   // (configure, or the first frame at full resolution), which ran last
+  int cell_ = kCell;  // set_cell
   bool half_fits_ = false, half_auto_ = false;
   bool use_half() const {
     return P_.model_resolution == ModelResolution::Half ? half_fits_

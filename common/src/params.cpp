@@ -180,7 +180,7 @@ const std::vector<Entry>& registry() {
        "reference path always run it per pixel)",
        enum_ref(&Params::model_resolution),
        {{"auto", 0,
-         "Auto: half for frames at least 3840 wide or 2160 high (UHD), full below"},
+         "Auto: half for frames at least 1920 wide or 1080 high (HD and above), full below"},
         {"full", 1, "Full: the model on every pixel"},
         {"half", 2,
          "Half: the model on the 2x2 block means (a quarter of the pixels), each pixel's "
