@@ -29,8 +29,9 @@
 # Environment:
 #   BUILD_DIR  build with the plugin (default build); a build configured with -Davx512=false
 #              runs the AVX2 clone of the hot loops on an AVX-512 CPU (README, Performance)
-#   PROFILES   dtutmo profiles (default "fast balanced"); NAME_half runs profile NAME with
-#              model-resolution=half (e.g. fast_half)
+#   PROFILES   dtutmo profiles (default "fast balanced"); NAME_half and NAME_full run
+#              profile NAME with model-resolution=half or full (e.g. fast_full: the model
+#              on every pixel, where the default, auto, takes half from 1920x1080 up)
 #   REPEAT     rounds (default 3)
 #   FRAMES     frames at 1920x1080 (default 120); other sizes scale by pixel count, >= 30
 #   WORK       folder for the clips and raw files, kept between runs (default
@@ -139,6 +140,7 @@ for S in $SIZES; do
     for P in $PROFILES; do
       case $P in
         *_half) props="profile=${P%_half} model-resolution=half" ;;
+        *_full) props="profile=${P%_full} model-resolution=full" ;;
         *) props="profile=$P" ;;
       esac
       # shellcheck disable=SC2086

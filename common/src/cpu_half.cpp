@@ -335,6 +335,20 @@ int half_model_inner_cell(const StreamConfig& c) {
 HalfModel::HalfModel(CpuPool* pool, int threads) : pool_(pool), inner_(new CpuEngine(threads)) {}
 HalfModel::~HalfModel() = default;
 
+// b as n zeros, written by the pool's threads in 2 MiB parts (the first touch of a
+// frame-sized buffer is its page faults: CpuEngine::zero_fill).
+template <class V>
+void HalfModel::zero(V& b, size_t n) {
+  b.clear();
+  b.resize(n);  // no writes (HugePageAllocator::construct)
+  constexpr size_t kPart = (size_t(2) << 20) / sizeof(typename V::value_type);
+  auto* p = b.data();
+  pool_->run(int((n + kPart - 1) / kPart), [&](int t, int) {
+    const size_t i0 = size_t(t) * kPart;
+    std::memset(static_cast<void*>(p + i0), 0, std::min(kPart, n - i0) * sizeof(*p));
+  });
+}
+
 static Params inner_params(Params p) {
   p.model_resolution = ModelResolution::Full;
   return p;
@@ -365,11 +379,11 @@ bool HalfModel::configure(const StreamConfig& cfg, const Params& p, std::string*
   static_cast<CpuEngine&>(*inner_).set_cell(half_model_inner_cell(cfg));
   if (!inner_->set_params(inner_params(p), err) || !inner_->configure(ic, err)) return false;
   const size_t nb = size_t(w_) * h_;
-  hin_.assign(nb * 3, 0);
-  rgb_.assign(nb * 3, 0.0f);
-  x_.assign(nb, 0.0f);
-  y_.assign(nb, 0.0f);
-  yb_.assign(nb, 0.0f);
+  zero(hin_, nb * 3);
+  zero(rgb_, nb * 3);
+  zero(x_, nb);
+  zero(y_, nb);
+  zero(yb_, nb);
   gtab_.assign(kGTab + 1, 0.0f);  // + 1: gather_pair reads a pair
   least_.assign(size_t(pool_->threads()) * 8, 0.0f);
   scr_.assign(pool_->threads(), std::vector<float>(size_t(2) * (W_ + 8) + 24 + size_t(17) * (w_ + 8), 0.0f));

@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "cpu_alloc.h"
 #include "cpu_pool.h"
 #include "dtutmo/convert.h"
 #include "dtutmo/engine.h"
@@ -99,6 +100,8 @@ class HalfModel {
 
  private:
   void build_g();
+  template <class V>
+  void zero(V& b, size_t n);
   void down_rows(const FrameView& in, int y0, int y1);
   void block_rows(int y0, int y1, float* least);
   void write_rows(const FrameView& out, const FrameView& in, int y0, int y1, int th);
@@ -113,9 +116,10 @@ class HalfModel {
   bool in_il_ = false;  // input chroma interleaved (P01x)
   Yuv420Codes k_{};
   bool dither_ = true;
-  std::vector<uint16_t> hin_;  // Y444_16LE, w_ x h_
-  std::vector<float> rgb_;     // the inner engine's R'G'B', w_ x h_ x 3
-  std::vector<float> x_, y_, yb_;  // per block: log2 input grey, log2 output light, Y'
+  // frame-sized buffers in 2 MiB pages, first touched on the pool's threads (configure)
+  std::vector<uint16_t, HugePageAllocator<uint16_t>> hin_;  // Y444_16LE, w_ x h_
+  std::vector<float, HugePageAllocator<float>> rgb_;        // the inner engine's R'G'B', w_ x h_ x 3
+  std::vector<float, HugePageAllocator<float>> x_, y_, yb_;  // per block: log2 input grey, log2 output light, Y'
   std::vector<float> gtab_;
   float ymin_ = 0.0f;  // the frame's least output Y' (s's lower bound: no pixel below it)
   std::vector<std::vector<float>> scr_;  // per pool thread
