@@ -206,6 +206,22 @@ void frame_seeds(const std::string& dir) {
   s[4] = 2 | 4;
   s += std::string("\xc0\x7f\x00\x7c\xff\xff\x00\x00", 8);
   put(dir + "/frame-rgba64-specials", s);
+  // The model at half resolution (flags 32; downstream I420 64 or NV12 128): each 4:2:0
+  // input format (P010, P012, P016, I420_10LE, I420_12LE) to SDR, odd and even sizes,
+  // with and without a padded meta.
+  for (int f = 0; f < 5; ++f) {
+    std::string h(24, '\0');
+    h[0] = char(f);
+    h[1] = 0;  // sdr
+    h[2] = char(f % 2 ? 32 : 20);  // widths 33 and 21
+    h[3] = char(8 + f);
+    h[4] = char(32 | (f % 2 ? 128 : 64) | (f == 2 ? 1 : 0) | 2);
+    if (f == 2)
+      for (int p = 0; p < 4; ++p) h[5 + 2 * p] = 16;
+    h[23] = 0;  // bt2100-pq
+    for (int i = 0; i < 96; ++i) h += char((i * 53 + f * 29) & 0xff);
+    put(dir + "/frame-half-" + std::to_string(f), h);
+  }
 }
 
 }  // namespace

@@ -30,12 +30,20 @@ bool subsampled_hdr_in(PixelFormat f) {
 
 using Codes = HalfCodes;
 
+// The input's 16-bit word i of a row (any byte alignment: GstVideoMeta offsets and strides
+// may be odd).
+inline uint32_t word(const uint8_t* __restrict row, std::ptrdiff_t i) {
+  uint16_t v;
+  std::memcpy(&v, row + 2 * i, 2);
+  return v;
+}
+
 // One output row of luma codes (8-bit), pixels [x0, n): s = 2^(q (G(code) - g)) in
 // [lo, hi], q the block's qu where G > g, else qd, with its block's constants (qu, qd, g,
 // lo, hi, a: one a block, pixel x's at x / 2), the
 // code y_off + s a + the dither's threshold th[x & 7], truncated into [0, maxc]; s kept in
 // srow.
-void luma_row(const uint16_t* __restrict in, int x0, int n, Codes cd, const float* __restrict gtab,
+void luma_row(const uint8_t* __restrict in, int x0, int n, Codes cd, const float* __restrict gtab,
               const float* __restrict qu, const float* __restrict qd, const float* __restrict au,
               const float* __restrict xu, const float* __restrict ad, const float* __restrict xd,
               const float* __restrict gb, const float* __restrict lo, const float* __restrict hi,
@@ -43,7 +51,7 @@ void luma_row(const uint16_t* __restrict in, int x0, int n, Codes cd, const floa
               float* __restrict srow, uint8_t* __restrict o) {
   for (int x = x0; x < n; ++x) {
     const int b = x >> 1;
-    const float G = gtab[cd(in[x]) >> 4];
+    const float G = gtab[cd(word(in, x)) >> 4];
     const float d = G - gb[b];
     const bool up = d > 0.0f;
     const float q = up ? qu[b] : qd[b];
@@ -101,7 +109,7 @@ __attribute__((target("avx2"), always_inline)) static inline __m128i bytes16(__m
 // spread to the pixels once for both rows, the chroma from the pixels' s in registers.
 // in_b, o_b: nullptr for a last row alone (its chroma from row a twice). u, v: chroma
 // bytes (interleaved: v = u + 1, step 2). Returns the columns done (a multiple of 16).
-__attribute__((target("avx2,fma"))) int pair_avx2(const uint16_t* __restrict in_a, const uint16_t* __restrict in_b,
+__attribute__((target("avx2,fma"))) int pair_avx2(const uint8_t* __restrict in_a, const uint8_t* __restrict in_b,
                                                   int n, Codes cd, const float* __restrict gtab, const BlockRow& br,
                                                   const float* th_a, const float* th_b, const float* th_c,
                                                   float y_off, float c_off, const float w[4], float maxc,
@@ -116,7 +124,7 @@ __attribute__((target("avx2,fma"))) int pair_avx2(const uint16_t* __restrict in_
                w3 = _mm256_set1_ps(w[3]);
   const __m128i sh = _mm_cvtsi32_si128(cd.shl);
   const __m256i mask = _mm256_set1_epi32(int(cd.mask));
-  const uint16_t* ib = in_b ? in_b : in_a;
+  const uint8_t* ib = in_b ? in_b : in_a;
   int x = 0;
   for (; x + 16 <= n; x += 16) {
     const int b = x >> 1;
@@ -133,9 +141,9 @@ __attribute__((target("avx2,fma"))) int pair_avx2(const uint16_t* __restrict in_
                    a_d = _mm256_permutevar8x32_ps(AD, d), x_d = _mm256_permutevar8x32_ps(XD, d),
                    g_b = _mm256_permutevar8x32_ps(GB, d), l_o = _mm256_permutevar8x32_ps(LO, d),
                    h_i = _mm256_permutevar8x32_ps(HI, d), a_b = _mm256_permutevar8x32_ps(A, d);
-      pixels8(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in_a + x + 8 * h))), gtab,
+      pixels8(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in_a + 2 * (x + 8 * h)))), gtab,
               mask, sh, q_u, q_d, a_u, x_u, a_d, x_d, g_b, l_o, h_i, a_b, off_a, top, sa[h], ca[h]);
-      pixels8(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(ib + x + 8 * h))), gtab,
+      pixels8(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(ib + 2 * (x + 8 * h)))), gtab,
               mask, sh, q_u, q_d, a_u, x_u, a_d, x_d, g_b, l_o, h_i, a_b, off_b, top, sb[h], cb[h]);
     }
     _mm_storeu_si128(reinterpret_cast<__m128i*>(o_a + x), bytes16(ca[0], ca[1]));
@@ -162,23 +170,24 @@ __attribute__((target("avx2,fma"))) int pair_avx2(const uint16_t* __restrict in_
 #endif
 
 // The 2x2 means of two luma rows a, b (Codes), n full blocks, from block i0.
-DTUTMO_HOT void down_luma(const uint16_t* __restrict a, const uint16_t* __restrict b, int i0, int n, Codes cd,
+DTUTMO_HOT void down_luma(const uint8_t* __restrict a, const uint8_t* __restrict b, int i0, int n, Codes cd,
                           uint16_t* __restrict o) {
   for (int i = i0; i < n; ++i)
-    o[i] = uint16_t((cd.q(a[2 * i]) + cd.q(a[2 * i + 1]) + cd.q(b[2 * i]) + cd.q(b[2 * i + 1])) << cd.l);
+    o[i] = uint16_t((cd.q(word(a, 2 * i)) + cd.q(word(a, 2 * i + 1)) + cd.q(word(b, 2 * i)) + cd.q(word(b, 2 * i + 1)))
+                    << cd.l);
 }
 #if defined(__x86_64__)
 // down_luma by AVX2, 8 blocks a step (16-bit sums, pairs by vpmaddwd); returns the blocks done.
-__attribute__((target("avx2"))) int down_luma_avx2(const uint16_t* __restrict a, const uint16_t* __restrict b,
+__attribute__((target("avx2"))) int down_luma_avx2(const uint8_t* __restrict a, const uint8_t* __restrict b,
                                                    int n, Codes cd, uint16_t* __restrict o) {
   const __m256i m = _mm256_set1_epi16(short(cd.mask)), one = _mm256_set1_epi16(1);
   const __m128i rr = _mm_cvtsi32_si128(cd.r), ll = _mm_cvtsi32_si128(cd.l);
   int i = 0;
   for (; i + 8 <= n; i += 8) {
     const __m256i va = _mm256_srl_epi16(
-        _mm256_and_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 2 * i)), m), rr);
+        _mm256_and_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 4 * i)), m), rr);
     const __m256i vb = _mm256_srl_epi16(
-        _mm256_and_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 2 * i)), m), rr);
+        _mm256_and_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 4 * i)), m), rr);
     const __m256i sum = _mm256_sll_epi32(_mm256_madd_epi16(_mm256_add_epi16(va, vb), one), ll);
     const __m256i p = _mm256_permute4x64_epi64(_mm256_packus_epi32(sum, sum), 0x08);
     _mm_storeu_si128(reinterpret_cast<__m128i*>(o + i), _mm256_castsi256_si128(p));
@@ -191,29 +200,30 @@ __attribute__((target("avx2"))) int down_luma_avx2(const uint16_t* __restrict a,
 // next, for vertically cosited chroma): the sample moved to the block's centre by the
 // siting's weights (3/4, 1/4 each way it is cosited). Samples STEP words apart.
 template <int STEP>
-inline __attribute__((always_inline)) void down_chroma_t(const uint16_t* __restrict p0,
-                                                         const uint16_t* __restrict p1, int n, bool hc, bool vc,
+inline __attribute__((always_inline)) void down_chroma_t(const uint8_t* __restrict p0,
+                                                         const uint8_t* __restrict p1, int n, bool hc, bool vc,
                                                          Codes cd, uint16_t* __restrict o) {
   const int last = n - 1;
   if (!hc && !vc) {
-    for (int i = 0; i < n; ++i) o[i] = uint16_t(cd(p0[i * STEP]));
+    for (int i = 0; i < n; ++i) o[i] = uint16_t(cd(word(p0, i * STEP)));
   } else if (!vc) {
-    for (int i = 0; i < last; ++i) o[i] = uint16_t((3 * cd(p0[i * STEP]) + cd(p0[(i + 1) * STEP]) + 2) >> 2);
-    o[last] = uint16_t(cd(p0[last * STEP]));
+    for (int i = 0; i < last; ++i)
+      o[i] = uint16_t((3 * cd(word(p0, i * STEP)) + cd(word(p0, (i + 1) * STEP)) + 2) >> 2);
+    o[last] = uint16_t(cd(word(p0, last * STEP)));
   } else if (!hc) {
-    for (int i = 0; i < n; ++i) o[i] = uint16_t((3 * cd(p0[i * STEP]) + cd(p1[i * STEP]) + 2) >> 2);
+    for (int i = 0; i < n; ++i) o[i] = uint16_t((3 * cd(word(p0, i * STEP)) + cd(word(p1, i * STEP)) + 2) >> 2);
   } else {
     for (int i = 0; i < last; ++i)
-      o[i] = uint16_t((9 * cd(p0[i * STEP]) + 3 * cd(p0[(i + 1) * STEP]) + 3 * cd(p1[i * STEP]) +
-                       cd(p1[(i + 1) * STEP]) + 8) >> 4);
-    o[last] = uint16_t((3 * cd(p0[last * STEP]) + cd(p1[last * STEP]) + 2) >> 2);
+      o[i] = uint16_t((9 * cd(word(p0, i * STEP)) + 3 * cd(word(p0, (i + 1) * STEP)) + 3 * cd(word(p1, i * STEP)) +
+                       cd(word(p1, (i + 1) * STEP)) + 8) >> 4);
+    o[last] = uint16_t((3 * cd(word(p0, last * STEP)) + cd(word(p1, last * STEP)) + 2) >> 2);
   }
 }
-DTUTMO_HOT void down_chroma_planar(const uint16_t* p0, const uint16_t* p1, int n, bool hc, bool vc, Codes cd,
+DTUTMO_HOT void down_chroma_planar(const uint8_t* p0, const uint8_t* p1, int n, bool hc, bool vc, Codes cd,
                                    uint16_t* o) {
   down_chroma_t<1>(p0, p1, n, hc, vc, cd, o);
 }
-DTUTMO_HOT void down_chroma_il(const uint16_t* p0, const uint16_t* p1, int n, bool hc, bool vc, Codes cd,
+DTUTMO_HOT void down_chroma_il(const uint8_t* p0, const uint8_t* p1, int n, bool hc, bool vc, Codes cd,
                                uint16_t* o) {
   down_chroma_t<2>(p0, p1, n, hc, vc, cd, o);
 }
@@ -443,26 +453,25 @@ void HalfModel::down_rows(const FrameView& in, int y0, int y1) {
 #endif
   const int full = W_ / 2;
   for (int by = y0; by < y1; ++by) {
-    const uint16_t* a = reinterpret_cast<const uint16_t*>(in.data[0] + in.stride[0] * std::ptrdiff_t(2 * by));
-    const uint16_t* b =
-        reinterpret_cast<const uint16_t*>(in.data[0] + in.stride[0] * std::ptrdiff_t(std::min(2 * by + 1, H_ - 1)));
+    const uint8_t* a = in.data[0] + in.stride[0] * std::ptrdiff_t(2 * by);
+    const uint8_t* b = in.data[0] + in.stride[0] * std::ptrdiff_t(std::min(2 * by + 1, H_ - 1));
     uint16_t* oy = hin_.data() + size_t(by) * w_;
     int i = 0;
 #if defined(__x86_64__)
     if (avx2) i = down_luma_avx2(a, b, full, cd_, oy);
 #endif
     down_luma(a, b, i, full, cd_, oy);
-    if (full < w_) oy[full] = uint16_t((2 * cd_.q(a[W_ - 1]) + 2 * cd_.q(b[W_ - 1])) << cd_.l);
+    if (full < w_) oy[full] = uint16_t((2 * cd_.q(word(a, W_ - 1)) + 2 * cd_.q(word(b, W_ - 1))) << cd_.l);
     const int r1 = std::min(by + 1, h_ - 1);
     for (int c = 0; c < 2; ++c) {
       uint16_t* oc = hin_.data() + nb * (1 + c) + size_t(by) * w_;
       if (in_il_) {
-        const uint16_t* p0 = reinterpret_cast<const uint16_t*>(in.data[1] + in.stride[1] * std::ptrdiff_t(by)) + c;
-        const uint16_t* p1 = reinterpret_cast<const uint16_t*>(in.data[1] + in.stride[1] * std::ptrdiff_t(r1)) + c;
+        const uint8_t* p0 = in.data[1] + in.stride[1] * std::ptrdiff_t(by) + 2 * c;
+        const uint8_t* p1 = in.data[1] + in.stride[1] * std::ptrdiff_t(r1) + 2 * c;
         down_chroma_il(p0, p1, w_, hc, vc, cd_, oc);
       } else {
-        const uint16_t* p0 = reinterpret_cast<const uint16_t*>(in.data[1 + c] + in.stride[1 + c] * std::ptrdiff_t(by));
-        const uint16_t* p1 = reinterpret_cast<const uint16_t*>(in.data[1 + c] + in.stride[1 + c] * std::ptrdiff_t(r1));
+        const uint8_t* p0 = in.data[1 + c] + in.stride[1 + c] * std::ptrdiff_t(by);
+        const uint8_t* p1 = in.data[1 + c] + in.stride[1 + c] * std::ptrdiff_t(r1);
         down_chroma_planar(p0, p1, w_, hc, vc, cd_, oc);
       }
     }
@@ -510,9 +519,8 @@ void HalfModel::write_rows(const FrameView& out, const FrameView& in, int y0, in
       TH[8 + j] = k_.dither ? pio::bayer8_threshold(j, ra + 1) : 0.5f;
       TH[16 + j] = k_.dither ? pio::bayer8_threshold(j, by) : 0.5f;
     }
-    const uint16_t* ia = reinterpret_cast<const uint16_t*>(in.data[0] + in.stride[0] * std::ptrdiff_t(ra));
-    const uint16_t* ib =
-        rb < 0 ? nullptr : reinterpret_cast<const uint16_t*>(in.data[0] + in.stride[0] * std::ptrdiff_t(rb));
+    const uint8_t* ia = in.data[0] + in.stride[0] * std::ptrdiff_t(ra);
+    const uint8_t* ib = rb < 0 ? nullptr : in.data[0] + in.stride[0] * std::ptrdiff_t(rb);
     uint8_t* oa = out.data[0] + out.stride[0] * std::ptrdiff_t(ra);
     uint8_t* ob = rb < 0 ? nullptr : out.data[0] + out.stride[0] * std::ptrdiff_t(rb);
     uint8_t* ou = out.data[1] + out.stride[1] * std::ptrdiff_t(by);
