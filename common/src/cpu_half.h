@@ -8,7 +8,8 @@
 //  1. down: each 2x2 block's mean luma code and its chroma sample (moved to the block's
 //     centre by the siting's weights) into a half-size Y444_16LE frame;
 //  2. the unchanged CPU engine on that frame (the same parameters and temporal state; its
-//     cells twice as large in the picture), R'G'B' floats out (RGBF32, BT.1886);
+//     adaptation cells of 4 pixels below 3840x2160, the per-pixel engine's grid in the
+//     picture, 8 above), R'G'B' floats out (RGBF32, BT.1886);
 //  3. per block: x, the log2 luminance of a grey at the block's mean luma code (the table
 //     G of the input's luma code, made by the shared decode: pixel_model.h), y, the log2
 //     of the output's luma to the 2.4th power (BT.1886's light), and two local slopes of
@@ -26,7 +27,6 @@
 // so that the element, the tools and the tests see one engine.
 #pragma once
 
-#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
