@@ -230,7 +230,15 @@ DTUTMO_HOT void CpuEngine::cell_row_sums(const float* __restrict ly, int w, int 
       cs[cx] += a;
       cc[cx] += float(kCell);
     }
-  } else {  // the half model's inner engine below UHD (cpu_half.h): cells of 4
+  } else if (cell == 4) {  // the half model's inner engine below UHD (cpu_half.h)
+    for (int cx = 0; cx < full; ++cx) {  // a constant trip count: vectorised across cells
+      const float* l = ly + cx * 4;
+      float a = 0;
+      for (int k = 0; k < 4; ++k) a += l[k];
+      cs[cx] += a;
+      cc[cx] += 4.0f;
+    }
+  } else {
     for (int cx = 0; cx < full; ++cx) {
       const float* l = ly + cx * cell;
       float a = 0;
