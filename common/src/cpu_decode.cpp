@@ -9,6 +9,7 @@
 #pragma GCC diagnostic ignored "-Wpsabi"
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "cpu_simd.h"
 #include "dtutmo/convert.h"
@@ -218,34 +219,25 @@ __attribute__((target("avx2"))) static int cell_sums8_avx2(const float* __restri
 DTUTMO_HOT void CpuEngine::cell_row_sums(const float* __restrict ly, int w, int gw, float* __restrict cs,
                                          float* __restrict cc, int cell) {
   const int full = w / cell;
-  int c0 = 0;
+  // the full cells with the cell's side as a constant (N): GCC vectorises across cells
+  auto sums = [&](auto n, int c0) {
+    constexpr int N = decltype(n)::value;
+    for (int cx = c0; cx < full; ++cx) {
+      const float* l = ly + cx * N;
+      float a = 0;
+      for (int k = 0; k < N; ++k) a += l[k];
+      cs[cx] += a;
+      cc[cx] += float(N);
+    }
+  };
   if (cell == kCell) {
+    int c0 = 0;
 #if defined(__x86_64__) || defined(__i386__)
     if (have_avx2()) c0 = cell_sums8_avx2(ly, full, cs, cc);
 #endif
-    for (int cx = c0; cx < full; ++cx) {
-      const float* l = ly + cx * kCell;
-      float a = 0;
-      for (int k = 0; k < kCell; ++k) a += l[k];
-      cs[cx] += a;
-      cc[cx] += float(kCell);
-    }
-  } else if (cell == 4) {  // the half model's inner engine below UHD (cpu_half.h)
-    for (int cx = 0; cx < full; ++cx) {  // a constant trip count: vectorised across cells
-      const float* l = ly + cx * 4;
-      float a = 0;
-      for (int k = 0; k < 4; ++k) a += l[k];
-      cs[cx] += a;
-      cc[cx] += 4.0f;
-    }
-  } else {
-    for (int cx = 0; cx < full; ++cx) {
-      const float* l = ly + cx * cell;
-      float a = 0;
-      for (int k = 0; k < cell; ++k) a += l[k];
-      cs[cx] += a;
-      cc[cx] += float(cell);
-    }
+    sums(std::integral_constant<int, kCell>(), c0);
+  } else {  // cells of 4 (CpuEngine::set_cell: the half model's inner engine below UHD)
+    sums(std::integral_constant<int, 4>(), 0);
   }
   for (int cx = full; cx < gw; ++cx) {
     const int x0 = cx * cell, x1 = std::min(w, x0 + cell);

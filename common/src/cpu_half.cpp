@@ -38,42 +38,37 @@ inline uint32_t word(const uint8_t* __restrict row, std::ptrdiff_t i) {
   return v;
 }
 
-// One output row of luma codes (8-bit), pixels [x0, n): s = 2^(q (G(code) - g)) in
-// [lo, hi], q the block's qu where G > g, else qd, with its block's constants (qu, qd, g,
-// lo, hi, a: one a block, pixel x's at x / 2), the
-// code y_off + s a + the dither's threshold th[x & 7], truncated into [0, maxc]; s kept in
-// srow.
+// The per-block constants of a block row (write_rows' rows, one value a block: block_consts).
+struct BlockRow {
+  const float *qu, *qd, *au, *xu, *ad, *xd, *gb, *lo, *hi, *a, *cbk, *crk;
+};
+
+// One output row of luma codes (8-bit), pixels [x0, n), each with its block's constants
+// (br, pixel x's at x / 2): s = 2^(q (G(code) - gb)), q the block's qu where G > gb, else
+// qd, bounded by its side's (au, xu or ad, xd) and kept in [lo, hi]; the code
+// quantize_code(s a, y_off + the dither's threshold th[x & 7]); s kept in srow.
 void luma_row(const uint8_t* __restrict in, int x0, int n, Codes cd, const float* __restrict gtab,
-              const float* __restrict qu, const float* __restrict qd, const float* __restrict au,
-              const float* __restrict xu, const float* __restrict ad, const float* __restrict xd,
-              const float* __restrict gb, const float* __restrict lo, const float* __restrict hi,
-              const float* __restrict a, const float* __restrict th, float y_off, float maxc,
-              float* __restrict srow, uint8_t* __restrict o) {
+              const BlockRow& br, const float* __restrict th, float y_off, uint32_t maxc, float* __restrict srow,
+              uint8_t* __restrict o) {
   for (int x = x0; x < n; ++x) {
     const int b = x >> 1;
     const float G = gtab[cd(word(in, x)) >> 4];
-    const float d = G - gb[b];
+    const float d = G - br.gb[b];
     const bool up = d > 0.0f;
-    const float q = up ? qu[b] : qd[b];
-    const float e = G - (up ? xu[b] : xd[b]);
-    const float tb = (up ? au[b] : ad[b]) + q * (up ? (e > 0.0f ? e : 0.0f) : (e < 0.0f ? e : 0.0f));
+    const float q = up ? br.qu[b] : br.qd[b];
+    const float e = G - (up ? br.xu[b] : br.xd[b]);
+    const float tb = (up ? br.au[b] : br.ad[b]) + q * (up ? (e > 0.0f ? e : 0.0f) : (e < 0.0f ? e : 0.0f));
     float t = q * d;
     t = up ? (t < tb ? t : tb) : (t > tb ? t : tb);
     float s = fast_exp2(t);
-    s = s > lo[b] ? s : lo[b];
-    s = s < hi[b] ? s : hi[b];
+    s = s > br.lo[b] ? s : br.lo[b];
+    s = s < br.hi[b] ? s : br.hi[b];
     srow[x] = s;
-    float v = s * a[b] + (y_off + th[x & 7]);
-    v = v > 0.0f ? (v < maxc ? v : maxc) : 0.0f;
-    o[x] = uint8_t(int32_t(v));
+    o[x] = uint8_t(pio::quantize_code(s * br.a[b], maxc, y_off + th[x & 7]));
   }
 }
 
 #if defined(__x86_64__)
-// The per-block constants of a block row (write_rows' rows, one value a block).
-struct BlockRow {
-  const float *qu, *qd, *au, *xu, *ad, *xd, *gb, *lo, *hi, *a, *cbk, *crk;
-};
 // luma_row's s and code of 8 pixels (codes k: 16-bit words, widened), their blocks'
 // constants spread to them (d: the permute from 4 blocks to 8 pixels).
 __attribute__((target("avx2,fma"), always_inline)) static inline void pixels8(
@@ -309,20 +304,17 @@ DTUTMO_HOT void block_consts(const float* __restrict x0, const float* __restrict
   }
 }
 
-// A block row's chroma codes, blocks [i0, n): the siting-weighted mean of its pixels' s (s0, s1: rows 2i,
-// 2i + 1, one column more than the blocks), times the block's chroma, + offset + the
-// dither's th[i & 7]; u, v every `step` bytes.
-DTUTMO_HOT void chroma_row(const float* __restrict s0, const float* __restrict s1, int i0, int n, float w0, float w1,
-                           float w2, float w3, const float* __restrict cbk, const float* __restrict crk,
-                           float c_off, const float* __restrict th, float maxc, uint8_t* __restrict u,
-                           uint8_t* __restrict v, int step) {
+// A block row's chroma codes, blocks [i0, n): the siting-weighted mean (w) of its pixels'
+// s (s0, s1: rows 2i, 2i + 1, one column more than the blocks) times the block's chroma
+// (br.cbk, br.crk), quantize_code'd with c_off + the dither's th[i & 7]; u, v every
+// `step` bytes.
+DTUTMO_HOT void chroma_row(const float* __restrict s0, const float* __restrict s1, int i0, int n, const float w[4],
+                           const BlockRow& br, float c_off, const float* __restrict th, uint32_t maxc,
+                           uint8_t* __restrict u, uint8_t* __restrict v, int step) {
   for (int i = i0; i < n; ++i) {
-    const float sb = w0 * s0[2 * i] + w1 * s0[2 * i + 1] + w2 * s1[2 * i] + w3 * s1[2 * i + 1];
-    float cu = sb * cbk[i] + (c_off + th[i & 7]), cv = sb * crk[i] + (c_off + th[i & 7]);
-    cu = cu > 0.0f ? (cu < maxc ? cu : maxc) : 0.0f;
-    cv = cv > 0.0f ? (cv < maxc ? cv : maxc) : 0.0f;
-    u[i * step] = uint8_t(int32_t(cu));
-    v[i * step] = uint8_t(int32_t(cv));
+    const float sb = w[0] * s0[2 * i] + w[1] * s0[2 * i + 1] + w[2] * s1[2 * i] + w[3] * s1[2 * i + 1];
+    u[i * step] = uint8_t(pio::quantize_code(sb * br.cbk[i], maxc, c_off + th[i & 7]));
+    v[i * step] = uint8_t(pio::quantize_code(sb * br.crk[i], maxc, c_off + th[i & 7]));
   }
 }
 
@@ -398,7 +390,16 @@ bool HalfModel::configure(const StreamConfig& cfg, const Params& p, std::string*
   least_.assign(size_t(pool_->threads()) * 8, 0.0f);
   scr_.assign(pool_->threads(), std::vector<float>(size_t(2) * (W_ + 8) + 24 + size_t(17) * (w_ + 8), 0.0f));
   build_g();
+  set_codes();
   return true;
+}
+
+// The output's code constants (convert.h yuv420_codes: matrix, range, siting weights, the
+// dither's use), made when the stream or the dither switch changes, not per frame.
+void HalfModel::set_codes() {
+  FrameView o;
+  o.format = C_.out_format;
+  yuv420_codes(o, C_.out, P_.dither, &k_);
 }
 
 bool HalfModel::set_params(const Params& p, std::string* err) {
@@ -406,6 +407,7 @@ bool HalfModel::set_params(const Params& p, std::string* err) {
   const bool g = p.input_scale != P_.input_scale || p.hlg_peak != P_.hlg_peak;
   P_ = p;
   if (g) build_g();
+  set_codes();
   return true;
 }
 
@@ -526,36 +528,30 @@ void HalfModel::write_rows(const FrameView& out, const FrameView& in, int y0, in
     uint8_t* ou = out.data[1] + out.stride[1] * std::ptrdiff_t(by);
     uint8_t* ov = k_.il ? ou + 1 : out.data[2] + out.stride[2] * std::ptrdiff_t(by);
     const int step = k_.il ? 2 : 1;
+    const BlockRow br = {QU, QD, AU, XU, AD, XD, &x_[r1], LO, HI, A, cbk, crk};
+    const uint32_t maxc = uint32_t(k_.maxc);
     int x = 0;
 #if defined(__x86_64__)
-    if (avx2) {
-      const BlockRow br = {QU, QD, AU, XU, AD, XD, &x_[r1], LO, HI, A, cbk, crk};
+    if (avx2)
       x = pair_avx2(ia, ib, W_, cd_, gtab_.data(), br, TH, TH + 8, TH + 16, k_.y_off, k_.c_off, k_.w, k_.maxc, oa, ob,
                     ou, ov, k_.il);
-    }
 #endif
     if (x < W_) {  // the rest per pixel (the scalar path: all of it)
-      luma_row(ia, x, W_, cd_, gtab_.data(), QU, QD, AU, XU, AD, XD, &x_[r1], LO, HI, A, TH, k_.y_off, k_.maxc, S0, oa);
+      luma_row(ia, x, W_, cd_, gtab_.data(), br, TH, k_.y_off, maxc, S0, oa);
       S0[W_] = S0[W_ - 1];  // an odd width's last block: its one column twice
       if (ob) {
-        luma_row(ib, x, W_, cd_, gtab_.data(), QU, QD, AU, XU, AD, XD, &x_[r1], LO, HI, A, TH + 8, k_.y_off, k_.maxc,
-                 S1, ob);
+        luma_row(ib, x, W_, cd_, gtab_.data(), br, TH + 8, k_.y_off, maxc, S1, ob);
         S1[W_] = S1[W_ - 1];
       } else {
         std::memcpy(S1 + x, S0 + x, sizeof(float) * (W_ + 1 - x));
       }
-      chroma_row(S0, S1, x / 2, w_, k_.w[0], k_.w[1], k_.w[2], k_.w[3], cbk, crk, k_.c_off, TH + 16, k_.maxc, ou, ov,
-                 step);
+      chroma_row(S0, S1, x / 2, w_, k_.w, br, k_.c_off, TH + 16, maxc, ou, ov, step);
     }
   }
 }
 
 bool HalfModel::process(const FrameView& in, const FrameView& out, double time_s, std::string* err,
                         StageTimes* tl) {
-  {
-    FrameView o = out;
-    yuv420_codes(o, C_.out, P_.dither, &k_);
-  }
   const int nt = pool_->threads();
   const int ntask = std::min(h_, nt * 8);
   auto band = [&](int t, int* y0, int* y1) {

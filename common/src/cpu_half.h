@@ -100,6 +100,7 @@ class HalfModel {
 
  private:
   void build_g();
+  void set_codes();
   template <class V>
   void zero(V& b, size_t n);
   void down_rows(const FrameView& in, int y0, int y1);

@@ -57,10 +57,10 @@ __attribute__((target("avx2,fma"))) static inline void gather_pair(const float* 
   b = _mm256_shuffle_ps(lo, hi, 0xDD);
 }
 
-// fastmath.h fast_exp2 of 8 values (the tone rows, cpu_half.cpp's pixels), the same operations in the same order (the clamps as
-// its selects in minps / maxps operand order, NaN kept; the round by 1.5 2^23; the degree-7
-// polynomial as GCC contracts it, p * f + c into one FMA): the same bits per lane as the
-// x86-64-v3 clone's vectorised fast_exp2.
+// fastmath.h fast_exp2 of 8 values (the tone rows, cpu_half.cpp's pixels), the same
+// operations in the same order (the clamps as its selects in minps / maxps operand order,
+// NaN kept; the round by 1.5 2^23; the degree-7 polynomial as GCC contracts it, p * f + c
+// into one FMA): the same bits per lane as the x86-64-v3 clone's vectorised fast_exp2.
 __attribute__((target("avx2,fma"), always_inline)) static inline __m256 fast_exp2_avx2(__m256 x) {
   x = _mm256_min_ps(_mm256_set1_ps(kExp2Clamp), x);   // 126 < x ? 126 : x
   x = _mm256_max_ps(_mm256_set1_ps(-kExp2Clamp), x);  // -126 > x ? -126 : x

@@ -234,7 +234,8 @@ class CpuEngine final : public Engine {
                                  bool finite = false);
   static void log2_row(float* ly, int w);
   static void log_luminance(const float* rgb, float* ly, int w, Vec3 wy);
-  // a row's log2 luminance into its band's cell sums cs and counts cc (gw cells)
+  // a row's log2 luminance into its band's cell sums cs and counts cc (gw cells of `cell`
+  // pixels: kCell or 4, set_cell)
   static void cell_row_sums(const float* ly, int w, int gw, float* cs, float* cc, int cell = kCell);
   // cpu_receptors_display.cpp: a 4:2:0 row pair's pixels from their 2x2 blocks' colour
   // (colour_pair; public for the tests, after a frame): bo the blocks' output linear RGB
@@ -375,10 +376,11 @@ class CpuEngine final : public Engine {
   Params P_;
   StreamConfig C_;
   bool configured_ = false;
-  // model-resolution=half (cpu_half.h): whether the stream fits it, the model that runs
-  // it (made at the first frame that asks for it), whether the full-size buffers are made
-  // (configure, or the first frame at full resolution), which ran last
   int cell_ = kCell;  // set_cell
+  // model-resolution=half (cpu_half.h): whether the stream fits it (and auto takes it),
+  // the model that runs it (made at the first frame that asks for it), whether the
+  // full-size buffers are made (configure, or the first frame at full resolution), which
+  // ran last
   bool half_fits_ = false, half_auto_ = false;
   bool use_half() const {
     return P_.model_resolution == ModelResolution::Half ? half_fits_
