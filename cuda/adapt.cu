@@ -321,7 +321,10 @@ std::string EdgePoolDev::pool(const float* in, const float* sigma_cells, const f
     q.lw[k] = lw_[l];
     q.lh[k] = lh_[l];
     maxl = l > maxl ? l : maxl;
-    DTUTMO_TRY(res_[k].allocate(std::size_t(kMaxBins) * 2 * lw_[l] * lh_[l]));  // kept when the size is
+    // reserve: a scale's level follows fov, which a controller may animate: a coarser level
+    // reuses the block, a finer one grows it geometrically (allocate() freed and allocated
+    // again at every change of level, a device-wide synchronisation in the frame)
+    DTUTMO_TRY(res_[k].reserve(std::size_t(kMaxBins) * 2 * lw_[l] * lh_[l]));
     q.res[k] = res_[k].get();
   }
   EpState* eps = st_.get();

@@ -53,9 +53,10 @@ scanner=$(pkg-config --variable=pluginscannerdir gstreamer-1.0 2>/dev/null || tr
 [ -x "$scanner/gst-plugin-scanner" ] || scanner=/usr/lib/x86_64-linux-gnu/gstreamer1.0/gstreamer-1.0
 # coreelements (fakesink, identity, capsfilter, filesrc), videoconvertscale, nvcodec
 # (cudaupload, cudadownload, nvh265dec), videoparsersbad (h265parse), isomp4 (qtdemux),
-# imagefreeze (a CUDA frame repeated without uploads, for throughput), app, typefind.
+# imagefreeze (a CUDA frame repeated without uploads, for throughput), app, typefind,
+# videotestsrc (test_gst_elements' caps refusals).
 for p in coreelements videoconvertscale nvcodec videoparsersbad isomp4 imagefreeze app \
-         typefindfunctions; do
+         typefindfunctions videotestsrc; do
   cp -L "$plugdir/libgst$p.so" "$STAGE/sysplugins/" || { say "no GStreamer plugin $p"; exit 1; }
 done
 cp -L "$(command -v gst-launch-1.0)" "$(command -v gst-inspect-1.0)" "$scanner/gst-plugin-scanner" \

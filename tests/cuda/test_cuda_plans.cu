@@ -106,7 +106,10 @@ TEST(CudaPlans, AnimatedOpticsMakeNoPlansAndNoPerFrameAllocations) {
   EXPECT_EQ(ce->cufft_plans_made(), plans0) << "cuFFT re-planned for a kernel change";
   // base-scale 0.02 -> 0.01 makes the bilateral grid up to 4x larger: its two blocks grow
   // by half again at a time (DeviceBuffer::reserve), at most 4 times each; nothing else
-  // allocates. 60 changed frames would be 60+ allocations if anything followed the frame.
+  // allocates (the pooling's per-scale results follow fov's pyramid level, 60 +- 20
+  // degrees here, in blocks reserved the same way: fov 60 starts at the finest levels the
+  // animation reaches). 60 changed frames would be 60+ allocations if anything followed
+  // the frame.
   EXPECT_LE(cuda::g_buffer_allocations.load() - allocs0, 8);
   const long long allocs1 = cuda::g_buffer_allocations.load();
   for (int f = 0; f < 10; ++f) run(e.get(), in, t += 1.0 / 30.0);
