@@ -30,8 +30,7 @@ __device__ double block_sum(double v, double* sh) {
 }
 
 __global__ void __launch_bounds__(kRed)
-    k_global_stats(const float* __restrict__ cell_sum, const float* __restrict__ cell_cnt, float* __restrict__ la_loc,
-                   DevState* st, FrameConsts tmpl,
+    k_global_stats(const float* cell_sum, const float* cell_cnt, float* la_loc, DevState* st, FrameConsts tmpl,
                    FrameConsts* K, SetupParams sp, GlarePicture glare, int redo) {
   if (redo && !st->redo) return;  // the whole block, before any barrier (thread 0 writes
                                   // st->redo only in the first pass)
@@ -54,9 +53,6 @@ __global__ void __launch_bounds__(kRed)
     for (int i = threadIdx.x; i < sp.gh + sp.gw; i += blockDim.x) cnt[i] = 0;
   __syncthreads();
   const int nc = sp.gw * sp.gh;
-  // One block walks every cell: unrolled, so that each thread has several loads in flight
-  // (one at a time left it waiting on memory latency: 130 us at 3840x2160 on an H200)
-#pragma unroll 4
   for (int i = threadIdx.x; i < nc; i += blockDim.x) {
     const float v = cell_mean(cell_sum[i], cell_cnt[i]);  // model.h
     la_loc[i] = v;
@@ -86,7 +82,6 @@ __global__ void __launch_bounds__(kRed)
   // the global log-mean over the picture (pixel weighted)
   const int pw = pic.x1 - pic.x0, np = pw * (pic.y1 - pic.y0);
   double gs = 0.0, gn = 0.0;
-#pragma unroll 4
   for (int k = threadIdx.x; k < np; k += blockDim.x) {
     const int i = (pic.y0 + k / pw) * sp.gw + pic.x0 + k % pw;
     gs += cell_sum[i];
@@ -168,11 +163,10 @@ __global__ void k_cells_update(const float* pooled, float* la_s, float* la_rod_s
   kcells[i] = k;
 }
 
-__global__ void k_rod_display(const float* __restrict__ la_rod_s, FrameConsts* K, SetupParams sp) {
+__global__ void k_rod_display(const float* la_rod_s, FrameConsts* K, SetupParams sp) {
   __shared__ double sh[kRed];
   const int nc = sp.gw * sp.gh;
   double rs = 0.0;
-#pragma unroll 8  // loads in flight, the sums in the same order
   for (int i = threadIdx.x; i < nc; i += blockDim.x) rs += la_rod_s[i];
   rs = block_sum(rs, sh);
   if (threadIdx.x != 0) return;
@@ -183,10 +177,9 @@ __global__ void k_rod_display(const float* __restrict__ la_rod_s, FrameConsts* K
 
 // EdgePooler::begin on the device: min / max of the grid (order-free, deterministic), the
 // bin spacing, anchor and count.
-__global__ void k_ep_range(const float* __restrict__ in, int nc, float dz, EpState* eps) {
+__global__ void k_ep_range(const float* in, int nc, float dz, EpState* eps) {
   __shared__ float smn[kRed], smx[kRed];
   float mn = in[0], mx = in[0];
-#pragma unroll 8  // loads in flight (one block: latency, not bandwidth, bounds it)
   for (int i = threadIdx.x; i < nc; i += blockDim.x) {
     mn = fminf(mn, in[i]);
     mx = fmaxf(mx, in[i]);
