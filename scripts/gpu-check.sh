@@ -12,6 +12,8 @@
 #     (cudaupload ! dtutmo ! cudadownload against engine=cpu, pixel by pixel, and the
 #     NVDEC path against the CPU engine are test cases above);
 #   compute-sanitizer memcheck, racecheck and synccheck on a small representative subset.
+#   with GPU_CHECK_PROFILE=1, Nsight Compute on the 4K fast frame (ncu-kernels.txt,
+#     ncu-hot.txt beside the report).
 # Exits 0 when every step passed, 1 when one failed, 2 (one line) when there is no GPU or
 # no bundle. Keeps to GPU_CHECK_SECONDS (default 380) of its own time: steps that would
 # start later are reported as not run. The report also goes to $OUT/gpu-check-report.txt
@@ -302,6 +304,39 @@ if [ -n "$CS" ]; then
 else
   RC=127; DUR=0
   verdict "compute-sanitizer" "not found (PATH, /usr/local/cuda/bin)"
+fi
+
+# 5. With GPU_CHECK_PROFILE=1 (and Nsight Compute there): where the 4K fast frame's time
+#    goes, kernel by kernel (speed of light), then the full set (source counters among
+#    it; the build has -lineinfo, so its locations have source lines) for the per-pixel
+#    pass and the single-block kernels that carry the frame's statistics; both files in
+#    $OUTD.
+NCU=$(command -v ncu || ls /usr/local/cuda/bin/ncu 2>/dev/null || true)
+if [ "${GPU_CHECK_PROFILE:-0}" = 1 ]; then
+  if [ -n "$NCU" ]; then
+    prof_args=(--size 3840x2160 --profile fast --frames 2 --warmup 1)
+    step ncu-kernels 90 "$NCU" --clock-control none --section SpeedOfLight -c 30 \
+      "$B/bin/dtutmo-bench-cuda" "${prof_args[@]}"
+    [ "$RC" -eq 3 ] && RC=0  # the benchmark's own "goal missed"
+    r1=$RC; d1=$DUR
+    cp "$LOGS/ncu-kernels.log" "$OUTD/ncu-kernels.txt" 2>/dev/null
+    step ncu-hot 150 "$NCU" --clock-control none --set full --import-source yes \
+      -k 'regex:k_pass2|k_global_stats|k_frame_setup|k_rod_display|k_ep_range' -c 5 \
+      "$B/bin/dtutmo-bench-cuda" "${prof_args[@]}"
+    [ "$RC" -eq 3 ] && RC=0
+    cp "$LOGS/ncu-hot.log" "$OUTD/ncu-hot.txt" 2>/dev/null
+    RC=$(( r1 != 0 ? r1 : RC )); DUR=$((d1 + DUR))
+    verdict "ncu profile" "ncu-kernels.txt, ncu-hot.txt"
+    {
+      echo "--- ncu, 3840x2160 fast, one frame: kernel, duration (us)"
+      awk '/^  [^ ].*\(/ { k = $1; sub(/\(.*/, "", k); sub(/.*::/, "", k) }
+           /^ +Duration / { printf "    %-24s %10s\n", k, $NF }' \
+        "$LOGS/ncu-kernels.log" | head -30
+    } >>"$SECTIONS"
+  else
+    RC=127; DUR=0
+    verdict "ncu profile" "ncu not found"
+  fi
 fi
 
 # --- the report -----------------------------------------------------------------------
