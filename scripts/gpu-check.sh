@@ -138,7 +138,9 @@ gtest_failures() {  # the failed tests, then the distinct failure messages, 12 l
 GPU_LINE=$(nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm,power.limit \
            --format=csv,noheader 2>/dev/null | head -1)
 CUDA_DRV=$(nvidia-smi 2>/dev/null | sed -n 's/.*CUDA Version: *\([0-9.]*\).*/\1/p' | head -1)
-CS=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer 2>/dev/null || true)
+# A CUDA tool from PATH or the toolkit's bin folder; empty when neither has it.
+cuda_tool() { command -v "$1" || ls "/usr/local/cuda/bin/$1" 2>/dev/null || true; }
+CS=$(cuda_tool compute-sanitizer)
 timeout 60 gst-inspect-1.0 >/dev/null 2>&1  # builds the registry (nvcodec probes the GPU once)
 have() { gst-inspect-1.0 "$1" >/dev/null 2>&1; }
 
@@ -311,8 +313,8 @@ fi
 #    it; the build has -lineinfo, so its locations have source lines) for the per-pixel
 #    pass and the single-block kernels that carry the frame's statistics; both files in
 #    $OUTD.
-NCU=$(command -v ncu || ls /usr/local/cuda/bin/ncu 2>/dev/null || true)
 if [ "${GPU_CHECK_PROFILE:-0}" = 1 ]; then
+  NCU=$(cuda_tool ncu)
   if [ -n "$NCU" ]; then
     prof_args=(--size 3840x2160 --profile fast --frames 2 --warmup 1)
     step ncu-kernels 90 "$NCU" --clock-control none --section SpeedOfLight -c 30 \
