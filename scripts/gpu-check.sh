@@ -13,7 +13,9 @@
 #     NVDEC path against the CPU engine are test cases above);
 #   compute-sanitizer memcheck, racecheck and synccheck on a small representative subset.
 #   with GPU_CHECK_PROFILE=1, Nsight Compute on the 4K fast frame (ncu-kernels.txt,
-#     ncu-hot.txt beside the report).
+#     ncu-hot.txt and, per source line of the hot kernels, ncu-source.csv beside the report).
+# GPU_CHECK_STEPS picks the steps (default "tests bench pipelines sanitizers", and
+# "profile" with GPU_CHECK_PROFILE=1): GPU_CHECK_STEPS=profile profiles alone (~1 minute).
 # Exits 0 when every step passed, 1 when one failed, 2 (one line) when there is no GPU or
 # no bundle. Keeps to GPU_CHECK_SECONDS (default 380) of its own time: steps that would
 # start later are reported as not run. The report also goes to $OUT/gpu-check-report.txt
@@ -22,6 +24,9 @@ set -u
 ROOT=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)
 cd "$ROOT" || exit 2
 BUDGET=${GPU_CHECK_SECONDS:-380}
+STEPS=${GPU_CHECK_STEPS:-tests bench pipelines sanitizers}
+[ "${GPU_CHECK_PROFILE:-0}" = 1 ] && STEPS="$STEPS profile"
+want() { case " $STEPS " in *" $1 "*) return 0 ;; esac; return 1; }
 ARCHIVE=${GPU_CHECK_ARCHIVE:-.devbundle/gpu-check.tar.xz}
 
 # --- no GPU, no bundle: one line, non-zero ----------------------------------------------
@@ -146,6 +151,7 @@ have() { gst-inspect-1.0 "$1" >/dev/null 2>&1; }
 
 # 1. Every GPU test, required.
 TESTS_T0=$SECONDS
+if want tests; then
 filter_mem='*'
 NOTES=()
 if ! have nvh264enc; then
@@ -175,9 +181,11 @@ for tc in UploadDtutmoDownloadMatchesCpuEngine NvdecDtutmoMatchesCpuOnHdr10; do
   fi
   line "       CudaGpu.$tc: $st"
 done
+fi
 TESTS_DUR=$((SECONDS - TESTS_T0))
 
 # 2. The engine benchmark.
+if want bench; then
 step bench 150 "$B/bin/dtutmo-bench-cuda" --frames 100 --warmup 20 --streams 1,2,4,8
 case $RC in
   0) BENCH_NOTE="ran; 4K goals met" ;;
@@ -189,6 +197,7 @@ verdict "dtutmo-bench-cuda" "$BENCH_NOTE"
   echo "--- dtutmo-bench-cuda --frames 100 --warmup 20 --streams 1,2,4,8 (engine only, device frames)"
   grep -v '^$' "$LOGS/bench.log" | grep -v '^input P010\|^device:' | head -90
 } >>"$SECTIONS"
+fi
 
 # 3. Pipelines: fps from two runs of different length (start-up cancels out).
 # The first error of a failed gst-launch run, for the report.
@@ -221,6 +230,7 @@ diff_fps() {
     'BEGIN { d = (tb - ta) / 1000.0; if (d <= 0) print "n/a"; else printf "%.0f", (b - a) / d }'
 }
 
+if want pipelines; then
 PIPE_T0=$SECONDS
 PIPES_OK=1
 {
@@ -282,12 +292,15 @@ done
 RC=$((1 - PIPES_OK)); DUR=$((SECONDS - PIPE_T0))
 verdict "pipelines" "nvh265dec / CUDA-memory element / N streams"
 [ -f "$WORK/pipe-errors.txt" ] && head -8 "$WORK/pipe-errors.txt" >>"$REPORT"
+fi
 
 # 4. compute-sanitizer on a small representative subset: the balanced path with glare,
 #    bilateral grid, CSF and bad samples; device views on the caller's stream; every
 #    spatial stage against the CPU.
 SUBSET_PARITY='CudaParity.BadSamples:CudaParity.DeviceViewsAndStreams:CudaParity.RejectsMismatchedFrames'
-if [ -n "$CS" ]; then
+if ! want sanitizers; then
+  :
+elif [ -n "$CS" ]; then
   for tool in memcheck racecheck synccheck; do
     extra=""
     [ "$tool" = memcheck ] && extra="--leak-check full"
@@ -313,7 +326,7 @@ fi
 #    it; the build has -lineinfo, so its locations have source lines) for the per-pixel
 #    pass and the single-block kernels that carry the frame's statistics; both files in
 #    $OUTD.
-if [ "${GPU_CHECK_PROFILE:-0}" = 1 ]; then
+if want profile; then
   NCU=$(cuda_tool ncu)
   if [ -n "$NCU" ]; then
     prof_args=(--size 3840x2160 --profile fast --frames 2 --warmup 1)
@@ -324,11 +337,19 @@ if [ "${GPU_CHECK_PROFILE:-0}" = 1 ]; then
     cp "$LOGS/ncu-kernels.log" "$OUTD/ncu-kernels.txt" 2>/dev/null
     step ncu-hot 150 "$NCU" --clock-control none --set full --import-source yes \
       -k 'regex:k_pass2|k_global_stats|k_frame_setup|k_rod_display|k_ep_range' -c 5 \
-      "$B/bin/dtutmo-bench-cuda" "${prof_args[@]}"
+      --export "$WORK/ncu-hot" "$B/bin/dtutmo-bench-cuda" "${prof_args[@]}"
     [ "$RC" -eq 3 ] && RC=0
-    cp "$LOGS/ncu-hot.log" "$OUTD/ncu-hot.txt" 2>/dev/null
+    # the report's details (the text an unexported run prints), then per CUDA source line
+    # of those kernels: instructions executed, warp-stall samples
+    if [ -f "$WORK/ncu-hot.ncu-rep" ]; then
+      "$NCU" -i "$WORK/ncu-hot.ncu-rep" --page details >"$OUTD/ncu-hot.txt" 2>>"$LOGS/ncu-hot.log"
+      "$NCU" -i "$WORK/ncu-hot.ncu-rep" --page source --csv --print-source cuda \
+        >"$OUTD/ncu-source.csv" 2>"$LOGS/ncu-source.log"
+    else
+      cp "$LOGS/ncu-hot.log" "$OUTD/ncu-hot.txt" 2>/dev/null
+    fi
     RC=$(( r1 != 0 ? r1 : RC )); DUR=$((d1 + DUR))
-    verdict "ncu profile" "ncu-kernels.txt, ncu-hot.txt"
+    verdict "ncu profile" "ncu-kernels.txt, ncu-hot.txt, ncu-source.csv"
     {
       echo "--- ncu, 3840x2160 fast, one frame: kernel, duration (us)"
       awk '/^  [^ ].*\(/ { k = $1; sub(/\(.*/, "", k); sub(/.*::/, "", k) }
