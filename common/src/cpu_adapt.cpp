@@ -233,12 +233,13 @@ __attribute__((always_inline)) static inline void jbu_stages(
     jbu_bound(ly[i], g0[i], g1[i], g2[i], g3[i], k0[i], k1[i], k2[i], k3[i], a, b, &su[i], &dd[i]);
   }
 }
-// f(u) for the lanes u of a unit of len columns: a loop of kCell iterations (one AVX2
-// vector, no remainder) for the full units, a short loop for the row's ends.
-template <class F>
+// f(u) for the lanes u of a unit of len columns: a loop of CELL iterations (one AVX2
+// vector for cells of kCell = 8, half of one for the half model's inner cells of 4; no
+// remainder) for the full units, a short loop for the row's ends.
+template <int CELL, class F>
 __attribute__((always_inline)) static inline void jbu_lanes(int len, F&& f) {
-  if (len == kCell) {
-    for (int u = 0; u < kCell; ++u) f(u);
+  if (len == CELL) {
+    for (int u = 0; u < CELL; ++u) f(u);
   } else {
     for (int u = 0; u < len; ++u) f(u);
   }
@@ -267,7 +268,7 @@ __attribute__((always_inline)) static inline void jbu_nk(int nk, F&& f) {
 // stack spills and the length test per channel (-4 %, this form -13 %). `unroll 1` keeps
 // the lane loop for the loop vectoriser, `ivdep` tells it the NK output rows do not
 // overlap (no run-time alias checks).
-template <int NK>
+template <int NK, int CELL>
 __attribute__((always_inline)) static inline void jbu_flat_units(
     int nkr, int u0, int nu, const int (*__restrict units)[4], const float* __restrict tx,
     const float* __restrict vr, int gw, float* const* __restrict oc) {
@@ -275,7 +276,7 @@ __attribute__((always_inline)) static inline void jbu_flat_units(
   for (int q = u0; q < u0 + nu; ++q) {
     const int x = units[q][0], len = units[q][1], m = units[q][2], m1 = units[q][3];
     const float* __restrict t = tx + x;
-    if (NK > 0 && len == kCell) {
+    if (NK > 0 && len == CELL) {
       float d0[NK > 0 ? NK : 1], d1[NK > 0 ? NK : 1];
       float* o[NK > 0 ? NK : 1];
       for (int c = 0; c < NK; ++c) {
@@ -285,7 +286,7 @@ __attribute__((always_inline)) static inline void jbu_flat_units(
       }
 #pragma GCC ivdep
 #pragma GCC unroll 1
-      for (int u = 0; u < kCell; ++u)
+      for (int u = 0; u < CELL; ++u)
         for (int c = 0; c < NK; ++c) o[c][u] = lerpf(d0[c], d1[c], t[u]);
       continue;
     }
@@ -300,7 +301,7 @@ __attribute__((always_inline)) static inline void jbu_flat_units(
 // columns) and every channel's mix into oc[c], units outer, channels inner as above: a
 // unit's four corner weights stay in registers for its NK mixes, where the combine
 // stage stored them (w[4][kJbuBlock]) and each channel's loop loaded them again.
-template <int NK>
+template <int NK, int CELL>
 __attribute__((always_inline)) static inline void jbu_mix_units(
     int nkr, int u0, int nu, const int (*__restrict units)[4], const float (*__restrict ab)[kJbuBlock],
     const float* __restrict su, const float* __restrict dd, const float* const* __restrict cr,
@@ -308,7 +309,7 @@ __attribute__((always_inline)) static inline void jbu_mix_units(
   const int n = NK > 0 ? NK : nkr;
   for (int q = u0, i = 0; q < u0 + nu; i += units[q][1], ++q) {
     const int x = units[q][0], len = units[q][1], m = units[q][2], m1 = units[q][3];
-    if (NK > 0 && len == kCell) {
+    if (NK > 0 && len == CELL) {
       float e[NK > 0 ? NK : 1][4];
       float* o[NK > 0 ? NK : 1];
       for (int c = 0; c < NK; ++c) {
@@ -320,7 +321,7 @@ __attribute__((always_inline)) static inline void jbu_mix_units(
       }
 #pragma GCC ivdep
 #pragma GCC unroll 1
-      for (int u = 0; u < kCell; ++u) {
+      for (int u = 0; u < CELL; ++u) {
         float w[4];
         for (int j = 0; j < 4; ++j) w[j] = jbu_combine(ab[j][i + u], ab[4 + j][i + u], su[i + u], dd[i + u]);
         for (int c = 0; c < NK; ++c) o[c][u] = jbu_mix(w, e[c][0], e[c][1], e[c][2], e[c][3]);
@@ -340,13 +341,14 @@ __attribute__((always_inline)) static inline void jbu_mix_units(
 // ones in stages (jbu_stages' loops, here over the segment's units, ab, su and dd in L1),
 // then per unit the corner weights and every channel read mixed (jbu_mix_units). units:
 // x0, len, cell m and m + 1 clamped per unit (CpuEngine::lunits_). Returns the columns
-// that took the bilinear weights.
-DTUTMO_HOT static int interp_row_jbu(int W, int gw, int nc, int nch, bool rods,
-                                      const int (*__restrict units)[4], const float* __restrict tx,
-                                      float ty, int y0, int y1, const float* __restrict ly,
-                                      const float* __restrict guide, const float* __restrict grid,
-                                      const int* __restrict seg, int nseg, float* __restrict vr,
-                                      float* __restrict ad) {
+// that took the bilinear weights. CELL: the cells' side (a full unit's columns), a
+// constant in each of the two instances below.
+template <int CELL>
+__attribute__((always_inline)) static inline int interp_row_jbu_t(
+    int W, int gw, int nc, int nch, bool rods, const int (*__restrict units)[4], const float* __restrict tx,
+    float ty, int y0, int y1, const float* __restrict ly, const float* __restrict guide,
+    const float* __restrict grid, const int* __restrict seg, int nseg, float* __restrict vr,
+    float* __restrict ad) {
   const float* __restrict r0 = guide + size_t(y0) * gw;  // guide, grid row y0
   const float* __restrict r1 = guide + size_t(y1) * gw;
   const float* __restrict l0 = grid + size_t(kChLM) * nc + size_t(y0) * gw;  // L/M constants
@@ -388,7 +390,7 @@ DTUTMO_HOT static int interp_row_jbu(int W, int gw, int nc, int nch, bool rods,
       // bilinear (convex weights: within kJbuFlat of the lookup's value), as interp_h: the
       // vertical lerps of the cells (vr), then per column one horizontal lerp (no
       // weights: the corner-weight mix cost ~4x as much)
-      jbu_nk(nk, [&](auto nkc) { jbu_flat_units<decltype(nkc)::value>(nk, u0, nu, units, tx, vr, gw, oc); });
+      jbu_nk(nk, [&](auto nkc) { jbu_flat_units<decltype(nkc)::value, CELL>(nk, u0, nu, units, tx, vr, gw, oc); });
       nflat += units[u0 + nu - 1][0] + units[u0 + nu - 1][1] - X0;  // units are contiguous
       continue;
     } else {
@@ -396,7 +398,7 @@ DTUTMO_HOT static int interp_row_jbu(int W, int gw, int nc, int nch, bool rods,
       for (int q = u0, i = 0; q < u0 + nu; i += units[q][1], ++q) {
         const int x = units[q][0], m = units[q][2], m1 = units[q][3];
         const float g0 = r0[m], g1 = r0[m1], g2 = r1[m], g3 = r1[m1];
-        jbu_lanes(units[q][1], [&](int u) {
+        jbu_lanes<CELL>(units[q][1], [&](int u) {
           float a[4], b[4];
           jbu_range(ly[x + u], g0, g1, g2, g3, tx[x + u], ty, a, b);
           for (int j = 0; j < 4; ++j) {
@@ -409,19 +411,33 @@ DTUTMO_HOT static int interp_row_jbu(int W, int gw, int nc, int nch, bool rods,
         const int x = units[q][0], m = units[q][2], m1 = units[q][3];
         const float g0 = r0[m], g1 = r0[m1], g2 = r1[m], g3 = r1[m1];
         const float k0 = l0[m], k1 = l0[m1], k2 = l1[m], k3 = l1[m1];
-        jbu_lanes(units[q][1], [&](int u) {
+        jbu_lanes<CELL>(units[q][1], [&](int u) {
           const float a[4] = {ab[0][i + u], ab[1][i + u], ab[2][i + u], ab[3][i + u]};
           const float b[4] = {ab[4][i + u], ab[5][i + u], ab[6][i + u], ab[7][i + u]};
           jbu_bound(ly[x + u], g0, g1, g2, g3, k0, k1, k2, k3, a, b, &su[i + u], &dd[i + u]);
         });
       }
       jbu_nk(nk, [&](auto nkc) {
-        jbu_mix_units<decltype(nkc)::value>(nk, u0, nu, units, ab, su, dd, cr, dy, oc);
+        jbu_mix_units<decltype(nkc)::value, CELL>(nk, u0, nu, units, ab, su, dd, cr, dy, oc);
       });
     }
   }
   return nflat;
 }
+// The two instances, each cloned per ISA (DTUTMO_HOT): the per-pixel engine's cells of
+// kCell = 8 and the half model's inner cells of 4 (cpu_half.h), whose full units took the
+// short loops of the row's ends when the lookup knew only 8.
+#define DTUTMO_JBU_ARGS                                                                                           \
+  int W, int gw, int nc, int nch, bool rods, const int(*__restrict units)[4], const float* __restrict tx, float ty, \
+      int y0, int y1, const float* __restrict ly, const float* __restrict guide, const float* __restrict grid,     \
+      const int* __restrict seg, int nseg, float* __restrict vr, float* __restrict ad
+DTUTMO_HOT static int interp_row_jbu(DTUTMO_JBU_ARGS) {
+  return interp_row_jbu_t<kCell>(W, gw, nc, nch, rods, units, tx, ty, y0, y1, ly, guide, grid, seg, nseg, vr, ad);
+}
+DTUTMO_HOT static int interp_row_jbu4(DTUTMO_JBU_ARGS) {
+  return interp_row_jbu_t<4>(W, gw, nc, nch, rods, units, tx, ty, y0, y1, ly, guide, grid, seg, nseg, vr, ad);
+}
+#undef DTUTMO_JBU_ARGS
 
 // The segments of a row between grid rows y0 and y1 for interp_row_jbu: runs of units
 // (CpuEngine::lunits_), flat (bilinear weights) where every column's corner quad (cells
@@ -613,9 +629,9 @@ void CpuEngine::interp_row(int y, Scratch& s, const float* ly) {
       s.jf_nch = nch;
       s.jf_tol = tol;
     }
-    const int nflat = interp_row_jbu(W_, gw_, gw_ * gh_, nch, s.rods, units, lcols_.tx.data(), ty,
-                                     y0, y1, ly, jguide_.data(), gridk_.data(), s.jf.data(), s.jf_n,
-                                     s.vrow.data(), s.ad.data());
+    const int nflat = (cell_ == 4 ? interp_row_jbu4 : interp_row_jbu)(
+        W_, gw_, gw_ * gh_, nch, s.rods, units, lcols_.tx.data(), ty, y0, y1, ly, jguide_.data(), gridk_.data(),
+        s.jf.data(), s.jf_n, s.vrow.data(), s.ad.data());
     if (nflat) jbu_flat_n_.fetch_add(nflat, std::memory_order_relaxed);
     return;
   }
