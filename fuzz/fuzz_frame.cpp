@@ -6,9 +6,10 @@
 //
 // Input: a 24-byte header, then the sample bytes (repeated over the buffer)
 //   0 input format (index into the sink formats)   1 target (sdr, pq, hlg)
-//   2 width - 1 (mod 64)   3 height - 1 (mod 64)   4 flags: 1 GstVideoMeta, 2 second frame,
-//   4 DISCONT on it, 8 no PTS, 16 meta format/size differ from the caps, 32
-//   model-resolution=half, 64 downstream takes I420 only (128: NV12 only)
+//   2 width - 1 (mod 64; its bit 6: quarter in place of half below)   3 height - 1 (mod 64)
+//   4 flags: 1 GstVideoMeta, 2 second frame, 4 DISCONT on it, 8 no PTS, 16 meta
+//   format/size differ from the caps, 32 model-resolution=half (or quarter), 64 downstream
+//   takes I420 only (128: NV12 only)
 //   5..12 stride change of planes 0-3 (int16 LE)   13..20 offset change of planes 0-3
 //   (uint16 LE)   21..22 buffer size change (int16 LE)   23 colorimetry (index)
 #include <algorithm>
@@ -50,7 +51,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   Harness hh(kTargets[hdr[1] % 3]);
-  if (flags & 32) gst_util_set_object_arg(G_OBJECT(hh.h->element), "model-resolution", "half");
+  if (flags & 32)
+    gst_util_set_object_arg(G_OBJECT(hh.h->element), "model-resolution", (hdr[2] & 64) ? "quarter" : "half");
   if (flags & (64 | 128)) gst_harness_set_sink_caps_str(hh.h, (flags & 64) ? "video/x-raw,format=I420" : "video/x-raw,format=NV12");
   hh.start(caps);
   gst_caps_unref(caps);

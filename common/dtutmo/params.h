@@ -22,11 +22,13 @@ enum class ColourSampling { Auto = 0, Full = 1 };
 // Where the CPU engine runs the model for a 4:2:0 YUV input and an 8-bit 4:2:0 BT.1886
 // output: Full on every pixel; Half on the frame's 2x2 block means (a quarter of the
 // pixels), each pixel then given its block's output scaled by the local tone slope
-// (cpu_half.h; docs/DESIGN.md "The model at half resolution"); Auto: Half for frames of
-// at least 1920 pixels across or 1080 down (HD and above: there it stays within about a
-// code of the per-pixel model), else Full.
+// (cpu_half.h; docs/DESIGN.md "The model at half resolution"); Quarter the same on 4x4
+// block means (a sixteenth); Auto: for frames of at least 1920 pixels across or 1080 down
+// (HD and above) Quarter where none of the spatial stages of balanced runs (optics,
+// base/detail, CSF: fast; within about a code of the per-pixel model on average) and
+// Half where they do, else Full.
 // Other streams, the CUDA engine and the reference path always run it on every pixel.
-enum class ModelResolution { Auto = 0, Full = 1, Half = 2 };
+enum class ModelResolution { Auto = 0, Full = 1, Half = 2, Quarter = 3 };
 
 // The fields a profile sets (apply_profile), as bits of Params::explicit_fields.
 enum ProfileField : unsigned {
@@ -69,8 +71,9 @@ struct Params {
   // CPU engine, 4:2:0 YUV output: the colour once per 2x2 block (auto) or per pixel (full)
   ColourSampling colour_sampling = ColourSampling::Auto;
   // CPU engine, 4:2:0 YUV in and 8-bit 4:2:0 out: the model per pixel (full), per 2x2
-  // block with the pixels' detail restored by the local tone slope (half), or half at HD
-  // sizes and above and full below (auto)
+  // block with the pixels' detail restored by the local tone slope (half), per 4x4 block
+  // (quarter), or at HD sizes and above quarter (fast's stages) or half (with optics,
+  // base/detail or CSF) and full below (auto)
   ModelResolution model_resolution = ModelResolution::Auto;
 
   // --- observer and viewing geometry ---

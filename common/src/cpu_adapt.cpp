@@ -424,9 +424,9 @@ __attribute__((always_inline)) static inline int interp_row_jbu_t(
   }
   return nflat;
 }
-// The two instances, each cloned per ISA (DTUTMO_HOT): the per-pixel engine's cells of
-// kCell = 8 and the half model's inner cells of 4 (cpu_half.h), whose full units took the
-// short loops of the row's ends when the lookup knew only 8.
+// The instances, each cloned per ISA (DTUTMO_HOT): the per-pixel engine's cells of
+// kCell = 8 and the block model's inner cells of 4 and 2 (cpu_half.h), whose full units
+// took the short loops of the row's ends when the lookup knew only 8.
 #define DTUTMO_JBU_ARGS                                                                                           \
   int W, int gw, int nc, int nch, bool rods, const int(*__restrict units)[4], const float* __restrict tx, float ty, \
       int y0, int y1, const float* __restrict ly, const float* __restrict guide, const float* __restrict grid,     \
@@ -436,6 +436,9 @@ DTUTMO_HOT static int interp_row_jbu(DTUTMO_JBU_ARGS) {
 }
 DTUTMO_HOT static int interp_row_jbu4(DTUTMO_JBU_ARGS) {
   return interp_row_jbu_t<4>(W, gw, nc, nch, rods, units, tx, ty, y0, y1, ly, guide, grid, seg, nseg, vr, ad);
+}
+DTUTMO_HOT static int interp_row_jbu2(DTUTMO_JBU_ARGS) {
+  return interp_row_jbu_t<2>(W, gw, nc, nch, rods, units, tx, ty, y0, y1, ly, guide, grid, seg, nseg, vr, ad);
 }
 #undef DTUTMO_JBU_ARGS
 
@@ -629,7 +632,7 @@ void CpuEngine::interp_row(int y, Scratch& s, const float* ly) {
       s.jf_nch = nch;
       s.jf_tol = tol;
     }
-    const int nflat = (cell_ == 4 ? interp_row_jbu4 : interp_row_jbu)(
+    const int nflat = (cell_ == 4 ? interp_row_jbu4 : cell_ == 2 ? interp_row_jbu2 : interp_row_jbu)(
         W_, gw_, gw_ * gh_, nch, s.rods, units, lcols_.tx.data(), ty, y0, y1, ly, jguide_.data(), gridk_.data(),
         s.jf.data(), s.jf_n, s.vrow.data(), s.ad.data());
     if (nflat) jbu_flat_n_.fetch_add(nflat, std::memory_order_relaxed);

@@ -236,8 +236,10 @@ DTUTMO_HOT void CpuEngine::cell_row_sums(const float* __restrict ly, int w, int 
     if (have_avx2()) c0 = cell_sums8_avx2(ly, full, cs, cc);
 #endif
     sums(std::integral_constant<int, kCell>(), c0);
-  } else {  // cells of 4 (CpuEngine::set_cell: the half model's inner engine below UHD)
+  } else if (cell == 4) {  // cells of 4 and 2: the block model's inner engine (CpuEngine::set_cell)
     sums(std::integral_constant<int, 4>(), 0);
+  } else {
+    sums(std::integral_constant<int, 2>(), 0);
   }
   for (int cx = full; cx < gw; ++cx) {
     const int x0 = cx * cell, x1 = std::min(w, x0 + cell);

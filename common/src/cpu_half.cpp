@@ -47,11 +47,13 @@ struct BlockRow {
 // (br, pixel x's at x / 2): s = 2^(q (G(code) - gb)), q the block's qu where G > gb, else
 // qd, bounded by its side's (au, xu or ad, xd) and kept in [lo, hi]; the code
 // quantize_code(s a, y_off + the dither's threshold th[x & 7]); s kept in srow.
+// SH: log2 of the block's side (1: 2x2 blocks, 2: 4x4).
+template <int SH = 1>
 void luma_row(const uint8_t* __restrict in, int x0, int n, Codes cd, const float* __restrict gtab,
               const BlockRow& br, const float* __restrict th, float y_off, uint32_t maxc, float* __restrict srow,
               uint8_t* __restrict o) {
   for (int x = x0; x < n; ++x) {
-    const int b = x >> 1;
+    const int b = x >> SH;
     const float G = gtab[cd(word(in, x)) >> 4];
     const float d = G - br.gb[b];
     const bool up = d > 0.0f;
@@ -162,6 +164,111 @@ __attribute__((target("avx2,fma"))) int pair_avx2(const uint8_t* __restrict in_a
   }
   return x;
 }
+
+// 4 floats into a vector's low half (the high half undefined: permutes pick from the low)
+__attribute__((target("avx2"), always_inline)) static inline __m256 lo4(const float* p) {
+  return _mm256_castps128_ps256(_mm_loadu_ps(p));
+}
+
+// The four luma rows of a 4x4 block row (in[k], o[k]; nr of them, 1-4, at the frame's
+// foot) and their s into srow[k] (luma_row<2>'s), by AVX2, 16 columns (4 blocks) a step:
+// the blocks' constants loaded and spread to the pixels once for the nr rows. th: the
+// dither's thresholds of the rows, 8 each. Returns the columns done (a multiple of 16).
+__attribute__((target("avx2,fma"))) int quad_luma_avx2(const uint8_t* const* in, int nr, int n, Codes cd,
+                                                       const float* __restrict gtab, const BlockRow& br,
+                                                       const float* th, float y_off, float maxc,
+                                                       uint8_t* const* o, float* const* srow) {
+  const __m256i dup[2] = {_mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1), _mm256_setr_epi32(2, 2, 2, 2, 3, 3, 3, 3)};
+  __m256 off[4];
+  for (int k = 0; k < 4; ++k) off[k] = _mm256_add_ps(_mm256_set1_ps(y_off), _mm256_loadu_ps(th + 8 * k));
+  const __m256 top = _mm256_set1_ps(maxc);
+  const __m128i sh = _mm_cvtsi32_si128(cd.shl);
+  const __m256i mask = _mm256_set1_epi32(int(cd.mask));
+  int x = 0;
+  for (; x + 16 <= n; x += 16) {
+    const int b = x >> 2;
+    const __m256 QU = lo4(br.qu + b), QD = lo4(br.qd + b), AU = lo4(br.au + b), XU = lo4(br.xu + b),
+                 AD = lo4(br.ad + b), XD = lo4(br.xd + b), GB = lo4(br.gb + b), LO = lo4(br.lo + b),
+                 HI = lo4(br.hi + b), A = lo4(br.a + b);
+    __m256i c[4][2];
+    for (int h = 0; h < 2; ++h) {
+      const __m256i d = dup[h];
+      const __m256 q_u = _mm256_permutevar8x32_ps(QU, d), q_d = _mm256_permutevar8x32_ps(QD, d),
+                   a_u = _mm256_permutevar8x32_ps(AU, d), x_u = _mm256_permutevar8x32_ps(XU, d),
+                   a_d = _mm256_permutevar8x32_ps(AD, d), x_d = _mm256_permutevar8x32_ps(XD, d),
+                   g_b = _mm256_permutevar8x32_ps(GB, d), l_o = _mm256_permutevar8x32_ps(LO, d),
+                   h_i = _mm256_permutevar8x32_ps(HI, d), a_b = _mm256_permutevar8x32_ps(A, d);
+      for (int k = 0; k < nr; ++k) {
+        __m256 sv;
+        pixels8(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in[k] + 2 * (x + 8 * h)))),
+                gtab, mask, sh, q_u, q_d, a_u, x_u, a_d, x_d, g_b, l_o, h_i, a_b, off[k], top, sv, c[k][h]);
+        _mm256_storeu_ps(srow[k] + x + 8 * h, sv);
+      }
+    }
+    for (int k = 0; k < nr; ++k) _mm_storeu_si128(reinterpret_cast<__m128i*>(o[k] + x), bytes16(c[k][0], c[k][1]));
+  }
+  return x;
+}
+
+// chroma_row4 by AVX2, 8 samples (4 blocks) a step; returns the samples done.
+__attribute__((target("avx2,fma"))) int chroma4_avx2(const float* __restrict s0, const float* __restrict s1, int n,
+                                                     const float w[4], const BlockRow& br, float c_off,
+                                                     const float* th, float maxc, uint8_t* __restrict u,
+                                                     uint8_t* __restrict v, bool il) {
+  const __m256i dup = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3);
+  const __m256 w0 = _mm256_set1_ps(w[0]), w1 = _mm256_set1_ps(w[1]), w2 = _mm256_set1_ps(w[2]),
+               w3 = _mm256_set1_ps(w[3]);
+  const __m256 off = _mm256_add_ps(_mm256_set1_ps(c_off), _mm256_loadu_ps(th));
+  const __m256 zero = _mm256_setzero_ps(), top = _mm256_set1_ps(maxc);
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 a0 = _mm256_loadu_ps(s0 + 2 * i), a1 = _mm256_loadu_ps(s0 + 2 * i + 8);
+    const __m256 b0 = _mm256_loadu_ps(s1 + 2 * i), b1 = _mm256_loadu_ps(s1 + 2 * i + 8);
+    // even and odd columns, samples in the order 0 1 4 5 2 3 6 7 (as pair_avx2's)
+    const __m256 ea = _mm256_shuffle_ps(a0, a1, 0x88), oa = _mm256_shuffle_ps(a0, a1, 0xDD);
+    const __m256 eb = _mm256_shuffle_ps(b0, b1, 0x88), ob = _mm256_shuffle_ps(b0, b1, 0xDD);
+    __m256 sm = _mm256_fmadd_ps(w3, ob, _mm256_fmadd_ps(w2, eb, _mm256_fmadd_ps(w1, oa, _mm256_mul_ps(w0, ea))));
+    sm = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(sm), 0xD8));
+    const int b = i >> 1;
+    const __m256 kb = _mm256_permutevar8x32_ps(lo4(br.cbk + b), dup);
+    const __m256 kr = _mm256_permutevar8x32_ps(lo4(br.crk + b), dup);
+    __m256 cu = _mm256_fmadd_ps(sm, kb, off), cv = _mm256_fmadd_ps(sm, kr, off);
+    cu = _mm256_min_ps(_mm256_max_ps(cu, zero), top);
+    cv = _mm256_min_ps(_mm256_max_ps(cv, zero), top);
+    const __m128i uv = bytes16(_mm256_cvttps_epi32(cu), _mm256_cvttps_epi32(cv));  // u0..7 v0..7
+    if (il) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(u + 2 * i), _mm_unpacklo_epi8(uv, _mm_srli_si128(uv, 8)));
+    } else {
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(u + i), uv);
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(v + i), _mm_srli_si128(uv, 8));
+    }
+  }
+  return i;
+}
+
+// The 4x4 means of four luma rows r[0..3] (Codes: the sum of the 16 q codes << (l - 2), or
+// >> (2 - l)), n full blocks, by AVX2, 4 blocks a step (pair sums by vpmaddwd, the rows
+// added in 32 bits, the pairs by vphaddd); returns the blocks done.
+__attribute__((target("avx2"))) int down_luma4_avx2(const uint8_t* const* r, int n, Codes cd, uint16_t* __restrict o) {
+  const __m256i m = _mm256_set1_epi16(short(cd.mask)), one = _mm256_set1_epi16(1);
+  const __m128i rr = _mm_cvtsi32_si128(cd.r), up = _mm_cvtsi32_si128(cd.l >= 2 ? cd.l - 2 : 0),
+                dn = _mm_cvtsi32_si128(cd.l >= 2 ? 0 : 2 - cd.l);
+  const __m256i pick = _mm256_setr_epi32(0, 1, 4, 5, 0, 1, 4, 5);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    __m256i sum = _mm256_setzero_si256();
+    for (int k = 0; k < 4; ++k) {
+      const __m256i q = _mm256_srl_epi16(
+          _mm256_and_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(r[k] + 8 * i)), m), rr);
+      sum = _mm256_add_epi32(sum, _mm256_madd_epi16(q, one));
+    }
+    // blocks 0 1 in the low lane's first two, 2 3 in the high lane's
+    sum = _mm256_srl_epi32(_mm256_sll_epi32(_mm256_hadd_epi32(sum, sum), up), dn);
+    const __m128i b4 = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(sum, pick));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(o + i), _mm_packus_epi32(b4, b4));
+  }
+  return i;
+}
 #endif
 
 // The 2x2 means of two luma rows a, b (Codes), n full blocks, from block i0.
@@ -221,6 +328,37 @@ DTUTMO_HOT void down_chroma_planar(const uint8_t* p0, const uint8_t* p1, int n, 
 DTUTMO_HOT void down_chroma_il(const uint8_t* p0, const uint8_t* p1, int n, bool hc, bool vc, Codes cd,
                                uint16_t* o) {
   down_chroma_t<2>(p0, p1, n, hc, vc, cd, o);
+}
+
+// One 4x4 block row's chroma plane (16-bit codes) from the chroma rows p0, p1 (the block's
+// two; samples STEP words apart), n blocks: each block's 2x2 samples weighted toward its
+// centre, (h0, h1) across and (v0, v1) down in quarters (HalfModel::down_rows4). The
+// last block where the row has an odd count of samples: its last sample twice.
+template <int STEP>
+inline __attribute__((always_inline)) void down_chroma4_t(const uint8_t* __restrict p0, const uint8_t* __restrict p1,
+                                                          int n, int cw, uint32_t h0, uint32_t v0, Codes cd,
+                                                          uint16_t* __restrict o) {
+  const uint32_t h1 = 4 - h0, v1 = 4 - v0;
+  const int full = std::min(n, cw / 2);
+  for (int i = 0; i < full; ++i) {
+    const uint32_t a = h0 * cd(word(p0, 2 * i * STEP)) + h1 * cd(word(p0, (2 * i + 1) * STEP));
+    const uint32_t b = h0 * cd(word(p1, 2 * i * STEP)) + h1 * cd(word(p1, (2 * i + 1) * STEP));
+    o[i] = uint16_t((v0 * a + v1 * b + 8) >> 4);
+  }
+  for (int i = full; i < n; ++i) {
+    const int i0 = std::min(2 * i, cw - 1), i1 = std::min(2 * i + 1, cw - 1);
+    const uint32_t a = h0 * cd(word(p0, i0 * STEP)) + h1 * cd(word(p0, i1 * STEP));
+    const uint32_t b = h0 * cd(word(p1, i0 * STEP)) + h1 * cd(word(p1, i1 * STEP));
+    o[i] = uint16_t((v0 * a + v1 * b + 8) >> 4);
+  }
+}
+DTUTMO_HOT void down_chroma4_planar(const uint8_t* p0, const uint8_t* p1, int n, int cw, uint32_t h0, uint32_t v0,
+                                    Codes cd, uint16_t* o) {
+  down_chroma4_t<1>(p0, p1, n, cw, h0, v0, cd, o);
+}
+DTUTMO_HOT void down_chroma4_il(const uint8_t* p0, const uint8_t* p1, int n, int cw, uint32_t h0, uint32_t v0,
+                                Codes cd, uint16_t* o) {
+  down_chroma4_t<2>(p0, p1, n, cw, h0, v0, cd, o);
 }
 
 // A block row's x (G at the mean code), y (2.4 log2 of the output's Y') and Y' (luma
@@ -304,19 +442,28 @@ DTUTMO_HOT void block_consts(const float* __restrict x0, const float* __restrict
   }
 }
 
-// A block row's chroma codes, blocks [i0, n): the siting-weighted mean (w) of its pixels'
-// s (s0, s1: rows 2i, 2i + 1, one column more than the blocks) times the block's chroma
-// (br.cbk, br.crk), quantize_code'd with c_off + the dither's th[i & 7]; u, v every
-// `step` bytes.
-DTUTMO_HOT void chroma_row(const float* __restrict s0, const float* __restrict s1, int i0, int n, const float w[4],
-                           const BlockRow& br, float c_off, const float* __restrict th, uint32_t maxc,
-                           uint8_t* __restrict u, uint8_t* __restrict v, int step) {
+// A chroma row's codes, samples [i0, n): the siting-weighted mean (w) of its pixels' s
+// (s0, s1: rows 2i, 2i + 1, one column more than the samples) times its block's chroma
+// (br.cbk, br.crk; block i >> (SH - 1): 2x2 blocks are the samples', a 4x4 block holds
+// 2x2 of them), quantize_code'd with c_off + the dither's th[i & 7]; u, v every `step`
+// bytes.
+template <int SH>
+__attribute__((always_inline)) inline void chroma_row_t(const float* __restrict s0, const float* __restrict s1, int i0,
+                                                        int n, const float w[4], const BlockRow& br, float c_off,
+                                                        const float* __restrict th, uint32_t maxc,
+                                                        uint8_t* __restrict u, uint8_t* __restrict v, int step) {
   for (int i = i0; i < n; ++i) {
     const float sb = w[0] * s0[2 * i] + w[1] * s0[2 * i + 1] + w[2] * s1[2 * i] + w[3] * s1[2 * i + 1];
-    u[i * step] = uint8_t(pio::quantize_code(sb * br.cbk[i], maxc, c_off + th[i & 7]));
-    v[i * step] = uint8_t(pio::quantize_code(sb * br.crk[i], maxc, c_off + th[i & 7]));
+    u[i * step] = uint8_t(pio::quantize_code(sb * br.cbk[i >> (SH - 1)], maxc, c_off + th[i & 7]));
+    v[i * step] = uint8_t(pio::quantize_code(sb * br.crk[i >> (SH - 1)], maxc, c_off + th[i & 7]));
   }
 }
+#define DTUTMO_CHROMA_ARGS                                                                                          \
+  const float *__restrict s0, const float *__restrict s1, int i0, int n, const float w[4], const BlockRow &br,      \
+      float c_off, const float *__restrict th, uint32_t maxc, uint8_t *__restrict u, uint8_t *__restrict v, int step
+DTUTMO_HOT void chroma_row(DTUTMO_CHROMA_ARGS) { chroma_row_t<1>(s0, s1, i0, n, w, br, c_off, th, maxc, u, v, step); }
+DTUTMO_HOT void chroma_row4(DTUTMO_CHROMA_ARGS) { chroma_row_t<2>(s0, s1, i0, n, w, br, c_off, th, maxc, u, v, step); }
+#undef DTUTMO_CHROMA_ARGS
 
 }  // namespace
 
@@ -334,7 +481,14 @@ int half_model_inner_cell(const StreamConfig& c) {
   return c.width >= kHalfCoarseWidth || c.height >= kHalfCoarseHeight ? kCell : 4;
 }
 
-HalfModel::HalfModel(CpuPool* pool, int threads) : pool_(pool), inner_(new CpuEngine(threads)) {}
+int half_model_factor(const Params& p) {
+  if (p.model_resolution == ModelResolution::Quarter) return 4;
+  if (p.model_resolution == ModelResolution::Auto && !p.optics && !p.base_detail && !p.csf) return 4;
+  return 2;
+}
+
+HalfModel::HalfModel(CpuPool* pool, int threads, int factor)
+    : pool_(pool), inner_(new CpuEngine(threads)), f_(factor == 4 ? 4 : 2) {}
 HalfModel::~HalfModel() = default;
 
 // b as n zeros, written by the pool's threads in 2 MiB parts (the first touch of a
@@ -365,8 +519,8 @@ bool HalfModel::configure(const StreamConfig& cfg, const Params& p, std::string*
   P_ = p;
   W_ = cfg.width;
   H_ = cfg.height;
-  w_ = (W_ + 1) / 2;
-  h_ = (H_ + 1) / 2;
+  w_ = (W_ + f_ - 1) / f_;
+  h_ = (H_ + f_ - 1) / f_;
   cd_ = Codes{};
   if (cfg.in_format == PixelFormat::I420_10LE) cd_ = Codes{0x3FF, 6, 0, 4};
   if (cfg.in_format == PixelFormat::I420_12LE) cd_ = Codes{0xFFF, 4, 0, 2};
@@ -378,7 +532,8 @@ bool HalfModel::configure(const StreamConfig& cfg, const Params& p, std::string*
   ic.in_format = PixelFormat::Y444_16LE;
   ic.out_format = PixelFormat::RGBF32;
   ic.in.chroma_h_cosited = ic.in.chroma_v_cosited = false;
-  static_cast<CpuEngine&>(*inner_).set_cell(half_model_inner_cell(cfg));
+  // the same cells in the picture whatever the block: half the side on 4x4 blocks
+  static_cast<CpuEngine&>(*inner_).set_cell(half_model_inner_cell(cfg) * 2 / f_);
   if (!inner_->set_params(inner_params(p), err) || !inner_->configure(ic, err)) return false;
   const size_t nb = size_t(w_) * h_;
   zero(hin_, nb * 3);
@@ -388,7 +543,8 @@ bool HalfModel::configure(const StreamConfig& cfg, const Params& p, std::string*
   zero(yb_, nb);
   gtab_.assign(kGTab + 1, 0.0f);  // + 1: gather_pair reads a pair
   least_.assign(size_t(pool_->threads()) * 8, 0.0f);
-  scr_.assign(pool_->threads(), std::vector<float>(size_t(2) * (W_ + 8) + 24 + size_t(17) * (w_ + 8), 0.0f));
+  // write_rows: 2 s rows, 24 thresholds; write_rows4: 4 and 40; then 17 block rows
+  scr_.assign(pool_->threads(), std::vector<float>(size_t(4) * (W_ + 8) + 40 + size_t(17) * (w_ + 8), 0.0f));
   build_g();
   set_codes();
   return true;
@@ -550,6 +706,115 @@ void HalfModel::write_rows(const FrameView& out, const FrameView& in, int y0, in
   }
 }
 
+// Block rows [y0, y1) of 4x4 blocks: the 16-code mean luma, the chroma of the block's 2x2
+// samples at its centre (each way: the two samples' mean where the siting is centred,
+// 1/4 and 3/4 where it is cosited, the block's centre 3/4 of the way from the first
+// sample to the second).
+void HalfModel::down_rows4(const FrameView& in, int y0, int y1) {
+  const size_t nb = size_t(w_) * h_;
+  const bool hc = C_.in.chroma_h_cosited, vc = C_.in.chroma_v_cosited;
+  const int cw = (W_ + 1) / 2, ch = (H_ + 1) / 2;
+  const uint32_t h0 = hc ? 1 : 2, v0 = vc ? 1 : 2;  // quarters
+  const int full = W_ / 4;
+#if defined(__x86_64__)
+  const bool avx2 = vector_ && have_avx2();
+#endif
+  auto mean = [&](uint32_t sum) { return uint16_t(cd_.l >= 2 ? sum << (cd_.l - 2) : sum >> (2 - cd_.l)); };
+  for (int by = y0; by < y1; ++by) {
+    const uint8_t* r[4];
+    for (int k = 0; k < 4; ++k) r[k] = in.data[0] + in.stride[0] * std::ptrdiff_t(std::min(4 * by + k, H_ - 1));
+    uint16_t* oy = hin_.data() + size_t(by) * w_;
+    int bx = 0;
+#if defined(__x86_64__)
+    if (avx2) bx = down_luma4_avx2(r, full, cd_, oy);
+#endif
+    for (; bx < full; ++bx) {
+      uint32_t sum = 0;
+      for (int k = 0; k < 4; ++k)
+        for (int c = 0; c < 4; ++c) sum += cd_.q(word(r[k], 4 * bx + c));
+      oy[bx] = mean(sum);
+    }
+    if (full < w_) {  // the last block of a width not a multiple of 4: its last column again
+      uint32_t sum = 0;
+      for (int k = 0; k < 4; ++k)
+        for (int c = 0; c < 4; ++c) sum += cd_.q(word(r[k], std::min(4 * full + c, W_ - 1)));
+      oy[full] = mean(sum);
+    }
+    const int j0 = std::min(2 * by, ch - 1), j1 = std::min(2 * by + 1, ch - 1);
+    for (int c = 0; c < 2; ++c) {
+      uint16_t* oc = hin_.data() + nb * (1 + c) + size_t(by) * w_;
+      if (in_il_)
+        down_chroma4_il(in.data[1] + in.stride[1] * std::ptrdiff_t(j0) + 2 * c,
+                        in.data[1] + in.stride[1] * std::ptrdiff_t(j1) + 2 * c, w_, cw, h0, v0, cd_, oc);
+      else
+        down_chroma4_planar(in.data[1 + c] + in.stride[1 + c] * std::ptrdiff_t(j0),
+                            in.data[1 + c] + in.stride[1 + c] * std::ptrdiff_t(j1), w_, cw, h0, v0, cd_, oc);
+    }
+  }
+}
+
+// Block rows [y0, y1) of 4x4 blocks: the slopes, the four rows' luma, the two chroma rows.
+void HalfModel::write_rows4(const FrameView& out, const FrameView& in, int y0, int y1, int th) {
+  float* sc = scr_[th].data();
+  const int W8 = W_ + 8, w8 = w_ + 8;
+  float* S[4] = {sc, sc + W8, sc + 2 * W8, sc + 3 * W8};  // the rows' s, one column more
+  float* TH = S[3] + W8;  // the dither's thresholds: 4 luma rows, then the chroma row
+  float* px[3] = {TH + 40, TH + 40 + w8, TH + 40 + 2 * w8};
+  float* py[3] = {px[2] + w8, px[2] + 2 * w8, px[2] + 3 * w8};
+  float *QU = py[2] + w8, *QD = QU + w8, *AU = QD + w8, *XU = AU + w8, *AD = XU + w8, *XD = AD + w8,
+        *LO = XD + w8, *HI = LO + w8, *A = HI + w8, *cbk = A + w8, *crk = cbk + w8;
+  const int cw = (W_ + 1) / 2, ch = (H_ + 1) / 2;
+  const uint32_t maxc = uint32_t(k_.maxc);
+  const int step = k_.il ? 2 : 1;
+#if defined(__x86_64__)
+  const bool avx2 = vector_ && have_avx2();
+#endif
+  for (int by = y0; by < y1; ++by) {
+    const size_t r0 = size_t(std::max(by - 1, 0)) * w_, r1 = size_t(by) * w_,
+                 r2 = size_t(std::min(by + 1, h_ - 1)) * w_;
+    const size_t rr[3] = {r0, r1, r2};
+    for (int k = 0; k < 3; ++k) {
+      std::memcpy(px[k] + 1, &x_[rr[k]], sizeof(float) * w_);
+      std::memcpy(py[k] + 1, &y_[rr[k]], sizeof(float) * w_);
+      px[k][0] = px[k][1], py[k][0] = py[k][1];
+      px[k][w_ + 1] = px[k][w_], py[k][w_ + 1] = py[k][w_];
+    }
+    block_consts(px[0], px[1], px[2], py[0], py[1], py[2], &yb_[r1], &rgb_[3 * r1], w_, kSlopeEps, kSlopePrior,
+                 kSlopeMax, ymin_, k_.y_scale, k_.cb_mul, k_.cr_mul, QU, QD, AU, XU, AD, XD, LO, HI, A, cbk, crk);
+    const BlockRow br = {QU, QD, AU, XU, AD, XD, &x_[r1], LO, HI, A, cbk, crk};
+    const int nr = std::min(4, H_ - 4 * by);  // the frame's rows in this block row
+    const uint8_t* ir[4];
+    uint8_t* orow[4];
+    for (int k = 0; k < nr; ++k) {
+      const int r = 4 * by + k;
+      ir[k] = in.data[0] + in.stride[0] * std::ptrdiff_t(r);
+      orow[k] = out.data[0] + out.stride[0] * std::ptrdiff_t(r);
+      for (int j = 0; j < 8; ++j) TH[8 * k + j] = k_.dither ? pio::bayer8_threshold(j, r) : 0.5f;
+    }
+    int x = 0;
+#if defined(__x86_64__)
+    if (avx2) x = quad_luma_avx2(ir, nr, W_, cd_, gtab_.data(), br, TH, k_.y_off, k_.maxc, orow, S);
+#endif
+    for (int k = 0; k < nr; ++k) {
+      if (x < W_) luma_row<2>(ir[k], x, W_, cd_, gtab_.data(), br, TH + 8 * k, k_.y_off, maxc, S[k], orow[k]);
+      S[k][W_] = S[k][W_ - 1];  // an odd width's last chroma sample: its one column twice
+    }
+    for (int k = nr; k < 4; ++k) std::memcpy(S[k], S[nr - 1], sizeof(float) * (W_ + 1));  // past the foot
+    for (int m = 0; m < 2 && 2 * by + m < ch; ++m) {
+      const int cy = 2 * by + m;
+      for (int j = 0; j < 8; ++j) TH[32 + j] = k_.dither ? pio::bayer8_threshold(j, cy) : 0.5f;
+      uint8_t* ou = out.data[1] + out.stride[1] * std::ptrdiff_t(cy);
+      uint8_t* ov = k_.il ? ou + 1 : out.data[2] + out.stride[2] * std::ptrdiff_t(cy);
+      int i = 0;
+#if defined(__x86_64__)
+      if (avx2)
+        i = chroma4_avx2(S[2 * m], S[2 * m + 1], cw, k_.w, br, k_.c_off, TH + 32, k_.maxc, ou, ov, k_.il);
+#endif
+      if (i < cw) chroma_row4(S[2 * m], S[2 * m + 1], i, cw, k_.w, br, k_.c_off, TH + 32, maxc, ou, ov, step);
+    }
+  }
+}
+
 bool HalfModel::process(const FrameView& in, const FrameView& out, double time_s, std::string* err,
                         StageTimes* tl) {
   const int nt = pool_->threads();
@@ -561,7 +826,10 @@ bool HalfModel::process(const FrameView& in, const FrameView& out, double time_s
   pool_->run(ntask, [&](int t, int) {
     int y0, y1;
     band(t, &y0, &y1);
-    down_rows(in, y0, y1);
+    if (f_ == 4)
+      down_rows4(in, y0, y1);
+    else
+      down_rows(in, y0, y1);
   });
   const size_t nb = size_t(w_) * h_;
   FrameView hi, ho;
@@ -588,7 +856,10 @@ bool HalfModel::process(const FrameView& in, const FrameView& out, double time_s
   pool_->run(ntask, [&](int t, int th) {
     int y0, y1;
     band(t, &y0, &y1);
-    write_rows(out, in, y0, y1, th);
+    if (f_ == 4)
+      write_rows4(out, in, y0, y1, th);
+    else
+      write_rows(out, in, y0, y1, th);
   });
   tl->mark("half.write");
   return true;

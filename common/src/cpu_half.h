@@ -1,15 +1,18 @@
-// dtutmo -- the CPU engine's model at half resolution (model-resolution=half): for a 4:2:0
-// YUV input and an 8-bit 4:2:0 BT.1886 output, the model runs on the frame's 2x2 block
-// means (a quarter of the pixels, the chroma samples' own grid) and each pixel takes its
+// dtutmo -- the CPU engine's block model (model-resolution=half, quarter): for a 4:2:0 YUV
+// input and an 8-bit 4:2:0 BT.1886 output, the model runs on the frame's 2x2 block means
+// (half: a quarter of the pixels, the chroma samples' own grid) or 4x4 block means
+// (quarter: a sixteenth; each block holds 2x2 chroma samples) and each pixel takes its
 // block's output scaled by the local tone slope (docs/DESIGN.md "The model at half
-// resolution").
+// resolution", "The model on 4x4 blocks"). Below, for 2x2 blocks; 4x4 ones alike (their
+// means by 16 codes, their chroma the block's 2x2 samples toward its centre, each chroma
+// sample of the output its block's chroma times its own 2x2 pixels' mean s).
 //
 // Per frame:
 //  1. down: each 2x2 block's mean luma code and its chroma sample (moved to the block's
 //     centre by the siting's weights) into a half-size Y444_16LE frame;
 //  2. the unchanged CPU engine on that frame (the same parameters and temporal state; its
 //     adaptation cells of 4 pixels below 3840x2160, the per-pixel engine's grid in the
-//     picture, 8 above), R'G'B' floats out (RGBF32, BT.1886);
+//     picture, 8 above; on 4x4 blocks 2 and 4), R'G'B' floats out (RGBF32, BT.1886);
 //  3. per block: x, the log2 luminance of a grey at the block's mean luma code (the table
 //     G of the input's luma code, made by the shared decode: pixel_model.h), y, the log2
 //     of the output's luma to the 2.4th power (BT.1886's light), and two local slopes of
@@ -46,9 +49,10 @@ bool half_model_fits(const StreamConfig& c);
 // Whether model-resolution=auto runs it: a stream it fits of at least 1920 pixels across or
 // 1080 down (HD and above). Measured through the element on the procedural scenes, fast,
 // mean |dY'| against the per-pixel model: 0.13-0.96 codes at 1920x1080, 0.12-1.30 at
-// 3840x2160 (docs/DESIGN.md "The model at half resolution"); below HD the per-pixel
-// model itself moves more with its cells' size (night at 640x360: 7.9 codes between cells
-// of 8 and of 4 pixels) and half gains less.
+// 3840x2160 (docs/DESIGN.md "The model at half resolution"); on 4x4 blocks (fast)
+// 0.19-0.96 and 0.31-1.15; below HD the per-pixel model itself moves more with its
+// cells' size (night at 640x360: 7.9 codes between cells of 8 and of 4 pixels), 4x4 blocks
+// at 1280x720 were 2-3 codes off on night, and the blocks gain less.
 constexpr int kHalfAutoWidth = 1920, kHalfAutoHeight = 1080;
 bool half_model_auto(const StreamConfig& c);
 // The inner engine's adaptation cells (CpuEngine::set_cell): 4 pixels, which are 8 of the
@@ -58,6 +62,10 @@ bool half_model_auto(const StreamConfig& c);
 // ~10 % slower).
 constexpr int kHalfCoarseWidth = 3840, kHalfCoarseHeight = 2160;
 int half_model_inner_cell(const StreamConfig& c);
+// The block's side under parameters p: 4 for model-resolution=quarter, and for auto where
+// none of balanced's spatial stages runs (optics, base/detail, CSF: they see the inner
+// engine's frame, whose field holds a sixteenth of the pixels); else 2.
+int half_model_factor(const Params& p);
 
 // The input's words as 16-bit codes: (v & mask) << shl (I420_10LE: 10 low bits << 6,
 // I420_12LE: 12 << 4, P01x as they are). Bits above the format's are dropped.
@@ -77,7 +85,8 @@ class HalfModel {
  public:
   // pool: the outer engine's pool (its threads run the per-pixel passes); threads: the
   // inner engine's.
-  HalfModel(CpuPool* pool, int threads);
+  HalfModel(CpuPool* pool, int threads, int factor = 2);
+  int factor() const { return f_; }
   ~HalfModel();
   bool configure(const StreamConfig& cfg, const Params& p, std::string* err);
   bool set_params(const Params& p, std::string* err);
@@ -104,14 +113,17 @@ class HalfModel {
   template <class V>
   void zero(V& b, size_t n);
   void down_rows(const FrameView& in, int y0, int y1);
+  void down_rows4(const FrameView& in, int y0, int y1);
   void block_rows(int y0, int y1, float* least);
   void write_rows(const FrameView& out, const FrameView& in, int y0, int y1, int th);
+  void write_rows4(const FrameView& out, const FrameView& in, int y0, int y1, int th);
 
   CpuPool* pool_;
   std::unique_ptr<Engine> inner_;
   StreamConfig C_{};
   Params P_{};
   int W_ = 0, H_ = 0, w_ = 0, h_ = 0;
+  int f_ = 2;  // the block's side: 2 (half) or 4 (quarter)
   HalfCodes cd_{};
   bool vector_ = true;
   bool in_il_ = false;  // input chroma interleaved (P01x)

@@ -120,9 +120,11 @@ bool CpuEngine::configure(const StreamConfig& cfg, std::string* err) {
   return true;
 }
 
-// The half-resolution model (cpu_half.h) with the parameters in force.
+int CpuEngine::half_factor() const { return half_model_factor(P_); }
+
+// The block model (cpu_half.h) with the parameters in force (its block's side among them).
 bool CpuEngine::start_half(std::string* err) {
-  half_.reset(new HalfModel(&pool_, pool_.threads()));
+  half_.reset(new HalfModel(&pool_, pool_.threads(), half_factor()));
   half_->set_vector(half_vector_);
   if (!half_->configure(C_, P_, err)) {
     half_.reset();
@@ -307,7 +309,7 @@ bool CpuEngine::process(const FrameView& in, const FrameView& out, double time_s
       fresh = fresh_ || !last_half_;
       fresh_ = false;
     }
-    if (!half_) {
+    if (!half_ || half_->factor() != half_factor()) {  // first, or the block's side changed: afresh
       if (!start_half(err)) return false;
     } else {
       if (newp && !half_->set_params(P_, err)) return false;

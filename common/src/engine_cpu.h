@@ -198,10 +198,10 @@ class CpuEngine final : public Engine {
   // The block path's codes made with its encode (default on; off: its R'G'B' rows through
   // the packer, as other paths). For the test that compares the two. Set before process.
   void set_pack_codes(bool on) { pack_codes_ = on; }
-  // The adaptation cells' side in pixels: kCell (default), or 4 for the half model's inner
-  // engine below UHD (cpu_half.h: its cells then the per-pixel engine's in the picture).
-  // Set before configure.
-  void set_cell(int c) { cell_ = c == 4 ? 4 : kCell; }
+  // The adaptation cells' side in pixels: kCell (default), or 4 or 2 for the block
+  // model's inner engine (cpu_half.h half_model_inner_cell: its cells then the per-pixel
+  // engine's in the picture, or twice theirs at UHD). Set before configure.
+  void set_cell(int c) { cell_ = (c == 4 || c == 2) ? c : kCell; }
   int cell() const { return cell_; }
   // The half-resolution model's AVX2 loops (default on) or its portable ones (tests; set
   // before process).
@@ -235,7 +235,7 @@ class CpuEngine final : public Engine {
   static void log2_row(float* ly, int w);
   static void log_luminance(const float* rgb, float* ly, int w, Vec3 wy);
   // a row's log2 luminance into its band's cell sums cs and counts cc (gw cells of `cell`
-  // pixels: kCell or 4, set_cell)
+  // pixels: kCell, 4 or 2, set_cell)
   static void cell_row_sums(const float* ly, int w, int gw, float* cs, float* cc, int cell = kCell);
   // cpu_receptors_display.cpp: a 4:2:0 row pair's pixels from their 2x2 blocks' colour
   // (colour_pair; public for the tests, after a frame): bo the blocks' output linear RGB
@@ -383,9 +383,12 @@ class CpuEngine final : public Engine {
   // ran last
   bool half_fits_ = false, half_auto_ = false;
   bool use_half() const {
-    return P_.model_resolution == ModelResolution::Half ? half_fits_
-                                                        : P_.model_resolution == ModelResolution::Auto && half_auto_;
+    return P_.model_resolution == ModelResolution::Half || P_.model_resolution == ModelResolution::Quarter
+               ? half_fits_
+               : P_.model_resolution == ModelResolution::Auto && half_auto_;
   }
+  // the block model's side (2 or 4) under the parameters in force (half_model_factor)
+  int half_factor() const;
   std::unique_ptr<HalfModel> half_;
   bool full_ready_ = false;
   bool last_half_ = false;

@@ -180,11 +180,13 @@ const std::vector<Entry>& registry() {
        "reference path always run it per pixel)",
        enum_ref(&Params::model_resolution),
        {{"auto", 0,
-         "Auto: half for frames at least 1920 wide or 1080 high (HD and above), full below"},
+         "Auto: for frames at least 1920 wide or 1080 high (HD and above) quarter, or half "
+         "where optics, base-detail or csf is on (balanced); full below"},
         {"full", 1, "Full: the model on every pixel"},
         {"half", 2,
          "Half: the model on the 2x2 block means (a quarter of the pixels), each pixel's "
-         "detail restored by its block's local tone slope"}});
+         "detail restored by its block's local tone slope"},
+        {"quarter", 3, "Quarter: as half on the 4x4 block means (a sixteenth of the pixels)"}});
     fl("fov", "Horizontal field of view of the frame, degrees [1, 180]", &Params::fov_deg, 1, 180);
     fl("observer-age", "Observer age, years [1, 100]", &Params::observer_age, 1, 100);
     fl("pigmentation", "Eye pigmentation: 0 dark brown, 0.5 brown, 1 blue [0, 1]",

@@ -1477,11 +1477,13 @@ void switch_420_while_playing(const char* prop, const char* start, const char* o
 // as before the change.
 TEST(Properties, ColourSamplingChangesWhilePlaying) { switch_420_while_playing("colour-sampling", "auto", "full", 0); }
 
-// model-resolution: takes effect at the next frame (the model at half resolution starts
-// its state afresh), and back to full gives the per-pixel output again once the state has
-// settled.
+// model-resolution: takes effect at the next frame (the block model starts its state
+// afresh), and back to full gives the per-pixel output again once the state has settled;
+// the same between half and quarter.
 TEST(Properties, ModelResolutionChangesWhilePlaying) {
   switch_420_while_playing("model-resolution", "full", "half", 20);
+  switch_420_while_playing("model-resolution", "full", "quarter", 20);
+  switch_420_while_playing("model-resolution", "half", "quarter", 20);
 }
 
 TEST(Properties, TargetChangeWhilePlayingRenegotiates) {

@@ -90,10 +90,12 @@ TEST(Alloc, BalancedAllocatesNothingPerFrame) {
   EXPECT_EQ(news_in_steady_state("balanced", "colored-lights", PixelFormat::RGBA, 3, 4), 0);
 }
 
-// The model at half resolution (cpu_half.h) neither: its buffers are made at configure.
+// The block model (cpu_half.h: half, quarter) neither: its buffers are made at configure.
 TEST(Alloc, HalfResolutionAllocatesNothingPerFrame) {
   EXPECT_EQ(news_in_steady_state("fast", "animated", PixelFormat::NV12, 3, 6, "half"), 0);
   EXPECT_EQ(news_in_steady_state("balanced", "animated", PixelFormat::I420, 3, 4, "half"), 0);
+  EXPECT_EQ(news_in_steady_state("fast", "animated", PixelFormat::I420, 3, 6, "quarter"), 0);
+  EXPECT_EQ(news_in_steady_state("fast", "night", PixelFormat::NV12, 3, 6, "quarter"), 0);
 }
 
 // The counter works: a frame that does allocate is seen (the first one, which makes the

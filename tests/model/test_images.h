@@ -22,10 +22,11 @@ inline Img scene(Scene s, int w, int h, float scale = 1.0f) {
 
 // Every 2x2 block of `v` (w x h, an odd last column or row a block of its own) takes its
 // top-left pixel.
-inline Img flat_blocks(Img v, int w, int h) {
+inline Img flat_blocks(Img v, int w, int h, int side = 2) {
+  const int m = ~(side - 1);
   for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x)
-      for (int c = 0; c < 3; ++c) v[(size_t(y) * w + x) * 3 + c] = v[(size_t(y & ~1) * w + (x & ~1)) * 3 + c];
+      for (int c = 0; c < 3; ++c) v[(size_t(y) * w + x) * 3 + c] = v[(size_t(y & m) * w + (x & m)) * 3 + c];
   return v;
 }
 
