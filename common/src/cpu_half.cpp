@@ -15,6 +15,11 @@
 namespace dtutmo {
 namespace cpu {
 
+// The per-block constants of a block row (write_rows' rows, one value a block: block_consts).
+struct BlockRow {
+  const float *qu, *qd, *au, *xu, *ad, *xd, *gb, *lo, *hi, *a, *cbk, *crk;
+};
+
 namespace {
 
 bool subsampled_hdr_in(PixelFormat f) {
@@ -38,10 +43,6 @@ inline uint32_t word(const uint8_t* __restrict row, std::ptrdiff_t i) {
   return v;
 }
 
-// The per-block constants of a block row (write_rows' rows, one value a block: block_consts).
-struct BlockRow {
-  const float *qu, *qd, *au, *xu, *ad, *xd, *gb, *lo, *hi, *a, *cbk, *crk;
-};
 
 // One output row of luma codes (8-bit), pixels [x0, n), each with its block's constants
 // (br, pixel x's at x / 2): s = 2^(q (G(code) - gb)), q the block's qu where G > gb, else
@@ -101,6 +102,34 @@ __attribute__((target("avx2"), always_inline)) static inline __m128i bytes16(__m
   return _mm_packus_epi16(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1));
 }
 
+// The chroma codes of 8 samples (one chroma row) from their pixels' s: rows a and b of the
+// 16 columns (a0, a1, b0, b1), weighted by the siting (w), times their blocks' chroma kb,
+// kr (a vector of the samples' own, in order), quantized with off (c_off + the dither's
+// thresholds) and stored at u, v (interleaved when il: v = u + 1, step 2).
+__attribute__((target("avx2,fma"), always_inline)) static inline void chroma8(
+    __m256 a0, __m256 a1, __m256 b0, __m256 b1, const float w[4], __m256 kb, __m256 kr, __m256 off, __m256 top,
+    uint8_t* __restrict u, uint8_t* __restrict v, bool il) {
+  const __m256 zero = _mm256_setzero_ps();
+  // even and odd columns of each row, samples in the order 0 1 4 5 2 3 6 7, then in order
+  const __m256 ea = _mm256_shuffle_ps(a0, a1, 0x88), oa = _mm256_shuffle_ps(a0, a1, 0xDD);
+  const __m256 eb = _mm256_shuffle_ps(b0, b1, 0x88), ob = _mm256_shuffle_ps(b0, b1, 0xDD);
+  __m256 sm = _mm256_fmadd_ps(_mm256_set1_ps(w[3]), ob,
+                              _mm256_fmadd_ps(_mm256_set1_ps(w[2]), eb,
+                                              _mm256_fmadd_ps(_mm256_set1_ps(w[1]), oa,
+                                                              _mm256_mul_ps(_mm256_set1_ps(w[0]), ea))));
+  sm = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(sm), 0xD8));
+  __m256 cu = _mm256_fmadd_ps(sm, kb, off), cv = _mm256_fmadd_ps(sm, kr, off);
+  cu = _mm256_min_ps(_mm256_max_ps(cu, zero), top);
+  cv = _mm256_min_ps(_mm256_max_ps(cv, zero), top);
+  const __m128i uv = bytes16(_mm256_cvttps_epi32(cu), _mm256_cvttps_epi32(cv));  // u0..7 v0..7
+  if (il) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(u), _mm_unpacklo_epi8(uv, _mm_srli_si128(uv, 8)));
+  } else {
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(u), uv);
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(v), _mm_srli_si128(uv, 8));
+  }
+}
+
 // A row pair's luma codes (rows a, b: luma_row's) and its blocks' chroma codes
 // (chroma_row's) by AVX2, 16 columns (8 blocks) a step: the blocks' constants loaded and
 // spread to the pixels once for both rows, the chroma from the pixels' s in registers.
@@ -116,9 +145,7 @@ __attribute__((target("avx2,fma"))) int pair_avx2(const uint8_t* __restrict in_a
   const __m256 off_a = _mm256_add_ps(_mm256_set1_ps(y_off), _mm256_loadu_ps(th_a));
   const __m256 off_b = _mm256_add_ps(_mm256_set1_ps(y_off), _mm256_loadu_ps(th_b));
   const __m256 off_c = _mm256_add_ps(_mm256_set1_ps(c_off), _mm256_loadu_ps(th_c));
-  const __m256 zero = _mm256_setzero_ps(), top = _mm256_set1_ps(maxc);
-  const __m256 w0 = _mm256_set1_ps(w[0]), w1 = _mm256_set1_ps(w[1]), w2 = _mm256_set1_ps(w[2]),
-               w3 = _mm256_set1_ps(w[3]);
+  const __m256 top = _mm256_set1_ps(maxc);
   const __m128i sh = _mm_cvtsi32_si128(cd.shl);
   const __m256i mask = _mm256_set1_epi32(int(cd.mask));
   const uint8_t* ib = in_b ? in_b : in_a;
@@ -145,22 +172,9 @@ __attribute__((target("avx2,fma"))) int pair_avx2(const uint8_t* __restrict in_a
     }
     _mm_storeu_si128(reinterpret_cast<__m128i*>(o_a + x), bytes16(ca[0], ca[1]));
     if (o_b) _mm_storeu_si128(reinterpret_cast<__m128i*>(o_b + x), bytes16(cb[0], cb[1]));
-    // the blocks' mean s: even and odd columns of each row, blocks in the order 0 1 4 5 2 3 6 7
-    const __m256 ea = _mm256_shuffle_ps(sa[0], sa[1], 0x88), oa = _mm256_shuffle_ps(sa[0], sa[1], 0xDD);
-    const __m256 eb = _mm256_shuffle_ps(sb[0], sb[1], 0x88), ob = _mm256_shuffle_ps(sb[0], sb[1], 0xDD);
-    __m256 sm = _mm256_fmadd_ps(w3, ob, _mm256_fmadd_ps(w2, eb, _mm256_fmadd_ps(w1, oa, _mm256_mul_ps(w0, ea))));
-    sm = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(sm), 0xD8));
-    __m256 cu = _mm256_fmadd_ps(sm, _mm256_loadu_ps(br.cbk + b), off_c);
-    __m256 cv = _mm256_fmadd_ps(sm, _mm256_loadu_ps(br.crk + b), off_c);
-    cu = _mm256_min_ps(_mm256_max_ps(cu, zero), top);
-    cv = _mm256_min_ps(_mm256_max_ps(cv, zero), top);
-    const __m128i uv = bytes16(_mm256_cvttps_epi32(cu), _mm256_cvttps_epi32(cv));  // u0..7 v0..7
-    if (il) {
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(u + 2 * b), _mm_unpacklo_epi8(uv, _mm_srli_si128(uv, 8)));
-    } else {
-      _mm_storel_epi64(reinterpret_cast<__m128i*>(u + b), uv);
-      _mm_storel_epi64(reinterpret_cast<__m128i*>(v + b), _mm_srli_si128(uv, 8));
-    }
+    // the blocks' chroma: the blocks are the samples
+    chroma8(sa[0], sa[1], sb[0], sb[1], w, _mm256_loadu_ps(br.cbk + b), _mm256_loadu_ps(br.crk + b), off_c, top,
+            il ? u + 2 * b : u + b, v + b, il);
   }
   return x;
 }
@@ -215,33 +229,15 @@ __attribute__((target("avx2,fma"))) int chroma4_avx2(const float* __restrict s0,
                                                      const float w[4], const BlockRow& br, float c_off,
                                                      const float* th, float maxc, uint8_t* __restrict u,
                                                      uint8_t* __restrict v, bool il) {
-  const __m256i dup = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3);
-  const __m256 w0 = _mm256_set1_ps(w[0]), w1 = _mm256_set1_ps(w[1]), w2 = _mm256_set1_ps(w[2]),
-               w3 = _mm256_set1_ps(w[3]);
+  const __m256i dup = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3);  // a block's two samples
   const __m256 off = _mm256_add_ps(_mm256_set1_ps(c_off), _mm256_loadu_ps(th));
-  const __m256 zero = _mm256_setzero_ps(), top = _mm256_set1_ps(maxc);
+  const __m256 top = _mm256_set1_ps(maxc);
   int i = 0;
   for (; i + 8 <= n; i += 8) {
-    const __m256 a0 = _mm256_loadu_ps(s0 + 2 * i), a1 = _mm256_loadu_ps(s0 + 2 * i + 8);
-    const __m256 b0 = _mm256_loadu_ps(s1 + 2 * i), b1 = _mm256_loadu_ps(s1 + 2 * i + 8);
-    // even and odd columns, samples in the order 0 1 4 5 2 3 6 7 (as pair_avx2's)
-    const __m256 ea = _mm256_shuffle_ps(a0, a1, 0x88), oa = _mm256_shuffle_ps(a0, a1, 0xDD);
-    const __m256 eb = _mm256_shuffle_ps(b0, b1, 0x88), ob = _mm256_shuffle_ps(b0, b1, 0xDD);
-    __m256 sm = _mm256_fmadd_ps(w3, ob, _mm256_fmadd_ps(w2, eb, _mm256_fmadd_ps(w1, oa, _mm256_mul_ps(w0, ea))));
-    sm = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(sm), 0xD8));
     const int b = i >> 1;
-    const __m256 kb = _mm256_permutevar8x32_ps(lo4(br.cbk + b), dup);
-    const __m256 kr = _mm256_permutevar8x32_ps(lo4(br.crk + b), dup);
-    __m256 cu = _mm256_fmadd_ps(sm, kb, off), cv = _mm256_fmadd_ps(sm, kr, off);
-    cu = _mm256_min_ps(_mm256_max_ps(cu, zero), top);
-    cv = _mm256_min_ps(_mm256_max_ps(cv, zero), top);
-    const __m128i uv = bytes16(_mm256_cvttps_epi32(cu), _mm256_cvttps_epi32(cv));  // u0..7 v0..7
-    if (il) {
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(u + 2 * i), _mm_unpacklo_epi8(uv, _mm_srli_si128(uv, 8)));
-    } else {
-      _mm_storel_epi64(reinterpret_cast<__m128i*>(u + i), uv);
-      _mm_storel_epi64(reinterpret_cast<__m128i*>(v + i), _mm_srli_si128(uv, 8));
-    }
+    chroma8(_mm256_loadu_ps(s0 + 2 * i), _mm256_loadu_ps(s0 + 2 * i + 8), _mm256_loadu_ps(s1 + 2 * i),
+            _mm256_loadu_ps(s1 + 2 * i + 8), w, _mm256_permutevar8x32_ps(lo4(br.cbk + b), dup),
+            _mm256_permutevar8x32_ps(lo4(br.crk + b), dup), off, top, il ? u + 2 * i : u + i, v + i, il);
   }
   return i;
 }
@@ -647,30 +643,39 @@ void HalfModel::block_rows(int y0, int y1, float* least) {
   *least = ymin;
 }
 
+// Block row by's constants (block_consts) in the scratch rows from t: x and y of block
+// rows by - 1 .. by + 1, padded with their edge blocks, then the 11 constants' rows; all
+// w_ + 8 floats apart.
+BlockRow HalfModel::row_consts(int by, float* t) const {
+  const int w8 = w_ + 8;
+  float* px[3] = {t, t + w8, t + 2 * w8};
+  float* py[3] = {t + 3 * w8, t + 4 * w8, t + 5 * w8};
+  float* k[11];
+  for (int i = 0; i < 11; ++i) k[i] = t + (6 + i) * w8;
+  const size_t r1 = size_t(by) * w_;
+  const size_t rr[3] = {size_t(std::max(by - 1, 0)) * w_, r1, size_t(std::min(by + 1, h_ - 1)) * w_};
+  for (int j = 0; j < 3; ++j) {
+    std::memcpy(px[j] + 1, &x_[rr[j]], sizeof(float) * w_);
+    std::memcpy(py[j] + 1, &y_[rr[j]], sizeof(float) * w_);
+    px[j][0] = px[j][1], py[j][0] = py[j][1];
+    px[j][w_ + 1] = px[j][w_], py[j][w_ + 1] = py[j][w_];
+  }
+  block_consts(px[0], px[1], px[2], py[0], py[1], py[2], &yb_[r1], &rgb_[3 * r1], w_, kSlopeEps, kSlopePrior, kSlopeMax,
+               ymin_, k_.y_scale, k_.cb_mul, k_.cr_mul, k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8], k[9],
+               k[10]);
+  return {k[0], k[1], k[2], k[3], k[4], k[5], &x_[r1], k[6], k[7], k[8], k[9], k[10]};
+}
+
 // Block rows [y0, y1) of the output: the slopes, the pixels' luma, the chroma.
 void HalfModel::write_rows(const FrameView& out, const FrameView& in, int y0, int y1, int th) {
   float* s = scr_[th].data();
-  const int W8 = W_ + 8, w8 = w_ + 8;
+  const int W8 = W_ + 8;
   float *S0 = s, *S1 = S0 + W8, *TH = S1 + W8;  // TH: the dither's thresholds of rows a, b and the chroma row
-  float* px[3] = {TH + 24, TH + 24 + w8, TH + 24 + 2 * w8};  // x of rows by - 1 .. by + 1, padded
-  float* py[3] = {px[2] + w8, px[2] + 2 * w8, px[2] + 3 * w8};
-  float *QU = py[2] + w8, *QD = QU + w8, *AU = QD + w8, *XU = AU + w8, *AD = XU + w8, *XD = AD + w8,
-        *LO = XD + w8, *HI = LO + w8, *A = HI + w8, *cbk = A + w8, *crk = cbk + w8;
 #if defined(__x86_64__)
   const bool avx2 = vector_ && have_avx2();
 #endif
   for (int by = y0; by < y1; ++by) {
-    const size_t r0 = size_t(std::max(by - 1, 0)) * w_, r1 = size_t(by) * w_,
-                 r2 = size_t(std::min(by + 1, h_ - 1)) * w_;
-    const size_t rr[3] = {r0, r1, r2};
-    for (int k = 0; k < 3; ++k) {
-      std::memcpy(px[k] + 1, &x_[rr[k]], sizeof(float) * w_);
-      std::memcpy(py[k] + 1, &y_[rr[k]], sizeof(float) * w_);
-      px[k][0] = px[k][1], py[k][0] = py[k][1];
-      px[k][w_ + 1] = px[k][w_], py[k][w_ + 1] = py[k][w_];
-    }
-    block_consts(px[0], px[1], px[2], py[0], py[1], py[2], &yb_[r1], &rgb_[3 * r1], w_, kSlopeEps, kSlopePrior, kSlopeMax,
-                 ymin_, k_.y_scale, k_.cb_mul, k_.cr_mul, QU, QD, AU, XU, AD, XD, LO, HI, A, cbk, crk);
+    const BlockRow br = row_consts(by, TH + 24);
     const int ra = 2 * by, rb = ra + 1 < H_ ? ra + 1 : -1;
     for (int j = 0; j < 8; ++j) {
       TH[j] = k_.dither ? pio::bayer8_threshold(j, ra) : 0.5f;
@@ -684,7 +689,6 @@ void HalfModel::write_rows(const FrameView& out, const FrameView& in, int y0, in
     uint8_t* ou = out.data[1] + out.stride[1] * std::ptrdiff_t(by);
     uint8_t* ov = k_.il ? ou + 1 : out.data[2] + out.stride[2] * std::ptrdiff_t(by);
     const int step = k_.il ? 2 : 1;
-    const BlockRow br = {QU, QD, AU, XU, AD, XD, &x_[r1], LO, HI, A, cbk, crk};
     const uint32_t maxc = uint32_t(k_.maxc);
     int x = 0;
 #if defined(__x86_64__)
@@ -756,13 +760,9 @@ void HalfModel::down_rows4(const FrameView& in, int y0, int y1) {
 // Block rows [y0, y1) of 4x4 blocks: the slopes, the four rows' luma, the two chroma rows.
 void HalfModel::write_rows4(const FrameView& out, const FrameView& in, int y0, int y1, int th) {
   float* sc = scr_[th].data();
-  const int W8 = W_ + 8, w8 = w_ + 8;
+  const int W8 = W_ + 8;
   float* S[4] = {sc, sc + W8, sc + 2 * W8, sc + 3 * W8};  // the rows' s, one column more
   float* TH = S[3] + W8;  // the dither's thresholds: 4 luma rows, then the chroma row
-  float* px[3] = {TH + 40, TH + 40 + w8, TH + 40 + 2 * w8};
-  float* py[3] = {px[2] + w8, px[2] + 2 * w8, px[2] + 3 * w8};
-  float *QU = py[2] + w8, *QD = QU + w8, *AU = QD + w8, *XU = AU + w8, *AD = XU + w8, *XD = AD + w8,
-        *LO = XD + w8, *HI = LO + w8, *A = HI + w8, *cbk = A + w8, *crk = cbk + w8;
   const int cw = (W_ + 1) / 2, ch = (H_ + 1) / 2;
   const uint32_t maxc = uint32_t(k_.maxc);
   const int step = k_.il ? 2 : 1;
@@ -770,18 +770,7 @@ void HalfModel::write_rows4(const FrameView& out, const FrameView& in, int y0, i
   const bool avx2 = vector_ && have_avx2();
 #endif
   for (int by = y0; by < y1; ++by) {
-    const size_t r0 = size_t(std::max(by - 1, 0)) * w_, r1 = size_t(by) * w_,
-                 r2 = size_t(std::min(by + 1, h_ - 1)) * w_;
-    const size_t rr[3] = {r0, r1, r2};
-    for (int k = 0; k < 3; ++k) {
-      std::memcpy(px[k] + 1, &x_[rr[k]], sizeof(float) * w_);
-      std::memcpy(py[k] + 1, &y_[rr[k]], sizeof(float) * w_);
-      px[k][0] = px[k][1], py[k][0] = py[k][1];
-      px[k][w_ + 1] = px[k][w_], py[k][w_ + 1] = py[k][w_];
-    }
-    block_consts(px[0], px[1], px[2], py[0], py[1], py[2], &yb_[r1], &rgb_[3 * r1], w_, kSlopeEps, kSlopePrior,
-                 kSlopeMax, ymin_, k_.y_scale, k_.cb_mul, k_.cr_mul, QU, QD, AU, XU, AD, XD, LO, HI, A, cbk, crk);
-    const BlockRow br = {QU, QD, AU, XU, AD, XD, &x_[r1], LO, HI, A, cbk, crk};
+    const BlockRow br = row_consts(by, TH + 40);
     const int nr = std::min(4, H_ - 4 * by);  // the frame's rows in this block row
     const uint8_t* ir[4];
     uint8_t* orow[4];

@@ -73,6 +73,7 @@ int half_model_factor(const Params& p);
 // << (shl - 2), exact; P01x: the sum of the words >> 2 (exact for P010 and P012, whose low
 // bits are zero; P016 loses its 2 lowest bits). Every sum fits in 15 bits.
 class StageTimes;
+struct BlockRow;  // cpu_half.cpp
 
 struct HalfCodes {
   uint32_t mask = 0xFFFF;
@@ -117,6 +118,7 @@ class HalfModel {
   void block_rows(int y0, int y1, float* least);
   void write_rows(const FrameView& out, const FrameView& in, int y0, int y1, int th);
   void write_rows4(const FrameView& out, const FrameView& in, int y0, int y1, int th);
+  BlockRow row_consts(int by, float* scratch) const;
 
   CpuPool* pool_;
   std::unique_ptr<Engine> inner_;
