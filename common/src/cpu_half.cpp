@@ -72,12 +72,32 @@ void luma_row(const uint8_t* __restrict in, int x0, int n, Codes cd, const float
 }
 
 #if defined(__x86_64__)
+// A block row's luma constants for 8 pixels: their blocks' qu, qd, au, xu, ad, xd, gb, lo,
+// hi, a (BlockRow), spread to the pixels by spread8.
+struct Px8 {
+  __m256 q_u, q_d, a_u, x_u, a_d, x_d, g_b, l_o, h_i, a_b;
+};
+// The ten constants of the blocks from b: 8 blocks a vector (KFull), or 4 in the low half.
+template <bool KFull>
+__attribute__((target("avx2"), always_inline)) static inline void blocks10(const BlockRow& br, int b, __m256 (&v)[10]) {
+  const float* p[10] = {br.qu, br.qd, br.au, br.xu, br.ad, br.xd, br.gb, br.lo, br.hi, br.a};
+  for (int i = 0; i < 10; ++i)
+    v[i] = KFull ? _mm256_loadu_ps(p[i] + b) : _mm256_castps128_ps256(_mm_loadu_ps(p[i] + b));
+}
+// blocks10's vectors spread to 8 pixels by the permute d (each pixel its block's lane).
+__attribute__((target("avx2"), always_inline)) static inline Px8 spread8(const __m256 (&v)[10], __m256i d) {
+  return {_mm256_permutevar8x32_ps(v[0], d), _mm256_permutevar8x32_ps(v[1], d), _mm256_permutevar8x32_ps(v[2], d),
+          _mm256_permutevar8x32_ps(v[3], d), _mm256_permutevar8x32_ps(v[4], d), _mm256_permutevar8x32_ps(v[5], d),
+          _mm256_permutevar8x32_ps(v[6], d), _mm256_permutevar8x32_ps(v[7], d), _mm256_permutevar8x32_ps(v[8], d),
+          _mm256_permutevar8x32_ps(v[9], d)};
+}
 // luma_row's s and code of 8 pixels (codes k: 16-bit words, widened), their blocks'
-// constants spread to them (d: the permute from 4 blocks to 8 pixels).
+// constants spread to them (c).
 __attribute__((target("avx2,fma"), always_inline)) static inline void pixels8(
-    __m256i k, const float* __restrict gtab, __m256i mask, __m128i sh, __m256 q_u, __m256 q_d, __m256 a_u,
-    __m256 x_u, __m256 a_d, __m256 x_d, __m256 g_b, __m256 l_o, __m256 h_i, __m256 a_b, __m256 off, __m256 top,
+    __m256i k, const float* __restrict gtab, __m256i mask, __m128i sh, const Px8& c, __m256 off, __m256 top,
     __m256& s, __m256i& code) {
+  const __m256 q_u = c.q_u, q_d = c.q_d, a_u = c.a_u, x_u = c.x_u, a_d = c.a_d, x_d = c.x_d, g_b = c.g_b,
+               l_o = c.l_o, h_i = c.h_i, a_b = c.a_b;
   const __m256 zero = _mm256_setzero_ps();
   k = _mm256_srli_epi32(_mm256_sll_epi32(_mm256_and_si256(k, mask), sh), 4);
   __m256 g, unused;
@@ -152,23 +172,16 @@ __attribute__((target("avx2,fma"))) int pair_avx2(const uint8_t* __restrict in_a
   int x = 0;
   for (; x + 16 <= n; x += 16) {
     const int b = x >> 1;
-    const __m256 QU = _mm256_loadu_ps(br.qu + b), QD = _mm256_loadu_ps(br.qd + b), AU = _mm256_loadu_ps(br.au + b),
-                 XU = _mm256_loadu_ps(br.xu + b), AD = _mm256_loadu_ps(br.ad + b), XD = _mm256_loadu_ps(br.xd + b),
-                 GB = _mm256_loadu_ps(br.gb + b), LO = _mm256_loadu_ps(br.lo + b), HI = _mm256_loadu_ps(br.hi + b),
-                 A = _mm256_loadu_ps(br.a + b);
+    __m256 B[10];
+    blocks10<true>(br, b, B);
     __m256 sa[2], sb[2];
     __m256i ca[2], cb[2];
     for (int h = 0; h < 2; ++h) {
-      const __m256i d = dup[h];
-      const __m256 q_u = _mm256_permutevar8x32_ps(QU, d), q_d = _mm256_permutevar8x32_ps(QD, d),
-                   a_u = _mm256_permutevar8x32_ps(AU, d), x_u = _mm256_permutevar8x32_ps(XU, d),
-                   a_d = _mm256_permutevar8x32_ps(AD, d), x_d = _mm256_permutevar8x32_ps(XD, d),
-                   g_b = _mm256_permutevar8x32_ps(GB, d), l_o = _mm256_permutevar8x32_ps(LO, d),
-                   h_i = _mm256_permutevar8x32_ps(HI, d), a_b = _mm256_permutevar8x32_ps(A, d);
+      const Px8 c = spread8(B, dup[h]);
       pixels8(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in_a + 2 * (x + 8 * h)))), gtab,
-              mask, sh, q_u, q_d, a_u, x_u, a_d, x_d, g_b, l_o, h_i, a_b, off_a, top, sa[h], ca[h]);
+              mask, sh, c, off_a, top, sa[h], ca[h]);
       pixels8(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(ib + 2 * (x + 8 * h)))), gtab,
-              mask, sh, q_u, q_d, a_u, x_u, a_d, x_d, g_b, l_o, h_i, a_b, off_b, top, sb[h], cb[h]);
+              mask, sh, c, off_b, top, sb[h], cb[h]);
     }
     _mm_storeu_si128(reinterpret_cast<__m128i*>(o_a + x), bytes16(ca[0], ca[1]));
     if (o_b) _mm_storeu_si128(reinterpret_cast<__m128i*>(o_b + x), bytes16(cb[0], cb[1]));
@@ -201,21 +214,15 @@ __attribute__((target("avx2,fma"))) int quad_luma_avx2(const uint8_t* const* in,
   int x = 0;
   for (; x + 16 <= n; x += 16) {
     const int b = x >> 2;
-    const __m256 QU = lo4(br.qu + b), QD = lo4(br.qd + b), AU = lo4(br.au + b), XU = lo4(br.xu + b),
-                 AD = lo4(br.ad + b), XD = lo4(br.xd + b), GB = lo4(br.gb + b), LO = lo4(br.lo + b),
-                 HI = lo4(br.hi + b), A = lo4(br.a + b);
+    __m256 B[10];
+    blocks10<false>(br, b, B);
     __m256i c[4][2];
     for (int h = 0; h < 2; ++h) {
-      const __m256i d = dup[h];
-      const __m256 q_u = _mm256_permutevar8x32_ps(QU, d), q_d = _mm256_permutevar8x32_ps(QD, d),
-                   a_u = _mm256_permutevar8x32_ps(AU, d), x_u = _mm256_permutevar8x32_ps(XU, d),
-                   a_d = _mm256_permutevar8x32_ps(AD, d), x_d = _mm256_permutevar8x32_ps(XD, d),
-                   g_b = _mm256_permutevar8x32_ps(GB, d), l_o = _mm256_permutevar8x32_ps(LO, d),
-                   h_i = _mm256_permutevar8x32_ps(HI, d), a_b = _mm256_permutevar8x32_ps(A, d);
+      const Px8 pc = spread8(B, dup[h]);
       for (int k = 0; k < nr; ++k) {
         __m256 sv;
         pixels8(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in[k] + 2 * (x + 8 * h)))),
-                gtab, mask, sh, q_u, q_d, a_u, x_u, a_d, x_d, g_b, l_o, h_i, a_b, off[k], top, sv, c[k][h]);
+                gtab, mask, sh, pc, off[k], top, sv, c[k][h]);
         _mm256_storeu_ps(srow[k] + x + 8 * h, sv);
       }
     }
