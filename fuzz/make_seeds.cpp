@@ -206,9 +206,9 @@ void frame_seeds(const std::string& dir) {
   s[4] = 2 | 4;
   s += std::string("\xc0\x7f\x00\x7c\xff\xff\x00\x00", 8);
   put(dir + "/frame-rgba64-specials", s);
-  // The model at half resolution (flags 32; downstream I420 64 or NV12 128): each 4:2:0
-  // input format (P010, P012, P016, I420_10LE, I420_12LE) to SDR, odd and even sizes,
-  // with and without a padded meta.
+  // The block model (flags 32; the width byte's bit 6: quarter; downstream I420 64 or NV12
+  // 128): each 4:2:0 input format (P010, P012, P016, I420_10LE, I420_12LE) to SDR, odd and
+  // even sizes, with and without a padded meta, on 2x2 and 4x4 blocks.
   for (int f = 0; f < 5; ++f) {
     std::string h(24, '\0');
     h[0] = char(f);
@@ -221,6 +221,8 @@ void frame_seeds(const std::string& dir) {
     h[23] = 0;  // bt2100-pq
     for (int i = 0; i < 96; ++i) h += char((i * 53 + f * 29) & 0xff);
     put(dir + "/frame-half-" + std::to_string(f), h);
+    h[2] = char(h[2] | 64);  // the same on 4x4 blocks (model-resolution=quarter)
+    put(dir + "/frame-quarter-" + std::to_string(f), h);
   }
 }
 
