@@ -77,12 +77,17 @@ void luma_row(const uint8_t* __restrict in, int x0, int n, Codes cd, const float
 struct Px8 {
   __m256 q_u, q_d, a_u, x_u, a_d, x_d, g_b, l_o, h_i, a_b;
 };
+// 4 floats into a vector's low half (the high half undefined: permutes pick from the low)
+__attribute__((target("avx2"), always_inline)) static inline __m256 lo4(const float* p) {
+  return _mm256_castps128_ps256(_mm_loadu_ps(p));
+}
+
 // The ten constants of the blocks from b: 8 blocks a vector (KFull), or 4 in the low half.
 template <bool KFull>
 __attribute__((target("avx2"), always_inline)) static inline void blocks10(const BlockRow& br, int b, __m256 (&v)[10]) {
   const float* p[10] = {br.qu, br.qd, br.au, br.xu, br.ad, br.xd, br.gb, br.lo, br.hi, br.a};
   for (int i = 0; i < 10; ++i)
-    v[i] = KFull ? _mm256_loadu_ps(p[i] + b) : _mm256_castps128_ps256(_mm_loadu_ps(p[i] + b));
+    v[i] = KFull ? _mm256_loadu_ps(p[i] + b) : lo4(p[i] + b);
 }
 // blocks10's vectors spread to 8 pixels by the permute d (each pixel its block's lane).
 __attribute__((target("avx2"), always_inline)) static inline Px8 spread8(const __m256 (&v)[10], __m256i d) {
@@ -190,11 +195,6 @@ __attribute__((target("avx2,fma"))) int pair_avx2(const uint8_t* __restrict in_a
             il ? u + 2 * b : u + b, v + b, il);
   }
   return x;
-}
-
-// 4 floats into a vector's low half (the high half undefined: permutes pick from the low)
-__attribute__((target("avx2"), always_inline)) static inline __m256 lo4(const float* p) {
-  return _mm256_castps128_ps256(_mm_loadu_ps(p));
 }
 
 // The four luma rows of a 4x4 block row (in[k], o[k]; nr of them, 1-4, at the frame's
@@ -739,17 +739,11 @@ void HalfModel::down_rows4(const FrameView& in, int y0, int y1) {
 #if defined(__x86_64__)
     if (avx2) bx = down_luma4_avx2(r, full, cd_, oy);
 #endif
-    for (; bx < full; ++bx) {
+    for (; bx < w_; ++bx) {  // a width not a multiple of 4: the last block repeats its last column
       uint32_t sum = 0;
       for (int k = 0; k < 4; ++k)
-        for (int c = 0; c < 4; ++c) sum += cd_.q(word(r[k], 4 * bx + c));
+        for (int c = 0; c < 4; ++c) sum += cd_.q(word(r[k], std::min(4 * bx + c, W_ - 1)));
       oy[bx] = mean(sum);
-    }
-    if (full < w_) {  // the last block of a width not a multiple of 4: its last column again
-      uint32_t sum = 0;
-      for (int k = 0; k < 4; ++k)
-        for (int c = 0; c < 4; ++c) sum += cd_.q(word(r[k], std::min(4 * full + c, W_ - 1)));
-      oy[full] = mean(sum);
     }
     const int j0 = std::min(2 * by, ch - 1), j1 = std::min(2 * by + 1, ch - 1);
     for (int c = 0; c < 2; ++c) {

@@ -86,7 +86,7 @@ class HalfModel {
  public:
   // pool: the outer engine's pool (its threads run the per-pixel passes); threads: the
   // inner engine's.
-  HalfModel(CpuPool* pool, int threads, int factor = 2);
+  HalfModel(CpuPool* pool, int threads, int factor);
   int factor() const { return f_; }
   ~HalfModel();
   bool configure(const StreamConfig& cfg, const Params& p, std::string* err);

@@ -668,7 +668,7 @@ TEST(CudaParity, PitchedDeviceFramesAsGStreamerLaysThemOut) {
         const bool hdr = of == PixelFormat::P010_10LE;
         Params p = params_for_profile(prof);
         p.colour_sampling = ColourSampling::Full;  // per pixel, as the CUDA engine
-        p.model_resolution = ModelResolution::Full;  // the CPU's half-resolution model is its own trade
+        p.model_resolution = ModelResolution::Full;  // the CPU's block model (half, quarter) is its own trade
         if (hdr) {
           p.target = Target::PQ;
           p.display_peak = 1000.0f;

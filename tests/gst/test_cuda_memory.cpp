@@ -683,7 +683,7 @@ std::string src(const char* scene, int frames, int w = 320, int h = 180) {
 }
 
 // The CPU engine's own speed trades (colour once per 2x2 block of a 4:2:0 output, the
-// model at half resolution for HD and UHD 4:2:0 in and 8-bit 4:2:0 out; docs/DESIGN.md)
+// model on 2x2 or 4x4 block means for HD and UHD 4:2:0 in and 8-bit 4:2:0 out; docs/DESIGN.md)
 // off, so that it computes what the CUDA engine computes: the references below.
 const char kCpuAsCuda[] = " colour-sampling=full model-resolution=full ";
 
